@@ -1,0 +1,11 @@
+/* fovea: deep learning for computer vision, in C. One header for the whole public API. */
+#ifndef FOVEA_H
+#define FOVEA_H
+
+#include "fovea/core.h"
+#include "fovea/graph.h"
+#include "fovea/ops.h"
+#include "fovea/init.h"
+#include "fovea/optim.h"
+
+#endif

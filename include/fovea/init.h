@@ -1,0 +1,49 @@
+/* fovea initializers: the weight initializations of Keras and PyTorch, drawn from the context's seeded
+ * generator. Names keep their origin: glorot_* and he_* are Keras' (normal ones are truncated at two
+ * standard deviations, as Keras does); xavier_* and kaiming_* are PyTorch's (plain normal). */
+#ifndef FOVEA_INIT_H
+#define FOVEA_INIT_H
+
+#include "graph.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    FV_INIT_ZEROS = 0,
+    FV_INIT_ONES,
+    FV_INIT_CONSTANT,        /* value */
+    FV_INIT_UNIFORM,         /* U(-value, value) */
+    FV_INIT_NORMAL,          /* N(0, value^2) */
+    FV_INIT_GLOROT_UNIFORM,  /* Keras: U(-l, l), l = sqrt(6 / (fan_in + fan_out)) */
+    FV_INIT_GLOROT_NORMAL,   /* Keras: truncated normal, stddev sqrt(2 / (fan_in + fan_out)) / .87962566 */
+    FV_INIT_HE_UNIFORM,      /* Keras: U(-l, l), l = sqrt(6 / fan_in) */
+    FV_INIT_HE_NORMAL,       /* Keras: truncated normal, stddev sqrt(2 / fan_in) / .87962566 */
+    FV_INIT_XAVIER_UNIFORM,  /* PyTorch: U(-l, l), l = gain * sqrt(6 / (fan_in + fan_out)) */
+    FV_INIT_XAVIER_NORMAL,   /* PyTorch: N(0, (gain * sqrt(2 / (fan_in + fan_out)))^2) */
+    FV_INIT_KAIMING_UNIFORM, /* PyTorch, fan_in mode, leaky-relu gain with slope `value`: l = gain*sqrt(3/fan_in) */
+    FV_INIT_KAIMING_NORMAL,  /* PyTorch: N(0, (gain / sqrt(fan_in))^2) */
+    FV_INIT_TORCH_DEFAULT,   /* PyTorch's default for conv and dense weights: kaiming uniform, slope sqrt(5) */
+    FV_INIT_TORCH_BIAS,      /* PyTorch's default for conv and dense biases: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) */
+    FV_INIT_COUNT
+} fv_init_kind;
+
+typedef struct {
+    fv_init_kind kind;
+    float value;     /* constant, range or stddev, slope for kaiming; gain for xavier (0 means 1) */
+    int64_t fan_in;  /* 0: computed from the tensor's shape as PyTorch does (dim 1 x receptive field) */
+    int64_t fan_out; /* 0: dim 0 x receptive field */
+} fv_init_spec;
+
+/* Fan-in and fan-out of a weight shape, as PyTorch's _calculate_fan_in_and_fan_out. */
+void fv_init_fans(const fv_tensor *t, int64_t *fan_in, int64_t *fan_out);
+
+/* Fill t (float32) from the context's generator. Each call takes a new stream, so the result depends on
+ * the seed and on the order of calls only. */
+fv_status fv_init_tensor(fv_ctx *ctx, fv_tensor *t, const fv_init_spec *spec);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,14 @@
+/* The context's fields, visible to the core only. */
+#ifndef FV_CORE_CTX_H
+#define FV_CORE_CTX_H
+
+#include "fovea/core.h"
+
+struct fv_ctx {
+    char errmsg[512];
+    fv_status errcode;
+    uint64_t seed;
+    uint64_t next_stream; /* each user of random numbers takes its own stream */
+};
+
+#endif

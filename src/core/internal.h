@@ -1,0 +1,34 @@
+/* Internal helpers of the core shared by the whole library: error reporting into the context and
+ * tensors embedded in other structures. Not part of the public API. */
+#ifndef FV_CORE_INTERNAL_H
+#define FV_CORE_INTERNAL_H
+
+#include "fovea/core.h"
+
+#if defined(__GNUC__)
+#define FV_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define FV_PRINTF(a, b)
+#endif
+
+/* Record an error in the context (the message is formatted like printf) and return the code, so that
+ * callers can write `return fv_error(ctx, FV_ERR_ARG, "...")`. ctx may be NULL. */
+fv_status fv_error(fv_ctx *ctx, fv_status code, const char *fmt, ...) FV_PRINTF(3, 4);
+
+/* Largest tensor fovea allocates, in bytes: a guard against absurd sizes from corrupt files. */
+#define FV_MAX_TENSOR_BYTES ((int64_t)1 << 38)
+
+/* Check a shape (1..FV_MAX_DIMS dims or a scalar, each dim >= 1, total size within limits) and return its
+ * element count, or -1 with an error in ctx naming `what`. */
+int64_t fv_shape_check(fv_ctx *ctx, const char *what, fv_dtype dtype, int ndim, const int64_t *shape);
+
+/* (Re)allocate an embedded tensor to a shape; keeps the buffer when the byte size is unchanged, and
+ * zero-fills otherwise. */
+fv_status fv_tensor_ensure(fv_ctx *ctx, fv_tensor *t, fv_dtype dtype, int ndim, const int64_t *shape);
+/* Release the data of an embedded tensor and clear it. */
+void fv_tensor_release(fv_tensor *t);
+/* A tensor header viewing another's data (does not own it). */
+fv_tensor fv_tensor_view(const fv_tensor *t);
+void fv_tensor_zero(fv_tensor *t);
+
+#endif

@@ -1,0 +1,123 @@
+/* Plain tensors: shape checks, allocation with limits, views. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+size_t fv_dtype_size(fv_dtype d) { return d == FV_I32 ? sizeof(int32_t) : sizeof(float); }
+
+int64_t fv_shape_check(fv_ctx *ctx, const char *what, fv_dtype dtype, int ndim, const int64_t *shape)
+{
+    if (ndim < 0 || ndim > FV_MAX_DIMS) {
+        fv_error(ctx, FV_ERR_SHAPE, "%s: %d dimensions (at most %d)", what, ndim, FV_MAX_DIMS);
+        return -1;
+    }
+    if (dtype != FV_F32 && dtype != FV_I32) {
+        fv_error(ctx, FV_ERR_ARG, "%s: unknown dtype %d", what, (int)dtype);
+        return -1;
+    }
+    int64_t size = 1;
+    for (int i = 0; i < ndim; i++) {
+        if (shape[i] < 1) {
+            fv_error(ctx, FV_ERR_SHAPE, "%s: dimension %d is %lld (must be >= 1)", what, i, (long long)shape[i]);
+            return -1;
+        }
+        if (shape[i] > FV_MAX_TENSOR_BYTES || size > FV_MAX_TENSOR_BYTES / shape[i]) {
+            fv_error(ctx, FV_ERR_SHAPE, "%s: too large (dimension %d is %lld)", what, i, (long long)shape[i]);
+            return -1;
+        }
+        size *= shape[i];
+    }
+    if (size * (int64_t)fv_dtype_size(dtype) > FV_MAX_TENSOR_BYTES) {
+        fv_error(ctx, FV_ERR_SHAPE, "%s: %lld elements exceed the %lld-byte tensor limit", what, (long long)size,
+                 (long long)FV_MAX_TENSOR_BYTES);
+        return -1;
+    }
+    return size;
+}
+
+fv_status fv_tensor_ensure(fv_ctx *ctx, fv_tensor *t, fv_dtype dtype, int ndim, const int64_t *shape)
+{
+    int64_t size = fv_shape_check(ctx, "tensor", dtype, ndim, shape);
+    if (size < 0) return fv_errcode(ctx);
+    size_t bytes = (size_t)size * fv_dtype_size(dtype);
+    size_t old_bytes = t->data ? (size_t)t->size * fv_dtype_size(t->dtype) : 0;
+    if (!t->data || !t->owns || old_bytes != bytes) {
+        void *data = calloc(1, bytes);
+        if (!data) {
+            return fv_error(ctx, FV_ERR_NOMEM, "out of memory allocating %zu bytes for a tensor", bytes);
+        }
+        if (t->owns) free(t->data);
+        t->data = data;
+        t->owns = true;
+    }
+    t->dtype = dtype;
+    t->ndim = ndim;
+    for (int i = 0; i < FV_MAX_DIMS; i++) t->shape[i] = i < ndim ? shape[i] : 0;
+    t->size = size;
+    return FV_OK;
+}
+
+void fv_tensor_release(fv_tensor *t)
+{
+    if (t->owns) free(t->data);
+    memset(t, 0, sizeof *t);
+}
+
+fv_tensor fv_tensor_view(const fv_tensor *t)
+{
+    fv_tensor v = *t;
+    v.owns = false;
+    return v;
+}
+
+void fv_tensor_zero(fv_tensor *t)
+{
+    if (t->data) memset(t->data, 0, (size_t)t->size * fv_dtype_size(t->dtype));
+}
+
+fv_tensor *fv_tensor_new(fv_ctx *ctx, fv_dtype dtype, int ndim, const int64_t *shape)
+{
+    fv_tensor *t = calloc(1, sizeof *t);
+    if (!t) {
+        fv_error(ctx, FV_ERR_NOMEM, "out of memory allocating a tensor");
+        return NULL;
+    }
+    if (fv_tensor_ensure(ctx, t, dtype, ndim, shape) != FV_OK) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+fv_tensor *fv_tensor_from(fv_ctx *ctx, fv_dtype dtype, int ndim, const int64_t *shape, const void *data)
+{
+    fv_tensor *t = fv_tensor_new(ctx, dtype, ndim, shape);
+    if (t && data) memcpy(t->data, data, (size_t)t->size * fv_dtype_size(dtype));
+    return t;
+}
+
+void fv_tensor_free(fv_tensor *t)
+{
+    if (!t) return;
+    fv_tensor_release(t);
+    free(t);
+}
+
+char *fv_shape_str(const fv_tensor *t, char *buf, size_t len)
+{
+    size_t used = (size_t)snprintf(buf, len, "(");
+    for (int i = 0; i < t->ndim && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, i ? ",%lld" : "%lld", (long long)t->shape[i]);
+    if (used < len) snprintf(buf + used, len - used, ")");
+    return buf;
+}
+
+bool fv_same_shape(const fv_tensor *a, const fv_tensor *b)
+{
+    if (a->ndim != b->ndim) return false;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->shape[i] != b->shape[i]) return false;
+    return true;
+}

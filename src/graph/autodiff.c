@@ -1,0 +1,114 @@
+/* Reverse-mode automatic differentiation: one reverse walk over the nodes, from the differentiated output
+ * back to the leaves, each op adding its inputs' gradients. */
+#include <string.h>
+
+#include "graph_internal.h"
+
+static bool is_leaf(const fv_node *n)
+{
+    return n->op == FV_OP_INPUT || n->op == FV_OP_PARAM || n->op == FV_OP_CONSTANT;
+}
+
+/* needs_grad: a gradient must reach this node, because it is a trainable parameter, because the user asked
+ * for it, or because one of its inputs needs one. on_path: the node feeds `out`. */
+static void mark(fv_graph *g, const fv_node *out)
+{
+    for (int i = 0; i < g->n_nodes; i++) {
+        fv_node *n = g->nodes[i];
+        n->on_path = false;
+        if (n->op == FV_OP_PARAM) {
+            n->needs_grad = n->param->trainable && n->param->kind == FV_PARAM_WEIGHT;
+            continue;
+        }
+        n->needs_grad = n->keep_grad;
+        for (int k = 0; k < n->n_in && !n->needs_grad; k++)
+            if (n->in[k] && n->in[k]->needs_grad) n->needs_grad = true;
+    }
+    g->nodes[out->id]->on_path = true;
+    for (int i = out->id; i >= 0; i--) {
+        fv_node *n = g->nodes[i];
+        if (!n->on_path) continue;
+        for (int k = 0; k < n->n_in; k++)
+            if (n->in[k]) n->in[k]->on_path = true;
+    }
+}
+
+/* Zeroed gradient buffers for the nodes that will receive one; parameters keep accumulating. */
+static fv_status prepare_grads(fv_graph *g, const fv_node *out)
+{
+    for (int i = 0; i <= out->id; i++) {
+        fv_node *n = g->nodes[i];
+        if (!n->on_path || !n->needs_grad || n->op == FV_OP_PARAM) continue;
+        fv_status s = fv_tensor_ensure(g->ctx, &n->grad, FV_F32, n->value.ndim, n->value.shape);
+        if (s != FV_OK) return s;
+        fv_tensor_zero(&n->grad);
+    }
+    return FV_OK;
+}
+
+static fv_status check_ready(fv_graph *g, const fv_node *out)
+{
+    if (!out || out->graph != g) return fv_error(g->ctx, FV_ERR_ARG, "backward: the output is not a node of this graph");
+    if (!g->forward_done) return fv_error(g->ctx, FV_ERR_STATE, "backward: run forward first (values are stale)");
+    if (out->value.dtype != FV_F32)
+        return fv_error(g->ctx, FV_ERR_ARG, "backward: '%s' is an integer tensor and has no gradient", out->name);
+    return FV_OK;
+}
+
+static void reverse_walk(fv_graph *g, const fv_node *out)
+{
+    for (int i = out->id; i >= 0; i--) {
+        fv_node *n = g->nodes[i];
+        if (!n->on_path || !n->needs_grad || is_leaf(n)) continue;
+        fv_op_get(n->op)->backward(g, n);
+    }
+}
+
+fv_status fv_graph_backward_seed(fv_graph *g, fv_node *out, const fv_tensor *seed)
+{
+    if (!g) return FV_ERR_ARG;
+    fv_status s = check_ready(g, out);
+    if (s != FV_OK) return s;
+    if (!seed || seed->dtype != FV_F32 || !fv_same_shape(seed, &out->value))
+        return fv_error(g->ctx, FV_ERR_SHAPE, "backward: seed gradient %s does not match '%s' %s",
+                        seed ? fv_dims(seed) : "NULL", out->name, fv_dims(&out->value));
+    mark(g, out);
+    if (!out->needs_grad) return FV_OK; /* nothing trainable or requested depends on it */
+    s = prepare_grads(g, out);
+    if (s != FV_OK) return s;
+    float *dst = fv_f32(&out->grad);
+    const float *src = fv_f32(seed);
+    for (int64_t i = 0; i < seed->size; i++) dst[i] += src[i];
+    reverse_walk(g, out);
+    return FV_OK;
+}
+
+fv_status fv_graph_backward(fv_graph *g, fv_node *loss)
+{
+    if (!g) return FV_ERR_ARG;
+    fv_status s = check_ready(g, loss);
+    if (s != FV_OK) return s;
+    if (loss->value.size != 1)
+        return fv_error(g->ctx, FV_ERR_SHAPE, "backward: '%s' %s is not a scalar; give a seed gradient",
+                        loss->name, fv_dims(&loss->value));
+    float one = 1.0f;
+    fv_tensor seed = loss->value;
+    seed.data = &one;
+    seed.owns = false;
+    return fv_graph_backward_seed(g, loss, &seed);
+}
+
+fv_status fv_node_keep_grad(fv_graph *g, fv_node *n)
+{
+    if (!g || !n || n->graph != g) return fv_error(g ? g->ctx : NULL, FV_ERR_ARG, "keep_grad: not a node of this graph");
+    if (n->value.dtype != FV_F32)
+        return fv_error(g->ctx, FV_ERR_ARG, "keep_grad: '%s' is an integer tensor and has no gradient", n->name);
+    n->keep_grad = true;
+    return FV_OK;
+}
+
+void fv_graph_zero_grad(fv_graph *g)
+{
+    for (int i = 0; g && i < g->n_nodes; i++)
+        if (g->nodes[i]->param) fv_param_zero_grad(g->nodes[i]->param);
+}

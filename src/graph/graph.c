@@ -1,0 +1,322 @@
+/* The graph: building nodes, shape inference, forward execution in construction (topological) order. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph_internal.h"
+
+fv_graph *fv_graph_new(fv_ctx *ctx)
+{
+    if (!ctx) return NULL;
+    fv_graph *g = calloc(1, sizeof *g);
+    if (!g) {
+        fv_error(ctx, FV_ERR_NOMEM, "out of memory creating a graph");
+        return NULL;
+    }
+    g->ctx = ctx;
+    g->training = true;
+    return g;
+}
+
+static void node_free(fv_node *n)
+{
+    if (!n) return;
+    if (n->param) fv_param_free(n->param);
+    fv_tensor_release(&n->value);
+    fv_tensor_release(&n->grad);
+    for (int k = 0; k < FV_NODE_AUX; k++) fv_tensor_release(&n->aux[k]);
+    free(n->in);
+    free(n->attr);
+    free(n);
+}
+
+void fv_graph_free(fv_graph *g)
+{
+    if (!g) return;
+    for (int i = 0; i < g->n_nodes; i++) node_free(g->nodes[i]);
+    free(g->nodes);
+    free(g);
+}
+
+fv_ctx *fv_graph_ctx(const fv_graph *g) { return g ? g->ctx : NULL; }
+
+fv_status fv_node_error(fv_graph *g, const fv_node *n, fv_status code, const char *fmt, ...)
+{
+    char detail[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    return fv_error(g->ctx, code, "%s '%s': %s", fv_op_get(n->op)->name, n->name, detail);
+}
+
+const char *fv_dims(const fv_tensor *t)
+{
+    static char bufs[4][64];
+    static int next;
+    char *b = bufs[next++ & 3];
+    return fv_shape_str(t, b, 64);
+}
+
+void fv_node_set_shape(fv_node *n, fv_dtype dtype, int ndim, const int64_t *shape)
+{
+    n->value.dtype = dtype;
+    n->value.ndim = ndim;
+    int64_t size = 1;
+    for (int i = 0; i < FV_MAX_DIMS; i++) {
+        n->value.shape[i] = i < ndim ? shape[i] : 0;
+        if (i < ndim) size *= shape[i];
+    }
+    n->value.size = size; /* the buffer follows at the next forward (see value_cap) */
+}
+
+fv_status fv_expect(fv_graph *g, const fv_node *n, int i, int ndim, const char *what)
+{
+    const fv_tensor *t = &n->in[i]->value;
+    if (t->dtype != FV_F32)
+        return fv_node_error(g, n, FV_ERR_ARG, "%s must be float32, got int32 %s", what, fv_dims(t));
+    if (ndim >= 0 && t->ndim != ndim)
+        return fv_node_error(g, n, FV_ERR_SHAPE, "%s must have %d dimensions, got %s", what, ndim, fv_dims(t));
+    return FV_OK;
+}
+
+static fv_status grow(fv_graph *g)
+{
+    if (g->n_nodes < g->cap_nodes) return FV_OK;
+    int cap = g->cap_nodes ? 2 * g->cap_nodes : 64;
+    fv_node **nodes = realloc(g->nodes, (size_t)cap * sizeof *nodes);
+    if (!nodes) return fv_error(g->ctx, FV_ERR_NOMEM, "out of memory growing the graph");
+    g->nodes = nodes;
+    g->cap_nodes = cap;
+    return FV_OK;
+}
+
+/* Shape inference writes the shape into value's header only; the size follows from it. */
+static int64_t shape_size(const fv_tensor *t)
+{
+    int64_t s = 1;
+    for (int i = 0; i < t->ndim; i++) s *= t->shape[i];
+    return s;
+}
+
+static fv_status infer(fv_graph *g, fv_node *n)
+{
+    fv_status s = fv_op_get(n->op)->infer(g, n);
+    if (s != FV_OK) return s;
+    if (n->op == FV_OP_PARAM || n->op == FV_OP_INPUT || n->op == FV_OP_CONSTANT) return FV_OK;
+    const fv_tensor *v = &n->value;
+    char what[96];
+    snprintf(what, sizeof what, "%s '%s' output", fv_op_get(n->op)->name, n->name);
+    if (fv_shape_check(g->ctx, what, v->dtype, v->ndim, v->shape) < 0) return fv_errcode(g->ctx);
+    return FV_OK;
+}
+
+fv_node *fv_graph_add(fv_graph *g, fv_op_kind op, fv_node *const *in, int n_in, int n_required,
+                      const void *attr, size_t attr_size)
+{
+    if (!g) return NULL;
+    if (!fv_op_get(op)) {
+        fv_error(g->ctx, FV_ERR_UNSUPPORTED, "operator #%d is not built into this library", (int)op);
+        return NULL;
+    }
+    const char *opname = fv_op_get(op)->name;
+    for (int i = 0; i < n_in; i++) {
+        if (!in[i] && i < n_required) {
+            if (fv_errcode(g->ctx) == FV_OK)
+                fv_error(g->ctx, FV_ERR_ARG, "%s: input %d is NULL", opname, i);
+            return NULL; /* an earlier builder failed: keep its message */
+        }
+        if (in[i] && in[i]->graph != g) {
+            fv_error(g->ctx, FV_ERR_ARG, "%s: input %d ('%s') belongs to another graph", opname, i, in[i]->name);
+            return NULL;
+        }
+    }
+    if (grow(g) != FV_OK) return NULL;
+    fv_node *n = calloc(1, sizeof *n);
+    if (!n) goto nomem;
+    n->in = n_in ? calloc((size_t)n_in, sizeof *n->in) : NULL;
+    n->attr = attr_size ? malloc(attr_size) : NULL;
+    if ((n_in && !n->in) || (attr_size && !n->attr)) goto nomem;
+    n->id = g->n_nodes;
+    n->op = op;
+    n->graph = g;
+    n->n_in = n_in;
+    if (n_in) memcpy(n->in, in, (size_t)n_in * sizeof *in);
+    if (attr_size) memcpy(n->attr, attr, attr_size);
+    snprintf(n->name, sizeof n->name, "%s_%d", opname, n->id);
+    if (infer(g, n) != FV_OK) {
+        node_free(n);
+        return NULL;
+    }
+    g->nodes[g->n_nodes++] = n;
+    g->forward_done = false;
+    return n;
+nomem:
+    node_free(n);
+    fv_error(g->ctx, FV_ERR_NOMEM, "out of memory adding a %s node", opname);
+    return NULL;
+}
+
+fv_status fv_node_aux(fv_graph *g, fv_node *n, int k, fv_dtype dtype, int ndim, const int64_t *shape)
+{
+    return fv_tensor_ensure(g->ctx, &n->aux[k], dtype, ndim, shape);
+}
+
+/* ---- leaves -------------------------------------------------------------------------------------------- */
+
+/* Inputs, parameters and constants are leaves: their values are set from outside the graph, so their
+ * shape inference, forward and backward do nothing. */
+static fv_status leaf_infer(fv_graph *g, fv_node *n)
+{
+    (void)g;
+    (void)n;
+    return FV_OK;
+}
+
+static fv_status leaf_forward(fv_graph *g, fv_node *n)
+{
+    (void)g;
+    (void)n;
+    return FV_OK;
+}
+
+static void leaf_backward(fv_graph *g, fv_node *n)
+{
+    (void)g;
+    (void)n;
+}
+
+const fv_op_def fv_op_input = {"input", leaf_infer, leaf_forward, leaf_backward};
+const fv_op_def fv_op_param = {"param", leaf_infer, leaf_forward, leaf_backward};
+const fv_op_def fv_op_constant = {"constant", leaf_infer, leaf_forward, leaf_backward};
+
+
+fv_node *fv_input(fv_graph *g, const char *name, fv_dtype dtype, int ndim, const int64_t *shape)
+{
+    if (!g) return NULL;
+    char what[96];
+    snprintf(what, sizeof what, "input '%s'", name ? name : "");
+    if (fv_shape_check(g->ctx, what, dtype, ndim, shape) < 0) return NULL;
+    fv_node *n = fv_graph_add(g, FV_OP_INPUT, NULL, 0, 0, NULL, 0);
+    if (!n) return NULL;
+    if (name) snprintf(n->name, sizeof n->name, "%s", name);
+    if (fv_tensor_ensure(g->ctx, &n->value, dtype, ndim, shape) != FV_OK) return NULL; /* freed with g */
+    return n;
+}
+
+fv_node *fv_use_param(fv_graph *g, fv_param *p)
+{
+    if (!g) return NULL;
+    if (!p) {
+        if (fv_errcode(g->ctx) == FV_OK) fv_error(g->ctx, FV_ERR_ARG, "param: parameter is NULL");
+        return NULL;
+    }
+    for (int i = 0; i < g->n_nodes; i++)
+        if (g->nodes[i]->param == p) return g->nodes[i];
+    fv_node *n = fv_graph_add(g, FV_OP_PARAM, NULL, 0, 0, NULL, 0);
+    if (!n) return NULL;
+    p->refs++;
+    n->param = p;
+    snprintf(n->name, sizeof n->name, "%s", p->name);
+    n->value = fv_tensor_view(&p->value);
+    n->grad = fv_tensor_view(&p->grad);
+    return n;
+}
+
+fv_node *fv_constant(fv_graph *g, const fv_tensor *value)
+{
+    if (!g) return NULL;
+    if (!value) {
+        fv_error(g->ctx, FV_ERR_ARG, "constant: value is NULL");
+        return NULL;
+    }
+    fv_node *n = fv_graph_add(g, FV_OP_CONSTANT, NULL, 0, 0, NULL, 0);
+    if (!n) return NULL;
+    if (fv_tensor_ensure(g->ctx, &n->value, value->dtype, value->ndim, value->shape) != FV_OK) return NULL;
+    memcpy(n->value.data, value->data, (size_t)value->size * fv_dtype_size(value->dtype));
+    return n;
+}
+
+fv_status fv_graph_set_input(fv_graph *g, fv_node *input, const fv_tensor *data)
+{
+    if (!g || !input || !data) return fv_error(g ? g->ctx : NULL, FV_ERR_ARG, "set_input: NULL argument");
+    if (input->graph != g || input->op != FV_OP_INPUT)
+        return fv_error(g->ctx, FV_ERR_ARG, "set_input: '%s' is not an input of this graph", input->name);
+    if (data->dtype != input->value.dtype)
+        return fv_error(g->ctx, FV_ERR_ARG, "input '%s': expected %s data, got %s", input->name,
+                        input->value.dtype == FV_F32 ? "float32" : "int32", data->dtype == FV_F32 ? "float32" : "int32");
+    if (!fv_same_shape(data, &input->value)) {
+        if (fv_tensor_ensure(g->ctx, &input->value, data->dtype, data->ndim, data->shape) != FV_OK)
+            return fv_errcode(g->ctx);
+        g->shapes_dirty = true;
+    }
+    memcpy(input->value.data, data->data, (size_t)data->size * fv_dtype_size(data->dtype));
+    g->forward_done = false;
+    return FV_OK;
+}
+
+void fv_graph_set_training(fv_graph *g, bool training)
+{
+    if (g) g->training = training;
+}
+
+bool fv_graph_training(const fv_graph *g) { return g && g->training; }
+
+/* ---- forward ------------------------------------------------------------------------------------------- */
+
+static fv_status reinfer_all(fv_graph *g)
+{
+    for (int i = 0; i < g->n_nodes; i++) {
+        fv_status s = infer(g, g->nodes[i]);
+        if (s != FV_OK) return s;
+    }
+    g->shapes_dirty = false;
+    return FV_OK;
+}
+
+fv_status fv_graph_forward(fv_graph *g)
+{
+    if (!g) return FV_ERR_ARG;
+    if (g->shapes_dirty && reinfer_all(g) != FV_OK) return fv_errcode(g->ctx);
+    for (int i = 0; i < g->n_nodes; i++) {
+        fv_node *n = g->nodes[i];
+        if (n->op == FV_OP_INPUT || n->op == FV_OP_PARAM || n->op == FV_OP_CONSTANT) continue;
+        fv_tensor *v = &n->value;
+        if (!v->data || n->value_cap != shape_size(v)) {
+            fv_tensor fresh = {0};
+            fv_status s = fv_tensor_ensure(g->ctx, &fresh, v->dtype, v->ndim, v->shape);
+            if (s != FV_OK) return s;
+            fv_tensor_release(v);
+            *v = fresh;
+            n->value_cap = v->size;
+        }
+        fv_status s = fv_op_get(n->op)->forward(g, n);
+        if (s != FV_OK) return s;
+    }
+    g->forward_done = true;
+    return FV_OK;
+}
+
+/* ---- accessors ------------------------------------------------------------------------------------------ */
+
+const fv_tensor *fv_node_value(const fv_node *n) { return n ? &n->value : NULL; }
+const fv_tensor *fv_node_grad(const fv_node *n) { return n && n->grad.data ? &n->grad : NULL; }
+const char *fv_node_name(const fv_node *n) { return n ? n->name : ""; }
+const char *fv_node_op_name(const fv_node *n) { return n ? fv_op_get(n->op)->name : ""; }
+fv_param *fv_node_param(const fv_node *n) { return n ? n->param : NULL; }
+void fv_node_set_name(fv_node *n, const char *name)
+{
+    if (n && name) snprintf(n->name, sizeof n->name, "%s", name);
+}
+int fv_graph_node_count(const fv_graph *g) { return g ? g->n_nodes : 0; }
+fv_node *fv_graph_node(const fv_graph *g, int i) { return g && i >= 0 && i < g->n_nodes ? g->nodes[i] : NULL; }
+int fv_node_input_count(const fv_node *n) { return n ? n->n_in : 0; }
+fv_node *fv_node_input(const fv_node *n, int i) { return n && i >= 0 && i < n->n_in ? n->in[i] : NULL; }
+
+fv_node *fv_graph_find(const fv_graph *g, const char *name)
+{
+    for (int i = 0; g && name && i < g->n_nodes; i++)
+        if (strcmp(g->nodes[i]->name, name) == 0) return g->nodes[i];
+    return NULL;
+}

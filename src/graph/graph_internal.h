@@ -1,0 +1,85 @@
+/* The graph's and nodes' fields and the interface every operator implements. Ops (src/ops/) include this;
+ * users do not. */
+#ifndef FV_GRAPH_INTERNAL_H
+#define FV_GRAPH_INTERNAL_H
+
+#include "../core/internal.h"
+#include "../ops/op_list.h"
+#include "fovea/graph.h"
+
+typedef enum {
+#define FV_OP_ENUM(e, stem) FV_OP_##e,
+    FV_OP_LIST(FV_OP_ENUM)
+#undef FV_OP_ENUM
+    FV_OP_COUNT
+} fv_op_kind;
+
+#define FV_NODE_AUX 3
+
+struct fv_node {
+    int id;              /* index in the graph: construction order, a topological order */
+    fv_op_kind op;
+    char name[64];
+    fv_graph *graph;
+    fv_node **in;        /* n_in inputs at fixed positions; optional ones may be NULL */
+    int n_in;
+    void *attr;          /* op-specific attributes, a copy owned by the node */
+    fv_tensor value;     /* output; param nodes view the parameter's value */
+    int64_t value_cap;   /* elements allocated in value.data (infer may change the shape before forward) */
+    fv_tensor grad;      /* d(loss)/d(value); param nodes view the parameter's grad */
+    fv_tensor aux[FV_NODE_AUX]; /* what forward saves for backward (argmax, mask, batch statistics) */
+    fv_param *param;     /* FV_OP_PARAM only */
+    bool keep_grad;      /* the user asked for this node's gradient */
+    bool needs_grad;     /* set before each backward: a gradient must flow into this node */
+    bool on_path;        /* set before each backward: the node feeds the differentiated output */
+};
+
+struct fv_graph {
+    fv_ctx *ctx;
+    fv_node **nodes;
+    int n_nodes, cap_nodes;
+    bool training;
+    bool shapes_dirty;   /* an input changed shape: infer every shape again before the next forward */
+    bool forward_done;   /* values are current, so backward may run */
+};
+
+/* What each operator provides. infer validates inputs and attributes and sets n->value's dtype, ndim and
+ * shape (not its data); forward fills n->value; backward adds (+=) the gradient of every input that has
+ * needs_grad set, from n->grad. */
+typedef struct fv_op_def {
+    const char *name;
+    fv_status (*infer)(fv_graph *g, fv_node *n);
+    fv_status (*forward)(fv_graph *g, fv_node *n);
+    void (*backward)(fv_graph *g, fv_node *n);
+} fv_op_def;
+
+const fv_op_def *fv_op_get(fv_op_kind op);
+
+/* Add a node: check inputs (NULL required inputs propagate an earlier failure), copy the attributes,
+ * infer the shape. Returns NULL with the error in the context. n_required: inputs [0, n_required) must be
+ * non-NULL, the rest are optional. */
+fv_node *fv_graph_add(fv_graph *g, fv_op_kind op, fv_node *const *in, int n_in, int n_required,
+                      const void *attr, size_t attr_size);
+
+/* An error about node n: the message starts with "<op> '<name>': ". */
+fv_status fv_node_error(fv_graph *g, const fv_node *n, fv_status code, const char *fmt, ...) FV_PRINTF(4, 5);
+
+/* Shape of a tensor as text, in a static buffer rotation (up to 4 at once, for messages only). */
+const char *fv_dims(const fv_tensor *t);
+
+/* Make sure aux slot k has this shape (allocated, zeroed when the size changes). */
+fv_status fv_node_aux(fv_graph *g, fv_node *n, int k, fv_dtype dtype, int ndim, const int64_t *shape);
+
+/* Whether backward should produce the gradient of input i. */
+static inline bool fv_wants_grad(const fv_node *n, int i)
+{
+    return n->in[i] && n->in[i]->needs_grad;
+}
+
+/* Set n->value's shape in infer. */
+void fv_node_set_shape(fv_node *n, fv_dtype dtype, int ndim, const int64_t *shape);
+
+/* Expect input i to be float32 with ndim dims (ndim < 0: any), else an error naming the op. */
+fv_status fv_expect(fv_graph *g, const fv_node *n, int i, int ndim, const char *what);
+
+#endif

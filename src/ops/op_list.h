@@ -1,0 +1,30 @@
+/* The list of operators: one line each, append-only (the enum values may be stored in files later).
+ * X(ENUM_SUFFIX, file_stem): the op's definition is `fv_op_<file_stem>` in src/ops/<family>.c. */
+#define FV_OP_LIST(X)                           \
+    X(INPUT, input)                             \
+    X(PARAM, param)                             \
+    X(CONSTANT, constant)                       \
+    X(DENSE, dense)                             \
+    X(CONV2D, conv2d)                           \
+    X(CONV_TRANSPOSE2D, conv_transpose2d)       \
+    X(MAX_POOL2D, max_pool2d)                   \
+    X(AVG_POOL2D, avg_pool2d)                   \
+    X(GLOBAL_AVG_POOL2D, global_avg_pool2d)     \
+    X(GLOBAL_MAX_POOL2D, global_max_pool2d)     \
+    X(BATCH_NORM, batch_norm)                   \
+    X(DROPOUT, dropout)                         \
+    X(LRN, lrn)                                 \
+    X(ACTIVATION, activation)                   \
+    X(SOFTMAX, softmax)                         \
+    X(LOG_SOFTMAX, log_softmax)                 \
+    X(ADD, add)                                 \
+    X(MUL, mul)                                 \
+    X(CONCAT, concat)                           \
+    X(RESHAPE, reshape)                         \
+    X(PAD2D, pad2d)                             \
+    X(RESIZE2D, resize2d)                       \
+    X(CROSS_ENTROPY, cross_entropy)             \
+    X(BCE_WITH_LOGITS, bce_with_logits)         \
+    X(MSE_LOSS, mse_loss)                       \
+    X(L1_LOSS, l1_loss)                         \
+    X(SMOOTH_L1_LOSS, smooth_l1_loss)
