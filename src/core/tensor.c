@@ -17,21 +17,25 @@ int64_t fv_shape_check(fv_ctx *ctx, const char *what, fv_dtype dtype, int ndim, 
         fv_error(ctx, FV_ERR_ARG, "%s: unknown dtype %d", what, (int)dtype);
         return -1;
     }
+    char dims[160];
+    size_t used = 0;
+    dims[0] = '\0';
+    for (int i = 0; i < ndim && used < sizeof dims; i++)
+        used += (size_t)snprintf(dims + used, sizeof dims - used, i ? ",%lld" : "%lld", (long long)shape[i]);
     int64_t size = 1;
+    bool too_big = false;
     for (int i = 0; i < ndim; i++) {
         if (shape[i] < 1) {
-            fv_error(ctx, FV_ERR_SHAPE, "%s: dimension %d is %lld (must be >= 1)", what, i, (long long)shape[i]);
+            fv_error(ctx, FV_ERR_SHAPE, "%s: dimension %d of (%s) is %lld (must be >= 1)", what, i, dims,
+                     (long long)shape[i]);
             return -1;
         }
-        if (shape[i] > FV_MAX_TENSOR_BYTES || size > FV_MAX_TENSOR_BYTES / shape[i]) {
-            fv_error(ctx, FV_ERR_SHAPE, "%s: too large (dimension %d is %lld)", what, i, (long long)shape[i]);
-            return -1;
-        }
-        size *= shape[i];
+        if (shape[i] > FV_MAX_TENSOR_BYTES || size > FV_MAX_TENSOR_BYTES / shape[i]) too_big = true;
+        else size *= shape[i];
     }
-    if (size * (int64_t)fv_dtype_size(dtype) > FV_MAX_TENSOR_BYTES) {
-        fv_error(ctx, FV_ERR_SHAPE, "%s: %lld elements exceed the %lld-byte tensor limit", what, (long long)size,
-                 (long long)FV_MAX_TENSOR_BYTES);
+    if (too_big || size * (int64_t)fv_dtype_size(dtype) > FV_MAX_TENSOR_BYTES) {
+        fv_error(ctx, FV_ERR_SHAPE, "%s: shape (%s) is larger than the %lld GiB tensor limit", what, dims,
+                 (long long)(FV_MAX_TENSOR_BYTES >> 30));
         return -1;
     }
     return size;

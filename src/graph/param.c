@@ -1,4 +1,5 @@
 /* Parameters: a value and its gradient, shared by reference count between nodes and graphs. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
