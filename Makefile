@@ -19,7 +19,7 @@ TEST_COMMON_OBJS := $(TEST_COMMON:%.c=$(BUILD)/obj/%.o)
 
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
-.PHONY: all lib test test-fast fixtures clean
+.PHONY: all lib test test-fast fixtures clean demo
 .SECONDARY:
 
 all: lib
@@ -56,3 +56,11 @@ fixtures:
 
 clean:
 	rm -rf build
+
+# The demo: FMNIST-CNN trained by the engine on a slice of Fashion-MNIST (examples/demo.sh installs the data).
+$(BUILD)/examples/%: examples/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $< $(LIB) $(LDLIBS) -lz -o $@
+
+demo:
+	sh examples/demo.sh
