@@ -50,7 +50,8 @@ int gradcheck(fv_graph *g, fv_node *out, const fv_tensor *seed, fv_node *const *
     for (int l = 0; l < n_leaves; l++) {
         fv_node *leaf = leaves[l];
         const fv_tensor *an = leaf_grad(leaf);
-        if (!an || fv_node_value(leaf)->dtype != FV_F32) continue;
+        fv_param *p = fv_node_param(leaf);
+        if (!an || fv_node_value(leaf)->dtype != FV_F32 || (p && !p->trainable)) continue; /* buffers have none */
         float *x = leaf_data(leaf);
         int64_t size = an->size;
         double scale = 0;
