@@ -34,7 +34,8 @@ double rel_error(const float *a, const float *b, int64_t n)
     double maxdiff = 0, maxref = 0;
     for (int64_t i = 0; i < n; i++) {
         double d = fabs((double)a[i] - (double)b[i]);
-        if (!(d <= maxdiff)) maxdiff = d; /* NaN propagates */
+        if (isnan(d)) return NAN; /* a NaN anywhere fails every comparison */
+        if (d > maxdiff) maxdiff = d;
         if (fabs((double)b[i]) > maxref) maxref = fabs((double)b[i]);
     }
     return maxdiff / (maxref > 0 ? maxref : 1.0);
