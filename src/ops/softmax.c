@@ -1,0 +1,90 @@
+/* Softmax and log-softmax along one axis of a tensor of any rank (channels of (N, C) logits or of (N, C, H, W)
+ * segmentation maps). The requested axis is kept as given (negative counts from the end) and resolved at
+ * every shape inference, since an input's shape may change after building. */
+#include "../graph/graph_internal.h"
+#include "../kernels/ref/softmax.h"
+#include "fovea/ops.h"
+
+typedef struct {
+    int axis; /* as requested: negative counts from the end */
+} softmax_attr;
+
+static fv_status softmax_infer(fv_graph *g, fv_node *n)
+{
+    fv_status s = fv_expect(g, n, 0, -1, "input x");
+    if (s) return s;
+    const fv_tensor *x = &n->in[0]->value;
+    int axis = ((const softmax_attr *)n->attr)->axis;
+    if (axis < -x->ndim || axis >= x->ndim)
+        return fv_node_error(g, n, FV_ERR_ARG, "axis %d is out of range for input %s with %d dimensions", axis,
+                             fv_dims(x), x->ndim);
+    fv_node_set_shape(n, FV_F32, x->ndim, x->shape);
+    return FV_OK;
+}
+
+/* The input viewed as (outer, C, inner) around the axis (infer has checked that it is in range). */
+static void split(const fv_node *n, int64_t *outer, int64_t *C, int64_t *inner)
+{
+    const fv_tensor *x = &n->in[0]->value;
+    int axis = ((const softmax_attr *)n->attr)->axis;
+    if (axis < 0) axis += x->ndim;
+    *outer = *inner = 1;
+    for (int d = 0; d < axis; d++) *outer *= x->shape[d];
+    *C = x->shape[axis];
+    for (int d = axis + 1; d < x->ndim; d++) *inner *= x->shape[d];
+}
+
+static fv_status forward(fv_node *n, bool log_out)
+{
+    int64_t outer, C, inner;
+    split(n, &outer, &C, &inner);
+    fv_ref_softmax_forward(fv_f32(&n->value), fv_f32(&n->in[0]->value), outer, C, inner, log_out);
+    return FV_OK;
+}
+
+static void backward(fv_node *n, bool log_out)
+{
+    if (!fv_wants_grad(n, 0)) return;
+    int64_t outer, C, inner;
+    split(n, &outer, &C, &inner);
+    fv_ref_softmax_backward(fv_f32(&n->in[0]->grad), fv_f32(&n->grad), fv_f32(&n->value), outer, C, inner, log_out);
+}
+
+static fv_status softmax_forward(fv_graph *g, fv_node *n)
+{
+    (void)g;
+    return forward(n, false);
+}
+
+static fv_status log_softmax_forward(fv_graph *g, fv_node *n)
+{
+    (void)g;
+    return forward(n, true);
+}
+
+static void softmax_backward(fv_graph *g, fv_node *n)
+{
+    (void)g;
+    backward(n, false);
+}
+
+static void log_softmax_backward(fv_graph *g, fv_node *n)
+{
+    (void)g;
+    backward(n, true);
+}
+
+const fv_op_def fv_op_softmax = {"softmax", softmax_infer, softmax_forward, softmax_backward};
+const fv_op_def fv_op_log_softmax = {"log_softmax", softmax_infer, log_softmax_forward, log_softmax_backward};
+
+fv_node *fv_softmax(fv_graph *g, fv_node *x, int axis)
+{
+    softmax_attr a = {axis};
+    return fv_graph_add(g, FV_OP_SOFTMAX, &x, 1, 1, &a, sizeof a);
+}
+
+fv_node *fv_log_softmax(fv_graph *g, fv_node *x, int axis)
+{
+    softmax_attr a = {axis};
+    return fv_graph_add(g, FV_OP_LOG_SOFTMAX, &x, 1, 1, &a, sizeof a);
+}
