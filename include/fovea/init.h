@@ -14,8 +14,8 @@ typedef enum {
     FV_INIT_ZEROS = 0,
     FV_INIT_ONES,
     FV_INIT_CONSTANT,        /* value */
-    FV_INIT_UNIFORM,         /* U(-value, value) */
-    FV_INIT_NORMAL,          /* N(0, value^2) */
+    FV_INIT_UNIFORM,         /* U(-value, value), value >= 0 */
+    FV_INIT_NORMAL,          /* N(0, value^2), value >= 0 */
     FV_INIT_GLOROT_UNIFORM,  /* Keras: U(-l, l), l = sqrt(6 / (fan_in + fan_out)) */
     FV_INIT_GLOROT_NORMAL,   /* Keras: truncated normal, stddev sqrt(2 / (fan_in + fan_out)) / .87962566 */
     FV_INIT_HE_UNIFORM,      /* Keras: U(-l, l), l = sqrt(6 / fan_in) */
@@ -23,9 +23,11 @@ typedef enum {
     FV_INIT_XAVIER_UNIFORM,  /* PyTorch: U(-l, l), l = gain * sqrt(6 / (fan_in + fan_out)) */
     FV_INIT_XAVIER_NORMAL,   /* PyTorch: N(0, (gain * sqrt(2 / (fan_in + fan_out)))^2) */
     FV_INIT_KAIMING_UNIFORM, /* PyTorch, fan_in mode, leaky-relu gain with slope `value`: l = gain*sqrt(3/fan_in) */
-    FV_INIT_KAIMING_NORMAL,  /* PyTorch: N(0, (gain / sqrt(fan_in))^2) */
-    FV_INIT_TORCH_DEFAULT,   /* PyTorch's default for conv and dense weights: kaiming uniform, slope sqrt(5) */
-    FV_INIT_TORCH_BIAS,      /* PyTorch's default for conv and dense biases: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) */
+    FV_INIT_KAIMING_NORMAL,  /* PyTorch: N(0, (gain / sqrt(fan_in))^2); gain = sqrt(2 / (1 + value^2)) */
+    FV_INIT_TORCH_DEFAULT,   /* PyTorch's default for conv and dense weights: kaiming uniform, slope sqrt(5),
+                                which is U(-1/sqrt(fan_in), 1/sqrt(fan_in)) */
+    FV_INIT_TORCH_BIAS,      /* PyTorch's default for conv and dense biases: U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
+                                fan_in the weight's: give it in spec.fan_in for a 1-D bias */
     FV_INIT_COUNT
 } fv_init_kind;
 
@@ -36,11 +38,17 @@ typedef struct {
     int64_t fan_out; /* 0: dim 0 x receptive field */
 } fv_init_spec;
 
-/* Fan-in and fan-out of a weight shape, as PyTorch's _calculate_fan_in_and_fan_out. */
+/* Fan-in and fan-out of a weight shape, as PyTorch's _calculate_fan_in_and_fan_out: (out, in) gives in and
+ * out; (d0, d1, k...) gives d1 * prod(k) and d0 * prod(k) (so a transposed conv's (Cin, Cout/groups, kH, kW)
+ * gets fan_in Cout/groups * kH * kW, as in PyTorch). Where PyTorch raises (fewer than 2 dims) a vector
+ * gets its length for both, a scalar 1. Either output may be NULL. */
 void fv_init_fans(const fv_tensor *t, int64_t *fan_in, int64_t *fan_out);
 
-/* Fill t (float32) from the context's generator. Each call takes a new stream, so the result depends on
- * the seed and on the order of calls only. */
+/* Fill t (float32) from the context's generator. Each call that draws random numbers takes a new stream,
+ * so the result depends on the seed and on the order of those calls only (not on threads). Uniforms use
+ * fv_rng_uniform at the element's index; normals are Box-Muller on pairs of elements; truncated normals
+ * redraw from further counters. Errors: a non-float tensor, a negative range, stddev or gain, a negative
+ * fan, or TORCH_BIAS on a 1-D tensor without spec.fan_in. */
 fv_status fv_init_tensor(fv_ctx *ctx, fv_tensor *t, const fv_init_spec *spec);
 
 #ifdef __cplusplus

@@ -146,16 +146,21 @@ fv_node *fv_upsample2d(fv_graph *g, fv_node *x, int scale_h, int scale_w, fv_res
 
 /* ---- losses (mean over the batch; a scalar node) -------------------------------------------------- */
 
-/* Softmax cross-entropy of logits (N, C) or (N, C, H, W) against int32 class indices (N) or (N, H, W).
+/* Softmax cross-entropy of logits (N, C) or (N, C, H, W) (generally (N, C, d1, ...)) against int32 class
+ * indices (N) or (N, H, W) (generally (N, d1, ...)).
  * class_weights (C) or NULL: the mean is weighted, as PyTorch: sum w[y]*l / sum w[y].
- * label_smoothing in [0, 1): the target is (1 - eps) one-hot + eps / C uniform. */
+ * label_smoothing in [0, 1): the target is (1 - eps) one-hot + eps / C uniform; as in PyTorch the uniform
+ * part is weighted by w[c] too and also divided by sum w[y]. Labels are data: one outside [0, C) makes
+ * forward fail, naming its position and value. Only the logits get a gradient. */
 fv_node *fv_cross_entropy(fv_graph *g, fv_node *logits, fv_node *labels, fv_node *class_weights,
                           float label_smoothing);
-/* Binary cross-entropy on logits, targets in [0, 1] of the same shape. */
+/* Binary cross-entropy on logits, targets in [0, 1] of the same shape. The losses below take two tensors of
+ * one shape and differentiate both. */
 fv_node *fv_bce_with_logits(fv_graph *g, fv_node *logits, fv_node *targets);
 fv_node *fv_mse_loss(fv_graph *g, fv_node *pred, fv_node *target);
 fv_node *fv_l1_loss(fv_graph *g, fv_node *pred, fv_node *target);
-/* 0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (PyTorch's SmoothL1Loss). */
+/* 0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (PyTorch's SmoothL1Loss), beta >= 0. Beta 0 is L1,
+ * gradient included: at d = 0 the subgradient is 0 (PyTorch's backward gives -1 there, for pred and target). */
 fv_node *fv_smooth_l1_loss(fv_graph *g, fv_node *pred, fv_node *target, float beta);
 
 #ifdef __cplusplus
