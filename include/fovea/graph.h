@@ -81,7 +81,8 @@ void fv_graph_zero_grad(fv_graph *g);
 /* ---- nodes ------------------------------------------------------------------------------------------ */
 
 const fv_tensor *fv_node_value(const fv_node *n); /* valid after forward */
-const fv_tensor *fv_node_grad(const fv_node *n);  /* NULL unless computed by backward */
+/* After backward: the gradient of a node asked for with fv_node_keep_grad, or of a parameter's node; else NULL. */
+const fv_tensor *fv_node_grad(const fv_node *n);
 const char *fv_node_name(const fv_node *n);
 const char *fv_node_op_name(const fv_node *n);
 fv_param *fv_node_param(const fv_node *n);        /* NULL unless a parameter node */

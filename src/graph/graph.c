@@ -301,7 +301,11 @@ fv_status fv_graph_forward(fv_graph *g)
 /* ---- accessors ------------------------------------------------------------------------------------------ */
 
 const fv_tensor *fv_node_value(const fv_node *n) { return n ? &n->value : NULL; }
-const fv_tensor *fv_node_grad(const fv_node *n) { return n && n->grad.data ? &n->grad : NULL; }
+/* Gradients of other nodes are scratch space of the backward pass: only kept ones are shown. */
+const fv_tensor *fv_node_grad(const fv_node *n)
+{
+    return n && n->grad.data && (n->keep_grad || n->param) ? &n->grad : NULL;
+}
 const char *fv_node_name(const fv_node *n) { return n ? n->name : ""; }
 const char *fv_node_op_name(const fv_node *n) { return n ? fv_op_get(n->op)->name : ""; }
 fv_param *fv_node_param(const fv_node *n) { return n ? n->param : NULL; }
