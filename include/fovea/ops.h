@@ -138,10 +138,12 @@ fv_node *fv_flatten(fv_graph *g, fv_node *x);
 fv_node *fv_pad2d(fv_graph *g, fv_node *x, const int pad[4], float value);
 
 typedef enum { FV_RESIZE_NEAREST = 0, FV_RESIZE_BILINEAR } fv_resize_mode;
-/* Resize H and W to out_h x out_w. Nearest takes src = floor(dst * in / out) (PyTorch's 'nearest');
- * bilinear follows PyTorch's align_corners convention. */
+/* Resize H and W to out_h x out_w (>= 1). Nearest is PyTorch's 'nearest': src = min(floor(dst * in / out),
+ * in - 1), with in / out computed in float32 as PyTorch does (so for a few sizes, e.g. 26 -> 22, a pixel
+ * differs from the exact quotient); bilinear follows PyTorch's align_corners convention. Nearest ignores
+ * align_corners. */
 fv_node *fv_resize2d(fv_graph *g, fv_node *x, int out_h, int out_w, fv_resize_mode mode, bool align_corners);
-/* Resize by integer factors. */
+/* Resize by integer factors (>= 1), as F.interpolate with scale_factor (source coordinates use 1 / scale). */
 fv_node *fv_upsample2d(fv_graph *g, fv_node *x, int scale_h, int scale_w, fv_resize_mode mode, bool align_corners);
 
 /* ---- losses (mean over the batch; a scalar node) -------------------------------------------------- */
