@@ -116,10 +116,6 @@ fv_node *fv_graph_add(fv_graph *g, fv_op_kind op, fv_node *const *in, int n_in, 
                       const void *attr, size_t attr_size)
 {
     if (!g) return NULL;
-    if (!fv_op_get(op)) {
-        fv_error(g->ctx, FV_ERR_UNSUPPORTED, "operator #%d is not built into this library", (int)op);
-        return NULL;
-    }
     const char *opname = fv_op_get(op)->name;
     for (int i = 0; i < n_in; i++) {
         if (!in[i] && i < n_required) {

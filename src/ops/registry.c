@@ -1,10 +1,7 @@
 /* The table of operator definitions, generated from op_list.h. */
 #include "../graph/graph_internal.h"
 
-/* While operators are being added, a missing definition links as NULL and is reported as unsupported. */
-#define FV_OP_WEAK __attribute__((weak))
-
-#define FV_OP_DECL(e, stem) extern const fv_op_def fv_op_##stem FV_OP_WEAK;
+#define FV_OP_DECL(e, stem) extern const fv_op_def fv_op_##stem;
 FV_OP_LIST(FV_OP_DECL)
 #undef FV_OP_DECL
 

@@ -26,8 +26,9 @@ void opcheck_fixture(const char *path, opcheck_build build);
 void opcheck_all(const char *prefix, opcheck_build build);
 
 /* Finite-difference check of d(sum(out * seed))/d(leaf) for a sample of each float leaf's elements,
- * against the gradients backward computed. Returns the number of mismatches (and prints them). */
+ * against the gradients backward computed. Points next to a kink are skipped; *checked counts the others.
+ * Returns the number of mismatches (and prints the first few). */
 int gradcheck(fv_graph *g, fv_node *out, const fv_tensor *seed, fv_node *const *leaves, int n_leaves,
-              int samples_per_leaf);
+              int samples_per_leaf, int *checked);
 
 #endif

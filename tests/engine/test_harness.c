@@ -19,9 +19,10 @@ int main(void)
     for (int i = 0; i < 6; i++) fv_f32(seed)[i] = (float)(i + 1);
     fv_graph_forward(g);
     fv_graph_backward_seed(g, y, seed);
-    CHECK(gradcheck(g, y, seed, &wn, 1, 12) == 0, "gradcheck accepts correct gradients");
+    int checked;
+    CHECK(gradcheck(g, y, seed, &wn, 1, 12, &checked) == 0 && checked == 12, "gradcheck accepts correct gradients");
     fv_f32(&w->grad)[5] += 0.05f * fabsf(fv_f32(&w->grad)[5]) + 0.01f;
-    CHECK(gradcheck(g, y, seed, &wn, 1, 12) == 1, "gradcheck catches one corrupted gradient element");
+    CHECK(gradcheck(g, y, seed, &wn, 1, 12, &checked) == 1, "gradcheck catches one corrupted gradient element");
 
     float a[4] = {1, 2, 3, 4}, b[4] = {1, 2, 3, 4.001f};
     CHECK(rel_error(a, a, 4) == 0.0 && rel_error(a, b, 4) > 1e-5, "rel_error sees one wrong element");
