@@ -29,7 +29,9 @@ int test_finish(void)
     return test_failed ? 1 : 0;
 }
 
-double rel_error(const float *a, const float *b, int64_t n)
+double rel_error(const float *a, const float *b, int64_t n) { return rel_error_floor(a, b, n, 0.0); }
+
+double rel_error_floor(const float *a, const float *b, int64_t n, double floor)
 {
     double maxdiff = 0, maxref = 0;
     for (int64_t i = 0; i < n; i++) {
@@ -38,5 +40,6 @@ double rel_error(const float *a, const float *b, int64_t n)
         if (d > maxdiff) maxdiff = d;
         if (fabs((double)b[i]) > maxref) maxref = fabs((double)b[i]);
     }
+    if (maxref < floor) maxref = floor;
     return maxdiff / (maxref > 0 ? maxref : 1.0);
 }

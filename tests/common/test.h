@@ -18,5 +18,8 @@ int test_finish(void);
 
 /* max |a - b| / max |b| (or / 1 when b is all zero); a and b must have the same size. */
 double rel_error(const float *a, const float *b, int64_t n);
+/* The same with max |b| raised to at least floor: for values that are zero in exact arithmetic (the bias of a
+ * convolution followed by batch norm), whose float rounding is only meaningful on the scale of their peers. */
+double rel_error_floor(const float *a, const float *b, int64_t n, double floor);
 
 #endif

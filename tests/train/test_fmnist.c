@@ -107,10 +107,20 @@ static void check_first_step(const fx_file *model, const fx_file *ref)
     if (!CHECK(net_step_grads(&m, model, 0), "first step runs (%s)", fv_errmsg(m.ctx))) goto done;
     float loss = fv_f32(fv_node_value(m.loss))[0], want = fx_float(ref, "loss", NAN);
     CHECK(fabs(loss - want) <= TOL, "first-step loss %.6f, PyTorch %.6f", loss, want);
+    /* Conv biases before batch norm have a zero gradient in exact arithmetic: what both sides compute is
+     * rounding, compared on the scale of the network's largest gradient. */
+    double largest = 0;
     for (int i = 0; i < N_PARAMS; i++) {
         char key[128];
         snprintf(key, sizeof key, "grad:%s", param_names[i]);
-        double err = rel_error(fv_f32(&m.params[i]->grad), fv_f32(fx_get(ref, key)), m.params[i]->grad.size);
+        const fv_tensor *t = fx_get(ref, key);
+        for (int64_t k = 0; t && k < t->size; k++) largest = fmax(largest, fabs(fv_f32(t)[k]));
+    }
+    for (int i = 0; i < N_PARAMS; i++) {
+        char key[128];
+        snprintf(key, sizeof key, "grad:%s", param_names[i]);
+        double err = rel_error_floor(fv_f32(&m.params[i]->grad), fv_f32(fx_get(ref, key)), m.params[i]->grad.size,
+                                     1e-3 * largest);
         CHECK(err <= TOL, "gradient of %s: rel error %.2e", param_names[i], err);
     }
     for (int i = 0; i < N_BUFFERS; i++) {
@@ -164,6 +174,13 @@ static void check_optimizer_step(const fx_file *model, const char *name)
     double worst = 0;
     const char *worst_name = "";
     for (int i = 0; i < N_PARAMS; i++) {
+        /* The conv biases feed batch norm, which cancels them: their gradient is zero in exact arithmetic and
+         * float rounding (~1e-9) on both sides. SGD moves them by lr * rounding, which still compares; adaptive
+         * optimizers normalise the rounding to a step of about lr in a random direction (PyTorch in float32
+         * does the same), so for those only the other weights are compared. */
+        bool adaptive = strcmp(name, "sgd") != 0;
+        if (adaptive && (strcmp(param_names[i], "conv1.bias") == 0 || strcmp(param_names[i], "conv2.bias") == 0))
+            continue;
         char key[128];
         snprintf(key, sizeof key, "updated:%s", param_names[i]);
         double err = rel_error(fv_f32(&m.params[i]->value), fv_f32(fx_get(ref, key)), m.params[i]->value.size);
