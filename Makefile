@@ -5,7 +5,7 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter -D_POSIX_C_SOURCE=200809L
 CPPFLAGS := -Iinclude
-LDLIBS  := -lm
+LDLIBS  := -lz -lm
 
 SRCS := $(shell find src -name '*.c' | sort)
 TEST_COMMON := $(sort $(wildcard tests/common/*.c))
@@ -60,7 +60,7 @@ clean:
 # The demo: FMNIST-CNN trained by the engine on a slice of Fashion-MNIST (examples/demo.sh installs the data).
 $(BUILD)/examples/%: examples/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $< $(LIB) $(LDLIBS) -lz -o $@
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $< $(LIB) $(LDLIBS) -o $@
 
 demo:
 	sh examples/demo.sh

@@ -6,49 +6,32 @@
  *   "FVOP", u32 version, u32 kind (fv_optim_kind), i64 steps, u32 n_params, u32 n_state,
  *   n_state x (u8 length, buffer name)                      e.g. "exp_avg", "exp_avg_sq"
  *   n_params x (u16 length, parameter name, u8 ndim, i64 dims[ndim], i64 step, n_state x f32[size])
- *   u32 CRC-32 (IEEE) of every byte before it. */
+ *   u32 CRC-32 (zlib's crc32) of every byte before it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "optim_internal.h"
 
 #define FVOP_VERSION 1u
 #define MAX_NAME 63
 
-/* ---- CRC-32 (the polynomial of zlib and PNG) ---------------------------------------------------- */
-
-static void crc_table(uint32_t t[256])
-{
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        t[i] = c;
-    }
-}
-
-static uint32_t crc_update(const uint32_t t[256], uint32_t crc, const unsigned char *p, size_t n)
-{
-    crc = ~crc;
-    for (size_t i = 0; i < n; i++) crc = t[(crc ^ p[i]) & 0xFF] ^ (crc >> 8);
-    return ~crc;
-}
-
 /* ---- writing ------------------------------------------------------------------------------------- */
 
 typedef struct {
     FILE *f;
-    uint32_t table[256], crc;
+    uint32_t crc;
     bool failed;
 } writer;
 
 static void put(writer *w, const void *p, size_t n)
 {
     if (w->failed) return;
-    w->crc = crc_update(w->table, w->crc, p, n);
+    w->crc = (uint32_t)crc32_z(w->crc, p, n);
     if (fwrite(p, 1, n, w->f) != n) w->failed = true;
 }
 
@@ -127,7 +110,6 @@ fv_status fv_optim_save(const fv_optimizer *opt, const char *path)
     if (!w.f)
         return fv_error(opt->ctx, FV_ERR_IO, "cannot write optimizer state '%s' (temporary file '%s'): %s", path, tmp,
                         strerror(errno));
-    crc_table(w.table);
     write_state(&w, opt);
     int err = w.failed ? errno : 0;
     if (!err && (fflush(w.f) != 0 || fsync(fileno(w.f)) != 0)) err = errno;
@@ -268,9 +250,7 @@ static fv_status parse_and_commit(reader *r, fv_optimizer *opt)
     if (!s && (s = need(r, 4, "the checksum", NULL)) == FV_OK && r->n - r->pos != 4)
         s = bad(r, "trailing bytes after the last parameter:", (long long)(r->n - r->pos - 4), 0);
     if (!s) {
-        uint32_t table[256];
-        crc_table(table);
-        uint32_t want = crc_update(table, 0, r->p, r->pos), got = (uint32_t)get_uint(r, 4);
+        uint32_t want = (uint32_t)crc32_z(0, r->p, r->pos), got = (uint32_t)get_uint(r, 4);
         if (got != want)
             s = fv_error(r->ctx, FV_ERR_FORMAT, "optimizer state '%s' is corrupt: checksum %08x, computed %08x", r->path, got, want);
     }
