@@ -7,5 +7,6 @@
 #include "fovea/ops.h"
 #include "fovea/init.h"
 #include "fovea/optim.h"
+#include "fovea/model.h"
 
 #endif

@@ -87,6 +87,8 @@ const char *fv_node_name(const fv_node *n);
 const char *fv_node_op_name(const fv_node *n);
 fv_param *fv_node_param(const fv_node *n);        /* NULL unless a parameter node */
 void fv_node_set_name(fv_node *n, const char *name);
+/* Name the next node added to g (so that an error in its shape inference already names it). */
+void fv_graph_set_next_name(fv_graph *g, const char *name);
 
 /* Nodes in construction order, for walking a graph (summary, export). */
 int fv_graph_node_count(const fv_graph *g);

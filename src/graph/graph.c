@@ -140,7 +140,13 @@ fv_node *fv_graph_add(fv_graph *g, fv_op_kind op, fv_node *const *in, int n_in, 
     n->n_in = n_in;
     if (n_in) memcpy(n->in, in, (size_t)n_in * sizeof *in);
     if (attr_size) memcpy(n->attr, attr, attr_size);
-    snprintf(n->name, sizeof n->name, "%s_%d", opname, n->id);
+    bool leaf = op == FV_OP_INPUT || op == FV_OP_PARAM || op == FV_OP_CONSTANT;
+    if (g->next_name[0] && !leaf) {
+        snprintf(n->name, sizeof n->name, "%s", g->next_name);
+        g->next_name[0] = '\0';
+    } else {
+        snprintf(n->name, sizeof n->name, "%s_%d", opname, n->id);
+    }
     if (infer(g, n) != FV_OK) {
         node_free(n);
         return NULL;
@@ -152,6 +158,11 @@ nomem:
     node_free(n);
     fv_error(g->ctx, FV_ERR_NOMEM, "out of memory adding a %s node", opname);
     return NULL;
+}
+
+void fv_graph_set_next_name(fv_graph *g, const char *name)
+{
+    if (g) snprintf(g->next_name, sizeof g->next_name, "%s", name ? name : "");
 }
 
 fv_status fv_node_aux(fv_graph *g, fv_node *n, int k, fv_dtype dtype, int ndim, const int64_t *shape)

@@ -1,0 +1,102 @@
+/* Models: a network as a list of named layers (what Keras calls a functional model), described by a text a
+ * person can read and write, holding its parameters, and built into graphs for training and inference.
+ * The description format is documented in docs/MODELS.md. */
+#ifndef FOVEA_MODEL_H
+#define FOVEA_MODEL_H
+
+#include <stdio.h>
+
+#include "graph.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct fv_model fv_model;
+
+/* An empty model; add an input layer first. name: the model's name for summaries (may be NULL). */
+fv_model *fv_model_new(fv_ctx *ctx, const char *name);
+void fv_model_free(fv_model *m);
+fv_ctx *fv_model_ctx(const fv_model *m);
+const char *fv_model_name(const fv_model *m);
+
+/* Add one layer from the description syntax without the type: fv_model_add(m, "conv2d", "conv1 filters=32
+ * kernel=3 padding=1"). The first word may be a name (otherwise one is made up as Keras does, "conv2d_1");
+ * the layer reads the previous layer unless from=a,b names its inputs. Returns the layer's index or -1
+ * with a message naming the layer and the key. Parameters are created (zero-filled) with the layer. */
+int fv_model_add(fv_model *m, const char *type, const char *args);
+
+/* A whole description (one layer per line, '#' comments; docs/MODELS.md). source names the text in errors
+ * ("mynet.fvd:7: ..."). */
+fv_model *fv_model_parse(fv_ctx *ctx, const char *text, const char *source);
+/* The description of a model: a malloc'd string that fv_model_parse turns back into the same model. */
+char *fv_model_describe(const fv_model *m);
+
+/* A built-in model by name ("fmnist-cnn", "lenet5", "mlp"), for inputs of channels x height x width
+ * (0s: the model's own default) and num_classes outputs (0: 10). NULL with a message listing the names. */
+fv_model *fv_model_by_name(fv_ctx *ctx, const char *name, int channels, int height, int width, int num_classes);
+/* The names fv_model_by_name knows, NULL-terminated. */
+const char *const *fv_model_names(void);
+
+/* Initialize every parameter as PyTorch does by default (conv and dense: kaiming-uniform with a = sqrt(5),
+ * biases uniform in +-1/sqrt(fan_in); batch norm: gamma 1, beta 0, running mean 0, variance 1), drawing from
+ * the context's generator. */
+fv_status fv_model_init(fv_model *m);
+
+/* ---- structure -------------------------------------------------------------------------------------- */
+
+int fv_model_layer_count(const fv_model *m);
+const char *fv_model_layer_name(const fv_model *m, int layer);
+const char *fv_model_layer_type(const fv_model *m, int layer);  /* "conv2d", "relu", ... */
+int fv_model_find_layer(const fv_model *m, const char *name);   /* index or -1 */
+int fv_model_layer_input_count(const fv_model *m, int layer);
+int fv_model_layer_input(const fv_model *m, int layer, int i);  /* index of the i-th input layer */
+/* Output shape of a layer without the batch dimension (C, H, W or features); returns its ndim. */
+int fv_model_layer_shape(const fv_model *m, int layer, int64_t *shape);
+/* The parameters of a layer (weights first, then buffers) and of the whole model, in layer order. */
+int fv_model_layer_params(const fv_model *m, int layer, fv_param **out, int max);
+int fv_model_param_count(const fv_model *m);
+fv_param *fv_model_param(const fv_model *m, int i);
+fv_param *fv_model_find_param(const fv_model *m, const char *name);
+/* Input shape without the batch dimension; returns its ndim (1 or 3). */
+int fv_model_input_shape(const fv_model *m, int64_t *shape);
+/* Number of outputs (classes) of the last layer. */
+int64_t fv_model_output_size(const fv_model *m);
+
+typedef struct {
+    int64_t total, trainable, non_trainable; /* non-trainable: batch norm statistics and frozen weights */
+} fv_param_totals;
+fv_param_totals fv_model_param_totals(const fv_model *m);
+
+/* Freeze (no gradient, no update) or unfreeze every weight of the layers whose names start with prefix
+ * (NULL or "": all). Returns how many layers matched. */
+int fv_model_set_trainable(fv_model *m, const char *prefix, bool trainable);
+
+/* ---- metadata --------------------------------------------------------------------------------------- */
+
+/* Class names (n == output size) and input normalization (x - mean) / std per channel, kept in model files. */
+fv_status fv_model_set_class_names(fv_model *m, const char *const *names, int n);
+const char *fv_model_class_name(const fv_model *m, int k); /* NULL when none was set */
+fv_status fv_model_set_normalization(fv_model *m, const float *mean, const float *std, int channels);
+/* Returns the number of channels with normalization (0 for none) and copies up to max of each. */
+int fv_model_normalization(const fv_model *m, float *mean, float *std, int max);
+
+/* ---- building ------------------------------------------------------------------------------------------- */
+
+/* The model as a graph: an input node "input" of shape (batch, input shape), every layer a node (named as
+ * the layer), the last layer's output the logits. The graph uses the model's parameters (shared: several
+ * graphs of one model train the same weights). *layer_nodes, if given, receives a malloc'd array mapping each
+ * layer to its node. NULL with a message naming the layer on error. */
+fv_graph *fv_model_build(fv_model *m, int64_t batch, fv_node **input, fv_node **output, fv_node ***layer_nodes);
+
+/* ---- summary ------------------------------------------------------------------------------------------- */
+
+/* Keras' summary table: layer (type), output shape, parameters, and "Connected to" when the model has
+ * branches; then the totals. explain adds each layer's arithmetic (output size and parameter formulas with
+ * the numbers filled in). */
+fv_status fv_model_summary(const fv_model *m, FILE *out, bool explain);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

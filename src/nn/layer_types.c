@@ -1,0 +1,301 @@
+/* The layer types a model description may use: their keys, defaults (PyTorch's), and how a key's value is
+ * read from and written to text. Adding a layer type starts here, then fv_layer_build in layers.c. */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model_internal.h"
+
+#define KEY(n, k, field, req) {n, k, offsetof(fv_layer_attrs, field), req}
+
+static const fv_layer_key input_keys[] = {KEY("shape", FV_K_SHAPE, shape, true), {NULL}};
+static const fv_layer_key conv_keys[] = {
+    KEY("filters", FV_K_INT, filters, true), KEY("kernel", FV_K_PAIR, kernel, true),
+    KEY("stride", FV_K_PAIR, stride, false),  KEY("padding", FV_K_PAD, pad, false),
+    KEY("dilation", FV_K_PAIR, dilation, false), KEY("groups", FV_K_INT, groups, false),
+    KEY("bias", FV_K_BOOL, bias, false),      {NULL}};
+static const fv_layer_key convt_keys[] = {
+    KEY("filters", FV_K_INT, filters, true), KEY("kernel", FV_K_PAIR, kernel, true),
+    KEY("stride", FV_K_PAIR, stride, false),  KEY("padding", FV_K_PAD, pad, false),
+    KEY("output_padding", FV_K_PAIR, output_padding, false), KEY("dilation", FV_K_PAIR, dilation, false),
+    KEY("groups", FV_K_INT, groups, false),   KEY("bias", FV_K_BOOL, bias, false), {NULL}};
+static const fv_layer_key dense_keys[] = {KEY("units", FV_K_INT, units, true), KEY("bias", FV_K_BOOL, bias, false),
+                                          {NULL}};
+static const fv_layer_key bn_keys[] = {KEY("eps", FV_K_FLOAT, eps, false), KEY("momentum", FV_K_FLOAT, momentum, false),
+                                       {NULL}};
+static const fv_layer_key dropout_keys[] = {KEY("rate", FV_K_FLOAT, rate, false), {NULL}};
+static const fv_layer_key alpha_keys[] = {KEY("alpha", FV_K_FLOAT, alpha, false), {NULL}};
+static const fv_layer_key no_keys[] = {{NULL}};
+static const fv_layer_key softmax_keys[] = {KEY("axis", FV_K_INT, axis, false), {NULL}};
+static const fv_layer_key maxpool_keys[] = {
+    KEY("kernel", FV_K_PAIR, kernel, true), KEY("stride", FV_K_PAIR, stride, false),
+    KEY("padding", FV_K_PAD, pad, false),   KEY("ceil_mode", FV_K_BOOL, ceil_mode, false), {NULL}};
+static const fv_layer_key avgpool_keys[] = {
+    KEY("kernel", FV_K_PAIR, kernel, true), KEY("stride", FV_K_PAIR, stride, false),
+    KEY("padding", FV_K_PAD, pad, false),   KEY("ceil_mode", FV_K_BOOL, ceil_mode, false),
+    KEY("count_include_pad", FV_K_BOOL, count_include_pad, false), {NULL}};
+static const fv_layer_key concat_keys[] = {KEY("axis", FV_K_INT, axis, false), {NULL}};
+static const fv_layer_key pad_keys[] = {KEY("padding", FV_K_PAD, pad, true), KEY("value", FV_K_FLOAT, value, false),
+                                        {NULL}};
+static const fv_layer_key upsample_keys[] = {KEY("scale", FV_K_PAIR, scale, false), KEY("mode", FV_K_MODE, mode, false),
+                                             KEY("align_corners", FV_K_BOOL, align_corners, false), {NULL}};
+static const fv_layer_key lrn_keys[] = {KEY("size", FV_K_INT, size, true), KEY("alpha", FV_K_FLOAT, alpha, false),
+                                        KEY("beta", FV_K_FLOAT, beta, false), KEY("k", FV_K_FLOAT, k, false), {NULL}};
+
+#define ACT(n, keras, a, keys) {n, keras, FV_L_ACTIVATION, a, 1, 1, keys}
+static const fv_layer_type types[] = {
+    {"input", "InputLayer", FV_L_INPUT, 0, 0, 0, input_keys},
+    {"conv2d", "Conv2D", FV_L_CONV2D, 0, 1, 1, conv_keys},
+    {"conv_transpose2d", "Conv2DTranspose", FV_L_CONV_TRANSPOSE2D, 0, 1, 1, convt_keys},
+    {"dense", "Dense", FV_L_DENSE, 0, 1, 1, dense_keys},
+    {"batch_norm", "BatchNormalization", FV_L_BATCH_NORM, 0, 1, 1, bn_keys},
+    {"dropout", "Dropout", FV_L_DROPOUT, 0, 1, 1, dropout_keys},
+    ACT("relu", "ReLU", FV_ACT_RELU, no_keys),
+    ACT("leaky_relu", "LeakyReLU", FV_ACT_LEAKY_RELU, alpha_keys),
+    ACT("relu6", "ReLU6", FV_ACT_RELU6, no_keys),
+    ACT("elu", "ELU", FV_ACT_ELU, alpha_keys),
+    ACT("sigmoid", "Sigmoid", FV_ACT_SIGMOID, no_keys),
+    ACT("tanh", "Tanh", FV_ACT_TANH, no_keys),
+    ACT("silu", "Swish", FV_ACT_SILU, no_keys),
+    ACT("swish", "Swish", FV_ACT_SILU, no_keys),
+    ACT("hard_sigmoid", "HardSigmoid", FV_ACT_HARD_SIGMOID, no_keys),
+    ACT("hard_swish", "HardSwish", FV_ACT_HARD_SWISH, no_keys),
+    {"softmax", "Softmax", FV_L_SOFTMAX, 0, 1, 1, softmax_keys},
+    {"max_pool", "MaxPooling2D", FV_L_MAX_POOL, 0, 1, 1, maxpool_keys},
+    {"avg_pool", "AveragePooling2D", FV_L_AVG_POOL, 0, 1, 1, avgpool_keys},
+    {"global_avg_pool", "GlobalAveragePooling2D", FV_L_GLOBAL_AVG_POOL, 0, 1, 1, no_keys},
+    {"global_max_pool", "GlobalMaxPooling2D", FV_L_GLOBAL_MAX_POOL, 0, 1, 1, no_keys},
+    {"flatten", "Flatten", FV_L_FLATTEN, 0, 1, 1, no_keys},
+    {"add", "Add", FV_L_ADD, 0, 2, 2, no_keys},
+    {"mul", "Multiply", FV_L_MUL, 0, 2, 2, no_keys},
+    {"concat", "Concatenate", FV_L_CONCAT, 0, 2, FV_LAYER_MAX_INPUTS, concat_keys},
+    {"pad", "ZeroPadding2D", FV_L_PAD, 0, 1, 1, pad_keys},
+    {"upsample", "UpSampling2D", FV_L_UPSAMPLE, 0, 1, 1, upsample_keys},
+    {"lrn", "LocalResponseNorm", FV_L_LRN, 0, 1, 1, lrn_keys},
+};
+#define N_TYPES ((int)(sizeof types / sizeof types[0]))
+
+const fv_layer_type *fv_layer_type_find(const char *name)
+{
+    for (int i = 0; i < N_TYPES; i++)
+        if (strcmp(types[i].name, name) == 0) return &types[i];
+    return NULL;
+}
+
+const fv_layer_type *fv_layer_type_at(int i) { return i >= 0 && i < N_TYPES ? &types[i] : NULL; }
+
+void fv_layer_defaults(const fv_layer_type *t, fv_layer_attrs *a)
+{
+    memset(a, 0, sizeof *a);
+    a->stride[0] = a->stride[1] = 0; /* pools: 0 means "the kernel"; convs: set to 1 below */
+    a->dilation[0] = a->dilation[1] = 1;
+    a->groups = 1;
+    a->bias = true;
+    a->eps = 1e-5f;
+    a->momentum = 0.1f;
+    a->rate = 0.5f;
+    a->axis = 1;
+    a->scale[0] = a->scale[1] = 2;
+    a->mode = FV_RESIZE_NEAREST;
+    a->count_include_pad = true;
+    switch (t->kind) {
+    case FV_L_CONV2D:
+    case FV_L_CONV_TRANSPOSE2D: a->stride[0] = a->stride[1] = 1; break;
+    case FV_L_ACTIVATION: a->alpha = t->act == FV_ACT_LEAKY_RELU ? 0.01f : 1.0f; break;
+    case FV_L_LRN: a->alpha = 1e-4f, a->beta = 0.75f, a->k = 1.0f; break;
+    default: break;
+    }
+}
+
+/* ---- reading values ------------------------------------------------------------------------------ */
+
+static bool parse_int(const char *s, long lo, long hi, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || errno || v < lo || v > hi) return false;
+    *out = (int)v;
+    return true;
+}
+
+/* "3", "3x5" or "3,5" into up to max ints; returns how many (0 on error). */
+static int parse_ints(const char *s, int *out, int max, long lo, long hi)
+{
+    char buf[128];
+    if (strlen(s) >= sizeof buf) return 0;
+    strcpy(buf, s);
+    int n = 0;
+    for (char *tok = buf, *next; tok; tok = next) {
+        next = strpbrk(tok, "x,");
+        if (next) *next++ = '\0';
+        if (n == max || !parse_int(tok, lo, hi, &out[n])) return 0;
+        n++;
+    }
+    return n;
+}
+
+static fv_status bad(fv_ctx *ctx, const char *where, const fv_layer *l, const char *key, const char *value,
+                     const char *expect)
+{
+    return fv_error(ctx, FV_ERR_ARG, "%s%s '%s': %s=%s: expected %s", where, l->type->name, l->name, key, value,
+                    expect);
+}
+
+static fv_status set_value(fv_ctx *ctx, const char *where, fv_layer *l, const fv_layer_key *k, const char *v)
+{
+    void *field = (char *)&l->a + k->offset;
+    int t[4];
+    switch (k->kind) {
+    case FV_K_INT:
+        if (!parse_int(v, k->offset == offsetof(fv_layer_attrs, axis) ? -5 : 1, 1L << 24, field))
+            return bad(ctx, where, l, k->name, v, "a positive integer");
+        return FV_OK;
+    case FV_K_PAIR: {
+        long lo = k->offset == offsetof(fv_layer_attrs, output_padding) ? 0 : 1;
+        int n = parse_ints(v, t, 2, lo, 1L << 16);
+        if (!n) return bad(ctx, where, l, k->name, v, lo ? "a positive size or HxW" : "a size or HxW");
+        ((int *)field)[0] = t[0];
+        ((int *)field)[1] = n == 2 ? t[1] : t[0];
+        return FV_OK;
+    }
+    case FV_K_PAD: {
+        int *p = field;
+        if (strcmp(v, "same") == 0 || strcmp(v, "valid") == 0) {
+            if (l->type->kind != FV_L_CONV2D) return bad(ctx, where, l, k->name, v, "sizes (same/valid: conv2d only)");
+            l->a.pad_mode = v[0] == 's' ? FV_PAD_SAME : FV_PAD_VALID;
+            memset(p, 0, 4 * sizeof *p);
+            return FV_OK;
+        }
+        int n = parse_ints(v, t, 4, 0, 1L << 16);
+        if (n == 1) p[0] = p[1] = p[2] = p[3] = t[0];
+        else if (n == 2) p[0] = p[2] = t[0], p[1] = p[3] = t[1];
+        else if (n == 4) memcpy(p, t, sizeof t);
+        else return bad(ctx, where, l, k->name, v, "P, PHxPW, top x left x bottom x right, same or valid");
+        l->a.pad_mode = FV_PAD_EXPLICIT;
+        return FV_OK;
+    }
+    case FV_K_FLOAT: {
+        char *end;
+        float f = strtof(v, &end);
+        if (end == v || *end || !isfinite(f)) return bad(ctx, where, l, k->name, v, "a finite number");
+        *(float *)field = f;
+        return FV_OK;
+    }
+    case FV_K_BOOL:
+        if (strcmp(v, "1") == 0 || strcmp(v, "true") == 0) *(bool *)field = true;
+        else if (strcmp(v, "0") == 0 || strcmp(v, "false") == 0) *(bool *)field = false;
+        else return bad(ctx, where, l, k->name, v, "true or false");
+        return FV_OK;
+    case FV_K_SHAPE: {
+        int n = parse_ints(v, t, 3, 1, 1L << 24);
+        if (n != 1 && n != 3) return bad(ctx, where, l, k->name, v, "CxHxW or a feature count");
+        for (int i = 0; i < n; i++) l->a.shape[i] = t[i];
+        l->a.ndim = n;
+        return FV_OK;
+    }
+    case FV_K_MODE:
+        if (strcmp(v, "nearest") == 0) l->a.mode = FV_RESIZE_NEAREST;
+        else if (strcmp(v, "bilinear") == 0) l->a.mode = FV_RESIZE_BILINEAR;
+        else return bad(ctx, where, l, k->name, v, "nearest or bilinear");
+        return FV_OK;
+    }
+    return FV_ERR_ARG;
+}
+
+/* Edit distance for "did you mean" hints. */
+static int distance(const char *a, const char *b)
+{
+    int la = (int)strlen(a), lb = (int)strlen(b);
+    if (la > 31 || lb > 31) return 99;
+    int d[32][32];
+    for (int i = 0; i <= la; i++) d[i][0] = i;
+    for (int j = 0; j <= lb; j++) d[0][j] = j;
+    for (int i = 1; i <= la; i++)
+        for (int j = 1; j <= lb; j++) {
+            int c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < c) c = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < c) c = d[i][j - 1] + 1;
+            d[i][j] = c;
+        }
+    return d[la][lb];
+}
+
+fv_status fv_layer_set_key(fv_ctx *ctx, const char *where, fv_layer *l, const char *key, const char *value)
+{
+    const fv_layer_key *best = NULL;
+    int best_d = 3;
+    for (const fv_layer_key *k = l->type->keys; k->name; k++) {
+        if (strcmp(k->name, key) == 0) return set_value(ctx, where, l, k, value);
+        int d = distance(k->name, key);
+        if (d < best_d) best_d = d, best = k;
+    }
+    if (best)
+        return fv_error(ctx, FV_ERR_ARG, "%s%s '%s': unknown key '%s' (did you mean '%s'?)", where, l->type->name,
+                        l->name, key, best->name);
+    return fv_error(ctx, FV_ERR_ARG, "%s%s '%s': unknown key '%s'%s", where, l->type->name, l->name, key,
+                    l->type->keys[0].name ? "" : " (this layer takes none)");
+}
+
+/* ---- writing values ------------------------------------------------------------------------------- */
+
+fv_status fv_text_append(char **buf, size_t *len, size_t *cap, const char *s)
+{
+    size_t n = strlen(s);
+    if (*len + n + 1 > *cap) {
+        size_t c = *cap ? *cap : 256;
+        while (*len + n + 1 > c) c *= 2;
+        char *b = realloc(*buf, c);
+        if (!b) return FV_ERR_NOMEM;
+        *buf = b, *cap = c;
+    }
+    memcpy(*buf + *len, s, n + 1);
+    *len += n;
+    return FV_OK;
+}
+
+static void format_value(const fv_layer *l, const fv_layer_key *k, char *out, size_t size)
+{
+    const void *field = (const char *)&l->a + k->offset;
+    const int *p = field;
+    switch (k->kind) {
+    case FV_K_INT: snprintf(out, size, "%d", *p); break;
+    case FV_K_PAIR:
+        if (p[0] == p[1]) snprintf(out, size, "%d", p[0]);
+        else snprintf(out, size, "%dx%d", p[0], p[1]);
+        break;
+    case FV_K_PAD:
+        if (l->a.pad_mode != FV_PAD_EXPLICIT) snprintf(out, size, "%s", l->a.pad_mode == FV_PAD_SAME ? "same" : "valid");
+        else if (p[0] == p[1] && p[1] == p[2] && p[2] == p[3]) snprintf(out, size, "%d", p[0]);
+        else if (p[0] == p[2] && p[1] == p[3]) snprintf(out, size, "%dx%d", p[0], p[1]);
+        else snprintf(out, size, "%dx%dx%dx%d", p[0], p[1], p[2], p[3]);
+        break;
+    case FV_K_FLOAT: snprintf(out, size, "%.9g", *(const float *)field); break;
+    case FV_K_BOOL: snprintf(out, size, "%s", *(const bool *)field ? "true" : "false"); break;
+    case FV_K_SHAPE:
+        if (l->a.ndim == 1) snprintf(out, size, "%lld", (long long)l->a.shape[0]);
+        else snprintf(out, size, "%lldx%lldx%lld", (long long)l->a.shape[0], (long long)l->a.shape[1],
+                      (long long)l->a.shape[2]);
+        break;
+    case FV_K_MODE: snprintf(out, size, "%s", l->a.mode == FV_RESIZE_BILINEAR ? "bilinear" : "nearest"); break;
+    }
+}
+
+fv_status fv_layer_write_keys(const fv_layer *l, char **buf, size_t *len, size_t *cap)
+{
+    fv_layer defaults = *l;
+    fv_layer_defaults(l->type, &defaults.a);
+    for (const fv_layer_key *k = l->type->keys; k->name; k++) {
+        char v[96], d[96], item[128];
+        format_value(l, k, v, sizeof v);
+        format_value(&defaults, k, d, sizeof d);
+        if (!k->required && strcmp(v, d) == 0) continue;
+        snprintf(item, sizeof item, " %s=%s", k->name, v);
+        if (fv_text_append(buf, len, cap, item) != FV_OK) return FV_ERR_NOMEM;
+    }
+    return FV_OK;
+}

@@ -1,0 +1,482 @@
+/* The model: layers in order, each checked against a batch-1 shape graph as it is added, their parameters,
+ * metadata (class names, input normalization), and building the layers into graphs. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fovea/init.h"
+#include "model_internal.h"
+
+fv_model *fv_model_new(fv_ctx *ctx, const char *name)
+{
+    if (!ctx) return NULL;
+    fv_model *m = calloc(1, sizeof *m);
+    if (!m || !(m->shapes = fv_graph_new(ctx))) {
+        free(m);
+        fv_error(ctx, FV_ERR_NOMEM, "out of memory creating a model");
+        return NULL;
+    }
+    m->ctx = ctx;
+    snprintf(m->name, sizeof m->name, "%s", name && *name ? name : "model");
+    return m;
+}
+
+void fv_model_free(fv_model *m)
+{
+    if (!m) return;
+    for (int i = 0; i < m->n_layers; i++)
+        for (int j = 0; j < m->layers[i].n_params; j++) fv_param_free(m->layers[i].params[j]);
+    for (int i = 0; i < m->n_class_names; i++) free(m->class_names[i]);
+    free(m->class_names);
+    fv_graph_free(m->shapes);
+    free(m->shape_nodes);
+    free(m->layers);
+    free(m);
+}
+
+fv_ctx *fv_model_ctx(const fv_model *m) { return m ? m->ctx : NULL; }
+const char *fv_model_name(const fv_model *m) { return m ? m->name : ""; }
+
+int fv_model_find_layer(const fv_model *m, const char *name)
+{
+    for (int i = 0; m && name && i < m->n_layers; i++)
+        if (strcmp(m->layers[i].name, name) == 0) return i;
+    return -1;
+}
+
+static fv_status grow(fv_model *m)
+{
+    if (m->n_layers < m->cap_layers) return FV_OK;
+    int cap = m->cap_layers ? 2 * m->cap_layers : 16;
+    fv_layer *l = realloc(m->layers, (size_t)cap * sizeof *l);
+    if (l) m->layers = l;
+    fv_node **n = realloc(m->shape_nodes, (size_t)cap * sizeof *n);
+    if (n) m->shape_nodes = n;
+    if (!l || !n) return fv_error(m->ctx, FV_ERR_NOMEM, "out of memory adding a layer");
+    m->cap_layers = cap;
+    return FV_OK;
+}
+
+/* Split "name key=v key=v from=a,b" into the layer; where prefixes messages ("net.fvd:3: "). */
+static fv_status parse_args(fv_model *m, fv_layer *l, const char *args, const char *where, char *from, size_t from_size)
+{
+    char buf[1024];
+    if (strlen(args) >= sizeof buf)
+        return fv_error(m->ctx, FV_ERR_ARG, "%s%s: the layer's description is too long", where, l->type->name);
+    strcpy(buf, args);
+    bool first = true;
+    const char *seen_keys[64];
+    int n_seen = 0;
+    for (char *tok = strtok(buf, " \t\r\n"); tok; tok = strtok(NULL, " \t\r\n"), first = false) {
+        char *eq = strchr(tok, '=');
+        if (!eq) {
+            if (!first) return fv_error(m->ctx, FV_ERR_ARG, "%s%s '%s': '%s' is not key=value", where, l->type->name,
+                                        l->name, tok);
+            if (strlen(tok) >= sizeof l->name)
+                return fv_error(m->ctx, FV_ERR_ARG, "%slayer name '%.40s...' is longer than 63 characters", where, tok);
+            snprintf(l->name, sizeof l->name, "%s", tok);
+            continue;
+        }
+        *eq = '\0';
+        if (strcmp(tok, "from") == 0) {
+            snprintf(from, from_size, "%s", eq + 1);
+            continue;
+        }
+        fv_status s = fv_layer_set_key(m->ctx, where, l, tok, eq + 1);
+        if (s) return s;
+        if (n_seen < 64) seen_keys[n_seen++] = tok;
+    }
+    for (const fv_layer_key *k = l->type->keys; k->name; k++) {
+        bool seen = false;
+        for (int i = 0; i < n_seen && !seen; i++) seen = strcmp(seen_keys[i], k->name) == 0;
+        if (k->required && !seen)
+            return fv_error(m->ctx, FV_ERR_ARG, "%s%s '%s': missing %s=", where, l->type->name, l->name, k->name);
+    }
+    return FV_OK;
+}
+
+/* Resolve from=a,b (or the previous layer) into input indices. */
+static fv_status resolve_inputs(fv_model *m, fv_layer *l, const char *from, const char *where)
+{
+    const fv_layer_type *t = l->type;
+    l->n_in = 0;
+    if (!*from) {
+        if (t->min_in == 0) return FV_OK;
+        if (m->n_layers == 0)
+            return fv_error(m->ctx, FV_ERR_ARG, "%s%s '%s': the model has no layer before it (start with an input)",
+                            where, t->name, l->name);
+        if (t->min_in > 1)
+            return fv_error(m->ctx, FV_ERR_ARG, "%s%s '%s': needs from= with %d layer names", where, t->name, l->name,
+                            t->min_in);
+        l->in[l->n_in++] = m->n_layers - 1;
+        return FV_OK;
+    }
+    if (t->max_in == 0) return fv_error(m->ctx, FV_ERR_ARG, "%sinput '%s' cannot have from=", where, l->name);
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", from);
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        int k = fv_model_find_layer(m, tok);
+        if (k < 0)
+            return fv_error(m->ctx, FV_ERR_ARG, "%s%s '%s': from=%s: no layer '%s' before it", where, t->name,
+                            l->name, from, tok);
+        if (l->n_in == t->max_in)
+            return fv_error(m->ctx, FV_ERR_ARG, "%s%s '%s': takes at most %d inputs", where, t->name, l->name, t->max_in);
+        l->in[l->n_in++] = k;
+    }
+    if (l->n_in < t->min_in)
+        return fv_error(m->ctx, FV_ERR_ARG, "%s%s '%s': needs %d inputs, from= names %d", where, t->name, l->name,
+                        t->min_in, l->n_in);
+    return FV_OK;
+}
+
+/* Keras-style automatic names: conv2d, conv2d_1, conv2d_2 ... */
+static void auto_name(fv_model *m, fv_layer *l)
+{
+    for (int n = 0;; n++) {
+        if (n == 0) snprintf(l->name, sizeof l->name, "%s", l->type->name);
+        else snprintf(l->name, sizeof l->name, "%s_%d", l->type->name, n);
+        if (fv_model_find_layer(m, l->name) < 0) return;
+    }
+}
+
+/* Add the layer to the shape graph: checks it and gives its output shape. */
+static fv_status place_layer(fv_model *m, fv_layer *l)
+{
+    if (l->type->kind == FV_L_INPUT) {
+        if (m->shape_input) return fv_error(m->ctx, FV_ERR_ARG, "input '%s': the model already has an input", l->name);
+        int64_t shape[4] = {1, l->a.shape[0], l->a.shape[1], l->a.shape[2]};
+        m->shape_input = fv_input(m->shapes, "input", FV_F32, l->a.ndim + 1, shape);
+        m->shape_nodes[m->n_layers] = m->shape_input;
+        return m->shape_input ? FV_OK : fv_errcode(m->ctx);
+    }
+    fv_node *in[FV_LAYER_MAX_INPUTS];
+    for (int i = 0; i < l->n_in; i++) in[i] = m->shape_nodes[l->in[i]];
+    fv_status s = fv_layer_make_params(m, l, fv_node_value(in[0]));
+    fv_node *n = s ? NULL : fv_layer_build(m->shapes, l, in);
+    if (!n) {
+        for (int j = 0; j < l->n_params; j++) fv_param_free(l->params[j]);
+        l->n_params = 0;
+        return fv_errcode(m->ctx) ? fv_errcode(m->ctx) : FV_ERR_ARG;
+    }
+    m->shape_nodes[m->n_layers] = n;
+    return FV_OK;
+}
+
+static int add_layer(fv_model *m, const char *type, const char *args, const char *where)
+{
+    if (!m) return -1;
+    const fv_layer_type *t = fv_layer_type_find(type ? type : "");
+    if (!t) {
+        fv_error(m->ctx, FV_ERR_ARG, "%sunknown layer type '%s'", where, type ? type : "(null)");
+        return -1;
+    }
+    if (m->n_layers == 0 && t->kind != FV_L_INPUT) {
+        fv_error(m->ctx, FV_ERR_ARG, "%s%s: a model starts with an input layer (input shape=CxHxW)", where, type);
+        return -1;
+    }
+    if (grow(m) != FV_OK) return -1;
+    fv_layer *l = &m->layers[m->n_layers];
+    memset(l, 0, sizeof *l);
+    l->type = t;
+    fv_layer_defaults(t, &l->a);
+    char from[1024] = "";
+    if (parse_args(m, l, args ? args : "", where, from, sizeof from) != FV_OK) return -1;
+    if (!l->name[0]) auto_name(m, l);
+    else if (fv_model_find_layer(m, l->name) >= 0) {
+        fv_error(m->ctx, FV_ERR_ARG, "%s%s '%s': a layer of that name already exists", where, t->name, l->name);
+        return -1;
+    }
+    if (resolve_inputs(m, l, from, where) != FV_OK) return -1;
+    if (place_layer(m, l) != FV_OK) {
+        if (*where) { /* prefix the graph's message with the location */
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s", fv_errmsg(m->ctx));
+            fv_error(m->ctx, fv_errcode(m->ctx), "%s%s", where, msg);
+        }
+        return -1;
+    }
+    return m->n_layers++;
+}
+
+int fv_model_add(fv_model *m, const char *type, const char *args) { return add_layer(m, type, args, ""); }
+
+fv_model *fv_model_parse(fv_ctx *ctx, const char *text, const char *source)
+{
+    if (!ctx) return NULL;
+    if (!text) {
+        fv_error(ctx, FV_ERR_ARG, "model description is NULL");
+        return NULL;
+    }
+    fv_model *m = fv_model_new(ctx, NULL);
+    if (!m) return NULL;
+    const char *src = source ? source : "model";
+    int lineno = 0;
+    for (const char *p = text; *p;) {
+        const char *end = strchr(p, '\n');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        lineno++;
+        char line[1100], where[300];
+        snprintf(where, sizeof where, "%s:%d: ", src, lineno);
+        if (n >= sizeof line) {
+            fv_error(ctx, FV_ERR_ARG, "%sline is longer than %zu characters", where, sizeof line - 1);
+            goto fail;
+        }
+        memcpy(line, p, n);
+        line[n] = '\0';
+        p = end ? end + 1 : p + n;
+        char *hash = strchr(line, '#');
+        if (hash) *hash = '\0';
+        char *type = line + strspn(line, " \t\r");
+        if (!*type) continue;
+        char *rest = type + strcspn(type, " \t\r");
+        if (*rest) *rest++ = '\0';
+        if (strcmp(type, "model") == 0) { /* "model NAME": the model's name */
+            char *name = rest + strspn(rest, " \t\r");
+            name[strcspn(name, " \t\r")] = '\0';
+            if (*name) snprintf(m->name, sizeof m->name, "%s", name);
+            continue;
+        }
+        if (add_layer(m, type, rest, where) < 0) goto fail;
+    }
+    if (m->n_layers < 2) {
+        fv_error(ctx, FV_ERR_ARG, "%s: a model needs an input and at least one layer", src);
+        goto fail;
+    }
+    return m;
+fail:
+    fv_model_free(m);
+    return NULL;
+}
+
+char *fv_model_describe(const fv_model *m)
+{
+    if (!m) return NULL;
+    char *buf = NULL, line[1400];
+    size_t len = 0, cap = 0;
+    snprintf(line, sizeof line, "model %s\n", m->name);
+    bool ok = fv_text_append(&buf, &len, &cap, line) == FV_OK;
+    for (int i = 0; ok && i < m->n_layers; i++) {
+        const fv_layer *l = &m->layers[i];
+        snprintf(line, sizeof line, "%s %s", l->type->name, l->name);
+        ok = fv_text_append(&buf, &len, &cap, line) == FV_OK && fv_layer_write_keys(l, &buf, &len, &cap) == FV_OK;
+        if (ok && l->n_in && !(l->n_in == 1 && l->in[0] == i - 1)) { /* the previous layer goes without saying */
+            snprintf(line, sizeof line, " from=");
+            for (int j = 0; j < l->n_in; j++) {
+                if (j) strcat(line, ",");
+                strcat(line, m->layers[l->in[j]].name); /* 16 names of < 64 characters fit */
+            }
+            ok = fv_text_append(&buf, &len, &cap, line) == FV_OK;
+        }
+        ok = ok && fv_text_append(&buf, &len, &cap, "\n") == FV_OK;
+    }
+    if (!ok) {
+        free(buf);
+        fv_error(m->ctx, FV_ERR_NOMEM, "out of memory describing model '%s'", m->name);
+        return NULL;
+    }
+    return buf;
+}
+
+/* ---- structure ------------------------------------------------------------------------------------- */
+
+static const fv_layer *layer_at(const fv_model *m, int i) { return m && i >= 0 && i < m->n_layers ? &m->layers[i] : NULL; }
+
+int fv_model_layer_count(const fv_model *m) { return m ? m->n_layers : 0; }
+const char *fv_model_layer_name(const fv_model *m, int i) { return layer_at(m, i) ? m->layers[i].name : NULL; }
+const char *fv_model_layer_type(const fv_model *m, int i) { return layer_at(m, i) ? m->layers[i].type->name : NULL; }
+int fv_model_layer_input_count(const fv_model *m, int i) { return layer_at(m, i) ? m->layers[i].n_in : 0; }
+
+int fv_model_layer_input(const fv_model *m, int i, int k)
+{
+    const fv_layer *l = layer_at(m, i);
+    return l && k >= 0 && k < l->n_in ? l->in[k] : -1;
+}
+
+int fv_model_layer_shape(const fv_model *m, int i, int64_t *shape)
+{
+    if (!layer_at(m, i)) return 0;
+    const fv_tensor *v = fv_node_value(m->shape_nodes[i]);
+    for (int d = 1; d < v->ndim; d++) shape[d - 1] = v->shape[d];
+    return v->ndim - 1;
+}
+
+int fv_model_layer_params(const fv_model *m, int i, fv_param **out, int max)
+{
+    const fv_layer *l = layer_at(m, i);
+    if (!l) return 0;
+    int n = 0;
+    for (int j = 0; j < l->n_params && n < max; j++) out[n++] = l->params[j];
+    return n;
+}
+
+int fv_model_param_count(const fv_model *m)
+{
+    int n = 0;
+    for (int i = 0; m && i < m->n_layers; i++) n += m->layers[i].n_params;
+    return n;
+}
+
+fv_param *fv_model_param(const fv_model *m, int k)
+{
+    for (int i = 0; m && i < m->n_layers && k >= 0; i++) {
+        if (k < m->layers[i].n_params) return m->layers[i].params[k];
+        k -= m->layers[i].n_params;
+    }
+    return NULL;
+}
+
+fv_param *fv_model_find_param(const fv_model *m, const char *name)
+{
+    for (int i = 0; m && name && i < m->n_layers; i++)
+        for (int j = 0; j < m->layers[i].n_params; j++)
+            if (strcmp(m->layers[i].params[j]->name, name) == 0) return m->layers[i].params[j];
+    return NULL;
+}
+
+int fv_model_input_shape(const fv_model *m, int64_t *shape) { return fv_model_layer_shape(m, 0, shape); }
+
+int64_t fv_model_output_size(const fv_model *m)
+{
+    if (!m || !m->n_layers) return 0;
+    int64_t s[FV_MAX_DIMS];
+    int nd = fv_model_layer_shape(m, m->n_layers - 1, s);
+    int64_t n = 1;
+    for (int d = 0; d < nd; d++) n *= s[d];
+    return nd == 1 ? s[0] : n;
+}
+
+fv_param_totals fv_model_param_totals(const fv_model *m)
+{
+    fv_param_totals t = {0, 0, 0};
+    for (int k = 0; k < fv_model_param_count(m); k++) {
+        fv_param *p = fv_model_param(m, k);
+        t.total += p->value.size;
+        if (p->kind == FV_PARAM_WEIGHT && p->trainable) t.trainable += p->value.size;
+        else t.non_trainable += p->value.size;
+    }
+    return t;
+}
+
+int fv_model_set_trainable(fv_model *m, const char *prefix, bool trainable)
+{
+    int matched = 0;
+    size_t n = prefix ? strlen(prefix) : 0;
+    for (int i = 0; m && i < m->n_layers; i++) {
+        if (n && strncmp(m->layers[i].name, prefix, n) != 0) continue;
+        matched++;
+        for (int j = 0; j < m->layers[i].n_params; j++)
+            if (m->layers[i].params[j]->kind == FV_PARAM_WEIGHT) fv_param_set_trainable(m->layers[i].params[j], trainable);
+    }
+    return matched;
+}
+
+/* ---- initialization -------------------------------------------------------------------------------- */
+
+fv_status fv_model_init(fv_model *m)
+{
+    if (!m) return FV_ERR_ARG;
+    for (int i = 0; i < m->n_layers; i++) {
+        fv_layer *l = &m->layers[i];
+        for (int j = 0; j < l->n_params; j++) {
+            fv_param *p = l->params[j];
+            fv_init_spec spec = {FV_INIT_ZEROS, 0, 0, 0};
+            bool bn = l->type->kind == FV_L_BATCH_NORM;
+            if (bn) spec.kind = (j == 0 || j == 3) ? FV_INIT_ONES : FV_INIT_ZEROS;
+            else if (j == 0) spec.kind = FV_INIT_TORCH_DEFAULT;
+            else {
+                spec.kind = FV_INIT_TORCH_BIAS;
+                fv_init_fans(&l->params[0]->value, &spec.fan_in, NULL);
+            }
+            fv_status s = fv_init_tensor(m->ctx, &p->value, &spec);
+            if (s) return s;
+        }
+    }
+    return FV_OK;
+}
+
+/* ---- metadata --------------------------------------------------------------------------------------- */
+
+fv_status fv_model_set_class_names(fv_model *m, const char *const *names, int n)
+{
+    if (!m || n < 0 || (n && !names)) return FV_ERR_ARG;
+    char **copy = n ? calloc((size_t)n, sizeof *copy) : NULL;
+    if (n && !copy) return fv_error(m->ctx, FV_ERR_NOMEM, "out of memory storing class names");
+    for (int i = 0; i < n; i++) {
+        if (!names[i] || !(copy[i] = strdup(names[i]))) {
+            for (int j = 0; j < i; j++) free(copy[j]);
+            free(copy);
+            return fv_error(m->ctx, names[i] ? FV_ERR_NOMEM : FV_ERR_ARG, "class name %d is %s", i,
+                            names[i] ? "too much for memory" : "NULL");
+        }
+    }
+    for (int i = 0; i < m->n_class_names; i++) free(m->class_names[i]);
+    free(m->class_names);
+    m->class_names = copy;
+    m->n_class_names = n;
+    return FV_OK;
+}
+
+const char *fv_model_class_name(const fv_model *m, int k)
+{
+    return m && k >= 0 && k < m->n_class_names ? m->class_names[k] : NULL;
+}
+
+fv_status fv_model_set_normalization(fv_model *m, const float *mean, const float *std, int channels)
+{
+    if (!m) return FV_ERR_ARG;
+    if (channels < 0 || channels > FV_MODEL_MAX_NORM)
+        return fv_error(m->ctx, FV_ERR_ARG, "normalization for %d channels (at most %d)", channels, FV_MODEL_MAX_NORM);
+    for (int c = 0; c < channels; c++)
+        if (!isfinite(mean[c]) || !isfinite(std[c]) || !(std[c] > 0))
+            return fv_error(m->ctx, FV_ERR_ARG, "normalization of channel %d: mean %g, std %g (std must be > 0)", c,
+                            mean[c], std[c]);
+    for (int c = 0; c < channels; c++) m->mean[c] = mean[c], m->std[c] = std[c];
+    m->norm_channels = channels;
+    return FV_OK;
+}
+
+int fv_model_normalization(const fv_model *m, float *mean, float *std, int max)
+{
+    if (!m) return 0;
+    for (int c = 0; c < m->norm_channels && c < max; c++) {
+        if (mean) mean[c] = m->mean[c];
+        if (std) std[c] = m->std[c];
+    }
+    return m->norm_channels;
+}
+
+/* ---- building ------------------------------------------------------------------------------------------- */
+
+fv_graph *fv_model_build(fv_model *m, int64_t batch, fv_node **input, fv_node **output, fv_node ***layer_nodes)
+{
+    if (!m || m->n_layers < 2 || batch < 1) {
+        if (m) fv_error(m->ctx, FV_ERR_ARG, "model '%s': cannot build %s", m->name,
+                        batch < 1 ? "with a batch below 1" : "without layers");
+        return NULL;
+    }
+    fv_graph *g = fv_graph_new(m->ctx);
+    fv_node **nodes = calloc((size_t)m->n_layers, sizeof *nodes);
+    if (!g || !nodes) {
+        fv_error(m->ctx, FV_ERR_NOMEM, "out of memory building model '%s'", m->name);
+        goto fail;
+    }
+    int64_t shape[FV_MAX_DIMS] = {batch};
+    int nd = fv_model_input_shape(m, shape + 1);
+    if (!(nodes[0] = fv_input(g, "input", FV_F32, nd + 1, shape))) goto fail;
+    for (int i = 1; i < m->n_layers; i++) {
+        const fv_layer *l = &m->layers[i];
+        fv_node *in[FV_LAYER_MAX_INPUTS];
+        for (int k = 0; k < l->n_in; k++) in[k] = nodes[l->in[k]];
+        if (!(nodes[i] = fv_layer_build(g, l, in))) goto fail;
+    }
+    if (input) *input = nodes[0];
+    if (output) *output = nodes[m->n_layers - 1];
+    if (layer_nodes) *layer_nodes = nodes;
+    else free(nodes);
+    return g;
+fail:
+    free(nodes);
+    fv_graph_free(g);
+    return NULL;
+}

@@ -1,0 +1,116 @@
+/* The model's fields, its layers and the table of layer types shared by the description parser
+ * (model_text.c), the model (model.c), graph building (layers.c) and the summary (summary.c). */
+#ifndef FV_MODEL_INTERNAL_H
+#define FV_MODEL_INTERNAL_H
+
+#include "../core/internal.h"
+#include "fovea/model.h"
+#include "fovea/ops.h"
+
+#define FV_LAYER_MAX_INPUTS 16
+#define FV_LAYER_MAX_PARAMS 4
+#define FV_MODEL_MAX_NORM 16
+
+typedef enum {
+    FV_L_INPUT = 0,
+    FV_L_CONV2D,
+    FV_L_CONV_TRANSPOSE2D,
+    FV_L_DENSE,
+    FV_L_BATCH_NORM,
+    FV_L_DROPOUT,
+    FV_L_ACTIVATION,
+    FV_L_SOFTMAX,
+    FV_L_MAX_POOL,
+    FV_L_AVG_POOL,
+    FV_L_GLOBAL_AVG_POOL,
+    FV_L_GLOBAL_MAX_POOL,
+    FV_L_FLATTEN,
+    FV_L_ADD,
+    FV_L_MUL,
+    FV_L_CONCAT,
+    FV_L_PAD,
+    FV_L_UPSAMPLE,
+    FV_L_LRN,
+    FV_L_KIND_COUNT
+} fv_layer_kind;
+
+/* Every attribute any layer type has; each type reads the ones its keys name (fv_layer_type.keys). */
+typedef struct {
+    int filters, units;
+    int kernel[2], stride[2], dilation[2], groups;
+    int pad[4];              /* top, left, bottom, right */
+    fv_pad_mode pad_mode;
+    int output_padding[2];
+    bool bias, ceil_mode, count_include_pad, align_corners;
+    float eps, momentum, rate, alpha, beta, k, value;
+    int size, axis;
+    int scale[2];
+    int mode;                /* fv_resize_mode */
+    int64_t shape[3];        /* input: C, H, W or features */
+    int ndim;
+} fv_layer_attrs;
+
+typedef struct {
+    char name[64];
+    const struct fv_layer_type *type;
+    fv_layer_attrs a;
+    int n_in;
+    int in[FV_LAYER_MAX_INPUTS];
+    int n_params;
+    fv_param *params[FV_LAYER_MAX_PARAMS]; /* owned (one reference) by the model */
+} fv_layer;
+
+/* How a key's value is written. */
+typedef enum { FV_K_INT, FV_K_PAIR, FV_K_PAD, FV_K_FLOAT, FV_K_BOOL, FV_K_SHAPE, FV_K_MODE } fv_key_kind;
+
+typedef struct {
+    const char *name;
+    fv_key_kind kind;
+    size_t offset;  /* into fv_layer_attrs */
+    bool required;
+} fv_layer_key;
+
+typedef struct fv_layer_type {
+    const char *name;         /* as written in descriptions */
+    const char *keras_name;   /* for the summary: "Conv2D" */
+    fv_layer_kind kind;
+    int act;                  /* fv_activation_kind for FV_L_ACTIVATION */
+    int min_in, max_in;
+    const fv_layer_key *keys; /* ends with {NULL} */
+} fv_layer_type;
+
+const fv_layer_type *fv_layer_type_find(const char *name);
+const fv_layer_type *fv_layer_type_at(int i); /* NULL past the end */
+/* The attribute defaults of a type (PyTorch's). */
+void fv_layer_defaults(const fv_layer_type *t, fv_layer_attrs *a);
+
+struct fv_model {
+    fv_ctx *ctx;
+    char name[64];
+    fv_layer *layers;
+    int n_layers, cap_layers;
+    /* A batch-1 graph kept in step with the layers: it checks each layer as it is added (shape inference
+     * names the layer) and gives every layer's output shape. */
+    fv_graph *shapes;
+    fv_node *shape_input;
+    fv_node **shape_nodes;
+    int auto_names[FV_L_KIND_COUNT + 16];
+    char **class_names;
+    int n_class_names;
+    float mean[FV_MODEL_MAX_NORM], std[FV_MODEL_MAX_NORM];
+    int norm_channels;
+};
+
+/* Create a layer's parameters for inputs of the given shapes (batch first), named "<layer>.weight" etc. */
+fv_status fv_layer_make_params(fv_model *m, fv_layer *l, const fv_tensor *in0);
+/* Add the layer's node to g reading the given input nodes; NULL with a message naming the layer. */
+fv_node *fv_layer_build(fv_graph *g, const fv_layer *l, fv_node *const *in);
+
+/* Parse "key=value" for a layer (errors name source, line, layer and key). */
+fv_status fv_layer_set_key(fv_ctx *ctx, const char *where, fv_layer *l, const char *key, const char *value);
+/* Append s to a growing, NUL-terminated string (buf may start NULL). */
+fv_status fv_text_append(char **buf, size_t *len, size_t *cap, const char *s);
+/* Append the non-default keys of a layer as " key=value" to a growing string. */
+fv_status fv_layer_write_keys(const fv_layer *l, char **buf, size_t *len, size_t *cap);
+
+#endif

@@ -1,0 +1,72 @@
+/* Small built-in models by name, written in the description language so that `fovea summary --describe`
+ * shows users the text to start their own from: the course's dense baseline, LeNet-5 and FMNIST-CNN
+ * (../shared/BENCHMARKS.md). */
+#include <stdio.h>
+#include <string.h>
+
+#include "model_internal.h"
+
+static const char *const names[] = {"fmnist-cnn", "lenet5", "mlp", NULL};
+
+const char *const *fv_model_names(void) { return names; }
+
+static const char fmnist_cnn[] =
+    "model fmnist-cnn\n"
+    "input input shape=%dx%dx%d\n"
+    "conv2d conv1 filters=32 kernel=3 padding=1\n"
+    "batch_norm bn1\n"
+    "relu relu1\n"
+    "max_pool pool1 kernel=2\n"
+    "conv2d conv2 filters=64 kernel=3 padding=1\n"
+    "batch_norm bn2\n"
+    "relu relu2\n"
+    "max_pool pool2 kernel=2\n"
+    "flatten flatten\n"
+    "dense fc1 units=128\n"
+    "relu relu3\n"
+    "dropout dropout rate=0.5\n"
+    "dense fc2 units=%d\n";
+
+/* LeCun et al. 1998 with tanh and average pooling; a 28x28 input is padded by 2 to the original 32x32. */
+static const char lenet5[] =
+    "model lenet5\n"
+    "input input shape=%dx%dx%d\n"
+    "conv2d conv1 filters=6 kernel=5 padding=%d\n"
+    "tanh tanh1\n"
+    "avg_pool pool1 kernel=2\n"
+    "conv2d conv2 filters=16 kernel=5\n"
+    "tanh tanh2\n"
+    "avg_pool pool2 kernel=2\n"
+    "flatten flatten\n"
+    "dense fc1 units=120\n"
+    "tanh tanh3\n"
+    "dense fc2 units=84\n"
+    "tanh tanh4\n"
+    "dense fc3 units=%d\n";
+
+static const char mlp[] =
+    "model mlp\n"
+    "input input shape=%dx%dx%d\n"
+    "flatten flatten\n"
+    "dense fc1 units=256\n"
+    "relu relu1\n"
+    "dense fc2 units=128\n"
+    "relu relu2\n"
+    "dense fc3 units=%d\n";
+
+fv_model *fv_model_by_name(fv_ctx *ctx, const char *name, int channels, int height, int width, int num_classes)
+{
+    if (!ctx) return NULL;
+    int c = channels > 0 ? channels : 1, h = height > 0 ? height : 28, w = width > 0 ? width : 28;
+    int k = num_classes > 0 ? num_classes : 10;
+    char text[2048];
+    if (name && strcmp(name, "fmnist-cnn") == 0) snprintf(text, sizeof text, fmnist_cnn, c, h, w, k);
+    else if (name && strcmp(name, "lenet5") == 0) snprintf(text, sizeof text, lenet5, c, h, w, h == 28 ? 2 : 0, k);
+    else if (name && strcmp(name, "mlp") == 0) snprintf(text, sizeof text, mlp, c, h, w, k);
+    else {
+        fv_error(ctx, FV_ERR_ARG, "unknown model '%s' (built in: fmnist-cnn, lenet5, mlp; or a description file)",
+                 name ? name : "(null)");
+        return NULL;
+    }
+    return fv_model_parse(ctx, text, name);
+}
