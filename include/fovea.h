@@ -8,5 +8,9 @@
 #include "fovea/init.h"
 #include "fovea/optim.h"
 #include "fovea/model.h"
+#include "fovea/train.h"
+#include "fovea/modelfile.h"
+#include "fovea/progress.h"
+#include "fovea/metrics.h"
 
 #endif

@@ -87,6 +87,10 @@ const char *fv_node_name(const fv_node *n);
 const char *fv_node_op_name(const fv_node *n);
 fv_param *fv_node_param(const fv_node *n);        /* NULL unless a parameter node */
 void fv_node_set_name(fv_node *n, const char *name);
+/* Training-mode forward passes so far. Random operators (dropout) draw pass k's numbers from counters
+ * derived from k, so setting the count (when resuming a run) reproduces the masks an uninterrupted run gets. */
+uint64_t fv_graph_train_passes(const fv_graph *g);
+void fv_graph_set_train_passes(fv_graph *g, uint64_t passes);
 /* Name the next node added to g (so that an error in its shape inference already names it). */
 void fv_graph_set_next_name(fv_graph *g, const char *name);
 

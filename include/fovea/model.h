@@ -14,6 +14,9 @@ extern "C" {
 
 typedef struct fv_model fv_model;
 
+/* The most input channels a model records a normalization for. */
+#define FV_MODEL_MAX_NORM_CHANNELS 16
+
 /* An empty model; add an input layer first. name: the model's name for summaries (may be NULL). */
 fv_model *fv_model_new(fv_ctx *ctx, const char *name);
 void fv_model_free(fv_model *m);
@@ -88,6 +91,22 @@ int fv_model_normalization(const fv_model *m, float *mean, float *std, int max);
  * graphs of one model train the same weights). *layer_nodes, if given, receives a malloc'd array mapping each
  * layer to its node. NULL with a message naming the layer on error. */
 fv_graph *fv_model_build(fv_model *m, int64_t batch, fv_node **input, fv_node **output, fv_node ***layer_nodes);
+
+/* ---- files -------------------------------------------------------------------------------------------- */
+
+/* A model file (docs/FORMAT.md) holding the description, every parameter and buffer, class names and input
+ * normalization; written atomically. */
+fv_status fv_model_save(const fv_model *m, const char *path);
+/* A model file, or a description text (parameters then initialized by fv_model_init). Everything is checked
+ * (every parameter present with its shape, nothing extra) before a model is returned. */
+fv_model *fv_model_load(fv_ctx *ctx, const char *path);
+
+/* Lower level, for checkpoints that add optimizer state and a training position to the same file. */
+struct fv_modelfile;
+struct fv_modelfile *fv_model_to_modelfile(const fv_model *m);
+fv_model *fv_model_from_modelfile(fv_ctx *ctx, const struct fv_modelfile *mf, const char *path);
+/* Copy weights from a model file into m (same parameter names and shapes), e.g. to restore a checkpoint. */
+fv_status fv_model_load_weights(fv_model *m, const struct fv_modelfile *mf, const char *path);
 
 /* ---- summary ------------------------------------------------------------------------------------------- */
 

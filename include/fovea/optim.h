@@ -77,6 +77,10 @@ long fv_optim_steps(const fv_optimizer *opt);
  * cannot be opened). The optimizer must have the same groups of parameters, in the same order. */
 fv_status fv_optim_save(const fv_optimizer *opt, const char *path);
 fv_status fv_optim_load(fv_optimizer *opt, const char *path);
+/* The same bytes in memory (for a model file's "optimizer" blob): a malloc'd buffer the caller frees, and a
+ * reader that checks and restores like fv_optim_load; what names the bytes in messages ("model.fvm"). */
+fv_status fv_optim_save_mem(const fv_optimizer *opt, void **buf, size_t *len);
+fv_status fv_optim_load_mem(fv_optimizer *opt, const void *buf, size_t len, const char *what);
 
 /* ---- schedules ---------------------------------------------------------------------------------- */
 

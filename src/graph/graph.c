@@ -160,6 +160,12 @@ nomem:
     return NULL;
 }
 
+uint64_t fv_graph_train_passes(const fv_graph *g) { return g ? g->train_passes : 0; }
+void fv_graph_set_train_passes(fv_graph *g, uint64_t passes)
+{
+    if (g) g->train_passes = passes;
+}
+
 void fv_graph_set_next_name(fv_graph *g, const char *name)
 {
     if (g) snprintf(g->next_name, sizeof g->next_name, "%s", name ? name : "");
@@ -286,6 +292,7 @@ fv_status fv_graph_forward(fv_graph *g)
 {
     if (!g) return FV_ERR_ARG;
     if (g->shapes_dirty && reinfer_all(g) != FV_OK) return fv_errcode(g->ctx);
+    if (g->training) g->train_passes++;
     for (int i = 0; i < g->n_nodes; i++) {
         fv_node *n = g->nodes[i];
         if (n->op == FV_OP_INPUT || n->op == FV_OP_PARAM || n->op == FV_OP_CONSTANT) continue;

@@ -41,6 +41,7 @@ struct fv_graph {
     bool training;
     bool shapes_dirty;   /* an input changed shape: infer every shape again before the next forward */
     bool forward_done;   /* values are current, so backward may run */
+    uint64_t train_passes; /* training-mode forward passes so far: random ops (dropout) key on it */
     char next_name[64];  /* fv_graph_set_next_name: the name of the next node added */
 };
 

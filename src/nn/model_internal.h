@@ -9,7 +9,7 @@
 
 #define FV_LAYER_MAX_INPUTS 16
 #define FV_LAYER_MAX_PARAMS 4
-#define FV_MODEL_MAX_NORM 16
+#define FV_MODEL_MAX_NORM FV_MODEL_MAX_NORM_CHANNELS
 
 typedef enum {
     FV_L_INPUT = 0,

@@ -8,7 +8,6 @@ enum { AUX_MASK }; /* 1 where the last training forward kept the element, 0 wher
 typedef struct {
     float p;
     uint64_t stream; /* taken from the context when the node is built */
-    uint64_t passes; /* training forward passes so far: pass k draws indices [k*size, (k+1)*size) */
     bool masked;     /* the last forward applied a mask (train mode, p > 0): backward must know */
 } dropout_attr;
 
@@ -40,7 +39,6 @@ static fv_status dropout_forward(fv_graph *g, fv_node *n)
     const float *in = fv_f32(x);
     float *out = fv_f32(&n->value);
     at->masked = g->training && at->p > 0.0f;
-    if (g->training) at->passes++; /* every training pass counts, so masks do not depend on p == 0 passes */
     if (!at->masked) {
         for (int64_t i = 0; i < x->size; i++) out[i] = in[i];
         return FV_OK;
@@ -48,7 +46,7 @@ static fv_status dropout_forward(fv_graph *g, fv_node *n)
     fv_status s = fv_node_aux(g, n, AUX_MASK, FV_F32, x->ndim, x->shape);
     if (s) return s;
     float *mask = fv_f32(&n->aux[AUX_MASK]);
-    draw_mask(mask, x->size, fv_ctx_seed(g->ctx), at->stream, at->passes - 1, at->p);
+    draw_mask(mask, x->size, fv_ctx_seed(g->ctx), at->stream, g->train_passes - 1, at->p); /* pass k: [k*size, (k+1)*size) */
     double keep = 1.0 - (double)at->p;
     for (int64_t i = 0; i < x->size; i++) out[i] = (float)(in[i] * mask[i] / keep);
     return FV_OK;
@@ -75,7 +73,7 @@ const fv_op_def fv_op_dropout = {"dropout", dropout_infer, dropout_forward, drop
 fv_node *fv_dropout(fv_graph *g, fv_node *x, float p)
 {
     if (!g) return NULL;
-    dropout_attr at = {.p = p, .stream = 0, .passes = 0, .masked = false};
+    dropout_attr at = {.p = p, .stream = 0, .masked = false};
     /* Only a node that will exist takes a stream, so a failed build does not shift later streams. */
     if (x && x->graph == g && p >= 0.0f && p < 1.0f) at.stream = fv_ctx_next_stream(g->ctx);
     return fv_graph_add(g, FV_OP_DROPOUT, (fv_node *[]){x}, 1, 1, &at, sizeof at);

@@ -2,6 +2,9 @@
  * self-describing file, written atomically (temporary file, fsync, rename) and checked completely before
  * anything is restored, so that a bad file never leaves the optimizer half loaded.
  *
+ * The file functions are the in-memory ones (fv_optim_save_mem, fv_optim_load_mem) plus reading or writing the
+ * whole buffer; the bytes are the same, so a model file can carry them as a blob.
+ *
  * Format FVOP version 1, little-endian:
  *   "FVOP", u32 version, u32 kind (fv_optim_kind), i64 steps, u32 n_params, u32 n_state,
  *   n_state x (u8 length, buffer name)                      e.g. "exp_avg", "exp_avg_sq"
@@ -22,20 +25,25 @@
 
 /* ---- writing ------------------------------------------------------------------------------------- */
 
+/* Serializes into a buffer sized beforehand (expected_size); a write past its end marks it failed. */
 typedef struct {
-    FILE *f;
+    unsigned char *buf;
+    size_t pos, cap;
     uint32_t crc;
     bool failed;
 } writer;
 
 static void put(writer *w, const void *p, size_t n)
 {
-    if (w->failed) return;
+    if (w->failed || n > w->cap - w->pos) {
+        w->failed = true;
+        return;
+    }
     w->crc = (uint32_t)crc32_z(w->crc, p, n);
-    if (fwrite(p, 1, n, w->f) != n) w->failed = true;
+    memcpy(w->buf + w->pos, p, n);
+    w->pos += n;
 }
 
-/* Little-endian regardless of the host. */
 static void put_uint(writer *w, uint64_t v, int bytes)
 {
     unsigned char b[8];
@@ -99,6 +107,37 @@ static void sync_dir_of(const char *path)
     }
 }
 
+static size_t expected_size(const fv_optimizer *opt);
+
+fv_status fv_optim_save_mem(const fv_optimizer *opt, void **buf, size_t *len)
+{
+    if (!opt) return FV_ERR_ARG;
+    if (!buf || !len) return fv_error(opt->ctx, FV_ERR_ARG, "%s: no buffer to save the state to", fv_optim_name(opt->cfg.kind));
+    size_t size = expected_size(opt);
+    writer w = {.buf = malloc(size), .cap = size};
+    if (!w.buf) return fv_error(opt->ctx, FV_ERR_NOMEM, "out of memory saving %s state (%zu bytes)", fv_optim_name(opt->cfg.kind), size);
+    write_state(&w, opt);
+    if (w.failed || w.pos != size) { /* expected_size and write_state disagree: a bug, not a user error */
+        free(w.buf);
+        return fv_error(opt->ctx, FV_ERR_STATE, "%s state: wrote %zu bytes, expected %zu", fv_optim_name(opt->cfg.kind), w.pos, size);
+    }
+    *buf = w.buf, *len = size;
+    return FV_OK;
+}
+
+/* All of buf into a temporary file beside path, flushed to disk, then renamed over path. */
+static int write_atomic(const char *path, const char *tmp, const void *buf, size_t len)
+{
+    FILE *f = fopen(tmp, "wb");
+    if (!f) return errno;
+    int err = fwrite(buf, 1, len, f) == len ? 0 : (errno ? errno : EIO);
+    if (!err && (fflush(f) != 0 || fsync(fileno(f)) != 0)) err = errno;
+    if (fclose(f) != 0 && !err) err = errno;
+    if (!err && rename(tmp, path) != 0) err = errno;
+    if (err) remove(tmp);
+    return err;
+}
+
 fv_status fv_optim_save(const fv_optimizer *opt, const char *path)
 {
     if (!opt) return FV_ERR_ARG;
@@ -106,20 +145,15 @@ fv_status fv_optim_save(const fv_optimizer *opt, const char *path)
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
         return fv_error(opt->ctx, FV_ERR_ARG, "optimizer state path is too long: '%.64s...'", path);
-    writer w = {.f = fopen(tmp, "wb")};
-    if (!w.f)
-        return fv_error(opt->ctx, FV_ERR_IO, "cannot write optimizer state '%s' (temporary file '%s'): %s", path, tmp,
-                        strerror(errno));
-    write_state(&w, opt);
-    int err = w.failed ? errno : 0;
-    if (!err && (fflush(w.f) != 0 || fsync(fileno(w.f)) != 0)) err = errno;
-    if (fclose(w.f) != 0 && !err) err = errno;
-    if (!err && rename(tmp, path) != 0) err = errno;
-    if (err || w.failed) {
-        remove(tmp);
-        return fv_error(opt->ctx, FV_ERR_IO, "cannot write optimizer state '%s': %s (the old file, if any, is unchanged)",
-                        path, strerror(err ? err : EIO));
-    }
+    void *buf = NULL;
+    size_t len = 0;
+    fv_status s = fv_optim_save_mem(opt, &buf, &len);
+    if (s) return s;
+    int err = write_atomic(path, tmp, buf, len);
+    free(buf);
+    if (err)
+        return fv_error(opt->ctx, FV_ERR_IO, "cannot write optimizer state '%s' (temporary file '%s'): %s (the old file, if "
+                        "any, is unchanged)", path, tmp, strerror(err));
     sync_dir_of(path);
     return FV_OK;
 }
@@ -299,6 +333,19 @@ static fv_status read_all(fv_ctx *ctx, const char *path, size_t limit, unsigned 
     return s;
 }
 
+fv_status fv_optim_load_mem(fv_optimizer *opt, const void *buf, size_t len, const char *what)
+{
+    if (!opt) return FV_ERR_ARG;
+    if (!what) what = "(memory)";
+    if (!buf && len) return fv_error(opt->ctx, FV_ERR_ARG, "optimizer state '%s': no bytes to read", what);
+    size_t limit = expected_size(opt) + 4096;
+    if (len > limit)
+        return fv_error(opt->ctx, FV_ERR_FORMAT, "optimizer state '%s' has %zu bytes, more than this optimizer's state (%zu bytes)",
+                        what, len, limit);
+    reader r = {buf ? buf : (const unsigned char *)"", len, 0, what, opt->ctx};
+    return parse_and_commit(&r, opt);
+}
+
 fv_status fv_optim_load(fv_optimizer *opt, const char *path)
 {
     if (!opt) return FV_ERR_ARG;
@@ -306,10 +353,7 @@ fv_status fv_optim_load(fv_optimizer *opt, const char *path)
     unsigned char *buf = NULL;
     size_t n = 0;
     fv_status s = read_all(opt->ctx, path, expected_size(opt) + 4096, &buf, &n);
-    if (!s) {
-        reader r = {buf, n, 0, path, opt->ctx};
-        s = parse_and_commit(&r, opt);
-    }
+    if (!s) s = fv_optim_load_mem(opt, buf, n, path);
     free(buf);
     return s;
 }

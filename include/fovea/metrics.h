@@ -1,0 +1,88 @@
+/* fovea metrics: running means (the loss of an epoch), accuracy and top-k accuracy from logits, and the
+ * confusion matrix with per-class precision, recall and F1 and their macro and weighted averages, defined
+ * as scikit-learn defines them (zero_division=0). */
+#ifndef FOVEA_METRICS_H
+#define FOVEA_METRICS_H
+
+#include <stdio.h>
+
+#include "core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- running mean ---------------------------------------------------------------------------------- */
+
+/* A weighted running mean, as Keras' Mean metric: add each batch's mean loss with the batch size as
+ * weight, and the value is the mean over samples seen (0 when nothing was added). Zero-initialize or reset. */
+typedef struct {
+    double sum, weight;
+} fv_mean;
+
+void fv_mean_reset(fv_mean *m);
+void fv_mean_add(fv_mean *m, double value, double weight);
+double fv_mean_value(const fv_mean *m);
+
+/* ---- accuracy from logits -------------------------------------------------------------------------- */
+
+/* The predicted class of each of the n rows of logits (n, k): the index of the largest value, the first
+ * one on ties, a NaN counting as largest (numpy's argmax). */
+void fv_argmax_rows(int32_t *pred, const float *logits, int64_t n, int k);
+
+/* How many rows of logits (N, K) (float32) have their label (int32 tensor of N values in [0, K)) as the
+ * argmax (top_k 1, fv_argmax_rows: the same predictions as the confusion matrix) or among the top_k largest
+ * values (2 <= top_k). For top_k >= 2 ties count in favour, as TensorFlow's in_top_k: the label is in when
+ * fewer than top_k classes score strictly higher (or are NaN); a NaN logit for the label is never in. FV_ERR_SHAPE or FV_ERR_ARG (a label out of range, naming the row) in ctx. */
+fv_status fv_count_correct(fv_ctx *ctx, const fv_tensor *logits, const fv_tensor *labels, int top_k, int64_t *correct);
+
+/* ---- confusion matrix ------------------------------------------------------------------------------ */
+
+/* counts[t * k + p]: how many samples of true class t were predicted as p (scikit-learn's layout: rows are
+ * the truth, columns the prediction). */
+typedef struct {
+    fv_ctx *ctx;
+    int k;
+    int64_t *counts;
+} fv_confusion;
+
+/* A zeroed k x k matrix (k >= 1). NULL with an error in ctx. */
+fv_confusion *fv_confusion_new(fv_ctx *ctx, int k);
+void fv_confusion_free(fv_confusion *cm);
+void fv_confusion_reset(fv_confusion *cm);
+/* Count n (label, prediction) pairs; all are checked to be in [0, k) before any is counted. */
+fv_status fv_confusion_add(fv_confusion *cm, const int32_t *labels, const int32_t *preds, int64_t n);
+/* Count a batch: the prediction of each row of logits (N, K) is its argmax. */
+fv_status fv_confusion_add_logits(fv_confusion *cm, const fv_tensor *logits, const fv_tensor *labels);
+int64_t fv_confusion_total(const fv_confusion *cm);
+/* Trace over total (0 when empty). */
+double fv_confusion_accuracy(const fv_confusion *cm);
+
+typedef struct {
+    double precision, recall, f1;
+    int64_t support; /* true samples of the class (for averages: of all classes) */
+} fv_class_scores;
+
+/* scikit-learn's precision_recall_fscore_support with zero_division=0: precision tp/(tp+fp), recall
+ * tp/(tp+fn), F1 2tp/(2tp+fp+fn), each 0 where its denominator is 0. per_class (k entries, may be NULL) has
+ * every class. The macro average is the unweighted mean over all k classes (scikit-learn given
+ * labels=range(k): a class absent from both truth and predictions counts as 0), the weighted average weights
+ * each class by its support. macro and weighted may be NULL. */
+void fv_confusion_scores(const fv_confusion *cm, fv_class_scores *per_class, fv_class_scores *macro,
+                         fv_class_scores *weighted);
+
+/* The matrix as an aligned table, rows the true class and columns the prediction; names (k, may be NULL
+ * for class numbers) are cut to max_name characters (0: 12) with a trailing '~' when cut:
+ *   true\pred  cat  dog
+ *   cat         12    3
+ *   dog          1   14 */
+void fv_confusion_print(const fv_confusion *cm, FILE *f, const char *const *names, int max_name);
+/* scikit-learn's classification_report(labels=range(k), target_names=names, digits=4, zero_division=0),
+ * character for character when no name is cut: per class precision, recall, F1 and support, then accuracy,
+ * macro avg and weighted avg. */
+void fv_confusion_print_report(const fv_confusion *cm, FILE *f, const char *const *names, int max_name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

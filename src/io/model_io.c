@@ -1,0 +1,228 @@
+/* Models to and from model files: the description text, every parameter and buffer by name, class names
+ * and input normalization as metadata. Loading checks the whole file against the description before any
+ * model is returned. A path that is not a model file is read as a description text. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/internal.h"
+#include "fovea/model.h"
+#include "fovea/modelfile.h"
+
+#define META_CLASSES "class_names"
+#define META_MEAN "normalization.mean"
+#define META_STD "normalization.std"
+#define MAX_DESCRIPTION (16u << 20)
+#define FV_MODEL_MAX_NORM_TEXT (FV_MODEL_MAX_NORM_CHANNELS * 24)
+
+static fv_status put_floats(fv_modelfile *mf, const char *key, const float *v, int n)
+{
+    char buf[FV_MODEL_MAX_NORM_TEXT];
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < n; i++) len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%.9g", i ? "," : "", v[i]);
+    return fv_modelfile_meta_set(mf, key, buf);
+}
+
+static fv_status put_classes(fv_modelfile *mf, const fv_model *m)
+{
+    size_t len = 0;
+    int n = 0;
+    while (fv_model_class_name(m, n)) len += strlen(fv_model_class_name(m, n++)) + 1;
+    if (!n) return FV_OK;
+    char *buf = malloc(len + 1);
+    if (!buf) return fv_error(fv_model_ctx(m), FV_ERR_NOMEM, "out of memory saving class names");
+    buf[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        if (i) strcat(buf, "\n");
+        strcat(buf, fv_model_class_name(m, i));
+    }
+    fv_status s = fv_modelfile_meta_set(mf, META_CLASSES, buf);
+    free(buf);
+    return s;
+}
+
+fv_modelfile *fv_model_to_modelfile(const fv_model *m)
+{
+    if (!m) return NULL;
+    fv_ctx *ctx = fv_model_ctx(m);
+    fv_modelfile *mf = fv_modelfile_new(ctx);
+    char *desc = fv_model_describe(m);
+    fv_status s = mf && desc ? FV_OK : fv_error(ctx, FV_ERR_NOMEM, "out of memory saving model '%s'", fv_model_name(m));
+    if (!s) s = fv_modelfile_set_description(mf, desc);
+    if (!s) s = fv_modelfile_meta_set(mf, "created_by", "fovea");
+    if (!s) s = put_classes(mf, m);
+    float mean[FV_MODEL_MAX_NORM_CHANNELS], std[FV_MODEL_MAX_NORM_CHANNELS];
+    int nc = fv_model_normalization(m, mean, std, FV_MODEL_MAX_NORM_CHANNELS);
+    if (!s && nc) s = put_floats(mf, META_MEAN, mean, nc);
+    if (!s && nc) s = put_floats(mf, META_STD, std, nc);
+    for (int i = 0; !s && i < fv_model_param_count(m); i++) {
+        fv_param *p = fv_model_param(m, i);
+        s = fv_modelfile_add_tensor(mf, p->name, &p->value);
+    }
+    free(desc);
+    if (s) {
+        fv_modelfile_free(mf);
+        return NULL;
+    }
+    return mf;
+}
+
+fv_status fv_model_save(const fv_model *m, const char *path)
+{
+    if (!m || !path) return FV_ERR_ARG;
+    fv_modelfile *mf = fv_model_to_modelfile(m);
+    if (!mf) return fv_errcode(fv_model_ctx(m));
+    fv_status s = fv_modelfile_save(fv_model_ctx(m), mf, path);
+    fv_modelfile_free(mf);
+    return s;
+}
+
+fv_status fv_model_load_weights(fv_model *m, const fv_modelfile *mf, const char *path)
+{
+    fv_ctx *ctx = fv_model_ctx(m);
+    int n = fv_model_param_count(m);
+    /* Check everything first, so that a bad file changes nothing. */
+    for (int i = 0; i < n; i++) {
+        fv_param *p = fv_model_param(m, i);
+        const fv_tensor *t = fv_modelfile_find_tensor(mf, p->name);
+        if (!t) return fv_error(ctx, FV_ERR_FORMAT, "model file %s has no tensor '%s'", path, p->name);
+        bool same = t->dtype == FV_F32 && t->ndim == p->value.ndim;
+        for (int d = 0; same && d < t->ndim; d++) same = t->shape[d] == p->value.shape[d];
+        if (!same)
+            return fv_error(ctx, FV_ERR_FORMAT, "model file %s: tensor '%s' has a shape that does not match the "
+                            "model's (%lld elements stored, %lld expected)", path, p->name, (long long)t->size,
+                            (long long)p->value.size);
+    }
+    for (int i = 0; i < fv_modelfile_tensor_count(mf); i++) {
+        const char *name;
+        fv_modelfile_tensor_at(mf, i, &name);
+        if (!fv_model_find_param(m, name))
+            return fv_error(ctx, FV_ERR_FORMAT, "model file %s: tensor '%s' belongs to no layer of the model", path, name);
+    }
+    for (int i = 0; i < n; i++) {
+        fv_param *p = fv_model_param(m, i);
+        const fv_tensor *t = fv_modelfile_find_tensor(mf, p->name);
+        memcpy(p->value.data, t->data, (size_t)t->size * sizeof(float));
+    }
+    return FV_OK;
+}
+
+static int get_floats(const char *text, float *out, int max)
+{
+    int n = 0;
+    for (const char *p = text; p && *p && n < max; n++) {
+        char *end;
+        out[n] = strtof(p, &end);
+        if (end == p) return -1;
+        p = *end == ',' ? end + 1 : end;
+        if (*end && *end != ',') return -1;
+    }
+    return n;
+}
+
+static fv_status load_meta(fv_model *m, const fv_modelfile *mf, const char *path)
+{
+    fv_ctx *ctx = fv_model_ctx(m);
+    const char *classes = fv_modelfile_meta_get(mf, META_CLASSES);
+    if (classes) {
+        char *copy = strdup(classes);
+        int n = 1;
+        for (const char *c = classes; *c; c++) n += *c == '\n';
+        const char **names = calloc((size_t)n, sizeof *names);
+        if (!copy || !names) {
+            free(copy), free(names);
+            return fv_error(ctx, FV_ERR_NOMEM, "out of memory reading class names of %s", path);
+        }
+        int k = 0;
+        for (char *s = copy, *nl; s; s = nl) {
+            nl = strchr(s, '\n');
+            if (nl) *nl++ = '\0';
+            names[k++] = s;
+        }
+        fv_status s = fv_model_set_class_names(m, names, k);
+        free(copy), free(names);
+        if (s) return s;
+    }
+    const char *mean = fv_modelfile_meta_get(mf, META_MEAN), *std = fv_modelfile_meta_get(mf, META_STD);
+    if (mean || std) {
+        float mv[FV_MODEL_MAX_NORM_CHANNELS], sv[FV_MODEL_MAX_NORM_CHANNELS];
+        int nm = get_floats(mean, mv, FV_MODEL_MAX_NORM_CHANNELS), ns = get_floats(std, sv, FV_MODEL_MAX_NORM_CHANNELS);
+        if (!mean || !std || nm <= 0 || nm != ns)
+            return fv_error(ctx, FV_ERR_FORMAT, "model file %s: bad input normalization (mean '%s', std '%s')", path,
+                            mean ? mean : "", std ? std : "");
+        return fv_model_set_normalization(m, mv, sv, nm);
+    }
+    return FV_OK;
+}
+
+fv_model *fv_model_from_modelfile(fv_ctx *ctx, const fv_modelfile *mf, const char *path)
+{
+    if (!ctx || !mf) return NULL;
+    fv_model *m = fv_model_parse(ctx, fv_modelfile_description(mf), path);
+    if (!m) return NULL;
+    if (fv_model_load_weights(m, mf, path) != FV_OK || load_meta(m, mf, path) != FV_OK) {
+        fv_model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+/* Whether the file starts with the model file's magic. */
+static int is_model_file(fv_ctx *ctx, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fv_error(ctx, FV_ERR_IO, "cannot open model '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    char magic[4] = {0};
+    size_t n = fread(magic, 1, 4, f);
+    fclose(f);
+    return n == 4 && memcmp(magic, "FVMD", 4) == 0;
+}
+
+static char *read_text(fv_ctx *ctx, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fv_error(ctx, FV_ERR_IO, "cannot open model description '%s': %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(MAX_DESCRIPTION + 1);
+    size_t n = buf ? fread(buf, 1, MAX_DESCRIPTION + 1, f) : 0;
+    int err = ferror(f);
+    fclose(f);
+    if (!buf || err || n > MAX_DESCRIPTION || memchr(buf, '\0', n)) {
+        fv_error(ctx, buf ? FV_ERR_FORMAT : FV_ERR_NOMEM, "'%s' is neither a fovea model file nor a model description "
+                 "(%s)", path, !buf ? "out of memory" : err ? "read error" : n > MAX_DESCRIPTION ? "over 16 MiB"
+                 : "binary data");
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+fv_model *fv_model_load(fv_ctx *ctx, const char *path)
+{
+    if (!ctx || !path) return NULL;
+    int kind = is_model_file(ctx, path);
+    if (kind < 0) return NULL;
+    if (kind == 0) {
+        char *text = read_text(ctx, path);
+        fv_model *m = text ? fv_model_parse(ctx, text, path) : NULL;
+        free(text);
+        if (m && fv_model_init(m) != FV_OK) {
+            fv_model_free(m);
+            return NULL;
+        }
+        return m;
+    }
+    fv_modelfile *mf = fv_modelfile_load(ctx, path);
+    if (!mf) return NULL;
+    fv_model *m = fv_model_from_modelfile(ctx, mf, path);
+    fv_modelfile_free(mf);
+    return m;
+}

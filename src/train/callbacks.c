@@ -1,0 +1,305 @@
+/* Keras' callbacks with Keras' semantics: EarlyStopping, ModelCheckpoint and ReduceLROnPlateau. Each keeps
+ * its counters in get/set_state so that a checkpoint resumes them. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fovea/model.h"
+#include "trainer_internal.h"
+
+typedef struct {
+    fv_callback cb;
+    char monitor[64];
+    fv_monitor_mode mode;
+    double min_delta, best;
+    int patience, wait, best_epoch, stopped_epoch;
+    /* EarlyStopping */
+    bool restore;
+    float **best_weights;
+    int n_weights;
+    /* ModelCheckpoint */
+    char path[1024];
+    bool best_only;
+    /* ReduceLROnPlateau */
+    double factor, min_lr;
+    int cooldown, cooldown_counter;
+} monitor_cb;
+
+/* Keras' "auto": maximize accuracies (and AUC-like names), minimize anything else. */
+static bool maximizing(const monitor_cb *m)
+{
+    if (m->mode != FV_MONITOR_AUTO) return m->mode == FV_MONITOR_MAX;
+    return strstr(m->monitor, "acc") != NULL || strstr(m->monitor, "auc") != NULL;
+}
+
+/* current better than best by more than delta. */
+static bool improved(const monitor_cb *m, double current, double best, double delta)
+{
+    return maximizing(m) ? current - delta > best : current + delta < best;
+}
+
+static double monitored(monitor_cb *m, fv_trainer *t, bool *ok)
+{
+    double v = fv_trainer_log(t, m->monitor);
+    *ok = !isnan(v);
+    if (!*ok && fv_trainer_out(t))
+        fprintf(fv_trainer_out(t), "Warning: %s conditioned on metric '%s' which is not available. Available "
+                "metrics are: loss,accuracy%s\n", m->cb.name, m->monitor,
+                isnan(fv_trainer_log(t, "val_loss")) ? "" : ",val_loss,val_accuracy");
+    return v;
+}
+
+static monitor_cb *monitor_new(const char *name, const char *monitor, fv_monitor_mode mode)
+{
+    monitor_cb *m = calloc(1, sizeof *m);
+    if (!m) return NULL;
+    m->cb.name = name;
+    m->cb.user = m;
+    snprintf(m->monitor, sizeof m->monitor, "%s", monitor && *monitor ? monitor : "val_loss");
+    m->mode = mode;
+    m->best = maximizing(m) ? -INFINITY : INFINITY;
+    m->stopped_epoch = -1;
+    return m;
+}
+
+static void free_weights(monitor_cb *m)
+{
+    for (int i = 0; i < m->n_weights; i++) free(m->best_weights[i]);
+    free(m->best_weights);
+    m->best_weights = NULL;
+    m->n_weights = 0;
+}
+
+static void monitor_free(fv_callback *cb)
+{
+    monitor_cb *m = cb->user;
+    free_weights(m);
+    free(m);
+}
+
+static int monitor_get_state(const fv_callback *cb, double *v, int max)
+{
+    const monitor_cb *m = cb->user;
+    double s[5] = {m->best, m->wait, m->best_epoch, m->cooldown_counter, m->stopped_epoch};
+    for (int i = 0; i < 5 && i < max; i++) v[i] = s[i];
+    return 5;
+}
+
+static void monitor_set_state(fv_callback *cb, const double *v, int n)
+{
+    monitor_cb *m = cb->user;
+    if (n < 5) return;
+    m->best = v[0], m->wait = (int)v[1], m->best_epoch = (int)v[2], m->cooldown_counter = (int)v[3];
+    m->stopped_epoch = (int)v[4];
+}
+
+/* ---- EarlyStopping ---------------------------------------------------------------------------------- */
+
+static fv_status snapshot(monitor_cb *m, fv_model *model)
+{
+    int n = fv_model_param_count(model);
+    if (!m->best_weights) {
+        if (!(m->best_weights = calloc((size_t)(n ? n : 1), sizeof *m->best_weights)))
+            return fv_error(fv_model_ctx(model), FV_ERR_NOMEM, "EarlyStopping: out of memory keeping the best weights");
+        m->n_weights = n;
+        for (int i = 0; i < n; i++)
+            if (!(m->best_weights[i] = malloc((size_t)fv_model_param(model, i)->value.size * sizeof(float))))
+                return fv_error(fv_model_ctx(model), FV_ERR_NOMEM, "EarlyStopping: out of memory keeping the best weights");
+    }
+    for (int i = 0; i < n; i++) {
+        fv_param *p = fv_model_param(model, i);
+        memcpy(m->best_weights[i], p->value.data, (size_t)p->value.size * sizeof(float));
+    }
+    return FV_OK;
+}
+
+static void restore(monitor_cb *m, fv_model *model)
+{
+    for (int i = 0; i < m->n_weights; i++) {
+        fv_param *p = fv_model_param(model, i);
+        memcpy(p->value.data, m->best_weights[i], (size_t)p->value.size * sizeof(float));
+    }
+}
+
+static fv_status early_epoch_end(fv_callback *cb, fv_trainer *t, int epoch)
+{
+    monitor_cb *m = cb->user;
+    bool ok;
+    double current = monitored(m, t, &ok);
+    if (!ok) return FV_OK;
+    fv_status s;
+    if (m->restore && !m->best_weights && (s = snapshot(m, fv_trainer_model(t))) != FV_OK) return s;
+    m->wait++;
+    if (improved(m, current, m->best, m->min_delta)) {
+        m->best = current;
+        m->best_epoch = epoch;
+        m->wait = 0;
+        if (m->restore && (s = snapshot(m, fv_trainer_model(t))) != FV_OK) return s;
+        return FV_OK;
+    }
+    if (m->wait >= m->patience && epoch > 0) {
+        m->stopped_epoch = epoch;
+        fv_trainer_stop(t);
+        FILE *out = fv_trainer_out(t);
+        if (m->restore && m->best_weights) {
+            if (out) fprintf(out, "Restoring model weights from the end of the best epoch: %d.\n", m->best_epoch + 1);
+            restore(m, fv_trainer_model(t));
+        }
+        if (out) fprintf(out, "Epoch %d: early stopping\n", epoch + 1);
+    }
+    return FV_OK;
+}
+
+fv_callback *fv_early_stopping(const char *monitor, double min_delta, int patience, fv_monitor_mode mode,
+                               bool restore_best_weights)
+{
+    monitor_cb *m = monitor_new("EarlyStopping", monitor, mode);
+    if (!m) return NULL;
+    m->min_delta = fabs(min_delta);
+    m->patience = patience < 0 ? 0 : patience;
+    m->restore = restore_best_weights;
+    m->cb.on_epoch_end = early_epoch_end;
+    m->cb.get_state = monitor_get_state;
+    m->cb.set_state = monitor_set_state;
+    m->cb.free = monitor_free;
+    return &m->cb;
+}
+
+/* ---- ModelCheckpoint -------------------------------------------------------------------------------- */
+
+/* Fill {epoch}, {epoch:02d}, {name} and {name:.4f} from the logs, as Keras formats its file paths. */
+static fv_status fill_template(fv_trainer *t, const char *tmpl, int epoch, char *out, size_t size)
+{
+    size_t o = 0;
+    for (const char *p = tmpl; *p;) {
+        if (*p != '{') {
+            if (o + 1 >= size) goto long_path;
+            out[o++] = *p++;
+            continue;
+        }
+        const char *close = strchr(p, '}');
+        if (!close || close - p > 96)
+            return fv_error(fv_model_ctx(fv_trainer_model(t)), FV_ERR_ARG, "checkpoint path '%s': unclosed '{'", tmpl);
+        char field[100], spec[100] = "";
+        memcpy(field, p + 1, (size_t)(close - p - 1));
+        field[close - p - 1] = '\0';
+        char *colon = strchr(field, ':');
+        if (colon) snprintf(spec, sizeof spec, "%%%s", colon + 1), *colon = '\0';
+        char value[128];
+        if (strcmp(field, "epoch") == 0) {
+            if (!*spec || !strchr("diu", spec[strlen(spec) - 1]) || strspn(spec + 1, "0123456789") != strlen(spec) - 2)
+                snprintf(spec, sizeof spec, "%%d");
+            snprintf(value, sizeof value, spec, epoch + 1);
+        } else {
+            double v = fv_trainer_log(t, field);
+            if (isnan(v))
+                return fv_error(fv_model_ctx(fv_trainer_model(t)), FV_ERR_ARG,
+                                "checkpoint path '%s': no metric '%s' in this epoch's logs", tmpl, field);
+            if (!*spec || !strchr("fgeFGE", spec[strlen(spec) - 1]) || strspn(spec + 1, "0123456789.") != strlen(spec) - 2)
+                snprintf(spec, sizeof spec, "%%g");
+            snprintf(value, sizeof value, spec, v);
+        }
+        size_t n = strlen(value);
+        if (o + n >= size) goto long_path;
+        memcpy(out + o, value, n);
+        o += n;
+        p = close + 1;
+    }
+    out[o] = '\0';
+    return FV_OK;
+long_path:
+    return fv_error(fv_model_ctx(fv_trainer_model(t)), FV_ERR_ARG, "checkpoint path from '%s' is too long", tmpl);
+}
+
+static fv_status checkpoint_epoch_end(fv_callback *cb, fv_trainer *t, int epoch)
+{
+    monitor_cb *m = cb->user;
+    char path[1200];
+    fv_status s = fill_template(t, m->path, epoch, path, sizeof path);
+    if (s) return s;
+    FILE *out = fv_trainer_out(t);
+    if (m->best_only) {
+        bool ok;
+        double current = monitored(m, t, &ok);
+        if (!ok) return FV_OK;
+        if (!improved(m, current, m->best, 0)) {
+            if (out) fprintf(out, "Epoch %d: %s did not improve from %.5f\n", epoch + 1, m->monitor, m->best);
+            return FV_OK;
+        }
+        if (out) fprintf(out, "Epoch %d: %s improved from %.5f to %.5f, saving model to %s\n", epoch + 1, m->monitor,
+                         m->best, current, path);
+        m->best = current;
+        m->best_epoch = epoch;
+    } else if (out) {
+        fprintf(out, "Epoch %d: saving model to %s\n", epoch + 1, path);
+    }
+    return fv_trainer_save(t, path);
+}
+
+fv_callback *fv_model_checkpoint(const char *path_template, const char *monitor, bool save_best_only,
+                                 fv_monitor_mode mode)
+{
+    if (!path_template || strlen(path_template) >= sizeof((monitor_cb *)0)->path) return NULL;
+    monitor_cb *m = monitor_new("ModelCheckpoint", monitor, mode);
+    if (!m) return NULL;
+    snprintf(m->path, sizeof m->path, "%s", path_template);
+    m->best_only = save_best_only;
+    m->cb.on_epoch_end = checkpoint_epoch_end;
+    m->cb.get_state = monitor_get_state;
+    m->cb.set_state = monitor_set_state;
+    m->cb.free = monitor_free;
+    return &m->cb;
+}
+
+/* ---- ReduceLROnPlateau ------------------------------------------------------------------------------ */
+
+static fv_status plateau_epoch_end(fv_callback *cb, fv_trainer *t, int epoch)
+{
+    monitor_cb *m = cb->user;
+    bool ok;
+    double current = monitored(m, t, &ok);
+    if (!ok) return FV_OK;
+    if (m->cooldown_counter > 0) {
+        m->cooldown_counter--;
+        m->wait = 0;
+    }
+    if (improved(m, current, m->best, m->min_delta)) {
+        m->best = current;
+        m->wait = 0;
+    } else if (m->cooldown_counter <= 0) {
+        m->wait++;
+        if (m->wait >= m->patience) {
+            double old_lr = fv_trainer_lr(t);
+            if (old_lr > (float)m->min_lr) {
+                double lr = old_lr * m->factor;
+                if (lr < m->min_lr) lr = m->min_lr;
+                fv_trainer_set_lr(t, lr);
+                if (fv_trainer_out(t))
+                    fprintf(fv_trainer_out(t), "Epoch %d: ReduceLROnPlateau reducing learning rate to %g.\n",
+                            epoch + 1, (double)(float)lr);
+                m->cooldown_counter = m->cooldown;
+                m->wait = 0;
+            }
+        }
+    }
+    return FV_OK;
+}
+
+fv_callback *fv_reduce_lr_on_plateau(const char *monitor, double factor, int patience, double min_delta, int cooldown,
+                                     double min_lr, fv_monitor_mode mode)
+{
+    if (!(factor > 0 && factor < 1)) return NULL; /* Keras refuses factor >= 1 */
+    monitor_cb *m = monitor_new("ReduceLROnPlateau", monitor, mode);
+    if (!m) return NULL;
+    m->factor = factor;
+    m->patience = patience < 0 ? 0 : patience;
+    m->min_delta = fabs(min_delta);
+    m->cooldown = cooldown < 0 ? 0 : cooldown;
+    m->min_lr = min_lr < 0 ? 0 : min_lr;
+    m->cb.on_epoch_end = plateau_epoch_end;
+    m->cb.get_state = monitor_get_state;
+    m->cb.set_state = monitor_set_state;
+    m->cb.free = monitor_free;
+    return &m->cb;
+}

@@ -1,0 +1,108 @@
+/* Checkpoints: a model file that also holds the optimizer's state and the training position (epoch, steps,
+ * learning-rate factor, dropout's pass count, each callback's counters), so that a resumed run ends with the
+ * same weights as one that was never interrupted. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fovea/modelfile.h"
+#include "trainer_internal.h"
+
+#define MAX_CB_STATE 16
+
+static void cb_key(char *buf, size_t size, int i, const fv_callback *cb, int k)
+{
+    snprintf(buf, size, "callback.%d.%s.%d", i, cb->name ? cb->name : "user", k);
+}
+
+static fv_status put_position(fv_trainer *t, fv_modelfile *mf)
+{
+    fv_status s = fv_modelfile_pos_set_int(mf, FV_POS_EPOCH, t->epoch);
+    if (!s) s = fv_modelfile_pos_set_int(mf, FV_POS_STEP, 0);
+    if (!s) s = fv_modelfile_pos_set_int(mf, FV_POS_GLOBAL_STEP, t->global_step);
+    if (!s) s = fv_modelfile_pos_set_int(mf, FV_POS_SEED, (int64_t)t->cfg.seed);
+    if (!s) s = fv_modelfile_pos_set_real(mf, FV_POS_LR_FACTOR, t->lr_factor);
+    if (!s) s = fv_modelfile_pos_set_int(mf, FV_POS_TRAIN_PASSES, (int64_t)fv_graph_train_passes(t->g));
+    for (int i = 0; !s && i < t->n_callbacks; i++) {
+        fv_callback *cb = t->callbacks[i];
+        if (!cb->get_state) continue;
+        double v[MAX_CB_STATE];
+        int n = cb->get_state(cb, v, MAX_CB_STATE);
+        for (int k = 0; !s && k < n && k < MAX_CB_STATE; k++) {
+            char key[128];
+            cb_key(key, sizeof key, i, cb, k);
+            s = fv_modelfile_pos_set_real(mf, key, v[k]);
+        }
+    }
+    return s;
+}
+
+fv_status fv_trainer_save(fv_trainer *t, const char *path)
+{
+    if (!t || !path) return FV_ERR_ARG;
+    fv_modelfile *mf = fv_model_to_modelfile(t->model);
+    if (!mf) return fv_errcode(t->ctx);
+    void *blob = NULL;
+    size_t len = 0;
+    fv_status s = fv_optim_save_mem(t->opt, &blob, &len);
+    if (!s) s = fv_modelfile_set_blob(mf, FV_BLOB_OPTIMIZER, blob, len);
+    if (!s) s = put_position(t, mf);
+    if (!s) s = fv_modelfile_save(t->ctx, mf, path);
+    free(blob);
+    fv_modelfile_free(mf);
+    return s;
+}
+
+static fv_status get_int(fv_trainer *t, const fv_modelfile *mf, const char *path, const char *name, int64_t *v)
+{
+    if (fv_modelfile_pos_get_int(mf, name, v)) return FV_OK;
+    return fv_error(t->ctx, FV_ERR_FORMAT, "'%s' is not a checkpoint: it has no training position '%s' (a model file "
+                    "saved without training state cannot be resumed; train from it with --model instead)", path, name);
+}
+
+fv_status fv_trainer_resume(fv_trainer *t, const char *path)
+{
+    if (!t || !path) return FV_ERR_ARG;
+    fv_modelfile *mf = fv_modelfile_load(t->ctx, path);
+    if (!mf) return fv_errcode(t->ctx);
+    int64_t epoch = 0, global = 0, passes = 0, seed = 0;
+    double lr_factor = 1;
+    size_t len = 0;
+    const void *blob = fv_modelfile_blob(mf, FV_BLOB_OPTIMIZER, &len);
+    fv_status s = get_int(t, mf, path, FV_POS_EPOCH, &epoch);
+    if (!s) s = get_int(t, mf, path, FV_POS_GLOBAL_STEP, &global);
+    if (!s) s = get_int(t, mf, path, FV_POS_TRAIN_PASSES, &passes);
+    if (!s) s = get_int(t, mf, path, FV_POS_SEED, &seed);
+    if (!s && !fv_modelfile_pos_get_real(mf, FV_POS_LR_FACTOR, &lr_factor)) lr_factor = 1;
+    if (!s && !blob) s = fv_error(t->ctx, FV_ERR_FORMAT, "checkpoint '%s' has no optimizer state", path);
+    if (!s && (epoch < 0 || epoch > 1000000000 || global < 0 || passes < 0))
+        s = fv_error(t->ctx, FV_ERR_FORMAT, "checkpoint '%s': impossible position (epoch %lld, step %lld)", path,
+                     (long long)epoch, (long long)global);
+    if (!s && (uint64_t)seed != t->cfg.seed)
+        s = fv_error(t->ctx, FV_ERR_ARG, "checkpoint '%s' was trained with seed %llu, this run has seed %llu: resume "
+                     "with the same seed to get the same result", path, (unsigned long long)seed,
+                     (unsigned long long)t->cfg.seed);
+    /* The optimizer and the weights are checked completely before either changes. */
+    if (!s) s = fv_optim_load_mem(t->opt, blob, len, path);
+    if (!s) s = fv_model_load_weights(t->model, mf, path);
+    if (!s) {
+        t->epoch = t->epochs_done = (int)epoch;
+        t->global_step = global;
+        t->lr_factor = lr_factor;
+        fv_graph_set_train_passes(t->g, (uint64_t)passes);
+        for (int i = 0; i < t->n_callbacks; i++) {
+            fv_callback *cb = t->callbacks[i];
+            if (!cb->set_state) continue;
+            double v[MAX_CB_STATE];
+            int n = 0;
+            for (; n < MAX_CB_STATE; n++) {
+                char key[128];
+                cb_key(key, sizeof key, i, cb, n);
+                if (!fv_modelfile_pos_get_real(mf, key, &v[n])) break;
+            }
+            if (n) cb->set_state(cb, v, n);
+        }
+    }
+    fv_modelfile_free(mf);
+    return s;
+}
