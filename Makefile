@@ -7,7 +7,8 @@ WARN    := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-param
 CPPFLAGS := -Iinclude
 LDLIBS  := -lz -lm
 
-SRCS := $(shell find src -name '*.c' | sort)
+SRCS := $(shell find src -name '*.c' -not -path 'src/cli/*' | sort)
+CLI_SRCS := $(sort $(wildcard src/cli/*.c))
 TEST_COMMON := $(sort $(wildcard tests/common/*.c))
 TEST_SRCS := $(sort $(wildcard tests/*/test_*.c))
 
@@ -16,15 +17,23 @@ OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
 LIB := $(BUILD)/libfovea.a
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 TEST_COMMON_OBJS := $(TEST_COMMON:%.c=$(BUILD)/obj/%.o)
+CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+FOVEA := $(BUILD)/fovea
 
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
-.PHONY: all lib test test-fast fixtures clean demo
+.PHONY: all lib cli test test-fast fixtures clean demo install
 .SECONDARY:
 
-all: lib
+all: lib cli
 
 lib: $(LIB)
+
+cli: $(FOVEA)
+
+# The command-line program: src/cli on top of the library.
+$(FOVEA): $(CLI_OBJS) $(LIB)
+	$(CC) $(CFLAGS) $(CLI_OBJS) $(LIB) $(LDLIBS) -o $@
 
 $(LIB): $(OBJS)
 	@mkdir -p $(dir $@)
@@ -35,11 +44,16 @@ $(BUILD)/obj/%.o: %.c $(shell find include src -name '*.h') $(wildcard tests/com
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -c $< -o $@
 
+# Tests of the CLI's own pieces (tests/cli) link its objects too, all but main.
+$(BUILD)/tests/cli/%: tests/cli/%.c $(TEST_COMMON_OBJS) $(filter-out %/main.o,$(CLI_OBJS)) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Isrc/cli -Itests/common $(WARN) $(CFLAGS) $< $(TEST_COMMON_OBJS) $(filter-out %/main.o,$(CLI_OBJS)) $(LIB) $(LDLIBS) -o $@
+
 $(BUILD)/tests/%: tests/%.c $(TEST_COMMON_OBJS) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/common $(WARN) $(CFLAGS) $< $(TEST_COMMON_OBJS) $(LIB) $(LDLIBS) -o $@
 
-test-bins: $(TEST_BINS)
+test-bins: $(TEST_BINS) $(FOVEA)
 
 # The suite as CI runs it: everything under the sanitizers.
 test:
@@ -57,10 +71,21 @@ fixtures:
 clean:
 	rm -rf build
 
-# The demo: FMNIST-CNN trained by the engine on a slice of Fashion-MNIST (examples/demo.sh installs the data).
+# The C examples, and the demo: FMNIST-CNN trained, evaluated and used by the fovea program (examples/demo.sh).
 $(BUILD)/examples/%: examples/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $< $(LIB) $(LDLIBS) -o $@
 
 demo:
 	sh examples/demo.sh
+
+# Installs the library, its headers, the fovea program and a pkg-config file under PREFIX (DESTDIR for
+# staging), so that programs build with `cc app.c $(pkg-config --cflags --libs fovea)`.
+PREFIX ?= /usr/local
+install: lib cli
+	mkdir -p $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/fovea $(DESTDIR)$(PREFIX)/bin
+	cp $(LIB) $(DESTDIR)$(PREFIX)/lib/
+	cp include/fovea.h $(DESTDIR)$(PREFIX)/include/
+	cp include/fovea/*.h $(DESTDIR)$(PREFIX)/include/fovea/
+	cp $(FOVEA) $(DESTDIR)$(PREFIX)/bin/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBS@|$(LDLIBS)|' fovea.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/fovea.pc

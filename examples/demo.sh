@@ -1,7 +1,14 @@
 #!/bin/sh
-# The demo command: installs what is missing (compiler, zlib, Fashion-MNIST), builds and trains FMNIST-CNN.
+# The demo command: installs what is missing (compiler, make, zlib, Fashion-MNIST), builds fovea, trains
+# FMNIST-CNN (../shared/BENCHMARKS.md) on Fashion-MNIST for 5 epochs, evaluates it on the test set and
+# predicts a few test images. EPOCHS and LIMIT (training images) shorten it.
 set -e
 cd "$(dirname "$0")/.."
 sh scripts/deps.sh --demo
-make -s build/examples/fmnist_demo
-./build/examples/fmnist_demo /usr/share/datasets/fashion-mnist "${TRAIN_IMAGES:-6000}" "${EPOCHS:-1}"
+make -s -j"$(nproc)" cli
+start=$(date +%s)
+./build/fovea train --model fmnist-cnn --data fashion-mnist --epochs "${EPOCHS:-5}" --batch 64 --seed 1 \
+    --limit "${LIMIT:-0}" --out fmnist-cnn.fvm
+./build/fovea evaluate fmnist-cnn.fvm --data fashion-mnist
+./build/fovea predict fmnist-cnn.fvm --data fashion-mnist --index 0,1,2,3,4
+echo "demo: $(( $(date +%s) - start )) s for training, evaluation and prediction"

@@ -12,5 +12,7 @@
 #include "fovea/modelfile.h"
 #include "fovea/progress.h"
 #include "fovea/metrics.h"
+#include "fovea/data.h"
+#include "fovea/io.h"
 
 #endif

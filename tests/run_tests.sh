@@ -1,14 +1,21 @@
 #!/bin/sh
-# Runs every test binary under a directory, from the repository root, and prints the totals. Each binary
+# Runs every test binary under a directory and every shell test in tests/, from the repository root, and
+# prints the totals. Each binary
 # prints its own last line "N passed, N failed"; a binary that crashes or exits non-zero counts as failed.
 dir=${1:-build/tests}
 total_pass=0
 total_fail=0
 status=0
-for bin in $(find "$dir" -type f -perm -u+x -name 'test_*' | sort); do
+# Shell tests (tests/*/test_*.sh) drive the fovea program built beside the test binaries.
+FOVEA=$(cd "$dir/.." && pwd)/fovea
+export FOVEA
+for bin in $(find "$dir" -type f -perm -u+x -name 'test_*' | sort) $(find tests -name 'test_*.sh' | sort); do
     name=${bin#"$dir"/}
     start=$(date +%s)
-    out=$("$bin" 2>&1)
+    case $bin in
+        *.sh) out=$(sh "$bin" 2>&1) ;;
+        *) out=$("$bin" 2>&1) ;;
+    esac
     rc=$?
     secs=$(( $(date +%s) - start ))
     last=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)

@@ -1,0 +1,112 @@
+/* fovea data: in-memory image-classification datasets (samples, labels, class names), read from IDX files
+ * (MNIST, Fashion-MNIST) or NPY arrays or built from memory, with batches, subsets and validation splits. */
+#ifndef FOVEA_DATA_H
+#define FOVEA_DATA_H
+
+#include "fovea/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- IDX files ------------------------------------------------------------------------------------- */
+
+/* An IDX file of unsigned bytes (MNIST's format): dims[0] items of dims[1] * ... * dims[ndim-1] bytes. */
+#define FV_IDX_MAX_DIMS 4
+/* The most data bytes an IDX file may hold: a guard against headers that promise absurd sizes. */
+#define FV_IDX_MAX_BYTES ((int64_t)1 << 31)
+
+typedef struct fv_idx {
+    int ndim;
+    int64_t dims[FV_IDX_MAX_DIMS];
+    uint8_t *data; /* malloc'd, bytes long */
+    int64_t bytes;
+} fv_idx;
+
+/* Read an IDX file, gzipped or plain. ndim is the number of dimensions expected (3 for images, 1 for
+ * labels; 0 accepts 1 to FV_IDX_MAX_DIMS). Strict: a wrong magic or type, a zero or absurd dimension, a
+ * truncated file (the message says how many bytes and items are missing) and data after the last item are
+ * errors naming the file. out is left empty on error. */
+fv_status fv_idx_read(fv_ctx *ctx, const char *path, int ndim, fv_idx *out);
+/* The same from memory (gzip data, starting with 1f 8b, is inflated); name is used in messages. */
+fv_status fv_idx_read_mem(fv_ctx *ctx, const void *buf, size_t len, const char *name, int ndim, fv_idx *out);
+void fv_idx_release(fv_idx *idx);
+
+/* ---- datasets ----------------------------------------------------------------------------------------- */
+
+/* n samples of shape (C, H, W) with int32 labels in [0, n_classes) and optional class names. Pixels read as
+ * bytes are stored as bytes (a quarter of the memory) and scaled to [0, 1] by x / 255 as each batch is
+ * filled, exactly as torchvision's ToTensor; float pixels are stored and copied as they are. A subset or a
+ * split shares its parent's storage (which lives until the last dataset using it is freed) and keeps only
+ * a list of sample numbers. A dataset remembers the context it was made in and reports errors there. */
+typedef struct fv_dataset fv_dataset;
+
+/* Images (idx3: n x rows x cols bytes) and labels (idx1: n bytes) from two IDX files, plain or gzipped.
+ * n_classes 0 infers it as the largest label + 1; otherwise a label outside it is an error naming the file
+ * and index ("label 12 at index 345 of FILE is outside the 10 classes"). */
+fv_dataset *fv_dataset_load_idx(fv_ctx *ctx, const char *images_path, const char *labels_path, int n_classes);
+
+/* A dataset by name: "fashion-mnist" or "mnist" (any case, '_' for '-'), the training split when train, else
+ * the test split, looked up in $FOVEA_DATA_DIR/<name> when that variable is set, then in
+ * /usr/share/datasets/<name> (Debian's dataset-fashion-mnist); or a directory (write ./mnist for one named
+ * like a known set) holding {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]. There an optional
+ * classes.txt names the classes, one a line; without it the class count is the largest label + 1.
+ * The error lists every directory tried. */
+fv_dataset *fv_dataset_find(fv_ctx *ctx, const char *spec, bool train);
+
+/* Images (N,C,H,W), (N,H,W) or (N,D) and labels (N) from two .npy files (see fovea/io.h); integer images
+ * (uint8 arrays) must lie in [0, 255] and are scaled by 1/255, float images are taken as they are. */
+fv_dataset *fv_dataset_load_npy(fv_ctx *ctx, const char *images_path, const char *labels_path, int n_classes);
+
+/* Copies of n samples of c x h x w bytes (scaled by 1/255 when batched) and their labels. */
+fv_dataset *fv_dataset_from_u8(fv_ctx *ctx, int64_t n, int64_t c, int64_t h, int64_t w, const uint8_t *pixels,
+                               const int32_t *labels, int n_classes);
+/* Copies of x (F32, or I32 holding bytes 0..255; shaped as for fv_dataset_load_npy) and y (I32, (N)). */
+fv_dataset *fv_dataset_from_tensors(fv_ctx *ctx, const fv_tensor *x, const fv_tensor *y, int n_classes);
+
+void fv_dataset_free(fv_dataset *ds);
+
+int64_t fv_dataset_count(const fv_dataset *ds);
+/* The shape of one sample: (C, H, W). */
+void fv_dataset_shape(const fv_dataset *ds, int64_t shape[3]);
+int fv_dataset_classes(const fv_dataset *ds);
+/* The name of class k, or NULL when the dataset has no names (or k is out of range). */
+const char *fv_dataset_class_name(const fv_dataset *ds, int k);
+/* Name the classes (n must equal the class count); the names are shared with subsets and splits. */
+fv_status fv_dataset_set_class_names(fv_dataset *ds, const char *const *names, int n);
+/* The label of sample i (-1 when i is out of range). */
+int32_t fv_dataset_label(const fv_dataset *ds, int64_t i);
+/* counts[k] = number of samples of class k, for k < fv_dataset_classes(ds). */
+void fv_dataset_class_counts(const fv_dataset *ds, int64_t *counts);
+/* Where the samples came from: the images file, or "memory". */
+const char *fv_dataset_origin(const fv_dataset *ds);
+
+/* Fill x (F32, shape (>= n, ...) with C*H*W values per sample, e.g. (n,C,H,W) or (n,C*H*W)) and y (I32,
+ * at least n values; may be NULL) with the samples indices[0..n). Safe to call from several threads at
+ * once on one dataset as long as no call fails (a failure writes the dataset's context). */
+fv_status fv_dataset_batch(const fv_dataset *ds, const int64_t *indices, int n, fv_tensor *x, fv_tensor *y);
+/* fv_dataset_batch with the signature of fv_data_source's fetch (fovea/train.h); epoch is ignored:
+ * fv_data_source src = {fv_dataset_count(ds), fv_dataset_fetch, ds}; */
+fv_status fv_dataset_fetch(void *ds, int epoch, const int64_t *indices, int n, fv_tensor *x, fv_tensor *y);
+
+/* A dataset of the samples indices[0..n) of ds (in that order; repeats allowed), sharing its storage. */
+fv_dataset *fv_dataset_subset(const fv_dataset *ds, const int64_t *indices, int64_t n);
+/* The samples [first, first + n) of ds. */
+fv_dataset *fv_dataset_range(const fv_dataset *ds, int64_t first, int64_t n);
+
+typedef enum {
+    FV_SPLIT_LAST = 0, /* the last fraction is held out (Keras' validation_split) */
+    FV_SPLIT_FIRST,    /* the first fraction */
+    FV_SPLIT_RANDOM    /* a random fraction drawn from (seed, FV_SPLIT_STREAM); both parts keep ds's order */
+} fv_split_mode;
+#define FV_SPLIT_STREAM UINT64_C(0x73706c6974) /* "split" */
+
+/* Split ds into *train and *val (0 < fraction < 1 is val's share; val gets n - floor(n * (1 - fraction))
+ * samples as Keras does); both must be non-empty. Both are NULL on error. */
+fv_status fv_dataset_split(const fv_dataset *ds, double fraction, fv_split_mode mode, uint64_t seed,
+                           fv_dataset **train, fv_dataset **val);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

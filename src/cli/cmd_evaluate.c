@@ -1,0 +1,66 @@
+/* fovea evaluate MODEL --data SET: loss, accuracy and the confusion matrix (with per-class precision, recall
+ * and F1) of a model on a data set's test split. */
+#include <stdlib.h>
+
+#include "cli_data.h"
+#include "commands.h"
+
+static const fv_cli_opt opts[] = {
+    {.name = "data", .type = FV_CLI_STRING, .def = NULL, .metavar = "SET|DIR", .help = "fashion-mnist, mnist, or a directory of IDX files"},
+    {.name = "split", .type = FV_CLI_STRING, .def = "test", .metavar = NULL, .help = "which part of the data set", .choices = "test|train"},
+    {.name = "batch", .type = FV_CLI_INT, .def = "256", .metavar = "N", .help = "samples per forward pass", .min = 1, .max = 1e7},
+    {.name = "limit", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "only the first N samples (0: all)", .min = 0, .max = 9e15},
+};
+static const fv_cli_pos pos[] = {{.name = "MODEL", .help = "a model file"}};
+static const fv_cli_cmd cmd = {.prog = "fovea evaluate", "Evaluate a trained model on a data set.", opts, sizeof opts / sizeof opts[0], pos, sizeof pos / sizeof pos[0]};
+
+int cmd_evaluate(int argc, char **argv)
+{
+    fv_cli_args *a;
+    int status;
+    if (cli_parse(&cmd, argc, argv, &a, &status)) return status;
+    const char *prog = "fovea evaluate";
+    if (!fv_cli_str(a, "data")) {
+        fprintf(stderr, "%s: --data is required (fashion-mnist, mnist or a directory)\n", prog);
+        fv_cli_free(a);
+        return 2;
+    }
+    fv_ctx *ctx = fv_ctx_new(1);
+    fv_model *m = cli_model(ctx, prog, fv_cli_pos_at(a, 0), 0, 0, 0, 0);
+    cli_data *d = m ? cli_data_open(ctx, fv_cli_str(a, "data"), fv_cli_str(a, "split")[1] == 'r', fv_cli_int(a, "limit"))
+                    : NULL;
+    fv_eval_result r = {0};
+    int rc = 1;
+    if (m && !d) cli_fail(prog, ctx);
+    if (d && cli_data_check_model(d, m, prog, fv_cli_str(a, "data"))) {
+        /* the reason is printed */
+    } else if (d) {
+        fv_data_source src = cli_data_source(d);
+        if (fv_evaluate(m, &src, (int)fv_cli_int(a, "batch"), &r) != FV_OK) {
+            cli_fail(prog, ctx);
+        } else {
+            printf("%lld samples - loss: %.4f - accuracy: %.4f\n", (long long)r.count, r.loss, r.accuracy);
+            fv_confusion cm = {ctx, r.n_classes, r.confusion};
+            const char **names = calloc((size_t)r.n_classes, sizeof *names);
+            for (int k = 0; names && k < r.n_classes; k++) {
+                names[k] = fv_model_class_name(m, k);
+                if (!names[k]) {
+                    free(names);
+                    names = NULL;
+                }
+            }
+            printf("\nConfusion matrix (rows: true class, columns: predicted):\n");
+            fv_confusion_print(&cm, stdout, names, 12);
+            printf("\n");
+            fv_confusion_print_report(&cm, stdout, names, 12);
+            free(names);
+            rc = 0;
+        }
+    }
+    fv_eval_result_free(&r);
+    cli_data_free(d);
+    fv_model_free(m);
+    fv_ctx_free(ctx);
+    fv_cli_free(a);
+    return rc;
+}

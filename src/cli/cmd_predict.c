@@ -1,0 +1,111 @@
+/* fovea predict MODEL INPUT...: the top-k classes with their probabilities for each sample of .npy batches,
+ * or for samples of a data set picked by index (--data fashion-mnist --index 0,1,2). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_data.h"
+#include "commands.h"
+
+static const fv_cli_opt opts[] = {
+    {.name = "top", .type = FV_CLI_INT, .def = "3", .metavar = "K", .help = "classes to show per sample", .min = 1, .max = 1000},
+    {.name = "data", .type = FV_CLI_STRING, .def = NULL, .metavar = "SET|DIR", .help = "predict samples of this data set's test split"},
+    {.name = "index", .type = FV_CLI_LIST, .def = "0", .metavar = "I,I,...", .help = "which samples of --data"},
+};
+static const fv_cli_pos pos[] = {{.name = "MODEL", .help = "a model file"}, {.name = "INPUT", .help = ".npy batches (N, C, H, W)", .optional = true, .repeated = true}};
+static const fv_cli_cmd cmd = {.prog = "fovea predict", "Show the most probable classes of each input.", opts, sizeof opts / sizeof opts[0], pos, sizeof pos / sizeof pos[0]};
+
+static void show(const fv_model *m, const fv_tensor *p, int top, const char *what, const int32_t *labels)
+{
+    int64_t n = p->shape[0], k = p->shape[1];
+    int t = top < k ? top : (int)k;
+    for (int64_t i = 0; i < n; i++) {
+        const float *row = fv_f32(p) + i * k;
+        printf("%s[%lld]", what, (long long)i);
+        if (labels) {
+            const char *name = fv_model_class_name(m, labels[i]);
+            if (name) printf(" (true: %s)", name);
+            else printf(" (true: class %d)", labels[i]);
+        }
+        printf(":");
+        bool used[4096] = {false};
+        for (int r = 0; r < t; r++) {
+            int64_t best = -1;
+            for (int64_t c = 0; c < k && c < 4096; c++)
+                if (!used[c] && (best < 0 || row[c] > row[best])) best = c;
+            used[best] = true;
+            const char *name = fv_model_class_name(m, (int)best);
+            if (name) printf("  %s %.4f", name, row[best]);
+            else printf("  class %lld %.4f", (long long)best, row[best]);
+        }
+        printf("\n");
+    }
+}
+
+static int predict_data(fv_ctx *ctx, fv_model *m, const fv_cli_args *a, int top)
+{
+    const char *const *items;
+    int n = fv_cli_list(a, "index", &items);
+    cli_data *d = cli_data_open(ctx, fv_cli_str(a, "data"), false, 0);
+    if (!d) return cli_fail("fovea predict", ctx);
+    if (cli_data_check_model(d, m, "fovea predict", fv_cli_str(a, "data"))) {
+        cli_data_free(d);
+        return 1;
+    }
+    int64_t s[3], *idx = calloc((size_t)n, sizeof *idx);
+    cli_data_shape(d, s);
+    int rc = 1;
+    for (int i = 0; idx && i < n; i++) {
+        char *end;
+        idx[i] = strtoll(items[i], &end, 10);
+        if (*end || end == items[i] || idx[i] < 0 || idx[i] >= cli_data_count(d)) {
+            fprintf(stderr, "fovea predict: --index %s is not a sample of the %lld in %s\n", items[i],
+                    (long long)cli_data_count(d), fv_cli_str(a, "data"));
+            goto done;
+        }
+    }
+    fv_tensor *x = fv_tensor_new(ctx, FV_F32, 4, (int64_t[]){n, s[0], s[1], s[2]});
+    fv_tensor *y = fv_tensor_new(ctx, FV_I32, 1, (int64_t[]){n});
+    fv_data_source src = cli_data_source(d);
+    fv_tensor *p = x && y && src.fetch(src.data, -1, idx, n, x, y) == FV_OK ? fv_predict(m, x) : NULL;
+    if (p) {
+        show(m, p, top, "sample", fv_i32(y));
+        rc = 0;
+    } else {
+        cli_fail("fovea predict", ctx);
+    }
+    fv_tensor_free(p), fv_tensor_free(x), fv_tensor_free(y);
+done:
+    free(idx);
+    cli_data_free(d);
+    return rc;
+}
+
+int cmd_predict(int argc, char **argv)
+{
+    fv_cli_args *a;
+    int status;
+    if (cli_parse(&cmd, argc, argv, &a, &status)) return status;
+    const char *prog = "fovea predict";
+    int top = (int)fv_cli_int(a, "top");
+    if (fv_cli_npos(a) < 2 && !fv_cli_str(a, "data")) {
+        fprintf(stderr, "%s: give .npy inputs or --data SET with --index\n", prog);
+        fv_cli_free(a);
+        return 2;
+    }
+    fv_ctx *ctx = fv_ctx_new(1);
+    fv_model *m = cli_model(ctx, prog, fv_cli_pos_at(a, 0), 0, 0, 0, 0);
+    int rc = m ? 0 : 1;
+    if (m && fv_cli_str(a, "data")) rc = predict_data(ctx, m, a, top);
+    for (int i = 1; m && rc == 0 && i < fv_cli_npos(a); i++) {
+        const char *path = fv_cli_pos_at(a, i);
+        fv_tensor *x = fv_npy_read(ctx, path);
+        fv_tensor *p = x ? fv_predict(m, x) : NULL;
+        if (!p) rc = cli_fail(prog, ctx);
+        else show(m, p, top, path, NULL);
+        fv_tensor_free(p), fv_tensor_free(x);
+    }
+    fv_model_free(m);
+    fv_ctx_free(ctx);
+    fv_cli_free(a);
+    return rc;
+}

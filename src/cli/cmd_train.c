@@ -1,0 +1,211 @@
+/* fovea train: fit a model on a data set with an optimizer, callbacks, a history file and checkpoints; save
+ * the trained model. --resume continues an interrupted run from a checkpoint to the same end result. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_data.h"
+#include "commands.h"
+
+static const fv_cli_opt opts[] = {
+    {.name = "model", .type = FV_CLI_STRING, .def = "fmnist-cnn", .metavar = "NAME|FILE", .help = "built-in model, description (.fvd) or model file"},
+    {.name = "data", .type = FV_CLI_STRING, .def = NULL, .metavar = "SET|DIR", .help = "fashion-mnist, mnist, or a directory of IDX files"},
+    {.name = "epochs", .type = FV_CLI_INT, .def = "5", .metavar = "N", .help = "passes over the training set", .min = 1, .max = 1e6},
+    {.name = "batch", .type = FV_CLI_INT, .def = "64", .metavar = "N", .help = "batch size: 1 is SGD, the whole set is batch GD", .min = 1, .max = 1e7},
+    {.name = "optimizer", .type = FV_CLI_STRING, .def = "adam", .metavar = NULL, .help = "update rule", .choices = "sgd|momentum|nesterov|rmsprop|adagrad|adam|adamw"},
+    {.name = "lr", .type = FV_CLI_FLOAT, .def = NULL, .metavar = "X", .help = "learning rate (default: the optimizer's, as in PyTorch; sgd 0.01)", .min = 0,
+     .max = HUGE_VAL},
+    {.name = "momentum", .type = FV_CLI_FLOAT, .def = "0.9", .metavar = "X", .help = "momentum of momentum/nesterov/rmsprop", .min = 0, .max = 1},
+    {.name = "weight-decay", .type = FV_CLI_FLOAT, .def = "0", .metavar = "X", .help = "PyTorch's weight decay (decoupled for adamw)", .min = 0, .max = HUGE_VAL},
+    {.name = "l1", .type = FV_CLI_FLOAT, .def = "0", .metavar = "X", .help = "L1 penalty on weights", .min = 0, .max = HUGE_VAL},
+    {.name = "l2", .type = FV_CLI_FLOAT, .def = "0", .metavar = "X", .help = "L2 penalty on weights (both: elastic net)", .min = 0, .max = HUGE_VAL},
+    {.name = "clip-norm", .type = FV_CLI_FLOAT, .def = "0", .metavar = "X", .help = "clip gradients to this global norm (0: off)", .min = 0, .max = HUGE_VAL},
+    {.name = "label-smoothing", .type = FV_CLI_FLOAT, .def = "0", .metavar = "X", .help = "label smoothing of the cross-entropy", .min = 0, .max = 1},
+    {.name = "class-weights", .type = FV_CLI_STRING, .def = NULL, .metavar = "W,W,...|balanced", .help = "per-class loss weights"},
+    {.name = "schedule", .type = FV_CLI_STRING, .def = "constant", .metavar = NULL, .help = "learning-rate schedule per epoch",
+     .choices = "constant|step|exponential|cosine"},
+    {.name = "step-size", .type = FV_CLI_INT, .def = "10", .metavar = "N", .help = "step schedule: epochs between cuts", .min = 1, .max = 1e6},
+    {.name = "gamma", .type = FV_CLI_FLOAT, .def = "0.1", .metavar = "X", .help = "step/exponential schedule factor", .min = 0, .max = HUGE_VAL},
+    {.name = "seed", .type = FV_CLI_INT, .def = "1", .metavar = "N", .help = "seed of weights, shuffling and dropout", .min = 0, .max = 9e15},
+    {.name = "validation-split", .type = FV_CLI_FLOAT, .def = "0", .metavar = "X", .help = "hold out this last fraction for validation", .min = 0, .max = 0.99},
+    {.name = "validation", .type = FV_CLI_STRING, .def = NULL, .metavar = "test", .help = "validate on the data set's test split instead"},
+    {.name = "limit", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "use only the first N training samples (0: all)", .min = 0, .max = 9e15},
+    {.name = "out", .type = FV_CLI_STRING, .def = "model.fvm", .metavar = "FILE", .help = "where to save the trained model"},
+    {.name = "history", .type = FV_CLI_STRING, .def = NULL, .metavar = "FILE.csv", .help = "CSV history of every epoch"},
+    {.name = "monitor", .type = FV_CLI_STRING, .def = "val_loss", .metavar = "NAME", .help = "metric the callbacks watch"},
+    {.name = "early-stopping", .type = FV_CLI_INT, .def = "0", .metavar = "PATIENCE", .help = "stop after this many epochs without improvement (0: off)",
+     .min = 0, .max = 1e6},
+    {.name = "min-delta", .type = FV_CLI_FLOAT, .def = "0", .metavar = "X", .help = "smallest change that counts as an improvement", .min = 0, .max = HUGE_VAL},
+    {.name = "restore-best", .type = FV_CLI_FLAG, .def = NULL, .metavar = NULL, .help = "early stopping restores the best epoch's weights"},
+    {.name = "checkpoint", .type = FV_CLI_STRING, .def = NULL, .metavar = "TEMPLATE", .help = "save after each epoch, e.g. ckpt-{epoch:02d}-{val_loss:.4f}.fvm"},
+    {.name = "save-best-only", .type = FV_CLI_FLAG, .def = NULL, .metavar = NULL, .help = "checkpoint only when the monitored metric improved"},
+    {.name = "reduce-lr", .type = FV_CLI_INT, .def = "0", .metavar = "PATIENCE", .help = "reduce the learning rate on a plateau (0: off)", .min = 0, .max = 1e6},
+    {.name = "lr-factor", .type = FV_CLI_FLOAT, .def = "0.1", .metavar = "X", .help = "factor of --reduce-lr", .min = 0, .max = 1, .min_exclusive = true},
+    {.name = "min-lr", .type = FV_CLI_FLOAT, .def = "0", .metavar = "X", .help = "lowest learning rate of --reduce-lr", .min = 0, .max = HUGE_VAL},
+    {.name = "cooldown", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "epochs --reduce-lr waits after a cut", .min = 0, .max = 1e6},
+    {.name = "resume", .type = FV_CLI_STRING, .def = NULL, .metavar = "FILE", .help = "continue from a checkpoint (same data, seed and flags)"},
+    {.name = "quiet", .type = FV_CLI_FLAG, .def = NULL, .metavar = NULL, .help = "print nothing but errors"},
+};
+static const fv_cli_cmd cmd = {.prog = "fovea train", "Train a model and save it.", opts, sizeof opts / sizeof opts[0], NULL, 0};
+
+static int optimizer_config(const fv_cli_args *a, fv_optim_config *c)
+{
+    const char *name = fv_cli_str(a, "optimizer");
+    if (strcmp(name, "sgd") == 0 || strcmp(name, "momentum") == 0 || strcmp(name, "nesterov") == 0) {
+        *c = fv_optim_defaults(FV_OPT_SGD);
+        c->lr = 0.01f;
+        if (strcmp(name, "sgd") != 0) c->momentum = (float)fv_cli_float(a, "momentum");
+        c->nesterov = strcmp(name, "nesterov") == 0;
+    } else if (strcmp(name, "rmsprop") == 0) {
+        *c = fv_optim_defaults(FV_OPT_RMSPROP);
+        if (fv_cli_given(a, "momentum")) c->momentum = (float)fv_cli_float(a, "momentum");
+    } else if (strcmp(name, "adagrad") == 0) {
+        *c = fv_optim_defaults(FV_OPT_ADAGRAD);
+    } else {
+        *c = fv_optim_defaults(strcmp(name, "adamw") == 0 ? FV_OPT_ADAMW : FV_OPT_ADAM);
+    }
+    if (fv_cli_given(a, "lr")) c->lr = (float)fv_cli_float(a, "lr");
+    if (fv_cli_given(a, "weight-decay")) c->weight_decay = (float)fv_cli_float(a, "weight-decay");
+    c->l1 = (float)fv_cli_float(a, "l1");
+    c->l2 = (float)fv_cli_float(a, "l2");
+    c->clip_norm = (float)fv_cli_float(a, "clip-norm");
+    return 0;
+}
+
+static fv_schedule schedule_config(const fv_cli_args *a, int epochs)
+{
+    fv_schedule s = {FV_SCHED_CONSTANT, 1, 1, 1, 0};
+    const char *k = fv_cli_str(a, "schedule");
+    s.gamma = (float)fv_cli_float(a, "gamma");
+    s.step_size = (int)fv_cli_int(a, "step-size");
+    s.t_max = epochs;
+    if (strcmp(k, "step") == 0) s.kind = FV_SCHED_STEP;
+    else if (strcmp(k, "exponential") == 0) s.kind = FV_SCHED_EXPONENTIAL;
+    else if (strcmp(k, "cosine") == 0) s.kind = FV_SCHED_COSINE;
+    return s;
+}
+
+/* "1,2.5,1" or "balanced" (n / (k * count of the class), as scikit-learn and Keras users compute them). */
+static float *class_weights(const fv_cli_args *a, const cli_data *d, int k)
+{
+    const char *spec = fv_cli_str(a, "class-weights");
+    if (!spec) return NULL;
+    float *w = calloc((size_t)k, sizeof *w);
+    if (!w) return NULL;
+    if (strcmp(spec, "balanced") == 0) {
+        cli_data_balanced_weights(d, w, k);
+        return w;
+    }
+    const char *p = spec;
+    for (int i = 0; i < k; i++) {
+        char *end;
+        w[i] = strtof(p, &end);
+        if (end == p || !(w[i] >= 0) || !isfinite(w[i]) || (i < k - 1 && *end != ',') || (i == k - 1 && *end)) {
+            fprintf(stderr, "fovea train: --class-weights expects %d non-negative numbers separated by commas or "
+                    "'balanced', got '%s'\n", k, spec);
+            free(w);
+            return NULL;
+        }
+        p = end + 1;
+    }
+    return w;
+}
+
+static void add_callbacks(fv_trainer *t, const fv_cli_args *a)
+{
+    const char *monitor = fv_cli_str(a, "monitor");
+    if (fv_cli_int(a, "early-stopping") > 0)
+        fv_trainer_add_callback(t, fv_early_stopping(monitor, fv_cli_float(a, "min-delta"),
+                                                     (int)fv_cli_int(a, "early-stopping"), FV_MONITOR_AUTO,
+                                                     fv_cli_flag(a, "restore-best")));
+    if (fv_cli_str(a, "checkpoint"))
+        fv_trainer_add_callback(t, fv_model_checkpoint(fv_cli_str(a, "checkpoint"), monitor,
+                                                       fv_cli_flag(a, "save-best-only"), FV_MONITOR_AUTO));
+    if (fv_cli_int(a, "reduce-lr") > 0)
+        fv_trainer_add_callback(t, fv_reduce_lr_on_plateau(monitor, fv_cli_float(a, "lr-factor"),
+                                                           (int)fv_cli_int(a, "reduce-lr"), fv_cli_float(a, "min-delta"),
+                                                           (int)fv_cli_int(a, "cooldown"), fv_cli_float(a, "min-lr"),
+                                                           FV_MONITOR_AUTO));
+}
+
+/* The model: from the checkpoint when resuming, else by name or file, sized to the data. */
+static fv_model *train_model(fv_ctx *ctx, const fv_cli_args *a, const cli_data *d)
+{
+    const char *resume = fv_cli_str(a, "resume");
+    if (resume) {
+        fv_model *m = fv_model_load(ctx, resume);
+        if (!m) cli_fail("fovea train", ctx);
+        return m;
+    }
+    int64_t s[3];
+    cli_data_shape(d, s);
+    fv_model *m = cli_model(ctx, "fovea train", fv_cli_str(a, "model"), (int)s[0], (int)s[1], (int)s[2],
+                            cli_data_classes(d));
+    if (m && cli_data_class_name(d, 0)) {
+        const char *names[1024];
+        int k = cli_data_classes(d) < 1024 ? cli_data_classes(d) : 1024;
+        for (int i = 0; i < k; i++) names[i] = cli_data_class_name(d, i);
+        fv_model_set_class_names(m, names, k);
+    }
+    return m;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    fv_cli_args *a;
+    int status;
+    if (cli_parse(&cmd, argc, argv, &a, &status)) return status;
+    const char *prog = "fovea train";
+    if (!fv_cli_str(a, "data")) {
+        fprintf(stderr, "%s: --data is required (fashion-mnist, mnist or a directory)\n", prog);
+        fv_cli_free(a);
+        return 2;
+    }
+    fv_ctx *ctx = fv_ctx_new((uint64_t)fv_cli_int(a, "seed"));
+    cli_data *train = cli_data_open(ctx, fv_cli_str(a, "data"), true, fv_cli_int(a, "limit"));
+    cli_data *val = train && fv_cli_str(a, "validation") ? cli_data_open(ctx, fv_cli_str(a, "data"), false, 0) : NULL;
+    fv_model *m = NULL;
+    fv_trainer *t = NULL;
+    float *cw = NULL;
+    int rc = 1;
+    if (!train || (fv_cli_str(a, "validation") && !val)) goto fail;
+    if (!(m = train_model(ctx, a, train))) goto done;
+    if (cli_data_check_model(train, m, prog, fv_cli_str(a, "data"))) goto done;
+    fv_fit_config c = fv_fit_defaults();
+    c.epochs = (int)fv_cli_int(a, "epochs");
+    c.batch_size = (int)fv_cli_int(a, "batch");
+    c.seed = (uint64_t)fv_cli_int(a, "seed");
+    c.validation_split = fv_cli_float(a, "validation-split");
+    c.label_smoothing = (float)fv_cli_float(a, "label-smoothing");
+    c.verbose = fv_cli_flag(a, "quiet") ? FV_VERBOSE_QUIET : FV_VERBOSE_AUTO;
+    c.history_csv = fv_cli_str(a, "history");
+    optimizer_config(a, &c.optim);
+    c.schedule = schedule_config(a, c.epochs);
+    fv_data_source vs;
+    if (val) vs = cli_data_source(val), c.validation = &vs;
+    if (fv_cli_str(a, "class-weights")) {
+        if (!(cw = class_weights(a, train, cli_data_classes(train)))) goto done;
+        c.class_weights = cw;
+        c.n_class_weights = cli_data_classes(train);
+    }
+    if (!(t = fv_trainer_new(m, &c))) goto fail;
+    add_callbacks(t, a);
+    if (fv_cli_str(a, "resume") && fv_trainer_resume(t, fv_cli_str(a, "resume")) != FV_OK) goto fail;
+    fv_data_source ts = cli_data_source(train);
+    if (fv_trainer_fit(t, &ts) != FV_OK) goto fail;
+    if (fv_model_save(m, fv_cli_str(a, "out")) != FV_OK) goto fail;
+    if (!fv_cli_flag(a, "quiet")) printf("Saved model to %s\n", fv_cli_str(a, "out"));
+    rc = 0;
+    goto done;
+fail:
+    rc = cli_fail(prog, ctx);
+done:
+    free(cw);
+    fv_trainer_free(t);
+    fv_model_free(m);
+    cli_data_free(train);
+    cli_data_free(val);
+    fv_ctx_free(ctx);
+    fv_cli_free(a);
+    return rc;
+}

@@ -1,0 +1,24 @@
+/* The fovea commands and what they share: each returns the process exit status (0 success, 1 failure of
+ * the work, 2 a usage error), having printed a one-line reason on failure. */
+#ifndef FV_CLI_COMMANDS_H
+#define FV_CLI_COMMANDS_H
+
+#include "args.h"
+#include "fovea.h"
+
+int cmd_train(int argc, char **argv);
+int cmd_evaluate(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_summary(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+
+/* Parse a command's arguments: 0 to go on, otherwise the exit status to return (help: 0, error: 2). */
+int cli_parse(const fv_cli_cmd *cmd, int argc, char **argv, fv_cli_args **args, int *exit_status);
+
+/* A model by name (fmnist-cnn, lenet5, mlp), description file or model file; NULL after printing why. */
+fv_model *cli_model(fv_ctx *ctx, const char *prog, const char *spec, int channels, int height, int width, int classes);
+
+/* Print "prog: message" from the context and return 1. */
+int cli_fail(const char *prog, fv_ctx *ctx);
+
+#endif

@@ -1,0 +1,42 @@
+/* The fovea program: picks the command and turns its status into the exit code. The only place in fovea
+ * that exits; every command is a thin layer over the library (src/cli/cmd_*.c). */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *help;
+} commands[] = {
+    {"train", cmd_train, "train a model (fit with callbacks, checkpoints, resume)"},
+    {"evaluate", cmd_evaluate, "loss, accuracy and the confusion matrix of a model on a data set"},
+    {"predict", cmd_predict, "the top classes of images or of a batch in a .npy file"},
+    {"summary", cmd_summary, "the layers, output shapes and parameter counts of a model"},
+    {"run", cmd_run, "one forward pass on a batch from a .npy file, written to a .npy file"},
+};
+#define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: fovea COMMAND [options]   (fovea COMMAND --help for its options)\n\ncommands:\n");
+    for (int i = 0; i < N_COMMANDS; i++) fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    for (int i = 0; i < N_COMMANDS; i++)
+        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 2, argv + 2);
+    fprintf(stderr, "fovea: unknown command '%s' (commands: train, evaluate, predict, summary, run; fovea --help)\n",
+            argv[1]);
+    return 2;
+}

@@ -1,0 +1,42 @@
+/* The dataset's fields and the helpers that the loaders (IDX, NPY, by name) share with dataset.c.
+ * Not part of the public API. */
+#ifndef FV_DATA_DATASET_INTERNAL_H
+#define FV_DATA_DATASET_INTERNAL_H
+
+#include "../core/internal.h"
+#include "fovea/data.h"
+
+#define FV_DATASET_MAX_CLASSES 65536
+
+/* Samples and labels, shared by a dataset and its subsets (reference counted; not thread-safe, as the
+ * context is not). Exactly one of u8 and f32 holds the pixels, sample i at [i * c*h*w, (i+1) * c*h*w). */
+typedef struct ds_store {
+    int refs;
+    int64_t n, c, h, w;
+    uint8_t *u8;
+    float *f32;
+    int32_t *labels;
+    int n_classes;
+    char **names; /* n_classes strings, or NULL */
+    char *origin; /* the images file, or "memory" */
+} ds_store;
+
+struct fv_dataset {
+    fv_ctx *ctx;
+    ds_store *store;
+    int64_t n;
+    int64_t *index; /* sample i is store sample index[i]; NULL: sample i is store sample i */
+};
+
+/* A store for n samples of (c,h,w) with room for the labels (not the pixels), refs 1; NULL with an error. */
+ds_store *ds_store_new(fv_ctx *ctx, int64_t n, int64_t c, int64_t h, int64_t w, const char *origin);
+void ds_store_unref(ds_store *st);
+/* Check the labels against n_classes (0: infer as the largest + 1) and set st->n_classes. */
+fv_status ds_store_check_labels(fv_ctx *ctx, ds_store *st, int n_classes, const char *labels_origin);
+/* A dataset over all of st, taking over the reference (released on failure). */
+fv_dataset *ds_wrap(fv_ctx *ctx, ds_store *st);
+/* fv_dataset_from_tensors with the files' names for messages and the origin. */
+fv_dataset *ds_from_tensors(fv_ctx *ctx, const fv_tensor *x, const fv_tensor *y, int n_classes, const char *x_origin,
+                            const char *y_origin);
+
+#endif
