@@ -274,7 +274,14 @@ static void format_value(const fv_layer *l, const fv_layer_key *k, char *out, si
         else if (p[0] == p[2] && p[1] == p[3]) snprintf(out, size, "%dx%d", p[0], p[1]);
         else snprintf(out, size, "%dx%dx%dx%d", p[0], p[1], p[2], p[3]);
         break;
-    case FV_K_FLOAT: snprintf(out, size, "%.9g", *(const float *)field); break;
+    case FV_K_FLOAT: { /* the shortest text that reads back as the same float: 0.01, not 0.00999999978 */
+        float f = *(const float *)field;
+        for (int digits = 6; digits <= 9; digits++) {
+            snprintf(out, size, "%.*g", digits, f);
+            if (strtof(out, NULL) == f) break;
+        }
+        break;
+    }
     case FV_K_BOOL: snprintf(out, size, "%s", *(const bool *)field ? "true" : "false"); break;
     case FV_K_SHAPE:
         if (l->a.ndim == 1) snprintf(out, size, "%lld", (long long)l->a.shape[0]);

@@ -50,7 +50,9 @@ fv_status fv_layer_make_params(fv_model *m, fv_layer *l, const fv_tensor *in0)
         return FV_OK;
     }
     case FV_L_DENSE: {
-        if (need_channels(m, l, in0, 2, "a flat (N, features) input") != FV_OK) return FV_ERR_SHAPE;
+        /* (N, C, 1, 1), what global pooling gives, counts as flat (Keras' GlobalAveragePooling2D + Dense) */
+        bool pooled = in0->ndim == 4 && in0->shape[2] == 1 && in0->shape[3] == 1;
+        if (!pooled && need_channels(m, l, in0, 2, "a flat (N, features) input") != FV_OK) return FV_ERR_SHAPE;
         if (!new_param(m, l, "weight", FV_PARAM_WEIGHT, 2, (int64_t[]){a->units, in0->shape[1]}))
             return fv_errcode(m->ctx);
         if (a->bias && !new_param(m, l, "bias", FV_PARAM_WEIGHT, 1, (int64_t[]){a->units})) return fv_errcode(m->ctx);
@@ -120,7 +122,12 @@ fv_node *fv_layer_build(fv_graph *g, const fv_layer *l, fv_node *const *in)
     switch (l->type->kind) {
     case FV_L_CONV2D:
     case FV_L_CONV_TRANSPOSE2D: return build_conv(g, l, x);
-    case FV_L_DENSE: return fv_dense(g, x, w, b);
+    case FV_L_DENSE:
+        if (fv_node_value(x)->ndim == 4) {
+            x = fv_flatten(g, x); /* a pooled (N, C, 1, 1) input */
+            fv_graph_set_next_name(g, l->name);
+        }
+        return fv_dense(g, x, w, b);
     case FV_L_BATCH_NORM: {
         fv_batch_norm_args bn = {a->eps, a->momentum};
         fv_graph_set_next_name(g, l->name);
