@@ -5,7 +5,9 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter -D_POSIX_C_SOURCE=200809L
 CPPFLAGS := -Iinclude
-LDLIBS  := -lz -lm
+# OpenMP threads the fast kernels (src/kernels/fast).
+OMP     := -fopenmp
+LDLIBS  := -lz -lm -fopenmp
 
 SRCS := $(shell find src -name '*.c' -not -path 'src/cli/*' | sort)
 CLI_SRCS := $(sort $(wildcard src/cli/*.c))
@@ -42,7 +44,7 @@ $(LIB): $(OBJS)
 
 $(BUILD)/obj/%.o: %.c $(shell find include src -name '*.h') $(wildcard tests/common/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(WARN) $(OMP) $(CFLAGS) -c $< -o $@
 
 # Tests of the CLI's own pieces (tests/cli) link its objects too, all but main.
 $(BUILD)/tests/cli/%: tests/cli/%.c $(TEST_COMMON_OBJS) $(filter-out %/main.o,$(CLI_OBJS)) $(LIB)

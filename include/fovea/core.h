@@ -50,6 +50,17 @@ const char *fv_errmsg(const fv_ctx *ctx);
 fv_status fv_errcode(const fv_ctx *ctx);
 void fv_clear_error(fv_ctx *ctx);
 
+/* Threads the kernels of this context's graphs use: n >= 1, or 0 for all cores (the default). Results are
+ * bit-identical for any count: work is split so that every output is summed in the same order. */
+fv_status fv_ctx_set_threads(fv_ctx *ctx, int n);
+int fv_ctx_threads(const fv_ctx *ctx);
+/* Run the plain reference kernels (the oracle the fast ones are tested against) instead of the fast ones.
+ * Off by default; FOVEA_KERNELS=ref in the environment turns it on for new contexts. */
+void fv_ctx_use_reference_kernels(fv_ctx *ctx, bool on);
+bool fv_ctx_reference_kernels(const fv_ctx *ctx);
+/* The vector instructions the fast kernels use on this CPU: "avx512", "avx2" or "portable". */
+const char *fv_simd_name(void);
+
 /* ---- random numbers ------------------------------------------------------------------------------- */
 
 /* Counter-based generator: a value depends only on (seed, stream, index), so results do not depend on

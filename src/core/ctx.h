@@ -9,6 +9,8 @@ struct fv_ctx {
     fv_status errcode;
     uint64_t seed;
     uint64_t next_stream; /* each user of random numbers takes its own stream */
+    int threads;          /* threads kernels may use (>= 1) */
+    bool reference;       /* run the plain reference kernels (the oracle) instead of the fast ones */
 };
 
 #endif

@@ -1,6 +1,7 @@
 /* 2-D convolution op (PyTorch's Conv2d): strides, explicit asymmetric padding or TensorFlow's 'same' and
  * 'valid', dilation and groups (depthwise when groups == channels). The kernels are in kernels/ref/conv.c. */
 #include "../graph/graph_internal.h"
+#include "../kernels/dispatch.h"
 #include "../kernels/ref/conv.h"
 #include "fovea/ops.h"
 
@@ -120,24 +121,22 @@ static fv_conv_geom geometry(const fv_node *n)
 
 static fv_status conv_forward(fv_graph *g, fv_node *n)
 {
-    (void)g;
     fv_conv_geom geo = geometry(n);
     const float *b = n->in[IN_B] ? fv_f32(&n->in[IN_B]->value) : NULL;
     float *y = fv_f32(&n->value);
     fv_ref_conv2d_fill_bias(y, b, geo.N, geo.OC, geo.OH * geo.OW);
-    fv_ref_conv2d_forward_add(y, fv_f32(&n->in[IN_X]->value), fv_f32(&n->in[IN_W]->value), &geo);
+    fv_conv2d_forward_add(g->ctx, y, fv_f32(&n->in[IN_X]->value), fv_f32(&n->in[IN_W]->value), &geo);
     return FV_OK;
 }
 
 static void conv_backward(fv_graph *g, fv_node *n)
 {
-    (void)g;
     fv_conv_geom geo = geometry(n);
     const float *dy = fv_f32(&n->grad);
     if (fv_wants_grad(n, IN_X))
-        fv_ref_conv2d_backward_input(fv_f32(&n->in[IN_X]->grad), dy, fv_f32(&n->in[IN_W]->value), &geo);
+        fv_conv2d_backward_input(g->ctx, fv_f32(&n->in[IN_X]->grad), dy, fv_f32(&n->in[IN_W]->value), &geo);
     if (fv_wants_grad(n, IN_W))
-        fv_ref_conv2d_backward_weight(fv_f32(&n->in[IN_W]->grad), dy, fv_f32(&n->in[IN_X]->value), &geo);
+        fv_conv2d_backward_weight(g->ctx, fv_f32(&n->in[IN_W]->grad), dy, fv_f32(&n->in[IN_X]->value), &geo);
     if (fv_wants_grad(n, IN_B))
         fv_ref_conv2d_backward_bias(fv_f32(&n->in[IN_B]->grad), dy, geo.N, geo.OC, geo.OH * geo.OW);
 }

@@ -2,6 +2,7 @@
  * output. It is the adjoint of conv2d, so it runs conv2d's kernels with input and output swapped: its forward
  * is conv2d's input gradient, its input gradient is conv2d's forward. */
 #include "../graph/graph_internal.h"
+#include "../kernels/dispatch.h"
 #include "../kernels/ref/conv.h"
 #include "fovea/ops.h"
 
@@ -110,24 +111,22 @@ static fv_conv_geom geometry(const fv_node *n)
 
 static fv_status convt_forward(fv_graph *g, fv_node *n)
 {
-    (void)g;
     fv_conv_geom geo = geometry(n);
     const float *b = n->in[IN_B] ? fv_f32(&n->in[IN_B]->value) : NULL;
     float *y = fv_f32(&n->value);
     fv_ref_conv2d_fill_bias(y, b, geo.N, geo.C, geo.H * geo.W);
-    fv_ref_conv2d_backward_input(y, fv_f32(&n->in[IN_X]->value), fv_f32(&n->in[IN_W]->value), &geo);
+    fv_conv2d_backward_input(g->ctx, y, fv_f32(&n->in[IN_X]->value), fv_f32(&n->in[IN_W]->value), &geo);
     return FV_OK;
 }
 
 static void convt_backward(fv_graph *g, fv_node *n)
 {
-    (void)g;
     fv_conv_geom geo = geometry(n);
     const float *dy = fv_f32(&n->grad);
     if (fv_wants_grad(n, IN_X))
-        fv_ref_conv2d_forward_add(fv_f32(&n->in[IN_X]->grad), dy, fv_f32(&n->in[IN_W]->value), &geo);
+        fv_conv2d_forward_add(g->ctx, fv_f32(&n->in[IN_X]->grad), dy, fv_f32(&n->in[IN_W]->value), &geo);
     if (fv_wants_grad(n, IN_W))
-        fv_ref_conv2d_backward_weight(fv_f32(&n->in[IN_W]->grad), fv_f32(&n->in[IN_X]->value), dy, &geo);
+        fv_conv2d_backward_weight(g->ctx, fv_f32(&n->in[IN_W]->grad), fv_f32(&n->in[IN_X]->value), dy, &geo);
     if (fv_wants_grad(n, IN_B))
         fv_ref_conv2d_backward_bias(fv_f32(&n->in[IN_B]->grad), dy, geo.N, geo.C, geo.H * geo.W);
 }

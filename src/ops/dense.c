@@ -1,6 +1,6 @@
 /* Dense (fully connected) op: y = x w^T + b, PyTorch's nn.Linear layout. */
 #include "../graph/graph_internal.h"
-#include "../kernels/ref/dense.h"
+#include "../kernels/dispatch.h"
 #include "fovea/ops.h"
 
 enum { IN_X, IN_W, IN_B };
@@ -26,18 +26,16 @@ static fv_status dense_infer(fv_graph *g, fv_node *n)
 
 static fv_status dense_forward(fv_graph *g, fv_node *n)
 {
-    (void)g;
     const fv_tensor *x = &n->in[IN_X]->value, *w = &n->in[IN_W]->value;
     const float *b = n->in[IN_B] ? fv_f32(&n->in[IN_B]->value) : NULL;
-    fv_ref_dense_forward(fv_f32(&n->value), fv_f32(x), fv_f32(w), b, x->shape[0], x->shape[1], w->shape[0]);
+    fv_dense_forward(g->ctx, fv_f32(&n->value), fv_f32(x), fv_f32(w), b, x->shape[0], x->shape[1], w->shape[0]);
     return FV_OK;
 }
 
 static void dense_backward(fv_graph *g, fv_node *n)
 {
-    (void)g;
     const fv_tensor *x = &n->in[IN_X]->value, *w = &n->in[IN_W]->value;
-    fv_ref_dense_backward(fv_wants_grad(n, IN_X) ? fv_f32(&n->in[IN_X]->grad) : NULL,
+    fv_dense_backward(g->ctx, fv_wants_grad(n, IN_X) ? fv_f32(&n->in[IN_X]->grad) : NULL,
                           fv_wants_grad(n, IN_W) ? fv_f32(&n->in[IN_W]->grad) : NULL,
                           fv_wants_grad(n, IN_B) ? fv_f32(&n->in[IN_B]->grad) : NULL, fv_f32(&n->grad), fv_f32(x),
                           fv_f32(w), x->shape[0], x->shape[1], w->shape[0]);

@@ -157,12 +157,15 @@ static void check_results(const fx_file *fx, const char *tag, const opcheck_leav
     }
 }
 
-void opcheck_fixture(const char *path, opcheck_build build)
+/* One fixture with the fast kernels (and the finite-difference check) or the reference kernels. */
+static void run_fixture(const char *path, opcheck_build build, bool reference)
 {
     fx_file *fx = fx_load(path);
-    const char *tag = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    char tag[256];
+    snprintf(tag, sizeof tag, "%s%s", strrchr(path, '/') ? strrchr(path, '/') + 1 : path, reference ? " [ref]" : "");
     if (!CHECK(fx != NULL, "%s: fixture loads", tag)) return;
     fv_ctx *ctx = fv_ctx_new(1);
+    fv_ctx_use_reference_kernels(ctx, reference);
     fv_graph *g = fv_graph_new(ctx);
     fv_param **params = calloc((size_t)fx->n + 1, sizeof *params);
     opcheck_leaves in = {0};
@@ -177,7 +180,7 @@ void opcheck_fixture(const char *path, opcheck_build build)
         CHECK(s == FV_OK, "%s: backward (%s)", tag, fv_errmsg(ctx));
         double tol = fx_float(fx, "meta:tol", 1e-5f);
         check_results(fx, tag, &in, out, tol);
-        if (fx_int(fx, "meta:gradcheck", 0, 1)) {
+        if (!reference && fx_int(fx, "meta:gradcheck", 0, 1)) {
             int checked, bad = gradcheck(g, out, seed, in.leaf, in.n, 16, &checked);
             CHECK(bad == 0 && checked > 0, "%s: finite-difference gradient check (%d elements, %d mismatches)", tag,
                   checked, bad);
@@ -190,6 +193,12 @@ void opcheck_fixture(const char *path, opcheck_build build)
     free(in.name);
     fv_ctx_free(ctx);
     fx_free(fx);
+}
+
+void opcheck_fixture(const char *path, opcheck_build build)
+{
+    run_fixture(path, build, false);
+    run_fixture(path, build, true);
 }
 
 void opcheck_all(const char *prefix, opcheck_build build)

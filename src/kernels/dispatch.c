@@ -1,0 +1,52 @@
+/* Kernel selection: fast by default, the reference oracle on request or as the fallback (see dispatch.h). */
+#include "dispatch.h"
+
+#include "fast/conv.h"
+#include "fast/gemm.h"
+#include "ref/dense.h"
+
+static bool fast(const fv_ctx *ctx) { return !fv_ctx_reference_kernels(ctx); }
+
+void fv_conv2d_forward_add(fv_ctx *ctx, float *out, const float *inp, const float *weight, const fv_conv_geom *g)
+{
+    if (!fast(ctx) || !fv_fast_conv2d_forward_add(fv_ctx_threads(ctx), out, inp, weight, g))
+        fv_ref_conv2d_forward_add(out, inp, weight, g);
+}
+
+void fv_conv2d_backward_input(fv_ctx *ctx, float *dinp, const float *dout, const float *weight, const fv_conv_geom *g)
+{
+    if (!fast(ctx) || !fv_fast_conv2d_backward_input(fv_ctx_threads(ctx), dinp, dout, weight, g))
+        fv_ref_conv2d_backward_input(dinp, dout, weight, g);
+}
+
+void fv_conv2d_backward_weight(fv_ctx *ctx, float *dweight, const float *dout, const float *inp, const fv_conv_geom *g)
+{
+    if (!fast(ctx) || !fv_fast_conv2d_backward_weight(fv_ctx_threads(ctx), dweight, dout, inp, g))
+        fv_ref_conv2d_backward_weight(dweight, dout, inp, g);
+}
+
+void fv_dense_forward(fv_ctx *ctx, float *out, const float *inp, const float *weight, const float *bias, int64_t N,
+                      int64_t C, int64_t OC)
+{
+    if (!fast(ctx)) {
+        fv_ref_dense_forward(out, inp, weight, bias, N, C, OC);
+        return;
+    }
+    fv_gemm(fv_ctx_threads(ctx), false, true, N, OC, C, inp, C, weight, C, 0.0f, out, OC);
+    if (bias)
+        for (int64_t i = 0; i < N; i++)
+            for (int64_t o = 0; o < OC; o++) out[i * OC + o] += bias[o];
+}
+
+void fv_dense_backward(fv_ctx *ctx, float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                       const float *weight, int64_t N, int64_t C, int64_t OC)
+{
+    if (!fast(ctx)) {
+        fv_ref_dense_backward(dinp, dweight, dbias, dout, inp, weight, N, C, OC);
+        return;
+    }
+    int t = fv_ctx_threads(ctx);
+    if (dinp) fv_gemm(t, false, false, N, C, OC, dout, OC, weight, C, 1.0f, dinp, C);
+    if (dweight) fv_gemm(t, true, false, OC, C, N, dout, OC, inp, C, 1.0f, dweight, C);
+    if (dbias) fv_ref_dense_backward(NULL, NULL, dbias, dout, inp, weight, N, C, OC);
+}

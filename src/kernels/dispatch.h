@@ -1,0 +1,21 @@
+/* Which kernels run: the fast ones (src/kernels/fast) unless the context asks for the reference ones
+ * (fv_ctx_use_reference_kernels), or a fast kernel cannot get its scratch memory, in which case the
+ * reference kernel, which needs none, does the work. Ops call these and never choose themselves. */
+#ifndef FV_KERNELS_DISPATCH_H
+#define FV_KERNELS_DISPATCH_H
+
+#include "fovea/core.h"
+#include "ref/conv.h"
+
+void fv_conv2d_forward_add(fv_ctx *ctx, float *out, const float *inp, const float *weight, const fv_conv_geom *g);
+void fv_conv2d_backward_input(fv_ctx *ctx, float *dinp, const float *dout, const float *weight, const fv_conv_geom *g);
+void fv_conv2d_backward_weight(fv_ctx *ctx, float *dweight, const float *dout, const float *inp, const fv_conv_geom *g);
+
+/* out (N, OC) = inp (N, C) weight^T + bias (OC, or NULL); weight (OC, C). */
+void fv_dense_forward(fv_ctx *ctx, float *out, const float *inp, const float *weight, const float *bias, int64_t N,
+                      int64_t C, int64_t OC);
+/* dinp (N, C), dweight (OC, C), dbias (OC) += the gradients of dout (N, OC); any may be NULL. */
+void fv_dense_backward(fv_ctx *ctx, float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                       const float *weight, int64_t N, int64_t C, int64_t OC);
+
+#endif

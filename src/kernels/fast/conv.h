@@ -1,0 +1,20 @@
+/* Fast 2-D convolution kernels (im2col + GEMM), with the reference kernels' sizes and meaning (ref/conv.h) plus
+ * a thread count. Each returns false, before changing anything, when its scratch memory cannot be had: the
+ * caller then runs the reference kernel, which needs none. */
+#ifndef FV_FAST_CONV_H
+#define FV_FAST_CONV_H
+
+#include <stdbool.h>
+
+#include "../ref/conv.h"
+
+/* out (N, OC, OH, OW) += conv(inp, weight) */
+bool fv_fast_conv2d_forward_add(int threads, float *out, const float *inp, const float *weight, const fv_conv_geom *g);
+/* dinp (N, C, H, W) += the input gradient of dout */
+bool fv_fast_conv2d_backward_input(int threads, float *dinp, const float *dout, const float *weight,
+                                   const fv_conv_geom *g);
+/* dweight (OC, C/groups, KH, KW) += the weight gradient of dout */
+bool fv_fast_conv2d_backward_weight(int threads, float *dweight, const float *dout, const float *inp,
+                                    const fv_conv_geom *g);
+
+#endif
