@@ -129,32 +129,51 @@ bool fv_fast_conv2d_backward_input(int threads, float *dinp, const float *dout, 
     return true;
 }
 
+/* The weight gradient of images [n0, n0 + cn) and group gi into part (OCg, Kg), overwritten. col and dy are
+ * scratch of Kg x cn*P and OCg x cn*P. */
+static void wgrad_chunk(float *part, float *col, float *dy, const float *dout, const float *inp, int64_t n0, int64_t cn,
+                        int64_t gi, const fv_conv_geom *g)
+{
+    int64_t G = g->groups, Cg = g->C / G, OCg = g->OC / G, Kg = Cg * g->KH * g->KW, P = g->OH * g->OW, w = cn * P;
+    for (int64_t i = 0; i < cn; i++) {
+        const float *img = inp + (n0 + i) * g->C * g->H * g->W;
+        if (pointwise(g))
+            for (int64_t k = 0; k < Kg; k++) memcpy(col + k * w + i * P, img + (gi * Cg + k) * P, (size_t)P * sizeof(float));
+        else
+            im2col(col + i * P, w, img, gi * Cg, Cg, g);
+        for (int64_t o = 0; o < OCg; o++)
+            memcpy(dy + o * w + i * P, dout + ((n0 + i) * g->OC + gi * OCg + o) * P, (size_t)P * sizeof(float));
+    }
+    fv_gemm(1, false, true, OCg, Kg, w, dy, w, col, w, 0.0f, part, Kg);
+}
+
 bool fv_fast_conv2d_backward_weight(int threads, float *dweight, const float *dout, const float *inp,
                                     const fv_conv_geom *g)
 {
-    int64_t G = g->groups, Cg = g->C / G, OCg = g->OC / G, Kg = Cg * g->KH * g->KW, P = g->OH * g->OW;
-    int64_t chunk = g->N < WGRAD_CHUNK ? g->N : WGRAD_CHUNK, width = chunk * P;
-    /* col (Kg, chunk * P): the chunk's images side by side; dy (OCg, chunk * P) likewise */
-    float *col = malloc((size_t)(Kg * width) * sizeof(float)), *dy = malloc((size_t)(OCg * width) * sizeof(float));
-    if (!col || !dy) {
-        free(col), free(dy);
+    int64_t G = g->groups, OCg = g->OC / G, Kg = g->C / G * g->KH * g->KW, P = g->OH * g->OW;
+    int64_t chunk = g->N < WGRAD_CHUNK ? g->N : WGRAD_CHUNK, n_chunks = (g->N + chunk - 1) / chunk;
+    int64_t wsize = g->OC * Kg; /* the whole weight: G groups of OCg x Kg */
+    int outer = n_chunks < threads ? (int)n_chunks : threads;
+    /* Each chunk of images gets its own partial gradient, summed below in chunk order: the same sums in the
+     * same order for any number of threads. */
+    float *parts = malloc((size_t)(n_chunks * wsize) * sizeof(float));
+    float *scratch = malloc((size_t)(outer * (Kg + OCg) * chunk * P) * sizeof(float));
+    if (!parts || !scratch) {
+        free(parts), free(scratch);
         return false;
     }
-    for (int64_t gi = 0; gi < G; gi++)
-        for (int64_t n0 = 0; n0 < g->N; n0 += chunk) {
-            int64_t cn = g->N - n0 < chunk ? g->N - n0 : chunk, w = cn * P;
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-            for (int64_t i = 0; i < cn; i++) {
-                const float *img = inp + (n0 + i) * g->C * g->H * g->W;
-                if (pointwise(g))
-                    for (int64_t k = 0; k < Kg; k++) memcpy(col + k * w + i * P, img + (gi * Cg + k) * P, (size_t)P * sizeof(float));
-                else
-                    im2col(col + i * P, w, img, gi * Cg, Cg, g);
-                for (int64_t o = 0; o < OCg; o++)
-                    memcpy(dy + o * w + i * P, dout + ((n0 + i) * g->OC + gi * OCg + o) * P, (size_t)P * sizeof(float));
-            }
-            fv_gemm(threads, false, true, OCg, Kg, w, dy, w, col, w, 1.0f, dweight + gi * OCg * Kg, Kg);
-        }
-    free(col), free(dy);
+#pragma omp parallel for num_threads(outer) schedule(static) if (outer > 1)
+    for (int64_t c = 0; c < n_chunks; c++) {
+        float *col = scratch + (int64_t)THREAD_NUM() * (Kg + OCg) * chunk * P, *dy = col + Kg * chunk * P;
+        int64_t n0 = c * chunk, cn = g->N - n0 < chunk ? g->N - n0 : chunk;
+        for (int64_t gi = 0; gi < G; gi++) wgrad_chunk(parts + c * wsize + gi * OCg * Kg, col, dy, dout, inp, n0, cn, gi, g);
+    }
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && wsize > 65536)
+    for (int64_t i = 0; i < wsize; i++) {
+        float s = dweight[i];
+        for (int64_t c = 0; c < n_chunks; c++) s += parts[c * wsize + i];
+        dweight[i] = s;
+    }
+    free(parts), free(scratch);
     return true;
 }
