@@ -5,6 +5,7 @@
 static const fv_cli_opt opts[] = {
     {.name = "input", .type = FV_CLI_STRING, .def = NULL, .metavar = "X.npy", .help = "the batch (N, C, H, W) or (N, features), float32"},
     {.name = "output", .type = FV_CLI_STRING, .def = NULL, .metavar = "Y.npy", .help = "where to write the model's output (the last layer's values)"},
+    {.name = "threads", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "threads (0: all cores); results do not depend on it", .min = 0, .max = 4096},
 };
 static const fv_cli_pos pos[] = {{.name = "MODEL", .help = "a built-in name, description or model file"}};
 static const fv_cli_cmd cmd = {.prog = "fovea run", "Run one forward pass on a batch from a .npy file.", opts, sizeof opts / sizeof opts[0], pos, sizeof pos / sizeof pos[0]};
@@ -21,6 +22,7 @@ int cmd_run(int argc, char **argv)
         return 2;
     }
     fv_ctx *ctx = fv_ctx_new(1);
+    fv_ctx_set_threads(ctx, (int)fv_cli_int(a, "threads"));
     fv_model *m = cli_model(ctx, prog, fv_cli_pos_at(a, 0), 0, 0, 0, 0);
     fv_tensor *x = m ? fv_npy_read(ctx, fv_cli_str(a, "input")) : NULL;
     fv_graph *g = NULL;

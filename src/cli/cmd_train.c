@@ -45,6 +45,7 @@ static const fv_cli_opt opts[] = {
     {.name = "cooldown", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "epochs --reduce-lr waits after a cut", .min = 0, .max = 1e6},
     {.name = "resume", .type = FV_CLI_STRING, .def = NULL, .metavar = "FILE", .help = "continue from a checkpoint (same data, seed and flags)"},
     {.name = "quiet", .type = FV_CLI_FLAG, .def = NULL, .metavar = NULL, .help = "print nothing but errors"},
+    {.name = "threads", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "threads (0: all cores); results do not depend on it", .min = 0, .max = 4096},
 };
 static const fv_cli_cmd cmd = {.prog = "fovea train", "Train a model and save it.", opts, sizeof opts / sizeof opts[0], NULL, 0};
 
@@ -162,6 +163,7 @@ int cmd_train(int argc, char **argv)
         return 2;
     }
     fv_ctx *ctx = fv_ctx_new((uint64_t)fv_cli_int(a, "seed"));
+    fv_ctx_set_threads(ctx, (int)fv_cli_int(a, "threads"));
     cli_data *train = cli_data_open(ctx, fv_cli_str(a, "data"), true, fv_cli_int(a, "limit"));
     cli_data *val = train && fv_cli_str(a, "validation") ? cli_data_open(ctx, fv_cli_str(a, "data"), false, 0) : NULL;
     fv_model *m = NULL;

@@ -406,7 +406,7 @@ static void print_banner(fv_trainer *t, int64_t n_train, int64_t n_val)
     int states = t->cfg.optim.kind == FV_OPT_SGD ? (t->cfg.optim.momentum > 0) : t->cfg.optim.kind == FV_OPT_ADAGRAD ? 1 : 2;
     fv_banner_info info = {pt.total, pt.trainable, pt.non_trainable,
                            (uint64_t)(pt.total + (int64_t)(pt.trainable * (1 + states))) * 4u, (uint64_t)act * 8u,
-                           NULL /* SIMD: wired with the fast kernels */, 0, n_train, n_val, t->cfg.batch_size};
+                           fv_ctx_reference_kernels(t->ctx) ? "none (reference kernels)" : fv_simd_name(), fv_ctx_threads(t->ctx), n_train, n_val, t->cfg.batch_size};
     fv_progress_banner(t->progress, &info);
 }
 

@@ -107,6 +107,21 @@ expect "checkpoint survives SIGKILL" 0 "Total params" -- "$FOVEA" summary "$T/ck
 expect "resume" 0 "Saved model to" -- train --epochs 3 --validation-split 0.2 --checkpoint "$T/ck.fvm" --resume "$T/ck.fvm" --out "$T/resumed.fvm"
 cmp -s "$T/full.fvm" "$T/resumed.fvm" && ok "resumed model is byte-identical to the uninterrupted one" || bad "resumed model differs"
 
+# ---- the thread count changes nothing -----------------------------------------------------------------------
+cat > "$T/conv.fvd" <<'EOF2'
+input shape=1x28x28
+conv2d c1 filters=4 kernel=3 padding=1
+batch_norm bn
+relu
+max_pool kernel=2
+flatten
+dense fc units=10
+EOF2
+"$FOVEA" train --model "$T/conv.fvd" --data fashion-mnist --limit 256 --batch 32 --epochs 1 --threads 1 --out "$T/t1.fvm" --quiet
+"$FOVEA" train --model "$T/conv.fvd" --data fashion-mnist --limit 256 --batch 32 --epochs 1 --threads 3 --out "$T/t3.fvm" --quiet
+cmp -s "$T/t1.fvm" "$T/t3.fvm" && ok "1 and 3 threads train byte-identical models" || bad "thread count changed the model"
+expect "banner names SIMD and threads" 0 "Compute: SIMD .*, 3 threads" -- "$FOVEA" train --model "$T/conv.fvd" --data fashion-mnist --limit 64 --epochs 1 --threads 3 --out "$T/t4.fvm"
+
 # ---- bad input ------------------------------------------------------------------------------------------
 cp "$T/a.fvm" "$T/keep.fvm"
 expect "missing data set" 1 "/nonexistent" -- "$FOVEA" train --data /nonexistent --out "$T/keep.fvm"
