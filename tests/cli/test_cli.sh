@@ -83,6 +83,7 @@ npy() {
 npy "$T/x.npy"
 expect "run writes the output" 0 "" -- "$FOVEA" run "$T/a.fvm" --input "$T/x.npy" --output "$T/y.npy"
 expect "output .npy header" 0 "'shape': (2, 10)" -- head -c 128 "$T/y.npy"
+expect "run --repeat times passes" 0 "5 passes: median [0-9.]* ms, min [0-9.]* ms" -- "$FOVEA" run "$T/a.fvm" --input "$T/x.npy" --repeat 5
 expect "predict a .npy batch" 0 "x.npy\[1\]:" -- "$FOVEA" predict "$T/a.fvm" "$T/x.npy"
 head -c 100 "$T/x.npy" > "$T/cut.npy"
 expect "truncated .npy" 1 "cut.npy" -- "$FOVEA" run "$T/a.fvm" --input "$T/cut.npy" --output "$T/y2.npy"
