@@ -24,7 +24,7 @@ FOVEA := $(BUILD)/fovea
 
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
-.PHONY: all lib cli test test-fast fixtures clean demo install
+.PHONY: all lib cli test test-fast fixtures clean demo install bench
 .SECONDARY:
 
 all: lib cli
@@ -80,6 +80,10 @@ $(BUILD)/examples/%: examples/%.c $(LIB)
 
 demo:
 	sh examples/demo.sh
+
+# Side-by-side benchmarks against the references (bench/run.sh; PyTorch rows need python3-torch).
+bench: lib
+	sh bench/run.sh
 
 # Installs the library, its headers, the fovea program and a pkg-config file under PREFIX (DESTDIR for
 # staging), so that programs build with `cc app.c $(pkg-config --cflags --libs fovea)`.
