@@ -48,71 +48,89 @@ static void kernel_portable(int64_t kc, const float *a, const float *b, float *c
 }
 
 #ifdef FV_X86
-/* ---- AVX2 + FMA: 6 x 16 tiles, 12 accumulators -------------------------------------------------------- */
+/* ---- AVX2 + FMA: 6 x 16 tiles, 12 accumulators ---------------------------------------------------------- */
 
 __attribute__((target("avx2,fma"))) static void kernel_avx2(int64_t kc, const float *a, const float *b, float *c,
-                                                             int64_t ldc, int mr, int nr, float beta)
+        int64_t ldc, int mr, int nr, float beta)
 {
-    __m256 acc[6][2];
-#pragma GCC unroll 6
-    for (int i = 0; i < 6; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+    /* named accumulators: an array would be kept in memory by the compiler */
+    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps(), c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps(), c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
     for (int64_t k = 0; k < kc; k++) {
-        __m256 b0 = _mm256_loadu_ps(b + k * 16), b1 = _mm256_loadu_ps(b + k * 16 + 8);
-#pragma GCC unroll 6
-        for (int i = 0; i < 6; i++) {
-            __m256 ai = _mm256_broadcast_ss(a + k * 6 + i);
-            acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
-            acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
-        }
+        __m256 b0 = _mm256_loadu_ps(b + k * 16), b1 = _mm256_loadu_ps(b + k * 16 + 8), ai;
+        ai = _mm256_broadcast_ss(a + k * 6 + 0), c00 = _mm256_fmadd_ps(ai, b0, c00), c01 = _mm256_fmadd_ps(ai, b1, c01);
+        ai = _mm256_broadcast_ss(a + k * 6 + 1), c10 = _mm256_fmadd_ps(ai, b0, c10), c11 = _mm256_fmadd_ps(ai, b1, c11);
+        ai = _mm256_broadcast_ss(a + k * 6 + 2), c20 = _mm256_fmadd_ps(ai, b0, c20), c21 = _mm256_fmadd_ps(ai, b1, c21);
+        ai = _mm256_broadcast_ss(a + k * 6 + 3), c30 = _mm256_fmadd_ps(ai, b0, c30), c31 = _mm256_fmadd_ps(ai, b1, c31);
+        ai = _mm256_broadcast_ss(a + k * 6 + 4), c40 = _mm256_fmadd_ps(ai, b0, c40), c41 = _mm256_fmadd_ps(ai, b1, c41);
+        ai = _mm256_broadcast_ss(a + k * 6 + 5), c50 = _mm256_fmadd_ps(ai, b0, c50), c51 = _mm256_fmadd_ps(ai, b1, c51);
+    }
+    float tile[6 * 16];
+    _mm256_storeu_ps(tile + 0, c00), _mm256_storeu_ps(tile + 8, c01);
+    _mm256_storeu_ps(tile + 16, c10), _mm256_storeu_ps(tile + 24, c11);
+    _mm256_storeu_ps(tile + 32, c20), _mm256_storeu_ps(tile + 40, c21);
+    _mm256_storeu_ps(tile + 48, c30), _mm256_storeu_ps(tile + 56, c31);
+    _mm256_storeu_ps(tile + 64, c40), _mm256_storeu_ps(tile + 72, c41);
+    _mm256_storeu_ps(tile + 80, c50), _mm256_storeu_ps(tile + 88, c51);
+    if (mr == 6 && nr == 16 && beta == 0.0f) {
+        for (int i = 0; i < 6; i++) _mm256_storeu_ps(c + i * ldc, _mm256_loadu_ps(tile + i * 16)), _mm256_storeu_ps(c + i * ldc + 8, _mm256_loadu_ps(tile + i * 16 + 8));
+        return;
     }
     if (mr == 6 && nr == 16) {
         for (int i = 0; i < 6; i++) {
-            float *ci = c + i * ldc;
-            if (beta != 0.0f) {
-                acc[i][0] = _mm256_add_ps(acc[i][0], _mm256_loadu_ps(ci));
-                acc[i][1] = _mm256_add_ps(acc[i][1], _mm256_loadu_ps(ci + 8));
-            }
-            _mm256_storeu_ps(ci, acc[i][0]);
-            _mm256_storeu_ps(ci + 8, acc[i][1]);
+            _mm256_storeu_ps(c + i * ldc, _mm256_add_ps(_mm256_loadu_ps(c + i * ldc), _mm256_loadu_ps(tile + i * 16)));
+            _mm256_storeu_ps(c + i * ldc + 8, _mm256_add_ps(_mm256_loadu_ps(c + i * ldc + 8), _mm256_loadu_ps(tile + i * 16 + 8)));
         }
         return;
     }
-    float tile[6 * 16];
-    for (int i = 0; i < 6; i++) _mm256_storeu_ps(tile + i * 16, acc[i][0]), _mm256_storeu_ps(tile + i * 16 + 8, acc[i][1]);
     store_tile(tile, 16, c, ldc, mr, nr, beta);
 }
 
 /* ---- AVX-512: 12 x 32 tiles, 24 accumulators ----------------------------------------------------------- */
 
 __attribute__((target("avx512f"))) static void kernel_avx512(int64_t kc, const float *a, const float *b, float *c,
-                                                              int64_t ldc, int mr, int nr, float beta)
+        int64_t ldc, int mr, int nr, float beta)
 {
-    __m512 acc[12][2];
-#pragma GCC unroll 12
-    for (int i = 0; i < 12; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    /* named accumulators: an array would be kept in memory by the compiler */
+    __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps(), c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps(), c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps(), c30 = _mm512_setzero_ps(), c31 = _mm512_setzero_ps(), c40 = _mm512_setzero_ps(), c41 = _mm512_setzero_ps(), c50 = _mm512_setzero_ps(), c51 = _mm512_setzero_ps(), c60 = _mm512_setzero_ps(), c61 = _mm512_setzero_ps(), c70 = _mm512_setzero_ps(), c71 = _mm512_setzero_ps(), c80 = _mm512_setzero_ps(), c81 = _mm512_setzero_ps(), c90 = _mm512_setzero_ps(), c91 = _mm512_setzero_ps(), c100 = _mm512_setzero_ps(), c101 = _mm512_setzero_ps(), c110 = _mm512_setzero_ps(), c111 = _mm512_setzero_ps();
     for (int64_t k = 0; k < kc; k++) {
-        __m512 b0 = _mm512_loadu_ps(b + k * 32), b1 = _mm512_loadu_ps(b + k * 32 + 16);
-#pragma GCC unroll 12
-        for (int i = 0; i < 12; i++) {
-            __m512 ai = _mm512_set1_ps(a[k * 12 + i]);
-            acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
-            acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
-        }
+        __m512 b0 = _mm512_loadu_ps(b + k * 32), b1 = _mm512_loadu_ps(b + k * 32 + 16), ai;
+        ai = _mm512_set1_ps(a[k * 12 + 0]), c00 = _mm512_fmadd_ps(ai, b0, c00), c01 = _mm512_fmadd_ps(ai, b1, c01);
+        ai = _mm512_set1_ps(a[k * 12 + 1]), c10 = _mm512_fmadd_ps(ai, b0, c10), c11 = _mm512_fmadd_ps(ai, b1, c11);
+        ai = _mm512_set1_ps(a[k * 12 + 2]), c20 = _mm512_fmadd_ps(ai, b0, c20), c21 = _mm512_fmadd_ps(ai, b1, c21);
+        ai = _mm512_set1_ps(a[k * 12 + 3]), c30 = _mm512_fmadd_ps(ai, b0, c30), c31 = _mm512_fmadd_ps(ai, b1, c31);
+        ai = _mm512_set1_ps(a[k * 12 + 4]), c40 = _mm512_fmadd_ps(ai, b0, c40), c41 = _mm512_fmadd_ps(ai, b1, c41);
+        ai = _mm512_set1_ps(a[k * 12 + 5]), c50 = _mm512_fmadd_ps(ai, b0, c50), c51 = _mm512_fmadd_ps(ai, b1, c51);
+        ai = _mm512_set1_ps(a[k * 12 + 6]), c60 = _mm512_fmadd_ps(ai, b0, c60), c61 = _mm512_fmadd_ps(ai, b1, c61);
+        ai = _mm512_set1_ps(a[k * 12 + 7]), c70 = _mm512_fmadd_ps(ai, b0, c70), c71 = _mm512_fmadd_ps(ai, b1, c71);
+        ai = _mm512_set1_ps(a[k * 12 + 8]), c80 = _mm512_fmadd_ps(ai, b0, c80), c81 = _mm512_fmadd_ps(ai, b1, c81);
+        ai = _mm512_set1_ps(a[k * 12 + 9]), c90 = _mm512_fmadd_ps(ai, b0, c90), c91 = _mm512_fmadd_ps(ai, b1, c91);
+        ai = _mm512_set1_ps(a[k * 12 + 10]), c100 = _mm512_fmadd_ps(ai, b0, c100), c101 = _mm512_fmadd_ps(ai, b1, c101);
+        ai = _mm512_set1_ps(a[k * 12 + 11]), c110 = _mm512_fmadd_ps(ai, b0, c110), c111 = _mm512_fmadd_ps(ai, b1, c111);
+    }
+    float tile[12 * 32];
+    _mm512_storeu_ps(tile + 0, c00), _mm512_storeu_ps(tile + 16, c01);
+    _mm512_storeu_ps(tile + 32, c10), _mm512_storeu_ps(tile + 48, c11);
+    _mm512_storeu_ps(tile + 64, c20), _mm512_storeu_ps(tile + 80, c21);
+    _mm512_storeu_ps(tile + 96, c30), _mm512_storeu_ps(tile + 112, c31);
+    _mm512_storeu_ps(tile + 128, c40), _mm512_storeu_ps(tile + 144, c41);
+    _mm512_storeu_ps(tile + 160, c50), _mm512_storeu_ps(tile + 176, c51);
+    _mm512_storeu_ps(tile + 192, c60), _mm512_storeu_ps(tile + 208, c61);
+    _mm512_storeu_ps(tile + 224, c70), _mm512_storeu_ps(tile + 240, c71);
+    _mm512_storeu_ps(tile + 256, c80), _mm512_storeu_ps(tile + 272, c81);
+    _mm512_storeu_ps(tile + 288, c90), _mm512_storeu_ps(tile + 304, c91);
+    _mm512_storeu_ps(tile + 320, c100), _mm512_storeu_ps(tile + 336, c101);
+    _mm512_storeu_ps(tile + 352, c110), _mm512_storeu_ps(tile + 368, c111);
+    if (mr == 12 && nr == 32 && beta == 0.0f) {
+        for (int i = 0; i < 12; i++) _mm512_storeu_ps(c + i * ldc, _mm512_loadu_ps(tile + i * 32)), _mm512_storeu_ps(c + i * ldc + 16, _mm512_loadu_ps(tile + i * 32 + 16));
+        return;
     }
     if (mr == 12 && nr == 32) {
         for (int i = 0; i < 12; i++) {
-            float *ci = c + i * ldc;
-            if (beta != 0.0f) {
-                acc[i][0] = _mm512_add_ps(acc[i][0], _mm512_loadu_ps(ci));
-                acc[i][1] = _mm512_add_ps(acc[i][1], _mm512_loadu_ps(ci + 16));
-            }
-            _mm512_storeu_ps(ci, acc[i][0]);
-            _mm512_storeu_ps(ci + 16, acc[i][1]);
+            _mm512_storeu_ps(c + i * ldc, _mm512_add_ps(_mm512_loadu_ps(c + i * ldc), _mm512_loadu_ps(tile + i * 32)));
+            _mm512_storeu_ps(c + i * ldc + 16, _mm512_add_ps(_mm512_loadu_ps(c + i * ldc + 16), _mm512_loadu_ps(tile + i * 32 + 16)));
         }
         return;
     }
-    float tile[12 * 32];
-    for (int i = 0; i < 12; i++) _mm512_storeu_ps(tile + i * 32, acc[i][0]), _mm512_storeu_ps(tile + i * 32 + 16, acc[i][1]);
     store_tile(tile, 32, c, ldc, mr, nr, beta);
 }
 #endif
