@@ -3,6 +3,9 @@
 
 #include "fast/conv.h"
 #include "fast/gemm.h"
+#include "fast/threaded.h"
+#include "ref/activation.h"
+#include "ref/batch_norm.h"
 #include "ref/dense.h"
 
 static bool fast(const fv_ctx *ctx) { return !fv_ctx_reference_kernels(ctx); }
@@ -49,4 +52,47 @@ void fv_dense_backward(fv_ctx *ctx, float *dinp, float *dweight, float *dbias, c
     if (dinp) fv_gemm(t, false, false, N, C, OC, dout, OC, weight, C, 1.0f, dinp, C);
     if (dweight) fv_gemm(t, true, false, OC, C, N, dout, OC, inp, C, 1.0f, dweight, C);
     if (dbias) fv_ref_dense_backward(NULL, NULL, dbias, dout, inp, weight, N, C, OC);
+}
+
+/* Threads for the memory-bound kernels: the reference mode runs them on one. */
+static int mb_threads(const fv_ctx *ctx) { return fast(ctx) ? fv_ctx_threads(ctx) : 1; }
+
+void fv_activation_forward(fv_ctx *ctx, float *out, const float *inp, int64_t n, int kind, float alpha)
+{
+    fv_fast_activation_forward(mb_threads(ctx), out, inp, n, kind, alpha);
+}
+
+void fv_activation_backward(fv_ctx *ctx, float *dinp, const float *dout, const float *inp, int64_t n, int kind,
+                            float alpha)
+{
+    fv_fast_activation_backward(mb_threads(ctx), dinp, dout, inp, n, kind, alpha);
+}
+
+void fv_max_pool2d_forward(fv_ctx *ctx, float *out, int32_t *argmax, const float *inp, const fv_ref_pool2d_geom *g)
+{
+    fv_fast_max_pool2d_forward(mb_threads(ctx), out, argmax, inp, g);
+}
+
+void fv_max_pool2d_backward(fv_ctx *ctx, float *dinp, const float *dout, const int32_t *argmax,
+                            const fv_ref_pool2d_geom *g)
+{
+    fv_fast_max_pool2d_backward(mb_threads(ctx), dinp, dout, argmax, g);
+}
+
+void fv_batch_norm_stats(fv_ctx *ctx, double *mean, double *var, const float *x, int64_t N, int64_t C, int64_t HW)
+{
+    fv_fast_batch_norm_stats(mb_threads(ctx), mean, var, x, N, C, HW);
+}
+
+void fv_batch_norm_apply(fv_ctx *ctx, float *out, const float *x, const float *mean, const float *invstd,
+                         const float *gamma, const float *beta, int64_t N, int64_t C, int64_t HW)
+{
+    fv_fast_batch_norm_apply(mb_threads(ctx), out, x, mean, invstd, gamma, beta, N, C, HW);
+}
+
+void fv_batch_norm_backward(fv_ctx *ctx, float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
+                            const float *mean, const float *invstd, const float *gamma, int batch_stats, int64_t N,
+                            int64_t C, int64_t HW)
+{
+    fv_fast_batch_norm_backward(mb_threads(ctx), dx, dgamma, dbeta, dy, x, mean, invstd, gamma, batch_stats, N, C, HW);
 }

@@ -6,6 +6,7 @@
 
 #include "fovea/core.h"
 #include "ref/conv.h"
+#include "ref/pool.h"
 
 void fv_conv2d_forward_add(fv_ctx *ctx, float *out, const float *inp, const float *weight, const fv_conv_geom *g);
 void fv_conv2d_backward_input(fv_ctx *ctx, float *dinp, const float *dout, const float *weight, const fv_conv_geom *g);
@@ -17,5 +18,19 @@ void fv_dense_forward(fv_ctx *ctx, float *out, const float *inp, const float *we
 /* dinp (N, C), dweight (OC, C), dbias (OC) += the gradients of dout (N, OC); any may be NULL. */
 void fv_dense_backward(fv_ctx *ctx, float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                        const float *weight, int64_t N, int64_t C, int64_t OC);
+
+/* The memory-bound kernels: activations, max pooling, batch normalization (reference arithmetic, threaded). */
+void fv_activation_forward(fv_ctx *ctx, float *out, const float *inp, int64_t n, int kind, float alpha);
+void fv_activation_backward(fv_ctx *ctx, float *dinp, const float *dout, const float *inp, int64_t n, int kind,
+                            float alpha);
+void fv_max_pool2d_forward(fv_ctx *ctx, float *out, int32_t *argmax, const float *inp, const fv_ref_pool2d_geom *g);
+void fv_max_pool2d_backward(fv_ctx *ctx, float *dinp, const float *dout, const int32_t *argmax,
+                            const fv_ref_pool2d_geom *g);
+void fv_batch_norm_stats(fv_ctx *ctx, double *mean, double *var, const float *x, int64_t N, int64_t C, int64_t HW);
+void fv_batch_norm_apply(fv_ctx *ctx, float *out, const float *x, const float *mean, const float *invstd,
+                         const float *gamma, const float *beta, int64_t N, int64_t C, int64_t HW);
+void fv_batch_norm_backward(fv_ctx *ctx, float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
+                            const float *mean, const float *invstd, const float *gamma, int batch_stats, int64_t N,
+                            int64_t C, int64_t HW);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "../graph/graph_internal.h"
+#include "../kernels/dispatch.h"
 #include "../kernels/ref/activation.h"
 #include "fovea/ops.h"
 
@@ -40,20 +41,18 @@ static fv_status act_infer(fv_graph *g, fv_node *n)
 
 static fv_status act_forward(fv_graph *g, fv_node *n)
 {
-    (void)g;
     const act_attr *a = n->attr;
     const fv_tensor *x = &n->in[0]->value;
-    fv_ref_activation_forward(fv_f32(&n->value), fv_f32(x), x->size, a->kind, a->alpha);
+    fv_activation_forward(g->ctx, fv_f32(&n->value), fv_f32(x), x->size, a->kind, a->alpha);
     return FV_OK;
 }
 
 static void act_backward(fv_graph *g, fv_node *n)
 {
-    (void)g;
     if (!fv_wants_grad(n, 0)) return;
     const act_attr *a = n->attr;
     const fv_tensor *x = &n->in[0]->value;
-    fv_ref_activation_backward(fv_f32(&n->in[0]->grad), fv_f32(&n->grad), fv_f32(x), x->size, a->kind, a->alpha);
+    fv_activation_backward(g->ctx, fv_f32(&n->in[0]->grad), fv_f32(&n->grad), fv_f32(x), x->size, a->kind, a->alpha);
 }
 
 const fv_op_def fv_op_activation = {"activation", act_infer, act_forward, act_backward};

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "../graph/graph_internal.h"
+#include "../kernels/dispatch.h"
 #include "../kernels/ref/batch_norm.h"
 #include "fovea/ops.h"
 
@@ -64,7 +65,7 @@ static fv_status batch_stats(fv_graph *g, fv_node *n, float *mean, float *invstd
     double *m = malloc((size_t)C * 2 * sizeof *m);
     if (!m) return fv_node_error(g, n, FV_ERR_NOMEM, "out of memory for the statistics of %lld channels", (long long)C);
     double *var = m + C, mom = at->args.momentum;
-    fv_ref_batch_norm_stats(m, var, fv_f32(x), N, C, HW);
+    fv_batch_norm_stats(g->ctx, m, var, fv_f32(x), N, C, HW);
     float *rm = fv_f32(&n->in[IN_RMEAN]->value), *rv = fv_f32(&n->in[IN_RVAR]->value);
     for (int64_t c = 0; c < C; c++) {
         mean[c] = (float)m[c];
@@ -104,7 +105,7 @@ static fv_status bn_forward(fv_graph *g, fv_node *n)
     }
     const float *gamma = n->in[IN_GAMMA] ? fv_f32(&n->in[IN_GAMMA]->value) : NULL;
     const float *beta = n->in[IN_BETA] ? fv_f32(&n->in[IN_BETA]->value) : NULL;
-    fv_ref_batch_norm_apply(fv_f32(&n->value), fv_f32(x), mean, invstd, gamma, beta, x->shape[0], C, spatial(x));
+    fv_batch_norm_apply(g->ctx, fv_f32(&n->value), fv_f32(x), mean, invstd, gamma, beta, x->shape[0], C, spatial(x));
     return FV_OK;
 }
 
@@ -112,11 +113,10 @@ static float *grad_of(fv_node *n, int i) { return fv_wants_grad(n, i) ? fv_f32(&
 
 static void bn_backward(fv_graph *g, fv_node *n)
 {
-    (void)g;
     const bn_attr *at = n->attr;
     const fv_tensor *x = &n->in[IN_X]->value;
     const float *gamma = n->in[IN_GAMMA] ? fv_f32(&n->in[IN_GAMMA]->value) : NULL;
-    fv_ref_batch_norm_backward(grad_of(n, IN_X), grad_of(n, IN_GAMMA), grad_of(n, IN_BETA), fv_f32(&n->grad),
+    fv_batch_norm_backward(g->ctx, grad_of(n, IN_X), grad_of(n, IN_GAMMA), grad_of(n, IN_BETA), fv_f32(&n->grad),
                                fv_f32(x), fv_f32(&n->aux[AUX_MEAN]), fv_f32(&n->aux[AUX_INVSTD]), gamma,
                                at->batch_stats, x->shape[0], x->shape[1], spatial(x));
 }

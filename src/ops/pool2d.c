@@ -3,6 +3,7 @@
 #include <limits.h>
 
 #include "../graph/graph_internal.h"
+#include "../kernels/dispatch.h"
 #include "../kernels/ref/pool.h"
 #include "fovea/ops.h"
 
@@ -81,16 +82,15 @@ static fv_status max_pool2d_forward(fv_graph *g, fv_node *n)
     fv_status s = fv_node_aux(g, n, AUX_ARGMAX, FV_I32, n->value.ndim, n->value.shape);
     if (s) return s;
     fv_ref_pool2d_geom p = geometry(n);
-    fv_ref_max_pool2d_forward(fv_f32(&n->value), fv_i32(&n->aux[AUX_ARGMAX]), fv_f32(&n->in[0]->value), &p);
+    fv_max_pool2d_forward(g->ctx, fv_f32(&n->value), fv_i32(&n->aux[AUX_ARGMAX]), fv_f32(&n->in[0]->value), &p);
     return FV_OK;
 }
 
 static void max_pool2d_backward(fv_graph *g, fv_node *n)
 {
-    (void)g;
     if (!fv_wants_grad(n, 0)) return;
     fv_ref_pool2d_geom p = geometry(n);
-    fv_ref_max_pool2d_backward(fv_f32(&n->in[0]->grad), fv_f32(&n->grad), fv_i32(&n->aux[AUX_ARGMAX]), &p);
+    fv_max_pool2d_backward(g->ctx, fv_f32(&n->in[0]->grad), fv_f32(&n->grad), fv_i32(&n->aux[AUX_ARGMAX]), &p);
 }
 
 static fv_status avg_pool2d_forward(fv_graph *g, fv_node *n)

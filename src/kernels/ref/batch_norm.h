@@ -21,4 +21,11 @@ void fv_ref_batch_norm_backward(float *dx, float *dgamma, float *dbeta, const fl
                                 const float *mean, const float *invstd, const float *gamma, int batch_stats,
                                 int64_t N, int64_t C, int64_t HW);
 
+/* The same for channel c alone (the channels are independent: faster kernels run them on several threads). */
+void fv_ref_batch_norm_stats_channel(double *mean, double *var, const float *x, int64_t c, int64_t N, int64_t C,
+                                     int64_t HW);
+void fv_ref_batch_norm_backward_channel(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
+                                        const float *mean, const float *invstd, const float *gamma, int batch_stats,
+                                        int64_t c, int64_t N, int64_t C, int64_t HW);
+
 #endif

@@ -1,0 +1,23 @@
+/* Threaded activations, max pooling and batch normalization: the reference arithmetic split over threads by
+ * element ranges, planes or channels (see threaded.c). Same arguments as the reference kernels plus threads. */
+#ifndef FV_FAST_THREADED_H
+#define FV_FAST_THREADED_H
+
+#include <stdint.h>
+
+#include "../ref/pool.h"
+
+void fv_fast_activation_forward(int threads, float *out, const float *inp, int64_t n, int kind, float alpha);
+void fv_fast_activation_backward(int threads, float *dinp, const float *dout, const float *inp, int64_t n, int kind,
+                                 float alpha);
+void fv_fast_max_pool2d_forward(int threads, float *out, int32_t *argmax, const float *inp, const fv_ref_pool2d_geom *g);
+void fv_fast_max_pool2d_backward(int threads, float *dinp, const float *dout, const int32_t *argmax,
+                                 const fv_ref_pool2d_geom *g);
+void fv_fast_batch_norm_stats(int threads, double *mean, double *var, const float *x, int64_t N, int64_t C, int64_t HW);
+void fv_fast_batch_norm_apply(int threads, float *out, const float *x, const float *mean, const float *invstd,
+                              const float *gamma, const float *beta, int64_t N, int64_t C, int64_t HW);
+void fv_fast_batch_norm_backward(int threads, float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
+                                 const float *mean, const float *invstd, const float *gamma, int batch_stats,
+                                 int64_t N, int64_t C, int64_t HW);
+
+#endif
