@@ -92,6 +92,11 @@ int fv_model_normalization(const fv_model *m, float *mean, float *std, int max);
  * layer to its node. NULL with a message naming the layer on error. */
 fv_graph *fv_model_build(fv_model *m, int64_t batch, fv_node **input, fv_node **output, fv_node ***layer_nodes);
 
+/* The model for inference: eval mode, every batch norm that follows a convolution folded into it (one pass
+ * over the activations less). Same outputs as fv_model_build in eval mode up to float rounding; the folded
+ * convolutions' own outputs do not exist as nodes (use fv_model_build to look inside a model). */
+fv_graph *fv_model_build_inference(fv_model *m, int64_t batch, fv_node **input, fv_node **output);
+
 /* ---- files -------------------------------------------------------------------------------------------- */
 
 /* A model file (docs/FORMAT.md) holding the description, every parameter and buffer, class names and input

@@ -54,7 +54,7 @@ static int time_passes(fv_graph *g, int64_t n, const char *prog, fv_ctx *ctx)
 static int run(fv_ctx *ctx, fv_model *m, const fv_tensor *x, const fv_cli_args *a, const char *prog)
 {
     fv_node *in, *out;
-    fv_graph *g = fv_model_build(m, x->shape[0], &in, &out, NULL);
+    fv_graph *g = fv_model_build_inference(m, x->shape[0], &in, &out);
     if (!g) return cli_fail(prog, ctx);
     fv_graph_set_training(g, false);
     int rc = 0;

@@ -36,7 +36,7 @@ fv_status fv_evaluate(fv_model *m, const fv_data_source *data, int batch_size, f
     memset(out, 0, sizeof *out);
     int64_t n = data->count, batch = batch_size < n ? batch_size : (n ? n : 1);
     fv_node *x, *o;
-    fv_graph *g = fv_model_build(m, batch, &x, &o, NULL);
+    fv_graph *g = fv_model_build_inference(m, batch, &x, &o);
     if (!g) return fv_errcode(ctx);
     fv_graph_set_training(g, false);
     fv_node *z = logits_of(m, o);
@@ -101,7 +101,7 @@ fv_tensor *fv_predict(fv_model *m, const fv_tensor *x)
         return NULL;
     }
     fv_node *in, *o;
-    fv_graph *g = fv_model_build(m, x->shape[0], &in, &o, NULL);
+    fv_graph *g = fv_model_build_inference(m, x->shape[0], &in, &o);
     if (!g) return NULL;
     fv_graph_set_training(g, false);
     fv_node *z = logits_of(m, o);

@@ -1,6 +1,7 @@
 /* Models: descriptions parse and round-trip, errors name the source line, the layer and the key, parameters
  * are named and shaped as PyTorch's, the summary's totals and --explain arithmetic, graphs built from a
  * model share its weights, and model files load back exactly or refuse what does not match. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,8 +146,47 @@ static void files(void)
     fv_ctx_free(ctx);
 }
 
+/* Batch norm folded into convolutions gives the eval-mode outputs of the plain graph. */
+static void inference_folding(void)
+{
+    fv_ctx *ctx = fv_ctx_new(4);
+    fv_model *m = fv_model_parse(ctx, "input shape=3x12x12\nconv2d c1 filters=6 kernel=3 padding=1\nbatch_norm b1\n"
+                                      "relu r1\nconv2d c2 filters=6 kernel=3 padding=1 bias=false\nbatch_norm b2\n"
+                                      "add s from=r1,b2\nconv2d c3 filters=4 kernel=1\nbatch_norm b3 eps=0.001\n"
+                                      "global_avg_pool\ndense fc units=5\n", "fold");
+    fv_model_init(m);
+    for (int i = 0; i < fv_model_param_count(m); i++) { /* batch norm statistics and affine terms far from 0/1 */
+        fv_param *p = fv_model_param(m, i);
+        for (int64_t k = 0; k < p->value.size; k++)
+            fv_f32(&p->value)[k] += strstr(p->name, "var") ? 0.5f + fv_rng_uniform(9, (uint64_t)i, (uint64_t)k)
+                                                            : 0.3f * (fv_rng_uniform(9, (uint64_t)i, (uint64_t)k) - 0.5f);
+    }
+    fv_tensor *x = fv_tensor_new(ctx, FV_F32, 4, (int64_t[]){2, 3, 12, 12});
+    for (int64_t k = 0; k < x->size; k++) fv_f32(x)[k] = fv_rng_uniform(8, 1, (uint64_t)k) - 0.5f;
+    fv_node *i1, *o1, *i2, *o2;
+    fv_graph *plain = fv_model_build(m, 2, &i1, &o1, NULL), *folded = fv_model_build_inference(m, 2, &i2, &o2);
+    fv_graph_set_training(plain, false);
+    bool ok = plain && folded && fv_graph_set_input(plain, i1, x) == FV_OK && fv_graph_forward(plain) == FV_OK &&
+              fv_graph_set_input(folded, i2, x) == FV_OK && fv_graph_forward(folded) == FV_OK;
+    double d = 0, big = 1e-30;
+    for (int64_t k = 0; ok && k < 10; k++) {
+        float a = fv_f32(fv_node_value(o1))[k], b = fv_f32(fv_node_value(o2))[k];
+        d = fmax(d, fabs(a - b)), big = fmax(big, fabs(a));
+    }
+    int bn_nodes = 0;
+    for (int k = 0; folded && k < fv_graph_node_count(folded); k++)
+        bn_nodes += strcmp(fv_node_op_name(fv_graph_node(folded, k)), "batch_norm") == 0;
+    CHECK(ok && d / big < 1e-5 && bn_nodes == 0, "inference graph folds 3 batch norms (%d left), outputs within %.1e",
+          bn_nodes, d / big);
+    fv_graph_free(plain), fv_graph_free(folded);
+    fv_tensor_free(x);
+    fv_model_free(m);
+    fv_ctx_free(ctx);
+}
+
 int main(void)
 {
+    inference_folding();
     errors();
     round_trip_and_params();
     summary();

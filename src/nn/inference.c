@@ -1,0 +1,97 @@
+/* Inference graphs: the model in eval mode with each batch norm that follows a convolution folded into that
+ * convolution's weights and bias (W' = W * s, b' = (b - mean) * s + beta, s = gamma / sqrt(var + eps)), which
+ * removes a whole pass over the activations. Training and diagnosis use fv_model_build, where every layer
+ * keeps its own output. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model_internal.h"
+
+/* How many layers read layer i. */
+static int consumers(const fv_model *m, int i)
+{
+    int n = 0;
+    for (int k = i + 1; k < m->n_layers; k++)
+        for (int j = 0; j < m->layers[k].n_in; j++) n += m->layers[k].in[j] == i;
+    return n;
+}
+
+/* Layer i is a batch norm over a convolution that nothing else reads: fold it. */
+static bool foldable(const fv_model *m, int i)
+{
+    const fv_layer *bn = &m->layers[i];
+    if (bn->type->kind != FV_L_BATCH_NORM || bn->n_in != 1) return false;
+    int j = bn->in[0];
+    return m->layers[j].type->kind == FV_L_CONV2D && consumers(m, j) == 1;
+}
+
+/* The folded convolution's weight and bias, as new parameters (the graph takes the only references). */
+static fv_status fold(const fv_model *m, const fv_layer *conv, const fv_layer *bn, fv_param **w, fv_param **b)
+{
+    const fv_tensor *W = &conv->params[0]->value;
+    int64_t K = W->shape[0], per = W->size / K;
+    *w = fv_param_new(m->ctx, conv->params[0]->name, FV_PARAM_WEIGHT, W->ndim, W->shape);
+    *b = fv_param_new(m->ctx, bn->name, FV_PARAM_WEIGHT, 1, &K);
+    if (!*w || !*b) return fv_errcode(m->ctx);
+    const float *gamma = fv_f32(&bn->params[0]->value), *beta = fv_f32(&bn->params[1]->value);
+    const float *mean = fv_f32(&bn->params[2]->value), *var = fv_f32(&bn->params[3]->value);
+    const float *bias = conv->a.bias ? fv_f32(&conv->params[1]->value) : NULL;
+    for (int64_t k = 0; k < K; k++) {
+        double s = gamma[k] / sqrt((double)var[k] + bn->a.eps);
+        for (int64_t e = 0; e < per; e++) fv_f32(&(*w)->value)[k * per + e] = (float)(fv_f32(W)[k * per + e] * s);
+        fv_f32(&(*b)->value)[k] = (float)(((bias ? bias[k] : 0.0) - mean[k]) * s + beta[k]);
+    }
+    return FV_OK;
+}
+
+static fv_node *build_folded(fv_graph *g, const fv_model *m, int i, fv_node *x)
+{
+    const fv_layer *bn = &m->layers[i], *conv = &m->layers[bn->in[0]];
+    fv_param *w = NULL, *b = NULL;
+    fv_node *out = NULL;
+    if (fold(m, conv, bn, &w, &b) == FV_OK) {
+        fv_layer l = *conv; /* the convolution, with the folded parameters and a bias */
+        snprintf(l.name, sizeof l.name, "%s", bn->name);
+        l.a.bias = true;
+        l.params[0] = w, l.params[1] = b, l.n_params = 2;
+        out = fv_layer_build(g, &l, &x);
+    }
+    fv_param_free(w); /* the graph holds its own references */
+    fv_param_free(b);
+    return out;
+}
+
+fv_graph *fv_model_build_inference(fv_model *m, int64_t batch, fv_node **input, fv_node **output)
+{
+    if (!m || m->n_layers < 2 || batch < 1) return fv_model_build(m, batch, input, output, NULL); /* its errors */
+    fv_graph *g = fv_graph_new(m->ctx);
+    fv_node **nodes = calloc((size_t)m->n_layers, sizeof *nodes);
+    bool *skip = calloc((size_t)m->n_layers, sizeof *skip);
+    if (!g || !nodes || !skip) {
+        fv_error(m->ctx, FV_ERR_NOMEM, "out of memory building model '%s'", m->name);
+        goto fail;
+    }
+    fv_graph_set_training(g, false);
+    for (int i = 1; i < m->n_layers; i++)
+        if (foldable(m, i)) skip[m->layers[i].in[0]] = true;
+    int64_t shape[FV_MAX_DIMS] = {batch};
+    int nd = fv_model_input_shape(m, shape + 1);
+    if (!(nodes[0] = fv_input(g, "input", FV_F32, nd + 1, shape))) goto fail;
+    for (int i = 1; i < m->n_layers; i++) {
+        const fv_layer *l = &m->layers[i];
+        if (skip[i]) continue; /* a convolution built with the batch norm after it */
+        fv_node *in[FV_LAYER_MAX_INPUTS];
+        for (int k = 0; k < l->n_in; k++) in[k] = nodes[l->in[k]];
+        nodes[i] = foldable(m, i) ? build_folded(g, m, i, nodes[m->layers[l->in[0]].in[0]]) : fv_layer_build(g, l, in);
+        if (!nodes[i]) goto fail;
+    }
+    if (input) *input = nodes[0];
+    if (output) *output = nodes[m->n_layers - 1];
+    free(nodes), free(skip);
+    return g;
+fail:
+    free(nodes), free(skip);
+    fv_graph_free(g);
+    return NULL;
+}
