@@ -87,6 +87,14 @@ const char *fv_node_name(const fv_node *n);
 const char *fv_node_op_name(const fv_node *n);
 fv_param *fv_node_param(const fv_node *n);        /* NULL unless a parameter node */
 void fv_node_set_name(fv_node *n, const char *name);
+/* Inference mode (implies eval mode): each value is dropped after its last reader and its buffer reused, so
+ * only the outputs (nodes no other node reads) stay readable after forward, and backward is refused. */
+void fv_graph_set_inference(fv_graph *g, bool on);
+/* Keep this node's value readable after an inference-mode forward. */
+void fv_node_keep_value(fv_node *n);
+/* The most activation memory (node values, in bytes) the graph has held at once. */
+int64_t fv_graph_peak_bytes(const fv_graph *g);
+
 /* Training-mode forward passes so far. Random operators (dropout) draw pass k's numbers from counters
  * derived from k, so setting the count (when resuming a run) reproduces the masks an uninterrupted run gets. */
 uint64_t fv_graph_train_passes(const fv_graph *g);

@@ -62,6 +62,8 @@ static int run(fv_ctx *ctx, fv_model *m, const fv_tensor *x, const fv_cli_args *
     if (!rc && fv_cli_str(a, "output") && fv_npy_write(ctx, fv_cli_str(a, "output"), fv_node_value(out)) != FV_OK)
         rc = cli_fail(prog, ctx);
     if (!rc && fv_cli_int(a, "repeat") > 0) rc = time_passes(g, fv_cli_int(a, "repeat"), prog, ctx);
+    if (!rc && fv_cli_int(a, "repeat") > 0)
+        printf("peak activation memory %.2f MiB\n", (double)fv_graph_peak_bytes(g) / (1024.0 * 1024.0));
     if (!rc && !fv_cli_str(a, "output") && fv_cli_int(a, "repeat") == 0) {
         const fv_tensor *y = fv_node_value(out);
         printf("output shape (");

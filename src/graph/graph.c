@@ -36,6 +36,7 @@ void fv_graph_free(fv_graph *g)
     if (!g) return;
     for (int i = 0; i < g->n_nodes; i++) node_free(g->nodes[i]);
     free(g->nodes);
+    fv_memory_free(g);
     free(g);
 }
 
@@ -90,14 +91,6 @@ static fv_status grow(fv_graph *g)
     g->nodes = nodes;
     g->cap_nodes = cap;
     return FV_OK;
-}
-
-/* Shape inference writes the shape into value's header only; the size follows from it. */
-static int64_t shape_size(const fv_tensor *t)
-{
-    int64_t s = 1;
-    for (int i = 0; i < t->ndim; i++) s *= t->shape[i];
-    return s;
 }
 
 static fv_status infer(fv_graph *g, fv_node *n)
@@ -293,22 +286,16 @@ fv_status fv_graph_forward(fv_graph *g)
     if (!g) return FV_ERR_ARG;
     if (g->shapes_dirty && reinfer_all(g) != FV_OK) return fv_errcode(g->ctx);
     if (g->training) g->train_passes++;
+    if (g->inference && fv_memory_plan(g) != FV_OK) return fv_errcode(g->ctx);
     for (int i = 0; i < g->n_nodes; i++) {
         fv_node *n = g->nodes[i];
         if (n->op == FV_OP_INPUT || n->op == FV_OP_PARAM || n->op == FV_OP_CONSTANT) continue;
-        fv_tensor *v = &n->value;
-        if (!v->data || n->value_cap != shape_size(v)) {
-            fv_tensor fresh = {0};
-            fv_status s = fv_tensor_ensure(g->ctx, &fresh, v->dtype, v->ndim, v->shape);
-            if (s != FV_OK) return s;
-            fv_tensor_release(v);
-            *v = fresh;
-            n->value_cap = v->size;
-        }
-        fv_status s = fv_op_get(n->op)->forward(g, n);
+        fv_status s = fv_memory_acquire(g, n);
+        if (s == FV_OK) s = fv_op_get(n->op)->forward(g, n);
         if (s != FV_OK) return s;
+        fv_memory_release_inputs(g, i);
     }
-    g->forward_done = true;
+    g->forward_done = !g->inference; /* inference dropped what backward would read */
     return FV_OK;
 }
 

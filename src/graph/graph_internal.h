@@ -30,9 +30,16 @@ struct fv_node {
     fv_tensor aux[FV_NODE_AUX]; /* what forward saves for backward (argmax, mask, batch statistics) */
     fv_param *param;     /* FV_OP_PARAM only */
     bool keep_grad;      /* the user asked for this node's gradient */
+    bool keep_value;     /* inference mode must not drop this value (fv_node_keep_value) */
     bool needs_grad;     /* set before each backward: a gradient must flow into this node */
     bool on_path;        /* set before each backward: the node feeds the differentiated output */
 };
+
+/* A buffer waiting in the inference-mode pool (memory.c). */
+typedef struct {
+    void *data;
+    int64_t bytes;
+} fv_pooled;
 
 struct fv_graph {
     fv_ctx *ctx;
@@ -43,6 +50,11 @@ struct fv_graph {
     bool forward_done;   /* values are current, so backward may run */
     uint64_t train_passes; /* training-mode forward passes so far: random ops (dropout) key on it */
     char next_name[64];  /* fv_graph_set_next_name: the name of the next node added */
+    bool inference;      /* values are dropped after their last reader (memory.c); no backward */
+    int *last_use;       /* per node, the last node reading it (-1: an output) */
+    fv_pooled *pool;     /* buffers free for reuse */
+    int n_pool, cap_pool;
+    int64_t live_bytes, peak_bytes; /* activation bytes held now and at most */
 };
 
 /* What each operator provides. infer validates inputs and attributes and sets n->value's dtype, ndim and
@@ -77,6 +89,12 @@ static inline bool fv_wants_grad(const fv_node *n, int i)
 {
     return n->in[i] && n->in[i]->needs_grad;
 }
+
+/* Activation memory (memory.c): the readers' plan, a buffer for a node's value, returning dead inputs. */
+fv_status fv_memory_plan(fv_graph *g);
+fv_status fv_memory_acquire(fv_graph *g, fv_node *n);
+void fv_memory_release_inputs(fv_graph *g, int i);
+void fv_memory_free(fv_graph *g);
 
 /* Set n->value's shape in infer. */
 void fv_node_set_shape(fv_node *n, fv_dtype dtype, int ndim, const int64_t *shape);

@@ -1,6 +1,6 @@
 /* Inference graphs: the model in eval mode with each batch norm that follows a convolution folded into that
  * convolution's weights and bias (W' = W * s, b' = (b - mean) * s + beta, s = gamma / sqrt(var + eps)), which
- * removes a whole pass over the activations. Training and diagnosis use fv_model_build, where every layer
+ * removes a whole pass over the activations, and values dropped after their last reader (graph/memory.c). Training and diagnosis use fv_model_build, where every layer
  * keeps its own output. */
 #include <math.h>
 #include <stdlib.h>
@@ -89,6 +89,7 @@ fv_graph *fv_model_build_inference(fv_model *m, int64_t batch, fv_node **input, 
     if (input) *input = nodes[0];
     if (output) *output = nodes[m->n_layers - 1];
     free(nodes), free(skip);
+    fv_graph_set_inference(g, true);
     return g;
 fail:
     free(nodes), free(skip);

@@ -181,9 +181,11 @@ static int add_layer(fv_model *m, const char *type, const char *args, const char
     l->type = t;
     fv_layer_defaults(t, &l->a);
     char from[1024] = "";
+    auto_name(m, l); /* a name token in args replaces it; errors in the keys already have a name to show */
+    char automatic[sizeof l->name];
+    memcpy(automatic, l->name, sizeof automatic);
     if (parse_args(m, l, args ? args : "", where, from, sizeof from) != FV_OK) return -1;
-    if (!l->name[0]) auto_name(m, l);
-    else if (fv_model_find_layer(m, l->name) >= 0) {
+    if (strcmp(l->name, automatic) != 0 && fv_model_find_layer(m, l->name) >= 0) {
         fv_error(m->ctx, FV_ERR_ARG, "%s%s '%s': a layer of that name already exists", where, t->name, l->name);
         return -1;
     }

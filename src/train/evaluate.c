@@ -40,6 +40,7 @@ fv_status fv_evaluate(fv_model *m, const fv_data_source *data, int batch_size, f
     if (!g) return fv_errcode(ctx);
     fv_graph_set_training(g, false);
     fv_node *z = logits_of(m, o);
+    fv_node_keep_value(z);
     fv_status s = check_logits(m, z);
     int64_t k = s ? 0 : fv_node_value(z)->shape[1];
     int64_t shape[FV_MAX_DIMS] = {batch};

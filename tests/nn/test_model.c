@@ -178,6 +178,10 @@ static void inference_folding(void)
         bn_nodes += strcmp(fv_node_op_name(fv_graph_node(folded, k)), "batch_norm") == 0;
     CHECK(ok && d / big < 1e-5 && bn_nodes == 0, "inference graph folds 3 batch norms (%d left), outputs within %.1e",
           bn_nodes, d / big);
+    int64_t kept = fv_graph_peak_bytes(plain), reused = fv_graph_peak_bytes(folded);
+    CHECK(reused > 0 && reused * 2 < kept, "inference reuses activation buffers: peak %lld bytes, %lld keeping all",
+          (long long)reused, (long long)kept);
+    CHECK(fv_graph_backward(folded, o2) != FV_OK, "backward is refused on an inference graph");
     fv_graph_free(plain), fv_graph_free(folded);
     fv_tensor_free(x);
     fv_model_free(m);
