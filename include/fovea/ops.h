@@ -37,6 +37,9 @@ fv_conv2d_args fv_conv2d_defaults(void);
 /* x (N, Cin, H, W), w (Cout, Cin/groups, kH, kW), b (Cout) or NULL -> (N, Cout, H', W') with
  * H' = floor((H + pad_top + pad_bottom - dilation*(kH-1) - 1) / stride) + 1. */
 fv_node *fv_conv2d(fv_graph *g, fv_node *x, fv_node *w, fv_node *b, const fv_conv2d_args *a);
+/* conv2d followed by a fused clamp to [0, hi]: ReLU with hi = INFINITY, ReLU6 with hi = 6. One pass over the
+ * output less than conv2d + activation; gradients flow as through the pair. Inference graphs use it. */
+fv_node *fv_conv2d_clamped(fv_graph *g, fv_node *x, fv_node *w, fv_node *b, const fv_conv2d_args *a, float hi);
 
 typedef struct {
     int stride[2];

@@ -1,6 +1,7 @@
 /* Inference graphs: the model in eval mode with each batch norm that follows a convolution folded into that
  * convolution's weights and bias (W' = W * s, b' = (b - mean) * s + beta, s = gamma / sqrt(var + eps)), which
- * removes a whole pass over the activations, and values dropped after their last reader (graph/memory.c). Training and diagnosis use fv_model_build, where every layer
+ * removes a whole pass over the activations; a ReLU or ReLU6 after such a convolution becomes its fused
+ * clamp (one more pass less); values are dropped after their last reader (graph/memory.c). Training and diagnosis use fv_model_build, where every layer
  * keeps its own output. */
 #include <math.h>
 #include <stdlib.h>
@@ -45,18 +46,34 @@ static fv_status fold(const fv_model *m, const fv_layer *conv, const fv_layer *b
     return FV_OK;
 }
 
-static fv_node *build_folded(fv_graph *g, const fv_model *m, int i, fv_node *x)
+/* Layer k is a ReLU or ReLU6 over a convolution (or a foldable batch norm over one) that nothing else reads:
+ * it becomes the convolution's fused clamp. Gives the convolution, the batch norm (-1 for none) and the bound. */
+static bool fusable(const fv_model *m, int k, int *conv, int *bn, float *hi)
 {
-    const fv_layer *bn = &m->layers[i], *conv = &m->layers[bn->in[0]];
+    const fv_layer *l = &m->layers[k];
+    if (l->type->kind != FV_L_ACTIVATION || (l->type->act != FV_ACT_RELU && l->type->act != FV_ACT_RELU6)) return false;
+    int p = l->in[0];
+    if (consumers(m, p) != 1) return false;
+    *hi = l->type->act == FV_ACT_RELU ? INFINITY : 6.0f;
+    if (m->layers[p].type->kind == FV_L_CONV2D) return *conv = p, *bn = -1, true;
+    if (foldable(m, p)) return *conv = m->layers[p].in[0], *bn = p, true;
+    return false;
+}
+
+/* The convolution `conv`, with batch norm `bn` folded in (-1: none) and a clamp (hi > 0), named `name`. */
+static fv_node *build_chain(fv_graph *g, const fv_model *m, int conv, int bn, float hi, const char *name, fv_node *x)
+{
+    fv_layer l = m->layers[conv];
     fv_param *w = NULL, *b = NULL;
     fv_node *out = NULL;
-    if (fold(m, conv, bn, &w, &b) == FV_OK) {
-        fv_layer l = *conv; /* the convolution, with the folded parameters and a bias */
-        snprintf(l.name, sizeof l.name, "%s", bn->name);
+    if (bn >= 0) {
+        if (fold(m, &m->layers[conv], &m->layers[bn], &w, &b) != FV_OK) goto done;
         l.a.bias = true;
         l.params[0] = w, l.params[1] = b, l.n_params = 2;
-        out = fv_layer_build(g, &l, &x);
     }
+    snprintf(l.name, sizeof l.name, "%s", name);
+    out = hi > 0 ? fv_layer_build_conv_clamped(g, &l, x, hi) : fv_layer_build(g, &l, &x);
+done:
     fv_param_free(w); /* the graph holds its own references */
     fv_param_free(b);
     return out;
@@ -73,8 +90,16 @@ fv_graph *fv_model_build_inference(fv_model *m, int64_t batch, fv_node **input, 
         goto fail;
     }
     fv_graph_set_training(g, false);
-    for (int i = 1; i < m->n_layers; i++)
-        if (foldable(m, i)) skip[m->layers[i].in[0]] = true;
+    int conv, bn;
+    float hi;
+    for (int i = 1; i < m->n_layers; i++) {
+        if (fusable(m, i, &conv, &bn, &hi)) {
+            skip[conv] = true;
+            if (bn >= 0) skip[bn] = true;
+        } else if (foldable(m, i)) {
+            skip[m->layers[i].in[0]] = true;
+        }
+    }
     int64_t shape[FV_MAX_DIMS] = {batch};
     int nd = fv_model_input_shape(m, shape + 1);
     if (!(nodes[0] = fv_input(g, "input", FV_F32, nd + 1, shape))) goto fail;
@@ -83,7 +108,12 @@ fv_graph *fv_model_build_inference(fv_model *m, int64_t batch, fv_node **input, 
         if (skip[i]) continue; /* a convolution built with the batch norm after it */
         fv_node *in[FV_LAYER_MAX_INPUTS];
         for (int k = 0; k < l->n_in; k++) in[k] = nodes[l->in[k]];
-        nodes[i] = foldable(m, i) ? build_folded(g, m, i, nodes[m->layers[l->in[0]].in[0]]) : fv_layer_build(g, l, in);
+        if (fusable(m, i, &conv, &bn, &hi))
+            nodes[i] = build_chain(g, m, conv, bn, hi, l->name, nodes[m->layers[conv].in[0]]);
+        else if (foldable(m, i))
+            nodes[i] = build_chain(g, m, l->in[0], i, 0.0f, l->name, nodes[m->layers[l->in[0]].in[0]]);
+        else
+            nodes[i] = fv_layer_build(g, l, in);
         if (!nodes[i]) goto fail;
     }
     if (input) *input = nodes[0];

@@ -85,7 +85,7 @@ static fv_pool2d_args pool_args(const fv_layer_attrs *a)
     return p;
 }
 
-static fv_node *build_conv(fv_graph *g, const fv_layer *l, fv_node *x)
+static fv_node *build_conv(fv_graph *g, const fv_layer *l, fv_node *x, float clamp_hi)
 {
     const fv_layer_attrs *a = &l->a;
     fv_node *w = param(g, l, 0), *b = a->bias ? param(g, l, 1) : NULL;
@@ -97,7 +97,7 @@ static fv_node *build_conv(fv_graph *g, const fv_layer *l, fv_node *x)
         c.pad_mode = a->pad_mode;
         c.groups = a->groups;
         fv_graph_set_next_name(g, l->name);
-        return fv_conv2d(g, x, w, b, &c);
+        return clamp_hi > 0 ? fv_conv2d_clamped(g, x, w, b, &c, clamp_hi) : fv_conv2d(g, x, w, b, &c);
     }
     fv_conv_transpose2d_args c = fv_conv_transpose2d_defaults();
     memcpy(c.stride, a->stride, sizeof c.stride);
@@ -121,7 +121,7 @@ fv_node *fv_layer_build(fv_graph *g, const fv_layer *l, fv_node *const *in)
     fv_graph_set_next_name(g, l->name);
     switch (l->type->kind) {
     case FV_L_CONV2D:
-    case FV_L_CONV_TRANSPOSE2D: return build_conv(g, l, x);
+    case FV_L_CONV_TRANSPOSE2D: return build_conv(g, l, x, 0.0f);
     case FV_L_DENSE:
         if (fv_node_value(x)->ndim == 4) {
             x = fv_flatten(g, x); /* a pooled (N, C, 1, 1) input */
@@ -152,4 +152,9 @@ fv_node *fv_layer_build(fv_graph *g, const fv_layer *l, fv_node *const *in)
     }
     fv_error(fv_graph_ctx(g), FV_ERR_ARG, "layer '%s' cannot be built", l->name);
     return NULL;
+}
+
+fv_node *fv_layer_build_conv_clamped(fv_graph *g, const fv_layer *l, fv_node *x, float hi)
+{
+    return build_conv(g, l, x, hi);
 }

@@ -106,6 +106,9 @@ fv_status fv_layer_make_params(fv_model *m, fv_layer *l, const fv_tensor *in0);
 /* Add the layer's node to g reading the given input nodes; NULL with a message naming the layer. */
 fv_node *fv_layer_build(fv_graph *g, const fv_layer *l, fv_node *const *in);
 
+/* A conv2d layer with its output clamped to [0, hi] (a fused ReLU or ReLU6), for inference graphs. */
+fv_node *fv_layer_build_conv_clamped(fv_graph *g, const fv_layer *l, fv_node *x, float hi);
+
 /* Parse "key=value" for a layer (errors name source, line, layer and key). */
 fv_status fv_layer_set_key(fv_ctx *ctx, const char *where, fv_layer *l, const char *key, const char *value);
 /* Append s to a growing, NUL-terminated string (buf may start NULL). */

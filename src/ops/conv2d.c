@@ -10,6 +10,8 @@ enum { IN_X, IN_W, IN_B };
 typedef struct {
     fv_conv2d_args args;
     int64_t pad[4]; /* the padding in use (top, left, bottom, right): 'same' depends on the input size */
+    bool clamped;   /* fused activation: the output is clamped to [0, hi] (ReLU: hi infinite; ReLU6: 6) */
+    float hi;
 } conv_attr;
 
 fv_conv2d_args fv_conv2d_defaults(void)
@@ -126,12 +128,21 @@ static fv_status conv_forward(fv_graph *g, fv_node *n)
     float *y = fv_f32(&n->value);
     fv_ref_conv2d_fill_bias(y, b, geo.N, geo.OC, geo.OH * geo.OW);
     fv_conv2d_forward_add(g->ctx, y, fv_f32(&n->in[IN_X]->value), fv_f32(&n->in[IN_W]->value), &geo);
+    const conv_attr *at = n->attr;
+    if (at->clamped)
+        for (int64_t i = 0; i < n->value.size; i++) y[i] = y[i] > 0.0f ? (y[i] < at->hi ? y[i] : at->hi) : 0.0f;
     return FV_OK;
 }
 
 static void conv_backward(fv_graph *g, fv_node *n)
 {
     fv_conv_geom geo = geometry(n);
+    const conv_attr *at = n->attr;
+    if (at->clamped) { /* through the clamp first: its derivative is 1 strictly inside (0, hi), read off the output */
+        const float *y = fv_f32(&n->value);
+        float *d = fv_f32(&n->grad);
+        for (int64_t i = 0; i < n->value.size; i++) d[i] *= y[i] > 0.0f && y[i] < at->hi ? 1.0f : 0.0f;
+    }
     const float *dy = fv_f32(&n->grad);
     if (fv_wants_grad(n, IN_X))
         fv_conv2d_backward_input(g->ctx, fv_f32(&n->in[IN_X]->grad), dy, fv_f32(&n->in[IN_W]->value), &geo);
@@ -146,5 +157,15 @@ const fv_op_def fv_op_conv2d = {"conv2d", conv_infer, conv_forward, conv_backwar
 fv_node *fv_conv2d(fv_graph *g, fv_node *x, fv_node *w, fv_node *b, const fv_conv2d_args *a)
 {
     conv_attr at = {.args = a ? *a : fv_conv2d_defaults()};
+    return fv_graph_add(g, FV_OP_CONV2D, (fv_node *[]){x, w, b}, 3, 2, &at, sizeof at);
+}
+
+fv_node *fv_conv2d_clamped(fv_graph *g, fv_node *x, fv_node *w, fv_node *b, const fv_conv2d_args *a, float hi)
+{
+    conv_attr at = {.args = a ? *a : fv_conv2d_defaults(), .clamped = true, .hi = hi};
+    if (!(hi > 0.0f)) { /* also NaN */
+        if (g) fv_error(fv_graph_ctx(g), FV_ERR_ARG, "conv2d: clamp bound %g must be > 0", (double)hi);
+        return NULL;
+    }
     return fv_graph_add(g, FV_OP_CONV2D, (fv_node *[]){x, w, b}, 3, 2, &at, sizeof at);
 }

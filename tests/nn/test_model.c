@@ -173,11 +173,14 @@ static void inference_folding(void)
         float a = fv_f32(fv_node_value(o1))[k], b = fv_f32(fv_node_value(o2))[k];
         d = fmax(d, fabs(a - b)), big = fmax(big, fabs(a));
     }
-    int bn_nodes = 0;
-    for (int k = 0; folded && k < fv_graph_node_count(folded); k++)
+    int bn_nodes = 0, act_nodes = 0;
+    for (int k = 0; folded && k < fv_graph_node_count(folded); k++) {
         bn_nodes += strcmp(fv_node_op_name(fv_graph_node(folded, k)), "batch_norm") == 0;
-    CHECK(ok && d / big < 1e-5 && bn_nodes == 0, "inference graph folds 3 batch norms (%d left), outputs within %.1e",
-          bn_nodes, d / big);
+        act_nodes += strcmp(fv_node_op_name(fv_graph_node(folded, k)), "activation") == 0;
+    }
+    CHECK(ok && d / big < 1e-5 && bn_nodes == 0 && act_nodes == 0,
+          "inference graph folds 3 batch norms and fuses the ReLU (%d, %d left), outputs within %.1e", bn_nodes,
+          act_nodes, d / big);
     int64_t kept = fv_graph_peak_bytes(plain), reused = fv_graph_peak_bytes(folded);
     CHECK(reused > 0 && reused * 2 < kept, "inference reuses activation buffers: peak %lld bytes, %lld keeping all",
           (long long)reused, (long long)kept);
@@ -188,8 +191,49 @@ static void inference_folding(void)
     fv_ctx_free(ctx);
 }
 
+/* A conv2d with a fused ReLU6 gives the values and gradients of conv2d followed by relu6. */
+static void fused_clamp(void)
+{
+    fv_ctx *ctx = fv_ctx_new(2);
+    fv_param *w = fv_param_new(ctx, "w", FV_PARAM_WEIGHT, 4, (int64_t[]){3, 2, 3, 3});
+    fv_param *b = fv_param_new(ctx, "b", FV_PARAM_WEIGHT, 1, (int64_t[]){3});
+    for (int64_t k = 0; k < w->value.size; k++) fv_f32(&w->value)[k] = 3.0f * (fv_rng_uniform(1, 1, (uint64_t)k) - 0.5f);
+    for (int64_t k = 0; k < 3; k++) fv_f32(&b->value)[k] = (float)k - 1.0f;
+    fv_tensor *x = fv_tensor_new(ctx, FV_F32, 4, (int64_t[]){2, 2, 6, 6});
+    for (int64_t k = 0; k < x->size; k++) fv_f32(x)[k] = 4.0f * (fv_rng_uniform(1, 2, (uint64_t)k) - 0.5f);
+    float *grads[2];
+    const float *outs[2];
+    fv_graph *gs[2];
+    for (int v = 0; v < 2; v++) {
+        fv_graph *g = gs[v] = fv_graph_new(ctx);
+        fv_node *in = fv_input(g, "x", FV_F32, 4, x->shape);
+        fv_conv2d_args a = fv_conv2d_defaults();
+        a.pad[0] = a.pad[1] = a.pad[2] = a.pad[3] = 1;
+        fv_node *y = v ? fv_conv2d_clamped(g, in, fv_use_param(g, w), fv_use_param(g, b), &a, 6.0f)
+                       : fv_relu6(g, fv_conv2d(g, in, fv_use_param(g, w), fv_use_param(g, b), &a));
+        fv_graph_set_input(g, in, x);
+        fv_graph_zero_grad(g);
+        fv_graph_forward(g);
+        fv_tensor *seed = fv_tensor_new(ctx, FV_F32, 4, fv_node_value(y)->shape);
+        for (int64_t k = 0; k < seed->size; k++) fv_f32(seed)[k] = fv_rng_uniform(1, 3, (uint64_t)k) - 0.5f;
+        fv_graph_backward_seed(g, y, seed);
+        fv_tensor_free(seed);
+        outs[v] = fv_f32(fv_node_value(y));
+        grads[v] = malloc((size_t)w->grad.size * sizeof(float));
+        memcpy(grads[v], w->grad.data, (size_t)w->grad.size * sizeof(float));
+    }
+    CHECK(memcmp(outs[0], outs[1], 2 * 3 * 6 * 6 * sizeof(float)) == 0 &&
+              memcmp(grads[0], grads[1], (size_t)w->grad.size * sizeof(float)) == 0,
+          "conv2d with a fused ReLU6: the same values and weight gradients as conv2d + relu6");
+    for (int v = 0; v < 2; v++) free(grads[v]), fv_graph_free(gs[v]);
+    fv_tensor_free(x);
+    fv_param_free(w), fv_param_free(b);
+    fv_ctx_free(ctx);
+}
+
 int main(void)
 {
+    fused_clamp();
     inference_folding();
     errors();
     round_trip_and_params();
