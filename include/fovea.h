@@ -9,6 +9,7 @@
 #include "fovea/optim.h"
 #include "fovea/model.h"
 #include "fovea/train.h"
+#include "fovea/diagnose.h"
 #include "fovea/modelfile.h"
 #include "fovea/progress.h"
 #include "fovea/metrics.h"

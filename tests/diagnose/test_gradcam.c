@@ -1,0 +1,74 @@
+/* Grad-CAM against PyTorch (tests/reference/gen_gradcam.py): FMNIST-CNN with random weights and batch-norm
+ * statistics away from their defaults, two Fashion-MNIST images, the default layer and relu1, the predicted
+ * class and class 3; and its errors (unknown layer, class out of range, no spatial map). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fixture.h"
+#include "fovea.h"
+#include "test.h"
+
+static void against_pytorch(const fx_file *fx)
+{
+    fv_ctx *ctx = fv_ctx_new(1);
+    fv_model *m = fv_model_by_name(ctx, "fmnist-cnn", 0, 0, 0, 0);
+    for (int i = 0; m && i < fv_model_param_count(m); i++) {
+        fv_param *p = fv_model_param(m, i);
+        char key[96];
+        snprintf(key, sizeof key, "param:%s", p->name);
+        const fv_tensor *t = fx_get(fx, key);
+        if (CHECK(t && t->size == p->value.size, "%s in the fixture", key))
+            memcpy(p->value.data, t->data, (size_t)t->size * sizeof(float));
+    }
+    CHECK(fv_gradcam_default_layer(m) == fv_model_find_layer(m, "pool2"), "the default layer is pool2");
+    static const char *const layers[] = {"pool2", "relu1"};
+    for (int img = 0; img < 2; img++)
+        for (int l = 0; l < 2; l++)
+            for (int t = 0; t < 2; t++) {
+                char tag[64], key[96];
+                snprintf(tag, sizeof tag, "image%d:%s:%s", img, layers[l], t ? "3" : "pred");
+                snprintf(key, sizeof key, "image%d", img);
+                const fv_tensor *x = fx_get(fx, key);
+                snprintf(key, sizeof key, "cam:%s", tag);
+                const fv_tensor *want = fx_get(fx, key);
+                snprintf(key, sizeof key, "class:%s", tag);
+                const fv_tensor *want_cls = fx_get(fx, key);
+                int cls = -1;
+                fv_tensor *cam = fv_gradcam(m, x, t ? 3 : -1, l == 0 && t == 0 ? NULL : layers[l], &cls);
+                double d = 0;
+                for (int64_t k = 0; cam && want && k < want->size; k++) d = fmax(d, fabs(fv_f32(cam)[k] - fv_f32(want)[k]));
+                CHECK(cam && want && cam->size == want->size && cls == fv_i32(want_cls)[0] && d < 1e-4,
+                      "%s: class %d, map within %.1e of PyTorch's (%s)", tag, cls, d, fv_errmsg(ctx));
+                fv_tensor_free(cam);
+            }
+    bool clean = true;
+    for (int i = 0; i < fv_model_param_count(m); i++) {
+        fv_param *p = fv_model_param(m, i);
+        for (int64_t k = 0; k < p->grad.size; k++) clean = clean && fv_f32(&p->grad)[k] == 0.0f;
+        clean = clean && (p->kind == FV_PARAM_BUFFER || p->trainable);
+    }
+    CHECK(clean, "the model's gradients and trainable flags are untouched");
+    const fv_tensor *x = fx_get(fx, "image0");
+    CHECK(!fv_gradcam(m, x, -1, "pool9", NULL) && strstr(fv_errmsg(ctx), "'pool9' does not exist in model") &&
+              strstr(fv_errmsg(ctx), "relu1, pool1"),
+          "unknown layer lists the valid ones: %s", fv_errmsg(ctx));
+    CHECK(!fv_gradcam(m, x, -1, "fc1", NULL) && strstr(fv_errmsg(ctx), "not a spatial feature map"),
+          "a dense layer is refused: %s", fv_errmsg(ctx));
+    CHECK(!fv_gradcam(m, x, 10, NULL, NULL) && strstr(fv_errmsg(ctx), "class 10 is out of range"),
+          "class out of range: %s", fv_errmsg(ctx));
+    fv_model_free(m);
+    fv_model *mlp = fv_model_by_name(ctx, "mlp", 0, 0, 0, 0);
+    CHECK(!fv_gradcam(mlp, x, -1, NULL, NULL) && strstr(fv_errmsg(ctx), "no spatial feature map"),
+          "a dense-only model: %s", fv_errmsg(ctx));
+    fv_model_free(mlp);
+    fv_ctx_free(ctx);
+}
+
+int main(void)
+{
+    fx_file *fx = fx_load(FIXTURE_DIR "/gradcam_fmnist.fvx");
+    if (CHECK(fx != NULL, "gradcam fixture loads")) against_pytorch(fx);
+    fx_free(fx);
+    return test_finish();
+}
