@@ -10,6 +10,7 @@
 #include "fovea/model.h"
 #include "fovea/train.h"
 #include "fovea/diagnose.h"
+#include "fovea/image.h"
 #include "fovea/modelfile.h"
 #include "fovea/progress.h"
 #include "fovea/metrics.h"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Installs, on Debian, what building and testing fovea need (a C compiler, make, zlib, pkg-config, and the
+# Installs, on Debian, what building and testing fovea need (a C compiler, make, zlib, libpng, pkg-config, the
 # Fashion-MNIST data set that the end-to-end tests and the demo train on), skipping what is already there.
 # Run as root.
 set -e
@@ -8,6 +8,7 @@ command -v cc >/dev/null 2>&1 || need="$need build-essential"
 command -v make >/dev/null 2>&1 || need="$need make"
 command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
 [ -e /usr/include/zlib.h ] || need="$need zlib1g-dev"
+[ -e /usr/include/png.h ] || need="$need libpng-dev"
 [ -e /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ] || need="$need dataset-fashion-mnist"
 if [ -n "$need" ]; then
     echo "installing:$need"

@@ -14,7 +14,8 @@ static const struct {
     {"evaluate", cmd_evaluate, "loss, accuracy and the confusion matrix of a model on a data set"},
     {"predict", cmd_predict, "the top classes of images or of a batch in a .npy file"},
     {"summary", cmd_summary, "the layers, output shapes and parameter counts of a model"},
-    {"run", cmd_run, "one forward pass on a batch from a .npy file, written to a .npy file"},
+    {"run", cmd_run, "forward passes on a batch from a .npy file: the output, the time, the memory"},
+    {"gradcam", cmd_gradcam, "Grad-CAM heat map of a class over an image"},
 };
 #define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
@@ -36,7 +37,7 @@ int main(int argc, char **argv)
     }
     for (int i = 0; i < N_COMMANDS; i++)
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 2, argv + 2);
-    fprintf(stderr, "fovea: unknown command '%s' (commands: train, evaluate, predict, summary, run; fovea --help)\n",
+    fprintf(stderr, "fovea: unknown command '%s' (commands: train, evaluate, predict, summary, run, gradcam; fovea --help)\n",
             argv[1]);
     return 2;
 }

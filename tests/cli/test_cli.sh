@@ -44,7 +44,7 @@ expect "summary: non-trainable" 0 "Non-trainable params: 192" -- "$FOVEA" summar
 expect "summary --explain" 0 "params = K\*(F\*F\*D1) + K = 64\*(3\*3\*32) + 64 = 18,496" -- "$FOVEA" summary fmnist-cnn --explain
 expect "summary lenet5" 0 "Total params: 61,706" -- "$FOVEA" summary lenet5
 expect "help" 0 "usage: fovea" -- "$FOVEA" --help
-for c in train evaluate predict summary run; do
+for c in train evaluate predict summary run gradcam; do
     expect "$c --help" 0 "usage: fovea $c" -- "$FOVEA" $c --help
 done
 expect "unknown command" 2 "unknown command 'trian'" -- "$FOVEA" trian
@@ -122,6 +122,14 @@ EOF2
 "$FOVEA" train --model "$T/conv.fvd" --data fashion-mnist --limit 256 --batch 32 --epochs 1 --threads 3 --out "$T/t3.fvm" --quiet
 cmp -s "$T/t1.fvm" "$T/t3.fvm" && ok "1 and 3 threads train byte-identical models" || bad "thread count changed the model"
 expect "banner names SIMD and threads" 0 "Compute: SIMD .*, 3 threads" -- "$FOVEA" train --model "$T/conv.fvd" --data fashion-mnist --limit 64 --epochs 1 --threads 3 --out "$T/t4.fvm"
+
+# ---- Grad-CAM ---------------------------------------------------------------------------------------------
+expect "gradcam" 0 "Grad-CAM of class [0-9] (.*) at layer 'max_pool' (14x14); true class 9" -- "$FOVEA" gradcam "$T/t1.fvm" --data fashion-mnist --index 0 --out "$T/heat.png" --raw "$T/heat.npy"
+expect "gradcam PNG" 0 "P   N   G" -- sh -c "head -c 4 '$T/heat.png' | od -c"
+expect "gradcam raw map" 0 "'shape': (14, 14)" -- head -c 128 "$T/heat.npy"
+expect "gradcam: unknown layer lists the valid ones" 1 "layer 'nope' does not exist in model.*c1, bn, relu" -- "$FOVEA" gradcam "$T/t1.fvm" --data fashion-mnist --layer nope
+expect "gradcam: class out of range" 1 "class 12 is out of range" -- "$FOVEA" gradcam "$T/t1.fvm" --data fashion-mnist --class 12
+expect "gradcam: no spatial map" 1 "no spatial feature map" -- "$FOVEA" gradcam "$T/a.fvm" --data fashion-mnist
 
 # ---- bad input ------------------------------------------------------------------------------------------
 cp "$T/a.fvm" "$T/keep.fvm"

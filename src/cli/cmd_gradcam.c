@@ -1,0 +1,95 @@
+/* fovea gradcam MODEL [IMAGE.npy | --data SET --index I] [--class K] [--layer NAME] [--out heat.png]
+ * [--raw heat.npy]: where the model looks for a class, as a heat map over the image and as raw numbers. */
+#include <stdlib.h>
+
+#include "cli_data.h"
+#include "commands.h"
+
+static const fv_cli_opt opts[] = {
+    {.name = "class", .type = FV_CLI_INT, .def = "-1", .metavar = "K", .help = "class to explain (default: the predicted one)",
+     .min = -1, .max = 1e6},
+    {.name = "layer", .type = FV_CLI_STRING, .metavar = "NAME", .help = "feature map (default: the last spatial one before pooling/flattening)"},
+    {.name = "out", .type = FV_CLI_STRING, .metavar = "HEAT.png", .help = "the map upsampled and overlaid on the image"},
+    {.name = "raw", .type = FV_CLI_STRING, .metavar = "HEAT.npy", .help = "the map at the layer's resolution, divided by its maximum"},
+    {.name = "data", .type = FV_CLI_STRING, .metavar = "SET|DIR", .help = "take the image from this data set's test split"},
+    {.name = "index", .type = FV_CLI_INT, .def = "0", .metavar = "I", .help = "which image of --data", .min = 0, .max = 9e15},
+    {.name = "alpha", .type = FV_CLI_FLOAT, .def = "0.5", .metavar = "X", .help = "weight of the heat map in the overlay", .min = 0, .max = 1},
+    {.name = "threads", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "threads (0: all cores)", .min = 0, .max = 4096},
+};
+static const fv_cli_pos pos[] = {{.name = "MODEL", .help = "a model file"},
+                                 {.name = "IMAGE", .help = "a .npy image (1, C, H, W) in [0, 1]", .optional = true}};
+static const fv_cli_cmd cmd = {.prog = "fovea gradcam", .summary = "Grad-CAM: where the model looks for a class.",
+                               .opts = opts, .n_opts = sizeof opts / sizeof opts[0], .pos = pos, .n_pos = 2};
+
+static fv_tensor *load_image(fv_ctx *ctx, const fv_cli_args *a, const fv_model *m, int32_t *label)
+{
+    *label = -1;
+    if (fv_cli_npos(a) > 1) return fv_npy_read(ctx, fv_cli_pos_at(a, 1));
+    cli_data *d = cli_data_open(ctx, fv_cli_str(a, "data"), false, 0);
+    if (!d) return NULL;
+    int64_t s[3], i = fv_cli_int(a, "index");
+    cli_data_shape(d, s);
+    fv_tensor *x = NULL, *y = NULL;
+    if (cli_data_check_model(d, m, "fovea gradcam", fv_cli_str(a, "data"))) goto done;
+    if (i >= cli_data_count(d)) {
+        fprintf(stderr, "fovea gradcam: --index %lld is past the %lld images of %s\n", (long long)i,
+                (long long)cli_data_count(d), fv_cli_str(a, "data"));
+        goto done;
+    }
+    x = fv_tensor_new(ctx, FV_F32, 4, (int64_t[]){1, s[0], s[1], s[2]});
+    y = fv_tensor_new(ctx, FV_I32, 1, (int64_t[]){1});
+    fv_data_source src = cli_data_source(d);
+    if (x && y && src.fetch(src.data, -1, &i, 1, x, y) == FV_OK) *label = fv_i32(y)[0];
+    else fv_tensor_free(x), x = NULL;
+done:
+    fv_tensor_free(y);
+    cli_data_free(d);
+    return x;
+}
+
+static int write_outputs(fv_ctx *ctx, const fv_cli_args *a, const fv_tensor *cam, const fv_tensor *x)
+{
+    if (fv_cli_str(a, "raw") && fv_npy_write(ctx, fv_cli_str(a, "raw"), cam) != FV_OK) return 1;
+    if (!fv_cli_str(a, "out")) return 0;
+    int c = (int)x->shape[1], h = (int)x->shape[2], w = (int)x->shape[3];
+    uint8_t *rgb = fv_heatmap_overlay(cam, fv_f32(x), c, h, w, (float)fv_cli_float(a, "alpha"));
+    fv_status s = rgb ? fv_png_write(ctx, fv_cli_str(a, "out"), rgb, w, h, 3) : FV_ERR_NOMEM;
+    free(rgb);
+    return s != FV_OK;
+}
+
+int cmd_gradcam(int argc, char **argv)
+{
+    fv_cli_args *a;
+    int status;
+    if (cli_parse(&cmd, argc, argv, &a, &status)) return status;
+    const char *prog = "fovea gradcam";
+    if (fv_cli_npos(a) < 2 && !fv_cli_str(a, "data")) {
+        fprintf(stderr, "%s: give an IMAGE.npy or --data SET --index I\n", prog);
+        fv_cli_free(a);
+        return 2;
+    }
+    fv_ctx *ctx = fv_ctx_new(1);
+    fv_ctx_set_threads(ctx, (int)fv_cli_int(a, "threads"));
+    fv_model *m = cli_model(ctx, prog, fv_cli_pos_at(a, 0), 0, 0, 0, 0);
+    int32_t label = -1;
+    fv_tensor *x = m ? load_image(ctx, a, m, &label) : NULL, *cam = NULL;
+    int rc = 1, cls = -1;
+    if (m && !x && *fv_errmsg(ctx)) cli_fail(prog, ctx);
+    if (x && (cam = fv_gradcam(m, x, (int)fv_cli_int(a, "class"), fv_cli_str(a, "layer"), &cls)) == NULL) cli_fail(prog, ctx);
+    if (cam && write_outputs(ctx, a, cam, x) != 0) cli_fail(prog, ctx);
+    else if (cam) {
+        const char *name = fv_model_class_name(m, cls);
+        printf("Grad-CAM of class %d%s%s%s at layer '%s' (%lldx%lld)", cls, name ? " (" : "", name ? name : "",
+               name ? ")" : "", fv_cli_str(a, "layer") ? fv_cli_str(a, "layer") : fv_model_layer_name(m, fv_gradcam_default_layer(m)),
+               (long long)cam->shape[0], (long long)cam->shape[1]);
+        if (label >= 0) printf("; true class %d", label);
+        printf("\n");
+        rc = 0;
+    }
+    fv_tensor_free(cam), fv_tensor_free(x);
+    fv_model_free(m);
+    fv_ctx_free(ctx);
+    fv_cli_free(a);
+    return rc;
+}

@@ -1,0 +1,109 @@
+/* PNG files written through libpng, atomically: into a temporary file in the same directory, flushed,
+ * fsync'ed and renamed over the target, so that an interrupted write leaves any old file as it was. */
+#include <errno.h>
+#include <math.h>
+#include <png.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../core/internal.h"
+#include "fovea/image.h"
+
+/* libpng reports errors by longjmp; the handler only records that one happened. */
+static fv_status encode(FILE *f, const uint8_t *pixels, int width, int height, int channels)
+{
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    if (!png || !info) {
+        png_destroy_write_struct(&png, &info);
+        return FV_ERR_NOMEM;
+    }
+    if (setjmp(png_jmpbuf(png))) {
+        png_destroy_write_struct(&png, &info);
+        return FV_ERR_IO;
+    }
+    static const int types[] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA, PNG_COLOR_TYPE_RGB,
+                                PNG_COLOR_TYPE_RGB_ALPHA};
+    png_init_io(png, f);
+    png_set_IHDR(png, info, (png_uint_32)width, (png_uint_32)height, 8, types[channels], PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(png, info);
+    for (int y = 0; y < height; y++) png_write_row(png, pixels + (size_t)y * (size_t)width * (size_t)channels);
+    png_write_end(png, NULL);
+    png_destroy_write_struct(&png, &info);
+    return FV_OK;
+}
+
+fv_status fv_png_write(fv_ctx *ctx, const char *path, const uint8_t *pixels, int width, int height, int channels)
+{
+    if (!path || !pixels || width < 1 || height < 1 || width > (1 << 24) || height > (1 << 24) || channels < 1 ||
+        channels > 4)
+        return fv_error(ctx, FV_ERR_ARG, "PNG '%s': bad image %dx%dx%d", path ? path : "(null)", width, height, channels);
+    char tmp[4200];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path) >= (int)sizeof tmp)
+        return fv_error(ctx, FV_ERR_ARG, "PNG path is too long: '%.64s...'", path);
+    int fd = mkstemp(tmp);
+    if (fd >= 0) { /* mkstemp makes 0600; a new image gets the usual 0666 less the umask */
+        mode_t mask = umask(0);
+        umask(mask);
+        fchmod(fd, 0666 & ~mask);
+    }
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    if (!f) {
+        if (fd >= 0) close(fd), unlink(tmp);
+        return fv_error(ctx, FV_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
+    }
+    fv_status s = encode(f, pixels, width, height, channels);
+    int err = s == FV_OK && (fflush(f) != 0 || fsync(fileno(f)) != 0) ? errno : 0;
+    if (fclose(f) != 0 && !err) err = errno;
+    if (s == FV_OK && !err && rename(tmp, path) != 0) err = errno;
+    if (s != FV_OK || err) {
+        unlink(tmp);
+        return s == FV_ERR_NOMEM ? fv_error(ctx, s, "out of memory writing '%s'", path)
+                                 : fv_error(ctx, FV_ERR_IO, "cannot write '%s': %s", path, err ? strerror(err) : "libpng error");
+    }
+    return FV_OK;
+}
+
+/* The "jet" colour map: blue - cyan - yellow - red over [0, 1]. */
+static void jet(float v, float rgb[3])
+{
+    float r = 1.5f - fabsf(4.0f * v - 3.0f), g = 1.5f - fabsf(4.0f * v - 2.0f), b = 1.5f - fabsf(4.0f * v - 1.0f);
+    rgb[0] = r < 0 ? 0 : r > 1 ? 1 : r;
+    rgb[1] = g < 0 ? 0 : g > 1 ? 1 : g;
+    rgb[2] = b < 0 ? 0 : b > 1 ? 1 : b;
+}
+
+/* The map's value at image pixel (y, x): bilinear, pixel centres aligned (align_corners false). */
+static float sample(const fv_tensor *map, int y, int x, int height, int width)
+{
+    int64_t h = map->shape[0], w = map->shape[1];
+    float fy = ((float)y + 0.5f) * (float)h / (float)height - 0.5f, fx = ((float)x + 0.5f) * (float)w / (float)width - 0.5f;
+    fy = fy < 0 ? 0 : fy, fx = fx < 0 ? 0 : fx;
+    int64_t y0 = (int64_t)fy, x0 = (int64_t)fx, y1 = y0 + 1 < h ? y0 + 1 : y0, x1 = x0 + 1 < w ? x0 + 1 : x0;
+    float dy = fy - (float)y0, dx = fx - (float)x0;
+    const float *m = fv_f32(map);
+    return (1 - dy) * ((1 - dx) * m[y0 * w + x0] + dx * m[y0 * w + x1]) + dy * ((1 - dx) * m[y1 * w + x0] + dx * m[y1 * w + x1]);
+}
+
+uint8_t *fv_heatmap_overlay(const fv_tensor *map, const float *image, int channels, int height, int width,
+                            float alpha)
+{
+    uint8_t *out = malloc((size_t)height * (size_t)width * 3);
+    if (!out) return NULL;
+    for (int y = 0; y < height; y++)
+        for (int x = 0; x < width; x++) {
+            float rgb[3], v = sample(map, y, x, height, width);
+            jet(v < 0 ? 0 : v > 1 ? 1 : v, rgb);
+            for (int c = 0; c < 3; c++) {
+                float px = image[(size_t)(channels == 3 ? c : 0) * (size_t)height * (size_t)width + (size_t)y * (size_t)width + (size_t)x];
+                float blended = (1 - alpha) * px + alpha * rgb[c];
+                out[((size_t)y * (size_t)width + (size_t)x) * 3 + (size_t)c] =
+                    (uint8_t)(blended <= 0 ? 0 : blended >= 1 ? 255 : blended * 255.0f + 0.5f);
+            }
+        }
+    return out;
+}
