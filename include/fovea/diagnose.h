@@ -20,6 +20,40 @@ int fv_gradcam_default_layer(fv_model *m);
  * were. Errors name the layer (listing the valid ones) or the class. */
 fv_tensor *fv_gradcam(fv_model *m, const fv_tensor *x, int cls, const char *layer, int *cls_used);
 
+/* ---- ROC and precision-recall, as scikit-learn computes them --------------------------------------- */
+
+/* A curve of n points: ROC (x = false positive rate, y = true positive rate) or precision-recall (x = recall,
+ * y = precision), with the score threshold of each point (a precision-recall curve has n - 1 thresholds, as in
+ * scikit-learn). Arrays are malloc'd; fv_curve_free releases them. warning is set when scikit-learn would warn
+ * (no positive or no negative sample: the undefined rates are NaN, as there). */
+typedef struct {
+    int64_t n;
+    double *x, *y, *thresholds;
+    char warning[160];
+} fv_curve;
+
+void fv_curve_free(fv_curve *c);
+/* scikit-learn's roc_curve (drop_intermediate on) for scores of n samples, is_pos[i] nonzero for positives. */
+fv_status fv_roc_curve(fv_ctx *ctx, const float *scores, const uint8_t *is_pos, int64_t n, fv_curve *out);
+/* scikit-learn's precision_recall_curve. */
+fv_status fv_pr_curve(fv_ctx *ctx, const float *scores, const uint8_t *is_pos, int64_t n, fv_curve *out);
+/* Area under a curve by the trapezoidal rule (NaN when any point is NaN). */
+double fv_curve_auc(const fv_curve *roc);
+/* scikit-learn's average_precision_score from a precision-recall curve: -sum(diff(recall) * precision[:-1]). */
+double fv_average_precision(const fv_curve *pr);
+
+/* One-vs-rest over probabilities (n, k) and labels: per-class ROC AUC (NaN for a class without positives, with
+ * a warning naming it), the micro average (all n*k decisions pooled) and the macro average (over the classes
+ * that have positives). auc_per_class has k entries; warning (may be NULL) gets a message or "". */
+fv_status fv_roc_auc_ovr(fv_ctx *ctx, const float *probs, const int32_t *labels, int64_t n, int k, double *auc_per_class,
+                         double *micro, double *macro, char *warning, size_t warning_size);
+/* Mean negative log of the true class's probability, probabilities clipped to [1e-15, 1 - 1e-15] and each row
+ * renormalized as scikit-learn's log_loss does. */
+double fv_log_loss(const float *probs, const int32_t *labels, int64_t n, int k);
+/* Share of samples whose label is among the k_top highest scores; among tied scores the higher class index
+ * ranks first, as in scikit-learn's top_k_accuracy_score. */
+double fv_top_k_accuracy(const float *scores, const int32_t *labels, int64_t n, int k, int k_top);
+
 #ifdef __cplusplus
 }
 #endif
