@@ -54,6 +54,15 @@ double fv_log_loss(const float *probs, const int32_t *labels, int64_t n, int k);
  * ranks first, as in scikit-learn's top_k_accuracy_score. */
 double fv_top_k_accuracy(const float *scores, const int32_t *labels, int64_t n, int k, int k_top);
 
+/* ---- embeddings ----------------------------------------------------------------------------------------- */
+
+/* Principal components of x (n samples, d features; d <= 1024), as scikit-learn's PCA computes them:
+ * components (k, d) with unit rows, each signed so that the sample farthest along it projects positively
+ * (scikit-learn's svd_flip); explained variance (k) with n - 1 in the denominator and its ratio to the total;
+ * the projection of x (n, k). Any output may be NULL. */
+fv_status fv_pca(fv_ctx *ctx, const float *x, int64_t n, int64_t d, int k, float *components, float *variance,
+                 float *ratio, float *projected);
+
 #ifdef __cplusplus
 }
 #endif
