@@ -54,6 +54,18 @@ double fv_log_loss(const float *probs, const int32_t *labels, int64_t n, int k);
  * ranks first, as in scikit-learn's top_k_accuracy_score. */
 double fv_top_k_accuracy(const float *scores, const int32_t *labels, int64_t n, int k, int k_top);
 
+/* ---- features ------------------------------------------------------------------------------------------ */
+
+/* The layer whose outputs are a model's penultimate features: the input of the last dense layer (the classifier
+ * head), else the last layer before the output; -1 with a message for a model of one layer. */
+int fv_features_default_layer(fv_model *m);
+
+struct fv_data_source;
+/* The outputs of `layer` (NULL: the default above) for every sample of data, flattened: a tensor (n, features),
+ * and the samples' labels in *labels (n, int32) when wanted. Eval mode, batches of batch_size. */
+fv_tensor *fv_extract_features(fv_model *m, const struct fv_data_source *data, const char *layer, int batch_size,
+                               fv_tensor **labels);
+
 /* ---- embeddings ----------------------------------------------------------------------------------------- */
 
 /* Principal components of x (n samples, d features; d <= 1024), as scikit-learn's PCA computes them:

@@ -44,7 +44,7 @@ expect "summary: non-trainable" 0 "Non-trainable params: 192" -- "$FOVEA" summar
 expect "summary --explain" 0 "params = K\*(F\*F\*D1) + K = 64\*(3\*3\*32) + 64 = 18,496" -- "$FOVEA" summary fmnist-cnn --explain
 expect "summary lenet5" 0 "Total params: 61,706" -- "$FOVEA" summary lenet5
 expect "help" 0 "usage: fovea" -- "$FOVEA" --help
-for c in train evaluate predict summary run gradcam; do
+for c in train evaluate predict summary run gradcam features; do
     expect "$c --help" 0 "usage: fovea $c" -- "$FOVEA" $c --help
 done
 expect "unknown command" 2 "unknown command 'trian'" -- "$FOVEA" trian
@@ -130,6 +130,15 @@ expect "gradcam raw map" 0 "'shape': (14, 14)" -- head -c 128 "$T/heat.npy"
 expect "gradcam: unknown layer lists the valid ones" 1 "layer 'nope' does not exist in model.*c1, bn, relu" -- "$FOVEA" gradcam "$T/t1.fvm" --data fashion-mnist --layer nope
 expect "gradcam: class out of range" 1 "class 12 is out of range" -- "$FOVEA" gradcam "$T/t1.fvm" --data fashion-mnist --class 12
 expect "gradcam: no spatial map" 1 "no spatial feature map" -- "$FOVEA" gradcam "$T/a.fvm" --data fashion-mnist
+
+# ---- features ----------------------------------------------------------------------------------------------
+expect "features" 0 "100 samples x 32 features from layer 'drop'" -- "$FOVEA" features "$T/a.fvm" --data fashion-mnist --limit 100 --out "$T/f.npy" --labels "$T/l.npy" --csv "$T/f.csv"
+expect "features .npy" 0 "'shape': (100, 32)" -- head -c 128 "$T/f.npy"
+expect "features CSV header" 0 "^f0,f1,.*,f31,label$" -- head -n 1 "$T/f.csv"
+rows=$(($(wc -l < "$T/f.csv") - 1))
+[ "$rows" -eq 100 ] && ok "features CSV has 100 rows" || bad "features CSV has $rows rows"
+expect "features of a named layer" 0 "100 samples x 784 features from layer 'flat'" -- "$FOVEA" features "$T/a.fvm" --data fashion-mnist --limit 100 --layer flat --out "$T/f2.npy"
+expect "features: unknown layer lists the layers" 1 "layer 'nope' does not exist in model 'small'; its layers: input, flat" -- "$FOVEA" features "$T/a.fvm" --data fashion-mnist --layer nope --out "$T/f3.npy"
 
 # ---- bad input ------------------------------------------------------------------------------------------
 cp "$T/a.fvm" "$T/keep.fvm"
