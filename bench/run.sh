@@ -11,8 +11,8 @@ ROUNDS=${ROUNDS:-3}
 STEPS=${STEPS:-60}
 CC=${CC:-cc}
 mkdir -p "$B/bench"
-for b in bench_train bench_gemm bench_peak; do
-    $CC -O2 -g -Iinclude -fopenmp "bench/$b.c" "$B/libfovea.a" -lz -lm -fopenmp -o "$B/bench/$b"
+for b in bench_train bench_gemm bench_peak bench_tsne; do
+    $CC -O2 -g -Iinclude -fopenmp "bench/$b.c" "$B/libfovea.a" -lpng -lz -lm -fopenmp -o "$B/bench/$b"
 done
 PY=/usr/bin/python3
 have_torch=0
@@ -42,5 +42,13 @@ if [ $have_torch -eq 1 ]; then
     printf '%-44s %14s %14s %10s\n' "  peak RSS, MiB" "$fr" "$tr" "$(echo "$fr $tr" | awk '{printf "%.2f", $1/$2}')"
 else
     printf '%-44s %14s %14s %10s\n' "FMNIST-CNN training, images/s" "$ft" "(no torch)" "-"
+fi
+if [ -e /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ]; then
+    "$B/bench/bench_tsne" > "$T/tsne"
+    ts=$(field "2-D in" "s," < "$T/tsne")
+    ko=$(sed -n 's|.*accuracy \([0-9.]*\) in the original.*|\1|p' "$T/tsne")
+    km=$(sed -n 's|.*space, \([0-9.]*\) in the map.*|\1|p' "$T/tsne")
+    printf '%-44s %14s %14s %10s\n' "t-SNE 2,000 FMNIST embeddings, s (bar 30 s)" "$ts" "30" "$(echo "$ts" | awk '{printf "%.2f", $1/30}')"
+    printf '%-44s %14s %14s %10s\n' "  5-NN accuracy in the map (vs original)" "$km" "$ko" "$(echo "$km $ko" | awk '{printf "%.2f", $1/$2}')"
 fi
 printf '%-44s %14s %14s %10s\n' "GEMM 1024^3 GFLOP/s (vs measured FMA peak)" "$g" "$p" "$(echo "$g $p" | awk '{printf "%.2f", $1/$2}')"

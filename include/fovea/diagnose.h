@@ -75,6 +75,17 @@ fv_tensor *fv_extract_features(fv_model *m, const struct fv_data_source *data, c
 fv_status fv_pca(fv_ctx *ctx, const float *x, int64_t n, int64_t d, int k, float *components, float *variance,
                  float *ratio, float *projected);
 
+/* t-SNE (van der Maaten and Hinton; exact gradients, as scikit-learn's method="exact" with its defaults:
+ * perplexity 30, early exaggeration 12 for 250 iterations, learning rate max(n / 48, 50), momentum 0.5 then
+ * 0.8, 1000 iterations, initialization by PCA scaled to a standard deviation of 1e-4) of x (n, d) into dims
+ * (2 or 3) dimensions: out (n, dims). Deterministic for any thread count. O(n^2) memory and time per
+ * iteration: meant for up to some thousands of points. */
+fv_status fv_tsne(fv_ctx *ctx, const float *x, int64_t n, int64_t d, int dims, float perplexity, float *out);
+
+/* Share of points whose k nearest neighbours (Euclidean, the point itself excluded) vote for its label (ties:
+ * the smallest label): how well an embedding keeps classes apart. */
+double fv_knn_accuracy(const float *x, int64_t n, int64_t d, const int32_t *labels, int k);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,168 @@
+/* t-SNE with exact gradients. Affinities: for each point a Gaussian over the others whose width is found by
+ * bisection so that its perplexity is the one asked; symmetrized and normalized. Embedding: gradient descent with
+ * momentum and per-coordinate gains on the Kullback-Leibler divergence to Student-t affinities. Rows are
+ * independent and reductions run in row order, so threads change nothing in the result. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/internal.h"
+#include "fovea/diagnose.h"
+
+#define EXAGGERATION 12.0
+#define EXAGGERATION_ITERS 250
+#define ITERS 1000
+
+static double sqdist(const float *a, const float *b, int64_t d)
+{
+    double s = 0;
+    for (int64_t j = 0; j < d; j++) s += ((double)a[j] - b[j]) * ((double)a[j] - b[j]);
+    return s;
+}
+
+/* Row i of the conditional affinities: bisection on beta = 1 / (2 sigma^2) until the entropy is log(perplexity). */
+static void conditional_row(double *p, const double *dist, int64_t n, int64_t i, double perplexity)
+{
+    double lo = -INFINITY, hi = INFINITY, beta = 1, target = log(perplexity);
+    for (int it = 0; it < 100; it++) {
+        double sum = 0, h = 0;
+        for (int64_t j = 0; j < n; j++) {
+            p[j] = j == i ? 0 : exp(-dist[j] * beta);
+            sum += p[j];
+        }
+        if (sum <= 0) sum = 1e-12;
+        for (int64_t j = 0; j < n; j++) h += p[j] * dist[j];
+        h = log(sum) + beta * h / sum;
+        for (int64_t j = 0; j < n; j++) p[j] /= sum;
+        if (fabs(h - target) < 1e-5) break;
+        if (h > target) lo = beta, beta = isinf(hi) ? beta * 2 : (beta + hi) / 2;
+        else hi = beta, beta = isinf(lo) ? beta / 2 : (beta + lo) / 2;
+    }
+}
+
+static fv_status affinities(fv_ctx *ctx, const float *x, int64_t n, int64_t d, double perplexity, double *P)
+{
+    int t = fv_ctx_threads(ctx);
+    double *dist = malloc((size_t)(n * n) * sizeof *dist);
+    if (!dist) return fv_error(ctx, FV_ERR_NOMEM, "t-SNE: out of memory for %lld x %lld distances", (long long)n, (long long)n);
+#pragma omp parallel for num_threads(t) schedule(static)
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < n; j++) dist[i * n + j] = sqdist(x + i * d, x + j * d, d);
+#pragma omp parallel for num_threads(t) schedule(static)
+    for (int64_t i = 0; i < n; i++) conditional_row(P + i * n, dist + i * n, n, i, perplexity);
+    free(dist);
+    for (int64_t i = 0; i < n; i++) /* symmetrize: p_ij = (p_j|i + p_i|j) / 2n */
+        for (int64_t j = i + 1; j < n; j++) {
+            double v = (P[i * n + j] + P[j * n + i]) / (2.0 * (double)n);
+            P[i * n + j] = P[j * n + i] = v > 1e-12 ? v : 1e-12;
+        }
+    for (int64_t i = 0; i < n; i++) P[i * n + i] = 0;
+    return FV_OK;
+}
+
+/* The gradient of KL(P || Q) at y into grad (n, dims), with P scaled by exaggeration. */
+static void gradient(int t, const double *P, const double *y, int64_t n, int dims, double exaggeration, double *grad,
+                     double *num, double *row_z)
+{
+#pragma omp parallel for num_threads(t) schedule(static)
+    for (int64_t i = 0; i < n; i++) {
+        double z = 0;
+        for (int64_t j = 0; j < n; j++) {
+            double dd = 0;
+            for (int c = 0; c < dims; c++) dd += (y[i * dims + c] - y[j * dims + c]) * (y[i * dims + c] - y[j * dims + c]);
+            num[i * n + j] = j == i ? 0 : 1 / (1 + dd);
+            z += num[i * n + j];
+        }
+        row_z[i] = z;
+    }
+    double Z = 0;
+    for (int64_t i = 0; i < n; i++) Z += row_z[i];
+#pragma omp parallel for num_threads(t) schedule(static)
+    for (int64_t i = 0; i < n; i++) {
+        double g[3] = {0, 0, 0};
+        for (int64_t j = 0; j < n; j++) {
+            double m = (exaggeration * P[i * n + j] - num[i * n + j] / Z) * num[i * n + j];
+            for (int c = 0; c < dims; c++) g[c] += m * (y[i * dims + c] - y[j * dims + c]);
+        }
+        for (int c = 0; c < dims; c++) grad[i * dims + c] = 4 * g[c];
+    }
+}
+
+static void initialize(fv_ctx *ctx, const float *x, int64_t n, int64_t d, int dims, double *y)
+{
+    float *proj = malloc((size_t)(n * dims) * sizeof *proj);
+    if (proj && d <= 1024 && d >= dims && fv_pca(ctx, x, n, d, dims, NULL, NULL, NULL, proj) == FV_OK) {
+        double mean = 0, var = 0;
+        for (int64_t i = 0; i < n; i++) mean += proj[i * dims];
+        mean /= (double)n;
+        for (int64_t i = 0; i < n; i++) var += (proj[i * dims] - mean) * (proj[i * dims] - mean);
+        double scale = var > 0 ? 1e-4 / sqrt(var / (double)n) : 1;
+        for (int64_t i = 0; i < n * dims; i++) y[i] = proj[i] * scale;
+    } else {
+        for (int64_t i = 0; i < n * dims; i++) y[i] = 1e-4 * (fv_rng_uniform(fv_ctx_seed(ctx), 0x7453, (uint64_t)i) - 0.5);
+    }
+    free(proj);
+}
+
+fv_status fv_tsne(fv_ctx *ctx, const float *x, int64_t n, int64_t d, int dims, float perplexity, float *out)
+{
+    if (n < 4 || d < 1 || (dims != 2 && dims != 3) || !(perplexity > 0) || perplexity >= (float)n || n > 50000)
+        return fv_error(ctx, FV_ERR_ARG, "t-SNE of %lld points x %lld features into %d dimensions with perplexity %g: "
+                        "needs 4 to 50000 points, 2 or 3 dimensions and 0 < perplexity < points", (long long)n,
+                        (long long)d, dims, (double)perplexity);
+    double *P = calloc((size_t)(n * n), sizeof *P), *num = malloc((size_t)(n * n) * sizeof *num);
+    double *y = malloc((size_t)(n * dims) * sizeof *y), *grad = malloc((size_t)(n * dims) * sizeof *grad);
+    double *update = calloc((size_t)(n * dims), sizeof *update), *gains = malloc((size_t)(n * dims) * sizeof *gains);
+    double *row_z = malloc((size_t)n * sizeof *row_z);
+    fv_status s = P && num && y && grad && update && gains && row_z ? FV_OK
+                  : fv_error(ctx, FV_ERR_NOMEM, "t-SNE: out of memory for %lld points", (long long)n);
+    if (!s) s = affinities(ctx, x, n, d, perplexity, P);
+    if (!s) {
+        initialize(ctx, x, n, d, dims, y);
+        for (int64_t i = 0; i < n * dims; i++) gains[i] = 1;
+        double lr = fmax((double)n / EXAGGERATION / 4, 50);
+        for (int it = 0; it < ITERS; it++) {
+            bool early = it < EXAGGERATION_ITERS;
+            gradient(fv_ctx_threads(ctx), P, y, n, dims, early ? EXAGGERATION : 1, grad, num, row_z);
+            double momentum = early ? 0.5 : 0.8;
+            for (int64_t i = 0; i < n * dims; i++) {
+                gains[i] = (update[i] * grad[i] < 0) ? gains[i] + 0.2 : gains[i] * 0.8;
+                if (gains[i] < 0.01) gains[i] = 0.01;
+                update[i] = momentum * update[i] - lr * gains[i] * grad[i];
+                y[i] += update[i];
+            }
+        }
+        for (int64_t i = 0; i < n * dims; i++) out[i] = (float)y[i];
+    }
+    free(P), free(num), free(y), free(grad), free(update), free(gains), free(row_z);
+    return s;
+}
+
+double fv_knn_accuracy(const float *x, int64_t n, int64_t d, const int32_t *labels, int k)
+{
+    int64_t hits = 0;
+#pragma omp parallel for schedule(static) reduction(+ : hits)
+    for (int64_t i = 0; i < n; i++) {
+        double best[64];
+        int32_t lab[64];
+        int kk = k < 64 ? k : 64, have = 0;
+        for (int64_t j = 0; j < n; j++) {
+            if (j == i) continue;
+            double dd = sqdist(x + i * d, x + j * d, d);
+            if (have < kk) have++;
+            else if (dd >= best[kk - 1]) continue;
+            int p = have - 1;
+            while (p > 0 && best[p - 1] > dd) best[p] = best[p - 1], lab[p] = lab[p - 1], p--;
+            best[p] = dd, lab[p] = labels[j];
+        }
+        int32_t vote = -1;
+        int most = 0;
+        for (int a = 0; a < have; a++) {
+            int c = 0;
+            for (int b = 0; b < have; b++) c += lab[b] == lab[a];
+            if (c > most || (c == most && lab[a] < vote)) most = c, vote = lab[a];
+        }
+        hits += vote == labels[i];
+    }
+    return n ? (double)hits / (double)n : NAN;
+}
