@@ -2,6 +2,8 @@
 #ifndef FOVEA_DIAGNOSE_H
 #define FOVEA_DIAGNOSE_H
 
+#include <stdio.h>
+
 #include "model.h"
 
 #ifdef __cplusplus
@@ -85,6 +87,29 @@ fv_status fv_tsne(fv_ctx *ctx, const float *x, int64_t n, int64_t d, int dims, f
 /* Share of points whose k nearest neighbours (Euclidean, the point itself excluded) vote for its label (ties:
  * the smallest label): how well an embedding keeps classes apart. */
 double fv_knn_accuracy(const float *x, int64_t n, int64_t d, const int32_t *labels, int k);
+
+/* ---- plots (SVG, for the report or alone) ---------------------------------------------------------------- */
+
+/* Lines: n_series series of counts[s] points (xs[s], ys[s]) with a legend of names; non-finite points skipped. */
+void fv_svg_lines(FILE *f, const char *title, const char *xlabel, const char *ylabel, int n_series,
+                  const char *const *names, const double *const *xs, const double *const *ys, const int64_t *counts);
+/* Points (n, 2) coloured by label, with the class names (or NULL) as legend. */
+void fv_svg_scatter(FILE *f, const char *title, const float *points, const int32_t *labels, int64_t n,
+                    const char *const *class_names, int k);
+/* A confusion matrix (k x k counts, rows true) as a heat map with the counts written in. */
+void fv_svg_confusion(FILE *f, const int64_t *counts, int k, const char *const *class_names);
+
+/* ---- the HTML report --------------------------------------------------------------------------------------- */
+
+typedef struct {
+    const char *history; /* a history CSV for the training curves, or NULL */
+    bool tsne;           /* the embedding by t-SNE (slower) instead of PCA */
+} fv_report_options;
+
+/* One self-contained HTML page (inline SVG plots, PNG images as data URIs) about model m on data: summary,
+ * training curves, confusion matrix and per-class metrics, ROC curves and AUC, confident and unconfident samples,
+ * Grad-CAM examples, the embedding of the penultimate features. Written atomically. */
+fv_status fv_report_write(fv_model *m, const struct fv_data_source *data, const fv_report_options *o, const char *path);
 
 #ifdef __cplusplus
 }

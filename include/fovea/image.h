@@ -12,6 +12,10 @@ extern "C" {
  * (a temporary file renamed over path). */
 fv_status fv_png_write(fv_ctx *ctx, const char *path, const uint8_t *pixels, int width, int height, int channels);
 
+/* The same PNG bytes in memory (*out malloc'd, *len bytes). */
+fv_status fv_png_encode(fv_ctx *ctx, const uint8_t *pixels, int width, int height, int channels, uint8_t **out,
+                        size_t *len);
+
 /* A heat map (h, w) in [0, 1] upsampled bilinearly to the image's size and blended over it (image: float
  * (C, H, W) in [0, 1], 1 or 3 channels) with the "jet" colour map; alpha is the map's weight. Returns
  * H x W x 3 RGB bytes (malloc'd), or NULL when out of memory. */

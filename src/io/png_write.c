@@ -12,8 +12,34 @@
 #include "../core/internal.h"
 #include "fovea/image.h"
 
-/* libpng reports errors by longjmp; the handler only records that one happened. */
-static fv_status encode(FILE *f, const uint8_t *pixels, int width, int height, int channels)
+typedef struct {
+    uint8_t *data;
+    size_t len, cap;
+    bool failed;
+} membuf;
+
+static void mem_write(png_structp png, png_bytep bytes, png_size_t n)
+{
+    membuf *m = png_get_io_ptr(png);
+    if (m->failed) return;
+    if (m->len + n > m->cap) {
+        size_t cap = m->cap ? m->cap : 4096;
+        while (cap < m->len + n) cap *= 2;
+        uint8_t *d = realloc(m->data, cap);
+        if (!d) {
+            m->failed = true;
+            return;
+        }
+        m->data = d, m->cap = cap;
+    }
+    memcpy(m->data + m->len, bytes, n);
+    m->len += n;
+}
+
+static void mem_flush(png_structp png) { (void)png; }
+
+/* libpng reports errors by longjmp back here; to a file (f) or to memory (mem). */
+static fv_status encode_to(FILE *f, membuf *mem, const uint8_t *pixels, int width, int height, int channels)
 {
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
     png_infop info = png ? png_create_info_struct(png) : NULL;
@@ -27,7 +53,8 @@ static fv_status encode(FILE *f, const uint8_t *pixels, int width, int height, i
     }
     static const int types[] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA, PNG_COLOR_TYPE_RGB,
                                 PNG_COLOR_TYPE_RGB_ALPHA};
-    png_init_io(png, f);
+    if (f) png_init_io(png, f);
+    else png_set_write_fn(png, mem, mem_write, mem_flush);
     png_set_IHDR(png, info, (png_uint_32)width, (png_uint_32)height, 8, types[channels], PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);
@@ -56,7 +83,7 @@ fv_status fv_png_write(fv_ctx *ctx, const char *path, const uint8_t *pixels, int
         if (fd >= 0) close(fd), unlink(tmp);
         return fv_error(ctx, FV_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
     }
-    fv_status s = encode(f, pixels, width, height, channels);
+    fv_status s = encode_to(f, NULL, pixels, width, height, channels);
     int err = s == FV_OK && (fflush(f) != 0 || fsync(fileno(f)) != 0) ? errno : 0;
     if (fclose(f) != 0 && !err) err = errno;
     if (s == FV_OK && !err && rename(tmp, path) != 0) err = errno;
@@ -65,6 +92,22 @@ fv_status fv_png_write(fv_ctx *ctx, const char *path, const uint8_t *pixels, int
         return s == FV_ERR_NOMEM ? fv_error(ctx, s, "out of memory writing '%s'", path)
                                  : fv_error(ctx, FV_ERR_IO, "cannot write '%s': %s", path, err ? strerror(err) : "libpng error");
     }
+    return FV_OK;
+}
+
+fv_status fv_png_encode(fv_ctx *ctx, const uint8_t *pixels, int width, int height, int channels, uint8_t **out,
+                        size_t *len)
+{
+    if (!pixels || width < 1 || height < 1 || width > (1 << 24) || height > (1 << 24) || channels < 1 || channels > 4)
+        return fv_error(ctx, FV_ERR_ARG, "PNG: bad image %dx%dx%d", width, height, channels);
+    membuf m = {0};
+    fv_status s = encode_to(NULL, &m, pixels, width, height, channels);
+    if (s == FV_OK && m.failed) s = FV_ERR_NOMEM;
+    if (s != FV_OK) {
+        free(m.data);
+        return fv_error(ctx, s == FV_ERR_NOMEM ? s : FV_ERR_IO, "cannot encode a PNG image");
+    }
+    *out = m.data, *len = m.len;
     return FV_OK;
 }
 
