@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs, on Debian, what building and testing fovea need (a C compiler, make, zlib, libpng, pkg-config, the
-# Fashion-MNIST data set that the end-to-end tests and the demo train on), skipping what is already there.
+# Fashion-MNIST data set that the end-to-end tests and the demo train on, and for the tests Chromium), skipping
+# what is already there.
 # Run as root.
 set -e
 need=""
@@ -10,6 +11,8 @@ command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
 [ -e /usr/include/zlib.h ] || need="$need zlib1g-dev"
 [ -e /usr/include/png.h ] || need="$need libpng-dev"
 [ -e /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ] || need="$need dataset-fashion-mnist"
+# the report test opens pages in a headless browser; the demo does not need one
+if [ "${1:-}" != "--demo" ]; then command -v chromium >/dev/null 2>&1 || need="$need chromium"; fi
 if [ -n "$need" ]; then
     echo "installing:$need"
     export DEBIAN_FRONTEND=noninteractive

@@ -317,7 +317,10 @@ static void write_page(FILE *f, fv_ctx *ctx, const evaluation *e, const fv_data_
     confidence_grid(f, ctx, e, -1, false, "Least confident");
     section_gradcam(f, ctx, e);
     section_embedding(f, ctx, e, data, o->tsne);
-    fprintf(f, "</body></html>\n");
+    /* after loading, the page records how many of its images decoded (data-images="loaded/total") */
+    fprintf(f, "<script>window.addEventListener('load',function(){var i=Array.prototype.slice.call(document.images);"
+               "document.body.setAttribute('data-images',i.filter(function(x){return x.complete&&x.naturalWidth>0;})"
+               ".length+'/'+i.length);});</script></body></html>\n");
 }
 
 fv_status fv_report_write(fv_model *m, const fv_data_source *data, const fv_report_options *o, const char *path)
