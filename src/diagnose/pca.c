@@ -43,6 +43,71 @@ static void jacobi(double *a, double *v, double *w, int64_t d)
     for (int64_t i = 0; i < d; i++) w[i] = a[i * d + i];
 }
 
+/* Modified Gram-Schmidt on the p columns of v (d x p, row-major). */
+static void orthonormalize(double *v, int64_t d, int64_t p)
+{
+    for (int64_t a = 0; a < p; a++) {
+        for (int64_t b = 0; b < a; b++) {
+            double dot = 0;
+            for (int64_t i = 0; i < d; i++) dot += v[i * p + a] * v[i * p + b];
+            for (int64_t i = 0; i < d; i++) v[i * p + a] -= dot * v[i * p + b];
+        }
+        double norm = 0;
+        for (int64_t i = 0; i < d; i++) norm += v[i * p + a] * v[i * p + a];
+        norm = sqrt(norm) > 0 ? sqrt(norm) : 1;
+        for (int64_t i = 0; i < d; i++) v[i * p + a] /= norm;
+    }
+}
+
+/* The top p eigenpairs of the covariance cov (d x d) by subspace iteration and a Rayleigh-Ritz step: vectors in
+ * the first p columns of vec (d x d layout, as jacobi gives), values in val; the rest of val is -inf. For many
+ * features, where a full decomposition (d^3 per sweep) would take minutes. */
+static fv_status top_eigen(const double *cov, int64_t d, int64_t p, double *vec, double *val)
+{
+    double *v = malloc((size_t)(d * p) * sizeof *v), *w = malloc((size_t)(d * p) * sizeof *w);
+    double *s = malloc((size_t)(p * p) * sizeof *s), *e = malloc((size_t)(p * p) * sizeof *e), *ev = malloc((size_t)p * sizeof *ev);
+    if (!v || !w || !s || !e || !ev) {
+        free(v), free(w), free(s), free(e), free(ev);
+        return FV_ERR_NOMEM;
+    }
+    for (int64_t i = 0; i < d * p; i++) v[i] = fv_rng_uniform(17, 1, (uint64_t)i) - 0.5;
+    orthonormalize(v, d, p);
+    for (int it = 0; it < 300; it++) {
+        for (int64_t i = 0; i < d; i++)
+            for (int64_t a = 0; a < p; a++) {
+                double acc = 0;
+                for (int64_t j = 0; j < d; j++) acc += cov[i * d + j] * v[j * p + a];
+                w[i * p + a] = acc;
+            }
+        orthonormalize(w, d, p);
+        double change = 0;
+        for (int64_t i = 0; i < d * p; i++) change = fmax(change, fabs(fabs(w[i]) - fabs(v[i])));
+        memcpy(v, w, (size_t)(d * p) * sizeof *v);
+        if (change < 1e-12) break;
+    }
+    for (int64_t a = 0; a < p; a++) /* s = v^T cov v */
+        for (int64_t b = 0; b < p; b++) {
+            double acc = 0;
+            for (int64_t i = 0; i < d; i++) {
+                double ci = 0;
+                for (int64_t j = 0; j < d; j++) ci += cov[i * d + j] * v[j * p + b];
+                acc += v[i * p + a] * ci;
+            }
+            s[a * p + b] = acc;
+        }
+    jacobi(s, e, ev, p);
+    for (int64_t i = 0; i < d; i++)
+        for (int64_t c = 0; c < d; c++) {
+            double acc = 0;
+            if (c < p)
+                for (int64_t a = 0; a < p; a++) acc += v[i * p + a] * e[a * p + c];
+            vec[i * d + c] = acc;
+        }
+    for (int64_t c = 0; c < d; c++) val[c] = c < p ? ev[c] : -INFINITY;
+    free(v), free(w), free(s), free(e), free(ev);
+    return FV_OK;
+}
+
 fv_status fv_pca(fv_ctx *ctx, const float *x, int64_t n, int64_t d, int k, float *components, float *variance,
                  float *ratio, float *projected)
 {
@@ -70,7 +135,18 @@ fv_status fv_pca(fv_ctx *ctx, const float *x, int64_t n, int64_t d, int k, float
         for (int64_t q = p; q < d; q++) cov[q * d + p] = cov[p * d + q] /= (double)(n - 1);
         total += cov[p * d + p];
     }
-    jacobi(cov, vec, val, d);
+    if (d <= 64) {
+        jacobi(cov, vec, val, d);
+    } else {
+        int64_t p = k + 8 < d ? k + 8 : d;
+        double *copy = malloc((size_t)(d * d) * sizeof *copy);
+        fv_status st = copy ? (memcpy(copy, cov, (size_t)(d * d) * sizeof *copy), top_eigen(copy, d, p, vec, val)) : FV_ERR_NOMEM;
+        free(copy);
+        if (st) {
+            free(mean), free(cov), free(vec), free(val), free(proj), free(order);
+            return fv_error(ctx, FV_ERR_NOMEM, "out of memory for PCA");
+        }
+    }
     for (int64_t i = 0; i < d; i++) order[i] = i;
     for (int64_t i = 0; i < d; i++) /* selection of the k largest eigenvalues */
         for (int64_t j = i + 1; j < d; j++)

@@ -2,6 +2,7 @@
  * with scikit-learn's signs; bad sizes refused. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "fixture.h"
 #include "fovea.h"
@@ -37,6 +38,27 @@ int main(void)
               "%d components: loadings %.1e, variance %.1e, ratio %.1e, projections %.1e from scikit-learn's", k, dc,
               dv, dr, dp);
     }
+    /* many features take the subspace-iteration path: unit, orthogonal components whose projections have the
+     * variances reported, in decreasing order */
+    int64_t n2 = 150, d2 = 90;
+    float *big = malloc((size_t)(n2 * d2) * sizeof *big), comp2[3 * 90], var2[3], proj2[150 * 3];
+    for (int64_t i = 0; i < n2; i++)
+        for (int64_t j = 0; j < d2; j++)
+            big[i * d2 + j] = (float)((j % 3 + 1) * (fv_rng_uniform(4, 1, (uint64_t)i) - 0.5) + 0.05 * fv_rng_uniform(4, 2, (uint64_t)(i * d2 + j)));
+    CHECK(fv_pca(ctx, big, n2, d2, 3, comp2, var2, NULL, proj2) == FV_OK, "PCA of 90 features");
+    double worst = 0;
+    for (int a = 0; a < 3; a++) {
+        for (int b = 0; b < 3; b++) {
+            double dot = 0;
+            for (int64_t j = 0; j < d2; j++) dot += (double)comp2[a * d2 + j] * comp2[b * d2 + j];
+            worst = fmax(worst, fabs(dot - (a == b)));
+        }
+        double pv = 0;
+        for (int64_t i = 0; i < n2; i++) pv += (double)proj2[i * 3 + a] * proj2[i * 3 + a];
+        worst = fmax(worst, fabs(pv / (n2 - 1) - var2[a]) / var2[0]);
+    }
+    CHECK(worst < 1e-4 && var2[0] >= var2[1] && var2[1] >= var2[2], "orthonormal components, consistent variances (%.1e)", worst);
+    free(big);
     CHECK(fv_pca(ctx, fv_f32(x), 1, d, 2, NULL, NULL, NULL, NULL) == FV_ERR_ARG, "one sample is refused: %s", fv_errmsg(ctx));
     CHECK(fv_pca(ctx, fv_f32(x), n, d, 13, NULL, NULL, NULL, NULL) == FV_ERR_ARG, "more components than features");
     fv_ctx_free(ctx);
