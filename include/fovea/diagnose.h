@@ -99,6 +99,27 @@ void fv_svg_scatter(FILE *f, const char *title, const float *points, const int32
 /* A confusion matrix (k x k counts, rows true) as a heat map with the counts written in. */
 void fv_svg_confusion(FILE *f, const int64_t *counts, int k, const char *const *class_names);
 
+/* ---- feature maps and maximally activating patches ---------------------------------------------------------- */
+
+/* The channels of layer's output (C, H, W) for one image x (1, ...), each scaled to [0, 1] on its own and tiled
+ * in a near-square grid with 1-pixel gaps: gray bytes (*height, *width), malloc'd; NULL with a message naming
+ * the layer (and listing the spatial ones) on error. */
+uint8_t *fv_feature_map_grid(fv_model *m, const fv_tensor *x, const char *layer, int *width, int *height);
+
+/* The receptive field of one output pixel of a layer, along the path through each layer's first input:
+ * size (in input pixels), the stride between neighbouring outputs (jump) and the input coordinate of output 0's
+ * field start (negative where padding lies). */
+typedef struct {
+    int64_t size[2], jump[2], start[2];
+} fv_receptive_field;
+fv_status fv_receptive_field_of(fv_model *m, int layer, fv_receptive_field *rf);
+
+/* The n input patches (the channel's receptive field around its strongest activations) over the data set that
+ * most activate channel `channel` of `layer`, strongest first, as a grid of gray or RGB bytes (*channels_out 1
+ * or 3), malloc'd. values (n, may be NULL) receives the activations. */
+uint8_t *fv_top_patches(fv_model *m, const struct fv_data_source *data, const char *layer, int channel, int n,
+                        float *values, int *width, int *height, int *channels_out);
+
 /* ---- the HTML report --------------------------------------------------------------------------------------- */
 
 typedef struct {

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "args.h"
 #include "cli_data.h"
 
 struct cli_data {
@@ -71,3 +72,30 @@ int cli_data_check_model(const cli_data *d, const fv_model *m, const char *prog,
     fprintf(stderr, "%s\n", nd == 1 ? " features" : "");
     return 1;
 }
+
+fv_tensor *cli_load_image(fv_ctx *ctx, const fv_cli_args *a, const fv_model *m, int32_t *label, const char *prog)
+{
+    *label = -1;
+    if (fv_cli_npos(a) > 1) return fv_npy_read(ctx, fv_cli_pos_at(a, 1));
+    cli_data *d = cli_data_open(ctx, fv_cli_str(a, "data"), false, 0);
+    if (!d) return NULL;
+    int64_t s[3], i = fv_cli_int(a, "index");
+    cli_data_shape(d, s);
+    fv_tensor *x = NULL, *y = NULL;
+    if (cli_data_check_model(d, m, prog, fv_cli_str(a, "data"))) goto done;
+    if (i >= cli_data_count(d)) {
+        fprintf(stderr, "%s: --index %lld is past the %lld images of %s\n", prog, (long long)i,
+                (long long)cli_data_count(d), fv_cli_str(a, "data"));
+        goto done;
+    }
+    x = fv_tensor_new(ctx, FV_F32, 4, (int64_t[]){1, s[0], s[1], s[2]});
+    y = fv_tensor_new(ctx, FV_I32, 1, (int64_t[]){1});
+    fv_data_source src = cli_data_source(d);
+    if (x && y && src.fetch(src.data, -1, &i, 1, x, y) == FV_OK) *label = fv_i32(y)[0];
+    else fv_tensor_free(x), x = NULL;
+done:
+    fv_tensor_free(y);
+    cli_data_free(d);
+    return x;
+}
+

@@ -19,6 +19,10 @@ fv_data_source cli_data_source(cli_data *d);
 /* 0 when the samples fit the model's input, else 1 after printing "prog: the images of SPEC are 1x8x8 but
  * model 'm' takes 1x28x28". */
 int cli_data_check_model(const cli_data *d, const fv_model *m, const char *prog, const char *spec);
+struct fv_cli_args;
+/* The image a command is pointed at: the second positional argument as a .npy (1, C, H, W), or --data SET
+ * --index I from the test split (*label its class, else -1). NULL after printing or recording why. */
+fv_tensor *cli_load_image(fv_ctx *ctx, const struct fv_cli_args *a, const fv_model *m, int32_t *label, const char *prog);
 /* n / (k * count of class c) for each class (0 for an absent class). */
 void cli_data_balanced_weights(const cli_data *d, float *w, int k);
 

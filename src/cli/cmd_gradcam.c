@@ -21,32 +21,6 @@ static const fv_cli_pos pos[] = {{.name = "MODEL", .help = "a model file"},
 static const fv_cli_cmd cmd = {.prog = "fovea gradcam", .summary = "Grad-CAM: where the model looks for a class.",
                                .opts = opts, .n_opts = sizeof opts / sizeof opts[0], .pos = pos, .n_pos = 2};
 
-static fv_tensor *load_image(fv_ctx *ctx, const fv_cli_args *a, const fv_model *m, int32_t *label)
-{
-    *label = -1;
-    if (fv_cli_npos(a) > 1) return fv_npy_read(ctx, fv_cli_pos_at(a, 1));
-    cli_data *d = cli_data_open(ctx, fv_cli_str(a, "data"), false, 0);
-    if (!d) return NULL;
-    int64_t s[3], i = fv_cli_int(a, "index");
-    cli_data_shape(d, s);
-    fv_tensor *x = NULL, *y = NULL;
-    if (cli_data_check_model(d, m, "fovea gradcam", fv_cli_str(a, "data"))) goto done;
-    if (i >= cli_data_count(d)) {
-        fprintf(stderr, "fovea gradcam: --index %lld is past the %lld images of %s\n", (long long)i,
-                (long long)cli_data_count(d), fv_cli_str(a, "data"));
-        goto done;
-    }
-    x = fv_tensor_new(ctx, FV_F32, 4, (int64_t[]){1, s[0], s[1], s[2]});
-    y = fv_tensor_new(ctx, FV_I32, 1, (int64_t[]){1});
-    fv_data_source src = cli_data_source(d);
-    if (x && y && src.fetch(src.data, -1, &i, 1, x, y) == FV_OK) *label = fv_i32(y)[0];
-    else fv_tensor_free(x), x = NULL;
-done:
-    fv_tensor_free(y);
-    cli_data_free(d);
-    return x;
-}
-
 static int write_outputs(fv_ctx *ctx, const fv_cli_args *a, const fv_tensor *cam, const fv_tensor *x)
 {
     if (fv_cli_str(a, "raw") && fv_npy_write(ctx, fv_cli_str(a, "raw"), cam) != FV_OK) return 1;
@@ -73,7 +47,7 @@ int cmd_gradcam(int argc, char **argv)
     fv_ctx_set_threads(ctx, (int)fv_cli_int(a, "threads"));
     fv_model *m = cli_model(ctx, prog, fv_cli_pos_at(a, 0), 0, 0, 0, 0);
     int32_t label = -1;
-    fv_tensor *x = m ? load_image(ctx, a, m, &label) : NULL, *cam = NULL;
+    fv_tensor *x = m ? cli_load_image(ctx, a, m, &label, "fovea gradcam") : NULL, *cam = NULL;
     int rc = 1, cls = -1;
     if (m && !x && *fv_errmsg(ctx)) cli_fail(prog, ctx);
     if (x && (cam = fv_gradcam(m, x, (int)fv_cli_int(a, "class"), fv_cli_str(a, "layer"), &cls)) == NULL) cli_fail(prog, ctx);

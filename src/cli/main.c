@@ -16,6 +16,8 @@ static const struct {
     {"summary", cmd_summary, "the layers, output shapes and parameter counts of a model"},
     {"run", cmd_run, "forward passes on a batch from a .npy file: the output, the time, the memory"},
     {"gradcam", cmd_gradcam, "Grad-CAM heat map of a class over an image"},
+    {"featuremaps", cmd_featuremaps, "every channel of a layer's output for one image, as a grid"},
+    {"patches", cmd_patches, "the input patches that most activate a channel over a data set"},
     {"features", cmd_features, "a layer's activations for a whole data set, as .npy or CSV"},
     {"report", cmd_report, "a self-contained HTML report: metrics, ROC, confidence, Grad-CAM, embedding"},
 };
@@ -39,7 +41,7 @@ int main(int argc, char **argv)
     }
     for (int i = 0; i < N_COMMANDS; i++)
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 2, argv + 2);
-    fprintf(stderr, "fovea: unknown command '%s' (commands: train, evaluate, predict, summary, run, gradcam, features, report; fovea --help)\n",
+    fprintf(stderr, "fovea: unknown command '%s' (commands: train, evaluate, predict, summary, run, gradcam, featuremaps, patches, features, report; fovea --help)\n",
             argv[1]);
     return 2;
 }

@@ -44,7 +44,7 @@ expect "summary: non-trainable" 0 "Non-trainable params: 192" -- "$FOVEA" summar
 expect "summary --explain" 0 "params = K\*(F\*F\*D1) + K = 64\*(3\*3\*32) + 64 = 18,496" -- "$FOVEA" summary fmnist-cnn --explain
 expect "summary lenet5" 0 "Total params: 61,706" -- "$FOVEA" summary lenet5
 expect "help" 0 "usage: fovea" -- "$FOVEA" --help
-for c in train evaluate predict summary run gradcam features; do
+for c in train evaluate predict summary run gradcam featuremaps patches features report; do
     expect "$c --help" 0 "usage: fovea $c" -- "$FOVEA" $c --help
 done
 expect "unknown command" 2 "unknown command 'trian'" -- "$FOVEA" trian
@@ -130,6 +130,12 @@ expect "gradcam raw map" 0 "'shape': (14, 14)" -- head -c 128 "$T/heat.npy"
 expect "gradcam: unknown layer lists the valid ones" 1 "layer 'nope' does not exist in model.*c1, bn, relu" -- "$FOVEA" gradcam "$T/t1.fvm" --data fashion-mnist --layer nope
 expect "gradcam: class out of range" 1 "class 12 is out of range" -- "$FOVEA" gradcam "$T/t1.fvm" --data fashion-mnist --class 12
 expect "gradcam: no spatial map" 1 "no spatial feature map" -- "$FOVEA" gradcam "$T/a.fvm" --data fashion-mnist
+
+# ---- feature maps and patches ---------------------------------------------------------------------------------
+expect "featuremaps" 0 "Wrote $T/fm.png (57x57)" -- "$FOVEA" featuremaps "$T/t1.fvm" --data fashion-mnist --index 3 --layer c1 --out "$T/fm.png"
+expect "featuremaps: a dense layer is refused" 1 "layer 'fc' has no spatial feature map in model" -- "$FOVEA" featuremaps "$T/t1.fvm" --data fashion-mnist --layer fc --out "$T/fm2.png"
+expect "patches" 0 "Wrote $T/p.png: 9 patches of channel 2" -- "$FOVEA" patches "$T/t1.fvm" --data fashion-mnist --limit 200 --layer max_pool --channel 2 --n 9 --out "$T/p.png"
+expect "patches: channel out of range" 1 "channel 9 of layer 'max_pool' (it has 4)" -- "$FOVEA" patches "$T/t1.fvm" --data fashion-mnist --limit 20 --layer max_pool --channel 9 --out "$T/p2.png"
 
 # ---- features ----------------------------------------------------------------------------------------------
 expect "features" 0 "100 samples x 32 features from layer 'drop'" -- "$FOVEA" features "$T/a.fvm" --data fashion-mnist --limit 100 --out "$T/f.npy" --labels "$T/l.npy" --csv "$T/f.csv"

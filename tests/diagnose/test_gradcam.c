@@ -3,6 +3,7 @@
  * class and class 3; and its errors (unknown layer, class out of range, no spatial map). */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fixture.h"
@@ -57,6 +58,16 @@ static void against_pytorch(const fx_file *fx)
           "a dense layer is refused: %s", fv_errmsg(ctx));
     CHECK(!fv_gradcam(m, x, 10, NULL, NULL) && strstr(fv_errmsg(ctx), "class 10 is out of range"),
           "class out of range: %s", fv_errmsg(ctx));
+    fv_receptive_field rf = {{0, 0}, {0, 0}, {0, 0}};
+    fv_status rs = fv_receptive_field_of(m, fv_model_find_layer(m, "relu2"), &rf); /* before CHECK reads rf */
+    CHECK(rs == FV_OK && rf.size[0] == 8 && rf.jump[0] == 2 &&
+              rf.start[0] == -2 && rf.size[1] == 8,
+          "relu2 of fmnist-cnn sees 8x8 input pixels, 2 apart, from -2 (%lld, %lld, %lld)", (long long)rf.size[0],
+          (long long)rf.jump[0], (long long)rf.start[0]);
+    int gw = 0, gh = 0;
+    uint8_t *grid = fv_feature_map_grid(m, x, "relu1", &gw, &gh);
+    CHECK(grid && gw == 6 * 29 - 1 && gh == 6 * 29 - 1, "32 maps of 28x28 tile a 6x6 grid (%dx%d)", gw, gh);
+    free(grid);
     fv_model_free(m);
     fv_model *mlp = fv_model_by_name(ctx, "mlp", 0, 0, 0, 0);
     CHECK(!fv_gradcam(mlp, x, -1, NULL, NULL) && strstr(fv_errmsg(ctx), "no spatial feature map"),
