@@ -89,6 +89,10 @@ fv_node *fv_batch_norm(fv_graph *g, fv_node *x, fv_node *gamma, fv_node *beta, f
  * identity in eval mode. Element i of the k-th training forward pass is kept when
  * fv_rng_bits(seed, stream, k * size + i) >> 40 >= p * 2^24 (stream drawn from the context). */
 fv_node *fv_dropout(fv_graph *g, fv_node *x, float p);
+/* The same with a given random stream instead of the context's next one: models name their dropout layers'
+ * streams after the layer, so that masks do not depend on what else drew random numbers before (a model
+ * initialized, or loaded from a checkpoint, gets the same masks). */
+fv_node *fv_dropout_stream(fv_graph *g, fv_node *x, float p, uint64_t stream);
 
 /* Local response normalization across channels (AlexNet, PyTorch's LocalResponseNorm):
  * y_c = x_c / (k + alpha/size * sum_{c' in window} x_c'^2)^beta, window [c - size/2, c + (size-1)/2]. */

@@ -109,6 +109,15 @@ static fv_node *build_conv(fv_graph *g, const fv_layer *l, fv_node *x, float cla
     return fv_conv_transpose2d(g, x, w, b, &c);
 }
 
+/* A random stream named after the layer (FNV-1a of its name, top bit set to stay clear of the context's
+ * counter-numbered streams). */
+static uint64_t name_stream(const char *name)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const unsigned char *c = (const unsigned char *)name; *c; c++) h = (h ^ *c) * 0x100000001b3ull;
+    return h | (1ull << 63);
+}
+
 fv_node *fv_layer_build(fv_graph *g, const fv_layer *l, fv_node *const *in)
 {
     const fv_layer_attrs *a = &l->a;
@@ -133,7 +142,7 @@ fv_node *fv_layer_build(fv_graph *g, const fv_layer *l, fv_node *const *in)
         fv_graph_set_next_name(g, l->name);
         return fv_batch_norm(g, x, w, b, mean, var, &bn);
     }
-    case FV_L_DROPOUT: return fv_dropout(g, x, a->rate);
+    case FV_L_DROPOUT: return fv_dropout_stream(g, x, a->rate, name_stream(l->name));
     case FV_L_ACTIVATION: return fv_activation(g, x, (fv_activation_kind)l->type->act, a->alpha);
     case FV_L_SOFTMAX: return fv_softmax(g, x, a->axis);
     case FV_L_MAX_POOL: return fv_max_pool2d(g, x, &p);

@@ -78,3 +78,10 @@ fv_node *fv_dropout(fv_graph *g, fv_node *x, float p)
     if (x && x->graph == g && p >= 0.0f && p < 1.0f) at.stream = fv_ctx_next_stream(g->ctx);
     return fv_graph_add(g, FV_OP_DROPOUT, (fv_node *[]){x}, 1, 1, &at, sizeof at);
 }
+
+fv_node *fv_dropout_stream(fv_graph *g, fv_node *x, float p, uint64_t stream)
+{
+    if (!g) return NULL;
+    dropout_attr at = {.p = p, .stream = stream, .masked = false};
+    return fv_graph_add(g, FV_OP_DROPOUT, (fv_node *[]){x}, 1, 1, &at, sizeof at);
+}

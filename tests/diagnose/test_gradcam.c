@@ -61,8 +61,8 @@ static void against_pytorch(const fx_file *fx)
     fv_receptive_field rf = {{0, 0}, {0, 0}, {0, 0}};
     fv_status rs = fv_receptive_field_of(m, fv_model_find_layer(m, "relu2"), &rf); /* before CHECK reads rf */
     CHECK(rs == FV_OK && rf.size[0] == 8 && rf.jump[0] == 2 &&
-              rf.start[0] == -2 && rf.size[1] == 8,
-          "relu2 of fmnist-cnn sees 8x8 input pixels, 2 apart, from -2 (%lld, %lld, %lld)", (long long)rf.size[0],
+              rf.start[0] == -3 && rf.size[1] == 8,
+          "relu2 of fmnist-cnn sees 8x8 input pixels, 2 apart, from -3 (%lld, %lld, %lld)", (long long)rf.size[0],
           (long long)rf.jump[0], (long long)rf.start[0]);
     int gw = 0, gh = 0;
     uint8_t *grid = fv_feature_map_grid(m, x, "relu1", &gw, &gh);
