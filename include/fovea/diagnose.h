@@ -125,6 +125,7 @@ uint8_t *fv_top_patches(fv_model *m, const struct fv_data_source *data, const ch
 typedef struct {
     const char *history; /* a history CSV for the training curves, or NULL */
     bool tsne;           /* the embedding by t-SNE (slower) instead of PCA */
+    int dims;            /* 2 (default) or 3: a 3-D embedding shown as its three projections */
 } fv_report_options;
 
 /* One self-contained HTML page (inline SVG plots, PNG images as data URIs) about model m on data: summary,

@@ -9,6 +9,8 @@ static const fv_cli_opt opts[] = {
     {.name = "limit", .type = FV_CLI_INT, .def = "2000", .metavar = "N", .help = "samples to use (0: all)", .min = 0, .max = 9e15},
     {.name = "history", .type = FV_CLI_STRING, .metavar = "H.csv", .help = "history of the training run, for the curves"},
     {.name = "tsne", .type = FV_CLI_FLAG, .help = "embed the features with t-SNE instead of PCA"},
+    {.name = "dims", .type = FV_CLI_INT, .def = "2", .metavar = "D", .help = "embedding dimensions: 2, or 3 (shown as three projections)",
+     .min = 2, .max = 3},
     {.name = "out", .type = FV_CLI_STRING, .def = "report.html", .metavar = "FILE", .help = "the HTML page"},
     {.name = "threads", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "threads (0: all cores)", .min = 0, .max = 4096},
 };
@@ -35,7 +37,7 @@ int cmd_report(int argc, char **argv)
     if (m && !d) cli_fail(prog, ctx);
     if (d && !cli_data_check_model(d, m, prog, fv_cli_str(a, "data"))) {
         fv_data_source src = cli_data_source(d);
-        fv_report_options o = {fv_cli_str(a, "history"), fv_cli_flag(a, "tsne")};
+        fv_report_options o = {fv_cli_str(a, "history"), fv_cli_flag(a, "tsne"), (int)fv_cli_int(a, "dims")};
         if (fv_report_write(m, &src, &o, fv_cli_str(a, "out")) != FV_OK) cli_fail(prog, ctx);
         else printf("Wrote %s (%lld samples)\n", fv_cli_str(a, "out"), (long long)src.count), rc = 0;
     }

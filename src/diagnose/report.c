@@ -274,19 +274,27 @@ static void section_gradcam(FILE *f, fv_ctx *ctx, const evaluation *e)
     fprintf(f, "</div>\n");
 }
 
-static void section_embedding(FILE *f, fv_ctx *ctx, const evaluation *e, const fv_data_source *data, bool tsne)
+static void section_embedding(FILE *f, fv_ctx *ctx, const evaluation *e, const fv_data_source *data, bool tsne, int dims)
 {
     fv_data_source part = *data;
     part.count = e->n < EMBED_MAX ? e->n : EMBED_MAX;
     fv_tensor *labels = NULL, *feats = fv_extract_features(e->m, &part, NULL, 256, &labels);
-    float *pts = feats ? malloc((size_t)part.count * 2 * sizeof *pts) : NULL;
-    fv_status s = pts ? (tsne ? fv_tsne(ctx, fv_f32(feats), part.count, feats->shape[1], 2, 30.0f, pts)
-                              : fv_pca(ctx, fv_f32(feats), part.count, feats->shape[1], 2, NULL, NULL, NULL, pts))
-                      : FV_ERR_NOMEM;
-    fprintf(f, "<h2>Embedding of the penultimate features (%s)</h2>", tsne ? "t-SNE" : "PCA");
-    if (s == FV_OK) fv_svg_scatter(f, tsne ? "t-SNE" : "PCA", pts, fv_i32(labels), part.count, e->names, e->k);
-    else fprintf(f, "<p class=\"warn\">%s</p>", fv_errmsg(ctx));
-    free(pts);
+    float *pts = feats ? malloc((size_t)part.count * (size_t)dims * sizeof *pts) : NULL;
+    float *xy = pts ? malloc((size_t)part.count * 2 * sizeof *xy) : NULL;
+    fv_status s = xy ? (tsne ? fv_tsne(ctx, fv_f32(feats), part.count, feats->shape[1], dims, 30.0f, pts)
+                             : fv_pca(ctx, fv_f32(feats), part.count, feats->shape[1], dims, NULL, NULL, NULL, pts))
+                     : FV_ERR_NOMEM;
+    fprintf(f, "<h2>Embedding of the penultimate features (%s, %d-D)</h2><div class=\"grid\">", tsne ? "t-SNE" : "PCA", dims);
+    static const int axes[3][2] = {{0, 1}, {0, 2}, {1, 2}};
+    static const char *const titles[3] = {"axes 1 and 2", "axes 1 and 3", "axes 2 and 3"};
+    for (int v = 0; s == FV_OK && v < (dims == 3 ? 3 : 1); v++) { /* a 3-D embedding as its three projections */
+        for (int64_t i = 0; i < part.count; i++)
+            xy[2 * i] = pts[i * dims + axes[v][0]], xy[2 * i + 1] = pts[i * dims + axes[v][1]];
+        fv_svg_scatter(f, dims == 3 ? titles[v] : (tsne ? "t-SNE" : "PCA"), xy, fv_i32(labels), part.count, e->names, e->k);
+    }
+    if (s != FV_OK) fprintf(f, "<p class=\"warn\">%s</p>", fv_errmsg(ctx));
+    fprintf(f, "</div>");
+    free(pts), free(xy);
     fv_tensor_free(feats), fv_tensor_free(labels);
 }
 
@@ -316,7 +324,7 @@ static void write_page(FILE *f, fv_ctx *ctx, const evaluation *e, const fv_data_
     confidence_grid(f, ctx, e, 0, true, "Most confident wrong");
     confidence_grid(f, ctx, e, -1, false, "Least confident");
     section_gradcam(f, ctx, e);
-    section_embedding(f, ctx, e, data, o->tsne);
+    section_embedding(f, ctx, e, data, o->tsne, o->dims == 3 ? 3 : 2);
     /* after loading, the page records how many of its images decoded (data-images="loaded/total") */
     fprintf(f, "<script>window.addEventListener('load',function(){var i=Array.prototype.slice.call(document.images);"
                "document.body.setAttribute('data-images',i.filter(function(x){return x.complete&&x.naturalWidth>0;})"

@@ -37,6 +37,9 @@ if command -v chromium >/dev/null 2>&1; then
 else
     echo "note: chromium is not installed; the page was not opened in a browser"
 fi
+out=$("$FOVEA" report "$T/m.fvm" --data fashion-mnist --limit 200 --tsne --dims 3 --out "$T/r3d.html" 2>&1)
+case $out in *"Wrote"*) ok "report with a 3-D t-SNE" ;; *) bad "3-D report: $out" ;; esac
+grep -q "t-SNE, 3-D" "$T/r3d.html" && grep -q "axes 2 and 3" "$T/r3d.html" && ok "three projections of the 3-D map" || bad "no 3-D projections"
 "$FOVEA" report "$T/m.fvm" --data /nonexistent --out "$T/r3.html" >/dev/null 2>&1 && bad "missing data accepted" || ok "missing data refused"
 [ ! -f "$T/r3.html" ] && ok "no page written on failure" || bad "a page was written on failure"
 echo "$pass passed, $fail failed"
