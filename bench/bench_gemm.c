@@ -29,10 +29,10 @@ int main(int argc, char **argv)
           *C = malloc((size_t)(n * n) * sizeof(float));
     for (int64_t i = 0; i < n * n; i++) A[i] = (float)(i % 7) * 0.1f, B[i] = (float)(i % 5) * 0.2f;
     double t[7];
-    fv_gemm(threads, false, false, n, n, n, A, n, B, n, 0.0f, C, n); /* warm-up */
+    fv_gemm(threads, false, false, n, n, n, 1.0f, A, n, B, n, 0.0f, C, n); /* warm-up */
     for (int r = 0; r < 7; r++) {
         double t0 = now();
-        fv_gemm(threads, false, false, n, n, n, A, n, B, n, 0.0f, C, n);
+        fv_gemm(threads, false, false, n, n, n, 1.0f, A, n, B, n, 0.0f, C, n);
         t[r] = now() - t0;
     }
     qsort(t, 7, sizeof t[0], cmp);

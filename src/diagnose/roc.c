@@ -150,7 +150,7 @@ double fv_average_precision(const fv_curve *pr)
 fv_status fv_roc_auc_ovr(fv_ctx *ctx, const float *probs, const int32_t *labels, int64_t n, int k, double *auc_per_class,
                          double *micro, double *macro, char *warning, size_t warning_size)
 {
-    uint8_t *pos = malloc((size_t)(n * k > 0 ? n * k : 1));
+    uint8_t *pos = calloc((size_t)(n * k > 0 ? n * k : 1), 1);
     float *col = malloc((size_t)(n ? n : 1) * sizeof *col);
     if (!pos || !col) {
         free(pos), free(col);

@@ -28,6 +28,18 @@ void fv_conv2d_backward_weight(fv_ctx *ctx, float *dweight, const float *dout, c
         fv_ref_conv2d_backward_weight(dweight, dout, inp, g);
 }
 
+void fv_conv2d_fill_bias(fv_ctx *ctx, float *out, const float *bias, int64_t N, int64_t C, int64_t HW)
+{
+    if (fast(ctx)) fv_fast_conv2d_fill_bias(fv_ctx_threads(ctx), out, bias, N, C, HW);
+    else fv_ref_conv2d_fill_bias(out, bias, N, C, HW);
+}
+
+void fv_conv2d_backward_bias(fv_ctx *ctx, float *dbias, const float *dout, int64_t N, int64_t C, int64_t HW)
+{
+    if (fast(ctx)) fv_fast_conv2d_backward_bias(fv_ctx_threads(ctx), dbias, dout, N, C, HW);
+    else fv_ref_conv2d_backward_bias(dbias, dout, N, C, HW);
+}
+
 void fv_dense_forward(fv_ctx *ctx, float *out, const float *inp, const float *weight, const float *bias, int64_t N,
                       int64_t C, int64_t OC)
 {
@@ -35,7 +47,7 @@ void fv_dense_forward(fv_ctx *ctx, float *out, const float *inp, const float *we
         fv_ref_dense_forward(out, inp, weight, bias, N, C, OC);
         return;
     }
-    fv_gemm(fv_ctx_threads(ctx), false, true, N, OC, C, inp, C, weight, C, 0.0f, out, OC);
+    fv_gemm(fv_ctx_threads(ctx), false, true, N, OC, C, 1.0f, inp, C, weight, C, 0.0f, out, OC);
     if (bias)
         for (int64_t i = 0; i < N; i++)
             for (int64_t o = 0; o < OC; o++) out[i * OC + o] += bias[o];
@@ -49,8 +61,8 @@ void fv_dense_backward(fv_ctx *ctx, float *dinp, float *dweight, float *dbias, c
         return;
     }
     int t = fv_ctx_threads(ctx);
-    if (dinp) fv_gemm(t, false, false, N, C, OC, dout, OC, weight, C, 1.0f, dinp, C);
-    if (dweight) fv_gemm(t, true, false, OC, C, N, dout, OC, inp, C, 1.0f, dweight, C);
+    if (dinp) fv_gemm(t, false, false, N, C, OC, 1.0f, dout, OC, weight, C, 1.0f, dinp, C);
+    if (dweight) fv_gemm(t, true, false, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dweight, C);
     if (dbias) fv_ref_dense_backward(NULL, NULL, dbias, dout, inp, weight, N, C, OC);
 }
 

@@ -11,6 +11,9 @@
 void fv_conv2d_forward_add(fv_ctx *ctx, float *out, const float *inp, const float *weight, const fv_conv_geom *g);
 void fv_conv2d_backward_input(fv_ctx *ctx, float *dinp, const float *dout, const float *weight, const fv_conv_geom *g);
 void fv_conv2d_backward_weight(fv_ctx *ctx, float *dweight, const float *dout, const float *inp, const fv_conv_geom *g);
+/* out (N, C, HW) = bias (C) per channel, or 0 where bias is NULL; dbias (C) += dout (N, C, HW) summed. */
+void fv_conv2d_fill_bias(fv_ctx *ctx, float *out, const float *bias, int64_t N, int64_t C, int64_t HW);
+void fv_conv2d_backward_bias(fv_ctx *ctx, float *dbias, const float *dout, int64_t N, int64_t C, int64_t HW);
 
 /* out (N, OC) = inp (N, C) weight^T + bias (OC, or NULL); weight (OC, C). */
 void fv_dense_forward(fv_ctx *ctx, float *out, const float *inp, const float *weight, const float *bias, int64_t N,

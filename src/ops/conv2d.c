@@ -126,7 +126,7 @@ static fv_status conv_forward(fv_graph *g, fv_node *n)
     fv_conv_geom geo = geometry(n);
     const float *b = n->in[IN_B] ? fv_f32(&n->in[IN_B]->value) : NULL;
     float *y = fv_f32(&n->value);
-    fv_ref_conv2d_fill_bias(y, b, geo.N, geo.OC, geo.OH * geo.OW);
+    fv_conv2d_fill_bias(g->ctx, y, b, geo.N, geo.OC, geo.OH * geo.OW);
     fv_conv2d_forward_add(g->ctx, y, fv_f32(&n->in[IN_X]->value), fv_f32(&n->in[IN_W]->value), &geo);
     const conv_attr *at = n->attr;
     if (at->clamped)
@@ -149,7 +149,7 @@ static void conv_backward(fv_graph *g, fv_node *n)
     if (fv_wants_grad(n, IN_W))
         fv_conv2d_backward_weight(g->ctx, fv_f32(&n->in[IN_W]->grad), dy, fv_f32(&n->in[IN_X]->value), &geo);
     if (fv_wants_grad(n, IN_B))
-        fv_ref_conv2d_backward_bias(fv_f32(&n->in[IN_B]->grad), dy, geo.N, geo.OC, geo.OH * geo.OW);
+        fv_conv2d_backward_bias(g->ctx, fv_f32(&n->in[IN_B]->grad), dy, geo.N, geo.OC, geo.OH * geo.OW);
 }
 
 const fv_op_def fv_op_conv2d = {"conv2d", conv_infer, conv_forward, conv_backward};

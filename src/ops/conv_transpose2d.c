@@ -114,7 +114,7 @@ static fv_status convt_forward(fv_graph *g, fv_node *n)
     fv_conv_geom geo = geometry(n);
     const float *b = n->in[IN_B] ? fv_f32(&n->in[IN_B]->value) : NULL;
     float *y = fv_f32(&n->value);
-    fv_ref_conv2d_fill_bias(y, b, geo.N, geo.C, geo.H * geo.W);
+    fv_conv2d_fill_bias(g->ctx, y, b, geo.N, geo.C, geo.H * geo.W);
     fv_conv2d_backward_input(g->ctx, y, fv_f32(&n->in[IN_X]->value), fv_f32(&n->in[IN_W]->value), &geo);
     return FV_OK;
 }
@@ -128,7 +128,7 @@ static void convt_backward(fv_graph *g, fv_node *n)
     if (fv_wants_grad(n, IN_W))
         fv_conv2d_backward_weight(g->ctx, fv_f32(&n->in[IN_W]->grad), fv_f32(&n->in[IN_X]->value), dy, &geo);
     if (fv_wants_grad(n, IN_B))
-        fv_ref_conv2d_backward_bias(fv_f32(&n->in[IN_B]->grad), dy, geo.N, geo.C, geo.H * geo.W);
+        fv_conv2d_backward_bias(g->ctx, fv_f32(&n->in[IN_B]->grad), dy, geo.N, geo.C, geo.H * geo.W);
 }
 
 const fv_op_def fv_op_conv_transpose2d = {"conv_transpose2d", convt_infer, convt_forward, convt_backward};

@@ -1,6 +1,7 @@
 /* The fast convolution kernels against the reference kernels on many odd geometries (sizes 1 to 17, kernels
- * 1 to 5, strides, asymmetric padding, dilation, groups, 1x1 fast paths), forward and both gradients, and
- * bit-identical results for 1, 2 and 3 threads. */
+ * 1 to 5, strides, asymmetric padding, dilation, groups, depthwise and 1x1 fast paths) and a few larger ones
+ * (33, 65, 130, batches spanning several weight-gradient chunks), forward, both gradients and the bias kernels,
+ * and bit-identical results for 1, 2 and 3 threads. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,14 @@ static double rel(const float *a, const float *b, int64_t n)
     return d / m;
 }
 
+/* g with its output size from bottom and right padding pb, pr. */
+static fv_conv_geom sized(fv_conv_geom g, int64_t pb, int64_t pr)
+{
+    g.OH = (g.H + g.pt + pb - g.dh * (g.KH - 1) - 1) / g.sh + 1;
+    g.OW = (g.W + g.pl + pr - g.dw * (g.KW - 1) - 1) / g.sw + 1;
+    return g;
+}
+
 /* One geometry from a counter: every field drawn from small odd ranges. */
 static fv_conv_geom geometry(uint64_t k)
 {
@@ -43,49 +52,93 @@ static fv_conv_geom geometry(uint64_t k)
     g.dh = PICK(1, 2), g.dw = PICK(1, 2);
     g.pt = PICK(0, 2), g.pl = PICK(0, 2);
     if (k % 5 == 0) g.KH = g.KW = 1, g.sh = g.sw = 1, g.pt = g.pl = 0, g.dh = g.dw = 1; /* the 1x1 path */
+    if (k % 7 == 3) g.groups = g.C = PICK(1, 6), g.OC = g.C * PICK(1, 2);               /* depthwise */
     int64_t pb = PICK(0, 2), pr = PICK(0, 2);
     if (k % 5 == 0) pb = pr = 0;
 #undef PICK
-    g.OH = (g.H + g.pt + pb - g.dh * (g.KH - 1) - 1) / g.sh + 1;
-    g.OW = (g.W + g.pl + pr - g.dw * (g.KW - 1) - 1) / g.sw + 1;
-    return g;
+    return sized(g, pb, pr);
+}
+
+typedef struct {
+    double worst[5]; /* forward, input gradient, weight gradient, bias fill, bias gradient */
+    int cases, deterministic;
+} tally;
+
+static void worsen(double *w, double e)
+{
+    if (!(e <= *w)) *w = e;
+}
+
+/* Reference against fast on 1, 2 and 3 threads, all accumulating onto the same noise. */
+static void compare(const fv_conv_geom *g, tally *t)
+{
+    int64_t nx = g->N * g->C * g->H * g->W, nw = g->OC * (g->C / g->groups) * g->KH * g->KW;
+    int64_t ny = g->N * g->OC * g->OH * g->OW;
+    float *x = random_buf(nx, 1), *w = random_buf(nw, 2), *dy = random_buf(ny, 3), *bias = random_buf(g->OC, 7);
+    float *y[4], *dx[4], *dw[4], *by[4], *db[4]; /* [0] reference, [1..3] fast with 1..3 threads */
+    for (int th = 0; th < 4; th++) {
+        y[th] = random_buf(ny, 4), dx[th] = random_buf(nx, 5), dw[th] = random_buf(nw, 6);
+        by[th] = random_buf(ny, 8), db[th] = random_buf(g->OC, 9);
+        bool ok = true;
+        if (th == 0) {
+            fv_ref_conv2d_forward_add(y[th], x, w, g);
+            fv_ref_conv2d_backward_input(dx[th], dy, w, g);
+            fv_ref_conv2d_backward_weight(dw[th], dy, x, g);
+            fv_ref_conv2d_fill_bias(by[th], bias, g->N, g->OC, g->OH * g->OW);
+            fv_ref_conv2d_backward_bias(db[th], dy, g->N, g->OC, g->OH * g->OW);
+        } else {
+            ok &= fv_fast_conv2d_forward_add(th, y[th], x, w, g);
+            ok &= fv_fast_conv2d_backward_input(th, dx[th], dy, w, g);
+            ok &= fv_fast_conv2d_backward_weight(th, dw[th], dy, x, g);
+            fv_fast_conv2d_fill_bias(th, by[th], bias, g->N, g->OC, g->OH * g->OW);
+            fv_fast_conv2d_backward_bias(th, db[th], dy, g->N, g->OC, g->OH * g->OW);
+        }
+        if (!ok) t->deterministic = 0; /* a fast kernel that declined would leave its output untouched */
+    }
+    worsen(&t->worst[0], rel(y[1], y[0], ny));
+    worsen(&t->worst[1], rel(dx[1], dx[0], nx));
+    worsen(&t->worst[2], rel(dw[1], dw[0], nw));
+    worsen(&t->worst[3], rel(by[1], by[0], ny));
+    worsen(&t->worst[4], rel(db[1], db[0], g->OC));
+    for (int th = 2; th < 4; th++)
+        t->deterministic &= memcmp(y[1], y[th], (size_t)ny * 4) == 0 && memcmp(dx[1], dx[th], (size_t)nx * 4) == 0 &&
+                            memcmp(dw[1], dw[th], (size_t)nw * 4) == 0 && memcmp(db[1], db[th], (size_t)g->OC * 4) == 0;
+    for (int th = 0; th < 4; th++) free(y[th]), free(dx[th]), free(dw[th]), free(by[th]), free(db[th]);
+    free(x), free(w), free(dy), free(bias);
+    t->cases++;
 }
 
 int main(void)
 {
-    double worst[3] = {0, 0, 0};
-    int cases = 0, deterministic = 1;
-    for (uint64_t k = 0; cases < 300; k++) {
+    tally t = {{0, 0, 0, 0, 0}, 0, 1};
+    for (uint64_t k = 0; t.cases < 300; k++) {
         fv_conv_geom g = geometry(k);
-        if (g.OH < 1 || g.OW < 1) continue;
-        cases++;
-        int64_t nx = g.N * g.C * g.H * g.W, nw = g.OC * (g.C / g.groups) * g.KH * g.KW, ny = g.N * g.OC * g.OH * g.OW;
-        float *x = random_buf(nx, 1), *w = random_buf(nw, 2), *dy = random_buf(ny, 3);
-        float *y[4], *dx[4], *dw[4]; /* [0] reference, [1..3] fast with 1..3 threads */
-        for (int t = 0; t < 4; t++) {
-            y[t] = random_buf(ny, 4), dx[t] = random_buf(nx, 5), dw[t] = random_buf(nw, 6); /* accumulate onto noise */
-            if (t == 0) {
-                fv_ref_conv2d_forward_add(y[t], x, w, &g);
-                fv_ref_conv2d_backward_input(dx[t], dy, w, &g);
-                fv_ref_conv2d_backward_weight(dw[t], dy, x, &g);
-            } else {
-                fv_fast_conv2d_forward_add(t, y[t], x, w, &g);
-                fv_fast_conv2d_backward_input(t, dx[t], dy, w, &g);
-                fv_fast_conv2d_backward_weight(t, dw[t], dy, x, &g);
-            }
-        }
-        double e[3] = {rel(y[1], y[0], ny), rel(dx[1], dx[0], nx), rel(dw[1], dw[0], nw)};
-        for (int i = 0; i < 3; i++)
-            if (!(e[i] <= worst[i])) worst[i] = e[i];
-        for (int t = 2; t < 4; t++)
-            deterministic &= memcmp(y[1], y[t], (size_t)ny * 4) == 0 && memcmp(dx[1], dx[t], (size_t)nx * 4) == 0 &&
-                             memcmp(dw[1], dw[t], (size_t)nw * 4) == 0;
-        for (int t = 0; t < 4; t++) free(y[t]), free(dx[t]), free(dw[t]);
-        free(x), free(w), free(dy);
+        if (g.OH >= 1 && g.OW >= 1) compare(&g, &t);
     }
-    CHECK(worst[0] < 1e-5, "forward: %d geometries, worst relative error %.2e against the reference", cases, worst[0]);
-    CHECK(worst[1] < 1e-5, "input gradient: worst %.2e", worst[1]);
-    CHECK(worst[2] < 1e-5, "weight gradient: worst %.2e", worst[2]);
-    CHECK(deterministic, "1, 2 and 3 threads give bit-identical outputs and gradients");
+    /* N, C, H, W, OC, OH, OW (set by sized), KH, KW, sh, sw, pt, pl, dh, dw, groups; then bottom, right padding */
+    static const int64_t big[][18] = {
+        {3, 17, 33, 33, 33, 0, 0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* 3x3 "same" */
+        {2, 7, 17, 7, 65, 0, 0, 5, 3, 2, 1, 2, 0, 2, 1, 1, 1, 2},     /* strided, dilated, asymmetric */
+        {2, 33, 65, 65, 33, 0, 0, 3, 3, 2, 2, 1, 1, 1, 1, 33, 0, 0},  /* depthwise, stride 2 */
+        {3, 8, 17, 9, 24, 0, 0, 3, 3, 1, 1, 1, 1, 1, 1, 8, 1, 1},     /* depthwise, multiplier 3 */
+        {9, 33, 17, 17, 17, 0, 0, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 0},   /* 1x1 over two weight-gradient chunks */
+        {41, 6, 7, 5, 9, 0, 0, 3, 2, 1, 1, 1, 0, 1, 1, 3, 1, 1},      /* six chunks: several waves */
+        {5, 1, 28, 28, 32, 0, 0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},    /* one input channel (FMNIST's first conv) */
+        {7, 8, 130, 130, 4, 0, 0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* big images: threads inside, chunks of 3 */
+    };
+    for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
+        const int64_t *b = big[i];
+        fv_conv_geom g = {b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+                          b[14], b[15]};
+        g = sized(g, b[16], b[17]);
+        compare(&g, &t);
+    }
+    CHECK(t.worst[0] < 1e-5, "forward: %d geometries, worst relative error %.2e against the reference", t.cases,
+          t.worst[0]);
+    CHECK(t.worst[1] < 1e-5, "input gradient: worst %.2e", t.worst[1]);
+    CHECK(t.worst[2] < 1e-5, "weight gradient: worst %.2e", t.worst[2]);
+    CHECK(t.worst[3] == 0, "bias fill: equal to the reference");
+    CHECK(t.worst[4] < 1e-6, "bias gradient: worst %.2e", t.worst[4]);
+    CHECK(t.deterministic, "1, 2 and 3 threads give bit-identical outputs and gradients");
     return test_finish();
 }

@@ -1,8 +1,10 @@
 /* Fast 2-D convolution as matrix products: each image's receptive fields are unrolled into columns (im2col)
  * and multiplied by the weights with the fast GEMM; the input gradient multiplies back and folds the columns
- * onto the image (col2im). 1x1 convolutions with stride 1 and no padding skip the unrolling. Threads split the
- * batch (each image's output is computed by one thread) or, for small batches, the GEMM's tiles; the weight
- * gradient walks fixed chunks of images in order. Either way every sum has one order, whatever the threads. */
+ * onto the image (col2im). 1x1 convolutions with stride 1 and no padding skip the unrolling; depthwise
+ * convolutions run a direct kernel instead, since their products would be a row high. Threads split the batch
+ * (each image's output is computed by one thread) or, for small batches and big images, the GEMM's tiles; the
+ * weight gradient walks fixed chunks of images and adds them in chunk order. Either way every sum has one
+ * order, whatever the number of threads. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,12 +18,50 @@
 #define THREAD_NUM() 0
 #endif
 
-#define WGRAD_CHUNK 8 /* images per weight-gradient product: fixed, so the sum order never depends on threads */
+/* Images per weight-gradient product: up to 8, fewer where an image has many pixels, so that the unrolled
+ * chunk stays near WGRAD_COLUMNS columns. A function of the geometry alone: the sum order never depends on
+ * the thread count. */
+#define WGRAD_CHUNK 8
+#define WGRAD_COLUMNS 65536
 
 static bool pointwise(const fv_conv_geom *g)
 {
     return g->KH == 1 && g->KW == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0 && g->OH == g->H &&
            g->OW == g->W;
+}
+
+/* Each group reads one input channel and writes fewer than 4: depthwise convolutions. Their GEMMs would be
+ * a row or two high, a poor fit for register tiles, so they are computed directly. (A single-channel input
+ * with many filters, as in a first layer, is a real product and stays with the GEMM.) */
+static bool one_channel_groups(const fv_conv_geom *g) { return g->C == g->groups && g->OC / g->groups < 4; }
+
+/* The outputs o in [lo, hi) of an axis whose input index o * stride + off lies in [0, in). */
+typedef struct {
+    int64_t lo, hi;
+} range;
+
+static range valid(int64_t off, int64_t stride, int64_t in, int64_t out)
+{
+    range r = {off >= 0 ? 0 : (-off + stride - 1) / stride, 0};
+    r.hi = in - 1 - off < 0 ? 0 : (in - 1 - off) / stride + 1;
+    if (r.hi > out) r.hi = out;
+    if (r.lo > r.hi) r.lo = r.hi;
+    return r;
+}
+
+/* One row of taps: dst[ow] = src[ow * sw + off] where that lies in the row, else 0. Rows are short (tens of
+ * floats), so plain loops beat calls to memcpy and memset. */
+static void gather_row(float *dst, const float *src, range r, int64_t off, const fv_conv_geom *g)
+{
+    int64_t sw = g->sw;
+    for (int64_t ow = 0; ow < r.lo; ow++) dst[ow] = 0.0f;
+    if (sw == 1) {
+#pragma omp simd
+        for (int64_t ow = r.lo; ow < r.hi; ow++) dst[ow] = src[ow + off];
+    } else {
+        for (int64_t ow = r.lo; ow < r.hi; ow++) dst[ow] = src[ow * sw + off];
+    }
+    for (int64_t ow = r.hi; ow < g->OW; ow++) dst[ow] = 0.0f;
 }
 
 /* col (Cg*KH*KW, P) with row stride ldcol from channels [c0, c0 + Cg) of one image (C, H, W). */
@@ -32,19 +72,12 @@ static void im2col(float *col, int64_t ldcol, const float *img, int64_t c0, int6
             for (int64_t kw = 0; kw < g->KW; kw++) {
                 float *row = col + ((c * g->KH + kh) * g->KW + kw) * ldcol;
                 const float *plane = img + (c0 + c) * g->H * g->W;
-                for (int64_t oh = 0; oh < g->OH; oh++) {
-                    int64_t ih = oh * g->sh - g->pt + kh * g->dh;
-                    float *dst = row + oh * g->OW;
-                    if (ih < 0 || ih >= g->H) {
-                        memset(dst, 0, (size_t)g->OW * sizeof(float));
-                        continue;
-                    }
-                    const float *src = plane + ih * g->W;
-                    for (int64_t ow = 0; ow < g->OW; ow++) {
-                        int64_t iw = ow * g->sw - g->pl + kw * g->dw;
-                        dst[ow] = iw >= 0 && iw < g->W ? src[iw] : 0.0f;
-                    }
-                }
+                int64_t offh = kh * g->dh - g->pt, offw = kw * g->dw - g->pl;
+                range rh = valid(offh, g->sh, g->H, g->OH), rw = valid(offw, g->sw, g->W, g->OW);
+                for (int64_t i = 0; i < rh.lo * g->OW; i++) row[i] = 0.0f;
+                for (int64_t oh = rh.lo; oh < rh.hi; oh++)
+                    gather_row(row + oh * g->OW, plane + (oh * g->sh + offh) * g->W, rw, offw, g);
+                for (int64_t i = rh.hi * g->OW; i < g->OH * g->OW; i++) row[i] = 0.0f;
             }
 }
 
@@ -57,44 +90,161 @@ static void col2im_add(float *img, const float *col, int64_t c0, int64_t Cg, con
             for (int64_t kw = 0; kw < g->KW; kw++) {
                 const float *row = col + ((c * g->KH + kh) * g->KW + kw) * P;
                 float *plane = img + (c0 + c) * g->H * g->W;
-                for (int64_t oh = 0; oh < g->OH; oh++) {
-                    int64_t ih = oh * g->sh - g->pt + kh * g->dh;
-                    if (ih < 0 || ih >= g->H) continue;
-                    float *dst = plane + ih * g->W;
+                int64_t offh = kh * g->dh - g->pt, offw = kw * g->dw - g->pl, sw = g->sw;
+                range rh = valid(offh, g->sh, g->H, g->OH), rw = valid(offw, sw, g->W, g->OW);
+                for (int64_t oh = rh.lo; oh < rh.hi; oh++) {
+                    float *dst = plane + (oh * g->sh + offh) * g->W;
                     const float *src = row + oh * g->OW;
-                    for (int64_t ow = 0; ow < g->OW; ow++) {
-                        int64_t iw = ow * g->sw - g->pl + kw * g->dw;
-                        if (iw >= 0 && iw < g->W) dst[iw] += src[ow];
-                    }
+#pragma omp simd
+                    for (int64_t ow = rw.lo; ow < rw.hi; ow++) dst[ow * sw + offw] += src[ow];
                 }
             }
 }
 
-/* Threads over images when there are enough of them, else inside each product. */
-static void split_threads(int threads, int64_t N, int *outer, int *inner)
+/* Threads over images when there are enough of them and each image's unrolled columns (col_floats) are small;
+ * else inside each product, which is then big enough to share (and one buffer of columns serves). */
+static void split_threads(int threads, int64_t N, int64_t col_floats, int *outer, int *inner)
 {
-    *outer = N >= threads ? threads : 1;
-    *inner = N >= threads ? 1 : threads;
+    bool over_images = N >= threads && col_floats <= (1 << 20);
+    *outer = over_images ? threads : 1;
+    *inner = over_images ? 1 : threads;
 }
+
+/* ---- direct kernels for one-channel groups ---------------------------------------------------------- */
+
+/* out plane (OH, OW) += the taps of weight (KH, KW) over the input plane (H, W). Each output adds its taps in
+ * (kh, kw) order. */
+static void direct_forward_plane(float *out, const float *in, const float *w, const fv_conv_geom *g)
+{
+    for (int64_t kh = 0; kh < g->KH; kh++)
+        for (int64_t kw = 0; kw < g->KW; kw++) {
+            int64_t offh = kh * g->dh - g->pt, offw = kw * g->dw - g->pl, sw = g->sw;
+            range rh = valid(offh, g->sh, g->H, g->OH), rw = valid(offw, sw, g->W, g->OW);
+            float wk = w[kh * g->KW + kw];
+            for (int64_t oh = rh.lo; oh < rh.hi; oh++) {
+                float *o = out + oh * g->OW;
+                const float *x = in + (oh * g->sh + offh) * g->W;
+                if (sw == 1) { /* unit stride: contiguous, vectorizes */
+#pragma omp simd
+                    for (int64_t ow = rw.lo; ow < rw.hi; ow++) o[ow] += wk * x[ow + offw];
+                    continue;
+                }
+                for (int64_t ow = rw.lo; ow < rw.hi; ow++) o[ow] += wk * x[ow * sw + offw];
+            }
+        }
+}
+
+/* din plane (H, W) += the adjoint of direct_forward_plane applied to dout plane (OH, OW). */
+static void direct_backward_input_plane(float *din, const float *dout, const float *w, const fv_conv_geom *g)
+{
+    for (int64_t kh = 0; kh < g->KH; kh++)
+        for (int64_t kw = 0; kw < g->KW; kw++) {
+            int64_t offh = kh * g->dh - g->pt, offw = kw * g->dw - g->pl, sw = g->sw;
+            range rh = valid(offh, g->sh, g->H, g->OH), rw = valid(offw, sw, g->W, g->OW);
+            float wk = w[kh * g->KW + kw];
+            for (int64_t oh = rh.lo; oh < rh.hi; oh++) {
+                const float *dy = dout + oh * g->OW;
+                float *dx = din + (oh * g->sh + offh) * g->W;
+                if (sw == 1) {
+#pragma omp simd
+                    for (int64_t ow = rw.lo; ow < rw.hi; ow++) dx[ow + offw] += wk * dy[ow];
+                    continue;
+                }
+                for (int64_t ow = rw.lo; ow < rw.hi; ow++) dx[ow * sw + offw] += wk * dy[ow];
+            }
+        }
+}
+
+/* acc[kh * KW + kw] += the weight gradient of one (dout, input) pair of planes, summed in double. */
+static void direct_weight_plane(double *acc, const float *dout, const float *in, const fv_conv_geom *g)
+{
+    for (int64_t kh = 0; kh < g->KH; kh++)
+        for (int64_t kw = 0; kw < g->KW; kw++) {
+            int64_t offh = kh * g->dh - g->pt, offw = kw * g->dw - g->pl, sw = g->sw;
+            range rh = valid(offh, g->sh, g->H, g->OH), rw = valid(offw, sw, g->W, g->OW);
+            double s = 0.0;
+            for (int64_t oh = rh.lo; oh < rh.hi; oh++) {
+                const float *dy = dout + oh * g->OW, *x = in + (oh * g->sh + offh) * g->W;
+                double r = 0.0; /* each row's sum: lanes in a fixed order for a given build */
+                if (sw == 1) {
+#pragma omp simd reduction(+ : r)
+                    for (int64_t ow = rw.lo; ow < rw.hi; ow++) r += (double)dy[ow] * x[ow + offw];
+                } else {
+                    for (int64_t ow = rw.lo; ow < rw.hi; ow++) r += (double)dy[ow] * x[ow * sw + offw];
+                }
+                s += r;
+            }
+            acc[kh * g->KW + kw] += s;
+        }
+}
+
+/* Output channel oc reads input channel oc / (OC / C). Planes are independent: one thread each. */
+static void direct_forward(int threads, float *out, const float *inp, const float *weight, const fv_conv_geom *g)
+{
+    int64_t mult = g->OC / g->C, planes = g->N * g->OC;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 4) if (threads > 1 && planes > 1)
+    for (int64_t p = 0; p < planes; p++) {
+        int64_t n = p / g->OC, oc = p % g->OC;
+        direct_forward_plane(out + p * g->OH * g->OW, inp + (n * g->C + oc / mult) * g->H * g->W,
+                             weight + oc * g->KH * g->KW, g);
+    }
+}
+
+/* Input plane (n, c) gathers from its mult output channels, in channel order. */
+static void direct_backward_input(int threads, float *dinp, const float *dout, const float *weight,
+                                  const fv_conv_geom *g)
+{
+    int64_t mult = g->OC / g->C, planes = g->N * g->C;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 4) if (threads > 1 && planes > 1)
+    for (int64_t p = 0; p < planes; p++) {
+        int64_t n = p / g->C, c = p % g->C;
+        for (int64_t oc = c * mult; oc < (c + 1) * mult; oc++)
+            direct_backward_input_plane(dinp + p * g->H * g->W, dout + (n * g->OC + oc) * g->OH * g->OW,
+                                        weight + oc * g->KH * g->KW, g);
+    }
+}
+
+/* Each output channel's taps are summed over the images in order by one thread. */
+static bool direct_backward_weight(int threads, float *dweight, const float *dout, const float *inp,
+                                   const fv_conv_geom *g)
+{
+    int64_t mult = g->OC / g->C, taps = g->KH * g->KW;
+    double *acc = calloc((size_t)(g->OC * taps), sizeof(double));
+    if (!acc) return false;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1 && g->OC > 1)
+    for (int64_t oc = 0; oc < g->OC; oc++) {
+        for (int64_t n = 0; n < g->N; n++)
+            direct_weight_plane(acc + oc * taps, dout + (n * g->OC + oc) * g->OH * g->OW,
+                                inp + (n * g->C + oc / mult) * g->H * g->W, g);
+        for (int64_t t = 0; t < taps; t++) dweight[oc * taps + t] += (float)acc[oc * taps + t];
+    }
+    free(acc);
+    return true;
+}
+
+/* ---- im2col + GEMM ---------------------------------------------------------------------------------- */
 
 bool fv_fast_conv2d_forward_add(int threads, float *out, const float *inp, const float *weight, const fv_conv_geom *g)
 {
+    if (one_channel_groups(g)) {
+        direct_forward(threads, out, inp, weight, g);
+        return true;
+    }
     int64_t G = g->groups, Cg = g->C / G, OCg = g->OC / G, Kg = Cg * g->KH * g->KW, P = g->OH * g->OW;
     bool direct = pointwise(g);
     int outer, inner;
-    split_threads(threads, g->N, &outer, &inner);
+    split_threads(threads, g->N, direct ? 0 : Kg * P, &outer, &inner);
     float *cols = direct ? NULL : malloc((size_t)(outer * Kg * P) * sizeof(float));
     if (!direct && !cols) return false;
-#pragma omp parallel for num_threads(outer) schedule(static) if (outer > 1)
+#pragma omp parallel for num_threads(outer) schedule(dynamic, 1) if (outer > 1)
     for (int64_t n = 0; n < g->N; n++) {
-        int t = THREAD_NUM();
-        float *col = direct ? NULL : cols + (int64_t)t * Kg * P;
+        float *col = direct ? NULL : cols + (int64_t)THREAD_NUM() * Kg * P;
         const float *img = inp + n * g->C * g->H * g->W;
         for (int64_t gi = 0; gi < G; gi++) {
             const float *b = direct ? img + gi * Cg * P : col;
             if (!direct) im2col(col, P, img, gi * Cg, Cg, g);
-            fv_gemm(inner, false, false, OCg, P, Kg, weight + gi * OCg * Kg, Kg, b, P, 1.0f,
-                         out + (n * g->OC + gi * OCg) * P, P);
+            fv_gemm(inner, false, false, OCg, P, Kg, 1.0f, weight + gi * OCg * Kg, Kg, b, P, 1.0f,
+                    out + (n * g->OC + gi * OCg) * P, P);
         }
     }
     free(cols);
@@ -104,24 +254,27 @@ bool fv_fast_conv2d_forward_add(int threads, float *out, const float *inp, const
 bool fv_fast_conv2d_backward_input(int threads, float *dinp, const float *dout, const float *weight,
                                    const fv_conv_geom *g)
 {
+    if (one_channel_groups(g)) {
+        direct_backward_input(threads, dinp, dout, weight, g);
+        return true;
+    }
     int64_t G = g->groups, Cg = g->C / G, OCg = g->OC / G, Kg = Cg * g->KH * g->KW, P = g->OH * g->OW;
     bool direct = pointwise(g);
     int outer, inner;
-    split_threads(threads, g->N, &outer, &inner);
+    split_threads(threads, g->N, direct ? 0 : Kg * P, &outer, &inner);
     float *cols = direct ? NULL : malloc((size_t)(outer * Kg * P) * sizeof(float));
     if (!direct && !cols) return false;
-#pragma omp parallel for num_threads(outer) schedule(static) if (outer > 1)
+#pragma omp parallel for num_threads(outer) schedule(dynamic, 1) if (outer > 1)
     for (int64_t n = 0; n < g->N; n++) {
-        int t = THREAD_NUM();
-        float *col = direct ? NULL : cols + (int64_t)t * Kg * P;
+        float *col = direct ? NULL : cols + (int64_t)THREAD_NUM() * Kg * P;
         float *img = dinp + n * g->C * g->H * g->W;
         for (int64_t gi = 0; gi < G; gi++) {
             const float *w = weight + gi * OCg * Kg, *dy = dout + (n * g->OC + gi * OCg) * P;
             if (direct) {
-                fv_gemm(inner, true, false, Kg, P, OCg, w, Kg, dy, P, 1.0f, img + gi * Cg * P, P);
+                fv_gemm(inner, true, false, Kg, P, OCg, 1.0f, w, Kg, dy, P, 1.0f, img + gi * Cg * P, P);
                 continue;
             }
-            fv_gemm(inner, true, false, Kg, P, OCg, w, Kg, dy, P, 0.0f, col, P);
+            fv_gemm(inner, true, false, Kg, P, OCg, 1.0f, w, Kg, dy, P, 0.0f, col, P);
             col2im_add(img, col, gi * Cg, Cg, g);
         }
     }
@@ -131,49 +284,86 @@ bool fv_fast_conv2d_backward_input(int threads, float *dinp, const float *dout, 
 
 /* The weight gradient of images [n0, n0 + cn) and group gi into part (OCg, Kg), overwritten. col and dy are
  * scratch of Kg x cn*P and OCg x cn*P. */
-static void wgrad_chunk(float *part, float *col, float *dy, const float *dout, const float *inp, int64_t n0, int64_t cn,
-                        int64_t gi, const fv_conv_geom *g)
+static void wgrad_chunk(int threads, float *part, float *col, float *dy, const float *dout, const float *inp,
+                        int64_t n0, int64_t cn, int64_t gi, const fv_conv_geom *g)
 {
     int64_t G = g->groups, Cg = g->C / G, OCg = g->OC / G, Kg = Cg * g->KH * g->KW, P = g->OH * g->OW, w = cn * P;
     for (int64_t i = 0; i < cn; i++) {
         const float *img = inp + (n0 + i) * g->C * g->H * g->W;
         if (pointwise(g))
-            for (int64_t k = 0; k < Kg; k++) memcpy(col + k * w + i * P, img + (gi * Cg + k) * P, (size_t)P * sizeof(float));
+            for (int64_t k = 0; k < Kg; k++)
+                memcpy(col + k * w + i * P, img + (gi * Cg + k) * P, (size_t)P * sizeof(float));
         else
             im2col(col + i * P, w, img, gi * Cg, Cg, g);
         for (int64_t o = 0; o < OCg; o++)
             memcpy(dy + o * w + i * P, dout + ((n0 + i) * g->OC + gi * OCg + o) * P, (size_t)P * sizeof(float));
     }
-    fv_gemm(1, false, true, OCg, Kg, w, dy, w, col, w, 0.0f, part, Kg);
+    fv_gemm(threads, false, true, OCg, Kg, w, 1.0f, dy, w, col, w, 0.0f, part, Kg);
 }
 
 bool fv_fast_conv2d_backward_weight(int threads, float *dweight, const float *dout, const float *inp,
                                     const fv_conv_geom *g)
 {
+    if (one_channel_groups(g)) return direct_backward_weight(threads, dweight, dout, inp, g);
     int64_t G = g->groups, OCg = g->OC / G, Kg = g->C / G * g->KH * g->KW, P = g->OH * g->OW;
-    int64_t chunk = g->N < WGRAD_CHUNK ? g->N : WGRAD_CHUNK, n_chunks = (g->N + chunk - 1) / chunk;
+    int64_t chunk = WGRAD_COLUMNS / P < WGRAD_CHUNK ? WGRAD_COLUMNS / P : WGRAD_CHUNK;
+    chunk = chunk < 1 ? 1 : chunk > g->N ? g->N : chunk;
+    int64_t n_chunks = (g->N + chunk - 1) / chunk;
     int64_t wsize = g->OC * Kg; /* the whole weight: G groups of OCg x Kg */
-    int outer = n_chunks < threads ? (int)n_chunks : threads;
-    /* Each chunk of images gets its own partial gradient, summed below in chunk order: the same sums in the
-     * same order for any number of threads. */
-    float *parts = malloc((size_t)(n_chunks * wsize) * sizeof(float));
+    int outer = n_chunks < threads ? (int)n_chunks : threads, inner = outer > 1 ? 1 : threads;
+    /* Chunks are computed a wave at a time, each into its own partial gradient, and the partials are added to
+     * dweight in chunk order: dweight + part0 + part1 + ..., the same float sums for any number of threads,
+     * with memory for one wave only. */
+    int64_t wave = n_chunks < 2 * outer ? n_chunks : 2 * outer;
+    float *parts = malloc((size_t)(wave * wsize) * sizeof(float));
     float *scratch = malloc((size_t)(outer * (Kg + OCg) * chunk * P) * sizeof(float));
     if (!parts || !scratch) {
         free(parts), free(scratch);
         return false;
     }
-#pragma omp parallel for num_threads(outer) schedule(static) if (outer > 1)
-    for (int64_t c = 0; c < n_chunks; c++) {
-        float *col = scratch + (int64_t)THREAD_NUM() * (Kg + OCg) * chunk * P, *dy = col + Kg * chunk * P;
-        int64_t n0 = c * chunk, cn = g->N - n0 < chunk ? g->N - n0 : chunk;
-        for (int64_t gi = 0; gi < G; gi++) wgrad_chunk(parts + c * wsize + gi * OCg * Kg, col, dy, dout, inp, n0, cn, gi, g);
-    }
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && wsize > 65536)
-    for (int64_t i = 0; i < wsize; i++) {
-        float s = dweight[i];
-        for (int64_t c = 0; c < n_chunks; c++) s += parts[c * wsize + i];
-        dweight[i] = s;
+    for (int64_t c0 = 0; c0 < n_chunks; c0 += wave) {
+        int64_t cw = n_chunks - c0 < wave ? n_chunks - c0 : wave;
+#pragma omp parallel for num_threads(outer) schedule(dynamic, 1) if (outer > 1)
+        for (int64_t c = c0; c < c0 + cw; c++) {
+            float *col = scratch + (int64_t)THREAD_NUM() * (Kg + OCg) * chunk * P, *dy = col + Kg * chunk * P;
+            int64_t n0 = c * chunk, cn = g->N - n0 < chunk ? g->N - n0 : chunk;
+            for (int64_t gi = 0; gi < G; gi++)
+                wgrad_chunk(inner, parts + (c - c0) * wsize + gi * OCg * Kg, col, dy, dout, inp, n0, cn, gi, g);
+        }
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 4096) if (threads > 1 && wsize > 65536)
+        for (int64_t i = 0; i < wsize; i++) {
+            float s = dweight[i];
+            for (int64_t c = 0; c < cw; c++) s += parts[c * wsize + i];
+            dweight[i] = s;
+        }
     }
     free(parts), free(scratch);
     return true;
+}
+
+/* ---- bias ------------------------------------------------------------------------------------------- */
+
+void fv_fast_conv2d_fill_bias(int threads, float *out, const float *bias, int64_t N, int64_t C, int64_t HW)
+{
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 8) if (threads > 1 && N * C * HW >= 65536)
+    for (int64_t p = 0; p < N * C; p++) {
+        float v = bias ? bias[p % C] : 0.0f, *o = out + p * HW;
+        for (int64_t i = 0; i < HW; i++) o[i] = v;
+    }
+}
+
+void fv_fast_conv2d_backward_bias(int threads, float *dbias, const float *dout, int64_t N, int64_t C, int64_t HW)
+{
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1 && N * C * HW >= 65536)
+    for (int64_t c = 0; c < C; c++) {
+        double acc = 0.0;
+        for (int64_t n = 0; n < N; n++) {
+            const float *dy = dout + (n * C + c) * HW;
+            double s = 0.0;
+#pragma omp simd reduction(+ : s)
+            for (int64_t i = 0; i < HW; i++) s += dy[i];
+            acc += s;
+        }
+        dbias[c] += (float)acc;
+    }
 }

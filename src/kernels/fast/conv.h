@@ -1,6 +1,7 @@
-/* Fast 2-D convolution kernels (im2col + GEMM), with the reference kernels' sizes and meaning (ref/conv.h) plus
- * a thread count. Each returns false, before changing anything, when its scratch memory cannot be had: the
- * caller then runs the reference kernel, which needs none. */
+/* Fast 2-D convolution kernels (im2col + GEMM, or direct for one-channel groups), with the reference kernels'
+ * sizes and meaning (ref/conv.h) plus a thread count. Those returning bool return false, before changing
+ * anything, when their scratch memory cannot be had: the caller then runs the reference kernel, which needs
+ * none. Results are bit-identical for any thread count. */
 #ifndef FV_FAST_CONV_H
 #define FV_FAST_CONV_H
 
@@ -16,5 +17,10 @@ bool fv_fast_conv2d_backward_input(int threads, float *dinp, const float *dout, 
 /* dweight (OC, C/groups, KH, KW) += the weight gradient of dout */
 bool fv_fast_conv2d_backward_weight(int threads, float *dweight, const float *dout, const float *inp,
                                     const fv_conv_geom *g);
+
+/* out (N, C, HW) = bias[c], or 0 where bias is NULL */
+void fv_fast_conv2d_fill_bias(int threads, float *out, const float *bias, int64_t N, int64_t C, int64_t HW);
+/* dbias (C) += dout (N, C, HW) summed over images and pixels */
+void fv_fast_conv2d_backward_bias(int threads, float *dbias, const float *dout, int64_t N, int64_t C, int64_t HW);
 
 #endif

@@ -1,8 +1,9 @@
 /* Packed, blocked SGEMM (the structure of Goto's algorithm): C is cut into NC-wide column panels and MC-high
  * row blocks; for each KC-deep slice, a panel of op(B) and a block of op(A) are copied into contiguous strips
  * (NR columns, MR rows) and a micro-kernel keeps an MR x NR tile of C in vector registers while it walks K.
- * The micro-kernel is the only code that differs between vector levels. Threads share the packing and split
- * the tiles, so each element of C is still summed in one fixed order. */
+ * The micro-kernel is the only code that differs between vector levels. One team of threads shares the
+ * packing and claims tiles dynamically (a thread slowed by another process holds up little); K is never
+ * split, so each element of C is summed in one fixed order whatever the thread count. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,37 +22,55 @@
 #define MAX_NR 32
 
 typedef void (*micro_kernel)(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int mr, int nr,
-                             float beta);
+                             float alpha, float beta);
 
 typedef struct {
     int mr, nr;
     micro_kernel kernel;
 } gemm_arch;
 
+/* c = alpha * acc + beta * c, in this order of roundings at every vector level; beta 0 never reads c (it may
+ * hold NaN), and alpha 1 or beta 1 skip their products (which would not change the result anyway). */
+static inline float combine(float acc, float c, float alpha, float beta)
+{
+    float v = alpha == 1.0f ? acc : alpha * acc;
+    return beta == 0.0f ? v : beta == 1.0f ? c + v : beta * c + v;
+}
+
 /* Write an MR x NR tile held in acc (row-major, nr_full wide) to C, only the mr x nr part that exists. */
-static inline void store_tile(const float *acc, int nr_full, float *c, int64_t ldc, int mr, int nr, float beta)
+static inline void store_tile(const float *acc, int nr_full, float *c, int64_t ldc, int mr, int nr, float alpha,
+                              float beta)
 {
     for (int i = 0; i < mr; i++)
-        for (int j = 0; j < nr; j++) c[i * ldc + j] = beta == 0.0f ? acc[i * nr_full + j] : c[i * ldc + j] + acc[i * nr_full + j];
+        for (int j = 0; j < nr; j++) c[i * ldc + j] = combine(acc[i * nr_full + j], c[i * ldc + j], alpha, beta);
 }
 
 /* ---- portable: 4 x 8 tiles in plain C ------------------------------------------------------------- */
 
 static void kernel_portable(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int mr, int nr,
-                            float beta)
+                            float alpha, float beta)
 {
     float acc[4 * 8] = {0};
     for (int64_t k = 0; k < kc; k++)
         for (int i = 0; i < 4; i++)
             for (int j = 0; j < 8; j++) acc[i * 8 + j] += a[k * 4 + i] * b[k * 8 + j];
-    store_tile(acc, 8, c, ldc, mr, nr, beta);
+    store_tile(acc, 8, c, ldc, mr, nr, alpha, beta);
 }
 
 #ifdef FV_X86
 /* ---- AVX2 + FMA: 6 x 16 tiles, 12 accumulators ---------------------------------------------------------- */
 
+/* combine() on 8 lanes */
+__attribute__((target("avx2,fma"))) static inline __m256 combine8(__m256 acc, const float *c, float alpha, float beta)
+{
+    __m256 v = alpha == 1.0f ? acc : _mm256_mul_ps(_mm256_set1_ps(alpha), acc);
+    if (beta == 0.0f) return v;
+    __m256 old = _mm256_loadu_ps(c);
+    return _mm256_add_ps(beta == 1.0f ? old : _mm256_mul_ps(_mm256_set1_ps(beta), old), v);
+}
+
 __attribute__((target("avx2,fma"))) static void kernel_avx2(int64_t kc, const float *a, const float *b, float *c,
-        int64_t ldc, int mr, int nr, float beta)
+        int64_t ldc, int mr, int nr, float alpha, float beta)
 {
     /* named accumulators: an array would be kept in memory by the compiler */
     __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps(), c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps(), c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
@@ -71,24 +90,29 @@ __attribute__((target("avx2,fma"))) static void kernel_avx2(int64_t kc, const fl
     _mm256_storeu_ps(tile + 48, c30), _mm256_storeu_ps(tile + 56, c31);
     _mm256_storeu_ps(tile + 64, c40), _mm256_storeu_ps(tile + 72, c41);
     _mm256_storeu_ps(tile + 80, c50), _mm256_storeu_ps(tile + 88, c51);
-    if (mr == 6 && nr == 16 && beta == 0.0f) {
-        for (int i = 0; i < 6; i++) _mm256_storeu_ps(c + i * ldc, _mm256_loadu_ps(tile + i * 16)), _mm256_storeu_ps(c + i * ldc + 8, _mm256_loadu_ps(tile + i * 16 + 8));
-        return;
-    }
     if (mr == 6 && nr == 16) {
-        for (int i = 0; i < 6; i++) {
-            _mm256_storeu_ps(c + i * ldc, _mm256_add_ps(_mm256_loadu_ps(c + i * ldc), _mm256_loadu_ps(tile + i * 16)));
-            _mm256_storeu_ps(c + i * ldc + 8, _mm256_add_ps(_mm256_loadu_ps(c + i * ldc + 8), _mm256_loadu_ps(tile + i * 16 + 8)));
-        }
+        for (int i = 0; i < 6; i++)
+            for (int h = 0; h < 16; h += 8)
+                _mm256_storeu_ps(c + i * ldc + h,
+                                 combine8(_mm256_loadu_ps(tile + i * 16 + h), c + i * ldc + h, alpha, beta));
         return;
     }
-    store_tile(tile, 16, c, ldc, mr, nr, beta);
+    store_tile(tile, 16, c, ldc, mr, nr, alpha, beta);
 }
 
 /* ---- AVX-512: 12 x 32 tiles, 24 accumulators ----------------------------------------------------------- */
 
+/* combine() on 16 lanes */
+__attribute__((target("avx512f"))) static inline __m512 combine16(__m512 acc, const float *c, float alpha, float beta)
+{
+    __m512 v = alpha == 1.0f ? acc : _mm512_mul_ps(_mm512_set1_ps(alpha), acc);
+    if (beta == 0.0f) return v;
+    __m512 old = _mm512_loadu_ps(c);
+    return _mm512_add_ps(beta == 1.0f ? old : _mm512_mul_ps(_mm512_set1_ps(beta), old), v);
+}
+
 __attribute__((target("avx512f"))) static void kernel_avx512(int64_t kc, const float *a, const float *b, float *c,
-        int64_t ldc, int mr, int nr, float beta)
+        int64_t ldc, int mr, int nr, float alpha, float beta)
 {
     /* named accumulators: an array would be kept in memory by the compiler */
     __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps(), c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps(), c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps(), c30 = _mm512_setzero_ps(), c31 = _mm512_setzero_ps(), c40 = _mm512_setzero_ps(), c41 = _mm512_setzero_ps(), c50 = _mm512_setzero_ps(), c51 = _mm512_setzero_ps(), c60 = _mm512_setzero_ps(), c61 = _mm512_setzero_ps(), c70 = _mm512_setzero_ps(), c71 = _mm512_setzero_ps(), c80 = _mm512_setzero_ps(), c81 = _mm512_setzero_ps(), c90 = _mm512_setzero_ps(), c91 = _mm512_setzero_ps(), c100 = _mm512_setzero_ps(), c101 = _mm512_setzero_ps(), c110 = _mm512_setzero_ps(), c111 = _mm512_setzero_ps();
@@ -120,18 +144,14 @@ __attribute__((target("avx512f"))) static void kernel_avx512(int64_t kc, const f
     _mm512_storeu_ps(tile + 288, c90), _mm512_storeu_ps(tile + 304, c91);
     _mm512_storeu_ps(tile + 320, c100), _mm512_storeu_ps(tile + 336, c101);
     _mm512_storeu_ps(tile + 352, c110), _mm512_storeu_ps(tile + 368, c111);
-    if (mr == 12 && nr == 32 && beta == 0.0f) {
-        for (int i = 0; i < 12; i++) _mm512_storeu_ps(c + i * ldc, _mm512_loadu_ps(tile + i * 32)), _mm512_storeu_ps(c + i * ldc + 16, _mm512_loadu_ps(tile + i * 32 + 16));
-        return;
-    }
     if (mr == 12 && nr == 32) {
-        for (int i = 0; i < 12; i++) {
-            _mm512_storeu_ps(c + i * ldc, _mm512_add_ps(_mm512_loadu_ps(c + i * ldc), _mm512_loadu_ps(tile + i * 32)));
-            _mm512_storeu_ps(c + i * ldc + 16, _mm512_add_ps(_mm512_loadu_ps(c + i * ldc + 16), _mm512_loadu_ps(tile + i * 32 + 16)));
-        }
+        for (int i = 0; i < 12; i++)
+            for (int h = 0; h < 32; h += 16)
+                _mm512_storeu_ps(c + i * ldc + h,
+                                 combine16(_mm512_loadu_ps(tile + i * 32 + h), c + i * ldc + h, alpha, beta));
         return;
     }
-    store_tile(tile, 32, c, ldc, mr, nr, beta);
+    store_tile(tile, 32, c, ldc, mr, nr, alpha, beta);
 }
 #endif
 
@@ -149,94 +169,177 @@ static gemm_arch arch(fv_simd_level level)
 
 /* ---- packing ---------------------------------------------------------------------------------------- */
 
-/* Strip s of op(A)'s rows [i0, i0 + mc), columns [p0, p0 + kc): ap[k * mr + r], zero past M. */
-static void pack_a(float *ap, int mr, bool ta, const float *A, int64_t lda, int64_t i0, int64_t rows, int64_t p0,
-                   int64_t kc)
+/* dst[k * ld + r] = src[r * lds + k] for r < rows, k < kc: a transposing copy, the packing of a strip whose
+ * rows are contiguous in memory. On x86 four rows at a time go through SSE 4x4 transposes (and a last pair
+ * through unpacks): a scalar copy would store to a new cache line at every element. */
+static void transpose_rows(float *dst, int ld, const float *src, int64_t lds, int rows, int64_t kc)
 {
-    for (int64_t k = 0; k < kc; k++)
-        for (int r = 0; r < mr; r++)
-            ap[k * mr + r] = r < rows ? (ta ? A[(p0 + k) * lda + i0 + r] : A[(i0 + r) * lda + p0 + k]) : 0.0f;
+    int r = 0;
+#ifdef FV_X86
+    for (; r + 4 <= rows; r += 4) {
+        const float *s0 = src + r * lds, *s1 = s0 + lds, *s2 = s1 + lds, *s3 = s2 + lds;
+        int64_t k = 0;
+        for (; k + 4 <= kc; k += 4) {
+            __m128 a = _mm_loadu_ps(s0 + k), b = _mm_loadu_ps(s1 + k), c = _mm_loadu_ps(s2 + k),
+                   d = _mm_loadu_ps(s3 + k);
+            _MM_TRANSPOSE4_PS(a, b, c, d);
+            _mm_storeu_ps(dst + k * ld + r, a), _mm_storeu_ps(dst + (k + 1) * ld + r, b);
+            _mm_storeu_ps(dst + (k + 2) * ld + r, c), _mm_storeu_ps(dst + (k + 3) * ld + r, d);
+        }
+        for (; k < kc; k++)
+            for (int j = 0; j < 4; j++) dst[k * ld + r + j] = src[(r + j) * lds + k];
+    }
+    if (r + 2 <= rows) {
+        const float *s0 = src + r * lds, *s1 = s0 + lds;
+        int64_t k = 0;
+        for (; k + 4 <= kc; k += 4) {
+            __m128 a = _mm_loadu_ps(s0 + k), b = _mm_loadu_ps(s1 + k);
+            __m128 lo = _mm_unpacklo_ps(a, b), hi = _mm_unpackhi_ps(a, b); /* a0 b0 a1 b1, a2 b2 a3 b3 */
+            _mm_storel_pi((__m64 *)(dst + k * ld + r), lo), _mm_storeh_pi((__m64 *)(dst + (k + 1) * ld + r), lo);
+            _mm_storel_pi((__m64 *)(dst + (k + 2) * ld + r), hi), _mm_storeh_pi((__m64 *)(dst + (k + 3) * ld + r), hi);
+        }
+        for (; k < kc; k++) dst[k * ld + r] = s0[k], dst[k * ld + r + 1] = s1[k];
+        r += 2;
+    }
+#endif
+    for (; r < rows; r++)
+        for (int64_t k = 0; k < kc; k++) dst[k * ld + r] = src[r * lds + k];
 }
 
-/* Strip of op(B)'s columns [j0, j0 + cols), rows [p0, p0 + kc): bp[k * nr + c], zero past N. */
-static void pack_b(float *bp, int nr, bool tb, const float *B, int64_t ldb, int64_t j0, int64_t cols, int64_t p0,
+/* Strip of op(A)'s rows [i0, i0 + rows), columns [p0, p0 + kc) as ap[k * mr + r], zero in rows past `rows`. */
+static void pack_a(float *ap, int mr, bool ta, const float *A, int64_t lda, int64_t i0, int rows, int64_t p0,
                    int64_t kc)
 {
-    for (int64_t k = 0; k < kc; k++) {
-        float *row = bp + k * nr;
-        if (!tb && cols == nr) {
-            memcpy(row, B + (p0 + k) * ldb + j0, (size_t)nr * sizeof(float));
+    if (ta) { /* op(A)'s column p0 + k is A's row p0 + k: contiguous */
+        for (int64_t k = 0; k < kc; k++) {
+            const float *src = A + (p0 + k) * lda + i0;
+            float *dst = ap + k * mr;
+            for (int r = 0; r < rows; r++) dst[r] = src[r];
+            for (int r = rows; r < mr; r++) dst[r] = 0.0f;
+        }
+        return;
+    }
+    transpose_rows(ap, mr, A + i0 * lda + p0, lda, rows, kc);
+    for (int64_t k = 0; rows < mr && k < kc; k++)
+        for (int r = rows; r < mr; r++) ap[k * mr + r] = 0.0f;
+}
+
+/* Strip of op(B)'s columns [j0, j0 + cols), rows [p0, p0 + kc) as bp[k * nr + c], zero in columns past `cols`. */
+static void pack_b(float *bp, int nr, bool tb, const float *B, int64_t ldb, int64_t j0, int cols, int64_t p0,
+                   int64_t kc)
+{
+    if (tb) { /* op(B)'s column j0 + c is B's row j0 + c */
+        transpose_rows(bp, nr, B + j0 * ldb + p0, ldb, cols, kc);
+        for (int64_t k = 0; cols < nr && k < kc; k++)
+            for (int c = cols; c < nr; c++) bp[k * nr + c] = 0.0f;
+        return;
+    }
+    for (int64_t k = 0; k < kc; k++) { /* nr floats a row, copied inline: a call to memcpy costs more */
+        const float *src = B + (p0 + k) * ldb + j0;
+        float *dst = bp + k * nr;
+        if (cols == nr) {
+#pragma omp simd
+            for (int c = 0; c < nr; c++) dst[c] = src[c];
             continue;
         }
-        for (int c = 0; c < nr; c++)
-            row[c] = c < cols ? (tb ? B[(j0 + c) * ldb + p0 + k] : B[(p0 + k) * ldb + j0 + c]) : 0.0f;
+        for (int c = 0; c < cols; c++) dst[c] = src[c];
+        for (int c = cols; c < nr; c++) dst[c] = 0.0f;
     }
 }
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
-static void plain_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
+/* The product without packing, for when the packing buffers cannot be had. */
+static void plain_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
                        const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
 {
     for (int64_t i = 0; i < M; i++)
         for (int64_t j = 0; j < N; j++) {
             float s = 0.0f;
-            for (int64_t k = 0; k < K; k++) s += (ta ? A[k * lda + i] : A[i * lda + k]) * (tb ? B[j * ldb + k] : B[k * ldb + j]);
-            C[i * ldc + j] = beta == 0.0f ? s : C[i * ldc + j] + s;
+            for (int64_t k = 0; k < K; k++)
+                s += (ta ? A[k * lda + i] : A[i * lda + k]) * (tb ? B[j * ldb + k] : B[k * ldb + j]);
+            C[i * ldc + j] = combine(s, C[i * ldc + j], alpha, beta);
         }
 }
 
-void fv_gemm(int threads, bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
-             const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
+/* C = beta * C where K is 0 (nothing to add). */
+static void scale_c(int64_t M, int64_t N, float beta, float *C, int64_t ldc)
 {
-    fv_gemm_at(fv_simd_level_get(), threads, ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc);
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
 }
 
-void fv_gemm_at(int level, int threads, bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A,
-                int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
+void fv_gemm(int threads, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+             int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
+{
+    fv_gemm_at(fv_simd_level_get(), threads, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+/* Tiles per dynamic claim: enough work per claim to hide the shared counter, few enough that a thread slowed by
+ * another process leaves little for the others to wait on. Which thread computes a tile never changes its sum. */
+#define TILES_PER_CLAIM 4
+
+/* One product, as every thread of the team sees it. */
+typedef struct {
+    gemm_arch g;
+    bool ta, tb;
+    int64_t M, N, K, lda, ldb, ldc, mc_max;
+    float alpha, beta;
+    const float *A, *B;
+    float *C, *ap, *bp; /* C and the shared packing buffers */
+} gemm_job;
+
+/* The KC-deep slice [pc, pc + kc) of the NC-wide panel [jc, jc + nc), run by every thread of the team: B's
+ * strips are packed together, then for each MC-high block A's strips, then the tiles are shared out. Only
+ * worksharing loops, whose closing barriers keep the shared buffers consistent (a buffer is refilled only
+ * after every tile that reads it is done). */
+static void gemm_slice(const gemm_job *j, int64_t jc, int64_t nc, int64_t pc, int64_t kc)
+{
+    const gemm_arch *g = &j->g;
+    int64_t n_strips = (nc + g->nr - 1) / g->nr;
+    float beta = pc == 0 ? j->beta : 1.0f; /* later slices add onto the first */
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t s = 0; s < n_strips; s++)
+        pack_b(j->bp + s * kc * g->nr, g->nr, j->tb, j->B, j->ldb, jc + s * g->nr, (int)min64(g->nr, nc - s * g->nr),
+               pc, kc);
+    for (int64_t ic = 0; ic < j->M; ic += j->mc_max) {
+        int64_t mc = min64(j->mc_max, j->M - ic), m_strips = (mc + g->mr - 1) / g->mr;
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t s = 0; s < m_strips; s++)
+            pack_a(j->ap + s * kc * g->mr, g->mr, j->ta, j->A, j->lda, ic + s * g->mr,
+                   (int)min64(g->mr, mc - s * g->mr), pc, kc);
+#pragma omp for schedule(dynamic, TILES_PER_CLAIM) collapse(2)
+        for (int64_t js = 0; js < n_strips; js++)
+            for (int64_t is = 0; is < m_strips; is++)
+                g->kernel(kc, j->ap + is * kc * g->mr, j->bp + js * kc * g->nr,
+                          j->C + (ic + is * g->mr) * j->ldc + jc + js * g->nr, j->ldc,
+                          (int)min64(g->mr, mc - is * g->mr), (int)min64(g->nr, nc - js * g->nr), j->alpha, beta);
+    }
+}
+
+void fv_gemm_at(int level, int threads, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
+                const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
 {
     if (M <= 0 || N <= 0) return;
-    if (K <= 0) {
-        if (beta == 0.0f)
-            for (int64_t i = 0; i < M; i++) memset(C + i * ldc, 0, (size_t)N * sizeof(float));
+    if (K <= 0 || alpha == 0.0f) {
+        if (beta != 1.0f) scale_c(M, N, beta, C, ldc);
         return;
     }
-    gemm_arch g = arch((fv_simd_level)level);
-    int64_t mc_max = (int64_t)g.mr * MC_TILES;
-    int64_t nc_max = min64(NC, (N + g.nr - 1) / g.nr * g.nr), kc_max = min64(KC, K);
-    float *ap = aligned_alloc(64, (size_t)((mc_max * kc_max * 4 + 63) / 64 * 64));
-    float *bp = aligned_alloc(64, (size_t)((nc_max * kc_max * 4 + 63) / 64 * 64));
-    if (!ap || !bp) { /* no scratch: the plain product, slow but never failing */
-        free(ap), free(bp);
-        plain_gemm(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc);
+    gemm_job j = {arch((fv_simd_level)level), ta, tb, M, N, K, lda, ldb, ldc, 0, alpha, beta, A, B, C, NULL, NULL};
+    j.mc_max = (int64_t)j.g.mr * MC_TILES;
+    int64_t nc_max = min64(NC, (N + j.g.nr - 1) / j.g.nr * j.g.nr), kc_max = min64(KC, K);
+    j.ap = aligned_alloc(64, (size_t)((j.mc_max * kc_max * 4 + 63) / 64 * 64));
+    j.bp = aligned_alloc(64, (size_t)((nc_max * kc_max * 4 + 63) / 64 * 64));
+    if (!j.ap || !j.bp) { /* no scratch: the plain product, slow but never failing */
+        free(j.ap), free(j.bp);
+        plain_gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
     double flops = 2.0 * (double)M * (double)N * (double)K;
     int t = flops < 2e5 ? 1 : threads; /* tiny products are faster on one thread */
-    for (int64_t jc = 0; jc < N; jc += NC) {
-        int64_t nc = min64(NC, N - jc), n_strips = (nc + g.nr - 1) / g.nr;
-        for (int64_t pc = 0; pc < K; pc += KC) {
-            int64_t kc = min64(KC, K - pc);
-            float b_eff = pc == 0 ? beta : 1.0f;
-#pragma omp parallel for num_threads(t) schedule(static) if (t > 1)
-            for (int64_t s = 0; s < n_strips; s++)
-                pack_b(bp + s * kc * g.nr, g.nr, tb, B, ldb, jc + s * g.nr, min64(g.nr, nc - s * g.nr), pc, kc);
-            for (int64_t ic = 0; ic < M; ic += mc_max) {
-                int64_t mc = min64(mc_max, M - ic), m_strips = (mc + g.mr - 1) / g.mr;
+    /* one team for the whole product: a fork per slice would cost more than the slice on small products */
 #pragma omp parallel num_threads(t) if (t > 1)
-                {
-#pragma omp for schedule(static)
-                    for (int64_t s = 0; s < m_strips; s++)
-                        pack_a(ap + s * kc * g.mr, g.mr, ta, A, lda, ic + s * g.mr, min64(g.mr, mc - s * g.mr), pc, kc);
-#pragma omp for schedule(static) collapse(2)
-                    for (int64_t js = 0; js < n_strips; js++)
-                        for (int64_t is = 0; is < m_strips; is++)
-                            g.kernel(kc, ap + is * kc * g.mr, bp + js * kc * g.nr,
-                                     C + (ic + is * g.mr) * ldc + jc + js * g.nr, ldc,
-                                     (int)min64(g.mr, mc - is * g.mr), (int)min64(g.nr, nc - js * g.nr), b_eff);
-                }
-            }
-        }
-    }
-    free(ap), free(bp);
+    for (int64_t jc = 0; jc < N; jc += NC)
+        for (int64_t pc = 0; pc < K; pc += KC) gemm_slice(&j, jc, min64(NC, N - jc), pc, min64(KC, K - pc));
+    free(j.ap), free(j.bp);
 }

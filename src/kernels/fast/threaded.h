@@ -1,5 +1,6 @@
-/* Threaded activations, max pooling and batch normalization: the reference arithmetic split over threads by
- * element ranges, planes or channels (see threaded.c). Same arguments as the reference kernels plus threads. */
+/* Threaded activations, max pooling and batch normalization, split over threads by element ranges, planes or
+ * channels (see threaded.c): bit-identical for any thread count. Same arguments as the reference kernels plus
+ * threads. */
 #ifndef FV_FAST_THREADED_H
 #define FV_FAST_THREADED_H
 

@@ -1,0 +1,154 @@
+/* The threaded memory-bound kernels against the reference kernels: activations and max pooling bit for bit
+ * (values laced with NaN, infinities, signed zeros and ties; padded, strided and ceil-mode windows), batch
+ * normalization within rounding; and all of them bit-identical on 1, 2 and 3 threads. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/kernels/fast/threaded.h"
+#include "../../src/kernels/ref/activation.h"
+#include "../../src/kernels/ref/batch_norm.h"
+#include "../../src/kernels/ref/pool.h"
+#include "fovea/core.h"
+#include "fovea/ops.h"
+#include "test.h"
+
+/* Uniform in [-4, 4] rounded to a grid of 1/4 (many ties, zeros of both signs), with about 1 in 50 special
+ * values. */
+static float *awkward(int64_t n, uint64_t stream, bool specials)
+{
+    static const float odd[] = {NAN, -NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 6.0f, 1e-42f, -1e-42f};
+    float *x = malloc((size_t)(n ? n : 1) * sizeof(float));
+    for (int64_t i = 0; i < n; i++) {
+        double u = fv_rng_uniform(21, stream, (uint64_t)i);
+        x[i] = (float)(floor(u * 32.0) / 4.0 - 4.0);
+        if (x[i] == 0.0f && (i & 1)) x[i] = -0.0f; /* both zeros, often side by side */
+        if (specials && fv_rng_uniform(22, stream, (uint64_t)i) < 0.02)
+            x[i] = odd[(int)(fv_rng_uniform(23, stream, (uint64_t)i) * 9) % 9];
+    }
+    return x;
+}
+
+static bool same_bits(const void *a, const void *b, int64_t n) { return memcmp(a, b, (size_t)n * 4) == 0; }
+
+static void activations(void)
+{
+    static const int kinds[] = {FV_ACT_RELU, FV_ACT_LEAKY_RELU, FV_ACT_RELU6, FV_ACT_ELU, FV_ACT_SIGMOID,
+                                FV_ACT_TANH, FV_ACT_SILU, FV_ACT_HARD_SIGMOID, FV_ACT_HARD_SWISH};
+    int64_t n = 70001; /* several pieces and a ragged end */
+    float *x = awkward(n, 1, true), *dy = awkward(n, 2, true);
+    int bad = 0;
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        float *y[4], *dx[4];
+        for (int t = 0; t < 4; t++) {
+            y[t] = malloc((size_t)n * 4), dx[t] = awkward(n, 3, false);
+            if (t == 0) {
+                fv_ref_activation_forward(y[t], x, n, kinds[k], 0.1f);
+                fv_ref_activation_backward(dx[t], dy, x, n, kinds[k], 0.1f);
+            } else {
+                fv_fast_activation_forward(t, y[t], x, n, kinds[k], 0.1f);
+                fv_fast_activation_backward(t, dx[t], dy, x, n, kinds[k], 0.1f);
+            }
+        }
+        for (int t = 1; t < 4; t++)
+            if (!same_bits(y[t], y[0], n) || !same_bits(dx[t], dx[0], n)) bad++;
+        for (int t = 0; t < 4; t++) free(y[t]), free(dx[t]);
+    }
+    CHECK(bad == 0, "activations: 9 kinds on 1-3 threads equal the reference bit for bit (%d differ)", bad);
+    free(x), free(dy);
+}
+
+static void max_pool(void)
+{
+    /* N, C, H, W; kh, kw, sh, sw; pt, pl, pb, pr (pb, pr may include ceil mode's overhang) */
+    static const int geo[][12] = {
+        {3, 5, 28, 28, 2, 2, 2, 2, 0, 0, 0, 0}, {2, 3, 17, 13, 3, 3, 2, 2, 1, 1, 1, 1},
+        {2, 4, 7, 9, 3, 2, 1, 3, 1, 0, 1, 2},   {1, 9, 33, 5, 5, 1, 3, 1, 2, 0, 3, 0},
+        {4, 2, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},   {1, 17, 8, 8, 2, 2, 2, 2, 0, 0, 1, 1},
+    };
+    int bad = 0;
+    for (size_t k = 0; k < sizeof geo / sizeof geo[0]; k++) {
+        const int *q = geo[k];
+        fv_ref_pool2d_geom g = {q[0], q[1], q[2], q[3], 0, 0, q[4], q[5], q[6], q[7], q[8], q[9], q[10], q[11]};
+        g.OH = (g.H + g.pt + g.pb - g.kh) / g.sh + 1;
+        g.OW = (g.W + g.pl + g.pr - g.kw) / g.sw + 1;
+        int64_t nx = g.N * g.C * g.H * g.W, ny = g.N * g.C * g.OH * g.OW;
+        float *x = awkward(nx, 10 + k, k % 2 == 1), *dy = awkward(ny, 20 + k, false), *y[4], *dx[4];
+        int32_t *am[4];
+        for (int t = 0; t < 4; t++) {
+            y[t] = malloc((size_t)ny * 4), am[t] = malloc((size_t)ny * 4), dx[t] = awkward(nx, 30, false);
+            if (t == 0) {
+                fv_ref_max_pool2d_forward(y[t], am[t], x, &g);
+                fv_ref_max_pool2d_backward(dx[t], dy, am[t], &g);
+            } else {
+                fv_fast_max_pool2d_forward(t, y[t], am[t], x, &g);
+                fv_fast_max_pool2d_backward(t, dx[t], dy, am[t], &g);
+            }
+        }
+        for (int t = 1; t < 4; t++)
+            if (!same_bits(y[t], y[0], ny) || !same_bits(am[t], am[0], ny) || !same_bits(dx[t], dx[0], nx)) bad++;
+        for (int t = 0; t < 4; t++) free(y[t]), free(am[t]), free(dx[t]);
+        free(x), free(dy);
+    }
+    CHECK(bad == 0, "max pooling: 6 geometries (NaN, signed zeros, ties) on 1-3 threads equal the reference "
+                    "(%d differ)", bad);
+}
+
+static double rel64(const double *a, const double *b, int64_t n)
+{
+    double d = 0, m = 1e-300;
+    for (int64_t i = 0; i < n; i++) {
+        if (fabs(a[i] - b[i]) > d) d = fabs(a[i] - b[i]);
+        if (fabs(b[i]) > m) m = fabs(b[i]);
+    }
+    return d / m;
+}
+
+static void batch_norm(void)
+{
+    static const int64_t shapes[][3] = {{64, 32, 196}, {3, 7, 17}, {33, 5, 1}, {2, 65, 9}};
+    double worst = 0;
+    int deterministic = 1;
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        int64_t N = shapes[k][0], C = shapes[k][1], HW = shapes[k][2], n = N * C * HW;
+        float *x = awkward(n, 40 + k, false), *dy = awkward(n, 50 + k, false), *gamma = awkward(C, 60, false);
+        for (int64_t i = 0; i < n; i++) x[i] += 100.0f; /* a mean large against the spread */
+        double mean[4][65], var[4][65];
+        float m[65], is[65], *y[4], *dx[4], dg[4][65], db[4][65];
+        for (int t = 0; t < 4; t++) {
+            y[t] = malloc((size_t)n * 4), dx[t] = awkward(n, 70, false);
+            for (int64_t c = 0; c < C; c++) dg[t][c] = db[t][c] = 0.5f;
+            if (t == 0) fv_ref_batch_norm_stats(mean[t], var[t], x, N, C, HW);
+            else fv_fast_batch_norm_stats(t, mean[t], var[t], x, N, C, HW);
+            for (int64_t c = 0; t == 0 && c < C; c++)
+                m[c] = (float)mean[0][c], is[c] = (float)(1.0 / sqrt(var[0][c] + 1e-5));
+            if (t == 0) {
+                fv_ref_batch_norm_apply(y[t], x, m, is, gamma, NULL, N, C, HW);
+                fv_ref_batch_norm_backward(dx[t], dg[t], db[t], dy, x, m, is, gamma, 1, N, C, HW);
+            } else {
+                fv_fast_batch_norm_apply(t, y[t], x, m, is, gamma, NULL, N, C, HW);
+                fv_fast_batch_norm_backward(t, dx[t], dg[t], db[t], dy, x, m, is, gamma, 1, N, C, HW);
+            }
+        }
+        double e[] = {rel64(mean[1], mean[0], C), rel64(var[1], var[0], C), rel_error(y[1], y[0], n),
+                      rel_error(dx[1], dx[0], n), rel_error(dg[1], dg[0], C), rel_error(db[1], db[0], C)};
+        for (int i = 0; i < 6; i++)
+            if (!(e[i] <= worst)) worst = e[i];
+        for (int t = 2; t < 4; t++)
+            deterministic &= memcmp(mean[1], mean[t], (size_t)C * 8) == 0 &&
+                             memcmp(var[1], var[t], (size_t)C * 8) == 0 && same_bits(y[1], y[t], n) &&
+                             same_bits(dx[1], dx[t], n) && same_bits(dg[1], dg[t], C) && same_bits(db[1], db[t], C);
+        for (int t = 0; t < 4; t++) free(y[t]), free(dx[t]);
+        free(x), free(dy), free(gamma);
+    }
+    CHECK(worst < 1e-6, "batch norm: statistics, output and gradients within %.2e of the reference", worst);
+    CHECK(deterministic, "batch norm: 1, 2 and 3 threads bit-identical");
+}
+
+int main(void)
+{
+    activations();
+    max_pool();
+    batch_norm();
+    return test_finish();
+}
