@@ -35,11 +35,46 @@ fv_model *fv_model_parse(fv_ctx *ctx, const char *text, const char *source);
 /* The description of a model: a malloc'd string that fv_model_parse turns back into the same model. */
 char *fv_model_describe(const fv_model *m);
 
-/* A built-in model by name ("fmnist-cnn", "lenet5", "mlp"), for inputs of channels x height x width
- * (0s: the model's own default) and num_classes outputs (0: 10). NULL with a message listing the names. */
+/* A built-in model by name: the small ones ("fmnist-cnn", "lenet5", "mlp"; default input 1x28x28, 10
+ * classes) and every zoo model (fv_zoo_build; default input 3x224x224, 1000 classes), for inputs of channels x
+ * height x width (0s: the model's own default) and num_classes outputs (0: the default). NULL with a message
+ * listing the names. */
 fv_model *fv_model_by_name(fv_ctx *ctx, const char *name, int channels, int height, int width, int num_classes);
 /* The names fv_model_by_name knows, NULL-terminated. */
 const char *const *fv_model_names(void);
+
+/* ---- the model zoo ------------------------------------------------------------------------------------ */
+
+/* What Keras' pooling argument says for a model built without its top. */
+typedef enum {
+    FV_ZOO_POOL_NONE = 0, /* the last feature map, (C, H, W) */
+    FV_ZOO_POOL_AVG,      /* global average pooling, then flattened: (C) */
+    FV_ZOO_POOL_MAX       /* global max pooling, then flattened: (C) */
+} fv_zoo_pooling;
+
+/* Options of the zoo's builders, as Keras' applications take them. Start from fv_zoo_defaults(). */
+typedef struct {
+    int num_classes;        /* outputs of the classifier (1000) */
+    int channels, height, width; /* the input (3 x 224 x 224) */
+    bool include_top;       /* the classifier (true); false: the convolutional base alone */
+    fv_zoo_pooling pooling; /* without the top: what ends the model (FV_ZOO_POOL_NONE) */
+    double alpha;           /* width multiplier: Keras' alpha for mobilenet_v1, torchvision's width_mult for
+                             * mobilenet_v2 and _v3 (1.0); other models refuse another value */
+    bool aux_logits;        /* googlenet: its two auxiliary classifiers, as side branches that end in logits
+                             * aux1.fc2 and aux2.fc2 (false; needs the top) */
+} fv_zoo_options;
+
+fv_zoo_options fv_zoo_defaults(void);
+
+/* A zoo model: alexnet; vgg11, vgg13, vgg16, vgg19 and their _bn variants; googlenet; resnet18, 34, 50, 101,
+ * 152; mobilenet_v1 (as Keras defines it); mobilenet_v2, mobilenet_v3_small, mobilenet_v3_large;
+ * efficientnet_b0 to _b7. Structure, layer and parameter names are torchvision's ("layer1.0.conv1.weight"),
+ * Keras' for mobilenet_v1 ("conv_dw_1.weight"); parameters are zero-filled (fv_model_init draws them). Every
+ * model outputs logits (no softmax). opt NULL: the defaults. NULL with a message naming the model, the input
+ * size and the layer that failed. */
+fv_model *fv_zoo_build(fv_ctx *ctx, const char *name, const fv_zoo_options *opt);
+/* Whether name is a zoo model. */
+bool fv_zoo_has(const char *name);
 
 /* Initialize every parameter as PyTorch does by default (conv and dense: kaiming-uniform with a = sqrt(5),
  * biases uniform in +-1/sqrt(fan_in); batch norm: gamma 1, beta 0, running mean 0, variance 1), drawing from

@@ -71,6 +71,10 @@ fv_node *fv_avg_pool2d(fv_graph *g, fv_node *x, const fv_pool2d_args *a);
 /* (N, C, H, W) -> (N, C, 1, 1) */
 fv_node *fv_global_avg_pool2d(fv_graph *g, fv_node *x);
 fv_node *fv_global_max_pool2d(fv_graph *g, fv_node *x);
+/* (N, C, H, W) -> (N, C, out_h, out_w), PyTorch's adaptive_avg_pool2d: output cell (i, j) averages rows
+ * [floor(i*H/out_h), ceil((i+1)*H/out_h)) and the columns alike; windows overlap or repeat where the sizes do
+ * not divide. */
+fv_node *fv_adaptive_avg_pool2d(fv_graph *g, fv_node *x, int out_h, int out_w);
 
 /* ---- normalization and dropout ------------------------------------------------------------------ */
 

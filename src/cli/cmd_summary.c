@@ -7,7 +7,7 @@
 static const fv_cli_opt opts[] = {
     {.name = "explain", .type = FV_CLI_FLAG, .def = NULL, .metavar = NULL, .help = "show each layer's output-size and parameter arithmetic"},
     {.name = "describe", .type = FV_CLI_FLAG, .def = NULL, .metavar = NULL, .help = "print the model's description (docs/MODELS.md) instead"},
-    {.name = "classes", .type = FV_CLI_INT, .def = "10", .metavar = "K", .help = "outputs of a built-in model", .min = 1, .max = 1e6},
+    {.name = "classes", .type = FV_CLI_INT, .def = "0", .metavar = "K", .help = "outputs of a built-in model (0: its default: 10 for the small ones, 1000 for the zoo)", .min = 0, .max = 1e6},
     {.name = "input", .type = FV_CLI_STRING, .def = NULL, .metavar = "CxHxW", .help = "input shape of a built-in model (default 1x28x28)"},
 };
 static const fv_cli_pos pos[] = {{.name = "MODEL", .help = "a built-in name (fmnist-cnn, lenet5, mlp), a description or a model file"}};

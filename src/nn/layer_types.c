@@ -45,6 +45,7 @@ static const fv_layer_key upsample_keys[] = {KEY("scale", FV_K_PAIR, scale, fals
                                              KEY("align_corners", FV_K_BOOL, align_corners, false), {NULL}};
 static const fv_layer_key lrn_keys[] = {KEY("size", FV_K_INT, size, true), KEY("alpha", FV_K_FLOAT, alpha, false),
                                         KEY("beta", FV_K_FLOAT, beta, false), KEY("k", FV_K_FLOAT, k, false), {NULL}};
+static const fv_layer_key adaptive_keys[] = {KEY("size", FV_K_PAIR, out_size, true), {NULL}};
 
 #define ACT(n, keras, a, keys) {n, keras, FV_L_ACTIVATION, a, 1, 1, keys}
 static const fv_layer_type types[] = {
@@ -76,6 +77,7 @@ static const fv_layer_type types[] = {
     {"pad", "ZeroPadding2D", FV_L_PAD, 0, 1, 1, pad_keys},
     {"upsample", "UpSampling2D", FV_L_UPSAMPLE, 0, 1, 1, upsample_keys},
     {"lrn", "LocalResponseNorm", FV_L_LRN, 0, 1, 1, lrn_keys},
+    {"adaptive_avg_pool", "AdaptiveAveragePooling2D", FV_L_ADAPTIVE_AVG_POOL, 0, 1, 1, adaptive_keys},
 };
 #define N_TYPES ((int)(sizeof types / sizeof types[0]))
 

@@ -156,6 +156,7 @@ fv_node *fv_layer_build(fv_graph *g, const fv_layer *l, fv_node *const *in)
     case FV_L_PAD: return fv_pad2d(g, x, a->pad, a->value);
     case FV_L_UPSAMPLE: return fv_upsample2d(g, x, a->scale[0], a->scale[1], (fv_resize_mode)a->mode, a->align_corners);
     case FV_L_LRN: return fv_lrn(g, x, a->size, a->alpha, a->beta, a->k);
+    case FV_L_ADAPTIVE_AVG_POOL: return fv_adaptive_avg_pool2d(g, x, a->out_size[0], a->out_size[1]);
     case FV_L_INPUT:
     case FV_L_KIND_COUNT: break;
     }

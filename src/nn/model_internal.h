@@ -31,6 +31,7 @@ typedef enum {
     FV_L_PAD,
     FV_L_UPSAMPLE,
     FV_L_LRN,
+    FV_L_ADAPTIVE_AVG_POOL,
     FV_L_KIND_COUNT
 } fv_layer_kind;
 
@@ -45,6 +46,7 @@ typedef struct {
     float eps, momentum, rate, alpha, beta, k, value;
     int size, axis;
     int scale[2];
+    int out_size[2];         /* adaptive pools: the output's height and width */
     int mode;                /* fv_resize_mode */
     int64_t shape[3];        /* input: C, H, W or features */
     int ndim;

@@ -1,12 +1,13 @@
-/* Small built-in models by name, written in the description language so that `fovea summary --describe`
- * shows users the text to start their own from: the course's dense baseline, LeNet-5 and FMNIST-CNN
- * (../shared/BENCHMARKS.md). */
+/* Built-in models by name: the small ones, written in the description language so that `fovea summary
+ * --describe` shows users the text to start their own from (the course's dense baseline, LeNet-5 and
+ * FMNIST-CNN, ../shared/BENCHMARKS.md), and the zoo's (zoo.c) with their own defaults. */
 #include <stdio.h>
 #include <string.h>
 
-#include "model_internal.h"
+#include "zoo_internal.h"
 
-static const char *const names[] = {"fmnist-cnn", "lenet5", "mlp", NULL};
+#define ZOO_NAME(name, fn, a, c, takes) name,
+static const char *const names[] = {"fmnist-cnn", "lenet5", "mlp", FV_ZOO_LIST(ZOO_NAME) NULL};
 
 const char *const *fv_model_names(void) { return names; }
 
@@ -57,6 +58,11 @@ static const char mlp[] =
 fv_model *fv_model_by_name(fv_ctx *ctx, const char *name, int channels, int height, int width, int num_classes)
 {
     if (!ctx) return NULL;
+    if (fv_zoo_has(name)) {
+        fv_zoo_options o = fv_zoo_defaults();
+        o.channels = channels, o.height = height, o.width = width, o.num_classes = num_classes;
+        return fv_zoo_build(ctx, name, &o);
+    }
     int c = channels > 0 ? channels : 1, h = height > 0 ? height : 28, w = width > 0 ? width : 28;
     int k = num_classes > 0 ? num_classes : 10;
     char text[2048];
@@ -64,8 +70,12 @@ fv_model *fv_model_by_name(fv_ctx *ctx, const char *name, int channels, int heig
     else if (name && strcmp(name, "lenet5") == 0) snprintf(text, sizeof text, lenet5, c, h, w, h == 28 ? 2 : 0, k);
     else if (name && strcmp(name, "mlp") == 0) snprintf(text, sizeof text, mlp, c, h, w, k);
     else {
-        fv_error(ctx, FV_ERR_ARG, "unknown model '%s' (built in: fmnist-cnn, lenet5, mlp; or a description file)",
-                 name ? name : "(null)");
+        char list[480] = "";
+        size_t n = 0;
+        for (int i = 0; names[i] && n < sizeof list; i++)
+            n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", names[i]);
+        fv_error(ctx, FV_ERR_ARG, "unknown model '%s' (built in: %s; or a description file)", name ? name : "(null)",
+                 list);
         return NULL;
     }
     return fv_model_parse(ctx, text, name);

@@ -27,4 +27,5 @@
     X(BCE_WITH_LOGITS, bce_with_logits)         \
     X(MSE_LOSS, mse_loss)                       \
     X(L1_LOSS, l1_loss)                         \
-    X(SMOOTH_L1_LOSS, smooth_l1_loss)
+    X(SMOOTH_L1_LOSS, smooth_l1_loss)           \
+    X(ADAPTIVE_AVG_POOL2D, adaptive_avg_pool2d)

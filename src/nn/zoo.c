@@ -1,0 +1,160 @@
+/* The model zoo's registry and options (fv_zoo_build), and the pieces its builders share. Each family lives
+ * in its own file (zoo_alexnet.c, zoo_vgg.c, ...) and adds layers through fv_zoo_add, so every model is an
+ * ordinary layer list that `fovea summary --describe` prints and fv_model_parse reads back. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "zoo_internal.h"
+
+typedef void (*zoo_builder)(fv_zoo_b *b, int a, int c);
+
+typedef struct {
+    const char *name;
+    zoo_builder build;
+    int a, c, takes;
+} zoo_entry;
+
+#define ZOO_ENTRY(name, fn, a, c, takes) {name, fn, a, c, takes},
+static const zoo_entry zoo[] = {FV_ZOO_LIST(ZOO_ENTRY)};
+#define N_ZOO ((int)(sizeof zoo / sizeof zoo[0]))
+
+static const zoo_entry *find(const char *name)
+{
+    for (int i = 0; name && i < N_ZOO; i++)
+        if (strcmp(zoo[i].name, name) == 0) return &zoo[i];
+    return NULL;
+}
+
+bool fv_zoo_has(const char *name) { return find(name) != NULL; }
+
+fv_zoo_options fv_zoo_defaults(void)
+{
+    fv_zoo_options o = {1000, 3, 224, 224, true, FV_ZOO_POOL_NONE, 1.0, false};
+    return o;
+}
+
+/* The options with 0s replaced by the defaults, checked against what model e takes. */
+static fv_status check_options(fv_ctx *ctx, const zoo_entry *e, const fv_zoo_options *in, fv_zoo_options *o)
+{
+    *o = in ? *in : fv_zoo_defaults();
+    fv_zoo_options d = fv_zoo_defaults();
+    int *v[4] = {&o->num_classes, &o->channels, &o->height, &o->width};
+    const int dv[4] = {d.num_classes, d.channels, d.height, d.width};
+    const char *what[4] = {"num_classes", "channels", "height", "width"};
+    for (int i = 0; i < 4; i++) {
+        if (*v[i] == 0) *v[i] = dv[i];
+        if (*v[i] < 0 || *v[i] > (1 << 24))
+            return fv_error(ctx, FV_ERR_ARG, "%s: %s=%d must be in [1, %d] (0: the default, %d)", e->name, what[i],
+                            *v[i], 1 << 24, dv[i]);
+    }
+    if (o->pooling != FV_ZOO_POOL_NONE && o->pooling != FV_ZOO_POOL_AVG && o->pooling != FV_ZOO_POOL_MAX)
+        return fv_error(ctx, FV_ERR_ARG, "%s: unknown pooling %d (none %d, avg %d, max %d)", e->name, (int)o->pooling,
+                        FV_ZOO_POOL_NONE, FV_ZOO_POOL_AVG, FV_ZOO_POOL_MAX);
+    if (o->alpha == 0.0) o->alpha = 1.0;
+    if (!isfinite(o->alpha) || o->alpha <= 0.0 || o->alpha > 64.0)
+        return fv_error(ctx, FV_ERR_ARG, "%s: alpha=%g must be in (0, 64]", e->name, o->alpha);
+    if (o->alpha != 1.0 && !(e->takes & FV_ZOO_TAKES_ALPHA))
+        return fv_error(ctx, FV_ERR_ARG, "%s: alpha=%g: only the mobilenets take a width multiplier", e->name,
+                        o->alpha);
+    if (o->aux_logits && !(e->takes & FV_ZOO_TAKES_AUX))
+        return fv_error(ctx, FV_ERR_ARG, "%s: aux_logits: only googlenet has auxiliary classifiers", e->name);
+    if (o->aux_logits && !o->include_top)
+        return fv_error(ctx, FV_ERR_ARG, "%s: aux_logits needs include_top (the auxiliary heads are classifiers)",
+                        e->name);
+    return FV_OK;
+}
+
+static void unknown(fv_ctx *ctx, const char *name)
+{
+    char list[400] = "";
+    size_t n = 0;
+    for (int i = 0; i < N_ZOO && n < sizeof list; i++)
+        n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", zoo[i].name);
+    fv_error(ctx, FV_ERR_ARG, "unknown zoo model '%s' (known: %s)", name ? name : "(null)", list);
+}
+
+fv_model *fv_zoo_build(fv_ctx *ctx, const char *name, const fv_zoo_options *opt)
+{
+    if (!ctx) return NULL;
+    const zoo_entry *e = find(name);
+    if (!e) {
+        unknown(ctx, name);
+        return NULL;
+    }
+    fv_zoo_options o;
+    if (check_options(ctx, e, opt, &o) != FV_OK) return NULL;
+    fv_zoo_b b = {fv_model_new(ctx, e->name), &o, false, ""};
+    if (!b.m) return NULL;
+    fv_zoo_add(&b, "input", "input shape=%dx%dx%d", o.channels, o.height, o.width);
+    e->build(&b, e->a, e->c);
+    if (b.failed) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", fv_errmsg(ctx));
+        fv_error(ctx, fv_errcode(ctx) ? fv_errcode(ctx) : FV_ERR_ARG, "%s for input %dx%dx%d: %s", e->name,
+                 o.channels, o.height, o.width, msg);
+        fv_model_free(b.m);
+        return NULL;
+    }
+    return b.m;
+}
+
+/* ---- shared pieces ------------------------------------------------------------------------------------- */
+
+void fv_zoo_add(fv_zoo_b *b, const char *type, const char *fmt, ...)
+{
+    if (b->failed) return;
+    char args[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    if (n < 0 || n >= (int)sizeof args) {
+        fv_error(fv_model_ctx(b->m), FV_ERR_ARG, "%s: the arguments of a %s layer are too long", fv_model_name(b->m),
+                 type);
+        b->failed = true;
+        return;
+    }
+    b->failed = fv_model_add(b->m, type, args) < 0;
+}
+
+const char *fv_zoo_last(const fv_zoo_b *b) { return fv_model_layer_name(b->m, fv_model_layer_count(b->m) - 1); }
+
+void fv_zoo_conv_bn_act(fv_zoo_b *b, const char *p, const char *from, int filters, int kernel, int stride,
+                        int groups, const char *act)
+{
+    char src[96] = "";
+    if (from) snprintf(src, sizeof src, " from=%s", from);
+    fv_zoo_add(b, "conv2d", "%s.0 filters=%d kernel=%d stride=%d padding=%d groups=%d bias=false%s", p, filters,
+               kernel, stride, (kernel - 1) / 2, groups, src);
+    fv_zoo_add(b, "batch_norm", "%s.1%s", p, b->bn);
+    if (act) fv_zoo_add(b, act, "%s.2", p);
+}
+
+void fv_zoo_squeeze_excite(fv_zoo_b *b, const char *p, const char *x, int channels, int squeeze, const char *act,
+                           const char *scale_act)
+{
+    fv_zoo_add(b, "global_avg_pool", "%s.avgpool from=%s", p, x);
+    fv_zoo_add(b, "conv2d", "%s.fc1 filters=%d kernel=1", p, squeeze);
+    fv_zoo_add(b, act, "%s.activation", p);
+    fv_zoo_add(b, "conv2d", "%s.fc2 filters=%d kernel=1", p, channels);
+    fv_zoo_add(b, scale_act, "%s.scale_activation", p);
+    fv_zoo_add(b, "mul", "%s from=%s.scale_activation,%s", p, p, x);
+}
+
+void fv_zoo_headless(fv_zoo_b *b)
+{
+    if (b->opt->pooling == FV_ZOO_POOL_NONE) return;
+    if (b->opt->pooling == FV_ZOO_POOL_AVG) fv_zoo_add(b, "global_avg_pool", "global_avg_pool");
+    else fv_zoo_add(b, "global_max_pool", "global_max_pool");
+    fv_zoo_add(b, "flatten", "flatten");
+}
+
+int fv_zoo_make_divisible(double v, int divisor)
+{
+    int r = (int)(v + divisor / 2.0) / divisor * divisor;
+    if (r < divisor) r = divisor;
+    if (r < 0.9 * v) r += divisor;
+    return r;
+}

@@ -1,0 +1,74 @@
+/* What the zoo's builders share (src/nn/zoo_*.c): the list of models, a builder that adds layers with
+ * printf-style arguments and keeps the first failure, and the pieces several families use (torchvision's
+ * Conv2dNormActivation, squeeze-and-excitation, the headless ending, _make_divisible). */
+#ifndef FV_ZOO_INTERNAL_H
+#define FV_ZOO_INTERNAL_H
+
+#include "model_internal.h"
+
+/* Which options a model takes beyond the common ones. */
+enum { FV_ZOO_TAKES_ALPHA = 1, FV_ZOO_TAKES_AUX = 2 };
+
+/* The zoo: X(name, builder, a, b, takes); the builder is called as builder(b, a, b). */
+#define FV_ZOO_LIST(X)                                                                                        \
+    X("alexnet", fv_zoo_alexnet, 0, 0, 0)                                                                     \
+    X("vgg11", fv_zoo_vgg, 11, 0, 0) X("vgg11_bn", fv_zoo_vgg, 11, 1, 0)                                      \
+    X("vgg13", fv_zoo_vgg, 13, 0, 0) X("vgg13_bn", fv_zoo_vgg, 13, 1, 0)                                      \
+    X("vgg16", fv_zoo_vgg, 16, 0, 0) X("vgg16_bn", fv_zoo_vgg, 16, 1, 0)                                      \
+    X("vgg19", fv_zoo_vgg, 19, 0, 0) X("vgg19_bn", fv_zoo_vgg, 19, 1, 0)                                      \
+    X("googlenet", fv_zoo_googlenet, 0, 0, FV_ZOO_TAKES_AUX)                                                  \
+    X("resnet18", fv_zoo_resnet, 18, 0, 0) X("resnet34", fv_zoo_resnet, 34, 0, 0)                             \
+    X("resnet50", fv_zoo_resnet, 50, 0, 0) X("resnet101", fv_zoo_resnet, 101, 0, 0)                          \
+    X("resnet152", fv_zoo_resnet, 152, 0, 0)                                                                  \
+    X("mobilenet_v1", fv_zoo_mobilenet_v1, 0, 0, FV_ZOO_TAKES_ALPHA)                                          \
+    X("mobilenet_v2", fv_zoo_mobilenet_v2, 0, 0, FV_ZOO_TAKES_ALPHA)                                          \
+    X("mobilenet_v3_small", fv_zoo_mobilenet_v3, 0, 0, FV_ZOO_TAKES_ALPHA)                                    \
+    X("mobilenet_v3_large", fv_zoo_mobilenet_v3, 1, 0, FV_ZOO_TAKES_ALPHA)                                    \
+    X("efficientnet_b0", fv_zoo_efficientnet, 0, 0, 0) X("efficientnet_b1", fv_zoo_efficientnet, 1, 0, 0)    \
+    X("efficientnet_b2", fv_zoo_efficientnet, 2, 0, 0) X("efficientnet_b3", fv_zoo_efficientnet, 3, 0, 0)    \
+    X("efficientnet_b4", fv_zoo_efficientnet, 4, 0, 0) X("efficientnet_b5", fv_zoo_efficientnet, 5, 0, 0)    \
+    X("efficientnet_b6", fv_zoo_efficientnet, 6, 0, 0) X("efficientnet_b7", fv_zoo_efficientnet, 7, 0, 0)
+
+/* A model being built. After the first failure every further call does nothing. */
+typedef struct {
+    fv_model *m;
+    const fv_zoo_options *opt; /* checked, defaults filled in */
+    bool failed;
+    const char *bn;            /* the batch norms' keys, e.g. " eps=0.001 momentum=0.01" ("" for PyTorch's) */
+} fv_zoo_b;
+
+/* Add one layer: fv_model_add(m, type, the formatted arguments). */
+void fv_zoo_add(fv_zoo_b *b, const char *type, const char *fmt, ...) FV_PRINTF(3, 4);
+
+/* torchvision's Conv2dNormActivation named p: p.0 a convolution without bias (padding (kernel - 1) / 2),
+ * p.1 a batch norm, p.2 the activation act ("relu", "relu6", "hard_swish", "silu"; NULL: none). from: the
+ * input layer (NULL: the previous one). */
+void fv_zoo_conv_bn_act(fv_zoo_b *b, const char *p, const char *from, int filters, int kernel, int stride,
+                        int groups, const char *act);
+
+/* torchvision's SqueezeExcitation named p over the layer x: p.avgpool, p.fc1 (squeeze channels), p.activation,
+ * p.fc2 (back to channels), p.scale_activation (scale_act), and the product named p. */
+void fv_zoo_squeeze_excite(fv_zoo_b *b, const char *p, const char *x, int channels, int squeeze, const char *act,
+                           const char *scale_act);
+
+/* The end of a model built without its top: nothing, or global average / max pooling then a flatten, as
+ * opt->pooling says. */
+void fv_zoo_headless(fv_zoo_b *b);
+
+/* torchvision's _make_divisible(v, divisor): v rounded to the nearest multiple of divisor, at least divisor,
+ * never more than 10% below v. */
+int fv_zoo_make_divisible(double v, int divisor);
+
+/* The name of the last layer added (for from=). */
+const char *fv_zoo_last(const fv_zoo_b *b);
+
+void fv_zoo_alexnet(fv_zoo_b *b, int unused_a, int unused_b);
+void fv_zoo_vgg(fv_zoo_b *b, int depth, int batch_norm);
+void fv_zoo_googlenet(fv_zoo_b *b, int unused_a, int unused_b);
+void fv_zoo_resnet(fv_zoo_b *b, int depth, int unused);
+void fv_zoo_mobilenet_v1(fv_zoo_b *b, int unused_a, int unused_b);
+void fv_zoo_mobilenet_v2(fv_zoo_b *b, int unused_a, int unused_b);
+void fv_zoo_mobilenet_v3(fv_zoo_b *b, int large, int unused);
+void fv_zoo_efficientnet(fv_zoo_b *b, int variant, int unused);
+
+#endif
