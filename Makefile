@@ -7,7 +7,7 @@ WARN    := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-param
 CPPFLAGS := -Iinclude
 # OpenMP threads the fast kernels (src/kernels/fast).
 OMP     := -fopenmp
-LDLIBS  := -lpng -lz -lm -fopenmp
+LDLIBS  := -lpng -lz -lm -fopenmp -lprotobuf-c
 
 SRCS := $(shell find src -name '*.c' -not -path 'src/cli/*' | sort)
 CLI_SRCS := $(sort $(wildcard src/cli/*.c))
@@ -21,6 +21,12 @@ TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 TEST_COMMON_OBJS := $(TEST_COMMON:%.c=$(BUILD)/obj/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 FOVEA := $(BUILD)/fovea
+
+# ONNX interchange (src/io/onnx_*.c) reads and writes protobuf with protobuf-c: the C code of ONNX's messages is
+# generated at build time by protoc-c from third_party/onnx/onnx.proto (ONNX's own schema).
+ONNX_GEN := $(BUILD)/gen/onnx
+ONNX_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard src/io/onnx_*.c))
+OBJS += $(BUILD)/obj/gen/onnx.pb-c.o
 
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
@@ -45,6 +51,16 @@ $(LIB): $(OBJS)
 $(BUILD)/obj/%.o: %.c $(shell find include src -name '*.h') $(wildcard tests/common/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) $(OMP) $(CFLAGS) -c $< -o $@
+
+# The protobuf-c code of ONNX's messages (generated code: compiled without the warning flags).
+$(ONNX_GEN)/onnx.pb-c.c $(ONNX_GEN)/onnx.pb-c.h &: third_party/onnx/onnx.proto
+	@mkdir -p $(ONNX_GEN)
+	protoc-c --proto_path=third_party/onnx --c_out=$(ONNX_GEN) onnx.proto
+$(BUILD)/obj/gen/onnx.pb-c.o: $(ONNX_GEN)/onnx.pb-c.c
+	@mkdir -p $(dir $@)
+	$(CC) -I$(ONNX_GEN) $(CFLAGS) -c $< -o $@
+$(ONNX_OBJS): $(ONNX_GEN)/onnx.pb-c.h
+$(ONNX_OBJS): CPPFLAGS += -I$(ONNX_GEN)
 
 # Tests of the CLI's own pieces (tests/cli) link its objects too, all but main.
 $(BUILD)/tests/cli/%: tests/cli/%.c $(TEST_COMMON_OBJS) $(filter-out %/main.o,$(CLI_OBJS)) $(LIB)

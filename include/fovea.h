@@ -16,5 +16,6 @@
 #include "fovea/metrics.h"
 #include "fovea/data.h"
 #include "fovea/io.h"
+#include "fovea/onnx.h"
 
 #endif

@@ -24,27 +24,29 @@ static const fv_cli_pos pos[] = {{.name = "MODEL", .help = "a model file"}};
 static const fv_cli_cmd cmd = {.prog = "fovea features", .summary = "Extract a layer's activations for a data set.",
                                .opts = opts, .n_opts = sizeof opts / sizeof opts[0], .pos = pos, .n_pos = 1};
 
-/* CSV written to a temporary file and renamed, like every file fovea writes. */
-static int write_csv(const char *path, const fv_tensor *x, const fv_tensor *y)
+typedef struct {
+    const fv_tensor *x, *y;
+} csv_job;
+
+static int fill_csv(FILE *f, void *arg)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path);
-    int fd = mkstemp(tmp);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!f) return fprintf(stderr, "fovea features: cannot write '%s': %s\n", path, strerror(errno)), 1;
-    int64_t n = x->shape[0], d = x->shape[1];
+    const csv_job *job = arg;
+    int64_t n = job->x->shape[0], d = job->x->shape[1];
     for (int64_t j = 0; j < d; j++) fprintf(f, "f%lld,", (long long)j);
     fprintf(f, "label\n");
     for (int64_t i = 0; i < n; i++) {
-        for (int64_t j = 0; j < d; j++) fprintf(f, "%.9g,", fv_f32(x)[i * d + j]);
-        fprintf(f, "%d\n", fv_i32(y)[i]);
+        for (int64_t j = 0; j < d; j++) fprintf(f, "%.9g,", fv_f32(job->x)[i * d + j]);
+        fprintf(f, "%d\n", fv_i32(job->y)[i]);
     }
-    bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
-    ok = fclose(f) == 0 && ok && rename(tmp, path) == 0;
-    if (!ok) {
-        unlink(tmp);
-        return fprintf(stderr, "fovea features: cannot write '%s': %s\n", path, strerror(errno)), 1;
-    }
+    return ferror(f) ? EIO : 0;
+}
+
+/* CSV written atomically, like every file fovea writes. */
+static int write_csv(const char *path, const fv_tensor *x, const fv_tensor *y)
+{
+    csv_job job = {x, y};
+    int err = fv_atomic_write(path, fill_csv, &job);
+    if (err) return fprintf(stderr, "fovea features: cannot write '%s': %s\n", path, strerror(err)), 1;
     return 0;
 }
 

@@ -1,6 +1,7 @@
 /* The HTML report: one self-contained page (plots as inline SVG, images as PNG data URIs) with the model summary,
  * training curves from a history file, the confusion matrix and per-class metrics, ROC curves with AUC, the most
  * confident right and wrong and the least confident samples, Grad-CAM examples and a 2-D embedding. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "../core/internal.h"
 #include "fovea/diagnose.h"
+#include "fovea/io.h"
 #include "fovea/image.h"
 #include "fovea/metrics.h"
 #include "fovea/progress.h"
@@ -331,27 +333,31 @@ static void write_page(FILE *f, fv_ctx *ctx, const evaluation *e, const fv_data_
                ".length+'/'+i.length);});</script></body></html>\n");
 }
 
+typedef struct {
+    fv_ctx *ctx;
+    evaluation *e;
+    const fv_data_source *data;
+    const fv_report_options *o;
+} page_job;
+
+static int fill_page(FILE *f, void *arg)
+{
+    page_job *job = arg;
+    write_page(f, job->ctx, job->e, job->data, job->o);
+    return ferror(f) ? EIO : 0;
+}
+
 fv_status fv_report_write(fv_model *m, const fv_data_source *data, const fv_report_options *o, const char *path)
 {
     fv_ctx *ctx = fv_model_ctx(m);
     if (!data || data->count < 1) return fv_error(ctx, FV_ERR_ARG, "report: the data set is empty");
     evaluation e = {0};
     fv_status s = evaluate_all(ctx, m, data, &e);
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path);
-    int fd = s ? -1 : mkstemp(tmp);
-    if (fd >= 0) { /* mkstemp makes 0600; a new page gets the usual 0666 less the umask */
-        mode_t mask = umask(0);
-        umask(mask);
-        fchmod(fd, 0666 & ~mask);
-    }
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!s && !f) s = fv_error(ctx, FV_ERR_IO, "cannot write report '%s'", path);
     if (!s) {
-        write_page(f, ctx, &e, data, o);
-        bool ok = !ferror(f) && fflush(f) == 0 && fsync(fileno(f)) == 0;
-        ok = fclose(f) == 0 && ok && rename(tmp, path) == 0;
-        if (!ok) unlink(tmp), s = fv_error(ctx, FV_ERR_IO, "cannot write report '%s'", path);
+        page_job job = {ctx, &e, data, o};
+        int err = fv_atomic_write(path, fill_page, &job);
+        if (err) s = fv_error(ctx, FV_ERR_IO, "cannot write report '%s': %s (the old file, if any, is unchanged)", path,
+                              strerror(err));
     }
     free(e.images), free(e.probs), free(e.labels);
     return s;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "fovea/io.h"
 #include "model_file_internal.h"
 
 /* Where emitted bytes go: a file, a buffer the plan has sized, or nowhere (measuring). */
@@ -251,64 +252,20 @@ fv_status fv_modelfile_save_mem(fv_ctx *ctx, const fv_modelfile *mf, void **buf,
     return FV_OK;
 }
 
-/* ---- atomic save ------------------------------------------------------------------------------------------ */
+/* ---- atomic save (atomic_file.c) ---------------------------------------------------------------------------- */
 
-/* Permissions for the new file: the old file's, or what open(..., 0666) would give under the umask
- * (read from /proc, since umask() cannot be read without being changed under other threads' feet). */
-static mode_t file_mode(const char *path)
-{
-    struct stat st;
-    if (stat(path, &st) == 0) return st.st_mode & 0777;
-    unsigned mask = 022;
-    FILE *f = fopen("/proc/self/status", "r");
-    if (f) {
-        char line[128];
-        while (fgets(line, sizeof line, f))
-            if (sscanf(line, "Umask: %o", &mask) == 1) break;
-        fclose(f);
-    }
-    return (mode_t)(0666 & ~mask);
-}
+typedef struct {
+    const fv_modelfile *mf;
+    const plan *p;
+} save_job;
 
-/* Make the rename durable; the new file is complete whether or not this succeeds. */
-static void sync_dir_of(const char *path)
+static int fill_model_file(FILE *f, void *arg)
 {
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? malloc((size_t)(slash - path) + 2) : NULL;
-    if (dir) {
-        size_t n = slash == path ? 1 : (size_t)(slash - path);
-        memcpy(dir, path, n), dir[n] = '\0';
-    }
-    int fd = open(dir ? dir : ".", O_RDONLY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-    free(dir);
-}
-
-/* Writes the temporary file; returns 0 or an errno. */
-static int write_temp(int fd, const fv_modelfile *mf, const plan *p, const char *path)
-{
-    if (fchmod(fd, file_mode(path)) != 0) {
-        int e = errno;
-        close(fd);
-        return e;
-    }
-    FILE *f = fdopen(fd, "wb");
-    if (!f) {
-        int e = errno;
-        close(fd);
-        return e;
-    }
+    const save_job *job = arg;
     sink s = {.f = f};
-    emit_file(&s, mf, p);
-    int err = s.err;
-    if (!err && s.pos != p->size) err = EIO; /* a plan that does not match what was written */
-    if (!err && fflush(f) != 0) err = errno;
-    if (!err && fsync(fileno(f)) != 0) err = errno;
-    if (fclose(f) != 0 && !err) err = errno;
-    return err;
+    emit_file(&s, job->mf, job->p);
+    if (!s.err && s.pos != job->p->size) return EIO; /* a plan that does not match what was written */
+    return s.err;
 }
 
 fv_status fv_modelfile_save(fv_ctx *ctx, const fv_modelfile *mf, const char *path)
@@ -317,27 +274,10 @@ fv_status fv_modelfile_save(fv_ctx *ctx, const fv_modelfile *mf, const char *pat
     if (!path || !*path) return fv_error(ctx, FV_ERR_ARG, "model file: no path to save to");
     plan p;
     make_plan(mf, &p);
-    size_t n = strlen(path);
-    char *tmp = malloc(n + 16);
-    if (!tmp) return fv_error(ctx, FV_ERR_NOMEM, "model file: out of memory");
-    memcpy(tmp, path, n);
-    memcpy(tmp + n, ".tmp-XXXXXX", 12);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        fv_status s = fv_error(ctx, FV_ERR_IO, "cannot write model file %s: cannot create a temporary file beside it: %s "
-                               "(the old file, if any, is unchanged)", path, strerror(errno));
-        free(tmp);
-        return s;
-    }
-    int err = write_temp(fd, mf, &p, path);
-    if (!err && rename(tmp, path) != 0) err = errno;
-    if (err) {
-        unlink(tmp);
-        free(tmp);
+    save_job job = {mf, &p};
+    int err = fv_atomic_write(path, fill_model_file, &job);
+    if (err)
         return fv_error(ctx, FV_ERR_IO, "cannot write model file %s: %s (the old file, if any, is unchanged)", path,
                         strerror(err));
-    }
-    free(tmp);
-    sync_dir_of(path);
     return FV_OK;
 }

@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../core/internal.h"
 #include "fovea/model.h"
 #include "fovea/modelfile.h"
+#include "fovea/onnx.h"
 
 #define META_CLASSES "class_names"
 #define META_MEAN "normalization.mean"
@@ -208,6 +210,8 @@ static char *read_text(fv_ctx *ctx, const char *path)
 fv_model *fv_model_load(fv_ctx *ctx, const char *path)
 {
     if (!ctx || !path) return NULL;
+    size_t len = strlen(path);
+    if (len > 5 && strcasecmp(path + len - 5, ".onnx") == 0) return fv_onnx_load(ctx, path); /* docs/ONNX.md */
     int kind = is_model_file(ctx, path);
     if (kind < 0) return NULL;
     if (kind == 0) {

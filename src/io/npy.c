@@ -411,21 +411,6 @@ static size_t format_header(const fv_tensor *t, char *out, size_t cap)
     return padded - 10;
 }
 
-/* The mode a new file gets from open(..., 0666) under the process's umask (read without changing it), or
- * the old file's mode when path exists. */
-static mode_t new_file_mode(const char *path)
-{
-    struct stat sb;
-    if (stat(path, &sb) == 0) return sb.st_mode & 07777;
-    unsigned mask = 022;
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[128];
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "Umask: %o", &mask) == 1) break;
-    if (f) fclose(f);
-    return (mode_t)(0666 & ~mask);
-}
-
 static int write_all(FILE *f, const fv_tensor *t)
 {
     char header[FV_MAX_DIMS * 24 + 256];
@@ -446,20 +431,9 @@ static int write_all(FILE *f, const fv_tensor *t)
     return 0;
 }
 
-/* Make the rename durable; the new file is complete whether or not this succeeds. */
-static void sync_dir(const char *path)
+static int fill_npy(FILE *f, void *arg)
 {
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    size_t n = slash ? (size_t)(slash - path) : 0;
-    if (n >= sizeof dir) return;
-    memcpy(dir, path, n);
-    dir[n] = '\0';
-    int fd = open(slash ? (n ? dir : "/") : ".", O_RDONLY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
+    return write_all(f, arg);
 }
 
 fv_status fv_npy_write(fv_ctx *ctx, const char *path, const fv_tensor *t)
@@ -470,24 +444,7 @@ fv_status fv_npy_write(fv_ctx *ctx, const char *path, const fv_tensor *t)
     int64_t size = fv_shape_check(ctx, path, t->dtype, t->ndim, t->shape);
     if (size < 0) return fv_errcode(ctx);
     if (size != t->size) return fv_error(ctx, FV_ERR_ARG, "%s: the tensor's size does not match its shape", path);
-    size_t n = strlen(path);
-    char *tmp = malloc(n + 16);
-    if (!tmp) return fv_error(ctx, FV_ERR_NOMEM, "%s: out of memory", path);
-    memcpy(tmp, path, n);
-    memcpy(tmp + n, ".tmp-XXXXXX", 12);
-    mode_t mode = new_file_mode(path);
-    int fd = mkstemp(tmp), err = 0;
-    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
-    if (!f) err = errno;
-    if (fd >= 0 && !f) close(fd);
-    if (!err && fchmod(fd, mode) != 0) err = errno;
-    if (!err) err = write_all(f, t);
-    if (!err && (fflush(f) != 0 || fsync(fileno(f)) != 0)) err = errno;
-    if (f && fclose(f) != 0 && !err) err = errno;
-    if (!err && rename(tmp, path) != 0) err = errno;
-    if (err && fd >= 0) remove(tmp);
-    free(tmp);
+    int err = fv_atomic_write(path, fill_npy, (void *)t);
     if (err) return fv_error(ctx, FV_ERR_IO, "cannot write %s: %s (the old file, if any, is unchanged)", path, strerror(err));
-    sync_dir(path);
     return FV_OK;
 }

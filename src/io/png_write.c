@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../core/internal.h"
+#include "fovea/io.h"
 #include "fovea/image.h"
 
 typedef struct {
@@ -64,34 +65,28 @@ static fv_status encode_to(FILE *f, membuf *mem, const uint8_t *pixels, int widt
     return FV_OK;
 }
 
+typedef struct {
+    const uint8_t *pixels;
+    int width, height, channels;
+    fv_status status;
+} png_job;
+
+static int fill_png(FILE *f, void *arg)
+{
+    png_job *job = arg;
+    job->status = encode_to(f, NULL, job->pixels, job->width, job->height, job->channels);
+    return job->status ? EIO : 0;
+}
+
 fv_status fv_png_write(fv_ctx *ctx, const char *path, const uint8_t *pixels, int width, int height, int channels)
 {
     if (!path || !pixels || width < 1 || height < 1 || width > (1 << 24) || height > (1 << 24) || channels < 1 ||
         channels > 4)
         return fv_error(ctx, FV_ERR_ARG, "PNG '%s': bad image %dx%dx%d", path ? path : "(null)", width, height, channels);
-    char tmp[4200];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path) >= (int)sizeof tmp)
-        return fv_error(ctx, FV_ERR_ARG, "PNG path is too long: '%.64s...'", path);
-    int fd = mkstemp(tmp);
-    if (fd >= 0) { /* mkstemp makes 0600; a new image gets the usual 0666 less the umask */
-        mode_t mask = umask(0);
-        umask(mask);
-        fchmod(fd, 0666 & ~mask);
-    }
-    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
-    if (!f) {
-        if (fd >= 0) close(fd), unlink(tmp);
-        return fv_error(ctx, FV_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
-    }
-    fv_status s = encode_to(f, NULL, pixels, width, height, channels);
-    int err = s == FV_OK && (fflush(f) != 0 || fsync(fileno(f)) != 0) ? errno : 0;
-    if (fclose(f) != 0 && !err) err = errno;
-    if (s == FV_OK && !err && rename(tmp, path) != 0) err = errno;
-    if (s != FV_OK || err) {
-        unlink(tmp);
-        return s == FV_ERR_NOMEM ? fv_error(ctx, s, "out of memory writing '%s'", path)
-                                 : fv_error(ctx, FV_ERR_IO, "cannot write '%s': %s", path, err ? strerror(err) : "libpng error");
-    }
+    png_job job = {pixels, width, height, channels, FV_OK};
+    int err = fv_atomic_write(path, fill_png, &job);
+    if (job.status == FV_ERR_NOMEM) return fv_error(ctx, FV_ERR_NOMEM, "out of memory writing '%s'", path);
+    if (err) return fv_error(ctx, FV_ERR_IO, "cannot write '%s': %s", path, job.status ? "libpng error" : strerror(err));
     return FV_OK;
 }
 

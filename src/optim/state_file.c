@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "fovea/io.h"
 #include "optim_internal.h"
 
 #define FVOP_VERSION 1u
@@ -93,19 +94,6 @@ static void write_state(writer *w, const fv_optimizer *opt)
     put_uint(w, crc, 4);
 }
 
-/* Make the rename itself durable; a failure here does not undo a complete, renamed file. */
-static void sync_dir_of(const char *path)
-{
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    if (!slash) snprintf(dir, sizeof dir, ".");
-    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path) > 0 ? (int)(slash - path) : 1, path);
-    int fd = open(dir, O_RDONLY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-}
 
 static size_t expected_size(const fv_optimizer *opt);
 
@@ -125,36 +113,19 @@ fv_status fv_optim_save_mem(const fv_optimizer *opt, void **buf, size_t *len)
     return FV_OK;
 }
 
-/* All of buf into a temporary file beside path, flushed to disk, then renamed over path. */
-static int write_atomic(const char *path, const char *tmp, const void *buf, size_t len)
-{
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return errno;
-    int err = fwrite(buf, 1, len, f) == len ? 0 : (errno ? errno : EIO);
-    if (!err && (fflush(f) != 0 || fsync(fileno(f)) != 0)) err = errno;
-    if (fclose(f) != 0 && !err) err = errno;
-    if (!err && rename(tmp, path) != 0) err = errno;
-    if (err) remove(tmp);
-    return err;
-}
-
 fv_status fv_optim_save(const fv_optimizer *opt, const char *path)
 {
     if (!opt) return FV_ERR_ARG;
     if (!path || !*path) return fv_error(opt->ctx, FV_ERR_ARG, "%s: no path to save the state to", fv_optim_name(opt->cfg.kind));
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return fv_error(opt->ctx, FV_ERR_ARG, "optimizer state path is too long: '%.64s...'", path);
     void *buf = NULL;
     size_t len = 0;
     fv_status s = fv_optim_save_mem(opt, &buf, &len);
     if (s) return s;
-    int err = write_atomic(path, tmp, buf, len);
+    int err = fv_atomic_write_bytes(path, buf, len);
     free(buf);
     if (err)
-        return fv_error(opt->ctx, FV_ERR_IO, "cannot write optimizer state '%s' (temporary file '%s'): %s (the old file, if "
-                        "any, is unchanged)", path, tmp, strerror(err));
-    sync_dir_of(path);
+        return fv_error(opt->ctx, FV_ERR_IO, "cannot write optimizer state '%s': %s (the old file, if any, is unchanged)",
+                        path, strerror(err));
     return FV_OK;
 }
 

@@ -1,0 +1,564 @@
+/* Writing a fovea model as ONNX: each layer becomes one node (two for silu, for hard_swish before opset 14 and
+ * for a dense layer on a pooled map), named after the layer, whose output tensor carries the layer's name;
+ * parameters become initializers under their own names, pointing at the parameters' memory until packed.
+ * What fv_onnx_load reads back is the same model. Reads layer attributes from the model's internals
+ * (src/nn/model_internal.h): the public API describes layers as text only. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../nn/model_internal.h"
+#include "fovea/io.h"
+#include "onnx_internal.h"
+
+typedef struct {
+    fv_ctx *ctx;
+    const fv_model *m;
+    int opset;
+    void **blocks; /* everything allocated for the protobuf, freed together */
+    size_t n_blocks, cap_blocks;
+    Onnx__NodeProto **nodes;
+    size_t n_nodes, cap_nodes;
+    Onnx__TensorProto **inits;
+    size_t n_inits, cap_inits;
+    bool failed;
+} ex_state;
+
+/* ---- allocation ---------------------------------------------------------------------------------------- */
+
+static void *ex_alloc(ex_state *ex, size_t size)
+{
+    if (ex->failed) return NULL;
+    if (ex->n_blocks == ex->cap_blocks) {
+        size_t cap = ex->cap_blocks ? 2 * ex->cap_blocks : 256;
+        void **b = realloc(ex->blocks, cap * sizeof *b);
+        if (!b) goto nomem;
+        ex->blocks = b, ex->cap_blocks = cap;
+    }
+    void *p = calloc(1, size ? size : 1);
+    if (!p) goto nomem;
+    ex->blocks[ex->n_blocks++] = p;
+    return p;
+nomem:
+    ex->failed = true;
+    fv_error(ex->ctx, FV_ERR_NOMEM, "ONNX export of '%s': out of memory", fv_model_name(ex->m));
+    return NULL;
+}
+
+static char *ex_str(ex_state *ex, const char *fmt, ...) FV_PRINTF(2, 3);
+static char *ex_str(ex_state *ex, const char *fmt, ...)
+{
+    char buf[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    char *s = ex_alloc(ex, strlen(buf) + 1);
+    if (s) strcpy(s, buf);
+    return s;
+}
+
+/* Appends p to a growing array of pointers. */
+static void ex_push(ex_state *ex, void ***arr, size_t *n, size_t *cap, void *p)
+{
+    if (ex->failed || !p) return;
+    if (*n == *cap) {
+        size_t c = *cap ? 2 * *cap : 64;
+        void **a = realloc(*arr, c * sizeof *a);
+        if (!a) {
+            ex->failed = true;
+            fv_error(ex->ctx, FV_ERR_NOMEM, "ONNX export: out of memory");
+            return;
+        }
+        *arr = a, *cap = c;
+    }
+    (*arr)[(*n)++] = p;
+}
+
+/* ---- nodes and attributes -------------------------------------------------------------------------------- */
+
+static Onnx__NodeProto *ex_node(ex_state *ex, const char *op, const char *name, const char *out, int n_in, ...)
+{
+    Onnx__NodeProto *nd = ex_alloc(ex, sizeof *nd);
+    char **in = ex_alloc(ex, (size_t)(n_in ? n_in : 1) * sizeof *in);
+    char **outs = ex_alloc(ex, sizeof *outs);
+    if (!nd || !in || !outs) return NULL;
+    onnx__node_proto__init(nd);
+    va_list ap;
+    va_start(ap, n_in);
+    for (int i = 0; i < n_in; i++) in[i] = (char *)va_arg(ap, const char *);
+    va_end(ap);
+    outs[0] = (char *)out;
+    nd->op_type = (char *)op, nd->name = (char *)name;
+    nd->n_input = (size_t)n_in, nd->input = in;
+    nd->n_output = 1, nd->output = outs;
+    ex_push(ex, (void ***)&ex->nodes, &ex->n_nodes, &ex->cap_nodes, nd);
+    return nd;
+}
+
+static Onnx__AttributeProto *ex_attr(ex_state *ex, Onnx__NodeProto *nd, const char *name,
+                                     Onnx__AttributeProto__AttributeType type)
+{
+    if (!nd) return NULL;
+    Onnx__AttributeProto *a = ex_alloc(ex, sizeof *a);
+    Onnx__AttributeProto **list = ex_alloc(ex, (nd->n_attribute + 1) * sizeof *list);
+    if (!a || !list) return NULL;
+    onnx__attribute_proto__init(a);
+    a->name = (char *)name;
+    a->has_type = 1, a->type = type;
+    if (nd->n_attribute) memcpy(list, nd->attribute, nd->n_attribute * sizeof *list);
+    list[nd->n_attribute++] = a;
+    nd->attribute = list;
+    return a;
+}
+
+static void attr_int(ex_state *ex, Onnx__NodeProto *nd, const char *name, int64_t v)
+{
+    Onnx__AttributeProto *a = ex_attr(ex, nd, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT);
+    if (a) a->has_i = 1, a->i = v;
+}
+
+static void attr_float(ex_state *ex, Onnx__NodeProto *nd, const char *name, float v)
+{
+    Onnx__AttributeProto *a = ex_attr(ex, nd, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT);
+    if (a) a->has_f = 1, a->f = v;
+}
+
+static void attr_ints(ex_state *ex, Onnx__NodeProto *nd, const char *name, int n, const int *v)
+{
+    Onnx__AttributeProto *a = ex_attr(ex, nd, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
+    int64_t *vals = ex_alloc(ex, (size_t)n * sizeof *vals);
+    if (!a || !vals) return;
+    for (int i = 0; i < n; i++) vals[i] = v[i];
+    a->n_ints = (size_t)n, a->ints = vals;
+}
+
+static void attr_string(ex_state *ex, Onnx__NodeProto *nd, const char *name, const char *v)
+{
+    Onnx__AttributeProto *a = ex_attr(ex, nd, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING);
+    if (a) a->has_s = 1, a->s.data = (uint8_t *)v, a->s.len = strlen(v);
+}
+
+/* ---- initializers ---------------------------------------------------------------------------------------- */
+
+static Onnx__TensorProto *ex_tensor(ex_state *ex, const char *name, int32_t type, int ndim, const int64_t *dims,
+                                    const void *data, size_t bytes)
+{
+    Onnx__TensorProto *t = ex_alloc(ex, sizeof *t);
+    int64_t *d = ex_alloc(ex, (size_t)(ndim ? ndim : 1) * sizeof *d);
+    if (!t || !d) return NULL;
+    onnx__tensor_proto__init(t);
+    t->name = (char *)name;
+    t->has_data_type = 1, t->data_type = type;
+    if (ndim) memcpy(d, dims, (size_t)ndim * sizeof *d);
+    t->n_dims = (size_t)ndim, t->dims = d;
+    t->has_raw_data = 1;
+    t->raw_data.len = bytes, t->raw_data.data = (uint8_t *)data; /* little-endian, as ONNX's raw_data */
+    ex_push(ex, (void ***)&ex->inits, &ex->n_inits, &ex->cap_inits, t);
+    return t;
+}
+
+static const char *init_param(ex_state *ex, const fv_param *p)
+{
+    ex_tensor(ex, p->name, OX_T_FLOAT, p->value.ndim, p->value.shape, p->value.data,
+              (size_t)p->value.size * sizeof(float));
+    return p->name;
+}
+
+static const char *init_floats(ex_state *ex, const char *name, int ndim, int n, const float *v)
+{
+    float *copy = ex_alloc(ex, (size_t)(n ? n : 1) * sizeof *copy);
+    if (!copy) return name;
+    if (n) memcpy(copy, v, (size_t)n * sizeof *copy);
+    int64_t dims[1] = {n};
+    ex_tensor(ex, name, OX_T_FLOAT, ndim, dims, copy, (size_t)n * sizeof *copy);
+    return name;
+}
+
+static const char *init_ints(ex_state *ex, const char *name, int n, const int64_t *v)
+{
+    int64_t *copy = ex_alloc(ex, (size_t)n * sizeof *copy);
+    if (!copy) return name;
+    memcpy(copy, v, (size_t)n * sizeof *copy);
+    int64_t dims[1] = {n};
+    ex_tensor(ex, name, OX_T_INT64, 1, dims, copy, (size_t)n * sizeof *copy);
+    return name;
+}
+
+/* ---- layers ----------------------------------------------------------------------------------------------- */
+
+static fv_status refuse(ex_state *ex, const fv_layer *l, const char *why)
+{
+    ex->failed = true;
+    return fv_error(ex->ctx, FV_ERR_UNSUPPORTED, "ONNX export of '%s': %s '%s': %s", fv_model_name(ex->m),
+                    l->type->name, l->name, why);
+}
+
+static const char *input_name(ex_state *ex, const fv_layer *l, int k) { return ex->m->layers[l->in[k]].name; }
+
+static void window_attrs(ex_state *ex, Onnx__NodeProto *nd, const int *kernel, const int *stride, const int *pad)
+{
+    attr_ints(ex, nd, "kernel_shape", 2, kernel);
+    attr_ints(ex, nd, "strides", 2, stride);
+    attr_ints(ex, nd, "pads", 4, pad); /* top, left, bottom, right: ONNX's begins then ends */
+}
+
+static void export_conv(ex_state *ex, const fv_layer *l)
+{
+    const fv_layer_attrs *a = &l->a;
+    bool t = l->type->kind == FV_L_CONV_TRANSPOSE2D;
+    const char *w = init_param(ex, l->params[0]);
+    const char *b = a->bias ? init_param(ex, l->params[1]) : NULL;
+    const char *op = t ? "ConvTranspose" : "Conv";
+    Onnx__NodeProto *nd = b ? ex_node(ex, op, l->name, l->name, 3, input_name(ex, l, 0), w, b)
+                            : ex_node(ex, op, l->name, l->name, 2, input_name(ex, l, 0), w);
+    if (!t && a->pad_mode != FV_PAD_EXPLICIT) {
+        attr_ints(ex, nd, "kernel_shape", 2, a->kernel);
+        attr_ints(ex, nd, "strides", 2, a->stride);
+        attr_string(ex, nd, "auto_pad", a->pad_mode == FV_PAD_SAME ? "SAME_UPPER" : "VALID");
+    } else {
+        window_attrs(ex, nd, a->kernel, a->stride, a->pad);
+    }
+    attr_ints(ex, nd, "dilations", 2, a->dilation);
+    attr_int(ex, nd, "group", a->groups);
+    if (t) attr_ints(ex, nd, "output_padding", 2, a->output_padding);
+}
+
+static void export_dense(ex_state *ex, const fv_layer *l)
+{
+    int64_t shape[FV_MAX_DIMS];
+    const char *x = input_name(ex, l, 0);
+    if (fv_model_layer_shape(ex->m, l->in[0], shape) == 3) { /* a pooled (C, 1, 1) map: flattened first */
+        const char *flat = ex_str(ex, "%s/flatten", l->name);
+        attr_int(ex, ex_node(ex, "Flatten", flat, flat, 1, x), "axis", 1);
+        x = flat;
+    }
+    const char *w = init_param(ex, l->params[0]);
+    Onnx__NodeProto *nd = l->a.bias ? ex_node(ex, "Gemm", l->name, l->name, 3, x, w, init_param(ex, l->params[1]))
+                                    : ex_node(ex, "Gemm", l->name, l->name, 2, x, w);
+    attr_int(ex, nd, "transB", 1);
+}
+
+static void export_batch_norm(ex_state *ex, const fv_layer *l)
+{
+    const char *p[4];
+    for (int k = 0; k < 4; k++) p[k] = init_param(ex, l->params[k]);
+    Onnx__NodeProto *nd = ex_node(ex, "BatchNormalization", l->name, l->name, 5, input_name(ex, l, 0), p[0], p[1], p[2], p[3]);
+    attr_float(ex, nd, "epsilon", l->a.eps);
+    attr_float(ex, nd, "momentum", (float)(1.0 - (double)l->a.momentum)); /* ONNX keeps the old value's share */
+}
+
+/* x * gate(x) as two nodes: the gate's output named "<layer>/<gate>". */
+static void gated(ex_state *ex, const fv_layer *l, const char *gate_op)
+{
+    const char *x = input_name(ex, l, 0);
+    const char *g = ex_str(ex, "%s/%s", l->name, gate_op);
+    Onnx__NodeProto *nd = ex_node(ex, gate_op, g, g, 1, x);
+    if (strcmp(gate_op, "HardSigmoid") == 0) attr_float(ex, nd, "alpha", 1.0f / 6.0f), attr_float(ex, nd, "beta", 0.5f);
+    ex_node(ex, "Mul", l->name, l->name, 2, x, g);
+}
+
+static void export_activation(ex_state *ex, const fv_layer *l)
+{
+    const char *x = input_name(ex, l, 0);
+    Onnx__NodeProto *nd;
+    switch ((fv_activation_kind)l->type->act) {
+    case FV_ACT_RELU: ex_node(ex, "Relu", l->name, l->name, 1, x); break;
+    case FV_ACT_LEAKY_RELU: attr_float(ex, ex_node(ex, "LeakyRelu", l->name, l->name, 1, x), "alpha", l->a.alpha); break;
+    case FV_ACT_ELU: attr_float(ex, ex_node(ex, "Elu", l->name, l->name, 1, x), "alpha", l->a.alpha); break;
+    case FV_ACT_RELU6: {
+        const float zero = 0.0f, six = 6.0f;
+        const char *lo = init_floats(ex, ex_str(ex, "%s/min", l->name), 0, 1, &zero);
+        const char *hi = init_floats(ex, ex_str(ex, "%s/max", l->name), 0, 1, &six);
+        ex_node(ex, "Clip", l->name, l->name, 3, x, lo, hi);
+        break;
+    }
+    case FV_ACT_SIGMOID: ex_node(ex, "Sigmoid", l->name, l->name, 1, x); break;
+    case FV_ACT_TANH: ex_node(ex, "Tanh", l->name, l->name, 1, x); break;
+    case FV_ACT_SILU: gated(ex, l, "Sigmoid"); break;
+    case FV_ACT_HARD_SIGMOID:
+        nd = ex_node(ex, "HardSigmoid", l->name, l->name, 1, x);
+        attr_float(ex, nd, "alpha", 1.0f / 6.0f), attr_float(ex, nd, "beta", 0.5f);
+        break;
+    case FV_ACT_HARD_SWISH:
+        if (ex->opset >= 14) ex_node(ex, "HardSwish", l->name, l->name, 1, x);
+        else gated(ex, l, "HardSigmoid");
+        break;
+    default: refuse(ex, l, "an activation ONNX does not have"); break;
+    }
+}
+
+static void export_pool(ex_state *ex, const fv_layer *l)
+{
+    const fv_layer_attrs *a = &l->a;
+    bool avg = l->type->kind == FV_L_AVG_POOL;
+    int stride[2] = {a->stride[0] ? a->stride[0] : a->kernel[0], a->stride[1] ? a->stride[1] : a->kernel[1]};
+    Onnx__NodeProto *nd = ex_node(ex, avg ? "AveragePool" : "MaxPool", l->name, l->name, 1, input_name(ex, l, 0));
+    window_attrs(ex, nd, a->kernel, stride, a->pad);
+    attr_int(ex, nd, "ceil_mode", a->ceil_mode);
+    if (avg) attr_int(ex, nd, "count_include_pad", a->count_include_pad);
+}
+
+/* An adaptive average pool is a plain one when the sizes divide (or a global one for 1x1). */
+static void export_adaptive(ex_state *ex, const fv_layer *l)
+{
+    int64_t in[FV_MAX_DIMS];
+    fv_model_layer_shape(ex->m, l->in[0], in);
+    const int *o = l->a.out_size;
+    const char *x = input_name(ex, l, 0);
+    if (o[0] == 1 && o[1] == 1) {
+        ex_node(ex, "GlobalAveragePool", l->name, l->name, 1, x);
+        return;
+    }
+    if (in[1] % o[0] || in[2] % o[1]) {
+        refuse(ex, l, "ONNX has no adaptive pooling, and the output size does not divide the input's");
+        return;
+    }
+    int k[2] = {(int)in[1] / o[0], (int)in[2] / o[1]}, pad[4] = {0, 0, 0, 0};
+    Onnx__NodeProto *nd = ex_node(ex, "AveragePool", l->name, l->name, 1, x);
+    window_attrs(ex, nd, k, k, pad);
+}
+
+static void export_pad(ex_state *ex, const fv_layer *l)
+{
+    const int *p = l->a.pad;
+    int64_t pads[8] = {0, 0, p[0], p[1], 0, 0, p[2], p[3]};
+    const char *pn = init_ints(ex, ex_str(ex, "%s/pads", l->name), 8, pads);
+    const char *vn = init_floats(ex, ex_str(ex, "%s/value", l->name), 0, 1, &l->a.value);
+    Onnx__NodeProto *nd = ex_node(ex, "Pad", l->name, l->name, 3, input_name(ex, l, 0), pn, vn);
+    attr_string(ex, nd, "mode", "constant");
+}
+
+static void export_upsample(ex_state *ex, const fv_layer *l)
+{
+    const fv_layer_attrs *a = &l->a;
+    float scales[4] = {1, 1, (float)a->scale[0], (float)a->scale[1]};
+    const char *sn = init_floats(ex, ex_str(ex, "%s/scales", l->name), 1, 4, scales);
+    /* roi is required before opset 13 (unused in these modes): an empty tensor */
+    const char *roi = ex->opset < 13 ? init_floats(ex, ex_str(ex, "%s/roi", l->name), 1, 0, NULL) : "";
+    Onnx__NodeProto *nd = ex_node(ex, "Resize", l->name, l->name, 3, input_name(ex, l, 0), roi, sn);
+    if (a->mode == FV_RESIZE_NEAREST) {
+        attr_string(ex, nd, "mode", "nearest");
+        attr_string(ex, nd, "coordinate_transformation_mode", "asymmetric");
+        attr_string(ex, nd, "nearest_mode", "floor");
+    } else {
+        attr_string(ex, nd, "mode", "linear");
+        attr_string(ex, nd, "coordinate_transformation_mode", a->align_corners ? "align_corners" : "pytorch_half_pixel");
+    }
+}
+
+static void export_layer(ex_state *ex, int i)
+{
+    const fv_layer *l = &ex->m->layers[i];
+    const fv_layer_attrs *a = &l->a;
+    const char *x = l->n_in ? input_name(ex, l, 0) : NULL;
+    Onnx__NodeProto *nd;
+    switch (l->type->kind) {
+    case FV_L_INPUT: break;
+    case FV_L_CONV2D:
+    case FV_L_CONV_TRANSPOSE2D: export_conv(ex, l); break;
+    case FV_L_DENSE: export_dense(ex, l); break;
+    case FV_L_BATCH_NORM: export_batch_norm(ex, l); break;
+    case FV_L_DROPOUT:
+        if (ex->opset >= 12) {
+            const char *r = init_floats(ex, ex_str(ex, "%s/ratio", l->name), 0, 1, &a->rate);
+            ex_node(ex, "Dropout", l->name, l->name, 2, x, r);
+        } else {
+            attr_float(ex, ex_node(ex, "Dropout", l->name, l->name, 1, x), "ratio", a->rate);
+        }
+        break;
+    case FV_L_ACTIVATION: export_activation(ex, l); break;
+    case FV_L_SOFTMAX: {
+        int64_t shape[FV_MAX_DIMS];
+        int rank = fv_model_layer_shape(ex->m, i, shape) + 1, axis = a->axis < 0 ? a->axis + rank : a->axis;
+        if (ex->opset < 13 && axis != rank - 1) {
+            refuse(ex, l, "before opset 13 ONNX's Softmax normalizes over all dimensions from the axis on");
+            break;
+        }
+        attr_int(ex, ex_node(ex, "Softmax", l->name, l->name, 1, x), "axis", a->axis);
+        break;
+    }
+    case FV_L_MAX_POOL:
+    case FV_L_AVG_POOL: export_pool(ex, l); break;
+    case FV_L_GLOBAL_AVG_POOL: ex_node(ex, "GlobalAveragePool", l->name, l->name, 1, x); break;
+    case FV_L_GLOBAL_MAX_POOL: ex_node(ex, "GlobalMaxPool", l->name, l->name, 1, x); break;
+    case FV_L_FLATTEN: attr_int(ex, ex_node(ex, "Flatten", l->name, l->name, 1, x), "axis", 1); break;
+    case FV_L_ADD: ex_node(ex, "Add", l->name, l->name, 2, x, input_name(ex, l, 1)); break;
+    case FV_L_MUL: ex_node(ex, "Mul", l->name, l->name, 2, x, input_name(ex, l, 1)); break;
+    case FV_L_CONCAT: {
+        nd = ex_node(ex, "Concat", l->name, l->name, 1, x);
+        char **in = ex_alloc(ex, (size_t)l->n_in * sizeof *in);
+        if (!nd || !in) break;
+        for (int k = 0; k < l->n_in; k++) in[k] = (char *)input_name(ex, l, k);
+        nd->input = in, nd->n_input = (size_t)l->n_in;
+        attr_int(ex, nd, "axis", a->axis);
+        break;
+    }
+    case FV_L_PAD: export_pad(ex, l); break;
+    case FV_L_UPSAMPLE: export_upsample(ex, l); break;
+    case FV_L_LRN:
+        if (a->size % 2 == 0) {
+            refuse(ex, l, "an even size: ONNX's LRN window is centred differently from fovea's (PyTorch's)");
+            break;
+        }
+        nd = ex_node(ex, "LRN", l->name, l->name, 1, x);
+        attr_int(ex, nd, "size", a->size);
+        attr_float(ex, nd, "alpha", a->alpha), attr_float(ex, nd, "beta", a->beta), attr_float(ex, nd, "bias", a->k);
+        break;
+    case FV_L_ADAPTIVE_AVG_POOL: export_adaptive(ex, l); break;
+    default: refuse(ex, l, "a layer type ONNX export does not know"); break;
+    }
+}
+
+/* ---- the model -------------------------------------------------------------------------------------------- */
+
+/* "batch x shape" of float, for the graph's input and output. */
+static Onnx__ValueInfoProto *value_info(ex_state *ex, const char *name, int layer)
+{
+    int64_t shape[FV_MAX_DIMS];
+    int nd = fv_model_layer_shape(ex->m, layer, shape);
+    Onnx__ValueInfoProto *vi = ex_alloc(ex, sizeof *vi);
+    Onnx__TypeProto *tp = ex_alloc(ex, sizeof *tp);
+    Onnx__TypeProto__Tensor *tt = ex_alloc(ex, sizeof *tt);
+    Onnx__TensorShapeProto *sp = ex_alloc(ex, sizeof *sp);
+    Onnx__TensorShapeProto__Dimension **dims = ex_alloc(ex, (size_t)(nd + 1) * sizeof *dims);
+    if (!vi || !tp || !tt || !sp || !dims) return NULL;
+    onnx__value_info_proto__init(vi), onnx__type_proto__init(tp), onnx__type_proto__tensor__init(tt);
+    onnx__tensor_shape_proto__init(sp);
+    for (int d = 0; d <= nd; d++) {
+        Onnx__TensorShapeProto__Dimension *dim = ex_alloc(ex, sizeof *dim);
+        if (!dim) return NULL;
+        onnx__tensor_shape_proto__dimension__init(dim);
+        if (d == 0) dim->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM, dim->dim_param = "batch";
+        else dim->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE, dim->dim_value = shape[d - 1];
+        dims[d] = dim;
+    }
+    sp->n_dim = (size_t)nd + 1, sp->dim = dims;
+    tt->has_elem_type = 1, tt->elem_type = OX_T_FLOAT, tt->shape = sp;
+    tp->value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE, tp->tensor_type = tt;
+    vi->name = (char *)name, vi->type = tp;
+    return vi;
+}
+
+static Onnx__StringStringEntryProto *meta_entry(ex_state *ex, const char *key, char *value)
+{
+    Onnx__StringStringEntryProto *e = ex_alloc(ex, sizeof *e);
+    if (!e) return NULL;
+    onnx__string_string_entry_proto__init(e);
+    e->key = (char *)key, e->value = value;
+    return e;
+}
+
+/* A joined list of floats or class names, allocated in the arena. */
+static char *joined(ex_state *ex, int n, const float *v, const fv_model *m)
+{
+    size_t len = 1;
+    for (int i = 0; i < n; i++) len += v ? 20 : strlen(fv_model_class_name(m, i)) + 1;
+    char *s = ex_alloc(ex, len);
+    if (!s) return NULL;
+    size_t at = 0;
+    for (int i = 0; i < n; i++)
+        at += (size_t)(v ? snprintf(s + at, len - at, "%s%.9g", i ? "," : "", v[i])
+                         : snprintf(s + at, len - at, "%s%s", i ? "\n" : "", fv_model_class_name(m, i)));
+    return s;
+}
+
+static void metadata(ex_state *ex, Onnx__ModelProto *mp)
+{
+    Onnx__StringStringEntryProto **list = ex_alloc(ex, 3 * sizeof *list);
+    if (!list) return;
+    size_t n = 0;
+    int nc = 0;
+    while (fv_model_class_name(ex->m, nc)) nc++;
+    if (nc) list[n++] = meta_entry(ex, "fovea.class_names", joined(ex, nc, NULL, ex->m));
+    float mean[FV_MODEL_MAX_NORM_CHANNELS], std[FV_MODEL_MAX_NORM_CHANNELS];
+    int nn = fv_model_normalization(ex->m, mean, std, FV_MODEL_MAX_NORM_CHANNELS);
+    if (nn) {
+        list[n++] = meta_entry(ex, "fovea.normalization.mean", joined(ex, nn, mean, NULL));
+        list[n++] = meta_entry(ex, "fovea.normalization.std", joined(ex, nn, std, NULL));
+    }
+    mp->n_metadata_props = n, mp->metadata_props = list;
+}
+
+/* The IR version that goes with an opset (ONNX's release table). */
+static int64_t ir_version(int opset) { return opset <= 11 ? 6 : opset <= 14 ? 7 : 8; }
+
+static fv_status build(ex_state *ex, Onnx__ModelProto *mp, Onnx__GraphProto *g)
+{
+    const fv_model *m = ex->m;
+    int n = fv_model_layer_count(m);
+    if (n < 2) return fv_error(ex->ctx, FV_ERR_ARG, "ONNX export of '%s': the model has no layers", fv_model_name(m));
+    for (int i = 0; i < n && !ex->failed; i++) export_layer(ex, i);
+    Onnx__ValueInfoProto **in = ex_alloc(ex, sizeof *in), **out = ex_alloc(ex, sizeof *out);
+    Onnx__OperatorSetIdProto *os = ex_alloc(ex, sizeof *os), **oss = ex_alloc(ex, sizeof *oss);
+    if (ex->failed || !in || !out || !os || !oss) return fv_errcode(ex->ctx) ? fv_errcode(ex->ctx) : FV_ERR_NOMEM;
+    in[0] = value_info(ex, m->layers[0].name, 0);
+    out[0] = value_info(ex, m->layers[n - 1].name, n - 1);
+    onnx__graph_proto__init(g);
+    g->name = (char *)fv_model_name(m);
+    g->n_node = ex->n_nodes, g->node = ex->nodes;
+    g->n_initializer = ex->n_inits, g->initializer = ex->inits;
+    g->n_input = 1, g->input = in;
+    g->n_output = 1, g->output = out;
+    onnx__operator_set_id_proto__init(os);
+    os->domain = "", os->has_version = 1, os->version = ex->opset;
+    oss[0] = os;
+    onnx__model_proto__init(mp);
+    mp->has_ir_version = 1, mp->ir_version = ir_version(ex->opset);
+    mp->n_opset_import = 1, mp->opset_import = oss;
+    mp->producer_name = "fovea";
+    mp->graph = g;
+    metadata(ex, mp);
+    return ex->failed || !in[0] || !out[0] ? (fv_errcode(ex->ctx) ? fv_errcode(ex->ctx) : FV_ERR_NOMEM) : FV_OK;
+}
+
+static void ex_free(ex_state *ex)
+{
+    for (size_t i = 0; i < ex->n_blocks; i++) free(ex->blocks[i]);
+    free(ex->blocks), free(ex->nodes), free(ex->inits);
+}
+
+fv_status fv_onnx_save_mem(const fv_model *m, int opset, void **data, size_t *size)
+{
+    if (!m || !data || !size) return FV_ERR_ARG;
+    *data = NULL, *size = 0;
+    fv_ctx *ctx = fv_model_ctx(m);
+    if (opset == 0) opset = FV_ONNX_DEFAULT_OPSET;
+    if (opset < FV_ONNX_MIN_OPSET || opset > FV_ONNX_MAX_OPSET)
+        return fv_error(ctx, FV_ERR_ARG, "ONNX export: opset %d (fovea writes opsets %d to %d)", opset,
+                        FV_ONNX_MIN_OPSET, FV_ONNX_MAX_OPSET);
+    ex_state ex = {.ctx = ctx, .m = m, .opset = opset};
+    Onnx__ModelProto mp;
+    Onnx__GraphProto g;
+    fv_status s = build(&ex, &mp, &g);
+    if (!s) {
+        size_t n = onnx__model_proto__get_packed_size(&mp);
+        if (n > OX_MAX_FILE) s = fv_error(ctx, FV_ERR_UNSUPPORTED, "ONNX export of '%s': %zu bytes, over protobuf's 2 GiB",
+                                          fv_model_name(m), n);
+        else if (!(*data = malloc(n ? n : 1))) s = fv_error(ctx, FV_ERR_NOMEM, "ONNX export: out of memory for %zu bytes", n);
+        else *size = onnx__model_proto__pack(&mp, *data);
+    }
+    ex_free(&ex);
+    return s;
+}
+
+fv_status fv_onnx_save(const fv_model *m, const char *path, int opset)
+{
+    if (!m) return FV_ERR_ARG;
+    fv_ctx *ctx = fv_model_ctx(m);
+    if (!path || !*path) return fv_error(ctx, FV_ERR_ARG, "ONNX export: no path");
+    void *data;
+    size_t size;
+    fv_status s = fv_onnx_save_mem(m, opset, &data, &size);
+    if (s) return s;
+    int err = fv_atomic_write_bytes(path, data, size);
+    free(data);
+    if (err) return fv_error(ctx, FV_ERR_IO, "cannot write ONNX model %s: %s (the old file, if any, is unchanged)", path,
+                             strerror(err));
+    return FV_OK;
+}

@@ -1,0 +1,181 @@
+/* What the ONNX reader (onnx_read.c: bytes, tensors, the graph's names and order), the importer (onnx_import.c:
+ * values, layers, errors; onnx_ops.c: one handler per operator; onnx_fold.c: constant folding) and the writer
+ * (onnx_export.c) share. The protobuf structs come from onnx.pb-c.h, generated from third_party/onnx/onnx.proto. */
+#ifndef FV_ONNX_INTERNAL_H
+#define FV_ONNX_INTERNAL_H
+
+#include <stdarg.h>
+
+#include "../core/internal.h"
+#include "fovea/model.h"
+#include "fovea/onnx.h"
+#include "onnx.pb-c.h"
+
+#define OX_MAX_DIMS 8
+/* Dimensions that folded shape arithmetic may hold: the batch size, unknown while importing (any batch runs),
+ * and anything computed from it. */
+#define OX_DIM_BATCH (INT64_MIN + 1000003)
+#define OX_DIM_UNKNOWN (INT64_MIN + 1000004)
+#define OX_IS_SYMBOL(v) ((v) == OX_DIM_BATCH || (v) == OX_DIM_UNKNOWN)
+/* Layer names stay short enough for "<name>.running_mean" to fit a parameter's 63 characters. */
+#define OX_NAME_MAX 50
+/* The largest file and tensor read; protobuf itself stops at 2 GiB. */
+#define OX_MAX_FILE ((size_t)2 << 30)
+#define OX_MAX_ELEMENTS ((int64_t)1 << 31)
+#define OX_FOLD_BUDGET ((int64_t)1 << 25)
+#define OX_MAX_NODES 50000
+
+/* ONNX TensorProto data types used here. */
+enum { OX_T_FLOAT = 1, OX_T_UINT8 = 2, OX_T_INT8 = 3, OX_T_UINT16 = 4, OX_T_INT16 = 5, OX_T_INT32 = 6,
+       OX_T_INT64 = 7, OX_T_BOOL = 9, OX_T_FLOAT16 = 10, OX_T_DOUBLE = 11, OX_T_UINT32 = 12, OX_T_UINT64 = 13 };
+
+typedef enum { OX_F32 = 0, OX_I64 } ox_type;
+
+/* A constant: an initializer, a Constant node's value or a folded result. data is float* or int64_t*; it
+ * points into the unpacked protobuf (owned false) or is the constant's own. */
+typedef struct {
+    ox_type type;
+    int ndim;
+    int64_t dims[OX_MAX_DIMS];
+    int64_t n;
+    void *data;
+    bool owned;
+} ox_tensor;
+
+typedef enum {
+    OX_UNSET = 0,
+    OX_LAYER,  /* the output of a layer of the model */
+    OX_CONST,  /* a constant */
+    OX_GATE,   /* Sigmoid or HardSigmoid of a layer, waiting for the Mul by that layer that makes it silu or
+                * hard_swish; any other use turns it into a layer of its own */
+    OX_MATMUL  /* MatMul of a layer by a constant, waiting for the Add of its bias to become one dense layer */
+} ox_kind;
+
+typedef struct {
+    ox_kind kind;
+    int layer;    /* OX_LAYER; OX_GATE and OX_MATMUL: the layer they read */
+    int node;     /* OX_GATE, OX_MATMUL: the node that made them (for names and messages) */
+    ox_tensor c;  /* OX_CONST; OX_MATMUL: the weight */
+} ox_value;
+
+/* One tensor name of the graph. */
+typedef struct {
+    const char *name;
+    int producer;     /* node index; -1: a graph input or an initializer */
+    int n_users;      /* nodes reading it, plus one if it is the graph's output */
+    int user;         /* the last node reading it */
+    bool is_output;
+    bool defined;     /* by an initializer, a graph input or a node */
+    ox_value v;
+} ox_entry;
+
+typedef struct {
+    ox_entry *e;
+    int n, cap;
+    int *slots; /* open addressing: entry index + 1, 0 for an empty slot */
+    int n_slots;
+} ox_table;
+
+typedef struct {
+    fv_ctx *ctx;
+    const char *path;            /* names the file in messages */
+    Onnx__ModelProto *proto;
+    const Onnx__GraphProto *g;
+    int64_t opset;               /* of the default domain */
+    fv_model *m;
+    ox_table t;
+    int *order, n_order;         /* the nodes the output needs, in a topological order */
+    int64_t batch;               /* the input's batch size: OX_DIM_BATCH when dynamic */
+    const Onnx__NodeProto *node; /* the node being imported (for messages) */
+    int node_index;
+    int64_t folded;              /* elements of the constants made so far (OX_FOLD_BUDGET) */
+} ox_import;
+
+/* ---- onnx_read.c --------------------------------------------------------------------------------------- */
+
+/* The protobuf, checked for nesting depth before protobuf-c unpacks it; NULL with a message. */
+Onnx__ModelProto *ox_unpack(fv_ctx *ctx, const void *data, size_t size, const char *path);
+ox_entry *ox_find(ox_table *t, const char *name);
+ox_entry *ox_add_name(ox_import *im, const char *name);
+void ox_table_free(ox_table *t);
+/* The tensor of an initializer or a Constant, checked (type, dimensions, data length). what names it. */
+fv_status ox_tensor_from_proto(ox_import *im, const Onnx__TensorProto *p, const char *what, ox_tensor *out);
+fv_status ox_tensor_alloc(ox_import *im, ox_tensor *t, ox_type type, int ndim, const int64_t *dims);
+void ox_tensor_free(ox_tensor *t);
+/* Names every tensor, checks that each input exists and each output is made once, and orders the nodes the
+ * graph's output needs (the file's order when it is topological). */
+fv_status ox_index_graph(ox_import *im);
+
+/* ---- onnx_import.c ------------------------------------------------------------------------------------- */
+
+/* An error about the current node: "model.onnx: node 'conv1' (Conv): ...". */
+fv_status ox_fail(ox_import *im, fv_status code, const char *fmt, ...);
+fv_status ox_failv(ox_import *im, fv_status code, const char *fmt, va_list ap);
+const char *ox_node_name(const Onnx__NodeProto *nd);
+/* Input k of the current node, or NULL when absent (past the end, or an empty name). */
+ox_entry *ox_in(ox_import *im, int k);
+/* Input k as a layer (a pending gate or MatMul becomes one) or as a constant; errors say which it was not. */
+fv_status ox_layer_in(ox_import *im, int k, int *layer);
+fv_status ox_const_in(ox_import *im, int k, const ox_tensor **c);
+fv_status ox_materialize(ox_import *im, ox_entry *e);
+/* Output k of the current node gets a value (the entry takes ownership of a constant's data). */
+void ox_set_out(ox_import *im, int k, ox_value v);
+void ox_set_layer_out(ox_import *im, int k, int layer);
+/* A layer's output dimensions with the batch first; returns the rank. */
+int ox_layer_dims(ox_import *im, int layer, int64_t *dims);
+/* Adds a layer named after weight (without ".weight") or the node, reading the given layers, with keys
+ * printed from fmt ("filters=%d kernel=%dx%d"). Returns its index or -1 with the error set. */
+int ox_add_layer(ox_import *im, const char *type, const char *weight, const int *in, int n_in, const char *fmt, ...);
+/* Copies constant c (named cname in messages) into the layer's k-th parameter: transposed when c is (in, out)
+ * and the layer wants (out, in), times scale (Gemm's alpha and beta), spread when c holds one value. */
+fv_status ox_set_param(ox_import *im, int layer, int k, const ox_tensor *c, const char *cname, bool transpose,
+                       float scale);
+
+/* Attributes of the current node; absent ones give the default. */
+const Onnx__AttributeProto *ox_attr(ox_import *im, const char *name);
+fv_status ox_attr_int(ox_import *im, const char *name, int64_t def, int64_t *out);
+fv_status ox_attr_float(ox_import *im, const char *name, float def, float *out);
+/* Up to max ints into out, their count into *n (-1 when absent). */
+fv_status ox_attr_ints(ox_import *im, const char *name, int64_t *out, int max, int *n);
+fv_status ox_attr_floats(ox_import *im, const char *name, float *out, int max, int *n);
+fv_status ox_attr_string(ox_import *im, const char *name, const char *def, char *out, size_t size);
+
+/* ---- onnx_ops.c, onnx_fold.c -------------------------------------------------------------------------- */
+
+typedef fv_status (*ox_handler)(ox_import *im);
+
+typedef struct {
+    const char *op;
+    ox_handler layer; /* when some input is a layer (or the op has no constant form) */
+    ox_handler fold;  /* when every input is a constant */
+    int min_in, max_in, max_out;
+    const char *attrs; /* the attributes understood, comma separated */
+} ox_op;
+
+/* The operator of that name, or NULL. */
+const ox_op *ox_find_op(const char *op_type);
+/* Folding of constants (onnx_fold.c), used by the table in onnx_ops.c. */
+fv_status ox_fold_constant(ox_import *im);
+fv_status ox_fold_identity(ox_import *im);
+fv_status ox_fold_shape(ox_import *im);
+fv_status ox_fold_gather(ox_import *im);
+fv_status ox_fold_unsqueeze(ox_import *im);
+fv_status ox_fold_squeeze(ox_import *im);
+fv_status ox_fold_concat(ox_import *im);
+fv_status ox_fold_cast(ox_import *im);
+fv_status ox_fold_slice(ox_import *im);
+fv_status ox_fold_reshape(ox_import *im);
+fv_status ox_fold_binary(ox_import *im);
+fv_status ox_fold_unary(ox_import *im);
+fv_status ox_fold_constant_of_shape(ox_import *im);
+fv_status ox_fold_transpose(ox_import *im);
+fv_status ox_fold_range(ox_import *im);
+fv_status ox_fold_flatten(ox_import *im);
+
+/* Input k as an int64 vector of concrete values (pads, axes, scales as ints). */
+fv_status ox_ints_in(ox_import *im, int k, int64_t *out, int max, int *n);
+/* Element i of a constant as a double / an int64. */
+double ox_get_f(const ox_tensor *c, int64_t i);
+int64_t ox_get_i(const ox_tensor *c, int64_t i);
+
+#endif

@@ -1,0 +1,952 @@
+/* One handler per ONNX operator: it reads the node's attributes and inputs, checks what fovea can express,
+ * and adds the layer (copying initializers into its parameters) or folds constants (onnx_fold.c). A few
+ * patterns become one layer: x * Sigmoid(x) is silu, x * HardSigmoid(x) hard_swish, MatMul + Add a dense
+ * layer. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "onnx_internal.h"
+
+static const char *tf(bool b) { return b ? "true" : "false"; }
+
+static fv_status need_rank(ox_import *im, int layer, int rank, const char *what)
+{
+    int64_t d[OX_MAX_DIMS];
+    int r = ox_layer_dims(im, layer, d);
+    if (r == rank) return FV_OK;
+    return ox_fail(im, FV_ERR_UNSUPPORTED, "input of rank %d; fovea supports %s", r, what);
+}
+
+static ox_entry *out_entry(ox_import *im)
+{
+    return ox_find(&im->t, im->node->output[0]);
+}
+
+static fv_status one_layer(ox_import *im, const char *type, const char *weight, const int *in, int n_in,
+                           const char *keys)
+{
+    int l = ox_add_layer(im, type, weight, in, n_in, "%s", keys);
+    if (l < 0) return fv_errcode(im->ctx);
+    ox_set_layer_out(im, 0, l);
+    return FV_OK;
+}
+
+/* The layer reading input 0 with no parameter: activations, global pools, flatten. */
+static fv_status simple(ox_import *im, const char *type, const char *keys)
+{
+    int x;
+    fv_status s = ox_layer_in(im, 0, &x);
+    return s ? s : one_layer(im, type, NULL, &x, 1, keys);
+}
+
+/* ---- convolution ----------------------------------------------------------------------------------------- */
+
+typedef struct {
+    int64_t kernel[2], stride[2], dilation[2], pad[4];
+    char auto_pad[32];
+} window;
+
+/* kernel_shape, strides, dilations, pads and auto_pad of a 2-D window (convolution or pooling). */
+static fv_status read_window(ox_import *im, window *w, bool need_kernel)
+{
+    int n;
+    fv_status s = ox_attr_ints(im, "kernel_shape", w->kernel, 2, &n);
+    if (!s && n != 2 && (n >= 0 || need_kernel))
+        return ox_fail(im, FV_ERR_UNSUPPORTED, "kernel_shape must have 2 values (fovea's windows are 2-D)");
+    if (!s) s = ox_attr_ints(im, "strides", w->stride, 2, &n);
+    if (!s && n < 0) w->stride[0] = w->stride[1] = 1;
+    if (!s && n == 1) return ox_fail(im, FV_ERR_UNSUPPORTED, "strides must have 2 values");
+    if (!s) s = ox_attr_ints(im, "dilations", w->dilation, 2, &n);
+    if (!s && n < 0) w->dilation[0] = w->dilation[1] = 1;
+    if (!s && n == 1) return ox_fail(im, FV_ERR_UNSUPPORTED, "dilations must have 2 values");
+    if (!s) s = ox_attr_ints(im, "pads", w->pad, 4, &n);
+    if (!s && n < 0) memset(w->pad, 0, sizeof w->pad);
+    if (!s && n >= 0 && n != 4) return ox_fail(im, FV_ERR_UNSUPPORTED, "pads must have 4 values");
+    if (!s) s = ox_attr_string(im, "auto_pad", "NOTSET", w->auto_pad, sizeof w->auto_pad);
+    if (s) return s;
+    if (strcmp(w->auto_pad, "NOTSET") && strcmp(w->auto_pad, "VALID") && strcmp(w->auto_pad, "SAME_UPPER") &&
+        strcmp(w->auto_pad, "SAME_LOWER"))
+        return ox_fail(im, FV_ERR_UNSUPPORTED, "auto_pad '%s'", w->auto_pad);
+    if (strcmp(w->auto_pad, "VALID") == 0) memset(w->pad, 0, sizeof w->pad);
+    return FV_OK;
+}
+
+/* Explicit pads for SAME_UPPER / SAME_LOWER: the output is ceil(in / stride); the odd pixel goes at the end
+ * (upper) or the start (lower). */
+static void same_pads(window *w, const int64_t *in_hw)
+{
+    bool lower = strcmp(w->auto_pad, "SAME_LOWER") == 0;
+    for (int d = 0; d < 2; d++) {
+        int64_t s = w->stride[d] > 0 ? w->stride[d] : 1, out = (in_hw[d] + s - 1) / s;
+        int64_t total = (out - 1) * s + (w->kernel[d] - 1) * w->dilation[d] + 1 - in_hw[d];
+        if (total < 0) total = 0;
+        w->pad[d + (lower ? 0 : 2)] = total - total / 2;
+        w->pad[d + (lower ? 2 : 0)] = total / 2;
+    }
+}
+
+static void pad_text(const int64_t *p, char *out, size_t size)
+{
+    snprintf(out, size, "%lldx%lldx%lldx%lld", (long long)p[0], (long long)p[1], (long long)p[2], (long long)p[3]);
+}
+
+static fv_status op_conv(ox_import *im)
+{
+    int x;
+    const ox_tensor *w, *b = NULL;
+    int64_t group, xd[OX_MAX_DIMS];
+    window win;
+    fv_status s = ox_layer_in(im, 0, &x);
+    if (!s) s = ox_const_in(im, 1, &w);
+    if (!s && ox_in(im, 2)) s = ox_const_in(im, 2, &b);
+    if (!s) s = ox_attr_int(im, "group", 1, &group);
+    if (!s) s = read_window(im, &win, false);
+    if (s) return s;
+    if (ox_layer_dims(im, x, xd) != 4 || w->ndim != 4)
+        return ox_fail(im, FV_ERR_UNSUPPORTED, "fovea convolves 2-D images: input of rank %d, weight of rank %d",
+                       ox_layer_dims(im, x, xd), w->ndim);
+    if (ox_attr(im, "kernel_shape") && (win.kernel[0] != w->dims[2] || win.kernel[1] != w->dims[3]))
+        return ox_fail(im, FV_ERR_SHAPE, "kernel_shape %lldx%lld disagrees with the weight's %lldx%lld",
+                       (long long)win.kernel[0], (long long)win.kernel[1], (long long)w->dims[2], (long long)w->dims[3]);
+    win.kernel[0] = w->dims[2], win.kernel[1] = w->dims[3];
+    if (group < 1 || group > (1 << 24) || w->dims[1] * group != xd[1])
+        return ox_fail(im, FV_ERR_SHAPE, "weight '%s' of shape (%lld, %lld, %lld, %lld) with group %lld reads %lld "
+                       "channels; the input has %lld", ox_in(im, 1)->name, (long long)w->dims[0], (long long)w->dims[1],
+                       (long long)w->dims[2], (long long)w->dims[3], (long long)group, (long long)(w->dims[1] * group),
+                       (long long)xd[1]);
+    char pad[96];
+    if (strncmp(win.auto_pad, "SAME_UPPER", 10) == 0) snprintf(pad, sizeof pad, "same");
+    else if (strcmp(win.auto_pad, "VALID") == 0) snprintf(pad, sizeof pad, "valid");
+    else {
+        if (strcmp(win.auto_pad, "SAME_LOWER") == 0) same_pads(&win, xd + 2);
+        pad_text(win.pad, pad, sizeof pad);
+    }
+    if (b && b->n != w->dims[0])
+        return ox_fail(im, FV_ERR_SHAPE, "bias '%s' has %lld values for %lld filters", ox_in(im, 2)->name,
+                       (long long)b->n, (long long)w->dims[0]);
+    int l = ox_add_layer(im, "conv2d", ox_in(im, 1)->name, &x, 1,
+                         "filters=%lld kernel=%lldx%lld stride=%lldx%lld padding=%s dilation=%lldx%lld groups=%lld "
+                         "bias=%s", (long long)w->dims[0], (long long)w->dims[2], (long long)w->dims[3],
+                         (long long)win.stride[0], (long long)win.stride[1], pad, (long long)win.dilation[0],
+                         (long long)win.dilation[1], (long long)group, tf(b));
+    if (l < 0) return fv_errcode(im->ctx);
+    if ((s = ox_set_param(im, l, 0, w, ox_in(im, 1)->name, false, 1.0f))) return s;
+    if (b && (s = ox_set_param(im, l, 1, b, ox_in(im, 2)->name, false, 1.0f))) return s;
+    ox_set_layer_out(im, 0, l);
+    return FV_OK;
+}
+
+/* Explicit pads for output_shape or SAME auto_pad, with ONNX's rule: total = stride (in - 1) + output_padding
+ * + (kernel - 1) dilation + 1 - out, split with the odd pixel at the start (at the end for SAME_UPPER); a
+ * negative total (an output larger than the full one) becomes extra output padding. */
+static fv_status transpose_pads(ox_import *im, int x, const ox_tensor *w, window *win, int64_t *outpad)
+{
+    int64_t xd[OX_MAX_DIMS], shape[4];
+    int n;
+    fv_status s = ox_attr_ints(im, "output_shape", shape, 4, &n);
+    if (s) return s;
+    bool same = strncmp(win->auto_pad, "SAME", 4) == 0;
+    if (n < 0 && !same) return FV_OK;
+    if (n >= 0 && n != 2 && n != 4) return ox_fail(im, FV_ERR_UNSUPPORTED, "output_shape of %d values", n);
+    ox_layer_dims(im, x, xd);
+    for (int d = 0; d < 2; d++) {
+        int64_t out = n >= 0 ? shape[n - 2 + d] : xd[2 + d] * win->stride[d];
+        int64_t total = win->stride[d] * (xd[2 + d] - 1) + outpad[d] + (w->dims[2 + d] - 1) * win->dilation[d] + 1 - out;
+        if (total < 0) outpad[d] -= total, total = 0;
+        bool upper = strcmp(win->auto_pad, "SAME_UPPER") == 0;
+        win->pad[d] = upper ? total / 2 : total - total / 2;
+        win->pad[d + 2] = total - win->pad[d];
+    }
+    return FV_OK;
+}
+
+static fv_status op_conv_transpose(ox_import *im)
+{
+    int x;
+    const ox_tensor *w, *b = NULL;
+    int64_t group, outpad[2] = {0, 0};
+    int n;
+    window win;
+    fv_status s = ox_layer_in(im, 0, &x);
+    if (!s) s = ox_const_in(im, 1, &w);
+    if (!s && ox_in(im, 2)) s = ox_const_in(im, 2, &b);
+    if (!s) s = ox_attr_int(im, "group", 1, &group);
+    if (!s) s = read_window(im, &win, false);
+    if (!s) s = ox_attr_ints(im, "output_padding", outpad, 2, &n);
+    if (s) return s;
+    if (n == 1) return ox_fail(im, FV_ERR_UNSUPPORTED, "output_padding must have 2 values");
+    if (n < 0) outpad[0] = outpad[1] = 0;
+    if ((s = need_rank(im, x, 4, "2-D transposed convolutions"))) return s;
+    if (w->ndim != 4) return ox_fail(im, FV_ERR_UNSUPPORTED, "a weight of rank %d (4 expected)", w->ndim);
+    if ((s = transpose_pads(im, x, w, &win, outpad))) return s;
+    int64_t filters = w->dims[1] * group;
+    if (b && b->n != filters)
+        return ox_fail(im, FV_ERR_SHAPE, "bias has %lld values for %lld filters", (long long)b->n, (long long)filters);
+    char pad[96];
+    pad_text(win.pad, pad, sizeof pad);
+    int l = ox_add_layer(im, "conv_transpose2d", ox_in(im, 1)->name, &x, 1,
+                         "filters=%lld kernel=%lldx%lld stride=%lldx%lld padding=%s output_padding=%lldx%lld "
+                         "dilation=%lldx%lld groups=%lld bias=%s", (long long)filters, (long long)w->dims[2],
+                         (long long)w->dims[3], (long long)win.stride[0], (long long)win.stride[1], pad,
+                         (long long)outpad[0], (long long)outpad[1], (long long)win.dilation[0],
+                         (long long)win.dilation[1], (long long)group, tf(b));
+    if (l < 0) return fv_errcode(im->ctx);
+    if ((s = ox_set_param(im, l, 0, w, ox_in(im, 1)->name, false, 1.0f))) return s;
+    if (b && (s = ox_set_param(im, l, 1, b, ox_in(im, 2)->name, false, 1.0f))) return s;
+    ox_set_layer_out(im, 0, l);
+    return FV_OK;
+}
+
+/* ---- normalization ---------------------------------------------------------------------------------------- */
+
+/* fovea's momentum (PyTorch's) from ONNX's (1 - it): the shortest decimal that maps back to the same float,
+ * so that fovea -> ONNX -> fovea keeps 0.1 as 0.1. */
+static float torch_momentum(float onnx_m)
+{
+    for (int digits = 1; digits <= 9; digits++) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%.*g", digits, 1.0 - (double)onnx_m);
+        float f = strtof(buf, NULL);
+        if ((float)(1.0 - (double)f) == onnx_m) return f;
+    }
+    return (float)(1.0 - (double)onnx_m);
+}
+
+static fv_status op_batch_norm(ox_import *im)
+{
+    int x;
+    const ox_tensor *p[4];
+    float eps, mom;
+    int64_t spatial, training;
+    fv_status s = ox_layer_in(im, 0, &x);
+    for (int k = 0; k < 4 && !s; k++) s = ox_const_in(im, k + 1, &p[k]);
+    if (!s) s = ox_attr_float(im, "epsilon", 1e-5f, &eps);
+    if (!s) s = ox_attr_float(im, "momentum", 0.9f, &mom);
+    if (!s) s = ox_attr_int(im, "spatial", 1, &spatial);
+    if (!s) s = ox_attr_int(im, "training_mode", 0, &training);
+    if (s) return s;
+    if (!spatial) return ox_fail(im, FV_ERR_UNSUPPORTED, "spatial=0 (per-position statistics) is not supported");
+    if (training) return ox_fail(im, FV_ERR_UNSUPPORTED, "training_mode=1: fovea imports inference graphs");
+    int64_t xd[OX_MAX_DIMS];
+    int r = ox_layer_dims(im, x, xd);
+    if (r != 2 && r != 4) return ox_fail(im, FV_ERR_UNSUPPORTED, "input of rank %d (2 or 4 expected)", r);
+    int l = ox_add_layer(im, "batch_norm", ox_in(im, 1)->name, &x, 1, "eps=%.9g momentum=%.9g", eps,
+                         torch_momentum(mom));
+    if (l < 0) return fv_errcode(im->ctx);
+    for (int k = 0; k < 4 && !s; k++) s = ox_set_param(im, l, k, p[k], ox_in(im, k + 1)->name, false, 1.0f);
+    if (s) return s;
+    ox_set_layer_out(im, 0, l);
+    return FV_OK;
+}
+
+static fv_status op_lrn(ox_import *im)
+{
+    int64_t size;
+    float alpha, beta, bias;
+    fv_status s = ox_attr_int(im, "size", 0, &size);
+    if (!s) s = ox_attr_float(im, "alpha", 1e-4f, &alpha);
+    if (!s) s = ox_attr_float(im, "beta", 0.75f, &beta);
+    if (!s) s = ox_attr_float(im, "bias", 1.0f, &bias);
+    if (s) return s;
+    if (size < 1 || size % 2 == 0)
+        return ox_fail(im, FV_ERR_UNSUPPORTED, "size %lld: fovea's LRN (PyTorch's window) equals ONNX's for odd sizes "
+                       "only", (long long)size);
+    char keys[160];
+    snprintf(keys, sizeof keys, "size=%lld alpha=%.9g beta=%.9g k=%.9g", (long long)size, alpha, beta, bias);
+    return simple(im, "lrn", keys);
+}
+
+/* ---- activations ------------------------------------------------------------------------------------------ */
+
+static fv_status op_relu(ox_import *im) { return simple(im, "relu", ""); }
+static fv_status op_tanh(ox_import *im) { return simple(im, "tanh", ""); }
+static fv_status op_hard_swish(ox_import *im) { return simple(im, "hard_swish", ""); }
+
+static fv_status op_alpha(ox_import *im, const char *type, float def)
+{
+    float alpha;
+    fv_status s = ox_attr_float(im, "alpha", def, &alpha);
+    char keys[64];
+    snprintf(keys, sizeof keys, "alpha=%.9g", alpha);
+    return s ? s : simple(im, type, keys);
+}
+
+static fv_status op_leaky_relu(ox_import *im) { return op_alpha(im, "leaky_relu", 0.01f); }
+static fv_status op_elu(ox_import *im) { return op_alpha(im, "elu", 1.0f); }
+
+/* Whether this node's only reader is a Mul by this node's own input (x * act(x)). */
+static bool feeds_own_mul(ox_import *im)
+{
+    ox_entry *out = out_entry(im);
+    if (!out || out->n_users != 1 || out->is_output) return false;
+    const Onnx__NodeProto *u = im->g->node[out->user];
+    if (strcmp(u->op_type, "Mul") || u->n_input != 2 || !u->input[0] || !u->input[1]) return false;
+    const char *x = im->node->input[0];
+    return (strcmp(u->input[0], out->name) == 0 && strcmp(u->input[1], x) == 0) ||
+           (strcmp(u->input[1], out->name) == 0 && strcmp(u->input[0], x) == 0);
+}
+
+/* Sigmoid and HardSigmoid: a gate that the Mul after it may turn into silu or hard_swish. */
+static fv_status gate(ox_import *im, const char *type)
+{
+    int x;
+    fv_status s = ox_layer_in(im, 0, &x);
+    if (s) return s;
+    if (!feeds_own_mul(im)) return one_layer(im, type, NULL, &x, 1, "");
+    ox_value v = {.kind = OX_GATE, .layer = x, .node = im->node_index};
+    ox_set_out(im, 0, v);
+    return FV_OK;
+}
+
+static fv_status op_sigmoid(ox_import *im) { return gate(im, "sigmoid"); }
+
+static fv_status op_hard_sigmoid(ox_import *im)
+{
+    float alpha, beta;
+    fv_status s = ox_attr_float(im, "alpha", 0.2f, &alpha);
+    if (!s) s = ox_attr_float(im, "beta", 0.5f, &beta);
+    if (s) return s;
+    if (fabsf(alpha - 1.0f / 6.0f) > 1e-6f || beta != 0.5f)
+        return ox_fail(im, FV_ERR_UNSUPPORTED, "alpha=%g beta=%g: fovea's hard sigmoid is PyTorch's (alpha=1/6, "
+                       "beta=0.5)", alpha, beta);
+    return gate(im, "hard_sigmoid");
+}
+
+/* Clip to [0, 6] is relu6 and to [0, +inf) relu; bounds come as attributes before opset 11, inputs after. */
+static fv_status op_clip(ox_import *im)
+{
+    float lo = -INFINITY, hi = INFINITY;
+    fv_status s = FV_OK;
+    if (im->opset < 11) {
+        s = ox_attr_float(im, "min", -INFINITY, &lo);
+        if (!s) s = ox_attr_float(im, "max", INFINITY, &hi);
+    }
+    for (int k = 1; k <= 2 && !s; k++) {
+        const ox_tensor *c;
+        if (!ox_in(im, k)) continue;
+        if ((s = ox_const_in(im, k, &c))) return s;
+        if (c->n != 1 || c->type != OX_F32) return ox_fail(im, FV_ERR_UNSUPPORTED, "a bound that is not one float");
+        *(k == 1 ? &lo : &hi) = ((const float *)c->data)[0];
+    }
+    if (s) return s;
+    if (lo == 0.0f && hi == 6.0f) return simple(im, "relu6", "");
+    if (lo == 0.0f && hi == INFINITY) return simple(im, "relu", "");
+    return ox_fail(im, FV_ERR_UNSUPPORTED, "clip to [%g, %g]: fovea has relu (min 0) and relu6 (min 0, max 6)", lo, hi);
+}
+
+static fv_status op_softmax(ox_import *im)
+{
+    int x;
+    int64_t axis, xd[OX_MAX_DIMS];
+    fv_status s = ox_layer_in(im, 0, &x);
+    if (!s) s = ox_attr_int(im, "axis", im->opset < 13 ? 1 : -1, &axis);
+    if (s) return s;
+    int r = ox_layer_dims(im, x, xd);
+    int64_t a = axis < 0 ? axis + r : axis;
+    if (a < 1 || a >= r) return ox_fail(im, FV_ERR_UNSUPPORTED, "axis %lld of a rank-%d input", (long long)axis, r);
+    /* before opset 13 Softmax normalizes over all dimensions from axis on */
+    for (int d = (int)a + 1; im->opset < 13 && d < r; d++)
+        if (xd[d] != 1)
+            return ox_fail(im, FV_ERR_UNSUPPORTED, "opset %lld softmax over dimensions %lld.. of a rank-%d input "
+                           "(fovea's softmax takes one axis)", (long long)im->opset, (long long)a, r);
+    char keys[32];
+    snprintf(keys, sizeof keys, "axis=%lld", (long long)axis); /* as given: -1 stays the last axis */
+    return one_layer(im, "softmax", NULL, &x, 1, keys);
+}
+
+/* ---- pooling ---------------------------------------------------------------------------------------------- */
+
+static fv_status pool(ox_import *im, bool avg)
+{
+    int x;
+    int64_t ceil_mode, include_pad = 0, xd[OX_MAX_DIMS];
+    window win;
+    fv_status s = ox_layer_in(im, 0, &x);
+    if (!s) s = read_window(im, &win, true);
+    if (!s) s = ox_attr_int(im, "ceil_mode", 0, &ceil_mode);
+    if (!s && avg) s = ox_attr_int(im, "count_include_pad", 0, &include_pad);
+    if (!s) s = need_rank(im, x, 4, "2-D pooling");
+    if (s) return s;
+    if (win.dilation[0] != 1 || win.dilation[1] != 1)
+        return ox_fail(im, FV_ERR_UNSUPPORTED, "dilated pooling (dilations %lldx%lld)", (long long)win.dilation[0],
+                       (long long)win.dilation[1]);
+    ox_layer_dims(im, x, xd);
+    if (strncmp(win.auto_pad, "SAME", 4) == 0) same_pads(&win, xd + 2);
+    char pad[96], keys[300], stride[64] = "";
+    pad_text(win.pad, pad, sizeof pad);
+    if (win.stride[0] != win.kernel[0] || win.stride[1] != win.kernel[1]) /* fovea's pools default to the kernel */
+        snprintf(stride, sizeof stride, " stride=%lldx%lld", (long long)win.stride[0], (long long)win.stride[1]);
+    int n = snprintf(keys, sizeof keys, "kernel=%lldx%lld%s padding=%s ceil_mode=%s", (long long)win.kernel[0],
+                     (long long)win.kernel[1], stride, pad, tf(ceil_mode));
+    if (avg) snprintf(keys + n, sizeof keys - (size_t)n, " count_include_pad=%s", tf(include_pad));
+    return one_layer(im, avg ? "avg_pool" : "max_pool", NULL, &x, 1, keys);
+}
+
+static fv_status op_max_pool(ox_import *im)
+{
+    int64_t order;
+    fv_status s = ox_attr_int(im, "storage_order", 0, &order);
+    return s ? s : pool(im, false);
+}
+
+static fv_status op_avg_pool(ox_import *im) { return pool(im, true); }
+
+static fv_status global_pool(ox_import *im, const char *type)
+{
+    int x;
+    fv_status s = ox_layer_in(im, 0, &x);
+    if (!s) s = need_rank(im, x, 4, "2-D pooling of (N, C, H, W)");
+    return s ? s : one_layer(im, type, NULL, &x, 1, "");
+}
+
+static fv_status op_global_avg(ox_import *im) { return global_pool(im, "global_avg_pool"); }
+static fv_status op_global_max(ox_import *im) { return global_pool(im, "global_max_pool"); }
+
+/* ReduceMean / ReduceMax over H and W of (N, C, H, W): global pooling, flattened when keepdims is 0 (how
+ * x.mean((2, 3)) exports). Axes are an attribute before opset 18, an input after. */
+static fv_status reduce_pool(ox_import *im, const char *type)
+{
+    int x, n;
+    int64_t axes[OX_MAX_DIMS], keep, noop;
+    fv_status s = ox_layer_in(im, 0, &x);
+    if (!s) s = ox_attr_ints(im, "axes", axes, OX_MAX_DIMS, &n);
+    if (!s && n < 0 && ox_in(im, 1)) s = ox_ints_in(im, 1, axes, OX_MAX_DIMS, &n);
+    if (!s) s = ox_attr_int(im, "keepdims", 1, &keep);
+    if (!s) s = ox_attr_int(im, "noop_with_empty_axes", 0, &noop);
+    if (!s) s = need_rank(im, x, 4, "reducing (N, C, H, W) over H and W");
+    if (s) return s;
+    bool ok = n == 2;
+    for (int i = 0; ok && i < 2; i++) ok = axes[i] == 2 || axes[i] == 3 || axes[i] == -1 || axes[i] == -2;
+    if (ok) ok = (axes[0] + 4) % 4 != (axes[1] + 4) % 4;
+    if (!ok) return ox_fail(im, FV_ERR_UNSUPPORTED, "fovea reduces over H and W only (axes 2 and 3)");
+    int l = ox_add_layer(im, type, NULL, &x, 1, "");
+    if (l < 0) return fv_errcode(im->ctx);
+    if (keep) {
+        ox_set_layer_out(im, 0, l);
+        return FV_OK;
+    }
+    return one_layer(im, "flatten", NULL, &l, 1, "");
+}
+
+static fv_status op_reduce_mean(ox_import *im) { return reduce_pool(im, "global_avg_pool"); }
+static fv_status op_reduce_max(ox_import *im) { return reduce_pool(im, "global_max_pool"); }
+
+/* ---- shapes ----------------------------------------------------------------------------------------------- */
+
+/* (N, features) from x: a flatten layer, also before a Gemm that fovea's dense layer could feed from a pooled
+ * (N, C, 1, 1) map directly, so that models keep PyTorch's structure (avgpool, flatten, fc). */
+static fv_status to_features(ox_import *im, int x) { return one_layer(im, "flatten", NULL, &x, 1, ""); }
+
+/* Whether this Flatten is the one fv_onnx_save writes before a dense layer reading a pooled (N, C, 1, 1) map:
+ * named "<gemm>/flatten" and read only by that Gemm. The dense layer takes such maps itself. */
+static bool feeds_own_dense(ox_import *im, const int64_t *xd, int r)
+{
+    ox_entry *out = out_entry(im);
+    if (r != 4 || xd[2] != 1 || xd[3] != 1 || !out || out->n_users != 1 || out->is_output) return false;
+    const Onnx__NodeProto *u = im->g->node[out->user];
+    const char *name = im->node->name, *uname = u->name;
+    size_t n = uname ? strlen(uname) : 0;
+    return strcmp(u->op_type, "Gemm") == 0 && name && n && strncmp(name, uname, n) == 0 &&
+           strcmp(name + n, "/flatten") == 0;
+}
+
+static fv_status op_flatten(ox_import *im)
+{
+    int x;
+    int64_t axis, xd[OX_MAX_DIMS];
+    fv_status s = ox_layer_in(im, 0, &x);
+    if (!s) s = ox_attr_int(im, "axis", 1, &axis);
+    if (s) return s;
+    int r = ox_layer_dims(im, x, xd);
+    if (axis != 1 && axis != 1 - r)
+        return ox_fail(im, FV_ERR_UNSUPPORTED, "axis %lld: fovea flattens everything but the batch (axis 1)",
+                       (long long)axis);
+    if (feeds_own_dense(im, xd, r)) {
+        ox_set_layer_out(im, 0, x);
+        return FV_OK;
+    }
+    return to_features(im, x);
+}
+
+static bool is_batch(ox_import *im, int64_t v) { return v == OX_DIM_BATCH || (v > 0 && v == im->batch); }
+
+/* Reshape of a layer's output: to (N, features) it is a flatten, to its own shape nothing. */
+static fv_status op_reshape(ox_import *im)
+{
+    int x, n;
+    int64_t shape[OX_MAX_DIMS], xd[OX_MAX_DIMS], allowzero;
+    fv_status s = ox_layer_in(im, 0, &x);
+    const ox_tensor *c;
+    if (!s) s = ox_const_in(im, 1, &c);
+    if (!s) s = ox_attr_int(im, "allowzero", 0, &allowzero);
+    if (s) return s;
+    if (c->type != OX_I64 || c->ndim != 1 || c->n > OX_MAX_DIMS)
+        return ox_fail(im, FV_ERR_FORMAT, "the shape must be an int64 vector");
+    n = (int)c->n;
+    memcpy(shape, c->data, (size_t)n * sizeof *shape);
+    int r = ox_layer_dims(im, x, xd);
+    int64_t features = 1;
+    for (int d = 1; d < r; d++) features *= xd[d];
+    for (int d = 0; d < n; d++)
+        if (shape[d] == 0 && !allowzero && d < r) shape[d] = xd[d];
+    int64_t rest = 1;
+    int infer = -1;
+    bool ok = n >= 1;
+    for (int d = 1; ok && d < n; d++) {
+        if (shape[d] == -1 && infer < 0) infer = d;
+        else if (shape[d] > 0) rest *= shape[d];
+        else ok = false;
+    }
+    if (ok && shape[0] == -1 && infer < 0 && rest == features) shape[0] = im->batch; /* (-1, features) */
+    if (ok && infer > 0 && is_batch(im, shape[0]) && rest > 0 && features % rest == 0) shape[infer] = features / rest;
+    ok = ok && is_batch(im, shape[0]);
+    for (int d = 1; ok && d < n; d++) ok = shape[d] > 0;
+    int64_t got = 1;
+    for (int d = 1; ok && d < n; d++) got *= shape[d];
+    ok = ok && got == features;
+    bool same = ok && n == r;
+    for (int d = 1; same && d < n; d++) same = shape[d] == xd[d];
+    if (same) {
+        ox_set_layer_out(im, 0, x);
+        return FV_OK;
+    }
+    if (ok && n == 2) return to_features(im, x);
+    char want[200] = "";
+    for (int d = 0; d < n; d++) {
+        size_t len = strlen(want);
+        int64_t v = ((const int64_t *)c->data)[d];
+        if (OX_IS_SYMBOL(v)) snprintf(want + len, sizeof want - len, "%sN", d ? ", " : "");
+        else snprintf(want + len, sizeof want - len, "%s%lld", d ? ", " : "", (long long)v);
+    }
+    return ox_fail(im, FV_ERR_UNSUPPORTED, "reshape of a rank-%d tensor to (%s): fovea reshapes only to (N, features)",
+                   r, want);
+}
+
+/* Squeeze of a pooled (N, C, 1, 1) map to (N, C). */
+static fv_status op_squeeze(ox_import *im)
+{
+    int x, n;
+    int64_t axes[OX_MAX_DIMS], xd[OX_MAX_DIMS];
+    fv_status s = ox_layer_in(im, 0, &x);
+    if (!s) s = ox_attr_ints(im, "axes", axes, OX_MAX_DIMS, &n);
+    if (!s && n < 0 && ox_in(im, 1)) s = ox_ints_in(im, 1, axes, OX_MAX_DIMS, &n);
+    if (s) return s;
+    int r = ox_layer_dims(im, x, xd);
+    bool ok = r == 4 && xd[2] == 1 && xd[3] == 1 && (n < 0 || n == 2);
+    for (int i = 0; ok && i < n; i++) {
+        int64_t a = axes[i] < 0 ? axes[i] + r : axes[i];
+        ok = a == 2 || a == 3;
+    }
+    if (ok && n == 2) ok = axes[0] != axes[1] && (axes[0] < 0 ? axes[0] + r : axes[0]) != (axes[1] < 0 ? axes[1] + r : axes[1]);
+    if (!ok) return ox_fail(im, FV_ERR_UNSUPPORTED, "fovea squeezes only (N, C, 1, 1) to (N, C)");
+    return to_features(im, x);
+}
+
+static fv_status op_identity(ox_import *im)
+{
+    int x;
+    fv_status s = ox_layer_in(im, 0, &x);
+    if (!s) ox_set_layer_out(im, 0, x);
+    return s;
+}
+
+static fv_status op_dropout(ox_import *im)
+{
+    int x;
+    float ratio = 0.5f;
+    fv_status s = ox_layer_in(im, 0, &x);
+    if (!s) s = ox_attr_float(im, "ratio", 0.5f, &ratio);
+    if (s) return s;
+    const ox_tensor *c;
+    if (ox_in(im, 1)) {
+        if ((s = ox_const_in(im, 1, &c))) return s;
+        if (c->n != 1 || c->type != OX_F32) return ox_fail(im, FV_ERR_FORMAT, "ratio must be one float");
+        ratio = ((const float *)c->data)[0];
+    }
+    if (ox_in(im, 2)) {
+        if ((s = ox_const_in(im, 2, &c))) return s;
+        if (c->n != 1 || ox_get_f(c, 0) != 0)
+            return ox_fail(im, FV_ERR_UNSUPPORTED, "training_mode is true: fovea imports inference graphs");
+    }
+    if (!(ratio >= 0.0f && ratio < 1.0f)) return ox_fail(im, FV_ERR_FORMAT, "ratio %g is outside [0, 1)", ratio);
+    if (ratio == 0.0f) {
+        ox_set_layer_out(im, 0, x);
+        return FV_OK;
+    }
+    char keys[48];
+    snprintf(keys, sizeof keys, "rate=%.9g", ratio);
+    return one_layer(im, "dropout", NULL, &x, 1, keys);
+}
+
+static fv_status op_pad(ox_import *im)
+{
+    int x, n = -1, na = -1;
+    int64_t pads[2 * OX_MAX_DIMS], axes[OX_MAX_DIMS], full[8] = {0};
+    float value = 0.0f;
+    char mode[32];
+    fv_status s = ox_layer_in(im, 0, &x);
+    if (!s) s = ox_attr_string(im, "mode", "constant", mode, sizeof mode);
+    if (!s) s = need_rank(im, x, 4, "padding of (N, C, H, W)");
+    if (!s && im->opset < 11) s = ox_attr_ints(im, "pads", pads, 2 * OX_MAX_DIMS, &n);
+    if (!s && im->opset < 11) s = ox_attr_float(im, "value", 0.0f, &value);
+    if (!s && im->opset >= 11) s = ox_ints_in(im, 1, pads, 2 * OX_MAX_DIMS, &n);
+    if (!s && ox_in(im, 3)) s = ox_ints_in(im, 3, axes, OX_MAX_DIMS, &na);
+    if (s) return s;
+    if (strcmp(mode, "constant") != 0)
+        return ox_fail(im, FV_ERR_UNSUPPORTED, "mode '%s': fovea pads with a constant only", mode);
+    if (ox_in(im, 2)) {
+        const ox_tensor *c;
+        if ((s = ox_const_in(im, 2, &c))) return s;
+        if (c->n != 1 || c->type != OX_F32) return ox_fail(im, FV_ERR_UNSUPPORTED, "a constant_value that is not one float");
+        value = ((const float *)c->data)[0];
+    }
+    if (na < 0) {
+        if (n != 8) return ox_fail(im, FV_ERR_FORMAT, "%d pads for a rank-4 input (8 expected)", n);
+        memcpy(full, pads, sizeof full);
+    } else {
+        if (n != 2 * na) return ox_fail(im, FV_ERR_FORMAT, "%d pads for %d axes", n, na);
+        for (int i = 0; i < na; i++) {
+            int64_t a = axes[i] < 0 ? axes[i] + 4 : axes[i];
+            if (a < 0 || a > 3) return ox_fail(im, FV_ERR_FORMAT, "axis %lld of a rank-4 input", (long long)axes[i]);
+            full[a] = pads[i], full[a + 4] = pads[i + na];
+        }
+    }
+    if (full[0] || full[1] || full[4] || full[5])
+        return ox_fail(im, FV_ERR_UNSUPPORTED, "padding of the batch or channel dimension");
+    for (int i = 0; i < 8; i++)
+        if (full[i] < 0) return ox_fail(im, FV_ERR_UNSUPPORTED, "negative pads (cropping)");
+    char keys[160];
+    snprintf(keys, sizeof keys, "padding=%lldx%lldx%lldx%lld value=%.9g", (long long)full[2], (long long)full[3],
+             (long long)full[6], (long long)full[7], value);
+    return one_layer(im, "pad", NULL, &x, 1, keys);
+}
+
+/* ---- resizing --------------------------------------------------------------------------------------------- */
+
+/* Integer factors of H and W from scales (floats) or sizes (ints) for the 4 dimensions. */
+static fv_status resize_factors(ox_import *im, int x, const ox_tensor *scales, const ox_tensor *sizes, int64_t *f)
+{
+    int64_t xd[OX_MAX_DIMS];
+    ox_layer_dims(im, x, xd);
+    const ox_tensor *c = sizes ? sizes : scales;
+    if (c->n != 4) return ox_fail(im, FV_ERR_UNSUPPORTED, "%lld %s for a rank-4 input", (long long)c->n,
+                                  sizes ? "sizes" : "scales");
+    for (int d = 0; d < 4; d++) {
+        double v = sizes ? 0 : ox_get_f(c, d);
+        int64_t sz = sizes ? ox_get_i(c, d) : 0;
+        if (d < 2) {
+            bool same = sizes ? (d == 0 ? is_batch(im, sz) || sz == xd[0] : sz == xd[1]) : v == 1.0;
+            if (!same) return ox_fail(im, FV_ERR_UNSUPPORTED, "resizing the batch or channel dimension");
+            continue;
+        }
+        if (sizes) {
+            if (OX_IS_SYMBOL(sz) || sz < xd[d] || sz % xd[d])
+                return ox_fail(im, FV_ERR_UNSUPPORTED, "size %lld from %lld: fovea upsamples by whole factors",
+                               (long long)sz, (long long)xd[d]);
+            f[d - 2] = sz / xd[d];
+        } else {
+            if (!(v >= 1.0 && v <= 65536.0 && v == floor(v)))
+                return ox_fail(im, FV_ERR_UNSUPPORTED, "scale %g: fovea upsamples by whole factors", v);
+            f[d - 2] = (int64_t)v;
+        }
+    }
+    return FV_OK;
+}
+
+/* The fovea mode for ONNX's interpolation settings, or an error. Nearest with floor (asymmetric coordinates)
+ * is PyTorch's; with whole factors, half-pixel coordinates rounded either way pick the same pixels. */
+static fv_status resize_mode(ox_import *im, const char *mode, const char *coord, const char *nearest, char *out,
+                             size_t size)
+{
+    bool half = !strcmp(coord, "half_pixel") || !strcmp(coord, "pytorch_half_pixel");
+    if (!strcmp(mode, "nearest")) {
+        bool floor_ok = !strcmp(coord, "asymmetric") && !strcmp(nearest, "floor");
+        bool round_ok = (half || !strcmp(coord, "tf_half_pixel_for_nn")) && strncmp(nearest, "round_prefer", 12) == 0;
+        if (floor_ok || round_ok) return snprintf(out, size, "mode=nearest"), FV_OK;
+        return ox_fail(im, FV_ERR_UNSUPPORTED, "nearest with coordinate_transformation_mode '%s' and nearest_mode '%s' "
+                       "(fovea's is asymmetric + floor, PyTorch's)", coord, nearest);
+    }
+    if (!strcmp(mode, "linear") || !strcmp(mode, "bilinear")) {
+        if (half) return snprintf(out, size, "mode=bilinear align_corners=false"), FV_OK;
+        if (!strcmp(coord, "align_corners")) return snprintf(out, size, "mode=bilinear align_corners=true"), FV_OK;
+        return ox_fail(im, FV_ERR_UNSUPPORTED, "linear with coordinate_transformation_mode '%s' (fovea's bilinear "
+                       "takes half_pixel or align_corners)", coord);
+    }
+    return ox_fail(im, FV_ERR_UNSUPPORTED, "mode '%s': fovea resizes with nearest or bilinear", mode);
+}
+
+static fv_status upsample_layer(ox_import *im, int x, const int64_t *f, const char *modekeys)
+{
+    char keys[160];
+    snprintf(keys, sizeof keys, "scale=%lldx%lld %s", (long long)f[0], (long long)f[1], modekeys);
+    return one_layer(im, "upsample", NULL, &x, 1, keys);
+}
+
+static fv_status op_resize(ox_import *im)
+{
+    int x, na;
+    char mode[32], coord[40], nearest[40], keys[96], policy[40];
+    int64_t antialias, axes[OX_MAX_DIMS], f[2];
+    fv_status s = ox_layer_in(im, 0, &x);
+    if (!s) s = need_rank(im, x, 4, "resizing of (N, C, H, W)");
+    if (!s) s = ox_attr_string(im, "mode", "nearest", mode, sizeof mode);
+    if (!s) s = ox_attr_string(im, "coordinate_transformation_mode", im->opset < 11 ? "asymmetric" : "half_pixel",
+                               coord, sizeof coord);
+    if (!s) s = ox_attr_string(im, "nearest_mode", im->opset < 11 ? "floor" : "round_prefer_floor", nearest,
+                               sizeof nearest);
+    if (!s) s = ox_attr_string(im, "keep_aspect_ratio_policy", "stretch", policy, sizeof policy);
+    if (!s) s = ox_attr_int(im, "antialias", 0, &antialias);
+    if (!s) s = ox_attr_ints(im, "axes", axes, OX_MAX_DIMS, &na);
+    if (s) return s;
+    if (na >= 0) return ox_fail(im, FV_ERR_UNSUPPORTED, "attribute 'axes' is not supported");
+    if (strcmp(policy, "stretch")) return ox_fail(im, FV_ERR_UNSUPPORTED, "keep_aspect_ratio_policy '%s'", policy);
+    /* opset 10: X, scales; 11 on: X, roi, scales, sizes */
+    const ox_tensor *scales = NULL, *sizes = NULL;
+    int ks = im->opset < 11 ? 1 : 2;
+    if (ox_in(im, ks) && (s = ox_const_in(im, ks, &scales))) return s;
+    if (scales && scales->n == 0) scales = NULL; /* an empty scales beside sizes */
+    if (im->opset >= 11 && ox_in(im, 3) && (s = ox_const_in(im, 3, &sizes))) return s;
+    if (!scales == !sizes) return ox_fail(im, FV_ERR_FORMAT, "give either scales or sizes");
+    if ((s = resize_mode(im, mode, coord, nearest, keys, sizeof keys))) return s;
+    if ((s = resize_factors(im, x, scales, sizes, f))) return s;
+    return upsample_layer(im, x, f, keys);
+}
+
+/* Upsample (opsets 7 to 9): scales as an attribute (7, 8) or an input (9); asymmetric coordinates. */
+static fv_status op_upsample(ox_import *im)
+{
+    int x, n;
+    char mode[32];
+    float sv[4];
+    int64_t f[2];
+    fv_status s = ox_layer_in(im, 0, &x);
+    if (!s) s = need_rank(im, x, 4, "resizing of (N, C, H, W)");
+    if (!s) s = ox_attr_string(im, "mode", "nearest", mode, sizeof mode);
+    if (!s) s = ox_attr_floats(im, "scales", sv, 4, &n);
+    if (s) return s;
+    if (strcmp(mode, "nearest"))
+        return ox_fail(im, FV_ERR_UNSUPPORTED, "mode '%s': Upsample's linear mode uses asymmetric coordinates, which "
+                       "fovea's bilinear does not", mode);
+    ox_tensor attr = {.type = OX_F32, .ndim = 1, .n = n, .data = sv, .dims = {n}};
+    const ox_tensor *scales = &attr;
+    if (n < 0 && (s = ox_const_in(im, 1, &scales))) return s;
+    if ((s = resize_factors(im, x, scales, NULL, f))) return s;
+    return upsample_layer(im, x, f, "mode=nearest");
+}
+
+/* ---- dense ------------------------------------------------------------------------------------------------ */
+
+/* x as (N, K): a flat layer, or a pooled (N, K, 1, 1) map that the dense layer flattens itself. */
+static fv_status dense_input(ox_import *im, int x)
+{
+    int64_t xd[OX_MAX_DIMS];
+    int r = ox_layer_dims(im, x, xd);
+    if (r == 2 || (r == 4 && xd[2] == 1 && xd[3] == 1)) return FV_OK;
+    return ox_fail(im, FV_ERR_UNSUPPORTED, "input of rank %d: fovea's dense layer takes (N, features)", r);
+}
+
+static fv_status op_gemm(ox_import *im)
+{
+    int x;
+    const ox_tensor *w, *c = NULL;
+    float alpha, beta;
+    int64_t trans_a, trans_b, broadcast;
+    fv_status s = ox_layer_in(im, 0, &x);
+    if (!s) s = ox_const_in(im, 1, &w);
+    if (!s && ox_in(im, 2)) s = ox_const_in(im, 2, &c);
+    if (!s) s = ox_attr_float(im, "alpha", 1.0f, &alpha);
+    if (!s) s = ox_attr_float(im, "beta", 1.0f, &beta);
+    if (!s) s = ox_attr_int(im, "transA", 0, &trans_a);
+    if (!s) s = ox_attr_int(im, "transB", 0, &trans_b);
+    if (!s) s = ox_attr_int(im, "broadcast", 1, &broadcast);
+    if (!s) s = dense_input(im, x);
+    if (s) return s;
+    if (trans_a) return ox_fail(im, FV_ERR_UNSUPPORTED, "transA=1 (the input transposed)");
+    if (w->ndim != 2) return ox_fail(im, FV_ERR_SHAPE, "weight '%s' has rank %d (2 expected)", ox_in(im, 1)->name, w->ndim);
+    int64_t units = trans_b ? w->dims[0] : w->dims[1];
+    bool bias = c && beta != 0.0f;
+    if (bias && !(c->n == 1 || (c->n == units && (c->ndim == 1 || (c->ndim == 2 && c->dims[0] == 1)))))
+        return ox_fail(im, FV_ERR_UNSUPPORTED, "C of %lld values for %lld outputs (fovea adds one bias per output)",
+                       (long long)c->n, (long long)units);
+    int l = ox_add_layer(im, "dense", ox_in(im, 1)->name, &x, 1, "units=%lld bias=%s", (long long)units, tf(bias));
+    if (l < 0) return fv_errcode(im->ctx);
+    if ((s = ox_set_param(im, l, 0, w, ox_in(im, 1)->name, !trans_b, alpha))) return s;
+    if (bias && (s = ox_set_param(im, l, 1, c, ox_in(im, 2)->name, false, beta))) return s;
+    ox_set_layer_out(im, 0, l);
+    return FV_OK;
+}
+
+static fv_status op_matmul(ox_import *im)
+{
+    int x;
+    const ox_tensor *w;
+    fv_status s = ox_layer_in(im, 0, &x);
+    if (!s) s = ox_const_in(im, 1, &w);
+    if (!s) s = dense_input(im, x);
+    if (s) return s;
+    if (w->ndim != 2) return ox_fail(im, FV_ERR_UNSUPPORTED, "a weight of rank %d (2 expected)", w->ndim);
+    ox_entry *out = out_entry(im);
+    if (out && out->n_users == 1 && !out->is_output && strcmp(im->g->node[out->user]->op_type, "Add") == 0) {
+        ox_value v = {.kind = OX_MATMUL, .layer = x, .node = im->node_index, .c = *w};
+        v.c.owned = false;
+        ox_set_out(im, 0, v);
+        return FV_OK;
+    }
+    int l = ox_add_layer(im, "dense", ox_in(im, 1)->name, &x, 1, "units=%lld bias=false", (long long)w->dims[1]);
+    if (l < 0) return fv_errcode(im->ctx);
+    if ((s = ox_set_param(im, l, 0, w, ox_in(im, 1)->name, true, 1.0f))) return s;
+    ox_set_layer_out(im, 0, l);
+    return FV_OK;
+}
+
+/* ---- joining ---------------------------------------------------------------------------------------------- */
+
+static fv_status two_layers(ox_import *im, const char *type)
+{
+    int in[2];
+    for (int k = 0; k < 2; k++) {
+        ox_entry *e = ox_in(im, k);
+        if (e->v.kind == OX_CONST)
+            return ox_fail(im, FV_ERR_UNSUPPORTED, "input '%s' is a constant: fovea's %s layer combines two layers",
+                           e->name, type);
+        fv_status s = ox_layer_in(im, k, &in[k]);
+        if (s) return s;
+    }
+    return one_layer(im, type, NULL, in, 2, "");
+}
+
+static fv_status op_mul(ox_import *im)
+{
+    ox_entry *a = ox_in(im, 0), *b = ox_in(im, 1);
+    ox_entry *g = a->v.kind == OX_GATE ? a : b->v.kind == OX_GATE ? b : NULL, *x = g == a ? b : a;
+    if (g && x->v.kind == OX_LAYER && strcmp(x->name, im->g->node[g->v.node]->input[0]) == 0) {
+        bool hard = strcmp(im->g->node[g->v.node]->op_type, "HardSigmoid") == 0;
+        int l = ox_add_layer(im, hard ? "hard_swish" : "silu", NULL, &x->v.layer, 1, "");
+        if (l < 0) return fv_errcode(im->ctx);
+        g->v.kind = OX_LAYER, g->v.layer = l; /* consumed: this Mul was its only reader */
+        ox_set_layer_out(im, 0, l);
+        return FV_OK;
+    }
+    return two_layers(im, "mul");
+}
+
+static fv_status op_add(ox_import *im)
+{
+    ox_entry *a = ox_in(im, 0), *b = ox_in(im, 1);
+    ox_entry *mm = a->v.kind == OX_MATMUL ? a : b->v.kind == OX_MATMUL ? b : NULL, *bias = mm == a ? b : a;
+    if (mm && bias->v.kind == OX_CONST) {
+        const ox_tensor *w = &mm->v.c, *c = &bias->v.c;
+        int64_t units = w->dims[1];
+        if (c->n == units && (c->ndim == 1 || (c->ndim == 2 && c->dims[0] == 1))) {
+            const Onnx__NodeProto *add = im->node;
+            im->node = im->g->node[mm->v.node]; /* named after the MatMul */
+            int l = ox_add_layer(im, "dense", im->node->input[1], &mm->v.layer, 1, "units=%lld bias=true",
+                                 (long long)units);
+            fv_status s = l < 0 ? fv_errcode(im->ctx) : ox_set_param(im, l, 0, w, im->node->input[1], true, 1.0f);
+            im->node = add;
+            if (!s) s = ox_set_param(im, l, 1, c, bias->name, false, 1.0f);
+            if (s) return s;
+            mm->v.kind = OX_LAYER, mm->v.layer = l;
+            ox_set_layer_out(im, 0, l);
+            return FV_OK;
+        }
+    }
+    return two_layers(im, "add");
+}
+
+static fv_status op_concat(ox_import *im)
+{
+    const Onnx__NodeProto *nd = im->node;
+    int in[16];
+    int64_t axis, xd[OX_MAX_DIMS];
+    fv_status s = ox_attr_int(im, "axis", 1, &axis);
+    if (s) return s;
+    if (nd->n_input > 16) return ox_fail(im, FV_ERR_UNSUPPORTED, "%zu inputs (fovea's concat takes 16)", nd->n_input);
+    for (size_t k = 0; k < nd->n_input; k++) {
+        ox_entry *e = ox_in(im, (int)k);
+        if (e && e->v.kind == OX_CONST)
+            return ox_fail(im, FV_ERR_UNSUPPORTED, "input '%s' is a constant: fovea concatenates layers", e->name);
+        if ((s = ox_layer_in(im, (int)k, &in[k]))) return s;
+    }
+    int r = ox_layer_dims(im, in[0], xd);
+    int64_t a = axis < 0 ? axis + r : axis;
+    if (a < 1 || a >= r) return ox_fail(im, FV_ERR_UNSUPPORTED, "axis %lld of rank-%d inputs", (long long)axis, r);
+    if (nd->n_input == 1) {
+        ox_set_layer_out(im, 0, in[0]);
+        return FV_OK;
+    }
+    char keys[32];
+    snprintf(keys, sizeof keys, "axis=%lld", (long long)axis);
+    return one_layer(im, "concat", NULL, in, (int)nd->n_input, keys);
+}
+
+/* ---- the table -------------------------------------------------------------------------------------------- */
+
+#define WINDOW "auto_pad,dilations,kernel_shape,pads,strides"
+#define RESIZE_ATTRS                                                                                               \
+    "mode,coordinate_transformation_mode,nearest_mode,cubic_coeff_a,exclude_outside,extrapolation_value,antialias," \
+    "axes,keep_aspect_ratio_policy"
+/* op, layer handler, fold handler, inputs min..max, outputs, attributes; one list for the table and the names */
+#define OX_OPS(X) \
+    X("Conv", op_conv, NULL, 2, 3, 1, WINDOW ",group") \
+    X("ConvTranspose", op_conv_transpose, NULL, 2, 3, 1, WINDOW ",group,output_padding,output_shape") \
+    X("BatchNormalization", op_batch_norm, NULL, 5, 5, 1, "epsilon,momentum,spatial,training_mode") \
+    X("LRN", op_lrn, NULL, 1, 1, 1, "alpha,beta,bias,size") \
+    X("Relu", op_relu, NULL, 1, 1, 1, "") \
+    X("LeakyRelu", op_leaky_relu, NULL, 1, 1, 1, "alpha") \
+    X("Elu", op_elu, NULL, 1, 1, 1, "alpha") \
+    X("Tanh", op_tanh, NULL, 1, 1, 1, "") \
+    X("Sigmoid", op_sigmoid, NULL, 1, 1, 1, "") \
+    X("HardSigmoid", op_hard_sigmoid, NULL, 1, 1, 1, "alpha,beta") \
+    X("HardSwish", op_hard_swish, NULL, 1, 1, 1, "") \
+    X("Clip", op_clip, NULL, 1, 3, 1, "min,max") \
+    X("Softmax", op_softmax, NULL, 1, 1, 1, "axis") \
+    X("MaxPool", op_max_pool, NULL, 1, 1, 1, WINDOW ",ceil_mode,storage_order") \
+    X("AveragePool", op_avg_pool, NULL, 1, 1, 1, WINDOW ",ceil_mode,count_include_pad") \
+    X("GlobalAveragePool", op_global_avg, NULL, 1, 1, 1, "") \
+    X("GlobalMaxPool", op_global_max, NULL, 1, 1, 1, "") \
+    X("ReduceMean", op_reduce_mean, NULL, 1, 2, 1, "axes,keepdims,noop_with_empty_axes") \
+    X("ReduceMax", op_reduce_max, NULL, 1, 2, 1, "axes,keepdims,noop_with_empty_axes") \
+    X("Flatten", op_flatten, ox_fold_flatten, 1, 1, 1, "axis") \
+    X("Reshape", op_reshape, ox_fold_reshape, 2, 2, 1, "allowzero") \
+    X("Squeeze", op_squeeze, ox_fold_squeeze, 1, 2, 1, "axes") \
+    X("Gemm", op_gemm, NULL, 2, 3, 1, "alpha,beta,transA,transB,broadcast") \
+    X("MatMul", op_matmul, NULL, 2, 2, 1, "") \
+    X("Add", op_add, ox_fold_binary, 2, 2, 1, "") \
+    X("Mul", op_mul, ox_fold_binary, 2, 2, 1, "") \
+    X("Sub", NULL, ox_fold_binary, 2, 2, 1, "") \
+    X("Div", NULL, ox_fold_binary, 2, 2, 1, "") \
+    X("Concat", op_concat, ox_fold_concat, 1, 64, 1, "axis") \
+    X("Dropout", op_dropout, ox_fold_identity, 1, 3, 1, "ratio,seed") \
+    X("Identity", op_identity, ox_fold_identity, 1, 1, 1, "") \
+    X("Pad", op_pad, NULL, 1, 4, 1, "mode,pads,value") \
+    X("Resize", op_resize, NULL, 1, 4, 1, RESIZE_ATTRS) \
+    X("Upsample", op_upsample, NULL, 1, 2, 1, "mode,scales") \
+    X("Constant", NULL, ox_fold_constant, 0, 0, 1, "value,value_float,value_floats,value_int,value_ints") \
+    X("Shape", ox_fold_shape, ox_fold_shape, 1, 1, 1, "start,end") \
+    X("Gather", NULL, ox_fold_gather, 2, 2, 1, "axis") \
+    X("Unsqueeze", NULL, ox_fold_unsqueeze, 1, 2, 1, "axes") \
+    X("Cast", NULL, ox_fold_cast, 1, 1, 1, "to,saturate") \
+    X("Slice", NULL, ox_fold_slice, 1, 5, 1, "starts,ends,axes") \
+    X("ConstantOfShape", NULL, ox_fold_constant_of_shape, 1, 1, 1, "value") \
+    X("Transpose", NULL, ox_fold_transpose, 1, 1, 1, "perm") \
+    X("Range", NULL, ox_fold_range, 3, 3, 1, "") \
+    X("Floor", NULL, ox_fold_unary, 1, 1, 1, "") \
+    X("Ceil", NULL, ox_fold_unary, 1, 1, 1, "") \
+    X("Neg", NULL, ox_fold_unary, 1, 1, 1, "")
+
+#define OX_OP_ENTRY(...) {__VA_ARGS__},
+#define OX_OP_NAME(name, ...) name,
+static const ox_op ops[] = {OX_OPS(OX_OP_ENTRY)};
+static const char *const op_names[] = {OX_OPS(OX_OP_NAME) NULL};
+
+const char *const *fv_onnx_operators(void) { return op_names; }
+
+const ox_op *ox_find_op(const char *op_type)
+{
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if (strcmp(ops[i].op, op_type) == 0) return &ops[i];
+    return NULL;
+}
