@@ -1,7 +1,8 @@
 #!/bin/sh
-# Installs, on Debian, what building and testing fovea need (a C compiler, make, zlib, libpng, protobuf-c, pkg-config, the
-# Fashion-MNIST data set that the end-to-end tests and the demo train on, and for the tests Chromium), skipping
-# what is already there.
+# Installs, on Debian, what building and testing fovea need (a C compiler, make, zlib, libpng, protobuf-c,
+# pkg-config, the Fashion-MNIST data set that the end-to-end tests and the demo train on; for the tests also
+# Chromium, PyTorch with torchvision (the ONNX tests export torchvision's models at test time) and npm's
+# onnxruntime-node), skipping what is already there.
 # Run as root.
 set -e
 need=""
@@ -16,11 +17,26 @@ command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
 command -v protoc-c >/dev/null 2>&1 || need="$need protobuf-c-compiler"
 [ -e /usr/include/protobuf-c/protobuf-c.h ] || need="$need libprotobuf-c-dev"
 [ -d /usr/share/libonnx-testdata/data/node ] || need="$need libonnx-testdata"
-# the report test opens pages in a headless browser; the demo does not need one
-if [ "${1:-}" != "--demo" ]; then command -v chromium >/dev/null 2>&1 || need="$need chromium"; fi
+# the tests, not the demo: the report test opens pages in a headless browser; the ONNX tests compare with
+# torchvision's exports (Debian's PyTorch 1.13) and run fovea's exports in onnxruntime (npm, below)
+tests=no
+[ "${1:-}" != "--demo" ] && tests=yes
+if [ $tests = yes ]; then
+    command -v chromium >/dev/null 2>&1 || need="$need chromium"
+    /usr/bin/python3 -c "import torchvision" >/dev/null 2>&1 || need="$need python3-torchvision"
+    command -v npm >/dev/null 2>&1 || need="$need npm"
+fi
 if [ -n "$need" ]; then
     echo "installing:$need"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq $need >/dev/null
+fi
+# onnxruntime's Node.js binding beside the test that uses it (its CPU binaries ship in the package; the skip
+# stops its installer from fetching GPU libraries from outside the npm registry)
+here=$(cd "$(dirname "$0")/.." && pwd)
+if [ $tests = yes ] && [ ! -d "$here/tests/onnx/node_modules/onnxruntime-node" ]; then
+    echo "installing: onnxruntime-node (npm)"
+    (cd "$here/tests/onnx" && ONNXRUNTIME_NODE_INSTALL=skip npm install --no-save --no-audit --no-fund \
+        onnxruntime-node@1.30.0 >/dev/null)
 fi

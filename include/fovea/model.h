@@ -147,6 +147,13 @@ struct fv_modelfile *fv_model_to_modelfile(const fv_model *m);
 fv_model *fv_model_from_modelfile(fv_ctx *ctx, const struct fv_modelfile *mf, const char *path);
 /* Copy weights from a model file into m (same parameter names and shapes), e.g. to restore a checkpoint. */
 fv_status fv_model_load_weights(fv_model *m, const struct fv_modelfile *mf, const char *path);
+/* Copy every weight of src into dst, a model of the same architecture whose layers may be named differently
+ * (an ONNX import of torchvision's resnet18 into fv_zoo_build's): layers with weights, each with the batch norm
+ * that directly follows it, are paired in layer order and must agree on type, weight shape, stride, dilation and
+ * groups. A batch norm that one model keeps and the other folded into a convolution's bias (as PyTorch's ONNX
+ * export does in eval mode) is converted, so that dst computes what src computes. Nothing is changed unless
+ * every pair fits; the error names the first pair that does not. */
+fv_status fv_model_copy_weights(fv_model *dst, const fv_model *src);
 
 /* ---- summary ------------------------------------------------------------------------------------------- */
 

@@ -9,6 +9,7 @@
 
 static const fv_cli_opt opts[] = {
     {.name = "model", .type = FV_CLI_STRING, .def = "fmnist-cnn", .metavar = "NAME|FILE", .help = "built-in model, description (.fvd) or model file"},
+    {.name = "weights", .type = FV_CLI_STRING, .def = NULL, .metavar = "FILE", .help = "start from the weights of a model or ONNX file of the same architecture, paired by structure"},
     {.name = "data", .type = FV_CLI_STRING, .def = NULL, .metavar = "SET|DIR", .help = "fashion-mnist, mnist, or a directory of IDX files"},
     {.name = "epochs", .type = FV_CLI_INT, .def = "5", .metavar = "N", .help = "passes over the training set", .min = 1, .max = 1e6},
     {.name = "batch", .type = FV_CLI_INT, .def = "64", .metavar = "N", .help = "batch size: 1 is SGD, the whole set is batch GD", .min = 1, .max = 1e7},
@@ -129,6 +130,20 @@ static void add_callbacks(fv_trainer *t, const fv_cli_args *a)
                                                            FV_MONITOR_AUTO));
 }
 
+/* --weights: another model's weights carried into m (fv_model_copy_weights), e.g. torchvision's ResNet
+ * exported to ONNX into the zoo's resnet18. */
+static int start_from(fv_ctx *ctx, fv_model *m, const char *path)
+{
+    fv_model *src = fv_model_load(ctx, path);
+    fv_status s = src ? fv_model_copy_weights(m, src) : fv_errcode(ctx);
+    fv_model_free(src);
+    if (s) {
+        fprintf(stderr, "fovea train: --weights %s: %s\n", path, fv_errmsg(ctx));
+        return 1;
+    }
+    return 0;
+}
+
 /* The model: from the checkpoint when resuming, else by name or file, sized to the data. */
 static fv_model *train_model(fv_ctx *ctx, const fv_cli_args *a, const cli_data *d)
 {
@@ -147,6 +162,10 @@ static fv_model *train_model(fv_ctx *ctx, const fv_cli_args *a, const cli_data *
         int k = cli_data_classes(d) < 1024 ? cli_data_classes(d) : 1024;
         for (int i = 0; i < k; i++) names[i] = cli_data_class_name(d, i);
         fv_model_set_class_names(m, names, k);
+    }
+    if (m && fv_cli_str(a, "weights") && start_from(ctx, m, fv_cli_str(a, "weights"))) {
+        fv_model_free(m);
+        return NULL;
     }
     return m;
 }

@@ -20,6 +20,7 @@ static const struct {
     {"patches", cmd_patches, "the input patches that most activate a channel over a data set"},
     {"features", cmd_features, "a layer's activations for a whole data set, as .npy or CSV"},
     {"report", cmd_report, "a self-contained HTML report: metrics, ROC, confidence, Grad-CAM, embedding"},
+    {"convert", cmd_convert, "a model between fovea's model file and ONNX, optionally with weights paired by structure"},
 };
 #define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
 

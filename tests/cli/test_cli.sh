@@ -44,7 +44,7 @@ expect "summary: non-trainable" 0 "Non-trainable params: 192" -- "$FOVEA" summar
 expect "summary --explain" 0 "params = K\*(F\*F\*D1) + K = 64\*(3\*3\*32) + 64 = 18,496" -- "$FOVEA" summary fmnist-cnn --explain
 expect "summary lenet5" 0 "Total params: 61,706" -- "$FOVEA" summary lenet5
 expect "help" 0 "usage: fovea" -- "$FOVEA" --help
-for c in train evaluate predict summary run gradcam featuremaps patches features report; do
+for c in train evaluate predict summary run gradcam featuremaps patches features report convert; do
     expect "$c --help" 0 "usage: fovea $c" -- "$FOVEA" $c --help
 done
 expect "unknown command" 2 "unknown command 'trian'" -- "$FOVEA" trian
@@ -88,6 +88,29 @@ expect "predict a .npy batch" 0 "x.npy\[1\]:" -- "$FOVEA" predict "$T/a.fvm" "$T
 head -c 100 "$T/x.npy" > "$T/cut.npy"
 expect "truncated .npy" 1 "cut.npy" -- "$FOVEA" run "$T/a.fvm" --input "$T/cut.npy" --output "$T/y2.npy"
 [ ! -f "$T/y2.npy" ] && ok "no output on failure" || bad "output written on failure"
+
+# ---- ONNX: convert both ways; summary, evaluate, predict and run read .onnx; --weights by structure --------
+expect "convert to ONNX" 0 "" -- "$FOVEA" convert "$T/a.fvm" "$T/a.onnx" --opset 17
+expect "summary of an .onnx file" 0 "Total params:" -- "$FOVEA" summary "$T/a.onnx"
+"$FOVEA" evaluate "$T/a.fvm" --data fashion-mnist --limit 300 > "$T/ev_fvm.txt" 2>&1
+"$FOVEA" evaluate "$T/a.onnx" --data fashion-mnist --limit 300 > "$T/ev_onnx.txt" 2>&1
+a1=$(grep -m1 "accuracy" "$T/ev_fvm.txt") a2=$(grep -m1 "accuracy" "$T/ev_onnx.txt")
+[ -n "$a1" ] && [ "$a1" = "$a2" ] && ok "evaluate .onnx: the same accuracy as the model file ($a1)" || bad "evaluate .onnx: '$a2' vs '$a1'"
+expect "predict with an .onnx file" 0 "x.npy\[1\]:" -- "$FOVEA" predict "$T/a.onnx" "$T/x.npy"
+"$FOVEA" run "$T/a.onnx" --input "$T/x.npy" --output "$T/y_onnx.npy" >/dev/null 2>&1
+cmp -s "$T/y.npy" "$T/y_onnx.npy" && ok "run .onnx: the same output bytes as the model file" || bad "run .onnx output differs"
+expect "convert back from ONNX" 0 "" -- "$FOVEA" convert "$T/a.onnx" "$T/b.fvm"
+"$FOVEA" run "$T/b.fvm" --input "$T/x.npy" --output "$T/y_b.npy" >/dev/null 2>&1
+cmp -s "$T/y.npy" "$T/y_b.npy" && ok "fvm -> onnx -> fvm: the same outputs" || bad "fvm -> onnx -> fvm changed the outputs"
+expect "convert --weights into a fresh build" 0 "" -- "$FOVEA" convert "$T/small.fvd" "$T/w.fvm" --weights "$T/a.onnx"
+"$FOVEA" run "$T/w.fvm" --input "$T/x.npy" --output "$T/y_w.npy" >/dev/null 2>&1
+cmp -s "$T/y.npy" "$T/y_w.npy" && ok "weights paired by structure: the same outputs" || bad "--weights gave other outputs"
+expect "--weights of another architecture" 1 "weights do not fit" -- "$FOVEA" convert lenet5 "$T/x.fvm" --weights "$T/a.onnx"
+[ ! -f "$T/x.fvm" ] && ok "no file written on refusal" || bad "file written on refusal"
+expect "train --weights" 0 "Saved model" -- "$FOVEA" train --model "$T/small.fvd" --weights "$T/a.onnx" --data fashion-mnist --epochs 1 --limit 256 --out "$T/tw.fvm"
+printf 'not a protobuf' > "$T/junk.onnx"
+expect "junk .onnx" 1 "junk.onnx" -- "$FOVEA" summary "$T/junk.onnx"
+one_line "junk .onnx" "$FOVEA" summary "$T/junk.onnx"
 
 # ---- callbacks on the command line ----------------------------------------------------------------------
 # --min-delta 10: no epoch after the first counts as an improvement, so the callbacks fire on schedule

@@ -1,0 +1,65 @@
+/* fovea convert IN OUT: a model between fovea's model file (.fvm) and ONNX (.onnx), in either direction; IN may
+ * also be a built-in name or a description, and --weights fills it from a model of the same architecture
+ * (fv_model_copy_weights), which is how torchvision's ONNX weights become a zoo model file. */
+#include <string.h>
+#include <strings.h>
+
+#include "commands.h"
+
+static const fv_cli_opt opts[] = {
+    {.name = "opset", .type = FV_CLI_INT, .def = "13", .metavar = "N", .help = "ONNX opset to write (11 to 17)", .min = FV_ONNX_MIN_OPSET, .max = FV_ONNX_MAX_OPSET},
+    {.name = "weights", .type = FV_CLI_STRING, .def = NULL, .metavar = "FILE", .help = "take the weights of this model or ONNX file, paired by structure"},
+    {.name = "classes", .type = FV_CLI_INT, .def = "0", .metavar = "K", .help = "outputs of a built-in model (0: its default)", .min = 0, .max = 1e6},
+    {.name = "input", .type = FV_CLI_STRING, .def = NULL, .metavar = "CxHxW", .help = "input shape of a built-in model"},
+};
+static const fv_cli_pos pos[] = {{.name = "IN", .help = "a model file, an .onnx file, a built-in name or a description"},
+                                 {.name = "OUT", .help = "the file to write: .onnx for ONNX, anything else a fovea model file"}};
+static const fv_cli_cmd cmd = {.prog = "fovea convert", "Convert a model between fovea's model file and ONNX.", opts,
+                               sizeof opts / sizeof opts[0], pos, sizeof pos / sizeof pos[0]};
+
+static bool is_onnx(const char *path)
+{
+    size_t n = strlen(path);
+    return n > 5 && strcasecmp(path + n - 5, ".onnx") == 0;
+}
+
+static int convert(fv_ctx *ctx, fv_cli_args *a, int c, int h, int w)
+{
+    const char *prog = "fovea convert", *out = fv_cli_pos_at(a, 1), *weights = fv_cli_str(a, "weights");
+    fv_model *m = cli_model(ctx, prog, fv_cli_pos_at(a, 0), c, h, w, (int)fv_cli_int(a, "classes"));
+    if (!m) return 1;
+    int rc = 0;
+    if (weights) {
+        fv_model *src = fv_model_load(ctx, weights);
+        if (!src || fv_model_copy_weights(m, src) != FV_OK) {
+            fprintf(stderr, "%s: --weights %s: %s\n", prog, weights, fv_errmsg(ctx));
+            rc = 1;
+        }
+        fv_model_free(src);
+    }
+    if (!rc) {
+        fv_status s = is_onnx(out) ? fv_onnx_save(m, out, (int)fv_cli_int(a, "opset")) : fv_model_save(m, out);
+        rc = s ? cli_fail(prog, ctx) : 0;
+    }
+    fv_model_free(m);
+    return rc;
+}
+
+int cmd_convert(int argc, char **argv)
+{
+    fv_cli_args *a;
+    int status;
+    if (cli_parse(&cmd, argc, argv, &a, &status)) return status;
+    int c = 0, h = 0, w = 0;
+    const char *shape = fv_cli_str(a, "input");
+    if (shape && sscanf(shape, "%dx%dx%d", &c, &h, &w) != 3) {
+        fprintf(stderr, "fovea convert: --input expects CxHxW, got '%s'\n", shape);
+        fv_cli_free(a);
+        return 2;
+    }
+    fv_ctx *ctx = fv_ctx_new(1);
+    int rc = convert(ctx, a, c, h, w);
+    fv_ctx_free(ctx);
+    fv_cli_free(a);
+    return rc;
+}
