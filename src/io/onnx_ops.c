@@ -219,16 +219,21 @@ static fv_status op_batch_norm(ox_import *im)
     int x;
     const ox_tensor *p[4];
     float eps, mom;
-    int64_t spatial, training;
+    int64_t spatial, training, is_test;
     fv_status s = ox_layer_in(im, 0, &x);
     for (int k = 0; k < 4 && !s; k++) s = ox_const_in(im, k + 1, &p[k]);
     if (!s) s = ox_attr_float(im, "epsilon", 1e-5f, &eps);
     if (!s) s = ox_attr_float(im, "momentum", 0.9f, &mom);
     if (!s) s = ox_attr_int(im, "spatial", 1, &spatial);
     if (!s) s = ox_attr_int(im, "training_mode", 0, &training);
+    /* opsets before 7 mark inference with is_test=1 (PyTorch 0.3 wrote it); an explicit 0 asks for batch
+     * statistics, which an inference graph cannot give */
+    if (!s) s = ox_attr_int(im, "is_test", 1, &is_test);
     if (s) return s;
     if (!spatial) return ox_fail(im, FV_ERR_UNSUPPORTED, "spatial=0 (per-position statistics) is not supported");
-    if (training) return ox_fail(im, FV_ERR_UNSUPPORTED, "training_mode=1: fovea imports inference graphs");
+    if (training || !is_test)
+        return ox_fail(im, FV_ERR_UNSUPPORTED, "%s: fovea imports inference graphs",
+                       training ? "training_mode=1" : "is_test=0");
     int64_t xd[OX_MAX_DIMS];
     int r = ox_layer_dims(im, x, xd);
     if (r != 2 && r != 4) return ox_fail(im, FV_ERR_UNSUPPORTED, "input of rank %d (2 or 4 expected)", r);
@@ -892,7 +897,7 @@ static fv_status op_concat(ox_import *im)
 #define OX_OPS(X) \
     X("Conv", op_conv, NULL, 2, 3, 1, WINDOW ",group") \
     X("ConvTranspose", op_conv_transpose, NULL, 2, 3, 1, WINDOW ",group,output_padding,output_shape") \
-    X("BatchNormalization", op_batch_norm, NULL, 5, 5, 1, "epsilon,momentum,spatial,training_mode") \
+    X("BatchNormalization", op_batch_norm, NULL, 5, 5, 1, "epsilon,momentum,spatial,training_mode,is_test") \
     X("LRN", op_lrn, NULL, 1, 1, 1, "alpha,beta,bias,size") \
     X("Relu", op_relu, NULL, 1, 1, 1, "") \
     X("LeakyRelu", op_leaky_relu, NULL, 1, 1, 1, "alpha") \
