@@ -1,12 +1,96 @@
-/* Images as files: PNG writing through libpng (reading, JPEG and resizing come with the image-data work). */
+/* Images as files and pixels: decoding and encoding through libjpeg-turbo and libpng (no hand-written codec),
+ * EXIF orientation, colour conversion, resizing as PIL does it, and the step to a normalized float tensor. */
 #ifndef FOVEA_IMAGE_H
 #define FOVEA_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "core.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ---- decoded images ------------------------------------------------------------------------------------- */
+
+/* The largest image decoded: width * height above this is refused from the header, before pixels are
+ * allocated (a 100000 x 100000 header is an error, not an allocation). */
+#define FV_IMAGE_MAX_PIXELS ((int64_t)1 << 28)
+
+typedef enum { FV_IMAGE_UNKNOWN = 0, FV_IMAGE_PNG, FV_IMAGE_JPEG } fv_image_format;
+
+/* Pixels row-major and interleaved: (height, width, channels) samples of depth bits (8: uint8_t, 16: uint16_t
+ * in native byte order). channels: 1 gray, 2 gray + alpha, 3 RGB, 4 RGBA. pixels is malloc'd. */
+typedef struct fv_image {
+    int width, height, channels, depth;
+    void *pixels;
+} fv_image;
+
+/* What a file's header says, without decoding the pixels (for `fovea data inspect`). */
+typedef struct {
+    fv_image_format format;
+    int width, height, channels, depth; /* as stored (before EXIF rotation and palette expansion) */
+    int orientation;                    /* JPEG EXIF orientation 1..8 (1 when absent) */
+} fv_image_info;
+
+/* Decode a JPEG or PNG file (recognized by its content, not its name) as stored: gray stays gray, 16-bit PNG
+ * stays 16-bit, palettes expand to RGB or RGBA, a tRNS chunk becomes alpha, CMYK/YCCK JPEG is converted to RGB
+ * as PIL does; a JPEG's EXIF orientation is applied (rotated/flipped upright). Errors (FV_ERR_FORMAT,
+ * FV_ERR_IO, FV_ERR_NOMEM) name the path: truncated or corrupt data, not an image, zero bytes, sizes over
+ * FV_IMAGE_MAX_PIXELS. out is zeroed on error. */
+fv_status fv_image_read(fv_ctx *ctx, const char *path, fv_image *out);
+/* The same from memory; name stands for the file in messages. */
+fv_status fv_image_decode(fv_ctx *ctx, const void *data, size_t size, const char *name, fv_image *out);
+/* The header only. */
+fv_status fv_image_read_info(fv_ctx *ctx, const char *path, fv_image_info *out);
+void fv_image_release(fv_image *im);
+
+/* A copy with another channel count (1, 3 or 4; 2 is gray + alpha) and depth (8 or 16), as PIL's convert:
+ * RGB to gray is L = (R * 299 + G * 587 + B * 114) / 1000 rounded, alpha is dropped or set opaque, 16 to 8
+ * bits is the high byte. */
+fv_status fv_image_convert(fv_ctx *ctx, const fv_image *in, int channels, int depth, fv_image *out);
+
+/* Write an image as PNG (8 or 16 bit) or JPEG (8 bit; quality 1..100, 0 for 90) by the path's extension
+ * (.png, .jpg, .jpeg), atomically. */
+fv_status fv_image_write(fv_ctx *ctx, const char *path, const fv_image *im, int quality);
+
+/* ---- resizing ------------------------------------------------------------------------------------------ */
+
+typedef enum {
+    FV_RESIZE_NEAREST = 0,
+    FV_RESIZE_BILINEAR, /* antialiased when shrinking, as PIL's Image.resize (and torchvision on PIL images) */
+    FV_RESIZE_AREA,     /* PIL's BOX: the mean over each output pixel's footprint */
+    FV_RESIZE_BICUBIC   /* PIL's BICUBIC (a = -0.5), antialiased when shrinking */
+} fv_resize_filter;
+
+typedef enum {
+    FV_FIT_STRETCH = 0, /* to width x height, ignoring the aspect ratio */
+    FV_FIT_PAD,         /* scaled to fit inside, centred, the rest filled with pad_value */
+    FV_FIT_CROP         /* scaled to cover, then the centre cropped */
+} fv_fit_mode;
+
+/* Resize to width x height with a filter; the result matches PIL's Image.resize within one grey level. */
+fv_status fv_image_resize(fv_ctx *ctx, const fv_image *in, int width, int height, fv_resize_filter filter,
+                          fv_image *out);
+/* Resize to width x height keeping the aspect ratio by padding or centre-cropping (pad_value in the image's
+ * own scale: 0..255 or 0..65535). */
+fv_status fv_image_fit(fv_ctx *ctx, const fv_image *in, int width, int height, fv_resize_filter filter,
+                       fv_fit_mode mode, int pad_value, fv_image *out);
+
+/* ---- to tensors ---------------------------------------------------------------------------------------- */
+
+/* ImageNet's per-channel statistics (RGB), as torchvision's pretrained models expect. */
+extern const float fv_imagenet_mean[3], fv_imagenet_std[3];
+
+/* The image as floats (C, H, W): each sample over its depth's maximum (x / 255 or x / 65535, torchvision's
+ * ToTensor), then (x - mean[c]) / std[c] when mean and std are given. into must hold C * H * W floats. */
+void fv_image_to_floats(const fv_image *im, const float *mean, const float *std, float *into);
+/* The same as a new tensor of shape (C, H, W); NULL when out of memory. */
+fv_tensor *fv_image_to_tensor(fv_ctx *ctx, const fv_image *im, const float *mean, const float *std);
+
+/* ---- writing pixels ------------------------------------------------------------------------------------ */
 
 /* Write 8-bit pixels (height, width, channels: 1 gray, 3 RGB or 4 RGBA, row-major) as a PNG file, atomically
  * (a temporary file renamed over path). */
