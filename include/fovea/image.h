@@ -59,10 +59,10 @@ fv_status fv_image_write(fv_ctx *ctx, const char *path, const fv_image *im, int 
 /* ---- resizing ------------------------------------------------------------------------------------------ */
 
 typedef enum {
-    FV_RESIZE_NEAREST = 0,
-    FV_RESIZE_BILINEAR, /* antialiased when shrinking, as PIL's Image.resize (and torchvision on PIL images) */
-    FV_RESIZE_AREA,     /* PIL's BOX: the mean over each output pixel's footprint */
-    FV_RESIZE_BICUBIC   /* PIL's BICUBIC (a = -0.5), antialiased when shrinking */
+    FV_FILTER_NEAREST = 0,
+    FV_FILTER_BILINEAR, /* antialiased when shrinking, as PIL's Image.resize (and torchvision on PIL images) */
+    FV_FILTER_AREA,     /* PIL's BOX: the mean over each output pixel's footprint */
+    FV_FILTER_BICUBIC   /* PIL's BICUBIC (a = -0.5), antialiased when shrinking */
 } fv_resize_filter;
 
 typedef enum {
