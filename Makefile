@@ -7,7 +7,7 @@ WARN    := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-param
 CPPFLAGS := -Iinclude
 # OpenMP threads the fast kernels (src/kernels/fast).
 OMP     := -fopenmp
-LDLIBS  := -lpng -lz -lm -fopenmp -lprotobuf-c
+LDLIBS  := -lpng -ljpeg -lz -lm -fopenmp -lprotobuf-c
 
 SRCS := $(shell find src -name '*.c' -not -path 'src/cli/*' | sort)
 CLI_SRCS := $(sort $(wildcard src/cli/*.c))

@@ -11,6 +11,7 @@ command -v make >/dev/null 2>&1 || need="$need make"
 command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
 [ -e /usr/include/zlib.h ] || need="$need zlib1g-dev"
 [ -e /usr/include/png.h ] || need="$need libpng-dev"
+[ -e /usr/include/jpeglib.h ] || need="$need libjpeg-dev"
 [ -e /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ] || need="$need dataset-fashion-mnist"
 # ONNX interchange: protobuf-c (the compiler generates ONNX's message code at build time) and, for the tests,
 # ONNX's conformance data (6 MB)

@@ -31,7 +31,8 @@ typedef struct fv_image {
 /* What a file's header says, without decoding the pixels (for `fovea data inspect`). */
 typedef struct {
     fv_image_format format;
-    int width, height, channels, depth; /* as stored (before EXIF rotation and palette expansion) */
+    int width, height, channels, depth; /* as stored (before EXIF rotation and palette expansion: a palette PNG
+                                           is 1 channel of its index depth, a CMYK JPEG 4 channels) */
     int orientation;                    /* JPEG EXIF orientation 1..8 (1 when absent) */
 } fv_image_info;
 
@@ -48,8 +49,9 @@ fv_status fv_image_read_info(fv_ctx *ctx, const char *path, fv_image_info *out);
 void fv_image_release(fv_image *im);
 
 /* A copy with another channel count (1, 3 or 4; 2 is gray + alpha) and depth (8 or 16), as PIL's convert:
- * RGB to gray is L = (R * 299 + G * 587 + B * 114) / 1000 rounded, alpha is dropped or set opaque, 16 to 8
- * bits is the high byte. */
+ * RGB to gray is PIL's fixed-point L = (R * 19595 + G * 38470 + B * 7471 + 32768) >> 16 (R * 299/1000 +
+ * G * 587/1000 + B * 114/1000 rounded), alpha is dropped or set opaque, 16 to 8 bits is the high byte, 8 to 16
+ * multiplies by 257. */
 fv_status fv_image_convert(fv_ctx *ctx, const fv_image *in, int channels, int depth, fv_image *out);
 
 /* Write an image as PNG (8 or 16 bit) or JPEG (8 bit; quality 1..100, 0 for 90) by the path's extension

@@ -1,0 +1,108 @@
+/* PNG decoding through libpng, from memory. Palettes expand to RGB (RGBA with a tRNS chunk), gray below 8 bits
+ * to 8 bits, tRNS to an alpha channel; 16-bit samples stay 16-bit, in native byte order. libpng reports errors
+ * by longjmp; a read past the end of the data is such an error, so a truncated file (even one missing only its
+ * IEND chunk) is refused, never returned half-filled. */
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <png.h>
+
+#include "image_internal.h"
+
+/* libpng's own guards: its default width/height ceiling, and caps on ancillary chunks (a compressed text chunk
+ * can otherwise expand to a lot of memory). */
+#define PNG_MAX_SIDE 1000000
+#define PNG_MAX_CHUNKS 1000
+#define PNG_MAX_CHUNK_BYTES ((png_alloc_size_t)8 << 20)
+
+typedef struct {
+    const uint8_t *data;
+    size_t size, pos;
+    char message[200];
+    /* here, not in locals, so that they are still known after a longjmp */
+    uint8_t *pixels;
+    png_bytep *rows;
+} png_source;
+
+static void on_error(png_structp png, png_const_charp msg)
+{
+    png_source *src = png_get_error_ptr(png);
+    snprintf(src->message, sizeof src->message, "%s", msg);
+    png_longjmp(png, 1);
+}
+
+static void on_warning(png_structp png, png_const_charp msg) { (void)png, (void)msg; }
+
+static void read_bytes(png_structp png, png_bytep into, png_size_t n)
+{
+    png_source *src = png_get_io_ptr(png);
+    if (n > src->size - src->pos) png_error(png, "unexpected end of file (truncated)");
+    memcpy(into, src->data + src->pos, n);
+    src->pos += n;
+}
+
+static bool little_endian(void)
+{
+    uint16_t one = 1;
+    return *(uint8_t *)&one == 1;
+}
+
+/* The transformations to fovea's layout, then the rows. src->pixels holds the result. */
+static void decode_pixels(png_structp png, png_infop info, png_source *src, fv_image *out)
+{
+    png_set_expand(png); /* palette to RGB(A), gray 1/2/4 to 8 bits, tRNS to alpha */
+    if (png_get_bit_depth(png, info) == 16 && little_endian()) png_set_swap(png);
+    png_set_interlace_handling(png);
+    png_read_update_info(png, info);
+    int w = (int)png_get_image_width(png, info), h = (int)png_get_image_height(png, info);
+    int c = png_get_channels(png, info), depth = png_get_bit_depth(png, info);
+    src->pixels = fv_image_alloc(w, h, c, depth);
+    src->rows = malloc((size_t)h * sizeof *src->rows);
+    if (!src->pixels || !src->rows) return;
+    size_t stride = (size_t)w * (size_t)c * (size_t)(depth / 8);
+    if (png_get_rowbytes(png, info) != stride) png_error(png, "unexpected row size");
+    for (int y = 0; y < h; y++) src->rows[y] = src->pixels + (size_t)y * stride;
+    png_read_image(png, src->rows);
+    png_read_end(png, NULL);
+    *out = (fv_image){w, h, c, depth, src->pixels};
+}
+
+fv_status fv_png_decode(fv_ctx *ctx, const uint8_t *data, size_t size, const char *name, fv_image *out,
+                        fv_image_info *info)
+{
+    png_source src = {.data = data, .size = size};
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &src, on_error, on_warning);
+    png_infop pinfo = png ? png_create_info_struct(png) : NULL;
+    if (!png || !pinfo) {
+        png_destroy_read_struct(&png, &pinfo, NULL);
+        return fv_error(ctx, FV_ERR_NOMEM, "out of memory decoding '%s'", name);
+    }
+    if (setjmp(png_jmpbuf(png))) {
+        png_destroy_read_struct(&png, &pinfo, NULL);
+        free(src.pixels), free(src.rows);
+        if (out) memset(out, 0, sizeof *out);
+        return fv_error(ctx, FV_ERR_FORMAT, "'%s': corrupt or truncated PNG: %s", name, src.message);
+    }
+    png_set_read_fn(png, &src, read_bytes);
+    png_set_user_limits(png, PNG_MAX_SIDE, PNG_MAX_SIDE);
+    png_set_chunk_cache_max(png, PNG_MAX_CHUNKS);
+    png_set_chunk_malloc_max(png, PNG_MAX_CHUNK_BYTES);
+    png_read_info(png, pinfo);
+    uint32_t w = png_get_image_width(png, pinfo), h = png_get_image_height(png, pinfo);
+    fv_status s = fv_image_check_size(ctx, name, w, h);
+    if (s == FV_OK && info)
+        *info = (fv_image_info){FV_IMAGE_PNG, (int)w, (int)h, png_get_channels(png, pinfo),
+                                png_get_bit_depth(png, pinfo), 1};
+    if (s == FV_OK && out) {
+        decode_pixels(png, pinfo, &src, out);
+        if (!out->pixels) {
+            free(src.pixels);
+            s = fv_error(ctx, FV_ERR_NOMEM, "out of memory decoding '%s' (%ux%u)", name, w, h);
+        }
+    }
+    free(src.rows);
+    png_destroy_read_struct(&png, &pinfo, NULL);
+    return s;
+}
