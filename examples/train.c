@@ -11,7 +11,7 @@ int main(void)
     if (!train || !m || fv_model_init(m) != FV_OK) return fprintf(stderr, "%s\n", fv_errmsg(ctx)), 1;
     fv_fit_config cfg = fv_fit_defaults();              /* Adam, PyTorch's defaults */
     cfg.epochs = 1, cfg.batch_size = 64, cfg.validation_split = 0.2;
-    fv_data_source first = {3000, fv_dataset_fetch, train};  /* the first 3,000 images */
+    fv_data_source first = {.count = 3000, .fetch = fv_dataset_fetch, .data = train}; /* the first 3,000 */
     fv_trainer *t = fv_trainer_new(m, &cfg);
     if (!t || fv_trainer_fit(t, &first) != FV_OK || fv_model_save(m, "example.fvm") != FV_OK)
         return fprintf(stderr, "%s\n", fv_errmsg(ctx)), 1;

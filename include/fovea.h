@@ -15,7 +15,9 @@
 #include "fovea/progress.h"
 #include "fovea/metrics.h"
 #include "fovea/data.h"
+#include "fovea/loader.h"
 #include "fovea/io.h"
 #include "fovea/onnx.h"
+#include "fovea/augment.h"
 
 #endif

@@ -86,7 +86,7 @@ const char *fv_dataset_origin(const fv_dataset *ds);
  * once on one dataset as long as no call fails (a failure writes the dataset's context). */
 fv_status fv_dataset_batch(const fv_dataset *ds, const int64_t *indices, int n, fv_tensor *x, fv_tensor *y);
 /* fv_dataset_batch with the signature of fv_data_source's fetch (fovea/train.h); epoch is ignored:
- * fv_data_source src = {fv_dataset_count(ds), fv_dataset_fetch, ds}; */
+ * fv_data_source src = {fv_dataset_count(ds), fv_dataset_fetch, ds, NULL}; */
 fv_status fv_dataset_fetch(void *ds, int epoch, const int64_t *indices, int n, fv_tensor *x, fv_tensor *y);
 
 /* A dataset of the samples indices[0..n) of ds (in that order; repeats allowed), sharing its storage. */
@@ -105,6 +105,75 @@ typedef enum {
  * samples as Keras does); both must be non-empty. Both are NULL on error. */
 fv_status fv_dataset_split(const fv_dataset *ds, double fraction, fv_split_mode mode, uint64_t seed,
                            fv_dataset **train, fv_dataset **val);
+
+
+/* ---- image folders and CSV lists ---------------------------------------------------------------------- */
+
+/* A dataset of image files decoded when batched (nothing but paths and labels is held in memory), from
+ *  - a folder with a subfolder per class (Keras' image_dataset_from_directory): the classes are the sorted
+ *    subfolder names, each class's files are listed recursively in sorted order; files named .png, .jpg or
+ *    .jpeg (any case) are images, other files are ignored as Keras ignores them;
+ *  - a CSV file of path,label lines (an optional first line path,label or filename,class is a header; paths
+ *    relative to the CSV's folder; labels all integers, or class names numbered in sorted order).
+ * Each image is converted to the dataset's channels (gray, RGB) as PIL's convert does, resized to its size
+ * (fv_image_resize or fv_image_fit), and scaled to [0, 1]. Subsets, splits, class counts and
+ * fv_dataset_batch work on it as on any dataset.
+ * Bad files (unreadable paths, zero bytes, not an image, truncated or corrupt data, sizes over
+ * FV_IMAGE_MAX_PIXELS) are found when the set is opened: from the headers, or by decoding every file with
+ * verify. By default they are skipped and listed in the scan with their path and the reason; with strict the
+ * first one fails the load. A file that still fails to decode when batched (corrupt past its header, changed
+ * since) makes that batch fail with an error naming the file: verify at load avoids that. */
+typedef struct {
+    int channels;            /* 1 or 3; 0: the first image's (gray and gray+alpha: 1, RGB and RGBA: 3) */
+    int height, width;       /* 0: the first image's size */
+    int filter;              /* an fv_resize_filter (fovea/image.h); bilinear by default, as Keras */
+    int fit;                 /* an fv_fit_mode: stretch by default, as Keras */
+    bool strict;             /* the first bad file or empty class folder fails the load */
+    bool verify;             /* decode every image at load, not only its header */
+} fv_image_set_options;
+
+fv_image_set_options fv_image_set_defaults(void);
+
+/* One bad file or folder: its path and why. */
+typedef struct {
+    char *path;
+    char *reason;
+} fv_image_problem;
+
+/* An image size and how many listed images have it. */
+typedef struct {
+    int width, height, channels;
+    int64_t count;
+} fv_image_size_count;
+
+/* What opening an image set found. found and n_classes are Keras' "Found N files belonging to K classes."
+ * (found counts every image file listed, the skipped ones included). */
+typedef struct {
+    int64_t found;       /* image files listed */
+    int n_classes;
+    int64_t skipped;     /* bad files left out (in problems) */
+    int64_t ignored;     /* files without an image extension */
+    int n_problems;      /* bad files, and class folders without images */
+    fv_image_problem *problems;
+    int n_sizes;         /* distinct (width, height, channels) of the headers, most frequent first */
+    fv_image_size_count *sizes;
+} fv_image_scan;
+
+void fv_image_scan_release(fv_image_scan *scan);
+
+/* Open a class folder or a CSV list (chosen by path: a directory or a file). scan may be NULL; it is filled
+ * even when the load fails (so the bad files can be listed). NULL with the reason in ctx. */
+fv_dataset *fv_dataset_load_images(fv_ctx *ctx, const char *path, const fv_image_set_options *opt,
+                                   fv_image_scan *scan);
+/* Whether fv_dataset_load_images would take path: a .csv file, or a directory without IDX files. */
+bool fv_dataset_is_image_set(const char *path);
+/* The file of sample i of an image set (NULL for other datasets or i out of range). */
+const char *fv_dataset_path(const fv_dataset *ds, int64_t i);
+
+/* fv_dataset_batch reporting errors into ctx instead of the dataset's context: for threads that each keep
+ * their own context (the loader's workers). */
+fv_status fv_dataset_batch_ctx(const fv_dataset *ds, fv_ctx *ctx, const int64_t *indices, int n, fv_tensor *x,
+                               fv_tensor *y);
 
 #ifdef __cplusplus
 }

@@ -14,11 +14,15 @@ extern "C" {
 #endif
 
 /* Where samples come from: count samples, fetched by index into preallocated batch tensors x (n, shape...)
- * and y (n) int32 labels. epoch lets a source draw augmentation from (seed, epoch, index) reproducibly. */
+ * and y (n) int32 labels. epoch lets a source draw augmentation from (seed, epoch, index) reproducibly; it is
+ * -1 for validation and evaluation, which are not augmented. prefetch (optional, may be NULL) announces the
+ * batch that the next fetch after this one will ask for, so that a loader (fovea/loader.h) can make it on
+ * other threads while the current step runs; it must not change what fetch returns. */
 typedef struct fv_data_source {
     int64_t count;
     fv_status (*fetch)(void *data, int epoch, const int64_t *indices, int n, fv_tensor *x, fv_tensor *y);
     void *data;
+    fv_status (*prefetch)(void *data, int epoch, const int64_t *indices, int n);
 } fv_data_source;
 
 typedef enum { FV_VERBOSE_AUTO = 0, FV_VERBOSE_BAR, FV_VERBOSE_LINES, FV_VERBOSE_QUIET } fv_verbosity;

@@ -1,5 +1,6 @@
 /* Data sets as the commands name them, over the library's fv_dataset: the named sets Debian packages
- * (fashion-mnist, mnist) or a directory of IDX files, one split at a time, optionally cut to its first samples. */
+ * (fashion-mnist, mnist) or a directory of IDX files, one split at a time, optionally cut to its first samples;
+ * or an image set (class folders or a CSV list), announced as Keras does, its bad files listed. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -8,30 +9,139 @@
 
 struct cli_data {
     fv_dataset *ds;
+    fv_loader *loader; /* NULL: batches straight from the dataset */
+    bool images;
+    int threads;       /* the loader's */
 };
 
-cli_data *cli_data_open(fv_ctx *ctx, const char *spec, bool train, int64_t limit)
+cli_data_opts cli_data_defaults(const char *prog)
 {
-    fv_dataset *ds = fv_dataset_find(ctx, spec, train);
+    cli_data_opts o = {prog, 0, 0, 0, false, true, false, 0};
+    return o;
+}
+
+int cli_data_opts_from_args(const fv_cli_args *a, cli_data_opts *o)
+{
+    const char *size = fv_cli_str(a, "size");
+    if (size) {
+        char *end;
+        long h = strtol(size, &end, 10), w = h;
+        if (*end == 'x' || *end == 'X') w = strtol(end + 1, &end, 10);
+        if (*end || h < 1 || w < 1 || h > 65536 || w > 65536) {
+            fprintf(stderr, "%s: --size expects HxW (or N for NxN), got '%s'\n", o->prog, size);
+            return 1;
+        }
+        o->height = (int)h, o->width = (int)w;
+    }
+    if (fv_cli_int(a, "channels") == 2) {
+        fprintf(stderr, "%s: --channels is 1 (gray) or 3 (RGB)\n", o->prog);
+        return 1;
+    }
+    if (fv_cli_int(a, "channels")) o->channels = (int)fv_cli_int(a, "channels");
+    o->strict = fv_cli_flag(a, "strict");
+    o->verify = !fv_cli_flag(a, "quick-scan");
+    o->loader_threads = (int)fv_cli_int(a, "loader-threads");
+    return 0;
+}
+
+/* Keras' line, then the bad files on stderr (all of them: a user fixing a data set wants the list). */
+static void report_scan(const fv_image_scan *scan, const char *spec, const cli_data_opts *o)
+{
+    if (o->announce)
+        printf("Found %lld files belonging to %d classes.\n", (long long)scan->found, scan->n_classes);
+    if (scan->n_problems == 0) return;
+    fprintf(stderr, "%s: %s: skipped %lld unreadable of %lld files%s\n", o->prog, spec, (long long)scan->skipped,
+            (long long)scan->found, o->strict ? "" : " (--strict makes this an error)");
+    for (int i = 0; i < scan->n_problems; i++)
+        fprintf(stderr, "  %s: %s\n", scan->problems[i].path, scan->problems[i].reason);
+}
+
+static fv_dataset *open_images(fv_ctx *ctx, const char *spec, const cli_data_opts *o)
+{
+    fv_image_set_options io = fv_image_set_defaults();
+    io.channels = o->channels, io.height = o->height, io.width = o->width;
+    io.strict = o->strict, io.verify = o->verify;
+    fv_image_scan scan;
+    fv_dataset *ds = fv_dataset_load_images(ctx, spec, &io, &scan);
+    if (ds || scan.found) report_scan(&scan, spec, o);
+    fv_image_scan_release(&scan);
+    return ds;
+}
+
+cli_data *cli_data_open_opts(fv_ctx *ctx, const char *spec, bool train, int64_t limit, const cli_data_opts *o)
+{
+    bool images = fv_dataset_is_image_set(spec);
+    fv_dataset *ds = images ? open_images(ctx, spec, o) : fv_dataset_find(ctx, spec, train);
     if (!ds) return NULL;
     if (limit > 0 && limit < fv_dataset_count(ds)) {
         fv_dataset *cut = fv_dataset_range(ds, 0, limit);
         fv_dataset_free(ds);
         if (!(ds = cut)) return NULL;
     }
-    cli_data *d = malloc(sizeof *d);
+    cli_data *d = calloc(1, sizeof *d);
     if (!d) {
         fv_dataset_free(ds);
         fprintf(stderr, "out of memory opening %s\n", spec);
         return NULL;
     }
     d->ds = ds;
+    d->images = images;
+    d->threads = o->loader_threads;
+    /* image sets decode at batch time: always on the loader's threads */
+    if (images && cli_data_use_loader(ctx, d, NULL, 0, o->loader_threads)) {
+        cli_data_free(d);
+        return NULL;
+    }
     return d;
+}
+
+cli_data *cli_data_open(fv_ctx *ctx, const char *spec, bool train, int64_t limit)
+{
+    cli_data_opts o = cli_data_defaults("fovea");
+    return cli_data_open_opts(ctx, spec, train, limit, &o);
+}
+
+bool cli_data_is_images(const cli_data *d) { return d && d->images; }
+const fv_loader *cli_data_loader(const cli_data *d) { return d ? d->loader : NULL; }
+
+int cli_data_use_loader(fv_ctx *ctx, cli_data *d, const fv_augment *augment, uint64_t seed, int threads)
+{
+    fv_loader_options lo = fv_loader_defaults();
+    lo.augment = augment, lo.seed = seed, lo.threads = threads;
+    fv_loader *l = fv_loader_new(ctx, d->ds, &lo);
+    if (!l) return 1;
+    d->threads = threads;
+    fv_loader_free(d->loader);
+    d->loader = l;
+    return 0;
+}
+
+int cli_data_split(fv_ctx *ctx, cli_data *d, double fraction, uint64_t seed, cli_data **val)
+{
+    fv_dataset *tr, *va;
+    *val = NULL;
+    if (fv_dataset_split(d->ds, fraction, FV_SPLIT_RANDOM, seed, &tr, &va) != FV_OK) return 1;
+    cli_data *v = calloc(1, sizeof *v);
+    if (!v) {
+        fv_dataset_free(tr), fv_dataset_free(va);
+        return fprintf(stderr, "out of memory splitting the data\n"), 1;
+    }
+    fv_loader_free(d->loader), d->loader = NULL;
+    fv_dataset_free(d->ds);
+    d->ds = tr;
+    v->ds = va, v->images = d->images;
+    if (d->images && (cli_data_use_loader(ctx, d, NULL, 0, d->threads) || cli_data_use_loader(ctx, v, NULL, 0, d->threads))) {
+        cli_data_free(v);
+        return 1;
+    }
+    *val = v;
+    return 0;
 }
 
 void cli_data_free(cli_data *d)
 {
     if (!d) return;
+    fv_loader_free(d->loader);
     fv_dataset_free(d->ds);
     free(d);
 }
@@ -43,7 +153,8 @@ const char *cli_data_class_name(const cli_data *d, int k) { return fv_dataset_cl
 
 fv_data_source cli_data_source(cli_data *d)
 {
-    fv_data_source s = {fv_dataset_count(d->ds), fv_dataset_fetch, d->ds};
+    if (d->loader) return fv_loader_source(d->loader);
+    fv_data_source s = {fv_dataset_count(d->ds), fv_dataset_fetch, d->ds, NULL};
     return s;
 }
 

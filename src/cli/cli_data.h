@@ -1,15 +1,46 @@
-/* Data sets as the commands name them (--data fashion-mnist, mnist, or a directory of IDX files), over the
- * library's datasets: opening a split, its shape and classes, and a data source for training. */
+/* Data sets as the commands name them (--data fashion-mnist, mnist, a directory of IDX files, a folder of
+ * class folders of images or a CSV of path,label), over the library's datasets: opening a split, its shape
+ * and classes, and a data source for training (through the loader for image sets and augmentation). */
 #ifndef FV_CLI_DATA_H
 #define FV_CLI_DATA_H
 
 #include "fovea.h"
 
 typedef struct cli_data cli_data;
+struct fv_cli_args;
 
 /* The training (train true) or test split; limit > 0 keeps the first limit samples. NULL with the reason in
  * ctx. */
 cli_data *cli_data_open(fv_ctx *ctx, const char *spec, bool train, int64_t limit);
+
+/* How image sets are opened and batched (cli_data_open uses the defaults: all zero but verify). */
+typedef struct {
+    const char *prog;          /* begins the messages */
+    int channels, height, width; /* 0: the first image's */
+    bool strict;               /* a bad file is an error rather than skipped */
+    bool verify;               /* decode every file when opening (else headers only) */
+    bool announce;             /* print Keras' "Found N files belonging to K classes." */
+    int loader_threads;        /* 0: one per core, at most 4 */
+} cli_data_opts;
+cli_data_opts cli_data_defaults(const char *prog);
+/* The options of image sets, for a command's table (read back by cli_data_opts_from_args). */
+#define CLI_IMAGE_SET_OPTS                                                                                       \
+    FV_CLI_STR_OPT("size", NULL, "HxW", "image folders: resize every image to this (default: the first image's)"), \
+    FV_CLI_INT_OPT("channels", "0", "N", "image folders: 1 gray or 3 RGB (0: the first image's)", 0, 3),          \
+    FV_CLI_FLAG_OPT("strict", NULL, "image folders: a bad file is an error (default: skipped and listed)"),      \
+    FV_CLI_FLAG_OPT("quick-scan", NULL, "image folders: check only the headers when opening (faster; a file "   \
+                    "corrupt past its header then stops training)"),                                              \
+    FV_CLI_INT_OPT("loader-threads", "0", "N", "threads decoding and augmenting ahead (0: one per core, at most 4)", 0, 256)
+/* The options above into o; 1 after printing why (--size not HxW). */
+int cli_data_opts_from_args(const struct fv_cli_args *a, cli_data_opts *o);
+cli_data *cli_data_open_opts(fv_ctx *ctx, const char *spec, bool train, int64_t limit, const cli_data_opts *o);
+bool cli_data_is_images(const cli_data *d);
+const fv_loader *cli_data_loader(const cli_data *d); /* NULL when batches come straight from the dataset */
+/* Split off a seeded random validation fraction (Keras' validation_split with a seed); d keeps the rest. 0 on
+ * success, else 1 with the reason in the context. */
+int cli_data_split(fv_ctx *ctx, cli_data *d, double fraction, uint64_t seed, cli_data **val);
+/* Batch through the loader (threads ahead of the step), augmenting training batches when augment is given. */
+int cli_data_use_loader(fv_ctx *ctx, cli_data *d, const fv_augment *augment, uint64_t seed, int threads);
 void cli_data_free(cli_data *d);
 int64_t cli_data_count(const cli_data *d);
 void cli_data_shape(const cli_data *d, int64_t shape[3]);

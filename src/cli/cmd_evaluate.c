@@ -6,7 +6,8 @@
 #include "commands.h"
 
 static const fv_cli_opt opts[] = {
-    {.name = "data", .type = FV_CLI_STRING, .def = NULL, .metavar = "SET|DIR", .help = "fashion-mnist, mnist, or a directory of IDX files"},
+    {.name = "data", .type = FV_CLI_STRING, .def = NULL, .metavar = "SET|DIR|CSV", .help = "fashion-mnist, mnist, a directory of IDX files, a folder of class folders of images, or a CSV of path,label"},
+    CLI_IMAGE_SET_OPTS,
     {.name = "split", .type = FV_CLI_STRING, .def = "test", .metavar = NULL, .help = "which part of the data set", .choices = "test|train"},
     {.name = "batch", .type = FV_CLI_INT, .def = "256", .metavar = "N", .help = "samples per forward pass", .min = 1, .max = 1e7},
     {.name = "limit", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "only the first N samples (0: all)", .min = 0, .max = 9e15},
@@ -21,15 +22,23 @@ int cmd_evaluate(int argc, char **argv)
     int status;
     if (cli_parse(&cmd, argc, argv, &a, &status)) return status;
     const char *prog = "fovea evaluate";
-    if (!fv_cli_str(a, "data")) {
-        fprintf(stderr, "%s: --data is required (fashion-mnist, mnist or a directory)\n", prog);
+    cli_data_opts o = cli_data_defaults(prog);
+    o.announce = true;
+    if (!fv_cli_str(a, "data") || cli_data_opts_from_args(a, &o)) {
+        if (!fv_cli_str(a, "data")) fprintf(stderr, "%s: --data is required (fashion-mnist, mnist, a directory or a CSV)\n", prog);
         fv_cli_free(a);
         return 2;
     }
     fv_ctx *ctx = fv_ctx_new(1);
     fv_ctx_set_threads(ctx, (int)fv_cli_int(a, "threads"));
     fv_model *m = cli_model(ctx, prog, fv_cli_pos_at(a, 0), 0, 0, 0, 0);
-    cli_data *d = m ? cli_data_open(ctx, fv_cli_str(a, "data"), fv_cli_str(a, "split")[1] == 'r', fv_cli_int(a, "limit"))
+    int64_t ms[FV_MAX_DIMS];
+    /* image folders are read at the model's input size unless told otherwise */
+    if (m && fv_model_input_shape(m, ms) == 3) {
+        if (!o.channels) o.channels = (int)ms[0];
+        if (!o.height) o.height = (int)ms[1], o.width = (int)ms[2];
+    }
+    cli_data *d = m ? cli_data_open_opts(ctx, fv_cli_str(a, "data"), fv_cli_str(a, "split")[1] == 'r', fv_cli_int(a, "limit"), &o)
                     : NULL;
     fv_eval_result r = {0};
     int rc = 1;

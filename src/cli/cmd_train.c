@@ -4,13 +4,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_augment.h"
 #include "cli_data.h"
 #include "commands.h"
+#include "fovea/augment.h"
 
 static const fv_cli_opt opts[] = {
     {.name = "model", .type = FV_CLI_STRING, .def = "fmnist-cnn", .metavar = "NAME|FILE", .help = "built-in model, description (.fvd) or model file"},
     {.name = "weights", .type = FV_CLI_STRING, .def = NULL, .metavar = "FILE", .help = "start from the weights of a model or ONNX file of the same architecture, paired by structure"},
-    {.name = "data", .type = FV_CLI_STRING, .def = NULL, .metavar = "SET|DIR", .help = "fashion-mnist, mnist, or a directory of IDX files"},
+    {.name = "data", .type = FV_CLI_STRING, .def = NULL, .metavar = "SET|DIR|CSV", .help = "fashion-mnist, mnist, a directory of IDX files, a folder of class folders of images, or a CSV of path,label"},
+    CLI_IMAGE_SET_OPTS,
+    {.name = "augment", .type = FV_CLI_STRING, .def = NULL, .metavar = "SPEC", .help = "augment the training images on the loader's threads, e.g. 'rotate=10 shift=0.1 zoom=0.9:1.1 hflip=0.5' (docs/AUGMENT.md); the flags below add to it"},
+    CLI_AUGMENT_OPTS,
     {.name = "epochs", .type = FV_CLI_INT, .def = "5", .metavar = "N", .help = "passes over the training set", .min = 1, .max = 1e6},
     {.name = "batch", .type = FV_CLI_INT, .def = "64", .metavar = "N", .help = "batch size: 1 is SGD, the whole set is batch GD", .min = 1, .max = 1e7},
     {.name = "optimizer", .type = FV_CLI_STRING, .def = "adam", .metavar = NULL, .help = "update rule", .choices = "sgd|momentum|nesterov|rmsprop|adagrad|adam|adamw"},
@@ -28,8 +33,8 @@ static const fv_cli_opt opts[] = {
     {.name = "step-size", .type = FV_CLI_INT, .def = "10", .metavar = "N", .help = "step schedule: epochs between cuts", .min = 1, .max = 1e6},
     {.name = "gamma", .type = FV_CLI_FLOAT, .def = "0.1", .metavar = "X", .help = "step/exponential schedule factor", .min = 0, .max = HUGE_VAL},
     {.name = "seed", .type = FV_CLI_INT, .def = "1", .metavar = "N", .help = "seed of weights, shuffling and dropout", .min = 0, .max = 9e15},
-    {.name = "validation-split", .type = FV_CLI_FLOAT, .def = "0", .metavar = "X", .help = "hold out this last fraction for validation", .min = 0, .max = 0.99},
-    {.name = "validation", .type = FV_CLI_STRING, .def = NULL, .metavar = "test", .help = "validate on the data set's test split instead"},
+    {.name = "validation-split", .type = FV_CLI_FLOAT, .def = "0", .metavar = "X", .help = "hold out this fraction for validation: the last one, or for image folders a random one drawn from --seed", .min = 0, .max = 0.99},
+    {.name = "validation", .type = FV_CLI_STRING, .def = NULL, .metavar = "test|DIR|CSV", .help = "validate on the data set's test split, or on an image folder or CSV, instead"},
     {.name = "limit", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "use only the first N training samples (0: all)", .min = 0, .max = 9e15},
     {.name = "out", .type = FV_CLI_STRING, .def = "model.fvm", .metavar = "FILE", .help = "where to save the trained model"},
     {.name = "history", .type = FV_CLI_STRING, .def = NULL, .metavar = "FILE.csv", .help = "CSV history of every epoch"},
@@ -170,33 +175,81 @@ static fv_model *train_model(fv_ctx *ctx, const fv_cli_args *a, const cli_data *
     return m;
 }
 
+/* The validation data: the set's test split, another image set (at the training images' size), or a seeded
+ * random part of an image set (--validation-split; IDX sets keep Keras' last fraction, split in fit). */
+static int open_validation(fv_ctx *ctx, const fv_cli_args *a, cli_data *train, cli_data_opts o, cli_data **val,
+                           fv_fit_config *c)
+{
+    const char *spec = fv_cli_str(a, "validation");
+    if (spec) {
+        bool images = strcmp(spec, "test") != 0;
+        int64_t s[3];
+        cli_data_shape(train, s);
+        o.channels = (int)s[0], o.height = (int)s[1], o.width = (int)s[2];
+        *val = cli_data_open_opts(ctx, images ? spec : fv_cli_str(a, "data"), false, 0, &o);
+        return *val ? 0 : 1;
+    }
+    if (c->validation_split > 0 && cli_data_is_images(train)) {
+        c->validation_split = 0;
+        return cli_data_split(ctx, train, fv_cli_float(a, "validation-split"), (uint64_t)fv_cli_int(a, "seed"), val);
+    }
+    return 0;
+}
+
+/* --augment and the augmentation flags: the pipeline, applied on the training loader's threads from (seed,
+ * epoch, sample). 0 also when there is none; 2 after printing a bad flag; 1 with the reason in ctx. */
+static int use_augment(fv_ctx *ctx, const fv_cli_args *a, cli_data *train, fv_augment **aug)
+{
+    int rc = cli_augment_from_args(ctx, a, "fovea train", fv_cli_str(a, "augment"), aug);
+    if (rc || !*aug) return rc;
+    return cli_data_use_loader(ctx, train, *aug, (uint64_t)fv_cli_int(a, "seed"), (int)fv_cli_int(a, "loader-threads"));
+}
+
+static void print_loader_stats(const cli_data *d)
+{
+    const fv_loader *l = cli_data_loader(d);
+    if (!l) return;
+    fv_loader_stats st = fv_loader_get_stats(l);
+    printf("Data loader: %lld batches, %lld made ahead; training waited %.2f s for data\n", (long long)st.batches,
+           (long long)st.prefetched, st.wait_seconds);
+}
+
 int cmd_train(int argc, char **argv)
 {
     fv_cli_args *a;
     int status;
     if (cli_parse(&cmd, argc, argv, &a, &status)) return status;
     const char *prog = "fovea train";
-    if (!fv_cli_str(a, "data")) {
-        fprintf(stderr, "%s: --data is required (fashion-mnist, mnist or a directory)\n", prog);
+    cli_data_opts o = cli_data_defaults(prog);
+    o.announce = !fv_cli_flag(a, "quiet");
+    if (!fv_cli_str(a, "data") || cli_data_opts_from_args(a, &o)) {
+        if (!fv_cli_str(a, "data"))
+            fprintf(stderr, "%s: --data is required (fashion-mnist, mnist, a directory or a CSV)\n", prog);
         fv_cli_free(a);
         return 2;
     }
     fv_ctx *ctx = fv_ctx_new((uint64_t)fv_cli_int(a, "seed"));
     fv_ctx_set_threads(ctx, (int)fv_cli_int(a, "threads"));
-    cli_data *train = cli_data_open(ctx, fv_cli_str(a, "data"), true, fv_cli_int(a, "limit"));
-    cli_data *val = train && fv_cli_str(a, "validation") ? cli_data_open(ctx, fv_cli_str(a, "data"), false, 0) : NULL;
+    cli_data *train = cli_data_open_opts(ctx, fv_cli_str(a, "data"), true, fv_cli_int(a, "limit"), &o), *val = NULL;
     fv_model *m = NULL;
     fv_trainer *t = NULL;
     float *cw = NULL;
+    fv_augment *aug = NULL;
     int rc = 1;
-    if (!train || (fv_cli_str(a, "validation") && !val)) goto fail;
+    fv_fit_config c = fv_fit_defaults();
+    c.validation_split = fv_cli_float(a, "validation-split");
+    if (!train || open_validation(ctx, a, train, o, &val, &c)) goto fail;
+    int aug_rc = train ? use_augment(ctx, a, train, &aug) : 0;
+    if (aug_rc == 2) {
+        rc = 2;
+        goto done;
+    }
+    if (aug_rc) goto fail;
     if (!(m = train_model(ctx, a, train))) goto done;
     if (cli_data_check_model(train, m, prog, fv_cli_str(a, "data"))) goto done;
-    fv_fit_config c = fv_fit_defaults();
     c.epochs = (int)fv_cli_int(a, "epochs");
     c.batch_size = (int)fv_cli_int(a, "batch");
     c.seed = (uint64_t)fv_cli_int(a, "seed");
-    c.validation_split = fv_cli_float(a, "validation-split");
     c.label_smoothing = (float)fv_cli_float(a, "label-smoothing");
     c.verbose = fv_cli_flag(a, "quiet") ? FV_VERBOSE_QUIET : FV_VERBOSE_AUTO;
     c.history_csv = fv_cli_str(a, "history");
@@ -215,7 +268,7 @@ int cmd_train(int argc, char **argv)
     fv_data_source ts = cli_data_source(train);
     if (fv_trainer_fit(t, &ts) != FV_OK) goto fail;
     if (fv_model_save(m, fv_cli_str(a, "out")) != FV_OK) goto fail;
-    if (!fv_cli_flag(a, "quiet")) printf("Saved model to %s\n", fv_cli_str(a, "out"));
+    if (!fv_cli_flag(a, "quiet")) print_loader_stats(train), printf("Saved model to %s\n", fv_cli_str(a, "out"));
     rc = 0;
     goto done;
 fail:
@@ -226,6 +279,7 @@ done:
     fv_model_free(m);
     cli_data_free(train);
     cli_data_free(val);
+    fv_augment_free(aug);
     fv_ctx_free(ctx);
     fv_cli_free(a);
     return rc;

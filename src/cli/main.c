@@ -20,6 +20,8 @@ static const struct {
     {"patches", cmd_patches, "the input patches that most activate a channel over a data set"},
     {"features", cmd_features, "a layer's activations for a whole data set, as .npy or CSV"},
     {"report", cmd_report, "a self-contained HTML report: metrics, ROC, confidence, Grad-CAM, embedding"},
+    {"data", cmd_data, "inspect an image folder (counts, sizes, unreadable files) or export a data set as PNG folders"},
+    {"augment", cmd_augment, "a grid of randomly augmented versions of one image (--preview grid.png --rotate 15 ...)"},
     {"convert", cmd_convert, "a model between fovea's model file and ONNX, optionally with weights paired by structure"},
 };
 #define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
@@ -42,7 +44,8 @@ int main(int argc, char **argv)
     }
     for (int i = 0; i < N_COMMANDS; i++)
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 2, argv + 2);
-    fprintf(stderr, "fovea: unknown command '%s' (commands: train, evaluate, predict, summary, run, gradcam, featuremaps, patches, features, report; fovea --help)\n",
-            argv[1]);
+    fprintf(stderr, "fovea: unknown command '%s' (commands:", argv[1]);
+    for (int i = 0; i < N_COMMANDS; i++) fprintf(stderr, "%s %s", i ? "," : "", commands[i].name);
+    fprintf(stderr, "; fovea --help)\n");
     return 2;
 }

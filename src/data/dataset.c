@@ -18,6 +18,8 @@ void ds_store_unref(ds_store *st)
         for (int k = 0; k < st->n_classes; k++) free(st->names[k]);
     free(st->names);
     free(st->origin);
+    for (int64_t i = 0; st->paths && i < st->n; i++) free(st->paths[i]);
+    free(st->paths);
     free(st);
 }
 
@@ -231,6 +233,12 @@ int32_t fv_dataset_label(const fv_dataset *ds, int64_t i)
     return ds->store->labels[store_index(ds, i)];
 }
 
+const char *fv_dataset_path(const fv_dataset *ds, int64_t i)
+{
+    if (!ds || !ds->store->paths || i < 0 || i >= ds->n) return NULL;
+    return ds->store->paths[store_index(ds, i)];
+}
+
 void fv_dataset_class_counts(const fv_dataset *ds, int64_t *counts)
 {
     memset(counts, 0, (size_t)ds->store->n_classes * sizeof *counts);
@@ -241,19 +249,19 @@ const char *fv_dataset_origin(const fv_dataset *ds) { return ds ? ds->store->ori
 
 /* ---- batches ------------------------------------------------------------------------------------------ */
 
-static fv_status check_batch(const fv_dataset *ds, int n, const fv_tensor *x, const fv_tensor *y)
+static fv_status check_batch(const fv_dataset *ds, fv_ctx *ctx, int n, const fv_tensor *x, const fv_tensor *y)
 {
     const ds_store *st = ds->store;
     int64_t per = st->c * st->h * st->w;
     char xs[96];
     if (!x || !x->data || x->dtype != FV_F32 || x->ndim < 1 || x->shape[0] < n || x->size != x->shape[0] * per) {
-        if (!x || !x->data) return fv_error(ds->ctx, FV_ERR_ARG, "dataset batch: no image tensor");
-        return fv_error(ds->ctx, FV_ERR_SHAPE, "dataset batch: image tensor %s%s cannot hold %d samples of "
+        if (!x || !x->data) return fv_error(ctx, FV_ERR_ARG, "dataset batch: no image tensor");
+        return fv_error(ctx, FV_ERR_SHAPE, "dataset batch: image tensor %s%s cannot hold %d samples of "
                         "(%lld,%lld,%lld)", x->dtype == FV_F32 ? "" : "(int32) ", fv_shape_str(x, xs, sizeof xs), n,
                         (long long)st->c, (long long)st->h, (long long)st->w);
     }
     if (y && (!y->data || y->dtype != FV_I32 || y->size < n)) {
-        return fv_error(ds->ctx, FV_ERR_SHAPE, "dataset batch: label tensor %s%s cannot hold %d int32 labels",
+        return fv_error(ctx, FV_ERR_SHAPE, "dataset batch: label tensor %s%s cannot hold %d int32 labels",
                         y->dtype == FV_I32 ? "" : "(float) ", fv_shape_str(y, xs, sizeof xs), n);
     }
     return FV_OK;
@@ -261,9 +269,15 @@ static fv_status check_batch(const fv_dataset *ds, int n, const fv_tensor *x, co
 
 fv_status fv_dataset_batch(const fv_dataset *ds, const int64_t *indices, int n, fv_tensor *x, fv_tensor *y)
 {
+    return ds ? fv_dataset_batch_ctx(ds, ds->ctx, indices, n, x, y) : FV_ERR_ARG;
+}
+
+fv_status fv_dataset_batch_ctx(const fv_dataset *ds, fv_ctx *ctx, const int64_t *indices, int n, fv_tensor *x,
+                               fv_tensor *y)
+{
     if (!ds) return FV_ERR_ARG;
-    if (n < 0 || (n > 0 && !indices)) return fv_error(ds->ctx, FV_ERR_ARG, "dataset batch: %d samples requested", n);
-    fv_status s = check_batch(ds, n, x, y);
+    if (n < 0 || (n > 0 && !indices)) return fv_error(ctx, FV_ERR_ARG, "dataset batch: %d samples requested", n);
+    fv_status s = check_batch(ds, ctx, n, x, y);
     if (s != FV_OK) return s;
     const ds_store *st = ds->store;
     int64_t per = st->c * st->h * st->w;
@@ -272,12 +286,14 @@ fv_status fv_dataset_batch(const fv_dataset *ds, const int64_t *indices, int n, 
     for (int i = 0; i < n; i++) {
         int64_t j = indices[i];
         if (j < 0 || j >= ds->n) {
-            return fv_error(ds->ctx, FV_ERR_ARG, "dataset batch: sample %lld is outside the %lld samples of %s",
+            return fv_error(ctx, FV_ERR_ARG, "dataset batch: sample %lld is outside the %lld samples of %s",
                             (long long)j, (long long)ds->n, st->origin);
         }
         j = store_index(ds, j);
         float *dst = fv_f32(x) + (int64_t)i * per;
-        if (st->u8) {
+        if (st->paths) {
+            if ((s = ds_decode_image(ctx, st, j, dst)) != FV_OK) return s;
+        } else if (st->u8) {
             const uint8_t *src = st->u8 + j * per;
             for (int64_t k = 0; k < per; k++) dst[k] = scale[src[k]];
         } else {

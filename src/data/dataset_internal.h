@@ -19,6 +19,8 @@ typedef struct ds_store {
     int n_classes;
     char **names; /* n_classes strings, or NULL */
     char *origin; /* the images file, or "memory" */
+    char **paths; /* an image set (dataset_images.c): n files decoded when batched, u8 and f32 NULL */
+    int filter, fit; /* how its images are resized to (h, w) */
 } ds_store;
 
 struct fv_dataset {
@@ -38,5 +40,8 @@ fv_dataset *ds_wrap(fv_ctx *ctx, ds_store *st);
 /* fv_dataset_from_tensors with the files' names for messages and the origin. */
 fv_dataset *ds_from_tensors(fv_ctx *ctx, const fv_tensor *x, const fv_tensor *y, int n_classes, const char *x_origin,
                             const char *y_origin);
+
+/* Decode store sample j of an image set into dst (c*h*w floats in [0, 1]); errors name the file. */
+fv_status ds_decode_image(fv_ctx *ctx, const ds_store *st, int64_t j, float *dst);
 
 #endif

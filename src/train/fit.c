@@ -40,12 +40,20 @@ static fv_status range_fetch(void *data, int epoch, const int64_t *idx, int n, f
     return r->base->fetch(r->base->data, epoch, r->scratch, n, x, y);
 }
 
+/* The prefetch hook copies the indices before returning, so the scratch can be shared with fetch. */
+static fv_status range_prefetch(void *data, int epoch, const int64_t *idx, int n)
+{
+    range_data *r = data;
+    for (int i = 0; i < n; i++) r->scratch[i] = idx[i] + r->first;
+    return r->base->prefetch(r->base->data, epoch, r->scratch, n);
+}
+
 static fv_data_source make_range(range_data *r, const fv_data_source *base, int64_t first, int64_t count, int batch)
 {
     r->base = base;
     r->first = first;
     r->scratch = malloc((size_t)(batch > 0 ? batch : 1) * sizeof *r->scratch);
-    fv_data_source s = {count, r->scratch ? range_fetch : NULL, r};
+    fv_data_source s = {count, r->scratch ? range_fetch : NULL, r, base->prefetch ? range_prefetch : NULL};
     return s;
 }
 
@@ -291,6 +299,14 @@ static fv_status buffers_new(fv_trainer *t, batch_buffers *b, int64_t n)
     return FV_OK;
 }
 
+/* Announce batch `step` to a source that loads ahead (the loader decodes it while this step computes). */
+static fv_status prefetch_batch(const fv_data_source *src, const batch_buffers *b, int64_t n, int64_t step, int epoch)
+{
+    int64_t batch = b->x->shape[0], first = step * batch;
+    if (!src->prefetch || first >= n) return FV_OK;
+    return src->prefetch(src->data, epoch, b->order + first, (int)(n - first < batch ? n - first : batch));
+}
+
 /* Load batch `step` (0-based) of the epoch's order into the graph's inputs; returns its size or -1. */
 static int load_batch(fv_trainer *t, const fv_data_source *src, batch_buffers *b, int64_t n, int64_t step, int epoch)
 {
@@ -321,7 +337,7 @@ static fv_status train_epoch(fv_trainer *t, const fv_data_source *src, batch_buf
     bool penalty = t->cfg.optim.l1 > 0 || t->cfg.optim.l2 > 0;
     for (int64_t s = 0; s < steps; s++) {
         int k = load_batch(t, src, b, n, s, epoch);
-        if (k < 0) return fv_errcode(t->ctx);
+        if (k < 0 || prefetch_batch(src, b, n, s + 1, epoch) != FV_OK) return fv_errcode(t->ctx);
         fv_graph_zero_grad(t->g);
         fv_status st = fv_graph_forward(t->g);
         if (st) return st;
@@ -358,7 +374,7 @@ static fv_status validate(fv_trainer *t, const fv_data_source *src, double *loss
     int64_t steps = (n + b.x->shape[0] - 1) / b.x->shape[0];
     for (int64_t st = 0; st < steps && !s; st++) {
         int k = load_batch(t, src, &b, n, st, -1);
-        if (k < 0 || (s = fv_graph_forward(t->g)) != FV_OK) {
+        if (k < 0 || prefetch_batch(src, &b, n, st + 1, -1) != FV_OK || (s = fv_graph_forward(t->g)) != FV_OK) {
             s = fv_errcode(t->ctx) ? fv_errcode(t->ctx) : FV_ERR_ARG;
             break;
         }
@@ -440,7 +456,7 @@ static fv_status history_row(fv_trainer *t, fv_history_writer **h, int epoch, bo
 fv_status fv_trainer_fit(fv_trainer *t, const fv_data_source *train)
 {
     if (!t || !train || !train->fetch) return t ? fv_error(t->ctx, FV_ERR_ARG, "fit: no training data") : FV_ERR_ARG;
-    fv_data_source tr = *train, val = {0, NULL, NULL};
+    fv_data_source tr = *train, val = {0, NULL, NULL, NULL};
     range_data rt = {0}, rv = {0};
     if (t->cfg.validation) {
         val = *t->cfg.validation;

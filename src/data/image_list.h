@@ -1,0 +1,35 @@
+/* Listing the files of an image set (a folder per class, or a CSV of path,label) before any is decoded:
+ * shared by image_list.c, which walks and parses, and dataset_images.c, which checks and opens them. */
+#ifndef FV_DATA_IMAGE_LIST_H
+#define FV_DATA_IMAGE_LIST_H
+
+#include "dataset_internal.h"
+
+typedef struct {
+    char *path;
+    int32_t label;
+} img_entry;
+
+typedef struct {
+    img_entry *items;
+    int64_t n, cap;
+    char **classes; /* sorted class names */
+    int n_classes;
+    int64_t ignored; /* files without an image extension */
+    fv_image_problem *problems;
+    int n_problems, cap_problems;
+} img_list;
+
+/* Whether name ends in .png, .jpg or .jpeg, in any case. */
+bool img_has_image_ext(const char *name);
+/* path = a + "/" + b (malloc'd; NULL when out of memory). */
+char *img_join(const char *a, const char *b);
+/* Record a problem (copies both strings); FV_ERR_NOMEM when out of memory. */
+fv_status img_add_problem(fv_ctx *ctx, img_list *l, const char *path, const char *reason);
+/* Fill l from a class folder or a CSV file; errors (not a folder, no classes, a malformed CSV) name the path.
+ * Bad entries become problems; with strict the first one is an error. */
+fv_status img_list_folder(fv_ctx *ctx, const char *root, bool strict, img_list *l);
+fv_status img_list_csv(fv_ctx *ctx, const char *csv, bool strict, img_list *l);
+void img_list_release(img_list *l);
+
+#endif
