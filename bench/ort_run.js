@@ -1,5 +1,5 @@
 // ONNX Runtime's side of the zoo inference benchmark: median and minimum of `rounds` runs of an ONNX model on a
-// random (batch, 3, 224, 224) input after a warm-up, on `threads` intra-op threads.
+// random (batch, 3, 224, 224) input after WARMUP (env, default 2) warm-up runs, on `threads` intra-op threads.
 // Usage: node ort_run.js MODEL.onnx BATCH THREADS ROUNDS
 const ort = require('onnxruntime-node');
 
@@ -9,7 +9,7 @@ async function main() {
                                                             graphOptimizationLevel: 'all'});
     const data = new Float32Array(batch * 3 * 224 * 224).map(() => Math.random());
     const feeds = {[session.inputNames[0]]: new ort.Tensor('float32', data, [batch, 3, 224, 224])};
-    await session.run(feeds);
+    for (let i = 0; i < +(process.env.WARMUP || 2); i++) await session.run(feeds);
     const times = [];
     for (let i = 0; i < rounds; i++) {
         const t0 = process.hrtime.bigint();
@@ -20,6 +20,6 @@ async function main() {
     const n = times.length, median = n % 2 ? times[(n - 1) / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
     const rss = process.resourceUsage().maxRSS / 1024;
     console.log(`onnxruntime ${path} batch ${batch}: median ${median.toFixed(3)} ms, min ${times[0].toFixed(3)} ms, ` +
-                `peak RSS ${rss.toFixed(1)} MiB`);
+                `${(batch * 1000 / median).toFixed(1)} images/s, ${threads} threads, peak RSS ${rss.toFixed(1)} MiB`);
 }
 main().catch((e) => { console.error(e.message); process.exit(1); });

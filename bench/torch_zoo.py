@@ -1,6 +1,8 @@
-"""PyTorch's side of the zoo inference benchmark: a torchvision model (random weights, eval mode) at 224x224,
-batch B; prints the median and minimum of `rounds` forward passes after a warm-up, and exports the model to
-ONNX (opset 13) for ONNX Runtime when asked. Usage: torch_zoo.py NAME BATCH THREADS ROUNDS [EXPORT.onnx]"""
+"""PyTorch's side of the zoo inference benchmark: a torchvision model (random weights, eval mode, torch.no_grad)
+at 224x224, batch B, on THREADS threads; prints the median and minimum of `rounds` forward passes after WARMUP
+(env, default 2) warm-up passes, and peak RSS; or exports the model to ONNX (opset 13) when asked.
+Usage: torch_zoo.py NAME BATCH THREADS ROUNDS [EXPORT.onnx]"""
+import os
 import resource
 import statistics
 import sys
@@ -19,12 +21,13 @@ if len(sys.argv) > 5:
                       dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
     sys.exit(0)
 times = []
-with torch.inference_mode():
-    model(x)
+with torch.no_grad():
+    for _ in range(int(os.environ.get("WARMUP", "2"))):
+        model(x)
     for _ in range(rounds):
         t0 = time.perf_counter()
         model(x)
         times.append(time.perf_counter() - t0)
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(f"pytorch {name} batch {batch}: median {statistics.median(times) * 1e3:.3f} ms, min {min(times) * 1e3:.3f} ms, "
-      f"peak RSS {rss:.1f} MiB")
+      f"{batch / statistics.median(times):.1f} images/s, {threads} threads, peak RSS {rss:.1f} MiB")
