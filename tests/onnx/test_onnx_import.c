@@ -38,7 +38,43 @@ static fv_tensor *rows(fv_ctx *ctx, const fv_tensor *t, int64_t n)
     return fv_tensor_from(ctx, FV_F32, t->ndim, shape, t->data);
 }
 
-static void check_fixture(const char *fvx)
+/* The zoo model named by an exported file (vgg11_bn_op13.onnx: vgg11_bn) for x's size and want's classes, with
+ * the weights of m, the import: PyTorch's output in an eval graph at x's batch, and in an inference graph (its
+ * batch norms folded by fovea) for x1, the first row. */
+static void check_zoo(fv_model *m, const char *file, const fv_tensor *x, const fv_tensor *x1, const fv_tensor *want)
+{
+    char name[200];
+    snprintf(name, sizeof name, "%s", file);
+    char *op = strstr(name, "_op");
+    if (op) *op = 0;
+    fv_zoo_options opt = fv_zoo_defaults();
+    opt.num_classes = (int)want->shape[1];
+    opt.channels = (int)x->shape[1], opt.height = (int)x->shape[2], opt.width = (int)x->shape[3];
+    fv_ctx *ctx = fv_model_ctx(m);
+    fv_model *zoo = fv_zoo_build(ctx, name, &opt);
+    if (!CHECK(zoo, "zoo %s builds for %dx%d%s%s", name, opt.height, opt.width, zoo ? "" : ": ",
+               zoo ? "" : fv_errmsg(ctx))) return;
+    fv_status st = fv_model_copy_weights(zoo, m);
+    if (CHECK(st == FV_OK, "zoo %s takes the weights of %s%s%s", name, file, st == FV_OK ? "" : ": ",
+              st == FV_OK ? "" : fv_errmsg(ctx))) {
+        for (int inference = 0; inference < 2; inference++) {
+            const fv_tensor *in = inference ? x1 : x;
+            fv_tensor *y = forward(zoo, in, inference);
+            double err = y ? rel_error(fv_f32(y), fv_f32(want), y->size) : 1.0;
+            CHECK(y && y->size == want->size / x->shape[0] * in->shape[0] && err <= 1e-4, "zoo %s with %s's weights "
+                  "equals PyTorch's output: %s graph, batch %d (relative error %.2g)", name, file,
+                  inference ? "inference" : "eval", (int)in->shape[0], err);
+            fv_tensor_free(y);
+        }
+    }
+    fv_model_free(zoo);
+}
+
+/* An exported model (fvx: its input and PyTorch's output) in an eval graph at the saved batch and at batch 1, and
+ * in an inference graph at the saved batch. torchvision (the large models of --dir, whose batch norms PyTorch's
+ * export folded): instead of the inference graph, fv_zoo_build's model of the same name with the imported
+ * weights, whose inference graph folds them again. */
+static void check_fixture(const char *fvx, bool torchvision)
 {
     char path[600], name[200];
     snprintf(path, sizeof path, "%.*s.onnx", (int)(strlen(fvx) - 4), fvx);
@@ -46,20 +82,21 @@ static void check_fixture(const char *fvx)
     fx_file *fx = fx_load(fvx);
     fv_ctx *ctx = fv_ctx_new(1);
     fv_model *m = fv_onnx_load(ctx, path);
-    if (!CHECK(fx && m, "%s loads (%s)", name, fv_errmsg(ctx))) goto done;
+    if (!CHECK(fx && m, "%s loads%s%s", name, m ? "" : ": ", m ? "" : fv_errmsg(ctx))) goto done;
     const fv_tensor *x = fx_get(fx, "in:input"), *want = fx_get(fx, "out");
-    for (int inference = 0; inference < 2; inference++) {
-        fv_tensor *y = forward(m, x, inference);
-        bool same = y && y->size == want->size;
-        double err = same ? rel_error(fv_f32(y), fv_f32(want), y->size) : 1.0;
-        CHECK(same && err <= 1e-4, "%s: %s graph equals PyTorch's output (relative error %.2g)", name,
-              inference ? "inference" : "eval", err);
+    fv_tensor *x1 = rows(ctx, x, 1);
+    int n = (int)x->shape[0];
+    for (int i = 0; i < (torchvision ? 2 : 3); i++) { /* eval at n, eval at 1, inference at n */
+        bool one = i == 1, inference = i == 2;
+        fv_tensor *y = forward(m, one ? x1 : x, inference);
+        double err = y ? rel_error(fv_f32(y), fv_f32(want), y->size) : 1.0;
+        CHECK(y && y->size == (one ? want->size / n : want->size) && err <= 1e-4, "%s: %s graph, batch %d%s equals "
+              "PyTorch's output (relative error %.2g)", name, inference ? "inference" : "eval", one ? 1 : n,
+              one ? " (the first input)" : "", err);
         fv_tensor_free(y);
     }
-    fv_tensor *x1 = rows(ctx, x, 1), *y1 = forward(m, x1, false);
-    double err = y1 ? rel_error(fv_f32(y1), fv_f32(want), y1->size) : 1.0;
-    CHECK(y1 && err <= 1e-4, "%s: batch 1 instead of the exported 2 (relative error %.2g)", name, err);
-    fv_tensor_free(x1), fv_tensor_free(y1);
+    if (torchvision) check_zoo(m, name, x, x1, want);
+    fv_tensor_free(x1);
 done:
     fv_model_free(m);
     fv_ctx_free(ctx);
@@ -237,16 +274,16 @@ static void test_fusion_limits(void)
 int main(int argc, char **argv)
 {
     char **paths;
-    if (argc == 3 && strcmp(argv[1], "--dir") == 0) { /* tests/onnx/test_onnx_torchvision.sh */
+    if (argc == 3 && strcmp(argv[1], "--dir") == 0) { /* tests/onnx/test_onnx_torchvision.sh: and the zoo */
         int n = fx_list(argv[2], "", &paths);
         CHECK(n > 0, "%d exported models in %s", n, argv[2]);
-        for (int i = 0; i < n; i++) check_fixture(paths[i]);
+        for (int i = 0; i < n; i++) check_fixture(paths[i], true);
         fx_list_free(paths, n);
         return test_finish();
     }
     int n = fx_list(ONNX_FIXTURES, "", &paths);
     CHECK(n >= 8, "%d ONNX fixtures in " ONNX_FIXTURES, n);
-    for (int i = 0; i < n; i++) check_fixture(paths[i]);
+    for (int i = 0; i < n; i++) check_fixture(paths[i], false);
     fx_list_free(paths, n);
 
     /* structure that PyTorch's names and patterns give */
