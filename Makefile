@@ -5,9 +5,10 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter -D_POSIX_C_SOURCE=200809L
 CPPFLAGS := -Iinclude
-# OpenMP threads the fast kernels (src/kernels/fast).
-OMP     := -fopenmp
-LDLIBS  := -lpng -ljpeg -lz -lm -fopenmp -lprotobuf-c
+# Threads come from fovea's own pool (src/core/pool.c); OpenMP only marks loops to vectorize (omp simd), so no
+# OpenMP runtime is linked.
+OMP     := -fopenmp-simd
+LDLIBS  := -lpng -ljpeg -lz -lm -pthread -lprotobuf-c
 
 SRCS := $(shell find src -name '*.c' -not -path 'src/cli/*' | sort)
 CLI_SRCS := $(sort $(wildcard src/cli/*.c))

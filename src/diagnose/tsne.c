@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "../core/internal.h"
+#include "../core/cpu.h"
+#include "../core/pool.h"
 #include "fovea/diagnose.h"
 
 #define EXAGGERATION 12.0
@@ -40,16 +42,38 @@ static void conditional_row(double *p, const double *dist, int64_t n, int64_t i,
     }
 }
 
+/* The loops' operands: rows [i0, i1) go to the threads, each row written by one. */
+typedef struct {
+    const float *x;
+    const double *P, *y;
+    double *dist, *out, *num, *row_z, *grad;
+    const int32_t *labels;
+    int64_t n, d;
+    int dims, k;
+    double perplexity, exaggeration, Z;
+} rows_job;
+
+static void distance_rows(void *p, int64_t i0, int64_t i1, int worker)
+{
+    const rows_job *j = p;
+    for (int64_t i = i0; i < i1; i++)
+        for (int64_t k = 0; k < j->n; k++) j->dist[i * j->n + k] = sqdist(j->x + i * j->d, j->x + k * j->d, j->d);
+}
+
+static void conditional_rows(void *p, int64_t i0, int64_t i1, int worker)
+{
+    const rows_job *j = p;
+    for (int64_t i = i0; i < i1; i++) conditional_row(j->out + i * j->n, j->dist + i * j->n, j->n, i, j->perplexity);
+}
+
 static fv_status affinities(fv_ctx *ctx, const float *x, int64_t n, int64_t d, double perplexity, double *P)
 {
     int t = fv_ctx_threads(ctx);
     double *dist = malloc((size_t)(n * n) * sizeof *dist);
     if (!dist) return fv_error(ctx, FV_ERR_NOMEM, "t-SNE: out of memory for %lld x %lld distances", (long long)n, (long long)n);
-#pragma omp parallel for num_threads(t) schedule(static)
-    for (int64_t i = 0; i < n; i++)
-        for (int64_t j = 0; j < n; j++) dist[i * n + j] = sqdist(x + i * d, x + j * d, d);
-#pragma omp parallel for num_threads(t) schedule(static)
-    for (int64_t i = 0; i < n; i++) conditional_row(P + i * n, dist + i * n, n, i, perplexity);
+    rows_job rows = {.x = x, .dist = dist, .out = P, .n = n, .d = d, .perplexity = perplexity};
+    fv_parallel_for(t, n, 1, distance_rows, &rows);
+    fv_parallel_for(t, n, 1, conditional_rows, &rows);
     free(dist);
     for (int64_t i = 0; i < n; i++) /* symmetrize: p_ij = (p_j|i + p_i|j) / 2n */
         for (int64_t j = i + 1; j < n; j++) {
@@ -60,32 +84,51 @@ static fv_status affinities(fv_ctx *ctx, const float *x, int64_t n, int64_t d, d
     return FV_OK;
 }
 
-/* The gradient of KL(P || Q) at y into grad (n, dims), with P scaled by exaggeration. */
-static void gradient(int t, const double *P, const double *y, int64_t n, int dims, double exaggeration, double *grad,
-                     double *num, double *row_z)
+/* Row i of the Student-t kernel into num, and its sum into row_z[i]. */
+static void kernel_rows(void *p, int64_t i0, int64_t i1, int worker)
 {
-#pragma omp parallel for num_threads(t) schedule(static)
-    for (int64_t i = 0; i < n; i++) {
+    const rows_job *jb = p;
+    const double *y = jb->y;
+    int64_t n = jb->n;
+    int dims = jb->dims;
+    for (int64_t i = i0; i < i1; i++) {
         double z = 0;
         for (int64_t j = 0; j < n; j++) {
             double dd = 0;
             for (int c = 0; c < dims; c++) dd += (y[i * dims + c] - y[j * dims + c]) * (y[i * dims + c] - y[j * dims + c]);
-            num[i * n + j] = j == i ? 0 : 1 / (1 + dd);
-            z += num[i * n + j];
+            jb->num[i * n + j] = j == i ? 0 : 1 / (1 + dd);
+            z += jb->num[i * n + j];
         }
-        row_z[i] = z;
+        jb->row_z[i] = z;
     }
-    double Z = 0;
-    for (int64_t i = 0; i < n; i++) Z += row_z[i];
-#pragma omp parallel for num_threads(t) schedule(static)
-    for (int64_t i = 0; i < n; i++) {
+}
+
+static void gradient_rows(void *p, int64_t i0, int64_t i1, int worker)
+{
+    const rows_job *jb = p;
+    const double *y = jb->y, *P = jb->P, *num = jb->num;
+    int64_t n = jb->n;
+    int dims = jb->dims;
+    for (int64_t i = i0; i < i1; i++) {
         double g[3] = {0, 0, 0};
         for (int64_t j = 0; j < n; j++) {
-            double m = (exaggeration * P[i * n + j] - num[i * n + j] / Z) * num[i * n + j];
+            double m = (jb->exaggeration * P[i * n + j] - num[i * n + j] / jb->Z) * num[i * n + j];
             for (int c = 0; c < dims; c++) g[c] += m * (y[i * dims + c] - y[j * dims + c]);
         }
-        for (int c = 0; c < dims; c++) grad[i * dims + c] = 4 * g[c];
+        for (int c = 0; c < dims; c++) jb->grad[i * dims + c] = 4 * g[c];
     }
+}
+
+/* The gradient of KL(P || Q) at y into grad (n, dims), with P scaled by exaggeration. Z is summed in row order
+ * after the rows are done, so it is the same for any thread count. */
+static void gradient(int t, const double *P, const double *y, int64_t n, int dims, double exaggeration, double *grad,
+                     double *num, double *row_z)
+{
+    rows_job j = {.P = P, .y = y, .num = num, .row_z = row_z, .grad = grad, .n = n, .dims = dims,
+                  .exaggeration = exaggeration};
+    fv_parallel_for(t, n, 1, kernel_rows, &j);
+    for (int64_t i = 0; i < n; i++) j.Z += row_z[i];
+    fv_parallel_for(t, n, 1, gradient_rows, &j);
 }
 
 static void initialize(fv_ctx *ctx, const float *x, int64_t n, int64_t d, int dims, double *y)
@@ -138,31 +181,52 @@ fv_status fv_tsne(fv_ctx *ctx, const float *x, int64_t n, int64_t d, int dims, f
     return s;
 }
 
+/* 1 when the majority of row i's k nearest neighbours (ties: the smaller label) has row i's label. */
+static int knn_hit(const float *x, int64_t n, int64_t d, const int32_t *labels, int k, int64_t i)
+{
+    double best[64];
+    int32_t lab[64];
+    int kk = k < 64 ? k : 64, have = 0;
+    for (int64_t j = 0; j < n; j++) {
+        if (j == i) continue;
+        double dd = sqdist(x + i * d, x + j * d, d);
+        if (have < kk) have++;
+        else if (dd >= best[kk - 1]) continue;
+        int p = have - 1;
+        while (p > 0 && best[p - 1] > dd) best[p] = best[p - 1], lab[p] = lab[p - 1], p--;
+        best[p] = dd, lab[p] = labels[j];
+    }
+    int32_t vote = -1;
+    int most = 0;
+    for (int a = 0; a < have; a++) {
+        int c = 0;
+        for (int b = 0; b < have; b++) c += lab[b] == lab[a];
+        if (c > most || (c == most && lab[a] < vote)) most = c, vote = lab[a];
+    }
+    return vote == labels[i];
+}
+
+/* Rows per partial count: each block is counted by one thread, the blocks added in order afterwards. */
+#define KNN_BLOCK 64
+
+static void knn_rows(void *p, int64_t i0, int64_t i1, int worker)
+{
+    const rows_job *j = p;
+    for (int64_t i = i0; i < i1; i++) j->out[i / KNN_BLOCK] += knn_hit(j->x, j->n, j->d, j->labels, j->k, i);
+}
+
 double fv_knn_accuracy(const float *x, int64_t n, int64_t d, const int32_t *labels, int k)
 {
-    int64_t hits = 0;
-#pragma omp parallel for schedule(static) reduction(+ : hits)
-    for (int64_t i = 0; i < n; i++) {
-        double best[64];
-        int32_t lab[64];
-        int kk = k < 64 ? k : 64, have = 0;
-        for (int64_t j = 0; j < n; j++) {
-            if (j == i) continue;
-            double dd = sqdist(x + i * d, x + j * d, d);
-            if (have < kk) have++;
-            else if (dd >= best[kk - 1]) continue;
-            int p = have - 1;
-            while (p > 0 && best[p - 1] > dd) best[p] = best[p - 1], lab[p] = lab[p - 1], p--;
-            best[p] = dd, lab[p] = labels[j];
-        }
-        int32_t vote = -1;
-        int most = 0;
-        for (int a = 0; a < have; a++) {
-            int c = 0;
-            for (int b = 0; b < have; b++) c += lab[b] == lab[a];
-            if (c > most || (c == most && lab[a] < vote)) most = c, vote = lab[a];
-        }
-        hits += vote == labels[i];
+    if (n <= 0) return NAN;
+    int64_t blocks = (n + KNN_BLOCK - 1) / KNN_BLOCK;
+    double *parts = calloc((size_t)blocks, sizeof *parts), hits = 0;
+    if (!parts) { /* no memory for the partials: one thread */
+        for (int64_t i = 0; i < n; i++) hits += knn_hit(x, n, d, labels, k, i);
+        return hits / (double)n;
     }
-    return n ? (double)hits / (double)n : NAN;
+    rows_job j = {.x = x, .out = parts, .labels = labels, .n = n, .d = d, .k = k};
+    fv_parallel_for(fv_cpu_count(), n, KNN_BLOCK, knn_rows, &j);
+    for (int64_t b = 0; b < blocks; b++) hits += parts[b];
+    free(parts);
+    return hits / (double)n;
 }

@@ -8,15 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../core/pool.h"
 #include "conv.h"
 #include "gemm.h"
-
-#ifdef _OPENMP
-#include <omp.h>
-#define THREAD_NUM() omp_get_thread_num()
-#else
-#define THREAD_NUM() 0
-#endif
 
 /* Images per weight-gradient product: up to 8, fewer where an image has many pixels, so that the unrolled
  * chunk stays near WGRAD_COLUMNS columns. A function of the geometry alone: the sum order never depends on
@@ -178,51 +172,102 @@ static void direct_weight_plane(double *acc, const float *dout, const float *in,
         }
 }
 
+/* A convolution's operands as the threads' loop bodies see them. */
+typedef struct {
+    float *y;        /* the output written: out, dinp or dweight */
+    const float *a;  /* inp (forward, weight gradient) or dout (input gradient) */
+    const float *b;  /* weight, or dout for the weight gradient */
+    const fv_conv_geom *g;
+    double *acc;     /* direct weight gradient: per-tap sums */
+    float *scratch;  /* per-worker columns */
+    int inner;       /* threads for each GEMM */
+    bool direct;     /* pointwise: no columns */
+} conv_job;
+
 /* Output channel oc reads input channel oc / (OC / C). Planes are independent: one thread each. */
+static void direct_forward_range(void *p, int64_t p0, int64_t p1, int worker)
+{
+    const conv_job *j = p;
+    const fv_conv_geom *g = j->g;
+    int64_t mult = g->OC / g->C;
+    for (int64_t q = p0; q < p1; q++) {
+        int64_t n = q / g->OC, oc = q % g->OC;
+        direct_forward_plane(j->y + q * g->OH * g->OW, j->a + (n * g->C + oc / mult) * g->H * g->W,
+                             j->b + oc * g->KH * g->KW, g);
+    }
+}
+
 static void direct_forward(int threads, float *out, const float *inp, const float *weight, const fv_conv_geom *g)
 {
-    int64_t mult = g->OC / g->C, planes = g->N * g->OC;
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 4) if (threads > 1 && planes > 1)
-    for (int64_t p = 0; p < planes; p++) {
-        int64_t n = p / g->OC, oc = p % g->OC;
-        direct_forward_plane(out + p * g->OH * g->OW, inp + (n * g->C + oc / mult) * g->H * g->W,
-                             weight + oc * g->KH * g->KW, g);
-    }
+    conv_job j = {.y = out, .a = inp, .b = weight, .g = g};
+    fv_parallel_for(threads, g->N * g->OC, 4, direct_forward_range, &j);
 }
 
 /* Input plane (n, c) gathers from its mult output channels, in channel order. */
-static void direct_backward_input(int threads, float *dinp, const float *dout, const float *weight,
-                                  const fv_conv_geom *g)
+static void direct_backward_input_range(void *p, int64_t p0, int64_t p1, int worker)
 {
-    int64_t mult = g->OC / g->C, planes = g->N * g->C;
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 4) if (threads > 1 && planes > 1)
-    for (int64_t p = 0; p < planes; p++) {
-        int64_t n = p / g->C, c = p % g->C;
+    const conv_job *j = p;
+    const fv_conv_geom *g = j->g;
+    int64_t mult = g->OC / g->C;
+    for (int64_t q = p0; q < p1; q++) {
+        int64_t n = q / g->C, c = q % g->C;
         for (int64_t oc = c * mult; oc < (c + 1) * mult; oc++)
-            direct_backward_input_plane(dinp + p * g->H * g->W, dout + (n * g->OC + oc) * g->OH * g->OW,
-                                        weight + oc * g->KH * g->KW, g);
+            direct_backward_input_plane(j->y + q * g->H * g->W, j->a + (n * g->OC + oc) * g->OH * g->OW,
+                                        j->b + oc * g->KH * g->KW, g);
     }
 }
 
+static void direct_backward_input(int threads, float *dinp, const float *dout, const float *weight,
+                                  const fv_conv_geom *g)
+{
+    conv_job j = {.y = dinp, .a = dout, .b = weight, .g = g};
+    fv_parallel_for(threads, g->N * g->C, 4, direct_backward_input_range, &j);
+}
+
 /* Each output channel's taps are summed over the images in order by one thread. */
+static void direct_backward_weight_range(void *p, int64_t oc0, int64_t oc1, int worker)
+{
+    const conv_job *j = p;
+    const fv_conv_geom *g = j->g;
+    int64_t mult = g->OC / g->C, taps = g->KH * g->KW;
+    for (int64_t oc = oc0; oc < oc1; oc++) {
+        for (int64_t n = 0; n < g->N; n++)
+            direct_weight_plane(j->acc + oc * taps, j->b + (n * g->OC + oc) * g->OH * g->OW,
+                                j->a + (n * g->C + oc / mult) * g->H * g->W, g);
+        for (int64_t t = 0; t < taps; t++) j->y[oc * taps + t] += (float)j->acc[oc * taps + t];
+    }
+}
+
 static bool direct_backward_weight(int threads, float *dweight, const float *dout, const float *inp,
                                    const fv_conv_geom *g)
 {
-    int64_t mult = g->OC / g->C, taps = g->KH * g->KW;
-    double *acc = calloc((size_t)(g->OC * taps), sizeof(double));
+    double *acc = calloc((size_t)(g->OC * g->KH * g->KW), sizeof(double));
     if (!acc) return false;
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1 && g->OC > 1)
-    for (int64_t oc = 0; oc < g->OC; oc++) {
-        for (int64_t n = 0; n < g->N; n++)
-            direct_weight_plane(acc + oc * taps, dout + (n * g->OC + oc) * g->OH * g->OW,
-                                inp + (n * g->C + oc / mult) * g->H * g->W, g);
-        for (int64_t t = 0; t < taps; t++) dweight[oc * taps + t] += (float)acc[oc * taps + t];
-    }
+    conv_job j = {.y = dweight, .a = inp, .b = dout, .g = g, .acc = acc};
+    fv_parallel_for(threads, g->OC, 1, direct_backward_weight_range, &j);
     free(acc);
     return true;
 }
 
 /* ---- im2col + GEMM ---------------------------------------------------------------------------------- */
+
+/* Images [n0, n1): each group's columns (on this worker's scratch) times its weights, added onto out. */
+static void forward_images(void *p, int64_t n0, int64_t n1, int worker)
+{
+    const conv_job *j = p;
+    const fv_conv_geom *g = j->g;
+    int64_t G = g->groups, Cg = g->C / G, OCg = g->OC / G, Kg = Cg * g->KH * g->KW, P = g->OH * g->OW;
+    float *col = j->direct ? NULL : j->scratch + (int64_t)worker * Kg * P;
+    for (int64_t n = n0; n < n1; n++) {
+        const float *img = j->a + n * g->C * g->H * g->W;
+        for (int64_t gi = 0; gi < G; gi++) {
+            const float *b = j->direct ? img + gi * Cg * P : col;
+            if (!j->direct) im2col(col, P, img, gi * Cg, Cg, g);
+            fv_gemm(j->inner, false, false, OCg, P, Kg, 1.0f, j->b + gi * OCg * Kg, Kg, b, P, 1.0f,
+                    j->y + (n * g->OC + gi * OCg) * P, P);
+        }
+    }
+}
 
 bool fv_fast_conv2d_forward_add(int threads, float *out, const float *inp, const float *weight, const fv_conv_geom *g)
 {
@@ -230,25 +275,37 @@ bool fv_fast_conv2d_forward_add(int threads, float *out, const float *inp, const
         direct_forward(threads, out, inp, weight, g);
         return true;
     }
-    int64_t G = g->groups, Cg = g->C / G, OCg = g->OC / G, Kg = Cg * g->KH * g->KW, P = g->OH * g->OW;
+    int64_t Cg = g->C / g->groups, Kg = Cg * g->KH * g->KW, P = g->OH * g->OW;
     bool direct = pointwise(g);
     int outer, inner;
     split_threads(threads, g->N, direct ? 0 : Kg * P, &outer, &inner);
     float *cols = direct ? NULL : malloc((size_t)(outer * Kg * P) * sizeof(float));
     if (!direct && !cols) return false;
-#pragma omp parallel for num_threads(outer) schedule(dynamic, 1) if (outer > 1)
-    for (int64_t n = 0; n < g->N; n++) {
-        float *col = direct ? NULL : cols + (int64_t)THREAD_NUM() * Kg * P;
-        const float *img = inp + n * g->C * g->H * g->W;
-        for (int64_t gi = 0; gi < G; gi++) {
-            const float *b = direct ? img + gi * Cg * P : col;
-            if (!direct) im2col(col, P, img, gi * Cg, Cg, g);
-            fv_gemm(inner, false, false, OCg, P, Kg, 1.0f, weight + gi * OCg * Kg, Kg, b, P, 1.0f,
-                    out + (n * g->OC + gi * OCg) * P, P);
-        }
-    }
+    conv_job j = {.y = out, .a = inp, .b = weight, .g = g, .scratch = cols, .inner = inner, .direct = direct};
+    fv_parallel_for(outer, g->N, 1, forward_images, &j);
     free(cols);
     return true;
+}
+
+/* Images [n0, n1): the weights' transpose times dout, folded back onto dinp (directly when pointwise). */
+static void backward_input_images(void *p, int64_t n0, int64_t n1, int worker)
+{
+    const conv_job *j = p;
+    const fv_conv_geom *g = j->g;
+    int64_t G = g->groups, Cg = g->C / G, OCg = g->OC / G, Kg = Cg * g->KH * g->KW, P = g->OH * g->OW;
+    float *col = j->direct ? NULL : j->scratch + (int64_t)worker * Kg * P;
+    for (int64_t n = n0; n < n1; n++) {
+        float *img = j->y + n * g->C * g->H * g->W;
+        for (int64_t gi = 0; gi < G; gi++) {
+            const float *w = j->b + gi * OCg * Kg, *dy = j->a + (n * g->OC + gi * OCg) * P;
+            if (j->direct) {
+                fv_gemm(j->inner, true, false, Kg, P, OCg, 1.0f, w, Kg, dy, P, 1.0f, img + gi * Cg * P, P);
+                continue;
+            }
+            fv_gemm(j->inner, true, false, Kg, P, OCg, 1.0f, w, Kg, dy, P, 0.0f, col, P);
+            col2im_add(img, col, gi * Cg, Cg, g);
+        }
+    }
 }
 
 bool fv_fast_conv2d_backward_input(int threads, float *dinp, const float *dout, const float *weight,
@@ -258,26 +315,14 @@ bool fv_fast_conv2d_backward_input(int threads, float *dinp, const float *dout, 
         direct_backward_input(threads, dinp, dout, weight, g);
         return true;
     }
-    int64_t G = g->groups, Cg = g->C / G, OCg = g->OC / G, Kg = Cg * g->KH * g->KW, P = g->OH * g->OW;
+    int64_t Cg = g->C / g->groups, Kg = Cg * g->KH * g->KW, P = g->OH * g->OW;
     bool direct = pointwise(g);
     int outer, inner;
     split_threads(threads, g->N, direct ? 0 : Kg * P, &outer, &inner);
     float *cols = direct ? NULL : malloc((size_t)(outer * Kg * P) * sizeof(float));
     if (!direct && !cols) return false;
-#pragma omp parallel for num_threads(outer) schedule(dynamic, 1) if (outer > 1)
-    for (int64_t n = 0; n < g->N; n++) {
-        float *col = direct ? NULL : cols + (int64_t)THREAD_NUM() * Kg * P;
-        float *img = dinp + n * g->C * g->H * g->W;
-        for (int64_t gi = 0; gi < G; gi++) {
-            const float *w = weight + gi * OCg * Kg, *dy = dout + (n * g->OC + gi * OCg) * P;
-            if (direct) {
-                fv_gemm(inner, true, false, Kg, P, OCg, 1.0f, w, Kg, dy, P, 1.0f, img + gi * Cg * P, P);
-                continue;
-            }
-            fv_gemm(inner, true, false, Kg, P, OCg, 1.0f, w, Kg, dy, P, 0.0f, col, P);
-            col2im_add(img, col, gi * Cg, Cg, g);
-        }
-    }
+    conv_job j = {.y = dinp, .a = dout, .b = weight, .g = g, .scratch = cols, .inner = inner, .direct = direct};
+    fv_parallel_for(outer, g->N, 1, backward_input_images, &j);
     free(cols);
     return true;
 }
@@ -301,6 +346,38 @@ static void wgrad_chunk(int threads, float *part, float *col, float *dy, const f
     fv_gemm(threads, false, true, OCg, Kg, w, 1.0f, dy, w, col, w, 0.0f, part, Kg);
 }
 
+/* One wave of the weight gradient: chunks [c0, c0 + cw) into parts, then added to dweight in chunk order. */
+typedef struct {
+    float *dweight, *parts, *scratch;
+    const float *dout, *inp;
+    const fv_conv_geom *g;
+    int64_t chunk, c0, cw, wsize;
+    int inner;
+} wgrad_job;
+
+static void wgrad_chunks(void *p, int64_t k0, int64_t k1, int worker)
+{
+    const wgrad_job *j = p;
+    const fv_conv_geom *g = j->g;
+    int64_t G = g->groups, OCg = g->OC / G, Kg = g->C / G * g->KH * g->KW, P = g->OH * g->OW, chunk = j->chunk;
+    float *col = j->scratch + (int64_t)worker * (Kg + OCg) * chunk * P, *dy = col + Kg * chunk * P;
+    for (int64_t k = k0; k < k1; k++) {
+        int64_t n0 = (j->c0 + k) * chunk, cn = g->N - n0 < chunk ? g->N - n0 : chunk;
+        for (int64_t gi = 0; gi < G; gi++)
+            wgrad_chunk(j->inner, j->parts + k * j->wsize + gi * OCg * Kg, col, dy, j->dout, j->inp, n0, cn, gi, g);
+    }
+}
+
+static void wgrad_add_parts(void *p, int64_t i0, int64_t i1, int worker)
+{
+    const wgrad_job *j = p;
+    for (int64_t i = i0; i < i1; i++) {
+        float s = j->dweight[i];
+        for (int64_t c = 0; c < j->cw; c++) s += j->parts[c * j->wsize + i];
+        j->dweight[i] = s;
+    }
+}
+
 bool fv_fast_conv2d_backward_weight(int threads, float *dweight, const float *dout, const float *inp,
                                     const fv_conv_geom *g)
 {
@@ -321,21 +398,11 @@ bool fv_fast_conv2d_backward_weight(int threads, float *dweight, const float *do
         free(parts), free(scratch);
         return false;
     }
-    for (int64_t c0 = 0; c0 < n_chunks; c0 += wave) {
-        int64_t cw = n_chunks - c0 < wave ? n_chunks - c0 : wave;
-#pragma omp parallel for num_threads(outer) schedule(dynamic, 1) if (outer > 1)
-        for (int64_t c = c0; c < c0 + cw; c++) {
-            float *col = scratch + (int64_t)THREAD_NUM() * (Kg + OCg) * chunk * P, *dy = col + Kg * chunk * P;
-            int64_t n0 = c * chunk, cn = g->N - n0 < chunk ? g->N - n0 : chunk;
-            for (int64_t gi = 0; gi < G; gi++)
-                wgrad_chunk(inner, parts + (c - c0) * wsize + gi * OCg * Kg, col, dy, dout, inp, n0, cn, gi, g);
-        }
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 4096) if (threads > 1 && wsize > 65536)
-        for (int64_t i = 0; i < wsize; i++) {
-            float s = dweight[i];
-            for (int64_t c = 0; c < cw; c++) s += parts[c * wsize + i];
-            dweight[i] = s;
-        }
+    wgrad_job j = {dweight, parts, scratch, dout, inp, g, chunk, 0, 0, wsize, inner};
+    for (j.c0 = 0; j.c0 < n_chunks; j.c0 += wave) {
+        j.cw = n_chunks - j.c0 < wave ? n_chunks - j.c0 : wave;
+        fv_parallel_for(outer, j.cw, 1, wgrad_chunks, &j);
+        fv_parallel_for(wsize > 65536 ? threads : 1, wsize, 4096, wgrad_add_parts, &j);
     }
     free(parts), free(scratch);
     return true;
@@ -343,27 +410,46 @@ bool fv_fast_conv2d_backward_weight(int threads, float *dweight, const float *do
 
 /* ---- bias ------------------------------------------------------------------------------------------- */
 
+typedef struct {
+    float *y; /* out or dbias */
+    const float *x; /* bias or dout */
+    int64_t N, C, HW;
+} bias_job;
+
+static void fill_bias_planes(void *p, int64_t p0, int64_t p1, int worker)
+{
+    const bias_job *j = p;
+    for (int64_t q = p0; q < p1; q++) {
+        float v = j->x ? j->x[q % j->C] : 0.0f, *o = j->y + q * j->HW;
+        for (int64_t i = 0; i < j->HW; i++) o[i] = v;
+    }
+}
+
 void fv_fast_conv2d_fill_bias(int threads, float *out, const float *bias, int64_t N, int64_t C, int64_t HW)
 {
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 8) if (threads > 1 && N * C * HW >= 65536)
-    for (int64_t p = 0; p < N * C; p++) {
-        float v = bias ? bias[p % C] : 0.0f, *o = out + p * HW;
-        for (int64_t i = 0; i < HW; i++) o[i] = v;
+    bias_job j = {out, bias, N, C, HW};
+    fv_parallel_for(N * C * HW >= 65536 ? threads : 1, N * C, 8, fill_bias_planes, &j);
+}
+
+/* Channel c's sum over images in image order, whichever thread takes it. */
+static void bias_grad_channels(void *p, int64_t c0, int64_t c1, int worker)
+{
+    const bias_job *j = p;
+    for (int64_t c = c0; c < c1; c++) {
+        double acc = 0.0;
+        for (int64_t n = 0; n < j->N; n++) {
+            const float *dy = j->x + (n * j->C + c) * j->HW;
+            double s = 0.0;
+#pragma omp simd reduction(+ : s)
+            for (int64_t i = 0; i < j->HW; i++) s += dy[i];
+            acc += s;
+        }
+        j->y[c] += (float)acc;
     }
 }
 
 void fv_fast_conv2d_backward_bias(int threads, float *dbias, const float *dout, int64_t N, int64_t C, int64_t HW)
 {
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1 && N * C * HW >= 65536)
-    for (int64_t c = 0; c < C; c++) {
-        double acc = 0.0;
-        for (int64_t n = 0; n < N; n++) {
-            const float *dy = dout + (n * C + c) * HW;
-            double s = 0.0;
-#pragma omp simd reduction(+ : s)
-            for (int64_t i = 0; i < HW; i++) s += dy[i];
-            acc += s;
-        }
-        dbias[c] += (float)acc;
-    }
+    bias_job j = {dbias, dout, N, C, HW};
+    fv_parallel_for(N * C * HW >= 65536 ? threads : 1, C, 1, bias_grad_channels, &j);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../../core/cpu.h"
+#include "../../core/pool.h"
 #include "gemm.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -289,32 +290,70 @@ typedef struct {
     float *C, *ap, *bp; /* C and the shared packing buffers */
 } gemm_job;
 
-/* The KC-deep slice [pc, pc + kc) of the NC-wide panel [jc, jc + nc), run by every thread of the team: B's
+/* The three worksharing loops of a slice, as chunk bodies. */
+typedef struct {
+    const gemm_job *j;
+    int64_t jc, nc, pc, kc, ic, mc, m_strips;
+    float beta;
+} slice_ctx;
+
+static void pack_b_strips(void *p, int64_t s0, int64_t s1, int worker)
+{
+    const slice_ctx *c = p;
+    const gemm_arch *g = &c->j->g;
+    for (int64_t s = s0; s < s1; s++)
+        pack_b(c->j->bp + s * c->kc * g->nr, g->nr, c->j->tb, c->j->B, c->j->ldb, c->jc + s * g->nr,
+               (int)min64(g->nr, c->nc - s * g->nr), c->pc, c->kc);
+}
+
+static void pack_a_strips(void *p, int64_t s0, int64_t s1, int worker)
+{
+    const slice_ctx *c = p;
+    const gemm_arch *g = &c->j->g;
+    for (int64_t s = s0; s < s1; s++)
+        pack_a(c->j->ap + s * c->kc * g->mr, g->mr, c->j->ta, c->j->A, c->j->lda, c->ic + s * g->mr,
+               (int)min64(g->mr, c->mc - s * g->mr), c->pc, c->kc);
+}
+
+/* Tiles t = js * m_strips + is: a claim walks down a column of tiles, reusing one packed strip of B. */
+static void tiles(void *p, int64_t t0, int64_t t1, int worker)
+{
+    const slice_ctx *c = p;
+    const gemm_job *j = c->j;
+    const gemm_arch *g = &j->g;
+    for (int64_t t = t0; t < t1; t++) {
+        int64_t js = t / c->m_strips, is = t % c->m_strips;
+        g->kernel(c->kc, j->ap + is * c->kc * g->mr, j->bp + js * c->kc * g->nr,
+                  j->C + (c->ic + is * g->mr) * j->ldc + c->jc + js * g->nr, j->ldc,
+                  (int)min64(g->mr, c->mc - is * g->mr), (int)min64(g->nr, c->nc - js * g->nr), j->alpha, c->beta);
+    }
+}
+
+/* The KC-deep slice [pc, pc + kc) of the NC-wide panel [jc, jc + nc), run by every member of the team: B's
  * strips are packed together, then for each MC-high block A's strips, then the tiles are shared out. Only
  * worksharing loops, whose closing barriers keep the shared buffers consistent (a buffer is refilled only
  * after every tile that reads it is done). */
-static void gemm_slice(const gemm_job *j, int64_t jc, int64_t nc, int64_t pc, int64_t kc)
+static void gemm_slice(fv_team *team, int worker, const gemm_job *j, int64_t jc, int64_t nc, int64_t pc, int64_t kc)
 {
     const gemm_arch *g = &j->g;
+    slice_ctx c = {j, jc, nc, pc, kc, 0, 0, 0, pc == 0 ? j->beta : 1.0f}; /* later slices add onto the first */
     int64_t n_strips = (nc + g->nr - 1) / g->nr;
-    float beta = pc == 0 ? j->beta : 1.0f; /* later slices add onto the first */
-#pragma omp for schedule(dynamic, 1)
-    for (int64_t s = 0; s < n_strips; s++)
-        pack_b(j->bp + s * kc * g->nr, g->nr, j->tb, j->B, j->ldb, jc + s * g->nr, (int)min64(g->nr, nc - s * g->nr),
-               pc, kc);
-    for (int64_t ic = 0; ic < j->M; ic += j->mc_max) {
-        int64_t mc = min64(j->mc_max, j->M - ic), m_strips = (mc + g->mr - 1) / g->mr;
-#pragma omp for schedule(dynamic, 1)
-        for (int64_t s = 0; s < m_strips; s++)
-            pack_a(j->ap + s * kc * g->mr, g->mr, j->ta, j->A, j->lda, ic + s * g->mr,
-                   (int)min64(g->mr, mc - s * g->mr), pc, kc);
-#pragma omp for schedule(dynamic, TILES_PER_CLAIM) collapse(2)
-        for (int64_t js = 0; js < n_strips; js++)
-            for (int64_t is = 0; is < m_strips; is++)
-                g->kernel(kc, j->ap + is * kc * g->mr, j->bp + js * kc * g->nr,
-                          j->C + (ic + is * g->mr) * j->ldc + jc + js * g->nr, j->ldc,
-                          (int)min64(g->mr, mc - is * g->mr), (int)min64(g->nr, nc - js * g->nr), j->alpha, beta);
+    fv_team_for(team, worker, n_strips, 1, pack_b_strips, &c);
+    for (c.ic = 0; c.ic < j->M; c.ic += j->mc_max) {
+        c.mc = min64(j->mc_max, j->M - c.ic), c.m_strips = (c.mc + g->mr - 1) / g->mr;
+        fv_team_for(team, worker, c.m_strips, 1, pack_a_strips, &c);
+        fv_team_for(team, worker, n_strips * c.m_strips, TILES_PER_CLAIM, tiles, &c);
     }
+}
+
+/* One member's walk over the whole product: one team for all of it, since a fork per slice would cost more
+ * than the slice on small products. */
+static void gemm_member(void *p, fv_team *team, int worker)
+{
+    const gemm_job *j = p;
+    for (int64_t jc = 0; jc < j->N; jc += NC)
+        for (int64_t pc = 0; pc < j->K; pc += KC)
+            gemm_slice(team, worker, j, jc, min64(NC, j->N - jc), pc, min64(KC, j->K - pc));
 }
 
 void fv_gemm_at(int level, int threads, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
@@ -337,9 +376,6 @@ void fv_gemm_at(int level, int threads, bool ta, bool tb, int64_t M, int64_t N, 
     }
     double flops = 2.0 * (double)M * (double)N * (double)K;
     int t = flops < 2e5 ? 1 : threads; /* tiny products are faster on one thread */
-    /* one team for the whole product: a fork per slice would cost more than the slice on small products */
-#pragma omp parallel num_threads(t) if (t > 1)
-    for (int64_t jc = 0; jc < N; jc += NC)
-        for (int64_t pc = 0; pc < K; pc += KC) gemm_slice(&j, jc, min64(NC, N - jc), pc, min64(KC, K - pc));
+    fv_parallel_run(t, gemm_member, &j);
     free(j.ap), free(j.bp);
 }

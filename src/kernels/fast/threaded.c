@@ -13,13 +13,13 @@
 #include <emmintrin.h>
 #endif
 
+#include "../../core/pool.h"
 #include "../ref/activation.h"
 #include "../ref/batch_norm.h"
 #include "fovea/ops.h"
 
 #define CHUNK 16384 /* elements per piece of an elementwise kernel */
 
-static int64_t pieces(int64_t n) { return (n + CHUNK - 1) / CHUNK; }
 
 /* The piecewise-linear kinds as float loops without branches, which vectorize (a data-dependent branch per
  * element costs a misprediction on half of them). Both sides of each select are computed first: a product
@@ -77,27 +77,39 @@ static bool linear_backward(float *dinp, const float *dout, const float *inp, in
     }
 }
 
+/* An elementwise kernel's operands; ranges of elements go to the threads. */
+typedef struct {
+    float *out;
+    const float *dout, *inp;
+    int kind;
+    float alpha;
+} act_job;
+
+static void act_forward_range(void *p, int64_t i0, int64_t i1, int worker)
+{
+    const act_job *j = p;
+    if (!linear_forward(j->out + i0, j->inp + i0, i1 - i0, j->kind, j->alpha))
+        fv_ref_activation_forward(j->out + i0, j->inp + i0, i1 - i0, j->kind, j->alpha);
+}
+
+static void act_backward_range(void *p, int64_t i0, int64_t i1, int worker)
+{
+    const act_job *j = p;
+    if (!linear_backward(j->out + i0, j->dout + i0, j->inp + i0, i1 - i0, j->kind, j->alpha))
+        fv_ref_activation_backward(j->out + i0, j->dout + i0, j->inp + i0, i1 - i0, j->kind, j->alpha);
+}
+
 void fv_fast_activation_forward(int threads, float *out, const float *inp, int64_t n, int kind, float alpha)
 {
-    int t = n >= 2 * CHUNK ? threads : 1;
-#pragma omp parallel for num_threads(t) schedule(dynamic, 1) if (t > 1)
-    for (int64_t p = 0; p < pieces(n); p++) {
-        int64_t i0 = p * CHUNK, m = n - i0 < CHUNK ? n - i0 : CHUNK;
-        if (!linear_forward(out + i0, inp + i0, m, kind, alpha))
-            fv_ref_activation_forward(out + i0, inp + i0, m, kind, alpha);
-    }
+    act_job j = {out, NULL, inp, kind, alpha};
+    fv_parallel_for(n >= 2 * CHUNK ? threads : 1, n, CHUNK, act_forward_range, &j);
 }
 
 void fv_fast_activation_backward(int threads, float *dinp, const float *dout, const float *inp, int64_t n, int kind,
                                  float alpha)
 {
-    int t = n >= 2 * CHUNK ? threads : 1;
-#pragma omp parallel for num_threads(t) schedule(dynamic, 1) if (t > 1)
-    for (int64_t p = 0; p < pieces(n); p++) {
-        int64_t i0 = p * CHUNK, m = n - i0 < CHUNK ? n - i0 : CHUNK;
-        if (!linear_backward(dinp + i0, dout + i0, inp + i0, m, kind, alpha))
-            fv_ref_activation_backward(dinp + i0, dout + i0, inp + i0, m, kind, alpha);
-    }
+    act_job j = {dinp, dout, inp, kind, alpha};
+    fv_parallel_for(n >= 2 * CHUNK ? threads : 1, n, CHUNK, act_backward_range, &j);
 }
 
 /* The planes [p0, p0 + count) of a pooling as a pooling of its own (N = 1, C = count). */
@@ -222,28 +234,40 @@ static void max_pool_planes(float *out, int32_t *argmax, const float *inp, int64
     }
 }
 
+/* A max pooling's operands; ranges of planes go to the threads. */
+typedef struct {
+    float *x;        /* out (forward) or dinp (backward) */
+    const float *y;  /* inp (forward) or dout (backward) */
+    int32_t *argmax; /* written forward, read backward */
+    const fv_ref_pool2d_geom *g;
+} pool_job;
+
+static void max_pool_forward_range(void *p, int64_t p0, int64_t p1, int worker)
+{
+    const pool_job *j = p;
+    int64_t out_plane = j->g->OH * j->g->OW;
+    max_pool_planes(j->x + p0 * out_plane, j->argmax + p0 * out_plane, j->y + p0 * j->g->H * j->g->W, p1 - p0, j->g);
+}
+
+static void max_pool_backward_range(void *p, int64_t p0, int64_t p1, int worker)
+{
+    const pool_job *j = p;
+    int64_t out_plane = j->g->OH * j->g->OW;
+    fv_ref_pool2d_geom s = planes(j->g, p1 - p0);
+    fv_ref_max_pool2d_backward(j->x + p0 * j->g->H * j->g->W, j->y + p0 * out_plane, j->argmax + p0 * out_plane, &s);
+}
+
 void fv_fast_max_pool2d_forward(int threads, float *out, int32_t *argmax, const float *inp, const fv_ref_pool2d_geom *g)
 {
-    int64_t P = g->N * g->C, in_plane = g->H * g->W, out_plane = g->OH * g->OW;
-    int64_t n_pieces = (P + PLANES_PER_PIECE - 1) / PLANES_PER_PIECE;
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1 && n_pieces > 1)
-    for (int64_t k = 0; k < n_pieces; k++) {
-        int64_t p0 = k * PLANES_PER_PIECE, cnt = P - p0 < PLANES_PER_PIECE ? P - p0 : PLANES_PER_PIECE;
-        max_pool_planes(out + p0 * out_plane, argmax + p0 * out_plane, inp + p0 * in_plane, cnt, g);
-    }
+    pool_job j = {out, inp, argmax, g};
+    fv_parallel_for(threads, g->N * g->C, PLANES_PER_PIECE, max_pool_forward_range, &j);
 }
 
 void fv_fast_max_pool2d_backward(int threads, float *dinp, const float *dout, const int32_t *argmax,
                                  const fv_ref_pool2d_geom *g)
 {
-    int64_t P = g->N * g->C, in_plane = g->H * g->W, out_plane = g->OH * g->OW;
-    int64_t n_pieces = (P + PLANES_PER_PIECE - 1) / PLANES_PER_PIECE;
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1 && n_pieces > 1)
-    for (int64_t k = 0; k < n_pieces; k++) {
-        int64_t p0 = k * PLANES_PER_PIECE, cnt = P - p0 < PLANES_PER_PIECE ? P - p0 : PLANES_PER_PIECE;
-        fv_ref_pool2d_geom s = planes(g, cnt);
-        fv_ref_max_pool2d_backward(dinp + p0 * in_plane, dout + p0 * out_plane, argmax + p0 * out_plane, &s);
-    }
+    pool_job j = {dinp, dout, (int32_t *)argmax, g};
+    fv_parallel_for(threads, g->N * g->C, PLANES_PER_PIECE, max_pool_backward_range, &j);
 }
 
 /* ---- batch normalization ---------------------------------------------------------------------------- */
@@ -310,25 +334,52 @@ static void stats_channel(double *mean, double *var, const float *x, int64_t c, 
     var[c] = channel_sum(x, c, N, C, HW, true, m) / count; /* second pass around the mean, as the reference */
 }
 
+/* A batch norm's operands; ranges of channels (or of planes, for apply) go to the threads. */
+typedef struct {
+    float *out, *dgamma, *dbeta;
+    double *mean64, *var64;
+    const float *x, *dy, *mean, *invstd, *gamma, *beta;
+    int batch_stats;
+    int64_t N, C, HW;
+} bn_job;
+
+/* Threads only for a batch norm big enough to pay for waking them. */
+static int bn_threads(int threads, int64_t N, int64_t C, int64_t HW) { return N * C * HW >= 2 * CHUNK ? threads : 1; }
+
+static void bn_stats_range(void *p, int64_t c0, int64_t c1, int worker)
+{
+    const bn_job *j = p;
+    for (int64_t c = c0; c < c1; c++) stats_channel(j->mean64, j->var64, j->x, c, j->N, j->C, j->HW);
+}
+
 void fv_fast_batch_norm_stats(int threads, double *mean, double *var, const float *x, int64_t N, int64_t C, int64_t HW)
 {
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1 && N * C * HW >= 2 * CHUNK)
-    for (int64_t c = 0; c < C; c++) stats_channel(mean, var, x, c, N, C, HW);
+    bn_job j = {.mean64 = mean, .var64 = var, .x = x, .N = N, .C = C, .HW = HW};
+    fv_parallel_for(bn_threads(threads, N, C, HW), C, 1, bn_stats_range, &j);
 }
 
 /* The reference's per-element arithmetic (in double), written so that it vectorizes. */
-void fv_fast_batch_norm_apply(int threads, float *out, const float *x, const float *mean, const float *invstd,
-                              const float *gamma, const float *beta, int64_t N, int64_t C, int64_t HW)
+static void bn_apply_range(void *p, int64_t p0, int64_t p1, int worker)
 {
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 8) if (threads > 1 && N * C * HW >= 2 * CHUNK)
-    for (int64_t p = 0; p < N * C; p++) {
-        int64_t c = p % C;
-        double scale = (double)invstd[c] * (gamma ? gamma[c] : 1.0f), shift = beta ? beta[c] : 0.0f, m = mean[c];
-        const float *xp = x + p * HW;
-        float *o = out + p * HW;
+    const bn_job *j = p;
+    int64_t HW = j->HW;
+    for (int64_t q = p0; q < p1; q++) {
+        int64_t c = q % j->C;
+        double scale = (double)j->invstd[c] * (j->gamma ? j->gamma[c] : 1.0f), shift = j->beta ? j->beta[c] : 0.0f;
+        double m = j->mean[c];
+        const float *xp = j->x + q * HW;
+        float *o = j->out + q * HW;
 #pragma omp simd
         for (int64_t i = 0; i < HW; i++) o[i] = (float)((xp[i] - m) * scale + shift);
     }
+}
+
+void fv_fast_batch_norm_apply(int threads, float *out, const float *x, const float *mean, const float *invstd,
+                              const float *gamma, const float *beta, int64_t N, int64_t C, int64_t HW)
+{
+    bn_job j = {.out = out, .x = x, .mean = mean, .invstd = invstd, .gamma = gamma, .beta = beta, .N = N, .C = C,
+                .HW = HW};
+    fv_parallel_for(bn_threads(threads, N, C, HW), N * C, 8, bn_apply_range, &j);
 }
 
 static void backward_channel(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
@@ -353,11 +404,19 @@ static void backward_channel(float *dx, float *dgamma, float *dbeta, const float
     }
 }
 
+static void bn_backward_range(void *p, int64_t c0, int64_t c1, int worker)
+{
+    const bn_job *j = p;
+    for (int64_t c = c0; c < c1; c++)
+        backward_channel(j->out, j->dgamma, j->dbeta, j->dy, j->x, j->mean, j->invstd, j->gamma, j->batch_stats, c,
+                         j->N, j->C, j->HW);
+}
+
 void fv_fast_batch_norm_backward(int threads, float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
                                  const float *mean, const float *invstd, const float *gamma, int batch_stats,
                                  int64_t N, int64_t C, int64_t HW)
 {
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1 && N * C * HW >= 2 * CHUNK)
-    for (int64_t c = 0; c < C; c++)
-        backward_channel(dx, dgamma, dbeta, dy, x, mean, invstd, gamma, batch_stats, c, N, C, HW);
+    bn_job j = {.out = dx, .dgamma = dgamma, .dbeta = dbeta, .dy = dy, .x = x, .mean = mean, .invstd = invstd,
+                .gamma = gamma, .batch_stats = batch_stats, .N = N, .C = C, .HW = HW};
+    fv_parallel_for(bn_threads(threads, N, C, HW), C, 1, bn_backward_range, &j);
 }
