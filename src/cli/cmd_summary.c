@@ -18,10 +18,8 @@ int cmd_summary(int argc, char **argv)
     fv_cli_args *a;
     int status;
     if (cli_parse(&cmd, argc, argv, &a, &status)) return status;
-    int c = 0, h = 0, w = 0;
-    const char *shape = fv_cli_str(a, "input");
-    if (shape && sscanf(shape, "%dx%dx%d", &c, &h, &w) != 3) {
-        fprintf(stderr, "fovea summary: --input expects CxHxW, got '%s'\n", shape);
+    int c, h, w;
+    if (cli_input_shape("fovea summary", a, &c, &h, &w)) {
         fv_cli_free(a);
         return 2;
     }

@@ -26,6 +26,9 @@ int cli_parse(const fv_cli_cmd *cmd, int argc, char **argv, fv_cli_args **args, 
 /* A model by name (fmnist-cnn, lenet5, mlp), description file or model file; NULL after printing why. */
 fv_model *cli_model(fv_ctx *ctx, const char *prog, const char *spec, int channels, int height, int width, int classes);
 
+/* The --input CxHxW flag of a built-in model (zeros when absent); 2 after printing why when malformed. */
+int cli_input_shape(const char *prog, const fv_cli_args *a, int *c, int *h, int *w);
+
 /* Print "prog: message" from the context and return 1. */
 int cli_fail(const char *prog, fv_ctx *ctx);
 

@@ -34,3 +34,14 @@ fv_model *cli_model(fv_ctx *ctx, const char *prog, const char *spec, int channel
     if (!m) cli_fail(prog, ctx);
     return m;
 }
+
+int cli_input_shape(const char *prog, const fv_cli_args *a, int *c, int *h, int *w)
+{
+    *c = *h = *w = 0;
+    const char *shape = fv_cli_str(a, "input");
+    if (shape && sscanf(shape, "%dx%dx%d", c, h, w) != 3) {
+        fprintf(stderr, "%s: --input expects CxHxW, got '%s'\n", prog, shape);
+        return 2;
+    }
+    return 0;
+}

@@ -13,6 +13,7 @@
 static int fuzz_failures;
 #define FUZZ_FAIL(...) (fuzz_failures++ < 5 ? (fprintf(stderr, __VA_ARGS__), fputc('\n', stderr)) : 0)
 #include "fuzz_image.c"
+#include "mutate.h"
 #include "test.h"
 
 #define ITERATIONS 20000
@@ -22,15 +23,10 @@ static const char *const SEEDS[] = {"baseline.jpg", "progressive.jpg", "gray.jpg
                                     "rgba.png", "rgba16.png"};
 #define NSEEDS (int)(sizeof SEEDS / sizeof SEEDS[0])
 
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static mut_rng rng = {0x9E3779B97F4A7C15ull};
 
-static uint64_t next(void)
-{
-    rng_state ^= rng_state << 13, rng_state ^= rng_state >> 7, rng_state ^= rng_state << 17;
-    return rng_state;
-}
-
-static size_t below(size_t n) { return n ? (size_t)(next() % n) : 0; }
+static uint64_t next(void) { return mut_next(&rng); }
+static size_t below(size_t n) { return mut_below(&rng, n); }
 
 typedef struct {
     unsigned char *b;
@@ -39,25 +35,15 @@ typedef struct {
 
 static blob read_file(const char *path)
 {
-    blob s = {NULL, 0};
-    FILE *f = fopen(path, "rb");
-    if (!f) return s;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    s.b = malloc(n > 0 ? (size_t)n : 1);
-    s.n = s.b ? fread(s.b, 1, (size_t)n, f) : 0;
-    fclose(f);
+    blob s;
+    s.b = mut_read_file(path, &s.n);
     return s;
 }
 
 static size_t mutate(unsigned char *b, size_t n, size_t cap)
 {
     size_t at = below(n);
-    switch (next() % 7) {
-    case 0: if (n) b[at] ^= (unsigned char)(1u << below(8)); return n;
-    case 1: if (n) b[at] = (unsigned char)next(); return n;
-    case 2: { /* a side, a length or a count replaced by an interesting big-endian value */
+    if (next() % 7 == 0) { /* a side, a length or a count replaced by an interesting big-endian value */
         const uint32_t v[] = {0, 1, 2, 3, 8, 16, 255, 256, 4096, 65500, 65535, 65536, 100000, 1u << 24, 0x7fffffffu,
                               0xffffffffu};
         uint32_t x = v[below(sizeof v / sizeof v[0])];
@@ -66,27 +52,7 @@ static size_t mutate(unsigned char *b, size_t n, size_t cap)
         for (size_t i = 0; i < k; i++) b[at + i] = (unsigned char)(x >> (8 * (k - 1 - i)));
         return n;
     }
-    case 3: return below(n + 1); /* cut */
-    case 4: { /* insert random bytes */
-        size_t k = 1 + below(8);
-        if (n + k > cap) return n;
-        memmove(b + at + k, b + at, n - at);
-        for (size_t i = 0; i < k; i++) b[at + i] = (unsigned char)next();
-        return n + k;
-    }
-    case 5: { /* delete bytes */
-        size_t k = 1 + below(8);
-        if (at + k > n) return n;
-        memmove(b + at, b + at + k, n - at - k);
-        return n - k;
-    }
-    default: { /* a chunk copied over another place */
-        size_t from = below(n), k = 1 + below(64);
-        if (from + k > n || at + k > n) return n;
-        memmove(b + at, b + from, k);
-        return n;
-    }
-    }
+    return mut_edit(&rng, b, n, cap, 64);
 }
 
 /* Every chunk's CRC made right again, as far as the chunk structure can be followed. */

@@ -12,20 +12,16 @@
 static int fuzz_failures;
 #define FUZZ_FAIL(...) (fuzz_failures++ < 5 ? (fprintf(stderr, __VA_ARGS__), fputc('\n', stderr)) : 0)
 #include "fuzz_onnx.c"
+#include "mutate.h"
 #include "test.h"
 
 #define ITERATIONS 20000
 #define MAX_SEEDS 8
 
-static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
+static mut_rng rng = {0x2545F4914F6CDD1Dull};
 
-static uint64_t next(void)
-{
-    rng_state ^= rng_state << 13, rng_state ^= rng_state >> 7, rng_state ^= rng_state << 17;
-    return rng_state;
-}
-
-static size_t below(size_t n) { return n ? (size_t)(next() % n) : 0; }
+static uint64_t next(void) { return mut_next(&rng); }
+static size_t below(size_t n) { return mut_below(&rng, n); }
 
 typedef struct {
     unsigned char *b;
@@ -34,15 +30,8 @@ typedef struct {
 
 static blob read_file(const char *path)
 {
-    blob s = {NULL, 0};
-    FILE *f = fopen(path, "rb");
-    if (!f) return s;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    s.b = malloc(n > 0 ? (size_t)n : 1);
-    s.n = s.b ? fread(s.b, 1, (size_t)n, f) : 0;
-    fclose(f);
+    blob s;
+    s.b = mut_read_file(path, &s.n);
     return s;
 }
 
@@ -90,10 +79,7 @@ static size_t put_varint(unsigned char *p, uint64_t v)
 static size_t mutate(unsigned char *b, size_t n, size_t cap)
 {
     size_t at = below(n);
-    switch (next() % 7) {
-    case 0: if (n) b[at] ^= (unsigned char)(1u << below(8)); return n;
-    case 1: if (n) b[at] = (unsigned char)next(); return n;
-    case 2: { /* a varint (a length, a dimension, an enum) replaced by an interesting value */
+    if (next() % 7 == 0) { /* a varint (a length, a dimension, an enum) replaced by an interesting value */
         const uint64_t v[] = {0, 1, 2, 3, 4, 7, 8, 11, 16, 127, 128, 255, 1000, 65535, 1u << 20, 1ull << 31,
                               1ull << 40, UINT64_MAX, (uint64_t)-1 >> 1, n, n - at};
         unsigned char enc[10];
@@ -104,26 +90,7 @@ static size_t mutate(unsigned char *b, size_t n, size_t cap)
         memcpy(b + at, enc, k);
         return n - old + k;
     }
-    case 3: return below(n + 1); /* cut */
-    case 4: { /* insert random bytes */
-        size_t k = 1 + below(8);
-        if (n + k > cap) return n;
-        memmove(b + at + k, b + at, n - at);
-        for (size_t i = 0; i < k; i++) b[at + i] = (unsigned char)next();
-        return n + k;
-    }
-    case 5: { /* delete bytes */
-        size_t k = 1 + below(8);
-        if (at + k > n) return n;
-        memmove(b + at, b + at + k, n - at - k);
-        return n - k;
-    }
-    default: { /* copy a chunk over another place */
-        size_t from = below(n), k = 1 + below(32);
-        if (from + k <= n && at + k <= n) memmove(b + at, b + from, k);
-        return n;
-    }
-    }
+    return mut_edit(&rng, b, n, cap, 32);
 }
 
 static int write_seeds(const char *dir)

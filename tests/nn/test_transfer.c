@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fovea.h"
+#include "model_run.h"
 #include "test.h"
 
 /* Random weights and batch-norm statistics away from the defaults (variance in [0.5, 1.5]). */
@@ -21,21 +22,6 @@ static void randomize(fv_model *m, uint64_t seed)
             fv_f32(&p->value)[k] = var ? 0.5f + u : 0.4f * (u - 0.5f);
         }
     }
-}
-
-static fv_tensor *forward(fv_model *m, const fv_tensor *x)
-{
-    fv_node *in, *out;
-    fv_graph *g = fv_model_build(m, x->shape[0], &in, &out, NULL);
-    if (!g) return NULL;
-    fv_graph_set_training(g, false);
-    fv_tensor *y = NULL;
-    if (fv_graph_set_input(g, in, x) == FV_OK && fv_graph_forward(g) == FV_OK) {
-        const fv_tensor *o = fv_node_value(out);
-        y = fv_tensor_from(fv_model_ctx(m), FV_F32, o->ndim, o->shape, o->data);
-    }
-    fv_graph_free(g);
-    return y;
 }
 
 static fv_tensor *random_input(fv_ctx *ctx, int64_t n, int64_t c, int64_t h, int64_t w)
@@ -69,9 +55,9 @@ static void test_zoo_to_zoo(void)
     fv_ctx *ctx = fv_ctx_new(1);
     fv_model *a = small_resnet(ctx, "resnet18", 10), *b = small_resnet(ctx, "resnet18", 10);
     randomize(a, 1), randomize(b, 2);
-    fv_tensor *x = random_input(ctx, 2, 3, 40, 40), *ya = forward(a, x);
+    fv_tensor *x = random_input(ctx, 2, 3, 40, 40), *ya = run_model(a, x, false);
     fv_status s = fv_model_copy_weights(b, a);
-    fv_tensor *yb = forward(b, x);
+    fv_tensor *yb = run_model(b, x, false);
     CHECK(s == FV_OK && rel_diff(yb, ya) == 0.0, "resnet18 into resnet18: the same outputs bit for bit (%s)",
           s ? fv_errmsg(ctx) : "ok");
     fv_tensor_free(yb);
@@ -81,7 +67,7 @@ static void test_zoo_to_zoo(void)
     for (char *p = strstr(text, "layer"); p; p = strstr(p + 1, "layer")) p[0] = 'L'; /* layer1.0 -> Layer1.0 */
     fv_model *c = fv_model_parse(ctx, text, "renamed");
     s = c ? fv_model_copy_weights(c, a) : FV_ERR_ARG;
-    fv_tensor *yc = c ? forward(c, x) : NULL;
+    fv_tensor *yc = c ? run_model(c, x, false) : NULL;
     CHECK(c && s == FV_OK && rel_diff(yc, ya) == 0.0, "into a renamed copy: the same outputs bit for bit");
     free(text), fv_tensor_free(yc), fv_model_free(c);
     fv_tensor_free(x), fv_tensor_free(ya);
@@ -106,13 +92,13 @@ static void test_folded_batch_norm(void)
              *f2 = fv_model_parse(ctx, folded, "folded");
     if (!CHECK(f && k && f2, "models parse (%s)", fv_errmsg(ctx))) return;
     randomize(f, 3), randomize(k, 4), randomize(f2, 5);
-    fv_tensor *x = random_input(ctx, 3, 3, 12, 12), *yf = forward(f, x);
+    fv_tensor *x = random_input(ctx, 3, 3, 12, 12), *yf = run_model(f, x, false);
     fv_status s = fv_model_copy_weights(k, f);
-    fv_tensor *yk = forward(k, x);
+    fv_tensor *yk = run_model(k, x, false);
     double e = rel_diff(yk, yf);
     CHECK(s == FV_OK && e < 1e-6, "a folded export into batch norms kept apart: the same outputs (%.2g)", e);
     s = fv_model_copy_weights(f2, k);
-    fv_tensor *y2 = forward(f2, x);
+    fv_tensor *y2 = run_model(f2, x, false);
     e = rel_diff(y2, yk);
     CHECK(s == FV_OK && e < 1e-5, "and back, folding the batch norms into the biases (%.2g)", e);
     fv_tensor_free(x), fv_tensor_free(yf), fv_tensor_free(yk), fv_tensor_free(y2);

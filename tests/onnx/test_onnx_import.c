@@ -8,26 +8,10 @@
 #include "fixture.h"
 #include "fovea/onnx.h"
 #include "pb.h"
+#include "model_run.h"
 #include "test.h"
 
 #define ONNX_FIXTURES FIXTURE_DIR "/onnx"
-
-/* The output of m in eval mode for x (inference: the graph with batch norm folded). */
-static fv_tensor *forward(fv_model *m, const fv_tensor *x, bool inference)
-{
-    fv_node *in, *out;
-    fv_graph *g = inference ? fv_model_build_inference(m, x->shape[0], &in, &out)
-                            : fv_model_build(m, x->shape[0], &in, &out, NULL);
-    if (!g) return NULL;
-    fv_graph_set_training(g, false);
-    fv_tensor *y = NULL;
-    if (fv_graph_set_input(g, in, x) == FV_OK && fv_graph_forward(g) == FV_OK) {
-        const fv_tensor *o = fv_node_value(out);
-        y = fv_tensor_from(fv_model_ctx(m), FV_F32, o->ndim, o->shape, o->data);
-    }
-    fv_graph_free(g);
-    return y;
-}
 
 /* The first rows of t (a smaller batch). */
 static fv_tensor *rows(fv_ctx *ctx, const fv_tensor *t, int64_t n)
@@ -59,7 +43,7 @@ static void check_zoo(fv_model *m, const char *file, const fv_tensor *x, const f
               st == FV_OK ? "" : fv_errmsg(ctx))) {
         for (int inference = 0; inference < 2; inference++) {
             const fv_tensor *in = inference ? x1 : x;
-            fv_tensor *y = forward(zoo, in, inference);
+            fv_tensor *y = run_model(zoo, in, inference);
             double err = y ? rel_error(fv_f32(y), fv_f32(want), y->size) : 1.0;
             CHECK(y && y->size == want->size / x->shape[0] * in->shape[0] && err <= 1e-4, "zoo %s with %s's weights "
                   "equals PyTorch's output: %s graph, batch %d (relative error %.2g)", name, file,
@@ -88,7 +72,7 @@ static void check_fixture(const char *fvx, bool torchvision)
     int n = (int)x->shape[0];
     for (int i = 0; i < (torchvision ? 2 : 3); i++) { /* eval at n, eval at 1, inference at n */
         bool one = i == 1, inference = i == 2;
-        fv_tensor *y = forward(m, one ? x1 : x, inference);
+        fv_tensor *y = run_model(m, one ? x1 : x, inference);
         double err = y ? rel_error(fv_f32(y), fv_f32(want), y->size) : 1.0;
         CHECK(y && y->size == (one ? want->size / n : want->size) && err <= 1e-4, "%s: %s graph, batch %d%s equals "
               "PyTorch's output (relative error %.2g)", name, inference ? "inference" : "eval", one ? 1 : n,
@@ -188,7 +172,7 @@ static void test_gemm_forms(void)
             for (int o = 0; o < 3; o++) w[o * 4 + k] = 0.5f * ((float)(((k * 3 + o) * 7919) % 97) / 97.0f - 0.5f);
         for (int o = 0; o < 3; o++) b[o] = 2.0f * ((float)((o * 7919) % 97) / 97.0f - 0.5f);
         int64_t shape[2] = {3, 4};
-        fv_tensor *x = pattern_input(ctx, 2, shape), *y = forward(m, x, false), *yr = forward(ref, x, false);
+        fv_tensor *x = pattern_input(ctx, 2, shape), *y = run_model(m, x, false), *yr = run_model(ref, x, false);
         CHECK(y && yr && rel_error(fv_f32(y), fv_f32(yr), y->size) == 0, "Gemm alpha=0.5 beta=2: W^T*alpha, C*beta");
         fv_tensor_free(x), fv_tensor_free(y), fv_tensor_free(yr);
     }
@@ -217,7 +201,7 @@ static void test_old_forms(void)
     CHECK(m && describes(m, "relu6 clip\nupsample up scale=2x3"), "opset 9: Clip(min 0, max 6) is relu6, Upsample "
           "by scales 2x3, nodes given out of order");
     int64_t shape[4] = {3, 2, 3, 3};
-    fv_tensor *x = pattern_input(ctx, 4, shape), *y = m ? forward(m, x, false) : NULL;
+    fv_tensor *x = pattern_input(ctx, 4, shape), *y = m ? run_model(m, x, false) : NULL;
     CHECK(y && y->shape[0] == 3 && y->shape[2] == 6 && y->shape[3] == 9, "a model exported with batch 1 runs a batch of 3");
     fv_tensor_free(x), fv_tensor_free(y);
     fv_model_free(m);

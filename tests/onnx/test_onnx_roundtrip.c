@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "fovea/onnx.h"
+#include "model_run.h"
 #include "test.h"
 
 /* Every layer type but the adaptive pool (which comes back as a plain one, below). */
@@ -97,25 +98,9 @@ static fv_tensor *input_for(fv_model *m, int64_t batch)
     return x;
 }
 
-static fv_tensor *forward(fv_model *m, const fv_tensor *x, bool inference)
-{
-    fv_node *in, *out;
-    fv_graph *g = inference ? fv_model_build_inference(m, x->shape[0], &in, &out)
-                            : fv_model_build(m, x->shape[0], &in, &out, NULL);
-    if (!g) return NULL;
-    fv_graph_set_training(g, false);
-    fv_tensor *y = NULL;
-    if (fv_graph_set_input(g, in, x) == FV_OK && fv_graph_forward(g) == FV_OK) {
-        const fv_tensor *o = fv_node_value(out);
-        y = fv_tensor_from(fv_model_ctx(m), FV_F32, o->ndim, o->shape, o->data);
-    }
-    fv_graph_free(g);
-    return y;
-}
-
 static bool same_outputs(fv_model *a, fv_model *b, bool inference)
 {
-    fv_tensor *x = input_for(a, 3), *ya = forward(a, x, inference), *yb = forward(b, x, inference);
+    fv_tensor *x = input_for(a, 3), *ya = run_model(a, x, inference), *yb = run_model(b, x, inference);
     bool same = ya && yb && ya->size == yb->size && memcmp(ya->data, yb->data, (size_t)ya->size * 4) == 0;
     fv_tensor_free(x), fv_tensor_free(ya), fv_tensor_free(yb);
     return same;
@@ -249,7 +234,7 @@ static void test_refusals(fv_ctx *ctx)
 static int write_case(const char *dir, FILE *list, int k, fv_model *m, const char *name, int opset)
 {
     char path[600];
-    fv_tensor *x = input_for(m, 2), *y = forward(m, x, false);
+    fv_tensor *x = input_for(m, 2), *y = run_model(m, x, false);
     snprintf(path, sizeof path, "%s/model_%d.onnx", dir, k);
     int bad = !y || fv_onnx_save(m, path, opset) != FV_OK;
     const fv_tensor *t[2] = {x, y};
