@@ -10,6 +10,8 @@
 
 #include "../../core/pool.h"
 #include "conv.h"
+#include "conv_geom.h"
+#include "depthwise.h"
 #include "gemm.h"
 
 /* Images per weight-gradient product: up to 8, fewer where an image has many pixels, so that the unrolled
@@ -28,20 +30,6 @@ static bool pointwise(const fv_conv_geom *g)
  * a row or two high, a poor fit for register tiles, so they are computed directly. (A single-channel input
  * with many filters, as in a first layer, is a real product and stays with the GEMM.) */
 static bool one_channel_groups(const fv_conv_geom *g) { return g->C == g->groups && g->OC / g->groups < 4; }
-
-/* The outputs o in [lo, hi) of an axis whose input index o * stride + off lies in [0, in). */
-typedef struct {
-    int64_t lo, hi;
-} range;
-
-static range valid(int64_t off, int64_t stride, int64_t in, int64_t out)
-{
-    range r = {off >= 0 ? 0 : (-off + stride - 1) / stride, 0};
-    r.hi = in - 1 - off < 0 ? 0 : (in - 1 - off) / stride + 1;
-    if (r.hi > out) r.hi = out;
-    if (r.lo > r.hi) r.lo = r.hi;
-    return r;
-}
 
 /* One row of taps: dst[ow] = src[ow * sw + off] where that lies in the row, else 0. Rows are short (tens of
  * floats), so plain loops beat calls to memcpy and memset. */
@@ -104,150 +92,16 @@ static void split_threads(int threads, int64_t N, int64_t col_floats, int *outer
     *inner = over_images ? 1 : threads;
 }
 
-/* ---- direct kernels for one-channel groups ---------------------------------------------------------- */
-
-/* out plane (OH, OW) += the taps of weight (KH, KW) over the input plane (H, W). Each output adds its taps in
- * (kh, kw) order. */
-static void direct_forward_plane(float *out, const float *in, const float *w, const fv_conv_geom *g)
-{
-    for (int64_t kh = 0; kh < g->KH; kh++)
-        for (int64_t kw = 0; kw < g->KW; kw++) {
-            int64_t offh = kh * g->dh - g->pt, offw = kw * g->dw - g->pl, sw = g->sw;
-            range rh = valid(offh, g->sh, g->H, g->OH), rw = valid(offw, sw, g->W, g->OW);
-            float wk = w[kh * g->KW + kw];
-            for (int64_t oh = rh.lo; oh < rh.hi; oh++) {
-                float *o = out + oh * g->OW;
-                const float *x = in + (oh * g->sh + offh) * g->W;
-                if (sw == 1) { /* unit stride: contiguous, vectorizes */
-#pragma omp simd
-                    for (int64_t ow = rw.lo; ow < rw.hi; ow++) o[ow] += wk * x[ow + offw];
-                    continue;
-                }
-                for (int64_t ow = rw.lo; ow < rw.hi; ow++) o[ow] += wk * x[ow * sw + offw];
-            }
-        }
-}
-
-/* din plane (H, W) += the adjoint of direct_forward_plane applied to dout plane (OH, OW). */
-static void direct_backward_input_plane(float *din, const float *dout, const float *w, const fv_conv_geom *g)
-{
-    for (int64_t kh = 0; kh < g->KH; kh++)
-        for (int64_t kw = 0; kw < g->KW; kw++) {
-            int64_t offh = kh * g->dh - g->pt, offw = kw * g->dw - g->pl, sw = g->sw;
-            range rh = valid(offh, g->sh, g->H, g->OH), rw = valid(offw, sw, g->W, g->OW);
-            float wk = w[kh * g->KW + kw];
-            for (int64_t oh = rh.lo; oh < rh.hi; oh++) {
-                const float *dy = dout + oh * g->OW;
-                float *dx = din + (oh * g->sh + offh) * g->W;
-                if (sw == 1) {
-#pragma omp simd
-                    for (int64_t ow = rw.lo; ow < rw.hi; ow++) dx[ow + offw] += wk * dy[ow];
-                    continue;
-                }
-                for (int64_t ow = rw.lo; ow < rw.hi; ow++) dx[ow * sw + offw] += wk * dy[ow];
-            }
-        }
-}
-
-/* acc[kh * KW + kw] += the weight gradient of one (dout, input) pair of planes, summed in double. */
-static void direct_weight_plane(double *acc, const float *dout, const float *in, const fv_conv_geom *g)
-{
-    for (int64_t kh = 0; kh < g->KH; kh++)
-        for (int64_t kw = 0; kw < g->KW; kw++) {
-            int64_t offh = kh * g->dh - g->pt, offw = kw * g->dw - g->pl, sw = g->sw;
-            range rh = valid(offh, g->sh, g->H, g->OH), rw = valid(offw, sw, g->W, g->OW);
-            double s = 0.0;
-            for (int64_t oh = rh.lo; oh < rh.hi; oh++) {
-                const float *dy = dout + oh * g->OW, *x = in + (oh * g->sh + offh) * g->W;
-                double r = 0.0; /* each row's sum: lanes in a fixed order for a given build */
-                if (sw == 1) {
-#pragma omp simd reduction(+ : r)
-                    for (int64_t ow = rw.lo; ow < rw.hi; ow++) r += (double)dy[ow] * x[ow + offw];
-                } else {
-                    for (int64_t ow = rw.lo; ow < rw.hi; ow++) r += (double)dy[ow] * x[ow * sw + offw];
-                }
-                s += r;
-            }
-            acc[kh * g->KW + kw] += s;
-        }
-}
-
 /* A convolution's operands as the threads' loop bodies see them. */
 typedef struct {
-    float *y;        /* the output written: out, dinp or dweight */
-    const float *a;  /* inp (forward, weight gradient) or dout (input gradient) */
-    const float *b;  /* weight, or dout for the weight gradient */
+    float *y;        /* the output written: out or dinp */
+    const float *a;  /* inp (forward) or dout (input gradient) */
+    const float *b;  /* weight */
     const fv_conv_geom *g;
-    double *acc;     /* direct weight gradient: per-tap sums */
     float *scratch;  /* per-worker columns */
     int inner;       /* threads for each GEMM */
     bool direct;     /* pointwise: no columns */
 } conv_job;
-
-/* Output channel oc reads input channel oc / (OC / C). Planes are independent: one thread each. */
-static void direct_forward_range(void *p, int64_t p0, int64_t p1, int worker)
-{
-    const conv_job *j = p;
-    const fv_conv_geom *g = j->g;
-    int64_t mult = g->OC / g->C;
-    for (int64_t q = p0; q < p1; q++) {
-        int64_t n = q / g->OC, oc = q % g->OC;
-        direct_forward_plane(j->y + q * g->OH * g->OW, j->a + (n * g->C + oc / mult) * g->H * g->W,
-                             j->b + oc * g->KH * g->KW, g);
-    }
-}
-
-static void direct_forward(int threads, float *out, const float *inp, const float *weight, const fv_conv_geom *g)
-{
-    conv_job j = {.y = out, .a = inp, .b = weight, .g = g};
-    fv_parallel_for(threads, g->N * g->OC, 4, direct_forward_range, &j);
-}
-
-/* Input plane (n, c) gathers from its mult output channels, in channel order. */
-static void direct_backward_input_range(void *p, int64_t p0, int64_t p1, int worker)
-{
-    const conv_job *j = p;
-    const fv_conv_geom *g = j->g;
-    int64_t mult = g->OC / g->C;
-    for (int64_t q = p0; q < p1; q++) {
-        int64_t n = q / g->C, c = q % g->C;
-        for (int64_t oc = c * mult; oc < (c + 1) * mult; oc++)
-            direct_backward_input_plane(j->y + q * g->H * g->W, j->a + (n * g->OC + oc) * g->OH * g->OW,
-                                        j->b + oc * g->KH * g->KW, g);
-    }
-}
-
-static void direct_backward_input(int threads, float *dinp, const float *dout, const float *weight,
-                                  const fv_conv_geom *g)
-{
-    conv_job j = {.y = dinp, .a = dout, .b = weight, .g = g};
-    fv_parallel_for(threads, g->N * g->C, 4, direct_backward_input_range, &j);
-}
-
-/* Each output channel's taps are summed over the images in order by one thread. */
-static void direct_backward_weight_range(void *p, int64_t oc0, int64_t oc1, int worker)
-{
-    const conv_job *j = p;
-    const fv_conv_geom *g = j->g;
-    int64_t mult = g->OC / g->C, taps = g->KH * g->KW;
-    for (int64_t oc = oc0; oc < oc1; oc++) {
-        for (int64_t n = 0; n < g->N; n++)
-            direct_weight_plane(j->acc + oc * taps, j->b + (n * g->OC + oc) * g->OH * g->OW,
-                                j->a + (n * g->C + oc / mult) * g->H * g->W, g);
-        for (int64_t t = 0; t < taps; t++) j->y[oc * taps + t] += (float)j->acc[oc * taps + t];
-    }
-}
-
-static bool direct_backward_weight(int threads, float *dweight, const float *dout, const float *inp,
-                                   const fv_conv_geom *g)
-{
-    double *acc = calloc((size_t)(g->OC * g->KH * g->KW), sizeof(double));
-    if (!acc) return false;
-    conv_job j = {.y = dweight, .a = inp, .b = dout, .g = g, .acc = acc};
-    fv_parallel_for(threads, g->OC, 1, direct_backward_weight_range, &j);
-    free(acc);
-    return true;
-}
 
 /* ---- im2col + GEMM ---------------------------------------------------------------------------------- */
 
@@ -272,7 +126,7 @@ static void forward_images(void *p, int64_t n0, int64_t n1, int worker)
 bool fv_fast_conv2d_forward_add(int threads, float *out, const float *inp, const float *weight, const fv_conv_geom *g)
 {
     if (one_channel_groups(g)) {
-        direct_forward(threads, out, inp, weight, g);
+        fv_fast_depthwise_forward(threads, out, inp, weight, g);
         return true;
     }
     int64_t Cg = g->C / g->groups, Kg = Cg * g->KH * g->KW, P = g->OH * g->OW;
@@ -312,7 +166,7 @@ bool fv_fast_conv2d_backward_input(int threads, float *dinp, const float *dout, 
                                    const fv_conv_geom *g)
 {
     if (one_channel_groups(g)) {
-        direct_backward_input(threads, dinp, dout, weight, g);
+        fv_fast_depthwise_backward_input(threads, dinp, dout, weight, g);
         return true;
     }
     int64_t Cg = g->C / g->groups, Kg = Cg * g->KH * g->KW, P = g->OH * g->OW;
@@ -381,7 +235,7 @@ static void wgrad_add_parts(void *p, int64_t i0, int64_t i1, int worker)
 bool fv_fast_conv2d_backward_weight(int threads, float *dweight, const float *dout, const float *inp,
                                     const fv_conv_geom *g)
 {
-    if (one_channel_groups(g)) return direct_backward_weight(threads, dweight, dout, inp, g);
+    if (one_channel_groups(g)) return fv_fast_depthwise_backward_weight(threads, dweight, dout, inp, g);
     int64_t G = g->groups, OCg = g->OC / G, Kg = g->C / G * g->KH * g->KW, P = g->OH * g->OW;
     int64_t chunk = WGRAD_COLUMNS / P < WGRAD_CHUNK ? WGRAD_COLUMNS / P : WGRAD_CHUNK;
     chunk = chunk < 1 ? 1 : chunk > g->N ? g->N : chunk;
