@@ -16,6 +16,17 @@ void fv_conv2d_forward_add(fv_ctx *ctx, float *out, const float *inp, const floa
         fv_ref_conv2d_forward_add(out, inp, weight, g);
 }
 
+void fv_conv2d_forward(fv_ctx *ctx, float *out, const float *inp, const float *weight, const float *bias,
+                       float clamp_hi, const fv_conv_geom *g)
+{
+    if (fast(ctx) && fv_fast_conv2d_forward(fv_ctx_threads(ctx), out, inp, weight, bias, clamp_hi, g)) return;
+    fv_ref_conv2d_fill_bias(out, bias, g->N, g->OC, g->OH * g->OW);
+    fv_ref_conv2d_forward_add(out, inp, weight, g);
+    if (clamp_hi > 0.0f)
+        for (int64_t i = 0; i < g->N * g->OC * g->OH * g->OW; i++)
+            out[i] = out[i] > 0.0f ? (out[i] < clamp_hi ? out[i] : clamp_hi) : 0.0f;
+}
+
 void fv_conv2d_backward_input(fv_ctx *ctx, float *dinp, const float *dout, const float *weight, const fv_conv_geom *g)
 {
     if (!fast(ctx) || !fv_fast_conv2d_backward_input(fv_ctx_threads(ctx), dinp, dout, weight, g))

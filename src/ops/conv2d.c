@@ -124,13 +124,10 @@ static fv_conv_geom geometry(const fv_node *n)
 static fv_status conv_forward(fv_graph *g, fv_node *n)
 {
     fv_conv_geom geo = geometry(n);
-    const float *b = n->in[IN_B] ? fv_f32(&n->in[IN_B]->value) : NULL;
-    float *y = fv_f32(&n->value);
-    fv_conv2d_fill_bias(g->ctx, y, b, geo.N, geo.OC, geo.OH * geo.OW);
-    fv_conv2d_forward_add(g->ctx, y, fv_f32(&n->in[IN_X]->value), fv_f32(&n->in[IN_W]->value), &geo);
     const conv_attr *at = n->attr;
-    if (at->clamped)
-        for (int64_t i = 0; i < n->value.size; i++) y[i] = y[i] > 0.0f ? (y[i] < at->hi ? y[i] : at->hi) : 0.0f;
+    const float *b = n->in[IN_B] ? fv_f32(&n->in[IN_B]->value) : NULL;
+    fv_conv2d_forward(g->ctx, fv_f32(&n->value), fv_f32(&n->in[IN_X]->value), fv_f32(&n->in[IN_W]->value), b,
+                      at->clamped ? at->hi : 0.0f, &geo);
     return FV_OK;
 }
 

@@ -60,7 +60,7 @@ static fv_conv_geom geometry(uint64_t k)
 }
 
 typedef struct {
-    double worst[5]; /* forward, input gradient, weight gradient, bias fill, bias gradient */
+    double worst[6]; /* forward, input gradient, weight gradient, bias fill, bias gradient, fused forward */
     int cases, deterministic;
 } tally;
 
@@ -75,10 +75,13 @@ static void compare(const fv_conv_geom *g, tally *t)
     int64_t nx = g->N * g->C * g->H * g->W, nw = g->OC * (g->C / g->groups) * g->KH * g->KW;
     int64_t ny = g->N * g->OC * g->OH * g->OW;
     float *x = random_buf(nx, 1), *w = random_buf(nw, 2), *dy = random_buf(ny, 3), *bias = random_buf(g->OC, 7);
-    float *y[4], *dx[4], *dw[4], *by[4], *db[4]; /* [0] reference, [1..3] fast with 1..3 threads */
+    float *y[4], *dx[4], *dw[4], *by[4], *db[4], *fy[4]; /* [0] reference, [1..3] fast with 1..3 threads */
+    /* the fused forward: bias (or none) and a clamp (relu, relu6-like, or none), by the case's counter */
+    float hi = t->cases % 3 == 0 ? 0.0f : t->cases % 3 == 1 ? INFINITY : 0.25f;
+    const float *fbias = t->cases % 4 == 3 ? NULL : bias;
     for (int th = 0; th < 4; th++) {
         y[th] = random_buf(ny, 4), dx[th] = random_buf(nx, 5), dw[th] = random_buf(nw, 6);
-        by[th] = random_buf(ny, 8), db[th] = random_buf(g->OC, 9);
+        by[th] = random_buf(ny, 8), db[th] = random_buf(g->OC, 9), fy[th] = random_buf(ny, 10);
         bool ok = true;
         if (th == 0) {
             fv_ref_conv2d_forward_add(y[th], x, w, g);
@@ -86,7 +89,11 @@ static void compare(const fv_conv_geom *g, tally *t)
             fv_ref_conv2d_backward_weight(dw[th], dy, x, g);
             fv_ref_conv2d_fill_bias(by[th], bias, g->N, g->OC, g->OH * g->OW);
             fv_ref_conv2d_backward_bias(db[th], dy, g->N, g->OC, g->OH * g->OW);
+            fv_ref_conv2d_fill_bias(fy[th], fbias, g->N, g->OC, g->OH * g->OW);
+            fv_ref_conv2d_forward_add(fy[th], x, w, g);
+            for (int64_t i = 0; hi > 0.0f && i < ny; i++) fy[th][i] = fy[th][i] > 0.0f ? fminf(fy[th][i], hi) : 0.0f;
         } else {
+            ok &= fv_fast_conv2d_forward(th, fy[th], x, w, fbias, hi, g);
             ok &= fv_fast_conv2d_forward_add(th, y[th], x, w, g);
             ok &= fv_fast_conv2d_backward_input(th, dx[th], dy, w, g);
             ok &= fv_fast_conv2d_backward_weight(th, dw[th], dy, x, g);
@@ -100,17 +107,19 @@ static void compare(const fv_conv_geom *g, tally *t)
     worsen(&t->worst[2], rel(dw[1], dw[0], nw));
     worsen(&t->worst[3], rel(by[1], by[0], ny));
     worsen(&t->worst[4], rel(db[1], db[0], g->OC));
+    worsen(&t->worst[5], rel(fy[1], fy[0], ny));
     for (int th = 2; th < 4; th++)
         t->deterministic &= memcmp(y[1], y[th], (size_t)ny * 4) == 0 && memcmp(dx[1], dx[th], (size_t)nx * 4) == 0 &&
-                            memcmp(dw[1], dw[th], (size_t)nw * 4) == 0 && memcmp(db[1], db[th], (size_t)g->OC * 4) == 0;
-    for (int th = 0; th < 4; th++) free(y[th]), free(dx[th]), free(dw[th]), free(by[th]), free(db[th]);
+                            memcmp(dw[1], dw[th], (size_t)nw * 4) == 0 && memcmp(db[1], db[th], (size_t)g->OC * 4) == 0 &&
+                            memcmp(fy[1], fy[th], (size_t)ny * 4) == 0;
+    for (int th = 0; th < 4; th++) free(y[th]), free(dx[th]), free(dw[th]), free(by[th]), free(db[th]), free(fy[th]);
     free(x), free(w), free(dy), free(bias);
     t->cases++;
 }
 
 int main(void)
 {
-    tally t = {{0, 0, 0, 0, 0}, 0, 1};
+    tally t = {{0, 0, 0, 0, 0, 0}, 0, 1};
     for (uint64_t k = 0; t.cases < 300; k++) {
         fv_conv_geom g = geometry(k);
         if (g.OH >= 1 && g.OW >= 1) compare(&g, &t);
@@ -125,6 +134,8 @@ int main(void)
         {41, 6, 7, 5, 9, 0, 0, 3, 2, 1, 1, 1, 0, 1, 1, 3, 1, 1},      /* six chunks: several waves */
         {5, 1, 28, 28, 32, 0, 0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},    /* one input channel (FMNIST's first conv) */
         {7, 8, 130, 130, 4, 0, 0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* big images: threads inside, chunks of 3 */
+        {70, 6, 4, 4, 12, 0, 0, 3, 3, 1, 1, 1, 1, 1, 1, 2, 1, 1},     /* small maps: 64 images a product, then 6 */
+        {67, 12, 3, 5, 20, 0, 0, 1, 1, 1, 1, 0, 0, 1, 1, 4, 0, 0},    /* 1x1 on small maps, several images a product */
     };
     for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
         const int64_t *b = big[i];
@@ -139,6 +150,7 @@ int main(void)
     CHECK(t.worst[2] < 1e-5, "weight gradient: worst %.2e", t.worst[2]);
     CHECK(t.worst[3] == 0, "bias fill: equal to the reference");
     CHECK(t.worst[4] < 1e-6, "bias gradient: worst %.2e", t.worst[4]);
+    CHECK(t.worst[5] < 1e-5, "fused forward (bias, relu or clamp): worst relative error %.2e", t.worst[5]);
     CHECK(t.deterministic, "1, 2 and 3 threads give bit-identical outputs and gradients");
     return test_finish();
 }

@@ -11,14 +11,18 @@
 #include "../../core/pool.h"
 #include "conv.h"
 #include "conv_geom.h"
+#include "conv_pack.h"
 #include "depthwise.h"
 #include "gemm.h"
 
 /* Images per weight-gradient product: up to 8, fewer where an image has many pixels, so that the unrolled
- * chunk stays near WGRAD_COLUMNS columns. A function of the geometry alone: the sum order never depends on
- * the thread count. */
+ * chunk stays near WGRAD_COLUMNS columns; but on small maps as many as give WGRAD_DEPTH columns, since each
+ * chunk's product is summed into a partial gradient of the whole weight, and on the 1x1 and 2x2 maps at the
+ * end of a network, chunks of 8 images would make many small products and many large partials to add up.
+ * A function of the geometry alone: the sum order never depends on the thread count. */
 #define WGRAD_CHUNK 8
 #define WGRAD_COLUMNS 65536
+#define WGRAD_DEPTH 1024
 
 static bool pointwise(const fv_conv_geom *g)
 {
@@ -63,14 +67,13 @@ static void im2col(float *col, int64_t ldcol, const float *img, int64_t c0, int6
             }
 }
 
-/* img (C, H, W) channels [c0, c0 + Cg) += col folded back (the adjoint of im2col). */
-static void col2im_add(float *img, const float *col, int64_t c0, int64_t Cg, const fv_conv_geom *g)
+/* img (C, H, W) channels [c0, c0 + Cg) += col (rows ldcol apart) folded back (the adjoint of im2col). */
+static void col2im_add(float *img, const float *col, int64_t ldcol, int64_t c0, int64_t Cg, const fv_conv_geom *g)
 {
-    int64_t P = g->OH * g->OW;
     for (int64_t c = 0; c < Cg; c++)
         for (int64_t kh = 0; kh < g->KH; kh++)
             for (int64_t kw = 0; kw < g->KW; kw++) {
-                const float *row = col + ((c * g->KH + kh) * g->KW + kw) * P;
+                const float *row = col + ((c * g->KH + kh) * g->KW + kw) * ldcol;
                 float *plane = img + (c0 + c) * g->H * g->W;
                 int64_t offh = kh * g->dh - g->pt, offw = kw * g->dw - g->pl, sw = g->sw;
                 range rh = valid(offh, g->sh, g->H, g->OH), rw = valid(offw, sw, g->W, g->OW);
@@ -83,44 +86,68 @@ static void col2im_add(float *img, const float *col, int64_t c0, int64_t Cg, con
             }
 }
 
-/* Threads over images when there are enough of them and each image's unrolled columns (col_floats) are small;
- * else inside each product, which is then big enough to share (and one buffer of columns serves). */
-static void split_threads(int threads, int64_t N, int64_t col_floats, int *outer, int *inner)
+/* ---- implicit im2col + GEMM ------------------------------------------------------------------------- */
+
+/* Images per product: one where an image's output has enough positions to fill a product by itself, else
+ * enough images side by side for COLS_MIN columns and FLOPS_MIN work, within COLS_MAX columns. Each column of
+ * a product is summed on its own (in tap order), so this grouping changes no result: it only amortizes the
+ * packing of the weights and gives the threads enough tiles to share. */
+#define COLS_MIN 1024
+#define COLS_MAX 16384
+#define FLOPS_MIN 8e6
+
+static int64_t images_per_product(const fv_conv_geom *g, int64_t rows, int64_t depth)
 {
-    bool over_images = N >= threads && col_floats <= (1 << 20);
-    *outer = over_images ? threads : 1;
-    *inner = over_images ? 1 : threads;
+    int64_t P = g->OH * g->OW, cn = 1;
+    while (cn < g->N && (cn + 1) * P <= COLS_MAX &&
+           (cn * P < COLS_MIN || 2.0 * (double)(rows * depth) * (double)(cn * P) < FLOPS_MIN))
+        cn++;
+    return cn;
 }
 
-/* A convolution's operands as the threads' loop bodies see them. */
-typedef struct {
-    float *y;        /* the output written: out or dinp */
-    const float *a;  /* inp (forward) or dout (input gradient) */
-    const float *b;  /* weight */
-    const fv_conv_geom *g;
-    float *scratch;  /* per-worker columns */
-    int inner;       /* threads for each GEMM */
-    bool direct;     /* pointwise: no columns */
-} conv_job;
-
-/* ---- im2col + GEMM ---------------------------------------------------------------------------------- */
-
-/* Images [n0, n1): each group's columns (on this worker's scratch) times its weights, added onto out. */
-static void forward_images(void *p, int64_t n0, int64_t n1, int worker)
+/* rows x (cn * P) at tmp <-> rows of P at out (channels [c0, c0 + rows) of images [n0, n0 + cn) of a tensor
+ * with C channels): the layout of a product over several images against the tensor's. */
+static void gather_planes(float *tmp, const float *t, int64_t n0, int64_t cn, int64_t c0, int64_t rows, int64_t C,
+                          int64_t P)
 {
-    const conv_job *j = p;
-    const fv_conv_geom *g = j->g;
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t i = 0; i < cn; i++)
+            memcpy(tmp + (r * cn + i) * P, t + ((n0 + i) * C + c0 + r) * P, (size_t)P * sizeof(float));
+}
+
+static void scatter_planes(float *t, const float *tmp, int64_t n0, int64_t cn, int64_t c0, int64_t rows, int64_t C,
+                           int64_t P)
+{
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t i = 0; i < cn; i++)
+            memcpy(t + ((n0 + i) * C + c0 + r) * P, tmp + (r * cn + i) * P, (size_t)P * sizeof(float));
+}
+
+/* out = clamp(bias + conv(inp, weight)) (bias NULL: 0; clamp_hi 0: no clamp), or out += conv when add. */
+static bool gemm_forward(int threads, float *out, const float *inp, const float *weight, const float *bias,
+                         float clamp_hi, bool add, const fv_conv_geom *g)
+{
     int64_t G = g->groups, Cg = g->C / G, OCg = g->OC / G, Kg = Cg * g->KH * g->KW, P = g->OH * g->OW;
-    float *col = j->direct ? NULL : j->scratch + (int64_t)worker * Kg * P;
-    for (int64_t n = n0; n < n1; n++) {
-        const float *img = j->a + n * g->C * g->H * g->W;
-        for (int64_t gi = 0; gi < G; gi++) {
-            const float *b = j->direct ? img + gi * Cg * P : col;
-            if (!j->direct) im2col(col, P, img, gi * Cg, Cg, g);
-            fv_gemm(j->inner, false, false, OCg, P, Kg, 1.0f, j->b + gi * OCg * Kg, Kg, b, P, 1.0f,
-                    j->y + (n * g->OC + gi * OCg) * P, P);
+    int64_t cn = images_per_product(g, OCg, Kg);
+    float *tmp = cn > 1 ? malloc((size_t)(OCg * cn * P) * sizeof(float)) : NULL;
+    if (cn > 1 && !tmp) return false;
+    bool ok = true;
+    for (int64_t n0 = 0; ok && n0 < g->N; n0 += cn) {
+        int64_t m = g->N - n0 < cn ? g->N - n0 : cn;
+        for (int64_t gi = 0; ok && gi < G; gi++) {
+            fv_conv_cols src = {inp, g, n0, gi * Cg};
+            float *y = out + (n0 * g->OC + gi * OCg) * P;
+            if (m > 1 && add) gather_planes(tmp, out, n0, m, gi * OCg, OCg, g->OC, P);
+            fv_gemm_op op = {.M = OCg, .N = m * P, .K = Kg, .alpha = 1.0f, .beta = add ? 1.0f : 0.0f,
+                             .A = weight + gi * OCg * Kg, .lda = Kg, .C = m > 1 ? tmp : y, .ldc = m > 1 ? m * P : P,
+                             .pack_b = fv_conv_pack_im2col, .b_src = &src,
+                             .row_init = add || !bias ? NULL : bias + gi * OCg, .clamp_hi = add ? 0.0f : clamp_hi};
+            ok = fv_gemm_run(threads, &op);
+            if (ok && m > 1) scatter_planes(out, tmp, n0, m, gi * OCg, OCg, g->OC, P);
         }
     }
+    free(tmp);
+    return ok;
 }
 
 bool fv_fast_conv2d_forward_add(int threads, float *out, const float *inp, const float *weight, const fv_conv_geom *g)
@@ -129,37 +156,67 @@ bool fv_fast_conv2d_forward_add(int threads, float *out, const float *inp, const
         fv_fast_depthwise_forward(threads, out, inp, weight, g);
         return true;
     }
-    int64_t Cg = g->C / g->groups, Kg = Cg * g->KH * g->KW, P = g->OH * g->OW;
-    bool direct = pointwise(g);
-    int outer, inner;
-    split_threads(threads, g->N, direct ? 0 : Kg * P, &outer, &inner);
-    float *cols = direct ? NULL : malloc((size_t)(outer * Kg * P) * sizeof(float));
-    if (!direct && !cols) return false;
-    conv_job j = {.y = out, .a = inp, .b = weight, .g = g, .scratch = cols, .inner = inner, .direct = direct};
-    fv_parallel_for(outer, g->N, 1, forward_images, &j);
-    free(cols);
+    return gemm_forward(threads, out, inp, weight, NULL, 0.0f, true, g);
+}
+
+typedef struct {
+    float *out;
+    float hi;
+} clamp_job;
+
+static void clamp_range(void *p, int64_t i0, int64_t i1, int worker)
+{
+    const clamp_job *j = p;
+    for (int64_t i = i0; i < i1; i++) {
+        float v = j->out[i];
+        j->out[i] = v > 0.0f ? (v < j->hi ? v : j->hi) : 0.0f;
+    }
+}
+
+bool fv_fast_conv2d_forward(int threads, float *out, const float *inp, const float *weight, const float *bias,
+                            float clamp_hi, const fv_conv_geom *g)
+{
+    if (!one_channel_groups(g)) return gemm_forward(threads, out, inp, weight, bias, clamp_hi, false, g);
+    int64_t size = g->N * g->OC * g->OH * g->OW;
+    fv_fast_conv2d_fill_bias(threads, out, bias, g->N, g->OC, g->OH * g->OW);
+    fv_fast_depthwise_forward(threads, out, inp, weight, g);
+    clamp_job j = {out, clamp_hi};
+    if (clamp_hi > 0.0f) fv_parallel_for(size >= 65536 ? threads : 1, size, 16384, clamp_range, &j);
     return true;
 }
 
-/* Images [n0, n1): the weights' transpose times dout, folded back onto dinp (directly when pointwise). */
-static void backward_input_images(void *p, int64_t n0, int64_t n1, int worker)
+/* The input gradient of images [n0, n0 + m) and group gi: the weights' transpose times dout's columns, into
+ * dinp directly (pointwise, one image) or into dcol (Kg x m*P) and then folded back onto each image. */
+static bool backward_input_product(int threads, float *dinp, float *dcol, const float *dout, const float *weight,
+                                   int64_t n0, int64_t m, int64_t gi, const fv_conv_geom *g)
 {
-    const conv_job *j = p;
-    const fv_conv_geom *g = j->g;
     int64_t G = g->groups, Cg = g->C / G, OCg = g->OC / G, Kg = Cg * g->KH * g->KW, P = g->OH * g->OW;
-    float *col = j->direct ? NULL : j->scratch + (int64_t)worker * Kg * P;
-    for (int64_t n = n0; n < n1; n++) {
-        float *img = j->y + n * g->C * g->H * g->W;
-        for (int64_t gi = 0; gi < G; gi++) {
-            const float *w = j->b + gi * OCg * Kg, *dy = j->a + (n * g->OC + gi * OCg) * P;
-            if (j->direct) {
-                fv_gemm(j->inner, true, false, Kg, P, OCg, 1.0f, w, Kg, dy, P, 1.0f, img + gi * Cg * P, P);
-                continue;
-            }
-            fv_gemm(j->inner, true, false, Kg, P, OCg, 1.0f, w, Kg, dy, P, 0.0f, col, P);
-            col2im_add(img, col, gi * Cg, Cg, g);
+    fv_conv_cols src = {dout, g, n0, gi * OCg};
+    bool into_dinp = pointwise(g) && m == 1;
+    fv_gemm_op op = {.M = Kg, .N = m * P, .K = OCg, .alpha = 1.0f, .beta = into_dinp ? 1.0f : 0.0f, .ta = true,
+                     .A = weight + gi * OCg * Kg, .lda = Kg,
+                     .C = into_dinp ? dinp + (n0 * g->C + gi * Cg) * P : dcol, .ldc = into_dinp ? P : m * P};
+    if (m > 1) {
+        op.pack_b = fv_conv_pack_planes, op.b_src = &src;
+    } else {
+        op.B = dout + (n0 * g->OC + gi * OCg) * P, op.ldb = P;
+    }
+    if (!fv_gemm_run(threads, &op)) return false;
+    if (into_dinp) return true;
+    for (int64_t i = 0; i < m; i++) {
+        float *img = dinp + (n0 + i) * g->C * g->H * g->W;
+        if (!pointwise(g)) {
+            col2im_add(img, dcol + i * P, m * P, gi * Cg, Cg, g);
+            continue;
+        }
+        for (int64_t k = 0; k < Kg; k++) {
+            float *d = img + (gi * Cg + k) * P;
+            const float *s = dcol + k * m * P + i * P;
+#pragma omp simd
+            for (int64_t q = 0; q < P; q++) d[q] += s[q];
         }
     }
+    return true;
 }
 
 bool fv_fast_conv2d_backward_input(int threads, float *dinp, const float *dout, const float *weight,
@@ -169,16 +226,16 @@ bool fv_fast_conv2d_backward_input(int threads, float *dinp, const float *dout, 
         fv_fast_depthwise_backward_input(threads, dinp, dout, weight, g);
         return true;
     }
-    int64_t Cg = g->C / g->groups, Kg = Cg * g->KH * g->KW, P = g->OH * g->OW;
-    bool direct = pointwise(g);
-    int outer, inner;
-    split_threads(threads, g->N, direct ? 0 : Kg * P, &outer, &inner);
-    float *cols = direct ? NULL : malloc((size_t)(outer * Kg * P) * sizeof(float));
-    if (!direct && !cols) return false;
-    conv_job j = {.y = dinp, .a = dout, .b = weight, .g = g, .scratch = cols, .inner = inner, .direct = direct};
-    fv_parallel_for(outer, g->N, 1, backward_input_images, &j);
-    free(cols);
-    return true;
+    int64_t G = g->groups, Cg = g->C / G, OCg = g->OC / G, Kg = Cg * g->KH * g->KW, P = g->OH * g->OW;
+    int64_t cn = images_per_product(g, Kg, OCg);
+    float *dcol = pointwise(g) && cn == 1 ? NULL : malloc((size_t)(Kg * cn * P) * sizeof(float));
+    if (!dcol && !(pointwise(g) && cn == 1)) return false;
+    bool ok = true;
+    for (int64_t n0 = 0; ok && n0 < g->N; n0 += cn)
+        for (int64_t gi = 0; ok && gi < G; gi++)
+            ok = backward_input_product(threads, dinp, dcol, dout, weight, n0, g->N - n0 < cn ? g->N - n0 : cn, gi, g);
+    free(dcol);
+    return ok;
 }
 
 /* The weight gradient of images [n0, n0 + cn) and group gi into part (OCg, Kg), overwritten. col and dy are
@@ -238,6 +295,7 @@ bool fv_fast_conv2d_backward_weight(int threads, float *dweight, const float *do
     if (one_channel_groups(g)) return fv_fast_depthwise_backward_weight(threads, dweight, dout, inp, g);
     int64_t G = g->groups, OCg = g->OC / G, Kg = g->C / G * g->KH * g->KW, P = g->OH * g->OW;
     int64_t chunk = WGRAD_COLUMNS / P < WGRAD_CHUNK ? WGRAD_COLUMNS / P : WGRAD_CHUNK;
+    if (chunk * P < WGRAD_DEPTH) chunk = (WGRAD_DEPTH + P - 1) / P;
     chunk = chunk < 1 ? 1 : chunk > g->N ? g->N : chunk;
     int64_t n_chunks = (g->N + chunk - 1) / chunk;
     int64_t wsize = g->OC * Kg; /* the whole weight: G groups of OCg x Kg */

@@ -250,26 +250,6 @@ static void pack_b(float *bp, int nr, bool tb, const float *B, int64_t ldb, int6
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
-/* The product without packing, for when the packing buffers cannot be had. */
-static void plain_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
-                       const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
-{
-    for (int64_t i = 0; i < M; i++)
-        for (int64_t j = 0; j < N; j++) {
-            float s = 0.0f;
-            for (int64_t k = 0; k < K; k++)
-                s += (ta ? A[k * lda + i] : A[i * lda + k]) * (tb ? B[j * ldb + k] : B[k * ldb + j]);
-            C[i * ldc + j] = combine(s, C[i * ldc + j], alpha, beta);
-        }
-}
-
-/* C = beta * C where K is 0 (nothing to add). */
-static void scale_c(int64_t M, int64_t N, float beta, float *C, int64_t ldc)
-{
-    for (int64_t i = 0; i < M; i++)
-        for (int64_t j = 0; j < N; j++) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
-}
-
 void fv_gemm(int threads, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
              int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
 {
@@ -283,11 +263,9 @@ void fv_gemm(int threads, bool ta, bool tb, int64_t M, int64_t N, int64_t K, flo
 /* One product, as every thread of the team sees it. */
 typedef struct {
     gemm_arch g;
-    bool ta, tb;
-    int64_t M, N, K, lda, ldb, ldc, mc_max;
-    float alpha, beta;
-    const float *A, *B;
-    float *C, *ap, *bp; /* C and the shared packing buffers */
+    fv_gemm_op op;
+    int64_t mc_max;
+    float *ap, *bp; /* the shared packing buffers */
 } gemm_job;
 
 /* The three worksharing loops of a slice, as chunk bodies. */
@@ -301,18 +279,46 @@ static void pack_b_strips(void *p, int64_t s0, int64_t s1, int worker)
 {
     const slice_ctx *c = p;
     const gemm_arch *g = &c->j->g;
-    for (int64_t s = s0; s < s1; s++)
-        pack_b(c->j->bp + s * c->kc * g->nr, g->nr, c->j->tb, c->j->B, c->j->ldb, c->jc + s * g->nr,
-               (int)min64(g->nr, c->nc - s * g->nr), c->pc, c->kc);
+    const fv_gemm_op *o = &c->j->op;
+    for (int64_t s = s0; s < s1; s++) {
+        float *bp = c->j->bp + s * c->kc * g->nr;
+        int cols = (int)min64(g->nr, c->nc - s * g->nr);
+        if (o->pack_b)
+            o->pack_b(o->b_src, bp, g->nr, c->jc + s * g->nr, cols, c->pc, c->kc);
+        else
+            pack_b(bp, g->nr, o->tb, o->B, o->ldb, c->jc + s * g->nr, cols, c->pc, c->kc);
+    }
 }
 
 static void pack_a_strips(void *p, int64_t s0, int64_t s1, int worker)
 {
     const slice_ctx *c = p;
     const gemm_arch *g = &c->j->g;
+    const fv_gemm_op *o = &c->j->op;
     for (int64_t s = s0; s < s1; s++)
-        pack_a(c->j->ap + s * c->kc * g->mr, g->mr, c->j->ta, c->j->A, c->j->lda, c->ic + s * g->mr,
+        pack_a(c->j->ap + s * c->kc * g->mr, g->mr, o->ta, o->A, o->lda, c->ic + s * g->mr,
                (int)min64(g->mr, c->mc - s * g->mr), c->pc, c->kc);
+}
+
+/* C's mr x nr tile at c = row_init of its rows: the start of a product that adds a bias. */
+static void init_tile(float *c, int64_t ldc, const float *row_init, int mr, int nr)
+{
+    for (int i = 0; i < mr; i++) {
+        float v = row_init[i];
+#pragma omp simd
+        for (int jj = 0; jj < nr; jj++) c[i * ldc + jj] = v;
+    }
+}
+
+/* The finished tile clamped to [0, hi], written as relu's select so that NaN becomes 0. */
+static void clamp_tile(float *c, int64_t ldc, float hi, int mr, int nr)
+{
+    for (int i = 0; i < mr; i++)
+#pragma omp simd
+        for (int jj = 0; jj < nr; jj++) {
+            float v = c[i * ldc + jj];
+            c[i * ldc + jj] = v > 0.0f ? (v < hi ? v : hi) : 0.0f;
+        }
 }
 
 /* Tiles t = js * m_strips + is: a claim walks down a column of tiles, reusing one packed strip of B. */
@@ -320,12 +326,17 @@ static void tiles(void *p, int64_t t0, int64_t t1, int worker)
 {
     const slice_ctx *c = p;
     const gemm_job *j = c->j;
+    const fv_gemm_op *o = &j->op;
     const gemm_arch *g = &j->g;
+    bool first = c->pc == 0, last = c->pc + c->kc == o->K;
     for (int64_t t = t0; t < t1; t++) {
-        int64_t js = t / c->m_strips, is = t % c->m_strips;
-        g->kernel(c->kc, j->ap + is * c->kc * g->mr, j->bp + js * c->kc * g->nr,
-                  j->C + (c->ic + is * g->mr) * j->ldc + c->jc + js * g->nr, j->ldc,
-                  (int)min64(g->mr, c->mc - is * g->mr), (int)min64(g->nr, c->nc - js * g->nr), j->alpha, c->beta);
+        int64_t js = t / c->m_strips, is = t % c->m_strips, i0 = c->ic + is * g->mr;
+        int mr = (int)min64(g->mr, c->mc - is * g->mr), nr = (int)min64(g->nr, c->nc - js * g->nr);
+        float *ct = o->C + i0 * o->ldc + c->jc + js * g->nr;
+        if (first && o->row_init) init_tile(ct, o->ldc, o->row_init + i0, mr, nr);
+        g->kernel(c->kc, j->ap + is * c->kc * g->mr, j->bp + js * c->kc * g->nr, ct, o->ldc, mr, nr, o->alpha,
+                  c->beta);
+        if (last && o->clamp_hi > 0.0f) clamp_tile(ct, o->ldc, o->clamp_hi, mr, nr);
     }
 }
 
@@ -336,11 +347,12 @@ static void tiles(void *p, int64_t t0, int64_t t1, int worker)
 static void gemm_slice(fv_team *team, int worker, const gemm_job *j, int64_t jc, int64_t nc, int64_t pc, int64_t kc)
 {
     const gemm_arch *g = &j->g;
-    slice_ctx c = {j, jc, nc, pc, kc, 0, 0, 0, pc == 0 ? j->beta : 1.0f}; /* later slices add onto the first */
+    /* later slices add onto the first; so does the first onto row_init */
+    slice_ctx c = {j, jc, nc, pc, kc, 0, 0, 0, pc == 0 && !j->op.row_init ? j->op.beta : 1.0f};
     int64_t n_strips = (nc + g->nr - 1) / g->nr;
     fv_team_for(team, worker, n_strips, 1, pack_b_strips, &c);
-    for (c.ic = 0; c.ic < j->M; c.ic += j->mc_max) {
-        c.mc = min64(j->mc_max, j->M - c.ic), c.m_strips = (c.mc + g->mr - 1) / g->mr;
+    for (c.ic = 0; c.ic < j->op.M; c.ic += j->mc_max) {
+        c.mc = min64(j->mc_max, j->op.M - c.ic), c.m_strips = (c.mc + g->mr - 1) / g->mr;
         fv_team_for(team, worker, c.m_strips, 1, pack_a_strips, &c);
         fv_team_for(team, worker, n_strips * c.m_strips, TILES_PER_CLAIM, tiles, &c);
     }
@@ -351,31 +363,67 @@ static void gemm_slice(fv_team *team, int worker, const gemm_job *j, int64_t jc,
 static void gemm_member(void *p, fv_team *team, int worker)
 {
     const gemm_job *j = p;
-    for (int64_t jc = 0; jc < j->N; jc += NC)
-        for (int64_t pc = 0; pc < j->K; pc += KC)
-            gemm_slice(team, worker, j, jc, min64(NC, j->N - jc), pc, min64(KC, j->K - pc));
+    for (int64_t jc = 0; jc < j->op.N; jc += NC)
+        for (int64_t pc = 0; pc < j->op.K; pc += KC)
+            gemm_slice(team, worker, j, jc, min64(NC, j->op.N - jc), pc, min64(KC, j->op.K - pc));
 }
 
-void fv_gemm_at(int level, int threads, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
-                const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
+/* The product without packing or threads, for when packing buffers cannot be had, with the same extensions. */
+static bool plain_run(const fv_gemm_op *o)
 {
-    if (M <= 0 || N <= 0) return;
-    if (K <= 0 || alpha == 0.0f) {
-        if (beta != 1.0f) scale_c(M, N, beta, C, ldc);
-        return;
+    float *strip = NULL;
+    if (o->pack_b && !(strip = malloc((size_t)o->K * sizeof(float)))) return false;
+    for (int64_t jj = 0; jj < o->N; jj++) {
+        if (o->pack_b) o->pack_b(o->b_src, strip, 1, jj, 1, 0, o->K);
+        for (int64_t i = 0; i < o->M; i++) {
+            float s = 0.0f;
+            for (int64_t k = 0; k < o->K; k++) {
+                float a = o->ta ? o->A[k * o->lda + i] : o->A[i * o->lda + k];
+                s += a * (strip ? strip[k] : o->tb ? o->B[jj * o->ldb + k] : o->B[k * o->ldb + jj]);
+            }
+            float *c = o->C + i * o->ldc + jj;
+            *c = o->row_init ? o->row_init[i] + (o->alpha == 1.0f ? s : o->alpha * s) : combine(s, *c, o->alpha, o->beta);
+            if (o->clamp_hi > 0.0f) *c = *c > 0.0f ? (*c < o->clamp_hi ? *c : o->clamp_hi) : 0.0f;
+        }
     }
-    gemm_job j = {arch((fv_simd_level)level), ta, tb, M, N, K, lda, ldb, ldc, 0, alpha, beta, A, B, C, NULL, NULL};
+    free(strip);
+    return true;
+}
+
+static bool run_at(int level, int threads, const fv_gemm_op *o)
+{
+    if (o->M <= 0 || o->N <= 0) return true;
+    if (o->K <= 0 || o->alpha == 0.0f) { /* nothing to add: C = beta C (or row_init), then the clamp */
+        for (int64_t i = 0; i < o->M; i++)
+            for (int64_t jj = 0; jj < o->N; jj++) {
+                float *c = o->C + i * o->ldc + jj;
+                *c = o->row_init ? o->row_init[i] : o->beta == 0.0f ? 0.0f : o->beta == 1.0f ? *c : o->beta * *c;
+                if (o->clamp_hi > 0.0f) *c = *c > 0.0f ? (*c < o->clamp_hi ? *c : o->clamp_hi) : 0.0f;
+            }
+        return true;
+    }
+    gemm_job j = {arch((fv_simd_level)level), *o, 0, NULL, NULL};
     j.mc_max = (int64_t)j.g.mr * MC_TILES;
-    int64_t nc_max = min64(NC, (N + j.g.nr - 1) / j.g.nr * j.g.nr), kc_max = min64(KC, K);
+    int64_t nc_max = min64(NC, (o->N + j.g.nr - 1) / j.g.nr * j.g.nr), kc_max = min64(KC, o->K);
     j.ap = aligned_alloc(64, (size_t)((j.mc_max * kc_max * 4 + 63) / 64 * 64));
     j.bp = aligned_alloc(64, (size_t)((nc_max * kc_max * 4 + 63) / 64 * 64));
     if (!j.ap || !j.bp) { /* no scratch: the plain product, slow but never failing */
         free(j.ap), free(j.bp);
-        plain_gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-        return;
+        return plain_run(o);
     }
-    double flops = 2.0 * (double)M * (double)N * (double)K;
+    double flops = 2.0 * (double)o->M * (double)o->N * (double)o->K;
     int t = flops < 2e5 ? 1 : threads; /* tiny products are faster on one thread */
     fv_parallel_run(t, gemm_member, &j);
     free(j.ap), free(j.bp);
+    return true;
+}
+
+bool fv_gemm_run(int threads, const fv_gemm_op *op) { return run_at(fv_simd_level_get(), threads, op); }
+
+void fv_gemm_at(int level, int threads, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
+                const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
+{
+    fv_gemm_op o = {.M = M, .N = N, .K = K, .alpha = alpha, .beta = beta, .ta = ta, .tb = tb, .A = A, .B = B,
+                    .lda = lda, .ldb = ldb, .C = C, .ldc = ldc};
+    run_at(level, threads, &o);
 }

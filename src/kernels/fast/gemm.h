@@ -15,6 +15,31 @@
 void fv_gemm(int threads, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
              int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
 
+/* op(B) packed by the caller instead of read from a matrix (an implicit im2col, say): fill bp[k * nr + c] with
+ * op(B)[p0 + k][j0 + c] for k < kc, c < cols, and 0 for cols <= c < nr. Called concurrently for distinct strips. */
+typedef void (*fv_gemm_pack_fn)(const void *src, float *bp, int nr, int64_t j0, int cols, int64_t p0, int64_t kc);
+
+/* A product with everything fv_gemm takes and three extensions, each off when zero/NULL:
+ * pack_b (with b_src) supplies op(B) instead of B/ldb/tb; row_init makes C start as row_init[i] on row i instead
+ * of beta * C (a bias: C = row_init[i] + alpha * op(A) op(B), added once, before the first product slice);
+ * clamp_hi > 0 clamps the result to [0, clamp_hi] as relu and relu6 do (NaN becomes 0). */
+typedef struct {
+    int64_t M, N, K;
+    float alpha, beta;
+    bool ta, tb;
+    const float *A, *B;
+    int64_t lda, ldb;
+    float *C;
+    int64_t ldc;
+    fv_gemm_pack_fn pack_b;
+    const void *b_src;
+    const float *row_init;
+    float clamp_hi;
+} fv_gemm_op;
+
+/* False only when pack_b is set and no memory can be had, before C is changed; without pack_b it never fails. */
+bool fv_gemm_run(int threads, const fv_gemm_op *op);
+
 /* The same with a given vector level (fv_simd_level; not above the CPU's), for tests and benchmarks. */
 void fv_gemm_at(int level, int threads, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
                 const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc);

@@ -1,0 +1,109 @@
+/* The convolution's column operand packed directly from the images (see conv_pack.h). A strip is nr columns
+ * wide; its columns are cut once into runs that share an image and an output row, and each tap row of the
+ * strip then copies one stretch of an input row per run, with zeros where the tap falls in the padding. */
+#include "conv_pack.h"
+
+#include <stdbool.h>
+
+#include "conv_geom.h"
+
+#define MAX_RUNS 64 /* >= the widest strip (the GEMM's nr) */
+
+/* Columns [c, c + len) of a strip: image n, output row oh, output columns from ow. */
+typedef struct {
+    int c, len;
+    int64_t n, oh, ow;
+} run;
+
+/* Cut columns [j0, j0 + cols) of an (images x OH x OW) grid into runs along output rows. */
+static int cut_runs(run *runs, int64_t j0, int cols, int64_t OH, int64_t OW)
+{
+    int count = 0;
+    for (int c = 0; c < cols;) {
+        int64_t j = j0 + c, q = j % (OH * OW), ow = q % OW;
+        int len = (int)(OW - ow < cols - c ? OW - ow : cols - c);
+        runs[count++] = (run){c, len, j / (OH * OW), q / OW, ow};
+        c += len;
+    }
+    return count;
+}
+
+/* A pointwise convolution (1x1, stride 1, no padding) reads each image plane as one row: fewer, longer runs. */
+static fv_conv_geom as_rows(const fv_conv_geom *g)
+{
+    fv_conv_geom r = *g;
+    bool pointwise = g->KH == 1 && g->KW == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0 &&
+                     g->OH == g->H && g->OW == g->W;
+    if (pointwise) r.H = r.OH = 1, r.W = r.OW = g->H * g->W;
+    return r;
+}
+
+/* dst[t] for t < len = row[(ow + t) * sw + off] where that lies in [0, W), else 0. Unit stride, the common
+ * case, finds its bounds without dividing and copies whole strips without bounds at all. */
+static void copy_run(float *dst, const float *row, int len, int64_t ow, int64_t off, const fv_conv_geom *g)
+{
+    int64_t start = ow * g->sw + off;
+    const float *src = row + start;
+    if (g->sw != 1) {
+        range r = valid(start, g->sw, g->W, len);
+        for (int64_t t = 0; t < r.lo; t++) dst[t] = 0.0f;
+        for (int64_t t = r.lo; t < r.hi; t++) dst[t] = src[t * g->sw];
+        for (int64_t t = r.hi; t < len; t++) dst[t] = 0.0f;
+        return;
+    }
+    if (start >= 0 && start + len <= g->W) {
+#pragma omp simd
+        for (int t = 0; t < len; t++) dst[t] = src[t];
+        return;
+    }
+    int64_t lo = start < 0 ? -start : 0, hi = g->W - start < len ? g->W - start : len;
+    if (hi < lo) hi = lo;
+    for (int64_t t = 0; t < lo; t++) dst[t] = 0.0f;
+    for (int64_t t = lo; t < hi; t++) dst[t] = src[t];
+    for (int64_t t = hi; t < len; t++) dst[t] = 0.0f;
+}
+
+void fv_conv_pack_im2col(const void *src, float *bp, int nr, int64_t j0, int cols, int64_t p0, int64_t kc)
+{
+    const fv_conv_cols *s = src;
+    fv_conv_geom g = as_rows(s->g);
+    run runs[MAX_RUNS];
+    int count = cut_runs(runs, j0, cols, g.OH, g.OW);
+    int64_t taps = g.KH * g.KW, plane = g.H * g.W;
+    int64_t c = p0 / taps, kh = p0 % taps / g.KW, kw = p0 % g.KW; /* the tap of row p0, then stepped */
+    for (int64_t k = 0; k < kc; k++) {
+        int64_t offh = kh * g.dh - g.pt, offw = kw * g.dw - g.pl;
+        float *dst = bp + k * nr;
+        for (int i = 0; i < count; i++) {
+            const run *u = &runs[i];
+            int64_t ih = u->oh * g.sh + offh;
+            if (ih < 0 || ih >= g.H) {
+                for (int t = 0; t < u->len; t++) dst[u->c + t] = 0.0f;
+                continue;
+            }
+            const float *row = s->x + ((s->n0 + u->n) * g.C + s->c0 + c) * plane + ih * g.W;
+            copy_run(dst + u->c, row, u->len, u->ow, offw, &g);
+        }
+        for (int c2 = cols; c2 < nr; c2++) dst[c2] = 0.0f;
+        if (++kw == g.KW && (kw = 0, ++kh == g.KH)) kh = 0, c++;
+    }
+}
+
+void fv_conv_pack_planes(const void *src, float *bp, int nr, int64_t j0, int cols, int64_t p0, int64_t kc)
+{
+    const fv_conv_cols *s = src;
+    const fv_conv_geom *g = s->g;
+    int64_t P = g->OH * g->OW;
+    run runs[MAX_RUNS];
+    int count = cut_runs(runs, j0, cols, 1, P);
+    for (int64_t k = 0; k < kc; k++) {
+        float *dst = bp + k * nr;
+        for (int i = 0; i < count; i++) {
+            const run *u = &runs[i];
+            const float *from = s->x + ((s->n0 + u->n) * g->OC + s->c0 + p0 + k) * P + u->ow;
+#pragma omp simd
+            for (int t = 0; t < u->len; t++) dst[u->c + t] = from[t];
+        }
+        for (int c = cols; c < nr; c++) dst[c] = 0.0f;
+    }
+}
