@@ -2,6 +2,7 @@
 #include "dispatch.h"
 
 #include "fast/conv.h"
+#include "fast/dense.h"
 #include "fast/gemm.h"
 #include "fast/threaded.h"
 #include "ref/activation.h"
@@ -56,6 +57,10 @@ void fv_dense_forward(fv_ctx *ctx, float *out, const float *inp, const float *we
 {
     if (!fast(ctx)) {
         fv_ref_dense_forward(out, inp, weight, bias, N, C, OC);
+        return;
+    }
+    if (N <= FV_DENSE_FEW_ROWS) {
+        fv_fast_dense_few_rows(fv_ctx_threads(ctx), out, inp, weight, bias, N, C, OC);
         return;
     }
     fv_gemm(fv_ctx_threads(ctx), false, true, N, OC, C, 1.0f, inp, C, weight, C, 0.0f, out, OC);
