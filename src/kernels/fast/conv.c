@@ -14,6 +14,7 @@
 #include "conv_pack.h"
 #include "depthwise.h"
 #include "gemm.h"
+#include "winograd.h"
 
 /* Images per weight-gradient product: up to 8, fewer where an image has many pixels, so that the unrolled
  * chunk stays near WGRAD_COLUMNS columns; but on small maps as many as give WGRAD_DEPTH columns, since each
@@ -127,6 +128,8 @@ static void scatter_planes(float *t, const float *tmp, int64_t n0, int64_t cn, i
 static bool gemm_forward(int threads, float *out, const float *inp, const float *weight, const float *bias,
                          float clamp_hi, bool add, const fv_conv_geom *g)
 {
+    if (fv_winograd_applies(g) && fv_winograd_forward(threads, out, inp, weight, bias, clamp_hi, add, g))
+        return true;
     int64_t G = g->groups, Cg = g->C / G, OCg = g->OC / G, Kg = Cg * g->KH * g->KW, P = g->OH * g->OW;
     int64_t cn = images_per_product(g, OCg, Kg);
     float *tmp = cn > 1 ? malloc((size_t)(OCg * cn * P) * sizeof(float)) : NULL;
@@ -226,6 +229,8 @@ bool fv_fast_conv2d_backward_input(int threads, float *dinp, const float *dout, 
         fv_fast_depthwise_backward_input(threads, dinp, dout, weight, g);
         return true;
     }
+    if (fv_winograd_backward_input_applies(g) && fv_winograd_backward_input(threads, dinp, dout, weight, g))
+        return true;
     int64_t G = g->groups, Cg = g->C / G, OCg = g->OC / G, Kg = Cg * g->KH * g->KW, P = g->OH * g->OW;
     int64_t cn = images_per_product(g, Kg, OCg);
     float *dcol = pointwise(g) && cn == 1 ? NULL : malloc((size_t)(Kg * cn * P) * sizeof(float));

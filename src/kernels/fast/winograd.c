@@ -1,0 +1,266 @@
+/* Winograd F(2x2, 3x3) (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks", 2015). With
+ *   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],  G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1],
+ *   A^T = [1 1 1 0; 0 1 -1 -1],
+ * a 2x2 output block is A^T [ sum over channels (G g G^T) .* (B^T d B) ] A, for the 4x4 input tile d whose
+ * top-left corner is the block's, shifted by the padding. The sum over channels of the elementwise products is,
+ * for each of the 16 tile points xi, a matrix product: M_xi (OC x tiles) = U_xi (OC x C) V_xi (C x tiles).
+ * Images are grouped so that a product has enough tiles; transforms split over planes (image, channel) and
+ * each product sums in one order, so the result never depends on the thread count. */
+#include "winograd.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../core/pool.h"
+#include "gemm.h"
+
+#define MIN_CHANNELS 16   /* fewer input or output channels: the transforms cost more than they save */
+#define TILES_MIN 512     /* tiles per product, when images are small */
+/* Fewer tiles in the whole call (a 7x7 map at batch 1 has 16): the weight transform, 16/9 the size of the
+ * weights, costs more than the products save. */
+#define TILES_PER_CALL 32
+#define SCRATCH_MAX (1 << 23) /* floats of V and M together beyond one image's */
+/* Floats added between the 16 planes of U, V and M: a transform writes one value to each plane in turn, and
+ * planes a power of two apart would all fall in the same few cache sets (a 20x slowdown seen on 256 x 256). */
+#define SKEW 16
+
+/* FOVEA_WINOGRAD=0 turns the path off (for comparisons); read once. */
+static bool enabled(void)
+{
+    static int state = -1; /* benign race: every thread computes the same value */
+    if (state < 0) {
+        const char *e = getenv("FOVEA_WINOGRAD");
+        state = !(e && strcmp(e, "0") == 0);
+    }
+    return state;
+}
+
+bool fv_winograd_applies(const fv_conv_geom *g)
+{
+    int64_t tiles = g->N * ((g->OH + 1) / 2) * ((g->OW + 1) / 2);
+    return enabled() && g->KH == 3 && g->KW == 3 && g->sh == 1 && g->sw == 1 && g->dh == 1 && g->dw == 1 &&
+           g->groups == 1 && g->C >= MIN_CHANNELS && g->OC >= MIN_CHANNELS && tiles >= TILES_PER_CALL;
+}
+
+typedef struct {
+    const fv_conv_geom *g;
+    const float *inp, *weight, *bias;
+    float *out, *U, *V, *M;
+    float *scratch; /* per worker: 8 rows of 2 * TW + 2 floats */
+    int64_t us, vs, ms; /* floats from one of the 16 planes of U, V, M to the next */
+    float clamp_hi;
+    bool add;
+    int64_t TH, TW, n0, images, tiles; /* tile rows and columns per image; this group of images and its tiles */
+} wino_job;
+
+/* ---- transforms ------------------------------------------------------------------------------------------ */
+
+/* U[xi][oc][c] = (G g G^T)[xi] for every filter g = weight[oc][c]: a loop over c per output channel, so that
+ * each of the 16 rows of U is written contiguously (and the loop vectorizes across filters). */
+static void weight_rows(void *p, int64_t o0, int64_t o1, int worker)
+{
+    const wino_job *j = p;
+    int64_t C = j->g->C, plane = j->us;
+    for (int64_t oc = o0; oc < o1; oc++) {
+        const float *w = j->weight + oc * C * 9;
+        float *u = j->U + oc * C;
+#pragma omp simd
+        for (int64_t c = 0; c < C; c++) {
+            const float *f = w + c * 9;
+            float t[4][3];
+            for (int k = 0; k < 3; k++) {
+                float g0 = f[k], g1 = f[3 + k], g2 = f[6 + k];
+                t[0][k] = g0;
+                t[1][k] = 0.5f * (g0 + g1 + g2);
+                t[2][k] = 0.5f * (g0 - g1 + g2);
+                t[3][k] = g2;
+            }
+            for (int i = 0; i < 4; i++) {
+                float *ui = u + 4 * i * plane + c;
+                ui[0] = t[i][0];
+                ui[plane] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
+                ui[2 * plane] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
+                ui[3 * plane] = t[i][2];
+            }
+        }
+    }
+}
+
+/* Input and output transforms go a row of tiles at a time, in two passes: the vertical half of the transform
+ * on whole rows (contiguous), then the horizontal half along the row (stride 2), both plain loops over the
+ * tiles that the compiler vectorizes. Rows of tiles need scratch rows of 2 * TW + 2 floats per worker. */
+
+/* V's 16 rows (stride vs apart) for the tiles of tile row th of plane x, from the 4 input rows it covers. */
+static void input_row(float *v, int64_t vs, const float *x, int64_t th, int64_t TW, const fv_conv_geom *g, float *buf)
+{
+    int64_t U = 2 * TW + 2, r0 = 2 * th - g->pt;
+    float *d[4], *t[4];
+    for (int i = 0; i < 4; i++) {
+        d[i] = buf + i * U, t[i] = buf + (4 + i) * U;
+        int64_t r = r0 + i;
+        for (int64_t u = 0; u < U; u++) {
+            int64_t col = u - g->pl;
+            d[i][u] = r >= 0 && r < g->H && col >= 0 && col < g->W ? x[r * g->W + col] : 0.0f;
+        }
+    }
+#pragma omp simd
+    for (int64_t u = 0; u < U; u++) {
+        t[0][u] = d[0][u] - d[2][u];
+        t[1][u] = d[1][u] + d[2][u];
+        t[2][u] = d[2][u] - d[1][u];
+        t[3][u] = d[1][u] - d[3][u];
+    }
+    for (int r = 0; r < 4; r++) {
+        const float *a = t[r];
+        float *v0 = v + (4 * r) * vs, *v1 = v0 + vs, *v2 = v1 + vs, *v3 = v2 + vs;
+#pragma omp simd
+        for (int64_t tw = 0; tw < TW; tw++) {
+            float a0 = a[2 * tw], a1 = a[2 * tw + 1], a2 = a[2 * tw + 2], a3 = a[2 * tw + 3];
+            v0[tw] = a0 - a2, v1[tw] = a1 + a2, v2[tw] = a2 - a1, v3[tw] = a1 - a3;
+        }
+    }
+}
+
+/* V[xi][c][t] = (B^T d B)[xi] for every tile t of the plane (image n0 + q / C, channel q % C). */
+static void input_planes(void *p, int64_t q0, int64_t q1, int worker)
+{
+    const wino_job *j = p;
+    const fv_conv_geom *g = j->g;
+    int64_t C = g->C, T = j->tiles;
+    float *buf = j->scratch + (int64_t)worker * 8 * (2 * j->TW + 2);
+    for (int64_t q = q0; q < q1; q++) {
+        int64_t i = q / C, c = q % C;
+        const float *x = j->inp + ((j->n0 + i) * C + c) * g->H * g->W;
+        for (int64_t th = 0; th < j->TH; th++)
+            input_row(j->V + c * T + i * j->TH * j->TW + th * j->TW, j->vs, x, th, j->TW, g, buf);
+    }
+}
+
+/* Output rows 2 th and 2 th + 1 (as far as they exist) of plane y from M's 16 rows (stride ms apart) for tile
+ * row th: A^T m A, then the bias and clamp, or added onto y. */
+static void output_row(float *y, const float *m, int64_t ms, int64_t th, const wino_job *j, float b, float *buf)
+{
+    const fv_conv_geom *g = j->g;
+    int64_t TW = j->TW, U = 2 * TW;
+    float *s[2][4], *o[2] = {buf + 8 * TW, buf + 8 * TW + U};
+    for (int k = 0; k < 4; k++) {
+        s[0][k] = buf + k * TW, s[1][k] = buf + (4 + k) * TW;
+        const float *m0 = m + k * ms, *m1 = m + (4 + k) * ms, *m2 = m + (8 + k) * ms, *m3 = m + (12 + k) * ms;
+        float *s0 = s[0][k], *s1 = s[1][k];
+#pragma omp simd
+        for (int64_t tw = 0; tw < TW; tw++) s0[tw] = m0[tw] + m1[tw] + m2[tw], s1[tw] = m1[tw] - m2[tw] - m3[tw];
+    }
+    for (int r = 0; r < 2 && 2 * th + r < g->OH; r++) {
+        const float *a0 = s[r][0], *a1 = s[r][1], *a2 = s[r][2], *a3 = s[r][3];
+        float *out = o[r];
+#pragma omp simd
+        for (int64_t tw = 0; tw < TW; tw++) {
+            out[2 * tw] = a0[tw] + a1[tw] + a2[tw];
+            out[2 * tw + 1] = a1[tw] - a2[tw] - a3[tw];
+        }
+        float *row = y + (2 * th + r) * g->OW, hi = j->clamp_hi;
+        if (j->add) {
+#pragma omp simd
+            for (int64_t w = 0; w < g->OW; w++) row[w] += out[w];
+        } else if (hi > 0.0f) {
+#pragma omp simd
+            for (int64_t w = 0; w < g->OW; w++) {
+                float v = b + out[w];
+                row[w] = v > 0.0f ? (v < hi ? v : hi) : 0.0f;
+            }
+        } else {
+#pragma omp simd
+            for (int64_t w = 0; w < g->OW; w++) row[w] = b + out[w];
+        }
+    }
+}
+
+/* out's plane (image n0 + q / OC, channel q % OC) from M. */
+static void output_planes(void *p, int64_t q0, int64_t q1, int worker)
+{
+    const wino_job *j = p;
+    const fv_conv_geom *g = j->g;
+    int64_t OC = g->OC, T = j->tiles;
+    float *buf = j->scratch + (int64_t)worker * 8 * (2 * j->TW + 2);
+    for (int64_t q = q0; q < q1; q++) {
+        int64_t i = q / OC, oc = q % OC;
+        float *y = j->out + ((j->n0 + i) * OC + oc) * g->OH * g->OW;
+        float b = j->bias ? j->bias[oc] : 0.0f;
+        for (int64_t th = 0; th < j->TH; th++)
+            output_row(y, j->M + oc * T + i * j->TH * j->TW + th * j->TW, j->ms, th, j, b, buf);
+    }
+}
+
+/* ---- driver ---------------------------------------------------------------------------------------------- */
+
+/* Images per group: enough for TILES_MIN tiles, within SCRATCH_MAX floats of V and M (at least one image). */
+static int64_t images_per_group(const fv_conv_geom *g, int64_t tiles_per_image)
+{
+    int64_t per_image = 16 * (g->C + g->OC) * tiles_per_image, cn = 1;
+    while (cn < g->N && cn * tiles_per_image < TILES_MIN && (cn + 1) * per_image <= SCRATCH_MAX) cn++;
+    return cn;
+}
+
+bool fv_winograd_forward(int threads, float *out, const float *inp, const float *weight, const float *bias,
+                         float clamp_hi, bool add, const fv_conv_geom *g)
+{
+    wino_job j = {.g = g, .inp = inp, .weight = weight, .bias = bias, .out = out, .clamp_hi = clamp_hi, .add = add};
+    j.TH = (g->OH + 1) / 2, j.TW = (g->OW + 1) / 2;
+    int64_t per_image = j.TH * j.TW, cn = images_per_group(g, per_image), C = g->C, OC = g->OC;
+    j.us = OC * C + SKEW, j.vs = C * cn * per_image + SKEW, j.ms = OC * cn * per_image + SKEW;
+    j.U = malloc((size_t)(16 * j.us) * sizeof(float));
+    j.V = malloc((size_t)(16 * j.vs) * sizeof(float));
+    j.M = malloc((size_t)(16 * j.ms) * sizeof(float));
+    j.scratch = malloc((size_t)(threads * 8 * (2 * j.TW + 2)) * sizeof(float));
+    bool ok = j.U && j.V && j.M && j.scratch;
+    if (ok) fv_parallel_for(OC * C >= 4096 ? threads : 1, OC, 4, weight_rows, &j);
+    for (j.n0 = 0; ok && j.n0 < g->N; j.n0 += cn) {
+        j.images = g->N - j.n0 < cn ? g->N - j.n0 : cn;
+        j.tiles = j.images * per_image;
+        fv_parallel_for(threads, j.images * C, 1, input_planes, &j);
+        for (int xi = 0; xi < 16; xi++)
+            fv_gemm(threads, false, false, OC, j.tiles, C, 1.0f, j.U + xi * j.us, C, j.V + xi * j.vs, j.tiles, 0.0f,
+                    j.M + xi * j.ms, j.tiles);
+        fv_parallel_for(threads, j.images * OC, 1, output_planes, &j);
+    }
+    free(j.U), free(j.V), free(j.M), free(j.scratch);
+    return ok;
+}
+
+/* Filter (c, oc) of the input gradient's convolution: weight (oc, c) turned by 180 degrees. */
+static void flip_rows(void *p, int64_t c0, int64_t c1, int worker)
+{
+    const wino_job *j = p;
+    int64_t C = j->g->C, OC = j->g->OC;
+    for (int64_t c = c0; c < c1; c++)
+        for (int64_t oc = 0; oc < OC; oc++)
+            for (int k = 0; k < 9; k++) j->U[(c * OC + oc) * 9 + k] = j->weight[(oc * C + c) * 9 + 8 - k];
+}
+
+/* For stride 1, the input gradient is a convolution of dout by the weights turned by 180 degrees with input and
+ * output channels swapped, padded by 2 - pad (a negative padding crops), whose output is the input's size. */
+static fv_conv_geom input_gradient_geometry(const fv_conv_geom *g)
+{
+    return (fv_conv_geom){.N = g->N, .C = g->OC, .H = g->OH, .W = g->OW, .OC = g->C, .OH = g->H, .OW = g->W,
+                          .KH = 3, .KW = 3, .sh = 1, .sw = 1, .pt = 2 - g->pt, .pl = 2 - g->pl, .dh = 1, .dw = 1,
+                          .groups = 1};
+}
+
+bool fv_winograd_backward_input_applies(const fv_conv_geom *g)
+{
+    fv_conv_geom t = input_gradient_geometry(g);
+    return fv_winograd_applies(g) && fv_winograd_applies(&t);
+}
+
+bool fv_winograd_backward_input(int threads, float *dinp, const float *dout, const float *weight,
+                                const fv_conv_geom *g)
+{
+    fv_conv_geom t = input_gradient_geometry(g);
+    wino_job j = {.g = g, .weight = weight};
+    j.U = malloc((size_t)(g->OC * g->C * 9) * sizeof(float));
+    if (!j.U) return false;
+    fv_parallel_for(g->OC * g->C >= 4096 ? threads : 1, g->C, 4, flip_rows, &j);
+    bool ok = fv_winograd_forward(threads, dinp, dout, j.U, NULL, 0.0f, true, &t);
+    free(j.U);
+    return ok;
+}
