@@ -18,6 +18,12 @@
 
 #define KC 256
 #define MC_TILES 16   /* MC = 16 micro-tiles of rows */
+/* A narrow product (its packed panel of B at most NARROW_BYTES per slice, as for a convolution over a 7x7 or
+ * 14x14 map) packs all of A's rows in one block, up to MC_NARROW micro-tiles, and walks the tiles row strip by
+ * row strip: each strip of A is used across the whole (cache-resident) panel of B, and a slice needs two
+ * barriers instead of two per block of rows, which on such products cost more than the arithmetic. */
+#define NARROW_BYTES (256 * 1024)
+#define MC_NARROW 512
 #define NC 3072
 #define MAX_MR 12
 #define MAX_NR 32
@@ -265,13 +271,15 @@ typedef struct {
     gemm_arch g;
     fv_gemm_op op;
     int64_t mc_max;
+    bool narrow;    /* see NARROW_BYTES */
     float *ap, *bp; /* the shared packing buffers */
 } gemm_job;
 
 /* The three worksharing loops of a slice, as chunk bodies. */
 typedef struct {
     const gemm_job *j;
-    int64_t jc, nc, pc, kc, ic, mc, m_strips;
+    int64_t jc, nc, pc, kc, ic, mc, m_strips, n_strips;
+    bool narrow; /* tiles row strip by row strip (t = is * n_strips + js) */
     float beta;
 } slice_ctx;
 
@@ -321,7 +329,8 @@ static void clamp_tile(float *c, int64_t ldc, float hi, int mr, int nr)
         }
 }
 
-/* Tiles t = js * m_strips + is: a claim walks down a column of tiles, reusing one packed strip of B. */
+/* Tiles t = js * m_strips + is: a claim walks down a column of tiles, reusing one packed strip of B (or, when
+ * narrow, t = is * n_strips + js: along a row of tiles, reusing one strip of A). */
 static void tiles(void *p, int64_t t0, int64_t t1, int worker)
 {
     const slice_ctx *c = p;
@@ -330,7 +339,8 @@ static void tiles(void *p, int64_t t0, int64_t t1, int worker)
     const gemm_arch *g = &j->g;
     bool first = c->pc == 0, last = c->pc + c->kc == o->K;
     for (int64_t t = t0; t < t1; t++) {
-        int64_t js = t / c->m_strips, is = t % c->m_strips, i0 = c->ic + is * g->mr;
+        int64_t js = c->narrow ? t % c->n_strips : t / c->m_strips, is = c->narrow ? t / c->n_strips : t % c->m_strips;
+        int64_t i0 = c->ic + is * g->mr;
         int mr = (int)min64(g->mr, c->mc - is * g->mr), nr = (int)min64(g->nr, c->nc - js * g->nr);
         float *ct = o->C + i0 * o->ldc + c->jc + js * g->nr;
         if (first && o->row_init) init_tile(ct, o->ldc, o->row_init + i0, mr, nr);
@@ -344,17 +354,29 @@ static void tiles(void *p, int64_t t0, int64_t t1, int worker)
  * strips are packed together, then for each MC-high block A's strips, then the tiles are shared out. Only
  * worksharing loops, whose closing barriers keep the shared buffers consistent (a buffer is refilled only
  * after every tile that reads it is done). */
+/* B's strips [0, n_strips) and then A's strips of the first block of rows, as one loop: one barrier for both. */
+static void pack_both_strips(void *p, int64_t s0, int64_t s1, int worker)
+{
+    const slice_ctx *c = p;
+    int64_t mid = s0 > c->n_strips ? s0 : s1 < c->n_strips ? s1 : c->n_strips;
+    if (s0 < mid) pack_b_strips(p, s0, mid, worker);
+    if (mid < s1) pack_a_strips(p, mid - c->n_strips, s1 - c->n_strips, worker);
+}
+
 static void gemm_slice(fv_team *team, int worker, const gemm_job *j, int64_t jc, int64_t nc, int64_t pc, int64_t kc)
 {
     const gemm_arch *g = &j->g;
     /* later slices add onto the first; so does the first onto row_init */
-    slice_ctx c = {j, jc, nc, pc, kc, 0, 0, 0, pc == 0 && !j->op.row_init ? j->op.beta : 1.0f};
-    int64_t n_strips = (nc + g->nr - 1) / g->nr;
-    fv_team_for(team, worker, n_strips, 1, pack_b_strips, &c);
+    slice_ctx c = {j, jc, nc, pc, kc, 0, 0, 0, 0, false, pc == 0 && !j->op.row_init ? j->op.beta : 1.0f};
+    c.n_strips = (nc + g->nr - 1) / g->nr;
+    c.narrow = j->narrow;
     for (c.ic = 0; c.ic < j->op.M; c.ic += j->mc_max) {
         c.mc = min64(j->mc_max, j->op.M - c.ic), c.m_strips = (c.mc + g->mr - 1) / g->mr;
-        fv_team_for(team, worker, c.m_strips, 1, pack_a_strips, &c);
-        fv_team_for(team, worker, n_strips * c.m_strips, TILES_PER_CLAIM, tiles, &c);
+        if (c.ic == 0)
+            fv_team_for(team, worker, c.n_strips + c.m_strips, 1, pack_both_strips, &c);
+        else
+            fv_team_for(team, worker, c.m_strips, 1, pack_a_strips, &c);
+        fv_team_for(team, worker, c.n_strips * c.m_strips, TILES_PER_CLAIM, tiles, &c);
     }
 }
 
@@ -402,9 +424,12 @@ static bool run_at(int level, int threads, const fv_gemm_op *o)
             }
         return true;
     }
-    gemm_job j = {arch((fv_simd_level)level), *o, 0, NULL, NULL};
-    j.mc_max = (int64_t)j.g.mr * MC_TILES;
+    gemm_job j = {arch((fv_simd_level)level), *o, 0, false, NULL, NULL};
     int64_t nc_max = min64(NC, (o->N + j.g.nr - 1) / j.g.nr * j.g.nr), kc_max = min64(KC, o->K);
+    bool narrow = nc_max * kc_max * (int64_t)sizeof(float) <= NARROW_BYTES;
+    j.mc_max = (int64_t)j.g.mr * (narrow ? MC_NARROW : MC_TILES);
+    if (narrow && j.mc_max > o->M) j.mc_max = (o->M + j.g.mr - 1) / j.g.mr * j.g.mr; /* only what is needed */
+    j.narrow = narrow;
     j.ap = aligned_alloc(64, (size_t)((j.mc_max * kc_max * 4 + 63) / 64 * 64));
     j.bp = aligned_alloc(64, (size_t)((nc_max * kc_max * 4 + 63) / 64 * 64));
     if (!j.ap || !j.bp) { /* no scratch: the plain product, slow but never failing */
