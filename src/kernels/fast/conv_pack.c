@@ -29,12 +29,12 @@ static int cut_runs(run *runs, int64_t j0, int cols, int64_t OH, int64_t OW)
 }
 
 /* A pointwise convolution (1x1, stride 1, no padding) reads each image plane as one row: fewer, longer runs. */
-static fv_conv_geom as_rows(const fv_conv_geom *g)
+static fv_conv_geom as_rows(const fv_conv_geom *g, bool *pointwise)
 {
     fv_conv_geom r = *g;
-    bool pointwise = g->KH == 1 && g->KW == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0 &&
-                     g->OH == g->H && g->OW == g->W;
-    if (pointwise) r.H = r.OH = 1, r.W = r.OW = g->H * g->W;
+    *pointwise = g->KH == 1 && g->KW == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0 &&
+                 g->OH == g->H && g->OW == g->W;
+    if (*pointwise) r.H = r.OH = 1, r.W = r.OW = g->H * g->W;
     return r;
 }
 
@@ -63,12 +63,30 @@ static void copy_run(float *dst, const float *row, int len, int64_t ow, int64_t 
     for (int64_t t = hi; t < len; t++) dst[t] = 0.0f;
 }
 
+/* A pointwise strip within one image: rows of the image's planes, copied whole. */
+static void pack_plane_rows(float *bp, int nr, const float *x, int cols, int64_t P, int64_t kc)
+{
+    for (int64_t k = 0; k < kc; k++) {
+        float *dst = bp + k * nr;
+        const float *from = x + k * P;
+#pragma omp simd
+        for (int c = 0; c < cols; c++) dst[c] = from[c];
+        for (int c = cols; c < nr; c++) dst[c] = 0.0f;
+    }
+}
+
 void fv_conv_pack_im2col(const void *src, float *bp, int nr, int64_t j0, int cols, int64_t p0, int64_t kc)
 {
     const fv_conv_cols *s = src;
-    fv_conv_geom g = as_rows(s->g);
+    bool pointwise;
+    fv_conv_geom g = as_rows(s->g, &pointwise);
     run runs[MAX_RUNS];
     int count = cut_runs(runs, j0, cols, g.OH, g.OW);
+    if (pointwise && count == 1) { /* the strip lies in one image */
+        const run *u = &runs[0];
+        pack_plane_rows(bp, nr, s->x + ((s->n0 + u->n) * g.C + s->c0 + p0) * g.W + u->ow, cols, g.W, kc);
+        return;
+    }
     int64_t taps = g.KH * g.KW, plane = g.H * g.W;
     int64_t c = p0 / taps, kh = p0 % taps / g.KW, kw = p0 % g.KW; /* the tap of row p0, then stepped */
     for (int64_t k = 0; k < kc; k++) {
