@@ -153,7 +153,7 @@ static bool gemm_forward(int threads, float *out, const float *inp, const float 
     return ok;
 }
 
-bool fv_fast_conv2d_forward_add(int threads, float *out, const float *inp, const float *weight, const fv_conv_geom *g)
+static bool forward_add_all(int threads, float *out, const float *inp, const float *weight, const fv_conv_geom *g)
 {
     if (one_channel_groups(g)) {
         fv_fast_depthwise_forward(threads, out, inp, weight, g);
@@ -176,8 +176,8 @@ static void clamp_range(void *p, int64_t i0, int64_t i1, int worker)
     }
 }
 
-bool fv_fast_conv2d_forward(int threads, float *out, const float *inp, const float *weight, const float *bias,
-                            float clamp_hi, const fv_conv_geom *g)
+static bool forward_all(int threads, float *out, const float *inp, const float *weight, const float *bias,
+                        float clamp_hi, const fv_conv_geom *g)
 {
     if (!one_channel_groups(g)) return gemm_forward(threads, out, inp, weight, bias, clamp_hi, false, g);
     int64_t size = g->N * g->OC * g->OH * g->OW;
@@ -222,8 +222,8 @@ static bool backward_input_product(int threads, float *dinp, float *dcol, const 
     return true;
 }
 
-bool fv_fast_conv2d_backward_input(int threads, float *dinp, const float *dout, const float *weight,
-                                   const fv_conv_geom *g)
+static bool backward_input_all(int threads, float *dinp, const float *dout, const float *weight,
+                               const fv_conv_geom *g)
 {
     if (one_channel_groups(g)) {
         fv_fast_depthwise_backward_input(threads, dinp, dout, weight, g);
@@ -294,8 +294,8 @@ static void wgrad_add_parts(void *p, int64_t i0, int64_t i1, int worker)
     }
 }
 
-bool fv_fast_conv2d_backward_weight(int threads, float *dweight, const float *dout, const float *inp,
-                                    const fv_conv_geom *g)
+static bool backward_weight_all(int threads, float *dweight, const float *dout, const float *inp,
+                                const fv_conv_geom *g)
 {
     if (one_channel_groups(g)) return fv_fast_depthwise_backward_weight(threads, dweight, dout, inp, g);
     int64_t G = g->groups, OCg = g->OC / G, Kg = g->C / G * g->KH * g->KW, P = g->OH * g->OW;
@@ -323,6 +323,97 @@ bool fv_fast_conv2d_backward_weight(int threads, float *dweight, const float *do
     }
     free(parts), free(scratch);
     return true;
+}
+
+/* ---- taps that only read padding ---------------------------------------------------------------------- */
+
+/* On small maps some taps never reach the input for any output: a 3x3 kernel with padding 1 over a 1x1 map
+ * reads only padding except at its centre. Such taps multiply zeros (and their weights' gradient is zero), so
+ * the convolution is computed with the kernel cut down to the live taps: 9x less work on the 1x1 maps at the
+ * end of a ResNet on 32x32 images. The entry points below cut the kernel when that removes taps. */
+
+/* The live taps [k0, k1) of one axis: those that some output reaches inside the input. */
+static void live_taps(int64_t K, int64_t d, int64_t s, int64_t pad, int64_t in, int64_t out, int64_t *k0, int64_t *k1)
+{
+    *k0 = K, *k1 = 0;
+    for (int64_t k = 0; k < K; k++) {
+        range r = valid(k * d - pad, s, in, out);
+        if (r.lo < r.hi) *k0 = k < *k0 ? k : *k0, *k1 = k + 1;
+    }
+}
+
+typedef struct {
+    fv_conv_geom g;   /* the geometry with the kernel cut to the live taps */
+    int64_t kh0, kw0; /* where the cut kernel starts in the full one */
+    float *w;         /* the cut weights (OC, C/groups, KH, KW of g) */
+} cut_kernel;
+
+/* True (with c filled) when cutting removes taps; false when nothing would be removed or on no memory (both
+ * mean: compute with the full kernel). */
+static bool cut(cut_kernel *c, const fv_conv_geom *g, const float *weight)
+{
+    int64_t kh1, kw1;
+    live_taps(g->KH, g->dh, g->sh, g->pt, g->H, g->OH, &c->kh0, &kh1);
+    live_taps(g->KW, g->dw, g->sw, g->pl, g->W, g->OW, &c->kw0, &kw1);
+    if (kh1 <= c->kh0 || kw1 <= c->kw0 || (kh1 - c->kh0) * (kw1 - c->kw0) == g->KH * g->KW) return false;
+    c->g = *g;
+    c->g.KH = kh1 - c->kh0, c->g.KW = kw1 - c->kw0;
+    c->g.pt = g->pt - c->kh0 * g->dh, c->g.pl = g->pl - c->kw0 * g->dw;
+    int64_t filters = g->OC * (g->C / g->groups);
+    c->w = malloc((size_t)(filters * c->g.KH * c->g.KW) * sizeof(float));
+    if (!c->w) return false;
+    for (int64_t f = 0; f < filters; f++)
+        for (int64_t kh = 0; kh < c->g.KH; kh++)
+            for (int64_t kw = 0; kw < c->g.KW; kw++)
+                c->w[(f * c->g.KH + kh) * c->g.KW + kw] = weight[(f * g->KH + c->kh0 + kh) * g->KW + c->kw0 + kw];
+    return true;
+}
+
+bool fv_fast_conv2d_forward_add(int threads, float *out, const float *inp, const float *weight, const fv_conv_geom *g)
+{
+    cut_kernel c;
+    if (one_channel_groups(g) || !cut(&c, g, weight)) return forward_add_all(threads, out, inp, weight, g);
+    bool ok = forward_add_all(threads, out, inp, c.w, &c.g);
+    free(c.w);
+    return ok;
+}
+
+bool fv_fast_conv2d_forward(int threads, float *out, const float *inp, const float *weight, const float *bias,
+                            float clamp_hi, const fv_conv_geom *g)
+{
+    cut_kernel c;
+    if (one_channel_groups(g) || !cut(&c, g, weight)) return forward_all(threads, out, inp, weight, bias, clamp_hi, g);
+    bool ok = forward_all(threads, out, inp, c.w, bias, clamp_hi, &c.g);
+    free(c.w);
+    return ok;
+}
+
+bool fv_fast_conv2d_backward_input(int threads, float *dinp, const float *dout, const float *weight,
+                                   const fv_conv_geom *g)
+{
+    cut_kernel c;
+    if (one_channel_groups(g) || !cut(&c, g, weight)) return backward_input_all(threads, dinp, dout, weight, g);
+    bool ok = backward_input_all(threads, dinp, dout, c.w, &c.g);
+    free(c.w);
+    return ok;
+}
+
+/* The cut kernel's gradient, computed from zero, is added into the live taps of dweight; the others get none
+ * (their gradient is zero). */
+bool fv_fast_conv2d_backward_weight(int threads, float *dweight, const float *dout, const float *inp,
+                                    const fv_conv_geom *g)
+{
+    cut_kernel c;
+    if (one_channel_groups(g) || !cut(&c, g, dweight)) return backward_weight_all(threads, dweight, dout, inp, g);
+    int64_t filters = g->OC * (g->C / g->groups), taps = c.g.KH * c.g.KW;
+    memset(c.w, 0, (size_t)(filters * taps) * sizeof(float));
+    bool ok = backward_weight_all(threads, c.w, dout, inp, &c.g);
+    for (int64_t f = 0; ok && f < filters; f++)
+        for (int64_t kh = 0; kh < c.g.KH; kh++)
+            for (int64_t kw = 0; kw < c.g.KW; kw++)
+                dweight[(f * g->KH + c.kh0 + kh) * g->KW + c.kw0 + kw] += c.w[(f * c.g.KH + kh) * c.g.KW + kw];
+    free(c.w);
+    return ok;
 }
 
 /* ---- bias ------------------------------------------------------------------------------------------- */

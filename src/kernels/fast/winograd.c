@@ -19,7 +19,10 @@
 /* Fewer tiles in the whole call (a 7x7 map at batch 1 has 16): the weight transform, 16/9 the size of the
  * weights, costs more than the products save. */
 #define TILES_PER_CALL 32
-#define SCRATCH_MAX (1 << 23) /* floats of V and M together beyond one image's */
+/* Floats of V and M together for one group: about what stays in the last-level cache between the input
+ * transform that writes them, the products and the output transform that reads them. A big image is cut into
+ * bands of tile rows to fit. */
+#define SCRATCH_MAX (1 << 21)
 /* Floats added between the 16 planes of U, V and M: a transform writes one value to each plane in turn, and
  * planes a power of two apart would all fall in the same few cache sets (a 20x slowdown seen on 256 x 256). */
 #define SKEW 16
@@ -37,9 +40,13 @@ static bool enabled(void)
 
 bool fv_winograd_applies(const fv_conv_geom *g)
 {
-    int64_t tiles = g->N * ((g->OH + 1) / 2) * ((g->OW + 1) / 2);
+    int64_t per_image = ((g->OH + 1) / 2) * ((g->OW + 1) / 2);
+    /* a tile costs 16 products per channel pair against im2col's 9 per output: it needs well over 2 outputs of
+     * its 4 (a 1x1 map has 1, and a 3x3 kernel there reads mostly padding: the cut kernel of conv.c is better) */
+    bool filled = 10 * g->OH * g->OW >= 6 * 4 * per_image;
     return enabled() && g->KH == 3 && g->KW == 3 && g->sh == 1 && g->sw == 1 && g->dh == 1 && g->dw == 1 &&
-           g->groups == 1 && g->C >= MIN_CHANNELS && g->OC >= MIN_CHANNELS && tiles >= TILES_PER_CALL;
+           g->groups == 1 && g->C >= MIN_CHANNELS && g->OC >= MIN_CHANNELS && g->N * per_image >= TILES_PER_CALL &&
+           filled;
 }
 
 typedef struct {
@@ -50,7 +57,8 @@ typedef struct {
     int64_t us, vs, ms; /* floats from one of the 16 planes of U, V, M to the next */
     float clamp_hi;
     bool add;
-    int64_t TH, TW, n0, images, tiles; /* tile rows and columns per image; this group of images and its tiles */
+    int64_t TH, TW;                   /* tile rows and columns per image */
+    int64_t n0, images, th0, rows, tiles; /* this group: images [n0, n0 + images), tile rows [th0, th0 + rows) */
 } wino_job;
 
 /* ---- transforms ------------------------------------------------------------------------------------------ */
@@ -131,8 +139,8 @@ static void input_planes(void *p, int64_t q0, int64_t q1, int worker)
     for (int64_t q = q0; q < q1; q++) {
         int64_t i = q / C, c = q % C;
         const float *x = j->inp + ((j->n0 + i) * C + c) * g->H * g->W;
-        for (int64_t th = 0; th < j->TH; th++)
-            input_row(j->V + c * T + i * j->TH * j->TW + th * j->TW, j->vs, x, th, j->TW, g, buf);
+        for (int64_t r = 0; r < j->rows; r++)
+            input_row(j->V + c * T + (i * j->rows + r) * j->TW, j->vs, x, j->th0 + r, j->TW, g, buf);
     }
 }
 
@@ -186,8 +194,8 @@ static void output_planes(void *p, int64_t q0, int64_t q1, int worker)
         int64_t i = q / OC, oc = q % OC;
         float *y = j->out + ((j->n0 + i) * OC + oc) * g->OH * g->OW;
         float b = j->bias ? j->bias[oc] : 0.0f;
-        for (int64_t th = 0; th < j->TH; th++)
-            output_row(y, j->M + oc * T + i * j->TH * j->TW + th * j->TW, j->ms, th, j, b, buf);
+        for (int64_t r = 0; r < j->rows; r++)
+            output_row(y, j->M + oc * T + (i * j->rows + r) * j->TW, j->ms, j->th0 + r, j, b, buf);
     }
 }
 
@@ -201,13 +209,33 @@ static int64_t images_per_group(const fv_conv_geom *g, int64_t tiles_per_image)
     return cn;
 }
 
+/* Tile rows per band of one image: all of them, or as many as fit SCRATCH_MAX (at least one). */
+static int64_t rows_per_band(const fv_conv_geom *g, int64_t TH, int64_t TW)
+{
+    int64_t per_row = 16 * (g->C + g->OC) * TW, rows = SCRATCH_MAX / per_row;
+    return rows < 1 ? 1 : rows > TH ? TH : rows;
+}
+
+/* One group (images [n0, n0 + images), tile rows [th0, th0 + rows)): transform, 16 products, transform back. */
+static void run_group(int threads, wino_job *j)
+{
+    int64_t C = j->g->C, OC = j->g->OC;
+    j->tiles = j->images * j->rows * j->TW;
+    fv_parallel_for(threads, j->images * C, 1, input_planes, j);
+    for (int xi = 0; xi < 16; xi++)
+        fv_gemm(threads, false, false, OC, j->tiles, C, 1.0f, j->U + xi * j->us, C, j->V + xi * j->vs, j->tiles,
+                0.0f, j->M + xi * j->ms, j->tiles);
+    fv_parallel_for(threads, j->images * OC, 1, output_planes, j);
+}
+
 bool fv_winograd_forward(int threads, float *out, const float *inp, const float *weight, const float *bias,
                          float clamp_hi, bool add, const fv_conv_geom *g)
 {
     wino_job j = {.g = g, .inp = inp, .weight = weight, .bias = bias, .out = out, .clamp_hi = clamp_hi, .add = add};
     j.TH = (g->OH + 1) / 2, j.TW = (g->OW + 1) / 2;
     int64_t per_image = j.TH * j.TW, cn = images_per_group(g, per_image), C = g->C, OC = g->OC;
-    j.us = OC * C + SKEW, j.vs = C * cn * per_image + SKEW, j.ms = OC * cn * per_image + SKEW;
+    int64_t band = cn > 1 ? j.TH : rows_per_band(g, j.TH, j.TW), most = cn * band * j.TW; /* tiles per group */
+    j.us = OC * C + SKEW, j.vs = C * most + SKEW, j.ms = OC * most + SKEW;
     j.U = malloc((size_t)(16 * j.us) * sizeof(float));
     j.V = malloc((size_t)(16 * j.vs) * sizeof(float));
     j.M = malloc((size_t)(16 * j.ms) * sizeof(float));
@@ -216,12 +244,10 @@ bool fv_winograd_forward(int threads, float *out, const float *inp, const float 
     if (ok) fv_parallel_for(OC * C >= 4096 ? threads : 1, OC, 4, weight_rows, &j);
     for (j.n0 = 0; ok && j.n0 < g->N; j.n0 += cn) {
         j.images = g->N - j.n0 < cn ? g->N - j.n0 : cn;
-        j.tiles = j.images * per_image;
-        fv_parallel_for(threads, j.images * C, 1, input_planes, &j);
-        for (int xi = 0; xi < 16; xi++)
-            fv_gemm(threads, false, false, OC, j.tiles, C, 1.0f, j.U + xi * j.us, C, j.V + xi * j.vs, j.tiles, 0.0f,
-                    j.M + xi * j.ms, j.tiles);
-        fv_parallel_for(threads, j.images * OC, 1, output_planes, &j);
+        for (j.th0 = 0; j.th0 < j.TH; j.th0 += band) {
+            j.rows = j.TH - j.th0 < band ? j.TH - j.th0 : band;
+            run_group(threads, &j);
+        }
     }
     free(j.U), free(j.V), free(j.M), free(j.scratch);
     return ok;
