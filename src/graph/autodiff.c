@@ -1,7 +1,8 @@
 /* Reverse-mode automatic differentiation: one reverse walk over the nodes, from the differentiated output
- * back to the leaves, each op adding its inputs' gradients. */
+ * back to the leaves, each op adding its inputs' gradients (or assigning them, when it writes first). */
 #include <string.h>
 
+#include "../kernels/fast/threaded.h"
 #include "graph_internal.h"
 
 static bool is_leaf(const fv_node *n)
@@ -33,17 +34,65 @@ static void mark(fv_graph *g, const fv_node *out)
     }
 }
 
-/* Zeroed gradient buffers for the nodes that will receive one; parameters keep accumulating. */
+/* Gradient buffers for the nodes that will receive one, marked fresh (no values yet) instead of zeroed: the
+ * reverse walk zeroes each one just before its first writer runs, or lets that writer assign it (see
+ * fv_grad_fresh). Parameters keep accumulating. */
 static fv_status prepare_grads(fv_graph *g, const fv_node *out)
 {
     for (int i = 0; i <= out->id; i++) {
         fv_node *n = g->nodes[i];
+        n->grad_fresh = false;
         if (!n->on_path || !n->needs_grad || n->op == FV_OP_PARAM) continue;
         fv_status s = fv_tensor_ensure(g->ctx, &n->grad, FV_F32, n->value.ndim, n->value.shape);
         if (s != FV_OK) return s;
-        fv_tensor_zero(&n->grad);
+        n->grad_fresh = true;
     }
     return FV_OK;
+}
+
+/* The inputs whose fresh gradient op's backward assigns (bit i: input i); it must then write every element.
+ * An op not listed here gets its inputs' gradients zeroed before its backward runs. */
+static unsigned assigned_inputs(fv_op_kind op)
+{
+    switch (op) {
+    case FV_OP_BATCH_NORM: return 1u << 0; /* x */
+    case FV_OP_MAX_POOL2D: return 1u << 0;
+    case FV_OP_DROPOUT: return 1u << 0;
+    default: return 0;
+    }
+}
+
+/* Zeroes a fresh gradient on the kernels' threads (the biggest buffers are several MB). */
+static void zero_fresh(fv_graph *g, fv_node *n)
+{
+    fv_fast_zero(fv_ctx_reference_kernels(g->ctx) ? 1 : fv_ctx_threads(g->ctx), fv_f32(&n->grad), n->grad.size);
+    n->grad_fresh = false;
+}
+
+static bool appears_twice(const fv_node *n, int i)
+{
+    for (int k = 0; k < n->n_in; k++)
+        if (k != i && n->in[k] == n->in[i]) return true;
+    return false;
+}
+
+/* Before n's backward: zero the fresh gradients it will not assign. A node given twice to one op is zeroed
+ * too, since the op's second write must add to its first. */
+static void before_backward(fv_graph *g, fv_node *n)
+{
+    unsigned assigns = assigned_inputs(n->op);
+    for (int i = 0; i < n->n_in; i++) {
+        fv_node *in = n->in[i];
+        if (!in || !in->grad_fresh) continue;
+        if (!(assigns >> i & 1u) || appears_twice(n, i)) zero_fresh(g, in);
+    }
+}
+
+/* After n's backward every input gradient it wanted holds values; later writers add to them. */
+static void after_backward(fv_node *n)
+{
+    for (int i = 0; i < n->n_in; i++)
+        if (fv_wants_grad(n, i)) n->in[i]->grad_fresh = false;
 }
 
 static fv_status check_ready(fv_graph *g, const fv_node *out)
@@ -55,13 +104,19 @@ static fv_status check_ready(fv_graph *g, const fv_node *out)
     return FV_OK;
 }
 
+/* Ops' backward in reverse order. Every fresh gradient has a consumer on the path that zeroes or assigns it;
+ * the last loop only guards that promise, so that no buffer can be left holding an earlier pass's values. */
 static void reverse_walk(fv_graph *g, const fv_node *out)
 {
     for (int i = out->id; i >= 0; i--) {
         fv_node *n = g->nodes[i];
         if (!n->on_path || !n->needs_grad || is_leaf(n)) continue;
+        before_backward(g, n);
         fv_op_get(n->op)->backward(g, n);
+        after_backward(n);
     }
+    for (int i = 0; i <= out->id; i++)
+        if (g->nodes[i]->grad_fresh) zero_fresh(g, g->nodes[i]);
 }
 
 fv_status fv_graph_backward_seed(fv_graph *g, fv_node *out, const fv_tensor *seed)
@@ -76,6 +131,7 @@ fv_status fv_graph_backward_seed(fv_graph *g, fv_node *out, const fv_tensor *see
     if (!out->needs_grad) return FV_OK; /* nothing trainable or requested depends on it */
     s = prepare_grads(g, out);
     if (s != FV_OK) return s;
+    if (out->grad_fresh) zero_fresh(g, out); /* a parameter's gradient keeps accumulating */
     float *dst = fv_f32(&out->grad);
     const float *src = fv_f32(seed);
     for (int64_t i = 0; i < seed->size; i++) dst[i] += src[i];

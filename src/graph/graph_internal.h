@@ -33,6 +33,7 @@ struct fv_node {
     bool keep_value;     /* inference mode must not drop this value (fv_node_keep_value) */
     bool needs_grad;     /* set before each backward: a gradient must flow into this node */
     bool on_path;        /* set before each backward: the node feeds the differentiated output */
+    bool grad_fresh;     /* during backward: grad holds no values yet, the first writer assigns (fv_grad_fresh) */
 };
 
 /* A buffer waiting in the inference-mode pool (memory.c). */
@@ -88,6 +89,15 @@ fv_status fv_node_aux(fv_graph *g, fv_node *n, int k, fv_dtype dtype, int ndim, 
 static inline bool fv_wants_grad(const fv_node *n, int i)
 {
     return n->in[i] && n->in[i]->needs_grad;
+}
+
+/* Whether backward must assign (=) rather than add (+=) input i's gradient: its buffer holds no values yet.
+ * Only ever true for an op listed in autodiff.c's assigned_inputs, which then must write every element
+ * of that gradient; for every other op the graph zeroes a fresh buffer before its backward runs. Saves a
+ * pass of zeroing and a read per element on the big activation gradients. */
+static inline bool fv_grad_fresh(const fv_node *n, int i)
+{
+    return n->in[i] && n->in[i]->grad_fresh;
 }
 
 /* Activation memory (memory.c): the readers' plan, a buffer for a node's value, returning dead inputs. */

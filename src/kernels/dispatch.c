@@ -1,9 +1,12 @@
 /* Kernel selection: fast by default, the reference oracle on request or as the fallback (see dispatch.h). */
 #include "dispatch.h"
 
+#include "fast/activation.h"
 #include "fast/conv.h"
+#include "fast/elementwise.h"
 #include "fast/dense.h"
 #include "fast/gemm.h"
+#include "fast/global_pool.h"
 #include "fast/threaded.h"
 #include "ref/activation.h"
 #include "ref/batch_norm.h"
@@ -87,12 +90,15 @@ static int mb_threads(const fv_ctx *ctx) { return fast(ctx) ? fv_ctx_threads(ctx
 
 void fv_activation_forward(fv_ctx *ctx, float *out, const float *inp, int64_t n, int kind, float alpha)
 {
+    /* the exp-based and hard kinds: vectorized in fast/activation.c; threaded.c keeps relu, leaky relu, relu6 */
+    if (fast(ctx) && fv_fast_smooth_activation_forward(fv_ctx_threads(ctx), out, inp, n, kind, alpha)) return;
     fv_fast_activation_forward(mb_threads(ctx), out, inp, n, kind, alpha);
 }
 
 void fv_activation_backward(fv_ctx *ctx, float *dinp, const float *dout, const float *inp, int64_t n, int kind,
                             float alpha)
 {
+    if (fast(ctx) && fv_fast_smooth_activation_backward(fv_ctx_threads(ctx), dinp, dout, inp, n, kind, alpha)) return;
     fv_fast_activation_backward(mb_threads(ctx), dinp, dout, inp, n, kind, alpha);
 }
 
@@ -102,9 +108,9 @@ void fv_max_pool2d_forward(fv_ctx *ctx, float *out, int32_t *argmax, const float
 }
 
 void fv_max_pool2d_backward(fv_ctx *ctx, float *dinp, const float *dout, const int32_t *argmax,
-                            const fv_ref_pool2d_geom *g)
+                            const fv_ref_pool2d_geom *g, bool assign)
 {
-    fv_fast_max_pool2d_backward(mb_threads(ctx), dinp, dout, argmax, g);
+    fv_fast_max_pool2d_backward(mb_threads(ctx), dinp, dout, argmax, g, assign);
 }
 
 void fv_batch_norm_stats(fv_ctx *ctx, double *mean, double *var, const float *x, int64_t N, int64_t C, int64_t HW)
@@ -118,9 +124,43 @@ void fv_batch_norm_apply(fv_ctx *ctx, float *out, const float *x, const float *m
     fv_fast_batch_norm_apply(mb_threads(ctx), out, x, mean, invstd, gamma, beta, N, C, HW);
 }
 
-void fv_batch_norm_backward(fv_ctx *ctx, float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
-                            const float *mean, const float *invstd, const float *gamma, int batch_stats, int64_t N,
-                            int64_t C, int64_t HW)
+void fv_batch_norm_train(fv_ctx *ctx, float *out, float *mean, float *invstd, double *mean64, double *var64,
+                         const float *x, const float *gamma, const float *beta, float eps, int64_t N, int64_t C,
+                         int64_t HW)
 {
-    fv_fast_batch_norm_backward(mb_threads(ctx), dx, dgamma, dbeta, dy, x, mean, invstd, gamma, batch_stats, N, C, HW);
+    fv_fast_batch_norm_train(mb_threads(ctx), out, mean, invstd, mean64, var64, x, gamma, beta, eps, N, C, HW);
+}
+
+void fv_batch_norm_backward(fv_ctx *ctx, float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
+                            const float *mean, const float *invstd, const float *gamma, int batch_stats, bool assign,
+                            int64_t N, int64_t C, int64_t HW)
+{
+    fv_fast_batch_norm_backward(mb_threads(ctx), dx, dgamma, dbeta, dy, x, mean, invstd, gamma, batch_stats, assign, N,
+                                C, HW);
+}
+
+void fv_bcast_forward(fv_ctx *ctx, float *out, const int64_t *oshape, const float *a, const int64_t *ashape,
+                      const float *b, const int64_t *bshape, fv_bcast_op op)
+{
+    if (!fast(ctx) || !fv_fast_bcast_forward(fv_ctx_threads(ctx), out, oshape, a, ashape, b, bshape, op))
+        fv_ref_bcast_forward(out, oshape, a, ashape, b, bshape, op);
+}
+
+void fv_bcast_grad(fv_ctx *ctx, float *dst, const int64_t *dshape, const float *dout, const int64_t *oshape,
+                   const float *other, const int64_t *othshape)
+{
+    if (!fast(ctx) || !fv_fast_bcast_grad(fv_ctx_threads(ctx), dst, dshape, dout, oshape, other, othshape))
+        fv_ref_bcast_grad(dst, dshape, dout, oshape, other, othshape);
+}
+
+void fv_global_avg_pool2d_forward(fv_ctx *ctx, float *out, const float *inp, int64_t P, int64_t S)
+{
+    if (fast(ctx)) fv_fast_global_avg_pool2d_forward(fv_ctx_threads(ctx), out, inp, P, S);
+    else fv_ref_global_avg_pool2d_forward(out, inp, P, S);
+}
+
+void fv_global_avg_pool2d_backward(fv_ctx *ctx, float *dinp, const float *dout, int64_t P, int64_t S)
+{
+    if (fast(ctx)) fv_fast_global_avg_pool2d_backward(fv_ctx_threads(ctx), dinp, dout, P, S);
+    else fv_ref_global_avg_pool2d_backward(dinp, dout, P, S);
 }

@@ -5,6 +5,7 @@
 #define FV_KERNELS_DISPATCH_H
 
 #include "fovea/core.h"
+#include "ref/broadcast.h"
 #include "ref/conv.h"
 #include "ref/pool.h"
 
@@ -31,13 +32,28 @@ void fv_activation_forward(fv_ctx *ctx, float *out, const float *inp, int64_t n,
 void fv_activation_backward(fv_ctx *ctx, float *dinp, const float *dout, const float *inp, int64_t n, int kind,
                             float alpha);
 void fv_max_pool2d_forward(fv_ctx *ctx, float *out, int32_t *argmax, const float *inp, const fv_ref_pool2d_geom *g);
+/* assign: dinp (dx for batch norm) holds no values yet (fv_grad_fresh) and is written whole instead of added to. */
 void fv_max_pool2d_backward(fv_ctx *ctx, float *dinp, const float *dout, const int32_t *argmax,
-                            const fv_ref_pool2d_geom *g);
+                            const fv_ref_pool2d_geom *g, bool assign);
 void fv_batch_norm_stats(fv_ctx *ctx, double *mean, double *var, const float *x, int64_t N, int64_t C, int64_t HW);
 void fv_batch_norm_apply(fv_ctx *ctx, float *out, const float *x, const float *mean, const float *invstd,
                          const float *gamma, const float *beta, int64_t N, int64_t C, int64_t HW);
+/* Train mode: the statistics (double), mean and invstd = 1 / sqrt(var + eps) (float) and the output in one pass. */
+void fv_batch_norm_train(fv_ctx *ctx, float *out, float *mean, float *invstd, double *mean64, double *var64,
+                         const float *x, const float *gamma, const float *beta, float eps, int64_t N, int64_t C,
+                         int64_t HW);
 void fv_batch_norm_backward(fv_ctx *ctx, float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
-                            const float *mean, const float *invstd, const float *gamma, int batch_stats, int64_t N,
-                            int64_t C, int64_t HW);
+                            const float *mean, const float *invstd, const float *gamma, int batch_stats, bool assign,
+                            int64_t N, int64_t C, int64_t HW);
+
+/* Broadcasting add and mul and their gradients (ref/broadcast.h): fast kernels for the common shapes. */
+void fv_bcast_forward(fv_ctx *ctx, float *out, const int64_t *oshape, const float *a, const int64_t *ashape,
+                      const float *b, const int64_t *bshape, fv_bcast_op op);
+void fv_bcast_grad(fv_ctx *ctx, float *dst, const int64_t *dshape, const float *dout, const int64_t *oshape,
+                   const float *other, const int64_t *othshape);
+
+/* Global average pooling of P planes of S elements (ref/pool.h): threaded. */
+void fv_global_avg_pool2d_forward(fv_ctx *ctx, float *out, const float *inp, int64_t P, int64_t S);
+void fv_global_avg_pool2d_backward(fv_ctx *ctx, float *dinp, const float *dout, int64_t P, int64_t S);
 
 #endif

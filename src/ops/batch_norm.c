@@ -52,9 +52,10 @@ static fv_status bn_infer(fv_graph *g, fv_node *n)
     return FV_OK;
 }
 
-/* Train mode: normalize with the batch's mean and biased variance; move the running statistics toward the
- * batch's mean and unbiased variance, as PyTorch does. */
-static fv_status batch_stats(fv_graph *g, fv_node *n, float *mean, float *invstd)
+/* Train mode: normalize with the batch's mean and biased variance (statistics and output in one kernel, which
+ * reads x once); move the running statistics toward the batch's mean and unbiased variance, as PyTorch does. */
+static fv_status train_forward(fv_graph *g, fv_node *n, float *mean, float *invstd, const float *gamma,
+                               const float *beta)
 {
     const bn_attr *at = n->attr;
     const fv_tensor *x = &n->in[IN_X]->value;
@@ -65,11 +66,10 @@ static fv_status batch_stats(fv_graph *g, fv_node *n, float *mean, float *invstd
     double *m = malloc((size_t)C * 2 * sizeof *m);
     if (!m) return fv_node_error(g, n, FV_ERR_NOMEM, "out of memory for the statistics of %lld channels", (long long)C);
     double *var = m + C, mom = at->args.momentum;
-    fv_batch_norm_stats(g->ctx, m, var, fv_f32(x), N, C, HW);
+    fv_batch_norm_train(g->ctx, fv_f32(&n->value), mean, invstd, m, var, fv_f32(x), gamma, beta, at->args.eps, N, C,
+                        HW);
     float *rm = fv_f32(&n->in[IN_RMEAN]->value), *rv = fv_f32(&n->in[IN_RVAR]->value);
     for (int64_t c = 0; c < C; c++) {
-        mean[c] = (float)m[c];
-        invstd[c] = (float)(1.0 / sqrt(var[c] + at->args.eps));
         rm[c] = (float)((1.0 - mom) * rm[c] + mom * m[c]);
         rv[c] = (float)((1.0 - mom) * rv[c] + mom * var[c] * (double)count / (double)(count - 1));
     }
@@ -98,13 +98,10 @@ static fv_status bn_forward(fv_graph *g, fv_node *n)
         return s;
     float *mean = fv_f32(&n->aux[AUX_MEAN]), *invstd = fv_f32(&n->aux[AUX_INVSTD]);
     at->batch_stats = g->training;
-    if (g->training) {
-        if ((s = batch_stats(g, n, mean, invstd))) return s;
-    } else {
-        running_stats(n, mean, invstd);
-    }
     const float *gamma = n->in[IN_GAMMA] ? fv_f32(&n->in[IN_GAMMA]->value) : NULL;
     const float *beta = n->in[IN_BETA] ? fv_f32(&n->in[IN_BETA]->value) : NULL;
+    if (g->training) return train_forward(g, n, mean, invstd, gamma, beta);
+    running_stats(n, mean, invstd);
     fv_batch_norm_apply(g->ctx, fv_f32(&n->value), fv_f32(x), mean, invstd, gamma, beta, x->shape[0], C, spatial(x));
     return FV_OK;
 }
@@ -118,7 +115,7 @@ static void bn_backward(fv_graph *g, fv_node *n)
     const float *gamma = n->in[IN_GAMMA] ? fv_f32(&n->in[IN_GAMMA]->value) : NULL;
     fv_batch_norm_backward(g->ctx, grad_of(n, IN_X), grad_of(n, IN_GAMMA), grad_of(n, IN_BETA), fv_f32(&n->grad),
                                fv_f32(x), fv_f32(&n->aux[AUX_MEAN]), fv_f32(&n->aux[AUX_INVSTD]), gamma,
-                               at->batch_stats, x->shape[0], x->shape[1], spatial(x));
+                               at->batch_stats, fv_grad_fresh(n, IN_X), x->shape[0], x->shape[1], spatial(x));
 }
 
 const fv_op_def fv_op_batch_norm = {"batch_norm", bn_infer, bn_forward, bn_backward};

@@ -1,5 +1,7 @@
 /* Inverted dropout: in train mode each element is zeroed with probability p and the rest scaled by 1/(1-p);
  * identity in eval mode. Masks come from the counter-based generator, so tests can reproduce them. */
+#include <string.h>
+
 #include "../graph/graph_internal.h"
 #include "fovea/ops.h"
 
@@ -52,6 +54,7 @@ static fv_status dropout_forward(fv_graph *g, fv_node *n)
     return FV_OK;
 }
 
+/* A fresh input gradient (fv_grad_fresh) is assigned rather than added to. */
 static void dropout_backward(fv_graph *g, fv_node *n)
 {
     (void)g;
@@ -59,13 +62,19 @@ static void dropout_backward(fv_graph *g, fv_node *n)
     if (!fv_wants_grad(n, 0)) return;
     float *dx = fv_f32(&n->in[0]->grad);
     const float *dy = fv_f32(&n->grad);
+    bool assign = fv_grad_fresh(n, 0);
     if (!at->masked) {
-        for (int64_t i = 0; i < n->value.size; i++) dx[i] += dy[i];
+        if (assign) memcpy(dx, dy, sizeof *dx * (size_t)n->value.size);
+        else
+            for (int64_t i = 0; i < n->value.size; i++) dx[i] += dy[i];
         return;
     }
     const float *mask = fv_f32(&n->aux[AUX_MASK]);
     double keep = 1.0 - (double)at->p;
-    for (int64_t i = 0; i < n->value.size; i++) dx[i] += (float)(dy[i] * mask[i] / keep);
+    if (assign)
+        for (int64_t i = 0; i < n->value.size; i++) dx[i] = (float)(dy[i] * mask[i] / keep);
+    else
+        for (int64_t i = 0; i < n->value.size; i++) dx[i] += (float)(dy[i] * mask[i] / keep);
 }
 
 const fv_op_def fv_op_dropout = {"dropout", dropout_infer, dropout_forward, dropout_backward};

@@ -2,7 +2,7 @@
  * residual connections and squeeze-and-excitation's channel scaling need. Gradients are summed over the
  * dimensions an input was broadcast along. */
 #include "../graph/graph_internal.h"
-#include "../kernels/ref/broadcast.h"
+#include "../kernels/dispatch.h"
 #include "fovea/ops.h"
 
 enum { IN_A, IN_B };
@@ -37,17 +37,17 @@ static fv_status elementwise_infer(fv_graph *g, fv_node *n)
     return FV_OK;
 }
 
-static fv_status forward(fv_node *n, fv_bcast_op op)
+static fv_status forward(fv_graph *g, fv_node *n, fv_bcast_op op)
 {
     shapes s;
     pad_shapes(n, &s);
-    fv_ref_bcast_forward(fv_f32(&n->value), s.out, fv_f32(&n->in[IN_A]->value), s.a, fv_f32(&n->in[IN_B]->value),
-                         s.b, op);
+    fv_bcast_forward(g->ctx, fv_f32(&n->value), s.out, fv_f32(&n->in[IN_A]->value), s.a,
+                     fv_f32(&n->in[IN_B]->value), s.b, op);
     return FV_OK;
 }
 
 /* d(a + b)/da = 1; d(a * b)/da = b, so mul's gradient of one input is weighted by the other. */
-static void backward(fv_node *n, fv_bcast_op op)
+static void backward(fv_graph *g, fv_node *n, fv_bcast_op op)
 {
     shapes s;
     pad_shapes(n, &s);
@@ -55,33 +55,29 @@ static void backward(fv_node *n, fv_bcast_op op)
     const float *a = fv_f32(&n->in[IN_A]->value), *b = fv_f32(&n->in[IN_B]->value);
     bool mul = op == FV_BCAST_MUL;
     if (fv_wants_grad(n, IN_A))
-        fv_ref_bcast_grad(fv_f32(&n->in[IN_A]->grad), s.a, dout, s.out, mul ? b : NULL, s.b);
+        fv_bcast_grad(g->ctx, fv_f32(&n->in[IN_A]->grad), s.a, dout, s.out, mul ? b : NULL, s.b);
     if (fv_wants_grad(n, IN_B))
-        fv_ref_bcast_grad(fv_f32(&n->in[IN_B]->grad), s.b, dout, s.out, mul ? a : NULL, s.a);
+        fv_bcast_grad(g->ctx, fv_f32(&n->in[IN_B]->grad), s.b, dout, s.out, mul ? a : NULL, s.a);
 }
 
 static fv_status add_forward(fv_graph *g, fv_node *n)
 {
-    (void)g;
-    return forward(n, FV_BCAST_ADD);
+    return forward(g, n, FV_BCAST_ADD);
 }
 
 static fv_status mul_forward(fv_graph *g, fv_node *n)
 {
-    (void)g;
-    return forward(n, FV_BCAST_MUL);
+    return forward(g, n, FV_BCAST_MUL);
 }
 
 static void add_backward(fv_graph *g, fv_node *n)
 {
-    (void)g;
-    backward(n, FV_BCAST_ADD);
+    backward(g, n, FV_BCAST_ADD);
 }
 
 static void mul_backward(fv_graph *g, fv_node *n)
 {
-    (void)g;
-    backward(n, FV_BCAST_MUL);
+    backward(g, n, FV_BCAST_MUL);
 }
 
 const fv_op_def fv_op_add = {"add", elementwise_infer, add_forward, add_backward};

@@ -3,6 +3,7 @@
 #include <limits.h>
 
 #include "../graph/graph_internal.h"
+#include "../kernels/dispatch.h"
 #include "../kernels/ref/pool.h"
 #include "fovea/ops.h"
 
@@ -25,16 +26,14 @@ static int64_t plane_size(const fv_node *n) { return n->in[0]->value.shape[2] * 
 
 static fv_status global_avg_pool2d_forward(fv_graph *g, fv_node *n)
 {
-    (void)g;
-    fv_ref_global_avg_pool2d_forward(fv_f32(&n->value), fv_f32(&n->in[0]->value), planes(n), plane_size(n));
+    fv_global_avg_pool2d_forward(g->ctx, fv_f32(&n->value), fv_f32(&n->in[0]->value), planes(n), plane_size(n));
     return FV_OK;
 }
 
 static void global_avg_pool2d_backward(fv_graph *g, fv_node *n)
 {
-    (void)g;
     if (fv_wants_grad(n, 0))
-        fv_ref_global_avg_pool2d_backward(fv_f32(&n->in[0]->grad), fv_f32(&n->grad), planes(n), plane_size(n));
+        fv_global_avg_pool2d_backward(g->ctx, fv_f32(&n->in[0]->grad), fv_f32(&n->grad), planes(n), plane_size(n));
 }
 
 static fv_status global_max_pool2d_forward(fv_graph *g, fv_node *n)

@@ -90,7 +90,8 @@ static void max_pool2d_backward(fv_graph *g, fv_node *n)
 {
     if (!fv_wants_grad(n, 0)) return;
     fv_ref_pool2d_geom p = geometry(n);
-    fv_max_pool2d_backward(g->ctx, fv_f32(&n->in[0]->grad), fv_f32(&n->grad), fv_i32(&n->aux[AUX_ARGMAX]), &p);
+    fv_max_pool2d_backward(g->ctx, fv_f32(&n->in[0]->grad), fv_f32(&n->grad), fv_i32(&n->aux[AUX_ARGMAX]), &p,
+                           fv_grad_fresh(n, 0));
 }
 
 static fv_status avg_pool2d_forward(fv_graph *g, fv_node *n)

@@ -162,29 +162,11 @@ static bool forward_add_all(int threads, float *out, const float *inp, const flo
     return gemm_forward(threads, out, inp, weight, NULL, 0.0f, true, g);
 }
 
-typedef struct {
-    float *out;
-    float hi;
-} clamp_job;
-
-static void clamp_range(void *p, int64_t i0, int64_t i1, int worker)
-{
-    const clamp_job *j = p;
-    for (int64_t i = i0; i < i1; i++) {
-        float v = j->out[i];
-        j->out[i] = v > 0.0f ? (v < j->hi ? v : j->hi) : 0.0f;
-    }
-}
-
 static bool forward_all(int threads, float *out, const float *inp, const float *weight, const float *bias,
                         float clamp_hi, const fv_conv_geom *g)
 {
     if (!one_channel_groups(g)) return gemm_forward(threads, out, inp, weight, bias, clamp_hi, false, g);
-    int64_t size = g->N * g->OC * g->OH * g->OW;
-    fv_fast_conv2d_fill_bias(threads, out, bias, g->N, g->OC, g->OH * g->OW);
-    fv_fast_depthwise_forward(threads, out, inp, weight, g);
-    clamp_job j = {out, clamp_hi};
-    if (clamp_hi > 0.0f) fv_parallel_for(size >= 65536 ? threads : 1, size, 16384, clamp_range, &j);
+    fv_fast_depthwise_forward_fused(threads, out, inp, weight, bias, clamp_hi, g);
     return true;
 }
 
@@ -298,6 +280,7 @@ static bool backward_weight_all(int threads, float *dweight, const float *dout, 
                                 const fv_conv_geom *g)
 {
     if (one_channel_groups(g)) return fv_fast_depthwise_backward_weight(threads, dweight, dout, inp, g);
+    if (fv_winograd_applies(g) && fv_winograd_backward_weight(threads, dweight, dout, inp, g)) return true;
     int64_t G = g->groups, OCg = g->OC / G, Kg = g->C / G * g->KH * g->KW, P = g->OH * g->OW;
     int64_t chunk = WGRAD_COLUMNS / P < WGRAD_CHUNK ? WGRAD_COLUMNS / P : WGRAD_CHUNK;
     if (chunk * P < WGRAD_DEPTH) chunk = (WGRAD_DEPTH + P - 1) / P;

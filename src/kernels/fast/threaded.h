@@ -4,6 +4,7 @@
 #ifndef FV_FAST_THREADED_H
 #define FV_FAST_THREADED_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "../ref/pool.h"
@@ -12,13 +13,23 @@ void fv_fast_activation_forward(int threads, float *out, const float *inp, int64
 void fv_fast_activation_backward(int threads, float *dinp, const float *dout, const float *inp, int64_t n, int kind,
                                  float alpha);
 void fv_fast_max_pool2d_forward(int threads, float *out, int32_t *argmax, const float *inp, const fv_ref_pool2d_geom *g);
+/* assign: dinp holds no values yet, so it is written whole (= instead of +=, zeros where no window's maximum
+ * lies); the same for dx in the batch norm's backward. */
 void fv_fast_max_pool2d_backward(int threads, float *dinp, const float *dout, const int32_t *argmax,
-                                 const fv_ref_pool2d_geom *g);
+                                 const fv_ref_pool2d_geom *g, bool assign);
 void fv_fast_batch_norm_stats(int threads, double *mean, double *var, const float *x, int64_t N, int64_t C, int64_t HW);
 void fv_fast_batch_norm_apply(int threads, float *out, const float *x, const float *mean, const float *invstd,
                               const float *gamma, const float *beta, int64_t N, int64_t C, int64_t HW);
 void fv_fast_batch_norm_backward(int threads, float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
                                  const float *mean, const float *invstd, const float *gamma, int batch_stats,
-                                 int64_t N, int64_t C, int64_t HW);
+                                 bool assign, int64_t N, int64_t C, int64_t HW);
+/* Train mode's forward in one pass per channel: stats (mean64, var64) as fv_fast_batch_norm_stats, mean and
+ * invstd = 1 / sqrt(var + eps) rounded to float, and out as fv_fast_batch_norm_apply with them: the same bits as
+ * those calls, with x read from memory once. */
+void fv_fast_batch_norm_train(int threads, float *out, float *mean, float *invstd, double *mean64, double *var64,
+                              const float *x, const float *gamma, const float *beta, float eps, int64_t N, int64_t C,
+                              int64_t HW);
+/* x[0, n) = 0 */
+void fv_fast_zero(int threads, float *x, int64_t n);
 
 #endif

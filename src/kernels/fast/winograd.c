@@ -52,6 +52,7 @@ bool fv_winograd_applies(const fv_conv_geom *g)
 typedef struct {
     const fv_conv_geom *g;
     const float *inp, *weight, *bias;
+    const float *dout; /* weight gradient: the output's gradient */
     float *out, *U, *V, *M;
     float *scratch; /* per worker: 8 rows of 2 * TW + 2 floats */
     int64_t us, vs, ms; /* floats from one of the 16 planes of U, V, M to the next */
@@ -288,5 +289,102 @@ bool fv_winograd_backward_input(int threads, float *dinp, const float *dout, con
     fv_parallel_for(g->OC * g->C >= 4096 ? threads : 1, g->C, 4, flip_rows, &j);
     bool ok = fv_winograd_forward(threads, dinp, dout, j.U, NULL, 0.0f, true, &t);
     free(j.U);
+    return ok;
+}
+
+/* ---- weight gradient ------------------------------------------------------------------------------------ */
+
+/* With X = U .* V per tile and Y = A^T X A, the gradient of U = G g G^T is the sum over tiles of (A dY A^T) .* V,
+ * and that of g is G^T dU G. So: Z = A dY A^T per tile (a 2x2 block of dout, zero past the output's edge, to
+ * 4x4), 16 products dU_xi (OC x C) += Z_xi (OC x tiles) V_xi^T, summed over the groups in order, then G^T dU G. */
+
+/* Z's 16 rows (stride zs apart) for tile row th of the dout plane y. */
+static void dout_row(float *z, int64_t zs, const float *y, int64_t th, int64_t TW, const fv_conv_geom *g, float *buf)
+{
+    int64_t U = 2 * TW;
+    float *r0 = buf, *r1 = buf + U, *t[4] = {buf + 2 * U, buf + 3 * U, buf + 4 * U, buf + 5 * U};
+    for (int i = 0; i < 2; i++) {
+        float *d = i ? r1 : r0;
+        int64_t r = 2 * th + i;
+        for (int64_t u = 0; u < U; u++) d[u] = r < g->OH && u < g->OW ? y[r * g->OW + u] : 0.0f;
+    }
+#pragma omp simd
+    for (int64_t u = 0; u < U; u++) t[0][u] = r0[u], t[1][u] = r0[u] + r1[u], t[2][u] = r0[u] - r1[u], t[3][u] = -r1[u];
+    for (int r = 0; r < 4; r++) {
+        const float *a = t[r];
+        float *z0 = z + (4 * r) * zs, *z1 = z0 + zs, *z2 = z1 + zs, *z3 = z2 + zs;
+#pragma omp simd
+        for (int64_t tw = 0; tw < TW; tw++) {
+            float a0 = a[2 * tw], a1 = a[2 * tw + 1];
+            z0[tw] = a0, z1[tw] = a0 + a1, z2[tw] = a0 - a1, z3[tw] = -a1;
+        }
+    }
+}
+
+/* Z (in M) for the plane (image n0 + q / OC, channel q % OC) of dout. */
+static void dout_planes(void *p, int64_t q0, int64_t q1, int worker)
+{
+    const wino_job *j = p;
+    const fv_conv_geom *g = j->g;
+    int64_t OC = g->OC, T = j->tiles;
+    float *buf = j->scratch + (int64_t)worker * 8 * (2 * j->TW + 2);
+    for (int64_t q = q0; q < q1; q++) {
+        int64_t i = q / OC, oc = q % OC;
+        const float *y = j->dout + ((j->n0 + i) * OC + oc) * g->OH * g->OW;
+        for (int64_t r = 0; r < j->rows; r++)
+            dout_row(j->M + oc * T + (i * j->rows + r) * j->TW, j->ms, y, j->th0 + r, j->TW, g, buf);
+    }
+}
+
+/* dweight[oc][c] += G^T dU G, with G^T = [1 .5 .5 0; 0 .5 -.5 0; 0 .5 .5 1]. */
+static void weight_grad_rows(void *p, int64_t o0, int64_t o1, int worker)
+{
+    const wino_job *j = p;
+    int64_t C = j->g->C;
+    for (int64_t oc = o0; oc < o1; oc++)
+        for (int64_t c = 0; c < C; c++) {
+            float d[4][4], t[3][4];
+            for (int xi = 0; xi < 16; xi++) d[xi / 4][xi % 4] = j->U[xi * j->us + oc * C + c];
+            for (int k = 0; k < 4; k++) {
+                t[0][k] = d[0][k] + 0.5f * (d[1][k] + d[2][k]);
+                t[1][k] = 0.5f * (d[1][k] - d[2][k]);
+                t[2][k] = 0.5f * (d[1][k] + d[2][k]) + d[3][k];
+            }
+            float *w = j->out + (oc * C + c) * 9;
+            for (int r = 0; r < 3; r++) {
+                w[r * 3 + 0] += t[r][0] + 0.5f * (t[r][1] + t[r][2]);
+                w[r * 3 + 1] += 0.5f * (t[r][1] - t[r][2]);
+                w[r * 3 + 2] += 0.5f * (t[r][1] + t[r][2]) + t[r][3];
+            }
+        }
+}
+
+bool fv_winograd_backward_weight(int threads, float *dweight, const float *dout, const float *inp,
+                                 const fv_conv_geom *g)
+{
+    wino_job j = {.g = g, .inp = inp, .dout = dout, .out = dweight};
+    j.TH = (g->OH + 1) / 2, j.TW = (g->OW + 1) / 2;
+    int64_t per_image = j.TH * j.TW, cn = images_per_group(g, per_image), C = g->C, OC = g->OC;
+    int64_t band = cn > 1 ? j.TH : rows_per_band(g, j.TH, j.TW), most = cn * band * j.TW;
+    j.us = OC * C + SKEW, j.vs = C * most + SKEW, j.ms = OC * most + SKEW;
+    j.U = malloc((size_t)(16 * j.us) * sizeof(float)); /* dU */
+    j.V = malloc((size_t)(16 * j.vs) * sizeof(float));
+    j.M = malloc((size_t)(16 * j.ms) * sizeof(float)); /* Z */
+    j.scratch = malloc((size_t)(threads * 8 * (2 * j.TW + 2)) * sizeof(float));
+    bool ok = j.U && j.V && j.M && j.scratch, first = true;
+    for (j.n0 = 0; ok && j.n0 < g->N; j.n0 += cn) {
+        j.images = g->N - j.n0 < cn ? g->N - j.n0 : cn;
+        for (j.th0 = 0; j.th0 < j.TH; j.th0 += band, first = false) {
+            j.rows = j.TH - j.th0 < band ? j.TH - j.th0 : band;
+            j.tiles = j.images * j.rows * j.TW;
+            fv_parallel_for(threads, j.images * C, 1, input_planes, &j);
+            fv_parallel_for(threads, j.images * OC, 1, dout_planes, &j);
+            for (int xi = 0; xi < 16; xi++)
+                fv_gemm(threads, false, true, OC, C, j.tiles, 1.0f, j.M + xi * j.ms, j.tiles, j.V + xi * j.vs, j.tiles,
+                        first ? 0.0f : 1.0f, j.U + xi * j.us, C);
+        }
+    }
+    if (ok) fv_parallel_for(OC * C >= 4096 ? threads : 1, OC, 4, weight_grad_rows, &j);
+    free(j.U), free(j.V), free(j.M), free(j.scratch);
     return ok;
 }

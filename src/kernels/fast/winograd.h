@@ -22,4 +22,9 @@ bool fv_winograd_backward_input_applies(const fv_conv_geom *g);
 bool fv_winograd_backward_input(int threads, float *dinp, const float *dout, const float *weight,
                                 const fv_conv_geom *g);
 
+/* dweight += the weight gradient of dout, where fv_winograd_applies. False, before dweight is changed, when its
+ * scratch memory cannot be had. */
+bool fv_winograd_backward_weight(int threads, float *dweight, const float *dout, const float *inp,
+                                 const fv_conv_geom *g);
+
 #endif
