@@ -218,6 +218,16 @@ static void pack_a(float *ap, int mr, bool ta, const float *A, int64_t lda, int6
                    int64_t kc)
 {
     if (ta) { /* op(A)'s column p0 + k is A's row p0 + k: contiguous */
+        if (rows == mr) { /* whole strips: fixed-size copies, which compile to a few vector moves */
+            for (int64_t k = 0; k < kc; k++) {
+                const float *src = A + (p0 + k) * lda + i0;
+                float *dst = ap + k * mr;
+                if (mr == 6) memcpy(dst, src, 6 * sizeof(float));
+                else if (mr == 12) memcpy(dst, src, 12 * sizeof(float));
+                else memcpy(dst, src, (size_t)mr * sizeof(float));
+            }
+            return;
+        }
         for (int64_t k = 0; k < kc; k++) {
             const float *src = A + (p0 + k) * lda + i0;
             float *dst = ap + k * mr;
