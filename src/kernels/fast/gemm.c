@@ -28,8 +28,18 @@
 #define MAX_MR 12
 #define MAX_NR 32
 
+/* How a micro-kernel writes its tile: C = alpha acc + beta C, or (row_init set, the first slice of a product
+ * that adds a bias) row_init[i] + alpha acc without reading C; then, with hi > 0 (the last slice of a product
+ * with a fused relu or relu6), clamped to [0, hi] with NaN becoming 0. Done as the tile is stored, so that a
+ * fused bias and activation cost no extra pass over C. */
+typedef struct {
+    float alpha, beta;
+    const float *row_init; /* the tile's first row's value, or NULL */
+    float hi;
+} tile_store;
+
 typedef void (*micro_kernel)(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int mr, int nr,
-                             float alpha, float beta);
+                             const tile_store *s);
 
 typedef struct {
     int mr, nr;
@@ -44,40 +54,53 @@ static inline float combine(float acc, float c, float alpha, float beta)
     return beta == 0.0f ? v : beta == 1.0f ? c + v : beta * c + v;
 }
 
+/* The value stored for acc over c in row i of the tile (see tile_store). */
+static inline float finish(float acc, const float *c, int i, const tile_store *s)
+{
+    float v = s->row_init ? combine(acc, s->row_init[i], s->alpha, 1.0f) : combine(acc, *c, s->alpha, s->beta);
+    return s->hi > 0.0f ? (v > 0.0f ? (v < s->hi ? v : s->hi) : 0.0f) : v;
+}
+
 /* Write an MR x NR tile held in acc (row-major, nr_full wide) to C, only the mr x nr part that exists. */
-static inline void store_tile(const float *acc, int nr_full, float *c, int64_t ldc, int mr, int nr, float alpha,
-                              float beta)
+static inline void store_tile(const float *acc, int nr_full, float *c, int64_t ldc, int mr, int nr,
+                              const tile_store *s)
 {
     for (int i = 0; i < mr; i++)
-        for (int j = 0; j < nr; j++) c[i * ldc + j] = combine(acc[i * nr_full + j], c[i * ldc + j], alpha, beta);
+        for (int j = 0; j < nr; j++) c[i * ldc + j] = finish(acc[i * nr_full + j], c + i * ldc + j, i, s);
 }
 
 /* ---- portable: 4 x 8 tiles in plain C ------------------------------------------------------------- */
 
 static void kernel_portable(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int mr, int nr,
-                            float alpha, float beta)
+                            const tile_store *s)
 {
     float acc[4 * 8] = {0};
     for (int64_t k = 0; k < kc; k++)
         for (int i = 0; i < 4; i++)
             for (int j = 0; j < 8; j++) acc[i * 8 + j] += a[k * 4 + i] * b[k * 8 + j];
-    store_tile(acc, 8, c, ldc, mr, nr, alpha, beta);
+    store_tile(acc, 8, c, ldc, mr, nr, s);
 }
 
 #ifdef FV_X86
 /* ---- AVX2 + FMA: 6 x 16 tiles, 12 accumulators ---------------------------------------------------------- */
 
-/* combine() on 8 lanes */
-__attribute__((target("avx2,fma"))) static inline __m256 combine8(__m256 acc, const float *c, float alpha, float beta)
+/* finish() on 8 lanes of row i; max then min give the select's results, NaN included (max returns its second
+ * operand, 0, when the first is NaN) */
+__attribute__((target("avx2,fma"))) static inline __m256 finish8(__m256 acc, const float *c, int i, const tile_store *s)
 {
-    __m256 v = alpha == 1.0f ? acc : _mm256_mul_ps(_mm256_set1_ps(alpha), acc);
-    if (beta == 0.0f) return v;
-    __m256 old = _mm256_loadu_ps(c);
-    return _mm256_add_ps(beta == 1.0f ? old : _mm256_mul_ps(_mm256_set1_ps(beta), old), v);
+    __m256 v = s->alpha == 1.0f ? acc : _mm256_mul_ps(_mm256_set1_ps(s->alpha), acc);
+    if (s->row_init) {
+        v = _mm256_add_ps(_mm256_set1_ps(s->row_init[i]), v);
+    } else if (s->beta != 0.0f) {
+        __m256 old = _mm256_loadu_ps(c);
+        v = _mm256_add_ps(s->beta == 1.0f ? old : _mm256_mul_ps(_mm256_set1_ps(s->beta), old), v);
+    }
+    if (s->hi > 0.0f) v = _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()), _mm256_set1_ps(s->hi));
+    return v;
 }
 
 __attribute__((target("avx2,fma"))) static void kernel_avx2(int64_t kc, const float *a, const float *b, float *c,
-        int64_t ldc, int mr, int nr, float alpha, float beta)
+        int64_t ldc, int mr, int nr, const tile_store *s)
 {
     /* named accumulators: an array would be kept in memory by the compiler */
     __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps(), c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps(), c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
@@ -100,26 +123,31 @@ __attribute__((target("avx2,fma"))) static void kernel_avx2(int64_t kc, const fl
     if (mr == 6 && nr == 16) {
         for (int i = 0; i < 6; i++)
             for (int h = 0; h < 16; h += 8)
-                _mm256_storeu_ps(c + i * ldc + h,
-                                 combine8(_mm256_loadu_ps(tile + i * 16 + h), c + i * ldc + h, alpha, beta));
+                _mm256_storeu_ps(c + i * ldc + h, finish8(_mm256_loadu_ps(tile + i * 16 + h), c + i * ldc + h, i, s));
         return;
     }
-    store_tile(tile, 16, c, ldc, mr, nr, alpha, beta);
+    store_tile(tile, 16, c, ldc, mr, nr, s);
 }
 
 /* ---- AVX-512: 12 x 32 tiles, 24 accumulators ----------------------------------------------------------- */
 
-/* combine() on 16 lanes */
-__attribute__((target("avx512f"))) static inline __m512 combine16(__m512 acc, const float *c, float alpha, float beta)
+/* finish() on 16 lanes of row i, as finish8 */
+__attribute__((target("avx512f"))) static inline __m512 finish16(__m512 acc, const float *c, int i,
+                                                                 const tile_store *s)
 {
-    __m512 v = alpha == 1.0f ? acc : _mm512_mul_ps(_mm512_set1_ps(alpha), acc);
-    if (beta == 0.0f) return v;
-    __m512 old = _mm512_loadu_ps(c);
-    return _mm512_add_ps(beta == 1.0f ? old : _mm512_mul_ps(_mm512_set1_ps(beta), old), v);
+    __m512 v = s->alpha == 1.0f ? acc : _mm512_mul_ps(_mm512_set1_ps(s->alpha), acc);
+    if (s->row_init) {
+        v = _mm512_add_ps(_mm512_set1_ps(s->row_init[i]), v);
+    } else if (s->beta != 0.0f) {
+        __m512 old = _mm512_loadu_ps(c);
+        v = _mm512_add_ps(s->beta == 1.0f ? old : _mm512_mul_ps(_mm512_set1_ps(s->beta), old), v);
+    }
+    if (s->hi > 0.0f) v = _mm512_min_ps(_mm512_max_ps(v, _mm512_setzero_ps()), _mm512_set1_ps(s->hi));
+    return v;
 }
 
 __attribute__((target("avx512f"))) static void kernel_avx512(int64_t kc, const float *a, const float *b, float *c,
-        int64_t ldc, int mr, int nr, float alpha, float beta)
+        int64_t ldc, int mr, int nr, const tile_store *s)
 {
     /* named accumulators: an array would be kept in memory by the compiler */
     __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps(), c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps(), c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps(), c30 = _mm512_setzero_ps(), c31 = _mm512_setzero_ps(), c40 = _mm512_setzero_ps(), c41 = _mm512_setzero_ps(), c50 = _mm512_setzero_ps(), c51 = _mm512_setzero_ps(), c60 = _mm512_setzero_ps(), c61 = _mm512_setzero_ps(), c70 = _mm512_setzero_ps(), c71 = _mm512_setzero_ps(), c80 = _mm512_setzero_ps(), c81 = _mm512_setzero_ps(), c90 = _mm512_setzero_ps(), c91 = _mm512_setzero_ps(), c100 = _mm512_setzero_ps(), c101 = _mm512_setzero_ps(), c110 = _mm512_setzero_ps(), c111 = _mm512_setzero_ps();
@@ -154,11 +182,10 @@ __attribute__((target("avx512f"))) static void kernel_avx512(int64_t kc, const f
     if (mr == 12 && nr == 32) {
         for (int i = 0; i < 12; i++)
             for (int h = 0; h < 32; h += 16)
-                _mm512_storeu_ps(c + i * ldc + h,
-                                 combine16(_mm512_loadu_ps(tile + i * 32 + h), c + i * ldc + h, alpha, beta));
+                _mm512_storeu_ps(c + i * ldc + h, finish16(_mm512_loadu_ps(tile + i * 32 + h), c + i * ldc + h, i, s));
         return;
     }
-    store_tile(tile, 32, c, ldc, mr, nr, alpha, beta);
+    store_tile(tile, 32, c, ldc, mr, nr, s);
 }
 #endif
 
@@ -318,27 +345,6 @@ static void pack_a_strips(void *p, int64_t s0, int64_t s1, int worker)
                (int)min64(g->mr, c->mc - s * g->mr), c->pc, c->kc);
 }
 
-/* C's mr x nr tile at c = row_init of its rows: the start of a product that adds a bias. */
-static void init_tile(float *c, int64_t ldc, const float *row_init, int mr, int nr)
-{
-    for (int i = 0; i < mr; i++) {
-        float v = row_init[i];
-#pragma omp simd
-        for (int jj = 0; jj < nr; jj++) c[i * ldc + jj] = v;
-    }
-}
-
-/* The finished tile clamped to [0, hi], written as relu's select so that NaN becomes 0. */
-static void clamp_tile(float *c, int64_t ldc, float hi, int mr, int nr)
-{
-    for (int i = 0; i < mr; i++)
-#pragma omp simd
-        for (int jj = 0; jj < nr; jj++) {
-            float v = c[i * ldc + jj];
-            c[i * ldc + jj] = v > 0.0f ? (v < hi ? v : hi) : 0.0f;
-        }
-}
-
 /* Tiles t = js * m_strips + is: a claim walks down a column of tiles, reusing one packed strip of B (or, when
  * narrow, t = is * n_strips + js: along a row of tiles, reusing one strip of A). */
 static void tiles(void *p, int64_t t0, int64_t t1, int worker)
@@ -353,10 +359,8 @@ static void tiles(void *p, int64_t t0, int64_t t1, int worker)
         int64_t i0 = c->ic + is * g->mr;
         int mr = (int)min64(g->mr, c->mc - is * g->mr), nr = (int)min64(g->nr, c->nc - js * g->nr);
         float *ct = o->C + i0 * o->ldc + c->jc + js * g->nr;
-        if (first && o->row_init) init_tile(ct, o->ldc, o->row_init + i0, mr, nr);
-        g->kernel(c->kc, j->ap + is * c->kc * g->mr, j->bp + js * c->kc * g->nr, ct, o->ldc, mr, nr, o->alpha,
-                  c->beta);
-        if (last && o->clamp_hi > 0.0f) clamp_tile(ct, o->ldc, o->clamp_hi, mr, nr);
+        tile_store s = {o->alpha, c->beta, first && o->row_init ? o->row_init + i0 : NULL, last ? o->clamp_hi : 0.0f};
+        g->kernel(c->kc, j->ap + is * c->kc * g->mr, j->bp + js * c->kc * g->nr, ct, o->ldc, mr, nr, &s);
     }
 }
 
