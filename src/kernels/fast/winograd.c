@@ -64,37 +64,34 @@ typedef struct {
 
 /* ---- transforms ------------------------------------------------------------------------------------------ */
 
-/* U[xi][c][oc] = (G g G^T)[xi] for every filter g = weight[oc][c]: stored input channel by input channel (the
- * transpose of the products' A), so that the GEMM packs A with plain copies instead of transposing it; a loop
- * over oc per input channel, so that each of the 16 rows of U is written contiguously. */
-#define OC_BLOCK 64 /* output channels per pass: their filters stay in L1 while c walks */
-
-static void weight_rows(void *p, int64_t b0, int64_t b1, int worker)
+/* U[xi][oc][c] = (G g G^T)[xi] for every filter g = weight[oc][c]: a loop over c per output channel, so that
+ * each of the 16 rows of U is written contiguously (and the loop vectorizes across filters). */
+static void weight_rows(void *p, int64_t o0, int64_t o1, int worker)
 {
     const wino_job *j = p;
-    int64_t C = j->g->C, OC = j->g->OC, plane = j->us;
-    for (int64_t b = b0; b < b1; b++) {
-        int64_t oc1 = (b + 1) * OC_BLOCK < OC ? (b + 1) * OC_BLOCK : OC;
-        for (int64_t c = 0; c < C; c++)
-            for (int64_t oc = b * OC_BLOCK; oc < oc1; oc++) {
-                const float *f = j->weight + (oc * C + c) * 9;
-                float t[4][3];
-                for (int k = 0; k < 3; k++) {
-                    float g0 = f[k], g1 = f[3 + k], g2 = f[6 + k];
-                    t[0][k] = g0;
-                    t[1][k] = 0.5f * (g0 + g1 + g2);
-                    t[2][k] = 0.5f * (g0 - g1 + g2);
-                    t[3][k] = g2;
-                }
-                float *u = j->U + c * OC + oc;
-                for (int i = 0; i < 4; i++) {
-                    float *ui = u + 4 * i * plane;
-                    ui[0] = t[i][0];
-                    ui[plane] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
-                    ui[2 * plane] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
-                    ui[3 * plane] = t[i][2];
-                }
+    int64_t C = j->g->C, plane = j->us;
+    for (int64_t oc = o0; oc < o1; oc++) {
+        const float *w = j->weight + oc * C * 9;
+        float *u = j->U + oc * C;
+#pragma omp simd
+        for (int64_t c = 0; c < C; c++) {
+            const float *f = w + c * 9;
+            float t[4][3];
+            for (int k = 0; k < 3; k++) {
+                float g0 = f[k], g1 = f[3 + k], g2 = f[6 + k];
+                t[0][k] = g0;
+                t[1][k] = 0.5f * (g0 + g1 + g2);
+                t[2][k] = 0.5f * (g0 - g1 + g2);
+                t[3][k] = g2;
             }
+            for (int i = 0; i < 4; i++) {
+                float *ui = u + 4 * i * plane + c;
+                ui[0] = t[i][0];
+                ui[plane] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
+                ui[2 * plane] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
+                ui[3 * plane] = t[i][2];
+            }
+        }
     }
 }
 
@@ -235,7 +232,7 @@ static void run_group(int threads, wino_job *j)
     j->tiles = j->images * j->rows * j->TW;
     fv_parallel_for(threads, j->images * C, 1, input_planes, j);
     for (int xi = 0; xi < 16; xi++)
-        fv_gemm(threads, true, false, OC, j->tiles, C, 1.0f, j->U + xi * j->us, OC, j->V + xi * j->vs, j->tiles,
+        fv_gemm(threads, false, false, OC, j->tiles, C, 1.0f, j->U + xi * j->us, C, j->V + xi * j->vs, j->tiles,
                 0.0f, j->M + xi * j->ms, j->tiles);
     fv_parallel_for(threads, j->images * OC, 1, output_planes, j);
 }
@@ -253,7 +250,7 @@ bool fv_winograd_forward(int threads, float *out, const float *inp, const float 
     j.M = malloc((size_t)(16 * j.ms) * sizeof(float));
     j.scratch = malloc((size_t)(threads * 8 * (2 * j.TW + 2)) * sizeof(float));
     bool ok = j.U && j.V && j.M && j.scratch;
-    if (ok) fv_parallel_for(OC * C >= 4096 ? threads : 1, (OC + OC_BLOCK - 1) / OC_BLOCK, 1, weight_rows, &j);
+    if (ok) fv_parallel_for(OC * C >= 4096 ? threads : 1, OC, 4, weight_rows, &j);
     for (j.n0 = 0; ok && j.n0 < g->N; j.n0 += cn) {
         j.images = g->N - j.n0 < cn ? g->N - j.n0 : cn;
         for (j.th0 = 0; j.th0 < j.TH; j.th0 += band) {
