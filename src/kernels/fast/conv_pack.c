@@ -8,6 +8,7 @@
 #include "conv_geom.h"
 
 #define MAX_RUNS 64 /* >= the widest strip (the GEMM's nr) */
+#define MAX_KW 16   /* kernels up to this wide get their runs' bounds computed once per strip */
 
 /* Columns [c, c + len) of a strip: image n, output row oh, output columns from ow. */
 typedef struct {
@@ -38,29 +39,17 @@ static fv_conv_geom as_rows(const fv_conv_geom *g, bool *pointwise)
     return r;
 }
 
-/* dst[t] for t < len = row[(ow + t) * sw + off] where that lies in [0, W), else 0. Unit stride, the common
- * case, finds its bounds without dividing and copies whole strips without bounds at all. */
-static void copy_run(float *dst, const float *row, int len, int64_t ow, int64_t off, const fv_conv_geom *g)
+/* dst[t] for t < len = src[t * sw] for t in [lo, hi) (the part of the run inside the input row), else 0. */
+static void copy_run(float *dst, const float *src, int len, range r, int64_t sw)
 {
-    int64_t start = ow * g->sw + off;
-    const float *src = row + start;
-    if (g->sw != 1) {
-        range r = valid(start, g->sw, g->W, len);
-        for (int64_t t = 0; t < r.lo; t++) dst[t] = 0.0f;
-        for (int64_t t = r.lo; t < r.hi; t++) dst[t] = src[t * g->sw];
-        for (int64_t t = r.hi; t < len; t++) dst[t] = 0.0f;
-        return;
-    }
-    if (start >= 0 && start + len <= g->W) {
+    for (int64_t t = 0; t < r.lo; t++) dst[t] = 0.0f;
+    if (sw == 1) {
 #pragma omp simd
-        for (int t = 0; t < len; t++) dst[t] = src[t];
-        return;
+        for (int64_t t = r.lo; t < r.hi; t++) dst[t] = src[t];
+    } else {
+        for (int64_t t = r.lo; t < r.hi; t++) dst[t] = src[t * sw];
     }
-    int64_t lo = start < 0 ? -start : 0, hi = g->W - start < len ? g->W - start : len;
-    if (hi < lo) hi = lo;
-    for (int64_t t = 0; t < lo; t++) dst[t] = 0.0f;
-    for (int64_t t = lo; t < hi; t++) dst[t] = src[t];
-    for (int64_t t = hi; t < len; t++) dst[t] = 0.0f;
+    for (int64_t t = r.hi; t < len; t++) dst[t] = 0.0f;
 }
 
 /* A pointwise strip within one image: rows of the image's planes, copied whole. */
@@ -87,6 +76,12 @@ void fv_conv_pack_im2col(const void *src, float *bp, int nr, int64_t j0, int col
         pack_plane_rows(bp, nr, s->x + ((s->n0 + u->n) * g.C + s->c0 + p0) * g.W + u->ow, cols, g.W, kc);
         return;
     }
+    /* each run's part inside the input row for each kernel column: divisions once per strip, not per row */
+    range inside[MAX_KW][MAX_RUNS];
+    bool table = g.KW <= MAX_KW;
+    for (int64_t kw = 0; table && kw < g.KW; kw++)
+        for (int i = 0; i < count; i++)
+            inside[kw][i] = valid(runs[i].ow * g.sw + kw * g.dw - g.pl, g.sw, g.W, runs[i].len);
     int64_t taps = g.KH * g.KW, plane = g.H * g.W;
     int64_t c = p0 / taps, kh = p0 % taps / g.KW, kw = p0 % g.KW; /* the tap of row p0, then stepped */
     for (int64_t k = 0; k < kc; k++) {
@@ -99,8 +94,10 @@ void fv_conv_pack_im2col(const void *src, float *bp, int nr, int64_t j0, int col
                 for (int t = 0; t < u->len; t++) dst[u->c + t] = 0.0f;
                 continue;
             }
+            int64_t start = u->ow * g.sw + offw;
+            range r = table ? inside[kw][i] : valid(start, g.sw, g.W, u->len);
             const float *row = s->x + ((s->n0 + u->n) * g.C + s->c0 + c) * plane + ih * g.W;
-            copy_run(dst + u->c, row, u->len, u->ow, offw, &g);
+            copy_run(dst + u->c, row + start, u->len, r, g.sw);
         }
         for (int c2 = cols; c2 < nr; c2++) dst[c2] = 0.0f;
         if (++kw == g.KW && (kw = 0, ++kh == g.KH)) kh = 0, c++;
