@@ -58,6 +58,7 @@ static unsigned assigned_inputs(fv_op_kind op)
     case FV_OP_BATCH_NORM: return 1u << 0; /* x */
     case FV_OP_MAX_POOL2D: return 1u << 0;
     case FV_OP_DROPOUT: return 1u << 0;
+    case FV_OP_ACTIVATION: return 1u << 0;
     default: return 0;
     }
 }

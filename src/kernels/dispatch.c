@@ -11,6 +11,7 @@
 #include "ref/activation.h"
 #include "ref/batch_norm.h"
 #include "ref/dense.h"
+#include "fovea/ops.h"
 
 static bool fast(const fv_ctx *ctx) { return !fv_ctx_reference_kernels(ctx); }
 
@@ -96,10 +97,20 @@ void fv_activation_forward(fv_ctx *ctx, float *out, const float *inp, int64_t n,
 }
 
 void fv_activation_backward(fv_ctx *ctx, float *dinp, const float *dout, const float *inp, int64_t n, int kind,
-                            float alpha)
+                            float alpha, bool assign)
 {
-    if (fast(ctx) && fv_fast_smooth_activation_backward(fv_ctx_threads(ctx), dinp, dout, inp, n, kind, alpha)) return;
-    fv_fast_activation_backward(mb_threads(ctx), dinp, dout, inp, n, kind, alpha);
+    if (assign && !fv_activation_piecewise_linear(kind)) { /* only those kernels can write instead of add */
+        fv_fast_zero(mb_threads(ctx), dinp, n);
+        assign = false;
+    }
+    if (!assign && fast(ctx) && fv_fast_smooth_activation_backward(fv_ctx_threads(ctx), dinp, dout, inp, n, kind, alpha))
+        return;
+    fv_fast_activation_backward(mb_threads(ctx), dinp, dout, inp, n, kind, alpha, assign);
+}
+
+bool fv_activation_piecewise_linear(int kind)
+{
+    return kind == FV_ACT_RELU || kind == FV_ACT_LEAKY_RELU || kind == FV_ACT_RELU6;
 }
 
 void fv_max_pool2d_forward(fv_ctx *ctx, float *out, int32_t *argmax, const float *inp, const fv_ref_pool2d_geom *g)

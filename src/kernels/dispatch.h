@@ -29,8 +29,11 @@ void fv_dense_backward(fv_ctx *ctx, float *dinp, float *dweight, float *dbias, c
 
 /* The memory-bound kernels: activations, max pooling, batch normalization (reference arithmetic, threaded). */
 void fv_activation_forward(fv_ctx *ctx, float *out, const float *inp, int64_t n, int kind, float alpha);
+/* assign: dinp holds no values yet (fv_grad_fresh) and is written whole rather than added to. */
 void fv_activation_backward(fv_ctx *ctx, float *dinp, const float *dout, const float *inp, int64_t n, int kind,
-                            float alpha);
+                            float alpha, bool assign);
+/* relu, leaky relu and relu6: the kinds whose backward kernel assigns without a zeroing pass */
+bool fv_activation_piecewise_linear(int kind);
 void fv_max_pool2d_forward(fv_ctx *ctx, float *out, int32_t *argmax, const float *inp, const fv_ref_pool2d_geom *g);
 /* assign: dinp (dx for batch norm) holds no values yet (fv_grad_fresh) and is written whole instead of added to. */
 void fv_max_pool2d_backward(fv_ctx *ctx, float *dinp, const float *dout, const int32_t *argmax,

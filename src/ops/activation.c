@@ -52,7 +52,8 @@ static void act_backward(fv_graph *g, fv_node *n)
     if (!fv_wants_grad(n, 0)) return;
     const act_attr *a = n->attr;
     const fv_tensor *x = &n->in[0]->value;
-    fv_activation_backward(g->ctx, fv_f32(&n->in[0]->grad), fv_f32(&n->grad), fv_f32(x), x->size, a->kind, a->alpha);
+    fv_activation_backward(g->ctx, fv_f32(&n->in[0]->grad), fv_f32(&n->grad), fv_f32(x), x->size, a->kind, a->alpha,
+                           fv_grad_fresh(n, 0));
 }
 
 const fv_op_def fv_op_activation = {"activation", act_infer, act_forward, act_backward};

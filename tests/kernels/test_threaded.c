@@ -37,9 +37,19 @@ static void activations(void)
                                 FV_ACT_TANH, FV_ACT_SILU, FV_ACT_HARD_SIGMOID, FV_ACT_HARD_SWISH};
     int64_t n = 70001; /* several pieces and a ragged end */
     float *x = awkward(n, 1, true), *dy = awkward(n, 2, true);
-    int bad = 0;
+    int bad = 0, bad_assign = 0;
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
         float *y[4], *dx[4];
+        /* assigning into garbage must equal the reference's accumulation into zeros */
+        float *zero_ref = calloc((size_t)n, 4);
+        fv_ref_activation_backward(zero_ref, dy, x, n, kinds[k], 0.1f);
+        for (int t = 1; t < 4; t++) {
+            float *da = awkward(n, 4, false);
+            fv_fast_activation_backward(t, da, dy, x, n, kinds[k], 0.1f, true);
+            for (int64_t i = 0; i < n; i++) bad_assign += !(da[i] == zero_ref[i] || (da[i] != da[i] && zero_ref[i] != zero_ref[i]));
+            free(da);
+        }
+        free(zero_ref);
         for (int t = 0; t < 4; t++) {
             y[t] = malloc((size_t)n * 4), dx[t] = awkward(n, 3, false);
             if (t == 0) {
@@ -47,7 +57,7 @@ static void activations(void)
                 fv_ref_activation_backward(dx[t], dy, x, n, kinds[k], 0.1f);
             } else {
                 fv_fast_activation_forward(t, y[t], x, n, kinds[k], 0.1f);
-                fv_fast_activation_backward(t, dx[t], dy, x, n, kinds[k], 0.1f);
+                fv_fast_activation_backward(t, dx[t], dy, x, n, kinds[k], 0.1f, false);
             }
         }
         for (int t = 1; t < 4; t++)
@@ -55,6 +65,8 @@ static void activations(void)
         for (int t = 0; t < 4; t++) free(y[t]), free(dx[t]);
     }
     CHECK(bad == 0, "activations: 9 kinds on 1-3 threads equal the reference bit for bit (%d differ)", bad);
+    CHECK(bad_assign == 0, "activation gradients written whole over garbage equal the reference's into zeros (%d differ)",
+          bad_assign);
     free(x), free(dy);
 }
 

@@ -61,30 +61,29 @@ static bool linear_forward(float *out, const float *inp, int64_t n, int kind, fl
     }
 }
 
-static bool linear_backward(float *dinp, const float *dout, const float *inp, int64_t n, int kind, float alpha)
+/* dinp = (or +=, unless assign) dout * slope for the slopes the kind gives; false for other kinds. */
+#define SLOPE_LOOP(slope_expr)                                                                                     \
+    do {                                                                                                           \
+        if (assign) {                                                                                              \
+            _Pragma("omp simd") for (int64_t i = 0; i < n; i++) {                                                  \
+                float slope = (slope_expr);                                                                        \
+                dinp[i] = dout[i] * slope;                                                                         \
+            }                                                                                                      \
+        } else {                                                                                                   \
+            _Pragma("omp simd") for (int64_t i = 0; i < n; i++) {                                                  \
+                float slope = (slope_expr);                                                                        \
+                dinp[i] += dout[i] * slope;                                                                        \
+            }                                                                                                      \
+        }                                                                                                          \
+    } while (0)
+
+static bool linear_backward(float *dinp, const float *dout, const float *inp, int64_t n, int kind, float alpha,
+                            bool assign)
 {
     switch (kind) {
-    case FV_ACT_RELU:
-#pragma omp simd
-        for (int64_t i = 0; i < n; i++) {
-            float slope = inp[i] > 0.0f ? 1.0f : 0.0f;
-            dinp[i] += dout[i] * slope;
-        }
-        return true;
-    case FV_ACT_LEAKY_RELU:
-#pragma omp simd
-        for (int64_t i = 0; i < n; i++) {
-            float slope = inp[i] > 0.0f ? 1.0f : alpha;
-            dinp[i] += dout[i] * slope;
-        }
-        return true;
-    case FV_ACT_RELU6:
-#pragma omp simd
-        for (int64_t i = 0; i < n; i++) {
-            float slope = ((inp[i] > 0.0f) & (inp[i] < 6.0f)) ? 1.0f : 0.0f;
-            dinp[i] += dout[i] * slope;
-        }
-        return true;
+    case FV_ACT_RELU: SLOPE_LOOP(inp[i] > 0.0f ? 1.0f : 0.0f); return true;
+    case FV_ACT_LEAKY_RELU: SLOPE_LOOP(inp[i] > 0.0f ? 1.0f : alpha); return true;
+    case FV_ACT_RELU6: SLOPE_LOOP(((inp[i] > 0.0f) & (inp[i] < 6.0f)) ? 1.0f : 0.0f); return true;
     default: return false;
     }
 }
@@ -95,6 +94,7 @@ typedef struct {
     const float *dout, *inp;
     int kind;
     float alpha;
+    bool assign; /* backward: out (dinp) holds no values yet */
 } act_job;
 
 static void act_forward_range(void *p, int64_t i0, int64_t i1, int worker)
@@ -107,20 +107,21 @@ static void act_forward_range(void *p, int64_t i0, int64_t i1, int worker)
 static void act_backward_range(void *p, int64_t i0, int64_t i1, int worker)
 {
     const act_job *j = p;
-    if (!linear_backward(j->out + i0, j->dout + i0, j->inp + i0, i1 - i0, j->kind, j->alpha))
-        fv_ref_activation_backward(j->out + i0, j->dout + i0, j->inp + i0, i1 - i0, j->kind, j->alpha);
+    if (linear_backward(j->out + i0, j->dout + i0, j->inp + i0, i1 - i0, j->kind, j->alpha, j->assign)) return;
+    if (j->assign) memset(j->out + i0, 0, sizeof(float) * (size_t)(i1 - i0));
+    fv_ref_activation_backward(j->out + i0, j->dout + i0, j->inp + i0, i1 - i0, j->kind, j->alpha);
 }
 
 void fv_fast_activation_forward(int threads, float *out, const float *inp, int64_t n, int kind, float alpha)
 {
-    act_job j = {out, NULL, inp, kind, alpha};
+    act_job j = {.out = out, .inp = inp, .kind = kind, .alpha = alpha};
     fv_parallel_for(n >= 2 * CHUNK ? threads : 1, n, CHUNK, act_forward_range, &j);
 }
 
 void fv_fast_activation_backward(int threads, float *dinp, const float *dout, const float *inp, int64_t n, int kind,
-                                 float alpha)
+                                 float alpha, bool assign)
 {
-    act_job j = {dinp, dout, inp, kind, alpha};
+    act_job j = {dinp, dout, inp, kind, alpha, assign};
     fv_parallel_for(n >= 2 * CHUNK ? threads : 1, n, CHUNK, act_backward_range, &j);
 }
 

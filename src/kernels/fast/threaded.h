@@ -10,8 +10,9 @@
 #include "../ref/pool.h"
 
 void fv_fast_activation_forward(int threads, float *out, const float *inp, int64_t n, int kind, float alpha);
+/* assign: dinp holds no values yet and is written whole (dout * f'(x)) instead of added to */
 void fv_fast_activation_backward(int threads, float *dinp, const float *dout, const float *inp, int64_t n, int kind,
-                                 float alpha);
+                                 float alpha, bool assign);
 void fv_fast_max_pool2d_forward(int threads, float *out, int32_t *argmax, const float *inp, const fv_ref_pool2d_geom *g);
 /* assign: dinp holds no values yet, so it is written whole (= instead of +=, zeros where no window's maximum
  * lies); the same for dx in the batch norm's backward. */
