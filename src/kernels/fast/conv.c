@@ -332,7 +332,8 @@ typedef struct {
 } cut_kernel;
 
 /* True (with c filled) when cutting removes taps; false when nothing would be removed or on no memory (both
- * mean: compute with the full kernel). */
+ * mean: compute with the full kernel). c->w gets the live taps of weight, or zeros when weight is NULL (the
+ * weight gradient, computed from zero). */
 static bool cut(cut_kernel *c, const fv_conv_geom *g, const float *weight)
 {
     int64_t kh1, kw1;
@@ -343,9 +344,10 @@ static bool cut(cut_kernel *c, const fv_conv_geom *g, const float *weight)
     c->g.KH = kh1 - c->kh0, c->g.KW = kw1 - c->kw0;
     c->g.pt = g->pt - c->kh0 * g->dh, c->g.pl = g->pl - c->kw0 * g->dw;
     int64_t filters = g->OC * (g->C / g->groups);
-    c->w = malloc((size_t)(filters * c->g.KH * c->g.KW) * sizeof(float));
+    c->w = weight ? malloc((size_t)(filters * c->g.KH * c->g.KW) * sizeof(float))
+                  : calloc((size_t)(filters * c->g.KH * c->g.KW), sizeof(float));
     if (!c->w) return false;
-    for (int64_t f = 0; f < filters; f++)
+    for (int64_t f = 0; weight && f < filters; f++)
         for (int64_t kh = 0; kh < c->g.KH; kh++)
             for (int64_t kw = 0; kw < c->g.KW; kw++)
                 c->w[(f * c->g.KH + kh) * c->g.KW + kw] = weight[(f * g->KH + c->kh0 + kh) * g->KW + c->kw0 + kw];
@@ -387,9 +389,8 @@ bool fv_fast_conv2d_backward_weight(int threads, float *dweight, const float *do
                                     const fv_conv_geom *g)
 {
     cut_kernel c;
-    if (one_channel_groups(g) || !cut(&c, g, dweight)) return backward_weight_all(threads, dweight, dout, inp, g);
-    int64_t filters = g->OC * (g->C / g->groups), taps = c.g.KH * c.g.KW;
-    memset(c.w, 0, (size_t)(filters * taps) * sizeof(float));
+    if (one_channel_groups(g) || !cut(&c, g, NULL)) return backward_weight_all(threads, dweight, dout, inp, g);
+    int64_t filters = g->OC * (g->C / g->groups);
     bool ok = backward_weight_all(threads, c.w, dout, inp, &c.g);
     for (int64_t f = 0; ok && f < filters; f++)
         for (int64_t kh = 0; kh < c.g.KH; kh++)

@@ -138,19 +138,39 @@ static void input_row(float *v, int64_t vs, const float *x, int64_t th, int64_t 
     }
 }
 
-/* V[xi][c][t] = (B^T d B)[xi] for every tile t of the plane (image n0 + q / C, channel q % C). */
-static void input_planes(void *p, int64_t q0, int64_t q1, int worker)
+/* The transform of one tile row (input_row, dout_row): 16 rows of dst, ds apart, from plane src. */
+typedef void (*row_transform)(float *dst, int64_t ds, const float *src, int64_t th, int64_t TW,
+                              const fv_conv_geom *g, float *buf);
+
+/* A transform over planes (image n0 + q / channels, channel q % channels) of src, whose planes have `plane`
+ * floats, into dst (16 planes ds apart, one row of `tiles` per channel): V from the input, Z from dout. */
+typedef struct {
+    const wino_job *j;
+    row_transform row;
+    const float *src;
+    int64_t channels, plane;
+    float *dst;
+    int64_t ds;
+} plane_walk;
+
+static void walk_planes(void *p, int64_t q0, int64_t q1, int worker)
 {
-    const wino_job *j = p;
-    const fv_conv_geom *g = j->g;
-    int64_t C = g->C, T = j->tiles;
+    const plane_walk *w = p;
+    const wino_job *j = w->j;
     float *buf = j->scratch + (int64_t)worker * 8 * (2 * j->TW + 2);
     for (int64_t q = q0; q < q1; q++) {
-        int64_t i = q / C, c = q % C;
-        const float *x = j->inp + ((j->n0 + i) * C + c) * g->H * g->W;
+        int64_t i = q / w->channels, ch = q % w->channels;
+        const float *x = w->src + ((j->n0 + i) * w->channels + ch) * w->plane;
         for (int64_t r = 0; r < j->rows; r++)
-            input_row(j->V + c * T + (i * j->rows + r) * j->TW, j->vs, x, j->th0 + r, j->TW, g, buf);
+            w->row(w->dst + ch * j->tiles + (i * j->rows + r) * j->TW, w->ds, x, j->th0 + r, j->TW, j->g, buf);
     }
+}
+
+static void transform_planes(int threads, const wino_job *j, row_transform row, const float *src, int64_t channels,
+                             int64_t plane, float *dst, int64_t ds)
+{
+    plane_walk w = {j, row, src, channels, plane, dst, ds};
+    fv_parallel_for(threads, j->images * channels, 1, walk_planes, &w);
 }
 
 /* Output rows 2 th and 2 th + 1 (as far as they exist) of plane y from M's 16 rows (stride ms apart) for tile
@@ -225,12 +245,46 @@ static int64_t rows_per_band(const fv_conv_geom *g, int64_t TH, int64_t TW)
     return rows < 1 ? 1 : rows > TH ? TH : rows;
 }
 
-/* One group (images [n0, n0 + images), tile rows [th0, th0 + rows)): transform, 16 products, transform back. */
-static void run_group(int threads, wino_job *j)
+/* The tiling of g, how its images are grouped and banded, and the scratch for U (or dU), V, M (or Z) and the
+ * transforms' rows. False on no memory (release frees what was had). */
+static bool prepare(wino_job *j, int threads, int64_t *cn, int64_t *band)
+{
+    const fv_conv_geom *g = j->g;
+    j->TH = (g->OH + 1) / 2, j->TW = (g->OW + 1) / 2;
+    *cn = images_per_group(g, j->TH * j->TW);
+    *band = *cn > 1 ? j->TH : rows_per_band(g, j->TH, j->TW);
+    int64_t most = *cn * *band * j->TW; /* tiles per group */
+    j->us = g->OC * g->C + SKEW, j->vs = g->C * most + SKEW, j->ms = g->OC * most + SKEW;
+    j->U = malloc((size_t)(16 * j->us) * sizeof(float));
+    j->V = malloc((size_t)(16 * j->vs) * sizeof(float));
+    j->M = malloc((size_t)(16 * j->ms) * sizeof(float));
+    j->scratch = malloc((size_t)(threads * 8 * (2 * j->TW + 2)) * sizeof(float));
+    return j->U && j->V && j->M && j->scratch;
+}
+
+static void release(wino_job *j) { free(j->U), free(j->V), free(j->M), free(j->scratch); }
+
+/* Every group in order (images [n0, n0 + images), tile rows [th0, th0 + rows)), each handed to step; first
+ * is true for the first group only. */
+static void each_group(int threads, wino_job *j, int64_t cn, int64_t band,
+                       void (*step)(int threads, wino_job *j, bool first))
+{
+    bool first = true;
+    for (j->n0 = 0; j->n0 < j->g->N; j->n0 += cn) {
+        j->images = j->g->N - j->n0 < cn ? j->g->N - j->n0 : cn;
+        for (j->th0 = 0; j->th0 < j->TH; j->th0 += band, first = false) {
+            j->rows = j->TH - j->th0 < band ? j->TH - j->th0 : band;
+            j->tiles = j->images * j->rows * j->TW;
+            step(threads, j, first);
+        }
+    }
+}
+
+/* Forward, one group: transform, 16 products, transform back. */
+static void forward_group(int threads, wino_job *j, bool first)
 {
     int64_t C = j->g->C, OC = j->g->OC;
-    j->tiles = j->images * j->rows * j->TW;
-    fv_parallel_for(threads, j->images * C, 1, input_planes, j);
+    transform_planes(threads, j, input_row, j->inp, C, j->g->H * j->g->W, j->V, j->vs);
     for (int xi = 0; xi < 16; xi++)
         fv_gemm(threads, false, false, OC, j->tiles, C, 1.0f, j->U + xi * j->us, C, j->V + xi * j->vs, j->tiles,
                 0.0f, j->M + xi * j->ms, j->tiles);
@@ -241,24 +295,13 @@ bool fv_winograd_forward(int threads, float *out, const float *inp, const float 
                          float clamp_hi, bool add, const fv_conv_geom *g)
 {
     wino_job j = {.g = g, .inp = inp, .weight = weight, .bias = bias, .out = out, .clamp_hi = clamp_hi, .add = add};
-    j.TH = (g->OH + 1) / 2, j.TW = (g->OW + 1) / 2;
-    int64_t per_image = j.TH * j.TW, cn = images_per_group(g, per_image), C = g->C, OC = g->OC;
-    int64_t band = cn > 1 ? j.TH : rows_per_band(g, j.TH, j.TW), most = cn * band * j.TW; /* tiles per group */
-    j.us = OC * C + SKEW, j.vs = C * most + SKEW, j.ms = OC * most + SKEW;
-    j.U = malloc((size_t)(16 * j.us) * sizeof(float));
-    j.V = malloc((size_t)(16 * j.vs) * sizeof(float));
-    j.M = malloc((size_t)(16 * j.ms) * sizeof(float));
-    j.scratch = malloc((size_t)(threads * 8 * (2 * j.TW + 2)) * sizeof(float));
-    bool ok = j.U && j.V && j.M && j.scratch;
-    if (ok) fv_parallel_for(OC * C >= 4096 ? threads : 1, OC, 4, weight_rows, &j);
-    for (j.n0 = 0; ok && j.n0 < g->N; j.n0 += cn) {
-        j.images = g->N - j.n0 < cn ? g->N - j.n0 : cn;
-        for (j.th0 = 0; j.th0 < j.TH; j.th0 += band) {
-            j.rows = j.TH - j.th0 < band ? j.TH - j.th0 : band;
-            run_group(threads, &j);
-        }
+    int64_t cn, band;
+    bool ok = prepare(&j, threads, &cn, &band);
+    if (ok) {
+        fv_parallel_for(g->OC * g->C >= 4096 ? threads : 1, g->OC, 4, weight_rows, &j);
+        each_group(threads, &j, cn, band, forward_group);
     }
-    free(j.U), free(j.V), free(j.M), free(j.scratch);
+    release(&j);
     return ok;
 }
 
@@ -329,21 +372,6 @@ static void dout_row(float *z, int64_t zs, const float *y, int64_t th, int64_t T
     }
 }
 
-/* Z (in M) for the plane (image n0 + q / OC, channel q % OC) of dout. */
-static void dout_planes(void *p, int64_t q0, int64_t q1, int worker)
-{
-    const wino_job *j = p;
-    const fv_conv_geom *g = j->g;
-    int64_t OC = g->OC, T = j->tiles;
-    float *buf = j->scratch + (int64_t)worker * 8 * (2 * j->TW + 2);
-    for (int64_t q = q0; q < q1; q++) {
-        int64_t i = q / OC, oc = q % OC;
-        const float *y = j->dout + ((j->n0 + i) * OC + oc) * g->OH * g->OW;
-        for (int64_t r = 0; r < j->rows; r++)
-            dout_row(j->M + oc * T + (i * j->rows + r) * j->TW, j->ms, y, j->th0 + r, j->TW, g, buf);
-    }
-}
-
 /* dweight[oc][c] += G^T dU G, with G^T = [1 .5 .5 0; 0 .5 -.5 0; 0 .5 .5 1]. */
 static void weight_grad_rows(void *p, int64_t o0, int64_t o1, int worker)
 {
@@ -367,32 +395,27 @@ static void weight_grad_rows(void *p, int64_t o0, int64_t o1, int worker)
         }
 }
 
+/* Weight gradient, one group: V and Z, then dU_xi += Z_xi V_xi^T (the first group writes dU afresh). */
+static void weight_grad_group(int threads, wino_job *j, bool first)
+{
+    int64_t C = j->g->C, OC = j->g->OC;
+    transform_planes(threads, j, input_row, j->inp, C, j->g->H * j->g->W, j->V, j->vs);
+    transform_planes(threads, j, dout_row, j->dout, OC, j->g->OH * j->g->OW, j->M, j->ms);
+    for (int xi = 0; xi < 16; xi++)
+        fv_gemm(threads, false, true, OC, C, j->tiles, 1.0f, j->M + xi * j->ms, j->tiles, j->V + xi * j->vs, j->tiles,
+                first ? 0.0f : 1.0f, j->U + xi * j->us, C);
+}
+
 bool fv_winograd_backward_weight(int threads, float *dweight, const float *dout, const float *inp,
                                  const fv_conv_geom *g)
 {
-    wino_job j = {.g = g, .inp = inp, .dout = dout, .out = dweight};
-    j.TH = (g->OH + 1) / 2, j.TW = (g->OW + 1) / 2;
-    int64_t per_image = j.TH * j.TW, cn = images_per_group(g, per_image), C = g->C, OC = g->OC;
-    int64_t band = cn > 1 ? j.TH : rows_per_band(g, j.TH, j.TW), most = cn * band * j.TW;
-    j.us = OC * C + SKEW, j.vs = C * most + SKEW, j.ms = OC * most + SKEW;
-    j.U = malloc((size_t)(16 * j.us) * sizeof(float)); /* dU */
-    j.V = malloc((size_t)(16 * j.vs) * sizeof(float));
-    j.M = malloc((size_t)(16 * j.ms) * sizeof(float)); /* Z */
-    j.scratch = malloc((size_t)(threads * 8 * (2 * j.TW + 2)) * sizeof(float));
-    bool ok = j.U && j.V && j.M && j.scratch, first = true;
-    for (j.n0 = 0; ok && j.n0 < g->N; j.n0 += cn) {
-        j.images = g->N - j.n0 < cn ? g->N - j.n0 : cn;
-        for (j.th0 = 0; j.th0 < j.TH; j.th0 += band, first = false) {
-            j.rows = j.TH - j.th0 < band ? j.TH - j.th0 : band;
-            j.tiles = j.images * j.rows * j.TW;
-            fv_parallel_for(threads, j.images * C, 1, input_planes, &j);
-            fv_parallel_for(threads, j.images * OC, 1, dout_planes, &j);
-            for (int xi = 0; xi < 16; xi++)
-                fv_gemm(threads, false, true, OC, C, j.tiles, 1.0f, j.M + xi * j.ms, j.tiles, j.V + xi * j.vs, j.tiles,
-                        first ? 0.0f : 1.0f, j.U + xi * j.us, C);
-        }
+    wino_job j = {.g = g, .inp = inp, .dout = dout, .out = dweight}; /* U holds dU, M holds Z */
+    int64_t cn, band;
+    bool ok = prepare(&j, threads, &cn, &band);
+    if (ok) {
+        each_group(threads, &j, cn, band, weight_grad_group);
+        fv_parallel_for(g->OC * g->C >= 4096 ? threads : 1, g->OC, 4, weight_grad_rows, &j);
     }
-    if (ok) fv_parallel_for(OC * C >= 4096 ? threads : 1, OC, 4, weight_grad_rows, &j);
-    free(j.U), free(j.V), free(j.M), free(j.scratch);
+    release(&j);
     return ok;
 }
