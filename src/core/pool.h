@@ -5,7 +5,7 @@
  * few microseconds (so back-to-back regions stay cheap) and then sleep on a futex, so a busy neighbour process
  * never competes with threads that have nothing to do.
  *
- * Which worker runs which chunk varies from run to run; callers keep every sum in an order fixed by the data
+ * Which worker runs which chunk may vary from run to run (a worker that finishes its block helps the others); callers keep every sum in an order fixed by the data
  * (per-item outputs, partials added in item order), so results never depend on the thread count.
  *
  * Calls from inside a region (nested) run serially on the calling worker. Two threads outside the pool that
@@ -25,8 +25,9 @@ typedef void (*fv_range_fn)(void *arg, int64_t begin, int64_t end, int worker);
 /* One member of a team: every member runs the function once. */
 typedef void (*fv_team_fn)(void *arg, fv_team *team, int worker);
 
-/* Calls body over [0, n) in chunks of `grain` indices (the last may be shorter), claimed dynamically by up to
- * `threads` workers; returns when all are done. n <= grain, threads <= 1 or a nested call: one call, inline. */
+/* Calls body over [0, n) in chunks of `grain` indices (the last may be shorter) on up to `threads` workers,
+ * each of which owns a contiguous block of chunks and then helps with the others' (see claim_chunks in pool.c);
+ * returns when all are done. n <= grain, threads <= 1 or a nested call: one call, inline. */
 void fv_parallel_for(int threads, int64_t n, int64_t grain, fv_range_fn body, void *arg);
 
 /* Runs fn once on each of up to `threads` workers (fv_team_size tells how many it got; at least 1), for

@@ -1,6 +1,6 @@
-/* The thread pool: every index visited exactly once for many sizes, grains and thread counts; worker ids in
- * range; nested calls; teams whose barriers order phases; two outside threads using the pool at once; and
- * regions after the workers have gone to sleep. */
+/* The thread pool: every index visited exactly once for many sizes, grains and thread counts; owned blocks,
+ * with help for a stalled worker; worker ids in range; nested calls; teams whose barriers order phases; two
+ * outside threads using the pool at once; and regions after the workers have gone to sleep. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -147,8 +147,43 @@ static void after_sleep(void)
     CHECK(bad == 0, "regions after the workers have gone to sleep");
 }
 
+/* Owned blocks with help: worker 1 stalls on its first chunk, so worker 0 must finish its own block and then
+ * most of worker 1's; and with no stall each worker keeps to its own block (the locality the pool is for). */
+typedef struct {
+    atomic_int first_of[2], count_of[2], foreign;
+    int64_t n;
+    bool stall;
+} owner_job;
+
+static void owner_body(void *p, int64_t b, int64_t e, int worker)
+{
+    owner_job *j = p;
+    (void)e;
+    if (worker > 1) return;
+    if (j->stall && worker == 1 && atomic_fetch_add(&j->first_of[1], 1) == 0)
+        nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+    atomic_fetch_add(&j->count_of[worker], 1);
+    if ((b < j->n / 2) != (worker == 0)) atomic_fetch_add(&j->foreign, 1);
+}
+
+static void ownership(void)
+{
+    owner_job j = {.n = 200, .stall = true};
+    fv_parallel_for(2, j.n, 1, owner_body, &j);
+    CHECK(atomic_load(&j.count_of[0]) + atomic_load(&j.count_of[1]) == 200 && atomic_load(&j.count_of[0]) > 150,
+          "a stalled worker's chunks are taken over (worker 0 ran %d of 200)", atomic_load(&j.count_of[0]));
+    int foreign = 0;
+    for (int r = 0; r < 20; r++) { /* a quiet run rarely needs help; most runs need none */
+        owner_job q = {.n = 200000, .stall = false};
+        fv_parallel_for(2, q.n, 1000, owner_body, &q);
+        foreign += atomic_load(&q.foreign) > 20;
+    }
+    CHECK(foreign < 10, "without stalls each worker runs its own half (%d of 20 runs mostly mixed)", foreign);
+}
+
 int main(void)
 {
+    ownership();
     coverage();
     nested();
     teams();
