@@ -129,7 +129,9 @@ fv_graph *fv_model_build(fv_model *m, int64_t batch, fv_node **input, fv_node **
 
 /* The model for inference: eval mode, every batch norm that follows a convolution folded into it (one pass
  * over the activations less). Same outputs as fv_model_build in eval mode up to float rounding; the folded
- * convolutions' own outputs do not exist as nodes (use fv_model_build to look inside a model). */
+ * convolutions' own outputs do not exist as nodes (use fv_model_build to look inside a model). The graph's
+ * convolutions work on a copy of their weights taken when it is built (folded or copied), which the kernels keep
+ * packed from the first run on: build a new graph after changing the model's weights. */
 fv_graph *fv_model_build_inference(fv_model *m, int64_t batch, fv_node **input, fv_node **output);
 
 /* ---- files -------------------------------------------------------------------------------------------- */

@@ -26,6 +26,7 @@ static void node_free(fv_node *n)
     fv_tensor_release(&n->value);
     fv_tensor_release(&n->grad);
     for (int k = 0; k < FV_NODE_AUX; k++) fv_tensor_release(&n->aux[k]);
+    if (n->kernel_cache_free) n->kernel_cache_free(n->kernel_cache);
     free(n->in);
     free(n->attr);
     free(n);

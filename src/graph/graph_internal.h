@@ -34,6 +34,8 @@ struct fv_node {
     bool needs_grad;     /* set before each backward: a gradient must flow into this node */
     bool on_path;        /* set before each backward: the node feeds the differentiated output */
     bool grad_fresh;     /* during backward: grad holds no values yet, the first writer assigns (fv_grad_fresh) */
+    void *kernel_cache;  /* what an op keeps from one forward pass to the next (a convolution's packed weights) */
+    void (*kernel_cache_free)(void *cache);
 };
 
 /* A buffer waiting in the inference-mode pool (memory.c). */

@@ -22,9 +22,9 @@ void fv_conv2d_forward_add(fv_ctx *ctx, float *out, const float *inp, const floa
 }
 
 void fv_conv2d_forward(fv_ctx *ctx, float *out, const float *inp, const float *weight, const float *bias,
-                       float clamp_hi, const fv_conv_geom *g)
+                       float clamp_hi, const fv_conv_geom *g, fv_conv_cache **cache)
 {
-    if (fast(ctx) && fv_fast_conv2d_forward(fv_ctx_threads(ctx), out, inp, weight, bias, clamp_hi, g)) return;
+    if (fast(ctx) && fv_fast_conv2d_forward(fv_ctx_threads(ctx), out, inp, weight, bias, clamp_hi, g, cache)) return;
     fv_ref_conv2d_fill_bias(out, bias, g->N, g->OC, g->OH * g->OW);
     fv_ref_conv2d_forward_add(out, inp, weight, g);
     if (clamp_hi > 0.0f)

@@ -6,14 +6,16 @@
 
 #include "fovea/core.h"
 #include "ref/broadcast.h"
+#include "fast/conv_cache.h"
 #include "ref/conv.h"
 #include "ref/pool.h"
 
 void fv_conv2d_forward_add(fv_ctx *ctx, float *out, const float *inp, const float *weight, const fv_conv_geom *g);
 /* out = clamp(bias + conv(inp, weight)): bias NULL adds nothing; clamp_hi > 0 clamps to [0, clamp_hi] as relu and
- * relu6 do (NaN becomes 0); 0 does not clamp. */
+ * relu6 do (NaN becomes 0); 0 does not clamp. cache: NULL, or where the fast kernels keep weights that do not
+ * change between calls (fast/conv_cache.h). */
 void fv_conv2d_forward(fv_ctx *ctx, float *out, const float *inp, const float *weight, const float *bias,
-                       float clamp_hi, const fv_conv_geom *g);
+                       float clamp_hi, const fv_conv_geom *g, fv_conv_cache **cache);
 void fv_conv2d_backward_input(fv_ctx *ctx, float *dinp, const float *dout, const float *weight, const fv_conv_geom *g);
 void fv_conv2d_backward_weight(fv_ctx *ctx, float *dweight, const float *dout, const float *inp, const fv_conv_geom *g);
 /* out (N, C, HW) = bias (C) per channel, or 0 where bias is NULL; dbias (C) += dout (N, C, HW) summed. */

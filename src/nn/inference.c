@@ -1,8 +1,10 @@
 /* Inference graphs: the model in eval mode with each batch norm that follows a convolution folded into that
  * convolution's weights and bias (W' = W * s, b' = (b - mean) * s + beta, s = gamma / sqrt(var + eps)), which
  * removes a whole pass over the activations; a ReLU or ReLU6 after such a convolution becomes its fused
- * clamp (one more pass less); values are dropped after their last reader (graph/memory.c). Training and diagnosis use fv_model_build, where every layer
- * keeps its own output. */
+ * clamp (one more pass less); values are dropped after their last reader (graph/memory.c). Every convolution's
+ * weights are the graph's own (folded or copied when it is built), so the kernels may keep them packed between
+ * runs. Training and diagnosis use fv_model_build, where every layer keeps its own output and reads the model's
+ * current weights. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +62,17 @@ static bool fusable(const fv_model *m, int k, int *conv, int *bn, float *hi)
     return false;
 }
 
-/* The convolution `conv`, with batch norm `bn` folded in (-1: none) and a clamp (hi > 0), named `name`. */
+/* A copy of parameter p, which the graph will own alone. */
+static fv_param *copy(const fv_model *m, const fv_param *p)
+{
+    fv_param *c = fv_param_new(m->ctx, p->name, p->kind, p->value.ndim, p->value.shape);
+    if (c) memcpy(fv_f32(&c->value), fv_f32(&p->value), (size_t)p->value.size * sizeof(float));
+    return c;
+}
+
+/* The convolution `conv`, with batch norm `bn` folded in (-1: none) and a clamp (hi > 0), named `name`. Its
+ * weights are the graph's own (folded, or copied): the graph is a snapshot of the model, so its convolutions may
+ * keep their weights arranged for the kernels from one run to the next (ops/conv2d.c). */
 static fv_node *build_chain(fv_graph *g, const fv_model *m, int conv, int bn, float hi, const char *name, fv_node *x)
 {
     fv_layer l = m->layers[conv];
@@ -70,6 +82,10 @@ static fv_node *build_chain(fv_graph *g, const fv_model *m, int conv, int bn, fl
         if (fold(m, &m->layers[conv], &m->layers[bn], &w, &b) != FV_OK) goto done;
         l.a.bias = true;
         l.params[0] = w, l.params[1] = b, l.n_params = 2;
+    } else {
+        if (!(w = copy(m, l.params[0])) || (l.a.bias && !(b = copy(m, l.params[1])))) goto done;
+        l.params[0] = w;
+        if (l.a.bias) l.params[1] = b;
     }
     snprintf(l.name, sizeof l.name, "%s", name);
     out = hi > 0 ? fv_layer_build_conv_clamped(g, &l, x, hi) : fv_layer_build(g, &l, &x);
@@ -112,6 +128,8 @@ fv_graph *fv_model_build_inference(fv_model *m, int64_t batch, fv_node **input, 
             nodes[i] = build_chain(g, m, conv, bn, hi, l->name, nodes[m->layers[conv].in[0]]);
         else if (foldable(m, i))
             nodes[i] = build_chain(g, m, l->in[0], i, 0.0f, l->name, nodes[m->layers[l->in[0]].in[0]]);
+        else if (l->type->kind == FV_L_CONV2D && l->n_in == 1)
+            nodes[i] = build_chain(g, m, i, -1, 0.0f, l->name, in[0]);
         else
             nodes[i] = fv_layer_build(g, l, in);
         if (!nodes[i]) goto fail;

@@ -121,13 +121,26 @@ static fv_conv_geom geometry(const fv_node *n)
                           .groups = at->args.groups};
 }
 
+static void free_cache(void *c) { fv_conv_cache_free(c); }
+
+/* Inference graphs let the kernels keep the weights arranged for them when the graph alone owns the weights
+ * (the folded or copied ones of nn/inference.c): nothing else can change those while the graph lives. */
+static bool may_cache(const fv_graph *g, const fv_node *n)
+{
+    const fv_node *w = n->in[IN_W];
+    return g->inference && w->op == FV_OP_PARAM && w->param && w->param->refs == 1;
+}
+
 static fv_status conv_forward(fv_graph *g, fv_node *n)
 {
     fv_conv_geom geo = geometry(n);
     const conv_attr *at = n->attr;
     const float *b = n->in[IN_B] ? fv_f32(&n->in[IN_B]->value) : NULL;
+    fv_conv_cache *cache = n->kernel_cache;
+    bool keep = may_cache(g, n);
     fv_conv2d_forward(g->ctx, fv_f32(&n->value), fv_f32(&n->in[IN_X]->value), fv_f32(&n->in[IN_W]->value), b,
-                      at->clamped ? at->hi : 0.0f, &geo);
+                      at->clamped ? at->hi : 0.0f, &geo, keep ? &cache : NULL);
+    if (keep) n->kernel_cache = cache, n->kernel_cache_free = free_cache;
     return FV_OK;
 }
 

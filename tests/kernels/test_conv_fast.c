@@ -64,6 +64,7 @@ static fv_conv_geom geometry(uint64_t k)
 typedef struct {
     double worst[6]; /* forward, input gradient, weight gradient, bias fill, bias gradient, fused forward */
     int cases, deterministic;
+    int cached, cache_differs; /* fused forwards run twice with a weight cache; those whose output differed */
 } tally;
 
 static void worsen(double *w, double e)
@@ -95,7 +96,17 @@ static void compare(const fv_conv_geom *g, tally *t)
             fv_ref_conv2d_forward_add(fy[th], x, w, g);
             for (int64_t i = 0; hi > 0.0f && i < ny; i++) fy[th][i] = fy[th][i] > 0.0f ? fminf(fy[th][i], hi) : 0.0f;
         } else {
-            ok &= fv_fast_conv2d_forward(th, fy[th], x, w, fbias, hi, g);
+            ok &= fv_fast_conv2d_forward(th, fy[th], x, w, fbias, hi, g, NULL);
+            /* with a weight cache: made by the first call, used by the second; both as without one */
+            fv_conv_cache *cache = NULL;
+            float *cy = random_buf(ny, 11);
+            for (int pass = 0; pass < 2; pass++) {
+                ok &= fv_fast_conv2d_forward(th, cy, x, w, fbias, hi, g, &cache);
+                t->cache_differs += memcmp(cy, fy[th], (size_t)ny * 4) != 0;
+            }
+            t->cached += cache != NULL;
+            fv_conv_cache_free(cache);
+            free(cy);
             ok &= fv_fast_conv2d_forward_add(th, y[th], x, w, g);
             ok &= fv_fast_conv2d_backward_input(th, dx[th], dy, w, g);
             ok &= fv_fast_conv2d_backward_weight(th, dw[th], dy, x, g);
@@ -125,7 +136,7 @@ static void compare(const fv_conv_geom *g, tally *t)
 
 int main(void)
 {
-    tally t = {{0, 0, 0, 0, 0, 0}, 0, 1};
+    tally t = {{0, 0, 0, 0, 0, 0}, 0, 1, 0, 0};
     for (uint64_t k = 0; t.cases < 300; k++) {
         fv_conv_geom g = geometry(k);
         if (g.OH >= 1 && g.OW >= 1) compare(&g, &t);
@@ -187,5 +198,8 @@ int main(void)
     CHECK(t.worst[4] < 1e-6, "bias gradient: worst %.2e", t.worst[4]);
     CHECK(t.worst[5] < 1e-5, "fused forward (bias, relu or clamp): worst relative error %.2e", t.worst[5]);
     CHECK(t.deterministic, "1, 2 and 3 threads give bit-identical outputs and gradients");
+    CHECK(t.cache_differs == 0 && t.cached > 3 * 200,
+          "weight cache (im2col and Winograd): %d cached forwards, %d differ from the uncached ones", 2 * t.cached,
+          t.cache_differs);
     return test_finish();
 }

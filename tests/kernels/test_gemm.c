@@ -134,10 +134,45 @@ static void deterministic(void)
     CHECK(same, "1, 2 and 3 threads give bit-identical products (every transpose combination)");
 }
 
+/* A packed once (fv_gemm_pack_a) gives the same bits as A packed by each product, on shapes that cross the
+ * slice depth, the row blocks and a partial strip, narrow and wide, with and without row_init and clamp, on 1
+ * to 3 threads; and a packed A of another shape is refused before C changes. */
+static void prepacked(void)
+{
+    static const int64_t shapes[][3] = {{7, 13, 5}, {17, 49, 300}, {131, 517, 300}, {1280, 49, 320}, {33, 3100, 600}};
+    int differ = 0, runs = 0;
+    for (int s = 0; s < 5; s++)
+        for (int t = 0; t < 2; t++)
+            for (int th = 1; th <= 3; th++, runs++) {
+                problem p = {t, false, shapes[s][0], shapes[s][1], shapes[s][2], 1.0f, 0.0f};
+                operands o = make(&p);
+                float *bias = malloc((size_t)p.M * sizeof(float)), *C2 = malloc((size_t)(p.M * o.ldc) * sizeof(float));
+                fill(bias, p.M, 4);
+                memcpy(C2, o.C, (size_t)(p.M * o.ldc) * sizeof(float));
+                fv_gemm_op op = {.M = p.M, .N = p.N, .K = p.K, .alpha = 1.0f, .ta = p.ta, .A = o.A, .lda = o.lda,
+                                 .B = o.B, .ldb = o.ldb, .C = o.C, .ldc = o.ldc, .row_init = th == 2 ? bias : NULL,
+                                 .clamp_hi = th == 3 ? 0.5f : 0.0f};
+                fv_gemm_run(th, &op);
+                fv_gemm_packed *pa = fv_gemm_pack_a(th, p.ta, p.M, p.K, o.A, o.lda);
+                op.a_packed = pa, op.A = NULL, op.C = C2;
+                differ += !pa || !fv_gemm_run(th, &op) || memcmp(o.C, C2, (size_t)(p.M * o.ldc) * sizeof(float)) != 0;
+                fv_gemm_packed_free(pa);
+                free(bias), free(C2);
+                release(&o);
+            }
+    CHECK(differ == 0, "A packed once: %d of %d products differ from those that pack A themselves", differ, runs);
+    float A[6] = {1, 2, 3, 4, 5, 6}, B[6] = {1, 1, 1, 1, 1, 1}, C[4] = {7, 7, 7, 7};
+    fv_gemm_packed *pa = fv_gemm_pack_a(1, false, 2, 3, A, 3);
+    fv_gemm_op wrong = {.M = 3, .N = 1, .K = 2, .alpha = 1.0f, .B = B, .ldb = 1, .C = C, .ldc = 1, .a_packed = pa};
+    CHECK(!fv_gemm_run(1, &wrong) && C[0] == 7.0f, "a packed A of another shape is refused, C untouched");
+    fv_gemm_packed_free(pa);
+}
+
 int main(void)
 {
     shapes();
     degenerate();
     deterministic();
+    prepacked();
     return test_finish();
 }

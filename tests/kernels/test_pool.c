@@ -147,11 +147,13 @@ static void after_sleep(void)
     CHECK(bad == 0, "regions after the workers have gone to sleep");
 }
 
-/* Owned blocks with help: worker 1 stalls on its first chunk, so worker 0 must finish its own block and then
- * most of worker 1's; and with no stall each worker keeps to its own block (the locality the pool is for). */
+/* Owned blocks with help. Worker 1 stalls on its first chunk: worker 0 must finish its own block and then most
+ * of worker 1's. And each worker starts in its own block: each holds its first chunk until the other has claimed
+ * one (or 5 s have passed), and those first chunks must be the first of each block (0 and 100), not the next
+ * chunks in line. */
 typedef struct {
-    atomic_int first_of[2], count_of[2], foreign;
-    int64_t n;
+    atomic_int count_of[2];
+    atomic_llong first_of[2]; /* first chunk each worker ran, -1 before */
     bool stall;
 } owner_job;
 
@@ -160,25 +162,26 @@ static void owner_body(void *p, int64_t b, int64_t e, int worker)
     owner_job *j = p;
     (void)e;
     if (worker > 1) return;
-    if (j->stall && worker == 1 && atomic_fetch_add(&j->first_of[1], 1) == 0)
-        nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+    long long none = -1;
+    bool first = atomic_compare_exchange_strong(&j->first_of[worker], &none, (long long)b);
+    if (first && j->stall && worker == 1) nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+    if (first && !j->stall) /* each waits for the other to start, so neither can reach the other's block first */
+        for (int i = 0; i < 5000 && atomic_load(&j->first_of[1 - worker]) < 0; i++)
+            nanosleep(&(struct timespec){0, 1000 * 1000}, NULL);
     atomic_fetch_add(&j->count_of[worker], 1);
-    if ((b < j->n / 2) != (worker == 0)) atomic_fetch_add(&j->foreign, 1);
 }
 
 static void ownership(void)
 {
-    owner_job j = {.n = 200, .stall = true};
-    fv_parallel_for(2, j.n, 1, owner_body, &j);
+    owner_job j = {.stall = true, .first_of = {-1, -1}};
+    fv_parallel_for(2, 200, 1, owner_body, &j);
     CHECK(atomic_load(&j.count_of[0]) + atomic_load(&j.count_of[1]) == 200 && atomic_load(&j.count_of[0]) > 150,
           "a stalled worker's chunks are taken over (worker 0 ran %d of 200)", atomic_load(&j.count_of[0]));
-    int foreign = 0;
-    for (int r = 0; r < 20; r++) { /* a quiet run rarely needs help; most runs need none */
-        owner_job q = {.n = 200000, .stall = false};
-        fv_parallel_for(2, q.n, 1000, owner_body, &q);
-        foreign += atomic_load(&q.foreign) > 20;
-    }
-    CHECK(foreign < 10, "without stalls each worker runs its own half (%d of 20 runs mostly mixed)", foreign);
+    owner_job q = {.stall = false, .first_of = {-1, -1}};
+    fv_parallel_for(2, 200, 1, owner_body, &q);
+    CHECK(atomic_load(&q.first_of[0]) == 0 && atomic_load(&q.first_of[1]) == 100,
+          "each worker starts on its own block (first chunks %lld and %lld; want 0 and 100)",
+          (long long)atomic_load(&q.first_of[0]), (long long)atomic_load(&q.first_of[1]));
 }
 
 int main(void)

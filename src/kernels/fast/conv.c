@@ -10,6 +10,7 @@
 
 #include "../../core/pool.h"
 #include "conv.h"
+#include "conv_cache.h"
 #include "conv_geom.h"
 #include "conv_pack.h"
 #include "depthwise.h"
@@ -126,9 +127,9 @@ static void scatter_planes(float *t, const float *tmp, int64_t n0, int64_t cn, i
 
 /* out = clamp(bias + conv(inp, weight)) (bias NULL: 0; clamp_hi 0: no clamp), or out += conv when add. */
 static bool gemm_forward(int threads, float *out, const float *inp, const float *weight, const float *bias,
-                         float clamp_hi, bool add, const fv_conv_geom *g)
+                         float clamp_hi, bool add, const fv_conv_geom *g, fv_conv_cache **cache)
 {
-    if (fv_winograd_applies(g) && fv_winograd_forward(threads, out, inp, weight, bias, clamp_hi, add, g))
+    if (fv_winograd_applies(g) && fv_winograd_forward(threads, out, inp, weight, bias, clamp_hi, add, g, cache))
         return true;
     int64_t G = g->groups, Cg = g->C / G, OCg = g->OC / G, Kg = Cg * g->KH * g->KW, P = g->OH * g->OW;
     int64_t cn = images_per_product(g, OCg, Kg);
@@ -144,7 +145,8 @@ static bool gemm_forward(int threads, float *out, const float *inp, const float 
             fv_gemm_op op = {.M = OCg, .N = m * P, .K = Kg, .alpha = 1.0f, .beta = add ? 1.0f : 0.0f,
                              .A = weight + gi * OCg * Kg, .lda = Kg, .C = m > 1 ? tmp : y, .ldc = m > 1 ? m * P : P,
                              .pack_b = fv_conv_pack_im2col, .b_src = &src,
-                             .row_init = add || !bias ? NULL : bias + gi * OCg, .clamp_hi = add ? 0.0f : clamp_hi};
+                             .row_init = add || !bias ? NULL : bias + gi * OCg, .clamp_hi = add ? 0.0f : clamp_hi,
+                             .a_packed = cache ? fv_conv_cache_group(cache, threads, weight, gi, G, OCg, Kg) : NULL};
             ok = fv_gemm_run(threads, &op);
             if (ok && m > 1) scatter_planes(out, tmp, n0, m, gi * OCg, OCg, g->OC, P);
         }
@@ -159,13 +161,13 @@ static bool forward_add_all(int threads, float *out, const float *inp, const flo
         fv_fast_depthwise_forward(threads, out, inp, weight, g);
         return true;
     }
-    return gemm_forward(threads, out, inp, weight, NULL, 0.0f, true, g);
+    return gemm_forward(threads, out, inp, weight, NULL, 0.0f, true, g, NULL);
 }
 
 static bool forward_all(int threads, float *out, const float *inp, const float *weight, const float *bias,
-                        float clamp_hi, const fv_conv_geom *g)
+                        float clamp_hi, const fv_conv_geom *g, fv_conv_cache **cache)
 {
-    if (!one_channel_groups(g)) return gemm_forward(threads, out, inp, weight, bias, clamp_hi, false, g);
+    if (!one_channel_groups(g)) return gemm_forward(threads, out, inp, weight, bias, clamp_hi, false, g, cache);
     fv_fast_depthwise_forward_fused(threads, out, inp, weight, bias, clamp_hi, g);
     return true;
 }
@@ -364,11 +366,12 @@ bool fv_fast_conv2d_forward_add(int threads, float *out, const float *inp, const
 }
 
 bool fv_fast_conv2d_forward(int threads, float *out, const float *inp, const float *weight, const float *bias,
-                            float clamp_hi, const fv_conv_geom *g)
+                            float clamp_hi, const fv_conv_geom *g, fv_conv_cache **cache)
 {
     cut_kernel c;
-    if (one_channel_groups(g) || !cut(&c, g, weight)) return forward_all(threads, out, inp, weight, bias, clamp_hi, g);
-    bool ok = forward_all(threads, out, inp, c.w, bias, clamp_hi, &c.g);
+    if (one_channel_groups(g) || !cut(&c, g, weight))
+        return forward_all(threads, out, inp, weight, bias, clamp_hi, g, cache);
+    bool ok = forward_all(threads, out, inp, c.w, bias, clamp_hi, &c.g, NULL); /* cut kernels are not kept */
     free(c.w);
     return ok;
 }

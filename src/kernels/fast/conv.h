@@ -8,13 +8,15 @@
 #include <stdbool.h>
 
 #include "../ref/conv.h"
+#include "conv_cache.h"
 
 /* out (N, OC, OH, OW) += conv(inp, weight) */
 bool fv_fast_conv2d_forward_add(int threads, float *out, const float *inp, const float *weight, const fv_conv_geom *g);
 /* out (N, OC, OH, OW) = clamp(bias + conv(inp, weight)): bias NULL adds nothing; clamp_hi > 0 clamps to
- * [0, clamp_hi] (relu, relu6; NaN becomes 0), 0 leaves the sum as it is */
+ * [0, clamp_hi] (relu, relu6; NaN becomes 0), 0 leaves the sum as it is. cache (NULL: none) keeps the weights
+ * arranged for the kernels from one call to the next: only for weights that do not change (conv_cache.h). */
 bool fv_fast_conv2d_forward(int threads, float *out, const float *inp, const float *weight, const float *bias,
-                            float clamp_hi, const fv_conv_geom *g);
+                            float clamp_hi, const fv_conv_geom *g, fv_conv_cache **cache);
 /* dinp (N, C, H, W) += the input gradient of dout */
 bool fv_fast_conv2d_backward_input(int threads, float *dinp, const float *dout, const float *weight,
                                    const fv_conv_geom *g);

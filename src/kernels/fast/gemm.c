@@ -301,6 +301,65 @@ void fv_gemm(int threads, bool ta, bool tb, int64_t M, int64_t N, int64_t K, flo
     fv_gemm_at(fv_simd_level_get(), threads, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
+/* op(A) packed for every KC-deep slice: slice pc holds the MR-row strips of all of A's rows, each kc x mr, so
+ * a product's block [ic, ic + mc) of slice pc starts at packed_offset and is laid out as pack_a_strips would
+ * have packed it. Rows past M are zero. */
+struct fv_gemm_packed {
+    int64_t M, K, strips;
+    int mr;
+    float *data;
+};
+
+static int64_t packed_offset(const fv_gemm_packed *p, int64_t ic, int64_t pc, int64_t kc)
+{
+    return pc * p->strips * p->mr + ic / p->mr * kc * p->mr;
+}
+
+typedef struct {
+    fv_gemm_packed *p;
+    bool ta;
+    const float *A;
+    int64_t lda;
+} pack_all_job;
+
+static void pack_all_strips(void *q, int64_t s0, int64_t s1, int worker)
+{
+    const pack_all_job *j = q;
+    const fv_gemm_packed *p = j->p;
+    for (int64_t s = s0; s < s1; s++)
+        for (int64_t pc = 0; pc < p->K; pc += KC) {
+            int64_t kc = min64(KC, p->K - pc);
+            pack_a(p->data + packed_offset(p, s * p->mr, pc, kc), p->mr, j->ta, j->A, j->lda, s * p->mr,
+                   (int)min64(p->mr, p->M - s * p->mr), pc, kc);
+        }
+}
+
+fv_gemm_packed *fv_gemm_pack_a(int threads, bool ta, int64_t M, int64_t K, const float *A, int64_t lda)
+{
+    fv_gemm_packed *p = calloc(1, sizeof *p);
+    if (!p || M <= 0 || K <= 0) return free(p), NULL;
+    gemm_arch g = arch(fv_simd_level_get());
+    *p = (fv_gemm_packed){M, K, (M + g.mr - 1) / g.mr, g.mr, NULL};
+    p->data = calloc((size_t)(p->strips * g.mr * K), sizeof(float));
+    if (!p->data) return free(p), NULL;
+    pack_all_job j = {p, ta, A, lda};
+    fv_parallel_for(threads, p->strips, 8, pack_all_strips, &j);
+    return p;
+}
+
+/* Element (i, k) of op(A) in a packed A. */
+static float packed_at(const fv_gemm_packed *p, int64_t i, int64_t k)
+{
+    int64_t pc = k / KC * KC, kc = min64(KC, p->K - pc);
+    return p->data[packed_offset(p, i - i % p->mr, pc, kc) + (k - pc) * p->mr + i % p->mr];
+}
+
+void fv_gemm_packed_free(fv_gemm_packed *p)
+{
+    if (p) free(p->data);
+    free(p);
+}
+
 /* Tiles per dynamic claim: enough work per claim to hide the shared counter, few enough that a thread slowed by
  * another process leaves little for the others to wait on. Which thread computes a tile never changes its sum. */
 #define TILES_PER_CLAIM 4
@@ -320,6 +379,7 @@ typedef struct {
     int64_t jc, nc, pc, kc, ic, mc, m_strips, n_strips;
     bool narrow; /* tiles row strip by row strip (t = is * n_strips + js) */
     float beta;
+    const float *ap; /* the packed strips of A's block [ic, ic + mc): the shared buffer, or a part of a_packed */
 } slice_ctx;
 
 static void pack_b_strips(void *p, int64_t s0, int64_t s1, int worker)
@@ -362,7 +422,7 @@ static void tiles(void *p, int64_t t0, int64_t t1, int worker)
         int mr = (int)min64(g->mr, c->mc - is * g->mr), nr = (int)min64(g->nr, c->nc - js * g->nr);
         float *ct = o->C + i0 * o->ldc + c->jc + js * g->nr;
         tile_store s = {o->alpha, c->beta, first && o->row_init ? o->row_init + i0 : NULL, last ? o->clamp_hi : 0.0f};
-        g->kernel(c->kc, j->ap + is * c->kc * g->mr, j->bp + js * c->kc * g->nr, ct, o->ldc, mr, nr, &s);
+        g->kernel(c->kc, c->ap + is * c->kc * g->mr, j->bp + js * c->kc * g->nr, ct, o->ldc, mr, nr, &s);
     }
 }
 
@@ -382,16 +442,21 @@ static void pack_both_strips(void *p, int64_t s0, int64_t s1, int worker)
 static void gemm_slice(fv_team *team, int worker, const gemm_job *j, int64_t jc, int64_t nc, int64_t pc, int64_t kc)
 {
     const gemm_arch *g = &j->g;
+    const fv_gemm_packed *pa = j->op.a_packed;
     /* later slices add onto the first; so does the first onto row_init */
-    slice_ctx c = {j, jc, nc, pc, kc, 0, 0, 0, 0, false, pc == 0 && !j->op.row_init ? j->op.beta : 1.0f};
+    slice_ctx c = {j, jc, nc, pc, kc, 0, 0, 0, 0, false, pc == 0 && !j->op.row_init ? j->op.beta : 1.0f, j->ap};
     c.n_strips = (nc + g->nr - 1) / g->nr;
     c.narrow = j->narrow;
     for (c.ic = 0; c.ic < j->op.M; c.ic += j->mc_max) {
         c.mc = min64(j->mc_max, j->op.M - c.ic), c.m_strips = (c.mc + g->mr - 1) / g->mr;
-        if (c.ic == 0)
+        if (pa) {
+            c.ap = pa->data + packed_offset(pa, c.ic, pc, kc);
+            if (c.ic == 0) fv_team_for(team, worker, c.n_strips, 1, pack_b_strips, &c);
+        } else if (c.ic == 0) {
             fv_team_for(team, worker, c.n_strips + c.m_strips, 1, pack_both_strips, &c);
-        else
+        } else {
             fv_team_for(team, worker, c.m_strips, 1, pack_a_strips, &c);
+        }
         fv_team_for(team, worker, c.n_strips * c.m_strips, TILES_PER_CLAIM, tiles, &c);
     }
 }
@@ -416,7 +481,7 @@ static bool plain_run(const fv_gemm_op *o)
         for (int64_t i = 0; i < o->M; i++) {
             float s = 0.0f;
             for (int64_t k = 0; k < o->K; k++) {
-                float a = o->ta ? o->A[k * o->lda + i] : o->A[i * o->lda + k];
+                float a = o->a_packed ? packed_at(o->a_packed, i, k) : o->ta ? o->A[k * o->lda + i] : o->A[i * o->lda + k];
                 s += a * (strip ? strip[k] : o->tb ? o->B[jj * o->ldb + k] : o->B[k * o->ldb + jj]);
             }
             float *c = o->C + i * o->ldc + jj;
@@ -441,14 +506,16 @@ static bool run_at(int level, int threads, const fv_gemm_op *o)
         return true;
     }
     gemm_job j = {arch((fv_simd_level)level), *o, 0, false, NULL, NULL};
+    if (o->a_packed && (o->a_packed->mr != j.g.mr || o->a_packed->M != o->M || o->a_packed->K != o->K))
+        return false; /* packed for another vector level or shape: a caller's mistake, refused before C changes */
     int64_t nc_max = min64(NC, (o->N + j.g.nr - 1) / j.g.nr * j.g.nr), kc_max = min64(KC, o->K);
     bool narrow = nc_max * kc_max * (int64_t)sizeof(float) <= NARROW_BYTES;
     j.mc_max = (int64_t)j.g.mr * (narrow ? MC_NARROW : MC_TILES);
     if (narrow && j.mc_max > o->M) j.mc_max = (o->M + j.g.mr - 1) / j.g.mr * j.g.mr; /* only what is needed */
     j.narrow = narrow;
-    j.ap = aligned_alloc(64, (size_t)((j.mc_max * kc_max * 4 + 63) / 64 * 64));
+    j.ap = o->a_packed ? NULL : aligned_alloc(64, (size_t)((j.mc_max * kc_max * 4 + 63) / 64 * 64));
     j.bp = aligned_alloc(64, (size_t)((nc_max * kc_max * 4 + 63) / 64 * 64));
-    if (!j.ap || !j.bp) { /* no scratch: the plain product, slow but never failing */
+    if ((!j.ap && !o->a_packed) || !j.bp) { /* no scratch: the plain product, slow but never failing */
         free(j.ap), free(j.bp);
         return plain_run(o);
     }

@@ -60,6 +60,7 @@ typedef struct {
     bool add;
     int64_t TH, TW;                   /* tile rows and columns per image */
     int64_t n0, images, th0, rows, tiles; /* this group: images [n0, n0 + images), tile rows [th0, th0 + rows) */
+    fv_gemm_packed *const *packed_u; /* forward: the 16 planes of U packed for the GEMM (a cache's), or NULL */
 } wino_job;
 
 /* ---- transforms ------------------------------------------------------------------------------------------ */
@@ -247,7 +248,7 @@ static int64_t rows_per_band(const fv_conv_geom *g, int64_t TH, int64_t TW)
 
 /* The tiling of g, how its images are grouped and banded, and the scratch for U (or dU), V, M (or Z) and the
  * transforms' rows. False on no memory (release frees what was had). */
-static bool prepare(wino_job *j, int threads, int64_t *cn, int64_t *band)
+static bool prepare(wino_job *j, int threads, int64_t *cn, int64_t *band, bool need_u)
 {
     const fv_conv_geom *g = j->g;
     j->TH = (g->OH + 1) / 2, j->TW = (g->OW + 1) / 2;
@@ -255,11 +256,11 @@ static bool prepare(wino_job *j, int threads, int64_t *cn, int64_t *band)
     *band = *cn > 1 ? j->TH : rows_per_band(g, j->TH, j->TW);
     int64_t most = *cn * *band * j->TW; /* tiles per group */
     j->us = g->OC * g->C + SKEW, j->vs = g->C * most + SKEW, j->ms = g->OC * most + SKEW;
-    j->U = malloc((size_t)(16 * j->us) * sizeof(float));
+    j->U = need_u ? malloc((size_t)(16 * j->us) * sizeof(float)) : NULL;
     j->V = malloc((size_t)(16 * j->vs) * sizeof(float));
     j->M = malloc((size_t)(16 * j->ms) * sizeof(float));
     j->scratch = malloc((size_t)(threads * 8 * (2 * j->TW + 2)) * sizeof(float));
-    return j->U && j->V && j->M && j->scratch;
+    return (j->U || !need_u) && j->V && j->M && j->scratch;
 }
 
 static void release(wino_job *j) { free(j->U), free(j->V), free(j->M), free(j->scratch); }
@@ -285,20 +286,36 @@ static void forward_group(int threads, wino_job *j, bool first)
 {
     int64_t C = j->g->C, OC = j->g->OC;
     transform_planes(threads, j, input_row, j->inp, C, j->g->H * j->g->W, j->V, j->vs);
-    for (int xi = 0; xi < 16; xi++)
-        fv_gemm(threads, false, false, OC, j->tiles, C, 1.0f, j->U + xi * j->us, C, j->V + xi * j->vs, j->tiles,
-                0.0f, j->M + xi * j->ms, j->tiles);
+    for (int xi = 0; xi < 16; xi++) {
+        fv_gemm_op op = {.M = OC, .N = j->tiles, .K = C, .alpha = 1.0f, .A = j->U + xi * j->us, .lda = C,
+                         .B = j->V + xi * j->vs, .ldb = j->tiles, .C = j->M + xi * j->ms, .ldc = j->tiles,
+                         .a_packed = j->packed_u ? j->packed_u[xi] : NULL};
+        fv_gemm_run(threads, &op); /* without pack_b it never fails */
+    }
     fv_parallel_for(threads, j->images * OC, 1, output_planes, j);
 }
 
+/* U's 16 planes packed for the GEMM, handed to the cache (false when it could not have them). */
+static bool cache_u(int threads, const wino_job *j, fv_conv_cache **cache)
+{
+    fv_gemm_packed *u[16] = {NULL};
+    bool ok = true;
+    for (int xi = 0; xi < 16; xi++) ok = ok && (u[xi] = fv_gemm_pack_a(threads, false, j->g->OC, j->g->C, j->U + xi * j->us, j->g->C));
+    if (ok) return fv_conv_cache_store_winograd(cache, u);
+    for (int xi = 0; xi < 16; xi++) fv_gemm_packed_free(u[xi]);
+    return false;
+}
+
 bool fv_winograd_forward(int threads, float *out, const float *inp, const float *weight, const float *bias,
-                         float clamp_hi, bool add, const fv_conv_geom *g)
+                         float clamp_hi, bool add, const fv_conv_geom *g, fv_conv_cache **cache)
 {
     wino_job j = {.g = g, .inp = inp, .weight = weight, .bias = bias, .out = out, .clamp_hi = clamp_hi, .add = add};
+    j.packed_u = cache ? fv_conv_cache_winograd(*cache) : NULL;
     int64_t cn, band;
-    bool ok = prepare(&j, threads, &cn, &band);
+    bool ok = prepare(&j, threads, &cn, &band, !j.packed_u);
     if (ok) {
-        fv_parallel_for(g->OC * g->C >= 4096 ? threads : 1, g->OC, 4, weight_rows, &j);
+        if (!j.packed_u) fv_parallel_for(g->OC * g->C >= 4096 ? threads : 1, g->OC, 4, weight_rows, &j);
+        if (!j.packed_u && cache && cache_u(threads, &j, cache)) j.packed_u = fv_conv_cache_winograd(*cache);
         each_group(threads, &j, cn, band, forward_group);
     }
     release(&j);
@@ -338,7 +355,7 @@ bool fv_winograd_backward_input(int threads, float *dinp, const float *dout, con
     j.U = malloc((size_t)(g->OC * g->C * 9) * sizeof(float));
     if (!j.U) return false;
     fv_parallel_for(g->OC * g->C >= 4096 ? threads : 1, g->C, 4, flip_rows, &j);
-    bool ok = fv_winograd_forward(threads, dinp, dout, j.U, NULL, 0.0f, true, &t);
+    bool ok = fv_winograd_forward(threads, dinp, dout, j.U, NULL, 0.0f, true, &t, NULL);
     free(j.U);
     return ok;
 }
@@ -411,7 +428,7 @@ bool fv_winograd_backward_weight(int threads, float *dweight, const float *dout,
 {
     wino_job j = {.g = g, .inp = inp, .dout = dout, .out = dweight}; /* U holds dU, M holds Z */
     int64_t cn, band;
-    bool ok = prepare(&j, threads, &cn, &band);
+    bool ok = prepare(&j, threads, &cn, &band, true);
     if (ok) {
         each_group(threads, &j, cn, band, weight_grad_group);
         fv_parallel_for(g->OC * g->C >= 4096 ? threads : 1, g->OC, 4, weight_grad_rows, &j);

@@ -7,15 +7,17 @@
 #include <stdbool.h>
 
 #include "../ref/conv.h"
+#include "conv_cache.h"
 
 /* The geometries this path takes: 3x3 kernel, stride 1, no dilation, one group, and enough channels on both
  * sides for the transforms to pay (a first layer on RGB stays with im2col). */
 bool fv_winograd_applies(const fv_conv_geom *g);
 
 /* out = clamp(bias + conv(inp, weight)) as fv_fast_conv2d_forward, or out += conv(inp, weight) when add. False,
- * before out is changed, when its scratch memory cannot be had. Bit-identical for any thread count. */
+ * before out is changed, when its scratch memory cannot be had. Bit-identical for any thread count. With a
+ * cache (conv_cache.h; NULL: none) the transformed weights are made once and kept there. */
 bool fv_winograd_forward(int threads, float *out, const float *inp, const float *weight, const float *bias,
-                         float clamp_hi, bool add, const fv_conv_geom *g);
+                         float clamp_hi, bool add, const fv_conv_geom *g, fv_conv_cache **cache);
 
 /* dinp += the input gradient of dout, for geometries where both this and the gradient's convolution apply. */
 bool fv_winograd_backward_input_applies(const fv_conv_geom *g);
