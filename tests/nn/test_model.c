@@ -231,10 +231,56 @@ static void fused_clamp(void)
     fv_ctx_free(ctx);
 }
 
+/* Runs g (input node in) on x; the first `n` outputs into out. */
+static bool run_into(fv_graph *g, fv_node *in, fv_node *o, const fv_tensor *x, float *out, int n)
+{
+    if (!g || fv_graph_set_input(g, in, x) != FV_OK || fv_graph_forward(g) != FV_OK) return false;
+    memcpy(out, fv_f32(fv_node_value(o)), (size_t)n * sizeof(float));
+    return true;
+}
+
+/* An inference graph is a snapshot: its convolutions (folded, fused or plain; im2col, Winograd and 1x1) keep
+ * their weights packed from the first run, give the same outputs on later runs, do not see a change of the
+ * model's weights, and a graph built after the change does. */
+static void inference_snapshot(void)
+{
+    fv_ctx *ctx = fv_ctx_new(2);
+    fv_model *m = fv_model_parse(ctx, "input shape=16x10x10\nconv2d c1 filters=24 kernel=3 padding=1\nbatch_norm b1\n"
+                                      "relu r1\nconv2d c2 filters=20 kernel=3 padding=1\nconv2d c3 filters=8 kernel=1\n"
+                                      "conv2d c4 filters=6 kernel=3 stride=2\nglobal_avg_pool\ndense fc units=5\n", "snap");
+    fv_model_init(m);
+    fv_tensor *x = fv_tensor_new(ctx, FV_F32, 4, (int64_t[]){4, 16, 10, 10});
+    for (int64_t k = 0; k < x->size; k++) fv_f32(x)[k] = fv_rng_uniform(8, 2, (uint64_t)k) - 0.5f;
+    float first[20], again[20], after[20], fresh[20], plain[20];
+    fv_node *i1, *o1, *i2, *o2, *i3, *o3;
+    fv_graph *g = fv_model_build_inference(m, 4, &i1, &o1);
+    bool ok = run_into(g, i1, o1, x, first, 20) && run_into(g, i1, o1, x, again, 20);
+    for (int i = 0; i < fv_model_param_count(m); i++) { /* every convolution's weights doubled */
+        fv_param *p = fv_model_param(m, i);
+        if (p->value.ndim == 4)
+            for (int64_t k = 0; k < p->value.size; k++) fv_f32(&p->value)[k] *= 2.0f;
+    }
+    ok = ok && run_into(g, i1, o1, x, after, 20);
+    fv_graph *h = fv_model_build_inference(m, 4, &i2, &o2), *e = fv_model_build(m, 4, &i3, &o3, NULL);
+    fv_graph_set_training(e, false);
+    ok = ok && run_into(h, i2, o2, x, fresh, 20) && run_into(e, i3, o3, x, plain, 20);
+    double d_new = 0, big = 1e-30;
+    for (int k = 0; k < 20; k++) d_new = fmax(d_new, fabs(fresh[k] - plain[k])), big = fmax(big, fabs(plain[k]));
+    CHECK(ok && memcmp(first, again, sizeof first) == 0 && memcmp(first, after, sizeof first) == 0,
+          "an inference graph's later runs equal its first, also after the model's weights change");
+    CHECK(ok && d_new / big < 1e-5 && memcmp(first, fresh, sizeof first) != 0,
+          "a graph built after the change sees the new weights (within %.1e of the plain graph)", d_new / big);
+    fv_graph_free(g), fv_graph_free(h), fv_graph_free(e);
+    fv_tensor_free(x);
+    fv_model_free(m);
+    fv_ctx_free(ctx);
+}
+
 int main(void)
 {
     fused_clamp();
     inference_folding();
+    inference_snapshot();
     errors();
     round_trip_and_params();
     summary();
