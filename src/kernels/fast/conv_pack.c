@@ -46,6 +46,9 @@ static void copy_run(float *dst, const float *src, int len, range r, int64_t sw)
     if (sw == 1) {
 #pragma omp simd
         for (int64_t t = r.lo; t < r.hi; t++) dst[t] = src[t];
+    } else if (sw == 2) { /* stride-2 layers (a network's first convolution): the even elements, shuffled out */
+#pragma omp simd
+        for (int64_t t = r.lo; t < r.hi; t++) dst[t] = src[2 * t];
     } else {
         for (int64_t t = r.lo; t < r.hi; t++) dst[t] = src[t * sw];
     }

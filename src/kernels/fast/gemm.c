@@ -115,6 +115,16 @@ __attribute__((target("avx2,fma"))) static void kernel_avx2(int64_t kc, const fl
         ai = _mm256_broadcast_ss(a + k * 6 + 4), c40 = _mm256_fmadd_ps(ai, b0, c40), c41 = _mm256_fmadd_ps(ai, b1, c41);
         ai = _mm256_broadcast_ss(a + k * 6 + 5), c50 = _mm256_fmadd_ps(ai, b0, c50), c51 = _mm256_fmadd_ps(ai, b1, c51);
     }
+    if (mr == 6 && nr == 16) { /* straight from the registers: a round trip through memory costs as much as a
+                                  * short product (kc 16, a pointwise convolution over 16 channels) */
+#define FV_ROW(i, a, b)                                                                                          \
+    _mm256_storeu_ps(c + (i) * ldc, finish8(a, c + (i) * ldc, i, s)),                                            \
+        _mm256_storeu_ps(c + (i) * ldc + 8, finish8(b, c + (i) * ldc + 8, i, s))
+        FV_ROW(0, c00, c01), FV_ROW(1, c10, c11), FV_ROW(2, c20, c21);
+        FV_ROW(3, c30, c31), FV_ROW(4, c40, c41), FV_ROW(5, c50, c51);
+#undef FV_ROW
+        return;
+    }
     float tile[6 * 16];
     _mm256_storeu_ps(tile + 0, c00), _mm256_storeu_ps(tile + 8, c01);
     _mm256_storeu_ps(tile + 16, c10), _mm256_storeu_ps(tile + 24, c11);
@@ -122,12 +132,6 @@ __attribute__((target("avx2,fma"))) static void kernel_avx2(int64_t kc, const fl
     _mm256_storeu_ps(tile + 48, c30), _mm256_storeu_ps(tile + 56, c31);
     _mm256_storeu_ps(tile + 64, c40), _mm256_storeu_ps(tile + 72, c41);
     _mm256_storeu_ps(tile + 80, c50), _mm256_storeu_ps(tile + 88, c51);
-    if (mr == 6 && nr == 16) {
-        for (int i = 0; i < 6; i++)
-            for (int h = 0; h < 16; h += 8)
-                _mm256_storeu_ps(c + i * ldc + h, finish8(_mm256_loadu_ps(tile + i * 16 + h), c + i * ldc + h, i, s));
-        return;
-    }
     store_tile(tile, 16, c, ldc, mr, nr, s);
 }
 
