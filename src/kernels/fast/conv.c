@@ -147,6 +147,8 @@ static bool gemm_forward(int threads, float *out, const float *inp, const float 
                              .pack_b = fv_conv_pack_im2col, .b_src = &src,
                              .row_init = add || !bias ? NULL : bias + gi * OCg, .clamp_hi = add ? 0.0f : clamp_hi,
                              .a_packed = cache ? fv_conv_cache_group(cache, threads, weight, gi, G, OCg, Kg) : NULL};
+            if (pointwise(g) && m == 1) /* B is the image's planes as they are: the GEMM packs or reads in place */
+                op.pack_b = NULL, op.B = inp + (n0 * g->C + gi * Cg) * P, op.ldb = P;
             ok = fv_gemm_run(threads, &op);
             if (ok && m > 1) scatter_planes(out, tmp, n0, m, gi * OCg, OCg, g->OC, P);
         }
