@@ -49,30 +49,33 @@ __attribute__((target("avx2,fma"))) static float lanes_sum(__m256 v)
     return _mm_cvtss_f32(s);
 }
 
-/* Each output o: the weight row read once, 16 floats a step, against up to FV_DENSE_FEW_ROWS input rows. */
+/* w . x over C floats: four named sums over 32 floats a step, added in a fixed order (results depend on the
+ * vector level only). Sums kept in arrays indexed by row, as this loop had them, stayed in memory: each step
+ * waited on a store and a reload (MobileNetV2's classifier, 1280 x 1000 at batch 1: 173 us, now 77). */
+__attribute__((target("avx2,fma"), always_inline)) static inline float dot_avx2(const float *w, const float *x, int64_t C)
+{
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+    int64_t c = 0;
+    for (; c + 32 <= C; c += 32) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + c), _mm256_loadu_ps(x + c), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + c + 8), _mm256_loadu_ps(x + c + 8), s1);
+        s2 = _mm256_fmadd_ps(_mm256_loadu_ps(w + c + 16), _mm256_loadu_ps(x + c + 16), s2);
+        s3 = _mm256_fmadd_ps(_mm256_loadu_ps(w + c + 24), _mm256_loadu_ps(x + c + 24), s3);
+    }
+    float s = lanes_sum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+    for (; c < C; c++) s += w[c] * x[c];
+    return s;
+}
+
+/* Each output o: its weight row against each input row in turn (the row stays in L1 for the next), so a row's
+ * result is the same whatever the batch. */
 __attribute__((target("avx2,fma"))) static void outputs_avx2(const dense_job *j, int64_t o0, int64_t o1)
 {
-    int64_t C = j->C, N = j->N;
-    for (int64_t o = o0; o < o1; o++) {
-        const float *w = j->weight + o * C;
-        __m256 a0[FV_DENSE_FEW_ROWS], a1[FV_DENSE_FEW_ROWS];
-        for (int64_t n = 0; n < N; n++) a0[n] = _mm256_setzero_ps(), a1[n] = _mm256_setzero_ps();
-        int64_t c = 0;
-        for (; c + 16 <= C; c += 16) {
-            __m256 w0 = _mm256_loadu_ps(w + c), w1 = _mm256_loadu_ps(w + c + 8);
-            for (int64_t n = 0; n < N; n++) {
-                const float *x = j->inp + n * C + c;
-                a0[n] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x), a0[n]);
-                a1[n] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x + 8), a1[n]);
-            }
-        }
-        for (int64_t n = 0; n < N; n++) {
-            const float *x = j->inp + n * C;
-            float s = lanes_sum(_mm256_add_ps(a0[n], a1[n]));
-            for (int64_t k = c; k < C; k++) s += w[k] * x[k];
+    for (int64_t o = o0; o < o1; o++)
+        for (int64_t n = 0; n < j->N; n++) {
+            float s = dot_avx2(j->weight + o * j->C, j->inp + n * j->C, j->C);
             j->out[n * j->OC + o] = j->bias ? s + j->bias[o] : s;
         }
-    }
 }
 #endif
 
