@@ -108,7 +108,7 @@ __attribute__((target("avx2,fma"))) static inline __m256 finish8(__m256 acc, con
 }
 
 /* B's rows are ldb floats apart: 16 in a packed strip, a matrix's row length when B is read in place. */
-__attribute__((target("avx2,fma"))) static inline void kernel_avx2_body(int64_t kc, const float *a, const float *b,
+__attribute__((target("avx2,fma"), always_inline)) static inline void kernel_avx2_body(int64_t kc, const float *a, const float *b,
         int64_t ldb, float *c, int64_t ldc, int mr, int nr, const tile_store *s)
 {
     /* named accumulators: an array would be kept in memory by the compiler */
