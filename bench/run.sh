@@ -5,7 +5,8 @@
 # 224x224 (batch-1 latency and batch-8 throughput, vs PyTorch and vs ONNX Runtime running the ONNX file fovea
 # exports of the same model); a ResNet-18 training step at 32x32 (vs PyTorch); peak RSS of each side; t-SNE;
 # GEMM 1024^3 as a share of the FMA peak measured here; the image loader's batches/s (PNG decode + augmentation)
-# against FMNIST-CNN training's (it must be >= 3x).
+# against FMNIST-CNN training's (it must be >= 3x). The header gives the core-to-core cache-line round trip at
+# the start of each round and at the end (bench_pingpong), which tells the host's quiet and slow periods apart.
 # Environment: ROUNDS (3), THREADS (all cores), STEPS (FMNIST steps, 60), ZOO_MODELS (the five of
 # ../shared/BENCHMARKS.md), ZOO_REPEAT (timed passes per process, 5; VGG_REPEAT for vgg16, 1), WARMUP (2),
 # TRAIN_STEPS (ResNet-18 steps, 8), ORT_INSTALL (1: npm-install onnxruntime-node into bench/ when absent).
@@ -25,7 +26,7 @@ CC=${CC:-cc}
 mkdir -p "$B/bench"
 # link as the Makefile links (its LDLIBS), so that a new dependency of the library needs no change here
 LIBS=${LDLIBS:-$(sed -n 's/^LDLIBS *:*= *//p' Makefile)}
-for b in bench_train bench_gemm bench_peak bench_tsne bench_zoo bench_train_resnet bench_loader; do
+for b in bench_train bench_gemm bench_peak bench_tsne bench_zoo bench_train_resnet bench_loader bench_pingpong; do
     $CC -O2 -g -Iinclude -fopenmp "bench/$b.c" "$B/libfovea.a" $LIBS -o "$B/bench/$b"
 done
 PY=/usr/bin/python3
@@ -55,6 +56,7 @@ if [ $have_ort -eq 1 ]; then
 fi
 for r in $(seq "$ROUNDS"); do
     echo "bench: round $r of $ROUNDS" >&2
+    "$B/bench/bench_pingpong" >> "$T/pingpong" || true
     "$B/bench/bench_train" "$STEPS" "$THREADS" >> "$T/fovea_train"
     [ $have_torch -eq 1 ] && $PY bench/torch_fmnist.py "$STEPS" "$THREADS" >> "$T/torch_train"
     for m in $ZOO_MODELS; do
@@ -94,6 +96,10 @@ echo "fovea benchmarks: $THREADS threads, $ROUNDS alternating rounds, medians ($
 echo "ratio = fovea / reference in the row's unit: for ms and MiB <= 1.00 means fovea is at least as fast / as small;"
 echo "for images/s and GFLOP/s >= 1.00 means fovea is at least as fast. Zoo: 224x224, random weights, eval mode;"
 echo "ORT runs the ONNX file fovea exports of the same model. \"-\": not measured (reference missing or failed)."
+"$B/bench/bench_pingpong" >> "$T/pingpong" || true
+echo "Core-to-core cache-line round trip at the start of each round and at the end: $(sed -n 's/.*trip: \([0-9-]*\).*/\1/p' "$T/pingpong" | tr '\n' ' ')ns"
+echo "(about 100 ns: the two cores share a cache; several times that: the host has put them on different dies,"
+echo "and fovea's 2-thread figures drop by 10-40% while it lasts; see README, Benchmarks)"
 printf '%-46s %10s %10s %10s %10s %10s\n' "workload" "fovea" "PyTorch" "ORT" "f/PyTorch" "f/ORT"
 row "FMNIST-CNN training, images/s" "$(med "$T/fovea_train" ": " "images/s")" "$(med "$T/torch_train" ": " "images/s")" ""
 row "  peak RSS, MiB" "$(med "$T/fovea_train" "peak RSS" "MiB")" "$(med "$T/torch_train" "peak RSS" "MiB")" ""
