@@ -4,12 +4,12 @@
  * The micro-kernel is the only code that differs between vector levels. One team of threads shares the
  * packing and claims tiles dynamically (a thread slowed by another process holds up little); K is never
  * split, so each element of C is summed in one fixed order whatever the thread count. */
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../core/cpu.h"
 #include "../../core/pool.h"
+#include "../../core/scratch.h"
 #include "gemm.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -531,32 +531,8 @@ static bool plain_run(const fv_gemm_op *o)
     return true;
 }
 
-/* Packing buffers kept from one product to the next, one spare per role: a fresh megabyte from malloc is a
- * fresh mapping, whose page faults and zeroing cost 2-3% of a 1024^3 product and more of the many small
- * products of a network. A product takes the spare (or allocates, 64-byte aligned, with its size in a header
- * line before the data) and gives its buffer back; two products at once simply allocate. */
-typedef struct {
-    size_t floats;
-} scratch_head;
-
-static _Atomic(scratch_head *) spare_a, spare_b;
-
-static float *scratch_take(_Atomic(scratch_head *) *slot, int64_t floats)
-{
-    scratch_head *h = atomic_exchange(slot, NULL);
-    if (h && h->floats < (size_t)floats) free(h), h = NULL;
-    if (!h) {
-        size_t bytes = 64 + ((size_t)floats * sizeof(float) + 63) / 64 * 64;
-        if (!(h = aligned_alloc(64, bytes))) return NULL;
-        h->floats = (size_t)floats;
-    }
-    return (float *)((char *)h + 64);
-}
-
-static void scratch_give(_Atomic(scratch_head *) *slot, float *p)
-{
-    if (p) free(atomic_exchange(slot, (scratch_head *)((char *)p - 64)));
-}
+/* The packing buffers, kept from one product to the next (core/scratch.h). */
+static fv_scratch_slot spare_a, spare_b;
 
 static bool run_at(int level, int threads, const fv_gemm_op *o)
 {
@@ -581,14 +557,14 @@ static bool run_at(int level, int threads, const fv_gemm_op *o)
     double flops = 2.0 * (double)o->M * (double)o->N * (double)o->K;
     int t = flops < 2e5 ? 1 : threads > FV_POOL_MAX_THREADS ? FV_POOL_MAX_THREADS : threads; /* tiny: one thread */
     j.in_place = j.g.in_place && !o->pack_b && !o->tb && o->M <= IN_PLACE_ROWS && o->N >= j.g.nr;
-    j.ap = o->a_packed ? NULL : scratch_take(&spare_a, j.mc_max * kc_max);
-    j.bp = scratch_take(&spare_b, (j.in_place ? t * j.g.nr : nc_max) * kc_max);
+    j.ap = o->a_packed ? NULL : fv_scratch_take(&spare_a, (size_t)(j.mc_max * kc_max) * sizeof(float));
+    j.bp = fv_scratch_take(&spare_b, (size_t)((j.in_place ? t * j.g.nr : nc_max) * kc_max) * sizeof(float));
     if ((!j.ap && !o->a_packed) || !j.bp) { /* no scratch: the plain product, slow but never failing */
-        scratch_give(&spare_a, j.ap), scratch_give(&spare_b, j.bp);
+        fv_scratch_give(&spare_a, j.ap), fv_scratch_give(&spare_b, j.bp);
         return plain_run(o);
     }
     fv_parallel_run(t, gemm_member, &j);
-    scratch_give(&spare_a, j.ap), scratch_give(&spare_b, j.bp);
+    fv_scratch_give(&spare_a, j.ap), fv_scratch_give(&spare_b, j.bp);
     return true;
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../../core/pool.h"
+#include "../../core/scratch.h"
 #include "gemm.h"
 
 #define MIN_CHANNELS 16   /* fewer input or output channels: the transforms cost more than they save */
@@ -246,6 +247,9 @@ static int64_t rows_per_band(const fv_conv_geom *g, int64_t TH, int64_t TW)
     return rows < 1 ? 1 : rows > TH ? TH : rows;
 }
 
+/* U (or dU), V, M (or Z) and the transforms' rows, kept from one call to the next (core/scratch.h). */
+static fv_scratch_slot spare_u, spare_v, spare_m, spare_rows;
+
 /* The tiling of g, how its images are grouped and banded, and the scratch for U (or dU), V, M (or Z) and the
  * transforms' rows. False on no memory (release frees what was had). */
 static bool prepare(wino_job *j, int threads, int64_t *cn, int64_t *band, bool need_u)
@@ -256,14 +260,18 @@ static bool prepare(wino_job *j, int threads, int64_t *cn, int64_t *band, bool n
     *band = *cn > 1 ? j->TH : rows_per_band(g, j->TH, j->TW);
     int64_t most = *cn * *band * j->TW; /* tiles per group */
     j->us = g->OC * g->C + SKEW, j->vs = g->C * most + SKEW, j->ms = g->OC * most + SKEW;
-    j->U = need_u ? malloc((size_t)(16 * j->us) * sizeof(float)) : NULL;
-    j->V = malloc((size_t)(16 * j->vs) * sizeof(float));
-    j->M = malloc((size_t)(16 * j->ms) * sizeof(float));
-    j->scratch = malloc((size_t)(threads * 8 * (2 * j->TW + 2)) * sizeof(float));
+    j->U = need_u ? fv_scratch_take(&spare_u, (size_t)(16 * j->us) * sizeof(float)) : NULL;
+    j->V = fv_scratch_take(&spare_v, (size_t)(16 * j->vs) * sizeof(float));
+    j->M = fv_scratch_take(&spare_m, (size_t)(16 * j->ms) * sizeof(float));
+    j->scratch = fv_scratch_take(&spare_rows, (size_t)(threads * 8 * (2 * j->TW + 2)) * sizeof(float));
     return (j->U || !need_u) && j->V && j->M && j->scratch;
 }
 
-static void release(wino_job *j) { free(j->U), free(j->V), free(j->M), free(j->scratch); }
+static void release(wino_job *j)
+{
+    fv_scratch_give(&spare_u, j->U), fv_scratch_give(&spare_v, j->V);
+    fv_scratch_give(&spare_m, j->M), fv_scratch_give(&spare_rows, j->scratch);
+}
 
 /* Every group in order (images [n0, n0 + images), tile rows [th0, th0 + rows)), each handed to step; first
  * is true for the first group only. */
