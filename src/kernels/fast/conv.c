@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../../core/pool.h"
+#include "../../core/scratch.h"
 #include "conv.h"
 #include "conv_cache.h"
 #include "conv_geom.h"
@@ -16,6 +17,10 @@
 #include "depthwise.h"
 #include "gemm.h"
 #include "winograd.h"
+
+/* Buffers kept from one call to the next (core/scratch.h): planes of a product over several images, unrolled
+ * columns (the input gradient's, or the weight gradient's chunks), the weight gradient's partials. */
+static fv_scratch_slot spare_planes, spare_cols, spare_parts;
 
 /* Images per weight-gradient product: up to 8, fewer where an image has many pixels, so that the unrolled
  * chunk stays near WGRAD_COLUMNS columns; but on small maps as many as give WGRAD_DEPTH columns, since each
@@ -133,7 +138,7 @@ static bool gemm_forward(int threads, float *out, const float *inp, const float 
         return true;
     int64_t G = g->groups, Cg = g->C / G, OCg = g->OC / G, Kg = Cg * g->KH * g->KW, P = g->OH * g->OW;
     int64_t cn = images_per_product(g, OCg, Kg);
-    float *tmp = cn > 1 ? malloc((size_t)(OCg * cn * P) * sizeof(float)) : NULL;
+    float *tmp = cn > 1 ? fv_scratch_take(&spare_planes, (size_t)(OCg * cn * P) * sizeof(float)) : NULL;
     if (cn > 1 && !tmp) return false;
     bool ok = true;
     for (int64_t n0 = 0; ok && n0 < g->N; n0 += cn) {
@@ -153,7 +158,7 @@ static bool gemm_forward(int threads, float *out, const float *inp, const float 
             if (ok && m > 1) scatter_planes(out, tmp, n0, m, gi * OCg, OCg, g->OC, P);
         }
     }
-    free(tmp);
+    fv_scratch_give(&spare_planes, tmp);
     return ok;
 }
 
@@ -219,13 +224,13 @@ static bool backward_input_all(int threads, float *dinp, const float *dout, cons
         return true;
     int64_t G = g->groups, Cg = g->C / G, OCg = g->OC / G, Kg = Cg * g->KH * g->KW, P = g->OH * g->OW;
     int64_t cn = images_per_product(g, Kg, OCg);
-    float *dcol = pointwise(g) && cn == 1 ? NULL : malloc((size_t)(Kg * cn * P) * sizeof(float));
+    float *dcol = pointwise(g) && cn == 1 ? NULL : fv_scratch_take(&spare_cols, (size_t)(Kg * cn * P) * sizeof(float));
     if (!dcol && !(pointwise(g) && cn == 1)) return false;
     bool ok = true;
     for (int64_t n0 = 0; ok && n0 < g->N; n0 += cn)
         for (int64_t gi = 0; ok && gi < G; gi++)
             ok = backward_input_product(threads, dinp, dcol, dout, weight, n0, g->N - n0 < cn ? g->N - n0 : cn, gi, g);
-    free(dcol);
+    fv_scratch_give(&spare_cols, dcol);
     return ok;
 }
 
@@ -296,10 +301,10 @@ static bool backward_weight_all(int threads, float *dweight, const float *dout, 
      * dweight in chunk order: dweight + part0 + part1 + ..., the same float sums for any number of threads,
      * with memory for one wave only. */
     int64_t wave = n_chunks < 2 * outer ? n_chunks : 2 * outer;
-    float *parts = malloc((size_t)(wave * wsize) * sizeof(float));
-    float *scratch = malloc((size_t)(outer * (Kg + OCg) * chunk * P) * sizeof(float));
+    float *parts = fv_scratch_take(&spare_parts, (size_t)(wave * wsize) * sizeof(float));
+    float *scratch = fv_scratch_take(&spare_cols, (size_t)(outer * (Kg + OCg) * chunk * P) * sizeof(float));
     if (!parts || !scratch) {
-        free(parts), free(scratch);
+        fv_scratch_give(&spare_parts, parts), fv_scratch_give(&spare_cols, scratch);
         return false;
     }
     wgrad_job j = {dweight, parts, scratch, dout, inp, g, chunk, 0, 0, wsize, inner};
@@ -308,7 +313,7 @@ static bool backward_weight_all(int threads, float *dweight, const float *dout, 
         fv_parallel_for(outer, j.cw, 1, wgrad_chunks, &j);
         fv_parallel_for(wsize > 65536 ? threads : 1, wsize, 4096, wgrad_add_parts, &j);
     }
-    free(parts), free(scratch);
+    fv_scratch_give(&spare_parts, parts), fv_scratch_give(&spare_cols, scratch);
     return true;
 }
 
