@@ -7,18 +7,18 @@
 # GEMM 1024^3 as a share of the FMA peak measured here; the image loader's batches/s (PNG decode + augmentation)
 # against FMNIST-CNN training's (it must be >= 3x). The header gives the core-to-core cache-line round trip at
 # the start of each round and at the end (bench_pingpong), which tells the host's quiet and slow periods apart.
-# Environment: ROUNDS (3), THREADS (all cores), STEPS (FMNIST steps, 60), ZOO_MODELS (the five of
-# ../shared/BENCHMARKS.md), ZOO_REPEAT (timed passes per process, 5; VGG_REPEAT for vgg16, 1), WARMUP (2),
+# Environment: ROUNDS (5), THREADS (all cores), STEPS (FMNIST steps, 60), ZOO_MODELS (the five of
+# ../shared/BENCHMARKS.md), ZOO_REPEAT (timed passes per process, 15; VGG_REPEAT for vgg16, 1), WARMUP (2),
 # TRAIN_STEPS (ResNet-18 steps, 8), ORT_INSTALL (1: npm-install onnxruntime-node into bench/ when absent).
 # Rows whose reference is missing (no torch, no node/onnxruntime-node) show "-".
 set -e
 cd "$(dirname "$0")/.."
 B=${BUILD:-build}
 THREADS=${THREADS:-$(nproc)}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 STEPS=${STEPS:-60}
 ZOO_MODELS=${ZOO_MODELS:-resnet18 resnet50 mobilenet_v2 vgg16 efficientnet_b0}
-ZOO_REPEAT=${ZOO_REPEAT:-5}
+ZOO_REPEAT=${ZOO_REPEAT:-15}
 VGG_REPEAT=${VGG_REPEAT:-1}
 TRAIN_STEPS=${TRAIN_STEPS:-8}
 export WARMUP=${WARMUP:-2}
