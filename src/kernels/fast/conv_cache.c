@@ -6,8 +6,7 @@
 struct fv_conv_cache {
     int64_t G, OCg, Kg;      /* the grouping the packed groups were made for */
     fv_gemm_packed **groups; /* G of them, each NULL until first used */
-    fv_gemm_packed *wino[16];
-    bool has_wino;
+    fv_gemm_packed *wino[16]; /* all 16 or none */
 };
 
 static void drop_groups(fv_conv_cache *c)
@@ -45,7 +44,7 @@ const fv_gemm_packed *fv_conv_cache_group(fv_conv_cache **slot, int threads, con
     return c->groups[gi];
 }
 
-fv_gemm_packed *const *fv_conv_cache_winograd(fv_conv_cache *c) { return c && c->has_wino ? c->wino : NULL; }
+fv_gemm_packed *const *fv_conv_cache_winograd(fv_conv_cache *c) { return c && c->wino[0] ? c->wino : NULL; }
 
 bool fv_conv_cache_store_winograd(fv_conv_cache **slot, fv_gemm_packed *u[16])
 {
@@ -55,6 +54,5 @@ bool fv_conv_cache_store_winograd(fv_conv_cache **slot, fv_gemm_packed *u[16])
         return false;
     }
     for (int i = 0; i < 16; i++) fv_gemm_packed_free(c->wino[i]), c->wino[i] = u[i];
-    c->has_wino = true;
     return true;
 }

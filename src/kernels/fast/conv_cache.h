@@ -20,7 +20,7 @@ void fv_conv_cache_free(fv_conv_cache *c);
 const fv_gemm_packed *fv_conv_cache_group(fv_conv_cache **slot, int threads, const float *weight, int64_t gi,
                                           int64_t G, int64_t OCg, int64_t Kg);
 
-/* The 16 packed Winograd weight matrices, NULL until stored; fv_conv_cache_store_winograd hands them over
+/* The 16 packed Winograd weight matrices, NULL until stored; fv_conv_cache_store_winograd hands all 16 over
  * (the cache frees them; false, and nothing kept, without memory for the cache itself). */
 fv_gemm_packed *const *fv_conv_cache_winograd(fv_conv_cache *c);
 bool fv_conv_cache_store_winograd(fv_conv_cache **slot, fv_gemm_packed *u[16]);

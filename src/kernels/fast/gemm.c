@@ -485,15 +485,13 @@ static void gemm_slice(fv_team *team, int worker, const gemm_job *j, int64_t jc,
     c.narrow = j->narrow;
     for (c.ic = 0; c.ic < j->op.M; c.ic += j->mc_max) {
         c.mc = min64(j->mc_max, j->op.M - c.ic), c.m_strips = (c.mc + g->mr - 1) / g->mr;
+        bool pack_b = c.ic == 0 && !j->in_place; /* B's panel, once per slice, unless read in place */
         if (pa) {
             c.ap = pa->data + packed_offset(pa, c.ic, pc, kc);
-            if (c.ic == 0 && !j->in_place) fv_team_for(team, worker, c.n_strips, 1, pack_b_strips, &c);
-        } else if (j->in_place) {
-            fv_team_for(team, worker, c.m_strips, 1, pack_a_strips, &c);
-        } else if (c.ic == 0) {
-            fv_team_for(team, worker, c.n_strips + c.m_strips, 1, pack_both_strips, &c);
+            if (pack_b) fv_team_for(team, worker, c.n_strips, 1, pack_b_strips, &c);
         } else {
-            fv_team_for(team, worker, c.m_strips, 1, pack_a_strips, &c);
+            fv_team_for(team, worker, (pack_b ? c.n_strips : 0) + c.m_strips, 1,
+                        pack_b ? pack_both_strips : pack_a_strips, &c);
         }
         fv_team_for(team, worker, c.n_strips * c.m_strips, TILES_PER_CLAIM, tiles, &c);
     }

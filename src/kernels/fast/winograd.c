@@ -298,7 +298,7 @@ static void forward_group(int threads, wino_job *j, bool first)
         fv_gemm_op op = {.M = OC, .N = j->tiles, .K = C, .alpha = 1.0f, .A = j->U + xi * j->us, .lda = C,
                          .B = j->V + xi * j->vs, .ldb = j->tiles, .C = j->M + xi * j->ms, .ldc = j->tiles,
                          .a_packed = j->packed_u ? j->packed_u[xi] : NULL};
-        fv_gemm_run(threads, &op); /* without pack_b it never fails */
+        fv_gemm_run(threads, &op); /* no pack_b, and U packed here for this shape: it cannot fail */
     }
     fv_parallel_for(threads, j->images * OC, 1, output_planes, j);
 }
