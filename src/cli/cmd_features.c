@@ -46,7 +46,7 @@ static int write_csv(const char *path, const fv_tensor *x, const fv_tensor *y)
 {
     csv_job job = {x, y};
     int err = fv_atomic_write(path, fill_csv, &job);
-    if (err) return fprintf(stderr, "fovea features: cannot write '%s': %s\n", path, strerror(err)), 1;
+    if (err) return fprintf(stderr, "fovea features: cannot write '%s': %s\n", path, fv_write_strerror(err)), 1;
     return 0;
 }
 

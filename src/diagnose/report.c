@@ -357,7 +357,7 @@ fv_status fv_report_write(fv_model *m, const fv_data_source *data, const fv_repo
         page_job job = {ctx, &e, data, o};
         int err = fv_atomic_write(path, fill_page, &job);
         if (err) s = fv_error(ctx, FV_ERR_IO, "cannot write report '%s': %s (the old file, if any, is unchanged)", path,
-                              strerror(err));
+                              fv_write_strerror(err));
     }
     free(e.images), free(e.probs), free(e.labels);
     return s;

@@ -138,6 +138,6 @@ fv_status fv_image_write(fv_ctx *ctx, const char *path, const fv_image *im, int 
     fv_image_release(&conv);
     if (err == ENOMEM) return fv_error(ctx, FV_ERR_NOMEM, "out of memory writing '%s'", path);
     if (err)
-        return fv_error(ctx, FV_ERR_IO, "cannot write '%s': %s", path, job.message[0] ? job.message : strerror(err));
+        return fv_error(ctx, FV_ERR_IO, "cannot write '%s': %s", path, job.message[0] ? job.message : fv_write_strerror(err));
     return FV_OK;
 }

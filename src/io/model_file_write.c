@@ -278,6 +278,6 @@ fv_status fv_modelfile_save(fv_ctx *ctx, const fv_modelfile *mf, const char *pat
     int err = fv_atomic_write(path, fill_model_file, &job);
     if (err)
         return fv_error(ctx, FV_ERR_IO, "cannot write model file %s: %s (the old file, if any, is unchanged)", path,
-                        strerror(err));
+                        fv_write_strerror(err));
     return FV_OK;
 }

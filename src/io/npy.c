@@ -445,6 +445,6 @@ fv_status fv_npy_write(fv_ctx *ctx, const char *path, const fv_tensor *t)
     if (size < 0) return fv_errcode(ctx);
     if (size != t->size) return fv_error(ctx, FV_ERR_ARG, "%s: the tensor's size does not match its shape", path);
     int err = fv_atomic_write(path, fill_npy, (void *)t);
-    if (err) return fv_error(ctx, FV_ERR_IO, "cannot write %s: %s (the old file, if any, is unchanged)", path, strerror(err));
+    if (err) return fv_error(ctx, FV_ERR_IO, "cannot write %s: %s (the old file, if any, is unchanged)", path, fv_write_strerror(err));
     return FV_OK;
 }

@@ -559,6 +559,6 @@ fv_status fv_onnx_save(const fv_model *m, const char *path, int opset)
     int err = fv_atomic_write_bytes(path, data, size);
     free(data);
     if (err) return fv_error(ctx, FV_ERR_IO, "cannot write ONNX model %s: %s (the old file, if any, is unchanged)", path,
-                             strerror(err));
+                             fv_write_strerror(err));
     return FV_OK;
 }

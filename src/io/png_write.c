@@ -86,7 +86,7 @@ fv_status fv_png_write(fv_ctx *ctx, const char *path, const uint8_t *pixels, int
     png_job job = {pixels, width, height, channels, FV_OK};
     int err = fv_atomic_write(path, fill_png, &job);
     if (job.status == FV_ERR_NOMEM) return fv_error(ctx, FV_ERR_NOMEM, "out of memory writing '%s'", path);
-    if (err) return fv_error(ctx, FV_ERR_IO, "cannot write '%s': %s", path, job.status ? "libpng error" : strerror(err));
+    if (err) return fv_error(ctx, FV_ERR_IO, "cannot write '%s': %s", path, job.status ? "libpng error" : fv_write_strerror(err));
     return FV_OK;
 }
 

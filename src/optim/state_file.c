@@ -125,7 +125,7 @@ fv_status fv_optim_save(const fv_optimizer *opt, const char *path)
     free(buf);
     if (err)
         return fv_error(opt->ctx, FV_ERR_IO, "cannot write optimizer state '%s': %s (the old file, if any, is unchanged)",
-                        path, strerror(err));
+                        path, fv_write_strerror(err));
     return FV_OK;
 }
 
