@@ -112,7 +112,8 @@ int fv_model_set_trainable(fv_model *m, const char *prefix, bool trainable);
 
 /* ---- metadata --------------------------------------------------------------------------------------- */
 
-/* Class names (n == output size) and input normalization (x - mean) / std per channel, kept in model files. */
+/* Class names (n == output size; each valid UTF-8 without control characters, else FV_ERR_ARG) and input
+ * normalization (x - mean) / std per channel, kept in model files. */
 fv_status fv_model_set_class_names(fv_model *m, const char *const *names, int n);
 const char *fv_model_class_name(const fv_model *m, int k); /* NULL when none was set */
 fv_status fv_model_set_normalization(fv_model *m, const float *mean, const float *std, int channels);

@@ -86,7 +86,7 @@ char *fv_format_count(int64_t n, char *buf, size_t len);
  * 0-based, each value rounded to float and written with %.9g, enough to give that float back exactly:
  * (float) of the value read back is the float the progress line rounded to 4 decimals. NaN is written "nan".
  * Columns keep the caller's order (Keras sorts them alphabetically; pass them sorted for Keras' layout).
- * Each row is flushed when written. */
+ * Each row goes to the file in one write when appended. */
 typedef struct fv_history_writer fv_history_writer;
 
 /* Opens path for writing. append false: a new file (an old one is replaced). append true (resuming): the
@@ -95,6 +95,12 @@ typedef struct fv_history_writer fv_history_writer;
  * distinct, not "epoch", and free of commas, quotes and line breaks. NULL with FV_ERR_ARG, FV_ERR_IO or
  * FV_ERR_FORMAT in ctx. */
 fv_history_writer *fv_history_open(fv_ctx *ctx, const char *path, const char *const *names, int n, bool append);
+/* The same for a run starting at first_epoch: 0 starts a new file; above 0 (resuming) keeps the existing rows of
+ * earlier epochs and cuts off those of first_epoch and later, which the interrupted run wrote after its
+ * checkpoint, so that no epoch appears twice. Either way a regular file is locked (flock) while open: a second
+ * writer, in this process or another, is refused with FV_ERR_IO instead of interleaving rows. A failed row (a full
+ * disk) is cut back out of the file and reported with FV_ERR_IO; the writer can be closed or tried again. */
+fv_history_writer *fv_history_open_at(fv_ctx *ctx, const char *path, const char *const *names, int n, int first_epoch);
 /* The last epoch in the file (read when appending, or written since), or -1 when it has no rows. */
 int fv_history_last_epoch(const fv_history_writer *h);
 /* One row; n must equal the number of names. */

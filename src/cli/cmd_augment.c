@@ -112,6 +112,11 @@ int cmd_augment(int argc, char **argv)
         fv_cli_free(a);
         return 2;
     }
+    if ((status = cli_check_files(prog, (cli_file[]){{"IMAGE", fv_cli_pos_at(a, 0)}, {NULL, NULL}},
+                                  (cli_file[]){{"--preview", fv_cli_str(a, "preview")}, {NULL, NULL}}))) {
+        fv_cli_free(a);
+        return status;
+    }
     fv_ctx *ctx = fv_ctx_new(1);
     fv_augment *aug = NULL;
     int rc = cli_augment_from_args(ctx, a, prog, fv_cli_str(a, "augment"), &aug);

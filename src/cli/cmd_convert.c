@@ -51,9 +51,15 @@ int cmd_convert(int argc, char **argv)
     int status;
     if (cli_parse(&cmd, argc, argv, &a, &status)) return status;
     int c, h, w;
-    if (cli_input_shape("fovea convert", a, &c, &h, &w)) {
+    const char *prog = "fovea convert";
+    if (cli_input_shape(prog, a, &c, &h, &w)) {
         fv_cli_free(a);
         return 2;
+    }
+    if ((status = cli_check_files(prog, (cli_file[]){{"IN", fv_cli_pos_at(a, 0)}, {"--weights", fv_cli_str(a, "weights")}, {NULL, NULL}},
+                                  (cli_file[]){{"OUT", fv_cli_pos_at(a, 1)}, {NULL, NULL}}))) {
+        fv_cli_free(a);
+        return status;
     }
     fv_ctx *ctx = fv_ctx_new(1);
     int rc = convert(ctx, a, c, h, w);

@@ -28,6 +28,11 @@ int cmd_featuremaps(int argc, char **argv)
         fv_cli_free(a);
         return 2;
     }
+    if ((status = cli_check_files(prog, (cli_file[]){{"MODEL", fv_cli_pos_at(a, 0)}, {"IMAGE", fv_cli_pos_at(a, 1)}, {"--data", fv_cli_str(a, "data")}, {NULL, NULL}},
+                                  (cli_file[]){{"--out", fv_cli_str(a, "out")}, {NULL, NULL}}))) {
+        fv_cli_free(a);
+        return status;
+    }
     fv_ctx *ctx = fv_ctx_new(1);
     fv_ctx_set_threads(ctx, (int)fv_cli_int(a, "threads"));
     fv_model *m = cli_model(ctx, prog, fv_cli_pos_at(a, 0), 0, 0, 0, 0);

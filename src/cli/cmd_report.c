@@ -29,6 +29,11 @@ int cmd_report(int argc, char **argv)
         fv_cli_free(a);
         return 2;
     }
+    if ((status = cli_check_files(prog, (cli_file[]){{"MODEL", fv_cli_pos_at(a, 0)}, {"--data", fv_cli_str(a, "data")}, {"--history", fv_cli_str(a, "history")}, {NULL, NULL}},
+                                  (cli_file[]){{"--out", fv_cli_str(a, "out")}, {NULL, NULL}}))) {
+        fv_cli_free(a);
+        return status;
+    }
     fv_ctx *ctx = fv_ctx_new(1);
     fv_ctx_set_threads(ctx, (int)fv_cli_int(a, "threads"));
     fv_model *m = cli_model(ctx, prog, fv_cli_pos_at(a, 0), 0, 0, 0, 0);

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli_augment.h"
 #include "cli_data.h"
@@ -149,6 +150,20 @@ static int start_from(fv_ctx *ctx, fv_model *m, const char *path)
     return 0;
 }
 
+/* The data's class names into the model, checked now (valid UTF-8, no control characters, one per output)
+ * rather than when the trained model is saved. 1 after printing why. */
+static int set_class_names(fv_ctx *ctx, fv_model *m, const cli_data *d)
+{
+    int k = cli_data_classes(d);
+    const char **names = malloc((size_t)k * sizeof *names);
+    fv_status s = names ? FV_OK : FV_ERR_NOMEM;
+    for (int i = 0; names && i < k; i++) names[i] = cli_data_class_name(d, i);
+    if (!s) s = fv_model_set_class_names(m, names, k);
+    free(names);
+    if (s) fprintf(stderr, "fovea train: the class names of the data: %s\n", s == FV_ERR_NOMEM ? "out of memory" : fv_errmsg(ctx));
+    return s ? 1 : 0;
+}
+
 /* The model: from the checkpoint when resuming, else by name or file, sized to the data. */
 static fv_model *train_model(fv_ctx *ctx, const fv_cli_args *a, const cli_data *d)
 {
@@ -162,11 +177,9 @@ static fv_model *train_model(fv_ctx *ctx, const fv_cli_args *a, const cli_data *
     cli_data_shape(d, s);
     fv_model *m = cli_model(ctx, "fovea train", fv_cli_str(a, "model"), (int)s[0], (int)s[1], (int)s[2],
                             cli_data_classes(d));
-    if (m && cli_data_class_name(d, 0)) {
-        const char *names[1024];
-        int k = cli_data_classes(d) < 1024 ? cli_data_classes(d) : 1024;
-        for (int i = 0; i < k; i++) names[i] = cli_data_class_name(d, i);
-        fv_model_set_class_names(m, names, k);
+    if (m && cli_data_class_name(d, 0) && set_class_names(ctx, m, d)) {
+        fv_model_free(m);
+        return NULL;
     }
     if (m && fv_cli_str(a, "weights") && start_from(ctx, m, fv_cli_str(a, "weights"))) {
         fv_model_free(m);
@@ -214,6 +227,43 @@ static void print_loader_stats(const cli_data *d)
            (long long)st.prefetched, st.wait_seconds);
 }
 
+/* Before anything is loaded: every output writable, none over an input (a checkpoint may be the file resumed
+ * from: that is how a run keeps one latest checkpoint). */
+static int check_files(const fv_cli_args *a)
+{
+    const char *prog = "fovea train";
+    cli_file in[] = {{"--model", fv_cli_str(a, "model")}, {"--weights", fv_cli_str(a, "weights")},
+                     {"--data", fv_cli_str(a, "data")}, {"--validation", fv_cli_str(a, "validation")},
+                     {"--resume", fv_cli_str(a, "resume")}, {NULL, NULL}};
+    cli_file out[] = {{"--out", fv_cli_str(a, "out")}, {"--history", fv_cli_str(a, "history")},
+                      {"--checkpoint", fv_cli_str(a, "checkpoint")}, {NULL, NULL}};
+    int rc = cli_check_files(prog, in, out);
+    in[4].flag = NULL; /* the checkpoint against the inputs but --resume */
+    if (!rc) rc = cli_check_files(prog, in, (cli_file[]){out[2], {NULL, NULL}});
+    out[2].flag = NULL; /* --out and --history against --resume too */
+    if (!rc) rc = cli_check_files(prog, (cli_file[]){{"--resume", fv_cli_str(a, "resume")}, {NULL, NULL}}, out);
+    return rc;
+}
+
+/* The final save failed after training: the run is not thrown away but saved in the working directory (or the
+ * temporary directory when that fails too), and the message says where. Returns 1: what was asked failed. */
+static int save_elsewhere(fv_ctx *ctx, fv_model *m, const char *out)
+{
+    char why[512], path[512];
+    snprintf(why, sizeof why, "%s", fv_errmsg(ctx));
+    const char *tmp = getenv("TMPDIR");
+    const char *dirs[] = {".", tmp && *tmp ? tmp : "/tmp"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/fovea-unsaved-%ld.fvm", dirs[i], (long)getpid());
+        if (fv_model_save(m, path) == FV_OK) {
+            fprintf(stderr, "fovea train: %s; the trained model was saved to %s instead\n", why, path);
+            return 1;
+        }
+    }
+    fprintf(stderr, "fovea train: %s; saving it to %s failed too: %s\n", why, path, fv_errmsg(ctx));
+    return 1;
+}
+
 int cmd_train(int argc, char **argv)
 {
     fv_cli_args *a;
@@ -227,6 +277,10 @@ int cmd_train(int argc, char **argv)
             fprintf(stderr, "%s: --data is required (fashion-mnist, mnist, a directory or a CSV)\n", prog);
         fv_cli_free(a);
         return 2;
+    }
+    if ((status = check_files(a))) {
+        fv_cli_free(a);
+        return status;
     }
     fv_ctx *ctx = fv_ctx_new((uint64_t)fv_cli_int(a, "seed"));
     fv_ctx_set_threads(ctx, (int)fv_cli_int(a, "threads"));
@@ -267,7 +321,10 @@ int cmd_train(int argc, char **argv)
     if (fv_cli_str(a, "resume") && fv_trainer_resume(t, fv_cli_str(a, "resume")) != FV_OK) goto fail;
     fv_data_source ts = cli_data_source(train);
     if (fv_trainer_fit(t, &ts) != FV_OK) goto fail;
-    if (fv_model_save(m, fv_cli_str(a, "out")) != FV_OK) goto fail;
+    if (fv_model_save(m, fv_cli_str(a, "out")) != FV_OK) {
+        rc = save_elsewhere(ctx, m, fv_cli_str(a, "out"));
+        goto done;
+    }
     if (!fv_cli_flag(a, "quiet")) print_loader_stats(train), printf("Saved model to %s\n", fv_cli_str(a, "out"));
     rc = 0;
     goto done;

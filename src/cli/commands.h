@@ -29,6 +29,20 @@ fv_model *cli_model(fv_ctx *ctx, const char *prog, const char *spec, int channel
 /* The --input CxHxW flag of a built-in model (zeros when absent); 2 after printing why when malformed. */
 int cli_input_shape(const char *prog, const fv_cli_args *a, int *c, int *h, int *w);
 
+/* A file a command reads or writes, named by its flag (--out) or argument (MODEL) for messages; path NULL: not
+ * given. Lists end with an entry whose flag is NULL. */
+typedef struct {
+    const char *flag;
+    const char *path;
+} cli_file;
+
+/* The start-up checks of a command's files, before any long work: every output must be writable where it is
+ * (fv_output_check: no missing directory, no directory or socket in its place) and must be neither an input
+ * (compared by device and inode, so links and other names of it count) nor another output. 0, or the exit
+ * status after printing one line: 2 for an output naming an input or another output, 1 when it cannot be
+ * written. */
+int cli_check_files(const char *prog, const cli_file *inputs, const cli_file *outputs);
+
 /* Print "prog: message" from the context and return 1. */
 int cli_fail(const char *prog, fv_ctx *ctx);
 

@@ -1,6 +1,10 @@
 /* What the commands share: argument parsing with the exit statuses, loading a model by any of its names,
- * and one-line failure messages. */
+ * the start-up checks of input and output files, and one-line failure messages. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "commands.h"
 
@@ -43,5 +47,81 @@ int cli_input_shape(const char *prog, const fv_cli_args *a, int *c, int *h, int 
         fprintf(stderr, "%s: --input expects CxHxW, got '%s'\n", prog, shape);
         return 2;
     }
+    return 0;
+}
+
+/* What a path names, for comparing files whatever their names: an existing regular file by device and inode;
+ * a file yet to be made by its directory's device and inode and its name. */
+typedef struct {
+    dev_t dev;
+    ino_t ino;
+    const char *name; /* NULL for an existing file */
+    bool known;
+} file_id;
+
+static file_id identify(const char *path, bool may_be_new)
+{
+    file_id id = {0};
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        id.known = S_ISREG(st.st_mode); /* /dev/null may be every output at once */
+        id.dev = st.st_dev, id.ino = st.st_ino;
+        return id;
+    }
+    if (!may_be_new) return id; /* an input that is no file (fashion-mnist) */
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash == path ? 1 : slash - path) : 1, slash ? path : ".");
+    if (stat(dir, &st) == 0) id.known = true, id.dev = st.st_dev, id.ino = st.st_ino, id.name = slash ? slash + 1 : path;
+    return id;
+}
+
+static bool same_file(file_id a, file_id b)
+{
+    if (!a.known || !b.known || a.dev != b.dev || a.ino != b.ino) return false;
+    if (!a.name || !b.name) return !a.name && !b.name;
+    return strcmp(a.name, b.name) == 0;
+}
+
+/* A template's directory holding a '{' is only known once filled in: nothing to check before. */
+static bool checkable(const char *path)
+{
+    const char *brace = strchr(path, '{'), *slash = strrchr(path, '/');
+    return !brace || !slash || brace > slash;
+}
+
+static int check_writable(const char *prog, const cli_file *o)
+{
+    int err = fv_output_check(o->path);
+    if (!err) return 0;
+    const char *slash = strrchr(o->path, '/');
+    if (err == ENOENT && slash)
+        fprintf(stderr, "%s: cannot write %s '%s': the directory '%.*s' does not exist\n", prog, o->flag, o->path,
+                (int)(slash - o->path), o->path);
+    else
+        fprintf(stderr, "%s: cannot write %s '%s': %s\n", prog, o->flag, o->path, fv_write_strerror(err));
+    return 1;
+}
+
+int cli_check_files(const char *prog, const cli_file *inputs, const cli_file *outputs)
+{
+    for (const cli_file *o = outputs; o->flag; o++) {
+        if (!o->path || !checkable(o->path)) continue;
+        file_id id = identify(o->path, true);
+        for (const cli_file *i = inputs; i->flag; i++)
+            if (i->path && same_file(id, identify(i->path, false))) {
+                fprintf(stderr, "%s: %s '%s' is the input %s '%s': refusing to overwrite it\n", prog, o->flag,
+                        o->path, i->flag, i->path);
+                return 2;
+            }
+        for (const cli_file *p = outputs; p < o; p++)
+            if (p->path && checkable(p->path) && same_file(id, identify(p->path, true))) {
+                fprintf(stderr, "%s: %s '%s' and %s '%s' are the same file: give each output its own\n", prog,
+                        p->flag, p->path, o->flag, o->path);
+                return 2;
+            }
+    }
+    for (const cli_file *o = outputs; o->flag; o++)
+        if (o->path && checkable(o->path) && check_writable(prog, o)) return 1;
     return 0;
 }

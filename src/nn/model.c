@@ -7,6 +7,7 @@
 
 #include "fovea/init.h"
 #include "model_internal.h"
+#include "../core/text.h"
 
 fv_model *fv_model_new(fv_ctx *ctx, const char *name)
 {
@@ -399,9 +400,27 @@ fv_status fv_model_init(fv_model *m)
 
 /* ---- metadata --------------------------------------------------------------------------------------- */
 
+/* Names are stored one per line and printed back: each must be text a terminal shows as it is, and there must be
+ * one per output (a name too many or too few shifts every prediction's label). */
+static fv_status check_class_names(fv_model *m, const char *const *names, int n)
+{
+    int64_t outputs = fv_model_output_size(m);
+    if (n && outputs > 0 && n != outputs)
+        return fv_error(m->ctx, FV_ERR_ARG, "%d class names for the %lld outputs of model '%s'", n, (long long)outputs,
+                        fv_model_name(m));
+    for (int i = 0; i < n; i++) {
+        char why[96];
+        const char *problem = names[i] ? fv_text_problem(names[i], why, sizeof why) : NULL;
+        if (problem) return fv_error(m->ctx, FV_ERR_ARG, "class name %d %s", i, problem);
+    }
+    return FV_OK;
+}
+
 fv_status fv_model_set_class_names(fv_model *m, const char *const *names, int n)
 {
     if (!m || n < 0 || (n && !names)) return FV_ERR_ARG;
+    fv_status st = check_class_names(m, names, n);
+    if (st) return st;
     char **copy = n ? calloc((size_t)n, sizeof *copy) : NULL;
     if (n && !copy) return fv_error(m->ctx, FV_ERR_NOMEM, "out of memory storing class names");
     for (int i = 0; i < n; i++) {

@@ -234,7 +234,13 @@ static fv_status checkpoint_epoch_end(fv_callback *cb, fv_trainer *t, int epoch)
     } else if (out) {
         fprintf(out, "Epoch %d: saving model to %s\n", epoch + 1, path);
     }
-    return fv_trainer_save(t, path);
+    /* A checkpoint that cannot be written (a full disk) costs that checkpoint, not the run: the final save, with
+     * its own fallback, is what a finished run must not lose. */
+    s = fv_trainer_save(t, path);
+    if (s != FV_ERR_IO) return s;
+    fprintf(stderr, "Warning: epoch %d's checkpoint was not saved: %s; training goes on\n", epoch + 1,
+            fv_errmsg(fv_model_ctx(fv_trainer_model(t))));
+    return FV_OK;
 }
 
 fv_callback *fv_model_checkpoint(const char *path_template, const char *monitor, bool save_best_only,

@@ -439,18 +439,31 @@ static fv_status run_callbacks(fv_trainer *t, int which, int epoch)
     return FV_OK;
 }
 
-static fv_status history_row(fv_trainer *t, fv_history_writer **h, int epoch, bool val)
+/* Keras' CSVLogger sorts the columns by name. */
+static const char *const history_with_val[] = {"accuracy", "loss", "lr", "val_accuracy", "val_loss"};
+static const char *const history_names[] = {"accuracy", "loss", "lr"};
+
+/* Opened before the first epoch, so that a file that cannot be written (or that another run holds) stops the
+ * run before any training rather than after it. */
+static fv_status history_open(fv_trainer *t, fv_history_writer **h, bool val)
 {
+    *h = NULL;
     if (!t->cfg.history_csv) return FV_OK;
-    /* Keras' CSVLogger sorts the columns by name. */
-    static const char *const with_val[] = {"accuracy", "loss", "lr", "val_accuracy", "val_loss"};
+    *h = fv_history_open_at(t->ctx, t->cfg.history_csv, val ? history_with_val : history_names, val ? 5 : 3, t->epoch);
+    return *h ? FV_OK : fv_errcode(t->ctx);
+}
+
+/* A row that cannot be written (a full disk) costs the history, not the run: warn once and train on. */
+static void history_row(fv_trainer *t, fv_history_writer **h, int epoch, bool val)
+{
+    if (!*h) return;
     int n = val ? 5 : 3;
-    const char *const names[] = {"accuracy", "loss", "lr"};
-    if (!*h && !(*h = fv_history_open(t->ctx, t->cfg.history_csv, val ? with_val : names, n, epoch > 0)))
-        return fv_errcode(t->ctx);
     double v[5];
-    for (int i = 0; i < n; i++) v[i] = fv_trainer_log(t, (val ? with_val : names)[i]);
-    return fv_history_append(*h, epoch, v, n);
+    for (int i = 0; i < n; i++) v[i] = fv_trainer_log(t, (val ? history_with_val : history_names)[i]);
+    if (fv_history_append(*h, epoch, v, n) == FV_OK) return;
+    fprintf(stderr, "Warning: %s; training goes on, the history stops before epoch %d\n", fv_errmsg(t->ctx), epoch + 1);
+    fv_history_close(*h);
+    *h = NULL;
 }
 
 fv_status fv_trainer_fit(fv_trainer *t, const fv_data_source *train)
@@ -477,6 +490,7 @@ fv_status fv_trainer_fit(fv_trainer *t, const fv_data_source *train)
                      (long long)train->count, t->cfg.validation_split);
         goto done;
     }
+    if ((s = history_open(t, &hist, val.count > 0)) != FV_OK) goto done;
     if ((s = buffers_new(t, &b, tr.count)) != FV_OK) goto done;
     print_banner(t, tr.count, val.count);
     t->stop = false;
@@ -494,7 +508,7 @@ fv_status fv_trainer_fit(fv_trainer *t, const fv_data_source *train)
         set_log(t, "lr", fv_optim_group_lr(t->opt, 0));
         t->epoch = e + 1;
         t->epochs_done = e + 1;
-        if ((s = history_row(t, &hist, e, val.count > 0)) != FV_OK) goto done;
+        history_row(t, &hist, e, val.count > 0);
         if ((s = run_callbacks(t, 1, e)) != FV_OK) goto done;
     }
     s = run_callbacks(t, 2, t->epoch);

@@ -1,19 +1,27 @@
 /* The training history as a CSV file in the layout of Keras' CSVLogger (header "epoch,<metrics>", one row
- * per epoch, 0-based epochs), appended and flushed row by row so that a crash loses at most the epoch in
- * progress, plus a strict reader for plotting and for resuming a run onto the same file. */
+ * per epoch, 0-based epochs), appended row by row with one write each so that a crash loses at most the epoch
+ * in progress, locked against a second writer, cut back to the checkpoint's epoch when a run resumes, plus a
+ * strict reader for plotting and for resuming a run onto the same file. */
+#define _DEFAULT_SOURCE /* flock: a lock per open file, so that two writers in one process exclude each other too */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "../core/internal.h"
 #include "fovea/progress.h"
 
 struct fv_history_writer {
     fv_ctx *ctx;
-    FILE *f;
+    int fd;
+    bool regular; /* a regular file: locked, cut back after a failed write */
+    char *pending; /* text to write before the next row, or NULL */
     char *path;
     int n;
     int last_epoch;
@@ -267,47 +275,136 @@ static fv_status check_existing(fv_history_writer *h, const char *const *names, 
     return FV_OK;
 }
 
-/* Size of the file, and whether it ends with a newline (a row written by hand may not). */
-static long file_tail(const char *path, bool *ends_with_newline)
+/* Writes all of buf; on failure a regular file is cut back to where the write began, so that a full disk
+ * leaves no half row behind. 0 or an errno value. */
+static int write_raw(fv_history_writer *h, const char *buf, size_t len)
 {
-    FILE *f = fopen(path, "rb");
-    *ends_with_newline = true;
-    if (!f) return 0;
-    long size = -1;
-    if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
-    if (size > 0 && fseek(f, -1, SEEK_END) == 0) *ends_with_newline = fgetc(f) == '\n';
-    fclose(f);
-    return size;
+    off_t start = h->regular ? lseek(h->fd, 0, SEEK_END) : 0;
+    for (size_t done = 0; done < len;) {
+        ssize_t k = write(h->fd, buf + done, len - done);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) {
+            int err = k < 0 ? errno : EIO;
+            if (h->regular && start >= 0 && ftruncate(h->fd, start) != 0) { /* the cut is all that can be done */
+            }
+            return err;
+        }
+        done += (size_t)k;
+    }
+    return 0;
+}
+
+/* What is still to be written before the next row (the header, or the line break a row written by hand
+ * lacked) goes with it, so that a full disk at the start costs the history, not the run. */
+static int write_pending(fv_history_writer *h)
+{
+    if (!h->pending) return 0;
+    int err = write_raw(h, h->pending, strlen(h->pending));
+    if (!err) free(h->pending), h->pending = NULL;
+    return err;
+}
+
+static fv_status set_pending(fv_history_writer *h, const char *text)
+{
+    if (!(h->pending = dup_str(text))) return fv_error(h->ctx, FV_ERR_NOMEM, "history '%s': out of memory", h->path);
+    write_pending(h); /* now if it can be; otherwise with the first row */
+    return FV_OK;
 }
 
 static fv_status write_header(fv_history_writer *h, const char *const *names, int n)
 {
-    fputs("epoch", h->f);
-    for (int i = 0; i < n; i++) fprintf(h->f, ",%s", names[i]);
-    fputc('\n', h->f);
-    if (fflush(h->f) != 0 || ferror(h->f))
-        return fv_error(h->ctx, FV_ERR_IO, "history '%s': write failed: %s", h->path, strerror(errno));
+    size_t len = 7;
+    for (int i = 0; i < n; i++) len += strlen(names[i]) + 1;
+    char *buf = malloc(len);
+    if (!buf) return fv_error(h->ctx, FV_ERR_NOMEM, "history '%s': out of memory", h->path);
+    strcpy(buf, "epoch");
+    for (int i = 0; i < n; i++) strcat(buf, ","), strcat(buf, names[i]);
+    strcat(buf, "\n");
+    fv_status st = set_pending(h, buf);
+    free(buf);
+    return st;
+}
+
+/* The offset where the rows of epochs >= first_epoch begin (the file's size when there are none), scanning the
+ * file already checked by fv_history_read; *last gets the last epoch before it, and *newline whether the kept
+ * part ends with a line break (a row written by hand may not). */
+static off_t rows_before(FILE *f, int first_epoch, int *last, bool *newline)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    off_t keep = 0;
+    ssize_t n = getline(&line, &cap, f); /* the header */
+    *last = -1;
+    *newline = n > 0 && line[n - 1] == '\n';
+    keep = n > 0 ? n : 0;
+    while ((n = getline(&line, &cap, f)) > 0) {
+        int epoch = atoi(line);
+        if (first_epoch >= 0 && epoch >= first_epoch) break;
+        *last = epoch;
+        *newline = line[n - 1] == '\n';
+        keep += n;
+    }
+    free(line);
+    return keep;
+}
+
+/* Resuming at first_epoch: the rows of that epoch and later (written by the interrupted run after its
+ * checkpoint) are cut off, so that the file holds each epoch once. */
+static fv_status keep_rows_before(fv_history_writer *h, int first_epoch)
+{
+    int dup_fd = dup(h->fd);
+    FILE *f = dup_fd >= 0 ? fdopen(dup_fd, "rb") : NULL;
+    if (!f) {
+        if (dup_fd >= 0) close(dup_fd);
+        return fv_error(h->ctx, FV_ERR_IO, "history '%s': cannot read: %s", h->path, strerror(errno));
+    }
+    bool newline;
+    int last;
+    rewind(f);
+    off_t keep = rows_before(f, first_epoch, &last, &newline);
+    fclose(f);
+    struct stat st;
+    if (fstat(h->fd, &st) == 0 && keep < st.st_size && ftruncate(h->fd, keep) != 0)
+        return fv_error(h->ctx, FV_ERR_IO, "history '%s': cannot cut off the rows from epoch %d on: %s", h->path,
+                        first_epoch, strerror(errno));
+    h->last_epoch = last;
+    return newline ? FV_OK : set_pending(h, "\n");
+}
+
+/* Opened without truncating, and locked before anything is cut or written: a second run writing the same
+ * file is refused instead of interleaving its rows with ours. FIFOs and devices (/dev/null) are not locked. */
+static fv_status open_locked(fv_history_writer *h)
+{
+    /* Read and write: resuming reads the rows to keep through the same (locked) file. */
+    h->fd = open(h->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0666);
+    if (h->fd < 0 && errno == EACCES) h->fd = open(h->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0666);
+    if (h->fd < 0)
+        return fv_error(h->ctx, FV_ERR_IO, "history '%s': cannot open for writing: %s", h->path, strerror(errno));
+    struct stat st;
+    h->regular = fstat(h->fd, &st) == 0 && S_ISREG(st.st_mode);
+    if (h->regular && flock(h->fd, LOCK_EX | LOCK_NB) != 0)
+        return fv_error(h->ctx, FV_ERR_IO, "history '%s': %s", h->path,
+                        errno == EWOULDBLOCK ? "another training run is writing it (the file is locked); give each "
+                                               "run its own --history" : strerror(errno));
     return FV_OK;
 }
 
-static fv_status open_file(fv_history_writer *h, const char *const *names, int n, bool append)
+static fv_status open_file(fv_history_writer *h, const char *const *names, int n, int first_epoch)
 {
-    bool newline = true;
-    long size = append ? file_tail(h->path, &newline) : 0;
-    if (size > 0) {
-        fv_status st = check_existing(h, names, n);
-        if (st != FV_OK) return st;
+    fv_status st = open_locked(h);
+    if (st != FV_OK) return st;
+    struct stat s;
+    off_t size = h->regular && fstat(h->fd, &s) == 0 ? s.st_size : 0;
+    if (first_epoch != 0 && size > 0) {
+        if ((st = check_existing(h, names, n)) != FV_OK) return st;
+        return keep_rows_before(h, first_epoch);
     }
-    h->f = fopen(h->path, size > 0 ? "ab" : "wb");
-    if (!h->f) return fv_error(h->ctx, FV_ERR_IO, "history '%s': cannot open for writing: %s", h->path, strerror(errno));
-    if (size > 0) {
-        if (!newline) fputc('\n', h->f);
-        return FV_OK;
-    }
+    if (h->regular && ftruncate(h->fd, 0) != 0)
+        return fv_error(h->ctx, FV_ERR_IO, "history '%s': cannot truncate: %s", h->path, strerror(errno));
     return write_header(h, names, n);
 }
 
-fv_history_writer *fv_history_open(fv_ctx *ctx, const char *path, const char *const *names, int n, bool append)
+static fv_history_writer *open_writer(fv_ctx *ctx, const char *path, const char *const *names, int n, int first_epoch)
 {
     if (!path) {
         fv_error(ctx, FV_ERR_ARG, "history: no path");
@@ -322,14 +419,30 @@ fv_history_writer *fv_history_open(fv_ctx *ctx, const char *path, const char *co
     }
     h->ctx = ctx;
     h->n = n;
+    h->fd = -1;
     h->last_epoch = -1;
-    if (open_file(h, names, n, append) != FV_OK) {
-        if (h->f) fclose(h->f);
+    if (open_file(h, names, n, first_epoch) != FV_OK) {
+        if (h->fd >= 0) close(h->fd);
+        free(h->pending);
         free(h->path);
         free(h);
         return NULL;
     }
     return h;
+}
+
+fv_history_writer *fv_history_open(fv_ctx *ctx, const char *path, const char *const *names, int n, bool append)
+{
+    return open_writer(ctx, path, names, n, append ? -1 : 0);
+}
+
+fv_history_writer *fv_history_open_at(fv_ctx *ctx, const char *path, const char *const *names, int n, int first_epoch)
+{
+    if (first_epoch < 0) {
+        fv_error(ctx, FV_ERR_ARG, "history '%s': negative first epoch %d", path ? path : "", first_epoch);
+        return NULL;
+    }
+    return open_writer(ctx, path, names, n, first_epoch);
 }
 
 int fv_history_last_epoch(const fv_history_writer *h) { return h->last_epoch; }
@@ -339,16 +452,21 @@ fv_status fv_history_append(fv_history_writer *h, int epoch, const double *value
     if (n != h->n)
         return fv_error(h->ctx, FV_ERR_ARG, "history '%s': %d values for %d columns", h->path, n, h->n);
     if (epoch < 0) return fv_error(h->ctx, FV_ERR_ARG, "history '%s': negative epoch %d", h->path, epoch);
-    fprintf(h->f, "%d", epoch);
+    size_t cap = 16 + (size_t)n * 24, len;
+    char *row = malloc(cap);
+    if (!row) return fv_error(h->ctx, FV_ERR_NOMEM, "history '%s': out of memory", h->path);
+    len = (size_t)snprintf(row, cap, "%d", epoch);
     for (int i = 0; i < n; i++) {
-        if (isnan(values[i]))
-            fputs(",nan", h->f); /* not glibc's "-nan", which no reader expects */
-        else
-            fprintf(h->f, ",%.9g", (double)(float)values[i]); /* exact for a float, as the display rounds */
+        if (isnan(values[i])) /* not glibc's "-nan", which no reader expects */
+            len += (size_t)snprintf(row + len, cap - len, ",nan");
+        else /* exact for a float, as the display rounds */
+            len += (size_t)snprintf(row + len, cap - len, ",%.9g", (double)(float)values[i]);
     }
-    fputc('\n', h->f);
-    if (fflush(h->f) != 0 || ferror(h->f))
-        return fv_error(h->ctx, FV_ERR_IO, "history '%s': write failed: %s", h->path, strerror(errno));
+    len += (size_t)snprintf(row + len, cap - len, "\n");
+    int err = write_pending(h);
+    if (!err) err = write_raw(h, row, len);
+    free(row);
+    if (err) return fv_error(h->ctx, FV_ERR_IO, "history '%s': write failed: %s", h->path, strerror(err));
     h->last_epoch = epoch;
     return FV_OK;
 }
@@ -357,7 +475,8 @@ fv_status fv_history_close(fv_history_writer *h)
 {
     if (!h) return FV_OK;
     fv_status st = FV_OK;
-    if (fclose(h->f) != 0) st = fv_error(h->ctx, FV_ERR_IO, "history '%s': close failed: %s", h->path, strerror(errno));
+    if (close(h->fd) != 0) st = fv_error(h->ctx, FV_ERR_IO, "history '%s': close failed: %s", h->path, strerror(errno));
+    free(h->pending);
     free(h->path);
     free(h);
     return st;
