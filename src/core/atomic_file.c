@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -65,14 +66,32 @@ static void sync_parent_dir(const char *path)
 /* Follows the symlinks of path's last component (a rename would replace the link itself) to the file they
  * name, which may not exist yet (a dangling link: the file is created where it points). *via_proc is set when a
  * link lies in /proc, as /dev/stdout -> /proc/self/fd/1 does: such a link names an open file, not a place. */
-static int follow_links(const char *path, char **target, bool *via_proc)
+/* The descriptor a path names when it is one of this process's (/proc/self/fd/N, /dev/fd/N), else -1. */
+static int own_fd(const char *path)
+{
+    char own[40];
+    snprintf(own, sizeof own, "/proc/%ld/fd/", (long)getpid());
+    const char *prefixes[] = {"/proc/self/fd/", "/dev/fd/", own};
+    for (int i = 0; i < 3; i++) {
+        size_t n = strlen(prefixes[i]);
+        if (strncmp(path, prefixes[i], n) != 0 || !path[n]) continue;
+        char *end;
+        long fd = strtol(path + n, &end, 10);
+        return *end || fd < 0 || fd > 1 << 20 ? -1 : (int)fd;
+    }
+    return -1;
+}
+
+static int follow_links(const char *path, char **target, bool *via_proc, int *fd)
 {
     char *cur = strdup(path);
     int err = cur ? 0 : ENOMEM;
     *via_proc = false;
+    *fd = -1;
     for (int hops = 0; cur; hops++) {
         struct stat st;
         if (strncmp(cur, "/proc/", 6) == 0) *via_proc = true;
+        if (*fd < 0 && (*fd = own_fd(cur)) >= 0) *via_proc = true;
         bool missing = lstat(cur, &st) != 0;
         if (missing && errno != ENOENT) {
             err = errno;
@@ -101,12 +120,14 @@ static int follow_links(const char *path, char **target, bool *via_proc)
 }
 
 /* Where and how path is written: *target (malloc'd) is the regular file to replace, or the path itself with
- * *direct set for a character device, FIFO or an open file named through /proc. */
-static int resolve(const char *path, char **target, bool *direct)
+ * *direct set for a character device, FIFO or an open file named through /proc; *fd is set (else -1) when that
+ * file is one of this process's descriptors (/dev/stdout redirected to a file). */
+static int resolve(const char *path, char **target, bool *direct, int *fd)
 {
     struct stat st;
     *target = NULL;
     *direct = false;
+    *fd = -1;
     if (!path || !*path) return EINVAL;
     if (stat(path, &st) == 0) {
         if (S_ISDIR(st.st_mode)) return EISDIR;
@@ -119,7 +140,7 @@ static int resolve(const char *path, char **target, bool *direct)
         return errno;
     }
     bool via_proc;
-    int err = follow_links(path, target, &via_proc);
+    int err = follow_links(path, target, &via_proc, fd);
     if (!err && via_proc) {
         free(*target);
         *direct = true;
@@ -128,11 +149,13 @@ static int resolve(const char *path, char **target, bool *direct)
     return err;
 }
 
-/* Written as it is opened: no temporary file, no rename (which would replace /dev/null). A regular file named
- * through /proc (--output /dev/stdout >> log) is appended to, as the shell's own redirection would be. */
-static int write_direct(const char *path, fv_file_filler fill, void *arg)
+/* Written as it is opened: no temporary file, no rename (which would replace /dev/null). A regular file that is
+ * one of our descriptors (--output /dev/stdout > file) is written through that descriptor, sharing its offset,
+ * so that what the program prints to it after does not overwrite the array; another named through /proc is
+ * appended to. */
+static int write_direct(const char *path, int own, fv_file_filler fill, void *arg)
 {
-    int fd = open(path, O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC);
+    int fd = own >= 0 ? dup(own) : open(path, O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) return errno;
     FILE *f = fdopen(fd, "wb");
     if (!f) {
@@ -239,8 +262,9 @@ int fv_write_file(const char *path, fv_file_filler fill, void *arg, unsigned fla
 {
     char *target;
     bool direct;
-    int err = resolve(path, &target, &direct);
-    if (!err) err = direct ? write_direct(target, fill, arg) : write_replacing(target, fill, arg, flags);
+    int own;
+    int err = resolve(path, &target, &direct, &own);
+    if (!err) err = direct ? write_direct(target, own, fill, arg) : write_replacing(target, fill, arg, flags);
     free(target);
     return err;
 }
@@ -251,7 +275,8 @@ int fv_output_check(const char *path)
 {
     char *target;
     bool direct;
-    int err = resolve(path, &target, &direct);
+    int own;
+    int err = resolve(path, &target, &direct, &own);
     if (!err && !direct) {
         /* The real test of the directory (permissions, ACLs, read-only mounts, root): create a temporary. */
         char *tmp = temporary_name(target);

@@ -115,6 +115,12 @@ static void test_fifo_and_devices(void)
     stat(f, &after);
     CHECK(before.st_ino == after.st_ino && has(f, "log tail"), "that file was appended to, not replaced");
     close(fd);
+    /* One of our descriptors (/dev/stdout > file): written through it, so that what is written to it after follows. */
+    fd = open(f, O_WRONLY | O_TRUNC);
+    snprintf(name, sizeof name, "/dev/fd/%d", fd);
+    CHECK(fv_atomic_write_bytes(name, "array", 5) == 0 && write(fd, " then text", 10) == 10 && has(f, "array then text"),
+          "a descriptor of ours shares its offset: text printed after the array follows it");
+    close(fd);
     CHECK(is_link("/dev/stdout") == was_link, "/dev/stdout is as it was");
 }
 
