@@ -237,11 +237,10 @@ static int check_files(const fv_cli_args *a)
                      {"--resume", fv_cli_str(a, "resume")}, {NULL, NULL}};
     cli_file out[] = {{"--out", fv_cli_str(a, "out")}, {"--history", fv_cli_str(a, "history")},
                       {"--checkpoint", fv_cli_str(a, "checkpoint")}, {NULL, NULL}};
-    int rc = cli_check_files(prog, in, out);
-    in[4].flag = NULL; /* the checkpoint against the inputs but --resume */
-    if (!rc) rc = cli_check_files(prog, in, (cli_file[]){out[2], {NULL, NULL}});
-    out[2].flag = NULL; /* --out and --history against --resume too */
-    if (!rc) rc = cli_check_files(prog, (cli_file[]){{"--resume", fv_cli_str(a, "resume")}, {NULL, NULL}}, out);
+    cli_file out_no_checkpoint[] = {out[0], out[1], {NULL, NULL}};
+    int rc = cli_check_files(prog, in, out_no_checkpoint);
+    in[4].flag = NULL; /* the checkpoint against the other inputs and outputs */
+    if (!rc) rc = cli_check_files(prog, in, out);
     return rc;
 }
 

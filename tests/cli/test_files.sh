@@ -201,6 +201,7 @@ train --epochs 3 --checkpoint 'ck-{epoch}.fvm' --history run.csv --out full.fvm
 cp run.csv run.orig
 expect "resume from epoch 1's checkpoint" 0 "" -- train --epochs 3 --resume ck-1.fvm --checkpoint 'ck-{epoch}.fvm' --history run.csv --out resumed.fvm
 same run.csv run.orig "the resumed history holds each epoch once, as the uninterrupted run's"
+expect "a checkpoint may be the file resumed from (one latest checkpoint)" 0 "" -- train --epochs 3 --resume ck-2.fvm --checkpoint ck-2.fvm --out resumed2.fvm
 
 # ---- stale temporaries of a killed save go with the next save of that file ---------------------------------
 printf 'half' > m.fvm.tmp-Ab12Cd
