@@ -63,9 +63,6 @@ static void sync_parent_dir(const char *path)
     free(dir);
 }
 
-/* Follows the symlinks of path's last component (a rename would replace the link itself) to the file they
- * name, which may not exist yet (a dangling link: the file is created where it points). *via_proc is set when a
- * link lies in /proc, as /dev/stdout -> /proc/self/fd/1 does: such a link names an open file, not a place. */
 /* The descriptor a path names when it is one of this process's (/proc/self/fd/N, /dev/fd/N), else -1. */
 static int own_fd(const char *path)
 {
@@ -82,6 +79,10 @@ static int own_fd(const char *path)
     return -1;
 }
 
+/* Follows the symlinks of path's last component (a rename would replace the link itself) to the file they
+ * name, which may not exist yet (a dangling link: the file is created where it points). *via_proc is set when a
+ * link lies in /proc, as /dev/stdout -> /proc/self/fd/1 does: such a link names an open file, not a place;
+ * *fd is that file's descriptor when it is one of ours. */
 static int follow_links(const char *path, char **target, bool *via_proc, int *fd)
 {
     char *cur = strdup(path);
