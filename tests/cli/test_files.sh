@@ -51,9 +51,17 @@ dense fc1 units=32
 relu relu1
 dense fc2 units=10
 EOF
+cp small.fvd small.orig
+# each section starts from intact fixtures, so that one clobbered file cannot fail the sections after it
+restore() { cp small.orig small.fvd && cp m.orig m.fvm; }
 train() { "$FOVEA" train --model small.fvd --data fashion-mnist --limit 300 --batch 50 --seed 7 --quiet "$@"; }
 expect "a tiny model to work with" 0 "" -- train --epochs 1 --out m.fvm
 cp m.fvm m.orig
+# a batch of two zero images, (2, 1, 28, 28) float32, written byte by byte
+h="{'descr': '<f4', 'fortran_order': False, 'shape': (2, 1, 28, 28), }"
+pad=$((64 - (10 + ${#h} + 1) % 64))
+{ printf '\223NUMPY\001\000'; printf "\\$(printf %03o $(((${#h} + pad + 1) % 256)))\\$(printf %03o $(((${#h} + pad + 1) / 256)))";
+  printf '%s%*s\n' "$h" $pad ''; head -c 6272 /dev/zero; } > batch.npy
 feats() { "$FOVEA" features m.fvm --data fashion-mnist --limit 20 "$@"; }
 
 # ---- outputs through links, into FIFOs and devices; directories refused ------------------------------------
@@ -80,10 +88,6 @@ if [ "$safe" ]; then # only once a FIFO is shown not to be replaced are system d
     "$FOVEA" features m.fvm --data fashion-mnist --limit 20 --out /dev/stdout 2>/dev/null | head -c 6 | tail -c 5 > piped.txt
     [ "$(cat piped.txt)" = NUMPY ] && ok "and into a pipe" || bad "/dev/stdout into a pipe: '$(cat piped.txt)'"
     [ "$([ -L /dev/stdout ] && echo 1)" = "$was_link" ] && ok "/dev/stdout is as it was" || bad "/dev/stdout changed"
-    h="{'descr': '<f4', 'fortran_order': False, 'shape': (2, 1, 28, 28), }"
-    pad=$((64 - (10 + ${#h} + 1) % 64))
-    { printf '\223NUMPY\001\000'; printf "\\$(printf %03o $(((${#h} + pad + 1) % 256)))\\$(printf %03o $(((${#h} + pad + 1) / 256)))";
-      printf '%s%*s\n' "$h" $pad ''; head -c 6272 /dev/zero; } > batch.npy
     expect "run --output /dev/null" 0 "" -- "$FOVEA" run m.fvm --input batch.npy --output /dev/null
 else
     echo "skip /dev/null and /dev/stdout: the FIFO was replaced"
@@ -92,36 +96,58 @@ mkdir adir
 expect "an output directory is refused" 1 "cannot write --out 'adir': is a directory" -- feats --out adir
 [ -d adir ] && ok "the directory is still there" || bad "the directory was replaced"
 
+restore
 # ---- an output over an input, for every command that writes ------------------------------------------------
 expect "features --out over the model" 2 "refusing to overwrite" -- feats --out m.fvm
 same m.fvm m.orig "the model is unchanged"
 ln m.fvm hard.fvm
+restore
 expect "features --out over a hard link of the model" 2 "is the input MODEL" -- feats --out hard.fvm
 ln -s m.fvm soft.fvm
 expect "features --csv over a symlink to the model" 2 "is the input MODEL" -- feats --out x.npy --csv soft.fvm
 expect "features: two outputs, one file" 2 "are the same file" -- feats --out x.npy --labels x.npy
 same m.fvm m.orig "the model is still unchanged"
-cp small.fvd small.orig
+restore
 expect "train --out over --model" 2 "'small.fvd' is the input --model" -- train --epochs 1 --out small.fvd
 same small.fvd small.orig "the description is unchanged"
 expect "train --history over --model" 2 "is the input --model" -- train --epochs 1 --out n.fvm --history small.fvd
+restore
 expect "train --out over --resume" 2 "is the input --resume" -- train --epochs 1 --resume m.fvm --out m.fvm
+restore
 expect "convert OUT over IN" 2 "is the input IN" -- "$FOVEA" convert m.fvm hard.fvm
-cp target.npy x.npy
+cp batch.npy x.npy
 cp x.npy x.orig
 expect "run --output over --input" 2 "is the input --input" -- "$FOVEA" run m.fvm --input x.npy --output x.npy
 same x.npy x.orig "the input array is unchanged"
-expect "gradcam --raw over the model" 2 "is the input MODEL" -- "$FOVEA" gradcam m.fvm --data fashion-mnist --raw m.fvm
-expect "featuremaps --out over the model" 2 "is the input MODEL" -- "$FOVEA" featuremaps m.fvm --data fashion-mnist --out m.fvm
-expect "patches --out over the model" 2 "is the input MODEL" -- "$FOVEA" patches m.fvm --data fashion-mnist --out m.fvm
+cat > conv.fvd <<'EOF'
+model conv
+input input shape=1x28x28
+conv2d conv1 filters=4 kernel=3 padding=1
+relu relu1
+max_pool pool1 kernel=2
+flatten flat
+dense fc units=10
+EOF
+"$FOVEA" train --model conv.fvd --data fashion-mnist --limit 100 --batch 50 --epochs 1 --quiet --out c.fvm
+cp c.fvm c.orig
+expect "gradcam --raw over the model" 2 "is the input MODEL" -- "$FOVEA" gradcam c.fvm --data fashion-mnist --raw c.fvm
+same c.fvm c.orig "gradcam left the model as it was"
+cp c.orig c.fvm
+expect "featuremaps --out over the model" 2 "is the input MODEL" -- "$FOVEA" featuremaps c.fvm --data fashion-mnist --out c.fvm
+same c.fvm c.orig "featuremaps left the model as it was"
+cp c.orig c.fvm
+expect "patches --out over the model" 2 "is the input MODEL" -- "$FOVEA" patches c.fvm --data fashion-mnist --limit 50 --out c.fvm
+same c.fvm c.orig "patches left the model as it was"
 printf 'epoch,loss\n0,1\n' > h0.csv
+restore
 expect "report --out over --history" 2 "is the input --history" -- "$FOVEA" report m.fvm --data fashion-mnist --history h0.csv --out h0.csv
 same m.fvm m.orig "the model survived every command"
 
+restore
 # ---- outputs that cannot be written fail in the first second, before any training --------------------------
 for flag in --out --history --checkpoint; do
     start=$(date +%s)
-    out=$(train --epochs 50 --out ok.fvm $flag nodir/f.out 2>&1)
+    out=$(train --epochs 1000 --out ok.fvm $flag nodir/f.out 2>&1)
     rc=$? secs=$(($(date +%s) - start))
     if [ $rc -eq 1 ] && [ $secs -le 2 ] && printf '%s' "$out" | grep -q "the directory 'nodir' does not exist"; then
         ok "train $flag in a missing directory fails at once"
@@ -131,6 +157,7 @@ for flag in --out --history --checkpoint; do
 done
 expect "a checkpoint template in a missing directory" 1 "nodir" -- train --epochs 1 --checkpoint 'nodir/ck-{epoch}.fvm'
 
+restore
 # ---- class names are checked before training ---------------------------------------------------------------
 "$FOVEA" data export fashion-mnist imgs --per-class 4 > /dev/null 2>&1
 ls imgs | head -n 3 > three.txt
@@ -153,6 +180,7 @@ else
     bad "3 classes for 10 outputs: exit $rc: $(printf '%s' "$out" | tail -n 2)"
 fi
 
+restore
 # ---- a failed final save keeps the run; a full disk under --history warns ----------------------------------
 if [ "$safe" ]; then
     out=$(train --epochs 1 --out /dev/full 2>&1)
@@ -187,6 +215,7 @@ else
     echo "skip full tmpfs: cannot mount one here"
 fi
 
+restore
 # ---- one history, two trainers; resuming cuts the history back ---------------------------------------------
 "$FOVEA" train --model small.fvd --data fashion-mnist --limit 2000 --batch 20 --epochs 1000 --quiet --out long.fvm --history shared.csv > /dev/null 2>&1 &
 bg=$!
@@ -203,6 +232,7 @@ expect "resume from epoch 1's checkpoint" 0 "" -- train --epochs 3 --resume ck-1
 same run.csv run.orig "the resumed history holds each epoch once, as the uninterrupted run's"
 expect "a checkpoint may be the file resumed from (one latest checkpoint)" 0 "" -- train --epochs 3 --resume ck-2.fvm --checkpoint ck-2.fvm --out resumed2.fvm
 
+restore
 # ---- stale temporaries of a killed save go with the next save of that file ---------------------------------
 printf 'half' > m.fvm.tmp-Ab12Cd
 printf 'mine' > m.fvm.tmp-notours
