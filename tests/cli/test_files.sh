@@ -160,6 +160,11 @@ expect "a checkpoint template in a missing directory" 1 "nodir" -- train --epoch
 restore
 # ---- class names are checked before training ---------------------------------------------------------------
 "$FOVEA" data export fashion-mnist imgs --per-class 4 > /dev/null 2>&1
+png=$(find imgs -name '*.png' | head -n 1)
+cp "$png" img.png
+cp img.png img.orig
+expect "augment --preview over its IMAGE" 2 "is the input IMAGE" -- "$FOVEA" augment img.png --preview img.png --rotate 10
+same img.png img.orig "the image is unchanged"
 ls imgs | head -n 3 > three.txt
 mkdir three && while read -r c; do mv "imgs/$c" three/; done < three.txt
 bad_name=$(printf 'bad\033[31mname')
