@@ -112,8 +112,9 @@ int cmd_augment(int argc, char **argv)
         fv_cli_free(a);
         return 2;
     }
-    if ((status = cli_check_files(prog, (cli_file[]){{"IMAGE", fv_cli_pos_at(a, 0)}, {NULL, NULL}},
-                                  (cli_file[]){{"--preview", fv_cli_str(a, "preview")}, {NULL, NULL}}))) {
+    const cli_file inputs[] = {{"IMAGE", fv_cli_pos_at(a, 0)}, {NULL, NULL}};
+    const cli_file outputs[] = {{"--preview", fv_cli_str(a, "preview")}, {NULL, NULL}};
+    if ((status = cli_check_files(prog, inputs, outputs))) {
         fv_cli_free(a);
         return status;
     }

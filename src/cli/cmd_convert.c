@@ -56,8 +56,9 @@ int cmd_convert(int argc, char **argv)
         fv_cli_free(a);
         return 2;
     }
-    if ((status = cli_check_files(prog, (cli_file[]){{"IN", fv_cli_pos_at(a, 0)}, {"--weights", fv_cli_str(a, "weights")}, {NULL, NULL}},
-                                  (cli_file[]){{"OUT", fv_cli_pos_at(a, 1)}, {NULL, NULL}}))) {
+    const cli_file inputs[] = {{"IN", fv_cli_pos_at(a, 0)}, {"--weights", fv_cli_str(a, "weights")}, {NULL, NULL}};
+    const cli_file outputs[] = {{"OUT", fv_cli_pos_at(a, 1)}, {NULL, NULL}};
+    if ((status = cli_check_files(prog, inputs, outputs))) {
         fv_cli_free(a);
         return status;
     }

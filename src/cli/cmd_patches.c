@@ -30,8 +30,9 @@ int cmd_patches(int argc, char **argv)
         fv_cli_free(a);
         return 2;
     }
-    if ((status = cli_check_files(prog, (cli_file[]){{"MODEL", fv_cli_pos_at(a, 0)}, {"--data", fv_cli_str(a, "data")}, {NULL, NULL}},
-                                  (cli_file[]){{"--out", fv_cli_str(a, "out")}, {NULL, NULL}}))) {
+    const cli_file inputs[] = {{"MODEL", fv_cli_pos_at(a, 0)}, {"--data", fv_cli_str(a, "data")}, {NULL, NULL}};
+    const cli_file outputs[] = {{"--out", fv_cli_str(a, "out")}, {NULL, NULL}};
+    if ((status = cli_check_files(prog, inputs, outputs))) {
         fv_cli_free(a);
         return status;
     }

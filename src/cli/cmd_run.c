@@ -85,8 +85,9 @@ int cmd_run(int argc, char **argv)
         fv_cli_free(a);
         return 2;
     }
-    if ((status = cli_check_files(prog, (cli_file[]){{"MODEL", fv_cli_pos_at(a, 0)}, {"--input", fv_cli_str(a, "input")}, {NULL, NULL}},
-                                  (cli_file[]){{"--output", fv_cli_str(a, "output")}, {NULL, NULL}}))) {
+    const cli_file inputs[] = {{"MODEL", fv_cli_pos_at(a, 0)}, {"--input", fv_cli_str(a, "input")}, {NULL, NULL}};
+    const cli_file outputs[] = {{"--output", fv_cli_str(a, "output")}, {NULL, NULL}};
+    if ((status = cli_check_files(prog, inputs, outputs))) {
         fv_cli_free(a);
         return status;
     }
