@@ -160,7 +160,9 @@ static int set_class_names(fv_ctx *ctx, fv_model *m, const cli_data *d)
     for (int i = 0; names && i < k; i++) names[i] = cli_data_class_name(d, i);
     if (!s) s = fv_model_set_class_names(m, names, k);
     free(names);
-    if (s) fprintf(stderr, "fovea train: the class names of the data: %s\n", s == FV_ERR_NOMEM ? "out of memory" : fv_errmsg(ctx));
+    if (s)
+        fprintf(stderr, "fovea train: the class names of the data: %s\n",
+                s == FV_ERR_NOMEM ? "out of memory" : fv_errmsg(ctx));
     return s ? 1 : 0;
 }
 

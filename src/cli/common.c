@@ -72,7 +72,10 @@ static file_id identify(const char *path, bool may_be_new)
     const char *slash = strrchr(path, '/');
     char dir[4096];
     snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash == path ? 1 : slash - path) : 1, slash ? path : ".");
-    if (stat(dir, &st) == 0) id.known = true, id.dev = st.st_dev, id.ino = st.st_ino, id.name = slash ? slash + 1 : path;
+    if (stat(dir, &st) == 0) {
+        id.known = true, id.dev = st.st_dev, id.ino = st.st_ino;
+        id.name = slash ? slash + 1 : path;
+    }
     return id;
 }
 
