@@ -89,6 +89,9 @@ if [ "$safe" ]; then # only once a FIFO is shown not to be replaced are system d
     [ "$(cat piped.txt)" = NUMPY ] && ok "and into a pipe" || bad "/dev/stdout into a pipe: '$(cat piped.txt)'"
     [ "$([ -L /dev/stdout ] && echo 1)" = "$was_link" ] && ok "/dev/stdout is as it was" || bad "/dev/stdout changed"
     expect "run --output /dev/null" 0 "" -- "$FOVEA" run m.fvm --input batch.npy --output /dev/null
+    "$FOVEA" run m.fvm --input batch.npy --output /dev/stdout > run_out.npy 2>/dev/null
+    is_npy run_out.npy "run --output /dev/stdout writes the output array to standard output"
+    [ "$([ -L /dev/stdout ] && echo 1)" = "$was_link" ] && ok "/dev/stdout is still as it was" || bad "/dev/stdout changed"
 else
     echo "skip /dev/null and /dev/stdout: the FIFO was replaced"
 fi
