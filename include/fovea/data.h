@@ -114,7 +114,8 @@ fv_status fv_dataset_split(const fv_dataset *ds, double fraction, fv_split_mode 
  *    subfolder names, each class's files are listed recursively in sorted order; files named .png, .jpg or
  *    .jpeg (any case) are images, other files are ignored as Keras ignores them;
  *  - a CSV file of path,label lines (an optional first line path,label or filename,class is a header; paths
- *    relative to the CSV's folder; labels all integers, or class names numbered in sorted order).
+ *    relative to the CSV's folder; labels all class numbers 0, 1, 2, ..., or all class names, numbered in sorted
+ *    order; another number (-1, 1.0), numbers mixed with names, or a NUL byte is an error naming the line).
  * Each image is converted to the dataset's channels (gray, RGB) as PIL's convert does, resized to its size
  * (fv_image_resize or fv_image_fit), and scaled to [0, 1]. Subsets, splits, class counts and
  * fv_dataset_batch work on it as on any dataset.
