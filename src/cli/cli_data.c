@@ -150,6 +150,7 @@ int64_t cli_data_count(const cli_data *d) { return fv_dataset_count(d->ds); }
 void cli_data_shape(const cli_data *d, int64_t shape[3]) { fv_dataset_shape(d->ds, shape); }
 int cli_data_classes(const cli_data *d) { return fv_dataset_classes(d->ds); }
 const char *cli_data_class_name(const cli_data *d, int k) { return fv_dataset_class_name(d->ds, k); }
+const char *cli_data_path(const cli_data *d, int64_t i) { return fv_dataset_path(d->ds, i); }
 
 fv_data_source cli_data_source(cli_data *d)
 {

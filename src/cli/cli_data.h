@@ -46,6 +46,7 @@ int64_t cli_data_count(const cli_data *d);
 void cli_data_shape(const cli_data *d, int64_t shape[3]);
 int cli_data_classes(const cli_data *d);
 const char *cli_data_class_name(const cli_data *d, int k); /* NULL when the set has no names */
+const char *cli_data_path(const cli_data *d, int64_t i);   /* the file of sample i of an image set, else NULL */
 fv_data_source cli_data_source(cli_data *d);
 /* 0 when the samples fit the model's input, else 1 after printing "prog: the images of SPEC are 1x8x8 but
  * model 'm' takes 1x28x28". */

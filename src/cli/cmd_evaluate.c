@@ -16,6 +16,16 @@ static const fv_cli_opt opts[] = {
 static const fv_cli_pos pos[] = {{.name = "MODEL", .help = "a model file"}};
 static const fv_cli_cmd cmd = {.prog = "fovea evaluate", "Evaluate a trained model on a data set.", opts, sizeof opts / sizeof opts[0], pos, sizeof pos / sizeof pos[0]};
 
+/* One line when samples gave NaN or infinite outputs: their loss, accuracy and confusion entries mean nothing. */
+static void warn_nonfinite(const char *prog, const fv_eval_result *r, const cli_data *d, const char *spec)
+{
+    if (!r->nonfinite) return;
+    const char *file = cli_data_path(d, r->first_nonfinite);
+    fprintf(stderr, "%s: warning: %lld of %lld samples gave NaN or infinite outputs, the first sample %lld of %s%s%s%s; "
+            "the loss and accuracy below mean nothing for them\n", prog, (long long)r->nonfinite, (long long)r->count,
+            (long long)r->first_nonfinite, spec, file ? " (" : "", file ? file : "", file ? ")" : "");
+}
+
 int cmd_evaluate(int argc, char **argv)
 {
     fv_cli_args *a;
@@ -50,6 +60,7 @@ int cmd_evaluate(int argc, char **argv)
         if (fv_evaluate(m, &src, (int)fv_cli_int(a, "batch"), &r) != FV_OK) {
             cli_fail(prog, ctx);
         } else {
+            warn_nonfinite(prog, &r, d, fv_cli_str(a, "data"));
             printf("%lld samples - loss: %.4f - accuracy: %.4f\n", (long long)r.count, r.loss, r.accuracy);
             fv_confusion cm = {ctx, r.n_classes, r.confusion};
             const char **names = calloc((size_t)r.n_classes, sizeof *names);
