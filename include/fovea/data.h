@@ -94,6 +94,14 @@ fv_dataset *fv_dataset_subset(const fv_dataset *ds, const int64_t *indices, int6
 /* The samples [first, first + n) of ds. */
 fv_dataset *fv_dataset_range(const fv_dataset *ds, int64_t first, int64_t n);
 
+/* n samples of ds drawn without replacement, every class keeping its share (what the CLI's --limit takes):
+ * class c gets floor(n * count_c / count), and the samples still missing go one each to the classes with the
+ * largest remainders of that division (ties to the lower class). Within a class the samples taken are those
+ * with the smallest fv_rng_bits(seed, FV_SAMPLE_STREAM, i): the same seed gives the same samples. They keep
+ * ds's order. n >= the count gives all of ds. */
+#define FV_SAMPLE_STREAM UINT64_C(0x73616d706c65) /* "sample" */
+fv_dataset *fv_dataset_sample_stratified(const fv_dataset *ds, int64_t n, uint64_t seed);
+
 typedef enum {
     FV_SPLIT_LAST = 0, /* the last fraction is held out (Keras' validation_split) */
     FV_SPLIT_FIRST,    /* the first fraction */

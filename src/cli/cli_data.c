@@ -1,5 +1,5 @@
 /* Data sets as the commands name them, over the library's fv_dataset: the named sets Debian packages
- * (fashion-mnist, mnist) or a directory of IDX files, one split at a time, optionally cut to its first samples;
+ * (fashion-mnist, mnist) or a directory of IDX files, one split at a time, optionally cut to a stratified sample;
  * or an image set (class folders or a CSV list), announced as Keras does, its bad files listed. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +16,7 @@ struct cli_data {
 
 cli_data_opts cli_data_defaults(const char *prog)
 {
-    cli_data_opts o = {prog, 0, 0, 0, false, true, false, 0};
+    cli_data_opts o = {prog, 0, 0, 0, false, true, false, 0, 1};
     return o;
 }
 
@@ -74,7 +74,7 @@ cli_data *cli_data_open_opts(fv_ctx *ctx, const char *spec, bool train, int64_t 
     fv_dataset *ds = images ? open_images(ctx, spec, o) : fv_dataset_find(ctx, spec, train);
     if (!ds) return NULL;
     if (limit > 0 && limit < fv_dataset_count(ds)) {
-        fv_dataset *cut = fv_dataset_range(ds, 0, limit);
+        fv_dataset *cut = fv_dataset_sample_stratified(ds, limit, o->seed);
         fv_dataset_free(ds);
         if (!(ds = cut)) return NULL;
     }

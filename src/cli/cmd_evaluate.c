@@ -10,7 +10,7 @@ static const fv_cli_opt opts[] = {
     CLI_IMAGE_SET_OPTS,
     {.name = "split", .type = FV_CLI_STRING, .def = "test", .metavar = NULL, .help = "which part of the data set", .choices = "test|train"},
     {.name = "batch", .type = FV_CLI_INT, .def = "256", .metavar = "N", .help = "samples per forward pass", .min = 1, .max = 1e7},
-    {.name = "limit", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "only the first N samples (0: all)", .min = 0, .max = 9e15},
+    {.name = "limit", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = CLI_LIMIT_HELP, .min = 0, .max = 9e15},
     {.name = "threads", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "threads (0: all cores); results do not depend on it", .min = 0, .max = 4096},
 };
 static const fv_cli_pos pos[] = {{.name = "MODEL", .help = "a model file"}};

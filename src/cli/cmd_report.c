@@ -6,7 +6,7 @@
 static const fv_cli_opt opts[] = {
     {.name = "data", .type = FV_CLI_STRING, .metavar = "SET|DIR", .help = "fashion-mnist, mnist or a directory of IDX files"},
     {.name = "split", .type = FV_CLI_STRING, .def = "test", .help = "which part of the data set", .choices = "test|train"},
-    {.name = "limit", .type = FV_CLI_INT, .def = "2000", .metavar = "N", .help = "samples to use (0: all)", .min = 0, .max = 9e15},
+    {.name = "limit", .type = FV_CLI_INT, .def = "2000", .metavar = "N", .help = CLI_LIMIT_HELP, .min = 0, .max = 9e15},
     {.name = "history", .type = FV_CLI_STRING, .metavar = "H.csv", .help = "history of the training run, for the curves"},
     {.name = "tsne", .type = FV_CLI_FLAG, .help = "embed the features with t-SNE instead of PCA"},
     {.name = "dims", .type = FV_CLI_INT, .def = "2", .metavar = "D", .help = "embedding dimensions: 2, or 3 (shown as three projections)",

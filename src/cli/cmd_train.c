@@ -35,7 +35,7 @@ static const fv_cli_opt opts[] = {
     {.name = "seed", .type = FV_CLI_INT, .def = "1", .metavar = "N", .help = "seed of weights, shuffling and dropout", .min = 0, .max = 9e15},
     {.name = "validation-split", .type = FV_CLI_FLOAT, .def = "0", .metavar = "X", .help = "hold out this fraction for validation: the last one, or for image folders a random one drawn from --seed", .min = 0, .max = 0.99},
     {.name = "validation", .type = FV_CLI_STRING, .def = NULL, .metavar = "test|DIR|CSV", .help = "validate on the data set's test split, or on an image folder or CSV, instead"},
-    {.name = "limit", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "use only the first N training samples (0: all)", .min = 0, .max = 9e15},
+    {.name = "limit", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = CLI_LIMIT_HELP, .min = 0, .max = 9e15},
     {.name = "out", .type = FV_CLI_STRING, .def = "model.fvm", .metavar = "FILE", .help = "where to save the trained model"},
     {.name = "history", .type = FV_CLI_STRING, .def = NULL, .metavar = "FILE.csv", .help = "CSV history of every epoch"},
     {.name = "monitor", .type = FV_CLI_STRING, .def = "val_loss", .metavar = "NAME", .help = "metric the callbacks watch"},
@@ -222,6 +222,7 @@ int cmd_train(int argc, char **argv)
     const char *prog = "fovea train";
     cli_data_opts o = cli_data_defaults(prog);
     o.announce = !fv_cli_flag(a, "quiet");
+    o.seed = (uint64_t)fv_cli_int(a, "seed");
     if (!fv_cli_str(a, "data") || cli_data_opts_from_args(a, &o)) {
         if (!fv_cli_str(a, "data"))
             fprintf(stderr, "%s: --data is required (fashion-mnist, mnist, a directory or a CSV)\n", prog);

@@ -34,6 +34,10 @@ expect "train on a folder with augmentation" 0 "^" -- "$FOVEA" train --data "$T/
 expect "train announces the folder" 0 "Found 60 files belonging to 10 classes." -- "$FOVEA" train --data "$T/train" \
     --model mlp --epochs 1 --out "$T/m2.fvm" --loader-threads 2
 expect "evaluate on a folder" 0 "30 samples - loss" -- "$FOVEA" evaluate "$T/m.fvm" --data "$T/test"
+# --limit on a folder is a stratified sample (was: the first files in sorted order, the first classes only)
+"$FOVEA" evaluate "$T/m.fvm" --data "$T/test" --limit 10 > "$T/lim.txt" 2>&1
+n=$(grep -c "^ *[0-9]_[A-Za-z_~-]* .* 1$" "$T/lim.txt")
+[ "$n" -eq 10 ] && ok "evaluate --limit 10 on a folder: one image of each of the 10 classes" || bad "--limit 10: $n classes with one image"
 # the same seed gives the same model, whatever the loader's threads
 "$FOVEA" train --data "$T/train" --model mlp --epochs 2 --batch 16 --augment "rotate=10 hflip=0.5" --seed 5 \
     --loader-threads 1 --out "$T/a.fvm" --quiet >/dev/null 2>&1
