@@ -74,6 +74,12 @@ int fv_dataset_classes(const fv_dataset *ds);
 const char *fv_dataset_class_name(const fv_dataset *ds, int k);
 /* Name the classes (n must equal the class count); the names are shared with subsets and splits. */
 fv_status fv_dataset_set_class_names(fv_dataset *ds, const char *const *names, int n);
+/* Renumber ds's classes to a model's: names[k] is the model's class k. When ds has names, each must be among
+ * names (else an error naming the first missing one and both lists); its labels (shared with its subsets and
+ * splits) then follow the model's numbering and its names become the model's, so that a folder sorted
+ * differently, or holding only some of the classes, is still scored by name. Without names on either side
+ * (IDX without classes.txt, integer CSV labels, a model without names) nothing changes: labels are indices. */
+fv_status fv_dataset_match_class_names(fv_dataset *ds, const char *const *names, int n);
 /* The label of sample i (-1 when i is out of range). */
 int32_t fv_dataset_label(const fv_dataset *ds, int64_t i);
 /* counts[k] = number of samples of class k, for k < fv_dataset_classes(ds). */

@@ -6,6 +6,7 @@
 
 #include "args.h"
 #include "cli_data.h"
+#include "commands.h"
 
 struct cli_data {
     fv_dataset *ds;
@@ -169,6 +170,20 @@ void cli_data_balanced_weights(const cli_data *d, float *w, int k)
     free(counts);
 }
 
+int cli_data_match_model(fv_ctx *ctx, cli_data *d, const fv_model *m, const char *prog)
+{
+    if (!d || !m || !fv_model_class_name(m, 0)) return 0;
+    int n = 0;
+    while (n < 65536 && fv_model_class_name(m, n)) n++;
+    const char **names = malloc((size_t)n * sizeof *names);
+    if (!names) return fprintf(stderr, "%s: out of memory\n", prog), 1;
+    for (int k = 0; k < n; k++) names[k] = fv_model_class_name(m, k);
+    fv_status s = fv_dataset_match_class_names(d->ds, names, n);
+    free(names);
+    if (s) return cli_fail(prog, ctx);
+    return 0;
+}
+
 int cli_data_check_model(const cli_data *d, const fv_model *m, const char *prog, const char *spec)
 {
     int64_t ds[3], ms[FV_MAX_DIMS];
@@ -194,7 +209,7 @@ fv_tensor *cli_load_image(fv_ctx *ctx, const fv_cli_args *a, const fv_model *m, 
     int64_t s[3], i = fv_cli_int(a, "index");
     cli_data_shape(d, s);
     fv_tensor *x = NULL, *y = NULL;
-    if (cli_data_check_model(d, m, prog, fv_cli_str(a, "data"))) goto done;
+    if (cli_data_match_model(ctx, d, m, prog) || cli_data_check_model(d, m, prog, fv_cli_str(a, "data"))) goto done;
     if (i >= cli_data_count(d)) {
         fprintf(stderr, "%s: --index %lld is past the %lld images of %s\n", prog, (long long)i,
                 (long long)cli_data_count(d), fv_cli_str(a, "data"));

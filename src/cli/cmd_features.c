@@ -68,7 +68,7 @@ int cmd_features(int argc, char **argv)
     fv_tensor *x = NULL, *y = NULL;
     int rc = 1;
     if (m && !d) cli_fail(prog, ctx);
-    if (d && !cli_data_check_model(d, m, prog, fv_cli_str(a, "data"))) {
+    if (d && !cli_data_match_model(ctx, d, m, prog) && !cli_data_check_model(d, m, prog, fv_cli_str(a, "data"))) {
         fv_data_source src = cli_data_source(d);
         x = fv_extract_features(m, &src, fv_cli_str(a, "layer"), (int)fv_cli_int(a, "batch"), &y);
         if (!x) cli_fail(prog, ctx);

@@ -51,7 +51,7 @@ static int predict_data(fv_ctx *ctx, fv_model *m, const fv_cli_args *a, int top)
     int n = fv_cli_list(a, "index", &items);
     cli_data *d = cli_data_open(ctx, fv_cli_str(a, "data"), false, 0);
     if (!d) return cli_fail("fovea predict", ctx);
-    if (cli_data_check_model(d, m, "fovea predict", fv_cli_str(a, "data"))) {
+    if (cli_data_match_model(ctx, d, m, "fovea predict") || cli_data_check_model(d, m, "fovea predict", fv_cli_str(a, "data"))) {
         cli_data_free(d);
         return 1;
     }

@@ -135,11 +135,43 @@ static void add_callbacks(fv_trainer *t, const fv_cli_args *a)
                                                            FV_MONITOR_AUTO));
 }
 
+/* Whether the data's class names are exactly src's, in any order. */
+static bool same_classes(const cli_data *d, const fv_model *src)
+{
+    int k = cli_data_classes(d);
+    if (!cli_data_class_name(d, 0) || !fv_model_class_name(src, k - 1) || fv_model_class_name(src, k)) return false;
+    for (int c = 0; c < k; c++) {
+        bool found = false;
+        for (int j = 0; j < k && !found; j++) found = strcmp(cli_data_class_name(d, c), fv_model_class_name(src, j)) == 0;
+        if (!found) return false;
+    }
+    return true;
+}
+
+/* The data's class names on m (the model's outputs in the data's numbering). */
+static void name_classes(fv_model *m, const cli_data *d)
+{
+    if (!cli_data_class_name(d, 0)) return;
+    const char *names[1024];
+    int k = cli_data_classes(d) < 1024 ? cli_data_classes(d) : 1024;
+    for (int i = 0; i < k; i++) names[i] = cli_data_class_name(d, i);
+    fv_model_set_class_names(m, names, k);
+}
+
 /* --weights: another model's weights carried into m (fv_model_copy_weights), e.g. torchvision's ResNet
- * exported to ONNX into the zoo's resnet18. */
-static int start_from(fv_ctx *ctx, fv_model *m, const char *path)
+ * exported to ONNX into the zoo's resnet18. Fine-tuning on the classes src was trained on, in another order
+ * (a folder sorted differently): the data is renumbered to src's order, so that its output rows keep their
+ * classes; other classes are a new task, and keep the data's names. */
+static int start_from(fv_ctx *ctx, fv_model *m, const char *path, cli_data *d)
 {
     fv_model *src = fv_model_load(ctx, path);
+    if (src && same_classes(d, src)) {
+        if (cli_data_match_model(ctx, d, src, "fovea train")) {
+            fv_model_free(src);
+            return 1;
+        }
+        name_classes(m, d);
+    }
     fv_status s = src ? fv_model_copy_weights(m, src) : fv_errcode(ctx);
     fv_model_free(src);
     if (s) {
@@ -150,7 +182,7 @@ static int start_from(fv_ctx *ctx, fv_model *m, const char *path)
 }
 
 /* The model: from the checkpoint when resuming, else by name or file, sized to the data. */
-static fv_model *train_model(fv_ctx *ctx, const fv_cli_args *a, const cli_data *d)
+static fv_model *train_model(fv_ctx *ctx, const fv_cli_args *a, cli_data *d)
 {
     const char *resume = fv_cli_str(a, "resume");
     if (resume) {
@@ -162,13 +194,8 @@ static fv_model *train_model(fv_ctx *ctx, const fv_cli_args *a, const cli_data *
     cli_data_shape(d, s);
     fv_model *m = cli_model(ctx, "fovea train", fv_cli_str(a, "model"), (int)s[0], (int)s[1], (int)s[2],
                             cli_data_classes(d));
-    if (m && cli_data_class_name(d, 0)) {
-        const char *names[1024];
-        int k = cli_data_classes(d) < 1024 ? cli_data_classes(d) : 1024;
-        for (int i = 0; i < k; i++) names[i] = cli_data_class_name(d, i);
-        fv_model_set_class_names(m, names, k);
-    }
-    if (m && fv_cli_str(a, "weights") && start_from(ctx, m, fv_cli_str(a, "weights"))) {
+    if (m) name_classes(m, d);
+    if (m && fv_cli_str(a, "weights") && start_from(ctx, m, fv_cli_str(a, "weights"), d)) {
         fv_model_free(m);
         return NULL;
     }
@@ -247,6 +274,8 @@ int cmd_train(int argc, char **argv)
     }
     if (aug_rc) goto fail;
     if (!(m = train_model(ctx, a, train))) goto done;
+    /* a resumed model's classes, or a --validation folder's, are matched by name (refused when they differ) */
+    if (cli_data_match_model(ctx, train, m, prog) || (val && cli_data_match_model(ctx, val, m, prog))) goto done;
     if (cli_data_check_model(train, m, prog, fv_cli_str(a, "data"))) goto done;
     c.epochs = (int)fv_cli_int(a, "epochs");
     c.batch_size = (int)fv_cli_int(a, "batch");
