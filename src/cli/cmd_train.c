@@ -151,11 +151,12 @@ static bool same_classes(const cli_data *d, const fv_model *src)
 /* The data's class names on m (the model's outputs in the data's numbering). */
 static void name_classes(fv_model *m, const cli_data *d)
 {
-    if (!cli_data_class_name(d, 0)) return;
-    const char *names[1024];
-    int k = cli_data_classes(d) < 1024 ? cli_data_classes(d) : 1024;
+    int k = cli_data_classes(d);
+    const char **names = cli_data_class_name(d, 0) ? malloc((size_t)k * sizeof *names) : NULL;
+    if (!names) return;
     for (int i = 0; i < k; i++) names[i] = cli_data_class_name(d, i);
     fv_model_set_class_names(m, names, k);
+    free(names);
 }
 
 /* --weights: another model's weights carried into m (fv_model_copy_weights), e.g. torchvision's ResNet
