@@ -386,7 +386,7 @@ fv_status img_list_csv(fv_ctx *ctx, const char *csv, bool strict, img_list *l)
     char *dir = parent_dir(csv), **texts = NULL, line[CSV_LINE_MAX];
     fv_status s = dir ? FV_OK : fv_error(ctx, FV_ERR_NOMEM, "out of memory");
     int64_t lineno = 0;
-    label_seen seen = {LABEL_NAME, 0, ""};
+    label_seen seen = {LABEL_INDEX, 0, ""}; /* no rows: no classes, as before */
     int got;
     while (s == FV_OK && (got = read_line(f, line, sizeof line)) != 0) {
         lineno++;
