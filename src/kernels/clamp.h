@@ -4,8 +4,11 @@
 #ifndef FV_KERNELS_CLAMP_H
 #define FV_KERNELS_CLAMP_H
 
-/* v clamped to [0, hi] (hi may be +inf); the select form vectorizes. */
-static inline float fv_clamp0(float v, float hi) { return v > 0.0f ? (v < hi ? v : hi) : (v != v ? v : 0.0f); }
+/* v clamped to [0, hi] (hi may be +inf). Both tests are false for a NaN, which therefore falls through to v;
+ * the select form vectorizes to two compares and masks, as the old v > 0 ? v : 0 did. */
+static inline float fv_clamp0(float v, float hi) { return v <= 0.0f ? 0.0f : v > hi ? hi : v; }
+/* fv_clamp0(v, +inf), ReLU: one compare and one mask per vector, as the old v > 0 ? v : 0. */
+static inline float fv_relu0(float v) { return v <= 0.0f ? 0.0f : v; }
 
 /* The same in vector registers, written where AVX2 / AVX-512 are enabled as
  *     min(hi, max(0, v)) + 0

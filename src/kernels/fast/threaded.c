@@ -45,7 +45,7 @@ static bool linear_forward(float *out, const float *inp, int64_t n, int kind, fl
     switch (kind) {
     case FV_ACT_RELU:
 #pragma omp simd
-        for (int64_t i = 0; i < n; i++) out[i] = fv_clamp0(inp[i], INFINITY);
+        for (int64_t i = 0; i < n; i++) out[i] = fv_relu0(inp[i]);
         return true;
     case FV_ACT_LEAKY_RELU:
 #pragma omp simd
