@@ -74,6 +74,12 @@ int fv_dataset_classes(const fv_dataset *ds);
 const char *fv_dataset_class_name(const fv_dataset *ds, int k);
 /* Name the classes (n must equal the class count); the names are shared with subsets and splits. */
 fv_status fv_dataset_set_class_names(fv_dataset *ds, const char *const *names, int n);
+/* Renumber ds's classes to a model's: names[k] is the model's class k. When ds has names, each must be among
+ * names (else an error naming the first missing one and both lists); its labels (shared with its subsets and
+ * splits) then follow the model's numbering and its names become the model's, so that a folder sorted
+ * differently, or holding only some of the classes, is still scored by name. Without names on either side
+ * (IDX without classes.txt, integer CSV labels, a model without names) nothing changes: labels are indices. */
+fv_status fv_dataset_match_class_names(fv_dataset *ds, const char *const *names, int n);
 /* The label of sample i (-1 when i is out of range). */
 int32_t fv_dataset_label(const fv_dataset *ds, int64_t i);
 /* counts[k] = number of samples of class k, for k < fv_dataset_classes(ds). */
@@ -93,6 +99,14 @@ fv_status fv_dataset_fetch(void *ds, int epoch, const int64_t *indices, int n, f
 fv_dataset *fv_dataset_subset(const fv_dataset *ds, const int64_t *indices, int64_t n);
 /* The samples [first, first + n) of ds. */
 fv_dataset *fv_dataset_range(const fv_dataset *ds, int64_t first, int64_t n);
+
+/* n samples of ds drawn without replacement, every class keeping its share (what the CLI's --limit takes):
+ * class c gets floor(n * count_c / count), and the samples still missing go one each to the classes with the
+ * largest remainders of that division (ties to the lower class). Within a class the samples taken are those
+ * with the smallest fv_rng_bits(seed, FV_SAMPLE_STREAM, i): the same seed gives the same samples. They keep
+ * ds's order. n >= the count gives all of ds. */
+#define FV_SAMPLE_STREAM UINT64_C(0x73616d706c65) /* "sample" */
+fv_dataset *fv_dataset_sample_stratified(const fv_dataset *ds, int64_t n, uint64_t seed);
 
 typedef enum {
     FV_SPLIT_LAST = 0, /* the last fraction is held out (Keras' validation_split) */
@@ -114,7 +128,8 @@ fv_status fv_dataset_split(const fv_dataset *ds, double fraction, fv_split_mode 
  *    subfolder names, each class's files are listed recursively in sorted order; files named .png, .jpg or
  *    .jpeg (any case) are images, other files are ignored as Keras ignores them;
  *  - a CSV file of path,label lines (an optional first line path,label or filename,class is a header; paths
- *    relative to the CSV's folder; labels all integers, or class names numbered in sorted order).
+ *    relative to the CSV's folder; labels all class numbers 0, 1, 2, ..., or all class names, numbered in sorted
+ *    order; another number (-1, 1.0), numbers mixed with names, or a NUL byte is an error naming the line).
  * Each image is converted to the dataset's channels (gray, RGB) as PIL's convert does, resized to its size
  * (fv_image_resize or fv_image_fit), and scaled to [0, 1]. Subsets, splits, class counts and
  * fv_dataset_batch work on it as on any dataset.

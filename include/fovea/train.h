@@ -115,6 +115,8 @@ typedef struct {
     int64_t count;
     int n_classes;
     int64_t *confusion; /* n_classes x n_classes, rows true class, columns predicted; malloc'd */
+    int64_t nonfinite;       /* samples whose outputs hold a NaN or an infinity: their predictions mean nothing */
+    int64_t first_nonfinite; /* the first of them (its index in the data source), -1 when none */
 } fv_eval_result;
 
 /* Loss (mean softmax cross-entropy) and accuracy of the model in eval mode over a data source. */

@@ -1,11 +1,12 @@
 /* Data sets as the commands name them, over the library's fv_dataset: the named sets Debian packages
- * (fashion-mnist, mnist) or a directory of IDX files, one split at a time, optionally cut to its first samples;
+ * (fashion-mnist, mnist) or a directory of IDX files, one split at a time, optionally cut to a stratified sample;
  * or an image set (class folders or a CSV list), announced as Keras does, its bad files listed. */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "args.h"
 #include "cli_data.h"
+#include "commands.h"
 
 struct cli_data {
     fv_dataset *ds;
@@ -16,7 +17,7 @@ struct cli_data {
 
 cli_data_opts cli_data_defaults(const char *prog)
 {
-    cli_data_opts o = {prog, 0, 0, 0, false, true, false, 0};
+    cli_data_opts o = {prog, 0, 0, 0, false, true, false, 0, 1};
     return o;
 }
 
@@ -74,7 +75,7 @@ cli_data *cli_data_open_opts(fv_ctx *ctx, const char *spec, bool train, int64_t 
     fv_dataset *ds = images ? open_images(ctx, spec, o) : fv_dataset_find(ctx, spec, train);
     if (!ds) return NULL;
     if (limit > 0 && limit < fv_dataset_count(ds)) {
-        fv_dataset *cut = fv_dataset_range(ds, 0, limit);
+        fv_dataset *cut = fv_dataset_sample_stratified(ds, limit, o->seed);
         fv_dataset_free(ds);
         if (!(ds = cut)) return NULL;
     }
@@ -150,6 +151,7 @@ int64_t cli_data_count(const cli_data *d) { return fv_dataset_count(d->ds); }
 void cli_data_shape(const cli_data *d, int64_t shape[3]) { fv_dataset_shape(d->ds, shape); }
 int cli_data_classes(const cli_data *d) { return fv_dataset_classes(d->ds); }
 const char *cli_data_class_name(const cli_data *d, int k) { return fv_dataset_class_name(d->ds, k); }
+const char *cli_data_path(const cli_data *d, int64_t i) { return fv_dataset_path(d->ds, i); }
 
 fv_data_source cli_data_source(cli_data *d)
 {
@@ -166,6 +168,20 @@ void cli_data_balanced_weights(const cli_data *d, float *w, int k)
     int64_t n = fv_dataset_count(d->ds);
     for (int c = 0; c < k; c++) w[c] = counts[c] ? (float)((double)n / ((double)k * (double)counts[c])) : 0.0f;
     free(counts);
+}
+
+int cli_data_match_model(fv_ctx *ctx, cli_data *d, const fv_model *m, const char *prog)
+{
+    if (!d || !m || !fv_model_class_name(m, 0)) return 0;
+    int n = 0;
+    while (n < 65536 && fv_model_class_name(m, n)) n++;
+    const char **names = malloc((size_t)n * sizeof *names);
+    if (!names) return fprintf(stderr, "%s: out of memory\n", prog), 1;
+    for (int k = 0; k < n; k++) names[k] = fv_model_class_name(m, k);
+    fv_status s = fv_dataset_match_class_names(d->ds, names, n);
+    free(names);
+    if (s) return cli_fail(prog, ctx);
+    return 0;
 }
 
 int cli_data_check_model(const cli_data *d, const fv_model *m, const char *prog, const char *spec)
@@ -193,7 +209,7 @@ fv_tensor *cli_load_image(fv_ctx *ctx, const fv_cli_args *a, const fv_model *m, 
     int64_t s[3], i = fv_cli_int(a, "index");
     cli_data_shape(d, s);
     fv_tensor *x = NULL, *y = NULL;
-    if (cli_data_check_model(d, m, prog, fv_cli_str(a, "data"))) goto done;
+    if (cli_data_match_model(ctx, d, m, prog) || cli_data_check_model(d, m, prog, fv_cli_str(a, "data"))) goto done;
     if (i >= cli_data_count(d)) {
         fprintf(stderr, "%s: --index %lld is past the %lld images of %s\n", prog, (long long)i,
                 (long long)cli_data_count(d), fv_cli_str(a, "data"));

@@ -9,8 +9,8 @@
 typedef struct cli_data cli_data;
 struct fv_cli_args;
 
-/* The training (train true) or test split; limit > 0 keeps the first limit samples. NULL with the reason in
- * ctx. */
+/* The training (train true) or test split; limit > 0 keeps a stratified sample of limit samples (seed 1;
+ * cli_data_open_opts takes the options' seed). NULL with the reason in ctx. */
 cli_data *cli_data_open(fv_ctx *ctx, const char *spec, bool train, int64_t limit);
 
 /* How image sets are opened and batched (cli_data_open uses the defaults: all zero but verify). */
@@ -21,8 +21,12 @@ typedef struct {
     bool verify;               /* decode every file when opening (else headers only) */
     bool announce;             /* print Keras' "Found N files belonging to K classes." */
     int loader_threads;        /* 0: one per core, at most 4 */
+    uint64_t seed;             /* which samples a limit takes (fv_dataset_sample_stratified) */
 } cli_data_opts;
 cli_data_opts cli_data_defaults(const char *prog);
+/* The help of --limit, the same in every command. */
+#define CLI_LIMIT_HELP "a stratified sample of N samples: each class its share (rounded by largest remainders), " \
+    "drawn the same every run (train: for the same --seed), kept in the data's order (0: all)"
 /* The options of image sets, for a command's table (read back by cli_data_opts_from_args). */
 #define CLI_IMAGE_SET_OPTS                                                                                       \
     FV_CLI_STR_OPT("size", NULL, "HxW", "image folders: resize every image to this (default: the first image's)"), \
@@ -46,7 +50,11 @@ int64_t cli_data_count(const cli_data *d);
 void cli_data_shape(const cli_data *d, int64_t shape[3]);
 int cli_data_classes(const cli_data *d);
 const char *cli_data_class_name(const cli_data *d, int k); /* NULL when the set has no names */
+const char *cli_data_path(const cli_data *d, int64_t i);   /* the file of sample i of an image set, else NULL */
 fv_data_source cli_data_source(cli_data *d);
+/* Renumber d's classes to the model's stored class names (fv_dataset_match_class_names), so that a folder
+ * is scored by name, not by index; 0, or 1 after printing why (a class the model lacks, both lists named). */
+int cli_data_match_model(fv_ctx *ctx, cli_data *d, const fv_model *m, const char *prog);
 /* 0 when the samples fit the model's input, else 1 after printing "prog: the images of SPEC are 1x8x8 but
  * model 'm' takes 1x28x28". */
 int cli_data_check_model(const cli_data *d, const fv_model *m, const char *prog, const char *spec);

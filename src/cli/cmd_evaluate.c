@@ -10,11 +10,21 @@ static const fv_cli_opt opts[] = {
     CLI_IMAGE_SET_OPTS,
     {.name = "split", .type = FV_CLI_STRING, .def = "test", .metavar = NULL, .help = "which part of the data set", .choices = "test|train"},
     {.name = "batch", .type = FV_CLI_INT, .def = "256", .metavar = "N", .help = "samples per forward pass", .min = 1, .max = 1e7},
-    {.name = "limit", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "only the first N samples (0: all)", .min = 0, .max = 9e15},
+    {.name = "limit", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = CLI_LIMIT_HELP, .min = 0, .max = 9e15},
     {.name = "threads", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "threads (0: all cores); results do not depend on it", .min = 0, .max = 4096},
 };
 static const fv_cli_pos pos[] = {{.name = "MODEL", .help = "a model file"}};
 static const fv_cli_cmd cmd = {.prog = "fovea evaluate", "Evaluate a trained model on a data set.", opts, sizeof opts / sizeof opts[0], pos, sizeof pos / sizeof pos[0]};
+
+/* One line when samples gave NaN or infinite outputs: their loss, accuracy and confusion entries mean nothing. */
+static void warn_nonfinite(const char *prog, const fv_eval_result *r, const cli_data *d, const char *spec)
+{
+    if (!r->nonfinite) return;
+    const char *file = cli_data_path(d, r->first_nonfinite);
+    fprintf(stderr, "%s: warning: %lld of %lld samples gave NaN or infinite outputs, the first sample %lld of %s%s%s%s; "
+            "the loss and accuracy below mean nothing for them\n", prog, (long long)r->nonfinite, (long long)r->count,
+            (long long)r->first_nonfinite, spec, file ? " (" : "", file ? file : "", file ? ")" : "");
+}
 
 int cmd_evaluate(int argc, char **argv)
 {
@@ -43,13 +53,14 @@ int cmd_evaluate(int argc, char **argv)
     fv_eval_result r = {0};
     int rc = 1;
     if (m && !d) cli_fail(prog, ctx);
-    if (d && cli_data_check_model(d, m, prog, fv_cli_str(a, "data"))) {
+    if (d && (cli_data_match_model(ctx, d, m, prog) || cli_data_check_model(d, m, prog, fv_cli_str(a, "data")))) {
         /* the reason is printed */
     } else if (d) {
         fv_data_source src = cli_data_source(d);
         if (fv_evaluate(m, &src, (int)fv_cli_int(a, "batch"), &r) != FV_OK) {
             cli_fail(prog, ctx);
         } else {
+            warn_nonfinite(prog, &r, d, fv_cli_str(a, "data"));
             printf("%lld samples - loss: %.4f - accuracy: %.4f\n", (long long)r.count, r.loss, r.accuracy);
             fv_confusion cm = {ctx, r.n_classes, r.confusion};
             const char **names = calloc((size_t)r.n_classes, sizeof *names);

@@ -12,7 +12,7 @@
 static const fv_cli_opt opts[] = {
     {.name = "data", .type = FV_CLI_STRING, .metavar = "SET|DIR", .help = "fashion-mnist, mnist or a directory of IDX files"},
     {.name = "split", .type = FV_CLI_STRING, .def = "test", .help = "which part of the data set", .choices = "test|train"},
-    {.name = "limit", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "only the first N samples (0: all)", .min = 0, .max = 9e15},
+    {.name = "limit", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = CLI_LIMIT_HELP, .min = 0, .max = 9e15},
     {.name = "layer", .type = FV_CLI_STRING, .metavar = "NAME", .help = "layer to read (default: the input of the last dense layer)"},
     {.name = "out", .type = FV_CLI_STRING, .metavar = "X.npy", .help = "the features (samples, features) as float32"},
     {.name = "labels", .type = FV_CLI_STRING, .metavar = "Y.npy", .help = "the samples' labels as int32"},
@@ -75,7 +75,7 @@ int cmd_features(int argc, char **argv)
     fv_tensor *x = NULL, *y = NULL;
     int rc = 1;
     if (m && !d) cli_fail(prog, ctx);
-    if (d && !cli_data_check_model(d, m, prog, fv_cli_str(a, "data"))) {
+    if (d && !cli_data_match_model(ctx, d, m, prog) && !cli_data_check_model(d, m, prog, fv_cli_str(a, "data"))) {
         fv_data_source src = cli_data_source(d);
         x = fv_extract_features(m, &src, fv_cli_str(a, "layer"), (int)fv_cli_int(a, "batch"), &y);
         if (!x) cli_fail(prog, ctx);

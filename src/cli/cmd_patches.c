@@ -8,7 +8,7 @@
 static const fv_cli_opt opts[] = {
     {.name = "data", .type = FV_CLI_STRING, .metavar = "SET|DIR", .help = "fashion-mnist, mnist or a directory of IDX files"},
     {.name = "split", .type = FV_CLI_STRING, .def = "test", .help = "which part of the data set", .choices = "test|train"},
-    {.name = "limit", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "only the first N samples (0: all)", .min = 0, .max = 9e15},
+    {.name = "limit", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = CLI_LIMIT_HELP, .min = 0, .max = 9e15},
     {.name = "layer", .type = FV_CLI_STRING, .metavar = "NAME", .help = "layer (default: the last spatial one before pooling/flattening)"},
     {.name = "channel", .type = FV_CLI_INT, .def = "0", .metavar = "C", .help = "channel of the layer", .min = 0, .max = 1e6},
     {.name = "n", .type = FV_CLI_INT, .def = "16", .metavar = "N", .help = "patches to show", .min = 1, .max = 1024},

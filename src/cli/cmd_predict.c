@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli_data.h"
+#include "cli_finite.h"
 #include "commands.h"
 
 static const fv_cli_opt opts[] = {
@@ -42,13 +43,15 @@ static void show(const fv_model *m, const fv_tensor *p, int top, const char *wha
     }
 }
 
+static const char *sample_path(const void *d, int64_t i) { return cli_data_path(d, i); }
+
 static int predict_data(fv_ctx *ctx, fv_model *m, const fv_cli_args *a, int top)
 {
     const char *const *items;
     int n = fv_cli_list(a, "index", &items);
     cli_data *d = cli_data_open(ctx, fv_cli_str(a, "data"), false, 0);
     if (!d) return cli_fail("fovea predict", ctx);
-    if (cli_data_check_model(d, m, "fovea predict", fv_cli_str(a, "data"))) {
+    if (cli_data_match_model(ctx, d, m, "fovea predict") || cli_data_check_model(d, m, "fovea predict", fv_cli_str(a, "data"))) {
         cli_data_free(d);
         return 1;
     }
@@ -69,6 +72,7 @@ static int predict_data(fv_ctx *ctx, fv_model *m, const fv_cli_args *a, int top)
     fv_data_source src = cli_data_source(d);
     fv_tensor *p = x && y && src.fetch(src.data, -1, idx, n, x, y) == FV_OK ? fv_predict(m, x) : NULL;
     if (p) {
+        cli_warn_nonfinite("fovea predict", p, fv_cli_str(a, "data"), idx, sample_path, d);
         show(m, p, top, "sample", fv_i32(y));
         rc = 0;
     } else {
@@ -103,7 +107,7 @@ int cmd_predict(int argc, char **argv)
         fv_tensor *x = fv_npy_read(ctx, path);
         fv_tensor *p = x ? fv_predict(m, x) : NULL;
         if (!p) rc = cli_fail(prog, ctx);
-        else show(m, p, top, path, NULL);
+        else cli_warn_nonfinite(prog, p, path, NULL, NULL, NULL), show(m, p, top, path, NULL);
         fv_tensor_free(p), fv_tensor_free(x);
     }
     fv_model_free(m);

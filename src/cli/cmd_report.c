@@ -6,7 +6,7 @@
 static const fv_cli_opt opts[] = {
     {.name = "data", .type = FV_CLI_STRING, .metavar = "SET|DIR", .help = "fashion-mnist, mnist or a directory of IDX files"},
     {.name = "split", .type = FV_CLI_STRING, .def = "test", .help = "which part of the data set", .choices = "test|train"},
-    {.name = "limit", .type = FV_CLI_INT, .def = "2000", .metavar = "N", .help = "samples to use (0: all)", .min = 0, .max = 9e15},
+    {.name = "limit", .type = FV_CLI_INT, .def = "2000", .metavar = "N", .help = CLI_LIMIT_HELP, .min = 0, .max = 9e15},
     {.name = "history", .type = FV_CLI_STRING, .metavar = "H.csv", .help = "history of the training run, for the curves"},
     {.name = "tsne", .type = FV_CLI_FLAG, .help = "embed the features with t-SNE instead of PCA"},
     {.name = "dims", .type = FV_CLI_INT, .def = "2", .metavar = "D", .help = "embedding dimensions: 2, or 3 (shown as three projections)",
@@ -42,7 +42,7 @@ int cmd_report(int argc, char **argv)
     cli_data *d = m ? cli_data_open(ctx, fv_cli_str(a, "data"), fv_cli_str(a, "split")[1] == 'r', fv_cli_int(a, "limit")) : NULL;
     int rc = 1;
     if (m && !d) cli_fail(prog, ctx);
-    if (d && !cli_data_check_model(d, m, prog, fv_cli_str(a, "data"))) {
+    if (d && !cli_data_match_model(ctx, d, m, prog) && !cli_data_check_model(d, m, prog, fv_cli_str(a, "data"))) {
         fv_data_source src = cli_data_source(d);
         fv_report_options o = {fv_cli_str(a, "history"), fv_cli_flag(a, "tsne"), (int)fv_cli_int(a, "dims")};
         if (fv_report_write(m, &src, &o, fv_cli_str(a, "out")) != FV_OK) cli_fail(prog, ctx);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "cli_finite.h"
 #include "commands.h"
 
 static const fv_cli_opt opts[] = {
@@ -59,6 +60,7 @@ static int run(fv_ctx *ctx, fv_model *m, const fv_tensor *x, const fv_cli_args *
     fv_graph_set_training(g, false);
     int rc = 0;
     if (fv_graph_set_input(g, in, x) != FV_OK || fv_graph_forward(g) != FV_OK) rc = cli_fail(prog, ctx);
+    if (!rc) cli_warn_nonfinite(prog, fv_node_value(out), fv_cli_str(a, "input"), NULL, NULL, NULL);
     if (!rc && fv_cli_str(a, "output") && fv_npy_write(ctx, fv_cli_str(a, "output"), fv_node_value(out)) != FV_OK)
         rc = cli_fail(prog, ctx);
     if (!rc && fv_cli_int(a, "repeat") > 0) rc = time_passes(g, fv_cli_int(a, "repeat"), prog, ctx);

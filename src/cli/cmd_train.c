@@ -36,7 +36,7 @@ static const fv_cli_opt opts[] = {
     {.name = "seed", .type = FV_CLI_INT, .def = "1", .metavar = "N", .help = "seed of weights, shuffling and dropout", .min = 0, .max = 9e15},
     {.name = "validation-split", .type = FV_CLI_FLOAT, .def = "0", .metavar = "X", .help = "hold out this fraction for validation: the last one, or for image folders a random one drawn from --seed", .min = 0, .max = 0.99},
     {.name = "validation", .type = FV_CLI_STRING, .def = NULL, .metavar = "test|DIR|CSV", .help = "validate on the data set's test split, or on an image folder or CSV, instead"},
-    {.name = "limit", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "use only the first N training samples (0: all)", .min = 0, .max = 9e15},
+    {.name = "limit", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = CLI_LIMIT_HELP, .min = 0, .max = 9e15},
     {.name = "out", .type = FV_CLI_STRING, .def = "model.fvm", .metavar = "FILE", .help = "where to save the trained model (checked before training; if saving fails, ./fovea-unsaved-PID.fvm)"},
     {.name = "history", .type = FV_CLI_STRING, .def = NULL, .metavar = "FILE.csv", .help = "CSV history of every epoch (locked while written; a resume cuts it back to the checkpoint's epoch)"},
     {.name = "monitor", .type = FV_CLI_STRING, .def = "val_loss", .metavar = "NAME", .help = "metric the callbacks watch"},
@@ -136,11 +136,44 @@ static void add_callbacks(fv_trainer *t, const fv_cli_args *a)
                                                            FV_MONITOR_AUTO));
 }
 
+/* Whether the data's class names are exactly src's, in any order. */
+static bool same_classes(const cli_data *d, const fv_model *src)
+{
+    int k = cli_data_classes(d);
+    if (!cli_data_class_name(d, 0) || !fv_model_class_name(src, k - 1) || fv_model_class_name(src, k)) return false;
+    for (int c = 0; c < k; c++) {
+        bool found = false;
+        for (int j = 0; j < k && !found; j++) found = strcmp(cli_data_class_name(d, c), fv_model_class_name(src, j)) == 0;
+        if (!found) return false;
+    }
+    return true;
+}
+
+/* The data's class names on m (the model's outputs in the data's numbering). */
+static void name_classes(fv_model *m, const cli_data *d)
+{
+    int k = cli_data_classes(d);
+    const char **names = cli_data_class_name(d, 0) ? malloc((size_t)k * sizeof *names) : NULL;
+    if (!names) return;
+    for (int i = 0; i < k; i++) names[i] = cli_data_class_name(d, i);
+    fv_model_set_class_names(m, names, k);
+    free(names);
+}
+
 /* --weights: another model's weights carried into m (fv_model_copy_weights), e.g. torchvision's ResNet
- * exported to ONNX into the zoo's resnet18. */
-static int start_from(fv_ctx *ctx, fv_model *m, const char *path)
+ * exported to ONNX into the zoo's resnet18. Fine-tuning on the classes src was trained on, in another order
+ * (a folder sorted differently): the data is renumbered to src's order, so that its output rows keep their
+ * classes; other classes are a new task, and keep the data's names. */
+static int start_from(fv_ctx *ctx, fv_model *m, const char *path, cli_data *d)
 {
     fv_model *src = fv_model_load(ctx, path);
+    if (src && same_classes(d, src)) {
+        if (cli_data_match_model(ctx, d, src, "fovea train")) {
+            fv_model_free(src);
+            return 1;
+        }
+        name_classes(m, d);
+    }
     fv_status s = src ? fv_model_copy_weights(m, src) : fv_errcode(ctx);
     fv_model_free(src);
     if (s) {
@@ -167,7 +200,7 @@ static int set_class_names(fv_ctx *ctx, fv_model *m, const cli_data *d)
 }
 
 /* The model: from the checkpoint when resuming, else by name or file, sized to the data. */
-static fv_model *train_model(fv_ctx *ctx, const fv_cli_args *a, const cli_data *d)
+static fv_model *train_model(fv_ctx *ctx, const fv_cli_args *a, cli_data *d)
 {
     const char *resume = fv_cli_str(a, "resume");
     if (resume) {
@@ -183,7 +216,7 @@ static fv_model *train_model(fv_ctx *ctx, const fv_cli_args *a, const cli_data *
         fv_model_free(m);
         return NULL;
     }
-    if (m && fv_cli_str(a, "weights") && start_from(ctx, m, fv_cli_str(a, "weights"))) {
+    if (m && fv_cli_str(a, "weights") && start_from(ctx, m, fv_cli_str(a, "weights"), d)) {
         fv_model_free(m);
         return NULL;
     }
@@ -273,6 +306,7 @@ int cmd_train(int argc, char **argv)
     const char *prog = "fovea train";
     cli_data_opts o = cli_data_defaults(prog);
     o.announce = !fv_cli_flag(a, "quiet");
+    o.seed = (uint64_t)fv_cli_int(a, "seed");
     if (!fv_cli_str(a, "data") || cli_data_opts_from_args(a, &o)) {
         if (!fv_cli_str(a, "data"))
             fprintf(stderr, "%s: --data is required (fashion-mnist, mnist, a directory or a CSV)\n", prog);
@@ -301,6 +335,8 @@ int cmd_train(int argc, char **argv)
     }
     if (aug_rc) goto fail;
     if (!(m = train_model(ctx, a, train))) goto done;
+    /* a resumed model's classes, or a --validation folder's, are matched by name (refused when they differ) */
+    if (cli_data_match_model(ctx, train, m, prog) || (val && cli_data_match_model(ctx, val, m, prog))) goto done;
     if (cli_data_check_model(train, m, prog, fv_cli_str(a, "data"))) goto done;
     c.epochs = (int)fv_cli_int(a, "epochs");
     c.batch_size = (int)fv_cli_int(a, "batch");

@@ -226,27 +226,67 @@ static char *trim_field(char *f)
     return f;
 }
 
-static bool parse_label_int(const char *s, int32_t *out)
+/* What a CSV label is: a class number (digits only, below FV_DATASET_MAX_CLASSES), another number (-1, 1.0,
+ * 1e3, 70000: never a class number, and never silently a name either), or a class name. */
+typedef enum { LABEL_INDEX, LABEL_NUMBER, LABEL_NAME } label_kind;
+
+static label_kind kind_of_label(const char *s)
 {
-    char *end;
-    if (!*s) return false;
-    long v = strtol(s, &end, 10);
-    if (*end || v < 0 || v >= FV_DATASET_MAX_CLASSES) return false;
-    *out = (int32_t)v;
-    return true;
+    const char *p = s;
+    bool digits_only = true;
+    int digits = 0;
+    if (*p == '+' || *p == '-') p++, digits_only = false;
+    for (; *p >= '0' && *p <= '9'; p++) digits++;
+    if (*p == '.') {
+        digits_only = false;
+        for (p++; *p >= '0' && *p <= '9'; p++) digits++;
+    }
+    if (digits && (*p == 'e' || *p == 'E')) {
+        const char *q = p + 1 + (p[1] == '+' || p[1] == '-');
+        if (*q >= '0' && *q <= '9') {
+            digits_only = false;
+            for (p = q; *p >= '0' && *p <= '9'; p++) {}
+        }
+    }
+    if (!digits || *p) return LABEL_NAME;
+    if (!digits_only || strlen(s) > 9) return LABEL_NUMBER;
+    return atol(s) < FV_DATASET_MAX_CLASSES ? LABEL_INDEX : LABEL_NUMBER;
 }
 
-/* The rows' labels as texts, then numbered: all integers as they are, else class names in sorted order. */
-static fv_status number_labels(fv_ctx *ctx, img_list *l, char **texts, const char *csv)
+/* The labels seen so far: the first row's kind decides whether the CSV uses numbers or names. */
+typedef struct {
+    label_kind kind;
+    int64_t line;
+    char text[64];
+} label_seen;
+
+/* A label of the wrong kind is an error naming its line and the line that set the kind. */
+static fv_status check_label(fv_ctx *ctx, label_seen *seen, const char *label, int64_t lineno, const char *csv)
 {
-    bool all_int = true;
-    int32_t v, top = -1;
-    for (int64_t i = 0; i < l->n && all_int; i++) {
-        all_int = parse_label_int(texts[i], &v);
-        if (all_int && v > top) top = v;
+    label_kind k = kind_of_label(label);
+    if (k == LABEL_NUMBER)
+        return fv_error(ctx, FV_ERR_FORMAT, "%s line %lld: label '%s' is a number but not a class number (class "
+                        "numbers are whole numbers from 0 to %d)", csv, (long long)lineno, label, FV_DATASET_MAX_CLASSES - 1);
+    if (seen->line == 0) {
+        seen->kind = k, seen->line = lineno;
+        snprintf(seen->text, sizeof seen->text, "%s", label);
+        return FV_OK;
     }
-    if (all_int) {
-        for (int64_t i = 0; i < l->n; i++) parse_label_int(texts[i], &l->items[i].label);
+    if (k == seen->kind) return FV_OK;
+    return fv_error(ctx, FV_ERR_FORMAT, "%s line %lld: label '%s' is a class %s but line %lld's '%s' is a class %s "
+                    "(use numbers or names throughout)", csv, (long long)lineno, label, k == LABEL_INDEX ? "number" : "name",
+                    (long long)seen->line, seen->text, seen->kind == LABEL_INDEX ? "number" : "name");
+}
+
+/* The rows' labels as texts, then numbered: class numbers as they are, else class names in sorted order. */
+static fv_status number_labels(fv_ctx *ctx, img_list *l, char **texts, const char *csv, label_kind kind)
+{
+    if (kind == LABEL_INDEX) {
+        int32_t top = -1;
+        for (int64_t i = 0; i < l->n; i++) {
+            l->items[i].label = (int32_t)atol(texts[i]);
+            if (l->items[i].label > top) top = l->items[i].label;
+        }
         l->n_classes = top + 1;
         return FV_OK;
     }
@@ -280,7 +320,7 @@ static bool is_header(const char *label)
 
 /* One row "path,label" (split at the last comma, so that paths may hold commas). */
 static fv_status csv_row(fv_ctx *ctx, img_list *l, bool strict, const char *dir, char *line, int64_t lineno,
-                         const char *csv, char ***texts)
+                         const char *csv, char ***texts, label_seen *seen)
 {
     char *comma = strrchr(line, ',');
     if (!comma) return fv_error(ctx, FV_ERR_FORMAT, "%s line %lld: expected path,label", csv, (long long)lineno);
@@ -288,9 +328,10 @@ static fv_status csv_row(fv_ctx *ctx, img_list *l, bool strict, const char *dir,
     char *path = trim_field(line), *label = trim_field(comma + 1);
     if (lineno == 1 && is_header(label)) return FV_OK;
     if (!*path || !*label) return fv_error(ctx, FV_ERR_FORMAT, "%s line %lld: an empty path or label", csv, (long long)lineno);
+    fv_status s = check_label(ctx, seen, label, lineno, csv);
+    if (s) return s;
     char *full = path[0] == '/' ? strdup(path) : img_join(dir, path);
     struct stat sb;
-    fv_status s = FV_OK;
     if (!full) return fv_error(ctx, FV_ERR_NOMEM, "out of memory reading %s", csv);
     int rc = stat(full, &sb);
     if (rc != 0 || !S_ISREG(sb.st_mode)) {
@@ -320,6 +361,23 @@ static char *parent_dir(const char *path)
     return d;
 }
 
+/* One line into buf (without its newline); 0 at the end of the file, -1 when it is longer than the buffer,
+ * -2 when it holds a NUL byte (which would hide the rest of the line, a whole row perhaps, from the parser). */
+static int read_line(FILE *f, char *buf, size_t cap)
+{
+    size_t n = 0;
+    int c;
+    bool nul = false;
+    while ((c = getc(f)) != EOF && c != '\n') {
+        if (n + 1 >= cap) return -1;
+        nul |= c == '\0';
+        buf[n++] = (char)c;
+    }
+    buf[n] = '\0';
+    if (nul) return -2;
+    return c == EOF && n == 0 ? 0 : 1;
+}
+
 fv_status img_list_csv(fv_ctx *ctx, const char *csv, bool strict, img_list *l)
 {
     memset(l, 0, sizeof *l);
@@ -328,19 +386,21 @@ fv_status img_list_csv(fv_ctx *ctx, const char *csv, bool strict, img_list *l)
     char *dir = parent_dir(csv), **texts = NULL, line[CSV_LINE_MAX];
     fv_status s = dir ? FV_OK : fv_error(ctx, FV_ERR_NOMEM, "out of memory");
     int64_t lineno = 0;
-    while (s == FV_OK && fgets(line, sizeof line, f)) {
+    label_seen seen = {LABEL_INDEX, 0, ""}; /* no rows: no classes, as before */
+    int got;
+    while (s == FV_OK && (got = read_line(f, line, sizeof line)) != 0) {
         lineno++;
-        size_t len = strlen(line);
-        if (len == sizeof line - 1 && line[len - 1] != '\n') {
+        if (got == -1)
             s = fv_error(ctx, FV_ERR_FORMAT, "%s line %lld is longer than %d bytes", csv, (long long)lineno, CSV_LINE_MAX);
-            break;
-        }
-        if (*trim_field(line)) s = csv_row(ctx, l, strict, dir, line, lineno, csv, &texts);
+        else if (got == -2)
+            s = fv_error(ctx, FV_ERR_FORMAT, "%s line %lld holds a NUL byte (not a text CSV?)", csv, (long long)lineno);
+        else if (*trim_field(line))
+            s = csv_row(ctx, l, strict, dir, line, lineno, csv, &texts, &seen);
     }
     if (s == FV_OK && ferror(f)) s = fv_error(ctx, FV_ERR_IO, "error reading %s", csv);
     fclose(f);
     if (s == FV_OK && l->n == 0 && l->n_problems == 0) s = fv_error(ctx, FV_ERR_FORMAT, "%s lists no images", csv);
-    if (s == FV_OK) s = number_labels(ctx, l, texts, csv);
+    if (s == FV_OK) s = number_labels(ctx, l, texts, csv, seen.kind);
     for (int64_t i = 0; texts && i < l->n; i++) free(texts[i]);
     free(texts);
     free(dir);

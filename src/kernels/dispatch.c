@@ -1,5 +1,6 @@
 /* Kernel selection: fast by default, the reference oracle on request or as the fallback (see dispatch.h). */
 #include "dispatch.h"
+#include "clamp.h"
 
 #include "fast/activation.h"
 #include "fast/conv.h"
@@ -29,7 +30,7 @@ void fv_conv2d_forward(fv_ctx *ctx, float *out, const float *inp, const float *w
     fv_ref_conv2d_forward_add(out, inp, weight, g);
     if (clamp_hi > 0.0f)
         for (int64_t i = 0; i < g->N * g->OC * g->OH * g->OW; i++)
-            out[i] = out[i] > 0.0f ? (out[i] < clamp_hi ? out[i] : clamp_hi) : 0.0f;
+            out[i] = fv_clamp0(out[i], clamp_hi);
 }
 
 void fv_conv2d_backward_input(fv_ctx *ctx, float *dinp, const float *dout, const float *weight, const fv_conv_geom *g)

@@ -12,7 +12,7 @@
 
 void fv_conv2d_forward_add(fv_ctx *ctx, float *out, const float *inp, const float *weight, const fv_conv_geom *g);
 /* out = clamp(bias + conv(inp, weight)): bias NULL adds nothing; clamp_hi > 0 clamps to [0, clamp_hi] as relu and
- * relu6 do (NaN becomes 0); 0 does not clamp. cache: NULL, or where the fast kernels keep weights that do not
+ * relu6 do (a NaN stays NaN, as in PyTorch: kernels/clamp.h); 0 does not clamp. cache: NULL, or where the fast kernels keep weights that do not
  * change between calls (fast/conv_cache.h). */
 void fv_conv2d_forward(fv_ctx *ctx, float *out, const float *inp, const float *weight, const float *bias,
                        float clamp_hi, const fv_conv_geom *g, fv_conv_cache **cache);

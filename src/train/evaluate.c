@@ -51,6 +51,7 @@ fv_status fv_evaluate(fv_model *m, const fv_data_source *data, int batch_size, f
     out->confusion = calloc((size_t)(k * k > 0 ? k * k : 1), sizeof *out->confusion);
     if (!s && (!xb || !yb || !idx || !out->confusion)) s = fv_error(ctx, FV_ERR_NOMEM, "out of memory evaluating");
     out->n_classes = (int)k;
+    out->first_nonfinite = -1;
     double sum = 0;
     int64_t correct = 0;
     for (int64_t first = 0; !s && first < n; first += batch) {
@@ -78,6 +79,9 @@ fv_status fv_evaluate(fv_model *m, const fv_data_source *data, int batch_size, f
                 if (row[c] > mx) mx = row[c];
             }
             for (int64_t c = 0; c < k; c++) se += exp(row[c] - mx);
+            bool finite = true;
+            for (int64_t c = 0; c < k; c++) finite &= isfinite(row[c]) != 0;
+            if (!finite && out->nonfinite++ == 0) out->first_nonfinite = first + i;
             sum += mx + log(se) - row[y];
             correct += best == y;
             out->confusion[y * k + best]++;

@@ -85,6 +85,11 @@ expect "run writes the output" 0 "" -- "$FOVEA" run "$T/a.fvm" --input "$T/x.npy
 expect "output .npy header" 0 "'shape': (2, 10)" -- head -c 128 "$T/y.npy"
 expect "run --repeat times passes" 0 "5 passes: median [0-9.]* ms, min [0-9.]* ms" -- "$FOVEA" run "$T/a.fvm" --input "$T/x.npy" --repeat 5
 expect "predict a .npy batch" 0 "x.npy\[1\]:" -- "$FOVEA" predict "$T/a.fvm" "$T/x.npy"
+# a NaN input gives NaN outputs (as in PyTorch) and a warning naming the sample, never a confident class
+{ head -c 128 "$T/x.npy"; head -c 6272 /dev/zero | tr '\0' '\377'; } > "$T/nan.npy"
+expect "run warns on a NaN output" 0 "warning: sample 1 of $T/nan.npy gave a NaN output" -- "$FOVEA" run "$T/a.fvm" --input "$T/nan.npy"
+expect "predict warns on a NaN output" 0 "warning: sample 0 of $T/nan.npy gave a NaN output" -- "$FOVEA" predict "$T/a.fvm" "$T/nan.npy"
+expect "predict shows NaN, not a class" 0 "nan.npy\[0\]: .* -\?nan" -- "$FOVEA" predict "$T/a.fvm" "$T/nan.npy"
 head -c 100 "$T/x.npy" > "$T/cut.npy"
 expect "truncated .npy" 1 "cut.npy" -- "$FOVEA" run "$T/a.fvm" --input "$T/cut.npy" --output "$T/y2.npy"
 [ ! -f "$T/y2.npy" ] && ok "no output on failure" || bad "output written on failure"

@@ -34,6 +34,32 @@ expect "train on a folder with augmentation" 0 "^" -- "$FOVEA" train --data "$T/
 expect "train announces the folder" 0 "Found 60 files belonging to 10 classes." -- "$FOVEA" train --data "$T/train" \
     --model mlp --epochs 1 --out "$T/m2.fvm" --loader-threads 2
 expect "evaluate on a folder" 0 "30 samples - loss" -- "$FOVEA" evaluate "$T/m.fvm" --data "$T/test"
+# --limit on a folder is a stratified sample (was: the first files in sorted order, the first classes only)
+"$FOVEA" evaluate "$T/m.fvm" --data "$T/test" --limit 10 > "$T/lim.txt" 2>&1
+n=$(grep -c "^ *[0-9]_[A-Za-z_~-]* .* 1$" "$T/lim.txt")
+[ "$n" -eq 10 ] && ok "evaluate --limit 10 on a folder: one image of each of the 10 classes" || bad "--limit 10: $n classes with one image"
+# classes matched by name: a model trained on Fashion-MNIST (classes in its order: T-shirt/top, Trouser, ...)
+# scored on a CSV naming the same classes (numbered in sorted order: Ankle boot, Bag, ...) gives the accuracy
+# of the same CSV with the true class numbers; a folder whose names differ is refused, naming both lists
+"$FOVEA" train --model mlp --data fashion-mnist --limit 300 --epochs 2 --out "$T/fm.fvm" --checkpoint "$T/ck.fvm" \
+    --quiet >/dev/null 2>&1
+names="T-shirt/top Trouser Pullover Dress Coat Sandal Shirt Sneaker Bag Ankle_boot"
+printf 'path,label\n' > "$T/test/names.csv"
+printf 'path,label\n' > "$T/test/numbers.csv"
+for f in $(cd "$T/test" && find . -name '*.png' | sort); do
+    k=${f#./}; k=${k%%_*}
+    printf '%s,%s\n' "$f" "$(echo $names | cut -d' ' -f$((k + 1)) | tr _ ' ')" >> "$T/test/names.csv"
+    printf '%s,%s\n' "$f" "$k" >> "$T/test/numbers.csv"
+done
+a1=$("$FOVEA" evaluate "$T/fm.fvm" --data "$T/test/numbers.csv" 2>&1 | grep -m1 accuracy)
+a2=$("$FOVEA" evaluate "$T/fm.fvm" --data "$T/test/names.csv" 2>&1 | grep -m1 accuracy)
+[ -n "$a1" ] && [ "$a1" = "$a2" ] && ok "class names matched by name: $a2" || bad "by name '$a2' vs by number '$a1'"
+expect "predict: true class by name" 0 "sample\[0\] (true: T-shirt/top)" -- "$FOVEA" predict "$T/fm.fvm" --data "$T/test/names.csv" --index 0
+rm "$T/test/names.csv" "$T/test/numbers.csv"
+expect "other class names refused" 1 "class '0_T-shirt_top' is not one of the model's classes (the data's: 0_T-shirt_top, .*; the model's: T-shirt/top, Trouser" \
+    -- "$FOVEA" evaluate "$T/fm.fvm" --data "$T/test"
+expect "resume on other classes refused" 1 "not one of the model's classes" -- "$FOVEA" train --data "$T/test" \
+    --resume "$T/ck.fvm" --epochs 3 --out "$T/fm2.fvm"
 # the same seed gives the same model, whatever the loader's threads
 "$FOVEA" train --data "$T/train" --model mlp --epochs 2 --batch 16 --augment "rotate=10 hflip=0.5" --seed 5 \
     --loader-threads 1 --out "$T/a.fvm" --quiet >/dev/null 2>&1

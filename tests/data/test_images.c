@@ -205,6 +205,49 @@ static void test_csv(fv_ctx *ctx)
     fv_dataset_free(ds);
 }
 
+/* Expect the CSV text to be refused with an error naming the file and "line N". */
+static void csv_refused(fv_ctx *ctx, const char *name, const char *text, size_t len, const char *line, const char *what)
+{
+    char path[512];
+    write_bytes(name, text, len);
+    path_of(path, sizeof path, name);
+    fv_dataset *ds = fv_dataset_load_images(ctx, path, NULL, NULL);
+    CHECK(!ds && strstr(fv_errmsg(ctx), path) && strstr(fv_errmsg(ctx), line), "%s: refused naming %s (%s)", what, line,
+          fv_errmsg(ctx));
+    fv_dataset_free(ds);
+    fv_clear_error(ctx);
+}
+
+/* Integer labels stay class numbers: one -1 or 1.0 among them is an error naming its line, never a switch to
+ * text-sorted names (10 before 2); names mixed with numbers likewise; a NUL byte hiding a row is refused. */
+static void test_csv_labels(fv_ctx *ctx)
+{
+    const char *minus = "good/cat/1.png,2\ngood/ant/b.png,10\ngood/ant/a.png,-1\n";
+    csv_refused(ctx, "minus.csv", minus, strlen(minus), "line 3", "a -1 among integer labels");
+    const char *dot = "path,label\ngood/cat/1.png,1.0\ngood/ant/b.png,10\n";
+    csv_refused(ctx, "dot.csv", dot, strlen(dot), "line 2", "a 1.0 among integer labels");
+    const char *mix = "good/cat/1.png,cat\ngood/ant/b.png,ant\ngood/ant/a.png,3\n";
+    csv_refused(ctx, "mix.csv", mix, strlen(mix), "line 3", "a number among class names");
+    const char nul[] = "good/cat/1.png,0\ngood/ant/b.png,1\0good/ant/a.png,1\n";
+    csv_refused(ctx, "nul.csv", nul, sizeof nul - 1, "line 2", "a NUL byte in a line");
+    /* integers sort as numbers: 10 is class 10, not before 2 */
+    const char *ints = "good/cat/1.png,2\ngood/ant/b.png,10\ngood/ant/a.png,007\n";
+    char path[512];
+    write_bytes("ints10.csv", ints, strlen(ints));
+    path_of(path, sizeof path, "ints10.csv");
+    fv_dataset *ds = fv_dataset_load_images(ctx, path, NULL, NULL);
+    CHECK(ds && fv_dataset_classes(ds) == 11 && fv_dataset_label(ds, 1) == 10 && fv_dataset_label(ds, 2) == 7 &&
+          !fv_dataset_class_name(ds, 0), "integer labels 2, 10, 007: classes 2, 10, 7 of 11, no names");
+    fv_dataset_free(ds);
+    /* names that merely hold digits are still names */
+    const char *names = "good/cat/1.png,type 2\ngood/ant/b.png,type 10\n";
+    write_bytes("names.csv", names, strlen(names));
+    path_of(path, sizeof path, "names.csv");
+    ds = fv_dataset_load_images(ctx, path, NULL, NULL);
+    CHECK(ds && fv_dataset_classes(ds) == 2 && fv_dataset_label(ds, 1) == 0, "names with digits: sorted as names");
+    fv_dataset_free(ds);
+}
+
 /* ---- the loader ------------------------------------------------------------------------------------- */
 
 #define LN 40
@@ -301,6 +344,7 @@ int main(void)
     test_folder(ctx);
     test_bad_files(ctx);
     test_csv(ctx);
+    test_csv_labels(ctx);
     test_loader(ctx);
     fv_ctx_free(ctx);
     char cmd[300];

@@ -80,6 +80,13 @@ static void learns(void)
     fv_eval_result r;
     CHECK(fv_evaluate(m, &src, 10, &r) == FV_OK && r.accuracy == 1.0 && r.confusion[0] == 48 && r.confusion[3] == 48,
           "evaluate: accuracy %.4f, confusion diagonal", r.accuracy);
+    CHECK(r.nonfinite == 0 && r.first_nonfinite == -1, "evaluate: no non-finite outputs");
+    fv_eval_result_free(&r);
+    /* a NaN pixel in sample 5 gives NaN logits (ReLU lets it through, as PyTorch's does), which evaluate counts */
+    b.poison = NAN;
+    CHECK(fv_evaluate(m, &src, 10, &r) == FV_OK && r.nonfinite == 1 && r.first_nonfinite == 5,
+          "evaluate: a NaN input is counted as a non-finite output (%lld, first %lld)", (long long)r.nonfinite,
+          (long long)r.first_nonfinite);
     fv_eval_result_free(&r);
     fv_trainer_free(t);
     fv_model_free(m);

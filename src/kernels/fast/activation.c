@@ -248,11 +248,12 @@ AVX2 static INLINE __m256 dact8(int kind, __m256 x, float alpha)
 }
 
 /* The hard kinds, 4 doubles at a time, in the reference's operations and order (see ref/activation.c):
- * max_pd returns its second operand for a NaN, as fmax(NaN, 0) returns 0. */
+ * max_pd and min_pd return their second operand for a NaN, which therefore passes as in the reference (x + 3 is
+ * never -0, so no +0 is needed as in clamp.h). */
 AVX2 static INLINE __m256d hard4(int kind, __m256d x)
 {
     __m256d t = _mm256_add_pd(x, _mm256_set1_pd(3.0));
-    t = _mm256_min_pd(_mm256_max_pd(t, _mm256_setzero_pd()), _mm256_set1_pd(6.0));
+    t = _mm256_min_pd(_mm256_set1_pd(6.0), _mm256_max_pd(_mm256_setzero_pd(), t));
     if (kind == FV_ACT_HARD_SWISH) t = _mm256_mul_pd(x, t);
     return _mm256_div_pd(t, _mm256_set1_pd(6.0));
 }

@@ -9,6 +9,7 @@
 
 #include "../../core/cpu.h"
 #include "../../core/pool.h"
+#include "../clamp.h"
 #include "conv_geom.h"
 #include "depthwise.h"
 
@@ -189,8 +190,8 @@ static const int32_t tail_mask[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0
 AVX2 static inline __m256 clamp8(__m256 v, float hi)
 {
     if (hi <= 0.0f) return v;
-    /* max returns its second operand (0) for a NaN, as the scalar clamp's v > 0 test does */
-    return _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()), _mm256_set1_ps(hi));
+    /* clamp.h: a NaN passes as PyTorch's clamp lets it, -0 becomes +0 */
+    return _mm256_add_ps(_mm256_min_ps(_mm256_set1_ps(hi), _mm256_max_ps(_mm256_setzero_ps(), v)), _mm256_setzero_ps());
 }
 
 /* Output row oh, columns [0, OW / 32 * 32): four vectors share each weight's load. */
@@ -448,7 +449,7 @@ static void fused_forward_range(void *p, int64_t p0, int64_t p1, int worker)
         /* the taps as the add-only kernel does them */
         direct_forward_range(p, q, q + 1, worker);
         if (j->hi > 0.0f)
-            for (int64_t i = 0; i < P; i++) y[i] = y[i] > 0.0f ? (y[i] < j->hi ? y[i] : j->hi) : 0.0f;
+            for (int64_t i = 0; i < P; i++) y[i] = fv_clamp0(y[i], j->hi);
     }
 }
 

@@ -10,6 +10,7 @@
 #include "../../core/cpu.h"
 #include "../../core/pool.h"
 #include "../../core/scratch.h"
+#include "../clamp.h"
 #include "gemm.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -67,7 +68,7 @@ static inline float combine(float acc, float c, float alpha, float beta)
 static inline float finish(float acc, const float *c, int i, const tile_store *s)
 {
     float v = s->row_init ? combine(acc, s->row_init[i], s->alpha, 1.0f) : combine(acc, *c, s->alpha, s->beta);
-    return s->hi > 0.0f ? (v > 0.0f ? (v < s->hi ? v : s->hi) : 0.0f) : v;
+    return s->hi > 0.0f ? fv_clamp0(v, s->hi) : v;
 }
 
 /* Write an MR x NR tile held in acc (row-major, nr_full wide) to C, only the mr x nr part that exists. */
@@ -104,7 +105,8 @@ __attribute__((target("avx2,fma"))) static inline __m256 finish8(__m256 acc, con
         __m256 old = _mm256_loadu_ps(c);
         v = _mm256_add_ps(s->beta == 1.0f ? old : _mm256_mul_ps(_mm256_set1_ps(s->beta), old), v);
     }
-    if (s->hi > 0.0f) v = _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()), _mm256_set1_ps(s->hi));
+    if (s->hi > 0.0f) /* clamp.h: a NaN passes as PyTorch's clamp lets it */
+        v = _mm256_add_ps(_mm256_min_ps(_mm256_set1_ps(s->hi), _mm256_max_ps(_mm256_setzero_ps(), v)), _mm256_setzero_ps());
     return v;
 }
 
@@ -170,7 +172,8 @@ __attribute__((target("avx512f"))) static inline __m512 finish16(__m512 acc, con
         __m512 old = _mm512_loadu_ps(c);
         v = _mm512_add_ps(s->beta == 1.0f ? old : _mm512_mul_ps(_mm512_set1_ps(s->beta), old), v);
     }
-    if (s->hi > 0.0f) v = _mm512_min_ps(_mm512_max_ps(v, _mm512_setzero_ps()), _mm512_set1_ps(s->hi));
+    if (s->hi > 0.0f)
+        v = _mm512_add_ps(_mm512_min_ps(_mm512_set1_ps(s->hi), _mm512_max_ps(_mm512_setzero_ps(), v)), _mm512_setzero_ps());
     return v;
 }
 
@@ -522,7 +525,7 @@ static bool plain_run(const fv_gemm_op *o)
             }
             float *c = o->C + i * o->ldc + jj;
             *c = o->row_init ? o->row_init[i] + (o->alpha == 1.0f ? s : o->alpha * s) : combine(s, *c, o->alpha, o->beta);
-            if (o->clamp_hi > 0.0f) *c = *c > 0.0f ? (*c < o->clamp_hi ? *c : o->clamp_hi) : 0.0f;
+            if (o->clamp_hi > 0.0f) *c = fv_clamp0(*c, o->clamp_hi);
         }
     }
     free(strip);
@@ -540,7 +543,7 @@ static bool run_at(int level, int threads, const fv_gemm_op *o)
             for (int64_t jj = 0; jj < o->N; jj++) {
                 float *c = o->C + i * o->ldc + jj;
                 *c = o->row_init ? o->row_init[i] : o->beta == 0.0f ? 0.0f : o->beta == 1.0f ? *c : o->beta * *c;
-                if (o->clamp_hi > 0.0f) *c = *c > 0.0f ? (*c < o->clamp_hi ? *c : o->clamp_hi) : 0.0f;
+                if (o->clamp_hi > 0.0f) *c = fv_clamp0(*c, o->clamp_hi);
             }
         return true;
     }

@@ -15,6 +15,7 @@
 
 #include "../../core/cpu.h"
 #include "../../core/pool.h"
+#include "../clamp.h"
 #include "../ref/activation.h"
 #include "../ref/batch_norm.h"
 #include "fovea/ops.h"
@@ -44,7 +45,7 @@ static bool linear_forward(float *out, const float *inp, int64_t n, int kind, fl
     switch (kind) {
     case FV_ACT_RELU:
 #pragma omp simd
-        for (int64_t i = 0; i < n; i++) out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
+        for (int64_t i = 0; i < n; i++) out[i] = fv_relu0(inp[i]);
         return true;
     case FV_ACT_LEAKY_RELU:
 #pragma omp simd
@@ -55,7 +56,7 @@ static bool linear_forward(float *out, const float *inp, int64_t n, int kind, fl
         return true;
     case FV_ACT_RELU6:
 #pragma omp simd
-        for (int64_t i = 0; i < n; i++) out[i] = inp[i] > 0.0f ? (inp[i] < 6.0f ? inp[i] : 6.0f) : 0.0f;
+        for (int64_t i = 0; i < n; i++) out[i] = fv_clamp0(inp[i], 6.0f);
         return true;
     default: return false;
     }

@@ -13,6 +13,7 @@
 
 #include "../../core/pool.h"
 #include "../../core/scratch.h"
+#include "../clamp.h"
 #include "gemm.h"
 
 #define MIN_CHANNELS 16   /* fewer input or output channels: the transforms cost more than they save */
@@ -205,7 +206,7 @@ static void output_row(float *y, const float *m, int64_t ms, int64_t th, const w
 #pragma omp simd
             for (int64_t w = 0; w < g->OW; w++) {
                 float v = b + out[w];
-                row[w] = v > 0.0f ? (v < hi ? v : hi) : 0.0f;
+                row[w] = fv_clamp0(v, hi);
             }
         } else {
 #pragma omp simd

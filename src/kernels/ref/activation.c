@@ -13,12 +13,13 @@ static double sigmoid(double x)
     return e / (1.0 + e);
 }
 
-static double relu6(double x) { return fmin(fmax(x, 0.0), 6.0); }
+/* A NaN stays NaN, as in PyTorch (fmax and fmin would drop it); -0 becomes +0 as in kernels/clamp.h. */
+static double relu6(double x) { return x > 0 ? (x < 6 ? x : 6.0) : isnan(x) ? x : 0.0; }
 
 static double act(int kind, double x, double alpha)
 {
     switch (kind) {
-    case FV_ACT_RELU: return x > 0 ? x : 0.0;
+    case FV_ACT_RELU: return x > 0 || isnan(x) ? x : 0.0;
     case FV_ACT_LEAKY_RELU: return x > 0 ? x : alpha * x;
     case FV_ACT_RELU6: return relu6(x);
     case FV_ACT_ELU: return x > 0 ? x : alpha * expm1(x);
