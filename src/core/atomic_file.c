@@ -1,5 +1,6 @@
 /* Atomic file replacement (fv_atomic_write in fovea/io.h): temporary file + fsync + rename + fsync of the directory. */
 #include "fovea/io.h"
+#include "write_stream.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -55,8 +56,8 @@ int fv_atomic_write(const char *path, fv_file_filler fill, void *arg)
         free(tmp);
         return e;
     }
-    int err = fchmod(fd, mode) != 0 ? errno : 0;
-    FILE *f = err ? NULL : fdopen(fd, "wb");
+    int err = fchmod(fd, mode) != 0 ? errno : 0, write_err = 0;
+    FILE *f = err ? NULL : fv_write_stream(fd, &write_err);
     if (!f) {
         if (!err) err = errno;
         close(fd);
@@ -64,8 +65,10 @@ int fv_atomic_write(const char *path, fv_file_filler fill, void *arg)
         errno = 0;
         err = fill(f, arg);
         if (!err && fflush(f) != 0) err = errno ? errno : EIO;
-        if (!err && fsync(fileno(f)) != 0) err = errno;
-        if (fclose(f) != 0 && !err) err = errno ? errno : EIO;
+        if (!err && ferror(f)) err = EIO;
+        if (err == EIO && write_err) err = write_err; /* a filler's EIO: the failed write's own reason */
+        if (!err && fsync(fd) != 0) err = errno;
+        if (fclose(f) != 0 && !err) err = write_err ? write_err : errno ? errno : EIO;
     }
     if (!err && rename(tmp, path) != 0) err = errno;
     if (err) unlink(tmp);
