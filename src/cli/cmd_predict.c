@@ -102,7 +102,8 @@ int cmd_predict(int argc, char **argv)
         const char *path = fv_cli_pos_at(a, i);
         fv_tensor *x = fv_npy_read(ctx, path);
         fv_tensor *p = x ? fv_predict(m, x) : NULL;
-        if (!p) rc = cli_fail(prog, ctx);
+        if (!x) rc = cli_fail(prog, ctx); /* the reader's message names the file */
+        else if (!p) rc = 1, fprintf(stderr, "%s: %s: %s\n", prog, path, fv_errmsg(ctx));
         else show(m, p, top, path, NULL);
         fv_tensor_free(p), fv_tensor_free(x);
     }
