@@ -143,7 +143,7 @@ static int start_from(fv_ctx *ctx, fv_model *m, const char *path)
     fv_status s = src ? fv_model_copy_weights(m, src) : fv_errcode(ctx);
     fv_model_free(src);
     if (s) {
-        fprintf(stderr, "fovea train: --weights %s: %s\n", path, fv_errmsg(ctx));
+        fprintf(stderr, "fovea train: --weights %s: %s\n", path, cli_message("weights", fv_errmsg(ctx)));
         return 1;
     }
     return 0;

@@ -29,7 +29,11 @@ fv_model *cli_model(fv_ctx *ctx, const char *prog, const char *spec, int channel
 /* The --input CxHxW flag of a built-in model (zeros when absent); 2 after printing why when malformed. */
 int cli_input_shape(const char *prog, const fv_cli_args *a, int *c, int *h, int *w);
 
-/* Print "prog: message" from the context and return 1. */
+/* msg without a leading "predict: " when prog is "fovea predict" (the library names its function, the program
+ * its command: one of the two is enough), so no message reads "fovea predict: predict: ..."; its control
+ * characters escaped (fv_printable: messages quote names from files). Valid until the next call. */
+const char *cli_message(const char *prog, const char *msg);
+/* Print "prog: message" from the context (through cli_message) and return 1. */
 int cli_fail(const char *prog, fv_ctx *ctx);
 
 #endif
