@@ -50,7 +50,7 @@ static const fv_cli_opt opts[] = {
     {.name = "lr-factor", .type = FV_CLI_FLOAT, .def = "0.1", .metavar = "X", .help = "factor of --reduce-lr", .min = 0, .max = 1, .min_exclusive = true},
     {.name = "min-lr", .type = FV_CLI_FLOAT, .def = "0", .metavar = "X", .help = "lowest learning rate of --reduce-lr", .min = 0, .max = HUGE_VAL},
     {.name = "cooldown", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "epochs --reduce-lr waits after a cut", .min = 0, .max = 1e6},
-    {.name = "resume", .type = FV_CLI_STRING, .def = NULL, .metavar = "FILE", .help = "continue from a checkpoint (same data, seed and flags)"},
+    {.name = "resume", .type = FV_CLI_STRING, .def = NULL, .metavar = "FILE", .help = "continue from a checkpoint (the same data; flags left out take its values, flags given must match them)"},
     {.name = "quiet", .type = FV_CLI_FLAG, .def = NULL, .metavar = NULL, .help = "print nothing but errors"},
     {.name = "threads", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "threads (0: all cores); results do not depend on it", .min = 0, .max = 4096},
 };
