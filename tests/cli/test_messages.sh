@@ -94,6 +94,12 @@ npy "$T/one.npy" '<f4' '1, 1, 28, 28' 4
 expect "predict: the class name escaped" 0 '0_\\x1b\]0;PW\\x07' -- "$FOVEA" predict "$T/esc.onnx" "$T/one.npy" --top 10
 no_output "predict: no ESC byte printed" "$esc" -- "$FOVEA" predict "$T/esc.onnx" "$T/one.npy" --top 10
 
+# a class folder named with an escape sequence: listed escaped, never printed raw
+mkdir -p "$T/dset/a${esc}[2Jb"
+cp "$T/set/1_Trouser/"*.png "$T/dset/a${esc}[2Jb/"
+no_output "data inspect: no ESC byte printed" "$esc" -- "$FOVEA" data inspect "$T/dset"
+expect "data inspect: the folder's name escaped" 0 'a\\x1b\[2Jb' -- "$FOVEA" data inspect "$T/dset"
+
 # ---- resume: held to the checkpoint's settings, and says where it resumes -----------------------------------
 train() { "$FOVEA" train --model "$T/conv.fvd" --data fashion-mnist --limit 300 --batch 50 "$@"; }
 train --epochs 3 --validation-split 0.2 --lr 0.002 --out "$T/full.fvm" --quiet
