@@ -108,13 +108,15 @@ static int refuse(const fv_cli_cmd *cmd, const fv_cli_opt *o, const char *path, 
 static int compare(const fv_cli_cmd *cmd, const fv_cli_args *a, const char *text, const char *path, char **extra,
                    int *n_extra)
 {
-    char gb[64], kb[512];
+    char gb[64], kb[4096];
     bool cosine = false;
     for (int i = 0; i < cmd->n_opts; i++) {
         const fv_cli_opt *o = &cmd->opts[i];
         bool found;
+        /* only the settings this program stores: a checkpoint is input, and may not choose --out or --data */
+        if (o->type == FV_CLI_LIST || (is_free(o->name) && strcmp(o->name, "epochs") != 0)) continue;
         const char *kept = stored(text, o->name, &found, kb, sizeof kb);
-        if (!found || o->type == FV_CLI_LIST) continue;
+        if (!found) continue;
         if (strcmp(o->name, "schedule") == 0) /* the schedule in force: given, or else the stored one */
             cosine = strcmp(fv_cli_given(a, o->name) ? fv_cli_str(a, o->name) : kept ? kept : "", "cosine") == 0;
         if (fv_cli_given(a, o->name)) {
