@@ -27,11 +27,27 @@ if [ $tests = yes ]; then
     /usr/bin/python3 -c "import torchvision" >/dev/null 2>&1 || need="$need python3-torchvision"
     command -v npm >/dev/null 2>&1 || need="$need npm"
 fi
+# Another apt may hold apt's locks (unattended-upgrades, cloud-init at first boot): apt-get waits for dpkg's lock
+# through DPkg::Lock::Timeout, but `apt-get update` fails at once on the package lists' lock whatever the option
+# (apt 2.6), so it is retried for as long.
+wait_s=${FOVEA_APT_WAIT:-600}
+apt_get() { apt-get -o DPkg::Lock::Timeout="$wait_s" "$@"; }
+update_lists() {
+    waited=0
+    while ! out=$(apt_get update -qq 2>&1); do
+        case $out in *"Could not get lock"*) ;; *) printf '%s\n' "$out" >&2; return 1 ;; esac
+        if [ "$waited" -ge "$wait_s" ]; then printf '%s\n' "$out" >&2; return 1; fi
+        [ "$waited" -eq 0 ] && echo "waiting up to $wait_s s for another apt to release the package lists"
+        sleep 5
+        waited=$((waited + 5))
+    done
+    [ -z "$out" ] || printf '%s\n' "$out"
+}
 if [ -n "$need" ]; then
     echo "installing:$need"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq $need >/dev/null
+    update_lists
+    apt_get install -y -qq $need >/dev/null
 fi
 # onnxruntime's Node.js binding beside the test that uses it (its CPU binaries ship in the package; the skip
 # stops its installer from fetching GPU libraries from outside the npm registry)

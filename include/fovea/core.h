@@ -95,6 +95,11 @@ void fv_tensor_free(fv_tensor *t);
 static inline float *fv_f32(const fv_tensor *t) { return (float *)t->data; }
 static inline int32_t *fv_i32(const fv_tensor *t) { return (int32_t *)t->data; }
 
+/* s as a terminal may show it: s itself when it is valid UTF-8 without control characters, else a copy in buf
+ * (cut to size) with newlines, tabs and returns as \n \t \r, other control bytes (ESC, C1 controls, DEL) and
+ * invalid UTF-8 as \xNN. For names read from files (model, layer and class names) before printing them. */
+const char *fv_printable(const char *s, char *buf, size_t size);
+
 /* "(2,3,28,28)" into buf; returns buf. */
 char *fv_shape_str(const fv_tensor *t, char *buf, size_t len);
 bool fv_same_shape(const fv_tensor *a, const fv_tensor *b);

@@ -130,7 +130,9 @@ typedef struct {
 
 /* One self-contained HTML page (inline SVG plots, PNG images as data URIs) about model m on data: summary,
  * training curves, confusion matrix and per-class metrics, ROC curves and AUC, confident and unconfident samples,
- * Grad-CAM examples, the embedding of the penultimate features. Written atomically. */
+ * Grad-CAM examples, the embedding of the penultimate features. Written atomically; every name in it is escaped and
+ * a Content-Security-Policy lets only the page's own script run. A history that cannot be read is an error (the
+ * file and line), found before the data is evaluated. */
 fv_status fv_report_write(fv_model *m, const struct fv_data_source *data, const fv_report_options *o, const char *path);
 
 #ifdef __cplusplus

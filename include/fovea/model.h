@@ -98,6 +98,10 @@ fv_param *fv_model_param(const fv_model *m, int i);
 fv_param *fv_model_find_param(const fv_model *m, const char *name);
 /* Input shape without the batch dimension; returns its ndim (1 or 3). */
 int fv_model_input_shape(const fv_model *m, int64_t *shape);
+/* After running m on x failed with status s: when x is not a float batch of the model's input shape, the message in
+ * the context is led by what the model expects, "model 'm' expects (N, 1, 28, 28), got (2, 3, 224, 224): " and
+ * the failing layer's own words. Returns s. */
+fv_status fv_model_explain_input(fv_model *m, const fv_tensor *x, fv_status s);
 /* Number of outputs (classes) of the last layer. */
 int64_t fv_model_output_size(const fv_model *m);
 

@@ -93,6 +93,11 @@ fv_status fv_trainer_fit(fv_trainer *t, const fv_data_source *train);
 fv_status fv_trainer_save(fv_trainer *t, const char *path);
 /* Continue from a checkpoint: weights, optimizer state, epoch, callbacks' counters, learning-rate factor. */
 fv_status fv_trainer_resume(fv_trainer *t, const char *path);
+/* Text describing how the run was set up (the fovea program writes its flags, "lr=0.002\n..."), kept by every
+ * checkpoint under the metadata key FV_META_TRAIN_SETTINGS, so that a resume can hold the run to the same
+ * settings; copied. NULL clears it. */
+fv_status fv_trainer_set_settings(fv_trainer *t, const char *text);
+#define FV_META_TRAIN_SETTINGS "train.settings"
 
 /* For callbacks: the current epoch's logs ("loss", "accuracy", "val_loss", "val_accuracy", "lr"), NAN when
  * absent; the model; the optimizer; a request to stop after this epoch. */

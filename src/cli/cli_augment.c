@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli_augment.h"
+#include "commands.h"
 
 static const fv_cli_opt aug_opts[] = {CLI_AUGMENT_OPTS};
 #define N_AUG_OPTS ((int)(sizeof aug_opts / sizeof aug_opts[0]))
@@ -55,7 +56,7 @@ int cli_augment_from_args(fv_ctx *ctx, const fv_cli_args *a, const char *prog, c
     int rc = 0;
     fv_augment *aug = fv_augment_new(ctx);
     if (!aug || fv_augment_parse(aug, all) != FV_OK) {
-        fprintf(stderr, "%s: %s\n", prog, fv_errmsg(ctx));
+        fprintf(stderr, "%s: %s\n", prog, cli_message(prog, fv_errmsg(ctx)));
         fv_augment_free(aug);
         rc = 2;
     } else if (fv_augment_steps(aug) == 0) {

@@ -32,7 +32,7 @@ static int convert(fv_ctx *ctx, fv_cli_args *a, int c, int h, int w)
     if (weights) {
         fv_model *src = fv_model_load(ctx, weights);
         if (!src || fv_model_copy_weights(m, src) != FV_OK) {
-            fprintf(stderr, "%s: --weights %s: %s\n", prog, weights, fv_errmsg(ctx));
+            fprintf(stderr, "%s: --weights %s: %s\n", prog, weights, cli_message("weights", fv_errmsg(ctx)));
             rc = 1;
         }
         fv_model_free(src);

@@ -43,7 +43,8 @@ static void print_classes(const fv_dataset *ds)
     printf("\nReadable images per class:\n");
     for (int c = 0; c < k; c++) {
         const char *name = fv_dataset_class_name(ds, c);
-        if (name) printf("  %3d %-24s %lld\n", c, name, (long long)counts[c]);
+        char shown[256]; /* a folder's name may hold control characters: printed escaped */
+        if (name) printf("  %3d %-24s %lld\n", c, fv_printable(name, shown, sizeof shown), (long long)counts[c]);
         else printf("  %3d %-24s %lld\n", c, "", (long long)counts[c]);
     }
     free(counts);
@@ -66,7 +67,11 @@ static int inspect(int argc, char **argv)
     if (scan.n_sizes) print_sizes(&scan);
     if (scan.n_problems) {
         printf("\nUnreadable (%lld files skipped) and empty:\n", (long long)scan.skipped);
-        for (int i = 0; i < scan.n_problems; i++) printf("  %s: %s\n", scan.problems[i].path, scan.problems[i].reason);
+        for (int i = 0; i < scan.n_problems; i++) {
+            char where[1024], reason[512];
+            printf("  %s: %s\n", fv_printable(scan.problems[i].path, where, sizeof where),
+                   fv_printable(scan.problems[i].reason, reason, sizeof reason));
+        }
     }
     if (scan.ignored) printf("\n%lld files without an image extension (.png, .jpg, .jpeg) were ignored.\n", (long long)scan.ignored);
     if (!ds) rc = cli_fail("fovea data inspect", ctx);

@@ -84,8 +84,9 @@ int cmd_features(int argc, char **argv)
         else if (fv_cli_str(a, "csv") && write_csv(fv_cli_str(a, "csv"), x, y)) {
         } else {
             int k = fv_cli_str(a, "layer") ? fv_model_find_layer(m, fv_cli_str(a, "layer")) : fv_features_default_layer(m);
+            char pb[256];
             printf("%lld samples x %lld features from layer '%s'\n", (long long)x->shape[0], (long long)x->shape[1],
-                   fv_model_layer_name(m, k));
+                   fv_printable(fv_model_layer_name(m, k), pb, sizeof pb));
             rc = 0;
         }
     }

@@ -61,8 +61,11 @@ int cmd_gradcam(int argc, char **argv)
     if (cam && write_outputs(ctx, a, cam, x) != 0) cli_fail(prog, ctx);
     else if (cam) {
         const char *name = fv_model_class_name(m, cls);
-        printf("Grad-CAM of class %d%s%s%s at layer '%s' (%lldx%lld)", cls, name ? " (" : "", name ? name : "",
-               name ? ")" : "", fv_cli_str(a, "layer") ? fv_cli_str(a, "layer") : fv_model_layer_name(m, fv_gradcam_default_layer(m)),
+        char pb[256], lb[256]; /* names from the model file, printed escaped */
+        printf("Grad-CAM of class %d%s%s%s at layer '%s' (%lldx%lld)", cls, name ? " (" : "",
+               name ? fv_printable(name, pb, sizeof pb) : "", name ? ")" : "",
+               fv_printable(fv_cli_str(a, "layer") ? fv_cli_str(a, "layer") : fv_model_layer_name(m, fv_gradcam_default_layer(m)),
+                            lb, sizeof lb),
                (long long)cam->shape[0], (long long)cam->shape[1]);
         if (label >= 0) printf("; true class %d", label);
         printf("\n");

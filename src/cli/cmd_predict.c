@@ -20,12 +20,13 @@ static void show(const fv_model *m, const fv_tensor *p, int top, const char *wha
 {
     int64_t n = p->shape[0], k = p->shape[1];
     int t = top < k ? top : (int)k;
+    char pb[256]; /* class names come from the model file: printed escaped */
     for (int64_t i = 0; i < n; i++) {
         const float *row = fv_f32(p) + i * k;
         printf("%s[%lld]", what, (long long)i);
         if (labels) {
             const char *name = fv_model_class_name(m, labels[i]);
-            if (name) printf(" (true: %s)", name);
+            if (name) printf(" (true: %s)", fv_printable(name, pb, sizeof pb));
             else printf(" (true: class %d)", labels[i]);
         }
         printf(":");
@@ -36,7 +37,7 @@ static void show(const fv_model *m, const fv_tensor *p, int top, const char *wha
                 if (!used[c] && (best < 0 || row[c] > row[best])) best = c;
             used[best] = true;
             const char *name = fv_model_class_name(m, (int)best);
-            if (name) printf("  %s %.4f", name, row[best]);
+            if (name) printf("  %s %.4f", fv_printable(name, pb, sizeof pb), row[best]);
             else printf("  class %lld %.4f", (long long)best, row[best]);
         }
         printf("\n");
@@ -106,7 +107,8 @@ int cmd_predict(int argc, char **argv)
         const char *path = fv_cli_pos_at(a, i);
         fv_tensor *x = fv_npy_read(ctx, path);
         fv_tensor *p = x ? fv_predict(m, x) : NULL;
-        if (!p) rc = cli_fail(prog, ctx);
+        if (!x) rc = cli_fail(prog, ctx); /* the reader's message names the file */
+        else if (!p) rc = 1, fprintf(stderr, "%s: %s: %s\n", prog, path, cli_message(prog, fv_errmsg(ctx)));
         else cli_warn_nonfinite(prog, p, path, NULL, NULL, NULL), show(m, p, top, path, NULL);
         fv_tensor_free(p), fv_tensor_free(x);
     }

@@ -7,6 +7,7 @@
 
 #include "cli_augment.h"
 #include "cli_data.h"
+#include "cli_resume.h"
 #include "commands.h"
 #include "fovea/augment.h"
 
@@ -50,7 +51,7 @@ static const fv_cli_opt opts[] = {
     {.name = "lr-factor", .type = FV_CLI_FLOAT, .def = "0.1", .metavar = "X", .help = "factor of --reduce-lr", .min = 0, .max = 1, .min_exclusive = true},
     {.name = "min-lr", .type = FV_CLI_FLOAT, .def = "0", .metavar = "X", .help = "lowest learning rate of --reduce-lr", .min = 0, .max = HUGE_VAL},
     {.name = "cooldown", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "epochs --reduce-lr waits after a cut", .min = 0, .max = 1e6},
-    {.name = "resume", .type = FV_CLI_STRING, .def = NULL, .metavar = "FILE", .help = "continue from a checkpoint (same data, seed and flags)"},
+    {.name = "resume", .type = FV_CLI_STRING, .def = NULL, .metavar = "FILE", .help = "continue from a checkpoint (the same data; flags left out take its values, flags given must match them)"},
     {.name = "quiet", .type = FV_CLI_FLAG, .def = NULL, .metavar = NULL, .help = "print nothing but errors"},
     {.name = "threads", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "threads (0: all cores); results do not depend on it", .min = 0, .max = 4096},
 };
@@ -177,7 +178,7 @@ static int start_from(fv_ctx *ctx, fv_model *m, const char *path, cli_data *d)
     fv_status s = src ? fv_model_copy_weights(m, src) : fv_errcode(ctx);
     fv_model_free(src);
     if (s) {
-        fprintf(stderr, "fovea train: --weights %s: %s\n", path, fv_errmsg(ctx));
+        fprintf(stderr, "fovea train: --weights %s: %s\n", path, cli_message("weights", fv_errmsg(ctx)));
         return 1;
     }
     return 0;
@@ -253,6 +254,26 @@ static int use_augment(fv_ctx *ctx, const fv_cli_args *a, cli_data *train, fv_au
     return cli_data_use_loader(ctx, train, *aug, (uint64_t)fv_cli_int(a, "seed"), (int)fv_cli_int(a, "loader-threads"));
 }
 
+/* The settings kept in checkpoints, then --resume: "Resuming at epoch 3 of 5 from ck.fvm". 1 on failure; sets
+ * *complete when the checkpoint already holds all the run's epochs (there is nothing to train, the model is
+ * saved to --out all the same). */
+static int start_run(fv_trainer *t, const fv_cli_args *a, int64_t done, int epochs, bool *complete)
+{
+    char *settings = cli_run_settings(&cmd, a);
+    fv_status s = settings ? fv_trainer_set_settings(t, settings) : FV_ERR_NOMEM;
+    free(settings);
+    const char *resume = fv_cli_str(a, "resume");
+    if (s || !resume) return s != FV_OK;
+    if (fv_trainer_resume(t, resume) != FV_OK) return 1;
+    *complete = done >= epochs;
+    if (fv_cli_flag(a, "quiet")) return 0;
+    if (*complete)
+        printf("The run in %s is already complete (%lld of %d epochs); nothing to train\n", resume, (long long)done, epochs);
+    else
+        printf("Resuming at epoch %lld of %d from %s\n", (long long)done + 1, epochs, resume);
+    return 0;
+}
+
 static void print_loader_stats(const cli_data *d)
 {
     const fv_loader *l = cli_data_loader(d);
@@ -304,6 +325,14 @@ int cmd_train(int argc, char **argv)
     int status;
     if (cli_parse(&cmd, argc, argv, &a, &status)) return status;
     const char *prog = "fovea train";
+    int64_t done = -1;
+    fv_ctx *probe = fv_cli_str(a, "resume") ? fv_ctx_new(0) : NULL;
+    status = probe ? cli_resume_settings(probe, &cmd, argc, argv, &a, &done) : 0; /* flags held to the checkpoint's */
+    fv_ctx_free(probe);
+    if (status) {
+        fv_cli_free(a);
+        return status;
+    }
     cli_data_opts o = cli_data_defaults(prog);
     o.announce = !fv_cli_flag(a, "quiet");
     o.seed = (uint64_t)fv_cli_int(a, "seed");
@@ -355,9 +384,10 @@ int cmd_train(int argc, char **argv)
     }
     if (!(t = fv_trainer_new(m, &c))) goto fail;
     add_callbacks(t, a);
-    if (fv_cli_str(a, "resume") && fv_trainer_resume(t, fv_cli_str(a, "resume")) != FV_OK) goto fail;
+    bool complete = false;
+    if (start_run(t, a, done, c.epochs, &complete)) goto fail;
     fv_data_source ts = cli_data_source(train);
-    if (fv_trainer_fit(t, &ts) != FV_OK) goto fail;
+    if (!complete && fv_trainer_fit(t, &ts) != FV_OK) goto fail;
     if (fv_model_save(m, fv_cli_str(a, "out")) != FV_OK) {
         rc = save_elsewhere(ctx, m, fv_cli_str(a, "out"));
         goto done;

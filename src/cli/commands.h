@@ -43,7 +43,11 @@ typedef struct {
  * written. */
 int cli_check_files(const char *prog, const cli_file *inputs, const cli_file *outputs);
 
-/* Print "prog: message" from the context and return 1. */
+/* msg without a leading "predict: " when prog is "fovea predict" (the library names its function, the program
+ * its command: one of the two is enough), so no message reads "fovea predict: predict: ..."; its control
+ * characters escaped (fv_printable: messages quote names from files). Valid until the next call. */
+const char *cli_message(const char *prog, const char *msg);
+/* Print "prog: message" from the context (through cli_message) and return 1. */
 int cli_fail(const char *prog, fv_ctx *ctx);
 
 #endif

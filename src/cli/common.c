@@ -16,9 +16,29 @@ int cli_parse(const fv_cli_cmd *cmd, int argc, char **argv, fv_cli_args **args, 
     return 1;
 }
 
+static const char *strip(const char *prog, const char *msg)
+{
+    static const char *const same[][2] = {{"train", "fit"}}; /* a command and the library function it names */
+    const char *command = strrchr(prog, ' ') ? strrchr(prog, ' ') + 1 : prog;
+    size_t n = strlen(command);
+    if (strncmp(msg, command, n) == 0 && strncmp(msg + n, ": ", 2) == 0) return msg + n + 2;
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+        size_t k = strlen(same[i][1]);
+        if (strcmp(command, same[i][0]) == 0 && strncmp(msg, same[i][1], k) == 0 && strncmp(msg + k, ": ", 2) == 0)
+            return msg + k + 2;
+    }
+    return msg;
+}
+
+const char *cli_message(const char *prog, const char *msg)
+{
+    static char shown[4096]; /* the commands print one message at a time */
+    return fv_printable(strip(prog, msg), shown, sizeof shown);
+}
+
 int cli_fail(const char *prog, fv_ctx *ctx)
 {
-    fprintf(stderr, "%s: %s\n", prog, ctx && *fv_errmsg(ctx) ? fv_errmsg(ctx) : "failed");
+    fprintf(stderr, "%s: %s\n", prog, ctx && *fv_errmsg(ctx) ? cli_message(prog, fv_errmsg(ctx)) : "failed");
     return 1;
 }
 

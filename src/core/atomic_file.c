@@ -4,6 +4,7 @@
  * directly; directories and other special files are refused. */
 #define _DEFAULT_SOURCE /* flock: a lock per open file, which fcntl's per-process locks are not */
 #include "fovea/io.h"
+#include "write_stream.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -150,6 +151,20 @@ static int resolve(const char *path, char **target, bool *direct, int *fd)
     return err;
 }
 
+/* Runs the filler on a stream made by fv_write_stream and closes it. A filler's EIO (stdio lost the reason)
+ * becomes the failed write's own errno (ENOSPC, EFBIG ...). fsync through fd: a cookie stream has no fileno. */
+static int fill_and_close(FILE *f, int fd, const int *write_err, bool sync, fv_file_filler fill, void *arg)
+{
+    errno = 0;
+    int err = fill(f, arg);
+    if (!err && fflush(f) != 0) err = errno ? errno : EIO;
+    if (!err && ferror(f)) err = EIO;
+    if (err == EIO && *write_err) err = *write_err;
+    if (!err && sync && fsync(fd) != 0) err = errno;
+    if (fclose(f) != 0 && !err) err = *write_err ? *write_err : errno ? errno : EIO;
+    return err;
+}
+
 /* Written as it is opened: no temporary file, no rename (which would replace /dev/null). A regular file that is
  * one of our descriptors (--output /dev/stdout > file) is written through that descriptor, sharing its offset,
  * so that what the program prints to it after does not overwrite the array; another named through /proc is
@@ -158,17 +173,14 @@ static int write_direct(const char *path, int own, fv_file_filler fill, void *ar
 {
     int fd = own >= 0 ? dup(own) : open(path, O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) return errno;
-    FILE *f = fdopen(fd, "wb");
+    int write_err = 0;
+    FILE *f = fv_write_stream(fd, &write_err);
     if (!f) {
         int err = errno;
         close(fd);
         return err;
     }
-    errno = 0;
-    int err = fill(f, arg);
-    if (!err && fflush(f) != 0) err = errno ? errno : EIO;
-    if (fclose(f) != 0 && !err) err = errno ? errno : EIO;
-    return err;
+    return fill_and_close(f, fd, &write_err, false, fill, arg);
 }
 
 static bool is_own_temporary(const char *name, const char *base, size_t base_len)
@@ -216,15 +228,6 @@ static char *temporary_name(const char *target)
     return tmp;
 }
 
-static int fill_file(FILE *f, bool sync, fv_file_filler fill, void *arg)
-{
-    errno = 0;
-    int err = fill(f, arg);
-    if (!err && fflush(f) != 0) err = errno ? errno : EIO;
-    if (!err && sync && fsync(fileno(f)) != 0) err = errno;
-    return err;
-}
-
 static int write_replacing(const char *target, fv_file_filler fill, void *arg, unsigned flags)
 {
     char *tmp = temporary_name(target);
@@ -239,14 +242,13 @@ static int write_replacing(const char *target, fv_file_filler fill, void *arg, u
     /* The lock marks the temporary as in use until it is renamed (the fd it belongs to stays open till then). */
     flock(fd, LOCK_EX);
     int lock = dup(fd);
-    int err = fchmod(fd, mode) != 0 ? errno : 0;
-    FILE *f = err ? NULL : fdopen(fd, "wb");
+    int err = fchmod(fd, mode) != 0 ? errno : 0, write_err = 0;
+    FILE *f = err ? NULL : fv_write_stream(fd, &write_err);
     if (!f) {
         if (!err) err = errno;
         close(fd);
     } else {
-        err = fill_file(f, !(flags & FV_WRITE_NOSYNC), fill, arg);
-        if (fclose(f) != 0 && !err) err = errno ? errno : EIO;
+        err = fill_and_close(f, fd, &write_err, !(flags & FV_WRITE_NOSYNC), fill, arg);
     }
     if (!err && rename(tmp, target) != 0) err = errno;
     if (err) unlink(tmp);

@@ -57,6 +57,8 @@ uint8_t *fv_feature_map_grid(fv_model *m, const fv_tensor *x, const char *layer,
         const fv_tensor *v = fv_node_value(nodes[k]);
         img = tile(fv_f32(v), (int)v->shape[1], v->shape[2], v->shape[3], width, height);
         if (!img) fv_error(fv_model_ctx(m), FV_ERR_NOMEM, "out of memory for a feature-map grid");
+    } else if (g) {
+        fv_model_explain_input(m, x, fv_errcode(fv_model_ctx(m)));
     }
     free(nodes);
     fv_graph_free(g);

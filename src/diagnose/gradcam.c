@@ -106,7 +106,7 @@ fv_tensor *fv_gradcam(fv_model *m, const fv_tensor *x, int cls, const char *laye
     if (!m || !x) return NULL;
     fv_ctx *ctx = fv_model_ctx(m);
     if (x->dtype != FV_F32 || x->ndim != 4 || x->shape[0] != 1) {
-        fv_error(ctx, FV_ERR_SHAPE, "Grad-CAM takes one image (1, C, H, W)");
+        fv_model_explain_input(m, x, fv_error(ctx, FV_ERR_SHAPE, "Grad-CAM takes one image (1, C, H, W)"));
         return NULL;
     }
     int k = pick_layer(m, layer);
@@ -118,8 +118,10 @@ fv_tensor *fv_gradcam(fv_model *m, const fv_tensor *x, int cls, const char *laye
     if (!g || !was) goto done;
     fv_graph_set_training(g, false);
     fv_node *scores = scores_of(m, out), *a = nodes[k];
-    if (fv_node_keep_grad(g, a) != FV_OK || fv_graph_set_input(g, in, x) != FV_OK || fv_graph_forward(g) != FV_OK)
+    if (fv_node_keep_grad(g, a) != FV_OK || fv_graph_set_input(g, in, x) != FV_OK || fv_graph_forward(g) != FV_OK) {
+        fv_model_explain_input(m, x, fv_errcode(ctx));
         goto done;
+    }
     const fv_tensor *z = fv_node_value(scores);
     int64_t K = z->size;
     if (cls < 0) {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../core/internal.h"
+#include "html.h"
 #include "fovea/diagnose.h"
 #include "fovea/io.h"
 #include "fovea/image.h"
@@ -72,6 +73,13 @@ static void sample_img(FILE *f, fv_ctx *ctx, const evaluation *e, int64_t i)
         }
     png_img(f, ctx, px, e->W, e->H, ch);
     free(px);
+}
+
+static void warn(FILE *f, const char *text)
+{
+    fputs("<p class=\"warn\">", f);
+    fv_html_escape(f, text);
+    fputs("</p>", f);
 }
 
 static const char *name_of(const evaluation *e, int c, char *buf, size_t size)
@@ -157,8 +165,11 @@ static void confidence_grid(FILE *f, fv_ctx *ctx, const evaluation *e, int want,
         char b1[32], b2[32];
         fprintf(f, "<figure>");
         sample_img(f, ctx, e, pick[j]);
-        fprintf(f, "<figcaption>#%lld: %s %.3f<br>true: %s</figcaption></figure>", (long long)pick[j],
-                name_of(e, pred, b1, sizeof b1), p[pred], name_of(e, e->labels[pick[j]], b2, sizeof b2));
+        fprintf(f, "<figcaption>#%lld: ", (long long)pick[j]);
+        fv_html_escape(f, name_of(e, pred, b1, sizeof b1));
+        fprintf(f, " %.3f<br>true: ", p[pred]);
+        fv_html_escape(f, name_of(e, e->labels[pick[j]], b2, sizeof b2));
+        fprintf(f, "</figcaption></figure>");
     }
     fprintf(f, "</div>\n");
 }
@@ -184,7 +195,9 @@ static void section_metrics(FILE *f, fv_ctx *ctx, const evaluation *e)
     if (mem) {
         fv_confusion_print_report(cm, mem, e->names[0] ? e->names : NULL, 14);
         fclose(mem);
-        fprintf(f, "<pre>%s</pre>", text);
+        fprintf(f, "<pre>");
+        fv_html_escape(f, text);
+        fprintf(f, "</pre>");
     }
     free(text), free(pred);
     fv_confusion_free(cm);
@@ -211,20 +224,15 @@ static void section_roc(FILE *f, fv_ctx *ctx, const evaluation *e)
         np[c] = names[c], xs[c] = curves[c].x, ys[c] = curves[c].y, counts[c] = curves[c].n;
     }
     fprintf(f, "<h2>ROC curves (one vs rest)</h2><p>AUC: micro average %.4f, macro average %.4f</p>", micro, macro);
-    if (warning[0]) fprintf(f, "<p class=\"warn\">%s</p>", warning);
+    if (warning[0]) warn(f, warning);
     fv_svg_lines(f, "ROC", "false positive rate", "true positive rate", k, np, xs, ys, counts);
 done:
     for (int c = 0; curves && c < k; c++) fv_curve_free(&curves[c]);
     free(curves), free(col), free(pos);
 }
 
-static void section_history(FILE *f, fv_ctx *ctx, const char *path)
+static void section_history(FILE *f, const fv_history *h)
 {
-    fv_history *h = fv_history_read(ctx, path);
-    if (!h) {
-        fprintf(f, "<p class=\"warn\">history '%s' could not be read: %s</p>", path, fv_errmsg(ctx));
-        return;
-    }
     fprintf(f, "<h2>Training curves</h2>");
     static const char *const pairs[2][2] = {{"loss", "val_loss"}, {"accuracy", "val_accuracy"}};
     double *epochs = malloc((size_t)(h->n_rows ? h->n_rows : 1) * sizeof *epochs);
@@ -247,18 +255,21 @@ static void section_history(FILE *f, fv_ctx *ctx, const char *path)
         free(cols[0]), free(cols[1]);
     }
     free(epochs);
-    fv_history_free(h);
 }
 
 static void section_gradcam(FILE *f, fv_ctx *ctx, const evaluation *e)
 {
     int layer = fv_gradcam_default_layer(e->m);
     if (layer < 0) {
-        fprintf(f, "<h2>Grad-CAM</h2><p>%s</p>", fv_errmsg(ctx));
+        fprintf(f, "<h2>Grad-CAM</h2><p>");
+        fv_html_escape(f, fv_errmsg(ctx));
+        fprintf(f, "</p>");
         fv_clear_error(ctx);
         return;
     }
-    fprintf(f, "<h2>Grad-CAM</h2><p>Layer '%s', predicted class.</p><div class=\"grid\">", fv_model_layer_name(e->m, layer));
+    fprintf(f, "<h2>Grad-CAM</h2><p>Layer '");
+    fv_html_escape(f, fv_model_layer_name(e->m, layer));
+    fprintf(f, "', predicted class.</p><div class=\"grid\">");
     for (int64_t i = 0; i < e->n && i < 6; i++) {
         fv_tensor x = {FV_F32, 4, {1, e->C, e->H, e->W}, e->size, e->images + i * e->size, false};
         int cls = -1;
@@ -268,7 +279,9 @@ static void section_gradcam(FILE *f, fv_ctx *ctx, const evaluation *e)
         if (rgb) {
             fprintf(f, "<figure>");
             png_img(f, ctx, rgb, e->W, e->H, 3);
-            fprintf(f, "<figcaption>#%lld: %s</figcaption></figure>", (long long)i, name_of(e, cls, b, sizeof b));
+            fprintf(f, "<figcaption>#%lld: ", (long long)i);
+            fv_html_escape(f, name_of(e, cls, b, sizeof b));
+            fprintf(f, "</figcaption></figure>");
         }
         free(rgb);
         fv_tensor_free(cam);
@@ -294,19 +307,37 @@ static void section_embedding(FILE *f, fv_ctx *ctx, const evaluation *e, const f
             xy[2 * i] = pts[i * dims + axes[v][0]], xy[2 * i + 1] = pts[i * dims + axes[v][1]];
         fv_svg_scatter(f, dims == 3 ? titles[v] : (tsne ? "t-SNE" : "PCA"), xy, fv_i32(labels), part.count, e->names, e->k);
     }
-    if (s != FV_OK) fprintf(f, "<p class=\"warn\">%s</p>", fv_errmsg(ctx));
+    if (s != FV_OK) warn(f, fv_errmsg(ctx));
     fprintf(f, "</div>");
     free(pts), free(xy);
     fv_tensor_free(feats), fv_tensor_free(labels);
 }
 
-static void write_page(FILE *f, fv_ctx *ctx, const evaluation *e, const fv_data_source *data, const fv_report_options *o)
+/* The page's only style sheet and script. The Content-Security-Policy allows these two by their SHA-256 and nothing
+ * else (no other script, style, frame, connection or remote image), so text that escaped escaping still could
+ * not run. Whoever edits either string must update its hash: `printf '%%s' 'TEXT' | openssl dgst -sha256 -binary |
+ * base64`; tests/cli/test_report.sh recomputes both from a written page. The script records after loading how
+ * many of the page's images decoded (data-images="loaded/total"), for tests in a headless browser. */
+static const char page_style[] = "body{font-family:sans-serif;max-width:1100px;margin:auto;padding:16px}pre{background:#f6f6f6;padding:8px;overflow:auto}.grid{display:flex;flex-wrap:wrap;gap:8px}figure{margin:0;text-align:center;font-size:12px}.warn{color:#a40}";
+#define PAGE_STYLE_SHA256 "fFw5DAc+EfDF0zNbKm1+uf7Yv+GFWZqDp7l/bhZi8c4="
+static const char page_script[] = "window.addEventListener('load',function(){var i=Array.prototype.slice.call(document.images);document.body.setAttribute('data-images',i.filter(function(x){return x.complete&&x.naturalWidth>0;}).length+'/'+i.length);});";
+#define PAGE_SCRIPT_SHA256 "zNTY6IhOoCe9lCT1Lk9StvvG2iW0nCcaSxmT6YnT1Os="
+
+static void page_head(FILE *f, const fv_model *m)
 {
-    fprintf(f, "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>fovea report: %s</title><style>"
-               "body{font-family:sans-serif;max-width:1100px;margin:auto;padding:16px}pre{background:#f6f6f6;"
-               "padding:8px;overflow:auto}.grid{display:flex;flex-wrap:wrap;gap:8px}figure{margin:0;text-align:center;"
-               "font-size:12px}.warn{color:#a40}</style></head><body><h1>fovea report: model '%s'</h1>",
-            fv_model_name(e->m), fv_model_name(e->m));
+    fprintf(f, "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><meta http-equiv=\"Content-Security-Policy\" "
+               "content=\"default-src 'none'; img-src data:; style-src 'sha256-" PAGE_STYLE_SHA256 "'; script-src "
+               "'sha256-" PAGE_SCRIPT_SHA256 "'; base-uri 'none'; form-action 'none'\"><title>fovea report: ");
+    fv_html_escape(f, fv_model_name(m));
+    fprintf(f, "</title><style>%s</style></head><body><h1>fovea report: model '", page_style);
+    fv_html_escape(f, fv_model_name(m));
+    fprintf(f, "'</h1>");
+}
+
+static void write_page(FILE *f, fv_ctx *ctx, const evaluation *e, const fv_data_source *data,
+                       const fv_report_options *o, const fv_history *history)
+{
+    page_head(f, e->m);
     char *text = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&text, &len);
@@ -314,11 +345,11 @@ static void write_page(FILE *f, fv_ctx *ctx, const evaluation *e, const fv_data_
         fv_model_summary(e->m, mem, false);
         fclose(mem);
         fprintf(f, "<h2>Summary</h2><pre>");
-        for (char *c = text; c && *c; c++) fputs(*c == '<' ? "&lt;" : *c == '&' ? "&amp;" : (char[]){*c, 0}, f);
+        fv_html_escape(f, text);
         fprintf(f, "</pre>");
     }
     free(text);
-    if (o->history) section_history(f, ctx, o->history);
+    if (history) section_history(f, history);
     section_metrics(f, ctx, e);
     section_roc(f, ctx, e);
     fprintf(f, "<h2>Confidence</h2>");
@@ -327,10 +358,7 @@ static void write_page(FILE *f, fv_ctx *ctx, const evaluation *e, const fv_data_
     confidence_grid(f, ctx, e, -1, false, "Least confident");
     section_gradcam(f, ctx, e);
     section_embedding(f, ctx, e, data, o->tsne, o->dims == 3 ? 3 : 2);
-    /* after loading, the page records how many of its images decoded (data-images="loaded/total") */
-    fprintf(f, "<script>window.addEventListener('load',function(){var i=Array.prototype.slice.call(document.images);"
-               "document.body.setAttribute('data-images',i.filter(function(x){return x.complete&&x.naturalWidth>0;})"
-               ".length+'/'+i.length);});</script></body></html>\n");
+    fprintf(f, "<script>%s</script></body></html>\n", page_script);
 }
 
 typedef struct {
@@ -338,27 +366,33 @@ typedef struct {
     evaluation *e;
     const fv_data_source *data;
     const fv_report_options *o;
+    const fv_history *history;
 } page_job;
 
 static int fill_page(FILE *f, void *arg)
 {
     page_job *job = arg;
-    write_page(f, job->ctx, job->e, job->data, job->o);
-    return ferror(f) ? EIO : 0;
+    write_page(f, job->ctx, job->e, job->data, job->o, job->history);
+    return ferror(f) ? EIO : 0; /* fv_atomic_write reports the failed write's own errno (ENOSPC...) */
 }
 
+/* The history is read before the long evaluation: a file that is not a history (a typo, a binary file) stops the
+ * report with the file and the line at fault instead of leaving a page without its curves. */
 fv_status fv_report_write(fv_model *m, const fv_data_source *data, const fv_report_options *o, const char *path)
 {
     fv_ctx *ctx = fv_model_ctx(m);
-    if (!data || data->count < 1) return fv_error(ctx, FV_ERR_ARG, "report: the data set is empty");
+    if (!data || data->count < 1) return fv_error(ctx, FV_ERR_ARG, "the data set of the report is empty");
+    fv_history *history = NULL;
+    if (o->history && !(history = fv_history_read(ctx, o->history))) return fv_errcode(ctx);
     evaluation e = {0};
     fv_status s = evaluate_all(ctx, m, data, &e);
     if (!s) {
-        page_job job = {ctx, &e, data, o};
+        page_job job = {ctx, &e, data, o, history};
         int err = fv_atomic_write(path, fill_page, &job);
         if (err) s = fv_error(ctx, FV_ERR_IO, "cannot write report '%s': %s (the old file, if any, is unchanged)", path,
                               fv_write_strerror(err));
     }
     free(e.images), free(e.probs), free(e.labels);
+    fv_history_free(history);
     return s;
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "fovea/diagnose.h"
+#include "html.h"
 
 #define W 480
 #define H 320
@@ -15,17 +16,6 @@
 
 static const char *const palette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                                       "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
-
-static void escape(FILE *f, const char *s)
-{
-    for (; s && *s; s++) {
-        if (*s == '<') fputs("&lt;", f);
-        else if (*s == '>') fputs("&gt;", f);
-        else if (*s == '&') fputs("&amp;", f);
-        else if (*s == '"') fputs("&quot;", f);
-        else fputc(*s, f);
-    }
-}
 
 typedef struct {
     double x0, x1, y0, y1;
@@ -40,7 +30,7 @@ static void frame(FILE *f, const range *r, const char *title, const char *xlabel
                "font-family=\"sans-serif\" font-size=\"11\"><rect width=\"%d\" height=\"%d\" fill=\"white\"/>",
             W, H, W, H, W, H);
     fprintf(f, "<text x=\"%d\" y=\"18\" font-size=\"13\" font-weight=\"bold\">", ML);
-    escape(f, title);
+    fv_html_escape(f, title);
     fprintf(f, "</text><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#444\"/>", ML, MT,
             W - ML - MR, H - MT - MB);
     for (int t = 0; t <= 4; t++) { /* four intervals on each axis */
@@ -49,10 +39,10 @@ static void frame(FILE *f, const range *r, const char *title, const char *xlabel
         fprintf(f, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.3g</text>", ML - 4, py(r, yv) + 4, yv);
     }
     fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">", (ML + W - MR) / 2, H - 6);
-    escape(f, xlabel);
+    fv_html_escape(f, xlabel);
     fprintf(f, "</text><text x=\"12\" y=\"%d\" transform=\"rotate(-90 12 %d)\" text-anchor=\"middle\">", (MT + H - MB) / 2,
             (MT + H - MB) / 2);
-    escape(f, ylabel);
+    fv_html_escape(f, ylabel);
     fprintf(f, "</text>");
 }
 
@@ -61,7 +51,7 @@ static void legend(FILE *f, int i, const char *name, const char *colour)
     int y = MT + 6 + 14 * i;
     fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/><text x=\"%d\" y=\"%d\">", W - MR + 8, y,
             colour, W - MR + 22, y + 9);
-    escape(f, name);
+    fv_html_escape(f, name);
     fprintf(f, "</text>");
 }
 
@@ -122,10 +112,10 @@ void fv_svg_confusion(FILE *f, const int64_t *counts, int k, const char *const *
         snprintf(name, sizeof name, "%d", i);
         const char *label = class_names && class_names[i] ? class_names[i] : name;
         fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", left - 4, top + cell * i + cell / 2 + 4);
-        escape(f, label);
+        fv_html_escape(f, label);
         fprintf(f, "</text><text x=\"%d\" y=\"%d\" transform=\"rotate(60 %d %d)\">", left + cell * i + cell / 2,
                 top + cell * k + 8, left + cell * i + cell / 2, top + cell * k + 8);
-        escape(f, label);
+        fv_html_escape(f, label);
         fprintf(f, "</text>");
         for (int j = 0; j < k; j++) {
             double v = (double)counts[i * k + j] / (double)mx;

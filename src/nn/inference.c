@@ -70,7 +70,8 @@ static fv_param *copy(const fv_model *m, const fv_param *p)
     return c;
 }
 
-/* The convolution `conv`, with batch norm `bn` folded in (-1: none) and a clamp (hi > 0), named `name`. Its
+/* The convolution `conv`, with batch norm `bn` folded in (-1: none) and a clamp (hi > 0), named `name` (the
+ * convolution's: a shape error in the chain is the convolution's, and must name it, not the ReLU after it). Its
  * weights are the graph's own (folded, or copied): the graph is a snapshot of the model, so its convolutions may
  * keep their weights arranged for the kernels from one run to the next (ops/conv2d.c). */
 static fv_node *build_chain(fv_graph *g, const fv_model *m, int conv, int bn, float hi, const char *name, fv_node *x)
@@ -125,9 +126,9 @@ fv_graph *fv_model_build_inference(fv_model *m, int64_t batch, fv_node **input, 
         fv_node *in[FV_LAYER_MAX_INPUTS];
         for (int k = 0; k < l->n_in; k++) in[k] = nodes[l->in[k]];
         if (fusable(m, i, &conv, &bn, &hi))
-            nodes[i] = build_chain(g, m, conv, bn, hi, l->name, nodes[m->layers[conv].in[0]]);
+            nodes[i] = build_chain(g, m, conv, bn, hi, m->layers[conv].name, nodes[m->layers[conv].in[0]]);
         else if (foldable(m, i))
-            nodes[i] = build_chain(g, m, l->in[0], i, 0.0f, l->name, nodes[m->layers[l->in[0]].in[0]]);
+            nodes[i] = build_chain(g, m, l->in[0], i, 0.0f, m->layers[l->in[0]].name, nodes[m->layers[l->in[0]].in[0]]);
         else if (l->type->kind == FV_L_CONV2D && l->n_in == 1)
             nodes[i] = build_chain(g, m, i, -1, 0.0f, l->name, in[0]);
         else

@@ -155,15 +155,16 @@ fv_status fv_model_summary(const fv_model *m, FILE *out, bool explain_layers)
     if (!m || !out) return FV_ERR_ARG;
     bool branches = has_branches(m);
     int w_name = 29, w_shape = 26, w_params = 10;
-    char name[160], shape[96];
+    char name[160], shape[96], pb[256]; /* names are printed escaped (fv_printable): they come from files */
     for (int i = 0; i < m->n_layers; i++) {
-        int n = snprintf(name, sizeof name, "%s (%s)", m->layers[i].name, m->layers[i].type->keras_name);
+        int n = snprintf(name, sizeof name, "%s (%s)", fv_printable(m->layers[i].name, pb, sizeof pb),
+                         m->layers[i].type->keras_name);
         if (n + 2 > w_name) w_name = n + 2;
         shape_text(m, i, shape, sizeof shape);
         if ((int)strlen(shape) + 2 > w_shape) w_shape = (int)strlen(shape) + 2;
     }
     int width = 1 + w_name + w_shape + w_params + (branches ? 24 : 0);
-    fprintf(out, "Model: \"%s\"\n", m->name);
+    fprintf(out, "Model: \"%s\"\n", fv_printable(m->name, pb, sizeof pb));
     rule(out, '_', width);
     fprintf(out, " %-*s%-*s%-*s%s\n", w_name, "Layer (type)", w_shape, "Output Shape", w_params, "Param #",
             branches ? "Connected to" : "");
@@ -171,10 +172,11 @@ fv_status fv_model_summary(const fv_model *m, FILE *out, bool explain_layers)
     for (int i = 0; i < m->n_layers; i++) {
         const fv_layer *l = &m->layers[i];
         char count[32];
-        snprintf(name, sizeof name, "%s (%s)", l->name, l->type->keras_name);
+        snprintf(name, sizeof name, "%s (%s)", fv_printable(l->name, pb, sizeof pb), l->type->keras_name);
         shape_text(m, i, shape, sizeof shape);
         fprintf(out, " %-*s%-*s%-*s", w_name, name, w_shape, shape, w_params, commas(layer_param_count(l), count, sizeof count));
-        for (int k = 0; branches && k < l->n_in; k++) fprintf(out, "%s%s", k ? ", " : "", m->layers[l->in[k]].name);
+        for (int k = 0; branches && k < l->n_in; k++)
+            fprintf(out, "%s%s", k ? ", " : "", fv_printable(m->layers[l->in[k]].name, pb, sizeof pb));
         fputc('\n', out);
         if (explain_layers) explain(out, m, i);
         if (i + 1 < m->n_layers) fputc('\n', out);

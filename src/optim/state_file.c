@@ -310,10 +310,14 @@ fv_status fv_optim_load_mem(fv_optimizer *opt, const void *buf, size_t len, cons
     if (!what) what = "(memory)";
     if (!buf && len) return fv_error(opt->ctx, FV_ERR_ARG, "optimizer state '%s': no bytes to read", what);
     size_t limit = expected_size(opt) + 4096;
+    reader r = {buf ? buf : (const unsigned char *)"", len, 0, what, opt->ctx};
+    long steps;
+    /* State of another optimizer (Adam's where SGD resumes) is usually larger: its header says so in words. */
+    if (len > limit && read_header(&r, opt, &steps) != FV_OK) return fv_errcode(opt->ctx);
     if (len > limit)
         return fv_error(opt->ctx, FV_ERR_FORMAT, "optimizer state '%s' has %zu bytes, more than this optimizer's state (%zu bytes)",
                         what, len, limit);
-    reader r = {buf ? buf : (const unsigned char *)"", len, 0, what, opt->ctx};
+    r.pos = 0;
     return parse_and_commit(&r, opt);
 }
 

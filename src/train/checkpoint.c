@@ -47,10 +47,21 @@ fv_status fv_trainer_save(fv_trainer *t, const char *path)
     fv_status s = fv_optim_save_mem(t->opt, &blob, &len);
     if (!s) s = fv_modelfile_set_blob(mf, FV_BLOB_OPTIMIZER, blob, len);
     if (!s) s = put_position(t, mf);
+    if (!s && t->settings) s = fv_modelfile_meta_set(mf, FV_META_TRAIN_SETTINGS, t->settings);
     if (!s) s = fv_modelfile_save(t->ctx, mf, path);
     free(blob);
     fv_modelfile_free(mf);
     return s;
+}
+
+fv_status fv_trainer_set_settings(fv_trainer *t, const char *text)
+{
+    if (!t) return FV_ERR_ARG;
+    char *copy = text ? strdup(text) : NULL;
+    if (text && !copy) return fv_error(t->ctx, FV_ERR_NOMEM, "out of memory for the run's settings");
+    free(t->settings);
+    t->settings = copy;
+    return FV_OK;
 }
 
 static fv_status get_int(fv_trainer *t, const fv_modelfile *mf, const char *path, const char *name, int64_t *v)

@@ -101,8 +101,9 @@ fv_tensor *fv_predict(fv_model *m, const fv_tensor *x)
 {
     if (!m || !x) return NULL;
     fv_ctx *ctx = fv_model_ctx(m);
-    if (x->ndim < 2 || x->dtype != FV_F32) {
-        fv_error(ctx, FV_ERR_SHAPE, "predict: the input must be a float batch (N, ...), got %d dims", x->ndim);
+    if (x->ndim < 2 || x->dtype != FV_F32) { /* "model 'm' expects float32 (N, 1, 28, 28), got int32 (...)" */
+        fv_clear_error(ctx);
+        fv_model_explain_input(m, x, FV_ERR_SHAPE);
         return NULL;
     }
     fv_node *in, *o;
@@ -115,6 +116,8 @@ fv_tensor *fv_predict(fv_model *m, const fv_tensor *x)
     if (p && fv_graph_set_input(g, in, x) == FV_OK && fv_graph_forward(g) == FV_OK) {
         const fv_tensor *v = fv_node_value(p);
         out = fv_tensor_from(ctx, FV_F32, v->ndim, v->shape, v->data);
+    } else {
+        fv_model_explain_input(m, x, fv_errcode(ctx));
     }
     fv_graph_free(g);
     return out;

@@ -141,6 +141,7 @@ void fv_trainer_free(fv_trainer *t)
     fv_graph_free(t->g);
     fv_tensor_free(t->weights_tensor);
     free(t->layer_nodes);
+    free(t->settings);
     free(t);
 }
 

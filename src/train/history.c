@@ -88,6 +88,21 @@ static long read_line(FILE *f, char **buf, size_t *cap)
     return (long)n;
 }
 
+/* A history is text: a NUL byte or a control character (other than a tab) means another kind of file, which is
+ * refused here with where it was found rather than parsed into odd names or numbers. */
+static fv_status check_text(const reader *r, const char *line, long len)
+{
+    for (long i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)line[i];
+        if (c < 0x20 && c != '\t') {
+            char detail[64];
+            snprintf(detail, sizeof detail, " (byte 0x%02x at column %ld)", c, i + 1);
+            return bad_line(r, "not a text file", detail);
+        }
+    }
+    return FV_OK;
+}
+
 static fv_status parse_header(const reader *r, fv_history *h, char *line)
 {
     int max = (int)strlen(line) + 2;
@@ -198,7 +213,7 @@ static fv_status read_rows(reader *r, FILE *f, fv_history *h)
             st = bad_line(r, "empty line", "");
             break;
         }
-        if ((st = grow_rows(r, h, &rows_cap)) != FV_OK) break;
+        if ((st = check_text(r, line, len)) != FV_OK || (st = grow_rows(r, h, &rows_cap)) != FV_OK) break;
         st = parse_row(r, h, line, fields);
     }
     if (st == FV_OK && ferror(f)) st = fv_error(r->ctx, FV_ERR_IO, "history '%s': read error", r->path);
@@ -218,12 +233,13 @@ fv_history *fv_history_read(fv_ctx *ctx, const char *path)
     reader r = {ctx, path, 1};
     char *line = NULL;
     size_t cap = 0;
+    long len;
     fv_status st = FV_OK;
     if (!h)
         st = fv_error(ctx, FV_ERR_NOMEM, "history '%s': out of memory", path);
-    else if (read_line(f, &line, &cap) < 0)
+    else if ((len = read_line(f, &line, &cap)) < 0)
         st = fv_error(ctx, FV_ERR_FORMAT, "history '%s': empty file, expected a header 'epoch,...'", path);
-    else
+    else if ((st = check_text(&r, line, len)) == FV_OK)
         st = parse_header(&r, h, line);
     free(line);
     if (st == FV_OK) st = read_rows(&r, f, h);

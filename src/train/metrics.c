@@ -213,8 +213,8 @@ void fv_confusion_scores(const fv_confusion *cm, fv_class_scores *per_class, fv_
 /* A class's label cut to max characters, ending in '~' when cut. */
 static void class_label(char *buf, size_t len, const char *const *names, int c, int max)
 {
-    char full[32];
-    const char *name = names && names[c] ? names[c] : full;
+    char full[32], shown[256];
+    const char *name = names && names[c] ? fv_printable(names[c], shown, sizeof shown) : full; /* from files */
     if (!(names && names[c])) snprintf(full, sizeof full, "%d", c);
     size_t n = strlen(name);
     if ((int)n <= max) {

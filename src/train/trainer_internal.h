@@ -33,6 +33,7 @@ struct fv_trainer {
     double log_values[FV_MAX_LOGS];
     int n_logs;
     fv_progress *progress;
+    char *settings;         /* the caller's settings of the run, kept in checkpoints (fv_trainer_set_settings) */
 };
 
 /* Names of the trainer's position fields in checkpoints. */

@@ -524,6 +524,28 @@ static void check_state_mem(void)
     fv_ctx_free(ctx);
 }
 
+/* Adam's state where plain SGD resumes is far larger than SGD's (two buffers per weight against none): the refusal
+ * names both optimizers, as it does for small models, rather than counting bytes. */
+static void check_large_state_of_another_kind(void)
+{
+    fv_ctx *ctx = fv_ctx_new(0);
+    fv_param *w = fv_param_new(ctx, "w", FV_PARAM_WEIGHT, 1, (int64_t[]){8192});
+    fv_optim_config ca = fv_optim_defaults(FV_OPT_ADAM), cs = fv_optim_defaults(FV_OPT_SGD);
+    fv_optimizer *adam = fv_optim_new(ctx, &ca), *sgd = fv_optim_new(ctx, &cs);
+    void *buf = NULL;
+    size_t len = 0;
+    bool ok = w && adam && sgd && fv_optim_add_group(adam, &w, 1, -1) == 0 && fv_optim_add_group(sgd, &w, 1, -1) == 0 &&
+              fv_optim_save_mem(adam, &buf, &len) == FV_OK;
+    fv_status st = ok ? fv_optim_load_mem(sgd, buf, len, "ck.fvm") : FV_ERR_ARG;
+    CHECK(ok && len > 65536 && st == FV_ERR_FORMAT &&
+              strstr(fv_errmsg(ctx), "optimizer state 'ck.fvm' holds adam state, the optimizer is sgd"),
+          "%zu bytes of Adam state into SGD: %s", len, fv_errmsg(ctx));
+    free(buf);
+    fv_optim_free(adam), fv_optim_free(sgd);
+    fv_param_free(w);
+    fv_ctx_free(ctx);
+}
+
 static void check_state_files(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/fv_optim_XXXXXX");
@@ -531,6 +553,7 @@ static void check_state_files(void)
     for (int k = 0; k < FV_OPT_COUNT; k++) check_resume((fv_optim_kind)k);
     check_bad_files();
     check_state_mem();
+    check_large_state_of_another_kind();
     const char *files[] = {"a.fvop", "b.fvop", "good.fvop", "bad.fvop", "before.fvop", "after.fvop"};
     char buf[512];
     for (int i = 0; i < 6; i++) remove(tpath(buf, files[i]));
