@@ -19,6 +19,9 @@
 
 static const char *dir;
 
+/* Class names that are markup: a report that does not escape them runs their script. */
+#define MARKUP_CLASSES "<img src=x onerror=alert(1)>\n</script><script>alert(2)</script>\nx\"'><svg onload=alert(3)>"
+
 static void die(const char *what)
 {
     fprintf(stderr, "make_hostile: %s\n", what);
@@ -426,6 +429,9 @@ static void bases(void)
 {
     subdir("base");
     idx_set("base/idx", NULL, 0, NULL, 0);
+    /* the same set with class names that are markup (for the report) */
+    idx_set("idx-markup", NULL, 0, NULL, 0);
+    write_bytes("idx-markup/classes.txt", MARKUP_CLASSES "\n", strlen(MARKUP_CLASSES) + 1);
     float x[2 * 64];
     for (int i = 0; i < 128; i++) x[i] = (float)(i % 17) / 17.0f;
     npy("base/x.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 1, 8, 8), }", x, sizeof x);
@@ -609,7 +615,7 @@ static void derive(fv_ctx *ctx, const char *base)
     save(ctx, mf, "fvm-meta-escape.fvm");
     /* markup in class names: the report must escape it */
     mf = load(ctx, base, "tiny.fvm");
-    fv_modelfile_meta_set(mf, "class_names", "<img src=x onerror=alert(1)>\n</script><script>alert(2)</script>\nx\"'><svg onload=alert(3)>");
+    fv_modelfile_meta_set(mf, "class_names", MARKUP_CLASSES);
     save(ctx, mf, "fvm-markup-classes.fvm");
     mf = load(ctx, base, "tiny.fvm");
     fv_modelfile_meta_set(mf, "class_names", "a\nb\nc\nd\ne\nf\ng");

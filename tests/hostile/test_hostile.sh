@@ -89,43 +89,46 @@ find "$T" -exec touch -h -d @1000000000 {} +
 settle
 
 # Checks one finished run; $rc, $S/out, $S/err are its results. Prints the reason of a failure, or nothing.
+# (Few processes a run: the suite runs some 500 of them.)
 CTL=$(printf '[\001-\010\013-\037\177]')
 judge() { # rule names
     rule=$1 names=$2
-    if grep -q 'Sanitizer\|runtime error:' "$S/err"; then
-        echo "sanitizer: $(grep -m1 'ERROR\|runtime error:' "$S/err")"
+    if LC_ALL=C grep -q -a -e 'Sanitizer' -e 'runtime error:' -e "$CTL" -e '^INJECTED' "$S/out" "$S/err"; then
+        if grep -q 'Sanitizer\|runtime error:' "$S/err"; then
+            echo "sanitizer: $(grep -m1 'ERROR\|runtime error:' "$S/err")"
+        elif LC_ALL=C grep -q -a "$CTL" "$S/out" "$S/err"; then
+            echo "control bytes printed: $(cat "$S/out" "$S/err" | LC_ALL=C grep -a -o -m1 ".\{0,30\}$CTL.\{0,30\}" | head -n 1 | cat -v)"
+        else
+            echo "a newline from the file was printed raw: $(grep -h -m1 '^INJECTED' "$S/out" "$S/err")"
+        fi
         return
     fi
     [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ] && { echo "still running after 5 s"; return; }
     [ "$rc" -ge 128 ] && { echo "killed by signal $((rc - 128))"; return; }
-    [ "$rc" -gt 2 ] && { echo "exit status $rc: $(head -n 2 "$S/err" | tr '\n' '|')"; return; }
-    if LC_ALL=C grep -q -a "$CTL" "$S/out" "$S/err"; then
-        echo "control bytes printed: $(cat "$S/out" "$S/err" | LC_ALL=C grep -a -o -m1 ".\{0,30\}$CTL.\{0,30\}" | head -n 1 | cat -v)"
-        return
-    fi
-    grep -q '^INJECTED' "$S/out" "$S/err" && { echo "a newline from the file was printed raw: $(grep -h -m1 '^INJECTED' "$S/out" "$S/err")"; return; }
+    IFS= read -r line < "$S/err"
+    [ "$rc" -gt 2 ] && { echo "exit status $rc: $line"; return; }
     if [ "$rc" -eq 0 ]; then
         case $rule in
             refuse) echo "accepted (exit 0)" ;;
             warn) if ! LC_ALL=C grep -qi 'finite\|nan' "$S/err"; then echo "no warning of a non-finite output"
-                  elif ! named "$names"; then echo "the warning does not name the sample: $(head -n 1 "$S/err")"; fi ;;
+                  elif ! named "$names" "$(cat "$S/err")"; then echo "the warning does not name the sample: $line"; fi ;;
             html) html_check "$W/r.html" ;;
         esac
         return
     fi
-    case $rule in warn | html) echo "refused (exit $rc): $(head -n 1 "$S/err")"; return ;; esac
-    lines=$(wc -l < "$S/err")
+    case $rule in warn | html) echo "refused (exit $rc): $line"; return ;; esac
+    lines=0
+    while IFS= read -r l; do lines=$((lines + 1)); done < "$S/err"
     [ "$lines" -ne 1 ] && { echo "$lines lines on stderr (exit $rc): $(head -n 3 "$S/err" | tr '\n' '|' | cut -c1-300)"; return; }
-    named "$names" || echo "the message does not name the file: $(head -n 1 "$S/err")"
+    named "$names" "$line" || echo "the message does not name the file: $line"
 }
 
-# Whether stderr holds one of the |-separated names.
-named() {
-    line=$(cat "$S/err")
+# Whether the text holds one of the |-separated names.
+named() { # names text
     old_ifs=$IFS
     IFS='|'
     for nm in $1; do
-        case $line in *"$nm"*) IFS=$old_ifs; return 0 ;; esac
+        case $2 in *"$nm"*) IFS=$old_ifs; return 0 ;; esac
     done
     IFS=$old_ifs
     return 1
@@ -140,27 +143,33 @@ html_check() {
     fi
 }
 
+# Whether ./PATH is one of the allowed outputs: a name in the scratch directory (or under it, for a folder), or
+# a ./in/... path given as such (an input that is also an output, like a history that a resumed run extends).
+allowed_out() {
+    for a in $allowed; do
+        case $1 in ./work/"$a" | ./work/"$a"/* | "$a") return 0 ;; esac
+    done
+    return 1
+}
+
 # Files the run created or changed outside the allowed outputs (any, when it failed), and files it removed;
-# then the sandbox is put back as it was: outputs and stray files removed, times reset.
+# then the sandbox is put back as it was: outputs and stray files removed, times reset. The sandbox is listed
+# with its files written since the marker tagged "+", so that one comparison covers the usual case.
 changes() { # outs
+    (cd "$T" && find . ! -type d -newer "$S/marker" -printf '+%p\n' -o -printf '%p\n' | LC_ALL=C sort) > "$S/listing2"
+    cmp -s "$S/listing" "$S/listing2" && return
     allowed=$1
     [ "$rc" -ne 0 ] && allowed=
-    touched=$(cd "$T" && find . ! -type d -newer "$S/marker")
-    for f in $touched; do
-        rel=${f#./work/}
-        ok_out=
-        for a in $allowed; do
-            case $rel in "$a" | "$a"/*) ok_out=1 ;; esac
-        done
-        [ -z "$ok_out" ] && printf ' wrote %s' "${f#./}"
-    done
-    rm -rf "$W" && mkdir "$W" && touch -h -d @1000000000 "$W" "$T"
-    (cd "$T" && find . | LC_ALL=C sort) > "$S/listing2"
-    if ! cmp -s "$S/listing" "$S/listing2"; then
-        LC_ALL=C comm -13 "$S/listing" "$S/listing2" | while read -r f; do printf ' created %s' "${f#./}"; rm -rf "${T:?}/$f"; done
-        LC_ALL=C comm -23 "$S/listing" "$S/listing2" | while read -r f; do printf ' removed %s' "${f#./}"; done
-    fi
-    [ -n "$touched" ] && (cd "$T" && find . -newer "$S/marker" -exec touch -h -d @1000000000 {} +)
+    sed 's/^+//' "$S/listing2" | LC_ALL=C sort > "$S/listing3"
+    LC_ALL=C comm -13 "$S/listing" "$S/listing3" > "$S/new"
+    sed -n 's/^+//p' "$S/listing2" | LC_ALL=C comm -23 - "$S/new" > "$S/changed"
+    while read -r f; do allowed_out "$f" || printf ' created %s' "${f#./}"; done < "$S/new"
+    while read -r f; do allowed_out "$f" || printf ' changed %s' "${f#./}"; done < "$S/changed"
+    LC_ALL=C comm -23 "$S/listing" "$S/listing3" | while read -r f; do printf ' removed %s' "${f#./}"; done
+    while read -r f; do rm -rf "${T:?}/$f"; done < "$S/new"
+    mkdir -p "$W"
+    (cd "$T" && find . -newer "$S/marker" -exec touch -h -d @1000000000 {} +)
+    (cd "$T" && find . | LC_ALL=C sort) > "$S/listing" # what was removed stays so
 }
 
 # hostile RULE NAMES OUTS -- fovea args...: one test. RULE: refuse, any, warn or html. NAMES: what the message
@@ -171,7 +180,10 @@ hung=
 hostile() {
     rule=$1 names=$2 outs=$3
     shift 4
-    label=$(printf '%s ' "$@" | sed "s#$I/##g; s#$W/##g" | LC_ALL=C tr -c '[:print:]' '?' | cut -c1-150)
+    label=
+    for a in "$@"; do a=${a#"$I"/}; label="$label ${a#"$W"/}"; done
+    case $label in *[![:print:]]*) label=$(printf '%s' "$label" | LC_ALL=C tr -c '[:print:]' '?') ;; esac
+    label=${label# }
     if [ -n "$hung" ] && [ "$names" = "$hung" ]; then
         bad "$label: not run: the file hung an earlier command"
         return
@@ -202,13 +214,22 @@ model_readers() { # rule file all|some
     hostile "$r" "$n" p.png -- patches "$f" --data "$IDX" --limit 12 --n 4 --out p.png
     hostile "$r" "$n" r.html -- report "$f" --data "$IDX" --out r.html
     hostile "$r" "$n" t.fvm -- train --model "$f" --data "$IDX" --epochs 1 --batch 4 --out t.fvm --quiet
-    case $f in *.fvd) ;; *) hostile "$r" "$n" t.fvm -- train --model "$B/tiny.fvd" --weights "$f" --data "$IDX" --epochs 1 --batch 4 --out t.fvm --quiet ;; esac
+    case $f in *.fvd) ;; *)
+        hostile "$r" "$n" t.fvm -- train --model "$B/tiny.fvd" --weights "$f" --data "$IDX" --epochs 1 --batch 4 --out t.fvm --quiet
+        hostile "$r" "$n" w.fvm -- convert "$B/tiny.fvd" w.fvm --weights "$f" ;;
+    esac
 }
 
 # Resuming from a checkpoint, with the flags it was made with (make_corpus.sh).
-resume() { # rule file
+resume() { # rule file [history]
     hostile "$1" "$(nm "$2")" t.fvm -- train --model "$B/tiny.fvd" --data "$IDX" --epochs 3 --batch 4 --seed 1 \
         --validation-split 0.25 --early-stopping 3 --resume "$2" --out t.fvm --quiet
+}
+
+# Resuming with a history to extend (read first, to check its header and find its last epoch).
+resume_history() { # rule history
+    hostile "$1" "$(nm "$2")" "t.fvm ./in/${2#"$I"/}" -- train --model "$B/tiny.fvd" --data "$IDX" --epochs 3 --batch 4 \
+        --seed 1 --validation-split 0.25 --early-stopping 3 --resume "$B/ckpt.fvm" --history "$2" --out t.fvm --quiet
 }
 
 # A batch (.npy).
@@ -264,7 +285,7 @@ for f in "$I"/relu4000.fvd "$I"/relu4000.fvm "$I"/relu4000.onnx; do hostile any 
 # the class names must match the model's outputs before training starts
 hostile refuse "$(nm "$I/fvm-seven-classes.fvm")" t.fvm -- train --model "$I/fvm-seven-classes.fvm" --data "$IDX" --epochs 1 --batch 4 --out t.fvm --quiet
 # the report escapes class names from the model
-hostile html - r.html -- report "$I/fvm-markup-classes.fvm" --data "$IDX" --out r.html
+hostile html - r.html -- report "$I/fvm-markup-classes.fvm" --data "$I/idx-markup" --out r.html
 
 echo "# checkpoints"
 for f in "$I"/ckpt-*.fvm; do resume refuse "$f"; done
@@ -308,8 +329,9 @@ done
 # ---- data sets -------------------------------------------------------------------------------------------------
 echo "# idx"
 data_readers refuse "idx-wrap-dims|train-images-idx3-ubyte|t10k-images-idx3-ubyte" "$I/idx-wrap-dims" all
+hostile refuse "idx-wrap-dims|train-images-idx3-ubyte" out -- data export "$I/idx-wrap-dims" out
 for d in "$I"/idx-*; do
-    case $d in */idx-wrap-dims) continue ;; esac
+    case $d in */idx-wrap-dims | */idx-markup) continue ;; esac
     data_readers refuse "$(basename "$d")|-images-idx3-ubyte|-labels-idx1-ubyte" "$d" some
 done
 hostile refuse "idx-huge-dims|train-images-idx3-ubyte" out -- data export "$I/idx-huge-dims" out
@@ -365,11 +387,15 @@ echo "# histories"
 for f in "$I"/hist-*.csv; do
     case $f in */hist-binary.csv | */hist-nul.csv) r=refuse ;; */hist-markup.csv) r=html ;; *) r=any ;; esac
     hostile $r "$(nm "$f")" r.html -- report "$TINY" --data "$IDX" --history "$f" --out r.html
+    case $r in html) r=any ;; esac
+    resume_history $r "$f"
 done
 variants "$B/history.csv" hist
 for v in "$I"/var/hist-*; do
     case $v in *-empty* | *-dir* | *-cut1*) r=refuse ;; *) r=any ;; esac
     hostile $r "$(nm "$v")" r.html -- report "$TINY" --data "$IDX" --history "$v" --out r.html
+    case $v in *-dir* | *-cut1*) r=refuse ;; *) r=any ;; esac
+    resume_history $r "$v"
 done
 
 # ---- augmentation specs ---------------------------------------------------------------------------------------
