@@ -46,7 +46,7 @@ IDX=$B/idx
 IMGS=$B/images
 
 # Variants of a valid file: empty, cut to 1 byte, to half, less its last byte, one bit flipped near the
-# start, in the middle and at the end, and a directory in its place. Prints the names made (in $I/var).
+# start, in the middle and at the end, and a directory in its place, made in $I/var.
 mkdir -p "$I/var"
 variants() { # base-file prefix (the variants keep the base's extension: var/PREFIX-cut1.EXT)
     f=$1 p=$2 n=$(wc -c < "$1")
@@ -221,7 +221,7 @@ model_readers() { # rule file all|some
 }
 
 # Resuming from a checkpoint, with the flags it was made with (make_corpus.sh).
-resume() { # rule file [history]
+resume() { # rule file
     hostile "$1" "$(nm "$2")" t.fvm -- train --model "$B/tiny.fvd" --data "$IDX" --epochs 3 --batch 4 --seed 1 \
         --validation-split 0.25 --early-stopping 3 --resume "$2" --out t.fvm --quiet
 }
