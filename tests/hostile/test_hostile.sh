@@ -120,15 +120,19 @@ judge() { # rule names
     lines=0
     while IFS= read -r l; do lines=$((lines + 1)); done < "$S/err"
     [ "$lines" -ne 1 ] && { echo "$lines lines on stderr (exit $rc): $(head -n 3 "$S/err" | tr '\n' '|' | cut -c1-300)"; return; }
-    named "$names" "$line" || echo "the message does not name the file: $line"
+    named "$names" "$line" || { echo "the message does not name the file: $line"; return; }
+    # and says why: some words beside the program's name and the file's
+    rest=${line#fovea*: }
+    rest=${rest%%"$matched"*}${rest#*"$matched"}
+    [ ${#rest} -ge 12 ] || echo "the message gives no reason: $line"
 }
 
-# Whether the text holds one of the |-separated names.
+# Whether the text holds one of the |-separated names (the one found in $matched).
 named() { # names text
     old_ifs=$IFS
     IFS='|'
-    for nm in $1; do
-        case $2 in *"$nm"*) IFS=$old_ifs; return 0 ;; esac
+    for matched in $1; do
+        case $2 in *"$matched"*) IFS=$old_ifs; return 0 ;; esac
     done
     IFS=$old_ifs
     return 1
