@@ -72,7 +72,13 @@ $(BUILD)/tests/%: tests/%.c $(TEST_COMMON_OBJS) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/common $(WARN) $(CFLAGS) $< $(TEST_COMMON_OBJS) $(LIB) $(LDLIBS) -o $@
 
-test-bins: $(TEST_BINS) $(FOVEA)
+# The generator of tests/hostile's files (test_hostile.sh runs it for the large ones).
+HOSTILE_GEN := $(BUILD)/tests/hostile/make_hostile
+$(HOSTILE_GEN): tests/hostile/make_hostile.c tests/onnx/pb.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/onnx $(WARN) $(CFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
+test-bins: $(TEST_BINS) $(FOVEA) $(HOSTILE_GEN)
 
 # The suite as CI runs it: everything under the sanitizers.
 test:

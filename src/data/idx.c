@@ -22,6 +22,7 @@ typedef struct {
     size_t len, pos;
     z_stream zs;
     bool inflating, stream_end;
+    bool cut; /* the gzip stream stopped before its end (its trailer, or more, is missing) */
 } source;
 
 /* Up to n bytes into buf; fewer only at the end of the data. -1 with an error recorded when the data
@@ -39,7 +40,12 @@ static int64_t gz_source_read(source *s, uint8_t *buf, int64_t n)
                      zerr == Z_ERRNO ? strerror(errno) : msg);
             return -1;
         }
-        if (r == 0) break;
+        if (r == 0) {
+            int zerr;
+            gzerror(s->gz, &zerr);
+            s->cut = zerr == Z_BUF_ERROR; /* zlib's word for input that ends inside a gzip stream */
+            break;
+        }
         got += r;
     }
     return got;
@@ -55,7 +61,7 @@ static int64_t inflate_source_read(source *s, uint8_t *buf, int64_t n)
         int r = inflate(&s->zs, Z_NO_FLUSH);
         got += chunk - s->zs.avail_out;
         if (r == Z_STREAM_END) s->stream_end = true;
-        else if (r == Z_BUF_ERROR && s->zs.avail_in == 0) s->stream_end = true; /* truncated gzip data */
+        else if (r == Z_BUF_ERROR && s->zs.avail_in == 0) s->stream_end = s->cut = true; /* truncated gzip data */
         else if (r != Z_OK) {
             fv_error(s->ctx, FV_ERR_FORMAT, "%s: corrupt gzip data (%s)", s->name,
                      s->zs.msg ? s->zs.msg : "zlib error");
@@ -168,6 +174,10 @@ static fv_status read_data(source *s, fv_idx *idx)
     int64_t extra = 0, got;
     while (extra < TRAILING_COUNT_LIMIT && (got = source_read(s, scratch, sizeof scratch)) > 0) extra += got;
     if (got < 0) return fv_errcode(s->ctx);
+    if (s->cut) {
+        return fv_error(s->ctx, FV_ERR_FORMAT, "%s is truncated: its gzip stream stops before its end (the "
+                        "checksum that would vouch for the data is missing)", s->name);
+    }
     if (extra > 0) {
         return fv_error(s->ctx, FV_ERR_FORMAT, "%s has %s%lld bytes after the %lld items its header promises",
                         s->name, extra >= TRAILING_COUNT_LIMIT ? "at least " : "", (long long)extra,

@@ -341,8 +341,13 @@ static fv_status csv_row(fv_ctx *ctx, img_list *l, bool strict, const char *dir,
         free(full);
         return s;
     }
-    char **t = realloc(*texts, (size_t)(l->n + 1) * sizeof *t);
-    if (t) *texts = t;
+    /* The texts keep the items' capacity (add_entry doubles it when full): one realloc a row made a long CSV
+     * quadratic wherever realloc copies. */
+    char **t = *texts;
+    if (l->n == l->cap) {
+        t = realloc(*texts, (size_t)(l->cap ? 2 * l->cap : 256) * sizeof *t);
+        if (t) *texts = t;
+    }
     if (!t || !(t[l->n] = strdup(label))) {
         free(full);
         return fv_error(ctx, FV_ERR_NOMEM, "out of memory reading %s", csv);

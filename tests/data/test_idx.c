@@ -178,6 +178,19 @@ static void test_hostile(fv_ctx *ctx)
     fv_idx idx;
     CHECK(stat(cut, &sb) == 0 && truncate(cut, sb.st_size - 12) == 0 && fv_idx_read(ctx, cut, 3, &idx) != FV_OK &&
               has(ctx, cut) && has(ctx, "is truncated"), "gzip file cut short: %s", fv_errmsg(ctx));
+    /* complete data but no trailer (CRC-32 and length): zlib reports the stream unfinished, and so must we */
+    for (int drop = 1; drop <= 8; drop += 7) {
+        write_file(cut, buf, n, true);
+        CHECK(stat(cut, &sb) == 0 && truncate(cut, sb.st_size - drop) == 0 && fv_idx_read(ctx, cut, 3, &idx) != FV_OK &&
+                  has(ctx, cut) && has(ctx, "is truncated"), "gzip file without the last %d bytes: %s", drop, fv_errmsg(ctx));
+        fv_idx_release(&idx);
+        uint8_t whole[512];
+        write_file(cut, buf, n, true);
+        size_t nz = read_file(cut, whole, sizeof whole);
+        CHECK(fv_idx_read_mem(ctx, whole, nz - (size_t)drop, "trailer.gz", 3, &idx) != FV_OK && has(ctx, "trailer.gz is truncated"),
+              "gzip data in memory without the last %d bytes: %s", drop, fv_errmsg(ctx));
+        fv_idx_release(&idx);
+    }
     char missing[128];
     path_in(missing, sizeof missing, "no_such_file");
     CHECK(fv_idx_read(ctx, missing, 3, &idx) != FV_OK && has(ctx, "cannot open") && has(ctx, missing),
