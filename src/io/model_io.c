@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "../core/internal.h"
+#include "../nn/class_names.h"
 #include "fovea/model.h"
 #include "fovea/modelfile.h"
 #include "fovea/onnx.h"
@@ -143,7 +144,7 @@ static fv_status load_meta(fv_model *m, const fv_modelfile *mf, const char *path
             if (nl) *nl++ = '\0';
             names[k++] = s;
         }
-        fv_status s = fv_model_set_class_names(m, names, k);
+        fv_status s = fv_model_load_class_names(m, names, k);
         free(copy), free(names);
         if (s) return s;
     }

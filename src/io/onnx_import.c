@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "../nn/class_names.h"
 #include "onnx_internal.h"
 
 /* ---- errors ------------------------------------------------------------------------------------------- */
@@ -511,7 +512,7 @@ static fv_status load_metadata(ox_import *im)
             if (nl) *nl++ = '\0';
             names[k++] = c;
         }
-        if (!s && fv_model_set_class_names(im->m, names, k) != FV_OK)
+        if (!s && fv_model_load_class_names(im->m, names, k) != FV_OK)
             s = fv_error(im->ctx, FV_ERR_FORMAT, "%s: metadata fovea.class_names: %d names for %lld outputs", im->path,
                          k, (long long)fv_model_output_size(im->m));
         free(copy), free(names);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fovea/init.h"
+#include "class_names.h"
 #include "model_internal.h"
 #include "../core/text.h"
 
@@ -400,15 +401,16 @@ fv_status fv_model_init(fv_model *m)
 
 /* ---- metadata --------------------------------------------------------------------------------------- */
 
-/* Names are stored one per line and printed back: each must be text a terminal shows as it is, and there must be
- * one per output (a name too many or too few shifts every prediction's label). */
-static fv_status check_class_names(fv_model *m, const char *const *names, int n)
+/* There must be one name per output (a name too many or too few shifts every prediction's label). Names set for
+ * a model (text) are stored one per line and printed back: each must be text a terminal shows as it is. Names
+ * read from a file someone else wrote are only counted: they are kept as they are and printed escaped. */
+static fv_status check_class_names(fv_model *m, const char *const *names, int n, bool text)
 {
     int64_t outputs = fv_model_output_size(m);
     if (n && outputs > 0 && n != outputs)
         return fv_error(m->ctx, FV_ERR_ARG, "%d class names for the %lld outputs of model '%s'", n, (long long)outputs,
                         fv_model_name(m));
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; text && i < n; i++) {
         char why[96];
         const char *problem = names[i] ? fv_text_problem(names[i], why, sizeof why) : NULL;
         if (problem) return fv_error(m->ctx, FV_ERR_ARG, "class name %d %s", i, problem);
@@ -416,10 +418,10 @@ static fv_status check_class_names(fv_model *m, const char *const *names, int n)
     return FV_OK;
 }
 
-fv_status fv_model_set_class_names(fv_model *m, const char *const *names, int n)
+static fv_status store_class_names(fv_model *m, const char *const *names, int n, bool text)
 {
     if (!m || n < 0 || (n && !names)) return FV_ERR_ARG;
-    fv_status st = check_class_names(m, names, n);
+    fv_status st = check_class_names(m, names, n, text);
     if (st) return st;
     char **copy = n ? calloc((size_t)n, sizeof *copy) : NULL;
     if (n && !copy) return fv_error(m->ctx, FV_ERR_NOMEM, "out of memory storing class names");
@@ -436,6 +438,16 @@ fv_status fv_model_set_class_names(fv_model *m, const char *const *names, int n)
     m->class_names = copy;
     m->n_class_names = n;
     return FV_OK;
+}
+
+fv_status fv_model_set_class_names(fv_model *m, const char *const *names, int n)
+{
+    return store_class_names(m, names, n, true);
+}
+
+fv_status fv_model_load_class_names(fv_model *m, const char *const *names, int n)
+{
+    return store_class_names(m, names, n, false);
 }
 
 const char *fv_model_class_name(const fv_model *m, int k)
