@@ -15,6 +15,14 @@
  * callers can write `return fv_error(ctx, FV_ERR_ARG, "...")`. ctx may be NULL. */
 fv_status fv_error(fv_ctx *ctx, fv_status code, const char *fmt, ...) FV_PRINTF(3, 4);
 
+/* Checked size arithmetic (size.c), the one place where readers multiply sizes taken from a file.
+ * fv_size_mul: a * b into *out when a, b >= 0 and each factor and the product are at most limit; false
+ * otherwise (out untouched). */
+bool fv_size_mul(int64_t a, int64_t b, int64_t limit, int64_t *out);
+/* The product of n dimensions when every one is >= 0 and the product of the non-zero ones (so every partial
+ * product, every stride) is at most limit; -1 otherwise. A zero dimension gives 0. */
+int64_t fv_size_product(int n, const int64_t *dims, int64_t limit);
+
 /* Largest tensor fovea allocates, in bytes: a guard against absurd sizes from corrupt files. */
 #define FV_MAX_TENSOR_BYTES ((int64_t)1 << 38)
 

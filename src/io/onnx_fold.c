@@ -355,7 +355,9 @@ fv_status ox_fold_reshape(ox_import *im)
         }
         if (shape[d] == -1 && infer < 0) infer = d;
         else if (shape[d] < 0) return ox_fail(im, FV_ERR_SHAPE, "a dimension of %lld", (long long)shape[d]);
-        else known *= shape[d];
+        else if (!fv_size_mul(known, shape[d], OX_MAX_ELEMENTS, &known))
+            return ox_fail(im, FV_ERR_SHAPE, "dimension %d of the new shape (%lld) makes more than 2^31 elements", d,
+                           (long long)shape[d]);
     }
     if (infer >= 0) shape[infer] = known ? c->n / known : 0;
     if ((infer >= 0 && known * shape[infer] != c->n) || (infer < 0 && known != c->n))

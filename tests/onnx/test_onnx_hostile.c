@@ -215,6 +215,27 @@ static void test_tensors(void)
     }
 }
 
+/* Issue 13: a folded Reshape to (2^62 + 1, 4) of a 4-element constant wrapped its element count to 4 and was
+ * accepted; a Gather of row 1 then read past the constant's buffer (SIGSEGV, or heap bytes in a message). */
+static void test_reshape_overflow(void)
+{
+    int64_t c[4] = {-1, 2, 0, 0}, huge[2] = {((int64_t)1 << 62) + 1, 4}, row = 1;
+    for (int k = 0; k < 2; k++) {
+        pb g = {0}, rs = pb_node("Reshape", "rs", "c,s", "r"), ga = pb_node("Gather", "ga", "r,i", "shape"),
+           use = pb_node("Reshape", "out", "x,shape", "y");
+        pb_msg(&g, 1, &rs), pb_msg(&g, 1, &ga), pb_msg(&g, 1, &use);
+        int64_t two[2] = {4, ((int64_t)1 << 62) + 1}; /* k = 1: the same product, the huge factor last */
+        pb ct = pb_itensor("c", 4, c), st = pb_itensor("s", 2, k ? two : huge);
+        pb it = pb_tensor("i", PB_INT64, 0, NULL, &row, 8);
+        pb_msg(&g, 5, &ct), pb_msg(&g, 5, &st), pb_msg(&g, 5, &it);
+        pb vi = pb_value_info("x", 2, (int64_t[]){-1, 2}), vo = pb_value_info("y", 0, NULL);
+        pb_msg(&g, 11, &vi), pb_msg(&g, 12, &vo);
+        pb m = pb_model(13, &g);
+        expect_bytes(m.b, m.n, "a Reshape whose element count overflows", FV_ERR_SHAPE, "more than 2^31 elements");
+        free(m.b);
+    }
+}
+
 static void test_operators(void)
 {
     spec s = base();
@@ -272,5 +293,6 @@ int main(void)
     test_graphs();
     test_tensors();
     test_operators();
+    test_reshape_overflow();
     return test_finish();
 }
