@@ -245,13 +245,17 @@ static fv_status tensor_checks(ox_import *im, const Onnx__TensorProto *p, const 
         return fv_error(ctx, FV_ERR_FORMAT, "%s: %s has %zu dimensions (at most %d)", im->path, what, p->n_dims,
                         OX_MAX_DIMS);
     int64_t n = fv_size_product((int)p->n_dims, p->dims, OX_MAX_ELEMENTS);
+    for (size_t d = 0; n < 0 && d < p->n_dims; d++)
+        if (p->dims[d] < 0)
+            return fv_error(ctx, FV_ERR_FORMAT, "%s: %s has dimension %zu of %lld", im->path, what, d,
+                            (long long)p->dims[d]);
     if (n < 0) {
         char shape[200];
         size_t used = 0;
         shape[0] = '\0';
         for (size_t d = 0; d < p->n_dims && used < sizeof shape; d++)
             used += (size_t)snprintf(shape + used, sizeof shape - used, d ? ", %lld" : "%lld", (long long)p->dims[d]);
-        return fv_error(ctx, FV_ERR_FORMAT, "%s: %s has dimensions (%s): a negative one, or over 2^31 elements in all",
+        return fv_error(ctx, FV_ERR_FORMAT, "%s: %s has dimensions (%s): over 2^31 elements in all",
                         im->path, what, shape);
     }
     size_t typed = typed_count(p);
