@@ -102,8 +102,38 @@ static void check_image(void)
     fv_ctx_free(ctx);
 }
 
+/* An optimizer state whose parameter claims 200 dimensions and ends 8 bytes later: the reader checked room for
+ * no dimension then read 8 of them past the end of the buffer. */
+static void check_optim_state(void)
+{
+    fv_ctx *ctx = fv_ctx_new(1);
+    fv_model *m = fv_model_parse(ctx, "input x shape=3\ndense d units=2\n", "t");
+    fv_optim_config cfg = fv_optim_defaults(FV_OPT_ADAM);
+    fv_optimizer *opt = m ? fv_optim_new(ctx, &cfg) : NULL;
+    fv_param *p[2] = {m ? fv_model_param(m, 0) : NULL, m ? fv_model_param(m, 1) : NULL};
+    void *buf = NULL;
+    size_t len = 0;
+    if (!CHECK(opt && fv_optim_add_group(opt, p, 2, -1) >= 0 && fv_optim_save_mem(opt, &buf, &len) == FV_OK,
+               "an optimizer state: %s", fv_errmsg(ctx)))
+        return;
+    unsigned char *b = buf;
+    size_t at = 28; /* "FVOP", version, kind, steps, n_params, n_state */
+    for (uint32_t j = 0; j < b[24]; j++) at += 1 + b[at];
+    at += 2 + (size_t)(b[at] | b[at + 1] << 8); /* the first parameter's name */
+    b[at] = 200;
+    unsigned char *cut = malloc(at + 9); /* exactly as long as the file now is: ASan sees a read past it */
+    memcpy(cut, b, at + 9);
+    CHECK(fv_optim_load_mem(opt, cut, at + 9, "many.state") == FV_ERR_FORMAT &&
+          strstr(fv_errmsg(ctx), "200 dimensions"), "200 dimensions: %s", fv_errmsg(ctx));
+    free(cut), free(buf);
+    fv_optim_free(opt);
+    fv_model_free(m);
+    fv_ctx_free(ctx);
+}
+
 int main(void)
 {
+    check_optim_state();
     check_helper();
     check_descriptions();
     check_idx_npy();
