@@ -406,7 +406,7 @@ static fv_status add_input(ox_import *im)
     if (fv_model_add(im->m, "input", args) < 0) {
         char msg[600];
         snprintf(msg, sizeof msg, "%s", fv_errmsg(im->ctx));
-        return fv_error(im->ctx, fv_errcode(im->ctx), "%s: input '%s': %s", im->path, in->name, msg);
+        return fv_error(im->ctx, fv_errcode(im->ctx), "%s: %s", im->path, msg); /* msg names the input */
     }
     ox_entry *e = ox_find(&im->t, in->name);
     e->v.kind = OX_LAYER;

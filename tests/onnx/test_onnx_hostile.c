@@ -236,6 +236,19 @@ static void test_reshape_overflow(void)
     }
 }
 
+/* Issue 13, fuzz_onnx's abort: an input declared as (N, 64, 16384, 16384) made model building allocate a 64 GiB
+ * input tensor. A model's input is capped at 2^26 values per sample, refused before any allocation. */
+static void test_huge_input(void)
+{
+    pb g = {0}, nd = pb_node("Relu", "r", "x", "y");
+    pb_msg(&g, 1, &nd);
+    pb vi = pb_value_info("x", 4, (int64_t[]){-1, 64, 16384, 16384}), vo = pb_value_info("y", 0, NULL);
+    pb_msg(&g, 11, &vi), pb_msg(&g, 12, &vo);
+    pb m = pb_model(13, &g);
+    expect_bytes(m.b, m.n, "an input of 2^34 values per sample", FV_ERR_ARG, "at most 2^26");
+    free(m.b);
+}
+
 static void test_operators(void)
 {
     spec s = base();
@@ -294,5 +307,6 @@ int main(void)
     test_tensors();
     test_operators();
     test_reshape_overflow();
+    test_huge_input();
     return test_finish();
 }
