@@ -249,6 +249,24 @@ static void test_huge_input(void)
     free(m.b);
 }
 
+/* Found by fuzz_onnx (make fuzz): a folded Slice with a step of -(2^63 - 1) overflowed its element count. */
+static void test_slice_step(void)
+{
+    int64_t c[4] = {-1, 1, 1, 2}, start = 3, end = INT64_MIN, step = INT64_MIN + 1;
+    pb g = {0}, sl = pb_node("Slice", "sl", "c,st,en,ax,sp", "shape"), use = pb_node("Reshape", "out", "x,shape", "y");
+    pb_msg(&g, 1, &sl), pb_msg(&g, 1, &use);
+    int64_t zero = 0;
+    pb ct = pb_itensor("c", 4, c), st = pb_itensor("st", 1, &start), en = pb_itensor("en", 1, &end),
+       ax = pb_itensor("ax", 1, &zero), sp = pb_itensor("sp", 1, &step);
+    pb_msg(&g, 5, &ct), pb_msg(&g, 5, &st), pb_msg(&g, 5, &en), pb_msg(&g, 5, &ax), pb_msg(&g, 5, &sp);
+    pb vi = pb_value_info("x", 2, (int64_t[]){-1, 2}), vo = pb_value_info("y", 0, NULL);
+    pb_msg(&g, 11, &vi), pb_msg(&g, 12, &vo);
+    pb m = pb_model(13, &g);
+    /* the slice is the last element alone, (2): a shape fovea cannot take, and says so */
+    expect_bytes(m.b, m.n, "a Slice with a step of -(2^63 - 1)", FV_ERR_UNSUPPORTED, "to (2)");
+    free(m.b);
+}
+
 static void test_operators(void)
 {
     spec s = base();
@@ -308,5 +326,6 @@ int main(void)
     test_operators();
     test_reshape_overflow();
     test_huge_input();
+    test_slice_step();
     return test_finish();
 }
