@@ -6,12 +6,12 @@ set -u
 seconds=$1 jobs=$2
 shift 2
 out=build/fuzz/runs
-rm -rf "$out"
 mkdir -p "$out"
 
 run_one() {
     name=$1
     dir=$out/$name
+    rm -rf "$dir"
     mkdir -p "$dir/corpus" "$dir/artifacts"
     [ -d "tests/fuzz/corpus/$name" ] && cp -R "tests/fuzz/corpus/$name/." "$dir/corpus/"
     # -rss_limit_mb: no input may make the library take 2 GB; -timeout: nor 10 s
@@ -30,7 +30,7 @@ run_one() {
 }
 
 # a simple job pool: start up to $jobs targets, wait for that batch, go on
-set -- "$@"
+names="$*"
 while [ $# -gt 0 ]; do
     i=0
     while [ $i -lt "$jobs" ] && [ $# -gt 0 ]; do
@@ -40,8 +40,12 @@ while [ $# -gt 0 ]; do
     done
     wait
 done
-if ls "$out"/*/failed >/dev/null 2>&1; then
-    echo "fuzzing failed: $(ls "$out"/*/failed | sed 's|.*/runs/\([^/]*\)/failed|fuzz_\1|' | tr '\n' ' ')"
+failed=""
+for name in $names; do
+    [ -e "$out/$name/failed" ] && failed="$failed fuzz_$name"
+done
+if [ -n "$failed" ]; then
+    echo "fuzzing failed:$failed"
     exit 1
 fi
 echo "fuzzing: every target ran clean"
