@@ -267,6 +267,22 @@ static void test_slice_step(void)
     free(m.b);
 }
 
+/* Found by fuzz_onnx: an empty list attribute (kernel_shape with no values) was copied from protobuf-c's NULL
+ * array (undefined behaviour, stopped by UBSan); it is now refused like any wrong kernel_shape. */
+static void test_empty_list_attribute(void)
+{
+    pb g = {0}, nd = pb_node("Conv", "cv", "x,w", "y");
+    pb_attr_ints(&nd, "kernel_shape", 0, NULL);
+    int64_t wd[4] = {1, 2, 1, 1};
+    pb w = pb_ftensor("w", 4, wd);
+    pb_msg(&g, 1, &nd), pb_msg(&g, 5, &w);
+    pb vi = pb_value_info("x", 4, (int64_t[]){-1, 2, 3, 3}), vo = pb_value_info("y", 0, NULL);
+    pb_msg(&g, 11, &vi), pb_msg(&g, 12, &vo);
+    pb m = pb_model(13, &g);
+    expect_bytes(m.b, m.n, "an empty kernel_shape", FV_ERR_UNSUPPORTED, "kernel_shape");
+    free(m.b);
+}
+
 static void test_operators(void)
 {
     spec s = base();
@@ -327,5 +343,6 @@ int main(void)
     test_reshape_overflow();
     test_huge_input();
     test_slice_step();
+    test_empty_list_attribute();
     return test_finish();
 }
