@@ -31,7 +31,7 @@ OBJS += $(BUILD)/obj/gen/onnx.pb-c.o
 
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
-.PHONY: all lib cli test test-fast fixtures clean demo install bench
+.PHONY: all lib cli test test-fast fixtures clean demo install bench fuzz fuzz-bins
 .SECONDARY:
 
 all: lib cli
@@ -89,6 +89,27 @@ test:
 # The same suite, optimized and without sanitizers (quicker while developing).
 test-fast: test-bins
 	sh tests/run_tests.sh $(BUILD)/tests
+
+# Fuzzing with clang's libFuzzer under ASan and UBSan: each tests/fuzz/fuzz_<name>.c is linked against a clang
+# build of the library (build/fuzz) and run FUZZ_SECONDS seconds on a copy of tests/fuzz/corpus/<name>,
+# FUZZ_JOBS targets at a time (tests/fuzz/run.sh); any crash, leak, sanitizer report, timeout or out-of-memory
+# fails. `make fuzz FUZZ_TARGETS="onnx npy"` runs some of them.
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 2
+FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+               -Wno-pass-failed -Wno-missing-field-initializers
+FUZZ_BINS := $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+
+fuzz-bins:
+	$(MAKE) BUILD=build/fuzz CC=clang CFLAGS="$(FUZZ_CFLAGS)" $(FUZZ_BINS)
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c build/fuzz/libfovea.a
+	clang $(CPPFLAGS) -Isrc $(WARN) -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined $< build/fuzz/libfovea.a $(LDLIBS) -o $@
+
+fuzz: fuzz-bins
+	sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_JOBS) $(FUZZ_TARGETS)
 
 fixtures:
 	/usr/bin/python3 tests/reference/make_fixtures.py tests/reference/fixtures

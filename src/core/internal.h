@@ -15,6 +15,20 @@
  * callers can write `return fv_error(ctx, FV_ERR_ARG, "...")`. ctx may be NULL. */
 fv_status fv_error(fv_ctx *ctx, fv_status code, const char *fmt, ...) FV_PRINTF(3, 4);
 
+/* Checked size arithmetic (size.c), the one place where readers multiply sizes taken from a file.
+ * fv_size_mul: a * b into *out when a, b >= 0 and each factor and the product are at most limit; false
+ * otherwise (out untouched). */
+bool fv_size_mul(int64_t a, int64_t b, int64_t limit, int64_t *out);
+/* The product of n dimensions when every one is >= 0 and the product of the non-zero ones (so every partial
+ * product, every stride) is at most limit; -1 otherwise. A zero dimension gives 0. */
+int64_t fv_size_product(int n, const int64_t *dims, int64_t limit);
+
+/* Caps on what a model (a description, an ONNX file or a model file) may declare, checked before anything is
+ * allocated: a few bytes of text must not ask for gigabytes. An input sample of at most 2^26 values
+ * (256 MiB as float32, e.g. 4x4096x4096) and a parameter tensor of at most 2^28 values (1 GiB). */
+#define FV_MAX_SAMPLE_ELEMENTS ((int64_t)1 << 26)
+#define FV_MAX_PARAM_ELEMENTS ((int64_t)1 << 28)
+
 /* Largest tensor fovea allocates, in bytes: a guard against absurd sizes from corrupt files. */
 #define FV_MAX_TENSOR_BYTES ((int64_t)1 << 38)
 

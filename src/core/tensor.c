@@ -22,18 +22,15 @@ int64_t fv_shape_check(fv_ctx *ctx, const char *what, fv_dtype dtype, int ndim, 
     dims[0] = '\0';
     for (int i = 0; i < ndim && used < sizeof dims; i++)
         used += (size_t)snprintf(dims + used, sizeof dims - used, i ? ",%lld" : "%lld", (long long)shape[i]);
-    int64_t size = 1;
-    bool too_big = false;
     for (int i = 0; i < ndim; i++) {
         if (shape[i] < 1) {
             fv_error(ctx, FV_ERR_SHAPE, "%s: dimension %d of (%s) is %lld (must be >= 1)", what, i, dims,
                      (long long)shape[i]);
             return -1;
         }
-        if (shape[i] > FV_MAX_TENSOR_BYTES || size > FV_MAX_TENSOR_BYTES / shape[i]) too_big = true;
-        else size *= shape[i];
     }
-    if (too_big || size * (int64_t)fv_dtype_size(dtype) > FV_MAX_TENSOR_BYTES) {
+    int64_t size = fv_size_product(ndim, shape, FV_MAX_TENSOR_BYTES), bytes;
+    if (size < 0 || !fv_size_mul(size, (int64_t)fv_dtype_size(dtype), FV_MAX_TENSOR_BYTES, &bytes)) {
         fv_error(ctx, FV_ERR_SHAPE, "%s: shape (%s) is larger than the %lld GiB tensor limit", what, dims,
                  (long long)(FV_MAX_TENSOR_BYTES >> 30));
         return -1;

@@ -126,16 +126,15 @@ static fv_status read_header(source *s, int want_ndim, fv_idx *out)
         return fv_error(s->ctx, FV_ERR_FORMAT, "%s is truncated: its header stops after %lld of its %d bytes",
                         s->name, (long long)(4 + got), 4 + 4 * ndim);
     }
-    int64_t bytes = 1;
     for (int i = 0; i < ndim; i++) {
         const uint8_t *p = head + 4 + 4 * i;
         int64_t d = (int64_t)p[0] << 24 | (int64_t)p[1] << 16 | (int64_t)p[2] << 8 | p[3];
         if (d < 1) return fv_error(s->ctx, FV_ERR_FORMAT, "%s: dimension %d is 0", s->name, i);
         out->dims[i] = d;
-        if (bytes <= FV_IDX_MAX_BYTES) bytes *= d; /* both <= 2^32 before the cap check: no overflow */
     }
     out->ndim = ndim;
-    if (bytes > FV_IDX_MAX_BYTES) {
+    int64_t bytes = fv_size_product(ndim, out->dims, FV_IDX_MAX_BYTES); /* one byte per value */
+    if (bytes < 0) {
         return fv_error(s->ctx, FV_ERR_FORMAT, "%s: its header promises more than the %lld MiB limit on IDX data "
                         "(%lld items)", s->name, (long long)(FV_IDX_MAX_BYTES >> 20), (long long)out->dims[0]);
     }

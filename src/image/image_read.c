@@ -16,7 +16,8 @@ fv_status fv_image_check_size(fv_ctx *ctx, const char *name, int64_t width, int6
     if (width < 1 || height < 1)
         return fv_error(ctx, FV_ERR_FORMAT, "'%s': image size %lldx%lld is empty", name, (long long)width,
                         (long long)height);
-    if (width * height > FV_IMAGE_MAX_PIXELS)
+    int64_t pixels;
+    if (!fv_size_mul(width, height, FV_IMAGE_MAX_PIXELS, &pixels))
         return fv_error(ctx, FV_ERR_FORMAT, "'%s': image size %lldx%lld exceeds the limit of %lld pixels", name,
                         (long long)width, (long long)height, (long long)FV_IMAGE_MAX_PIXELS);
     return FV_OK;
@@ -24,8 +25,8 @@ fv_status fv_image_check_size(fv_ctx *ctx, const char *name, int64_t width, int6
 
 void *fv_image_alloc(int width, int height, int channels, int depth)
 {
-    size_t n = (size_t)width * (size_t)height * (size_t)channels * (size_t)(depth / 8);
-    return malloc(n ? n : 1);
+    int64_t n = fv_size_product(4, (const int64_t[]){width, height, channels, depth / 8}, FV_MAX_TENSOR_BYTES);
+    return n < 0 ? NULL : malloc(n ? (size_t)n : 1);
 }
 
 void fv_image_release(fv_image *im)

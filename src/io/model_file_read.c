@@ -366,22 +366,20 @@ static fv_status read_tensor_shape(cursor *c, uint32_t i, const section *tdat, t
         return corrupt(f, "tensor '%.*s' has dtype %llu (0 is float32, 1 is int32)", nn, nm, (ull)dtype);
     if (ndim > FV_MAX_DIMS) return corrupt(f, "tensor '%.*s' has %llu dimensions (at most %d)", nn, nm, (ull)ndim, FV_MAX_DIMS);
     t->dtype = (fv_dtype)dtype, t->ndim = (int)ndim;
-    uint64_t elem = fv_dtype_size(t->dtype), room = (tdat ? tdat->len : 0) / elem, size = 1;
-    bool too_big = false;
+    uint64_t elem = fv_dtype_size(t->dtype), room = (tdat ? tdat->len : 0) / elem;
     for (int d = 0; d < t->ndim; d++) {
         if (!take_le(c, 8, &v)) return ends_inside(c, "tensor", i);
         t->shape[d] = (int64_t)(v > INT64_MAX ? INT64_MAX : v);
         if (v == 0) return corrupt(f, "tensor '%.*s' has a dimension of size 0", nn, nm);
-        if (v > room || size > room / v) too_big = true;
-        else size *= v;
     }
-    if (too_big) {
+    int64_t size = fv_size_product(t->ndim, t->shape, room > INT64_MAX ? INT64_MAX : (int64_t)room);
+    if (size < 0) {
         char shape[160];
         shape_str(t, t->ndim, shape, sizeof shape);
         return corrupt(f, "tensor '%.*s' of shape %s is larger than its tensor data section (%llu bytes)", nn, nm, shape,
                        (ull)(tdat ? tdat->len : 0));
     }
-    t->size = (int64_t)size;
+    t->size = size;
     return FV_OK;
 }
 

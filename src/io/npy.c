@@ -265,7 +265,9 @@ static fv_status parse_prefix(fv_ctx *ctx, const char *name, const uint8_t *p, s
     info->count = fv_shape_check(ctx, name, info->dtype, info->ndim, info->shape);
     if (info->count < 0) return fv_errcode(ctx);
     info->data_offset = off + hlen;
-    info->data_bytes = info->count * info->itemsize;
+    if (!fv_size_mul(info->count, info->itemsize, FV_MAX_TENSOR_BYTES, &info->data_bytes))
+        return fv_error(ctx, FV_ERR_FORMAT, "%s: %lld values of %lld bytes are more than the tensor limit", name,
+                        (long long)info->count, (long long)info->itemsize);
     int64_t have = total - (int64_t)info->data_offset;
     if (have < info->data_bytes)
         return fv_error(ctx, FV_ERR_FORMAT, "%s is truncated: its header promises %lld '%s' values (%lld bytes) but "

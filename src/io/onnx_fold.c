@@ -277,9 +277,11 @@ fv_status ox_fold_cast(ox_import *im)
     return out_const(im, 0, &t);
 }
 
-/* One axis of a Slice, with ONNX's clamping: the first index and the count. */
-static void slice_axis(int64_t d, int64_t start, int64_t end, int64_t step, int64_t *first, int64_t *count)
+/* One axis of a Slice, with ONNX's clamping: the first index and the count. A step longer than the axis takes
+ * one element at most, so it is clamped to d + 1 (in *step too): the sums below cannot overflow then. */
+static void slice_axis(int64_t d, int64_t start, int64_t end, int64_t *stepp, int64_t *first, int64_t *count)
 {
+    int64_t step = *stepp = *stepp > d ? d + 1 : *stepp < -d ? -d - 1 : *stepp;
     if (start < 0) start += d;
     if (end < 0) end += d;
     if (step > 0) {
@@ -323,7 +325,7 @@ fv_status ox_fold_slice(ox_import *im)
         if (a < 0 || a >= r) return bad_axis(im, na >= 0 ? axes[i] : i, r);
         if (st == 0) return ox_fail(im, FV_ERR_FORMAT, "a step of 0");
         step[a] = st;
-        slice_axis(c->dims[a], starts[i], ends[i], st, &first[a], &dims[a]);
+        slice_axis(c->dims[a], starts[i], ends[i], &step[a], &first[a], &dims[a]);
     }
     ox_tensor t;
     if ((s = ox_tensor_alloc(im, &t, c->type, r, dims))) return s;
@@ -355,7 +357,9 @@ fv_status ox_fold_reshape(ox_import *im)
         }
         if (shape[d] == -1 && infer < 0) infer = d;
         else if (shape[d] < 0) return ox_fail(im, FV_ERR_SHAPE, "a dimension of %lld", (long long)shape[d]);
-        else known *= shape[d];
+        else if (!fv_size_mul(known, shape[d], OX_MAX_ELEMENTS, &known))
+            return ox_fail(im, FV_ERR_SHAPE, "dimension %d of the new shape (%lld) makes more than 2^31 elements", d,
+                           (long long)shape[d]);
     }
     if (infer >= 0) shape[infer] = known ? c->n / known : 0;
     if ((infer >= 0 && known * shape[infer] != c->n) || (infer < 0 && known != c->n))

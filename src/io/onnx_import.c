@@ -94,7 +94,7 @@ fv_status ox_attr_ints(ox_import *im, const char *name, int64_t *out, int max, i
     if (attr_type(a) != ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS) return wrong_type(im, name, "a list of integers");
     if (a->n_ints > (size_t)max)
         return ox_fail(im, FV_ERR_UNSUPPORTED, "attribute '%s' has %zu values (at most %d here)", name, a->n_ints, max);
-    memcpy(out, a->ints, a->n_ints * sizeof *out);
+    if (a->n_ints) memcpy(out, a->ints, a->n_ints * sizeof *out); /* an empty list has no array */
     *n = (int)a->n_ints;
     return FV_OK;
 }
@@ -107,7 +107,7 @@ fv_status ox_attr_floats(ox_import *im, const char *name, float *out, int max, i
     if (attr_type(a) != ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS) return wrong_type(im, name, "a list of floats");
     if (a->n_floats > (size_t)max)
         return ox_fail(im, FV_ERR_UNSUPPORTED, "attribute '%s' has %zu values (at most %d here)", name, a->n_floats, max);
-    memcpy(out, a->floats, a->n_floats * sizeof *out);
+    if (a->n_floats) memcpy(out, a->floats, a->n_floats * sizeof *out);
     *n = (int)a->n_floats;
     return FV_OK;
 }
@@ -407,7 +407,7 @@ static fv_status add_input(ox_import *im)
     if (fv_model_add(im->m, "input", args) < 0) {
         char msg[600];
         snprintf(msg, sizeof msg, "%s", fv_errmsg(im->ctx));
-        return fv_error(im->ctx, fv_errcode(im->ctx), "%s: input '%s': %s", im->path, in->name, msg);
+        return fv_error(im->ctx, fv_errcode(im->ctx), "%s: %s", im->path, msg); /* msg names the input */
     }
     ox_entry *e = ox_find(&im->t, in->name);
     e->v.kind = OX_LAYER;

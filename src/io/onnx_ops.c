@@ -181,7 +181,10 @@ static fv_status op_conv_transpose(ox_import *im)
     if ((s = need_rank(im, x, 4, "2-D transposed convolutions"))) return s;
     if (w->ndim != 4) return ox_fail(im, FV_ERR_UNSUPPORTED, "a weight of rank %d (4 expected)", w->ndim);
     if ((s = transpose_pads(im, x, w, &win, outpad))) return s;
-    int64_t filters = w->dims[1] * group;
+    int64_t filters;
+    if (group < 1 || !fv_size_mul(w->dims[1], group, 1 << 24, &filters))
+        return ox_fail(im, FV_ERR_UNSUPPORTED, "group %lld with %lld filters per group", (long long)group,
+                       (long long)w->dims[1]);
     if (b && b->n != filters)
         return ox_fail(im, FV_ERR_SHAPE, "bias has %lld values for %lld filters", (long long)b->n, (long long)filters);
     char pad[96];
@@ -492,8 +495,7 @@ static fv_status op_reshape(ox_import *im)
     n = (int)c->n;
     memcpy(shape, c->data, (size_t)n * sizeof *shape);
     int r = ox_layer_dims(im, x, xd);
-    int64_t features = 1;
-    for (int d = 1; d < r; d++) features *= xd[d];
+    int64_t features = fv_size_product(r - 1, xd + 1, INT64_MAX); /* a layer's shape: checked when it was added */
     for (int d = 0; d < n; d++)
         if (shape[d] == 0 && !allowzero && d < r) shape[d] = xd[d];
     int64_t rest = 1;
@@ -501,15 +503,14 @@ static fv_status op_reshape(ox_import *im)
     bool ok = n >= 1;
     for (int d = 1; ok && d < n; d++) {
         if (shape[d] == -1 && infer < 0) infer = d;
-        else if (shape[d] > 0) rest *= shape[d];
-        else ok = false;
+        else ok = shape[d] > 0 && fv_size_mul(rest, shape[d], OX_MAX_ELEMENTS, &rest);
     }
     if (ok && shape[0] == -1 && infer < 0 && rest == features) shape[0] = im->batch; /* (-1, features) */
     if (ok && infer > 0 && is_batch(im, shape[0]) && rest > 0 && features % rest == 0) shape[infer] = features / rest;
     ok = ok && is_batch(im, shape[0]);
     for (int d = 1; ok && d < n; d++) ok = shape[d] > 0;
     int64_t got = 1;
-    for (int d = 1; ok && d < n; d++) got *= shape[d];
+    for (int d = 1; ok && d < n; d++) ok = fv_size_mul(got, shape[d], OX_MAX_ELEMENTS, &got);
     ok = ok && got == features;
     bool same = ok && n == r;
     for (int d = 1; same && d < n; d++) same = shape[d] == xd[d];

@@ -157,13 +157,10 @@ void ox_tensor_free(ox_tensor *t)
 fv_status ox_tensor_alloc(ox_import *im, ox_tensor *t, ox_type type, int ndim, const int64_t *dims)
 {
     memset(t, 0, sizeof *t);
-    t->type = type, t->ndim = ndim, t->n = 1;
-    for (int d = 0; d < ndim; d++) {
-        t->dims[d] = dims[d];
-        if (dims[d] < 0 || (dims[d] && t->n > OX_MAX_ELEMENTS / dims[d]))
-            return ox_fail(im, FV_ERR_FORMAT, "a tensor of more than 2^31 elements");
-        t->n *= dims[d];
-    }
+    t->type = type, t->ndim = ndim;
+    for (int d = 0; d < ndim; d++) t->dims[d] = dims[d];
+    t->n = fv_size_product(ndim, dims, OX_MAX_ELEMENTS);
+    if (t->n < 0) return ox_fail(im, FV_ERR_FORMAT, "a tensor with a negative dimension or more than 2^31 elements");
     /* folding may not build more than this in all: shape arithmetic is tiny, a hostile file need not be */
     if (t->n > OX_FOLD_BUDGET - im->folded)
         return ox_fail(im, FV_ERR_UNSUPPORTED, "constants computed while importing would exceed 2^25 elements");
@@ -247,18 +244,28 @@ static fv_status tensor_checks(ox_import *im, const Onnx__TensorProto *p, const 
     if (p->n_dims > OX_MAX_DIMS)
         return fv_error(ctx, FV_ERR_FORMAT, "%s: %s has %zu dimensions (at most %d)", im->path, what, p->n_dims,
                         OX_MAX_DIMS);
-    int64_t n = 1;
-    for (size_t d = 0; d < p->n_dims; d++) {
-        if (p->dims[d] < 0 || (p->dims[d] && n > OX_MAX_ELEMENTS / p->dims[d]))
-            return fv_error(ctx, FV_ERR_FORMAT, "%s: %s has dimension %zu of %lld (negative, or over 2^31 elements in "
-                            "all)", im->path, what, d, (long long)p->dims[d]);
-        n *= p->dims[d];
+    int64_t n = fv_size_product((int)p->n_dims, p->dims, OX_MAX_ELEMENTS);
+    for (size_t d = 0; n < 0 && d < p->n_dims; d++)
+        if (p->dims[d] < 0)
+            return fv_error(ctx, FV_ERR_FORMAT, "%s: %s has dimension %zu of %lld", im->path, what, d,
+                            (long long)p->dims[d]);
+    if (n < 0) {
+        char shape[200];
+        size_t used = 0;
+        shape[0] = '\0';
+        for (size_t d = 0; d < p->n_dims && used < sizeof shape; d++)
+            used += (size_t)snprintf(shape + used, sizeof shape - used, d ? ", %lld" : "%lld", (long long)p->dims[d]);
+        return fv_error(ctx, FV_ERR_FORMAT, "%s: %s has dimensions (%s): over 2^31 elements in all",
+                        im->path, what, shape);
     }
     size_t typed = typed_count(p);
     if (p->has_raw_data && typed)
         return fv_error(ctx, FV_ERR_FORMAT, "%s: %s has both raw_data and typed values", im->path, what);
     size_t have = p->has_raw_data ? p->raw_data.len : typed;
-    size_t want = p->has_raw_data ? (size_t)n * type_size(type) : (size_t)n;
+    int64_t bytes = n; /* n <= 2^31 and a type is at most 8 bytes: cannot fail, but said through the helper */
+    if (p->has_raw_data && !fv_size_mul(n, (int64_t)type_size(type), INT64_MAX, &bytes))
+        return fv_error(ctx, FV_ERR_FORMAT, "%s: %s is too large", im->path, what);
+    size_t want = (size_t)bytes;
     if (have != want)
         return fv_error(ctx, FV_ERR_FORMAT, "%s: %s has %zu %s for its %lld elements of %s (dimensions say %zu)",
                         im->path, what, have, p->has_raw_data ? "bytes of raw_data" : "values", (long long)n,

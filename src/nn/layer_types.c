@@ -117,6 +117,8 @@ void fv_layer_defaults(const fv_layer_type *t, fv_layer_attrs *a)
 
 static bool parse_int(const char *s, long lo, long hi, int *out)
 {
+    /* digits only (a '-' where negatives are allowed): strtol alone would take spaces and a '+' */
+    if (!isdigit((unsigned char)s[s[0] == '-' && lo < 0]) || s[0] == '+') return false;
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
@@ -125,7 +127,8 @@ static bool parse_int(const char *s, long lo, long hi, int *out)
     return true;
 }
 
-/* "3", "3x5" or "3,5" into up to max ints; returns how many (0 on error). */
+/* "3" or "3x5" into up to max ints; returns how many (0 on error: an empty or non-numeric part, a separator
+ * other than 'x', more than max parts). */
 static int parse_ints(const char *s, int *out, int max, long lo, long hi)
 {
     char buf[128];
@@ -133,7 +136,7 @@ static int parse_ints(const char *s, int *out, int max, long lo, long hi)
     strcpy(buf, s);
     int n = 0;
     for (char *tok = buf, *next; tok; tok = next) {
-        next = strpbrk(tok, "x,");
+        next = strchr(tok, 'x');
         if (next) *next++ = '\0';
         if (n == max || !parse_int(tok, lo, hi, &out[n])) return 0;
         n++;
@@ -196,6 +199,9 @@ static fv_status set_value(fv_ctx *ctx, const char *where, fv_layer *l, const fv
     case FV_K_SHAPE: {
         int n = parse_ints(v, t, 3, 1, 1L << 24);
         if (n != 1 && n != 3) return bad(ctx, where, l, k->name, v, "CxHxW or a feature count");
+        int64_t dims[3] = {t[0], n == 3 ? t[1] : 1, n == 3 ? t[2] : 1};
+        if (fv_size_product(3, dims, FV_MAX_SAMPLE_ELEMENTS) < 0)
+            return bad(ctx, where, l, k->name, v, "at most 2^26 (67,108,864) values per sample");
         for (int i = 0; i < n; i++) l->a.shape[i] = t[i];
         l->a.ndim = n;
         return FV_OK;

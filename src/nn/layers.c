@@ -14,6 +14,17 @@ static fv_param *new_param(fv_model *m, fv_layer *l, const char *suffix, fv_para
         fv_error(m->ctx, FV_ERR_ARG, "layer '%s': parameter name '%s' is too long", l->name, name);
         return NULL;
     }
+    /* checked here, before the allocation: a one-line description may not ask for gigabytes */
+    if (fv_size_product(ndim, shape, FV_MAX_PARAM_ELEMENTS) < 0) {
+        char dims[128] = "";
+        for (int d = 0; d < ndim; d++) {
+            size_t n = strlen(dims);
+            snprintf(dims + n, sizeof dims - n, "%s%lld", d ? ", " : "", (long long)shape[d]);
+        }
+        fv_error(m->ctx, FV_ERR_SHAPE, "%s '%s': parameter '%s' of shape (%s) has more than 2^28 values (1 GiB), the "
+                 "limit on one parameter", l->type->name, l->name, name, dims);
+        return NULL;
+    }
     fv_param *p = fv_param_new(m->ctx, name, kind, ndim, shape);
     if (p) l->params[l->n_params++] = p;
     return p;

@@ -210,7 +210,11 @@ static fv_status read_param(reader *r, const fv_optim_slot *slot, long steps, lo
     r->pos += len;
     if ((s = need(r, 1, "the shape", p->name))) return s;
     int ndim = (int)get_uint(r, 1);
-    if ((s = need(r, 8 * (size_t)(ndim <= FV_MAX_DIMS ? ndim : 0) + 8, "the shape", p->name))) return s;
+    /* refused before its dimensions are read: the bytes checked below are those of ndim dimensions */
+    if (ndim > FV_MAX_DIMS)
+        return fv_error(r->ctx, FV_ERR_FORMAT, "optimizer state '%s': parameter '%s' has %d dimensions in the file (at "
+                        "most %d)", r->path, p->name, ndim, FV_MAX_DIMS);
+    if ((s = need(r, 8 * (size_t)ndim + 8, "the shape", p->name))) return s;
     bool same = ndim == p->value.ndim;
     int64_t dims[FV_MAX_DIMS] = {0};
     for (int d = 0; d < ndim && d < FV_MAX_DIMS; d++) dims[d] = (int64_t)get_uint(r, 8), same &= dims[d] == p->value.shape[d];
@@ -219,7 +223,7 @@ static fv_status read_param(reader *r, const fv_optim_slot *slot, long steps, lo
         fv_shape_str(&p->value, want, sizeof want);
         for (int d = 0; d < ndim && d < FV_MAX_DIMS; d++)
             snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", d ? "," : "", (long long)dims[d]);
-        snprintf(got + strlen(got), sizeof got - strlen(got), ndim > FV_MAX_DIMS ? "...%d dims)" : ")", ndim);
+        snprintf(got + strlen(got), sizeof got - strlen(got), ")");
         return fv_error(r->ctx, FV_ERR_FORMAT, "optimizer state '%s': parameter '%s' has shape %s in the file, %s in the optimizer",
                         r->path, p->name, got, want);
     }

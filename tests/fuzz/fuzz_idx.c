@@ -3,10 +3,8 @@
  * accepted files either becomes a dataset whose batches and splits work, or is refused with a message.
  * Input: byte 0 picks the test (0-4: one file expecting that many dimensions, 0 meaning any; 5-7: a pair),
  * for a pair bytes 1-2 (little-endian) say where the images end and the labels begin. Plain or gzipped data.
- * tests/fuzz/test_fuzz_data.c runs it on deterministic mutations as part of the suite. A real session:
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude tests/fuzz/fuzz_idx.c \
- *         $(find src -name '*.c' | grep -v src/cli) -lz -lm -o build/fuzz/fuzz_idx
- *   build/fuzz/fuzz_idx -max_total_time=60 CORPUS   (`test_fuzz_data --seeds DIR` writes DIR/idx, DIR/npy) */
+ * tests/fuzz/test_fuzz_data.c runs it on deterministic mutations as part of the suite.
+ * `make fuzz FUZZ_TARGETS=idx` runs it with libFuzzer (tests/fuzz/README.md). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

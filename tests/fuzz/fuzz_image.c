@@ -2,11 +2,8 @@
  * the bytes, fv_image_decode must either refuse them with a status, a message naming the file and a zeroed
  * image, or return a well-formed image (sides >= 1, 1..4 channels, 8 or 16 bits, within FV_IMAGE_MAX_PIXELS)
  * that can be resized, converted and turned into floats. tests/fuzz/test_fuzz_image.c runs it on
- * deterministic mutations as part of the suite. A real session, with clang's libFuzzer:
- *   make BUILD=build/fuzz CC=clang CFLAGS="-g -O1 -fsanitize=fuzzer-no-link,address,undefined" lib
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude tests/fuzz/fuzz_image.c build/fuzz/libfovea.a \
- *         -lpng -ljpeg -lz -lm -fopenmp -lprotobuf-c -o build/fuzz/fuzz_image
- *   build/fuzz/fuzz_image -max_total_time=60 tests/reference/fixtures/images */
+ * deterministic mutations as part of the suite.
+ * `make fuzz FUZZ_TARGETS=image` runs it with libFuzzer (tests/fuzz/README.md). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

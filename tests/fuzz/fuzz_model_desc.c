@@ -1,7 +1,6 @@
 /* libFuzzer target for the model description parser (docs/MODELS.md): any text either fails with a message or
  * gives a model whose description parses back to the same description.
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude tests/fuzz/fuzz_model_desc.c build/libfovea.a \
- *         -lz -lm -o fuzz_model_desc && ./fuzz_model_desc -max_total_time=60 */
+ * `make fuzz FUZZ_TARGETS=model_desc` runs it with libFuzzer (tests/fuzz/README.md). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,12 +1,8 @@
 /* libFuzzer target for the model file reader. Whatever the bytes, loading must either refuse them with
  * FV_ERR_FORMAT and a message naming the file, or return a model file whose every byte can be read and which
  * saves to a file that loads again and saves to the same bytes. tests/fuzz/test_fuzz_model_file.c runs it
- * on deterministic mutations as part of the suite. A real session, with clang's libFuzzer:
- *   make BUILD=build/fuzz CC=clang CFLAGS="-g -O1 -fsanitize=fuzzer-no-link,address,undefined" lib
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude tests/fuzz/fuzz_model_file.c build/fuzz/libfovea.a \
- *         -lz -lm -o build/fuzz/fuzz_model_file
- *   build/fuzz/fuzz_model_file -max_total_time=60 CORPUS
- * (`test_fuzz_model_file --seeds CORPUS` writes a starting corpus). */
+ * on deterministic mutations as part of the suite.
+ * `make fuzz FUZZ_TARGETS=model_file` runs it with libFuzzer (tests/fuzz/README.md). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,10 +1,8 @@
 /* libFuzzer target for the .npy reader. Whatever the bytes, reading must either refuse them with a message
  * naming the input, or return a tensor whose shape, size and dtype agree, every value readable, and whose
  * data the input held exactly (so it is never larger than the input allows).
- * tests/fuzz/test_fuzz_data.c runs it on deterministic mutations as part of the suite. A real session:
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude tests/fuzz/fuzz_npy.c \
- *         $(find src -name '*.c' | grep -v src/cli) -lz -lm -o build/fuzz/fuzz_npy
- *   build/fuzz/fuzz_npy -max_total_time=60 CORPUS   (`test_fuzz_data --seeds DIR` writes DIR/idx, DIR/npy) */
+ * tests/fuzz/test_fuzz_data.c runs it on deterministic mutations as part of the suite.
+ * `make fuzz FUZZ_TARGETS=npy` runs it with libFuzzer (tests/fuzz/README.md). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,12 +1,8 @@
 /* libFuzzer target for the ONNX importer. Whatever the bytes, fv_onnx_load_mem must either refuse them with a
  * status and a message naming the file, or return a model that builds, runs a forward pass (when small), and
  * survives ONNX export and import unchanged (the same description). tests/fuzz/test_fuzz_onnx.c runs it on
- * deterministic mutations as part of the suite. A real session, with clang's libFuzzer:
- *   make BUILD=build/fuzz CC=clang CFLAGS="-g -O1 -fsanitize=fuzzer-no-link,address,undefined" lib
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude tests/fuzz/fuzz_onnx.c build/fuzz/libfovea.a \
- *         -lpng -lz -lm -fopenmp -lprotobuf-c -o build/fuzz/fuzz_onnx
- *   build/fuzz/fuzz_onnx -max_total_time=60 CORPUS
- * (`test_fuzz_onnx --seeds CORPUS` writes a starting corpus). */
+ * deterministic mutations as part of the suite.
+ * `make fuzz FUZZ_TARGETS=onnx` runs it with libFuzzer (tests/fuzz/README.md). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,6 @@
 /* The model description fuzz target on deterministic mutations of valid descriptions (tokens swapped,
- * numbers replaced by extreme values, lines cut, dropped or repeated, bytes flipped), in the suite. */
+ * numbers replaced by extreme values, lines cut, dropped or repeated, bytes flipped), in the suite.
+ * `test_fuzz_model_desc --seeds DIR` writes the valid descriptions as a libFuzzer corpus. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,8 +55,20 @@ static void mutate(char *buf, size_t cap)
     }
 }
 
-int main(void)
+static int write_seeds(const char *dir)
 {
+    for (int k = 0; k < 4; k++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/seed%d.fvd", dir, k);
+        FILE *f = fopen(path, "w");
+        if (!f || fputs(seeds[k], f) < 0 || fclose(f)) return fprintf(stderr, "cannot write %s\n", path), 1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && !strcmp(argv[1], "--seeds")) return write_seeds(argv[2]);
     char buf[2048];
     int parsed = 0;
     for (int i = 0; i < ITERATIONS; i++) {

@@ -383,6 +383,28 @@ static void check_truncation(void)
     fv_ctx_free(ctx);
 }
 
+/* Dimensions whose product wraps (2^33 x 2^33 = 2^66, and 2^62+1 x 4 = 4 mod 2^64): refused, never taken as a
+ * small tensor (issue 13: every reader's size products go through core/size.c). */
+static void check_shape_overflow(void)
+{
+    fv_ctx *ctx = fv_ctx_new(0);
+    size_t n = 0;
+    unsigned char *b = sample_bytes(ctx, &n);
+    tentry e;
+    if (!CHECK(b && tidx_entry(b, n, 3, &e) && b[e.ndim] == 2, "sample bytes, fc1.weight of rank 2")) return;
+    const uint64_t dims[2][2] = {{(uint64_t)1 << 33, (uint64_t)1 << 33}, {((uint64_t)1 << 62) + 1, 4}};
+    for (int k = 0; k < 2; k++) {
+        unsigned char *c = malloc(n);
+        memcpy(c, b, n);
+        mfb_put(c + e.dims, dims[k][0], 8), mfb_put(c + e.dims + 8, dims[k][1], 8);
+        mfb_reseal(c, n);
+        CHECK(refused(ctx, c, n, "wrap.fvm", "is larger than its tensor data section"), "%s", fv_errmsg(ctx));
+        free(c);
+    }
+    free(b);
+    fv_ctx_free(ctx);
+}
+
 static void check_flips(void)
 {
     fv_ctx *ctx = fv_ctx_new(0);
@@ -652,6 +674,7 @@ int main(void)
     check_optimizer_blob();
     check_api_errors();
     check_truncation();
+    check_shape_overflow();
     check_flips();
     check_versions_and_hostile();
     check_failed_saves();

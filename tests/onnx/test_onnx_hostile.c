@@ -215,6 +215,74 @@ static void test_tensors(void)
     }
 }
 
+/* Issue 13: a folded Reshape to (2^62 + 1, 4) of a 4-element constant wrapped its element count to 4 and was
+ * accepted; a Gather of row 1 then read past the constant's buffer (SIGSEGV, or heap bytes in a message). */
+static void test_reshape_overflow(void)
+{
+    int64_t c[4] = {-1, 2, 0, 0}, huge[2] = {((int64_t)1 << 62) + 1, 4}, row = 1;
+    for (int k = 0; k < 2; k++) {
+        pb g = {0}, rs = pb_node("Reshape", "rs", "c,s", "r"), ga = pb_node("Gather", "ga", "r,i", "shape"),
+           use = pb_node("Reshape", "out", "x,shape", "y");
+        pb_msg(&g, 1, &rs), pb_msg(&g, 1, &ga), pb_msg(&g, 1, &use);
+        int64_t two[2] = {4, ((int64_t)1 << 62) + 1}; /* k = 1: the same product, the huge factor last */
+        pb ct = pb_itensor("c", 4, c), st = pb_itensor("s", 2, k ? two : huge);
+        pb it = pb_tensor("i", PB_INT64, 0, NULL, &row, 8);
+        pb_msg(&g, 5, &ct), pb_msg(&g, 5, &st), pb_msg(&g, 5, &it);
+        pb vi = pb_value_info("x", 2, (int64_t[]){-1, 2}), vo = pb_value_info("y", 0, NULL);
+        pb_msg(&g, 11, &vi), pb_msg(&g, 12, &vo);
+        pb m = pb_model(13, &g);
+        expect_bytes(m.b, m.n, "a Reshape whose element count overflows", FV_ERR_SHAPE, "more than 2^31 elements");
+        free(m.b);
+    }
+}
+
+/* Issue 13, fuzz_onnx's abort: an input declared as (N, 64, 16384, 16384) made model building allocate a 64 GiB
+ * input tensor. A model's input is capped at 2^26 values per sample, refused before any allocation. */
+static void test_huge_input(void)
+{
+    pb g = {0}, nd = pb_node("Relu", "r", "x", "y");
+    pb_msg(&g, 1, &nd);
+    pb vi = pb_value_info("x", 4, (int64_t[]){-1, 64, 16384, 16384}), vo = pb_value_info("y", 0, NULL);
+    pb_msg(&g, 11, &vi), pb_msg(&g, 12, &vo);
+    pb m = pb_model(13, &g);
+    expect_bytes(m.b, m.n, "an input of 2^34 values per sample", FV_ERR_ARG, "at most 2^26");
+    free(m.b);
+}
+
+/* Found by fuzz_onnx (make fuzz): a folded Slice with a step of -(2^63 - 1) overflowed its element count. */
+static void test_slice_step(void)
+{
+    int64_t c[4] = {-1, 1, 1, 2}, start = 3, end = INT64_MIN, step = INT64_MIN + 1;
+    pb g = {0}, sl = pb_node("Slice", "sl", "c,st,en,ax,sp", "shape"), use = pb_node("Reshape", "out", "x,shape", "y");
+    pb_msg(&g, 1, &sl), pb_msg(&g, 1, &use);
+    int64_t zero = 0;
+    pb ct = pb_itensor("c", 4, c), st = pb_itensor("st", 1, &start), en = pb_itensor("en", 1, &end),
+       ax = pb_itensor("ax", 1, &zero), sp = pb_itensor("sp", 1, &step);
+    pb_msg(&g, 5, &ct), pb_msg(&g, 5, &st), pb_msg(&g, 5, &en), pb_msg(&g, 5, &ax), pb_msg(&g, 5, &sp);
+    pb vi = pb_value_info("x", 2, (int64_t[]){-1, 2}), vo = pb_value_info("y", 0, NULL);
+    pb_msg(&g, 11, &vi), pb_msg(&g, 12, &vo);
+    pb m = pb_model(13, &g);
+    /* the slice is the last element alone, (2): a shape fovea cannot take, and says so */
+    expect_bytes(m.b, m.n, "a Slice with a step of -(2^63 - 1)", FV_ERR_UNSUPPORTED, "to (2)");
+    free(m.b);
+}
+
+/* Found by fuzz_onnx: an empty list attribute (kernel_shape with no values) was copied from protobuf-c's NULL
+ * array (undefined behaviour, stopped by UBSan); it is now refused like any wrong kernel_shape. */
+static void test_empty_list_attribute(void)
+{
+    pb g = {0}, nd = pb_node("Conv", "cv", "x,w", "y");
+    pb_attr_ints(&nd, "kernel_shape", 0, NULL);
+    int64_t wd[4] = {1, 2, 1, 1};
+    pb w = pb_ftensor("w", 4, wd);
+    pb_msg(&g, 1, &nd), pb_msg(&g, 5, &w);
+    pb vi = pb_value_info("x", 4, (int64_t[]){-1, 2, 3, 3}), vo = pb_value_info("y", 0, NULL);
+    pb_msg(&g, 11, &vi), pb_msg(&g, 12, &vo);
+    pb m = pb_model(13, &g);
+    expect_bytes(m.b, m.n, "an empty kernel_shape", FV_ERR_UNSUPPORTED, "kernel_shape");
+    free(m.b);
+}
+
 static void test_operators(void)
 {
     spec s = base();
@@ -272,5 +340,9 @@ int main(void)
     test_graphs();
     test_tensors();
     test_operators();
+    test_reshape_overflow();
+    test_huge_input();
+    test_slice_step();
+    test_empty_list_attribute();
     return test_finish();
 }
