@@ -329,7 +329,7 @@ static fv_status index_names(ox_import *im)
 {
     const Onnx__GraphProto *g = im->g;
     char label[200];
-    /* models of this library have thousands of layers; adding layers by name is not linear beyond that */
+    /* layers are added and named in linear time; the bound keeps a hostile file's memory in check */
     if (g->n_node > OX_MAX_NODES)
         return fv_error(im->ctx, FV_ERR_UNSUPPORTED, "%s: the graph has %zu nodes (fovea reads at most %d)", im->path,
                         g->n_node, OX_MAX_NODES);
