@@ -29,6 +29,15 @@ fv_model *cli_model(fv_ctx *ctx, const char *prog, const char *spec, int channel
 /* The --input CxHxW flag of a built-in model (zeros when absent); 2 after printing why when malformed. */
 int cli_input_shape(const char *prog, const fv_cli_args *a, int *c, int *h, int *w);
 
+/* Options of every command that reads images or loads models, and setting them on the context (images,
+ * models: whether the command's table has CLI_OPT_MAX_IMAGE_MB, CLI_OPT_ALLOW_NONFINITE). */
+#define CLI_OPT_MAX_IMAGE_MB                                                                                  \
+    FV_CLI_INT_OPT("max-image-mb", "256", "MB", "refuse images that need more than MB MiB to decode (pixels and "  \
+                   "decoder buffers: a small file can declare gigabytes of pixels)", 1, 1 << 20)
+#define CLI_OPT_ALLOW_NONFINITE                                                                               \
+    FV_CLI_FLAG_OPT("allow-nonfinite", NULL, "load a model whose weights hold NaN or infinity (refused otherwise)")
+void cli_load_flags(fv_ctx *ctx, const fv_cli_args *a, bool images, bool models);
+
 /* Print "prog: message" from the context and return 1. */
 int cli_fail(const char *prog, fv_ctx *ctx);
 
