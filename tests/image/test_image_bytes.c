@@ -23,6 +23,7 @@ typedef struct {
 
 static void put(buf *o, const void *p, size_t n)
 {
+    if (!n) return;
     if (o->n + n > o->cap) {
         o->cap = 2 * (o->n + n);
         o->b = realloc(o->b, o->cap);
