@@ -16,9 +16,12 @@ int fv_name_index_find(const fv_name_index *ix, const char *name, fv_name_of nam
 {
     if (!ix->cap || !name) return -1;
     uint32_t h = hash_name(name);
+    int found = -1; /* the first stored under a name given twice (growing the table may reorder a probe chain) */
     for (size_t j = h & (ix->cap - 1); ix->values[j]; j = (j + 1) & (ix->cap - 1))
-        if (ix->hashes[j] == h && strcmp(name_of(owner, ix->values[j] - 1), name) == 0) return ix->values[j] - 1;
-    return -1;
+        if (ix->hashes[j] == h && (found < 0 || ix->values[j] - 1 < found) &&
+            strcmp(name_of(owner, ix->values[j] - 1), name) == 0)
+            found = ix->values[j] - 1;
+    return found;
 }
 
 static void put(uint32_t *hashes, int *values, size_t cap, uint32_t h, int value_plus_1)

@@ -18,7 +18,7 @@ typedef struct {
     size_t n;
 } fv_name_index;
 
-/* The value stored under name, or -1. */
+/* The value stored under name (the smallest, if the name was stored more than once), or -1. */
 int fv_name_index_find(const fv_name_index *ix, const char *name, fv_name_of name_of, const void *owner);
 /* Room for `more` names, so that adding them cannot fail; false when out of memory. */
 bool fv_name_index_reserve(fv_name_index *ix, size_t more);
