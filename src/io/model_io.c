@@ -36,11 +36,14 @@ static fv_status put_classes(fv_modelfile *mf, const fv_model *m)
     if (!n) return FV_OK;
     char *buf = malloc(len + 1);
     if (!buf) return fv_error(fv_model_ctx(m), FV_ERR_NOMEM, "out of memory saving class names");
-    buf[0] = '\0';
+    size_t at = 0; /* appended by position: strcat would rescan the text, quadratic in the classes */
     for (int i = 0; i < n; i++) {
-        if (i) strcat(buf, "\n");
-        strcat(buf, fv_model_class_name(m, i));
+        size_t k = strlen(fv_model_class_name(m, i));
+        if (i) buf[at++] = '\n';
+        memcpy(buf + at, fv_model_class_name(m, i), k);
+        at += k;
     }
+    buf[at] = '\0';
     fv_status s = fv_modelfile_meta_set(mf, META_CLASSES, buf);
     free(buf);
     return s;
