@@ -130,6 +130,10 @@ ox_entry *ox_in(ox_import *im, int k)
 {
     const Onnx__NodeProto *nd = im->node;
     if (k < 0 || (size_t)k >= nd->n_input || !nd->input[k] || !*nd->input[k]) return NULL;
+    if (im->in_entry && im->node_index >= 0 && (size_t)im->node_index < im->g->n_node && im->g->node[im->node_index] == nd) {
+        int e = im->in_entry[im->in_start[im->node_index] + (size_t)k]; /* looked up once in ox_index_graph */
+        if (e >= 0) return &im->t.e[e];
+    }
     return ox_find(&im->t, nd->input[k]);
 }
 
@@ -625,6 +629,7 @@ fv_model *fv_onnx_load_mem(fv_ctx *ctx, const void *data, size_t size, const cha
     ox_table_free(&im.t);
     free(im.order);
     free(im.bases);
+    free(im.in_entry), free(im.in_start);
     fv_name_index_free(&im.base_index);
     if (im.proto) onnx__model_proto__free_unpacked(im.proto, NULL);
     if (s) {

@@ -92,6 +92,8 @@ typedef struct {
     fv_model *m;
     ox_table t;
     int *order, n_order;         /* the nodes the output needs, in a topological order */
+    int *in_entry;               /* each node's inputs as entry indices (-1: left out), node i's from in_start[i]: */
+    size_t *in_start;            /* names are looked up once, not at every pass over the graph */
     int64_t batch;               /* the input's batch size: OX_DIM_BATCH when dynamic */
     const Onnx__NodeProto *node; /* the node being imported (for messages) */
     int node_index;
