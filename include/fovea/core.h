@@ -58,6 +58,18 @@ int fv_ctx_threads(const fv_ctx *ctx);
  * Off by default; FOVEA_KERNELS=ref in the environment turns it on for new contexts. */
 void fv_ctx_use_reference_kernels(fv_ctx *ctx, bool on);
 bool fv_ctx_reference_kernels(const fv_ctx *ctx);
+/* Images whose decoding needs more than this many bytes (the decoded pixels, width x height x channels x
+ * bytes per sample, plus the decoder's own whole-image buffers) are refused from their header, before any
+ * pixel is allocated: a 2 MB PNG can declare 2 GB of pixels. Default FV_DEFAULT_MAX_IMAGE_BYTES (256 MiB:
+ * PIL's decompression-bomb threshold for RGB, an 8-bit RGB image of about 9,400 x 9,400); the CLI's
+ * --max-image-mb sets it. Loaders' threads take the value of the context that made them. */
+#define FV_DEFAULT_MAX_IMAGE_BYTES ((int64_t)256 << 20)
+fv_status fv_ctx_set_max_image_bytes(fv_ctx *ctx, int64_t bytes); /* bytes >= 1 */
+int64_t fv_ctx_max_image_bytes(const fv_ctx *ctx);
+/* Load models whose parameters hold NaN or infinity (model files, ONNX initializers). Off by default: such a
+ * file is refused, naming the parameter and its first bad value; the CLI's --allow-nonfinite turns it on. */
+void fv_ctx_allow_nonfinite(fv_ctx *ctx, bool on);
+bool fv_ctx_nonfinite_allowed(const fv_ctx *ctx);
 /* The vector instructions the fast kernels use on this CPU: "avx512", "avx2" or "portable". */
 const char *fv_simd_name(void);
 

@@ -14,6 +14,7 @@ static const fv_cli_opt opts[] = {
     FV_CLI_INT_OPT("cols", "0", "N", "grid columns (0: about the square root of n)", 0, 1024),
     FV_CLI_STR_OPT("augment", NULL, "SPEC", "a whole pipeline as text, e.g. 'rotate=10 zoom=0.9:1.1 hflip=0.5' (before the flags)"),
     CLI_AUGMENT_OPTS,
+    CLI_OPT_MAX_IMAGE_MB,
 };
 static const fv_cli_pos pos[] = {FV_CLI_ARG("IMAGE", "a PNG or JPEG image")};
 static const fv_cli_cmd cmd = {.prog = "fovea augment", .summary = "A grid of augmented versions of one image.",
@@ -119,6 +120,7 @@ int cmd_augment(int argc, char **argv)
         return status;
     }
     fv_ctx *ctx = fv_ctx_new(1);
+    cli_load_flags(ctx, a, true, false);
     fv_augment *aug = NULL;
     int rc = cli_augment_from_args(ctx, a, prog, fv_cli_str(a, "augment"), &aug);
     if (rc == 0) rc = preview(ctx, a, aug, prog);

@@ -11,6 +11,7 @@ static const fv_cli_opt opts[] = {
     {.name = "weights", .type = FV_CLI_STRING, .def = NULL, .metavar = "FILE", .help = "take the weights of this model or ONNX file, paired by structure"},
     {.name = "classes", .type = FV_CLI_INT, .def = "0", .metavar = "K", .help = "outputs of a built-in model (0: its default)", .min = 0, .max = 1e6},
     {.name = "input", .type = FV_CLI_STRING, .def = NULL, .metavar = "CxHxW", .help = "input shape of a built-in model"},
+    CLI_OPT_ALLOW_NONFINITE,
 };
 static const fv_cli_pos pos[] = {{.name = "IN", .help = "a model file, an .onnx file, a built-in name or a description"},
                                  {.name = "OUT", .help = "the file to write: .onnx for ONNX, anything else a fovea model file"}};
@@ -63,6 +64,7 @@ int cmd_convert(int argc, char **argv)
         return status;
     }
     fv_ctx *ctx = fv_ctx_new(1);
+    cli_load_flags(ctx, a, false, true);
     int rc = convert(ctx, a, c, h, w);
     fv_ctx_free(ctx);
     fv_cli_free(a);

@@ -12,10 +12,11 @@
 
 static const fv_cli_opt inspect_opts[] = {
     FV_CLI_FLAG_OPT("quick-scan", NULL, "check only the headers (faster; misses files corrupt past their header)"),
+    CLI_OPT_MAX_IMAGE_MB,
 };
 static const fv_cli_pos inspect_pos[] = {FV_CLI_ARG("DIR|CSV", "a folder of class folders of images, or a CSV of path,label")};
 static const fv_cli_cmd inspect_cmd = {"fovea data inspect", "Count an image set's files per class, list its image sizes and its unreadable files.",
-                                       inspect_opts, 1, inspect_pos, 1};
+                                       inspect_opts, 2, inspect_pos, 1};
 
 static const fv_cli_opt export_opts[] = {
     FV_CLI_CHOICE_OPT("split", "train", "train|test", "which split of the data set"),
@@ -57,6 +58,7 @@ static int inspect(int argc, char **argv)
     if (cli_parse(&inspect_cmd, argc, argv, &a, &status)) return status;
     const char *path = fv_cli_pos_at(a, 0);
     fv_ctx *ctx = fv_ctx_new(1);
+    cli_load_flags(ctx, a, true, false);
     fv_image_set_options o = fv_image_set_defaults();
     o.verify = !fv_cli_flag(a, "quick-scan");
     fv_image_scan scan;

@@ -12,6 +12,8 @@ static const fv_cli_opt opts[] = {
     {.name = "batch", .type = FV_CLI_INT, .def = "256", .metavar = "N", .help = "samples per forward pass", .min = 1, .max = 1e7},
     {.name = "limit", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = CLI_LIMIT_HELP, .min = 0, .max = 9e15},
     {.name = "threads", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "threads (0: all cores); results do not depend on it", .min = 0, .max = 4096},
+    CLI_OPT_MAX_IMAGE_MB,
+    CLI_OPT_ALLOW_NONFINITE,
 };
 static const fv_cli_pos pos[] = {{.name = "MODEL", .help = "a model file"}};
 static const fv_cli_cmd cmd = {.prog = "fovea evaluate", "Evaluate a trained model on a data set.", opts, sizeof opts / sizeof opts[0], pos, sizeof pos / sizeof pos[0]};
@@ -40,6 +42,7 @@ int cmd_evaluate(int argc, char **argv)
         return 2;
     }
     fv_ctx *ctx = fv_ctx_new(1);
+    cli_load_flags(ctx, a, true, true);
     fv_ctx_set_threads(ctx, (int)fv_cli_int(a, "threads"));
     fv_model *m = cli_model(ctx, prog, fv_cli_pos_at(a, 0), 0, 0, 0, 0);
     int64_t ms[FV_MAX_DIMS];

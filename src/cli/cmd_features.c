@@ -19,6 +19,8 @@ static const fv_cli_opt opts[] = {
     {.name = "csv", .type = FV_CLI_STRING, .metavar = "X.csv", .help = "features and label as CSV (header f0,f1,...,label)"},
     {.name = "batch", .type = FV_CLI_INT, .def = "256", .metavar = "N", .help = "samples per forward pass", .min = 1, .max = 1e7},
     {.name = "threads", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "threads (0: all cores)", .min = 0, .max = 4096},
+    CLI_OPT_MAX_IMAGE_MB,
+    CLI_OPT_ALLOW_NONFINITE,
 };
 static const fv_cli_pos pos[] = {{.name = "MODEL", .help = "a model file"}};
 static const fv_cli_cmd cmd = {.prog = "fovea features", .summary = "Extract a layer's activations for a data set.",
@@ -69,6 +71,7 @@ int cmd_features(int argc, char **argv)
         return status;
     }
     fv_ctx *ctx = fv_ctx_new(1);
+    cli_load_flags(ctx, a, true, true);
     fv_ctx_set_threads(ctx, (int)fv_cli_int(a, "threads"));
     fv_model *m = cli_model(ctx, prog, fv_cli_pos_at(a, 0), 0, 0, 0, 0);
     cli_data *d = m ? cli_data_open(ctx, fv_cli_str(a, "data"), fv_cli_str(a, "split")[1] == 'r', fv_cli_int(a, "limit")) : NULL;

@@ -15,6 +15,8 @@ static const fv_cli_opt opts[] = {
     {.name = "index", .type = FV_CLI_INT, .def = "0", .metavar = "I", .help = "which image of --data", .min = 0, .max = 9e15},
     {.name = "alpha", .type = FV_CLI_FLOAT, .def = "0.5", .metavar = "X", .help = "weight of the heat map in the overlay", .min = 0, .max = 1},
     {.name = "threads", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "threads (0: all cores)", .min = 0, .max = 4096},
+    CLI_OPT_MAX_IMAGE_MB,
+    CLI_OPT_ALLOW_NONFINITE,
 };
 static const fv_cli_pos pos[] = {{.name = "MODEL", .help = "a model file"},
                                  {.name = "IMAGE", .help = "a .npy image (1, C, H, W) in [0, 1]", .optional = true}};
@@ -51,6 +53,7 @@ int cmd_gradcam(int argc, char **argv)
         return status;
     }
     fv_ctx *ctx = fv_ctx_new(1);
+    cli_load_flags(ctx, a, true, true);
     fv_ctx_set_threads(ctx, (int)fv_cli_int(a, "threads"));
     fv_model *m = cli_model(ctx, prog, fv_cli_pos_at(a, 0), 0, 0, 0, 0);
     int32_t label = -1;

@@ -14,6 +14,8 @@ static const fv_cli_opt opts[] = {
     {.name = "n", .type = FV_CLI_INT, .def = "16", .metavar = "N", .help = "patches to show", .min = 1, .max = 1024},
     {.name = "out", .type = FV_CLI_STRING, .def = "patches.png", .metavar = "FILE.png", .help = "the grid"},
     {.name = "threads", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "threads (0: all cores)", .min = 0, .max = 4096},
+    CLI_OPT_MAX_IMAGE_MB,
+    CLI_OPT_ALLOW_NONFINITE,
 };
 static const fv_cli_pos pos[] = {{.name = "MODEL", .help = "a model file"}};
 static const fv_cli_cmd cmd = {.prog = "fovea patches", .summary = "The input patches that most activate a channel.",
@@ -37,6 +39,7 @@ int cmd_patches(int argc, char **argv)
         return status;
     }
     fv_ctx *ctx = fv_ctx_new(1);
+    cli_load_flags(ctx, a, true, true);
     fv_ctx_set_threads(ctx, (int)fv_cli_int(a, "threads"));
     fv_model *m = cli_model(ctx, prog, fv_cli_pos_at(a, 0), 0, 0, 0, 0);
     cli_data *d = m ? cli_data_open(ctx, fv_cli_str(a, "data"), fv_cli_str(a, "split")[1] == 'r', fv_cli_int(a, "limit")) : NULL;

@@ -12,6 +12,8 @@ static const fv_cli_opt opts[] = {
     {.name = "data", .type = FV_CLI_STRING, .def = NULL, .metavar = "SET|DIR", .help = "predict samples of this data set's test split"},
     {.name = "index", .type = FV_CLI_LIST, .def = "0", .metavar = "I,I,...", .help = "which samples of --data"},
     {.name = "threads", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "threads (0: all cores); results do not depend on it", .min = 0, .max = 4096},
+    CLI_OPT_MAX_IMAGE_MB,
+    CLI_OPT_ALLOW_NONFINITE,
 };
 static const fv_cli_pos pos[] = {{.name = "MODEL", .help = "a model file"}, {.name = "INPUT", .help = ".npy batches (N, C, H, W)", .optional = true, .repeated = true}};
 static const fv_cli_cmd cmd = {.prog = "fovea predict", "Show the most probable classes of each input.", opts, sizeof opts / sizeof opts[0], pos, sizeof pos / sizeof pos[0]};
@@ -99,6 +101,7 @@ int cmd_predict(int argc, char **argv)
         return 2;
     }
     fv_ctx *ctx = fv_ctx_new(1);
+    cli_load_flags(ctx, a, true, true);
     fv_ctx_set_threads(ctx, (int)fv_cli_int(a, "threads"));
     fv_model *m = cli_model(ctx, prog, fv_cli_pos_at(a, 0), 0, 0, 0, 0);
     int rc = m ? 0 : 1;

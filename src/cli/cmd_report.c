@@ -13,6 +13,8 @@ static const fv_cli_opt opts[] = {
      .min = 2, .max = 3},
     {.name = "out", .type = FV_CLI_STRING, .def = "report.html", .metavar = "FILE", .help = "the HTML page"},
     {.name = "threads", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "threads (0: all cores)", .min = 0, .max = 4096},
+    CLI_OPT_MAX_IMAGE_MB,
+    CLI_OPT_ALLOW_NONFINITE,
 };
 static const fv_cli_pos pos[] = {{.name = "MODEL", .help = "a model file"}};
 static const fv_cli_cmd cmd = {.prog = "fovea report", .summary = "Write an HTML report about a model on a data set.",
@@ -37,6 +39,7 @@ int cmd_report(int argc, char **argv)
         return status;
     }
     fv_ctx *ctx = fv_ctx_new(1);
+    cli_load_flags(ctx, a, true, true);
     fv_ctx_set_threads(ctx, (int)fv_cli_int(a, "threads"));
     fv_model *m = cli_model(ctx, prog, fv_cli_pos_at(a, 0), 0, 0, 0, 0);
     cli_data *d = m ? cli_data_open(ctx, fv_cli_str(a, "data"), fv_cli_str(a, "split")[1] == 'r', fv_cli_int(a, "limit")) : NULL;

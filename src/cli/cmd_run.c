@@ -14,6 +14,7 @@ static const fv_cli_opt opts[] = {
      .min = 0, .max = 1e7},
     {.name = "threads", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "threads (0: all cores); results do not depend on it",
      .min = 0, .max = 4096},
+    CLI_OPT_ALLOW_NONFINITE,
 };
 static const fv_cli_pos pos[] = {{.name = "MODEL", .help = "a built-in name, description or model file"}};
 static const fv_cli_cmd cmd = {.prog = "fovea run", .summary = "Run forward passes on a batch from a .npy file.",
@@ -98,6 +99,7 @@ int cmd_run(int argc, char **argv)
         return status;
     }
     fv_ctx *ctx = fv_ctx_new(1);
+    cli_load_flags(ctx, a, false, true);
     fv_ctx_set_threads(ctx, (int)fv_cli_int(a, "threads"));
     fv_model *m = cli_model(ctx, prog, fv_cli_pos_at(a, 0), 0, 0, 0, 0);
     fv_tensor *x = m ? fv_npy_read(ctx, fv_cli_str(a, "input")) : NULL;

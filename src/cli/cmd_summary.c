@@ -9,6 +9,7 @@ static const fv_cli_opt opts[] = {
     {.name = "describe", .type = FV_CLI_FLAG, .def = NULL, .metavar = NULL, .help = "print the model's description (docs/MODELS.md) instead"},
     {.name = "classes", .type = FV_CLI_INT, .def = "0", .metavar = "K", .help = "outputs of a built-in model (0: its default: 10 for the small ones, 1000 for the zoo)", .min = 0, .max = 1e6},
     {.name = "input", .type = FV_CLI_STRING, .def = NULL, .metavar = "CxHxW", .help = "input shape of a built-in model (default 1x28x28)"},
+    CLI_OPT_ALLOW_NONFINITE,
 };
 static const fv_cli_pos pos[] = {{.name = "MODEL", .help = "a built-in name (fmnist-cnn, lenet5, mlp), a description or a model file"}};
 static const fv_cli_cmd cmd = {.prog = "fovea summary", "Print a model's layers, output shapes and parameters.", opts, sizeof opts / sizeof opts[0], pos, sizeof pos / sizeof pos[0]};
@@ -24,6 +25,7 @@ int cmd_summary(int argc, char **argv)
         return 2;
     }
     fv_ctx *ctx = fv_ctx_new(1);
+    cli_load_flags(ctx, a, false, true);
     fv_model *m = cli_model(ctx, "fovea summary", fv_cli_pos_at(a, 0), c, h, w, (int)fv_cli_int(a, "classes"));
     int rc = 1;
     if (m) {

@@ -54,6 +54,8 @@ static const fv_cli_opt opts[] = {
     {.name = "resume", .type = FV_CLI_STRING, .def = NULL, .metavar = "FILE", .help = "continue from a checkpoint (the same data; flags left out take its values, flags given must match them)"},
     {.name = "quiet", .type = FV_CLI_FLAG, .def = NULL, .metavar = NULL, .help = "print nothing but errors"},
     {.name = "threads", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "threads (0: all cores); results do not depend on it", .min = 0, .max = 4096},
+    CLI_OPT_MAX_IMAGE_MB,
+    CLI_OPT_ALLOW_NONFINITE,
 };
 static const fv_cli_cmd cmd = {.prog = "fovea train", "Train a model and save it.", opts, sizeof opts / sizeof opts[0], NULL, 0};
 
@@ -347,6 +349,7 @@ int cmd_train(int argc, char **argv)
         return status;
     }
     fv_ctx *ctx = fv_ctx_new((uint64_t)fv_cli_int(a, "seed"));
+    cli_load_flags(ctx, a, true, true);
     fv_ctx_set_threads(ctx, (int)fv_cli_int(a, "threads"));
     cli_data *train = cli_data_open_opts(ctx, fv_cli_str(a, "data"), true, fv_cli_int(a, "limit"), &o), *val = NULL;
     fv_model *m = NULL;

@@ -47,6 +47,16 @@ int cli_check_files(const char *prog, const cli_file *inputs, const cli_file *ou
  * its command: one of the two is enough), so no message reads "fovea predict: predict: ..."; its control
  * characters escaped (fv_printable: messages quote names from files). Valid until the next call. */
 const char *cli_message(const char *prog, const char *msg);
+
+/* Options of every command that reads images or loads models, and setting them on the context (images,
+ * models: whether the command's table has CLI_OPT_MAX_IMAGE_MB, CLI_OPT_ALLOW_NONFINITE). */
+#define CLI_OPT_MAX_IMAGE_MB                                                                                  \
+    FV_CLI_INT_OPT("max-image-mb", "256", "MB", "refuse images that need more than MB MiB to decode (pixels and "  \
+                   "decoder buffers: a small file can declare gigabytes of pixels)", 1, 1 << 20)
+#define CLI_OPT_ALLOW_NONFINITE                                                                               \
+    FV_CLI_FLAG_OPT("allow-nonfinite", NULL, "load a model whose weights hold NaN or infinity (refused otherwise)")
+void cli_load_flags(fv_ctx *ctx, const fv_cli_args *a, bool images, bool models);
+
 /* Print "prog: message" from the context (through cli_message) and return 1. */
 int cli_fail(const char *prog, fv_ctx *ctx);
 

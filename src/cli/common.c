@@ -36,6 +36,13 @@ const char *cli_message(const char *prog, const char *msg)
     return fv_printable(strip(prog, msg), shown, sizeof shown);
 }
 
+void cli_load_flags(fv_ctx *ctx, const fv_cli_args *a, bool images, bool models)
+{
+    if (!ctx) return;
+    if (images) fv_ctx_set_max_image_bytes(ctx, fv_cli_int(a, "max-image-mb") << 20);
+    if (models) fv_ctx_allow_nonfinite(ctx, fv_cli_flag(a, "allow-nonfinite"));
+}
+
 int cli_fail(const char *prog, fv_ctx *ctx)
 {
     fprintf(stderr, "%s: %s\n", prog, ctx && *fv_errmsg(ctx) ? cli_message(prog, fv_errmsg(ctx)) : "failed");

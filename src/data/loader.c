@@ -301,6 +301,7 @@ static fv_status start_workers(fv_loader *l, int n)
         worker *w = &l->workers[i];
         w->l = l;
         if (!(w->ctx = fv_ctx_new(0))) return fv_error(l->ctx, FV_ERR_NOMEM, "loader: out of memory for %d threads", n);
+        fv_ctx_set_max_image_bytes(w->ctx, fv_ctx_max_image_bytes(l->ctx)); /* the caller's image limit */
         if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
             fv_ctx_free(w->ctx);
             return fv_error(l->ctx, FV_ERR_ARG, "loader: cannot start thread %d of %d", i + 1, n);

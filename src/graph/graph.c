@@ -1,5 +1,6 @@
 /* The graph: building nodes, shape inference, forward execution in construction (topological) order. */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@ void fv_graph_free(fv_graph *g)
     if (!g) return;
     for (int i = 0; i < g->n_nodes; i++) node_free(g->nodes[i]);
     free(g->nodes);
+    free(g->param_slots);
     fv_memory_free(g);
     free(g);
 }
@@ -212,6 +214,42 @@ fv_node *fv_input(fv_graph *g, const char *name, fv_dtype dtype, int ndim, const
     return n;
 }
 
+/* The graph's node of each parameter, hashed by address: a graph of n parameters is built in O(n). */
+static size_t param_slot(const fv_param *p, size_t cap)
+{
+    uint64_t h = (uint64_t)(uintptr_t)p * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 32) & (cap - 1);
+}
+
+static fv_node *param_node(const fv_graph *g, const fv_param *p)
+{
+    if (!g->param_cap) return NULL;
+    for (size_t j = param_slot(p, g->param_cap); g->param_slots[j]; j = (j + 1) & (g->param_cap - 1))
+        if (g->nodes[g->param_slots[j] - 1]->param == p) return g->nodes[g->param_slots[j] - 1];
+    return NULL;
+}
+
+static void param_put(int *slots, size_t cap, const fv_node *n)
+{
+    size_t j = param_slot(n->param, cap);
+    while (slots[j]) j = (j + 1) & (cap - 1);
+    slots[j] = n->id + 1;
+}
+
+/* Room for one more parameter node; the table doubles when half full. */
+static fv_status param_reserve(fv_graph *g)
+{
+    if (2 * (g->n_param_nodes + 1) <= g->param_cap) return FV_OK;
+    size_t cap = g->param_cap ? 2 * g->param_cap : 64;
+    int *slots = calloc(cap, sizeof *slots);
+    if (!slots) return fv_error(g->ctx, FV_ERR_NOMEM, "out of memory adding a parameter to the graph");
+    for (size_t j = 0; j < g->param_cap; j++)
+        if (g->param_slots[j]) param_put(slots, cap, g->nodes[g->param_slots[j] - 1]);
+    free(g->param_slots);
+    g->param_slots = slots, g->param_cap = cap;
+    return FV_OK;
+}
+
 fv_node *fv_use_param(fv_graph *g, fv_param *p)
 {
     if (!g) return NULL;
@@ -219,12 +257,13 @@ fv_node *fv_use_param(fv_graph *g, fv_param *p)
         if (fv_errcode(g->ctx) == FV_OK) fv_error(g->ctx, FV_ERR_ARG, "param: parameter is NULL");
         return NULL;
     }
-    for (int i = 0; i < g->n_nodes; i++)
-        if (g->nodes[i]->param == p) return g->nodes[i];
-    fv_node *n = fv_graph_add(g, FV_OP_PARAM, NULL, 0, 0, NULL, 0);
-    if (!n) return NULL;
+    fv_node *n = param_node(g, p);
+    if (n) return n;
+    if (param_reserve(g) != FV_OK || !(n = fv_graph_add(g, FV_OP_PARAM, NULL, 0, 0, NULL, 0))) return NULL;
     p->refs++;
     n->param = p;
+    param_put(g->param_slots, g->param_cap, n);
+    g->n_param_nodes++;
     snprintf(n->name, sizeof n->name, "%s", p->name);
     n->value = fv_tensor_view(&p->value);
     n->grad = fv_tensor_view(&p->grad);

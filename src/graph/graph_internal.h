@@ -58,6 +58,8 @@ struct fv_graph {
     fv_pooled *pool;     /* buffers free for reuse */
     int n_pool, cap_pool;
     int64_t live_bytes, peak_bytes; /* activation bytes held now and at most */
+    int *param_slots;    /* hash of parameter -> its node's id + 1 (0: empty), so fv_use_param is O(1) */
+    size_t param_cap, n_param_nodes;
 };
 
 /* What each operator provides. infer validates inputs and attributes and sets n->value's dtype, ndim and

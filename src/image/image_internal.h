@@ -19,6 +19,12 @@ fv_status fv_png_decode(fv_ctx *ctx, const uint8_t *data, size_t size, const cha
  * the size: called on the header's numbers, before any pixel buffer exists. */
 fv_status fv_image_check_size(fv_ctx *ctx, const char *name, int64_t width, int64_t height);
 
+/* FV_OK when decoding width x height x channels samples of depth bits, plus extra bytes of the decoder's own
+ * buffers, fits the context's limit (fv_ctx_max_image_bytes); else FV_ERR_FORMAT naming the file, its size, the
+ * bytes it needs and how to raise the limit. Called after fv_image_check_size, before any pixel buffer. */
+fv_status fv_image_check_bytes(fv_ctx *ctx, const char *name, int width, int height, int channels, int depth,
+                               int64_t extra);
+
 /* A buffer for width x height x channels samples of depth bits, or NULL (overflow is impossible after
  * fv_image_check_size). */
 void *fv_image_alloc(int width, int height, int channels, int depth);

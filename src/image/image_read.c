@@ -23,6 +23,17 @@ fv_status fv_image_check_size(fv_ctx *ctx, const char *name, int64_t width, int6
     return FV_OK;
 }
 
+fv_status fv_image_check_bytes(fv_ctx *ctx, const char *name, int width, int height, int channels, int depth,
+                               int64_t extra)
+{
+    /* width x height <= FV_IMAGE_MAX_PIXELS (2^28), channels <= 4, 2 bytes a sample: no overflow */
+    int64_t need = (int64_t)width * height * channels * (depth > 8 ? 2 : 1) + extra, limit = fv_ctx_max_image_bytes(ctx);
+    if (need <= limit) return FV_OK;
+    return fv_error(ctx, FV_ERR_FORMAT, "'%s': a %dx%d image of %d channels at %d bits needs %.1f MiB to decode, over "
+                    "the limit of %.1f MiB (raise it with --max-image-mb, or fv_ctx_set_max_image_bytes)", name, width,
+                    height, channels, depth, (double)need / (1 << 20), (double)limit / (1 << 20));
+}
+
 void *fv_image_alloc(int width, int height, int channels, int depth)
 {
     int64_t n = fv_size_product(4, (const int64_t[]){width, height, channels, depth / 8}, FV_MAX_TENSOR_BYTES);

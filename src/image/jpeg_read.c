@@ -108,6 +108,17 @@ static void decode_pixels(j_decompress_ptr d, uint8_t **pixels, fv_image *out)
     *out = (fv_image){w, h, c, 8, *pixels};
 }
 
+/* The decoded pixels against the context's limit, with what libjpeg keeps for a whole image: a progressive or
+ * multi-scan file holds every DCT coefficient (2 bytes a sample, at most, before chroma subsampling), and an
+ * EXIF rotation makes a second copy of the pixels. */
+static fv_status check_bytes(fv_ctx *ctx, j_decompress_ptr d, const char *name)
+{
+    int64_t w = d->image_width, h = d->image_height, c = d->num_components;
+    int64_t coefficients = jpeg_has_multiple_scans(d) ? c * ((w + 7) / 8) * ((h + 7) / 8) * 64 * 2 : 0;
+    int64_t rotated = orientation_of(d) > 1 ? w * h * (c == 1 ? 1 : 3) : 0;
+    return fv_image_check_bytes(ctx, name, (int)w, (int)h, (int)c, 8, coefficients + rotated);
+}
+
 fv_status fv_jpeg_decode(fv_ctx *ctx, const uint8_t *data, size_t size, const char *name, fv_image *out,
                          fv_image_info *info)
 {
@@ -137,6 +148,7 @@ fv_status fv_jpeg_decode(fv_ctx *ctx, const uint8_t *data, size_t size, const ch
     if (s == FV_OK && info)
         *info = (fv_image_info){FV_IMAGE_JPEG, (int)d.image_width, (int)d.image_height, d.num_components, 8,
                                 orientation_of(&d)};
+    if (s == FV_OK && out) s = check_bytes(ctx, &d, name);
     if (s == FV_OK && out) {
         int orientation = orientation_of(&d);
         decode_pixels(&d, &guard.pixels, out);

@@ -49,13 +49,18 @@ static bool little_endian(void)
     return *(uint8_t *)&one == 1;
 }
 
-/* The transformations to fovea's layout, then the rows. src->pixels holds the result. */
-static void decode_pixels(png_structp png, png_infop info, png_source *src, fv_image *out)
+/* The transformations to fovea's layout: the header then gives the decoded channels and depth. */
+static void set_transforms(png_structp png, png_infop info)
 {
     png_set_expand(png); /* palette to RGB(A), gray 1/2/4 to 8 bits, tRNS to alpha */
     if (png_get_bit_depth(png, info) == 16 && little_endian()) png_set_swap(png);
     png_set_interlace_handling(png);
     png_read_update_info(png, info);
+}
+
+/* The rows, once their size is known to be within the limit. src->pixels holds the result. */
+static void decode_pixels(png_structp png, png_infop info, png_source *src, fv_image *out)
+{
     int w = (int)png_get_image_width(png, info), h = (int)png_get_image_height(png, info);
     int c = png_get_channels(png, info), depth = png_get_bit_depth(png, info);
     src->pixels = fv_image_alloc(w, h, c, depth);
@@ -95,6 +100,11 @@ fv_status fv_png_decode(fv_ctx *ctx, const uint8_t *data, size_t size, const cha
     if (s == FV_OK && info)
         *info = (fv_image_info){FV_IMAGE_PNG, (int)w, (int)h, png_get_channels(png, pinfo),
                                 png_get_bit_depth(png, pinfo), 1};
+    if (s == FV_OK && out) {
+        set_transforms(png, pinfo);
+        s = fv_image_check_bytes(ctx, name, (int)w, (int)h, png_get_channels(png, pinfo), png_get_bit_depth(png, pinfo),
+                                 (int64_t)h * (int64_t)sizeof(png_bytep));
+    }
     if (s == FV_OK && out) {
         decode_pixels(png, pinfo, &src, out);
         if (!out->pixels) {

@@ -2,6 +2,7 @@
  * and input normalization as metadata. Loading checks the whole file against the description before any
  * model is returned. A path that is not a model file is read as a description text. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,11 +37,14 @@ static fv_status put_classes(fv_modelfile *mf, const fv_model *m)
     if (!n) return FV_OK;
     char *buf = malloc(len + 1);
     if (!buf) return fv_error(fv_model_ctx(m), FV_ERR_NOMEM, "out of memory saving class names");
-    buf[0] = '\0';
+    size_t at = 0; /* appended by position: strcat would rescan the text, quadratic in the classes */
     for (int i = 0; i < n; i++) {
-        if (i) strcat(buf, "\n");
-        strcat(buf, fv_model_class_name(m, i));
+        size_t k = strlen(fv_model_class_name(m, i));
+        if (i) buf[at++] = '\n';
+        memcpy(buf + at, fv_model_class_name(m, i), k);
+        at += k;
     }
+    buf[at] = '\0';
     fv_status s = fv_modelfile_meta_set(mf, META_CLASSES, buf);
     free(buf);
     return s;
@@ -82,6 +86,18 @@ fv_status fv_model_save(const fv_model *m, const char *path)
     return s;
 }
 
+/* A weight of NaN or infinity turns every prediction into NaN or a confident guess: refused unless the
+ * context allows it (fv_ctx_allow_nonfinite, the CLI's --allow-nonfinite). */
+static fv_status check_finite(fv_ctx *ctx, const char *path, const char *name, const fv_tensor *t)
+{
+    const float *x = t->data;
+    for (int64_t i = 0; i < t->size && !fv_ctx_nonfinite_allowed(ctx); i++)
+        if (!isfinite(x[i]))
+            return fv_error(ctx, FV_ERR_NUMERIC, "model file %s: parameter '%s' holds a non-finite value: element %lld "
+                            "is %g (load it anyway with --allow-nonfinite)", path, name, (long long)i, x[i]);
+    return FV_OK;
+}
+
 fv_status fv_model_load_weights(fv_model *m, const fv_modelfile *mf, const char *path)
 {
     fv_ctx *ctx = fv_model_ctx(m);
@@ -97,6 +113,8 @@ fv_status fv_model_load_weights(fv_model *m, const fv_modelfile *mf, const char 
             return fv_error(ctx, FV_ERR_FORMAT, "model file %s: tensor '%s' has a shape that does not match the "
                             "model's (%lld elements stored, %lld expected)", path, p->name, (long long)t->size,
                             (long long)p->value.size);
+        fv_status s = check_finite(ctx, path, p->name, t);
+        if (s) return s;
     }
     for (int i = 0; i < fv_modelfile_tensor_count(mf); i++) {
         const char *name;

@@ -131,6 +131,10 @@ ox_entry *ox_in(ox_import *im, int k)
 {
     const Onnx__NodeProto *nd = im->node;
     if (k < 0 || (size_t)k >= nd->n_input || !nd->input[k] || !*nd->input[k]) return NULL;
+    if (im->in_entry && im->node_index >= 0 && (size_t)im->node_index < im->g->n_node && im->g->node[im->node_index] == nd) {
+        int e = im->in_entry[im->in_start[im->node_index] + (size_t)k]; /* looked up once in ox_index_graph */
+        if (e >= 0) return &im->t.e[e];
+    }
     return ox_find(&im->t, nd->input[k]);
 }
 
@@ -246,7 +250,33 @@ static void sanitize(char *s)
             *c = '_';
 }
 
-static void layer_name(ox_import *im, const char *weight, const char *type, char *out)
+static const char *base_of(const void *im, int i) { return ((const ox_import *)im)->bases[i].base; }
+
+/* Where the search for a free name with this base goes on. Names are only ever added, so the first free
+ * suffix of a base never decreases: searching on from where the last search stopped keeps naming n layers
+ * of one base linear (a graph of unnamed nodes would otherwise cost n^2 lookups). */
+static int *name_base_next(ox_import *im, const char *base)
+{
+    int i = fv_name_index_find(&im->base_index, base, base_of, im);
+    if (i >= 0) return &im->bases[i].next;
+    if (im->n_bases == im->cap_bases) {
+        int cap = im->cap_bases ? 2 * im->cap_bases : 64;
+        ox_name_base *nb = realloc(im->bases, (size_t)cap * sizeof *nb);
+        if (!nb) goto nomem;
+        im->bases = nb, im->cap_bases = cap;
+    }
+    if (!fv_name_index_reserve(&im->base_index, 1)) goto nomem;
+    ox_name_base *e = &im->bases[im->n_bases];
+    snprintf(e->base, sizeof e->base, "%s", base);
+    e->next = 0;
+    fv_name_index_add(&im->base_index, e->base, im->n_bases);
+    return &im->bases[im->n_bases++].next;
+nomem:
+    ox_fail(im, FV_ERR_NOMEM, "out of memory naming layers");
+    return NULL;
+}
+
+static bool layer_name(ox_import *im, const char *weight, const char *type, char *out)
 {
     char base[512] = "";
     size_t lw = weight ? strlen(weight) : 0;
@@ -258,18 +288,20 @@ static void layer_name(ox_import *im, const char *weight, const char *type, char
     size_t lb = strlen(b);
     if (lb > OX_NAME_MAX) b += lb - OX_NAME_MAX; /* the end of a long scope is its most specific part */
     if (!*b) b = type;
-    snprintf(out, OX_NAME_MAX + 1, "%.*s", OX_NAME_MAX, b);
-    for (int k = 1; fv_model_find_layer(im->m, out) >= 0; k++) {
-        char suffix[16];
-        int ls = snprintf(suffix, sizeof suffix, "_%d", k);
+    int *next = name_base_next(im, b);
+    if (!next) return false;
+    for (;; ++*next) { /* the first free of b, b_1, b_2 ... (each cut to fit OX_NAME_MAX) */
+        char suffix[16] = "";
+        int ls = *next ? snprintf(suffix, sizeof suffix, "_%d", *next) : 0;
         snprintf(out, OX_NAME_MAX + 1, "%.*s%s", OX_NAME_MAX - ls, b, suffix);
+        if (fv_model_find_layer(im->m, out) < 0) return true;
     }
 }
 
 int ox_add_layer(ox_import *im, const char *type, const char *weight, const int *in, int n_in, const char *fmt, ...)
 {
     char name[OX_NAME_MAX + 1], args[1500];
-    layer_name(im, weight, type, name);
+    if (!layer_name(im, weight, type, name)) return -1;
     int len = snprintf(args, sizeof args, "%s ", name);
     va_list ap;
     va_start(ap, fmt);
@@ -318,8 +350,10 @@ fv_status ox_set_param(ox_import *im, int layer, int k, const ox_tensor *c, cons
     } else {
         memcpy(dst, src, (size_t)p->size * sizeof *dst);
     }
-    for (int64_t i = 0; i < p->size; i++)
-        if (!isfinite(dst[i])) return ox_fail(im, FV_ERR_NUMERIC, "'%s' holds a non-finite value (%g)", cname, dst[i]);
+    for (int64_t i = 0; i < p->size && !fv_ctx_nonfinite_allowed(im->ctx); i++)
+        if (!isfinite(dst[i]))
+            return ox_fail(im, FV_ERR_NUMERIC, "'%s' holds a non-finite value: parameter %s[%lld] is %g (load it anyway "
+                           "with --allow-nonfinite)", cname, ps[k]->name, (long long)i, dst[i]);
     return FV_OK;
 }
 
@@ -595,6 +629,9 @@ fv_model *fv_onnx_load_mem(fv_ctx *ctx, const void *data, size_t size, const cha
     if (!s) s = finish(&im);
     ox_table_free(&im.t);
     free(im.order);
+    free(im.bases);
+    free(im.in_entry), free(im.in_start);
+    fv_name_index_free(&im.base_index);
     if (im.proto) onnx__model_proto__free_unpacked(im.proto, NULL);
     if (s) {
         fv_model_free(im.m);

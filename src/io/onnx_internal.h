@@ -7,6 +7,7 @@
 #include <stdarg.h>
 
 #include "../core/internal.h"
+#include "../core/name_index.h"
 #include "fovea/model.h"
 #include "fovea/onnx.h"
 #include "onnx.pb-c.h"
@@ -23,7 +24,7 @@
 #define OX_MAX_FILE ((size_t)2 << 30)
 #define OX_MAX_ELEMENTS ((int64_t)1 << 31)
 #define OX_FOLD_BUDGET ((int64_t)1 << 25)
-#define OX_MAX_NODES 50000
+#define OX_MAX_NODES 200000 /* loading is linear in the nodes; about 1 KB of memory per layer */
 
 /* ONNX TensorProto data types used here. */
 enum { OX_T_FLOAT = 1, OX_T_UINT8 = 2, OX_T_INT8 = 3, OX_T_UINT16 = 4, OX_T_INT16 = 5, OX_T_INT32 = 6,
@@ -76,6 +77,12 @@ typedef struct {
     int n_slots;
 } ox_table;
 
+/* A base of layer names ("relu", "layer1.conv1") and the smallest suffix not yet known to be taken. */
+typedef struct {
+    char base[OX_NAME_MAX + 1];
+    int next;
+} ox_name_base;
+
 typedef struct {
     fv_ctx *ctx;
     const char *path;            /* names the file in messages */
@@ -85,10 +92,15 @@ typedef struct {
     fv_model *m;
     ox_table t;
     int *order, n_order;         /* the nodes the output needs, in a topological order */
+    int *in_entry;               /* each node's inputs as entry indices (-1: left out), node i's from in_start[i]: */
+    size_t *in_start;            /* names are looked up once, not at every pass over the graph */
     int64_t batch;               /* the input's batch size: OX_DIM_BATCH when dynamic */
     const Onnx__NodeProto *node; /* the node being imported (for messages) */
     int node_index;
     int64_t folded;              /* elements of the constants made so far (OX_FOLD_BUDGET) */
+    ox_name_base *bases;         /* layer names' bases and the next suffix of each (onnx_import.c) */
+    int n_bases, cap_bases;
+    fv_name_index base_index;
 } ox_import;
 
 /* ---- onnx_read.c --------------------------------------------------------------------------------------- */

@@ -336,7 +336,7 @@ static fv_status index_names(ox_import *im)
 {
     const Onnx__GraphProto *g = im->g;
     char label[200];
-    /* models of this library have thousands of layers; adding layers by name is not linear beyond that */
+    /* layers are added and named in linear time; the bound keeps a hostile file's memory in check */
     if (g->n_node > OX_MAX_NODES)
         return fv_error(im->ctx, FV_ERR_UNSUPPORTED, "%s: the graph has %zu nodes (fovea reads at most %d)", im->path,
                         g->n_node, OX_MAX_NODES);
@@ -360,9 +360,17 @@ static fv_status index_names(ox_import *im)
             if (s) return s;
         }
     }
+    size_t n_in = 0;
+    for (size_t i = 0; i < g->n_node; i++) n_in += g->node[i]->n_input;
+    im->in_start = malloc((g->n_node + 1) * sizeof *im->in_start);
+    im->in_entry = malloc((n_in + 1) * sizeof *im->in_entry);
+    if (!im->in_start || !im->in_entry) return fv_error(im->ctx, FV_ERR_NOMEM, "%s: out of memory indexing the graph", im->path);
+    n_in = 0;
     for (size_t i = 0; i < g->n_node; i++) {
         const Onnx__NodeProto *nd = g->node[i];
+        im->in_start[i] = n_in;
         for (size_t k = 0; k < nd->n_input; k++) {
+            im->in_entry[n_in++] = -1;
             if (!nd->input[k] || !*nd->input[k]) continue; /* an optional input left out */
             ox_entry *e = ox_find(&im->t, nd->input[k]);
             if (!e)
@@ -371,14 +379,16 @@ static fv_status index_names(ox_import *im)
                                 node_label(nd, label, sizeof label), nd->input[k]);
             e->n_users++;
             e->user = (int)i;
+            im->in_entry[n_in - 1] = (int)(e - im->t.e);
         }
     }
     return FV_OK;
 }
 
-static ox_entry *input_entry(ox_import *im, const Onnx__NodeProto *nd, size_t k)
+static ox_entry *input_entry(ox_import *im, int node, size_t k)
 {
-    return nd->input[k] && *nd->input[k] ? ox_find(&im->t, nd->input[k]) : NULL;
+    int e = im->in_entry[im->in_start[node] + k];
+    return e >= 0 ? &im->t.e[e] : NULL;
 }
 
 /* Marks the nodes the output needs (walking producers back from it, with an explicit stack). */
@@ -389,9 +399,10 @@ static fv_status mark_needed(ox_import *im, ox_entry *out, char *needed)
     if (!stack) return fv_error(im->ctx, FV_ERR_NOMEM, "%s: out of memory ordering the graph", im->path);
     if (out->producer >= 0) needed[out->producer] = 1, stack[top++] = out->producer;
     while (top) {
-        const Onnx__NodeProto *nd = g->node[stack[--top]];
+        int cur = stack[--top];
+        const Onnx__NodeProto *nd = g->node[cur];
         for (size_t k = 0; k < nd->n_input; k++) {
-            ox_entry *e = input_entry(im, nd, k);
+            ox_entry *e = input_entry(im, cur, k);
             if (e && e->producer >= 0 && !needed[e->producer]) needed[e->producer] = 1, stack[top++] = e->producer;
         }
     }
@@ -440,13 +451,13 @@ static fv_status order_nodes(ox_import *im, const char *needed)
     /* edges producer -> reader, grouped by producer (start[p] .. start[p + 1]) */
     for (int i = 0; i < n; i++)
         for (size_t k = 0; needed[i] && k < g->node[i]->n_input; k++) {
-            ox_entry *e = input_entry(im, g->node[i], k);
+            ox_entry *e = input_entry(im, i, k);
             if (e && e->producer >= 0) start[e->producer + 1]++, waiting[i]++;
         }
     for (int i = 0; i < n; i++) start[i + 1] += start[i];
     for (int i = 0; i < n; i++)
         for (size_t k = 0; needed[i] && k < g->node[i]->n_input; k++) {
-            ox_entry *e = input_entry(im, g->node[i], k);
+            ox_entry *e = input_entry(im, i, k);
             if (e && e->producer >= 0) edges[start[e->producer]++] = i;
         }
     for (int i = n; i > 0; i--) start[i] = start[i - 1]; /* filling advanced each start to the next one's */

@@ -11,22 +11,22 @@
 
 #include "model_internal.h"
 
-/* How many layers read layer i. */
-static int consumers(const fv_model *m, int i)
+/* How many layers read each layer, counted once for the model (counting per layer would be quadratic). */
+static int *count_readers(const fv_model *m)
 {
-    int n = 0;
-    for (int k = i + 1; k < m->n_layers; k++)
-        for (int j = 0; j < m->layers[k].n_in; j++) n += m->layers[k].in[j] == i;
-    return n;
+    int *readers = calloc((size_t)m->n_layers, sizeof *readers);
+    for (int k = 0; readers && k < m->n_layers; k++)
+        for (int j = 0; j < m->layers[k].n_in; j++) readers[m->layers[k].in[j]]++;
+    return readers;
 }
 
 /* Layer i is a batch norm over a convolution that nothing else reads: fold it. */
-static bool foldable(const fv_model *m, int i)
+static bool foldable(const fv_model *m, const int *readers, int i)
 {
     const fv_layer *bn = &m->layers[i];
     if (bn->type->kind != FV_L_BATCH_NORM || bn->n_in != 1) return false;
     int j = bn->in[0];
-    return m->layers[j].type->kind == FV_L_CONV2D && consumers(m, j) == 1;
+    return m->layers[j].type->kind == FV_L_CONV2D && readers[j] == 1;
 }
 
 /* The folded convolution's weight and bias, as new parameters (the graph takes the only references). */
@@ -50,15 +50,15 @@ static fv_status fold(const fv_model *m, const fv_layer *conv, const fv_layer *b
 
 /* Layer k is a ReLU or ReLU6 over a convolution (or a foldable batch norm over one) that nothing else reads:
  * it becomes the convolution's fused clamp. Gives the convolution, the batch norm (-1 for none) and the bound. */
-static bool fusable(const fv_model *m, int k, int *conv, int *bn, float *hi)
+static bool fusable(const fv_model *m, const int *readers, int k, int *conv, int *bn, float *hi)
 {
     const fv_layer *l = &m->layers[k];
     if (l->type->kind != FV_L_ACTIVATION || (l->type->act != FV_ACT_RELU && l->type->act != FV_ACT_RELU6)) return false;
     int p = l->in[0];
-    if (consumers(m, p) != 1) return false;
+    if (readers[p] != 1) return false;
     *hi = l->type->act == FV_ACT_RELU ? INFINITY : 6.0f;
     if (m->layers[p].type->kind == FV_L_CONV2D) return *conv = p, *bn = -1, true;
-    if (foldable(m, p)) return *conv = m->layers[p].in[0], *bn = p, true;
+    if (foldable(m, readers, p)) return *conv = m->layers[p].in[0], *bn = p, true;
     return false;
 }
 
@@ -102,7 +102,8 @@ fv_graph *fv_model_build_inference(fv_model *m, int64_t batch, fv_node **input, 
     fv_graph *g = fv_graph_new(m->ctx);
     fv_node **nodes = calloc((size_t)m->n_layers, sizeof *nodes);
     bool *skip = calloc((size_t)m->n_layers, sizeof *skip);
-    if (!g || !nodes || !skip) {
+    int *readers = count_readers(m);
+    if (!g || !nodes || !skip || !readers) {
         fv_error(m->ctx, FV_ERR_NOMEM, "out of memory building model '%s'", m->name);
         goto fail;
     }
@@ -110,10 +111,10 @@ fv_graph *fv_model_build_inference(fv_model *m, int64_t batch, fv_node **input, 
     int conv, bn;
     float hi;
     for (int i = 1; i < m->n_layers; i++) {
-        if (fusable(m, i, &conv, &bn, &hi)) {
+        if (fusable(m, readers, i, &conv, &bn, &hi)) {
             skip[conv] = true;
             if (bn >= 0) skip[bn] = true;
-        } else if (foldable(m, i)) {
+        } else if (foldable(m, readers, i)) {
             skip[m->layers[i].in[0]] = true;
         }
     }
@@ -125,9 +126,9 @@ fv_graph *fv_model_build_inference(fv_model *m, int64_t batch, fv_node **input, 
         if (skip[i]) continue; /* a convolution built with the batch norm after it */
         fv_node *in[FV_LAYER_MAX_INPUTS];
         for (int k = 0; k < l->n_in; k++) in[k] = nodes[l->in[k]];
-        if (fusable(m, i, &conv, &bn, &hi))
+        if (fusable(m, readers, i, &conv, &bn, &hi))
             nodes[i] = build_chain(g, m, conv, bn, hi, m->layers[conv].name, nodes[m->layers[conv].in[0]]);
-        else if (foldable(m, i))
+        else if (foldable(m, readers, i))
             nodes[i] = build_chain(g, m, l->in[0], i, 0.0f, m->layers[l->in[0]].name, nodes[m->layers[l->in[0]].in[0]]);
         else if (l->type->kind == FV_L_CONV2D && l->n_in == 1)
             nodes[i] = build_chain(g, m, i, -1, 0.0f, l->name, in[0]);
@@ -137,11 +138,11 @@ fv_graph *fv_model_build_inference(fv_model *m, int64_t batch, fv_node **input, 
     }
     if (input) *input = nodes[0];
     if (output) *output = nodes[m->n_layers - 1];
-    free(nodes), free(skip);
+    free(nodes), free(skip), free(readers);
     fv_graph_set_inference(g, true);
     return g;
 fail:
-    free(nodes), free(skip);
+    free(nodes), free(skip), free(readers);
     fv_graph_free(g);
     return NULL;
 }

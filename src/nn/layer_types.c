@@ -90,6 +90,9 @@ const fv_layer_type *fv_layer_type_find(const char *name)
 
 const fv_layer_type *fv_layer_type_at(int i) { return i >= 0 && i < N_TYPES ? &types[i] : NULL; }
 
+_Static_assert(N_TYPES <= FV_LAYER_TYPE_COUNT, "FV_LAYER_TYPE_COUNT is below the number of layer types");
+int fv_layer_type_index(const fv_layer_type *t) { return (int)(t - types); }
+
 void fv_layer_defaults(const fv_layer_type *t, fv_layer_attrs *a)
 {
     memset(a, 0, sizeof *a);

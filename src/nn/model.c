@@ -33,6 +33,9 @@ void fv_model_free(fv_model *m)
     free(m->class_names);
     fv_graph_free(m->shapes);
     free(m->shape_nodes);
+    fv_name_index_free(&m->layer_index);
+    fv_name_index_free(&m->param_index);
+    free(m->params);
     free(m->layers);
     free(m);
 }
@@ -40,11 +43,33 @@ void fv_model_free(fv_model *m)
 fv_ctx *fv_model_ctx(const fv_model *m) { return m ? m->ctx : NULL; }
 const char *fv_model_name(const fv_model *m) { return m ? m->name : ""; }
 
+static const char *layer_name_of(const void *m, int i) { return ((const fv_model *)m)->layers[i].name; }
+static const char *param_name_of(const void *m, int k) { return ((const fv_model *)m)->params[k]->name; }
+
 int fv_model_find_layer(const fv_model *m, const char *name)
 {
-    for (int i = 0; m && name && i < m->n_layers; i++)
-        if (strcmp(m->layers[i].name, name) == 0) return i;
-    return -1;
+    return m && name ? fv_name_index_find(&m->layer_index, name, layer_name_of, m) : -1;
+}
+
+/* Index the new last layer's name and parameters (the model's lookups by name are hashed: a model of
+ * 100,000 layers loads in linear time). */
+static fv_status index_layer(fv_model *m, const fv_layer *l)
+{
+    if (m->n_params + l->n_params > m->cap_params) {
+        int cap = m->cap_params ? 2 * m->cap_params : 16;
+        while (cap < m->n_params + l->n_params) cap *= 2;
+        fv_param **p = realloc(m->params, (size_t)cap * sizeof *p);
+        if (!p) return fv_error(m->ctx, FV_ERR_NOMEM, "out of memory adding a layer");
+        m->params = p, m->cap_params = cap;
+    }
+    if (!fv_name_index_reserve(&m->layer_index, 1) || !fv_name_index_reserve(&m->param_index, (size_t)l->n_params))
+        return fv_error(m->ctx, FV_ERR_NOMEM, "out of memory adding a layer");
+    fv_name_index_add(&m->layer_index, l->name, m->n_layers); /* cannot fail now */
+    for (int j = 0; j < l->n_params; j++) {
+        fv_name_index_add(&m->param_index, l->params[j]->name, m->n_params);
+        m->params[m->n_params++] = l->params[j];
+    }
+    return FV_OK;
 }
 
 static fv_status grow(fv_model *m)
@@ -132,12 +157,15 @@ static fv_status resolve_inputs(fv_model *m, fv_layer *l, const char *from, cons
     return FV_OK;
 }
 
-/* Keras-style automatic names: conv2d, conv2d_1, conv2d_2 ... */
+/* Keras-style automatic names: conv2d, conv2d_1, conv2d_2 ... the smallest suffix whose name is free. Names
+ * are only ever added, so the smallest free suffix never decreases: each type keeps where its last search
+ * stopped and goes on from there (not past it: the name it gave may have been replaced by a name token). */
 static void auto_name(fv_model *m, fv_layer *l)
 {
-    for (int n = 0;; n++) {
-        if (n == 0) snprintf(l->name, sizeof l->name, "%s", l->type->name);
-        else snprintf(l->name, sizeof l->name, "%s_%d", l->type->name, n);
+    int *next = &m->auto_names[fv_layer_type_index(l->type)];
+    for (;; ++*next) {
+        if (*next == 0) snprintf(l->name, sizeof l->name, "%s", l->type->name);
+        else snprintf(l->name, sizeof l->name, "%s_%d", l->type->name, *next);
         if (fv_model_find_layer(m, l->name) < 0) return;
     }
 }
@@ -198,6 +226,11 @@ static int add_layer(fv_model *m, const char *type, const char *args, const char
             snprintf(msg, sizeof msg, "%s", fv_errmsg(m->ctx));
             fv_error(m->ctx, fv_errcode(m->ctx), "%s%s", where, msg);
         }
+        return -1;
+    }
+    if (index_layer(m, l) != FV_OK) {
+        for (int j = 0; j < l->n_params; j++) fv_param_free(l->params[j]);
+        l->n_params = 0;
         return -1;
     }
     return m->n_layers++;
@@ -314,28 +347,14 @@ int fv_model_layer_params(const fv_model *m, int i, fv_param **out, int max)
     return n;
 }
 
-int fv_model_param_count(const fv_model *m)
-{
-    int n = 0;
-    for (int i = 0; m && i < m->n_layers; i++) n += m->layers[i].n_params;
-    return n;
-}
+int fv_model_param_count(const fv_model *m) { return m ? m->n_params : 0; }
 
-fv_param *fv_model_param(const fv_model *m, int k)
-{
-    for (int i = 0; m && i < m->n_layers && k >= 0; i++) {
-        if (k < m->layers[i].n_params) return m->layers[i].params[k];
-        k -= m->layers[i].n_params;
-    }
-    return NULL;
-}
+fv_param *fv_model_param(const fv_model *m, int k) { return m && k >= 0 && k < m->n_params ? m->params[k] : NULL; }
 
 fv_param *fv_model_find_param(const fv_model *m, const char *name)
 {
-    for (int i = 0; m && name && i < m->n_layers; i++)
-        for (int j = 0; j < m->layers[i].n_params; j++)
-            if (strcmp(m->layers[i].params[j]->name, name) == 0) return m->layers[i].params[j];
-    return NULL;
+    int k = m && name ? fv_name_index_find(&m->param_index, name, param_name_of, m) : -1;
+    return k >= 0 ? m->params[k] : NULL;
 }
 
 int fv_model_input_shape(const fv_model *m, int64_t *shape) { return fv_model_layer_shape(m, 0, shape); }

@@ -4,6 +4,7 @@
 #define FV_MODEL_INTERNAL_H
 
 #include "../core/internal.h"
+#include "../core/name_index.h"
 #include "fovea/model.h"
 #include "fovea/ops.h"
 
@@ -83,6 +84,9 @@ typedef struct fv_layer_type {
 
 const fv_layer_type *fv_layer_type_find(const char *name);
 const fv_layer_type *fv_layer_type_at(int i); /* NULL past the end */
+/* A type's position in the table (0 .. FV_LAYER_TYPE_COUNT - 1). */
+int fv_layer_type_index(const fv_layer_type *t);
+#define FV_LAYER_TYPE_COUNT 40 /* at least the number of types; checked in layer_types.c */
 /* The attribute defaults of a type (PyTorch's). */
 void fv_layer_defaults(const fv_layer_type *t, fv_layer_attrs *a);
 
@@ -96,7 +100,11 @@ struct fv_model {
     fv_graph *shapes;
     fv_node *shape_input;
     fv_node **shape_nodes;
-    int auto_names[FV_L_KIND_COUNT + 16];
+    fv_name_index layer_index;           /* layer name -> position */
+    int auto_names[FV_LAYER_TYPE_COUNT];  /* per type: the smallest suffix not yet known to be taken */
+    fv_param **params;                   /* every layer's parameters in order, and their index by name */
+    int n_params, cap_params;
+    fv_name_index param_index;
     char **class_names;
     int n_class_names;
     float mean[FV_MODEL_MAX_NORM], std[FV_MODEL_MAX_NORM];

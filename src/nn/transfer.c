@@ -29,25 +29,13 @@ static bool is_bn(const fv_layer *l)
     return l->type->kind == FV_L_BATCH_NORM;
 }
 
-/* How many layers read layer i. */
-static int readers(const fv_model *m, int i)
+/* The batch norm that reads only layer i and is its only reader, or -1; n_readers and reader (the last one)
+ * are counted once for the model, which keeps cutting a deep model into units linear. */
+static int following_bn(const fv_model *m, const int *n_readers, const int *reader, int i)
 {
-    int n = 0;
-    for (int j = 0; j < m->n_layers; j++)
-        for (int k = 0; k < m->layers[j].n_in; k++) n += m->layers[j].in[k] == i;
-    return n;
-}
-
-/* The batch norm that reads only layer i and is its only reader, or -1. */
-static int following_bn(const fv_model *m, int i)
-{
-    if (readers(m, i) != 1) return -1;
-    for (int j = i + 1; j < m->n_layers; j++) {
-        const fv_layer *l = &m->layers[j];
-        for (int k = 0; k < l->n_in; k++)
-            if (l->in[k] == i) return is_bn(l) && l->n_in == 1 ? j : -1;
-    }
-    return -1;
+    if (n_readers[i] != 1) return -1;
+    const fv_layer *l = &m->layers[reader[i]];
+    return is_bn(l) && l->n_in == 1 ? reader[i] : -1;
 }
 
 static fv_status cut_units(const fv_model *m, unit_list *out)
@@ -56,7 +44,14 @@ static fv_status cut_units(const fv_model *m, unit_list *out)
     out->n = 0;
     if (!out->u) return fv_error(m->ctx, FV_ERR_NOMEM, "out of memory");
     bool *taken = calloc((size_t)m->n_layers + 1, sizeof *taken);
-    if (!taken) return free(out->u), fv_error(m->ctx, FV_ERR_NOMEM, "out of memory");
+    int *n_readers = calloc((size_t)m->n_layers + 1, sizeof *n_readers), *reader = calloc((size_t)m->n_layers + 1, sizeof *reader);
+    if (!taken || !n_readers || !reader) {
+        free(taken), free(n_readers), free(reader), free(out->u);
+        out->u = NULL;
+        return fv_error(m->ctx, FV_ERR_NOMEM, "out of memory");
+    }
+    for (int j = 0; j < m->n_layers; j++)
+        for (int k = 0; k < m->layers[j].n_in; k++) n_readers[m->layers[j].in[k]]++, reader[m->layers[j].in[k]] = j;
     for (int i = 0; i < m->n_layers; i++) {
         const fv_layer *l = &m->layers[i];
         if (taken[i] || l->n_params == 0) continue;
@@ -65,12 +60,12 @@ static fv_status cut_units(const fv_model *m, unit_list *out)
             u.bn = l;
         } else {
             u.main = l;
-            int j = following_bn(m, i);
+            int j = following_bn(m, n_readers, reader, i);
             if (j >= 0) u.bn = &m->layers[j], taken[j] = true;
         }
         out->u[out->n++] = u;
     }
-    free(taken);
+    free(taken), free(n_readers), free(reader);
     return FV_OK;
 }
 

@@ -86,6 +86,24 @@ static int monitor_get_state(const fv_callback *cb, double *v, int max)
     return 5;
 }
 
+/* The counters are epochs or counts of epochs: integers from -1 (stopped_epoch before a stop) up. */
+#define MONITOR_MAX_COUNT 1e9
+
+int fv_callback_state_check(const fv_callback *cb, const double *v, int n, const char **field, const char **want)
+{
+    static const char *const names[5] = {"best", "wait", "best_epoch", "cooldown_counter", "stopped_epoch"};
+    if (cb->get_state != monitor_get_state) return -1; /* another's callback: its values are its own business */
+    for (int i = 0; i < n && i < 5; i++) {
+        bool ok = i == 0 ? !isnan(v[i]) : v[i] >= -1 && v[i] <= MONITOR_MAX_COUNT && v[i] == floor(v[i]);
+        if (!ok) {
+            *field = names[i];
+            *want = i == 0 ? "a number (not NaN)" : "an integer from -1 to 1e9";
+            return i;
+        }
+    }
+    return -1;
+}
+
 static void monitor_set_state(fv_callback *cb, const double *v, int n)
 {
     monitor_cb *m = cb->user;

@@ -1,6 +1,7 @@
 /* Checkpoints: a model file that also holds the optimizer's state and the training position (epoch, steps,
  * learning-rate factor, dropout's pass count, each callback's counters), so that a resumed run ends with the
  * same weights as one that was never interrupted. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,31 @@ static fv_status get_int(fv_trainer *t, const fv_modelfile *mf, const char *path
                     "saved without training state cannot be resumed; train from it with --model instead)", path, name);
 }
 
+/* Every callback's saved values, each checked before any reaches the callback (and before anything changes). */
+static fv_status read_callback_states(fv_trainer *t, const fv_modelfile *mf, const char *path,
+                                      double states[][MAX_CB_STATE], int *n_states)
+{
+    for (int i = 0; i < t->n_callbacks; i++) {
+        const fv_callback *cb = t->callbacks[i];
+        if (!cb->set_state) continue;
+        char key[128];
+        int n = 0;
+        for (; n < MAX_CB_STATE; n++) {
+            cb_key(key, sizeof key, i, cb, n);
+            if (!fv_modelfile_pos_get_real(mf, key, &states[i][n])) break;
+        }
+        n_states[i] = n;
+        const char *field = "", *want = "";
+        int bad = fv_callback_state_check(cb, states[i], n, &field, &want);
+        if (bad >= 0) {
+            cb_key(key, sizeof key, i, cb, bad);
+            return fv_error(t->ctx, FV_ERR_FORMAT, "checkpoint '%s' is corrupt: %s (%s's %s) is %g, not %s", path, key,
+                            cb->name ? cb->name : "callback", field, states[i][bad], want);
+        }
+    }
+    return FV_OK;
+}
+
 fv_status fv_trainer_resume(fv_trainer *t, const char *path)
 {
     if (!t || !path) return FV_ERR_ARG;
@@ -89,6 +115,12 @@ fv_status fv_trainer_resume(fv_trainer *t, const char *path)
     if (!s && (epoch < 0 || epoch > 1000000000 || global < 0 || passes < 0))
         s = fv_error(t->ctx, FV_ERR_FORMAT, "checkpoint '%s': impossible position (epoch %lld, step %lld)", path,
                      (long long)epoch, (long long)global);
+    if (!s && !(isfinite(lr_factor) && lr_factor > 0))
+        s = fv_error(t->ctx, FV_ERR_FORMAT, "checkpoint '%s': %s is %g, not a positive number", path, FV_POS_LR_FACTOR,
+                     lr_factor);
+    double states[FV_MAX_CALLBACKS][MAX_CB_STATE];
+    int n_states[FV_MAX_CALLBACKS] = {0};
+    if (!s) s = read_callback_states(t, mf, path, states, n_states);
     if (!s && (uint64_t)seed != t->cfg.seed)
         s = fv_error(t->ctx, FV_ERR_ARG, "checkpoint '%s' was trained with seed %llu, this run has seed %llu: resume "
                      "with the same seed to get the same result", path, (unsigned long long)seed,
@@ -101,18 +133,8 @@ fv_status fv_trainer_resume(fv_trainer *t, const char *path)
         t->global_step = global;
         t->lr_factor = lr_factor;
         fv_graph_set_train_passes(t->g, (uint64_t)passes);
-        for (int i = 0; i < t->n_callbacks; i++) {
-            fv_callback *cb = t->callbacks[i];
-            if (!cb->set_state) continue;
-            double v[MAX_CB_STATE];
-            int n = 0;
-            for (; n < MAX_CB_STATE; n++) {
-                char key[128];
-                cb_key(key, sizeof key, i, cb, n);
-                if (!fv_modelfile_pos_get_real(mf, key, &v[n])) break;
-            }
-            if (n) cb->set_state(cb, v, n);
-        }
+        for (int i = 0; i < t->n_callbacks; i++)
+            if (t->callbacks[i]->set_state && n_states[i]) t->callbacks[i]->set_state(t->callbacks[i], states[i], n_states[i]);
     }
     fv_modelfile_free(mf);
     return s;

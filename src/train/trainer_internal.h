@@ -36,6 +36,11 @@ struct fv_trainer {
     char *settings;         /* the caller's settings of the run, kept in checkpoints (fv_trainer_set_settings) */
 };
 
+/* Whether a callback's set_state can take values read from a checkpoint: -1 when it can, else the index of the
+ * first it cannot, with its field's name and what it should be in *field and *want (a corrupt file must not
+ * reach a cast to int: 1e300 or NaN there is undefined behaviour). */
+int fv_callback_state_check(const fv_callback *cb, const double *v, int n, const char **field, const char **want);
+
 /* Names of the trainer's position fields in checkpoints. */
 #define FV_POS_LR_FACTOR "lr_factor"
 #define FV_POS_TRAIN_PASSES "train_passes"
