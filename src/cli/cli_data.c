@@ -51,10 +51,12 @@ static void report_scan(const fv_image_scan *scan, const char *spec, const cli_d
     if (o->announce)
         printf("Found %lld files belonging to %d classes.\n", (long long)scan->found, scan->n_classes);
     if (scan->n_problems == 0) return;
-    fprintf(stderr, "%s: %s: skipped %lld unreadable of %lld files%s\n", o->prog, spec, (long long)scan->skipped,
-            (long long)scan->found, o->strict ? "" : " (--strict makes this an error)");
+    char path[1024], reason[1024]; /* paths come from the folder or the CSV: printed escaped */
+    fprintf(stderr, "%s: %s: skipped %lld unreadable of %lld files%s\n", o->prog, fv_printable(spec, path, sizeof path),
+            (long long)scan->skipped, (long long)scan->found, o->strict ? "" : " (--strict makes this an error)");
     for (int i = 0; i < scan->n_problems; i++)
-        fprintf(stderr, "  %s: %s\n", scan->problems[i].path, scan->problems[i].reason);
+        fprintf(stderr, "  %s: %s\n", fv_printable(scan->problems[i].path, path, sizeof path),
+                fv_printable(scan->problems[i].reason, reason, sizeof reason));
 }
 
 static fv_dataset *open_images(fv_ctx *ctx, const char *spec, const cli_data_opts *o)
@@ -197,6 +199,25 @@ int cli_data_check_model(const cli_data *d, const fv_model *m, const char *prog,
             (long long)ds[1], (long long)ds[2], fv_model_name(m));
     for (int i = 0; i < nd; i++) fprintf(stderr, "%s%lld", i ? "x" : "", (long long)ms[i]);
     fprintf(stderr, "%s\n", nd == 1 ? " features" : "");
+    return 1;
+}
+
+int cli_data_check_labels(const cli_data *d, const fv_model *m, const char *prog, const char *spec)
+{
+    int k = fv_dataset_classes(d->ds);
+    int64_t outputs = fv_model_output_size(m);
+    int64_t *counts = k > outputs && outputs > 0 ? calloc((size_t)k, sizeof *counts) : NULL;
+    if (!counts) return 0; /* every label fits (or the model has no class outputs to check against) */
+    fv_dataset_class_counts(d->ds, counts);
+    int high = k - 1;
+    while (high >= outputs && !counts[high]) high--;
+    int64_t n = counts[high];
+    free(counts);
+    if (high < outputs) return 0;
+    char shown_spec[512], shown_model[256];
+    fprintf(stderr, "%s: %s: label %d (%lld sample%s) is outside the %lld classes of model '%s'\n", prog,
+            fv_printable(spec, shown_spec, sizeof shown_spec), high, (long long)n, n == 1 ? "" : "s",
+            (long long)outputs, fv_printable(fv_model_name(m), shown_model, sizeof shown_model));
     return 1;
 }
 

@@ -63,6 +63,8 @@ struct fv_cli_args;
  * --index I from the test split (*label its class, else -1). NULL after printing or recording why. */
 fv_tensor *cli_load_image(fv_ctx *ctx, const struct fv_cli_args *a, const fv_model *m, int32_t *label, const char *prog);
 /* n / (k * count of class c) for each class (0 for an absent class). */
+/* 1 after printing why (naming spec) when a label of the set is not one of the model's outputs; else 0. */
+int cli_data_check_labels(const cli_data *d, const fv_model *m, const char *prog, const char *spec);
 void cli_data_balanced_weights(const cli_data *d, float *w, int k);
 
 #endif

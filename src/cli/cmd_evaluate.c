@@ -56,7 +56,8 @@ int cmd_evaluate(int argc, char **argv)
     fv_eval_result r = {0};
     int rc = 1;
     if (m && !d) cli_fail(prog, ctx);
-    if (d && (cli_data_match_model(ctx, d, m, prog) || cli_data_check_model(d, m, prog, fv_cli_str(a, "data")))) {
+    if (d && (cli_data_match_model(ctx, d, m, prog) || cli_data_check_model(d, m, prog, fv_cli_str(a, "data")) ||
+              cli_data_check_labels(d, m, prog, fv_cli_str(a, "data")))) {
         /* the reason is printed */
     } else if (d) {
         fv_data_source src = cli_data_source(d);

@@ -46,7 +46,7 @@ int cmd_featuremaps(int argc, char **argv)
     int rc = 1, w = 0, h = 0;
     uint8_t *grid = x ? fv_feature_map_grid(m, x, fv_cli_str(a, "layer"), &w, &h) : NULL;
     if (m && !x && *fv_errmsg(ctx)) cli_fail(prog, ctx);
-    if (x && !grid) cli_fail(prog, ctx);
+    if (x && !grid) cli_fail_on(prog, fv_cli_pos_at(a, 1) ? fv_cli_pos_at(a, 1) : fv_cli_str(a, "data"), ctx);
     if (grid && fv_png_write(ctx, fv_cli_str(a, "out"), grid, w, h, 1) != FV_OK) cli_fail(prog, ctx);
     else if (grid) printf("Wrote %s (%dx%d)\n", fv_cli_str(a, "out"), w, h), rc = 0;
     free(grid);

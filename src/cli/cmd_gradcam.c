@@ -60,7 +60,9 @@ int cmd_gradcam(int argc, char **argv)
     fv_tensor *x = m ? cli_load_image(ctx, a, m, &label, "fovea gradcam") : NULL, *cam = NULL;
     int rc = 1, cls = -1;
     if (m && !x && *fv_errmsg(ctx)) cli_fail(prog, ctx);
-    if (x && (cam = fv_gradcam(m, x, (int)fv_cli_int(a, "class"), fv_cli_str(a, "layer"), &cls)) == NULL) cli_fail(prog, ctx);
+    const char *source = fv_cli_pos_at(a, 1) ? fv_cli_pos_at(a, 1) : fv_cli_str(a, "data");
+    if (x && (cam = fv_gradcam(m, x, (int)fv_cli_int(a, "class"), fv_cli_str(a, "layer"), &cls)) == NULL)
+        cli_fail_on(prog, source, ctx);
     if (cam && write_outputs(ctx, a, cam, x) != 0) cli_fail(prog, ctx);
     else if (cam) {
         const char *name = fv_model_class_name(m, cls);

@@ -45,7 +45,8 @@ int cmd_report(int argc, char **argv)
     cli_data *d = m ? cli_data_open(ctx, fv_cli_str(a, "data"), fv_cli_str(a, "split")[1] == 'r', fv_cli_int(a, "limit")) : NULL;
     int rc = 1;
     if (m && !d) cli_fail(prog, ctx);
-    if (d && !cli_data_match_model(ctx, d, m, prog) && !cli_data_check_model(d, m, prog, fv_cli_str(a, "data"))) {
+    if (d && !cli_data_match_model(ctx, d, m, prog) && !cli_data_check_model(d, m, prog, fv_cli_str(a, "data")) &&
+        !cli_data_check_labels(d, m, prog, fv_cli_str(a, "data"))) {
         fv_data_source src = cli_data_source(d);
         fv_report_options o = {fv_cli_str(a, "history"), fv_cli_flag(a, "tsne"), (int)fv_cli_int(a, "dims")};
         if (fv_report_write(m, &src, &o, fv_cli_str(a, "out")) != FV_OK) cli_fail(prog, ctx);

@@ -188,7 +188,7 @@ static int start_from(fv_ctx *ctx, fv_model *m, const char *path, cli_data *d)
 
 /* The data's class names into the model, checked now (valid UTF-8, no control characters, one per output)
  * rather than when the trained model is saved. 1 after printing why. */
-static int set_class_names(fv_ctx *ctx, fv_model *m, const cli_data *d)
+static int set_class_names(fv_ctx *ctx, fv_model *m, const cli_data *d, const char *spec)
 {
     int k = cli_data_classes(d);
     const char **names = malloc((size_t)k * sizeof *names);
@@ -196,9 +196,10 @@ static int set_class_names(fv_ctx *ctx, fv_model *m, const cli_data *d)
     for (int i = 0; names && i < k; i++) names[i] = cli_data_class_name(d, i);
     if (!s) s = fv_model_set_class_names(m, names, k);
     free(names);
+    char shown[512];
     if (s)
-        fprintf(stderr, "fovea train: the class names of the data: %s\n",
-                s == FV_ERR_NOMEM ? "out of memory" : fv_errmsg(ctx));
+        fprintf(stderr, "fovea train: %s: the class names of the data: %s\n", fv_printable(spec, shown, sizeof shown),
+                s == FV_ERR_NOMEM ? "out of memory" : cli_message("fovea train", fv_errmsg(ctx)));
     return s ? 1 : 0;
 }
 
@@ -215,7 +216,7 @@ static fv_model *train_model(fv_ctx *ctx, const fv_cli_args *a, cli_data *d)
     cli_data_shape(d, s);
     fv_model *m = cli_model(ctx, "fovea train", fv_cli_str(a, "model"), (int)s[0], (int)s[1], (int)s[2],
                             cli_data_classes(d));
-    if (m && cli_data_class_name(d, 0) && set_class_names(ctx, m, d)) {
+    if (m && cli_data_class_name(d, 0) && set_class_names(ctx, m, d, fv_cli_str(a, "data"))) {
         fv_model_free(m);
         return NULL;
     }
@@ -369,7 +370,11 @@ int cmd_train(int argc, char **argv)
     if (!(m = train_model(ctx, a, train))) goto done;
     /* a resumed model's classes, or a --validation folder's, are matched by name (refused when they differ) */
     if (cli_data_match_model(ctx, train, m, prog) || (val && cli_data_match_model(ctx, val, m, prog))) goto done;
-    if (cli_data_check_model(train, m, prog, fv_cli_str(a, "data"))) goto done;
+    if (cli_data_check_model(train, m, prog, fv_cli_str(a, "data")) ||
+        cli_data_check_labels(train, m, prog, fv_cli_str(a, "data")) ||
+        (val && cli_data_check_labels(val, m, prog, fv_cli_str(a, "validation") ? fv_cli_str(a, "validation")
+                                                                              : fv_cli_str(a, "data"))))
+        goto done;
     c.epochs = (int)fv_cli_int(a, "epochs");
     c.batch_size = (int)fv_cli_int(a, "batch");
     c.seed = (uint64_t)fv_cli_int(a, "seed");

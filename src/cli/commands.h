@@ -59,5 +59,7 @@ void cli_load_flags(fv_ctx *ctx, const fv_cli_args *a, bool images, bool models)
 
 /* Print "prog: message" from the context (through cli_message) and return 1. */
 int cli_fail(const char *prog, fv_ctx *ctx);
+/* The same, naming the file or data set the failing input came from: "prog: source: message". */
+int cli_fail_on(const char *prog, const char *source, fv_ctx *ctx);
 
 #endif

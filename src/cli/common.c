@@ -43,6 +43,15 @@ void cli_load_flags(fv_ctx *ctx, const fv_cli_args *a, bool images, bool models)
     if (models) fv_ctx_allow_nonfinite(ctx, fv_cli_flag(a, "allow-nonfinite"));
 }
 
+int cli_fail_on(const char *prog, const char *source, fv_ctx *ctx)
+{
+    if (!source) return cli_fail(prog, ctx);
+    char shown[512];
+    fprintf(stderr, "%s: %s: %s\n", prog, fv_printable(source, shown, sizeof shown),
+            ctx && *fv_errmsg(ctx) ? cli_message(prog, fv_errmsg(ctx)) : "failed");
+    return 1;
+}
+
 int cli_fail(const char *prog, fv_ctx *ctx)
 {
     fprintf(stderr, "%s: %s\n", prog, ctx && *fv_errmsg(ctx) ? cli_message(prog, fv_errmsg(ctx)) : "failed");

@@ -143,6 +143,15 @@ static int get_floats(const char *text, float *out, int max)
     return n;
 }
 
+/* The model's own message about stored metadata (a count, a normalization), put in the file's name. */
+static fv_status in_file(fv_ctx *ctx, fv_status s, const char *path)
+{
+    if (!s || s == FV_ERR_NOMEM) return s;
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", fv_errmsg(ctx));
+    return fv_error(ctx, FV_ERR_FORMAT, "model file %s: %s", path, msg);
+}
+
 static fv_status load_meta(fv_model *m, const fv_modelfile *mf, const char *path)
 {
     fv_ctx *ctx = fv_model_ctx(m);
@@ -164,7 +173,7 @@ static fv_status load_meta(fv_model *m, const fv_modelfile *mf, const char *path
         }
         fv_status s = fv_model_load_class_names(m, names, k);
         free(copy), free(names);
-        if (s) return s;
+        if (s) return in_file(ctx, s, path);
     }
     const char *mean = fv_modelfile_meta_get(mf, META_MEAN), *std = fv_modelfile_meta_get(mf, META_STD);
     if (mean || std) {
@@ -173,7 +182,7 @@ static fv_status load_meta(fv_model *m, const fv_modelfile *mf, const char *path
         if (!mean || !std || nm <= 0 || nm != ns)
             return fv_error(ctx, FV_ERR_FORMAT, "model file %s: bad input normalization (mean '%s', std '%s')", path,
                             mean ? mean : "", std ? std : "");
-        return fv_model_set_normalization(m, mv, sv, nm);
+        return in_file(ctx, fv_model_set_normalization(m, mv, sv, nm), path);
     }
     return FV_OK;
 }

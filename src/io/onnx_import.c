@@ -267,7 +267,9 @@ static int *name_base_next(ox_import *im, const char *base)
     }
     if (!fv_name_index_reserve(&im->base_index, 1)) goto nomem;
     ox_name_base *e = &im->bases[im->n_bases];
-    snprintf(e->base, sizeof e->base, "%s", base);
+    size_t n = strlen(base); /* at most OX_NAME_MAX: layer_name cuts it first */
+    if (n >= sizeof e->base) n = sizeof e->base - 1;
+    memcpy(e->base, base, n), e->base[n] = '\0';
     e->next = 0;
     fv_name_index_add(&im->base_index, e->base, im->n_bases);
     return &im->bases[im->n_bases++].next;

@@ -115,9 +115,10 @@ fv_status fv_trainer_resume(fv_trainer *t, const char *path)
     if (!s && (epoch < 0 || epoch > 1000000000 || global < 0 || passes < 0))
         s = fv_error(t->ctx, FV_ERR_FORMAT, "checkpoint '%s': impossible position (epoch %lld, step %lld)", path,
                      (long long)epoch, (long long)global);
-    if (!s && !(isfinite(lr_factor) && lr_factor > 0))
-        s = fv_error(t->ctx, FV_ERR_FORMAT, "checkpoint '%s': %s is %g, not a positive number", path, FV_POS_LR_FACTOR,
-                     lr_factor);
+    /* Callbacks only ever cut the factor; a factor past 1e6 would turn any learning rate into nonsense or infinity. */
+    if (!s && !(isfinite(lr_factor) && lr_factor > 0 && lr_factor <= 1e6))
+        s = fv_error(t->ctx, FV_ERR_FORMAT, "checkpoint '%s': %s is %g, not a number in (0, 1e6]", path,
+                     FV_POS_LR_FACTOR, lr_factor);
     double states[FV_MAX_CALLBACKS][MAX_CB_STATE];
     int n_states[FV_MAX_CALLBACKS] = {0};
     if (!s) s = read_callback_states(t, mf, path, states, n_states);
