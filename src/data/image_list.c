@@ -292,7 +292,7 @@ static fv_status number_labels(fv_ctx *ctx, img_list *l, char **texts, const cha
     }
     char **sorted = malloc((size_t)(l->n ? l->n : 1) * sizeof *sorted);
     if (!sorted) return fv_error(ctx, FV_ERR_NOMEM, "out of memory reading %s", csv);
-    memcpy(sorted, texts, (size_t)l->n * sizeof *sorted);
+    if (l->n) memcpy(sorted, texts, (size_t)l->n * sizeof *sorted); /* texts is NULL when no row was read */
     qsort(sorted, (size_t)l->n, sizeof *sorted, cmp_str);
     int k = 0;
     for (int64_t i = 0; i < l->n; i++)

@@ -593,13 +593,15 @@ static fv_status finish(ox_import *im)
     return load_metadata(im);
 }
 
-/* The graph's name, or the file's when the graph has none or PyTorch's default one. */
+/* The graph's name, or the file's when the graph has none or PyTorch's default one. The default is recognized
+ * after sanitizing, so that a name that becomes "torch_jit..." is treated the same when exported and read again
+ * (found by fuzz_onnx: "torch jit" imported as torch_jit, which read back as the file's name). */
 static void model_name(const Onnx__GraphProto *g, const char *path, char *out, size_t size)
 {
     const char *gn = g && g->name ? g->name : "";
-    if (*gn && strncmp(gn, "torch_jit", 9) != 0 && strncmp(gn, "torch-jit", 9) != 0) {
-        snprintf(out, size, "%s", gn);
-    } else {
+    snprintf(out, size, "%s", gn);
+    sanitize(out);
+    if (!*out || strncmp(out, "torch_jit", 9) == 0 || strncmp(out, "torch-jit", 9) == 0) {
         const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
         size_t n = strlen(base);
         if (n > 5 && strcasecmp(base + n - 5, ".onnx") == 0) n -= 5;

@@ -283,6 +283,29 @@ static void test_empty_list_attribute(void)
     free(m.b);
 }
 
+/* Found by fuzz_onnx: a graph named "torch jit" was imported as model "torch_jit", which fovea's export wrote
+ * and the importer then took for PyTorch's default name (the model came back named after the file). */
+static void test_name_round_trip(void)
+{
+    pb g = {0}, nd = pb_node("Relu", "r", "x", "y");
+    pb_msg(&g, 1, &nd);
+    pb_str(&g, 2, "torch jit");
+    pb vi = pb_value_info("x", 2, (int64_t[]){-1, 3}), vo = pb_value_info("y", 0, NULL);
+    pb_msg(&g, 11, &vi), pb_msg(&g, 12, &vo);
+    pb m = pb_model(13, &g);
+    fv_ctx *ctx = fv_ctx_new(0);
+    fv_model *a = fv_onnx_load_mem(ctx, m.b, m.n, "named.onnx"), *b = NULL;
+    void *buf = NULL;
+    size_t n = 0;
+    if (a && fv_onnx_save_mem(a, 0, &buf, &n) == FV_OK) b = fv_onnx_load_mem(ctx, buf, n, "again.onnx");
+    CHECK(a && b && !strcmp(fv_model_name(a), "named") && !strcmp(fv_model_name(b), "named"),
+          "a graph named 'torch jit' is named after its file, and keeps that name through export: '%s', '%s' (%s)",
+          a ? fv_model_name(a) : "", b ? fv_model_name(b) : "", fv_errmsg(ctx));
+    free(buf), free(m.b);
+    fv_model_free(a), fv_model_free(b);
+    fv_ctx_free(ctx);
+}
+
 static void test_operators(void)
 {
     spec s = base();
@@ -344,5 +367,6 @@ int main(void)
     test_huge_input();
     test_slice_step();
     test_empty_list_attribute();
+    test_name_round_trip();
     return test_finish();
 }

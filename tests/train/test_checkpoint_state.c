@@ -64,7 +64,8 @@ int main(void)
         {"callback.0.EarlyStopping.4", -1e300, "stopped_epoch) is -1e+300"},
         {"callback.1.ReduceLROnPlateau.3", 2.5, "cooldown_counter) is 2.5"},
         {"callback.1.ReduceLROnPlateau.0", NAN, "ReduceLROnPlateau's best) is nan, not a number (not NaN)"},
-        {"lr_factor", NAN, "lr_factor is nan, not a positive number"},
+        {"lr_factor", NAN, "lr_factor is nan, not a number in (0, 1e6]"},
+        {"lr_factor", 1e300, "lr_factor is 1e+300, not a number in (0, 1e6]"},
         {"lr_factor", -0.5, "lr_factor is -0.5"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
