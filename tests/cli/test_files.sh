@@ -7,8 +7,7 @@
 # resume cutting the history back; stale temporaries of a killed save removed. Only files made here are touched.
 # Prints "N passed, N failed" like the C tests.
 FOVEA=${FOVEA:-build/fovea}
-pass=0
-fail=0
+. "$(dirname "$0")/../common/harness.sh"
 T=$(mktemp -d /tmp/fovea_files.XXXXXX)
 MNT="$T/small"
 cleanup() {
@@ -18,20 +17,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { pass=$((pass + 1)); echo "ok $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; }
-# expect NAME STATUS PATTERN -- command...: exit status and a pattern in its output (stdout and stderr)
-expect() {
-    name=$1 want=$2 pattern=$3
-    shift 4
-    out=$("$@" 2>&1)
-    rc=$?
-    if [ "$rc" -eq "$want" ] && printf '%s\n' "$out" | grep -q -- "$pattern"; then
-        ok "$name"
-    else
-        bad "$name (exit $rc, wanted $want and '$pattern'): $(printf '%s' "$out" | tail -n 3)"
-    fi
-}
 same() { cmp -s "$1" "$2" && ok "$3" || bad "$3"; }
 is_npy() { [ "$(head -c 6 "$1" | tail -c 5)" = "NUMPY" ] && ok "$2" || bad "$2"; }
 
@@ -249,5 +234,4 @@ expect "a save after a killed one" 0 "" -- train --epochs 1 --out m.fvm
 [ ! -e m.fvm.tmp-Ab12Cd ] && ok "the stale temporary of m.fvm is removed" || bad "the stale temporary is still there"
 [ -e m.fvm.tmp-notours ] && [ -e other.fvm.tmp-Ab12Cd ] && ok "other names are kept" || bad "a file not ours was removed"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+harness_finish

@@ -3,20 +3,9 @@
 # in each command's help, range-checked, and the image limit reaching the decoder (a PNG header declaring a
 # 16000x16000 16-bit RGBA image, 2 GB of pixels, is refused naming the flag). Prints "N passed, N failed".
 FOVEA=${FOVEA:-build/fovea}
-pass=0
-fail=0
+. "$(dirname "$0")/../common/harness.sh"
 T=$(mktemp -d /tmp/fovea_flags.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-ok() { pass=$((pass + 1)); echo "ok $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; }
-expect() { # NAME STATUS PATTERN -- command...
-    name=$1 want=$2 pattern=$3
-    shift 4
-    out=$("$@" 2>&1)
-    rc=$?
-    if [ "$rc" -eq "$want" ] && printf '%s\n' "$out" | grep -q -- "$pattern"; then ok "$name"
-    else bad "$name (exit $rc, wanted $want and '$pattern'): $(printf '%s' "$out" | tail -n 3)"; fi
-}
 
 for c in train evaluate predict gradcam featuremaps patches features report augment "data inspect"; do
     expect "$c lists --max-image-mb" 0 "--max-image-mb MB" -- $FOVEA $c --help
@@ -33,5 +22,4 @@ cp "$T/set/a/bomb.png" "$T/set/b/bomb.png"
 expect "a 2 GB PNG header is refused by bytes" 1 "bomb.png': a 16000x16000 image of 4 channels at 16 bits needs 1953.2 MiB to decode, over the limit of 256.0 MiB (raise it with --max-image-mb" -- $FOVEA data inspect "$T/set"
 expect "evaluate refuses it the same way" 1 "needs 1953.2 MiB" -- $FOVEA evaluate fmnist-cnn --data "$T/set"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+harness_finish

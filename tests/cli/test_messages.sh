@@ -4,21 +4,9 @@
 # gets through); --resume holds a run to its checkpoint's settings and says where it resumes. Small models on a
 # few hundred Fashion-MNIST samples, one or two epochs. Prints "N passed, N failed".
 FOVEA=${FOVEA:-build/fovea}
-pass=0
-fail=0
+. "$(dirname "$0")/../common/harness.sh"
 T=$(mktemp -d /tmp/fovea_messages.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-ok() { pass=$((pass + 1)); echo "ok $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; }
-# expect NAME STATUS PATTERN -- command...: exit status and a pattern (grep -e) in its output (stdout and stderr)
-expect() {
-    name=$1 want=$2 pattern=$3
-    shift 4
-    out=$("$@" 2>&1)
-    rc=$?
-    if [ "$rc" -eq "$want" ] && printf '%s\n' "$out" | grep -q -e "$pattern"; then ok "$name"
-    else bad "$name (exit $rc, wanted $want and '$pattern'): $(printf '%s' "$out" | tail -n 3)"; fi
-}
 # no_output NAME PATTERN -- command...: the pattern is nowhere in the output
 no_output() {
     name=$1 pattern=$2
@@ -118,5 +106,4 @@ expect "resume of a finished run" 0 "already complete (2 of 2 epochs)" -- train 
 expect "resume of a finished run, its --epochs given" 0 "^The run in $T/ck-keep.fvm is already complete (2 of 2 epochs); nothing to train$" -- train --epochs 2 --validation-split 0.2 --lr 0.002 --resume "$T/ck-keep.fvm" --out "$T/done2.fvm"
 [ -f "$T/done.fvm" ] && ok "a finished run's model still goes to --out" || bad "no --out for a finished run"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+harness_finish
