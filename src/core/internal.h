@@ -45,4 +45,8 @@ void fv_tensor_release(fv_tensor *t);
 fv_tensor fv_tensor_view(const fv_tensor *t);
 void fv_tensor_zero(fv_tensor *t);
 
+/* A value in [0, 1] as a pixel byte, clamped; NaN gives 0 (a NaN reaches pictures when a model's outputs or a
+ * map hold one, and converting it to an integer is undefined). */
+static inline uint8_t fv_unit_to_byte(float v) { return v > 0 ? (v < 1 ? (uint8_t)(v * 255.0f + 0.5f) : 255) : 0; }
+
 #endif

@@ -39,8 +39,10 @@ static uint8_t *tile(const float *planes, int count, int64_t h, int64_t w, int *
         for (int64_t i = 0; i < h * w; i++) lo = fminf(lo, p[i]), hi = fmaxf(hi, p[i]);
         int64_t ox = (c % cols) * (w + 1), oy = (c / cols) * (h + 1);
         for (int64_t y = 0; y < h; y++)
-            for (int64_t x = 0; x < w; x++)
-                img[(oy + y) * *width + ox + x] = (uint8_t)(hi > lo ? 255.0f * (p[y * w + x] - lo) / (hi - lo) + 0.5f : 0);
+            for (int64_t x = 0; x < w; x++) {
+                float v = hi > lo ? 255.0f * (p[y * w + x] - lo) / (hi - lo) : 0; /* NaN where the map holds one */
+                img[(oy + y) * *width + ox + x] = v > 0 ? (uint8_t)(v + 0.5f) : 0;
+            }
     }
     return img;
 }
@@ -163,8 +165,7 @@ uint8_t *fv_top_patches(fv_model *m, const fv_data_source *data, const char *lay
                     for (int c = 0; c < ch; c++) {
                         int64_t iy = y0 + y, ix = x0 + x; /* outside the image: padding, left black */
                         float v = iy >= 0 && iy < H && ix >= 0 && ix < W ? fv_f32(one)[(c * H + iy) * W + ix] : 0.0f;
-                        grid[(((size_t)(oy + y) * *width) + (size_t)(ox + x)) * ch + c] =
-                            (uint8_t)(v <= 0 ? 0 : v >= 1 ? 255 : v * 255 + 0.5f);
+                        grid[(((size_t)(oy + y) * *width) + (size_t)(ox + x)) * ch + c] = fv_unit_to_byte(v);
                     }
         }
     }

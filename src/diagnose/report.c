@@ -69,7 +69,7 @@ static void sample_img(FILE *f, fv_ctx *ctx, const evaluation *e, int64_t i)
     for (int p = 0; p < plane; p++)
         for (int c = 0; c < ch; c++) {
             float v = e->images[i * e->size + (int64_t)c * plane + p];
-            px[p * ch + c] = (uint8_t)(v <= 0 ? 0 : v >= 1 ? 255 : v * 255 + 0.5f);
+            px[p * ch + c] = fv_unit_to_byte(v);
         }
     png_img(f, ctx, px, e->W, e->H, ch);
     free(px);

@@ -139,8 +139,7 @@ uint8_t *fv_heatmap_overlay(const fv_tensor *map, const float *image, int channe
             for (int c = 0; c < 3; c++) {
                 float px = image[(size_t)(channels == 3 ? c : 0) * (size_t)height * (size_t)width + (size_t)y * (size_t)width + (size_t)x];
                 float blended = (1 - alpha) * px + alpha * rgb[c];
-                out[((size_t)y * (size_t)width + (size_t)x) * 3 + (size_t)c] =
-                    (uint8_t)(blended <= 0 ? 0 : blended >= 1 ? 255 : blended * 255.0f + 0.5f);
+                out[((size_t)y * (size_t)width + (size_t)x) * 3 + (size_t)c] = fv_unit_to_byte(blended);
             }
         }
     return out;
