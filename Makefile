@@ -33,7 +33,7 @@ OBJS += $(BUILD)/obj/gen/onnx.pb-c.o
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined,float-cast-overflow \
              -fno-sanitize-recover=undefined,float-cast-overflow
 
-.PHONY: all lib cli test test-fast fixtures clean demo install bench fuzz fuzz-bins
+.PHONY: all lib cli test test-fast fixtures clean demo install bench fuzz fuzz-bins FORCE
 .SECONDARY:
 
 all: lib cli
@@ -51,7 +51,15 @@ $(LIB): $(OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/obj/%.o: %.c $(shell find include src -name '*.h') $(wildcard tests/common/*.h)
+# The compiler and flags the objects of $(BUILD) were built with: rewritten only when they change, so that a
+# change of flags (the sanitizers' list in SAN_FLAGS, say) rebuilds every object instead of keeping stale ones.
+FLAGS_STAMP := $(BUILD)/.flags
+$(FLAGS_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(CC) $(CFLAGS) $(LDLIBS)' | cmp -s - $@ || echo '$(CC) $(CFLAGS) $(LDLIBS)' > $@
+FORCE:
+
+$(BUILD)/obj/%.o: %.c $(shell find include src -name '*.h') $(wildcard tests/common/*.h) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) $(OMP) $(CFLAGS) -c $< -o $@
 
@@ -59,7 +67,7 @@ $(BUILD)/obj/%.o: %.c $(shell find include src -name '*.h') $(wildcard tests/com
 $(ONNX_GEN)/onnx.pb-c.c $(ONNX_GEN)/onnx.pb-c.h &: third_party/onnx/onnx.proto
 	@mkdir -p $(ONNX_GEN)
 	protoc-c --proto_path=third_party/onnx --c_out=$(ONNX_GEN) onnx.proto
-$(BUILD)/obj/gen/onnx.pb-c.o: $(ONNX_GEN)/onnx.pb-c.c
+$(BUILD)/obj/gen/onnx.pb-c.o: $(ONNX_GEN)/onnx.pb-c.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) -I$(ONNX_GEN) $(CFLAGS) -c $< -o $@
 $(ONNX_OBJS): $(ONNX_GEN)/onnx.pb-c.h
