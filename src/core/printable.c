@@ -5,18 +5,14 @@
 #include <string.h>
 
 #include "fovea/core.h"
+#include "text.h"
 
 /* Length of the valid UTF-8 sequence at s that is not a C0/C1 control or DEL, or 0. */
 static size_t plain_char(const unsigned char *s)
 {
-    if (s[0] >= 0x20 && s[0] < 0x7f) return 1;
-    int n = s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3 : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
-    for (int i = 1; i < n; i++)
-        if ((s[i] & 0xc0) != 0x80) return 0;
-    if (n == 2 && s[0] == 0xc2 && s[1] < 0xa0) return 0;                   /* U+0080..U+009F: C1 controls */
-    if ((n == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (n == 4 && s[0] == 0xf0 && s[1] < 0x90)) return 0; /* overlong */
-    if ((n == 3 && s[0] == 0xed && s[1] >= 0xa0) || (n == 4 && s[0] == 0xf4 && s[1] >= 0x90)) return 0; /* surrogates, > U+10FFFF */
-    return (size_t)n;
+    if (s[0] < 0x20 || s[0] == 0x7f) return 0;
+    if (s[0] == 0xc2 && s[1] < 0xa0) return 0; /* U+0080..U+009F: C1 controls */
+    return fv_utf8_len(s, 4);
 }
 
 static bool clean(const char *s)

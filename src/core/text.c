@@ -5,15 +5,14 @@
 
 #include "text.h"
 
-/* Length of the well-formed UTF-8 sequence at s, or 0. */
-static size_t utf8_len(const unsigned char *s)
+size_t fv_utf8_len(const unsigned char *s, size_t n)
 {
     unsigned c = s[0];
     if (c < 0x80) return 1;
     size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-    if (len == 0 || c > 0xF4) return 0;
+    if (len == 0 || c > 0xF4 || len > n) return 0;
     for (size_t i = 1; i < len; i++)
-        if ((s[i] & 0xC0) != 0x80) return 0; /* also stops at the terminating NUL */
+        if ((s[i] & 0xC0) != 0x80) return 0; /* also stops at a terminating NUL */
     if (c == 0xE0 && s[1] < 0xA0) return 0; /* overlong */
     if (c == 0xED && s[1] >= 0xA0) return 0; /* surrogate */
     if (c == 0xF0 && s[1] < 0x90) return 0; /* overlong */
@@ -29,7 +28,7 @@ const char *fv_text_problem(const char *s, char *why, size_t size)
             snprintf(why, size, "contains a control character (0x%02x) at byte %zu", u[i], i + 1);
             return why;
         }
-        size_t k = utf8_len(u + i);
+        size_t k = fv_utf8_len(u + i, 4);
         if (!k) {
             snprintf(why, size, "is not valid UTF-8 (byte %zu)", i + 1);
             return why;

@@ -6,33 +6,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/text.h"
 #include "model_file_internal.h"
 
 /* ---- names and text ------------------------------------------------------------------------------------ */
-
-/* Length of the well-formed UTF-8 sequence at s (at most n bytes), or 0: no overlong forms, no surrogates,
- * nothing above U+10FFFF. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    if (c < 0x80) return 1;
-    size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-    if (len == 0 || c > 0xF4 || len > n) return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((s[i] & 0xC0) != 0x80) return 0;
-    if (c == 0xE0 && s[1] < 0xA0) return 0; /* overlong */
-    if (c == 0xED && s[1] >= 0xA0) return 0; /* surrogate */
-    if (c == 0xF0 && s[1] < 0x90) return 0; /* overlong */
-    if (c == 0xF4 && s[1] >= 0x90) return 0; /* above U+10FFFF */
-    return len;
-}
 
 static const char *utf8_problem(const unsigned char *s, size_t n, bool controls_ok)
 {
     for (size_t i = 0; i < n;) {
         if (s[i] == 0) return "contains a NUL byte";
         if (!controls_ok && (s[i] < 0x20 || s[i] == 0x7F)) return "contains a control character";
-        size_t k = utf8_seq(s + i, n - i);
+        size_t k = fv_utf8_len(s + i, n - i);
         if (k == 0) return "is not valid UTF-8";
         i += k;
     }
