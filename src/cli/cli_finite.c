@@ -27,7 +27,9 @@ int64_t cli_warn_nonfinite(const char *prog, const fv_tensor *y, const char *sou
         if (!kind) continue;
         if (bad++ >= SHOWN) continue;
         int64_t at = indices ? indices[i] : i;
+        char shown[1024]; /* a file name from a folder or a CSV */
         const char *file = path ? path(data, at) : NULL;
+        if (file) file = fv_printable(file, shown, sizeof shown);
         fprintf(stderr, "%s: warning: sample %lld of %s%s%s%s gave %s output; its prediction means nothing\n", prog,
                 (long long)at, source, file ? " (" : "", file ? file : "", file ? ")" : "", what[kind]);
     }

@@ -22,7 +22,9 @@ static const fv_cli_cmd cmd = {.prog = "fovea evaluate", "Evaluate a trained mod
 static void warn_nonfinite(const char *prog, const fv_eval_result *r, const cli_data *d, const char *spec)
 {
     if (!r->nonfinite) return;
+    char shown[1024]; /* a file name from a folder or a CSV */
     const char *file = cli_data_path(d, r->first_nonfinite);
+    if (file) file = fv_printable(file, shown, sizeof shown);
     fprintf(stderr, "%s: warning: %lld of %lld samples gave NaN or infinite outputs, the first sample %lld of %s%s%s%s; "
             "the loss and accuracy below mean nothing for them\n", prog, (long long)r->nonfinite, (long long)r->count,
             (long long)r->first_nonfinite, spec, file ? " (" : "", file ? file : "", file ? ")" : "");

@@ -111,7 +111,7 @@ int cmd_predict(int argc, char **argv)
         fv_tensor *x = fv_npy_read(ctx, path);
         fv_tensor *p = x ? fv_predict(m, x) : NULL;
         if (!x) rc = cli_fail(prog, ctx); /* the reader's message names the file */
-        else if (!p) rc = 1, fprintf(stderr, "%s: %s: %s\n", prog, path, cli_message(prog, fv_errmsg(ctx)));
+        else if (!p) rc = cli_fail_on(prog, path, ctx);
         else cli_warn_nonfinite(prog, p, path, NULL, NULL, NULL), show(m, p, top, path, NULL);
         fv_tensor_free(p), fv_tensor_free(x);
     }

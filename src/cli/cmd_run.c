@@ -62,8 +62,7 @@ static int run(fv_ctx *ctx, fv_model *m, const fv_tensor *x, const fv_cli_args *
     int rc = 0;
     if (fv_graph_set_input(g, in, x) != FV_OK || fv_graph_forward(g) != FV_OK) {
         fv_model_explain_input(m, x, fv_errcode(ctx));
-        fprintf(stderr, "%s: %s: %s\n", prog, fv_cli_str(a, "input"), cli_message(prog, fv_errmsg(ctx)));
-        rc = 1;
+        rc = cli_fail_on(prog, fv_cli_str(a, "input"), ctx);
     }
     if (!rc) cli_warn_nonfinite(prog, fv_node_value(out), fv_cli_str(a, "input"), NULL, NULL, NULL);
     if (!rc && fv_cli_str(a, "output") && fv_npy_write(ctx, fv_cli_str(a, "output"), fv_node_value(out)) != FV_OK)

@@ -152,40 +152,6 @@ static bool same_classes(const cli_data *d, const fv_model *src)
     return true;
 }
 
-/* The data's class names on m (the model's outputs in the data's numbering). */
-static void name_classes(fv_model *m, const cli_data *d)
-{
-    int k = cli_data_classes(d);
-    const char **names = cli_data_class_name(d, 0) ? malloc((size_t)k * sizeof *names) : NULL;
-    if (!names) return;
-    for (int i = 0; i < k; i++) names[i] = cli_data_class_name(d, i);
-    fv_model_set_class_names(m, names, k);
-    free(names);
-}
-
-/* --weights: another model's weights carried into m (fv_model_copy_weights), e.g. torchvision's ResNet
- * exported to ONNX into the zoo's resnet18. Fine-tuning on the classes src was trained on, in another order
- * (a folder sorted differently): the data is renumbered to src's order, so that its output rows keep their
- * classes; other classes are a new task, and keep the data's names. */
-static int start_from(fv_ctx *ctx, fv_model *m, const char *path, cli_data *d)
-{
-    fv_model *src = fv_model_load(ctx, path);
-    if (src && same_classes(d, src)) {
-        if (cli_data_match_model(ctx, d, src, "fovea train")) {
-            fv_model_free(src);
-            return 1;
-        }
-        name_classes(m, d);
-    }
-    fv_status s = src ? fv_model_copy_weights(m, src) : fv_errcode(ctx);
-    fv_model_free(src);
-    if (s) {
-        fprintf(stderr, "fovea train: --weights %s: %s\n", path, cli_message("weights", fv_errmsg(ctx)));
-        return 1;
-    }
-    return 0;
-}
-
 /* The data's class names into the model, checked now (valid UTF-8, no control characters, one per output)
  * rather than when the trained model is saved. 1 after printing why. */
 static int set_class_names(fv_ctx *ctx, fv_model *m, const cli_data *d, const char *spec)
@@ -201,6 +167,32 @@ static int set_class_names(fv_ctx *ctx, fv_model *m, const cli_data *d, const ch
         fprintf(stderr, "fovea train: %s: the class names of the data: %s\n", fv_printable(spec, shown, sizeof shown),
                 s == FV_ERR_NOMEM ? "out of memory" : cli_message("fovea train", fv_errmsg(ctx)));
     return s ? 1 : 0;
+}
+
+/* --weights: another model's weights carried into m (fv_model_copy_weights), e.g. torchvision's ResNet
+ * exported to ONNX into the zoo's resnet18. Fine-tuning on the classes src was trained on, in another order
+ * (a folder sorted differently): the data is renumbered to src's order, so that its output rows keep their
+ * classes; other classes are a new task, and keep the data's names. */
+static int start_from(fv_ctx *ctx, fv_model *m, const char *path, cli_data *d, const char *data_spec)
+{
+    fv_model *src = fv_model_load(ctx, path);
+    if (src && same_classes(d, src)) {
+        if (cli_data_match_model(ctx, d, src, "fovea train")) {
+            fv_model_free(src);
+            return 1;
+        }
+        if (set_class_names(ctx, m, d, data_spec)) { /* renumbered to src's order: the model's names follow */
+            fv_model_free(src);
+            return 1;
+        }
+    }
+    fv_status s = src ? fv_model_copy_weights(m, src) : fv_errcode(ctx);
+    fv_model_free(src);
+    if (s) {
+        fprintf(stderr, "fovea train: --weights %s: %s\n", path, cli_message("weights", fv_errmsg(ctx)));
+        return 1;
+    }
+    return 0;
 }
 
 /* The model: from the checkpoint when resuming, else by name or file, sized to the data. */
@@ -220,7 +212,7 @@ static fv_model *train_model(fv_ctx *ctx, const fv_cli_args *a, cli_data *d)
         fv_model_free(m);
         return NULL;
     }
-    if (m && fv_cli_str(a, "weights") && start_from(ctx, m, fv_cli_str(a, "weights"), d)) {
+    if (m && fv_cli_str(a, "weights") && start_from(ctx, m, fv_cli_str(a, "weights"), d, fv_cli_str(a, "data"))) {
         fv_model_free(m);
         return NULL;
     }
@@ -305,10 +297,10 @@ static int check_files(const fv_cli_args *a)
 
 /* The final save failed after training: the run is not thrown away but saved in the working directory (or the
  * temporary directory when that fails too), and the message says where. Returns 1: what was asked failed. */
-static int save_elsewhere(fv_ctx *ctx, fv_model *m, const char *out)
+static int save_elsewhere(fv_ctx *ctx, fv_model *m)
 {
     char why[512], path[512];
-    snprintf(why, sizeof why, "%s", fv_errmsg(ctx));
+    snprintf(why, sizeof why, "%s", cli_message("fovea train", fv_errmsg(ctx)));
     const char *tmp = getenv("TMPDIR");
     const char *dirs[] = {".", tmp && *tmp ? tmp : "/tmp"};
     for (int i = 0; i < 2; i++) {
@@ -397,7 +389,7 @@ int cmd_train(int argc, char **argv)
     fv_data_source ts = cli_data_source(train);
     if (!complete && fv_trainer_fit(t, &ts) != FV_OK) goto fail;
     if (fv_model_save(m, fv_cli_str(a, "out")) != FV_OK) {
-        rc = save_elsewhere(ctx, m, fv_cli_str(a, "out"));
+        rc = save_elsewhere(ctx, m);
         goto done;
     }
     if (!fv_cli_flag(a, "quiet")) print_loader_stats(train), printf("Saved model to %s\n", fv_cli_str(a, "out"));

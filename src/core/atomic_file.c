@@ -241,8 +241,8 @@ static int write_replacing(const char *target, fv_file_filler fill, void *arg, u
     }
     /* The lock marks the temporary as in use until it is renamed (the fd it belongs to stays open till then). */
     flock(fd, LOCK_EX);
-    int lock = dup(fd);
-    int err = fchmod(fd, mode) != 0 ? errno : 0, write_err = 0;
+    int lock = dup(fd); /* without it the lock would go with fclose, before the rename */
+    int err = lock < 0 ? errno : fchmod(fd, mode) != 0 ? errno : 0, write_err = 0;
     FILE *f = err ? NULL : fv_write_stream(fd, &write_err);
     if (!f) {
         if (!err) err = errno;

@@ -91,7 +91,8 @@ fv_status fv_model_save(const fv_model *m, const char *path)
 static fv_status check_finite(fv_ctx *ctx, const char *path, const char *name, const fv_tensor *t)
 {
     const float *x = t->data;
-    for (int64_t i = 0; i < t->size && !fv_ctx_nonfinite_allowed(ctx); i++)
+    if (fv_ctx_nonfinite_allowed(ctx)) return FV_OK;
+    for (int64_t i = 0; i < t->size; i++)
         if (!isfinite(x[i]))
             return fv_error(ctx, FV_ERR_NUMERIC, "model file %s: parameter '%s' holds a non-finite value: element %lld "
                             "is %g (load it anyway with --allow-nonfinite)", path, name, (long long)i, x[i]);

@@ -352,7 +352,8 @@ fv_status ox_set_param(ox_import *im, int layer, int k, const ox_tensor *c, cons
     } else {
         memcpy(dst, src, (size_t)p->size * sizeof *dst);
     }
-    for (int64_t i = 0; i < p->size && !fv_ctx_nonfinite_allowed(im->ctx); i++)
+    bool check = !fv_ctx_nonfinite_allowed(im->ctx); /* asked once, not per element */
+    for (int64_t i = 0; check && i < p->size; i++)
         if (!isfinite(dst[i]))
             return ox_fail(im, FV_ERR_NUMERIC, "'%s' holds a non-finite value: parameter %s[%lld] is %g (load it anyway "
                            "with --allow-nonfinite)", cname, ps[k]->name, (long long)i, dst[i]);

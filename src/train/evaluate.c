@@ -74,13 +74,13 @@ fv_status fv_evaluate(fv_model *m, const fv_data_source *data, int batch_size, f
             const float *row = zz + (int64_t)i * k;
             int64_t best = 0;
             double mx = row[0], se = 0;
+            bool finite = isfinite(row[0]);
             for (int64_t c = 1; c < k; c++) {
                 if (row[c] > row[best]) best = c;
                 if (row[c] > mx) mx = row[c];
+                finite &= isfinite(row[c]) != 0;
             }
             for (int64_t c = 0; c < k; c++) se += exp(row[c] - mx);
-            bool finite = true;
-            for (int64_t c = 0; c < k; c++) finite &= isfinite(row[c]) != 0;
             if (!finite && out->nonfinite++ == 0) out->first_nonfinite = first + i;
             sum += mx + log(se) - row[y];
             correct += best == y;
