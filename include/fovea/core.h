@@ -11,7 +11,7 @@
 extern "C" {
 #endif
 
-#define FV_MAX_DIMS 5
+#define FV_MAX_DIMS 6
 
 /* Status codes and their default messages, generated from one list. */
 #define FV_STATUS_MAP(X)                                   \
@@ -86,15 +86,17 @@ uint64_t fv_ctx_next_stream(fv_ctx *ctx);
 
 /* ---- tensors ---------------------------------------------------------------------------------------- */
 
-typedef enum { FV_F32 = 0, FV_I32 = 1 } fv_dtype;
+/* Element types. Values are stored in files: append only. FV_BOOL is one byte, 0 or 1. */
+typedef enum { FV_F32 = 0, FV_I32 = 1, FV_I64 = 2, FV_BOOL = 3, FV_DTYPE_COUNT } fv_dtype;
 
-/* A dense, row-major tensor. Images are NCHW. ndim 0 is a scalar (size 1). */
+/* A dense, row-major tensor. Images are NCHW. ndim 0 is a scalar (size 1); a dimension may be 0 only where an
+ * operator allows empty tensors (fv_tensor_new wants every dimension >= 1). */
 typedef struct fv_tensor {
     fv_dtype dtype;
     int ndim;
     int64_t shape[FV_MAX_DIMS];
     int64_t size;  /* product of shape */
-    void *data;    /* float* for FV_F32, int32_t* for FV_I32 */
+    void *data;    /* float*, int32_t*, int64_t* or uint8_t* by dtype */
     bool owns;     /* data is freed with the tensor */
 } fv_tensor;
 
@@ -106,6 +108,8 @@ void fv_tensor_free(fv_tensor *t);
 
 static inline float *fv_f32(const fv_tensor *t) { return (float *)t->data; }
 static inline int32_t *fv_i32(const fv_tensor *t) { return (int32_t *)t->data; }
+static inline int64_t *fv_i64(const fv_tensor *t) { return (int64_t *)t->data; }
+static inline uint8_t *fv_bool(const fv_tensor *t) { return (uint8_t *)t->data; }
 
 /* s as a terminal may show it: s itself when it is valid UTF-8 without control characters, else a copy in buf
  * (cut to size) with newlines, tabs and returns as \n \t \r, other control bytes (ESC, C1 controls, DEL) and
@@ -116,6 +120,8 @@ const char *fv_printable(const char *s, char *buf, size_t size);
 char *fv_shape_str(const fv_tensor *t, char *buf, size_t len);
 bool fv_same_shape(const fv_tensor *a, const fv_tensor *b);
 size_t fv_dtype_size(fv_dtype d);
+/* "float32", "int32", "int64", "bool" ("?" for anything else). */
+const char *fv_dtype_name(fv_dtype d);
 
 #ifdef __cplusplus
 }

@@ -35,9 +35,12 @@ int64_t fv_size_product(int n, const int64_t *dims, int64_t limit);
 /* Check a shape (1..FV_MAX_DIMS dims or a scalar, each dim >= 1, total size within limits) and return its
  * element count, or -1 with an error in ctx naming `what`. */
 int64_t fv_shape_check(fv_ctx *ctx, const char *what, fv_dtype dtype, int ndim, const int64_t *shape);
+/* The same, but a dimension may be 0 (an empty tensor, as operators may produce: a slice past the end, a
+ * split of size 0). Readers of files keep the strict check. */
+int64_t fv_shape_check_empty(fv_ctx *ctx, const char *what, fv_dtype dtype, int ndim, const int64_t *shape);
 
-/* (Re)allocate an embedded tensor to a shape; keeps the buffer when the byte size is unchanged, and
- * zero-fills otherwise. */
+/* (Re)allocate an embedded tensor to a shape (dimensions of 0 allowed); keeps the buffer when the byte size is
+ * unchanged, and zero-fills otherwise. */
 fv_status fv_tensor_ensure(fv_ctx *ctx, fv_tensor *t, fv_dtype dtype, int ndim, const int64_t *shape);
 /* Release the data of an embedded tensor and clear it. */
 void fv_tensor_release(fv_tensor *t);

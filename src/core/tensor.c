@@ -5,15 +5,29 @@
 
 #include "internal.h"
 
-size_t fv_dtype_size(fv_dtype d) { return d == FV_I32 ? sizeof(int32_t) : sizeof(float); }
+size_t fv_dtype_size(fv_dtype d)
+{
+    switch (d) {
+    case FV_I64: return sizeof(int64_t);
+    case FV_BOOL: return 1;
+    case FV_I32: return sizeof(int32_t);
+    default: return sizeof(float);
+    }
+}
 
-int64_t fv_shape_check(fv_ctx *ctx, const char *what, fv_dtype dtype, int ndim, const int64_t *shape)
+const char *fv_dtype_name(fv_dtype d)
+{
+    static const char *const names[] = {"float32", "int32", "int64", "bool"};
+    return d >= 0 && d < FV_DTYPE_COUNT ? names[d] : "?";
+}
+
+static int64_t check(fv_ctx *ctx, const char *what, fv_dtype dtype, int ndim, const int64_t *shape, int64_t min_dim)
 {
     if (ndim < 0 || ndim > FV_MAX_DIMS) {
         fv_error(ctx, FV_ERR_SHAPE, "%s: %d dimensions (at most %d)", what, ndim, FV_MAX_DIMS);
         return -1;
     }
-    if (dtype != FV_F32 && dtype != FV_I32) {
+    if ((int)dtype < 0 || dtype >= FV_DTYPE_COUNT) {
         fv_error(ctx, FV_ERR_ARG, "%s: unknown dtype %d", what, (int)dtype);
         return -1;
     }
@@ -23,9 +37,9 @@ int64_t fv_shape_check(fv_ctx *ctx, const char *what, fv_dtype dtype, int ndim, 
     for (int i = 0; i < ndim && used < sizeof dims; i++)
         used += (size_t)snprintf(dims + used, sizeof dims - used, i ? ",%lld" : "%lld", (long long)shape[i]);
     for (int i = 0; i < ndim; i++) {
-        if (shape[i] < 1) {
-            fv_error(ctx, FV_ERR_SHAPE, "%s: dimension %d of (%s) is %lld (must be >= 1)", what, i, dims,
-                     (long long)shape[i]);
+        if (shape[i] < min_dim) {
+            fv_error(ctx, FV_ERR_SHAPE, "%s: dimension %d of (%s) is %lld (must be >= %lld)", what, i, dims,
+                     (long long)shape[i], (long long)min_dim);
             return -1;
         }
     }
@@ -38,14 +52,24 @@ int64_t fv_shape_check(fv_ctx *ctx, const char *what, fv_dtype dtype, int ndim, 
     return size;
 }
 
+int64_t fv_shape_check(fv_ctx *ctx, const char *what, fv_dtype dtype, int ndim, const int64_t *shape)
+{
+    return check(ctx, what, dtype, ndim, shape, 1);
+}
+
+int64_t fv_shape_check_empty(fv_ctx *ctx, const char *what, fv_dtype dtype, int ndim, const int64_t *shape)
+{
+    return check(ctx, what, dtype, ndim, shape, 0);
+}
+
 fv_status fv_tensor_ensure(fv_ctx *ctx, fv_tensor *t, fv_dtype dtype, int ndim, const int64_t *shape)
 {
-    int64_t size = fv_shape_check(ctx, "tensor", dtype, ndim, shape);
+    int64_t size = fv_shape_check_empty(ctx, "tensor", dtype, ndim, shape);
     if (size < 0) return fv_errcode(ctx);
     size_t bytes = (size_t)size * fv_dtype_size(dtype);
     size_t old_bytes = t->data ? (size_t)t->size * fv_dtype_size(t->dtype) : 0;
     if (!t->data || !t->owns || old_bytes != bytes) {
-        void *data = calloc(1, bytes);
+        void *data = calloc(1, bytes ? bytes : 1); /* an empty tensor still has a buffer to point at */
         if (!data) {
             return fv_error(ctx, FV_ERR_NOMEM, "out of memory allocating %zu bytes for a tensor", bytes);
         }
@@ -80,6 +104,7 @@ void fv_tensor_zero(fv_tensor *t)
 
 fv_tensor *fv_tensor_new(fv_ctx *ctx, fv_dtype dtype, int ndim, const int64_t *shape)
 {
+    if (fv_shape_check(ctx, "tensor", dtype, ndim, shape) < 0) return NULL;
     fv_tensor *t = calloc(1, sizeof *t);
     if (!t) {
         fv_error(ctx, FV_ERR_NOMEM, "out of memory allocating a tensor");

@@ -79,7 +79,8 @@ fv_status fv_expect(fv_graph *g, const fv_node *n, int i, int ndim, const char *
 {
     const fv_tensor *t = &n->in[i]->value;
     if (t->dtype != FV_F32)
-        return fv_node_error(g, n, FV_ERR_ARG, "%s must be float32, got int32 %s", what, fv_dims(t));
+        return fv_node_error(g, n, FV_ERR_ARG, "%s must be float32, got %s %s", what, fv_dtype_name(t->dtype),
+                             fv_dims(t));
     if (ndim >= 0 && t->ndim != ndim)
         return fv_node_error(g, n, FV_ERR_SHAPE, "%s must have %d dimensions, got %s", what, ndim, fv_dims(t));
     return FV_OK;
@@ -104,7 +105,7 @@ static fv_status infer(fv_graph *g, fv_node *n)
     const fv_tensor *v = &n->value;
     char what[96];
     snprintf(what, sizeof what, "%s '%s' output", fv_op_get(n->op)->name, n->name);
-    if (fv_shape_check(g->ctx, what, v->dtype, v->ndim, v->shape) < 0) return fv_errcode(g->ctx);
+    if (fv_shape_check_empty(g->ctx, what, v->dtype, v->ndim, v->shape) < 0) return fv_errcode(g->ctx);
     return FV_OK;
 }
 
@@ -196,9 +197,9 @@ static void leaf_backward(fv_graph *g, fv_node *n)
     (void)n;
 }
 
-const fv_op_def fv_op_input = {"input", leaf_infer, leaf_forward, leaf_backward};
-const fv_op_def fv_op_param = {"param", leaf_infer, leaf_forward, leaf_backward};
-const fv_op_def fv_op_constant = {"constant", leaf_infer, leaf_forward, leaf_backward};
+const fv_op_def fv_op_input = {"input", leaf_infer, leaf_forward, leaf_backward, false};
+const fv_op_def fv_op_param = {"param", leaf_infer, leaf_forward, leaf_backward, false};
+const fv_op_def fv_op_constant = {"constant", leaf_infer, leaf_forward, leaf_backward, false};
 
 
 fv_node *fv_input(fv_graph *g, const char *name, fv_dtype dtype, int ndim, const int64_t *shape)
@@ -206,7 +207,7 @@ fv_node *fv_input(fv_graph *g, const char *name, fv_dtype dtype, int ndim, const
     if (!g) return NULL;
     char what[96];
     snprintf(what, sizeof what, "input '%s'", name ? name : "");
-    if (fv_shape_check(g->ctx, what, dtype, ndim, shape) < 0) return NULL;
+    if (fv_shape_check_empty(g->ctx, what, dtype, ndim, shape) < 0) return NULL;
     fv_node *n = fv_graph_add(g, FV_OP_INPUT, NULL, 0, 0, NULL, 0);
     if (!n) return NULL;
     if (name) snprintf(n->name, sizeof n->name, "%s", name);
@@ -291,7 +292,7 @@ fv_status fv_graph_set_input(fv_graph *g, fv_node *input, const fv_tensor *data)
         return fv_error(g->ctx, FV_ERR_ARG, "set_input: '%s' is not an input of this graph", input->name);
     if (data->dtype != input->value.dtype)
         return fv_error(g->ctx, FV_ERR_ARG, "input '%s': expected %s data, got %s", input->name,
-                        input->value.dtype == FV_F32 ? "float32" : "int32", data->dtype == FV_F32 ? "float32" : "int32");
+                        fv_dtype_name(input->value.dtype), fv_dtype_name(data->dtype));
     if (!fv_same_shape(data, &input->value)) {
         if (fv_tensor_ensure(g->ctx, &input->value, data->dtype, data->ndim, data->shape) != FV_OK)
             return fv_errcode(g->ctx);
@@ -330,8 +331,14 @@ fv_status fv_graph_forward(fv_graph *g)
     for (int i = 0; i < g->n_nodes; i++) {
         fv_node *n = g->nodes[i];
         if (n->op == FV_OP_INPUT || n->op == FV_OP_PARAM || n->op == FV_OP_CONSTANT) continue;
+        const fv_op_def *def = fv_op_get(n->op);
+        if (def->view) {
+            fv_view_attach(n);
+            fv_memory_release_inputs(g, i);
+            continue;
+        }
         fv_status s = fv_memory_acquire(g, n);
-        if (s == FV_OK) s = fv_op_get(n->op)->forward(g, n);
+        if (s == FV_OK) s = def->forward(g, n);
         if (s != FV_OK) return s;
         fv_memory_release_inputs(g, i);
     }

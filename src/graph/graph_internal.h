@@ -25,7 +25,7 @@ struct fv_node {
     int n_in;
     void *attr;          /* op-specific attributes, a copy owned by the node */
     fv_tensor value;     /* output; param nodes view the parameter's value */
-    int64_t value_cap;   /* elements allocated in value.data (infer may change the shape before forward) */
+    int64_t value_cap;   /* bytes allocated in value.data (infer may change the shape before forward) */
     fv_tensor grad;      /* d(loss)/d(value); param nodes view the parameter's grad */
     fv_tensor aux[FV_NODE_AUX]; /* what forward saves for backward (argmax, mask, batch statistics) */
     fv_param *param;     /* FV_OP_PARAM only */
@@ -70,7 +70,14 @@ typedef struct fv_op_def {
     fv_status (*infer)(fv_graph *g, fv_node *n);
     fv_status (*forward)(fv_graph *g, fv_node *n);
     void (*backward)(fv_graph *g, fv_node *n);
+    /* The output is input 0's data under another shape (a reshape, squeeze, unsqueeze or flatten of a
+     * contiguous tensor): the graph points the value at the input's buffer instead of running forward, and
+     * keeps that buffer alive as long as the view has readers (memory.c). Gradients are not shared. */
+    bool view;
 } fv_op_def;
+
+/* The node whose buffer n's value lives in: n itself, or the end of a chain of views. */
+fv_node *fv_view_root(fv_node *n);
 
 const fv_op_def *fv_op_get(fv_op_kind op);
 
@@ -109,6 +116,8 @@ fv_status fv_memory_plan(fv_graph *g);
 fv_status fv_memory_acquire(fv_graph *g, fv_node *n);
 void fv_memory_release_inputs(fv_graph *g, int i);
 void fv_memory_free(fv_graph *g);
+/* Point a view node's value at its input's buffer (before the view's readers run). */
+void fv_view_attach(fv_node *n);
 
 /* Set n->value's shape in infer. */
 void fv_node_set_shape(fv_node *n, fv_dtype dtype, int ndim, const int64_t *shape);

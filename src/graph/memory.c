@@ -32,7 +32,23 @@ void fv_node_keep_value(fv_node *n)
 
 int64_t fv_graph_peak_bytes(const fv_graph *g) { return g ? g->peak_bytes : 0; }
 
-/* The last node that reads each node (-1: none, an output). */
+fv_node *fv_view_root(fv_node *n)
+{
+    while (n && fv_op_get(n->op)->view && n->in[0]) n = n->in[0];
+    return n;
+}
+
+void fv_view_attach(fv_node *n)
+{
+    fv_node *src = n->in[0];
+    if (n->value.owns) free(n->value.data);
+    n->value.data = src->value.data;
+    n->value.owns = false;
+    n->value_cap = 0;
+}
+
+/* The last node that reads each node (-1: none, an output). A view's readers read its root's buffer, so the
+ * root lives until the last of them (and forever when the view is an output or kept). */
 fv_status fv_memory_plan(fv_graph *g)
 {
     int *last = realloc(g->last_use, (size_t)(g->n_nodes ? g->n_nodes : 1) * sizeof *last);
@@ -42,6 +58,13 @@ fv_status fv_memory_plan(fv_graph *g)
     for (int i = 0; i < g->n_nodes; i++)
         for (int k = 0; k < g->nodes[i]->n_in; k++)
             if (g->nodes[i]->in[k]) last[g->nodes[i]->in[k]->id] = i;
+    for (int i = g->n_nodes - 1; i >= 0; i--) { /* reverse order: a view of a view passes its span down */
+        fv_node *n = g->nodes[i];
+        if (!fv_op_get(n->op)->view || !n->in[0]) continue;
+        int src = n->in[0]->id;
+        if (last[i] < 0 || n->keep_value) last[src] = -1;
+        else if (last[src] >= 0 && last[i] > last[src]) last[src] = last[i];
+    }
     return FV_OK;
 }
 
@@ -49,8 +72,8 @@ fv_status fv_memory_plan(fv_graph *g)
 fv_status fv_memory_acquire(fv_graph *g, fv_node *n)
 {
     fv_tensor *v = &n->value;
-    int64_t size = elements(v), need = size * (int64_t)sizeof(float); /* F32 and I32 alike */
-    if (v->data && n->value_cap >= size) {
+    int64_t size = elements(v), need = size * (int64_t)fv_dtype_size(v->dtype);
+    if (v->data && n->value_cap >= need) {
         v->size = size;
         return FV_OK;
     }
@@ -58,21 +81,21 @@ fv_status fv_memory_acquire(fv_graph *g, fv_node *n)
     for (int i = 0; g->inference && i < g->n_pool; i++)
         if (g->pool[i].bytes >= need && (best < 0 || g->pool[i].bytes < g->pool[best].bytes)) best = i;
     if (best >= 0) {
-        if (v->owns) free(v->data), g->live_bytes -= n->value_cap * (int64_t)sizeof(float);
+        if (v->owns) free(v->data), g->live_bytes -= n->value_cap;
         v->data = g->pool[best].data;
         v->owns = true;
-        n->value_cap = g->pool[best].bytes / (int64_t)sizeof(float);
+        n->value_cap = g->pool[best].bytes;
         v->size = size;
         g->pool[best] = g->pool[--g->n_pool];
-        g->live_bytes += n->value_cap * (int64_t)sizeof(float);
+        g->live_bytes += n->value_cap;
     } else {
         fv_tensor fresh = {0};
         fv_status s = fv_tensor_ensure(g->ctx, &fresh, v->dtype, v->ndim, v->shape);
         if (s != FV_OK) return s;
-        if (v->data && v->owns) g->live_bytes -= n->value_cap * (int64_t)sizeof(float);
+        if (v->data && v->owns) g->live_bytes -= n->value_cap;
         fv_tensor_release(v);
         *v = fresh;
-        n->value_cap = v->size;
+        n->value_cap = need;
         g->live_bytes += need;
     }
     if (g->live_bytes > g->peak_bytes) g->peak_bytes = g->live_bytes;
@@ -85,7 +108,7 @@ void fv_memory_release_inputs(fv_graph *g, int i)
     if (!g->inference) return;
     fv_node *n = g->nodes[i];
     for (int k = 0; k < n->n_in; k++) {
-        fv_node *in = n->in[k];
+        fv_node *in = fv_view_root(n->in[k]);
         if (!in || leaf(in) || in->keep_value || g->last_use[in->id] != i || !in->value.data || !in->value.owns) continue;
         if (g->n_pool == g->cap_pool) {
             int cap = g->cap_pool ? 2 * g->cap_pool : 16;
@@ -93,8 +116,8 @@ void fv_memory_release_inputs(fv_graph *g, int i)
             if (!p) continue; /* keep the buffer where it is: correct, only less frugal */
             g->pool = p, g->cap_pool = cap;
         }
-        g->pool[g->n_pool++] = (fv_pooled){in->value.data, in->value_cap * (int64_t)sizeof(float)};
-        g->live_bytes -= in->value_cap * (int64_t)sizeof(float);
+        g->pool[g->n_pool++] = (fv_pooled){in->value.data, in->value_cap};
+        g->live_bytes -= in->value_cap;
         in->value.data = NULL;
         in->value_cap = 0;
     }

@@ -56,7 +56,7 @@ static void act_backward(fv_graph *g, fv_node *n)
                            fv_grad_fresh(n, 0));
 }
 
-const fv_op_def fv_op_activation = {"activation", act_infer, act_forward, act_backward};
+const fv_op_def fv_op_activation = {"activation", act_infer, act_forward, act_backward, false};
 
 fv_node *fv_activation(fv_graph *g, fv_node *x, fv_activation_kind kind, float alpha)
 {

@@ -42,7 +42,7 @@ static void adaptive_avg_pool2d_backward(fv_graph *g, fv_node *n)
 }
 
 const fv_op_def fv_op_adaptive_avg_pool2d = {"adaptive_avg_pool2d", adaptive_avg_pool2d_infer,
-                                             adaptive_avg_pool2d_forward, adaptive_avg_pool2d_backward};
+                                             adaptive_avg_pool2d_forward, adaptive_avg_pool2d_backward, false};
 
 fv_node *fv_adaptive_avg_pool2d(fv_graph *g, fv_node *x, int out_h, int out_w)
 {

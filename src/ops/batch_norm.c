@@ -118,7 +118,7 @@ static void bn_backward(fv_graph *g, fv_node *n)
                                at->batch_stats, fv_grad_fresh(n, IN_X), x->shape[0], x->shape[1], spatial(x));
 }
 
-const fv_op_def fv_op_batch_norm = {"batch_norm", bn_infer, bn_forward, bn_backward};
+const fv_op_def fv_op_batch_norm = {"batch_norm", bn_infer, bn_forward, bn_backward, false};
 
 fv_node *fv_batch_norm(fv_graph *g, fv_node *x, fv_node *gamma, fv_node *beta, fv_node *running_mean,
                        fv_node *running_var, const fv_batch_norm_args *a)

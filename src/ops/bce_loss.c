@@ -35,7 +35,7 @@ static void bce_backward(fv_graph *g, fv_node *n)
                                     fv_f32(x), fv_f32(&n->in[IN_T]->value), x->size);
 }
 
-const fv_op_def fv_op_bce_with_logits = {"bce_with_logits", bce_infer, bce_forward, bce_backward};
+const fv_op_def fv_op_bce_with_logits = {"bce_with_logits", bce_infer, bce_forward, bce_backward, false};
 
 fv_node *fv_bce_with_logits(fv_graph *g, fv_node *logits, fv_node *targets)
 {

@@ -89,7 +89,7 @@ static void concat_backward(fv_graph *g, fv_node *n)
     }
 }
 
-const fv_op_def fv_op_concat = {"concat", concat_infer, concat_forward, concat_backward};
+const fv_op_def fv_op_concat = {"concat", concat_infer, concat_forward, concat_backward, false};
 
 fv_node *fv_concat(fv_graph *g, fv_node *const *xs, int n, int axis)
 {

@@ -162,7 +162,7 @@ static void conv_backward(fv_graph *g, fv_node *n)
         fv_conv2d_backward_bias(g->ctx, fv_f32(&n->in[IN_B]->grad), dy, geo.N, geo.OC, geo.OH * geo.OW);
 }
 
-const fv_op_def fv_op_conv2d = {"conv2d", conv_infer, conv_forward, conv_backward};
+const fv_op_def fv_op_conv2d = {"conv2d", conv_infer, conv_forward, conv_backward, false};
 
 fv_node *fv_conv2d(fv_graph *g, fv_node *x, fv_node *w, fv_node *b, const fv_conv2d_args *a)
 {

@@ -131,7 +131,7 @@ static void convt_backward(fv_graph *g, fv_node *n)
         fv_conv2d_backward_bias(g->ctx, fv_f32(&n->in[IN_B]->grad), dy, geo.N, geo.C, geo.H * geo.W);
 }
 
-const fv_op_def fv_op_conv_transpose2d = {"conv_transpose2d", convt_infer, convt_forward, convt_backward};
+const fv_op_def fv_op_conv_transpose2d = {"conv_transpose2d", convt_infer, convt_forward, convt_backward, false};
 
 fv_node *fv_conv_transpose2d(fv_graph *g, fv_node *x, fv_node *w, fv_node *b, const fv_conv_transpose2d_args *a)
 {

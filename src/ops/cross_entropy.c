@@ -116,7 +116,7 @@ static void ce_backward(fv_graph *g, fv_node *n)
                                   positions(z));
 }
 
-const fv_op_def fv_op_cross_entropy = {"cross_entropy", ce_infer, ce_forward, ce_backward};
+const fv_op_def fv_op_cross_entropy = {"cross_entropy", ce_infer, ce_forward, ce_backward, false};
 
 fv_node *fv_cross_entropy(fv_graph *g, fv_node *logits, fv_node *labels, fv_node *class_weights,
                           float label_smoothing)

@@ -41,7 +41,7 @@ static void dense_backward(fv_graph *g, fv_node *n)
                           fv_f32(w), x->shape[0], x->shape[1], w->shape[0]);
 }
 
-const fv_op_def fv_op_dense = {"dense", dense_infer, dense_forward, dense_backward};
+const fv_op_def fv_op_dense = {"dense", dense_infer, dense_forward, dense_backward, false};
 
 fv_node *fv_dense(fv_graph *g, fv_node *x, fv_node *w, fv_node *b)
 {

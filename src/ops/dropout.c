@@ -77,7 +77,7 @@ static void dropout_backward(fv_graph *g, fv_node *n)
         for (int64_t i = 0; i < n->value.size; i++) dx[i] += (float)(dy[i] * mask[i] / keep);
 }
 
-const fv_op_def fv_op_dropout = {"dropout", dropout_infer, dropout_forward, dropout_backward};
+const fv_op_def fv_op_dropout = {"dropout", dropout_infer, dropout_forward, dropout_backward, false};
 
 fv_node *fv_dropout(fv_graph *g, fv_node *x, float p)
 {

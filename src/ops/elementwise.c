@@ -80,8 +80,8 @@ static void mul_backward(fv_graph *g, fv_node *n)
     backward(g, n, FV_BCAST_MUL);
 }
 
-const fv_op_def fv_op_add = {"add", elementwise_infer, add_forward, add_backward};
-const fv_op_def fv_op_mul = {"mul", elementwise_infer, mul_forward, mul_backward};
+const fv_op_def fv_op_add = {"add", elementwise_infer, add_forward, add_backward, false};
+const fv_op_def fv_op_mul = {"mul", elementwise_infer, mul_forward, mul_backward, false};
 
 fv_node *fv_add(fv_graph *g, fv_node *a, fv_node *b)
 {

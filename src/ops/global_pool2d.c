@@ -54,9 +54,9 @@ static void global_max_pool2d_backward(fv_graph *g, fv_node *n)
 }
 
 const fv_op_def fv_op_global_avg_pool2d = {"global_avg_pool2d", global_pool2d_infer, global_avg_pool2d_forward,
-                                           global_avg_pool2d_backward};
+                                           global_avg_pool2d_backward, false};
 const fv_op_def fv_op_global_max_pool2d = {"global_max_pool2d", global_pool2d_infer, global_max_pool2d_forward,
-                                           global_max_pool2d_backward};
+                                           global_max_pool2d_backward, false};
 
 fv_node *fv_global_avg_pool2d(fv_graph *g, fv_node *x)
 {

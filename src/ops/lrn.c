@@ -59,7 +59,7 @@ static void lrn_backward(fv_graph *g, fv_node *n)
                         x->shape[0], x->shape[1], spatial(x), at->size, at->alpha, at->beta);
 }
 
-const fv_op_def fv_op_lrn = {"lrn", lrn_infer, lrn_forward, lrn_backward};
+const fv_op_def fv_op_lrn = {"lrn", lrn_infer, lrn_forward, lrn_backward, false};
 
 fv_node *fv_lrn(fv_graph *g, fv_node *x, int size, float alpha, float beta, float k)
 {

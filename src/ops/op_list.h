@@ -1,6 +1,21 @@
-/* The list of operators: one line each, append-only (the enum values may be stored in files later).
- * X(ENUM_SUFFIX, file_stem): the op's definition is `fv_op_<file_stem>` in src/ops/<family>.c. */
+/* The list of operators: one line each. X(ENUM_SUFFIX, file_stem): the op's definition is `fv_op_<file_stem>`
+ * in src/ops/<family>.c. The general tensor operators have one list per family (op_list_<family>.h), appended
+ * after the image operators. Enum values are not stored anywhere (model files name layer types): a family's
+ * list may grow in its middle. */
+#include "op_list_layout.h"
+#include "op_list_math.h"
+#include "op_list_reduce.h"
+#include "op_list_norm.h"
+
 #define FV_OP_LIST(X)                           \
+    FV_OP_LIST_IMAGE(X)                         \
+    FV_OP_LIST_LAYOUT(X)                        \
+    FV_OP_LIST_MATH(X)                          \
+    FV_OP_LIST_REDUCE(X)                        \
+    FV_OP_LIST_NORM(X)
+
+/* The operators of image networks, losses and leaves. */
+#define FV_OP_LIST_IMAGE(X)                     \
     X(INPUT, input)                             \
     X(PARAM, param)                             \
     X(CONSTANT, constant)                       \

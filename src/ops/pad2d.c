@@ -44,7 +44,7 @@ static void pad2d_backward(fv_graph *g, fv_node *n)
                           at->pad[1], at->pad[2], at->pad[3]);
 }
 
-const fv_op_def fv_op_pad2d = {"pad2d", pad2d_infer, pad2d_forward, pad2d_backward};
+const fv_op_def fv_op_pad2d = {"pad2d", pad2d_infer, pad2d_forward, pad2d_backward, false};
 
 fv_node *fv_pad2d(fv_graph *g, fv_node *x, const int pad[4], float value)
 {

@@ -112,8 +112,8 @@ static void avg_pool2d_backward(fv_graph *g, fv_node *n)
     fv_ref_avg_pool2d_backward(fv_f32(&n->in[0]->grad), fv_f32(&n->grad), &p, a->count_include_pad);
 }
 
-const fv_op_def fv_op_max_pool2d = {"max_pool2d", pool2d_infer, max_pool2d_forward, max_pool2d_backward};
-const fv_op_def fv_op_avg_pool2d = {"avg_pool2d", pool2d_infer, avg_pool2d_forward, avg_pool2d_backward};
+const fv_op_def fv_op_max_pool2d = {"max_pool2d", pool2d_infer, max_pool2d_forward, max_pool2d_backward, false};
+const fv_op_def fv_op_avg_pool2d = {"avg_pool2d", pool2d_infer, avg_pool2d_forward, avg_pool2d_backward, false};
 
 static fv_node *add_pool(fv_graph *g, fv_op_kind op, fv_node *x, const fv_pool2d_args *a)
 {

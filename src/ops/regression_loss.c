@@ -49,9 +49,9 @@ static void reg_backward(fv_graph *g, fv_node *n)
                                     at->kind, at->beta);
 }
 
-const fv_op_def fv_op_mse_loss = {"mse_loss", reg_infer, reg_forward, reg_backward};
-const fv_op_def fv_op_l1_loss = {"l1_loss", reg_infer, reg_forward, reg_backward};
-const fv_op_def fv_op_smooth_l1_loss = {"smooth_l1_loss", reg_infer, reg_forward, reg_backward};
+const fv_op_def fv_op_mse_loss = {"mse_loss", reg_infer, reg_forward, reg_backward, false};
+const fv_op_def fv_op_l1_loss = {"l1_loss", reg_infer, reg_forward, reg_backward, false};
+const fv_op_def fv_op_smooth_l1_loss = {"smooth_l1_loss", reg_infer, reg_forward, reg_backward, false};
 
 static fv_node *add(fv_graph *g, fv_op_kind op, fv_node *pred, fv_node *target, fv_ref_regression_kind kind,
                     float beta)

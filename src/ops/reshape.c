@@ -69,7 +69,9 @@ static fv_status reshape_infer(fv_graph *g, fv_node *n)
     return FV_OK;
 }
 
-/* Row-major data is unchanged by a reshape: forward copies, backward adds elementwise. */
+/* Row-major data is unchanged by a reshape: the output is a view of the input's buffer (the graph points it
+ * there, fv_op_def.view), so forward below only runs when a caller asks the op directly; backward adds
+ * elementwise. */
 static fv_status reshape_forward(fv_graph *g, fv_node *n)
 {
     (void)g;
@@ -86,7 +88,7 @@ static void reshape_backward(fv_graph *g, fv_node *n)
     for (int64_t i = 0; i < n->value.size; i++) dx[i] += dy[i];
 }
 
-const fv_op_def fv_op_reshape = {"reshape", reshape_infer, reshape_forward, reshape_backward};
+const fv_op_def fv_op_reshape = {"reshape", reshape_infer, reshape_forward, reshape_backward, .view = true};
 
 fv_node *fv_reshape(fv_graph *g, fv_node *x, int ndim, const int64_t *shape)
 {

@@ -74,7 +74,7 @@ static void resize2d_backward(fv_graph *g, fv_node *n)
         fv_ref_resize_bilinear_backward(fv_f32(&n->in[0]->grad), fv_f32(&n->grad), &p, at->align_corners);
 }
 
-const fv_op_def fv_op_resize2d = {"resize2d", resize2d_infer, resize2d_forward, resize2d_backward};
+const fv_op_def fv_op_resize2d = {"resize2d", resize2d_infer, resize2d_forward, resize2d_backward, false};
 
 fv_node *fv_resize2d(fv_graph *g, fv_node *x, int out_h, int out_w, fv_resize_mode mode, bool align_corners)
 {

@@ -74,8 +74,8 @@ static void log_softmax_backward(fv_graph *g, fv_node *n)
     backward(n, true);
 }
 
-const fv_op_def fv_op_softmax = {"softmax", softmax_infer, softmax_forward, softmax_backward};
-const fv_op_def fv_op_log_softmax = {"log_softmax", softmax_infer, log_softmax_forward, log_softmax_backward};
+const fv_op_def fv_op_softmax = {"softmax", softmax_infer, softmax_forward, softmax_backward, false};
+const fv_op_def fv_op_log_softmax = {"log_softmax", softmax_infer, log_softmax_forward, log_softmax_backward, false};
 
 fv_node *fv_softmax(fv_graph *g, fv_node *x, int axis)
 {

@@ -22,9 +22,24 @@ static int read_entry(FILE *f, fx_entry *e, fv_ctx *ctx)
         e->str = calloc(1, (size_t)dims[0] + 1);
         return e->str && rd(f, e->str, (size_t)dims[0]);
     }
-    if (dtype > 1) return 0;
-    e->t = fv_tensor_new(ctx, dtype == 0 ? FV_F32 : FV_I32, ndim, dims);
-    return e->t && rd(f, e->t->data, (size_t)e->t->size * 4);
+    static const fv_dtype types[] = {FV_F32, FV_I32, FV_F32, FV_I64, FV_BOOL}; /* code 2 is text */
+    if (dtype > 4) return 0;
+    int64_t size = 1;
+    for (int d = 0; d < ndim; d++) {
+        if (dims[d] < 0 || dims[d] > (1 << 24)) return 0;
+        size *= dims[d];
+    }
+    if (size > (1 << 26)) return 0;
+    /* built by hand rather than by fv_tensor_new, which wants every dimension >= 1: fixtures hold empty tensors */
+    e->t = calloc(1, sizeof *e->t);
+    if (!e->t) return 0;
+    e->t->dtype = types[dtype];
+    e->t->ndim = ndim;
+    memcpy(e->t->shape, dims, sizeof dims);
+    e->t->size = size;
+    e->t->data = calloc(1, size ? (size_t)size * fv_dtype_size(e->t->dtype) : 1);
+    e->t->owns = true;
+    return e->t->data && rd(f, e->t->data, (size_t)size * fv_dtype_size(e->t->dtype));
 }
 
 fx_file *fx_load(const char *path)
@@ -87,18 +102,28 @@ const char *fx_str(const fx_file *fx, const char *name)
     return e ? e->str : NULL;
 }
 
+int64_t fx_int_of(const fv_tensor *t, int64_t i)
+{
+    switch (t->dtype) {
+    case FV_I32: return fv_i32(t)[i];
+    case FV_I64: return fv_i64(t)[i];
+    case FV_BOOL: return fv_bool(t)[i];
+    default: return (int64_t)fv_f32(t)[i];
+    }
+}
+
 int fx_int(const fx_file *fx, const char *name, int i, int def)
 {
     const fv_tensor *t = fx_get(fx, name);
     if (!t || i >= t->size) return def;
-    return t->dtype == FV_I32 ? fv_i32(t)[i] : (int)fv_f32(t)[i];
+    return (int)fx_int_of(t, i);
 }
 
 float fx_float(const fx_file *fx, const char *name, float def)
 {
     const fv_tensor *t = fx_get(fx, name);
     if (!t || t->size < 1) return def;
-    return t->dtype == FV_F32 ? fv_f32(t)[0] : (float)fv_i32(t)[0];
+    return t->dtype == FV_F32 ? fv_f32(t)[0] : (float)fx_int_of(t, 0);
 }
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }

@@ -1,7 +1,7 @@
 /* Reading the reference fixtures written by tests/reference/fvfx.py.
  *
  * File format FVFX version 1 (little-endian): "FVFX", u32 version, u32 count, then count entries of
- * u16 name length, name, u8 dtype (0 float32, 1 int32, 2 UTF-8 string), u8 ndim, i64 dims[ndim], data.
+ * u16 name length, name, u8 dtype (0 float32, 1 int32, 2 UTF-8 string, 3 int64, 4 bool as one byte), u8 ndim, i64 dims[ndim], data.
  *
  * Entry names used by operator fixtures:
  *   meta:op      the operator (string)          attr:NAME   attributes (int32 or float32 tensors)
@@ -34,6 +34,8 @@ const fv_tensor *fx_get(const fx_file *fx, const char *name);
 const char *fx_str(const fx_file *fx, const char *name); /* NULL if absent */
 /* Element i of an attribute (int32 or float32), or def when absent. */
 int fx_int(const fx_file *fx, const char *name, int i, int def);
+/* Element i of an integer, bool or float tensor as an int64. */
+int64_t fx_int_of(const fv_tensor *t, int64_t i);
 float fx_float(const fx_file *fx, const char *name, float def);
 
 /* Sorted paths of the *.fvx files in dir whose names start with prefix; free with fx_list_free. */

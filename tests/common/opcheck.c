@@ -137,6 +137,14 @@ static void compare(const char *tag, const char *what, const fv_tensor *got, con
         CHECK(0, "%s: %s has %lld elements, PyTorch %lld", tag, what, (long long)got->size, (long long)want->size);
         return;
     }
+    if (want->dtype != FV_F32 || got->dtype != FV_F32) { /* indices, masks: exact, and of the same rank */
+        int64_t bad = -1;
+        for (int64_t i = 0; i < got->size && bad < 0 && got->dtype != FV_F32; i++)
+            if (fx_int_of(got, i) != fx_int_of(want, i)) bad = i;
+        CHECK(got->dtype != FV_F32 && bad < 0 && got->ndim == want->ndim, "%s: %s (%s) equals PyTorch's (%s)%s", tag,
+              what, fv_dtype_name(got->dtype), fv_dtype_name(want->dtype), bad >= 0 ? ": differs" : "");
+        return;
+    }
     double err = rel_error(fv_f32(got), fv_f32(want), got->size);
     CHECK(err <= tol, "%s: %s rel error %.2e (tol %.0e)", tag, what, err, tol);
 }

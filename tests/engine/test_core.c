@@ -58,8 +58,15 @@ static void tensors_and_status(void)
     fv_tensor *s = fv_tensor_new(ctx, FV_F32, 0, NULL);
     CHECK(s && s->size == 1, "a scalar has one element");
     fv_tensor_free(s);
-    CHECK(fv_tensor_new(ctx, FV_F32, 6, (int64_t[]){1, 1, 1, 1, 1, 1}) == NULL && strstr(fv_errmsg(ctx), "6 dimensions"),
-          "more than 5 dims: %s", fv_errmsg(ctx));
+    fv_tensor *six = fv_tensor_new(ctx, FV_I64, 6, (int64_t[]){1, 2, 1, 1, 1, 3});
+    CHECK(six && six->size == 6 && fv_dtype_size(six->dtype) == 8, "an int64 tensor of rank 6");
+    fv_tensor_free(six);
+    CHECK(fv_tensor_new(ctx, FV_F32, 7, (int64_t[]){1, 1, 1, 1, 1, 1, 1}) == NULL && strstr(fv_errmsg(ctx), "7 dimensions"),
+          "more than 6 dims: %s", fv_errmsg(ctx));
+    CHECK(fv_tensor_new(ctx, FV_BOOL, 2, (int64_t[]){0, 3}) == NULL && strstr(fv_errmsg(ctx), "is 0"),
+          "fv_tensor_new refuses an empty dimension: %s", fv_errmsg(ctx));
+    CHECK(fv_tensor_new(ctx, (fv_dtype)9, 1, (int64_t[]){3}) == NULL && strstr(fv_errmsg(ctx), "dtype 9"),
+          "an unknown dtype: %s", fv_errmsg(ctx));
     CHECK(fv_tensor_new(ctx, FV_F32, 2, (int64_t[]){INT64_MAX / 2, 4}) == NULL && fv_errcode(ctx) == FV_ERR_SHAPE,
           "an overflowing size is refused: %s", fv_errmsg(ctx));
     CHECK(fv_tensor_new(ctx, FV_F32, 2, (int64_t[]){1 << 20, 1 << 20}) == NULL, "a 4 TiB tensor is refused: %s",

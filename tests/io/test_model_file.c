@@ -503,7 +503,7 @@ static void check_versions_and_hostile(void)
     bad += !edited(ctx, b, n, e3.off, tdat_off - 64, 8, "lies outside the tensor data section");
     bad += !edited(ctx, b, n, e0.bytes, 1, 8, "needs 288 bytes, its index says 1");
     bad += !edited(ctx, b, n, e0.dtype, 7, 1, "tensor 'conv1.weight' has dtype 7");
-    bad += !edited(ctx, b, n, e0.ndim, 9, 1, "tensor 'conv1.weight' has 9 dimensions (at most 5)");
+    bad += !edited(ctx, b, n, e0.ndim, 9, 1, "tensor 'conv1.weight' has 9 dimensions (at most 6)");
     bad += !edited(ctx, b, n, e0.name, 0xFF, 1, "the name of tensor 0 is not valid UTF-8");
     bad += !edited(ctx, b, n, e0.name - 2, 300, 2, "the name of tensor 0 is longer than 255 bytes");
     bad += !edited(ctx, b, n, e0.name - 2, 0, 2, "the name of tensor 0 is empty");

@@ -33,9 +33,10 @@ def make(outdir):
         "b1_5.npy": np.array([True, False, True, True, False]),
         "scalar_f4.npy": np.array(3.25, dtype=np.float32),
         "f4_5d.npy": np.arange(12, dtype=np.float32).reshape(1, 2, 1, 2, 3),
+        "f4_6d.npy": np.arange(6, dtype=np.float32).reshape(1, 1, 2, 1, 1, 3),
         # refused
         "i8_big.npy": np.array([1, 2 ** 40], dtype=np.int64),
-        "f4_6d.npy": np.zeros((1, 1, 1, 1, 1, 2), dtype=np.float32),
+        "f4_7d.npy": np.zeros((1, 1, 1, 1, 1, 1, 2), dtype=np.float32),
         "f4_fortran.npy": np.asfortranarray(grid),
         "f4_be.npy": grid.astype(">f4"),
         "u2_3.npy": np.array([1, 2, 3], dtype=np.uint16),
