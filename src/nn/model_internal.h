@@ -33,8 +33,20 @@ typedef enum {
     FV_L_UPSAMPLE,
     FV_L_LRN,
     FV_L_ADAPTIVE_AVG_POOL,
+    FV_L_CONSTANT,
     FV_L_KIND_COUNT
 } fv_layer_kind;
+
+/* Lists of numbers a key holds ("perm=0,2,1,3", "scales=1,1,1.5,1.5"): up to two per axis of a rank-6 tensor. */
+#define FV_LAYER_MAX_LIST 12
+typedef struct {
+    int n;
+    int64_t v[FV_LAYER_MAX_LIST];
+} fv_int_list;
+typedef struct {
+    int n;
+    float v[FV_LAYER_MAX_LIST];
+} fv_float_list;
 
 /* Every attribute any layer type has; each type reads the ones its keys name (fv_layer_type.keys). */
 typedef struct {
@@ -49,8 +61,18 @@ typedef struct {
     int scale[2];
     int out_size[2];         /* adaptive pools: the output's height and width */
     int mode;                /* fv_resize_mode */
-    int64_t shape[3];        /* input: C, H, W or features */
+    int64_t shape[FV_MAX_DIMS]; /* input: without the batch dimension (C, H, W or features) or whole; constant */
     int ndim;
+    int dtype;               /* input, constant, cast: an fv_dtype */
+    bool batch;              /* input: the graph adds a batch dimension in front of shape */
+    /* the general tensor layers */
+    fv_int_list axes;        /* axes of reductions, squeeze/unsqueeze, slices; a transpose's permutation */
+    fv_int_list dims;        /* a target shape (reshape, expand), repeats (tile), sizes (resize, split), pads */
+    fv_int_list starts, ends, steps; /* slice */
+    fv_float_list scales;    /* resize */
+    int choice[3];           /* keys with named values: the index of the value in the key's choices */
+    bool keepdims, flag;     /* reductions; a second switch a type names (exclusive, largest, ...) */
+    float lo, hi;            /* clip, hard-tanh */
 } fv_layer_attrs;
 
 typedef struct {
@@ -61,16 +83,27 @@ typedef struct {
     int in[FV_LAYER_MAX_INPUTS];
     int n_params;
     fv_param *params[FV_LAYER_MAX_PARAMS]; /* owned (one reference) by the model */
+    bool batched;  /* its output has the batch dimension first: an input with one, or a layer reading one */
 } fv_layer;
 
+/* The most inputs and outputs a model has (graph inputs: input layers; outputs: the layers its graphs give). */
+#define FV_MODEL_MAX_IO 16
+
 /* How a key's value is written. */
-typedef enum { FV_K_INT, FV_K_PAIR, FV_K_PAD, FV_K_FLOAT, FV_K_BOOL, FV_K_SHAPE, FV_K_MODE } fv_key_kind;
+typedef enum {
+    FV_K_INT, FV_K_PAIR, FV_K_PAD, FV_K_FLOAT, FV_K_BOOL, FV_K_SHAPE, FV_K_MODE,
+    FV_K_INTS,   /* comma-separated integers, negative allowed: "0,2,-1" (fv_int_list) */
+    FV_K_FLOATS, /* comma-separated finite numbers (fv_float_list) */
+    FV_K_CHOICE, /* one of the key's choices, stored as its index (int) */
+    FV_K_AXIS    /* an integer that may be negative (an axis counted from the end) */
+} fv_key_kind;
 
 typedef struct {
     const char *name;
     fv_key_kind kind;
     size_t offset;  /* into fv_layer_attrs */
     bool required;
+    const char *const *choices; /* FV_K_CHOICE: the values, NULL-terminated; the first is the default */
 } fv_layer_key;
 
 typedef struct fv_layer_type {
@@ -86,7 +119,7 @@ const fv_layer_type *fv_layer_type_find(const char *name);
 const fv_layer_type *fv_layer_type_at(int i); /* NULL past the end */
 /* A type's position in the table (0 .. FV_LAYER_TYPE_COUNT - 1). */
 int fv_layer_type_index(const fv_layer_type *t);
-#define FV_LAYER_TYPE_COUNT 40 /* at least the number of types; checked in layer_types.c */
+#define FV_LAYER_TYPE_COUNT 160 /* at least the number of types; checked in layer_types.c */
 /* The attribute defaults of a type (PyTorch's). */
 void fv_layer_defaults(const fv_layer_type *t, fv_layer_attrs *a);
 
@@ -98,8 +131,10 @@ struct fv_model {
     /* A batch-1 graph kept in step with the layers: it checks each layer as it is added (shape inference
      * names the layer) and gives every layer's output shape. */
     fv_graph *shapes;
-    fv_node *shape_input;
+    fv_node *shape_input;                /* the first input layer's node */
     fv_node **shape_nodes;
+    int inputs[FV_MODEL_MAX_IO], n_inputs;   /* the input layers, in order */
+    int outputs[FV_MODEL_MAX_IO], n_outputs; /* set by an `outputs` line; none: the last layer */
     fv_name_index layer_index;           /* layer name -> position */
     int auto_names[FV_LAYER_TYPE_COUNT];  /* per type: the smallest suffix not yet known to be taken */
     fv_param **params;                   /* every layer's parameters in order, and their index by name */
@@ -110,6 +145,11 @@ struct fv_model {
     float mean[FV_MODEL_MAX_NORM], std[FV_MODEL_MAX_NORM];
     int norm_channels;
 };
+
+/* The input nodes of a graph built from m at this batch size, one per input layer, in nodes[layer]. */
+fv_status fv_model_add_inputs(fv_model *m, fv_graph *g, int64_t batch, fv_node **nodes);
+/* The layers the model outputs (its `outputs` list, or the last layer): returns the count, fills out. */
+int fv_model_output_layers(const fv_model *m, int *out);
 
 /* Create a layer's parameters for inputs of the given shapes (batch first), named "<layer>.weight" etc. */
 fv_status fv_layer_make_params(fv_model *m, fv_layer *l, const fv_tensor *in0);
