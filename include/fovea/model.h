@@ -14,6 +14,9 @@ extern "C" {
 
 typedef struct fv_model fv_model;
 
+/* The most inputs and outputs a model has (arrays for fv_model_build_io need no more). */
+#define FV_MODEL_MAX_IO 16
+
 /* The most input channels a model records a normalization for. */
 #define FV_MODEL_MAX_NORM_CHANNELS 16
 

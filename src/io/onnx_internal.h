@@ -36,6 +36,7 @@ typedef enum { OX_F32 = 0, OX_I64 } ox_type;
  * points into the unpacked protobuf (owned false) or is the constant's own. */
 typedef struct {
     ox_type type;
+    bool is_bool;  /* OX_I64 read from a bool tensor (0 or 1) */
     int ndim;
     int64_t dims[OX_MAX_DIMS];
     int64_t n;
@@ -130,6 +131,9 @@ ox_entry *ox_in(ox_import *im, int k);
 fv_status ox_layer_in(ox_import *im, int k, int *layer);
 fv_status ox_const_in(ox_import *im, int k, const ox_tensor **c);
 fv_status ox_materialize(ox_import *im, ox_entry *e);
+/* A constant used as a tensor becomes a `constant` layer named after it (its value in the layer's buffer); the
+ * entry then names that layer, so later readers share it. */
+fv_status ox_constant_layer(ox_import *im, ox_entry *e);
 /* Output k of the current node gets a value (the entry takes ownership of a constant's data). */
 void ox_set_out(ox_import *im, int k, ox_value v);
 void ox_set_layer_out(ox_import *im, int k, int layer);

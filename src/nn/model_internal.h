@@ -86,8 +86,7 @@ typedef struct {
     bool batched;  /* its output has the batch dimension first: an input with one, or a layer reading one */
 } fv_layer;
 
-/* The most inputs and outputs a model has (graph inputs: input layers; outputs: the layers its graphs give). */
-#define FV_MODEL_MAX_IO 16
+
 
 /* How a key's value is written. */
 typedef enum {
