@@ -567,6 +567,14 @@ static fv_status import_node(ox_import *im, int i)
     if (nd->domain && *nd->domain && strcmp(nd->domain, "ai.onnx") != 0)
         return ox_fail(im, FV_ERR_UNSUPPORTED, "operators of domain '%s' are not supported", nd->domain);
     const ox_op *op = ox_find_op(nd->op_type);
+    const fv_generic_type *gt = op ? NULL : ox_generic_type(nd->op_type, im->opset);
+    if (gt) {
+        for (size_t k = 0; k < nd->n_input; k++) {
+            ox_entry *e = ox_in(im, (int)k);
+            if (e && e->v.kind == OX_UNSET) return ox_fail(im, FV_ERR_FORMAT, "input '%s' has no value", e->name);
+        }
+        return ox_import_generic(im, gt);
+    }
     if (!op) return ox_fail(im, FV_ERR_UNSUPPORTED, "operator not supported (docs/ONNX.md lists those that are)");
     fv_status s = check_node(im, op);
     if (s) return s;

@@ -8,6 +8,7 @@
 
 #include "../core/internal.h"
 #include "../core/name_index.h"
+#include "../nn/model_internal.h"
 #include "fovea/model.h"
 #include "fovea/onnx.h"
 #include "onnx.pb-c.h"
@@ -170,6 +171,13 @@ typedef struct {
 
 /* The operator of that name, or NULL. */
 const ox_op *ox_find_op(const char *op_type);
+
+/* ---- onnx_generic.c ------------------------------------------------------------------------------------- */
+
+/* The generic layer type (src/nn/layers_<family>.c) that imports this operator at this opset, or NULL. */
+const fv_generic_type *ox_generic_type(const char *op_type, int64_t opset);
+/* The current node as one layer of that type (keys from attributes and constant inputs). */
+fv_status ox_import_generic(ox_import *im, const fv_generic_type *t);
 /* Folding of constants (onnx_fold.c), used by the table in onnx_ops.c. */
 fv_status ox_fold_constant(ox_import *im);
 fv_status ox_fold_identity(ox_import *im);

@@ -88,17 +88,46 @@ static const fv_layer_type types[] = {
 };
 #define N_TYPES ((int)(sizeof types / sizeof types[0]))
 
+static const fv_generic_type *const families[] = {fv_layers_layout, fv_layers_math, fv_layers_reduce, fv_layers_norm};
+
+const fv_generic_type *fv_generic_type_at(int i)
+{
+    for (size_t f = 0; i >= 0 && f < sizeof families / sizeof *families; f++)
+        for (const fv_generic_type *t = families[f]; t->base.name; t++)
+            if (i-- == 0) return t;
+    return NULL;
+}
+
 const fv_layer_type *fv_layer_type_find(const char *name)
 {
     for (int i = 0; i < N_TYPES; i++)
         if (strcmp(types[i].name, name) == 0) return &types[i];
+    for (int i = 0; fv_generic_type_at(i); i++)
+        if (strcmp(fv_generic_type_at(i)->base.name, name) == 0) return &fv_generic_type_at(i)->base;
     return NULL;
 }
 
-const fv_layer_type *fv_layer_type_at(int i) { return i >= 0 && i < N_TYPES ? &types[i] : NULL; }
+const fv_layer_type *fv_layer_type_at(int i)
+{
+    if (i >= 0 && i < N_TYPES) return &types[i];
+    const fv_generic_type *g = fv_generic_type_at(i - N_TYPES);
+    return g ? &g->base : NULL;
+}
 
-_Static_assert(N_TYPES <= FV_LAYER_TYPE_COUNT, "FV_LAYER_TYPE_COUNT is below the number of layer types");
-int fv_layer_type_index(const fv_layer_type *t) { return (int)(t - types); }
+int fv_layer_type_index(const fv_layer_type *t)
+{
+    if (t >= types && t < types + N_TYPES) return (int)(t - types);
+    for (int i = 0; fv_generic_type_at(i); i++)
+        if (&fv_generic_type_at(i)->base == t) return N_TYPES + i < FV_LAYER_TYPE_COUNT ? N_TYPES + i : 0;
+    return 0;
+}
+
+const fv_layer_key *fv_layer_find_key(const fv_layer_type *t, const char *name)
+{
+    for (const fv_layer_key *k = t->keys; k->name; k++)
+        if (strcmp(k->name, name) == 0) return k;
+    return NULL;
+}
 
 void fv_layer_defaults(const fv_layer_type *t, fv_layer_attrs *a)
 {

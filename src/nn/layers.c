@@ -52,6 +52,8 @@ static fv_status need_channels(fv_model *m, const fv_layer *l, const fv_tensor *
 fv_status fv_layer_make_params(fv_model *m, fv_layer *l, const fv_tensor *in0)
 {
     const fv_layer_attrs *a = &l->a;
+    const fv_generic_type *gt = fv_generic(l->type);
+    if (gt) return gt->make_params ? gt->make_params(m, l, in0) : FV_OK;
     switch (l->type->kind) {
     case FV_L_CONV2D:
     case FV_L_CONV_TRANSPOSE2D: {
@@ -178,6 +180,7 @@ fv_node *fv_layer_build(fv_graph *g, const fv_layer *l, fv_node *const *in)
     case FV_L_LRN: return fv_lrn(g, x, a->size, a->alpha, a->beta, a->k);
     case FV_L_ADAPTIVE_AVG_POOL: return fv_adaptive_avg_pool2d(g, x, a->out_size[0], a->out_size[1]);
     case FV_L_CONSTANT: return fv_use_param(g, l->params[0]);
+    case FV_L_GENERIC: return fv_generic(l->type)->build(g, l, in);
     case FV_L_INPUT:
     case FV_L_KIND_COUNT: break;
     }

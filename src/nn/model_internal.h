@@ -34,6 +34,7 @@ typedef enum {
     FV_L_LRN,
     FV_L_ADAPTIVE_AVG_POOL,
     FV_L_CONSTANT,
+    FV_L_GENERIC,   /* the general tensor layers: an fv_generic_type row says how each is built and exported */
     FV_L_KIND_COUNT
 } fv_layer_kind;
 
@@ -113,6 +114,46 @@ typedef struct fv_layer_type {
     int min_in, max_in;
     const fv_layer_key *keys; /* ends with {NULL} */
 } fv_layer_type;
+
+/* How one key of a generic layer maps to ONNX: the attribute of that name (attr, or the key's own name), or from
+ * opset `since` on the node's input number `input` (a constant), as ONNX moved many attributes to inputs. */
+typedef struct {
+    const char *key;
+    const char *attr;
+    int input;   /* -1: always an attribute */
+    int since;
+} fv_onnx_key;
+
+#define FV_GENERIC_ONNX_KEYS 8
+
+/* A layer type of the general tensor operators (kind FV_L_GENERIC). The rows live in one table per family
+ * (layers_<family>.c); build adds the node, make_params (may be NULL) creates parameters. The ONNX fields let
+ * the importer and the exporter translate the layer without code of their own: the operator, the first opset
+ * that has this form, and where each key goes. Data inputs are the layer's inputs, in order, at the ONNX
+ * inputs that no key takes. */
+typedef struct {
+    fv_layer_type base;
+    fv_node *(*build)(fv_graph *g, const fv_layer *l, fv_node *const *in);
+    fv_status (*make_params)(fv_model *m, fv_layer *l, const fv_tensor *in0);
+    const char *onnx_op;   /* NULL: no ONNX form */
+    int onnx_since;
+    fv_onnx_key onnx[FV_GENERIC_ONNX_KEYS];
+} fv_generic_type;
+
+/* The family tables, each ended by a row whose base.name is NULL. */
+extern const fv_generic_type fv_layers_layout[], fv_layers_math[], fv_layers_reduce[], fv_layers_norm[];
+/* Every generic type in turn: i = 0, 1, ... until NULL. */
+const fv_generic_type *fv_generic_type_at(int i);
+static inline const fv_generic_type *fv_generic(const fv_layer_type *t)
+{
+    return t && t->kind == FV_L_GENERIC ? (const fv_generic_type *)t : NULL;
+}
+/* A key of a type by name (NULL if none), and where its value lives in a layer. */
+const fv_layer_key *fv_layer_find_key(const fv_layer_type *t, const char *name);
+static inline const void *fv_layer_key_field(const fv_layer *l, const fv_layer_key *k)
+{
+    return (const char *)&l->a + k->offset;
+}
 
 const fv_layer_type *fv_layer_type_find(const char *name);
 const fv_layer_type *fv_layer_type_at(int i); /* NULL past the end */
