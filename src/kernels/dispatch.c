@@ -187,10 +187,10 @@ void fv_group_norm_forward(fv_ctx *ctx, float *out, float *mean, float *invstd, 
 }
 
 void fv_group_norm_backward(fv_ctx *ctx, float *dx, float *dscale, float *dbias, const float *dy, const float *x,
-                            const float *mean, const float *invstd, const float *scale, const fv_ref_group_norm_geom *g)
+                            const float *scale, const fv_ref_group_norm_geom *g)
 {
     (void)ctx;
-    fv_ref_group_norm_backward(dx, dscale, dbias, dy, x, mean, invstd, scale, g);
+    fv_ref_group_norm_backward(dx, dscale, dbias, dy, x, scale, g);
 }
 
 void fv_resample_forward(fv_ctx *ctx, float *out, const float *inp, int64_t P, int k, const fv_ref_resample_axis *ax)

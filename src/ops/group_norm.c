@@ -8,7 +8,6 @@
 #include "fovea/ops.h"
 
 enum { IN_X, IN_SCALE, IN_BIAS };
-enum { AUX_STATS }; /* mean and invstd of each (sample, group): (2, N * G) */
 
 typedef struct {
     int groups; /* 0: one per channel (instance norm) */
@@ -64,13 +63,11 @@ static fv_ref_group_norm_geom geometry(const fv_node *n)
 
 static const float *data_or_null(const fv_node *n, int i) { return n->in[i] ? fv_f32(&n->in[i]->value) : NULL; }
 
+/* Backward recomputes the statistics from x, so forward keeps nothing. */
 static fv_status gn_forward(fv_graph *g, fv_node *n)
 {
     fv_ref_group_norm_geom p = geometry(n);
-    fv_status s = fv_node_aux(g, n, AUX_STATS, FV_F32, 2, (int64_t[]){2, p.A * p.G});
-    if (s) return s;
-    float *stats = fv_f32(&n->aux[AUX_STATS]);
-    fv_group_norm_forward(g->ctx, fv_f32(&n->value), stats, stats + p.A * p.G, fv_f32(&n->in[IN_X]->value),
+    fv_group_norm_forward(g->ctx, fv_f32(&n->value), NULL, NULL, fv_f32(&n->in[IN_X]->value),
                           data_or_null(n, IN_SCALE), data_or_null(n, IN_BIAS), &p);
     return FV_OK;
 }
@@ -81,9 +78,8 @@ static void gn_backward(fv_graph *g, fv_node *n)
     float *dx = fv_wants_grad(n, IN_X) ? fv_f32(&n->in[IN_X]->grad) : NULL;
     float *dscale = fv_wants_grad(n, IN_SCALE) ? fv_f32(&n->in[IN_SCALE]->grad) : NULL;
     float *dbias = fv_wants_grad(n, IN_BIAS) ? fv_f32(&n->in[IN_BIAS]->grad) : NULL;
-    const float *stats = fv_f32(&n->aux[AUX_STATS]);
-    fv_group_norm_backward(g->ctx, dx, dscale, dbias, fv_f32(&n->grad), fv_f32(&n->in[IN_X]->value), stats,
-                           stats + p.A * p.G, data_or_null(n, IN_SCALE), &p);
+    fv_group_norm_backward(g->ctx, dx, dscale, dbias, fv_f32(&n->grad), fv_f32(&n->in[IN_X]->value),
+                           data_or_null(n, IN_SCALE), &p);
 }
 
 const fv_op_def fv_op_instance_norm = {"instance_norm", gn_infer, gn_forward, gn_backward, false};

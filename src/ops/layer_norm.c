@@ -9,7 +9,7 @@
 #include "fovea/ops.h"
 
 enum { IN_X, IN_SCALE, IN_BIAS };
-enum { AUX_STATS, AUX_AFFINE, AUX_DAFFINE }; /* mean and invstd (2, A); expanded scale and bias (2, P); their grads */
+enum { AUX_AFFINE, AUX_DAFFINE }; /* expanded scale and bias (2, P) and their gradients, when they broadcast */
 
 typedef struct {
     int axis; /* as requested: negative counts from the end */
@@ -96,8 +96,7 @@ static fv_status ln_forward(fv_graph *g, fv_node *n)
     fv_ref_group_norm_geom p = geometry(n);
     const fv_tensor *x = &n->in[IN_X]->value;
     int nd = x->ndim - resolved_axis(n);
-    fv_status s = fv_node_aux(g, n, AUX_STATS, FV_F32, 2, (int64_t[]){2, p.A});
-    if (s) return s;
+    fv_status s = FV_OK;
     const float *scale = n->in[IN_SCALE] ? fv_f32(&n->in[IN_SCALE]->value) : NULL;
     const float *bias = n->in[IN_BIAS] ? fv_f32(&n->in[IN_BIAS]->value) : NULL;
     bool bs = broadcast(n, IN_SCALE, p.P), bb = broadcast(n, IN_BIAS, p.P);
@@ -113,8 +112,7 @@ static fv_status ln_forward(fv_graph *g, fv_node *n)
         if (bs) scale = es;
         if (bb) bias = eb;
     }
-    float *stats = fv_f32(&n->aux[AUX_STATS]);
-    fv_group_norm_forward(g->ctx, fv_f32(&n->value), stats, stats + p.A, fv_f32(x), scale, bias, &p);
+    fv_group_norm_forward(g->ctx, fv_f32(&n->value), NULL, NULL, fv_f32(x), scale, bias, &p);
     return FV_OK;
 }
 
@@ -139,10 +137,8 @@ static void ln_backward(fv_graph *g, fv_node *n)
     if (tmp) fv_tensor_zero(&n->aux[AUX_DAFFINE]);
     if (bs && ws) dscale = tmp;
     if (bb && wb) dbias = tmp + p.P;
-    const float *stats = fv_f32(&n->aux[AUX_STATS]);
     float *dx = fv_wants_grad(n, IN_X) ? fv_f32(&n->in[IN_X]->grad) : NULL;
-    fv_group_norm_backward(g->ctx, dx, dscale, dbias, fv_f32(&n->grad), fv_f32(&n->in[IN_X]->value), stats,
-                           stats + p.A, scale, &p);
+    fv_group_norm_backward(g->ctx, dx, dscale, dbias, fv_f32(&n->grad), fv_f32(&n->in[IN_X]->value), scale, &p);
     if (bs && ws) reduce_param_grad(n, IN_SCALE, tmp, p.P);
     if (bb && wb) reduce_param_grad(n, IN_BIAS, tmp + p.P, p.P);
 }

@@ -4,6 +4,17 @@
 
 #include <math.h>
 
+/* Mean and 1 / sqrt(biased variance + eps) of one row of len elements, in double (two passes). */
+static void row_stats(const float *xr, int64_t len, float eps, double *mean, double *invstd)
+{
+    double sum = 0, sq = 0;
+    for (int64_t i = 0; i < len; i++) sum += xr[i];
+    double m = len ? sum / (double)len : 0.0;
+    for (int64_t i = 0; i < len; i++) sq += ((double)xr[i] - m) * ((double)xr[i] - m);
+    *mean = m;
+    *invstd = 1.0 / sqrt((len ? sq / (double)len : 0.0) + (double)eps);
+}
+
 void fv_ref_group_norm_forward(float *out, float *mean, float *invstd, const float *x, const float *scale,
                                const float *bias, const fv_ref_group_norm_geom *g)
 {
@@ -13,13 +24,10 @@ void fv_ref_group_norm_forward(float *out, float *mean, float *invstd, const flo
             int64_t row = a * g->G + k;
             const float *xr = x + row * len;
             float *yr = out + row * len;
-            double sum = 0, sq = 0;
-            for (int64_t i = 0; i < len; i++) sum += xr[i];
-            double m = len ? sum / (double)len : 0.0;
-            for (int64_t i = 0; i < len; i++) sq += ((double)xr[i] - m) * ((double)xr[i] - m);
-            double var = len ? sq / (double)len : 0.0, is = 1.0 / sqrt(var + (double)g->eps);
-            mean[row] = (float)m;
-            invstd[row] = (float)is;
+            double m, is;
+            row_stats(xr, len, g->eps, &m, &is);
+            if (mean) mean[row] = (float)m;
+            if (invstd) invstd[row] = (float)is;
             for (int64_t c = 0; c < cpg; c++) {
                 int64_t p = k * cpg + c;
                 double sc = scale ? scale[p] : 1.0, sh = bias ? bias[p] : 0.0;
@@ -31,17 +39,18 @@ void fv_ref_group_norm_forward(float *out, float *mean, float *invstd, const flo
         }
 }
 
-/* dx = invstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) with dxhat = dy * scale, per row. */
+/* dx = invstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) with dxhat = dy * scale, per row. The
+ * statistics are computed again in double: float32 ones lose digits that the cancellation in dx needs. */
 void fv_ref_group_norm_backward(float *dx, float *dscale, float *dbias, const float *dy, const float *x,
-                                const float *mean, const float *invstd, const float *scale,
-                                const fv_ref_group_norm_geom *g)
+                                const float *scale, const fv_ref_group_norm_geom *g)
 {
     int64_t cpg = g->G > 0 ? g->P / g->G : 0, len = cpg * g->S;
     for (int64_t a = 0; a < g->A; a++)
         for (int64_t k = 0; k < g->G; k++) {
             int64_t row = a * g->G + k;
             const float *xr = x + row * len, *dyr = dy + row * len;
-            double m = mean[row], is = invstd[row], sum_d = 0, sum_dx = 0;
+            double m, is, sum_d = 0, sum_dx = 0;
+            row_stats(xr, len, g->eps, &m, &is);
             for (int64_t c = 0; c < cpg; c++) {
                 int64_t p = k * cpg + c;
                 double sc = scale ? scale[p] : 1.0, ds = 0, db = 0;

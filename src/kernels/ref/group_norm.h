@@ -15,15 +15,14 @@ typedef struct {
     float eps;
 } fv_ref_group_norm_geom;
 
-/* out (A, P, S) = (x - mean) * invstd * scale[p] + bias[p]; mean and invstd (A, G) are written as well
- * (invstd = 1 / sqrt(var + eps), statistics summed in double). scale, bias (P) or NULL (1 and 0). */
+/* out (A, P, S) = (x - mean) * invstd * scale[p] + bias[p]; mean and invstd (A, G), when not NULL, receive
+ * the statistics (invstd = 1 / sqrt(var + eps), summed in double). scale, bias (P) or NULL (1 and 0). */
 void fv_ref_group_norm_forward(float *out, float *mean, float *invstd, const float *x, const float *scale,
                                const float *bias, const fv_ref_group_norm_geom *g);
 
-/* Accumulate (+=) into dx (A, P, S), dscale (P), dbias (P); any may be NULL. dy, x (A, P, S); mean, invstd
- * (A, G) as forward saved them; scale (P) or NULL. dx flows through the statistics as well. */
+/* Accumulate (+=) into dx (A, P, S), dscale (P), dbias (P); any may be NULL. dy, x (A, P, S); scale (P) or
+ * NULL. dx flows through the statistics as well, which are recomputed from x. */
 void fv_ref_group_norm_backward(float *dx, float *dscale, float *dbias, const float *dy, const float *x,
-                                const float *mean, const float *invstd, const float *scale,
-                                const fv_ref_group_norm_geom *g);
+                                const float *scale, const fv_ref_group_norm_geom *g);
 
 #endif
