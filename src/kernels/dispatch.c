@@ -176,3 +176,32 @@ void fv_global_avg_pool2d_backward(fv_ctx *ctx, float *dinp, const float *dout, 
     if (fast(ctx)) fv_fast_global_avg_pool2d_backward(fv_ctx_threads(ctx), dinp, dout, P, S);
     else fv_ref_global_avg_pool2d_backward(dinp, dout, P, S);
 }
+
+/* ---- norm family: the reference kernels serve both paths (no fast kernels yet) ---- */
+
+void fv_group_norm_forward(fv_ctx *ctx, float *out, float *mean, float *invstd, const float *x, const float *scale,
+                           const float *bias, const fv_ref_group_norm_geom *g)
+{
+    (void)ctx;
+    fv_ref_group_norm_forward(out, mean, invstd, x, scale, bias, g);
+}
+
+void fv_group_norm_backward(fv_ctx *ctx, float *dx, float *dscale, float *dbias, const float *dy, const float *x,
+                            const float *scale, const fv_ref_group_norm_geom *g)
+{
+    (void)ctx;
+    fv_ref_group_norm_backward(dx, dscale, dbias, dy, x, scale, g);
+}
+
+void fv_resample_forward(fv_ctx *ctx, float *out, const float *inp, int64_t P, int k, const fv_ref_resample_axis *ax)
+{
+    (void)ctx;
+    fv_ref_resample_forward(out, inp, P, k, ax);
+}
+
+void fv_resample_backward(fv_ctx *ctx, float *dinp, const float *dout, int64_t P, int k,
+                          const fv_ref_resample_axis *ax)
+{
+    (void)ctx;
+    fv_ref_resample_backward(dinp, dout, P, k, ax);
+}

@@ -61,4 +61,17 @@ void fv_bcast_grad(fv_ctx *ctx, float *dst, const int64_t *dshape, const float *
 void fv_global_avg_pool2d_forward(fv_ctx *ctx, float *out, const float *inp, int64_t P, int64_t S);
 void fv_global_avg_pool2d_backward(fv_ctx *ctx, float *dinp, const float *dout, int64_t P, int64_t S);
 
+/* ---- norm family: layer, instance and group normalization; resize (reference kernels for now) ---- */
+#include "ref/group_norm.h"
+#include "ref/resample.h"
+
+/* mean and invstd may be NULL (see ref/group_norm.h). */
+void fv_group_norm_forward(fv_ctx *ctx, float *out, float *mean, float *invstd, const float *x, const float *scale,
+                           const float *bias, const fv_ref_group_norm_geom *g);
+void fv_group_norm_backward(fv_ctx *ctx, float *dx, float *dscale, float *dbias, const float *dy, const float *x,
+                            const float *scale, const fv_ref_group_norm_geom *g);
+void fv_resample_forward(fv_ctx *ctx, float *out, const float *inp, int64_t P, int k, const fv_ref_resample_axis *ax);
+void fv_resample_backward(fv_ctx *ctx, float *dinp, const float *dout, int64_t P, int k,
+                          const fv_ref_resample_axis *ax);
+
 #endif
