@@ -174,10 +174,12 @@ void fv_ref_reduce_backward(float *dx, const float *dout, const float *x, const 
             backward_prod(dx + base, dy, x + base, g);
             continue;
         }
+        /* log-sum-exp's softmax needs the result unrounded: a float result of 1000 is off by up to 3e-5 */
+        double y = kind == FV_REDUCE_LOG_SUM_EXP ? reduce_one(x + base, g, kind) : out[o];
         walker w;
         walk_start(&w);
         for (int64_t r = 0; r < g->red_size; r++, walk_step(g, &w))
-            dx[base + w.off] += (float)(dy * slope(kind, x[base + w.off], out[o], (double)g->red_size));
+            dx[base + w.off] += (float)(dy * slope(kind, x[base + w.off], y, (double)g->red_size));
     }
 }
 
