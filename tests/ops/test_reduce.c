@@ -123,7 +123,8 @@ static void feed(fv_graph *g, fv_node *x, int ndim, const int64_t *shape)
     fv_ctx *ctx = fv_graph_ctx(g);
     fv_tensor *t = fv_tensor_new(ctx, FV_F32, ndim, shape);
     if (!t) { /* an empty shape: fv_tensor_new wants dimensions >= 1 */
-        fv_tensor e = {.dtype = FV_F32, .ndim = ndim, .size = 0};
+        static float none; /* no element is read, but memcpy wants a pointer */
+        fv_tensor e = {.dtype = FV_F32, .ndim = ndim, .size = 0, .data = &none};
         for (int d = 0; d < ndim; d++) e.shape[d] = shape[d];
         fv_graph_set_input(g, x, &e);
         return;
