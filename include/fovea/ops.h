@@ -177,6 +177,7 @@ fv_node *fv_l1_loss(fv_graph *g, fv_node *pred, fv_node *target);
 fv_node *fv_smooth_l1_loss(fv_graph *g, fv_node *pred, fv_node *target, float beta);
 
 #include "ops_norm.h"
+#include "ops_reduce.h"
 
 #ifdef __cplusplus
 }

@@ -73,5 +73,30 @@ void fv_group_norm_backward(fv_ctx *ctx, float *dx, float *dscale, float *dbias,
 void fv_resample_forward(fv_ctx *ctx, float *out, const float *inp, int64_t P, int k, const fv_ref_resample_axis *ax);
 void fv_resample_backward(fv_ctx *ctx, float *dinp, const float *dout, int64_t P, int k,
                           const fv_ref_resample_axis *ax);
+/* ---- reduce family: reductions, arg-max, top-k, cumulative sums, matrix products -------------------- */
+#include "ref/matmul.h"
+#include "ref/reduce.h"
+
+/* Reductions, arg-max/min, top-k and cumulative sums (ref/reduce.h): the reference kernels, memory-bound. */
+void fv_reduce_forward(fv_ctx *ctx, float *out, const float *x, const fv_reduce_geom *g, int kind);
+void fv_reduce_backward(fv_ctx *ctx, float *dx, const float *dout, const float *x, const float *out,
+                        const fv_reduce_geom *g, int kind);
+void fv_argmax_forward(fv_ctx *ctx, int64_t *out, const float *x, int64_t outer, int64_t C, int64_t inner, bool min,
+                       bool last);
+void fv_topk_forward(fv_ctx *ctx, float *values, int64_t *indices, const float *x, int64_t outer, int64_t C,
+                     int64_t inner, int64_t k, bool largest);
+void fv_topk_backward(fv_ctx *ctx, float *dx, const float *dvalues, const int64_t *indices, int64_t outer, int64_t C,
+                      int64_t inner, int64_t k);
+void fv_cumsum_forward(fv_ctx *ctx, float *out, const float *x, int64_t outer, int64_t C, int64_t inner,
+                       bool exclusive, bool reverse, bool accumulate);
+/* C (M, N) = alpha op(A) op(B) + beta C on dense row-major matrices (ref/matmul.h's fv_ref_gemm): the fast
+ * GEMM, or the triple loop. */
+void fv_matmul_gemm(fv_ctx *ctx, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                    const float *B, float beta, float *C);
+/* Batched, broadcast products (ref/matmul.h): one fast GEMM per batch element; many small products (attention's
+ * heads) go to the threads whole instead of each one being split across them. */
+void fv_matmul_forward(fv_ctx *ctx, float *out, const float *a, const float *b, float beta, const fv_matmul_geom *g);
+void fv_matmul_backward(fv_ctx *ctx, float *da, float *db, const float *dout, const float *a, const float *b,
+                        const fv_matmul_geom *g);
 
 #endif
