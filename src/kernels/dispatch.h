@@ -61,4 +61,28 @@ void fv_bcast_grad(fv_ctx *ctx, float *dst, const int64_t *dshape, const float *
 void fv_global_avg_pool2d_forward(fv_ctx *ctx, float *out, const float *inp, int64_t P, int64_t S);
 void fv_global_avg_pool2d_backward(fv_ctx *ctx, float *dinp, const float *dout, int64_t P, int64_t S);
 
+/* ---- math family (ref/math.h): elementwise arithmetic, comparisons, logic, where, unary, casts ---------- */
+
+/* Broadcasting float arithmetic: add and mul take the fast kernels' common shapes (fast/elementwise.h). */
+void fv_math_binary_f32(fv_ctx *ctx, float *out, const int64_t *oshape, const float *a, const int64_t *ashape,
+                        const float *b, const int64_t *bshape, int op);
+void fv_math_binary_grad(fv_ctx *ctx, float *dst, const float *dout, const int64_t *oshape, const float *a,
+                         const int64_t *ashape, const float *b, const int64_t *bshape, int op, int wrt);
+int64_t fv_math_binary_int(fv_ctx *ctx, void *out, const int64_t *oshape, const void *a, const int64_t *ashape,
+                           const void *b, const int64_t *bshape, int op, fv_dtype dtype);
+void fv_math_compare(fv_ctx *ctx, uint8_t *out, const int64_t *oshape, const void *a, const int64_t *ashape,
+                     const void *b, const int64_t *bshape, int op, fv_dtype dtype);
+void fv_math_logical(fv_ctx *ctx, uint8_t *out, const int64_t *oshape, const uint8_t *a, const int64_t *ashape,
+                     const uint8_t *b, const int64_t *bshape, int op);
+void fv_math_where(fv_ctx *ctx, void *out, const int64_t *oshape, const uint8_t *cond, const int64_t *cshape,
+                   const void *a, const int64_t *ashape, const void *b, const int64_t *bshape, int elem_size);
+void fv_math_where_grad(fv_ctx *ctx, float *dst, const int64_t *dshape, const float *dout, const int64_t *oshape,
+                        const uint8_t *cond, const int64_t *cshape, bool take);
+void fv_math_unary_forward(fv_ctx *ctx, float *out, const float *x, int64_t n, int kind, float p0, float p1);
+void fv_math_unary_backward(fv_ctx *ctx, float *dx, const float *dout, const float *x, int64_t n, int kind, float p0,
+                            float p1);
+/* test 0: isnan, 1: isinf. */
+void fv_math_float_test(fv_ctx *ctx, uint8_t *out, const float *x, int64_t n, int test);
+int64_t fv_math_cast(fv_ctx *ctx, void *out, fv_dtype to, const void *in, fv_dtype from, int64_t n);
+
 #endif
