@@ -355,3 +355,87 @@ void fv_matmul_backward(fv_ctx *ctx, float *da, float *db, const float *dout, co
         run_products(ctx, &j, batch_size(pass ? g->b : g->a) == g->count);
     }
 }
+
+/* ---- math family: reference kernels, except float add, sub and mul, which reuse the fast broadcast ---------- */
+/* (included here rather than at the top, so that each family's section merges on its own) */
+#include "ref/math.h"
+
+void fv_math_binary_f32(fv_ctx *ctx, float *out, const int64_t *oshape, const float *a, const int64_t *ashape,
+                        const float *b, const int64_t *bshape, int op)
+{
+    if (op == FV_MK_ADD || op == FV_MK_MUL)
+        fv_bcast_forward(ctx, out, oshape, a, ashape, b, bshape, op == FV_MK_ADD ? FV_BCAST_ADD : FV_BCAST_MUL);
+    else fv_ref_binary_f32(out, oshape, a, ashape, b, bshape, op);
+}
+
+void fv_math_binary_grad(fv_ctx *ctx, float *dst, const float *dout, const int64_t *oshape, const float *a,
+                         const int64_t *ashape, const float *b, const int64_t *bshape, int op, int wrt)
+{
+    const int64_t *dshape = wrt ? bshape : ashape, *othshape = wrt ? ashape : bshape;
+    if (op == FV_MK_ADD || (op == FV_MK_SUB && wrt == 0))
+        fv_bcast_grad(ctx, dst, dshape, dout, oshape, NULL, othshape);
+    else if (op == FV_MK_MUL)
+        fv_bcast_grad(ctx, dst, dshape, dout, oshape, wrt ? a : b, othshape);
+    else fv_ref_binary_grad(dst, dout, oshape, a, ashape, b, bshape, op, wrt);
+}
+
+int64_t fv_math_binary_int(fv_ctx *ctx, void *out, const int64_t *oshape, const void *a, const int64_t *ashape,
+                           const void *b, const int64_t *bshape, int op, fv_dtype dtype)
+{
+    (void)ctx;
+    return fv_ref_binary_int(out, oshape, a, ashape, b, bshape, op, dtype);
+}
+
+void fv_math_compare(fv_ctx *ctx, uint8_t *out, const int64_t *oshape, const void *a, const int64_t *ashape,
+                     const void *b, const int64_t *bshape, int op, fv_dtype dtype)
+{
+    (void)ctx;
+    fv_ref_compare(out, oshape, a, ashape, b, bshape, op, dtype);
+}
+
+void fv_math_logical(fv_ctx *ctx, uint8_t *out, const int64_t *oshape, const uint8_t *a, const int64_t *ashape,
+                     const uint8_t *b, const int64_t *bshape, int op)
+{
+    (void)ctx;
+    fv_ref_logical(out, oshape, a, ashape, b, bshape, op);
+}
+
+void fv_math_where(fv_ctx *ctx, void *out, const int64_t *oshape, const uint8_t *cond, const int64_t *cshape,
+                   const void *a, const int64_t *ashape, const void *b, const int64_t *bshape, int elem_size)
+{
+    (void)ctx;
+    fv_ref_where(out, oshape, cond, cshape, a, ashape, b, bshape, elem_size);
+}
+
+void fv_math_where_grad(fv_ctx *ctx, float *dst, const int64_t *dshape, const float *dout, const int64_t *oshape,
+                        const uint8_t *cond, const int64_t *cshape, bool take)
+{
+    (void)ctx;
+    fv_ref_where_grad(dst, dshape, dout, oshape, cond, cshape, take);
+}
+
+void fv_math_unary_forward(fv_ctx *ctx, float *out, const float *x, int64_t n, int kind, float p0, float p1)
+{
+    (void)ctx;
+    fv_ref_unary_forward(out, x, n, kind, p0, p1);
+}
+
+void fv_math_unary_backward(fv_ctx *ctx, float *dx, const float *dout, const float *x, int64_t n, int kind, float p0,
+                            float p1)
+{
+    (void)ctx;
+    fv_ref_unary_backward(dx, dout, x, n, kind, p0, p1);
+}
+
+void fv_math_float_test(fv_ctx *ctx, uint8_t *out, const float *x, int64_t n, int test)
+{
+    (void)ctx;
+    if (test) fv_ref_isinf(out, x, n);
+    else fv_ref_isnan(out, x, n);
+}
+
+int64_t fv_math_cast(fv_ctx *ctx, void *out, fv_dtype to, const void *in, fv_dtype from, int64_t n)
+{
+    (void)ctx;
+    return fv_ref_cast(out, to, in, from, n);
+}

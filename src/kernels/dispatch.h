@@ -98,5 +98,28 @@ void fv_matmul_gemm(fv_ctx *ctx, bool ta, bool tb, int64_t M, int64_t N, int64_t
 void fv_matmul_forward(fv_ctx *ctx, float *out, const float *a, const float *b, float beta, const fv_matmul_geom *g);
 void fv_matmul_backward(fv_ctx *ctx, float *da, float *db, const float *dout, const float *a, const float *b,
                         const fv_matmul_geom *g);
+/* ---- math family (ref/math.h): elementwise arithmetic, comparisons, logic, where, unary, casts ---------- */
+
+/* Broadcasting float arithmetic: add and mul take the fast kernels' common shapes (fast/elementwise.h). */
+void fv_math_binary_f32(fv_ctx *ctx, float *out, const int64_t *oshape, const float *a, const int64_t *ashape,
+                        const float *b, const int64_t *bshape, int op);
+void fv_math_binary_grad(fv_ctx *ctx, float *dst, const float *dout, const int64_t *oshape, const float *a,
+                         const int64_t *ashape, const float *b, const int64_t *bshape, int op, int wrt);
+int64_t fv_math_binary_int(fv_ctx *ctx, void *out, const int64_t *oshape, const void *a, const int64_t *ashape,
+                           const void *b, const int64_t *bshape, int op, fv_dtype dtype);
+void fv_math_compare(fv_ctx *ctx, uint8_t *out, const int64_t *oshape, const void *a, const int64_t *ashape,
+                     const void *b, const int64_t *bshape, int op, fv_dtype dtype);
+void fv_math_logical(fv_ctx *ctx, uint8_t *out, const int64_t *oshape, const uint8_t *a, const int64_t *ashape,
+                     const uint8_t *b, const int64_t *bshape, int op);
+void fv_math_where(fv_ctx *ctx, void *out, const int64_t *oshape, const uint8_t *cond, const int64_t *cshape,
+                   const void *a, const int64_t *ashape, const void *b, const int64_t *bshape, int elem_size);
+void fv_math_where_grad(fv_ctx *ctx, float *dst, const int64_t *dshape, const float *dout, const int64_t *oshape,
+                        const uint8_t *cond, const int64_t *cshape, bool take);
+void fv_math_unary_forward(fv_ctx *ctx, float *out, const float *x, int64_t n, int kind, float p0, float p1);
+void fv_math_unary_backward(fv_ctx *ctx, float *dx, const float *dout, const float *x, int64_t n, int kind, float p0,
+                            float p1);
+/* test 0: isnan, 1: isinf. */
+void fv_math_float_test(fv_ctx *ctx, uint8_t *out, const float *x, int64_t n, int test);
+int64_t fv_math_cast(fv_ctx *ctx, void *out, fv_dtype to, const void *in, fv_dtype from, int64_t n);
 
 #endif
