@@ -169,8 +169,10 @@ typedef struct {
     const char *attrs; /* the attributes understood, comma separated */
 } ox_op;
 
-/* The operator of that name, or NULL. */
+/* The operator of that name, or NULL: the table in onnx_ops.c, then each family's (onnx_ops_<family>.c, ended by
+ * a row whose op is NULL; their handlers may call ox_import_generic). */
 const ox_op *ox_find_op(const char *op_type);
+extern const ox_op ox_ops_layout[], ox_ops_math[], ox_ops_reduce[], ox_ops_norm[];
 
 /* ---- onnx_generic.c ------------------------------------------------------------------------------------- */
 
