@@ -443,9 +443,9 @@ static fv_status check_model(ox_import *im)
 }
 
 /* One graph input as an input layer. Its element type is float, int64, int32 or bool, and every dimension but
- * the first is a fixed number. A symbolic first dimension is the batch (any batch runs); so is a fixed one of an
- * image (N, C, H, W) or a feature matrix (N, features), as exporters write a batch of 1; any other input is
- * taken whole (batch=false). */
+ * the first is a fixed number. A symbolic first dimension is the batch (any batch runs); so is a first
+ * dimension of 1 in an image (1, C, H, W) or a feature matrix (1, features), as exporters write a model for a
+ * batch of one; any other input is taken whole (batch=false: a (6, 3) matrix stays (6, 3)). */
 static fv_status add_input(ox_import *im, const Onnx__ValueInfoProto *in)
 {
     const Onnx__TypeProto *tp = in->type;
@@ -469,7 +469,7 @@ static fv_status add_input(ox_import *im, const Onnx__ValueInfoProto *in)
             return fv_error(im->ctx, FV_ERR_UNSUPPORTED, "%s: input '%s': dimension %zu is %s; fovea needs a fixed "
                             "input size", im->path, in->name, k, known ? "too large" : "not a fixed number");
     }
-    bool batch = nd > 0 && (d[0] <= 0 || (et == OX_T_FLOAT && (nd == 2 || nd == 4)));
+    bool batch = nd > 0 && (d[0] < 0 || (d[0] == 1 && et == OX_T_FLOAT && (nd == 2 || nd == 4)));
     if (batch && im->batch == 0) im->batch = d[0] > 0 ? d[0] : OX_DIM_BATCH;
     char name[OX_NAME_MAX + 1], args[300], shape[200] = "scalar";
     snprintf(name, sizeof name, "%s", in->name && *in->name ? in->name : "input");

@@ -88,7 +88,7 @@ static fv_status grow(fv_model *m)
 /* Split "name key=v key=v from=a,b" into the layer; where prefixes messages ("net.fvd:3: "). */
 static fv_status parse_args(fv_model *m, fv_layer *l, const char *args, const char *where, char *from, size_t from_size)
 {
-    char buf[1024];
+    char buf[FV_LINE_MAX];
     if (strlen(args) >= sizeof buf)
         return fv_error(m->ctx, FV_ERR_ARG, "%s%s: the layer's description is too long", where, l->type->name);
     strcpy(buf, args);
@@ -140,7 +140,7 @@ static fv_status resolve_inputs(fv_model *m, fv_layer *l, const char *from, cons
         return FV_OK;
     }
     if (t->max_in == 0) return fv_error(m->ctx, FV_ERR_ARG, "%sinput '%s' cannot have from=", where, l->name);
-    char buf[1024];
+    char buf[FV_LINE_MAX];
     snprintf(buf, sizeof buf, "%s", from);
     for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
         int k = fv_model_find_layer(m, tok);
@@ -235,7 +235,7 @@ static int add_layer(fv_model *m, const char *type, const char *args, const char
     memset(l, 0, sizeof *l);
     l->type = t;
     fv_layer_defaults(t, &l->a);
-    char from[1024] = "";
+    char from[FV_LINE_MAX] = "";
     auto_name(m, l); /* a name token in args replaces it; errors in the keys already have a name to show */
     char automatic[sizeof l->name];
     memcpy(automatic, l->name, sizeof automatic);
@@ -281,7 +281,7 @@ fv_status fv_model_set_outputs(fv_model *m, const int *layers, int n)
 /* The text of an `outputs` line: layer names separated by commas. */
 static fv_status set_outputs_text(fv_model *m, const char *text, const char *where)
 {
-    char buf[1100];
+    char buf[FV_LINE_MAX];
     int layers[FV_MODEL_MAX_IO], n = 0;
     snprintf(buf, sizeof buf, "%s", text + strspn(text, " \t\r"));
     buf[strcspn(buf, " \t\r")] = '\0';
@@ -310,7 +310,7 @@ fv_model *fv_model_parse(fv_ctx *ctx, const char *text, const char *source)
         const char *end = strchr(p, '\n');
         size_t n = end ? (size_t)(end - p) : strlen(p);
         lineno++;
-        char line[1100], where[300];
+        char line[FV_LINE_MAX], where[300];
         snprintf(where, sizeof where, "%s:%d: ", src, lineno);
         if (n >= sizeof line) {
             fv_error(ctx, FV_ERR_ARG, "%sline is longer than %zu characters", where, sizeof line - 1);
@@ -350,7 +350,7 @@ fail:
 char *fv_model_describe(const fv_model *m)
 {
     if (!m) return NULL;
-    char *buf = NULL, line[1400];
+    char *buf = NULL, line[FV_LINE_MAX + 400];
     size_t len = 0, cap = 0;
     snprintf(line, sizeof line, "model %s\n", m->name);
     bool ok = fv_text_append(&buf, &len, &cap, line) == FV_OK;
@@ -362,7 +362,7 @@ char *fv_model_describe(const fv_model *m)
             snprintf(line, sizeof line, " from=");
             for (int j = 0; j < l->n_in; j++) {
                 if (j) strcat(line, ",");
-                strcat(line, m->layers[l->in[j]].name); /* 16 names of < 64 characters fit */
+                strcat(line, m->layers[l->in[j]].name); /* FV_LAYER_MAX_INPUTS names of < 64 characters fit */
             }
             ok = fv_text_append(&buf, &len, &cap, line) == FV_OK;
         }

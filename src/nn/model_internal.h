@@ -8,8 +8,10 @@
 #include "fovea/model.h"
 #include "fovea/ops.h"
 
-#define FV_LAYER_MAX_INPUTS 16
+#define FV_LAYER_MAX_INPUTS 64 /* DenseNet-121 concatenates 25 maps; a line names them all */
 #define FV_LAYER_MAX_PARAMS 4
+/* The longest line of a description: a layer reading FV_LAYER_MAX_INPUTS layers of 63-character names, and keys. */
+#define FV_LINE_MAX (FV_LAYER_MAX_INPUTS * 64 + 1024)
 #define FV_MODEL_MAX_NORM FV_MODEL_MAX_NORM_CHANNELS
 
 typedef enum {
