@@ -16,6 +16,8 @@ fv_status ox_reduce_layer(ox_import *im, const char *type)
     int64_t axes[OX_MAX_DIMS], keep, noop;
     fv_status s = ox_layer_in(im, 0, &x);
     if (!s) s = ox_attr_ints(im, "axes", axes, OX_MAX_DIMS, &n);
+    if (!s && n < 0 && ox_in(im, 1) && ox_in(im, 1)->v.kind != OX_CONST)
+        return ox_fail(im, FV_ERR_UNSUPPORTED, "axes '%s' are computed (fovea needs them constant)", ox_in(im, 1)->name);
     if (!s && n < 0 && ox_in(im, 1)) s = ox_ints_in(im, 1, axes, OX_MAX_DIMS, &n);
     if (!s) s = ox_attr_int(im, "keepdims", 1, &keep);
     if (!s) s = ox_attr_int(im, "noop_with_empty_axes", 0, &noop);
