@@ -90,6 +90,22 @@ expect "predict a .npy batch" 0 "x.npy\[1\]:" -- "$FOVEA" predict "$T/a.fvm" "$T
 expect "run warns on a NaN output" 0 "warning: sample 1 of $T/nan.npy gave a NaN output" -- "$FOVEA" run "$T/a.fvm" --input "$T/nan.npy"
 expect "predict warns on a NaN output" 0 "warning: sample 0 of $T/nan.npy gave a NaN output" -- "$FOVEA" predict "$T/a.fvm" "$T/nan.npy"
 expect "predict shows NaN, not a class" 0 "nan.npy\[0\]: .* -\?nan" -- "$FOVEA" predict "$T/a.fvm" "$T/nan.npy"
+# a model of two inputs and two outputs: one --input per input (in order or NAME=FILE), one --output per output
+npy_f4() { # FILE SHAPE VALUE-BYTES COUNT
+    h="{'descr': '<f4', 'fortran_order': False, 'shape': $2, }"
+    pad=$((64 - (10 + ${#h} + 1) % 64))
+    { printf '\223NUMPY\001\000'; printf "\\$(printf %03o $(((${#h} + pad + 1) % 256)))\\$(printf %03o $(((${#h} + pad + 1) / 256)))";
+      printf '%s%*s\n' "$h" $pad ''; i=0; while [ $i -lt "$4" ]; do printf "$3"; i=$((i + 1)); done; } > "$1"
+}
+npy_f4 "$T/ones.npy" "(2, 3)" '\000\000\200\077' 6
+npy_f4 "$T/twos.npy" "(2, 3)" '\000\000\000\100' 6
+printf 'input a shape=3\ninput b shape=3\nadd s from=a,b\nmul p from=a,b\noutputs s,p\n' > "$T/two.fvd"
+expect "run: a model of two outputs prints both" 0 "output p shape (2, 3)" -- "$FOVEA" run "$T/two.fvd" --input "$T/ones.npy" --input "$T/twos.npy"
+expect "run: inputs by name, outputs in order" 0 "" -- "$FOVEA" run "$T/two.fvd" --input "b=$T/twos.npy" --input "$T/ones.npy" --output "$T/s.npy" --output "$T/p.npy"
+[ "$(tail -c 4 "$T/s.npy" | od -An -tx1 | tr -d ' ')" = "00004040" ] && ok "first output is a + b = 3" || bad "a + b: $(tail -c 4 "$T/s.npy" | od -An -tx1)"
+[ "$(tail -c 4 "$T/p.npy" | od -An -tx1 | tr -d ' ')" = "00000040" ] && ok "second output is a * b = 2" || bad "a * b: $(tail -c 4 "$T/p.npy" | od -An -tx1)"
+expect "run: a missing input is named" 2 "no --input for input 'b'" -- "$FOVEA" run "$T/two.fvd" --input "$T/ones.npy"
+expect "run: too many outputs" 2 "3 --output files for the 2 outputs" -- "$FOVEA" run "$T/two.fvd" --input "$T/ones.npy" --input "$T/twos.npy" --output "$T/o1.npy" --output "$T/o2.npy" --output "$T/o3.npy"
 head -c 100 "$T/x.npy" > "$T/cut.npy"
 expect "truncated .npy" 1 "cut.npy" -- "$FOVEA" run "$T/a.fvm" --input "$T/cut.npy" --output "$T/y2.npy"
 [ ! -f "$T/y2.npy" ] && ok "no output on failure" || bad "output written on failure"
