@@ -391,9 +391,36 @@ static void export_upsample(ex_state *ex, const fv_layer *l)
 /* A generic layer as its table row says (fv_generic_type): data inputs at the ONNX inputs no key takes, each
  * key an attribute or, from its opset on, a constant input named "<layer>/<attr>". Lists left empty are left
  * out (ONNX's default). */
+/* The first topk_indices layer reading layer `topk`, or -1. */
+static int topk_indices_of(ex_state *ex, int topk)
+{
+    for (int i = 0; i < ex->m->n_layers; i++) {
+        const fv_layer *u = &ex->m->layers[i];
+        if (strcmp(u->type->name, "topk_indices") == 0 && u->n_in == 1 && u->in[0] == topk) return i;
+    }
+    return -1;
+}
+
+/* TopK's indices are its node's second output (export_generic names it after the first topk_indices layer
+ * reading the topk layer); any other such layer copies them. */
+static void export_topk_indices(ex_state *ex, const fv_layer *l)
+{
+    const fv_layer *src = &ex->m->layers[l->in[0]];
+    if (strcmp(src->type->name, "topk") != 0) {
+        refuse(ex, l, "it reads no topk layer");
+        return;
+    }
+    const fv_layer *first = &ex->m->layers[topk_indices_of(ex, l->in[0])];
+    if (first != l) ex_node(ex, "Identity", l->name, l->name, 1, first->name);
+}
+
 static void export_generic(ex_state *ex, const fv_layer *l)
 {
     const fv_generic_type *t = fv_generic(l->type);
+    if (strcmp(t->base.name, "topk_indices") == 0) {
+        export_topk_indices(ex, l);
+        return;
+    }
     if (!t->onnx_op) {
         refuse(ex, l, "this layer has no ONNX form");
         return;
@@ -448,6 +475,7 @@ static void export_generic(ex_state *ex, const fv_layer *l)
         case FV_K_BOOL: attr_int(ex, nd, attr, *(const bool *)f); break;
         case FV_K_FLOAT: attr_float(ex, nd, attr, *(const float *)f); break;
         case FV_K_CHOICE: attr_string(ex, nd, attr, key->choices[*(const int *)f]); break;
+        case FV_K_TEXT: attr_string(ex, nd, attr, (const char *)f); break;
         case FV_K_INTS: {
             const fv_int_list *list = f;
             if (list->n) attr_ints64(ex, nd, attr, list->n, list->v);
@@ -460,6 +488,12 @@ static void export_generic(ex_state *ex, const fv_layer *l)
         }
         default: break;
         }
+    }
+    int second = strcmp(t->base.name, "topk") == 0 ? topk_indices_of(ex, (int)(l - ex->m->layers)) : -1;
+    char **outs = second >= 0 && nd ? ex_alloc(ex, 2 * sizeof *outs) : NULL;
+    if (outs) {
+        outs[0] = nd->output[0], outs[1] = ex->m->layers[second].name;
+        nd->n_output = 2, nd->output = outs;
     }
     for (int j = 0; j < l->n_params; j++) init_param(ex, l->params[j]);
 }

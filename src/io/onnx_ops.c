@@ -414,22 +414,21 @@ static fv_status op_global_avg(ox_import *im) { return global_pool(im, "global_a
 static fv_status op_global_max(ox_import *im) { return global_pool(im, "global_max_pool"); }
 
 /* ReduceMean / ReduceMax over H and W of (N, C, H, W): global pooling, flattened when keepdims is 0 (how
- * x.mean((2, 3)) exports). Axes are an attribute before opset 18, an input after. */
-static fv_status reduce_pool(ox_import *im, const char *type)
+ * x.mean((2, 3)) exports). Axes are an attribute before opset 18, an input after. Any other reduction is a
+ * reduction layer (ox_reduce_layer). */
+static fv_status reduce_pool(ox_import *im, const char *type, const char *general)
 {
     int x, n;
-    int64_t axes[OX_MAX_DIMS], keep, noop;
+    int64_t axes[OX_MAX_DIMS], keep, xd[OX_MAX_DIMS];
     fv_status s = ox_layer_in(im, 0, &x);
     if (!s) s = ox_attr_ints(im, "axes", axes, OX_MAX_DIMS, &n);
-    if (!s && n < 0 && ox_in(im, 1)) s = ox_ints_in(im, 1, axes, OX_MAX_DIMS, &n);
+    if (!s && n < 0 && ox_in(im, 1) && ox_in(im, 1)->v.kind == OX_CONST) s = ox_ints_in(im, 1, axes, OX_MAX_DIMS, &n);
     if (!s) s = ox_attr_int(im, "keepdims", 1, &keep);
-    if (!s) s = ox_attr_int(im, "noop_with_empty_axes", 0, &noop);
-    if (!s) s = need_rank(im, x, 4, "reducing (N, C, H, W) over H and W");
     if (s) return s;
-    bool ok = n == 2;
+    bool ok = n == 2 && ox_layer_dims(im, x, xd) == 4;
     for (int i = 0; ok && i < 2; i++) ok = axes[i] == 2 || axes[i] == 3 || axes[i] == -1 || axes[i] == -2;
     if (ok) ok = (axes[0] + 4) % 4 != (axes[1] + 4) % 4;
-    if (!ok) return ox_fail(im, FV_ERR_UNSUPPORTED, "fovea reduces over H and W only (axes 2 and 3)");
+    if (!ok) return ox_reduce_layer(im, general);
     int l = ox_add_layer(im, type, NULL, &x, 1, "");
     if (l < 0) return fv_errcode(im->ctx);
     if (keep) {
@@ -439,8 +438,8 @@ static fv_status reduce_pool(ox_import *im, const char *type)
     return one_layer(im, "flatten", NULL, &l, 1, "");
 }
 
-static fv_status op_reduce_mean(ox_import *im) { return reduce_pool(im, "global_avg_pool"); }
-static fv_status op_reduce_max(ox_import *im) { return reduce_pool(im, "global_max_pool"); }
+static fv_status op_reduce_mean(ox_import *im) { return reduce_pool(im, "global_avg_pool", "reduce_mean"); }
+static fv_status op_reduce_max(ox_import *im) { return reduce_pool(im, "global_max_pool", "reduce_max"); }
 
 /* ---- shapes ----------------------------------------------------------------------------------------------- */
 
@@ -745,55 +744,69 @@ static fv_status op_upsample(ox_import *im)
 
 /* ---- dense ------------------------------------------------------------------------------------------------ */
 
-/* x as (N, K): a flat layer, or a pooled (N, K, 1, 1) map that the dense layer flattens itself. */
-static fv_status dense_input(ox_import *im, int x)
+/* Whether x (a layer) can feed a dense layer: (N, K), or a pooled (N, K, 1, 1) map it flattens itself. */
+static bool dense_shape(ox_import *im, int x)
 {
     int64_t xd[OX_MAX_DIMS];
     int r = ox_layer_dims(im, x, xd);
-    if (r == 2 || (r == 4 && xd[2] == 1 && xd[3] == 1)) return FV_OK;
-    return ox_fail(im, FV_ERR_UNSUPPORTED, "input of rank %d: fovea's dense layer takes (N, features)", r);
+    return r == 2 || (r == 4 && xd[2] == 1 && xd[3] == 1);
 }
 
+/* Gemm: a dense layer when A is a layer of (N, K), B a constant 2-D weight, A not transposed and C a bias (one
+ * value per output, or one value); otherwise a gemm layer of A, B and C. */
 static fv_status op_gemm(ox_import *im)
 {
     int x;
-    const ox_tensor *w, *c = NULL;
+    const ox_tensor *w = NULL, *c = NULL;
     float alpha, beta;
     int64_t trans_a, trans_b, broadcast;
-    fv_status s = ox_layer_in(im, 0, &x);
-    if (!s) s = ox_const_in(im, 1, &w);
-    if (!s && ox_in(im, 2)) s = ox_const_in(im, 2, &c);
-    if (!s) s = ox_attr_float(im, "alpha", 1.0f, &alpha);
+    ox_entry *a = ox_in(im, 0), *b = ox_in(im, 1), *ce = ox_in(im, 2);
+    fv_status s = ox_attr_float(im, "alpha", 1.0f, &alpha);
     if (!s) s = ox_attr_float(im, "beta", 1.0f, &beta);
     if (!s) s = ox_attr_int(im, "transA", 0, &trans_a);
     if (!s) s = ox_attr_int(im, "transB", 0, &trans_b);
     if (!s) s = ox_attr_int(im, "broadcast", 1, &broadcast);
-    if (!s) s = dense_input(im, x);
     if (s) return s;
-    if (trans_a) return ox_fail(im, FV_ERR_UNSUPPORTED, "transA=1 (the input transposed)");
-    if (w->ndim != 2) return ox_fail(im, FV_ERR_SHAPE, "weight '%s' has rank %d (2 expected)", ox_in(im, 1)->name, w->ndim);
-    int64_t units = trans_b ? w->dims[0] : w->dims[1];
+    bool dense = a->v.kind != OX_CONST && b->v.kind == OX_CONST && b->v.c.ndim == 2 && !trans_a &&
+                 (!ce || ce->v.kind == OX_CONST);
+    if (dense) w = &b->v.c, c = ce ? &ce->v.c : NULL;
+    int64_t units = w ? (trans_b ? w->dims[0] : w->dims[1]) : 0;
     bool bias = c && beta != 0.0f;
     if (bias && !(c->n == 1 || (c->n == units && (c->ndim == 1 || (c->ndim == 2 && c->dims[0] == 1)))))
-        return ox_fail(im, FV_ERR_UNSUPPORTED, "C of %lld values for %lld outputs (fovea adds one bias per output)",
-                       (long long)c->n, (long long)units);
-    int l = ox_add_layer(im, "dense", ox_in(im, 1)->name, &x, 1, "units=%lld bias=%s", (long long)units, tf(bias));
+        dense = false;
+    if ((s = ox_layer_in(im, 0, &x))) return s;
+    if (dense && !dense_shape(im, x)) dense = false;
+    if (!dense) {
+        int in[3] = {x, 0, 0}, n = ce ? 3 : 2;
+        for (int k = 1; k < n; k++)
+            if ((s = ox_layer_in(im, k, &in[k]))) return s;
+        char keys[128];
+        snprintf(keys, sizeof keys, "alpha=%.9g beta=%.9g trans_a=%s trans_b=%s", alpha, beta, tf(trans_a != 0),
+                 tf(trans_b != 0));
+        return one_layer(im, "gemm", NULL, in, n, keys);
+    }
+    int l = ox_add_layer(im, "dense", b->name, &x, 1, "units=%lld bias=%s", (long long)units, tf(bias));
     if (l < 0) return fv_errcode(im->ctx);
-    if ((s = ox_set_param(im, l, 0, w, ox_in(im, 1)->name, !trans_b, alpha))) return s;
-    if (bias && (s = ox_set_param(im, l, 1, c, ox_in(im, 2)->name, false, beta))) return s;
+    if ((s = ox_set_param(im, l, 0, w, b->name, !trans_b, alpha))) return s;
+    if (bias && (s = ox_set_param(im, l, 1, c, ce->name, false, beta))) return s;
     ox_set_layer_out(im, 0, l);
     return FV_OK;
 }
 
+/* MatMul: by a constant 2-D weight, a dense layer (joined with a following Add of a bias); otherwise a matmul
+ * layer of both operands (batched, 1-D, a constant one becoming a constant layer). */
 static fv_status op_matmul(ox_import *im)
 {
     int x;
-    const ox_tensor *w;
+    ox_entry *b = ox_in(im, 1);
     fv_status s = ox_layer_in(im, 0, &x);
-    if (!s) s = ox_const_in(im, 1, &w);
-    if (!s) s = dense_input(im, x);
     if (s) return s;
-    if (w->ndim != 2) return ox_fail(im, FV_ERR_UNSUPPORTED, "a weight of rank %d (2 expected)", w->ndim);
+    if (b->v.kind != OX_CONST || b->v.c.ndim != 2 || b->v.c.type != OX_F32 || !dense_shape(im, x)) {
+        int in[2] = {x, 0};
+        if ((s = ox_layer_in(im, 1, &in[1]))) return s;
+        return one_layer(im, "matmul", NULL, in, 2, "");
+    }
+    const ox_tensor *w = &b->v.c;
     ox_entry *out = out_entry(im);
     if (out && out->n_users == 1 && !out->is_output && strcmp(im->g->node[out->user]->op_type, "Add") == 0) {
         ox_value v = {.kind = OX_MATMUL, .layer = x, .node = im->node_index, .c = *w};
@@ -801,9 +814,9 @@ static fv_status op_matmul(ox_import *im)
         ox_set_out(im, 0, v);
         return FV_OK;
     }
-    int l = ox_add_layer(im, "dense", ox_in(im, 1)->name, &x, 1, "units=%lld bias=false", (long long)w->dims[1]);
+    int l = ox_add_layer(im, "dense", b->name, &x, 1, "units=%lld bias=false", (long long)w->dims[1]);
     if (l < 0) return fv_errcode(im->ctx);
-    if ((s = ox_set_param(im, l, 0, w, ox_in(im, 1)->name, true, 1.0f))) return s;
+    if ((s = ox_set_param(im, l, 0, w, b->name, true, 1.0f))) return s;
     ox_set_layer_out(im, 0, l);
     return FV_OK;
 }

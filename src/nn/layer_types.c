@@ -152,6 +152,8 @@ void fv_layer_defaults(const fv_layer_type *t, fv_layer_attrs *a)
     case FV_L_LRN: a->alpha = 1e-4f, a->beta = 0.75f, a->k = 1.0f; break;
     default: break;
     }
+    const fv_generic_type *g = fv_generic(t);
+    if (g && g->defaults) g->defaults(a);
 }
 
 /* ---- reading values ------------------------------------------------------------------------------ */
@@ -254,6 +256,14 @@ static fv_status set_value(fv_ctx *ctx, const char *where, fv_layer *l, const fv
     case FV_K_INTS: return parse_int_list(v, field) ? FV_OK : bad(ctx, where, l, k->name, v, "comma-separated integers");
     case FV_K_FLOATS:
         return parse_float_list(v, field) ? FV_OK : bad(ctx, where, l, k->name, v, "comma-separated finite numbers");
+    case FV_K_TEXT: { /* printable, no spaces or '#', so that it reads back from a description line */
+        size_t n = strlen(v);
+        bool ok = n > 0 && n < sizeof l->a.text;
+        for (size_t i = 0; ok && i < n; i++) ok = isgraph((unsigned char)v[i]) && v[i] != '#' && v[i] != '=';
+        if (!ok) return bad(ctx, where, l, k->name, v, "1 to 63 printable characters without spaces, '#' or '='");
+        memcpy(field, v, n + 1);
+        return FV_OK;
+    }
     case FV_K_CHOICE:
         for (int i = 0; k->choices[i]; i++)
             if (strcmp(v, k->choices[i]) == 0) {
@@ -426,6 +436,7 @@ static void format_value(const fv_layer *l, const fv_layer_key *k, char *out, si
         break;
     }
     case FV_K_CHOICE: snprintf(out, size, "%s", k->choices[*p]); break;
+    case FV_K_TEXT: snprintf(out, size, "%s", (const char *)field); break;
     case FV_K_MODE: snprintf(out, size, "%s", l->a.mode == FV_RESIZE_BILINEAR ? "bilinear" : "nearest"); break;
     }
 }

@@ -76,6 +76,8 @@ typedef struct {
     int choice[3];           /* keys with named values: the index of the value in the key's choices */
     bool keepdims, flag;     /* reductions; a second switch a type names (exclusive, largest, ...) */
     float lo, hi;            /* clip, hard-tanh */
+    bool flag2;              /* a third switch (cumsum's reverse, gemm's trans_b) */
+    char text[64];           /* a string key (einsum's equation) */
 } fv_layer_attrs;
 
 typedef struct {
@@ -97,7 +99,8 @@ typedef enum {
     FV_K_INTS,   /* comma-separated integers, negative allowed: "0,2,-1" (fv_int_list) */
     FV_K_FLOATS, /* comma-separated finite numbers (fv_float_list) */
     FV_K_CHOICE, /* one of the key's choices, stored as its index (int) */
-    FV_K_AXIS    /* an integer that may be negative (an axis counted from the end) */
+    FV_K_AXIS,   /* an integer that may be negative (an axis counted from the end) */
+    FV_K_TEXT    /* a short string without spaces (fv_layer_attrs.text): einsum's equation */
 } fv_key_kind;
 
 typedef struct {
@@ -140,6 +143,7 @@ typedef struct {
     const char *onnx_op;   /* NULL: no ONNX form */
     int onnx_since;
     fv_onnx_key onnx[FV_GENERIC_ONNX_KEYS];
+    void (*defaults)(fv_layer_attrs *a); /* NULL, or sets the type's own defaults over the common ones */
 } fv_generic_type;
 
 /* The family tables, each ended by a row whose base.name is NULL. */
