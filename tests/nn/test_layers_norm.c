@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../onnx/pb.h"
 #include "fovea/onnx.h"
 #include "model_run.h"
 #include "test.h"
@@ -157,6 +158,55 @@ static void refused_export(fv_ctx *ctx, const char *text, int opset, const char 
     fv_model_free(m);
 }
 
+
+/* An imported one-node graph against a parsed model whose weight and bias (C or normalized shape) hold the
+ * per-channel values that the node's constants expand to: w[i] = wv[i / per], b[i] = bv[i / per]. */
+static void import_matches(fv_ctx *ctx, pb *node, int opset, int64_t *xd, int ndim, const char *ref_text,
+                           const char *wname, const float *wv, int64_t nw, int per, const char *what)
+{
+    int64_t wd[1] = {nw};
+    pb g = {0}, vi = pb_value_info("x", ndim, xd), vo = pb_value_info("y", 0, NULL);
+    pb_msg(&g, 1, node);
+    pb_str(&g, 2, "hand");
+    pb w = pb_tensor("w", PB_FLOAT, 1, wd, wv, (size_t)nw * 4), b = pb_tensor("b", PB_FLOAT, 1, wd, wv + nw, (size_t)nw * 4);
+    pb_msg(&g, 5, &w), pb_msg(&g, 5, &b);
+    pb_msg(&g, 11, &vi), pb_msg(&g, 12, &vo);
+    pb mod = pb_model(opset, &g);
+    fv_model *m = fv_onnx_load_mem(ctx, mod.b, mod.n, what);
+    free(mod.b);
+    fv_model *ref = fv_model_parse(ctx, ref_text, "ref");
+    char name[64];
+    snprintf(name, sizeof name, "%s.weight", wname);
+    fv_param *rw = ref ? fv_model_find_param(ref, name) : NULL;
+    snprintf(name, sizeof name, "%s.bias", wname);
+    fv_param *rb = ref ? fv_model_find_param(ref, name) : NULL;
+    if (!CHECK(m && rw && rb, "%s: imported (%s)", what, fv_errmsg(ctx))) {
+        fv_model_free(m), fv_model_free(ref);
+        return;
+    }
+    for (int64_t i = 0; i < rw->value.size; i++)
+        fv_f32(&rw->value)[i] = wv[(i / per) % nw], fv_f32(&rb->value)[i] = wv[nw + (i / per) % nw];
+    CHECK(same_outputs(ctx, m, ref), "%s: the numbers of the layer with the expanded weights", what);
+    fv_model_free(m), fv_model_free(ref);
+}
+
+static void test_imports(fv_ctx *ctx)
+{
+    const float gv[6] = {0.5f, 2.0f, -1.0f, 0.25f, -0.5f, 1.5f}; /* 3 scales, then 3 biases */
+    int64_t xd[4] = {-1, 6, 3, 3};
+    pb nd = pb_node("GroupNormalization", "gn", "x,w,b", "y");
+    pb_attr_int(&nd, "num_groups", 3), pb_attr_float(&nd, "epsilon", 1e-3f);
+    import_matches(ctx, &nd, 18, xd, 4, "input x shape=6x3x3\ngroup_norm gn groups=3 eps=0.001\n", "gn", gv, 3, 2,
+                   "GroupNormalization (opset 18, per-group scale)");
+    /* LayerNormalization over (4, 6) with a Scale and B of shape (6): repeated over the 4 rows */
+    int64_t ld[3] = {-1, 4, 6};
+    const float lv[12] = {1, 2, 3, 4, 5, 6, 0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f};
+    nd = pb_node("LayerNormalization", "ln", "x,w,b", "y");
+    pb_attr_int(&nd, "axis", 1);
+    import_matches(ctx, &nd, 17, ld, 3, "input x shape=4x6\nlayer_norm ln axis=1\n", "ln", lv, 6, 1,
+                   "LayerNormalization with a Scale broadcast to the normalized shape");
+}
+
 int main(void)
 {
     fv_ctx *ctx = fv_ctx_new(1);
@@ -203,6 +253,7 @@ int main(void)
     bad(ctx, "model z\ninput x shape=6x4x4\nresize r scales=1,2,2,2\n", "resize 'r'", "batch");
     bad(ctx, "model z\ninput x shape=6x4x4\nresize r scales=0,2\n", "'r'", "scale");
     bad(ctx, "model z\ninput x shape=6x4x4\ninstance_norm in affine=maybe\n", "instance_norm 'in'", "affine=maybe");
+    test_imports(ctx);
     fv_ctx_free(ctx);
     return test_finish();
 }
