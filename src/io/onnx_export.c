@@ -498,6 +498,150 @@ static void export_generic(ex_state *ex, const fv_layer *l)
     for (int j = 0; j < l->n_params; j++) init_param(ex, l->params[j]);
 }
 
+/* ---- the norm family ---------------------------------------------------------------------------------------- */
+
+/* The layer's weight and bias, or (not affine) initializers of ones and zeros of `shape` ("<layer>/scale", "/bias"). */
+static void norm_affine(ex_state *ex, const fv_layer *l, int ndim, const int64_t *shape, const char **w, const char **b)
+{
+    if (l->n_params == 2) {
+        *w = init_param(ex, l->params[0]), *b = init_param(ex, l->params[1]);
+        return;
+    }
+    int64_t n = 1;
+    for (int d = 0; d < ndim; d++) n *= shape[d];
+    float *ones = ex_alloc(ex, (size_t)(n ? n : 1) * sizeof *ones), *zeros = ex_alloc(ex, (size_t)(n ? n : 1) * sizeof *zeros);
+    if (!ones || !zeros) return;
+    for (int64_t i = 0; i < n; i++) ones[i] = 1.0f;
+    *w = ex_str(ex, "%s/scale", l->name), *b = ex_str(ex, "%s/bias", l->name);
+    ex_tensor(ex, *w, OX_T_FLOAT, ndim, shape, ones, (size_t)n * sizeof *ones);
+    ex_tensor(ex, *b, OX_T_FLOAT, ndim, shape, zeros, (size_t)n * sizeof *zeros);
+}
+
+static void export_layer_norm(ex_state *ex, const fv_layer *l)
+{
+    if (ex->opset < 17) {
+        char why[120];
+        snprintf(why, sizeof why, "ONNX's LayerNormalization needs opset 17 or later (asked for %d)", ex->opset);
+        refuse(ex, l, why);
+        return;
+    }
+    int64_t shape[FV_MAX_DIMS + 1];
+    int batched = fv_model_layer_batched(ex->m, l->in[0]);
+    int rank = fv_model_layer_shape(ex->m, l->in[0], shape + batched) + batched;
+    int axis = l->a.axis < 0 ? l->a.axis + rank : l->a.axis;
+    const char *w = NULL, *b = NULL;
+    norm_affine(ex, l, rank - axis, shape + axis, &w, &b);
+    Onnx__NodeProto *nd = ex_node(ex, "LayerNormalization", l->name, l->name, 3, input_name(ex, l, 0), w, b);
+    attr_int(ex, nd, "axis", l->a.axis);
+    attr_float(ex, nd, "epsilon", l->a.eps);
+}
+
+static void export_instance_norm(ex_state *ex, const fv_layer *l)
+{
+    int64_t shape[FV_MAX_DIMS + 1];
+    int batched = fv_model_layer_batched(ex->m, l->in[0]);
+    fv_model_layer_shape(ex->m, l->in[0], shape + batched);
+    const char *w = NULL, *b = NULL;
+    norm_affine(ex, l, 1, shape + 1, &w, &b);
+    attr_float(ex, ex_node(ex, "InstanceNormalization", l->name, l->name, 3, input_name(ex, l, 0), w, b), "epsilon",
+               l->a.eps);
+}
+
+/* Opset 18's GroupNormalization has one scale and bias per group: written when each group's channels share them. */
+static void export_group_norm(ex_state *ex, const fv_layer *l)
+{
+    if (ex->opset < 18) {
+        char why[140];
+        snprintf(why, sizeof why, "ONNX's GroupNormalization needs opset 18 or later (asked for %d)", ex->opset);
+        refuse(ex, l, why);
+        return;
+    }
+    int64_t shape[FV_MAX_DIMS + 1];
+    int batched = fv_model_layer_batched(ex->m, l->in[0]);
+    fv_model_layer_shape(ex->m, l->in[0], shape + batched);
+    int64_t c = shape[1], g = l->a.groups, per = c / g;
+    float *v[2];
+    const char *names[2];
+    for (int k = 0; k < 2; k++) {
+        v[k] = ex_alloc(ex, (size_t)g * sizeof *v[k]);
+        if (!v[k]) return;
+        const float *p = l->n_params == 2 ? fv_f32(&l->params[k]->value) : NULL;
+        for (int64_t i = 0; i < c; i++) {
+            float x = p ? p[i] : (float)(1 - k);
+            if (i % per && x != v[k][i / per]) {
+                refuse(ex, l, "channels of one group have different weights or biases, and ONNX's GroupNormalization "
+                       "(opset 18) has one per group");
+                return;
+            }
+            v[k][i / per] = x;
+        }
+        names[k] = ex_str(ex, "%s/%s", l->name, k ? "bias" : "scale");
+        ex_tensor(ex, names[k], OX_T_FLOAT, 1, &g, v[k], (size_t)g * sizeof *v[k]);
+    }
+    Onnx__NodeProto *nd = ex_node(ex, "GroupNormalization", l->name, l->name, 3, input_name(ex, l, 0), names[0], names[1]);
+    attr_int(ex, nd, "num_groups", g);
+    attr_float(ex, nd, "epsilon", l->a.eps);
+}
+
+/* Resize with scales (ones for the leading axes) or sizes; sizes of a batched input take its batch size from the
+ * tensor (Shape, Slice, Concat), as the batch is not fixed. */
+static void export_resize(ex_state *ex, const fv_layer *l)
+{
+    static const char *const modes[] = {"nearest", "linear", "cubic"};
+    static const char *const coords[] = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric",
+                                         "tf_half_pixel_for_nn"};
+    static const char *const roundings[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
+    const fv_layer_attrs *a = &l->a;
+    int64_t shape[FV_MAX_DIMS + 1];
+    int batched = fv_model_layer_batched(ex->m, l->in[0]);
+    int rank = fv_model_layer_shape(ex->m, l->in[0], shape + batched) + batched;
+    int n = a->ndim ? a->ndim : a->scales.n, lead = rank - n;
+    const char *x = input_name(ex, l, 0), *empty = ex->opset < 13 ? NULL : "";
+    const char *roi = empty ? empty : init_floats(ex, ex_str(ex, "%s/roi", l->name), 1, 0, NULL);
+    Onnx__NodeProto *nd;
+    if (!a->ndim) {
+        float sc[FV_MAX_DIMS];
+        for (int d = 0; d < rank; d++) sc[d] = d < lead ? 1.0f : a->scales.v[d - lead];
+        const char *sn = init_floats(ex, ex_str(ex, "%s/scales", l->name), 1, rank, sc);
+        nd = ex_node(ex, "Resize", l->name, l->name, 3, x, roi, sn);
+    } else {
+        int64_t sz[FV_MAX_DIMS];
+        for (int d = 0; d < rank; d++) sz[d] = d < lead ? shape[d] : a->shape[d - lead];
+        const char *sizes;
+        if (!batched) {
+            sizes = init_ints(ex, ex_str(ex, "%s/sizes", l->name), rank, sz);
+        } else { /* the leading dimensions of x's shape, then the fixed sizes */
+            int64_t zero = 0, end = lead;
+            const char *sh = ex_str(ex, "%s/shape", l->name), *lead_n = ex_str(ex, "%s/leading", l->name);
+            ex_node(ex, "Shape", sh, sh, 1, x);
+            ex_node(ex, "Slice", lead_n, lead_n, 3, sh, init_ints(ex, ex_str(ex, "%s/start", l->name), 1, &zero),
+                    init_ints(ex, ex_str(ex, "%s/end", l->name), 1, &end));
+            const char *fixed = init_ints(ex, ex_str(ex, "%s/fixed_sizes", l->name), n, sz + lead);
+            sizes = ex_str(ex, "%s/sizes", l->name);
+            attr_int(ex, ex_node(ex, "Concat", sizes, sizes, 2, lead_n, fixed), "axis", 0);
+        }
+        const char *sn = empty ? empty : init_floats(ex, ex_str(ex, "%s/scales", l->name), 1, 0, NULL);
+        nd = ex_node(ex, "Resize", l->name, l->name, 4, x, roi, sn, sizes);
+    }
+    attr_string(ex, nd, "mode", modes[a->choice[0]]);
+    attr_string(ex, nd, "coordinate_transformation_mode", coords[a->choice[1]]);
+    attr_string(ex, nd, "nearest_mode", roundings[a->choice[2]]);
+    attr_float(ex, nd, "cubic_coeff_a", a->alpha);
+    attr_int(ex, nd, "exclude_outside", a->flag);
+}
+
+/* The norm family's layers (false: not one of them). */
+static bool export_norm(ex_state *ex, const fv_layer *l)
+{
+    const char *t = l->type->name;
+    if (!strcmp(t, "layer_norm")) export_layer_norm(ex, l);
+    else if (!strcmp(t, "instance_norm")) export_instance_norm(ex, l);
+    else if (!strcmp(t, "group_norm")) export_group_norm(ex, l);
+    else if (!strcmp(t, "resize")) export_resize(ex, l);
+    else return false;
+    return true;
+}
+
 static void export_layer(ex_state *ex, int i)
 {
     const fv_layer *l = &ex->m->layers[i];
@@ -559,7 +703,9 @@ static void export_layer(ex_state *ex, int i)
     case FV_L_ADAPTIVE_AVG_POOL: export_adaptive(ex, l); break;
     case FV_L_CONSTANT: init_param(ex, l->params[0]), ex_node(ex, "Identity", l->name, l->name, 1, l->params[0]->name);
         break;
-    case FV_L_GENERIC: export_generic(ex, l); break;
+    case FV_L_GENERIC:
+        if (!export_norm(ex, l)) export_generic(ex, l);
+        break;
     default: refuse(ex, l, "a layer type ONNX export does not know"); break;
     }
 }

@@ -182,6 +182,15 @@ fv_status ox_reduce_layer(ox_import *im, const char *type);
 const fv_generic_type *ox_generic_type(const char *op_type, int64_t opset);
 /* The current node as one layer of that type (keys from attributes and constant inputs). */
 fv_status ox_import_generic(ox_import *im, const fv_generic_type *t);
+/* ---- onnx_ops_norm.c --------------------------------------------------------------------------------------- */
+
+/* The current Resize or Upsample node as a general resize layer reading layer x: mode, coordinate mapping and
+ * nearest rounding by their ONNX names, the other attributes (cubic_coeff_a, exclude_outside, axes, antialias,
+ * keep_aspect_ratio_policy) read from the node; exactly one of scales and sizes (constants, full rank or one per
+ * axes entry). Refuses resizing the batch dimension, antialias, policies other than stretch. */
+fv_status ox_resize_any(ox_import *im, int x, const char *mode, const char *coord, const char *nearest,
+                        const ox_tensor *scales, const ox_tensor *sizes);
+
 /* Folding of constants (onnx_fold.c), used by the table in onnx_ops.c. */
 fv_status ox_fold_constant(ox_import *im);
 fv_status ox_fold_identity(ox_import *im);

@@ -631,30 +631,33 @@ static fv_status op_pad(ox_import *im)
 
 /* ---- resizing --------------------------------------------------------------------------------------------- */
 
-/* Integer factors of H and W from scales (floats) or sizes (ints) for the 4 dimensions. */
-static fv_status resize_factors(ox_import *im, int x, const ox_tensor *scales, const ox_tensor *sizes, int64_t *f)
+/* Integer factors of H and W from scales (floats) or sizes (ints) for the 4 dimensions. quiet: FV_ERR_UNSUPPORTED
+ * without a message (the caller then builds a general resize layer, onnx_ops_norm.c). */
+#define RESIZE_FAIL(...) (quiet ? FV_ERR_UNSUPPORTED : ox_fail(im, FV_ERR_UNSUPPORTED, __VA_ARGS__))
+static fv_status resize_factors(ox_import *im, int x, const ox_tensor *scales, const ox_tensor *sizes, int64_t *f,
+                                bool quiet)
 {
     int64_t xd[OX_MAX_DIMS];
     ox_layer_dims(im, x, xd);
     const ox_tensor *c = sizes ? sizes : scales;
-    if (c->n != 4) return ox_fail(im, FV_ERR_UNSUPPORTED, "%lld %s for a rank-4 input", (long long)c->n,
+    if (c->n != 4) return RESIZE_FAIL("%lld %s for a rank-4 input", (long long)c->n,
                                   sizes ? "sizes" : "scales");
     for (int d = 0; d < 4; d++) {
         double v = sizes ? 0 : ox_get_f(c, d);
         int64_t sz = sizes ? ox_get_i(c, d) : 0;
         if (d < 2) {
             bool same = sizes ? (d == 0 ? is_batch(im, sz) || sz == xd[0] : sz == xd[1]) : v == 1.0;
-            if (!same) return ox_fail(im, FV_ERR_UNSUPPORTED, "resizing the batch or channel dimension");
+            if (!same) return RESIZE_FAIL("resizing the batch or channel dimension");
             continue;
         }
         if (sizes) {
             if (OX_IS_SYMBOL(sz) || sz < xd[d] || sz % xd[d])
-                return ox_fail(im, FV_ERR_UNSUPPORTED, "size %lld from %lld: fovea upsamples by whole factors",
+                return RESIZE_FAIL("size %lld from %lld: fovea upsamples by whole factors",
                                (long long)sz, (long long)xd[d]);
             f[d - 2] = sz / xd[d];
         } else {
             if (!(v >= 1.0 && v <= 65536.0 && v == floor(v)))
-                return ox_fail(im, FV_ERR_UNSUPPORTED, "scale %g: fovea upsamples by whole factors", v);
+                return RESIZE_FAIL("scale %g: fovea upsamples by whole factors", v);
             f[d - 2] = (int64_t)v;
         }
     }
@@ -664,23 +667,23 @@ static fv_status resize_factors(ox_import *im, int x, const ox_tensor *scales, c
 /* The fovea mode for ONNX's interpolation settings, or an error. Nearest with floor (asymmetric coordinates)
  * is PyTorch's; with whole factors, half-pixel coordinates rounded either way pick the same pixels. */
 static fv_status resize_mode(ox_import *im, const char *mode, const char *coord, const char *nearest, char *out,
-                             size_t size)
+                             size_t size, bool quiet)
 {
     bool half = !strcmp(coord, "half_pixel") || !strcmp(coord, "pytorch_half_pixel");
     if (!strcmp(mode, "nearest")) {
         bool floor_ok = !strcmp(coord, "asymmetric") && !strcmp(nearest, "floor");
         bool round_ok = (half || !strcmp(coord, "tf_half_pixel_for_nn")) && strncmp(nearest, "round_prefer", 12) == 0;
         if (floor_ok || round_ok) return snprintf(out, size, "mode=nearest"), FV_OK;
-        return ox_fail(im, FV_ERR_UNSUPPORTED, "nearest with coordinate_transformation_mode '%s' and nearest_mode '%s' "
+        return RESIZE_FAIL("nearest with coordinate_transformation_mode '%s' and nearest_mode '%s' "
                        "(fovea's is asymmetric + floor, PyTorch's)", coord, nearest);
     }
     if (!strcmp(mode, "linear") || !strcmp(mode, "bilinear")) {
         if (half) return snprintf(out, size, "mode=bilinear align_corners=false"), FV_OK;
         if (!strcmp(coord, "align_corners")) return snprintf(out, size, "mode=bilinear align_corners=true"), FV_OK;
-        return ox_fail(im, FV_ERR_UNSUPPORTED, "linear with coordinate_transformation_mode '%s' (fovea's bilinear "
+        return RESIZE_FAIL("linear with coordinate_transformation_mode '%s' (fovea's bilinear "
                        "takes half_pixel or align_corners)", coord);
     }
-    return ox_fail(im, FV_ERR_UNSUPPORTED, "mode '%s': fovea resizes with nearest or bilinear", mode);
+    return RESIZE_FAIL("mode '%s': fovea resizes with nearest or bilinear", mode);
 }
 
 static fv_status upsample_layer(ox_import *im, int x, const int64_t *f, const char *modekeys)
@@ -690,13 +693,14 @@ static fv_status upsample_layer(ox_import *im, int x, const int64_t *f, const ch
     return one_layer(im, "upsample", NULL, &x, 1, keys);
 }
 
+/* Resize: whole upsampling factors of (N, C, H, W) in the modes the upsample layer has become one (as before);
+ * everything else a general resize layer (ox_resize_any). */
 static fv_status op_resize(ox_import *im)
 {
     int x, na;
     char mode[32], coord[40], nearest[40], keys[96], policy[40];
-    int64_t antialias, axes[OX_MAX_DIMS], f[2];
+    int64_t antialias, axes[OX_MAX_DIMS], f[2], xd[OX_MAX_DIMS];
     fv_status s = ox_layer_in(im, 0, &x);
-    if (!s) s = need_rank(im, x, 4, "resizing of (N, C, H, W)");
     if (!s) s = ox_attr_string(im, "mode", "nearest", mode, sizeof mode);
     if (!s) s = ox_attr_string(im, "coordinate_transformation_mode", im->opset < 11 ? "asymmetric" : "half_pixel",
                                coord, sizeof coord);
@@ -706,40 +710,42 @@ static fv_status op_resize(ox_import *im)
     if (!s) s = ox_attr_int(im, "antialias", 0, &antialias);
     if (!s) s = ox_attr_ints(im, "axes", axes, OX_MAX_DIMS, &na);
     if (s) return s;
-    if (na >= 0) return ox_fail(im, FV_ERR_UNSUPPORTED, "attribute 'axes' is not supported");
-    if (strcmp(policy, "stretch")) return ox_fail(im, FV_ERR_UNSUPPORTED, "keep_aspect_ratio_policy '%s'", policy);
     /* opset 10: X, scales; 11 on: X, roi, scales, sizes */
     const ox_tensor *scales = NULL, *sizes = NULL;
     int ks = im->opset < 11 ? 1 : 2;
     if (ox_in(im, ks) && (s = ox_const_in(im, ks, &scales))) return s;
     if (scales && scales->n == 0) scales = NULL; /* an empty scales beside sizes */
     if (im->opset >= 11 && ox_in(im, 3) && (s = ox_const_in(im, 3, &sizes))) return s;
+    if (sizes && sizes->n == 0) sizes = NULL;
     if (!scales == !sizes) return ox_fail(im, FV_ERR_FORMAT, "give either scales or sizes");
-    if ((s = resize_mode(im, mode, coord, nearest, keys, sizeof keys))) return s;
-    if ((s = resize_factors(im, x, scales, sizes, f))) return s;
-    return upsample_layer(im, x, f, keys);
+    if (!strcmp(coord, "tf_crop_and_resize"))
+        return ox_fail(im, FV_ERR_UNSUPPORTED, "coordinate_transformation_mode 'tf_crop_and_resize' (a region of "
+                       "interest) is not supported");
+    bool plain = ox_layer_dims(im, x, xd) == 4 && na < 0 && !strcmp(policy, "stretch") && !antialias;
+    if (plain && !resize_mode(im, mode, coord, nearest, keys, sizeof keys, true) &&
+        !resize_factors(im, x, scales, sizes, f, true))
+        return upsample_layer(im, x, f, keys);
+    return ox_resize_any(im, x, mode, coord, nearest, scales, sizes);
 }
 
-/* Upsample (opsets 7 to 9): scales as an attribute (7, 8) or an input (9); asymmetric coordinates. */
+/* Upsample (opsets 7 to 9): scales as an attribute (7, 8) or an input (9); asymmetric coordinates, nearest
+ * rounding down. Whole factors of (N, C, H, W) in nearest mode are an upsample layer, the rest a resize layer. */
 static fv_status op_upsample(ox_import *im)
 {
     int x, n;
     char mode[32];
-    float sv[4];
-    int64_t f[2];
+    float sv[OX_MAX_DIMS];
+    int64_t f[2], xd[OX_MAX_DIMS];
     fv_status s = ox_layer_in(im, 0, &x);
-    if (!s) s = need_rank(im, x, 4, "resizing of (N, C, H, W)");
     if (!s) s = ox_attr_string(im, "mode", "nearest", mode, sizeof mode);
-    if (!s) s = ox_attr_floats(im, "scales", sv, 4, &n);
+    if (!s) s = ox_attr_floats(im, "scales", sv, OX_MAX_DIMS, &n);
     if (s) return s;
-    if (strcmp(mode, "nearest"))
-        return ox_fail(im, FV_ERR_UNSUPPORTED, "mode '%s': Upsample's linear mode uses asymmetric coordinates, which "
-                       "fovea's bilinear does not", mode);
     ox_tensor attr = {.type = OX_F32, .ndim = 1, .n = n, .data = sv, .dims = {n}};
     const ox_tensor *scales = &attr;
     if (n < 0 && (s = ox_const_in(im, 1, &scales))) return s;
-    if ((s = resize_factors(im, x, scales, NULL, f))) return s;
-    return upsample_layer(im, x, f, "mode=nearest");
+    if (ox_layer_dims(im, x, xd) == 4 && !strcmp(mode, "nearest") && !resize_factors(im, x, scales, NULL, f, true))
+        return upsample_layer(im, x, f, "mode=nearest");
+    return ox_resize_any(im, x, mode, "asymmetric", "floor", scales, NULL);
 }
 
 /* ---- dense ------------------------------------------------------------------------------------------------ */

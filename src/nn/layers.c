@@ -36,6 +36,12 @@ static fv_param *new_param(fv_model *m, fv_layer *l, const char *suffix, fv_para
     return new_typed_param(m, l, suffix, kind, FV_F32, ndim, shape);
 }
 
+fv_param *fv_layer_new_param(fv_model *m, fv_layer *l, const char *suffix, fv_param_kind kind, int ndim,
+                             const int64_t *shape)
+{
+    return new_param(m, l, suffix, kind, ndim, shape);
+}
+
 static fv_status need_channels(fv_model *m, const fv_layer *l, const fv_tensor *in, int ndim, const char *what)
 {
     if (in->ndim == ndim) return FV_OK;

@@ -502,7 +502,10 @@ fv_status fv_model_init(fv_model *m)
             fv_param *p = l->params[j];
             fv_init_spec spec = {FV_INIT_ZEROS, 0, 0, 0};
             bool bn = l->type->kind == FV_L_BATCH_NORM;
+            /* layer, instance and group norms: weight 1 and bias 0, as PyTorch's */
+            bool norm = fv_generic(l->type) && strstr(l->type->name, "_norm");
             if (bn) spec.kind = (j == 0 || j == 3) ? FV_INIT_ONES : FV_INIT_ZEROS;
+            else if (norm) spec.kind = j == 0 ? FV_INIT_ONES : FV_INIT_ZEROS;
             else if (j == 0) spec.kind = FV_INIT_TORCH_DEFAULT;
             else {
                 spec.kind = FV_INIT_TORCH_BIAS;
