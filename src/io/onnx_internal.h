@@ -174,6 +174,12 @@ typedef struct {
 const ox_op *ox_find_op(const char *op_type);
 extern const ox_op ox_ops_layout[], ox_ops_math[], ox_ops_reduce[], ox_ops_norm[];
 
+/* Handlers of the math family (onnx_ops_math.c) that the table in onnx_ops.c uses: an operator imported through
+ * its generic layer type, Cast, and Softmax / LogSoftmax at any axis and opset. */
+fv_status ox_math_generic(ox_import *im);
+fv_status ox_math_cast(ox_import *im);
+fv_status ox_math_softmax(ox_import *im, bool log);
+
 /* ---- onnx_generic.c ------------------------------------------------------------------------------------- */
 
 /* The generic layer type (src/nn/layers_<family>.c) that imports this operator at this opset, or NULL. */

@@ -150,6 +150,9 @@ void fv_layer_defaults(const fv_layer_type *t, fv_layer_attrs *a)
     case FV_L_CONV_TRANSPOSE2D: a->stride[0] = a->stride[1] = 1; break;
     case FV_L_ACTIVATION: a->alpha = t->act == FV_ACT_LEAKY_RELU ? 0.01f : 1.0f; break;
     case FV_L_LRN: a->alpha = 1e-4f, a->beta = 0.75f, a->k = 1.0f; break;
+    case FV_L_GENERIC:
+        if (fv_generic(t)->defaults) fv_generic(t)->defaults(a);
+        break;
     default: break;
     }
 }

@@ -138,6 +138,7 @@ typedef struct {
     const char *onnx_op;   /* NULL: no ONNX form */
     int onnx_since;
     fv_onnx_key onnx[FV_GENERIC_ONNX_KEYS];
+    void (*defaults)(fv_layer_attrs *a); /* may be NULL: defaults other than fv_layer_defaults' (axis=-1 ...) */
 } fv_generic_type;
 
 /* The family tables, each ended by a row whose base.name is NULL. */
@@ -191,6 +192,9 @@ fv_status fv_model_add_inputs(fv_model *m, fv_graph *g, int64_t batch, fv_node *
 /* The layers the model outputs (its `outputs` list, or the last layer): returns the count, fills out. */
 int fv_model_output_layers(const fv_model *m, int *out);
 
+/* A float32 parameter of the layer named "<layer>.<suffix>" (the limits on size checked), or NULL with the error. */
+fv_param *fv_layer_new_param(fv_model *m, fv_layer *l, const char *suffix, fv_param_kind kind, int ndim,
+                             const int64_t *shape);
 /* Create a layer's parameters for inputs of the given shapes (batch first), named "<layer>.weight" etc. */
 fv_status fv_layer_make_params(fv_model *m, fv_layer *l, const fv_tensor *in0);
 /* Add the layer's node to g reading the given input nodes; NULL with a message naming the layer. */
