@@ -65,7 +65,7 @@ typedef struct {
     const char *ins;   /* input letters, in order */
     const char *layer; /* the layer line, reading the inputs a, b, c, d */
     direct_fn direct;
-    int onnx;          /* 1: exports at opsets 11 to 17; 0: refused; 2: only before opset 13; 3: from 13 */
+    int onnx;          /* 1: exports at opsets 11 to 17; 0: refused; 2: only before opset 13; 3: from 13 (12) on */
 } layer_case;
 
 #define D(name, expr) \
@@ -170,9 +170,9 @@ static const layer_case cases[] = {
     {"fg", "equal y from=a,b", d_eq, 1},
     {"ij", "equal y from=a,b", d_eq, 1},
     {"fg", "less y from=a,b", d_lt, 1},
-    {"fg", "less_equal y from=a,b", d_le, 1},
+    {"fg", "less_equal y from=a,b", d_le, 3},
     {"ij", "greater y from=a,b", d_gt, 1},
-    {"fg", "greater_equal y from=a,b", d_ge, 1},
+    {"fg", "greater_equal y from=a,b", d_ge, 3},
     {"b", "logical_not y", d_not, 1},
     {"bc", "logical_and y from=a,b", d_and, 1},
     {"bc", "logical_or y from=a,b", d_or, 1},
