@@ -175,8 +175,10 @@ const ox_op *ox_find_op(const char *op_type);
 extern const ox_op ox_ops_layout[], ox_ops_math[], ox_ops_reduce[], ox_ops_norm[];
 
 /* Handlers of the math family (onnx_ops_math.c) that the table in onnx_ops.c uses: an operator imported through
- * its generic layer type, Cast, and Softmax / LogSoftmax at any axis and opset. */
+ * its generic layer type, elementwise operators (integer constants matched to int32 inputs), Cast, and Softmax / LogSoftmax at any axis and opset. */
 fv_status ox_math_generic(ox_import *im);
+fv_status ox_math_elementwise(ox_import *im);
+fv_status ox_math_elementwise_as(ox_import *im, const char *type); /* as that layer type (add, mul) */
 fv_status ox_math_cast(ox_import *im);
 fv_status ox_math_softmax(ox_import *im, bool log);
 

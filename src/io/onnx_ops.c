@@ -797,16 +797,8 @@ static fv_status op_matmul(ox_import *im)
 
 /* ---- joining ---------------------------------------------------------------------------------------------- */
 
-/* A constant operand becomes a constant layer (broadcast by the add or mul). */
-static fv_status two_layers(ox_import *im, const char *type)
-{
-    int in[2];
-    for (int k = 0; k < 2; k++) {
-        fv_status s = ox_layer_in(im, k, &in[k]);
-        if (s) return s;
-    }
-    return one_layer(im, type, NULL, in, 2, "");
-}
+/* A constant operand becomes a constant layer (broadcast by the add or mul; integer ones matched to int32). */
+static fv_status two_layers(ox_import *im, const char *type) { return ox_math_elementwise_as(im, type); }
 
 static fv_status op_mul(ox_import *im)
 {
@@ -905,10 +897,10 @@ static fv_status op_concat(ox_import *im)
     X("Squeeze", op_squeeze, ox_fold_squeeze, 1, 2, 1, "axes") \
     X("Gemm", op_gemm, NULL, 2, 3, 1, "alpha,beta,transA,transB,broadcast") \
     X("MatMul", op_matmul, NULL, 2, 2, 1, "") \
-    X("Add", op_add, ox_fold_binary, 2, 2, 1, "") \
-    X("Mul", op_mul, ox_fold_binary, 2, 2, 1, "") \
-    X("Sub", ox_math_generic, ox_fold_binary, 2, 2, 1, "") \
-    X("Div", ox_math_generic, ox_fold_binary, 2, 2, 1, "") \
+    X("Add", op_add, ox_fold_binary, 2, 2, 1, "broadcast") \
+    X("Mul", op_mul, ox_fold_binary, 2, 2, 1, "broadcast") \
+    X("Sub", ox_math_elementwise, ox_fold_binary, 2, 2, 1, "broadcast") \
+    X("Div", ox_math_elementwise, ox_fold_binary, 2, 2, 1, "broadcast") \
     X("Concat", op_concat, ox_fold_concat, 1, 64, 1, "axis") \
     X("Dropout", op_dropout, ox_fold_identity, 1, 3, 1, "ratio,seed") \
     X("Identity", op_identity, ox_fold_identity, 1, 1, 1, "") \

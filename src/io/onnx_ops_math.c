@@ -22,6 +22,36 @@ fv_status ox_math_generic(ox_import *im)
     return ox_import_generic(im, t);
 }
 
+/* Elementwise operators of several inputs (Sub, Div, Min, Max, comparisons, logic, Where) as their layer type.
+ * Integer constants are read as int64; beside an int32 input they are cast to int32 (their values came from an
+ * int32 tensor). The legacy broadcast=1 of opsets before 7 without an axis is NumPy's suffix broadcasting. */
+fv_status ox_math_elementwise_as(ox_import *im, const char *type)
+{
+    const Onnx__NodeProto *nd = im->node;
+    int in[FV_LAYER_MAX_INPUTS], n = 0;
+    bool int_const[FV_LAYER_MAX_INPUTS] = {false}, has_i32 = false;
+    if (nd->n_input > FV_LAYER_MAX_INPUTS)
+        return ox_fail(im, FV_ERR_UNSUPPORTED, "%zu inputs (fovea's %s takes %d)", nd->n_input, type,
+                       FV_LAYER_MAX_INPUTS);
+    for (size_t k = 0; k < nd->n_input; k++, n++) {
+        ox_entry *e = ox_in(im, (int)k);
+        int_const[n] = e && e->v.kind == OX_CONST && e->v.c.type == OX_I64 && !e->v.c.is_bool;
+        fv_status s = ox_layer_in(im, (int)k, &in[n]);
+        if (s) return s;
+        has_i32 = has_i32 || (!int_const[n] && fv_model_layer_dtype(im->m, in[n]) == FV_I32);
+    }
+    for (int k = 0; k < n && has_i32; k++)
+        if (int_const[k] && (in[k] = ox_add_layer(im, "cast", NULL, &in[k], 1, "to=int32")) < 0) return fv_errcode(im->ctx);
+    return one_layer(im, type, NULL, in, n, "");
+}
+
+fv_status ox_math_elementwise(ox_import *im)
+{
+    const fv_generic_type *t = ox_generic_type(im->node->op_type, im->opset);
+    if (!t) return ox_fail(im, FV_ERR_UNSUPPORTED, "not supported at opset %lld", (long long)im->opset);
+    return ox_math_elementwise_as(im, t->base.name);
+}
+
 /* Cast: "to" is an ONNX type number. */
 fv_status ox_math_cast(ox_import *im)
 {
@@ -76,7 +106,7 @@ static fv_status op_min_max(ox_import *im)
         if (!s) ox_set_layer_out(im, 0, x);
         return s;
     }
-    return ox_math_generic(im);
+    return ox_math_elementwise(im);
 }
 
 /* Pow with an integer exponent (ONNX allows it from opset 12): the exponent cast to float. */
@@ -127,6 +157,7 @@ static fv_status op_prelu(ox_import *im)
             if (at == 1) per = c->dims[d];
             else channels = channels && c->dims[d] == 1;
         }
+        if (im->opset < 7 && c->ndim == 1) per = c->dims[0], channels = true; /* PRelu-6: slope along the channels */
         if (channels && (per == 1 || per == xd[1])) {
             char keys[48];
             snprintf(keys, sizeof keys, "channels=%lld", (long long)per);
@@ -145,6 +176,15 @@ const ox_op ox_ops_math[] = {
     {"LogSoftmax", op_log_softmax, NULL, 1, 1, 1, "axis"},
     {"Min", op_min_max, NULL, 1, FV_LAYER_MAX_INPUTS, 1, ""},
     {"Max", op_min_max, NULL, 1, FV_LAYER_MAX_INPUTS, 1, ""},
+    {"Equal", ox_math_elementwise, NULL, 2, 2, 1, ""},
+    {"Less", ox_math_elementwise, NULL, 2, 2, 1, ""},
+    {"LessOrEqual", ox_math_elementwise, NULL, 2, 2, 1, ""},
+    {"Greater", ox_math_elementwise, NULL, 2, 2, 1, ""},
+    {"GreaterOrEqual", ox_math_elementwise, NULL, 2, 2, 1, ""},
+    {"And", ox_math_elementwise, NULL, 2, 2, 1, ""},
+    {"Or", ox_math_elementwise, NULL, 2, 2, 1, ""},
+    {"Xor", ox_math_elementwise, NULL, 2, 2, 1, ""},
+    {"Where", ox_math_elementwise, NULL, 3, 3, 1, ""},
     {"Pow", op_pow, NULL, 2, 2, 1, ""},
     {"IsInf", op_isinf, NULL, 1, 1, 1, "detect_positive,detect_negative"},
     {"PRelu", op_prelu, NULL, 2, 2, 1, ""},

@@ -189,11 +189,11 @@ static fv_node *build_isinf(fv_graph *g, const fv_layer *l, fv_node *const *in)
 #define BINARY(name, keras, fn, op, since) ROW(name, keras, 2, 2, no_keys, fn, op, since)
 
 const fv_generic_type fv_layers_math[] = {
-    BINARY("sub", "Subtract", build_binary, "Sub", 7),
-    BINARY("div", "Divide", build_binary, "Div", 7),
-    BINARY("pow", "Power", build_binary, "Pow", 7),
-    ROW("minimum", "Minimum", 2, FV_LAYER_MAX_INPUTS, no_keys, build_min, "Min", 8),
-    ROW("maximum", "Maximum", 2, FV_LAYER_MAX_INPUTS, no_keys, build_max, "Max", 8),
+    BINARY("sub", "Subtract", build_binary, "Sub", 1),
+    BINARY("div", "Divide", build_binary, "Div", 1),
+    BINARY("pow", "Power", build_binary, "Pow", 1),
+    ROW("minimum", "Minimum", 2, FV_LAYER_MAX_INPUTS, no_keys, build_min, "Min", 1),
+    ROW("maximum", "Maximum", 2, FV_LAYER_MAX_INPUTS, no_keys, build_max, "Max", 1),
     UNARY("neg", "Negative", "Neg", 6),
     UNARY("abs", "Abs", "Abs", 6),
     UNARY("exp", "Exp", "Exp", 6),
