@@ -344,8 +344,38 @@ static void check_errors(void)
     bad(t, "a hard tanh with min above max", "h1", "2");
 }
 
+/* GELU as opset 13 exporters write it, x * (erf(x / sqrt 2) + 1) * 0.5: through ONNX it imports as div, erf, add
+ * and mul layers with constant operands, and computes GELU. */
+static void check_gelu_decomposition(void)
+{
+    fv_ctx *ctx = fv_ctx_new(0);
+    const char *text = "input a shape=2x3x4 batch=false\nconstant k shape=scalar\ndiv d from=a,k\nerf e\n"
+                       "constant one shape=scalar\nadd p from=e,one\nmul m from=a,p\nconstant h shape=scalar\n"
+                       "mul y from=m,h\n";
+    fv_model *m = fv_model_parse(ctx, text, "gelu.fvd");
+    const char *names[3] = {"k", "one", "h"};
+    const float values[3] = {1.41421354f, 1.0f, 0.5f};
+    for (int i = 0; m && i < 3; i++) {
+        fv_param *p;
+        if (fv_model_layer_params(m, fv_model_find_layer(m, names[i]), &p, 1) == 1) fv_f32(&p->value)[0] = values[i];
+    }
+    void *buf = NULL;
+    size_t size = 0;
+    fv_model *back = m && fv_onnx_save_mem(m, 13, &buf, &size) == FV_OK ? fv_onnx_load_mem(ctx, buf, size, "g.onnx")
+                                                                       : NULL;
+    layer_case c = {"f", "gelu", d_gelu, 0};
+    fv_tensor *y = back ? run(back, &c) : NULL, *want = run_direct(ctx, &c);
+    CHECK(y && want && y->size == want->size && rel_error(fv_f32(y), fv_f32(want), y->size) < 1e-6,
+          "GELU's Div/Erf/Add/Mul decomposition imports and computes GELU (%s)", y ? "values differ" : fv_errmsg(ctx));
+    free(buf);
+    fv_tensor_free(y), fv_tensor_free(want);
+    fv_model_free(back), fv_model_free(m);
+    fv_ctx_free(ctx);
+}
+
 int main(void)
 {
+    check_gelu_decomposition();
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) check_case(&cases[i]);
     check_errors();
     return test_finish();
