@@ -388,6 +388,43 @@ static void export_upsample(ex_state *ex, const fv_layer *l)
     }
 }
 
+/* Math layers whose ONNX form the table cannot say: PyTorch's PReLU (its slope shaped (C, 1, ..., 1) to broadcast
+ * along the channels), Cast's type number, softmax before opset 13, softplus' PyTorch-only keys. Returns whether
+ * it wrote (or refused) the layer. */
+static bool export_math(ex_state *ex, const fv_layer *l)
+{
+    const char *t = l->type->name;
+    int64_t shape[FV_MAX_DIMS];
+    int rank = l->n_in ? fv_model_layer_shape(ex->m, l->in[0], shape) + fv_model_layer_batched(ex->m, l->in[0]) : 0;
+    if (!strcmp(t, "softplus") && (l->a.beta != 1.0f || l->a.value != 20.0f)) {
+        refuse(ex, l, "ONNX's Softplus has no beta or threshold (only beta=1 threshold=20 export)");
+        return true;
+    }
+    if (!strcmp(t, "prelu") && l->n_in == 1) {
+        const fv_param *p = l->params[0];
+        int64_t dims[FV_MAX_DIMS] = {p->value.size};
+        int nd = p->value.size == 1 ? 1 : rank - 1;
+        for (int d = 1; d < nd; d++) dims[d] = 1;
+        ex_tensor(ex, p->name, OX_T_FLOAT, nd, dims, p->value.data, (size_t)p->value.size * sizeof(float));
+        ex_node(ex, "PRelu", l->name, l->name, 2, input_name(ex, l, 0), p->name);
+        return true;
+    }
+    if (!strcmp(t, "cast")) {
+        static const int onnx_types[] = {OX_T_FLOAT, OX_T_INT32, OX_T_INT64, OX_T_BOOL}; /* fv_dtype's order */
+        attr_int(ex, ex_node(ex, "Cast", l->name, l->name, 1, input_name(ex, l, 0)), "to", onnx_types[l->a.dtype]);
+        return true;
+    }
+    bool flat = !strcmp(t, "softmax_flat"), log = !strcmp(t, "log_softmax");
+    if (!flat && !log) return false;
+    int axis = l->a.axis < 0 ? l->a.axis + rank : l->a.axis;
+    if (flat && ex->opset >= 13) refuse(ex, l, "from opset 13 ONNX's Softmax normalizes along one axis");
+    else if (log && ex->opset < 13 && axis != rank - 1)
+        refuse(ex, l, "before opset 13 ONNX's LogSoftmax normalizes over all dimensions from the axis on");
+    else attr_int(ex, ex_node(ex, flat && !l->a.flag ? "Softmax" : "LogSoftmax", l->name, l->name, 1,
+                              input_name(ex, l, 0)), "axis", l->a.axis);
+    return true;
+}
+
 /* A generic layer as its table row says (fv_generic_type): data inputs at the ONNX inputs no key takes, each
  * key an attribute or, from its opset on, a constant input named "<layer>/<attr>". Lists left empty are left
  * out (ONNX's default). */
@@ -421,6 +458,7 @@ static void export_generic(ex_state *ex, const fv_layer *l)
         export_topk_indices(ex, l);
         return;
     }
+    if (export_math(ex, l)) return;
     if (!t->onnx_op) {
         refuse(ex, l, "this layer has no ONNX form");
         return;

@@ -176,6 +176,14 @@ extern const ox_op ox_ops_layout[], ox_ops_math[], ox_ops_reduce[], ox_ops_norm[
 /* A Reduce* node as a reduction layer of that type (reduce_sum, reduce_mean, ...): onnx_ops_reduce.c. */
 fv_status ox_reduce_layer(ox_import *im, const char *type);
 
+/* Handlers of the math family (onnx_ops_math.c) that the table in onnx_ops.c uses: an operator imported through
+ * its generic layer type, elementwise operators (integer constants matched to int32 inputs), Cast, and Softmax / LogSoftmax at any axis and opset. */
+fv_status ox_math_generic(ox_import *im);
+fv_status ox_math_elementwise(ox_import *im);
+fv_status ox_math_elementwise_as(ox_import *im, const char *type); /* as that layer type (add, mul) */
+fv_status ox_math_cast(ox_import *im);
+fv_status ox_math_softmax(ox_import *im, bool log);
+
 /* ---- onnx_generic.c ------------------------------------------------------------------------------------- */
 
 /* The generic layer type (src/nn/layers_<family>.c) that imports this operator at this opset, or NULL. */

@@ -323,7 +323,8 @@ static fv_status op_hard_sigmoid(ox_import *im)
     return gate(im, "hard_sigmoid");
 }
 
-/* Clip to [0, 6] is relu6 and to [0, +inf) relu; bounds come as attributes before opset 11, inputs after. */
+/* Clip to [0, 6] is relu6 and to [0, +inf) relu, other bounds a clip layer; bounds come as attributes before
+ * opset 11, inputs after. */
 static fv_status op_clip(ox_import *im)
 {
     float lo = -INFINITY, hi = INFINITY;
@@ -340,30 +341,16 @@ static fv_status op_clip(ox_import *im)
         *(k == 1 ? &lo : &hi) = ((const float *)c->data)[0];
     }
     if (s) return s;
+    if (isnan(lo) || isnan(hi)) return ox_fail(im, FV_ERR_UNSUPPORTED, "a bound that is NaN");
     if (lo == 0.0f && hi == 6.0f) return simple(im, "relu6", "");
     if (lo == 0.0f && hi == INFINITY) return simple(im, "relu", "");
-    return ox_fail(im, FV_ERR_UNSUPPORTED, "clip to [%g, %g]: fovea has relu (min 0) and relu6 (min 0, max 6)", lo, hi);
+    char keys[96] = "";
+    if (lo > -INFINITY) snprintf(keys, sizeof keys, "min=%.9g", lo);
+    if (hi < INFINITY) snprintf(keys + strlen(keys), sizeof keys - strlen(keys), "%smax=%.9g", *keys ? " " : "", hi);
+    return simple(im, "clip", keys);
 }
 
-static fv_status op_softmax(ox_import *im)
-{
-    int x;
-    int64_t axis, xd[OX_MAX_DIMS];
-    fv_status s = ox_layer_in(im, 0, &x);
-    if (!s) s = ox_attr_int(im, "axis", im->opset < 13 ? 1 : -1, &axis);
-    if (s) return s;
-    int r = ox_layer_dims(im, x, xd);
-    int64_t a = axis < 0 ? axis + r : axis;
-    if (a < 1 || a >= r) return ox_fail(im, FV_ERR_UNSUPPORTED, "axis %lld of a rank-%d input", (long long)axis, r);
-    /* before opset 13 Softmax normalizes over all dimensions from axis on */
-    for (int d = (int)a + 1; im->opset < 13 && d < r; d++)
-        if (xd[d] != 1)
-            return ox_fail(im, FV_ERR_UNSUPPORTED, "opset %lld softmax over dimensions %lld.. of a rank-%d input "
-                           "(fovea's softmax takes one axis)", (long long)im->opset, (long long)a, r);
-    char keys[32];
-    snprintf(keys, sizeof keys, "axis=%lld", (long long)axis); /* as given: -1 stays the last axis */
-    return one_layer(im, "softmax", NULL, &x, 1, keys);
-}
+static fv_status op_softmax(ox_import *im) { return ox_math_softmax(im, false); }
 
 /* ---- pooling ---------------------------------------------------------------------------------------------- */
 
@@ -829,19 +816,8 @@ static fv_status op_matmul(ox_import *im)
 
 /* ---- joining ---------------------------------------------------------------------------------------------- */
 
-static fv_status two_layers(ox_import *im, const char *type)
-{
-    int in[2];
-    for (int k = 0; k < 2; k++) {
-        ox_entry *e = ox_in(im, k);
-        if (e->v.kind == OX_CONST)
-            return ox_fail(im, FV_ERR_UNSUPPORTED, "input '%s' is a constant: fovea's %s layer combines two layers",
-                           e->name, type);
-        fv_status s = ox_layer_in(im, k, &in[k]);
-        if (s) return s;
-    }
-    return one_layer(im, type, NULL, in, 2, "");
-}
+/* A constant operand becomes a constant layer (broadcast by the add or mul; integer ones matched to int32). */
+static fv_status two_layers(ox_import *im, const char *type) { return ox_math_elementwise_as(im, type); }
 
 static fv_status op_mul(ox_import *im)
 {
@@ -940,10 +916,10 @@ static fv_status op_concat(ox_import *im)
     X("Squeeze", op_squeeze, ox_fold_squeeze, 1, 2, 1, "axes") \
     X("Gemm", op_gemm, NULL, 2, 3, 1, "alpha,beta,transA,transB,broadcast") \
     X("MatMul", op_matmul, NULL, 2, 2, 1, "") \
-    X("Add", op_add, ox_fold_binary, 2, 2, 1, "") \
-    X("Mul", op_mul, ox_fold_binary, 2, 2, 1, "") \
-    X("Sub", NULL, ox_fold_binary, 2, 2, 1, "") \
-    X("Div", NULL, ox_fold_binary, 2, 2, 1, "") \
+    X("Add", op_add, ox_fold_binary, 2, 2, 1, "broadcast") \
+    X("Mul", op_mul, ox_fold_binary, 2, 2, 1, "broadcast") \
+    X("Sub", ox_math_elementwise, ox_fold_binary, 2, 2, 1, "broadcast") \
+    X("Div", ox_math_elementwise, ox_fold_binary, 2, 2, 1, "broadcast") \
     X("Concat", op_concat, ox_fold_concat, 1, 64, 1, "axis") \
     X("Dropout", op_dropout, ox_fold_identity, 1, 3, 1, "ratio,seed") \
     X("Identity", op_identity, ox_fold_identity, 1, 1, 1, "") \
@@ -954,14 +930,14 @@ static fv_status op_concat(ox_import *im)
     X("Shape", ox_fold_shape, ox_fold_shape, 1, 1, 1, "start,end") \
     X("Gather", NULL, ox_fold_gather, 2, 2, 1, "axis") \
     X("Unsqueeze", NULL, ox_fold_unsqueeze, 1, 2, 1, "axes") \
-    X("Cast", NULL, ox_fold_cast, 1, 1, 1, "to,saturate") \
+    X("Cast", ox_math_cast, ox_fold_cast, 1, 1, 1, "to,saturate") \
     X("Slice", NULL, ox_fold_slice, 1, 5, 1, "starts,ends,axes") \
     X("ConstantOfShape", NULL, ox_fold_constant_of_shape, 1, 1, 1, "value") \
     X("Transpose", NULL, ox_fold_transpose, 1, 1, 1, "perm") \
     X("Range", NULL, ox_fold_range, 3, 3, 1, "") \
-    X("Floor", NULL, ox_fold_unary, 1, 1, 1, "") \
-    X("Ceil", NULL, ox_fold_unary, 1, 1, 1, "") \
-    X("Neg", NULL, ox_fold_unary, 1, 1, 1, "")
+    X("Floor", ox_math_generic, ox_fold_unary, 1, 1, 1, "") \
+    X("Ceil", ox_math_generic, ox_fold_unary, 1, 1, 1, "") \
+    X("Neg", ox_math_generic, ox_fold_unary, 1, 1, 1, "")
 
 #define OX_OP_ENTRY(...) {__VA_ARGS__},
 #define OX_OP_NAME(name, ...) name,

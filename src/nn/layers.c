@@ -178,8 +178,11 @@ fv_node *fv_layer_build(fv_graph *g, const fv_layer *l, fv_node *const *in)
     case FV_L_GLOBAL_AVG_POOL: return fv_global_avg_pool2d(g, x);
     case FV_L_GLOBAL_MAX_POOL: return fv_global_max_pool2d(g, x);
     case FV_L_FLATTEN: return fv_flatten(g, x);
-    case FV_L_ADD: return fv_add(g, in[0], in[1]);
-    case FV_L_MUL: return fv_mul(g, in[0], in[1]);
+    /* integer tensors (ONNX's Add and Mul of indices) through the general binary op; floats keep fv_add/fv_mul */
+    case FV_L_ADD:
+        return fv_node_value(in[0])->dtype == FV_F32 ? fv_add(g, in[0], in[1]) : fv_binary(g, in[0], in[1], FV_BIN_ADD);
+    case FV_L_MUL:
+        return fv_node_value(in[0])->dtype == FV_F32 ? fv_mul(g, in[0], in[1]) : fv_binary(g, in[0], in[1], FV_BIN_MUL);
     case FV_L_CONCAT: return fv_concat(g, in, l->n_in, a->axis);
     case FV_L_PAD: return fv_pad2d(g, x, a->pad, a->value);
     case FV_L_UPSAMPLE: return fv_upsample2d(g, x, a->scale[0], a->scale[1], (fv_resize_mode)a->mode, a->align_corners);

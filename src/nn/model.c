@@ -506,6 +506,7 @@ fv_status fv_model_init(fv_model *m)
             bool norm = fv_generic(l->type) && strstr(l->type->name, "_norm");
             if (bn) spec.kind = (j == 0 || j == 3) ? FV_INIT_ONES : FV_INIT_ZEROS;
             else if (norm) spec.kind = j == 0 ? FV_INIT_ONES : FV_INIT_ZEROS;
+            else if (!strcmp(l->type->name, "prelu")) spec.kind = FV_INIT_CONSTANT, spec.value = 0.25f; /* PyTorch's */
             else if (j == 0) spec.kind = FV_INIT_TORCH_DEFAULT;
             else {
                 spec.kind = FV_INIT_TORCH_BIAS;

@@ -324,23 +324,24 @@ static void test_operators(void)
     s = base(), s.conv_domain = "com.microsoft";
     expect(&s, "another domain", FV_ERR_UNSUPPORTED, "domain 'com.microsoft'");
 
-    /* Clip to [-1, 1], a constant Add, a Reshape fovea cannot do, a kernel_shape of the wrong type */
-    const char *cases[][3] = {{"Clip", "clip to [-1, 1]", "fovea has relu"},
-                              {"Add", "a constant operand", "is a constant: fovea's add layer combines two layers"},
+    /* Clip to two-valued bounds, an Add of a constant that does not broadcast, a Reshape fovea cannot do, a
+     * kernel_shape of the wrong type */
+    const char *cases[][3] = {{"Clip", "a clip bound of two values", "a bound that is not one float"},
+                              {"Add", "a constant operand that does not broadcast", "do not broadcast"},
                               {"Reshape", "reshape to (N, 2, 9)", "fovea reshapes only to (N, features)"},
                               {"Conv", "kernel_shape given as a float", "attribute 'kernel_shape' should be a list"}};
     for (int k = 0; k < 4; k++) {
         pb g = {0}, nd, inits[2];
         int n_inits = 0;
-        float lo = -1, hi = 1;
-        int64_t shape[3] = {0, 2, 9}, wd[4] = {1, 2, 1, 1};
+        float lo[5] = {-1, -1, -1, -1, -1}, hi = 1;
+        int64_t shape[3] = {0, 2, 9}, wd[4] = {1, 2, 1, 1}, two = 2, five = 5;
         if (k == 0) {
             nd = pb_node("Clip", "cl", "x,lo,hi", "y");
-            inits[n_inits++] = pb_tensor("lo", PB_FLOAT, 0, NULL, &lo, 4);
+            inits[n_inits++] = pb_tensor("lo", PB_FLOAT, 1, &two, lo, 8);
             inits[n_inits++] = pb_tensor("hi", PB_FLOAT, 0, NULL, &hi, 4);
         } else if (k == 1) {
             nd = pb_node("Add", "ad", "x,lo", "y");
-            inits[n_inits++] = pb_tensor("lo", PB_FLOAT, 0, NULL, &lo, 4);
+            inits[n_inits++] = pb_tensor("lo", PB_FLOAT, 1, &five, lo, 20);
         } else if (k == 2) {
             nd = pb_node("Reshape", "rs", "x,s", "y");
             inits[n_inits++] = pb_itensor("s", 3, shape);
@@ -354,7 +355,8 @@ static void test_operators(void)
         pb vi = pb_value_info("x", 4, (int64_t[]){-1, 2, 3, 3}), vo = pb_value_info("y", 0, NULL);
         pb_msg(&g, 11, &vi), pb_msg(&g, 12, &vo);
         pb m = pb_model(13, &g);
-        expect_bytes(m.b, m.n, cases[k][1], k == 3 ? FV_ERR_FORMAT : FV_ERR_UNSUPPORTED, cases[k][2]);
+        expect_bytes(m.b, m.n, cases[k][1], k == 3 ? FV_ERR_FORMAT : k == 1 ? FV_ERR_SHAPE : FV_ERR_UNSUPPORTED,
+                     cases[k][2]);
         free(m.b);
     }
 }
