@@ -43,6 +43,16 @@ static int64_t row_base(const int64_t *c, int k, const int64_t *const *map)
     return base;
 }
 
+/* Whether a map reads W consecutive elements (last[i] = last[0] + i, none padding): then a whole row is one
+ * memcpy, which is what slices, pads and most transposes of the last axis amount to. */
+static int contiguous(const int64_t *last, int64_t W)
+{
+    if (last[0] < 0) return 0;
+    for (int64_t i = 1; i < W; i++)
+        if (last[i] != last[0] + i) return 0;
+    return 1;
+}
+
 void fv_ref_map_gather(void *out, const void *inp, size_t elem, int ndim, const int64_t *oshape,
                        const int64_t *const *map, const void *fill)
 {
@@ -56,8 +66,14 @@ void fv_ref_map_gather(void *out, const void *inp, size_t elem, int ndim, const 
     int k = ndim - 1;
     int64_t c[FV_MAX_DIMS] = {0}, W = oshape[k];
     const int64_t *last = map[k];
+    int rows_copy = contiguous(last, W);
     do {
         int64_t base = row_base(c, k, map);
+        if (base >= 0 && rows_copy) {
+            memcpy(o, x + (size_t)(base + last[0]) * elem, (size_t)W * elem);
+            o += (size_t)W * elem;
+            continue;
+        }
         for (int64_t i = 0; i < W; i++, o += elem) {
             if (base < 0 || last[i] < 0) copy_elem(o, fill, elem);
             else copy_elem(o, x + (size_t)(base + last[i]) * elem, elem);
