@@ -37,6 +37,10 @@ typedef struct fv_param {
 } fv_param;
 
 fv_param *fv_param_new(fv_ctx *ctx, const char *name, fv_param_kind kind, int ndim, const int64_t *shape);
+/* A parameter of another element type: integer and bool ones (a model's constant indices or masks) must be
+ * buffers, and their grad is a float scalar nobody reads. */
+fv_param *fv_param_new_typed(fv_ctx *ctx, const char *name, fv_param_kind kind, fv_dtype dtype, int ndim,
+                             const int64_t *shape);
 void fv_param_free(fv_param *p);
 void fv_param_zero_grad(fv_param *p);
 void fv_param_set_trainable(fv_param *p, bool trainable);

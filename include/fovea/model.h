@@ -14,6 +14,9 @@ extern "C" {
 
 typedef struct fv_model fv_model;
 
+/* The most inputs and outputs a model has (arrays for fv_model_build_io need no more). */
+#define FV_MODEL_MAX_IO 16
+
 /* The most input channels a model records a normalization for. */
 #define FV_MODEL_MAX_NORM_CHANNELS 16
 
@@ -96,8 +99,20 @@ int fv_model_layer_params(const fv_model *m, int layer, fv_param **out, int max)
 int fv_model_param_count(const fv_model *m);
 fv_param *fv_model_param(const fv_model *m, int i);
 fv_param *fv_model_find_param(const fv_model *m, const char *name);
-/* Input shape without the batch dimension; returns its ndim (1 or 3). */
+/* The first input's shape without the batch dimension; returns its ndim (1 or 3 for images and features). */
 int fv_model_input_shape(const fv_model *m, int64_t *shape);
+/* Inputs and outputs. A model has one or more input layers (each a graph input, in the order they were added)
+ * and one or more outputs: the layers an `outputs a,b` line (or fv_model_set_outputs) names, else the last
+ * layer. Indices are layer indices. */
+int fv_model_input_count(const fv_model *m);
+int fv_model_input_layer(const fv_model *m, int k);
+int fv_model_output_count(const fv_model *m);
+int fv_model_output_layer(const fv_model *m, int k);
+fv_status fv_model_set_outputs(fv_model *m, const int *layers, int n);
+/* Whether a layer's output has the batch dimension first (it reads an input with batch=true), which
+ * fv_model_layer_shape leaves out; constants and what is computed from them alone have none. */
+bool fv_model_layer_batched(const fv_model *m, int layer);
+fv_dtype fv_model_layer_dtype(const fv_model *m, int layer);
 /* After running m on x failed with status s: when x is not a float batch of the model's input shape, the message in
  * the context is led by what the model expects, "model 'm' expects (N, 1, 28, 28), got (2, 3, 224, 224): " and
  * the failing layer's own words. Returns s. */
@@ -131,6 +146,12 @@ int fv_model_normalization(const fv_model *m, float *mean, float *std, int max);
  * graphs of one model train the same weights). *layer_nodes, if given, receives a malloc'd array mapping each
  * layer to its node. NULL with a message naming the layer on error. */
 fv_graph *fv_model_build(fv_model *m, int64_t batch, fv_node **input, fv_node **output, fv_node ***layer_nodes);
+
+/* The same for a model of several inputs and outputs: inputs[k] receives the node of input k (in
+ * fv_model_input_layer order), outputs[k] that of output k; either may be NULL. fv_model_build gives the first
+ * of each. */
+fv_graph *fv_model_build_io(fv_model *m, int64_t batch, fv_node **inputs, fv_node **outputs, fv_node ***layer_nodes);
+fv_graph *fv_model_build_inference_io(fv_model *m, int64_t batch, fv_node **inputs, fv_node **outputs);
 
 /* The model for inference: eval mode, every batch norm that follows a convolution folded into it (one pass
  * over the activations less). Same outputs as fv_model_build in eval mode up to float rounding; the folded

@@ -7,6 +7,17 @@
 
 fv_param *fv_param_new(fv_ctx *ctx, const char *name, fv_param_kind kind, int ndim, const int64_t *shape)
 {
+    return fv_param_new_typed(ctx, name, kind, FV_F32, ndim, shape);
+}
+
+fv_param *fv_param_new_typed(fv_ctx *ctx, const char *name, fv_param_kind kind, fv_dtype dtype, int ndim,
+                             const int64_t *shape)
+{
+    if (dtype != FV_F32 && kind != FV_PARAM_BUFFER) {
+        fv_error(ctx, FV_ERR_ARG, "parameter '%s': a %s parameter must be a buffer (only float32 ones train)",
+                 name ? name : "", fv_dtype_name(dtype));
+        return NULL;
+    }
     fv_param *p = calloc(1, sizeof *p);
     if (!p) {
         fv_error(ctx, FV_ERR_NOMEM, "out of memory creating parameter '%s'", name ? name : "");
@@ -16,9 +27,9 @@ fv_param *fv_param_new(fv_ctx *ctx, const char *name, fv_param_kind kind, int nd
     p->kind = kind;
     p->trainable = kind == FV_PARAM_WEIGHT;
     p->refs = 1;
-    if (fv_shape_check(ctx, p->name, FV_F32, ndim, shape) < 0 ||
-        fv_tensor_ensure(ctx, &p->value, FV_F32, ndim, shape) != FV_OK ||
-        fv_tensor_ensure(ctx, &p->grad, FV_F32, ndim, shape) != FV_OK) {
+    if (fv_shape_check(ctx, p->name, dtype, ndim, shape) < 0 ||
+        fv_tensor_ensure(ctx, &p->value, dtype, ndim, shape) != FV_OK ||
+        fv_tensor_ensure(ctx, &p->grad, FV_F32, dtype == FV_F32 ? ndim : 0, shape) != FV_OK) {
         fv_tensor_release(&p->value);
         fv_tensor_release(&p->grad);
         free(p);

@@ -362,8 +362,8 @@ static fv_status read_tensor_shape(cursor *c, uint32_t i, const section *tdat, t
     const char *nm = (const char *)t->name.s;
     uint64_t dtype, ndim, v;
     if (!take_le(c, 1, &dtype) || !take_le(c, 1, &ndim)) return ends_inside(c, "tensor", i);
-    if (dtype != FV_F32 && dtype != FV_I32)
-        return corrupt(f, "tensor '%.*s' has dtype %llu (0 is float32, 1 is int32)", nn, nm, (ull)dtype);
+    if (dtype >= FV_DTYPE_COUNT)
+        return corrupt(f, "tensor '%.*s' has dtype %llu (0 float32, 1 int32, 2 int64, 3 bool)", nn, nm, (ull)dtype);
     if (ndim > FV_MAX_DIMS) return corrupt(f, "tensor '%.*s' has %llu dimensions (at most %d)", nn, nm, (ull)ndim, FV_MAX_DIMS);
     t->dtype = (fv_dtype)dtype, t->ndim = (int)ndim;
     uint64_t elem = fv_dtype_size(t->dtype), room = (tdat ? tdat->len : 0) / elem;

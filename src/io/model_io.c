@@ -91,7 +91,7 @@ fv_status fv_model_save(const fv_model *m, const char *path)
 static fv_status check_finite(fv_ctx *ctx, const char *path, const char *name, const fv_tensor *t)
 {
     const float *x = t->data;
-    if (fv_ctx_nonfinite_allowed(ctx)) return FV_OK;
+    if (fv_ctx_nonfinite_allowed(ctx) || t->dtype != FV_F32) return FV_OK;
     for (int64_t i = 0; i < t->size; i++)
         if (!isfinite(x[i]))
             return fv_error(ctx, FV_ERR_NUMERIC, "model file %s: parameter '%s' holds a non-finite value: element %lld "
@@ -108,12 +108,12 @@ fv_status fv_model_load_weights(fv_model *m, const fv_modelfile *mf, const char 
         fv_param *p = fv_model_param(m, i);
         const fv_tensor *t = fv_modelfile_find_tensor(mf, p->name);
         if (!t) return fv_error(ctx, FV_ERR_FORMAT, "model file %s has no tensor '%s'", path, p->name);
-        bool same = t->dtype == FV_F32 && t->ndim == p->value.ndim;
+        bool same = t->dtype == p->value.dtype && t->ndim == p->value.ndim;
         for (int d = 0; same && d < t->ndim; d++) same = t->shape[d] == p->value.shape[d];
         if (!same)
-            return fv_error(ctx, FV_ERR_FORMAT, "model file %s: tensor '%s' has a shape that does not match the "
-                            "model's (%lld elements stored, %lld expected)", path, p->name, (long long)t->size,
-                            (long long)p->value.size);
+            return fv_error(ctx, FV_ERR_FORMAT, "model file %s: tensor '%s' has a shape or type that does not match "
+                            "the model's (%lld %s elements stored, %lld %s expected)", path, p->name, (long long)t->size,
+                            fv_dtype_name(t->dtype), (long long)p->value.size, fv_dtype_name(p->value.dtype));
         fv_status s = check_finite(ctx, path, p->name, t);
         if (s) return s;
     }
@@ -126,7 +126,7 @@ fv_status fv_model_load_weights(fv_model *m, const fv_modelfile *mf, const char 
     for (int i = 0; i < n; i++) {
         fv_param *p = fv_model_param(m, i);
         const fv_tensor *t = fv_modelfile_find_tensor(mf, p->name);
-        memcpy(p->value.data, t->data, (size_t)t->size * sizeof(float));
+        memcpy(p->value.data, t->data, (size_t)t->size * fv_dtype_size(t->dtype));
     }
     return FV_OK;
 }

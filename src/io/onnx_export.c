@@ -101,6 +101,18 @@ static Onnx__NodeProto *ex_node(ex_state *ex, const char *op, const char *name, 
     return nd;
 }
 
+/* A node reading the n names of in (empty strings for absent optional inputs). */
+static Onnx__NodeProto *ex_node_list(ex_state *ex, const char *op, const char *name, const char *out, int n,
+                                     const char *const *in)
+{
+    Onnx__NodeProto *nd = ex_node(ex, op, name, out, 0);
+    char **names = ex_alloc(ex, (size_t)(n ? n : 1) * sizeof *names);
+    if (!nd || !names) return NULL;
+    for (int i = 0; i < n; i++) names[i] = (char *)in[i];
+    nd->n_input = (size_t)n, nd->input = names;
+    return nd;
+}
+
 static Onnx__AttributeProto *ex_attr(ex_state *ex, Onnx__NodeProto *nd, const char *name,
                                      Onnx__AttributeProto__AttributeType type)
 {
@@ -138,6 +150,24 @@ static void attr_ints(ex_state *ex, Onnx__NodeProto *nd, const char *name, int n
     a->n_ints = (size_t)n, a->ints = vals;
 }
 
+static void attr_ints64(ex_state *ex, Onnx__NodeProto *nd, const char *name, int n, const int64_t *v)
+{
+    Onnx__AttributeProto *a = ex_attr(ex, nd, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
+    int64_t *vals = ex_alloc(ex, (size_t)n * sizeof *vals);
+    if (!a || !vals) return;
+    memcpy(vals, v, (size_t)n * sizeof *vals);
+    a->n_ints = (size_t)n, a->ints = vals;
+}
+
+static void attr_floats(ex_state *ex, Onnx__NodeProto *nd, const char *name, int n, const float *v)
+{
+    Onnx__AttributeProto *a = ex_attr(ex, nd, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS);
+    float *vals = ex_alloc(ex, (size_t)n * sizeof *vals);
+    if (!a || !vals) return;
+    memcpy(vals, v, (size_t)n * sizeof *vals);
+    a->n_floats = (size_t)n, a->floats = vals;
+}
+
 static void attr_string(ex_state *ex, Onnx__NodeProto *nd, const char *name, const char *v)
 {
     Onnx__AttributeProto *a = ex_attr(ex, nd, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING);
@@ -163,10 +193,16 @@ static Onnx__TensorProto *ex_tensor(ex_state *ex, const char *name, int32_t type
     return t;
 }
 
+/* ONNX's element type of a fovea dtype. */
+static int32_t onnx_type(fv_dtype d)
+{
+    return d == FV_I64 ? OX_T_INT64 : d == FV_I32 ? OX_T_INT32 : d == FV_BOOL ? OX_T_BOOL : OX_T_FLOAT;
+}
+
 static const char *init_param(ex_state *ex, const fv_param *p)
 {
-    ex_tensor(ex, p->name, OX_T_FLOAT, p->value.ndim, p->value.shape, p->value.data,
-              (size_t)p->value.size * sizeof(float));
+    ex_tensor(ex, p->name, onnx_type(p->value.dtype), p->value.ndim, p->value.shape, p->value.data,
+              (size_t)p->value.size * fv_dtype_size(p->value.dtype));
     return p->name;
 }
 
@@ -352,6 +388,82 @@ static void export_upsample(ex_state *ex, const fv_layer *l)
     }
 }
 
+/* A generic layer as its table row says (fv_generic_type): data inputs at the ONNX inputs no key takes, each
+ * key an attribute or, from its opset on, a constant input named "<layer>/<attr>". Lists left empty are left
+ * out (ONNX's default). */
+static void export_generic(ex_state *ex, const fv_layer *l)
+{
+    const fv_generic_type *t = fv_generic(l->type);
+    if (!t->onnx_op) {
+        refuse(ex, l, "this layer has no ONNX form");
+        return;
+    }
+    if (ex->opset < t->onnx_since) {
+        char why[96];
+        snprintf(why, sizeof why, "ONNX's %s needs opset %d or later", t->onnx_op, t->onnx_since);
+        refuse(ex, l, why);
+        return;
+    }
+    const char *names[FV_LAYER_MAX_INPUTS + FV_GENERIC_ONNX_KEYS] = {0};
+    bool taken[FV_LAYER_MAX_INPUTS + FV_GENERIC_ONNX_KEYS] = {false};
+    int n = 0;
+    for (int k = 0; k < FV_GENERIC_ONNX_KEYS && t->onnx[k].key; k++)
+        if (t->onnx[k].input >= 0 && ex->opset >= t->onnx[k].since) taken[t->onnx[k].input] = true;
+    for (int i = 0; i < l->n_in; i++, n++) {
+        while (taken[n]) n++;
+        names[n] = input_name(ex, l, i);
+    }
+    Onnx__NodeProto *nd = NULL;
+    const char *vals[FV_LAYER_MAX_INPUTS + FV_GENERIC_ONNX_KEYS];
+    for (int k = 0; k < FV_GENERIC_ONNX_KEYS && t->onnx[k].key; k++) { /* key inputs first: the node lists them */
+        const fv_onnx_key *ok = &t->onnx[k];
+        const fv_layer_key *key = fv_layer_find_key(l->type, ok->key);
+        const char *attr = ok->attr ? ok->attr : ok->key;
+        if (!key || ok->input < 0 || ex->opset < ok->since) continue;
+        const void *f = fv_layer_key_field(l, key);
+        const char *init = ex_str(ex, "%s/%s", l->name, attr);
+        if (key->kind == FV_K_INTS && ((const fv_int_list *)f)->n)
+            names[ok->input] = init_ints(ex, init, ((const fv_int_list *)f)->n, ((const fv_int_list *)f)->v);
+        else if (key->kind == FV_K_FLOATS && ((const fv_float_list *)f)->n)
+            names[ok->input] = init_floats(ex, init, 1, ((const fv_float_list *)f)->n, ((const fv_float_list *)f)->v);
+        else if (key->kind == FV_K_FLOAT)
+            names[ok->input] = init_floats(ex, init, 0, 1, (const float *)f);
+        else if (key->kind == FV_K_INT || key->kind == FV_K_AXIS) {
+            int64_t v = *(const int *)f;
+            names[ok->input] = init_ints(ex, init, 1, &v);
+        }
+        if (names[ok->input] && ok->input + 1 > n) n = ok->input + 1;
+    }
+    for (int i = 0; i < n; i++) vals[i] = names[i] ? names[i] : "";
+    nd = ex_node_list(ex, t->onnx_op, l->name, l->name, n, vals);
+    for (int k = 0; nd && k < FV_GENERIC_ONNX_KEYS && t->onnx[k].key; k++) {
+        const fv_onnx_key *ok = &t->onnx[k];
+        const fv_layer_key *key = fv_layer_find_key(l->type, ok->key);
+        const char *attr = ok->attr ? ok->attr : ok->key;
+        if (!key || (ok->input >= 0 && ex->opset >= ok->since)) continue;
+        const void *f = fv_layer_key_field(l, key);
+        switch (key->kind) {
+        case FV_K_INT:
+        case FV_K_AXIS: attr_int(ex, nd, attr, *(const int *)f); break;
+        case FV_K_BOOL: attr_int(ex, nd, attr, *(const bool *)f); break;
+        case FV_K_FLOAT: attr_float(ex, nd, attr, *(const float *)f); break;
+        case FV_K_CHOICE: attr_string(ex, nd, attr, key->choices[*(const int *)f]); break;
+        case FV_K_INTS: {
+            const fv_int_list *list = f;
+            if (list->n) attr_ints64(ex, nd, attr, list->n, list->v);
+            break;
+        }
+        case FV_K_FLOATS: {
+            const fv_float_list *list = f;
+            if (list->n) attr_floats(ex, nd, attr, list->n, list->v);
+            break;
+        }
+        default: break;
+        }
+    }
+    for (int j = 0; j < l->n_params; j++) init_param(ex, l->params[j]);
+}
+
 static void export_layer(ex_state *ex, int i)
 {
     const fv_layer *l = &ex->m->layers[i];
@@ -411,6 +523,9 @@ static void export_layer(ex_state *ex, int i)
         attr_float(ex, nd, "alpha", a->alpha), attr_float(ex, nd, "beta", a->beta), attr_float(ex, nd, "bias", a->k);
         break;
     case FV_L_ADAPTIVE_AVG_POOL: export_adaptive(ex, l); break;
+    case FV_L_CONSTANT: init_param(ex, l->params[0]), ex_node(ex, "Identity", l->name, l->name, 1, l->params[0]->name);
+        break;
+    case FV_L_GENERIC: export_generic(ex, l); break;
     default: refuse(ex, l, "a layer type ONNX export does not know"); break;
     }
 }
@@ -422,24 +537,26 @@ static Onnx__ValueInfoProto *value_info(ex_state *ex, const char *name, int laye
 {
     int64_t shape[FV_MAX_DIMS];
     int nd = fv_model_layer_shape(ex->m, layer, shape);
+    bool batched = fv_model_layer_batched(ex->m, layer);
     Onnx__ValueInfoProto *vi = ex_alloc(ex, sizeof *vi);
     Onnx__TypeProto *tp = ex_alloc(ex, sizeof *tp);
     Onnx__TypeProto__Tensor *tt = ex_alloc(ex, sizeof *tt);
     Onnx__TensorShapeProto *sp = ex_alloc(ex, sizeof *sp);
-    Onnx__TensorShapeProto__Dimension **dims = ex_alloc(ex, (size_t)(nd + 1) * sizeof *dims);
+    Onnx__TensorShapeProto__Dimension **dims = ex_alloc(ex, (size_t)(nd + batched + 1) * sizeof *dims);
     if (!vi || !tp || !tt || !sp || !dims) return NULL;
     onnx__value_info_proto__init(vi), onnx__type_proto__init(tp), onnx__type_proto__tensor__init(tt);
     onnx__tensor_shape_proto__init(sp);
-    for (int d = 0; d <= nd; d++) {
+    for (int d = 0; d < nd + batched; d++) {
         Onnx__TensorShapeProto__Dimension *dim = ex_alloc(ex, sizeof *dim);
         if (!dim) return NULL;
         onnx__tensor_shape_proto__dimension__init(dim);
-        if (d == 0) dim->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM, dim->dim_param = "batch";
-        else dim->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE, dim->dim_value = shape[d - 1];
+        if (batched && d == 0)
+            dim->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM, dim->dim_param = "batch";
+        else dim->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE, dim->dim_value = shape[d - batched];
         dims[d] = dim;
     }
-    sp->n_dim = (size_t)nd + 1, sp->dim = dims;
-    tt->has_elem_type = 1, tt->elem_type = OX_T_FLOAT, tt->shape = sp;
+    sp->n_dim = (size_t)(nd + batched), sp->dim = dims;
+    tt->has_elem_type = 1, tt->elem_type = onnx_type(fv_model_layer_dtype(ex->m, layer)), tt->shape = sp;
     tp->value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE, tp->tensor_type = tt;
     vi->name = (char *)name, vi->type = tp;
     return vi;
@@ -494,17 +611,25 @@ static fv_status build(ex_state *ex, Onnx__ModelProto *mp, Onnx__GraphProto *g)
     int n = fv_model_layer_count(m);
     if (n < 2) return fv_error(ex->ctx, FV_ERR_ARG, "ONNX export of '%s': the model has no layers", fv_model_name(m));
     for (int i = 0; i < n && !ex->failed; i++) export_layer(ex, i);
-    Onnx__ValueInfoProto **in = ex_alloc(ex, sizeof *in), **out = ex_alloc(ex, sizeof *out);
+    int n_in = fv_model_input_count(m), n_out = fv_model_output_count(m);
+    Onnx__ValueInfoProto **in = ex_alloc(ex, (size_t)n_in * sizeof *in), **out = ex_alloc(ex, (size_t)n_out * sizeof *out);
     Onnx__OperatorSetIdProto *os = ex_alloc(ex, sizeof *os), **oss = ex_alloc(ex, sizeof *oss);
     if (ex->failed || !in || !out || !os || !oss) return fv_errcode(ex->ctx) ? fv_errcode(ex->ctx) : FV_ERR_NOMEM;
-    in[0] = value_info(ex, m->layers[0].name, 0);
-    out[0] = value_info(ex, m->layers[n - 1].name, n - 1);
+    bool described = true;
+    for (int k = 0; k < n_in; k++) {
+        int l = fv_model_input_layer(m, k);
+        described &= (in[k] = value_info(ex, m->layers[l].name, l)) != NULL;
+    }
+    for (int k = 0; k < n_out; k++) {
+        int l = fv_model_output_layer(m, k);
+        described &= (out[k] = value_info(ex, m->layers[l].name, l)) != NULL;
+    }
     onnx__graph_proto__init(g);
     g->name = (char *)fv_model_name(m);
     g->n_node = ex->n_nodes, g->node = ex->nodes;
     g->n_initializer = ex->n_inits, g->initializer = ex->inits;
-    g->n_input = 1, g->input = in;
-    g->n_output = 1, g->output = out;
+    g->n_input = (size_t)n_in, g->input = in;
+    g->n_output = (size_t)n_out, g->output = out;
     onnx__operator_set_id_proto__init(os);
     os->domain = "", os->has_version = 1, os->version = ex->opset;
     oss[0] = os;
@@ -514,7 +639,7 @@ static fv_status build(ex_state *ex, Onnx__ModelProto *mp, Onnx__GraphProto *g)
     mp->producer_name = "fovea";
     mp->graph = g;
     metadata(ex, mp);
-    return ex->failed || !in[0] || !out[0] ? (fv_errcode(ex->ctx) ? fv_errcode(ex->ctx) : FV_ERR_NOMEM) : FV_OK;
+    return ex->failed || !described ? (fv_errcode(ex->ctx) ? fv_errcode(ex->ctx) : FV_ERR_NOMEM) : FV_OK;
 }
 
 static void ex_free(ex_state *ex)

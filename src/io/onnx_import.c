@@ -140,6 +140,7 @@ ox_entry *ox_in(ox_import *im, int k)
 
 int ox_layer_dims(ox_import *im, int layer, int64_t *dims)
 {
+    if (!fv_model_layer_batched(im->m, layer)) return fv_model_layer_shape(im->m, layer, dims);
     int n = fv_model_layer_shape(im->m, layer, dims + 1);
     dims[0] = im->batch;
     return n + 1;
@@ -153,10 +154,48 @@ fv_status ox_layer_in(ox_import *im, int k, int *layer)
         fv_status s = ox_materialize(im, e);
         if (s) return s;
     }
-    if (e->v.kind != OX_LAYER)
-        return ox_fail(im, FV_ERR_UNSUPPORTED, "input '%s' is a constant where fovea needs a tensor computed from the "
-                       "image", e->name);
+    if (e->v.kind == OX_CONST) {
+        fv_status s = ox_constant_layer(im, e);
+        if (s) return s;
+    }
     *layer = e->v.layer;
+    return FV_OK;
+}
+
+fv_status ox_constant_layer(ox_import *im, ox_entry *e)
+{
+    const ox_tensor *c = &e->v.c;
+    char shape[OX_MAX_DIMS * 22 + 8] = "scalar";
+    size_t used = 0;
+    for (int d = 0; d < c->ndim; d++) {
+        if (OX_IS_SYMBOL(c->dims[d]) || c->ndim > FV_MAX_DIMS)
+            return ox_fail(im, FV_ERR_UNSUPPORTED, "constant '%s' has a dimension that depends on the batch size",
+                           e->name);
+        used += (size_t)snprintf(shape + used, sizeof shape - used, "%s%lld", d ? "x" : "", (long long)c->dims[d]);
+    }
+    for (int64_t i = 0; c->type == OX_I64 && i < c->n; i++)
+        if (OX_IS_SYMBOL(((const int64_t *)c->data)[i]))
+            return ox_fail(im, FV_ERR_UNSUPPORTED, "constant '%s' holds the batch size, which fovea's layers do not "
+                           "compute", e->name);
+    if (c->n == 0) return ox_fail(im, FV_ERR_UNSUPPORTED, "constant '%s' is empty", e->name);
+    int l = ox_add_layer(im, "constant", e->name, NULL, 0, "shape=%s dtype=%s", shape,
+                         c->type == OX_F32 ? "float32" : c->is_bool ? "bool" : "int64");
+    if (l < 0) return fv_errcode(im->ctx);
+    fv_param *p;
+    fv_model_layer_params(im->m, l, &p, 1);
+    if (c->type == OX_F32) {
+        fv_status s = ox_set_param(im, l, 0, c, e->name, false, 1.0f);
+        if (s) return s;
+    } else {
+        for (int64_t i = 0; i < c->n; i++) {
+            int64_t v = ((const int64_t *)c->data)[i];
+            if (c->is_bool) fv_bool(&p->value)[i] = v != 0;
+            else fv_i64(&p->value)[i] = v;
+        }
+    }
+    ox_tensor_free(&e->v.c);
+    e->v.kind = OX_LAYER;
+    e->v.layer = l;
     return FV_OK;
 }
 
@@ -403,52 +442,71 @@ static fv_status check_model(ox_import *im)
     return FV_OK;
 }
 
-/* The one graph input that is not an initializer: (N, C, H, W) or (N, features) floats, N possibly dynamic. */
-static fv_status add_input(ox_import *im)
+/* One graph input as an input layer. Its element type is float, int64, int32 or bool, and every dimension but
+ * the first is a fixed number. A symbolic first dimension is the batch (any batch runs); so is a fixed one of an
+ * image (N, C, H, W) or a feature matrix (N, features), as exporters write a batch of 1; any other input is
+ * taken whole (batch=false). */
+static fv_status add_input(ox_import *im, const Onnx__ValueInfoProto *in)
 {
-    const Onnx__GraphProto *g = im->g;
-    const Onnx__ValueInfoProto *in = NULL;
-    for (size_t i = 0; i < g->n_input; i++) {
-        ox_entry *e = ox_find(&im->t, g->input[i]->name);
-        if (e && e->v.kind == OX_CONST) continue;
-        if (in) return fv_error(im->ctx, FV_ERR_UNSUPPORTED, "%s: the graph has several inputs ('%s', '%s'); fovea "
-                                "models have one", im->path, in->name, g->input[i]->name);
-        in = g->input[i];
-    }
-    if (!in) return fv_error(im->ctx, FV_ERR_FORMAT, "%s: the graph has no input", im->path);
     const Onnx__TypeProto *tp = in->type;
     const Onnx__TypeProto__Tensor *tt = tp && tp->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE ? tp->tensor_type : NULL;
-    if (!tt || !tt->has_elem_type || tt->elem_type != OX_T_FLOAT || !tt->shape)
-        return fv_error(im->ctx, FV_ERR_UNSUPPORTED, "%s: input '%s' must be a float tensor of known rank", im->path,
-                        in->name);
+    int32_t et = tt && tt->has_elem_type ? tt->elem_type : 0;
+    const char *dtype = et == OX_T_FLOAT ? "float32" : et == OX_T_INT64 ? "int64" : et == OX_T_INT32 ? "int32"
+                      : et == OX_T_BOOL ? "bool" : NULL;
+    if (!tt || !dtype || !tt->shape)
+        return fv_error(im->ctx, FV_ERR_UNSUPPORTED, "%s: input '%s' must be a tensor of float, int64, int32 or bool "
+                        "elements and known rank", im->path, in->name);
     size_t nd = tt->shape->n_dim;
-    if (nd != 2 && nd != 4)
-        return fv_error(im->ctx, FV_ERR_UNSUPPORTED, "%s: input '%s' has rank %zu; fovea takes (N, C, H, W) images or "
-                        "(N, features)", im->path, in->name, nd);
-    int64_t d[4];
+    if (nd > FV_MAX_DIMS)
+        return fv_error(im->ctx, FV_ERR_UNSUPPORTED, "%s: input '%s' has rank %zu; fovea's tensors have at most %d "
+                        "dimensions", im->path, in->name, nd, FV_MAX_DIMS);
+    int64_t d[FV_MAX_DIMS];
     for (size_t k = 0; k < nd; k++) {
         const Onnx__TensorShapeProto__Dimension *dim = tt->shape->dim[k];
-        bool known = dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && dim->dim_value > 0;
+        bool known = dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && dim->dim_value >= 0;
         d[k] = known ? dim->dim_value : -1;
         if (k > 0 && (!known || d[k] > (1 << 24)))
             return fv_error(im->ctx, FV_ERR_UNSUPPORTED, "%s: input '%s': dimension %zu is %s; fovea needs a fixed "
                             "input size", im->path, in->name, k, known ? "too large" : "not a fixed number");
     }
-    im->batch = d[0] > 0 ? d[0] : OX_DIM_BATCH;
-    char name[OX_NAME_MAX + 1], args[200];
+    bool batch = nd > 0 && (d[0] <= 0 || (et == OX_T_FLOAT && (nd == 2 || nd == 4)));
+    if (batch && im->batch == 0) im->batch = d[0] > 0 ? d[0] : OX_DIM_BATCH;
+    char name[OX_NAME_MAX + 1], args[300], shape[200] = "scalar";
     snprintf(name, sizeof name, "%s", in->name && *in->name ? in->name : "input");
     sanitize(name);
-    if (nd == 4) snprintf(args, sizeof args, "%s shape=%lldx%lldx%lld", name, (long long)d[1], (long long)d[2],
-                          (long long)d[3]);
-    else snprintf(args, sizeof args, "%s shape=%lld", name, (long long)d[1]);
-    if (fv_model_add(im->m, "input", args) < 0) {
+    size_t used = 0;
+    for (size_t k = batch; k < nd; k++)
+        used += (size_t)snprintf(shape + used, sizeof shape - used, "%s%lld", k > batch ? "x" : "", (long long)d[k]);
+    if (batch && nd == 1) snprintf(shape, sizeof shape, "scalar");
+    snprintf(args, sizeof args, "%s shape=%s dtype=%s batch=%s", name, shape, dtype, batch ? "true" : "false");
+    int layer = fv_model_add(im->m, "input", args);
+    if (layer < 0) {
         char msg[600];
         snprintf(msg, sizeof msg, "%s", fv_errmsg(im->ctx));
         return fv_error(im->ctx, fv_errcode(im->ctx), "%s: %s", im->path, msg); /* msg names the input */
     }
     ox_entry *e = ox_find(&im->t, in->name);
     e->v.kind = OX_LAYER;
-    e->v.layer = 0;
+    e->v.layer = layer;
+    return FV_OK;
+}
+
+/* Every graph input that is not an initializer, in the graph's order. */
+static fv_status add_inputs(ox_import *im)
+{
+    const Onnx__GraphProto *g = im->g;
+    int n = 0;
+    for (size_t i = 0; i < g->n_input; i++) {
+        ox_entry *e = ox_find(&im->t, g->input[i]->name);
+        if (e && e->v.kind == OX_CONST) continue;
+        if (n == FV_MODEL_MAX_IO)
+            return fv_error(im->ctx, FV_ERR_UNSUPPORTED, "%s: the graph has more than %d inputs", im->path,
+                            FV_MODEL_MAX_IO);
+        fv_status s = add_input(im, g->input[i]);
+        if (s) return s;
+        n++;
+    }
+    if (!n) return fv_error(im->ctx, FV_ERR_FORMAT, "%s: the graph has no input", im->path);
     return FV_OK;
 }
 
@@ -509,6 +567,14 @@ static fv_status import_node(ox_import *im, int i)
     if (nd->domain && *nd->domain && strcmp(nd->domain, "ai.onnx") != 0)
         return ox_fail(im, FV_ERR_UNSUPPORTED, "operators of domain '%s' are not supported", nd->domain);
     const ox_op *op = ox_find_op(nd->op_type);
+    const fv_generic_type *gt = op ? NULL : ox_generic_type(nd->op_type, im->opset);
+    if (gt) {
+        for (size_t k = 0; k < nd->n_input; k++) {
+            ox_entry *e = ox_in(im, (int)k);
+            if (e && e->v.kind == OX_UNSET) return ox_fail(im, FV_ERR_FORMAT, "input '%s' has no value", e->name);
+        }
+        return ox_import_generic(im, gt);
+    }
     if (!op) return ox_fail(im, FV_ERR_UNSUPPORTED, "operator not supported (docs/ONNX.md lists those that are)");
     fv_status s = check_node(im, op);
     if (s) return s;
@@ -577,20 +643,28 @@ static fv_status load_metadata(ox_import *im)
     return FV_OK;
 }
 
+/* The graph's outputs become the model's: each must be a layer computed from an input. */
 static fv_status finish(ox_import *im)
 {
     im->node = NULL;
-    ox_entry *out = ox_find(&im->t, im->g->output[0]->name);
-    if (out->v.kind == OX_GATE || out->v.kind == OX_MATMUL) {
-        fv_status s = ox_materialize(im, out);
-        if (s) return s;
+    int layers[FV_MODEL_MAX_IO];
+    size_t n = im->g->n_output;
+    if (n > FV_MODEL_MAX_IO)
+        return fv_error(im->ctx, FV_ERR_UNSUPPORTED, "%s: the graph has %zu outputs (at most %d)", im->path, n,
+                        FV_MODEL_MAX_IO);
+    for (size_t k = 0; k < n; k++) {
+        ox_entry *out = ox_find(&im->t, im->g->output[k]->name);
+        if (out->v.kind == OX_GATE || out->v.kind == OX_MATMUL) {
+            fv_status s = ox_materialize(im, out);
+            if (s) return s;
+        }
+        if (out->v.kind != OX_LAYER || strcmp(fv_model_layer_type(im->m, out->v.layer), "input") == 0)
+            return fv_error(im->ctx, FV_ERR_UNSUPPORTED, "%s: the graph's output '%s' is %s", im->path, out->name,
+                            out->v.kind == OX_CONST ? "a constant" : "an input");
+        layers[k] = out->v.layer;
     }
-    if (out->v.kind != OX_LAYER || out->v.layer == 0)
-        return fv_error(im->ctx, FV_ERR_UNSUPPORTED, "%s: the graph's output '%s' is %s", im->path, out->name,
-                        out->v.kind == OX_CONST ? "a constant" : "its input");
-    if (out->v.layer != fv_model_layer_count(im->m) - 1)
-        return fv_error(im->ctx, FV_ERR_UNSUPPORTED, "%s: the graph's output '%s' is layer '%s', which is not the last "
-                        "one", im->path, out->name, fv_model_layer_name(im->m, out->v.layer));
+    bool last_only = n == 1 && layers[0] == fv_model_layer_count(im->m) - 1;
+    if (!last_only && fv_model_set_outputs(im->m, layers, (int)n) != FV_OK) return fv_errcode(im->ctx);
     return load_metadata(im);
 }
 
@@ -628,7 +702,7 @@ fv_model *fv_onnx_load_mem(fv_ctx *ctx, const void *data, size_t size, const cha
         char mname[64];
         model_name(im.g, im.path, mname, sizeof mname);
         im.m = fv_model_new(ctx, mname);
-        s = im.m ? add_input(&im) : FV_ERR_NOMEM;
+        s = im.m ? add_inputs(&im) : FV_ERR_NOMEM;
     }
     for (int i = 0; !s && i < im.n_order; i++) s = import_node(&im, im.order[i]);
     if (!s) s = finish(&im);

@@ -8,6 +8,7 @@
 
 #include "../core/internal.h"
 #include "../core/name_index.h"
+#include "../nn/model_internal.h"
 #include "fovea/model.h"
 #include "fovea/onnx.h"
 #include "onnx.pb-c.h"
@@ -36,6 +37,7 @@ typedef enum { OX_F32 = 0, OX_I64 } ox_type;
  * points into the unpacked protobuf (owned false) or is the constant's own. */
 typedef struct {
     ox_type type;
+    bool is_bool;  /* OX_I64 read from a bool tensor (0 or 1) */
     int ndim;
     int64_t dims[OX_MAX_DIMS];
     int64_t n;
@@ -130,6 +132,9 @@ ox_entry *ox_in(ox_import *im, int k);
 fv_status ox_layer_in(ox_import *im, int k, int *layer);
 fv_status ox_const_in(ox_import *im, int k, const ox_tensor **c);
 fv_status ox_materialize(ox_import *im, ox_entry *e);
+/* A constant used as a tensor becomes a `constant` layer named after it (its value in the layer's buffer); the
+ * entry then names that layer, so later readers share it. */
+fv_status ox_constant_layer(ox_import *im, ox_entry *e);
 /* Output k of the current node gets a value (the entry takes ownership of a constant's data). */
 void ox_set_out(ox_import *im, int k, ox_value v);
 void ox_set_layer_out(ox_import *im, int k, int layer);
@@ -164,8 +169,17 @@ typedef struct {
     const char *attrs; /* the attributes understood, comma separated */
 } ox_op;
 
-/* The operator of that name, or NULL. */
+/* The operator of that name, or NULL: the table in onnx_ops.c, then each family's (onnx_ops_<family>.c, ended by
+ * a row whose op is NULL; their handlers may call ox_import_generic). */
 const ox_op *ox_find_op(const char *op_type);
+extern const ox_op ox_ops_layout[], ox_ops_math[], ox_ops_reduce[], ox_ops_norm[];
+
+/* ---- onnx_generic.c ------------------------------------------------------------------------------------- */
+
+/* The generic layer type (src/nn/layers_<family>.c) that imports this operator at this opset, or NULL. */
+const fv_generic_type *ox_generic_type(const char *op_type, int64_t opset);
+/* The current node as one layer of that type (keys from attributes and constant inputs). */
+fv_status ox_import_generic(ox_import *im, const fv_generic_type *t);
 /* Folding of constants (onnx_fold.c), used by the table in onnx_ops.c. */
 fv_status ox_fold_constant(ox_import *im);
 fv_status ox_fold_identity(ox_import *im);

@@ -3,6 +3,7 @@
  * patterns become one layer: x * Sigmoid(x) is silu, x * HardSigmoid(x) hard_swish, MatMul + Add a dense
  * layer. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -946,13 +947,43 @@ static fv_status op_concat(ox_import *im)
 #define OX_OP_ENTRY(...) {__VA_ARGS__},
 #define OX_OP_NAME(name, ...) name,
 static const ox_op ops[] = {OX_OPS(OX_OP_ENTRY)};
-static const char *const op_names[] = {OX_OPS(OX_OP_NAME) NULL};
+static const ox_op *const families[] = {ox_ops_layout, ox_ops_math, ox_ops_reduce, ox_ops_norm};
 
-const char *const *fv_onnx_operators(void) { return op_names; }
+/* Every operator read: this file's table, the families' tables and the generic layer types' operators, each
+ * name once. Made at the first call (pthread_once: callers may be on several threads). */
+static const char *op_names[512];
+static pthread_once_t names_once = PTHREAD_ONCE_INIT;
+
+static void add_name(int *n, const char *name)
+{
+    for (int i = 0; i < *n; i++)
+        if (strcmp(op_names[i], name) == 0) return;
+    if (*n < (int)(sizeof op_names / sizeof *op_names) - 1) op_names[(*n)++] = name;
+}
+
+static void make_names(void)
+{
+    int n = 0;
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) add_name(&n, ops[i].op);
+    for (size_t f = 0; f < sizeof families / sizeof *families; f++)
+        for (const ox_op *o = families[f]; o->op; o++) add_name(&n, o->op);
+    for (int i = 0; fv_generic_type_at(i); i++)
+        if (fv_generic_type_at(i)->onnx_op) add_name(&n, fv_generic_type_at(i)->onnx_op);
+    op_names[n] = NULL;
+}
+
+const char *const *fv_onnx_operators(void)
+{
+    pthread_once(&names_once, make_names);
+    return op_names;
+}
 
 const ox_op *ox_find_op(const char *op_type)
 {
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
         if (strcmp(ops[i].op, op_type) == 0) return &ops[i];
+    for (size_t f = 0; f < sizeof families / sizeof *families; f++)
+        for (const ox_op *o = families[f]; o->op; o++)
+            if (strcmp(o->op, op_type) == 0) return o;
     return NULL;
 }

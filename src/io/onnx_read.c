@@ -293,6 +293,7 @@ fv_status ox_tensor_from_proto(ox_import *im, const Onnx__TensorProto *p, const 
         return FV_OK;
     }
     if ((s = ox_tensor_alloc(im, out, fl ? OX_F32 : OX_I64, (int)p->n_dims, p->dims))) return s;
+    out->is_bool = type == OX_T_BOOL;
     for (int64_t i = 0; i < n; i++) {
         if (fl) {
             double v = p->has_raw_data ? raw_f(p->raw_data.data, type, i)
@@ -491,18 +492,22 @@ fv_status ox_index_graph(ox_import *im)
     fv_status s = index_names(im);
     if (s) return s;
     const Onnx__GraphProto *g = im->g;
-    if (g->n_output != 1)
-        return fv_error(im->ctx, FV_ERR_UNSUPPORTED, "%s: the graph has %zu outputs; fovea models have one", im->path,
-                        g->n_output);
-    ox_entry *out = g->output[0]->name ? ox_find(&im->t, g->output[0]->name) : NULL;
-    if (!out)
-        return fv_error(im->ctx, FV_ERR_FORMAT, "%s: the graph's output '%s' is made by no node", im->path,
-                        g->output[0]->name ? g->output[0]->name : "");
-    out->is_output = true;
-    out->n_users++;
+    if (g->n_output < 1 || g->n_output > FV_MODEL_MAX_IO)
+        return fv_error(im->ctx, FV_ERR_UNSUPPORTED, "%s: the graph has %zu outputs; fovea models have 1 to %d",
+                        im->path, g->n_output, FV_MODEL_MAX_IO);
     char *needed = calloc(g->n_node + 1, 1);
     if (!needed) return fv_error(im->ctx, FV_ERR_NOMEM, "%s: out of memory ordering the graph", im->path);
-    s = mark_needed(im, out, needed);
+    for (size_t k = 0; !s && k < g->n_output; k++) {
+        ox_entry *out = g->output[k]->name ? ox_find(&im->t, g->output[k]->name) : NULL;
+        if (!out) {
+            s = fv_error(im->ctx, FV_ERR_FORMAT, "%s: the graph's output '%s' is made by no node", im->path,
+                         g->output[k]->name ? g->output[k]->name : "");
+            break;
+        }
+        out->is_output = true;
+        out->n_users++;
+        s = mark_needed(im, out, needed);
+    }
     if (!s) s = order_nodes(im, needed);
     free(needed);
     return s;

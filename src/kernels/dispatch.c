@@ -251,3 +251,266 @@ void fv_concat_backward(fv_ctx *ctx, float *dinp, const float *dout, int64_t out
     (void)ctx;
     fv_ref_concat_backward(dinp, dout, outer, C, inner, Ctot, c0);
 }
+
+/* ---- norm family: the reference kernels serve both paths (no fast kernels yet) ---- */
+
+void fv_group_norm_forward(fv_ctx *ctx, float *out, float *mean, float *invstd, const float *x, const float *scale,
+                           const float *bias, const fv_ref_group_norm_geom *g)
+{
+    (void)ctx;
+    fv_ref_group_norm_forward(out, mean, invstd, x, scale, bias, g);
+}
+
+void fv_group_norm_backward(fv_ctx *ctx, float *dx, float *dscale, float *dbias, const float *dy, const float *x,
+                            const float *scale, const fv_ref_group_norm_geom *g)
+{
+    (void)ctx;
+    fv_ref_group_norm_backward(dx, dscale, dbias, dy, x, scale, g);
+}
+
+void fv_resample_forward(fv_ctx *ctx, float *out, const float *inp, int64_t P, int k, const fv_ref_resample_axis *ax)
+{
+    (void)ctx;
+    fv_ref_resample_forward(out, inp, P, k, ax);
+}
+
+void fv_resample_backward(fv_ctx *ctx, float *dinp, const float *dout, int64_t P, int k,
+                          const fv_ref_resample_axis *ax)
+{
+    (void)ctx;
+    fv_ref_resample_backward(dinp, dout, P, k, ax);
+}
+
+/* ---- reduce family: reductions, arg-max, top-k, cumulative sums, matrix products -------------------- */
+#include "../core/pool.h"
+
+/* The memory-bound kernels of the family run on the reference loops in both modes: they are a small part of
+ * the models that use them (a mean over tokens, a logit's arg-max). */
+void fv_reduce_forward(fv_ctx *ctx, float *out, const float *x, const fv_reduce_geom *g, int kind)
+{
+    (void)ctx;
+    fv_ref_reduce_forward(out, x, g, kind);
+}
+
+void fv_reduce_backward(fv_ctx *ctx, float *dx, const float *dout, const float *x, const float *out,
+                        const fv_reduce_geom *g, int kind)
+{
+    (void)ctx;
+    fv_ref_reduce_backward(dx, dout, x, out, g, kind);
+}
+
+void fv_argmax_forward(fv_ctx *ctx, int64_t *out, const float *x, int64_t outer, int64_t C, int64_t inner, bool min,
+                       bool last)
+{
+    (void)ctx;
+    fv_ref_argmax(out, x, outer, C, inner, min, last);
+}
+
+void fv_topk_forward(fv_ctx *ctx, float *values, int64_t *indices, const float *x, int64_t outer, int64_t C,
+                     int64_t inner, int64_t k, bool largest)
+{
+    (void)ctx;
+    fv_ref_topk(values, indices, x, outer, C, inner, k, largest);
+}
+
+void fv_topk_backward(fv_ctx *ctx, float *dx, const float *dvalues, const int64_t *indices, int64_t outer, int64_t C,
+                      int64_t inner, int64_t k)
+{
+    (void)ctx;
+    fv_ref_topk_backward(dx, dvalues, indices, outer, C, inner, k);
+}
+
+void fv_cumsum_forward(fv_ctx *ctx, float *out, const float *x, int64_t outer, int64_t C, int64_t inner,
+                       bool exclusive, bool reverse, bool accumulate)
+{
+    (void)ctx;
+    fv_ref_cumsum(out, x, outer, C, inner, exclusive, reverse, accumulate);
+}
+
+/* fv_gemm with K 0 reads neither A nor B; the product is then beta C (0 for beta 0), set here so that it does
+ * not depend on how the kernel treats an empty sum. */
+static void gemm_threads(int threads, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
+                         const float *A, const float *B, float beta, float *C)
+{
+    if (M == 0 || N == 0) return;
+    if (K == 0) {
+        for (int64_t i = 0; i < M * N; i++) C[i] = beta == 0.0f ? 0.0f : beta * C[i];
+        return;
+    }
+    fv_gemm(threads, ta, tb, M, N, K, alpha, A, ta ? M : K, B, tb ? K : N, beta, C, N);
+}
+
+void fv_matmul_gemm(fv_ctx *ctx, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                    const float *B, float beta, float *C)
+{
+    if (fast(ctx)) gemm_threads(fv_ctx_threads(ctx), ta, tb, M, N, K, alpha, A, B, beta, C);
+    else fv_ref_gemm(ta, tb, M, N, K, alpha, A, B, beta, C);
+}
+
+/* Below this many multiply-adds per product, and with at least as many products as threads, the products are
+ * shared out whole (one thread each) rather than each split across the threads: attention's per-head products
+ * (197x64x197 in ViT-B/16) are too small for the GEMM's threads to pay for their barriers. A product gives
+ * the same bits on one thread as on several (fast/gemm.h), so this choice changes no result. */
+#define MATMUL_SMALL_PRODUCT ((int64_t)1 << 22)
+
+typedef struct {
+    const fv_matmul_geom *g;
+    float *dst;          /* out, or the gradient being made */
+    const float *ops[3]; /* dout (backward only), a, b */
+    float beta;
+    int pass;            /* -1 forward, 0 da, 1 db */
+    fv_matmul_grad_plan plan;
+    int threads;         /* for each product */
+} matmul_job;
+
+static void product(const matmul_job *j, int64_t i, int threads)
+{
+    const fv_matmul_geom *g = j->g;
+    int64_t ao, bo;
+    fv_matmul_offsets(g, i, &ao, &bo);
+    const float *a = j->ops[FV_MATMUL_A] + ao, *b = j->ops[FV_MATMUL_B] + bo;
+    if (j->pass < 0) {
+        gemm_threads(threads, g->ta, g->tb, g->M, g->N, g->K, g->alpha, a, b, j->beta, j->dst + i * g->M * g->N);
+        return;
+    }
+    const float *ops[3] = {j->ops[FV_MATMUL_DOUT] + i * g->M * g->N, a, b};
+    const fv_matmul_grad_plan *p = &j->plan;
+    gemm_threads(threads, p->ta, p->tb, p->M, p->N, p->K, g->alpha, ops[p->first], ops[p->second], 1.0f,
+                 j->dst + (j->pass ? bo : ao));
+}
+
+static void product_range(void *arg, int64_t begin, int64_t end, int worker)
+{
+    (void)worker;
+    for (int64_t i = begin; i < end; i++) product(arg, i, 1);
+}
+
+static int64_t batch_size(const int64_t *shape)
+{
+    int64_t n = 1;
+    for (int d = 0; d < FV_MATMUL_BATCH_DIMS; d++) n *= shape[d];
+    return n;
+}
+
+/* Whole products per thread only where each destination block has a single writer: an operand broadcast
+ * along the batch collects several products' gradients into one block. */
+static void run_products(fv_ctx *ctx, matmul_job *j, bool own_blocks)
+{
+    const fv_matmul_geom *g = j->g;
+    int t = fv_ctx_threads(ctx);
+    if (t > 1 && own_blocks && g->count >= t && (double)g->M * (double)g->N * (double)g->K < (double)MATMUL_SMALL_PRODUCT) {
+        fv_parallel_for(t, g->count, 1, product_range, j);
+        return;
+    }
+    for (int64_t i = 0; i < g->count; i++) product(j, i, t);
+}
+
+void fv_matmul_forward(fv_ctx *ctx, float *out, const float *a, const float *b, float beta, const fv_matmul_geom *g)
+{
+    if (!fast(ctx)) {
+        fv_ref_matmul_forward(out, a, b, beta, g);
+        return;
+    }
+    matmul_job j = {.g = g, .dst = out, .ops = {NULL, a, b}, .beta = beta, .pass = -1};
+    run_products(ctx, &j, true);
+}
+
+void fv_matmul_backward(fv_ctx *ctx, float *da, float *db, const float *dout, const float *a, const float *b,
+                        const fv_matmul_geom *g)
+{
+    if (!fast(ctx)) {
+        fv_ref_matmul_backward(da, db, dout, a, b, g);
+        return;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        float *dst = pass ? db : da;
+        if (!dst) continue;
+        matmul_job j = {.g = g, .dst = dst, .ops = {dout, a, b}, .pass = pass};
+        fv_matmul_grad_plan_make(g, pass, &j.plan);
+        run_products(ctx, &j, batch_size(pass ? g->b : g->a) == g->count);
+    }
+}
+
+/* ---- math family: reference kernels, except float add, sub and mul, which reuse the fast broadcast ---------- */
+/* (included here rather than at the top, so that each family's section merges on its own) */
+#include "ref/math.h"
+
+void fv_math_binary_f32(fv_ctx *ctx, float *out, const int64_t *oshape, const float *a, const int64_t *ashape,
+                        const float *b, const int64_t *bshape, int op)
+{
+    if (op == FV_MK_ADD || op == FV_MK_MUL)
+        fv_bcast_forward(ctx, out, oshape, a, ashape, b, bshape, op == FV_MK_ADD ? FV_BCAST_ADD : FV_BCAST_MUL);
+    else fv_ref_binary_f32(out, oshape, a, ashape, b, bshape, op);
+}
+
+void fv_math_binary_grad(fv_ctx *ctx, float *dst, const float *dout, const int64_t *oshape, const float *a,
+                         const int64_t *ashape, const float *b, const int64_t *bshape, int op, int wrt)
+{
+    const int64_t *dshape = wrt ? bshape : ashape, *othshape = wrt ? ashape : bshape;
+    if (op == FV_MK_ADD || (op == FV_MK_SUB && wrt == 0))
+        fv_bcast_grad(ctx, dst, dshape, dout, oshape, NULL, othshape);
+    else if (op == FV_MK_MUL)
+        fv_bcast_grad(ctx, dst, dshape, dout, oshape, wrt ? a : b, othshape);
+    else fv_ref_binary_grad(dst, dout, oshape, a, ashape, b, bshape, op, wrt);
+}
+
+int64_t fv_math_binary_int(fv_ctx *ctx, void *out, const int64_t *oshape, const void *a, const int64_t *ashape,
+                           const void *b, const int64_t *bshape, int op, fv_dtype dtype)
+{
+    (void)ctx;
+    return fv_ref_binary_int(out, oshape, a, ashape, b, bshape, op, dtype);
+}
+
+void fv_math_compare(fv_ctx *ctx, uint8_t *out, const int64_t *oshape, const void *a, const int64_t *ashape,
+                     const void *b, const int64_t *bshape, int op, fv_dtype dtype)
+{
+    (void)ctx;
+    fv_ref_compare(out, oshape, a, ashape, b, bshape, op, dtype);
+}
+
+void fv_math_logical(fv_ctx *ctx, uint8_t *out, const int64_t *oshape, const uint8_t *a, const int64_t *ashape,
+                     const uint8_t *b, const int64_t *bshape, int op)
+{
+    (void)ctx;
+    fv_ref_logical(out, oshape, a, ashape, b, bshape, op);
+}
+
+void fv_math_where(fv_ctx *ctx, void *out, const int64_t *oshape, const uint8_t *cond, const int64_t *cshape,
+                   const void *a, const int64_t *ashape, const void *b, const int64_t *bshape, int elem_size)
+{
+    (void)ctx;
+    fv_ref_where(out, oshape, cond, cshape, a, ashape, b, bshape, elem_size);
+}
+
+void fv_math_where_grad(fv_ctx *ctx, float *dst, const int64_t *dshape, const float *dout, const int64_t *oshape,
+                        const uint8_t *cond, const int64_t *cshape, bool take)
+{
+    (void)ctx;
+    fv_ref_where_grad(dst, dshape, dout, oshape, cond, cshape, take);
+}
+
+void fv_math_unary_forward(fv_ctx *ctx, float *out, const float *x, int64_t n, int kind, float p0, float p1)
+{
+    (void)ctx;
+    fv_ref_unary_forward(out, x, n, kind, p0, p1);
+}
+
+void fv_math_unary_backward(fv_ctx *ctx, float *dx, const float *dout, const float *x, int64_t n, int kind, float p0,
+                            float p1)
+{
+    (void)ctx;
+    fv_ref_unary_backward(dx, dout, x, n, kind, p0, p1);
+}
+
+void fv_math_float_test(fv_ctx *ctx, uint8_t *out, const float *x, int64_t n, int test)
+{
+    (void)ctx;
+    if (test) fv_ref_isinf(out, x, n);
+    else fv_ref_isnan(out, x, n);
+}
+
+int64_t fv_math_cast(fv_ctx *ctx, void *out, fv_dtype to, const void *in, fv_dtype from, int64_t n)
+{
+    (void)ctx;
+    return fv_ref_cast(out, to, in, from, n);
+}

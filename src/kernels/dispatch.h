@@ -84,4 +84,65 @@ void fv_concat_forward(fv_ctx *ctx, void *out, const void *inp, size_t elem, int
 void fv_concat_backward(fv_ctx *ctx, float *dinp, const float *dout, int64_t outer, int64_t C, int64_t inner,
                         int64_t Ctot, int64_t c0);
 
+/* ---- norm family: layer, instance and group normalization; resize (reference kernels for now) ---- */
+#include "ref/group_norm.h"
+#include "ref/resample.h"
+
+/* mean and invstd may be NULL (see ref/group_norm.h). */
+void fv_group_norm_forward(fv_ctx *ctx, float *out, float *mean, float *invstd, const float *x, const float *scale,
+                           const float *bias, const fv_ref_group_norm_geom *g);
+void fv_group_norm_backward(fv_ctx *ctx, float *dx, float *dscale, float *dbias, const float *dy, const float *x,
+                            const float *scale, const fv_ref_group_norm_geom *g);
+void fv_resample_forward(fv_ctx *ctx, float *out, const float *inp, int64_t P, int k, const fv_ref_resample_axis *ax);
+void fv_resample_backward(fv_ctx *ctx, float *dinp, const float *dout, int64_t P, int k,
+                          const fv_ref_resample_axis *ax);
+/* ---- reduce family: reductions, arg-max, top-k, cumulative sums, matrix products -------------------- */
+#include "ref/matmul.h"
+#include "ref/reduce.h"
+
+/* Reductions, arg-max/min, top-k and cumulative sums (ref/reduce.h): the reference kernels, memory-bound. */
+void fv_reduce_forward(fv_ctx *ctx, float *out, const float *x, const fv_reduce_geom *g, int kind);
+void fv_reduce_backward(fv_ctx *ctx, float *dx, const float *dout, const float *x, const float *out,
+                        const fv_reduce_geom *g, int kind);
+void fv_argmax_forward(fv_ctx *ctx, int64_t *out, const float *x, int64_t outer, int64_t C, int64_t inner, bool min,
+                       bool last);
+void fv_topk_forward(fv_ctx *ctx, float *values, int64_t *indices, const float *x, int64_t outer, int64_t C,
+                     int64_t inner, int64_t k, bool largest);
+void fv_topk_backward(fv_ctx *ctx, float *dx, const float *dvalues, const int64_t *indices, int64_t outer, int64_t C,
+                      int64_t inner, int64_t k);
+void fv_cumsum_forward(fv_ctx *ctx, float *out, const float *x, int64_t outer, int64_t C, int64_t inner,
+                       bool exclusive, bool reverse, bool accumulate);
+/* C (M, N) = alpha op(A) op(B) + beta C on dense row-major matrices (ref/matmul.h's fv_ref_gemm): the fast
+ * GEMM, or the triple loop. */
+void fv_matmul_gemm(fv_ctx *ctx, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                    const float *B, float beta, float *C);
+/* Batched, broadcast products (ref/matmul.h): one fast GEMM per batch element; many small products (attention's
+ * heads) go to the threads whole instead of each one being split across them. */
+void fv_matmul_forward(fv_ctx *ctx, float *out, const float *a, const float *b, float beta, const fv_matmul_geom *g);
+void fv_matmul_backward(fv_ctx *ctx, float *da, float *db, const float *dout, const float *a, const float *b,
+                        const fv_matmul_geom *g);
+/* ---- math family (ref/math.h): elementwise arithmetic, comparisons, logic, where, unary, casts ---------- */
+
+/* Broadcasting float arithmetic: add and mul take the fast kernels' common shapes (fast/elementwise.h). */
+void fv_math_binary_f32(fv_ctx *ctx, float *out, const int64_t *oshape, const float *a, const int64_t *ashape,
+                        const float *b, const int64_t *bshape, int op);
+void fv_math_binary_grad(fv_ctx *ctx, float *dst, const float *dout, const int64_t *oshape, const float *a,
+                         const int64_t *ashape, const float *b, const int64_t *bshape, int op, int wrt);
+int64_t fv_math_binary_int(fv_ctx *ctx, void *out, const int64_t *oshape, const void *a, const int64_t *ashape,
+                           const void *b, const int64_t *bshape, int op, fv_dtype dtype);
+void fv_math_compare(fv_ctx *ctx, uint8_t *out, const int64_t *oshape, const void *a, const int64_t *ashape,
+                     const void *b, const int64_t *bshape, int op, fv_dtype dtype);
+void fv_math_logical(fv_ctx *ctx, uint8_t *out, const int64_t *oshape, const uint8_t *a, const int64_t *ashape,
+                     const uint8_t *b, const int64_t *bshape, int op);
+void fv_math_where(fv_ctx *ctx, void *out, const int64_t *oshape, const uint8_t *cond, const int64_t *cshape,
+                   const void *a, const int64_t *ashape, const void *b, const int64_t *bshape, int elem_size);
+void fv_math_where_grad(fv_ctx *ctx, float *dst, const int64_t *dshape, const float *dout, const int64_t *oshape,
+                        const uint8_t *cond, const int64_t *cshape, bool take);
+void fv_math_unary_forward(fv_ctx *ctx, float *out, const float *x, int64_t n, int kind, float p0, float p1);
+void fv_math_unary_backward(fv_ctx *ctx, float *dx, const float *dout, const float *x, int64_t n, int kind, float p0,
+                            float p1);
+/* test 0: isnan, 1: isinf. */
+void fv_math_float_test(fv_ctx *ctx, uint8_t *out, const float *x, int64_t n, int test);
+int64_t fv_math_cast(fv_ctx *ctx, void *out, fv_dtype to, const void *in, fv_dtype from, int64_t n);
+
 #endif

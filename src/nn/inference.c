@@ -17,6 +17,8 @@ static int *count_readers(const fv_model *m)
     int *readers = calloc((size_t)m->n_layers, sizeof *readers);
     for (int k = 0; readers && k < m->n_layers; k++)
         for (int j = 0; j < m->layers[k].n_in; j++) readers[m->layers[k].in[j]]++;
+    int out[FV_MODEL_MAX_IO], n_out = fv_model_output_layers(m, out);
+    for (int k = 0; readers && k < n_out; k++) readers[out[k]]++; /* an output is read: it is never folded away */
     return readers;
 }
 
@@ -96,9 +98,9 @@ done:
     return out;
 }
 
-fv_graph *fv_model_build_inference(fv_model *m, int64_t batch, fv_node **input, fv_node **output)
+fv_graph *fv_model_build_inference_io(fv_model *m, int64_t batch, fv_node **inputs, fv_node **outputs)
 {
-    if (!m || m->n_layers < 2 || batch < 1) return fv_model_build(m, batch, input, output, NULL); /* its errors */
+    if (!m || m->n_layers < 2 || batch < 1) return fv_model_build_io(m, batch, inputs, outputs, NULL); /* its errors */
     fv_graph *g = fv_graph_new(m->ctx);
     fv_node **nodes = calloc((size_t)m->n_layers, sizeof *nodes);
     bool *skip = calloc((size_t)m->n_layers, sizeof *skip);
@@ -118,12 +120,10 @@ fv_graph *fv_model_build_inference(fv_model *m, int64_t batch, fv_node **input, 
             skip[m->layers[i].in[0]] = true;
         }
     }
-    int64_t shape[FV_MAX_DIMS] = {batch};
-    int nd = fv_model_input_shape(m, shape + 1);
-    if (!(nodes[0] = fv_input(g, "input", FV_F32, nd + 1, shape))) goto fail;
+    if (fv_model_add_inputs(m, g, batch, nodes) != FV_OK) goto fail;
     for (int i = 1; i < m->n_layers; i++) {
         const fv_layer *l = &m->layers[i];
-        if (skip[i]) continue; /* a convolution built with the batch norm after it */
+        if (skip[i] || l->type->kind == FV_L_INPUT) continue; /* skipped: a convolution built with its batch norm */
         fv_node *in[FV_LAYER_MAX_INPUTS];
         for (int k = 0; k < l->n_in; k++) in[k] = nodes[l->in[k]];
         if (fusable(m, readers, i, &conv, &bn, &hi))
@@ -136,8 +136,12 @@ fv_graph *fv_model_build_inference(fv_model *m, int64_t batch, fv_node **input, 
             nodes[i] = fv_layer_build(g, l, in);
         if (!nodes[i]) goto fail;
     }
-    if (input) *input = nodes[0];
-    if (output) *output = nodes[m->n_layers - 1];
+    for (int k = 0; inputs && k < m->n_inputs; k++) inputs[k] = nodes[m->inputs[k]];
+    int out[FV_MODEL_MAX_IO], n_out = fv_model_output_layers(m, out);
+    for (int k = 0; k < n_out; k++) {
+        if (outputs) outputs[k] = nodes[out[k]];
+        fv_node_keep_value(nodes[out[k]]); /* another layer may read it too */
+    }
     free(nodes), free(skip), free(readers);
     fv_graph_set_inference(g, true);
     return g;
@@ -145,4 +149,13 @@ fail:
     free(nodes), free(skip), free(readers);
     fv_graph_free(g);
     return NULL;
+}
+
+fv_graph *fv_model_build_inference(fv_model *m, int64_t batch, fv_node **input, fv_node **output)
+{
+    fv_node *inputs[FV_MODEL_MAX_IO], *outputs[FV_MODEL_MAX_IO];
+    fv_graph *g = fv_model_build_inference_io(m, batch, inputs, outputs);
+    if (g && input) *input = inputs[0];
+    if (g && output) *output = outputs[0];
+    return g;
 }

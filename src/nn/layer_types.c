@@ -10,9 +10,15 @@
 
 #include "model_internal.h"
 
-#define KEY(n, k, field, req) {n, k, offsetof(fv_layer_attrs, field), req}
+#define KEY(n, k, field, req) {n, k, offsetof(fv_layer_attrs, field), req, NULL}
+#define CHOICE(n, field, list) {n, FV_K_CHOICE, offsetof(fv_layer_attrs, field), false, list}
 
-static const fv_layer_key input_keys[] = {KEY("shape", FV_K_SHAPE, shape, true), {NULL}};
+/* The element types, in fv_dtype's order. */
+static const char *const dtype_names[] = {"float32", "int32", "int64", "bool", NULL};
+static const fv_layer_key input_keys[] = {KEY("shape", FV_K_SHAPE, shape, true), CHOICE("dtype", dtype, dtype_names),
+                                          KEY("batch", FV_K_BOOL, batch, false), {NULL}};
+static const fv_layer_key constant_keys[] = {KEY("shape", FV_K_SHAPE, shape, true),
+                                             CHOICE("dtype", dtype, dtype_names), {NULL}};
 static const fv_layer_key conv_keys[] = {
     KEY("filters", FV_K_INT, filters, true), KEY("kernel", FV_K_PAIR, kernel, true),
     KEY("stride", FV_K_PAIR, stride, false),  KEY("padding", FV_K_PAD, pad, false),
@@ -78,20 +84,50 @@ static const fv_layer_type types[] = {
     {"upsample", "UpSampling2D", FV_L_UPSAMPLE, 0, 1, 1, upsample_keys},
     {"lrn", "LocalResponseNorm", FV_L_LRN, 0, 1, 1, lrn_keys},
     {"adaptive_avg_pool", "AdaptiveAveragePooling2D", FV_L_ADAPTIVE_AVG_POOL, 0, 1, 1, adaptive_keys},
+    {"constant", "Constant", FV_L_CONSTANT, 0, 0, 0, constant_keys},
 };
 #define N_TYPES ((int)(sizeof types / sizeof types[0]))
+
+static const fv_generic_type *const families[] = {fv_layers_layout, fv_layers_math, fv_layers_reduce, fv_layers_norm};
+
+const fv_generic_type *fv_generic_type_at(int i)
+{
+    for (size_t f = 0; i >= 0 && f < sizeof families / sizeof *families; f++)
+        for (const fv_generic_type *t = families[f]; t->base.name; t++)
+            if (i-- == 0) return t;
+    return NULL;
+}
 
 const fv_layer_type *fv_layer_type_find(const char *name)
 {
     for (int i = 0; i < N_TYPES; i++)
         if (strcmp(types[i].name, name) == 0) return &types[i];
+    for (int i = 0; fv_generic_type_at(i); i++)
+        if (strcmp(fv_generic_type_at(i)->base.name, name) == 0) return &fv_generic_type_at(i)->base;
     return NULL;
 }
 
-const fv_layer_type *fv_layer_type_at(int i) { return i >= 0 && i < N_TYPES ? &types[i] : NULL; }
+const fv_layer_type *fv_layer_type_at(int i)
+{
+    if (i >= 0 && i < N_TYPES) return &types[i];
+    const fv_generic_type *g = fv_generic_type_at(i - N_TYPES);
+    return g ? &g->base : NULL;
+}
 
-_Static_assert(N_TYPES <= FV_LAYER_TYPE_COUNT, "FV_LAYER_TYPE_COUNT is below the number of layer types");
-int fv_layer_type_index(const fv_layer_type *t) { return (int)(t - types); }
+int fv_layer_type_index(const fv_layer_type *t)
+{
+    if (t >= types && t < types + N_TYPES) return (int)(t - types);
+    for (int i = 0; fv_generic_type_at(i); i++)
+        if (&fv_generic_type_at(i)->base == t) return N_TYPES + i < FV_LAYER_TYPE_COUNT ? N_TYPES + i : 0;
+    return 0;
+}
+
+const fv_layer_key *fv_layer_find_key(const fv_layer_type *t, const char *name)
+{
+    for (const fv_layer_key *k = t->keys; k->name; k++)
+        if (strcmp(k->name, name) == 0) return k;
+    return NULL;
+}
 
 void fv_layer_defaults(const fv_layer_type *t, fv_layer_attrs *a)
 {
@@ -107,6 +143,8 @@ void fv_layer_defaults(const fv_layer_type *t, fv_layer_attrs *a)
     a->scale[0] = a->scale[1] = 2;
     a->mode = FV_RESIZE_NEAREST;
     a->count_include_pad = true;
+    a->batch = true;
+    a->keepdims = true;
     switch (t->kind) {
     case FV_L_CONV2D:
     case FV_L_CONV_TRANSPOSE2D: a->stride[0] = a->stride[1] = 1; break;
@@ -147,6 +185,51 @@ static int parse_ints(const char *s, int *out, int max, long lo, long hi)
     return n;
 }
 
+/* "0,2,-1" into a list (at most FV_LAYER_MAX_LIST integers of magnitude below 2^62). */
+static bool parse_int_list(const char *s, fv_int_list *out)
+{
+    fv_int_list l = {0};
+    for (const char *p = s; *p;) {
+        const char *digits = p + (*p == '-');
+        if (!isdigit((unsigned char)*digits) || l.n == FV_LAYER_MAX_LIST) return false;
+        char *end;
+        errno = 0;
+        long long v = strtoll(p, &end, 10);
+        if (errno || (*end && *end != ',') || v > (1LL << 62) || v < -(1LL << 62)) return false;
+        l.v[l.n++] = v;
+        p = *end ? end + 1 : end;
+        if (*end && !*p) return false; /* a trailing comma */
+    }
+    if (!l.n && *s) return false;
+    *out = l;
+    return true;
+}
+
+static bool parse_float_list(const char *s, fv_float_list *out)
+{
+    fv_float_list l = {0};
+    for (const char *p = s; *p;) {
+        char *end;
+        float v = strtof(p, &end);
+        if (end == p || isspace((unsigned char)*p) || (*end && *end != ',') || !isfinite(v) || l.n == FV_LAYER_MAX_LIST)
+            return false;
+        l.v[l.n++] = v;
+        p = *end ? end + 1 : end;
+        if (*end && !*p) return false;
+    }
+    *out = l;
+    return true;
+}
+
+/* "one of a, b or c" for a choice key's error. */
+static const char *choice_list(const fv_layer_key *k, char *buf, size_t size)
+{
+    size_t used = (size_t)snprintf(buf, size, "one of");
+    for (int i = 0; k->choices[i] && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, "%s %s", i ? "," : "", k->choices[i]);
+    return buf;
+}
+
 static fv_status bad(fv_ctx *ctx, const char *where, const fv_layer *l, const char *key, const char *value,
                      const char *expect)
 {
@@ -157,12 +240,27 @@ static fv_status bad(fv_ctx *ctx, const char *where, const fv_layer *l, const ch
 static fv_status set_value(fv_ctx *ctx, const char *where, fv_layer *l, const fv_layer_key *k, const char *v)
 {
     void *field = (char *)&l->a + k->offset;
-    int t[4];
+    int t[FV_MAX_DIMS];
+    char t_text[256];
     switch (k->kind) {
     case FV_K_INT:
-        if (!parse_int(v, k->offset == offsetof(fv_layer_attrs, axis) ? -5 : 1, 1L << 24, field))
+        if (!parse_int(v, k->offset == offsetof(fv_layer_attrs, axis) ? -FV_MAX_DIMS : 1, 1L << 24, field))
             return bad(ctx, where, l, k->name, v, "a positive integer");
         return FV_OK;
+    case FV_K_AXIS:
+        if (!parse_int(v, -FV_MAX_DIMS, FV_MAX_DIMS - 1, field))
+            return bad(ctx, where, l, k->name, v, "an axis from -6 to 5");
+        return FV_OK;
+    case FV_K_INTS: return parse_int_list(v, field) ? FV_OK : bad(ctx, where, l, k->name, v, "comma-separated integers");
+    case FV_K_FLOATS:
+        return parse_float_list(v, field) ? FV_OK : bad(ctx, where, l, k->name, v, "comma-separated finite numbers");
+    case FV_K_CHOICE:
+        for (int i = 0; k->choices[i]; i++)
+            if (strcmp(v, k->choices[i]) == 0) {
+                *(int *)field = i;
+                return FV_OK;
+            }
+        return bad(ctx, where, l, k->name, v, choice_list(k, t_text, sizeof t_text));
     case FV_K_PAIR: {
         long lo = k->offset == offsetof(fv_layer_attrs, output_padding) ? 0 : 1;
         int n = parse_ints(v, t, 2, lo, 1L << 16);
@@ -199,11 +297,13 @@ static fv_status set_value(fv_ctx *ctx, const char *where, fv_layer *l, const fv
         else if (strcmp(v, "0") == 0 || strcmp(v, "false") == 0) *(bool *)field = false;
         else return bad(ctx, where, l, k->name, v, "true or false");
         return FV_OK;
-    case FV_K_SHAPE: {
-        int n = parse_ints(v, t, 3, 1, 1L << 24);
-        if (n != 1 && n != 3) return bad(ctx, where, l, k->name, v, "CxHxW or a feature count");
-        int64_t dims[3] = {t[0], n == 3 ? t[1] : 1, n == 3 ? t[2] : 1};
-        if (fv_size_product(3, dims, FV_MAX_SAMPLE_ELEMENTS) < 0)
+    case FV_K_SHAPE: { /* "scalar" (rank 0) or sizes joined by x; 0 only in an input without a batch */
+        int n = strcmp(v, "scalar") == 0 ? 0 : parse_ints(v, t, FV_MAX_DIMS, 0, 1L << 24);
+        if (n == 0 && strcmp(v, "scalar") != 0)
+            return bad(ctx, where, l, k->name, v, "sizes joined by x (CxHxW, a feature count) or scalar");
+        int64_t dims[FV_MAX_DIMS];
+        for (int i = 0; i < n; i++) dims[i] = t[i];
+        if (fv_size_product(n, dims, FV_MAX_SAMPLE_ELEMENTS) < 0)
             return bad(ctx, where, l, k->name, v, "at most 2^26 (67,108,864) values per sample");
         for (int i = 0; i < n; i++) l->a.shape[i] = t[i];
         l->a.ndim = n;
@@ -269,6 +369,23 @@ fv_status fv_text_append(char **buf, size_t *len, size_t *cap, const char *s)
     return FV_OK;
 }
 
+/* The shortest text that reads back as the same float: 0.01, not 0.00999999978. */
+static void shortest_float(float f, char *out, size_t size)
+{
+    for (int digits = 6; digits <= 9; digits++) {
+        snprintf(out, size, "%.*g", digits, f);
+        if (strtof(out, NULL) == f) break;
+    }
+}
+
+static void format_ints(char *out, size_t size, const int64_t *v, int n, const char *sep)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < n && used < size; i++)
+        used += (size_t)snprintf(out + used, size - used, "%s%lld", i ? sep : "", (long long)v[i]);
+}
+
 static void format_value(const fv_layer *l, const fv_layer_key *k, char *out, size_t size)
 {
     const void *field = (const char *)&l->a + k->offset;
@@ -285,20 +402,30 @@ static void format_value(const fv_layer *l, const fv_layer_key *k, char *out, si
         else if (p[0] == p[2] && p[1] == p[3]) snprintf(out, size, "%dx%d", p[0], p[1]);
         else snprintf(out, size, "%dx%dx%dx%d", p[0], p[1], p[2], p[3]);
         break;
-    case FV_K_FLOAT: { /* the shortest text that reads back as the same float: 0.01, not 0.00999999978 */
-        float f = *(const float *)field;
-        for (int digits = 6; digits <= 9; digits++) {
-            snprintf(out, size, "%.*g", digits, f);
-            if (strtof(out, NULL) == f) break;
+    case FV_K_FLOAT: shortest_float(*(const float *)field, out, size); break;
+    case FV_K_BOOL: snprintf(out, size, "%s", *(const bool *)field ? "true" : "false"); break;
+    case FV_K_SHAPE:
+        if (l->a.ndim == 0) snprintf(out, size, "scalar");
+        else format_ints(out, size, l->a.shape, l->a.ndim, "x");
+        break;
+    case FV_K_AXIS: snprintf(out, size, "%d", *p); break;
+    case FV_K_INTS: {
+        const fv_int_list *list = field;
+        format_ints(out, size, list->v, list->n, ",");
+        break;
+    }
+    case FV_K_FLOATS: {
+        const fv_float_list *list = field;
+        size_t used = 0;
+        out[0] = '\0';
+        for (int i = 0; i < list->n && used < size; i++) {
+            char one[32];
+            shortest_float(list->v[i], one, sizeof one);
+            used += (size_t)snprintf(out + used, size - used, "%s%s", i ? "," : "", one);
         }
         break;
     }
-    case FV_K_BOOL: snprintf(out, size, "%s", *(const bool *)field ? "true" : "false"); break;
-    case FV_K_SHAPE:
-        if (l->a.ndim == 1) snprintf(out, size, "%lld", (long long)l->a.shape[0]);
-        else snprintf(out, size, "%lldx%lldx%lld", (long long)l->a.shape[0], (long long)l->a.shape[1],
-                      (long long)l->a.shape[2]);
-        break;
+    case FV_K_CHOICE: snprintf(out, size, "%s", k->choices[*p]); break;
     case FV_K_MODE: snprintf(out, size, "%s", l->a.mode == FV_RESIZE_BILINEAR ? "bilinear" : "nearest"); break;
     }
 }
@@ -308,7 +435,7 @@ fv_status fv_layer_write_keys(const fv_layer *l, char **buf, size_t *len, size_t
     fv_layer defaults = *l;
     fv_layer_defaults(l->type, &defaults.a);
     for (const fv_layer_key *k = l->type->keys; k->name; k++) {
-        char v[96], d[96], item[128];
+        char v[320], d[320], item[360];
         format_value(l, k, v, sizeof v);
         format_value(&defaults, k, d, sizeof d);
         if (!k->required && strcmp(v, d) == 0) continue;

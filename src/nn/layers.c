@@ -5,8 +5,8 @@
 
 #include "model_internal.h"
 
-static fv_param *new_param(fv_model *m, fv_layer *l, const char *suffix, fv_param_kind kind, int ndim,
-                           const int64_t *shape)
+static fv_param *new_typed_param(fv_model *m, fv_layer *l, const char *suffix, fv_param_kind kind, fv_dtype dtype,
+                                 int ndim, const int64_t *shape)
 {
     char name[128];
     snprintf(name, sizeof name, "%s.%s", l->name, suffix);
@@ -25,9 +25,15 @@ static fv_param *new_param(fv_model *m, fv_layer *l, const char *suffix, fv_para
                  "limit on one parameter", l->type->name, l->name, name, dims);
         return NULL;
     }
-    fv_param *p = fv_param_new(m->ctx, name, kind, ndim, shape);
+    fv_param *p = fv_param_new_typed(m->ctx, name, kind, dtype, ndim, shape);
     if (p) l->params[l->n_params++] = p;
     return p;
+}
+
+static fv_param *new_param(fv_model *m, fv_layer *l, const char *suffix, fv_param_kind kind, int ndim,
+                           const int64_t *shape)
+{
+    return new_typed_param(m, l, suffix, kind, FV_F32, ndim, shape);
 }
 
 static fv_status need_channels(fv_model *m, const fv_layer *l, const fv_tensor *in, int ndim, const char *what)
@@ -46,6 +52,8 @@ static fv_status need_channels(fv_model *m, const fv_layer *l, const fv_tensor *
 fv_status fv_layer_make_params(fv_model *m, fv_layer *l, const fv_tensor *in0)
 {
     const fv_layer_attrs *a = &l->a;
+    const fv_generic_type *gt = fv_generic(l->type);
+    if (gt) return gt->make_params ? gt->make_params(m, l, in0) : FV_OK;
     switch (l->type->kind) {
     case FV_L_CONV2D:
     case FV_L_CONV_TRANSPOSE2D: {
@@ -69,6 +77,9 @@ fv_status fv_layer_make_params(fv_model *m, fv_layer *l, const fv_tensor *in0)
         if (a->bias && !new_param(m, l, "bias", FV_PARAM_WEIGHT, 1, (int64_t[]){a->units})) return fv_errcode(m->ctx);
         return FV_OK;
     }
+    case FV_L_CONSTANT: /* a tensor the model holds, never trained: its value comes from the model file */
+        return new_typed_param(m, l, "value", FV_PARAM_BUFFER, (fv_dtype)a->dtype, a->ndim, a->shape) ? FV_OK
+                                                                                                     : fv_errcode(m->ctx);
     case FV_L_BATCH_NORM: {
         if (in0->ndim < 2) return need_channels(m, l, in0, 4, "a channel dimension");
         int64_t c[1] = {in0->shape[1]};
@@ -168,6 +179,8 @@ fv_node *fv_layer_build(fv_graph *g, const fv_layer *l, fv_node *const *in)
     case FV_L_UPSAMPLE: return fv_upsample2d(g, x, a->scale[0], a->scale[1], (fv_resize_mode)a->mode, a->align_corners);
     case FV_L_LRN: return fv_lrn(g, x, a->size, a->alpha, a->beta, a->k);
     case FV_L_ADAPTIVE_AVG_POOL: return fv_adaptive_avg_pool2d(g, x, a->out_size[0], a->out_size[1]);
+    case FV_L_CONSTANT: return fv_use_param(g, l->params[0]);
+    case FV_L_GENERIC: return fv_generic(l->type)->build(g, l, in);
     case FV_L_INPUT:
     case FV_L_KIND_COUNT: break;
     }

@@ -170,19 +170,44 @@ static void auto_name(fv_model *m, fv_layer *l)
     }
 }
 
+/* An input layer's node in a graph: (batch, shape) or, without a batch, shape alone. The first input is named
+ * "input" (what graphs of one-input models have always called it), the others after their layers. */
+static fv_node *input_node(fv_model *m, fv_graph *g, const fv_layer *l, int64_t batch)
+{
+    int64_t shape[FV_MAX_DIMS];
+    int nd = 0;
+    if (l->a.batch) shape[nd++] = batch;
+    for (int d = 0; d < l->a.ndim && nd < FV_MAX_DIMS; d++) shape[nd++] = l->a.shape[d];
+    bool first = m->n_inputs == 0 || &m->layers[m->inputs[0]] == l;
+    return fv_input(g, first ? "input" : l->name, (fv_dtype)l->a.dtype, nd, shape);
+}
+
+static fv_status place_input(fv_model *m, fv_layer *l)
+{
+    if (m->n_inputs == FV_MODEL_MAX_IO)
+        return fv_error(m->ctx, FV_ERR_ARG, "input '%s': a model has at most %d inputs", l->name, FV_MODEL_MAX_IO);
+    if (l->a.batch && l->a.ndim > FV_MAX_DIMS - 1)
+        return fv_error(m->ctx, FV_ERR_ARG, "input '%s': %d dimensions and the batch make more than %d (batch=false "
+                        "gives the whole shape)", l->name, l->a.ndim, FV_MAX_DIMS);
+    for (int d = 0; d < l->a.ndim && l->a.batch; d++)
+        if (l->a.shape[d] == 0)
+            return fv_error(m->ctx, FV_ERR_ARG, "input '%s': dimension %d is 0 (an empty input needs batch=false)",
+                            l->name, d);
+    fv_node *n = input_node(m, m->shapes, l, 1);
+    if (!n) return fv_errcode(m->ctx);
+    if (!m->shape_input) m->shape_input = n;
+    m->shape_nodes[m->n_layers] = n;
+    l->batched = l->a.batch;
+    return FV_OK;
+}
+
 /* Add the layer to the shape graph: checks it and gives its output shape. */
 static fv_status place_layer(fv_model *m, fv_layer *l)
 {
-    if (l->type->kind == FV_L_INPUT) {
-        if (m->shape_input) return fv_error(m->ctx, FV_ERR_ARG, "input '%s': the model already has an input", l->name);
-        int64_t shape[4] = {1, l->a.shape[0], l->a.shape[1], l->a.shape[2]};
-        m->shape_input = fv_input(m->shapes, "input", FV_F32, l->a.ndim + 1, shape);
-        m->shape_nodes[m->n_layers] = m->shape_input;
-        return m->shape_input ? FV_OK : fv_errcode(m->ctx);
-    }
+    if (l->type->kind == FV_L_INPUT) return place_input(m, l);
     fv_node *in[FV_LAYER_MAX_INPUTS];
-    for (int i = 0; i < l->n_in; i++) in[i] = m->shape_nodes[l->in[i]];
-    fv_status s = fv_layer_make_params(m, l, fv_node_value(in[0]));
+    for (int i = 0; i < l->n_in; i++) in[i] = m->shape_nodes[l->in[i]], l->batched |= m->layers[l->in[i]].batched;
+    fv_status s = fv_layer_make_params(m, l, l->n_in ? fv_node_value(in[0]) : NULL);
     fv_node *n = s ? NULL : fv_layer_build(m->shapes, l, in);
     if (!n) {
         for (int j = 0; j < l->n_params; j++) fv_param_free(l->params[j]);
@@ -233,10 +258,42 @@ static int add_layer(fv_model *m, const char *type, const char *args, const char
         l->n_params = 0;
         return -1;
     }
+    if (t->kind == FV_L_INPUT) m->inputs[m->n_inputs++] = m->n_layers;
     return m->n_layers++;
 }
 
 int fv_model_add(fv_model *m, const char *type, const char *args) { return add_layer(m, type, args, ""); }
+
+fv_status fv_model_set_outputs(fv_model *m, const int *layers, int n)
+{
+    if (!m) return FV_ERR_ARG;
+    if (n < 0 || n > FV_MODEL_MAX_IO || (n && !layers))
+        return fv_error(m->ctx, FV_ERR_ARG, "model '%s': %d outputs (0 to %d)", m->name, n, FV_MODEL_MAX_IO);
+    for (int i = 0; i < n; i++)
+        if (layers[i] < 0 || layers[i] >= m->n_layers)
+            return fv_error(m->ctx, FV_ERR_ARG, "model '%s': output %d is layer %d, which does not exist", m->name, i,
+                            layers[i]);
+    for (int i = 0; i < n; i++) m->outputs[i] = layers[i];
+    m->n_outputs = n;
+    return FV_OK;
+}
+
+/* The text of an `outputs` line: layer names separated by commas. */
+static fv_status set_outputs_text(fv_model *m, const char *text, const char *where)
+{
+    char buf[1100];
+    int layers[FV_MODEL_MAX_IO], n = 0;
+    snprintf(buf, sizeof buf, "%s", text + strspn(text, " \t\r"));
+    buf[strcspn(buf, " \t\r")] = '\0';
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        int k = fv_model_find_layer(m, tok);
+        if (k < 0) return fv_error(m->ctx, FV_ERR_ARG, "%soutputs: no layer '%s' before this line", where, tok);
+        if (n == FV_MODEL_MAX_IO) return fv_error(m->ctx, FV_ERR_ARG, "%soutputs: more than %d", where, FV_MODEL_MAX_IO);
+        layers[n++] = k;
+    }
+    if (!n) return fv_error(m->ctx, FV_ERR_ARG, "%soutputs: name the output layers (outputs a,b)", where);
+    return fv_model_set_outputs(m, layers, n);
+}
 
 fv_model *fv_model_parse(fv_ctx *ctx, const char *text, const char *source)
 {
@@ -268,6 +325,10 @@ fv_model *fv_model_parse(fv_ctx *ctx, const char *text, const char *source)
         if (!*type) continue;
         char *rest = type + strcspn(type, " \t\r");
         if (*rest) *rest++ = '\0';
+        if (strcmp(type, "outputs") == 0) { /* "outputs a,b": what graphs of the model output */
+            if (set_outputs_text(m, rest, where) != FV_OK) goto fail;
+            continue;
+        }
         if (strcmp(type, "model") == 0) { /* "model NAME": the model's name */
             char *name = rest + strspn(rest, " \t\r");
             name[strcspn(name, " \t\r")] = '\0';
@@ -307,6 +368,10 @@ char *fv_model_describe(const fv_model *m)
         }
         ok = ok && fv_text_append(&buf, &len, &cap, "\n") == FV_OK;
     }
+    for (int j = 0; ok && j < m->n_outputs; j++)
+        ok = fv_text_append(&buf, &len, &cap, j ? "," : "outputs ") == FV_OK &&
+             fv_text_append(&buf, &len, &cap, m->layers[m->outputs[j]].name) == FV_OK &&
+             (j + 1 < m->n_outputs || fv_text_append(&buf, &len, &cap, "\n") == FV_OK);
     if (!ok) {
         free(buf);
         fv_error(m->ctx, FV_ERR_NOMEM, "out of memory describing model '%s'", m->name);
@@ -334,8 +399,39 @@ int fv_model_layer_shape(const fv_model *m, int i, int64_t *shape)
 {
     if (!layer_at(m, i)) return 0;
     const fv_tensor *v = fv_node_value(m->shape_nodes[i]);
-    for (int d = 1; d < v->ndim; d++) shape[d - 1] = v->shape[d];
-    return v->ndim - 1;
+    int skip = m->layers[i].batched && v->ndim > 0;
+    for (int d = skip; d < v->ndim; d++) shape[d - skip] = v->shape[d];
+    return v->ndim - skip;
+}
+
+bool fv_model_layer_batched(const fv_model *m, int i) { return layer_at(m, i) && m->layers[i].batched; }
+
+fv_dtype fv_model_layer_dtype(const fv_model *m, int i)
+{
+    return layer_at(m, i) ? fv_node_value(m->shape_nodes[i])->dtype : FV_F32;
+}
+
+int fv_model_input_count(const fv_model *m) { return m ? m->n_inputs : 0; }
+int fv_model_input_layer(const fv_model *m, int k) { return m && k >= 0 && k < m->n_inputs ? m->inputs[k] : -1; }
+
+int fv_model_output_layers(const fv_model *m, int *out)
+{
+    if (!m || !m->n_layers) return 0;
+    if (!m->n_outputs) {
+        out[0] = m->n_layers - 1;
+        return 1;
+    }
+    memcpy(out, m->outputs, (size_t)m->n_outputs * sizeof *out);
+    return m->n_outputs;
+}
+
+int fv_model_output_count(const fv_model *m) { return !m || !m->n_layers ? 0 : m->n_outputs ? m->n_outputs : 1; }
+
+int fv_model_output_layer(const fv_model *m, int k)
+{
+    int out[FV_MODEL_MAX_IO];
+    int n = fv_model_output_layers(m, out);
+    return k >= 0 && k < n ? out[k] : -1;
 }
 
 int fv_model_layer_params(const fv_model *m, int i, fv_param **out, int max)
@@ -363,7 +459,7 @@ int64_t fv_model_output_size(const fv_model *m)
 {
     if (!m || !m->n_layers) return 0;
     int64_t s[FV_MAX_DIMS];
-    int nd = fv_model_layer_shape(m, m->n_layers - 1, s);
+    int nd = fv_model_layer_shape(m, fv_model_output_layer(m, 0), s);
     int64_t n = 1;
     for (int d = 0; d < nd; d++) n *= s[d];
     return nd == 1 ? s[0] : n;
@@ -401,6 +497,7 @@ fv_status fv_model_init(fv_model *m)
     if (!m) return FV_ERR_ARG;
     for (int i = 0; i < m->n_layers; i++) {
         fv_layer *l = &m->layers[i];
+        if (l->type->kind == FV_L_CONSTANT) continue; /* its value is data, from the model file or the importer */
         for (int j = 0; j < l->n_params; j++) {
             fv_param *p = l->params[j];
             fv_init_spec spec = {FV_INIT_ZEROS, 0, 0, 0};
@@ -500,7 +597,14 @@ int fv_model_normalization(const fv_model *m, float *mean, float *std, int max)
 
 /* ---- building ------------------------------------------------------------------------------------------- */
 
-fv_graph *fv_model_build(fv_model *m, int64_t batch, fv_node **input, fv_node **output, fv_node ***layer_nodes)
+fv_status fv_model_add_inputs(fv_model *m, fv_graph *g, int64_t batch, fv_node **nodes)
+{
+    for (int k = 0; k < m->n_inputs; k++)
+        if (!(nodes[m->inputs[k]] = input_node(m, g, &m->layers[m->inputs[k]], batch))) return fv_errcode(m->ctx);
+    return FV_OK;
+}
+
+fv_graph *fv_model_build_io(fv_model *m, int64_t batch, fv_node **inputs, fv_node **outputs, fv_node ***layer_nodes)
 {
     if (!m || m->n_layers < 2 || batch < 1) {
         if (m) fv_error(m->ctx, FV_ERR_ARG, "model '%s': cannot build %s", m->name,
@@ -513,17 +617,17 @@ fv_graph *fv_model_build(fv_model *m, int64_t batch, fv_node **input, fv_node **
         fv_error(m->ctx, FV_ERR_NOMEM, "out of memory building model '%s'", m->name);
         goto fail;
     }
-    int64_t shape[FV_MAX_DIMS] = {batch};
-    int nd = fv_model_input_shape(m, shape + 1);
-    if (!(nodes[0] = fv_input(g, "input", FV_F32, nd + 1, shape))) goto fail;
+    if (fv_model_add_inputs(m, g, batch, nodes) != FV_OK) goto fail;
     for (int i = 1; i < m->n_layers; i++) {
         const fv_layer *l = &m->layers[i];
+        if (l->type->kind == FV_L_INPUT) continue;
         fv_node *in[FV_LAYER_MAX_INPUTS];
         for (int k = 0; k < l->n_in; k++) in[k] = nodes[l->in[k]];
         if (!(nodes[i] = fv_layer_build(g, l, in))) goto fail;
     }
-    if (input) *input = nodes[0];
-    if (output) *output = nodes[m->n_layers - 1];
+    for (int k = 0; inputs && k < m->n_inputs; k++) inputs[k] = nodes[m->inputs[k]];
+    int out[FV_MODEL_MAX_IO], n_out = fv_model_output_layers(m, out);
+    for (int k = 0; outputs && k < n_out; k++) outputs[k] = nodes[out[k]];
     if (layer_nodes) *layer_nodes = nodes;
     else free(nodes);
     return g;
@@ -531,4 +635,13 @@ fail:
     free(nodes);
     fv_graph_free(g);
     return NULL;
+}
+
+fv_graph *fv_model_build(fv_model *m, int64_t batch, fv_node **input, fv_node **output, fv_node ***layer_nodes)
+{
+    fv_node *inputs[FV_MODEL_MAX_IO], *outputs[FV_MODEL_MAX_IO];
+    fv_graph *g = fv_model_build_io(m, batch, inputs, outputs, layer_nodes);
+    if (g && input) *input = inputs[0];
+    if (g && output) *output = outputs[0];
+    return g;
 }

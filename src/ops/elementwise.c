@@ -1,9 +1,11 @@
-/* Elementwise add and mul with NumPy broadcasting over up to 5 dimensions (ranks aligned on the right), as
+/* Elementwise add and mul with NumPy broadcasting over up to 6 dimensions (ranks aligned on the right), as
  * residual connections and squeeze-and-excitation's channel scaling need. Gradients are summed over the
  * dimensions an input was broadcast along. */
 #include "../graph/graph_internal.h"
 #include "../kernels/dispatch.h"
 #include "fovea/ops.h"
+
+_Static_assert(FV_BCAST_DIMS == FV_MAX_DIMS, "broadcasting covers every rank");
 
 enum { IN_A, IN_B };
 

@@ -46,7 +46,9 @@ static void check_descriptions(void)
     refused_desc("input t shape=28x332333,333\nrelu r\n", "CxHxW");
     refused_desc("input t shape=28x332333x333\nrelu r\n", "at most 2^26");
     refused_desc("input t shape=16777216x16777216x16777216\nrelu r\n", "at most 2^26");
-    const char *junk[] = {"3x4x4junk", "3xx4", " 3x4x4", "+3x4x4", "3x4x", "x3x4x4", "3x-4x4", "3x4x4x5", "0x4x4", ""};
+    refused_desc("input t shape=0x4x4\nrelu r\n", "dimension 0 is 0");
+    refused_desc("input t shape=2x2x2x2x2x2\nrelu r\n", "6 dimensions and the batch");
+    const char *junk[] = {"3x4x4junk", "3xx4", " 3x4x4", "+3x4x4", "3x4x", "x3x4x4", "3x-4x4", "2x2x2x2x2x2x2", ""};
     for (size_t i = 0; i < sizeof junk / sizeof *junk; i++) {
         char text[128];
         snprintf(text, sizeof text, "input t shape=%s\nrelu r\n", junk[i]);

@@ -55,10 +55,10 @@ static int64_t count(const int64_t *s)
  * runs the reference. */
 static int run(const bcase *c, fv_bcast_op op, int threads, float **y, float **da, float **db)
 {
-    int64_t sa[5], sb[5], so[5];
+    int64_t sa[FV_BCAST_DIMS], sb[FV_BCAST_DIMS], so[FV_BCAST_DIMS];
     fv_bcast_pad(sa, c->na, c->a);
     fv_bcast_pad(sb, c->nb, c->b);
-    for (int d = 0; d < 5; d++) so[d] = sa[d] == 1 ? sb[d] : sa[d];
+    for (int d = 0; d < FV_BCAST_DIMS; d++) so[d] = sa[d] == 1 ? sb[d] : sa[d];
     int64_t n = count(so);
     float *a = values(count(sa), 1), *b = values(count(sb), 2), *dy = values(n, 3);
     *y = values(n, 4), *da = values(count(sa), 5), *db = values(count(sb), 6);
@@ -95,9 +95,9 @@ static void against_reference(void)
             float *y[2], *da[2], *db[2];
             run(c, (fv_bcast_op)op, 0, &y[0], &da[0], &db[0]);
             int took = run(c, (fv_bcast_op)op, 2, &y[1], &da[1], &db[1]);
-            int64_t sa[5], sb[5], so[5];
+            int64_t sa[FV_BCAST_DIMS], sb[FV_BCAST_DIMS], so[FV_BCAST_DIMS];
             fv_bcast_pad(sa, c->na, c->a), fv_bcast_pad(sb, c->nb, c->b);
-            for (int d = 0; d < 5; d++) so[d] = sa[d] == 1 ? sb[d] : sa[d];
+            for (int d = 0; d < FV_BCAST_DIMS; d++) so[d] = sa[d] == 1 ? sb[d] : sa[d];
             if (!c->fast) { /* the forward declined, nothing written; a gradient (add's) may still be taken */
                 float *y0 = values(count(so), 4), *a0 = values(count(sa), 5), *b0 = values(count(sb), 6);
                 if ((took & 1) || !equal(y[1], y0, count(so)) ||
@@ -126,9 +126,9 @@ static void threads(void)
         for (int op = 0; op < 2; op++) {
             float *y[3], *da[3], *db[3];
             for (int t = 0; t < 3; t++) run(&cases[k], (fv_bcast_op)op, t + 1, &y[t], &da[t], &db[t]);
-            int64_t sa[5], sb[5], so[5];
+            int64_t sa[FV_BCAST_DIMS], sb[FV_BCAST_DIMS], so[FV_BCAST_DIMS];
             fv_bcast_pad(sa, cases[k].na, cases[k].a), fv_bcast_pad(sb, cases[k].nb, cases[k].b);
-            for (int d = 0; d < 5; d++) so[d] = sa[d] == 1 ? sb[d] : sa[d];
+            for (int d = 0; d < FV_BCAST_DIMS; d++) so[d] = sa[d] == 1 ? sb[d] : sa[d];
             for (int t = 1; t < 3; t++)
                 if (!equal(y[t], y[0], count(so)) || !equal(da[t], da[0], count(sa)) ||
                     !equal(db[t], db[0], count(sb)))

@@ -31,7 +31,7 @@ static void errors(void)
     refused("input shape=1x8x8\ndense fc units=3\n", "dense 'fc': needs a flat (N, features) input");
     refused("conv2d c1 filters=2 kernel=3\n", "a model starts with an input layer");
     refused("input shape=1x8x8\nrelu r\nrelu r\n", "a layer of that name already exists");
-    refused("input shape=1x0x8\nflatten\n", "shape=1x0x8");
+    refused("input shape=1x0x8\nflatten\n", "dimension 1 is 0");
     refused("input shape=1x8x8\ndropout rate=nan\n", "rate=nan: expected a finite number");
     refused("input shape=1x8x8\ndropout rate=1.5\n", "net.fvd:2");
     refused("input shape=1x8x8\n", "needs an input and at least one layer");

@@ -241,7 +241,7 @@ static inline int pb_read_tensor(const uint8_t *b, size_t n, pb_tensor_data *t)
         } else if (field == 4 && wire == 5) {
             typed = realloc(typed, (n_typed + 1) * sizeof *typed);
             memcpy(typed + n_typed++, data, 4);
-        } else if (field == 7 && wire == 2) { /* packed int64_data */
+        } else if ((field == 7 || field == 5) && wire == 2) { /* packed int64_data, int32_data (bool too) */
             pb_reader q = {data, len, 0};
             while (q.i < q.n && pb_read_varint(&q, &v)) {
                 typed = realloc(typed, (n_typed + 1) * sizeof *typed);
@@ -259,6 +259,14 @@ static inline int pb_read_tensor(const uint8_t *b, size_t n, pb_tensor_data *t)
             memcpy(&x, raw + 8 * i, 8);
             t->v[i] = (float)x;
         }
+    else if (raw && t->type == 6 && raw_len == (size_t)t->n * 4) /* int32 */
+        for (int64_t i = 0; i < t->n; i++) {
+            int32_t x;
+            memcpy(&x, raw + 4 * i, 4);
+            t->v[i] = (float)x;
+        }
+    else if (raw && (t->type == 9 || t->type == 2) && raw_len == (size_t)t->n) /* bool, uint8 */
+        for (int64_t i = 0; i < t->n; i++) t->v[i] = raw[i];
     else if (!raw && n_typed == (size_t)t->n) memcpy(t->v, typed, n_typed * sizeof *typed);
     else {
         free(typed), free(t->v);

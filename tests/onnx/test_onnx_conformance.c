@@ -123,20 +123,6 @@ static pb with_constants(const uint8_t *model, size_t n, const model_info *mi, c
     return out;
 }
 
-static fv_tensor *tensor_file(fv_ctx *ctx, const char *path)
-{
-    size_t n = 0;
-    unsigned char *b = pb_read_file(path, &n);
-    pb_tensor_data t;
-    fv_tensor *x = NULL;
-    if (b && pb_read_tensor(b, n, &t)) {
-        if (t.ndim >= 1 && t.ndim <= FV_MAX_DIMS) x = fv_tensor_from(ctx, FV_F32, t.ndim, t.dims, t.v);
-        free(t.v);
-    }
-    free(b);
-    return x;
-}
-
 /* The output's shape must be ONNX's too: the same numbers as (N, C) where (N, C, 1, 1) was meant would break
  * the next operator of a larger graph. */
 static bool same_shape(const fv_tensor *a, const fv_tensor *b)
@@ -145,6 +131,58 @@ static bool same_shape(const fv_tensor *a, const fv_tensor *b)
     for (int d = 0; d < a->ndim; d++)
         if (a->shape[d] != b->shape[d]) return false;
     return true;
+}
+
+/* A tensor file as float32, int64, int32 or bool (pb.h reads values through floats: exact for the small
+ * integers these tests hold). Empty tensors are built by hand, since fv_tensor_new wants dimensions >= 1. */
+static fv_tensor *tensor_file(fv_ctx *ctx, const char *path)
+{
+    size_t n = 0;
+    unsigned char *b = pb_read_file(path, &n);
+    pb_tensor_data t;
+    fv_tensor *x = NULL;
+    if (b && pb_read_tensor(b, n, &t)) {
+        fv_dtype dt = t.type == PB_INT64 ? FV_I64 : t.type == 6 ? FV_I32 : t.type == 9 ? FV_BOOL : FV_F32;
+        bool known = t.type == PB_FLOAT || t.type == PB_INT64 || t.type == 6 || t.type == 9;
+        if (known && t.ndim >= 0 && t.ndim <= FV_MAX_DIMS && (x = calloc(1, sizeof *x))) {
+            x->dtype = dt, x->ndim = t.ndim, x->size = t.n, x->owns = true;
+            for (int d = 0; d < t.ndim; d++) x->shape[d] = t.dims[d];
+            x->data = calloc((size_t)(t.n ? t.n : 1), fv_dtype_size(dt));
+            for (int64_t i = 0; x->data && i < t.n; i++) {
+                if (dt == FV_F32) fv_f32(x)[i] = t.v[i];
+                else if (dt == FV_I64) fv_i64(x)[i] = (int64_t)t.v[i];
+                else if (dt == FV_I32) fv_i32(x)[i] = (int32_t)t.v[i];
+                else fv_bool(x)[i] = t.v[i] != 0;
+            }
+        }
+        free(t.v);
+    }
+    free(b);
+    (void)ctx;
+    return x;
+}
+
+static double element(const fv_tensor *t, int64_t i)
+{
+    switch (t->dtype) {
+    case FV_I64: return (double)fv_i64(t)[i];
+    case FV_I32: return fv_i32(t)[i];
+    case FV_BOOL: return fv_bool(t)[i];
+    default: return fv_f32(t)[i];
+    }
+}
+
+/* One output against its expected values: same shape, same kind (integers and booleans exactly), floats
+ * within 1e-5 + 1e-4 |expected| (NaN where NaN is expected). */
+static bool output_matches(const fv_tensor *y, const fv_tensor *want, double *worst)
+{
+    bool ok = same_shape(y, want) && (y->dtype == FV_F32) == (want->dtype == FV_F32);
+    for (int64_t i = 0; ok && i < y->size; i++) {
+        double a = element(y, i), b = element(want, i), d = fabs(a - b);
+        ok = want->dtype == FV_F32 ? d <= 1e-5 + 1e-4 * fabs(b) || (isnan(a) && isnan(b)) : a == b;
+        if (d > *worst) *worst = d;
+    }
+    return ok;
 }
 
 typedef enum { R_PASS, R_FAIL, R_REFUSED, R_BAD_REFUSAL } result;
@@ -166,31 +204,40 @@ static result run_set(const uint8_t *model, size_t n, const model_info *mi, cons
     }
     char path[1400];
     snprintf(path, sizeof path, "%s/input_0.pb", set);
-    fv_tensor *x = tensor_file(ctx, path);
-    snprintf(path, sizeof path, "%s/output_0.pb", set);
-    fv_tensor *want = tensor_file(ctx, path);
-    fv_node *in, *out;
-    fv_graph *g = x ? fv_model_build(m, x->shape[0], &in, &out, NULL) : NULL;
+    fv_tensor *x = tensor_file(ctx, path), *want[FV_MODEL_MAX_IO] = {0};
+    int n_out = fv_model_output_count(m);
+    bool have_all = x != NULL;
+    for (int k = 0; k < n_out; k++) {
+        snprintf(path, sizeof path, "%s/output_%d.pb", set, k);
+        have_all = (want[k] = tensor_file(ctx, path)) && have_all;
+    }
+    fv_node *in[FV_MODEL_MAX_IO], *out[FV_MODEL_MAX_IO];
+    int64_t batch = x && x->ndim && fv_model_layer_batched(m, fv_model_input_layer(m, 0)) ? x->shape[0] : 1;
+    fv_graph *g = have_all && batch > 0 ? fv_model_build_io(m, batch, in, out, NULL) : NULL;
     if (g) fv_graph_set_training(g, false);
-    if (!x || !want || !g || fv_graph_set_input(g, in, x) || fv_graph_forward(g)) {
-        snprintf(why, wsize, "loaded but did not run: %s", fv_errmsg(ctx));
+    if (!have_all || !g || fv_graph_set_input(g, in[0], x) || fv_graph_forward(g)) {
+        snprintf(why, wsize, "loaded but did not run: %s", have_all ? fv_errmsg(ctx) : "a data file is unreadable");
         res = R_FAIL;
     } else {
-        const fv_tensor *y = fv_node_value(out);
         double worst = 0;
-        bool ok = same_shape(y, want);
-        for (int64_t i = 0; ok && i < y->size; i++) {
-            double a = fv_f32(y)[i], b = fv_f32(want)[i], d = fabs(a - b);
-            ok = d <= 1e-5 + 1e-4 * fabs(b);
-            if (d > worst) worst = d;
+        int64_t values = 0;
+        for (int k = 0; k < n_out; k++) {
+            const fv_tensor *y = fv_node_value(out[k]);
+            values += want[k]->size;
+            if (!output_matches(y, want[k], &worst)) {
+                res = R_FAIL;
+                if (!same_shape(y, want[k]))
+                    snprintf(why, wsize, "output %d of another shape (%d dimensions, %lld values)", k, y->ndim,
+                             (long long)y->size);
+                else snprintf(why, wsize, "output %d: %s values differ (largest difference %.3g)", k,
+                              fv_dtype_name(y->dtype), worst);
+            }
         }
-        if (!same_shape(y, want)) snprintf(why, wsize, "output of another shape (%d dimensions, %lld values)",
-                                           y->ndim, (long long)y->size);
-        else snprintf(why, wsize, "%lld values, largest difference %.3g", (long long)want->size, worst);
-        if (!ok) res = R_FAIL;
+        if (res == R_PASS) snprintf(why, wsize, "%lld values, largest difference %.3g", (long long)values, worst);
     }
     fv_graph_free(g);
-    fv_tensor_free(x), fv_tensor_free(want);
+    fv_tensor_free(x);
+    for (int k = 0; k < n_out; k++) fv_tensor_free(want[k]);
     fv_model_free(m);
     fv_ctx_free(ctx);
     return res;

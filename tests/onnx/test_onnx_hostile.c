@@ -164,10 +164,18 @@ static void test_graphs(void)
     expect(&s, "an output no node makes", FV_ERR_FORMAT, "'ghost' is made by no node");
     s = base(), s.dup_output = true;
     expect(&s, "two nodes writing one tensor", FV_ERR_FORMAT, "tensor 'r' is defined twice (node 'dup' (Relu))");
-    s = base(), s.second_output = true;
-    expect(&s, "two graph outputs", FV_ERR_UNSUPPORTED, "2 outputs");
-    s = base(), s.second_input = true;
-    expect(&s, "two graph inputs", FV_ERR_UNSUPPORTED, "several inputs");
+    /* several inputs and outputs are models of several inputs and outputs */
+    for (int two_in = 0; two_in < 2; two_in++) {
+        s = base(), s.second_output = !two_in, s.second_input = two_in;
+        pb m = build(&s);
+        fv_ctx *ctx = fv_ctx_new(0);
+        fv_model *mod = fv_onnx_load_mem(ctx, m.b, m.n, "two.onnx");
+        CHECK(mod && fv_model_input_count(mod) == 1 + two_in && fv_model_output_count(mod) == 2 - two_in,
+              "two graph %s load as a model of two (%s)", two_in ? "inputs" : "outputs", fv_errmsg(ctx));
+        fv_model_free(mod);
+        fv_ctx_free(ctx);
+        free(m.b);
+    }
     s = base(), s.no_graph = true;
     expect(&s, "no graph", FV_ERR_FORMAT, "no graph");
     s = base(), s.opset = 22;

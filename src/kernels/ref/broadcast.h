@@ -6,7 +6,8 @@
 
 #include <stdint.h>
 
-#define FV_BCAST_DIMS 5
+/* fovea's largest rank (FV_MAX_DIMS in fovea/core.h; the ops check the two agree). */
+#define FV_BCAST_DIMS 6
 
 typedef enum { FV_BCAST_ADD, FV_BCAST_MUL } fv_bcast_op;
 

@@ -29,6 +29,7 @@ static void backward_line(float *dx, const float *dy, const float *y, int64_t C,
 
 void fv_ref_softmax_forward(float *out, const float *inp, int64_t outer, int64_t C, int64_t inner, bool log_out)
 {
+    if (C == 0) return; /* empty lines: nothing to normalize (and no first element to start the maximum) */
     for (int64_t o = 0; o < outer; o++)
         for (int64_t i = 0; i < inner; i++) {
             int64_t base = o * C * inner + i;
