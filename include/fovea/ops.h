@@ -176,6 +176,8 @@ fv_node *fv_l1_loss(fv_graph *g, fv_node *pred, fv_node *target);
  * gradient included: at d = 0 the subgradient is 0 (PyTorch's backward gives -1 there, for pred and target). */
 fv_node *fv_smooth_l1_loss(fv_graph *g, fv_node *pred, fv_node *target, float beta);
 
+#include "ops_layout.h"
+
 #include "ops_norm.h"
 #include "ops_reduce.h"
 #include "ops_math.h"

@@ -177,6 +177,81 @@ void fv_global_avg_pool2d_backward(fv_ctx *ctx, float *dinp, const float *dout, 
     else fv_ref_global_avg_pool2d_backward(dinp, dout, P, S);
 }
 
+/* ---- layout ---------------------------------------------------------------------------------------------- */
+
+#include "ref/concat.h"
+#include "ref/layout.h"
+
+void fv_map_gather(fv_ctx *ctx, void *out, const void *inp, size_t elem, int ndim, const int64_t *oshape,
+                   const int64_t *const *map, const void *fill)
+{
+    (void)ctx;
+    fv_ref_map_gather(out, inp, elem, ndim, oshape, map, fill);
+}
+
+void fv_map_scatter_add(fv_ctx *ctx, float *dinp, const float *dout, int ndim, const int64_t *oshape,
+                        const int64_t *const *map)
+{
+    (void)ctx;
+    fv_ref_map_scatter_add(dinp, dout, ndim, oshape, map);
+}
+
+void fv_gather_rows(fv_ctx *ctx, void *out, const void *data, size_t elem, const int64_t *idx, int64_t outer,
+                    int64_t K, int64_t n_idx, int64_t inner)
+{
+    (void)ctx;
+    fv_ref_gather(out, data, elem, idx, outer, K, n_idx, inner);
+}
+
+void fv_gather_rows_backward(fv_ctx *ctx, float *ddata, const float *dout, const int64_t *idx, int64_t outer,
+                             int64_t K, int64_t n_idx, int64_t inner)
+{
+    (void)ctx;
+    fv_ref_gather_backward(ddata, dout, idx, outer, K, n_idx, inner);
+}
+
+void fv_gather_elements_forward(fv_ctx *ctx, void *out, const void *data, size_t elem, const int64_t *idx, int ndim,
+                                const int64_t *ishape, const int64_t *dshape, int axis)
+{
+    (void)ctx;
+    fv_ref_gather_elements(out, data, elem, idx, ndim, ishape, dshape, axis);
+}
+
+void fv_gather_elements_backward(fv_ctx *ctx, float *ddata, const float *dout, const int64_t *idx, int ndim,
+                                 const int64_t *ishape, const int64_t *dshape, int axis)
+{
+    (void)ctx;
+    fv_ref_gather_elements_backward(ddata, dout, idx, ndim, ishape, dshape, axis);
+}
+
+void fv_gather_elements_add(fv_ctx *ctx, float *out, const float *data, const int64_t *idx, int ndim,
+                            const int64_t *ishape, const int64_t *dshape, int axis)
+{
+    (void)ctx;
+    fv_ref_gather_elements_add(out, data, idx, ndim, ishape, dshape, axis);
+}
+
+void fv_scatter_elements_forward(fv_ctx *ctx, void *out, uint8_t *hit, const void *upd, fv_dtype dtype, bool add,
+                                 const int64_t *idx, int ndim, const int64_t *ishape, const int64_t *dshape, int axis)
+{
+    (void)ctx;
+    fv_ref_scatter_elements(out, hit, upd, dtype, add, idx, ndim, ishape, dshape, axis);
+}
+
+void fv_concat_forward(fv_ctx *ctx, void *out, const void *inp, size_t elem, int64_t outer, int64_t C, int64_t inner,
+                       int64_t Ctot, int64_t c0)
+{
+    (void)ctx;
+    fv_ref_concat_forward(out, inp, elem, outer, C, inner, Ctot, c0);
+}
+
+void fv_concat_backward(fv_ctx *ctx, float *dinp, const float *dout, int64_t outer, int64_t C, int64_t inner,
+                        int64_t Ctot, int64_t c0)
+{
+    (void)ctx;
+    fv_ref_concat_backward(dinp, dout, outer, C, inner, Ctot, c0);
+}
+
 /* ---- norm family: the reference kernels serve both paths (no fast kernels yet) ---- */
 
 void fv_group_norm_forward(fv_ctx *ctx, float *out, float *mean, float *invstd, const float *x, const float *scale,

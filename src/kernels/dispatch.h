@@ -61,6 +61,29 @@ void fv_bcast_grad(fv_ctx *ctx, float *dst, const int64_t *dshape, const float *
 void fv_global_avg_pool2d_forward(fv_ctx *ctx, float *out, const float *inp, int64_t P, int64_t S);
 void fv_global_avg_pool2d_backward(fv_ctx *ctx, float *dinp, const float *dout, int64_t P, int64_t S);
 
+/* ---- layout (transpose, slice, expand, tile, pad, depth/space, gather, scatter, concat): ref/layout.h and
+ * ref/concat.h; they move bytes and run the reference kernels for now (one pass over memory each). */
+void fv_map_gather(fv_ctx *ctx, void *out, const void *inp, size_t elem, int ndim, const int64_t *oshape,
+                   const int64_t *const *map, const void *fill);
+void fv_map_scatter_add(fv_ctx *ctx, float *dinp, const float *dout, int ndim, const int64_t *oshape,
+                        const int64_t *const *map);
+void fv_gather_rows(fv_ctx *ctx, void *out, const void *data, size_t elem, const int64_t *idx, int64_t outer,
+                    int64_t K, int64_t n_idx, int64_t inner);
+void fv_gather_rows_backward(fv_ctx *ctx, float *ddata, const float *dout, const int64_t *idx, int64_t outer,
+                             int64_t K, int64_t n_idx, int64_t inner);
+void fv_gather_elements_forward(fv_ctx *ctx, void *out, const void *data, size_t elem, const int64_t *idx, int ndim,
+                                const int64_t *ishape, const int64_t *dshape, int axis);
+void fv_gather_elements_backward(fv_ctx *ctx, float *ddata, const float *dout, const int64_t *idx, int ndim,
+                                 const int64_t *ishape, const int64_t *dshape, int axis);
+void fv_gather_elements_add(fv_ctx *ctx, float *out, const float *data, const int64_t *idx, int ndim,
+                            const int64_t *ishape, const int64_t *dshape, int axis);
+void fv_scatter_elements_forward(fv_ctx *ctx, void *out, uint8_t *hit, const void *upd, fv_dtype dtype, bool add,
+                                 const int64_t *idx, int ndim, const int64_t *ishape, const int64_t *dshape, int axis);
+void fv_concat_forward(fv_ctx *ctx, void *out, const void *inp, size_t elem, int64_t outer, int64_t C, int64_t inner,
+                       int64_t Ctot, int64_t c0);
+void fv_concat_backward(fv_ctx *ctx, float *dinp, const float *dout, int64_t outer, int64_t C, int64_t inner,
+                        int64_t Ctot, int64_t c0);
+
 /* ---- norm family: layer, instance and group normalization; resize (reference kernels for now) ---- */
 #include "ref/group_norm.h"
 #include "ref/resample.h"

@@ -1,10 +1,12 @@
-/* Concatenation of n >= 1 tensors along one axis (channels, for Inception and DenseNet style blocks). The
+/* Concatenation of n >= 1 tensors of one dtype (any) and rank (1 to 6) along one axis (ONNX Concat, torch.cat;
+ * channels for Inception and DenseNet style blocks). Inputs may be empty, along the axis or elsewhere. The
  * axis is kept as requested (negative counts from the end) and resolved at every shape inference. */
 #include <string.h>
 
 #include "../graph/graph_internal.h"
-#include "../kernels/ref/concat.h"
+#include "../kernels/dispatch.h"
 #include "fovea/ops.h"
+#include "layout_map.h"
 
 typedef struct {
     int axis; /* as requested */
@@ -16,9 +18,10 @@ static int resolve_axis(const concat_attr *a, int ndim) { return a->axis < 0 ? a
 /* Input i must agree with input 0 everywhere but along the axis. */
 static fv_status check_input(fv_graph *g, fv_node *n, int i, int axis)
 {
-    fv_status s = fv_expect(g, n, i, -1, "every input");
-    if (s) return s;
     const fv_tensor *x0 = &n->in[0]->value, *x = &n->in[i]->value;
+    if (x->dtype != x0->dtype)
+        return fv_node_error(g, n, FV_ERR_ARG, "input %d %s is %s but input 0 %s is %s", i, fv_dims(x),
+                             fv_dtype_name(x->dtype), fv_dims(x0), fv_dtype_name(x0->dtype));
     bool same = x->ndim == x0->ndim;
     for (int d = 0; same && d < x->ndim; d++) same = d == axis || x->shape[d] == x0->shape[d];
     if (!same)
@@ -32,9 +35,11 @@ static fv_status concat_infer(fv_graph *g, fv_node *n)
     const concat_attr *a = n->attr;
     if (n->n_in < 1 && a->n > 0) return fv_node_error(g, n, FV_ERR_ARG, "%d inputs requested but xs is NULL", a->n);
     if (n->n_in < 1) return fv_node_error(g, n, FV_ERR_ARG, "needs at least one input, got %d", a->n);
-    fv_status s = fv_expect(g, n, 0, -1, "every input");
-    if (s) return s;
+    fv_status s;
     const fv_tensor *x0 = &n->in[0]->value;
+    if (x0->ndim < 1)
+        return fv_node_error(g, n, FV_ERR_SHAPE, "input 0 %s is a scalar: concatenation needs at least 1 dimension",
+                             fv_dims(x0));
     if (a->axis < -x0->ndim || a->axis >= x0->ndim)
         return fv_node_error(g, n, FV_ERR_ARG, "axis %d is out of range for input 0 %s with %d dimensions", a->axis,
                              fv_dims(x0), x0->ndim);
@@ -43,11 +48,11 @@ static fv_status concat_infer(fv_graph *g, fv_node *n)
     for (int i = 0; i < n->n_in; i++) {
         if ((s = check_input(g, n, i, axis))) return s;
         total += n->in[i]->value.shape[axis];
+        if (total > FV_MAX_TENSOR_BYTES) break; /* reported below, before the sum could overflow */
     }
     memcpy(shape, x0->shape, sizeof shape);
     shape[axis] = total;
-    fv_node_set_shape(n, FV_F32, x0->ndim, shape);
-    return FV_OK;
+    return fv_layout_set_shape(g, n, x0->dtype, x0->ndim, shape, "concat");
 }
 
 /* The output viewed as (outer, Ctot, inner) around the axis. */
@@ -63,13 +68,13 @@ static int split(const fv_node *n, int64_t *outer, int64_t *inner)
 
 static fv_status concat_forward(fv_graph *g, fv_node *n)
 {
-    (void)g;
     int64_t outer, inner, c0 = 0;
     int axis = split(n, &outer, &inner);
     int64_t Ctot = n->value.shape[axis];
     for (int i = 0; i < n->n_in; i++) {
         const fv_tensor *x = &n->in[i]->value;
-        fv_ref_concat_forward(fv_f32(&n->value), fv_f32(x), outer, x->shape[axis], inner, Ctot, c0);
+        fv_concat_forward(g->ctx, n->value.data, x->data, fv_dtype_size(x->dtype), outer, x->shape[axis], inner, Ctot,
+                          c0);
         c0 += x->shape[axis];
     }
     return FV_OK;
@@ -77,14 +82,14 @@ static fv_status concat_forward(fv_graph *g, fv_node *n)
 
 static void concat_backward(fv_graph *g, fv_node *n)
 {
-    (void)g;
     int64_t outer, inner, c0 = 0;
     int axis = split(n, &outer, &inner);
     int64_t Ctot = n->value.shape[axis];
     for (int i = 0; i < n->n_in; i++) {
         const fv_tensor *x = &n->in[i]->value;
-        if (fv_wants_grad(n, i))
-            fv_ref_concat_backward(fv_f32(&n->in[i]->grad), fv_f32(&n->grad), outer, x->shape[axis], inner, Ctot, c0);
+        if (fv_layout_wants_grad(n, i))
+            fv_concat_backward(g->ctx, fv_f32(&n->in[i]->grad), fv_f32(&n->grad), outer, x->shape[axis], inner, Ctot,
+                               c0);
         c0 += x->shape[axis];
     }
 }

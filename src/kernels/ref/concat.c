@@ -4,12 +4,15 @@
 
 #include "concat.h"
 
-void fv_ref_concat_forward(float *out, const float *inp, int64_t outer, int64_t C, int64_t inner, int64_t Ctot,
-                           int64_t c0)
+void fv_ref_concat_forward(void *out, const void *inp, size_t elem, int64_t outer, int64_t C, int64_t inner,
+                           int64_t Ctot, int64_t c0)
 {
-    int64_t block = C * inner;
-    for (int64_t o = 0; o < outer; o++)
-        memcpy(out + (o * Ctot + c0) * inner, inp + o * block, (size_t)block * sizeof *out);
+    size_t block = (size_t)(C * inner) * elem;
+    if (block == 0) return; /* an empty input adds nothing (and its buffer may be a placeholder) */
+    char *o = out;
+    const char *x = inp;
+    for (int64_t a = 0; a < outer; a++)
+        memcpy(o + (size_t)((a * Ctot + c0) * inner) * elem, x + (size_t)a * block, block);
 }
 
 void fv_ref_concat_backward(float *dinp, const float *dout, int64_t outer, int64_t C, int64_t inner, int64_t Ctot,
