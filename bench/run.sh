@@ -9,7 +9,10 @@
 # the start of each round and at the end (bench_pingpong), which tells the host's quiet and slow periods apart.
 # Environment: ROUNDS (5), THREADS (all cores), STEPS (FMNIST steps, 60), ZOO_MODELS (the five of
 # ../shared/BENCHMARKS.md), ZOO_REPEAT (timed passes per process, 15; VGG_REPEAT for vgg16, 1), WARMUP (2),
-# TRAIN_STEPS (ResNet-18 steps, 8), ORT_INSTALL (1: npm-install onnxruntime-node into bench/ when absent).
+# TRAIN_STEPS (ResNet-18 steps, 8), ORT_INSTALL (1: npm-install onnxruntime-node into bench/ when absent),
+# ONNX_MODELS (architectures the zoo does not build, at batch 1: PyTorch exports each to ONNX once, at 224x224 with
+# random weights, and fovea and ONNX Runtime run that file; default convnext_tiny vit_b_16 densenet121
+# shufflenet_v2_x1_0; needs torchvision).
 # Rows whose reference is missing (no torch, no node/onnxruntime-node) show "-".
 set -e
 cd "$(dirname "$0")/.."
@@ -21,6 +24,7 @@ ZOO_MODELS=${ZOO_MODELS:-resnet18 resnet50 mobilenet_v2 vgg16 efficientnet_b0}
 ZOO_REPEAT=${ZOO_REPEAT:-15}
 VGG_REPEAT=${VGG_REPEAT:-1}
 TRAIN_STEPS=${TRAIN_STEPS:-8}
+ONNX_MODELS=${ONNX_MODELS-convnext_tiny vit_b_16 densenet121 shufflenet_v2_x1_0}
 export WARMUP=${WARMUP:-2}
 CC=${CC:-cc}
 mkdir -p "$B/bench"
@@ -54,6 +58,12 @@ if [ $have_ort -eq 1 ]; then
         "$B/bench/bench_zoo" "$m" 1 "$THREADS" 1 "$T/$m.onnx" || echo "bench: fovea's ONNX export of $m failed" >&2
     done
 fi
+# PyTorch exports the ONNX-only models once, outside the timed rounds (opset 13, as torch_zoo.py writes it).
+if [ $have_torch -eq 1 ]; then
+    for m in $ONNX_MODELS; do
+        $PY bench/torch_zoo.py "$m" 1 "$THREADS" 1 "$T/$m.onnx" >/dev/null 2>&1 || echo "bench: PyTorch's ONNX export of $m failed" >&2
+    done
+fi
 for r in $(seq "$ROUNDS"); do
     echo "bench: round $r of $ROUNDS" >&2
     "$B/bench/bench_pingpong" >> "$T/pingpong" || true
@@ -69,6 +79,14 @@ for r in $(seq "$ROUNDS"); do
             [ $have_ort -eq 1 ] && [ -s "$T/$m.onnx" ] && { node bench/ort_run.js "$T/$m.onnx" $bs "$THREADS" "$n" \
                 >> "$T/zoo_ort_${m}_$bs" || echo "bench: onnxruntime $m batch $bs failed" >&2; }
         done
+    done
+    for m in $ONNX_MODELS; do
+        [ -s "$T/$m.onnx" ] || continue
+        "$B/bench/bench_zoo" "$T/$m.onnx" 1 "$THREADS" "$ZOO_REPEAT" >> "$T/zoo_fovea_${m}_1" ||
+            echo "bench: fovea $m batch 1 failed" >&2
+        $PY bench/torch_zoo.py "$m" 1 "$THREADS" "$ZOO_REPEAT" >> "$T/zoo_torch_${m}_1" || echo "bench: pytorch $m failed" >&2
+        [ $have_ort -eq 1 ] && { node bench/ort_run.js "$T/$m.onnx" 1 "$THREADS" "$ZOO_REPEAT" >> "$T/zoo_ort_${m}_1" ||
+            echo "bench: onnxruntime $m failed" >&2; }
     done
     "$B/bench/bench_train_resnet" "$TRAIN_STEPS" "$THREADS" >> "$T/fovea_rtrain" || echo "bench: fovea resnet18 training failed" >&2
     [ $have_torch -eq 1 ] && { $PY bench/torch_resnet_train.py "$TRAIN_STEPS" "$THREADS" >> "$T/torch_rtrain" ||
@@ -110,6 +128,10 @@ for m in $ZOO_MODELS; do
     f="$T/zoo_fovea_${m}_8" t="$T/zoo_torch_${m}_8" o="$T/zoo_ort_${m}_8"
     row "$m batch 8, images/s" "$(med "$f" ", " images/s)" "$(med "$t" ", " images/s)" "$(med "$o" ", " images/s)"
     row "  peak RSS, MiB" "$(med "$f" "peak RSS" MiB)" "$(med "$t" "peak RSS" MiB)" "$(med "$o" "peak RSS" MiB)"
+done
+for m in $ONNX_MODELS; do
+    f="$T/zoo_fovea_${m}_1" t="$T/zoo_torch_${m}_1" o="$T/zoo_ort_${m}_1"
+    row "$m batch 1 (PyTorch's ONNX), ms" "$(med "$f" median ms)" "$(med "$t" median ms)" "$(med "$o" median ms)"
 done
 row "ResNet-18 train step 32x32 b64 SGD-m, ms" "$(med "$T/fovea_rtrain" ": " "ms/step")" "$(med "$T/torch_rtrain" ": " "ms/step")" ""
 row "  peak RSS, MiB" "$(med "$T/fovea_rtrain" "peak RSS" MiB)" "$(med "$T/torch_rtrain" "peak RSS" MiB)" ""
