@@ -33,6 +33,11 @@ static void hardtanh_defaults(fv_layer_attrs *a) { a->lo = -1.0f, a->hi = 1.0f; 
 static void selu_defaults(fv_layer_attrs *a) { fv_unary_defaults(FV_UN_SELU, &a->alpha, &a->beta); }
 static void softplus_defaults(fv_layer_attrs *a) { fv_unary_defaults(FV_UN_SOFTPLUS, &a->beta, &a->value); }
 static void prelu_defaults(fv_layer_attrs *a) { a->size = 1; }
+static void prelu_init(int j, fv_init_spec *spec) /* PyTorch's nn.PReLU starts every slope at 0.25 */
+{
+    (void)j;
+    spec->kind = FV_INIT_CONSTANT, spec->value = 0.25f;
+}
 
 /* ---- building ------------------------------------------------------------------------------------------- */
 
@@ -219,7 +224,7 @@ const fv_generic_type fv_layers_math[] = {
     {.base = {"softplus", "Softplus", FV_L_GENERIC, 0, 1, 1, softplus_keys}, .build = build_softplus,
      .onnx_op = "Softplus", .onnx_since = 1, .defaults = softplus_defaults},
     /* one input: a learned slope per channel; two: the slope as an input (onnx_export.c writes the first form) */
-    {.base = {"prelu", "PReLU", FV_L_GENERIC, 0, 1, 2, prelu_keys}, .build = build_prelu, .make_params = prelu_params,
+    {.base = {"prelu", "PReLU", FV_L_GENERIC, 0, 1, 2, prelu_keys}, .build = build_prelu, .make_params = prelu_params, .init = prelu_init,
      .onnx_op = "PRelu", .onnx_since = 9, .defaults = prelu_defaults},
     ROW("log_softmax", "LogSoftmax", 1, 1, axis_keys, build_log_softmax, "LogSoftmax", 13),
     /* ONNX's Softmax / LogSoftmax before opset 13 (x as 2-D around axis); exported by onnx_export.c */

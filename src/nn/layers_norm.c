@@ -33,6 +33,8 @@ static const fv_layer_key resize_keys[] = {
     KEY("exclude_outside", FV_K_BOOL, flag, false), {NULL}};
 
 static void layer_norm_defaults(fv_layer_attrs *a) { a->axis = -1; }
+/* The norms' weights start at 1 and their biases at 0, as PyTorch's. */
+static void norm_init(int j, fv_init_spec *spec) { spec->kind = j == 0 ? FV_INIT_ONES : FV_INIT_ZEROS; }
 static void resize_defaults(fv_layer_attrs *a) { a->alpha = -0.75f; }
 
 static bool affine(const fv_layer *l)
@@ -150,13 +152,13 @@ static fv_node *build_resize(fv_graph *g, const fv_layer *l, fv_node *const *in)
  * names and opsets describe for fv_onnx_operators. */
 const fv_generic_type fv_layers_norm[] = {
     {.base = {"layer_norm", "LayerNormalization", FV_L_GENERIC, 0, 1, 1, layer_norm_keys},
-     .build = build_layer_norm, .make_params = layer_norm_params, .onnx_op = "LayerNormalization", .onnx_since = 17,
+     .build = build_layer_norm, .make_params = layer_norm_params, .init = norm_init, .onnx_op = "LayerNormalization", .onnx_since = 17,
      .defaults = layer_norm_defaults},
     {.base = {"instance_norm", "InstanceNormalization", FV_L_GENERIC, 0, 1, 1, instance_norm_keys},
-     .build = build_instance_norm, .make_params = channel_params, .onnx_op = "InstanceNormalization",
+     .build = build_instance_norm, .make_params = channel_params, .init = norm_init, .onnx_op = "InstanceNormalization",
      .onnx_since = 6},
     {.base = {"group_norm", "GroupNormalization", FV_L_GENERIC, 0, 1, 1, group_norm_keys},
-     .build = build_group_norm, .make_params = channel_params, .onnx_op = "GroupNormalization", .onnx_since = 18},
+     .build = build_group_norm, .make_params = channel_params, .init = norm_init, .onnx_op = "GroupNormalization", .onnx_since = 18},
     {.base = {"resize", "Resizing", FV_L_GENERIC, 0, 1, 1, resize_keys}, .build = build_resize, .onnx_op = "Resize",
      .onnx_since = 11, .defaults = resize_defaults},
     {.base = {NULL}},

@@ -502,11 +502,9 @@ fv_status fv_model_init(fv_model *m)
             fv_param *p = l->params[j];
             fv_init_spec spec = {FV_INIT_ZEROS, 0, 0, 0};
             bool bn = l->type->kind == FV_L_BATCH_NORM;
-            /* layer, instance and group norms: weight 1 and bias 0, as PyTorch's */
-            bool norm = fv_generic(l->type) && strstr(l->type->name, "_norm");
+            const fv_generic_type *gt = fv_generic(l->type);
             if (bn) spec.kind = (j == 0 || j == 3) ? FV_INIT_ONES : FV_INIT_ZEROS;
-            else if (norm) spec.kind = j == 0 ? FV_INIT_ONES : FV_INIT_ZEROS;
-            else if (!strcmp(l->type->name, "prelu")) spec.kind = FV_INIT_CONSTANT, spec.value = 0.25f; /* PyTorch's */
+            else if (gt && gt->init) gt->init(j, &spec);
             else if (j == 0) spec.kind = FV_INIT_TORCH_DEFAULT;
             else {
                 spec.kind = FV_INIT_TORCH_BIAS;

@@ -5,6 +5,7 @@
 
 #include "../core/internal.h"
 #include "../core/name_index.h"
+#include "fovea/init.h"
 #include "fovea/model.h"
 #include "fovea/ops.h"
 
@@ -144,6 +145,8 @@ typedef struct {
     int onnx_since;
     fv_onnx_key onnx[FV_GENERIC_ONNX_KEYS];
     void (*defaults)(fv_layer_attrs *a); /* NULL, or sets the type's own defaults over the common ones */
+    /* NULL, or how fv_model_init starts parameter j (default: PyTorch's kaiming-uniform weight, then biases) */
+    void (*init)(int j, fv_init_spec *spec);
 } fv_generic_type;
 
 /* The family tables, each ended by a row whose base.name is NULL. */
