@@ -70,6 +70,11 @@ static int64_t out_size(fv_graph *g, fv_node *n, const fv_tensor *x, int d, int6
                       x->ndim - at->k + d, (long long)out);
         return -1;
     }
+    if (in > 0 && out == 0) { /* ONNX and PyTorch refuse it too: there is nothing to sample into */
+        fv_node_error(g, n, FV_ERR_SHAPE, "resizes axis %d of x %s to 0 pixels%s", x->ndim - at->k + d, fv_dims(x),
+                      at->by_scale ? " (its scale rounds the size down to 0)" : "");
+        return -1;
+    }
     return out;
 }
 

@@ -116,6 +116,10 @@ static void bad_resize(void)
           "resize rejects 5 axes of a rank-4 input: %s", fv_errmsg(ctx));
     CHECK(fv_resize(g, x, 0, sz, NULL, &a) == NULL && says(ctx, "0 resized axes", NULL, NULL),
           "resize rejects 0 axes: %s", fv_errmsg(ctx));
+    CHECK(fv_resize(g, x, 2, (int64_t[]){0, 2}, NULL, &a) == NULL && says(ctx, "resize", "to 0 pixels", "(1,2,5,5)"),
+          "a resize to zero pixels: %s", fv_errmsg(ctx));
+    CHECK(fv_resize(g, x, 2, NULL, (double[]){0.1, 1.0}, &a) == NULL && says(ctx, "to 0 pixels", "rounds", NULL),
+          "a scale that rounds the size to zero: %s", fv_errmsg(ctx));
     CHECK(fv_resize(g, x, 2, (int64_t[]){4, -1}, NULL, &a) == NULL && says(ctx, "output size -1", "(1,2,5,5)", NULL),
           "resize rejects size -1: %s", fv_errmsg(ctx));
     CHECK(fv_resize(g, x, 2, NULL, (double[]){1.5, 0.0}, &a) == NULL && says(ctx, "scale 0", "(1,2,5,5)", NULL),
