@@ -24,8 +24,10 @@ static void shape_text(const fv_model *m, int i, char *buf, size_t size)
 {
     int64_t s[FV_MAX_DIMS];
     int nd = fv_model_layer_shape(m, i, s);
-    size_t n = (size_t)snprintf(buf, size, "(None");
-    for (int d = 0; d < nd && n < size; d++) n += (size_t)snprintf(buf + n, size - n, ", %lld", (long long)s[d]);
+    bool batched = fv_model_layer_batched(m, i); /* a constant, or an input with batch=false, has no batch */
+    size_t n = (size_t)snprintf(buf, size, "(%s", batched ? "None" : "");
+    for (int d = 0; d < nd && n < size; d++)
+        n += (size_t)snprintf(buf + n, size - n, "%s%lld", d || batched ? ", " : "", (long long)s[d]);
     if (n < size) snprintf(buf + n, size - n, ")");
 }
 
