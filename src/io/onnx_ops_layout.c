@@ -164,9 +164,14 @@ static fv_status op_expand(ox_import *im)
 {
     int in[2], n_in = 1, n;
     int64_t shape[OX_MAX_DIMS];
+    const ox_tensor *c;
     fv_status s = ox_layer_in(im, 0, &in[0]);
-    if (!s) s = ox_ints_in(im, 1, shape, OX_MAX_DIMS, &n);
+    if (!s) s = ox_const_in(im, 1, &c);
     if (s) return s;
+    if (c->type != OX_I64 || c->ndim != 1 || c->n > OX_MAX_DIMS)
+        return ox_fail(im, FV_ERR_FORMAT, "the shape must be an int64 vector of at most %d entries", OX_MAX_DIMS);
+    n = (int)c->n;
+    memcpy(shape, c->data, (size_t)n * sizeof *shape); /* symbols included (ox_ints_in refuses them) */
     for (int d = 0; d < n; d++) {
         if (shape[d] == OX_DIM_UNKNOWN)
             return ox_fail(im, FV_ERR_UNSUPPORTED, "shape entry %d is computed from the batch size", d);
