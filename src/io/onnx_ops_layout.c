@@ -57,6 +57,15 @@ fv_status ox_layout_reshape(ox_import *im, int x, const int64_t *shape, int n, b
         else if (shape[d] == 0 && allowzero)
             return ox_fail(im, FV_ERR_UNSUPPORTED, "allowzero with a 0 in the shape (an empty dimension)");
     }
+    bool follows = !batched || im->batch != OX_DIM_BATCH;
+    for (int d = 0; d < n; d++) follows |= want[d] == -1 || (d == 0 && want[d] == 0);
+    if (!follows) { /* a fixed shape of a batched tensor holds at one batch size only */
+        char text[200] = "";
+        for (int d = 0; d < n; d++)
+            snprintf(text + strlen(text), sizeof text - strlen(text), "%s%lld", d ? ", " : "", (long long)want[d]);
+        return ox_fail(im, FV_ERR_UNSUPPORTED, "reshape of a batched tensor to the fixed shape (%s): it would hold at "
+                       "one batch size only", text);
+    }
     char keys[KEYS_MAX] = "";
     ints_key(keys, sizeof keys, "shape", want, n);
     return add_one(im, "reshape", &x, 1, keys);
