@@ -451,6 +451,72 @@ static void export_topk_indices(ex_state *ex, const fv_layer *l)
     if (first != l) ex_node(ex, "Identity", l->name, l->name, 1, first->name);
 }
 
+/* ---- the layout family ------------------------------------------------------------------------------------- */
+
+/* expand with a like input: its shape vector is built from Shape(like) (Gather of the -1 entries) and constants,
+ * as PyTorch exports x.expand(n, -1, -1); the importer folds it back to the batch size. */
+static void export_expand_like(ex_state *ex, const fv_layer *l)
+{
+    const fv_int_list *sh = &l->a.dims;
+    const char *shape = ex_str(ex, "%s/like_shape", l->name);
+    ex_node(ex, "Shape", shape, shape, 1, input_name(ex, l, 1));
+    const char *pieces[FV_LAYER_MAX_LIST];
+    for (int i = 0; i < sh->n; i++) {
+        const char *piece = ex_str(ex, "%s/dim%d", l->name, i);
+        if (sh->v[i] == -1) {
+            int64_t at = i;
+            ex_node(ex, "Gather", piece, piece, 2, shape, init_ints(ex, ex_str(ex, "%s/at%d", l->name, i), 1, &at));
+        } else init_ints(ex, piece, 1, &sh->v[i]);
+        pieces[i] = piece;
+    }
+    const char *full = ex_str(ex, "%s/shape", l->name);
+    attr_int(ex, ex_node_list(ex, "Concat", full, full, sh->n, pieces), "axis", 0);
+    ex_node(ex, "Expand", l->name, l->name, 2, input_name(ex, l, 0), full);
+}
+
+/* split: a Split node with every part as an output, this layer's the one at its index (the others unused). */
+static void export_split(ex_state *ex, const fv_layer *l)
+{
+    int64_t sizes[FV_LAYER_MAX_LIST], dims[FV_MAX_DIMS];
+    int n = l->a.dims.n ? l->a.dims.n : l->a.size;
+    if (l->a.dims.n) memcpy(sizes, l->a.dims.v, (size_t)n * sizeof *sizes);
+    else { /* equal parts as ONNX's num_outputs (opset 18) gives them, written as sizes for every opset */
+        const fv_layer *src = &ex->m->layers[l->in[0]];
+        int batched = src->batched, rank = fv_model_layer_shape(ex->m, l->in[0], dims) + batched;
+        int a = l->a.axis < 0 ? l->a.axis + rank : l->a.axis;
+        if (a < batched || a >= rank || n < 1) {
+            refuse(ex, l, "equal parts along the batch dimension (give sizes)");
+            return;
+        }
+        int64_t d = dims[a - batched], part = (d + n - 1) / n;
+        for (int k = 0; k < n; k++) sizes[k] = k < n - 1 ? part : d - part * (n - 1);
+    }
+    const char *sz = init_ints(ex, ex_str(ex, "%s/split", l->name), n, sizes);
+    Onnx__NodeProto *nd = ex->opset >= 13 ? ex_node(ex, "Split", l->name, l->name, 2, input_name(ex, l, 0), sz)
+                                          : ex_node(ex, "Split", l->name, l->name, 1, input_name(ex, l, 0));
+    char **outs = nd ? ex_alloc(ex, (size_t)n * sizeof *outs) : NULL;
+    if (!outs) return;
+    for (int k = 0; k < n; k++)
+        outs[k] = k == l->a.starts.v[0] ? (char *)l->name : ex_str(ex, "%s/part%d", l->name, k);
+    nd->n_output = (size_t)n, nd->output = outs;
+    attr_int(ex, nd, "axis", l->a.axis);
+    if (ex->opset < 13) attr_ints64(ex, nd, "split", n, sizes);
+}
+
+/* The layout layers export_generic cannot write from their rows; false for the others. */
+static bool export_layout(ex_state *ex, const fv_layer *l)
+{
+    const char *t = l->type->name;
+    if (strcmp(t, "expand") == 0 && l->n_in == 2) export_expand_like(ex, l);
+    else if (strcmp(t, "split") == 0) export_split(ex, l);
+    else if (strcmp(t, "pixel_shuffle") == 0 && ex->opset >= 11) {
+        Onnx__NodeProto *nd = ex_node(ex, "DepthToSpace", l->name, l->name, 1, input_name(ex, l, 0));
+        attr_int(ex, nd, "blocksize", l->a.size);
+        attr_string(ex, nd, "mode", "CRD");
+    } else return false;
+    return true;
+}
+
 static void export_generic(ex_state *ex, const fv_layer *l)
 {
     const fv_generic_type *t = fv_generic(l->type);
@@ -458,7 +524,7 @@ static void export_generic(ex_state *ex, const fv_layer *l)
         export_topk_indices(ex, l);
         return;
     }
-    if (export_math(ex, l)) return;
+    if (export_math(ex, l) || export_layout(ex, l)) return;
     if (!t->onnx_op) {
         refuse(ex, l, "this layer has no ONNX form");
         return;

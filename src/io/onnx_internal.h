@@ -184,6 +184,15 @@ fv_status ox_math_elementwise_as(ox_import *im, const char *type); /* as that la
 fv_status ox_math_cast(ox_import *im);
 fv_status ox_math_softmax(ox_import *im, bool log);
 
+/* Handlers of the layout family (onnx_ops_layout.c) that the table in onnx_ops.c uses: the operator through its
+ * generic layer type; Reshape of layer x to a shape (with OX_DIM_BATCH / OX_DIM_UNKNOWN entries); Flatten at any
+ * axis; Pad of any rank and mode; Slice. */
+fv_status ox_layout_generic(ox_import *im);
+fv_status ox_layout_reshape(ox_import *im, int x, const int64_t *shape, int n, bool allowzero);
+fv_status ox_layout_flatten(ox_import *im, int x, int64_t axis, int rank);
+fv_status ox_layout_pad(ox_import *im);
+fv_status ox_layout_slice(ox_import *im);
+
 /* ---- onnx_generic.c ------------------------------------------------------------------------------------- */
 
 /* The generic layer type (src/nn/layers_<family>.c) that imports this operator at this opset, or NULL. */

@@ -455,9 +455,7 @@ static fv_status op_flatten(ox_import *im)
     if (!s) s = ox_attr_int(im, "axis", 1, &axis);
     if (s) return s;
     int r = ox_layer_dims(im, x, xd);
-    if (axis != 1 && axis != 1 - r)
-        return ox_fail(im, FV_ERR_UNSUPPORTED, "axis %lld: fovea flattens everything but the batch (axis 1)",
-                       (long long)axis);
+    if (axis != 1 && axis != 1 - r) return ox_layout_flatten(im, x, axis, r);
     if (feeds_own_dense(im, xd, r)) {
         ox_set_layer_out(im, 0, x);
         return FV_OK;
@@ -467,7 +465,8 @@ static fv_status op_flatten(ox_import *im)
 
 static bool is_batch(ox_import *im, int64_t v) { return v == OX_DIM_BATCH || (v > 0 && v == im->batch); }
 
-/* Reshape of a layer's output: to (N, features) it is a flatten, to its own shape nothing. */
+/* Reshape of a layer's output: to (N, features) it is a flatten, to its own shape nothing, otherwise a reshape
+ * layer (onnx_ops_layout.c). */
 static fv_status op_reshape(ox_import *im)
 {
     int x, n;
@@ -506,18 +505,10 @@ static fv_status op_reshape(ox_import *im)
         return FV_OK;
     }
     if (ok && n == 2) return to_features(im, x);
-    char want[200] = "";
-    for (int d = 0; d < n; d++) {
-        size_t len = strlen(want);
-        int64_t v = ((const int64_t *)c->data)[d];
-        if (OX_IS_SYMBOL(v)) snprintf(want + len, sizeof want - len, "%sN", d ? ", " : "");
-        else snprintf(want + len, sizeof want - len, "%s%lld", d ? ", " : "", (long long)v);
-    }
-    return ox_fail(im, FV_ERR_UNSUPPORTED, "reshape of a rank-%d tensor to (%s): fovea reshapes only to (N, features)",
-                   r, want);
+    return ox_layout_reshape(im, x, (const int64_t *)c->data, n, allowzero != 0);
 }
 
-/* Squeeze of a pooled (N, C, 1, 1) map to (N, C). */
+/* Squeeze of a pooled (N, C, 1, 1) map to (N, C) is a flatten; any other a squeeze layer. */
 static fv_status op_squeeze(ox_import *im)
 {
     int x, n;
@@ -533,7 +524,7 @@ static fv_status op_squeeze(ox_import *im)
         ok = a == 2 || a == 3;
     }
     if (ok && n == 2) ok = axes[0] != axes[1] && (axes[0] < 0 ? axes[0] + r : axes[0]) != (axes[1] < 0 ? axes[1] + r : axes[1]);
-    if (!ok) return ox_fail(im, FV_ERR_UNSUPPORTED, "fovea squeezes only (N, C, 1, 1) to (N, C)");
+    if (!ok) return ox_layout_generic(im);
     return to_features(im, x);
 }
 
@@ -573,26 +564,27 @@ static fv_status op_dropout(ox_import *im)
     return one_layer(im, "dropout", NULL, &x, 1, keys);
 }
 
+/* Pad of (N, C, H, W) over H and W with a constant is the pad layer; any other rank, axis, mode or cropping a
+ * pad_nd layer (onnx_ops_layout.c). */
 static fv_status op_pad(ox_import *im)
 {
     int x, n = -1, na = -1;
-    int64_t pads[2 * OX_MAX_DIMS], axes[OX_MAX_DIMS], full[8] = {0};
+    int64_t pads[2 * OX_MAX_DIMS], axes[OX_MAX_DIMS], full[8] = {0}, xd[OX_MAX_DIMS];
     float value = 0.0f;
     char mode[32];
     fv_status s = ox_layer_in(im, 0, &x);
     if (!s) s = ox_attr_string(im, "mode", "constant", mode, sizeof mode);
-    if (!s) s = need_rank(im, x, 4, "padding of (N, C, H, W)");
-    if (!s && im->opset < 11) s = ox_attr_ints(im, "pads", pads, 2 * OX_MAX_DIMS, &n);
+    if (s) return s;
+    if (ox_layer_dims(im, x, xd) != 4 || strcmp(mode, "constant") != 0) return ox_layout_pad(im);
+    if (im->opset < 11) s = ox_attr_ints(im, "pads", pads, 2 * OX_MAX_DIMS, &n);
     if (!s && im->opset < 11) s = ox_attr_float(im, "value", 0.0f, &value);
     if (!s && im->opset >= 11) s = ox_ints_in(im, 1, pads, 2 * OX_MAX_DIMS, &n);
     if (!s && ox_in(im, 3)) s = ox_ints_in(im, 3, axes, OX_MAX_DIMS, &na);
     if (s) return s;
-    if (strcmp(mode, "constant") != 0)
-        return ox_fail(im, FV_ERR_UNSUPPORTED, "mode '%s': fovea pads with a constant only", mode);
     if (ox_in(im, 2)) {
         const ox_tensor *c;
         if ((s = ox_const_in(im, 2, &c))) return s;
-        if (c->n != 1 || c->type != OX_F32) return ox_fail(im, FV_ERR_UNSUPPORTED, "a constant_value that is not one float");
+        if (c->n != 1 || c->type != OX_F32) return ox_layout_pad(im);
         value = ((const float *)c->data)[0];
     }
     if (na < 0) {
@@ -606,10 +598,9 @@ static fv_status op_pad(ox_import *im)
             full[a] = pads[i], full[a + 4] = pads[i + na];
         }
     }
-    if (full[0] || full[1] || full[4] || full[5])
-        return ox_fail(im, FV_ERR_UNSUPPORTED, "padding of the batch or channel dimension");
-    for (int i = 0; i < 8; i++)
-        if (full[i] < 0) return ox_fail(im, FV_ERR_UNSUPPORTED, "negative pads (cropping)");
+    bool two_d = !full[0] && !full[1] && !full[4] && !full[5];
+    for (int i = 0; i < 8; i++) two_d = two_d && full[i] >= 0;
+    if (!two_d) return ox_layout_pad(im);
     char keys[160];
     snprintf(keys, sizeof keys, "padding=%lldx%lldx%lldx%lld value=%.9g", (long long)full[2], (long long)full[3],
              (long long)full[6], (long long)full[7], value);
@@ -858,30 +849,31 @@ static fv_status op_add(ox_import *im)
     return two_layers(im, "add");
 }
 
+/* Concat of layers and constants (constant layers) of any rank, along any axis; one input is passed through. */
 static fv_status op_concat(ox_import *im)
 {
     const Onnx__NodeProto *nd = im->node;
-    int in[16];
+    int in[FV_LAYER_MAX_INPUTS];
     int64_t axis, xd[OX_MAX_DIMS];
     fv_status s = ox_attr_int(im, "axis", 1, &axis);
     if (s) return s;
-    if (nd->n_input > 16) return ox_fail(im, FV_ERR_UNSUPPORTED, "%zu inputs (fovea's concat takes 16)", nd->n_input);
+    if (nd->n_input > FV_LAYER_MAX_INPUTS)
+        return ox_fail(im, FV_ERR_UNSUPPORTED, "%zu inputs (fovea's concat takes %d)", nd->n_input, FV_LAYER_MAX_INPUTS);
+    int n = 0;
     for (size_t k = 0; k < nd->n_input; k++) {
-        ox_entry *e = ox_in(im, (int)k);
-        if (e && e->v.kind == OX_CONST)
-            return ox_fail(im, FV_ERR_UNSUPPORTED, "input '%s' is a constant: fovea concatenates layers", e->name);
-        if ((s = ox_layer_in(im, (int)k, &in[k]))) return s;
+        if (!ox_in(im, (int)k)) continue;
+        if ((s = ox_layer_in(im, (int)k, &in[n++]))) return s;
     }
+    if (!n) return ox_fail(im, FV_ERR_FORMAT, "has no inputs");
     int r = ox_layer_dims(im, in[0], xd);
-    int64_t a = axis < 0 ? axis + r : axis;
-    if (a < 1 || a >= r) return ox_fail(im, FV_ERR_UNSUPPORTED, "axis %lld of rank-%d inputs", (long long)axis, r);
-    if (nd->n_input == 1) {
+    if (axis < -r || axis >= r) return ox_fail(im, FV_ERR_FORMAT, "axis %lld of rank-%d inputs", (long long)axis, r);
+    if (n == 1) {
         ox_set_layer_out(im, 0, in[0]);
         return FV_OK;
     }
     char keys[32];
     snprintf(keys, sizeof keys, "axis=%lld", (long long)axis);
-    return one_layer(im, "concat", NULL, in, (int)nd->n_input, keys);
+    return one_layer(im, "concat", NULL, in, n, keys);
 }
 
 /* ---- the table -------------------------------------------------------------------------------------------- */
@@ -928,12 +920,12 @@ static fv_status op_concat(ox_import *im)
     X("Upsample", op_upsample, NULL, 1, 2, 1, "mode,scales") \
     X("Constant", NULL, ox_fold_constant, 0, 0, 1, "value,value_float,value_floats,value_int,value_ints") \
     X("Shape", ox_fold_shape, ox_fold_shape, 1, 1, 1, "start,end") \
-    X("Gather", NULL, ox_fold_gather, 2, 2, 1, "axis") \
-    X("Unsqueeze", NULL, ox_fold_unsqueeze, 1, 2, 1, "axes") \
+    X("Gather", ox_layout_generic, ox_fold_gather, 2, 2, 1, "axis") \
+    X("Unsqueeze", ox_layout_generic, ox_fold_unsqueeze, 1, 2, 1, "axes") \
     X("Cast", ox_math_cast, ox_fold_cast, 1, 1, 1, "to,saturate") \
-    X("Slice", NULL, ox_fold_slice, 1, 5, 1, "starts,ends,axes") \
+    X("Slice", ox_layout_slice, ox_fold_slice, 1, 5, 1, "starts,ends,axes") \
     X("ConstantOfShape", NULL, ox_fold_constant_of_shape, 1, 1, 1, "value") \
-    X("Transpose", NULL, ox_fold_transpose, 1, 1, 1, "perm") \
+    X("Transpose", ox_layout_generic, ox_fold_transpose, 1, 1, 1, "perm") \
     X("Range", NULL, ox_fold_range, 3, 3, 1, "") \
     X("Floor", ox_math_generic, ox_fold_unary, 1, 1, 1, "") \
     X("Ceil", ox_math_generic, ox_fold_unary, 1, 1, 1, "") \

@@ -1,7 +1,241 @@
 /* ONNX operators of the layout family that need more than the generic translation (onnx_generic.c): their
- * handlers. Operators that map one to one onto a layer type are listed in src/nn/layers_layout.c instead. */
+ * handlers. Tile, GatherElements, ScatterElements, DepthToSpace and SpaceToDepth map one to one onto the layer
+ * types of src/nn/layers_layout.c and are imported from those rows. The handlers of the main table
+ * (onnx_ops.c: Reshape, Squeeze, Flatten, Pad, Transpose, Unsqueeze, Gather, Slice) call these for the cases
+ * their older patterns do not cover. Shapes folded from Shape arithmetic hold the batch size as OX_DIM_BATCH:
+ * reshape writes 0 for it (copy the input's batch), expand reads it from a batched layer (`like`). */
+#include <stdio.h>
+#include <string.h>
+
 #include "onnx_internal.h"
 
+#define KEYS_MAX 1024
+
+/* Appends " key=v0,v1,..." (nothing when n < 0). */
+static void ints_key(char *buf, size_t size, const char *key, const int64_t *v, int n)
+{
+    if (n < 0) return;
+    size_t len = strlen(buf);
+    snprintf(buf + len, size - len, "%s%s=", len ? " " : "", key);
+    for (int i = 0; i < n; i++) {
+        len = strlen(buf);
+        snprintf(buf + len, size - len, "%s%lld", i ? "," : "", (long long)v[i]);
+    }
+}
+
+static fv_status add_one(ox_import *im, const char *type, const int *in, int n_in, const char *keys)
+{
+    int l = ox_add_layer(im, type, NULL, in, n_in, "%s", keys);
+    if (l < 0) return fv_errcode(im->ctx);
+    ox_set_layer_out(im, 0, l);
+    return FV_OK;
+}
+
+fv_status ox_layout_generic(ox_import *im)
+{
+    const fv_generic_type *t = ox_generic_type(im->node->op_type, im->opset);
+    if (!t) return ox_fail(im, FV_ERR_UNSUPPORTED, "no fovea layer takes this operator at opset %lld", (long long)im->opset);
+    return ox_import_generic(im, t);
+}
+
+/* Reshape of layer x to shape (n entries as the file gives them, symbols included) as a reshape layer: the
+ * batch symbol at position 0 of a batched input becomes 0 (copy the batch), one other batch-dependent entry -1. */
+fv_status ox_layout_reshape(ox_import *im, int x, const int64_t *shape, int n, bool allowzero)
+{
+    int64_t want[OX_MAX_DIMS];
+    bool batched = fv_model_layer_batched(im->m, x), infer = false;
+    for (int d = 0; d < n; d++) infer |= shape[d] == -1;
+    for (int d = 0; d < n; d++) {
+        want[d] = shape[d];
+        if (d == 0 && batched && shape[d] == OX_DIM_BATCH) want[d] = 0;
+        else if (OX_IS_SYMBOL(shape[d])) {
+            if (infer)
+                return ox_fail(im, FV_ERR_UNSUPPORTED, "the target shape has more than one dimension depending on "
+                               "the batch size or unknown (entry %d); fovea needs all but one known", d);
+            want[d] = -1, infer = true;
+        } else if (shape[d] < -1) return ox_fail(im, FV_ERR_FORMAT, "shape entry %d is %lld", d, (long long)shape[d]);
+        else if (shape[d] == 0 && allowzero)
+            return ox_fail(im, FV_ERR_UNSUPPORTED, "allowzero with a 0 in the shape (an empty dimension)");
+    }
+    bool follows = !batched || im->batch != OX_DIM_BATCH;
+    for (int d = 0; d < n; d++) follows |= want[d] == -1 || (d == 0 && want[d] == 0);
+    if (!follows) { /* a fixed shape of a batched tensor holds at one batch size only */
+        char text[200] = "";
+        for (int d = 0; d < n; d++)
+            snprintf(text + strlen(text), sizeof text - strlen(text), "%s%lld", d ? ", " : "", (long long)want[d]);
+        return ox_fail(im, FV_ERR_UNSUPPORTED, "reshape of a batched tensor to the fixed shape (%s): it would hold at "
+                       "one batch size only", text);
+    }
+    char keys[KEYS_MAX] = "";
+    ints_key(keys, sizeof keys, "shape", want, n);
+    return add_one(im, "reshape", &x, 1, keys);
+}
+
+/* Flatten at another axis than 1. */
+fv_status ox_layout_flatten(ox_import *im, int x, int64_t axis, int rank)
+{
+    if (axis < -rank || axis > rank) return ox_fail(im, FV_ERR_FORMAT, "axis %lld of a rank-%d input", (long long)axis, rank);
+    if (axis < 0) axis += rank;
+    if (axis >= FV_MAX_DIMS) return ox_fail(im, FV_ERR_UNSUPPORTED, "axis %lld of a rank-%d input", (long long)axis, rank);
+    char keys[32];
+    snprintf(keys, sizeof keys, "axis=%d", (int)axis);
+    return add_one(im, "flatten_axis", &x, 1, keys);
+}
+
+/* Pad of any rank and mode constant, reflect or edge: pads from the attribute (before opset 11) or input 1,
+ * the value from the attribute or input 2, axes from input 3 (opset 18). */
+fv_status ox_layout_pad(ox_import *im)
+{
+    int x, n = -1, na = -1;
+    int64_t pads[2 * OX_MAX_DIMS], axes[OX_MAX_DIMS], full[2 * FV_MAX_DIMS] = {0}, xd[OX_MAX_DIMS];
+    float value = 0.0f;
+    char mode[32];
+    fv_status s = ox_layer_in(im, 0, &x);
+    if (!s) s = ox_attr_string(im, "mode", "constant", mode, sizeof mode);
+    if (!s && im->opset < 11) s = ox_attr_ints(im, "pads", pads, 2 * OX_MAX_DIMS, &n);
+    if (!s && im->opset < 11) s = ox_attr_float(im, "value", 0.0f, &value);
+    if (!s && im->opset >= 11) s = ox_ints_in(im, 1, pads, 2 * OX_MAX_DIMS, &n);
+    if (!s && ox_in(im, 3)) s = ox_ints_in(im, 3, axes, OX_MAX_DIMS, &na);
+    if (s) return s;
+    if (strcmp(mode, "constant") && strcmp(mode, "reflect") && strcmp(mode, "edge"))
+        return ox_fail(im, FV_ERR_UNSUPPORTED, "mode '%s' (fovea pads with constant, reflect or edge)", mode);
+    if (ox_in(im, 2)) {
+        const ox_tensor *c;
+        if ((s = ox_const_in(im, 2, &c))) return s;
+        if (c->n != 1 || (c->type == OX_I64 && OX_IS_SYMBOL(ox_get_i(c, 0))))
+            return ox_fail(im, FV_ERR_UNSUPPORTED, "a constant_value that is not one number");
+        value = (float)ox_get_f(c, 0);
+    }
+    int r = ox_layer_dims(im, x, xd);
+    if (na < 0) {
+        if (n != 2 * r) return ox_fail(im, FV_ERR_FORMAT, "%d pads for a rank-%d input (%d expected)", n, r, 2 * r);
+        memcpy(full, pads, (size_t)n * sizeof *full);
+    } else {
+        if (n != 2 * na) return ox_fail(im, FV_ERR_FORMAT, "%d pads for %d axes", n, na);
+        for (int i = 0; i < na; i++) {
+            int64_t a = axes[i] < 0 ? axes[i] + r : axes[i];
+            if (a < 0 || a >= r) return ox_fail(im, FV_ERR_FORMAT, "axis %lld of a rank-%d input", (long long)axes[i], r);
+            full[a] = pads[i], full[a + r] = pads[i + na];
+        }
+    }
+    char keys[KEYS_MAX] = "";
+    ints_key(keys, sizeof keys, "pads", full, 2 * r);
+    size_t len = strlen(keys);
+    snprintf(keys + len, sizeof keys - len, " mode=%s value=%.9g", mode, value);
+    return add_one(im, "pad_nd", &x, 1, keys);
+}
+
+/* Slice: starts, ends, axes (and steps from opset 10) from attributes before opset 10, constant inputs after.
+ * Ends past the end (INT64_MAX) are clamped to what a description holds; the op clamps them again. */
+fv_status ox_layout_slice(ox_import *im)
+{
+    int x, ns = -1, ne = -1, na = -1, nst = -1;
+    int64_t st[OX_MAX_DIMS], en[OX_MAX_DIMS], ax[OX_MAX_DIMS], sp[OX_MAX_DIMS];
+    fv_status s = ox_layer_in(im, 0, &x);
+    if (!s && im->opset < 10) {
+        s = ox_attr_ints(im, "starts", st, OX_MAX_DIMS, &ns);
+        if (!s) s = ox_attr_ints(im, "ends", en, OX_MAX_DIMS, &ne);
+        if (!s) s = ox_attr_ints(im, "axes", ax, OX_MAX_DIMS, &na);
+    } else if (!s) {
+        s = ox_ints_in(im, 1, st, OX_MAX_DIMS, &ns);
+        if (!s) s = ox_ints_in(im, 2, en, OX_MAX_DIMS, &ne);
+        if (!s && ox_in(im, 3)) s = ox_ints_in(im, 3, ax, OX_MAX_DIMS, &na);
+        if (!s && ox_in(im, 4)) s = ox_ints_in(im, 4, sp, OX_MAX_DIMS, &nst);
+    }
+    if (s) return s;
+    if (ns < 0 || ns != ne || (na >= 0 && na != ns) || (nst >= 0 && nst != ns))
+        return ox_fail(im, FV_ERR_FORMAT, "starts, ends, axes and steps of different lengths (%d, %d, %d, %d)", ns, ne,
+                       na, nst);
+    const int64_t lim = (int64_t)1 << 62;
+    int64_t *lists[4] = {st, en, ax, sp};
+    int counts[4] = {ns, ne, na, nst};
+    for (int k = 0; k < 4; k++)
+        for (int i = 0; i < counts[k]; i++) {
+            if (OX_IS_SYMBOL(lists[k][i]))
+                return ox_fail(im, FV_ERR_UNSUPPORTED, "a slice bound depends on the batch size");
+            lists[k][i] = lists[k][i] > lim ? lim : lists[k][i] < -lim ? -lim : lists[k][i];
+        }
+    if (ns == 0) { /* nothing sliced */
+        ox_set_layer_out(im, 0, x);
+        return FV_OK;
+    }
+    char keys[KEYS_MAX] = "";
+    ints_key(keys, sizeof keys, "starts", st, ns);
+    ints_key(keys, sizeof keys, "ends", en, ne);
+    ints_key(keys, sizeof keys, "axes", ax, na);
+    ints_key(keys, sizeof keys, "steps", sp, nst);
+    return add_one(im, "slice", &x, 1, keys);
+}
+
+/* Expand: entries of the shape that are the batch size (OX_DIM_BATCH) become -1 read from a batched layer (the
+ * input itself when it is batched and that entry is its batch dimension: then 1 keeps it). */
+static fv_status op_expand(ox_import *im)
+{
+    int in[2], n_in = 1, n;
+    int64_t shape[OX_MAX_DIMS];
+    const ox_tensor *c;
+    fv_status s = ox_layer_in(im, 0, &in[0]);
+    if (!s) s = ox_const_in(im, 1, &c);
+    if (s) return s;
+    if (c->type != OX_I64 || c->ndim != 1 || c->n > OX_MAX_DIMS)
+        return ox_fail(im, FV_ERR_FORMAT, "the shape must be an int64 vector of at most %d entries", OX_MAX_DIMS);
+    n = (int)c->n;
+    memcpy(shape, c->data, (size_t)n * sizeof *shape); /* symbols included (ox_ints_in refuses them) */
+    for (int d = 0; d < n; d++) {
+        if (shape[d] == OX_DIM_UNKNOWN)
+            return ox_fail(im, FV_ERR_UNSUPPORTED, "shape entry %d is computed from the batch size", d);
+        if (shape[d] != OX_DIM_BATCH) continue;
+        if (d != 0) return ox_fail(im, FV_ERR_UNSUPPORTED, "the batch size at entry %d of the shape (not the first)", d);
+        int64_t xd[OX_MAX_DIMS];
+        int r = ox_layer_dims(im, in[0], xd);
+        if (r == n && fv_model_layer_batched(im->m, in[0])) {
+            shape[d] = 1; /* the input's own batch */
+            continue;
+        }
+        int like = -1;
+        for (int i = 0; i < fv_model_layer_count(im->m) && like < 0; i++)
+            if (fv_model_layer_batched(im->m, i)) like = i;
+        if (like < 0) return ox_fail(im, FV_ERR_UNSUPPORTED, "the shape holds the batch size but no layer has one");
+        in[1] = like, n_in = 2, shape[d] = -1;
+    }
+    char keys[KEYS_MAX] = "";
+    ints_key(keys, sizeof keys, "shape", shape, n);
+    return add_one(im, "expand", in, n_in, keys);
+}
+
+/* Split: one split layer per output used. Sizes from the `split` attribute (before 13), input 1 (13 on), or
+ * equal parts: num_outputs (18) or the number of outputs. */
+static fv_status op_split(ox_import *im)
+{
+    const Onnx__NodeProto *nd = im->node;
+    int x, n = -1;
+    int64_t axis, sizes[FV_LAYER_MAX_LIST], parts;
+    fv_status s = ox_layer_in(im, 0, &x);
+    if (!s) s = ox_attr_int(im, "axis", 0, &axis);
+    if (!s && ox_attr(im, "split")) s = ox_attr_ints(im, "split", sizes, FV_LAYER_MAX_LIST, &n);
+    if (!s && n < 0 && ox_in(im, 1)) s = ox_ints_in(im, 1, sizes, FV_LAYER_MAX_LIST, &n);
+    if (!s) s = ox_attr_int(im, "num_outputs", (int64_t)nd->n_output, &parts);
+    if (s) return s;
+    if (nd->n_output > FV_LAYER_MAX_LIST || (n >= 0 && n != (int)nd->n_output) || parts != (int64_t)nd->n_output)
+        return ox_fail(im, FV_ERR_UNSUPPORTED, "%zu outputs for %d sizes (fovea splits into 1 to %d parts)", nd->n_output,
+                       n < 0 ? (int)parts : n, FV_LAYER_MAX_LIST);
+    if (axis < -FV_MAX_DIMS || axis >= FV_MAX_DIMS) return ox_fail(im, FV_ERR_FORMAT, "axis %lld", (long long)axis);
+    for (size_t k = 0; k < nd->n_output; k++) {
+        ox_entry *e = nd->output[k] && *nd->output[k] ? ox_find(&im->t, nd->output[k]) : NULL;
+        if (!e || (e->n_users == 0 && !e->is_output)) continue;
+        char keys[KEYS_MAX] = "";
+        snprintf(keys, sizeof keys, "axis=%d index=%zu", (int)axis, k);
+        if (n >= 0) ints_key(keys, sizeof keys, "sizes", sizes, n);
+        else snprintf(keys + strlen(keys), sizeof keys - strlen(keys), " parts=%d", (int)parts);
+        int l = ox_add_layer(im, "split", NULL, &x, 1, "%s", keys);
+        if (l < 0) return fv_errcode(im->ctx);
+        ox_set_layer_out(im, (int)k, l);
+    }
+    return FV_OK;
+}
+
 const ox_op ox_ops_layout[] = {
+    {"Expand", op_expand, NULL, 2, 2, 1, ""},
+    {"Split", op_split, NULL, 1, 2, FV_LAYER_MAX_LIST, "axis,split,num_outputs"},
     {NULL, NULL, NULL, 0, 0, 0, NULL},
 };

@@ -270,8 +270,8 @@ static void test_slice_step(void)
     pb vi = pb_value_info("x", 2, (int64_t[]){-1, 2}), vo = pb_value_info("y", 0, NULL);
     pb_msg(&g, 11, &vi), pb_msg(&g, 12, &vo);
     pb m = pb_model(13, &g);
-    /* the slice is the last element alone, (2): a shape fovea cannot take, and says so */
-    expect_bytes(m.b, m.n, "a Slice with a step of -(2^63 - 1)", FV_ERR_UNSUPPORTED, "to (2)");
+    /* the slice is the last element alone, (2): a fixed shape for a batched input, which fovea refuses */
+    expect_bytes(m.b, m.n, "a Slice with a step of -(2^63 - 1)", FV_ERR_UNSUPPORTED, "shape (2)");
     free(m.b);
 }
 
@@ -328,13 +328,13 @@ static void test_operators(void)
      * kernel_shape of the wrong type */
     const char *cases[][3] = {{"Clip", "a clip bound of two values", "a bound that is not one float"},
                               {"Add", "a constant operand that does not broadcast", "do not broadcast"},
-                              {"Reshape", "reshape to (N, 2, 9)", "fovea reshapes only to (N, features)"},
+                              {"Reshape", "reshape of a batched map to the fixed (2, 9, 1)", "one batch size only"},
                               {"Conv", "kernel_shape given as a float", "attribute 'kernel_shape' should be a list"}};
     for (int k = 0; k < 4; k++) {
         pb g = {0}, nd, inits[2];
         int n_inits = 0;
         float lo[5] = {-1, -1, -1, -1, -1}, hi = 1;
-        int64_t shape[3] = {0, 2, 9}, wd[4] = {1, 2, 1, 1}, two = 2, five = 5;
+        int64_t shape[3] = {2, 9, 1}, wd[4] = {1, 2, 1, 1}, two = 2, five = 5;
         if (k == 0) {
             nd = pb_node("Clip", "cl", "x,lo,hi", "y");
             inits[n_inits++] = pb_tensor("lo", PB_FLOAT, 1, &two, lo, 8);
