@@ -401,6 +401,11 @@ static bool int_op(char op, int64_t x, int64_t y, int64_t *out)
     case '+': return !__builtin_add_overflow(x, y, out);
     case '-': return !__builtin_sub_overflow(x, y, out);
     case '*': return !__builtin_mul_overflow(x, y, out);
+    case '%': /* ONNX's Mod with fmod 0: the sign of the divisor, as Python's % */
+        if (y == 0 || (x == INT64_MIN && y == -1)) return false;
+        *out = x % y;
+        if (*out && (*out < 0) != (y < 0)) *out += y;
+        return true;
     default:
         if (y == 0 || (x == INT64_MIN && y == -1)) return false;
         *out = x / y;
@@ -415,8 +420,15 @@ fv_status ox_fold_binary(ox_import *im)
     if (!s) s = ox_const_in(im, 1, &b);
     if (s) return s;
     const char *name = im->node->op_type;
-    char op = strcmp(name, "Add") == 0 ? '+' : strcmp(name, "Sub") == 0 ? '-' : strcmp(name, "Mul") == 0 ? '*' : '/';
+    char op = strcmp(name, "Add") == 0 ? '+' : strcmp(name, "Sub") == 0 ? '-' : strcmp(name, "Mul") == 0 ? '*'
+            : strcmp(name, "Mod") == 0 ? '%' : '/';
     if (a->type != b->type) return ox_fail(im, FV_ERR_FORMAT, "inputs of different types");
+    int64_t fmod_flag = 0;
+    if (op == '%' && (s = ox_attr_int(im, "fmod", 0, &fmod_flag))) return s;
+    if (fmod_flag && a->type != OX_F32)
+        return ox_fail(im, FV_ERR_UNSUPPORTED, "fmod=1 on integers (C's remainder) is not supported");
+    if (!fmod_flag && op == '%' && a->type == OX_F32)
+        return ox_fail(im, FV_ERR_FORMAT, "Mod of floats needs fmod=1");
     int64_t dims[OX_MAX_DIMS];
     int r = broadcast(a, b, dims);
     if (r < 0) return ox_fail(im, FV_ERR_SHAPE, "inputs of shapes that do not broadcast");
@@ -427,11 +439,89 @@ fv_status ox_fold_binary(ox_import *im)
         int64_t ja = source_index(a, idx, r), jb = source_index(b, idx, r);
         if (t.type == OX_F32) {
             float x = ((const float *)a->data)[ja], y = ((const float *)b->data)[jb];
-            ((float *)t.data)[i] = op == '+' ? x + y : op == '-' ? x - y : op == '*' ? x * y : x / y;
+            ((float *)t.data)[i] = op == '+' ? x + y : op == '-' ? x - y : op == '*' ? x * y
+                                 : op == '%' ? fmodf(x, y) : x / y; /* float Mod is fmod=1: C's fmodf */
         } else if (!int_op(op, ((const int64_t *)a->data)[ja], ((const int64_t *)b->data)[jb], (int64_t *)t.data + i)) {
             ox_tensor_free(&t);
             return ox_fail(im, FV_ERR_FORMAT, "integer overflow or division by zero");
         }
+        for (int d = r - 1; d >= 0 && ++idx[d] == dims[d]; d--) idx[d] = 0;
+    }
+    return out_const(im, 0, &t);
+}
+
+/* Whether x == y, x < y or x > y for shape arithmetic, or -1 when a batch-dependent size makes it unknown. A
+ * size is never negative, so a symbol differs from (and exceeds) any negative number: PyTorch's export of
+ * expand(n, -1, -1) compares the shape with -1. */
+static int compare_ints(char op, int64_t x, int64_t y)
+{
+    bool sx = OX_IS_SYMBOL(x), sy = OX_IS_SYMBOL(y);
+    if (!sx && !sy) return op == '=' ? x == y : op == '<' ? x < y : x > y;
+    if (op == '=' && x == OX_DIM_BATCH && y == OX_DIM_BATCH) return 1;
+    if ((sx && !sy && y < 0) || (sy && !sx && x < 0)) return op == '=' ? 0 : op == '<' ? sy : sx;
+    return -1;
+}
+
+fv_status ox_fold_compare(ox_import *im)
+{
+    const ox_tensor *a, *b;
+    fv_status s = ox_const_in(im, 0, &a);
+    if (!s) s = ox_const_in(im, 1, &b);
+    if (s) return s;
+    const char *name = im->node->op_type;
+    char op = strcmp(name, "Equal") == 0 ? '=' : strcmp(name, "Less") == 0 ? '<' : '>';
+    if (a->type != b->type) return ox_fail(im, FV_ERR_FORMAT, "inputs of different types");
+    int64_t dims[OX_MAX_DIMS];
+    int r = broadcast(a, b, dims);
+    if (r < 0) return ox_fail(im, FV_ERR_SHAPE, "inputs of shapes that do not broadcast");
+    ox_tensor t;
+    if ((s = ox_tensor_alloc(im, &t, OX_I64, r, dims))) return s;
+    t.is_bool = true;
+    int64_t idx[OX_MAX_DIMS] = {0};
+    for (int64_t i = 0; i < t.n; i++) {
+        int64_t ja = source_index(a, idx, r), jb = source_index(b, idx, r);
+        int v;
+        if (a->type == OX_F32) {
+            float x = ((const float *)a->data)[ja], y = ((const float *)b->data)[jb];
+            v = op == '=' ? x == y : op == '<' ? x < y : x > y;
+        } else {
+            v = compare_ints(op, ((const int64_t *)a->data)[ja], ((const int64_t *)b->data)[jb]);
+        }
+        if (v < 0) {
+            ox_tensor_free(&t);
+            return ox_fail(im, FV_ERR_UNSUPPORTED, "compares a size that depends on the batch with %s",
+                           "another such size or a positive number: the answer depends on the batch size");
+        }
+        ((int64_t *)t.data)[i] = v;
+        for (int d = r - 1; d >= 0 && ++idx[d] == dims[d]; d--) idx[d] = 0;
+    }
+    return out_const(im, 0, &t);
+}
+
+/* Where on constants: the condition picks from a or b, all three broadcast together. */
+fv_status ox_fold_where(ox_import *im)
+{
+    const ox_tensor *c, *a, *b;
+    fv_status s = ox_const_in(im, 0, &c);
+    if (!s) s = ox_const_in(im, 1, &a);
+    if (!s) s = ox_const_in(im, 2, &b);
+    if (s) return s;
+    if (a->type != b->type || c->type != OX_I64) return ox_fail(im, FV_ERR_FORMAT, "inputs of mismatched types");
+    int64_t ab[OX_MAX_DIMS], dims[OX_MAX_DIMS];
+    int rab = broadcast(a, b, ab);
+    ox_tensor tab = {.ndim = rab < 0 ? 0 : rab};
+    for (int d = 0; d < tab.ndim; d++) tab.dims[d] = ab[d];
+    int r = rab < 0 ? -1 : broadcast(c, &tab, dims);
+    if (r < 0) return ox_fail(im, FV_ERR_SHAPE, "inputs of shapes that do not broadcast");
+    ox_tensor t;
+    if ((s = ox_tensor_alloc(im, &t, a->type, r, dims))) return s;
+    int64_t idx[OX_MAX_DIMS] = {0};
+    for (int64_t i = 0; i < t.n; i++) {
+        bool pick_a = ((const int64_t *)c->data)[source_index(c, idx, r)] != 0;
+        const ox_tensor *src = pick_a ? a : b;
+        int64_t j = source_index(src, idx, r);
+        if (t.type == OX_F32) ((float *)t.data)[i] = ((const float *)src->data)[j];
+        else ((int64_t *)t.data)[i] = ((const int64_t *)src->data)[j];
         for (int d = r - 1; d >= 0 && ++idx[d] == dims[d]; d--) idx[d] = 0;
     }
     return out_const(im, 0, &t);

@@ -220,6 +220,8 @@ fv_status ox_fold_cast(ox_import *im);
 fv_status ox_fold_slice(ox_import *im);
 fv_status ox_fold_reshape(ox_import *im);
 fv_status ox_fold_binary(ox_import *im);
+fv_status ox_fold_compare(ox_import *im); /* Equal, Less, Greater */
+fv_status ox_fold_where(ox_import *im);
 fv_status ox_fold_unary(ox_import *im);
 fv_status ox_fold_constant_of_shape(ox_import *im);
 fv_status ox_fold_transpose(ox_import *im);
