@@ -53,6 +53,9 @@ fv_ctx *fv_graph_ctx(const fv_graph *g);
 
 /* A graph input (placeholder). Its shape may change later through fv_graph_set_input, e.g. for a last,
  * smaller batch: all shapes are then inferred again. */
+/* Make g a graph for shape inference alone (models check layers and learn their shapes this way): inputs
+ * added afterwards get a shape but no buffer, so a large input costs nothing; forward is refused. */
+void fv_graph_set_shapes_only(fv_graph *g);
 fv_node *fv_input(fv_graph *g, const char *name, fv_dtype dtype, int ndim, const int64_t *shape);
 /* The node of a parameter in this graph; asking twice for one parameter gives the same node. */
 fv_node *fv_use_param(fv_graph *g, fv_param *p);

@@ -211,7 +211,8 @@ fv_node *fv_input(fv_graph *g, const char *name, fv_dtype dtype, int ndim, const
     fv_node *n = fv_graph_add(g, FV_OP_INPUT, NULL, 0, 0, NULL, 0);
     if (!n) return NULL;
     if (name) snprintf(n->name, sizeof n->name, "%s", name);
-    if (fv_tensor_ensure(g->ctx, &n->value, dtype, ndim, shape) != FV_OK) return NULL; /* freed with g */
+    if (g->shapes_only) fv_node_set_shape(n, dtype, ndim, shape);
+    else if (fv_tensor_ensure(g->ctx, &n->value, dtype, ndim, shape) != FV_OK) return NULL; /* freed with g */
     return n;
 }
 
@@ -322,9 +323,15 @@ static fv_status reinfer_all(fv_graph *g)
     return FV_OK;
 }
 
+void fv_graph_set_shapes_only(fv_graph *g)
+{
+    if (g) g->shapes_only = true;
+}
+
 fv_status fv_graph_forward(fv_graph *g)
 {
     if (!g) return FV_ERR_ARG;
+    if (g->shapes_only) return fv_error(g->ctx, FV_ERR_STATE, "this graph is for shape inference only");
     if (g->shapes_dirty && reinfer_all(g) != FV_OK) return fv_errcode(g->ctx);
     if (g->training) g->train_passes++;
     if (g->inference && fv_memory_plan(g) != FV_OK) return fv_errcode(g->ctx);

@@ -54,6 +54,7 @@ struct fv_graph {
     uint64_t train_passes; /* training-mode forward passes so far: random ops (dropout) key on it */
     char next_name[64];  /* fv_graph_set_next_name: the name of the next node added */
     bool inference;      /* values are dropped after their last reader (memory.c); no backward */
+    bool shapes_only;    /* for shape inference alone: inputs get no buffers, forward is refused */
     int *last_use;       /* per node, the last node reading it (-1: an output) */
     fv_pooled *pool;     /* buffers free for reuse */
     int n_pool, cap_pool;

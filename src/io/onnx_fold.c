@@ -527,6 +527,85 @@ fv_status ox_fold_where(ox_import *im)
     return out_const(im, 0, &t);
 }
 
+/* ScatterND on constants (reduction none): Swin's attention mask is made by slice assignments into a zero
+ * tensor, which PyTorch exports as ScatterND of constants. indices (..., k) address the first k axes of data;
+ * each addressed slice takes the matching slice of updates, later writes winning. */
+fv_status ox_fold_scatter_nd(ox_import *im)
+{
+    const ox_tensor *data, *idx, *upd;
+    fv_status s = ox_const_in(im, 0, &data);
+    if (!s) s = ox_const_in(im, 1, &idx);
+    if (!s) s = ox_const_in(im, 2, &upd);
+    if (s) return s;
+    char reduction[16];
+    if ((s = ox_attr_string(im, "reduction", "none", reduction, sizeof reduction))) return s;
+    if (strcmp(reduction, "none") != 0) return ox_fail(im, FV_ERR_UNSUPPORTED, "reduction '%s'", reduction);
+    if (idx->type != OX_I64 || idx->ndim < 1 || upd->type != data->type)
+        return ox_fail(im, FV_ERR_FORMAT, "indices must be int64 and updates of the data's type");
+    int k = (int)idx->dims[idx->ndim - 1];
+    if (k < 1 || k > data->ndim || idx->ndim - 1 + data->ndim - k != upd->ndim)
+        return ox_fail(im, FV_ERR_SHAPE, "indices of last dimension %d do not fit data of rank %d and updates of "
+                       "rank %d", k, data->ndim, upd->ndim);
+    int64_t slice = 1, count = idx->n / k;
+    for (int d = k; d < data->ndim; d++) slice *= data->dims[d];
+    for (int d = 0; d < idx->ndim - 1; d++)
+        if (upd->dims[d] != idx->dims[d]) return ox_fail(im, FV_ERR_SHAPE, "updates do not match the indices");
+    for (int d = k; d < data->ndim; d++)
+        if (upd->dims[idx->ndim - 1 + d - k] != data->dims[d])
+            return ox_fail(im, FV_ERR_SHAPE, "updates do not match the data's slices");
+    ox_tensor t;
+    if ((s = ox_tensor_alloc(im, &t, data->type, data->ndim, data->dims))) return s;
+    t.is_bool = data->is_bool;
+    size_t elem = data->type == OX_F32 ? sizeof(float) : sizeof(int64_t);
+    memcpy(t.data, data->data, (size_t)data->n * elem);
+    for (int64_t i = 0; i < count; i++) {
+        int64_t at = 0;
+        for (int d = 0; d < k; d++) {
+            int64_t v = ((const int64_t *)idx->data)[i * k + d];
+            if (v < 0) v += data->dims[d];
+            if (OX_IS_SYMBOL(v) || v < 0 || v >= data->dims[d]) {
+                ox_tensor_free(&t);
+                return ox_fail(im, FV_ERR_SHAPE, "index %lld of axis %d is out of range [0, %lld)",
+                               (long long)((const int64_t *)idx->data)[i * k + d], d, (long long)data->dims[d]);
+            }
+            at = at * data->dims[d] + v;
+        }
+        memcpy((char *)t.data + (size_t)(at * slice) * elem, (const char *)upd->data + (size_t)(i * slice) * elem,
+               (size_t)slice * elem);
+    }
+    return out_const(im, 0, &t);
+}
+
+fv_status ox_fold_expand(ox_import *im)
+{
+    const ox_tensor *x, *shape;
+    fv_status s = ox_const_in(im, 0, &x);
+    if (!s) s = ox_const_in(im, 1, &shape);
+    if (s) return s;
+    if (shape->type != OX_I64 || shape->ndim != 1 || shape->n > OX_MAX_DIMS)
+        return ox_fail(im, FV_ERR_FORMAT, "the shape must be an int64 vector of at most %d entries", OX_MAX_DIMS);
+    ox_tensor target = {.type = OX_I64, .ndim = (int)shape->n};
+    for (int d = 0; d < target.ndim; d++) {
+        target.dims[d] = ((const int64_t *)shape->data)[d];
+        if (OX_IS_SYMBOL(target.dims[d])) return ox_layout_expand(im); /* follows the batch: a layer */
+        if (target.dims[d] < 0) return ox_fail(im, FV_ERR_SHAPE, "shape entry %d is %lld", d, (long long)target.dims[d]);
+    }
+    int64_t dims[OX_MAX_DIMS];
+    int r = broadcast(x, &target, dims);
+    if (r < 0) return ox_fail(im, FV_ERR_SHAPE, "the input does not broadcast to the shape");
+    ox_tensor t;
+    if ((s = ox_tensor_alloc(im, &t, x->type, r, dims))) return s;
+    t.is_bool = x->is_bool;
+    int64_t idx[OX_MAX_DIMS] = {0};
+    for (int64_t i = 0; i < t.n; i++) {
+        int64_t j = source_index(x, idx, r);
+        if (t.type == OX_F32) ((float *)t.data)[i] = ((const float *)x->data)[j];
+        else ((int64_t *)t.data)[i] = ((const int64_t *)x->data)[j];
+        for (int d = r - 1; d >= 0 && ++idx[d] == dims[d]; d--) idx[d] = 0;
+    }
+    return out_const(im, 0, &t);
+}
+
 fv_status ox_fold_unary(ox_import *im)
 {
     const ox_tensor *c;

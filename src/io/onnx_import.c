@@ -138,12 +138,15 @@ ox_entry *ox_in(ox_import *im, int k)
     return ox_find(&im->t, nd->input[k]);
 }
 
+/* A dimension that follows the batch is the batch symbol when it is the batch itself (one per batch element,
+ * or the fixed batch of a static-batch model), else a symbol for "some multiple of it" (heads x batch). */
 int ox_layer_dims(ox_import *im, int layer, int64_t *dims)
 {
-    if (!fv_model_layer_batched(im->m, layer)) return fv_model_layer_shape(im->m, layer, dims);
-    int n = fv_model_layer_shape(im->m, layer, dims + 1);
-    dims[0] = im->batch;
-    return n + 1;
+    bool per_batch[FV_MAX_DIMS];
+    int n = fv_model_layer_dims(im->m, layer, dims, per_batch);
+    for (int d = 0; d < n; d++)
+        if (per_batch[d]) dims[d] = dims[d] == 1 ? im->batch : OX_DIM_UNKNOWN;
+    return n;
 }
 
 fv_status ox_layer_in(ox_import *im, int k, int *layer)

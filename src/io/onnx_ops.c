@@ -549,9 +549,10 @@ static fv_status op_dropout(ox_import *im)
         if (c->n != 1 || c->type != OX_F32) return ox_fail(im, FV_ERR_FORMAT, "ratio must be one float");
         ratio = ((const float *)c->data)[0];
     }
+    /* training_mode true with a ratio of 0 is still the identity (Swin's F.dropout(attn, p=0.0) exports so) */
     if (ox_in(im, 2)) {
         if ((s = ox_const_in(im, 2, &c))) return s;
-        if (c->n != 1 || ox_get_f(c, 0) != 0)
+        if (c->n != 1 || (ox_get_f(c, 0) != 0 && ratio != 0.0f))
             return ox_fail(im, FV_ERR_UNSUPPORTED, "training_mode is true: fovea imports inference graphs");
     }
     if (!(ratio >= 0.0f && ratio < 1.0f)) return ox_fail(im, FV_ERR_FORMAT, "ratio %g is outside [0, 1)", ratio);

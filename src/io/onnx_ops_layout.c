@@ -39,15 +39,18 @@ fv_status ox_layout_generic(ox_import *im)
 }
 
 /* Reshape of layer x to shape (n entries as the file gives them, symbols included) as a reshape layer: the
- * batch symbol at position 0 of a batched input becomes 0 (copy the batch), one other batch-dependent entry -1. */
+ * batch symbol where the input has the batch itself at the same position becomes 0 (copy it), one other
+ * batch-dependent entry -1 (Swin's windows (batch x 16, 49, 96) back to (batch, 4, 4, 7, 7, 96) take -1). */
 fv_status ox_layout_reshape(ox_import *im, int x, const int64_t *shape, int n, bool allowzero)
 {
-    int64_t want[OX_MAX_DIMS];
-    bool batched = fv_model_layer_batched(im->m, x), infer = false;
+    int64_t want[OX_MAX_DIMS], xd[OX_MAX_DIMS];
+    int r = ox_layer_dims(im, x, xd);
+    bool batched = false, infer = false;
+    for (int d = 0; d < r; d++) batched |= OX_IS_SYMBOL(xd[d]) || (im->batch > 0 && fv_model_layer_batched(im->m, x));
     for (int d = 0; d < n; d++) infer |= shape[d] == -1;
     for (int d = 0; d < n; d++) {
         want[d] = shape[d];
-        if (d == 0 && batched && shape[d] == OX_DIM_BATCH) want[d] = 0;
+        if (d < r && shape[d] == OX_DIM_BATCH && xd[d] == OX_DIM_BATCH) want[d] = 0;
         else if (OX_IS_SYMBOL(shape[d])) {
             if (infer)
                 return ox_fail(im, FV_ERR_UNSUPPORTED, "the target shape has more than one dimension depending on "
@@ -58,7 +61,7 @@ fv_status ox_layout_reshape(ox_import *im, int x, const int64_t *shape, int n, b
             return ox_fail(im, FV_ERR_UNSUPPORTED, "allowzero with a 0 in the shape (an empty dimension)");
     }
     bool follows = !batched || im->batch != OX_DIM_BATCH;
-    for (int d = 0; d < n; d++) follows |= want[d] == -1 || (d == 0 && want[d] == 0);
+    for (int d = 0; d < n; d++) follows |= want[d] == -1 || (want[d] == 0 && d < r && OX_IS_SYMBOL(xd[d]));
     if (!follows) { /* a fixed shape of a batched tensor holds at one batch size only */
         char text[200] = "";
         for (int d = 0; d < n; d++)
@@ -169,7 +172,7 @@ fv_status ox_layout_slice(ox_import *im)
 
 /* Expand: entries of the shape that are the batch size (OX_DIM_BATCH) become -1 read from a batched layer (the
  * input itself when it is batched and that entry is its batch dimension: then 1 keeps it). */
-static fv_status op_expand(ox_import *im)
+fv_status ox_layout_expand(ox_import *im)
 {
     int in[2], n_in = 1, n;
     int64_t shape[OX_MAX_DIMS];
@@ -235,7 +238,8 @@ static fv_status op_split(ox_import *im)
 }
 
 const ox_op ox_ops_layout[] = {
-    {"Expand", op_expand, NULL, 2, 2, 1, ""},
+    {"Expand", ox_layout_expand, ox_fold_expand, 2, 2, 1, ""},
     {"Split", op_split, NULL, 1, 2, FV_LAYER_MAX_LIST, "axis,split,num_outputs"},
+    {"ScatterND", NULL, ox_fold_scatter_nd, 3, 3, 1, "reduction"}, /* on constants: Swin's attention mask */
     {NULL, NULL, NULL, 0, 0, 0, NULL},
 };

@@ -14,11 +14,14 @@ fv_model *fv_model_new(fv_ctx *ctx, const char *name)
 {
     if (!ctx) return NULL;
     fv_model *m = calloc(1, sizeof *m);
-    if (!m || !(m->shapes = fv_graph_new(ctx))) {
+    if (!m || !(m->shapes = fv_graph_new(ctx)) || !(m->shapes2 = fv_graph_new(ctx))) {
+        if (m) fv_graph_free(m->shapes);
         free(m);
         fv_error(ctx, FV_ERR_NOMEM, "out of memory creating a model");
         return NULL;
     }
+    fv_graph_set_shapes_only(m->shapes);
+    fv_graph_set_shapes_only(m->shapes2);
     m->ctx = ctx;
     snprintf(m->name, sizeof m->name, "%s", name && *name ? name : "model");
     return m;
@@ -33,6 +36,8 @@ void fv_model_free(fv_model *m)
     free(m->class_names);
     fv_graph_free(m->shapes);
     free(m->shape_nodes);
+    fv_graph_free(m->shapes2);
+    free(m->shape_nodes2);
     fv_name_index_free(&m->layer_index);
     fv_name_index_free(&m->param_index);
     free(m->params);
@@ -80,7 +85,9 @@ static fv_status grow(fv_model *m)
     if (l) m->layers = l;
     fv_node **n = realloc(m->shape_nodes, (size_t)cap * sizeof *n);
     if (n) m->shape_nodes = n;
-    if (!l || !n) return fv_error(m->ctx, FV_ERR_NOMEM, "out of memory adding a layer");
+    fv_node **n2 = realloc(m->shape_nodes2, (size_t)cap * sizeof *n2);
+    if (n2) m->shape_nodes2 = n2;
+    if (!l || !n || !n2) return fv_error(m->ctx, FV_ERR_NOMEM, "out of memory adding a layer");
     m->cap_layers = cap;
     return FV_OK;
 }
@@ -197,8 +204,28 @@ static fv_status place_input(fv_model *m, fv_layer *l)
     if (!n) return fv_errcode(m->ctx);
     if (!m->shape_input) m->shape_input = n;
     m->shape_nodes[m->n_layers] = n;
+    if (m->shapes2 && !(m->shape_nodes2[m->n_layers] = input_node(m, m->shapes2, l, 2))) return fv_errcode(m->ctx);
     l->batched = l->a.batch;
     return FV_OK;
+}
+
+/* The layer at batch 2 too. A layer that builds at batch 1 but not at 2 ends the batch-2 graph (the model is
+ * then one of batch 1), without an error: the batch-1 graph has checked the layer. */
+static void place_at_batch_2(fv_model *m, fv_layer *l)
+{
+    if (!m->shapes2) return;
+    fv_node *in[FV_LAYER_MAX_INPUTS];
+    for (int i = 0; i < l->n_in; i++) in[i] = m->shape_nodes2[l->in[i]];
+    fv_node *n = fv_layer_build(m->shapes2, l, in);
+    if (n) {
+        m->shape_nodes2[m->n_layers] = n;
+        const fv_tensor *a = fv_node_value(m->shape_nodes[m->n_layers]), *b = fv_node_value(n);
+        l->batched = a->ndim > 0 && a->shape[0] != b->shape[0];
+        return;
+    }
+    fv_clear_error(m->ctx);
+    fv_graph_free(m->shapes2);
+    m->shapes2 = NULL;
 }
 
 /* Add the layer to the shape graph: checks it and gives its output shape. */
@@ -215,6 +242,7 @@ static fv_status place_layer(fv_model *m, fv_layer *l)
         return fv_errcode(m->ctx) ? fv_errcode(m->ctx) : FV_ERR_ARG;
     }
     m->shape_nodes[m->n_layers] = n;
+    place_at_batch_2(m, l);
     return FV_OK;
 }
 
@@ -405,6 +433,18 @@ int fv_model_layer_shape(const fv_model *m, int i, int64_t *shape)
 }
 
 bool fv_model_layer_batched(const fv_model *m, int i) { return layer_at(m, i) && m->layers[i].batched; }
+
+int fv_model_layer_dims(const fv_model *m, int i, int64_t *dims, bool *per_batch)
+{
+    if (!layer_at(m, i)) return 0;
+    const fv_tensor *a = fv_node_value(m->shape_nodes[i]);
+    const fv_tensor *b = m->shapes2 ? fv_node_value(m->shape_nodes2[i]) : NULL;
+    for (int d = 0; d < a->ndim; d++) {
+        dims[d] = a->shape[d];
+        per_batch[d] = b ? b->shape[d] != a->shape[d] : d == 0 && m->layers[i].batched;
+    }
+    return a->ndim;
+}
 
 fv_dtype fv_model_layer_dtype(const fv_model *m, int i)
 {

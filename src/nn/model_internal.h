@@ -182,6 +182,11 @@ struct fv_model {
     fv_graph *shapes;
     fv_node *shape_input;                /* the first input layer's node */
     fv_node **shape_nodes;
+    /* The same at batch 2, which tells the dimensions that follow the batch (a transpose may move it, a
+     * reshape merge it with heads) from those that do not. NULL once a layer could only be built at batch 1
+     * (a reshape to a fixed shape): the model then runs at batch 1 alone. */
+    fv_graph *shapes2;
+    fv_node **shape_nodes2;
     int inputs[FV_MODEL_MAX_IO], n_inputs;   /* the input layers, in order */
     int outputs[FV_MODEL_MAX_IO], n_outputs; /* set by an `outputs` line; none: the last layer */
     fv_name_index layer_index;           /* layer name -> position */
@@ -203,6 +208,10 @@ int fv_model_output_layers(const fv_model *m, int *out);
 /* A float32 parameter of the layer named "<layer>.<suffix>" (the limits on size checked), or NULL with the error. */
 fv_param *fv_layer_new_param(fv_model *m, fv_layer *l, const char *suffix, fv_param_kind kind, int ndim,
                              const int64_t *shape);
+/* A layer's output shape at batch 1, whole; per[d] is true for the dimensions that grow with the batch (then
+ * dims[d] is their size per batch element). Returns the rank. */
+int fv_model_layer_dims(const fv_model *m, int layer, int64_t *dims, bool *per_batch);
+
 /* Create a layer's parameters for inputs of the given shapes (batch first), named "<layer>.weight" etc. */
 fv_status fv_layer_make_params(fv_model *m, fv_layer *l, const fv_tensor *in0);
 /* Add the layer's node to g reading the given input nodes; NULL with a message naming the layer. */
