@@ -223,6 +223,7 @@ fv_status ox_fold_binary(ox_import *im);
 fv_status ox_fold_compare(ox_import *im); /* Equal, Less, Greater */
 fv_status ox_fold_where(ox_import *im);
 fv_status ox_fold_scatter_nd(ox_import *im);
+fv_status ox_fold_size(ox_import *im);
 /* Expand of a constant to a constant shape; a shape holding the batch size goes to the layer (ox_layout_expand). */
 fv_status ox_fold_expand(ox_import *im);
 fv_status ox_layout_expand(ox_import *im);

@@ -921,6 +921,7 @@ static fv_status op_concat(ox_import *im)
     X("Upsample", op_upsample, NULL, 1, 2, 1, "mode,scales") \
     X("Constant", NULL, ox_fold_constant, 0, 0, 1, "value,value_float,value_floats,value_int,value_ints") \
     X("Shape", ox_fold_shape, ox_fold_shape, 1, 1, 1, "start,end") \
+    X("Size", ox_fold_size, ox_fold_size, 1, 1, 1, "") \
     X("Gather", ox_layout_generic, ox_fold_gather, 2, 2, 1, "axis") \
     X("Unsqueeze", ox_layout_generic, ox_fold_unsqueeze, 1, 2, 1, "axes") \
     X("Cast", ox_math_cast, ox_fold_cast, 1, 1, 1, "to,saturate") \
