@@ -38,6 +38,7 @@ typedef enum { OX_F32 = 0, OX_I64 } ox_type;
 typedef struct {
     ox_type type;
     bool is_bool;  /* OX_I64 read from a bool tensor (0 or 1) */
+    int32_t onnx_type; /* the file's element type (OX_T_*; 0 for tensors made while importing) */
     int ndim;
     int64_t dims[OX_MAX_DIMS];
     int64_t n;
