@@ -25,11 +25,17 @@ typedef enum {
     FV_BIN_MIN,   /* NaN propagates; at a tie each input gets half of the gradient (torch.minimum) */
     FV_BIN_MAX,   /* likewise (torch.maximum) */
     FV_BIN_PRELU, /* float32 only, see fv_prelu */
+    FV_BIN_MOD,   /* the remainder with the divisor's sign (Python's %, torch.remainder, ONNX Mod fmod=0):
+                   * a - floor(a / b) b; integers: dividing by 0 fails the forward pass. Float gradients:
+                   * 1 for a, -floor(a / b) for b */
+    FV_BIN_FMOD,  /* the remainder with the dividend's sign (C fmod, torch.fmod, ONNX Mod fmod=1): a - trunc(a / b) b;
+                   * integers: C's %, dividing by 0 fails the forward pass. Float gradients: 1 for a, -trunc(a / b)
+                   * for b */
     FV_BIN_COUNT
 } fv_binary_kind;
 
 /* a op b broadcast together; both of one dtype: float32 for every kind; int32 or int64 for add, sub, mul, div,
- * min and max (add, sub and mul wrap around on overflow; INT_MIN / -1 gives INT_MIN). Output: the broadcast
+ * min, max, mod and fmod (add, sub and mul wrap around on overflow; INT_MIN / -1 gives INT_MIN). Output: the broadcast
  * shape, the inputs' dtype. Refuses bool, mixed dtypes, shapes that do not broadcast. Float add and mul run the
  * same fast kernels as fv_add and fv_mul (which stay float-only). Nodes are named after the kind ("sub_7"). */
 fv_node *fv_binary(fv_graph *g, fv_node *a, fv_node *b, fv_binary_kind kind);
@@ -50,6 +56,10 @@ fv_node *fv_maximum_n(fv_graph *g, fv_node *const *xs, int n);
  * rank 1 x takes a slope (1) or (x's size)). */
 fv_node *fv_prelu(fv_graph *g, fv_node *x, fv_node *slope);
 fv_node *fv_prelu_channels(fv_graph *g, fv_node *x, fv_node *slope);
+/* ONNX Sum and Mean over n >= 1 inputs broadcast together: adds chained left to right, Mean then scaled by 1/n
+ * (float32 only; Sum also takes int32/int64). n == 1 returns xs[0] itself for Sum (Mean too). */
+fv_node *fv_sum_n(fv_graph *g, fv_node *const *xs, int n);
+fv_node *fv_mean_n(fv_graph *g, fv_node *const *xs, int n);
 
 /* ---- unary functions and activations (float32 in and out, same shape) ------------------------------ */
 
@@ -74,14 +84,33 @@ typedef enum {
     FV_UN_MISH,        /* x tanh(softplus(x)) */
     FV_UN_HARDTANH,    /* p0 = min <= p1 = max: as clip, but the gradient is 1 only strictly inside (F.hardtanh) */
     FV_UN_LOG_SIGMOID, /* log(1 / (1 + e^-x)), stable for large |x| */
+    FV_UN_SIN,         /* trigonometric and hyperbolic functions and their inverses (ONNX Sin ... Atanh); */
+    FV_UN_COS,         /* outside the domain (asin of 2, acosh of 0.5, atanh of 2) NaN, as PyTorch */
+    FV_UN_TAN,
+    FV_UN_ASIN,
+    FV_UN_ACOS,
+    FV_UN_ATAN,
+    FV_UN_SINH,
+    FV_UN_COSH,
+    FV_UN_ASINH,
+    FV_UN_ACOSH,
+    FV_UN_ATANH,
+    FV_UN_SOFTSIGN,         /* x / (1 + |x|) */
+    FV_UN_THRESHOLDED_RELU, /* p0 = alpha: x > alpha ? x : 0 (gradient 1 where x > alpha) */
+    FV_UN_SHRINK,           /* p0 = lambd, p1 = bias: x < -lambd ? x + bias : x > lambd ? x - bias : 0 (ONNX Shrink;
+                             * F.softshrink is bias = lambd, F.hardshrink bias = 0); gradient 1 where |x| > lambd */
+    FV_UN_HARD_SIGMOID,     /* p0 = alpha, p1 = beta: max(0, min(1, alpha x + beta)) (ONNX HardSigmoid); gradient
+                             * alpha strictly inside (0, 1), as F.hardsigmoid */
+    FV_UN_CELU,             /* p0 = alpha (!= 0): max(0, x) + min(0, alpha (e^(x / alpha) - 1)) */
     FV_UN_COUNT
 } fv_unary_kind;
 
 /* The PyTorch/ONNX defaults of each kind's parameters (0 where unused): SELU's alpha 1.6732632 and gamma
- * 1.0507010, softplus' beta 1 and threshold 20, hardtanh's -1 and 1, clip's -inf and inf. */
+ * 1.0507010, softplus' beta 1 and threshold 20, hardtanh's -1 and 1, clip's -inf and inf; ONNX's
+ * ThresholdedRelu alpha 1, Shrink lambd 0.5 and bias 0, HardSigmoid alpha 0.2 and beta 0.5, Celu alpha 1. */
 void fv_unary_defaults(fv_unary_kind kind, float *p0, float *p1);
-/* Refuses a non-float input, an unknown kind, NaN parameters (non-finite for SELU and softplus), softplus'
- * beta 0 and hardtanh's min > max. Nodes are named after the kind ("gelu_3"). */
+/* Refuses a non-float input, an unknown kind, NaN parameters (non-finite for SELU, softplus and celu), softplus'
+ * beta 0, celu's alpha 0 and hardtanh's min > max. Nodes are named after the kind ("gelu_3"). */
 fv_node *fv_unary(fv_graph *g, fv_node *x, fv_unary_kind kind, float p0, float p1);
 fv_node *fv_neg(fv_graph *g, fv_node *x);
 fv_node *fv_abs(fv_graph *g, fv_node *x);
@@ -124,6 +153,9 @@ fv_node *fv_greater_equal(fv_graph *g, fv_node *a, fv_node *b);
 /* float32 x -> bool of x's shape. isinf is true for both signs (ONNX IsInf's defaults). */
 fv_node *fv_isnan(fv_graph *g, fv_node *x);
 fv_node *fv_isinf(fv_graph *g, fv_node *x);
+/* ONNX IsInf with its attributes: true for +inf when detect_positive, for -inf when detect_negative (neither:
+ * all false). */
+fv_node *fv_isinf_signs(fv_graph *g, fv_node *x, bool detect_positive, bool detect_negative);
 
 typedef enum { FV_LOGIC_NOT = 0, FV_LOGIC_AND, FV_LOGIC_OR, FV_LOGIC_XOR, FV_LOGIC_COUNT } fv_logical_kind;
 

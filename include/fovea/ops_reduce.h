@@ -22,6 +22,7 @@ typedef enum {
     FV_REDUCE_L2,          /* ReduceL2, torch.norm(p=2): sqrt(sum x^2) */
     FV_REDUCE_SUM_SQUARE,  /* ReduceSumSquare: sum x^2 */
     FV_REDUCE_LOG_SUM_EXP, /* ReduceLogSumExp, torch.logsumexp: max + log(sum exp(x - max)); empty gives -inf */
+    FV_REDUCE_LOG_SUM,     /* ReduceLogSum: log(sum x) (negative sums give NaN, an empty one -inf) */
     FV_REDUCE_COUNT
 } fv_reduce_kind;
 
@@ -34,9 +35,9 @@ typedef enum {
  * Gradients, as PyTorch: max/min share the gradient evenly among the elements equal to the result (a NaN
  * result makes the slice's gradients NaN); prod gives g * (product of the others), correct with zeros (one
  * zero: only it gets a gradient; two or more: none); L1 gives g * sign(x) (0 at 0); L2 gives g * x / norm
- * (0 where the norm is 0); log-sum-exp gives g * exp(x - result). NaN propagates through max and min. */
+ * (0 where the norm is 0); log-sum-exp gives g * exp(x - result); log-sum g / sum. NaN propagates through max and min. */
 fv_node *fv_reduce(fv_graph *g, fv_node *x, fv_reduce_kind kind, const int *axes, int n_axes, bool keepdims);
-/* "sum", "mean", "max", "min", "prod", "l1", "l2", "sum_square", "log_sum_exp"; NULL out of range. */
+/* "sum", "mean", "max", "min", "prod", "l1", "l2", "sum_square", "log_sum_exp", "log_sum"; NULL out of range. */
 const char *fv_reduce_name(fv_reduce_kind kind);
 
 /* ---- arg-max / arg-min and top-k ------------------------------------------------------------------ */
@@ -59,6 +60,13 @@ fv_node *fv_topk(fv_graph *g, fv_node *x, int64_t k, int axis, bool largest, boo
 /* The indices (int64, the same shape) of a fv_topk node's values: ONNX TopK's second output. Refuses a
  * node that is not a top-k. */
 fv_node *fv_topk_indices(fv_graph *g, fv_node *topk);
+
+/* ONNX Hardmax: 1 at the first largest element of each line along axis, 0 elsewhere (float32, x's shape).
+ * flat false: along one axis (opset 13; axis in [-r, r)); flat true: x seen as 2-D, (product of dims [0, axis),
+ * product of [axis, r)), one line per row (before opset 13; axis in [-r, r]). NaN counts as larger than any
+ * number (as arg-max). A scalar gives 1. Empty tensors give empty outputs. The gradient is zero (piecewise
+ * constant). Refuses an axis out of range, a non-float input. */
+fv_node *fv_hardmax(fv_graph *g, fv_node *x, int axis, bool flat);
 
 /* ---- cumulative sum ------------------------------------------------------------------------------- */
 

@@ -317,9 +317,13 @@ static fv_status op_hard_sigmoid(ox_import *im)
     fv_status s = ox_attr_float(im, "alpha", 0.2f, &alpha);
     if (!s) s = ox_attr_float(im, "beta", 0.5f, &beta);
     if (s) return s;
-    if (fabsf(alpha - 1.0f / 6.0f) > 1e-6f || beta != 0.5f)
-        return ox_fail(im, FV_ERR_UNSUPPORTED, "alpha=%g beta=%g: fovea's hard sigmoid is PyTorch's (alpha=1/6, "
-                       "beta=0.5)", alpha, beta);
+    if (fabsf(alpha - 1.0f / 6.0f) > 1e-6f || beta != 0.5f) { /* not PyTorch's: the general form */
+        int x;
+        if ((s = ox_layer_in(im, 0, &x))) return s;
+        char keys[64];
+        snprintf(keys, sizeof keys, "alpha=%.9g beta=%.9g", alpha, beta);
+        return one_layer(im, "hard_sigmoid_ab", NULL, &x, 1, keys);
+    }
     return gate(im, "hard_sigmoid");
 }
 

@@ -25,7 +25,7 @@ fv_status ox_math_generic(ox_import *im)
 /* Elementwise operators of several inputs (Sub, Div, Min, Max, comparisons, logic, Where) as their layer type.
  * Integer constants are read as int64; beside an int32 input they are cast to int32 (their values came from an
  * int32 tensor). The legacy broadcast=1 of opsets before 7 without an axis is NumPy's suffix broadcasting. */
-fv_status ox_math_elementwise_as(ox_import *im, const char *type)
+static fv_status elementwise_keys(ox_import *im, const char *type, const char *keys)
 {
     const Onnx__NodeProto *nd = im->node;
     int in[FV_LAYER_MAX_INPUTS], n = 0;
@@ -42,8 +42,10 @@ fv_status ox_math_elementwise_as(ox_import *im, const char *type)
     }
     for (int k = 0; k < n && has_i32; k++)
         if (int_const[k] && (in[k] = ox_add_layer(im, "cast", NULL, &in[k], 1, "to=int32")) < 0) return fv_errcode(im->ctx);
-    return one_layer(im, type, NULL, in, n, "");
+    return one_layer(im, type, NULL, in, n, keys);
 }
+
+fv_status ox_math_elementwise_as(ox_import *im, const char *type) { return elementwise_keys(im, type, ""); }
 
 fv_status ox_math_elementwise(ox_import *im)
 {
@@ -97,7 +99,7 @@ fv_status ox_math_softmax(ox_import *im, bool log)
 
 static fv_status op_log_softmax(ox_import *im) { return ox_math_softmax(im, true); }
 
-/* Min and Max of one input are that input. */
+/* Min, Max, Sum and Mean of one input are that input. */
 static fv_status op_min_max(ox_import *im)
 {
     if (im->node->n_input == 1) {
@@ -123,7 +125,16 @@ static fv_status op_pow(ox_import *im)
     return one_layer(im, "pow", NULL, in, 2, "");
 }
 
-/* IsInf detecting both signs (the defaults). */
+/* Mod: fmod=0 takes the divisor's sign (Python's %), fmod=1 is C's fmod. */
+static fv_status op_mod(ox_import *im)
+{
+    int64_t fmod;
+    fv_status s = ox_attr_int(im, "fmod", 0, &fmod);
+    if (s) return s;
+    return elementwise_keys(im, "mod", fmod ? "fmod=true" : "fmod=false");
+}
+
+/* IsInf with either sign or both (the defaults). */
 static fv_status op_isinf(ox_import *im)
 {
     int64_t pos, neg;
@@ -132,10 +143,9 @@ static fv_status op_isinf(ox_import *im)
     if (!s) s = ox_attr_int(im, "detect_negative", 1, &neg);
     if (!s) s = ox_layer_in(im, 0, &x);
     if (s) return s;
-    if (!pos || !neg)
-        return ox_fail(im, FV_ERR_UNSUPPORTED, "detect_positive=%lld detect_negative=%lld: fovea's isinf detects both",
-                       (long long)pos, (long long)neg);
-    return one_layer(im, "isinf", NULL, &x, 1, "");
+    char keys[64];
+    snprintf(keys, sizeof keys, "detect_positive=%s detect_negative=%s", pos ? "true" : "false", neg ? "true" : "false");
+    return one_layer(im, "isinf", NULL, &x, 1, keys);
 }
 
 /* PRelu with a constant slope along the channels ((C), (C, 1, 1), (1, C, 1, 1) or one value, aligned on the
@@ -180,7 +190,9 @@ const ox_op ox_ops_math[] = {
     {"Less", ox_math_elementwise, ox_fold_compare, 2, 2, 1, ""},
     {"LessOrEqual", ox_math_elementwise, NULL, 2, 2, 1, ""},
     {"Greater", ox_math_elementwise, ox_fold_compare, 2, 2, 1, ""},
-    {"Mod", NULL, ox_fold_binary, 2, 2, 1, "fmod"}, /* shape arithmetic only (Swin's window padding) */
+    {"Mod", op_mod, ox_fold_binary, 2, 2, 1, "fmod"}, /* folded on constants (Swin's window padding) */
+    {"Sum", op_min_max, NULL, 1, FV_LAYER_MAX_INPUTS, 1, ""},
+    {"Mean", op_min_max, NULL, 1, FV_LAYER_MAX_INPUTS, 1, ""},
     {"GreaterOrEqual", ox_math_elementwise, NULL, 2, 2, 1, ""},
     {"And", ox_math_elementwise, NULL, 2, 2, 1, ""},
     {"Or", ox_math_elementwise, NULL, 2, 2, 1, ""},

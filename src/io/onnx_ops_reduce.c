@@ -46,6 +46,31 @@ REDUCE_OP(reduce_l1, "reduce_l1")
 REDUCE_OP(reduce_l2, "reduce_l2")
 REDUCE_OP(reduce_sum_square, "reduce_sum_square")
 REDUCE_OP(reduce_log_sum_exp, "reduce_log_sum_exp")
+REDUCE_OP(reduce_log_sum, "reduce_log_sum")
+
+/* Hardmax: one axis (default -1) from opset 13; before, x seen as 2-D around the axis (default 1), which is one
+ * axis only when every dimension after it is 1. */
+static fv_status op_hardmax(ox_import *im)
+{
+    int x;
+    int64_t axis, xd[OX_MAX_DIMS];
+    fv_status s = ox_layer_in(im, 0, &x);
+    if (!s) s = ox_attr_int(im, "axis", im->opset < 13 ? 1 : -1, &axis);
+    if (s) return s;
+    int r = ox_layer_dims(im, x, xd);
+    if (axis < -r || axis > r || (im->opset >= 13 && axis == r && r > 0))
+        return ox_fail(im, FV_ERR_FORMAT, "axis %lld of a rank-%d input", (long long)axis, r);
+    bool one_axis = im->opset >= 13;
+    int64_t a = axis < 0 ? axis + r : axis;
+    if (!one_axis && a < r) {
+        one_axis = true;
+        for (int d = (int)a + 1; d < r; d++) one_axis = one_axis && xd[d] == 1;
+    }
+    int l = ox_add_layer(im, one_axis ? "hardmax" : "hardmax_flat", NULL, &x, 1, "axis=%d", (int)axis);
+    if (l < 0) return fv_errcode(im->ctx);
+    ox_set_layer_out(im, 0, l);
+    return FV_OK;
+}
 
 /* ArgMax / ArgMin: ONNX's axis defaults to 0. */
 static fv_status arg_layer(ox_import *im, const char *type)
@@ -135,6 +160,8 @@ const ox_op ox_ops_reduce[] = {
     {"ReduceL2", op_reduce_l2, NULL, 1, 2, 1, REDUCE_ATTRS},
     {"ReduceSumSquare", op_reduce_sum_square, NULL, 1, 2, 1, REDUCE_ATTRS},
     {"ReduceLogSumExp", op_reduce_log_sum_exp, NULL, 1, 2, 1, REDUCE_ATTRS},
+    {"ReduceLogSum", op_reduce_log_sum, NULL, 1, 2, 1, REDUCE_ATTRS},
+    {"Hardmax", op_hardmax, NULL, 1, 1, 1, "axis"},
     {"ArgMax", op_argmax, NULL, 1, 1, 1, "axis,keepdims,select_last_index"},
     {"ArgMin", op_argmin, NULL, 1, 1, 1, "axis,keepdims,select_last_index"},
     {"TopK", op_topk, NULL, 1, 2, 2, "k,axis,largest,sorted"},

@@ -505,7 +505,8 @@ void fv_math_unary_backward(fv_ctx *ctx, float *dx, const float *dout, const flo
 void fv_math_float_test(fv_ctx *ctx, uint8_t *out, const float *x, int64_t n, int test)
 {
     (void)ctx;
-    if (test) fv_ref_isinf(out, x, n);
+    if (test == 1) fv_ref_isinf(out, x, n);
+    else if (test > 1) fv_ref_isinf_signs(out, x, n, test & 2, test & 4); /* 8 | 2 | 4: the signs to detect */
     else fv_ref_isnan(out, x, n);
 }
 
@@ -513,4 +514,12 @@ int64_t fv_math_cast(fv_ctx *ctx, void *out, fv_dtype to, const void *in, fv_dty
 {
     (void)ctx;
     return fv_ref_cast(out, to, in, from, n);
+}
+
+/* ---- more math and reduce kinds ------------------------------------------------------------------------------ */
+
+void fv_hardmax_forward(fv_ctx *ctx, float *out, const float *x, int64_t outer, int64_t C, int64_t inner)
+{
+    (void)ctx;
+    fv_ref_hardmax(out, x, outer, C, inner);
 }

@@ -141,8 +141,12 @@ void fv_math_where_grad(fv_ctx *ctx, float *dst, const int64_t *dshape, const fl
 void fv_math_unary_forward(fv_ctx *ctx, float *out, const float *x, int64_t n, int kind, float p0, float p1);
 void fv_math_unary_backward(fv_ctx *ctx, float *dx, const float *dout, const float *x, int64_t n, int kind, float p0,
                             float p1);
-/* test 0: isnan, 1: isinf. */
+/* test 0: isnan, 1: isinf (either sign), 8 | 2 (+inf) | 4 (-inf): isinf of the signs given. */
 void fv_math_float_test(fv_ctx *ctx, uint8_t *out, const float *x, int64_t n, int test);
 int64_t fv_math_cast(fv_ctx *ctx, void *out, fv_dtype to, const void *in, fv_dtype from, int64_t n);
+
+/* ---- more math and reduce kinds (ref/reduce.h) ------------------------------------------------------------ */
+
+void fv_hardmax_forward(fv_ctx *ctx, float *out, const float *x, int64_t outer, int64_t C, int64_t inner);
 
 #endif

@@ -22,6 +22,13 @@ static const fv_layer_key softplus_keys[] = {K("beta", FV_K_FLOAT, beta), K("thr
 static const fv_layer_key prelu_keys[] = {K("channels", FV_K_INT, size), {NULL}};
 static const fv_layer_key axis_keys[] = {K("axis", FV_K_AXIS, axis), {NULL}};
 static const fv_layer_key flat_keys[] = {K("axis", FV_K_AXIS, axis), K("log", FV_K_BOOL, flag), {NULL}};
+static const fv_layer_key alpha_keys[] = {K("alpha", FV_K_FLOAT, alpha), {NULL}};
+static const fv_layer_key alpha_beta_keys[] = {K("alpha", FV_K_FLOAT, alpha), K("beta", FV_K_FLOAT, beta), {NULL}};
+/* Shrink's lambd lives in the alpha field, its bias in beta */
+static const fv_layer_key shrink_keys[] = {K("lambd", FV_K_FLOAT, alpha), K("bias", FV_K_FLOAT, beta), {NULL}};
+static const fv_layer_key mod_keys[] = {K("fmod", FV_K_BOOL, flag), {NULL}};
+static const fv_layer_key isinf_keys[] = {K("detect_positive", FV_K_BOOL, flag), K("detect_negative", FV_K_BOOL, flag2),
+                                          {NULL}};
 static const char *const dtype_choices[] = {"float32", "int32", "int64", "bool", NULL}; /* fv_dtype's order */
 static const fv_layer_key cast_keys[] = {{"to", FV_K_CHOICE, offsetof(fv_layer_attrs, dtype), true, dtype_choices},
                                          {NULL}};
@@ -33,6 +40,12 @@ static void hardtanh_defaults(fv_layer_attrs *a) { a->lo = -1.0f, a->hi = 1.0f; 
 static void selu_defaults(fv_layer_attrs *a) { fv_unary_defaults(FV_UN_SELU, &a->alpha, &a->beta); }
 static void softplus_defaults(fv_layer_attrs *a) { fv_unary_defaults(FV_UN_SOFTPLUS, &a->beta, &a->value); }
 static void prelu_defaults(fv_layer_attrs *a) { a->size = 1; }
+/* ONNX's defaults of ThresholdedRelu (alpha 1), Shrink (0.5, 0), HardSigmoid (0.2, 0.5), Celu (1) */
+static void thresholded_relu_defaults(fv_layer_attrs *a) { fv_unary_defaults(FV_UN_THRESHOLDED_RELU, &a->alpha, NULL); }
+static void shrink_defaults(fv_layer_attrs *a) { fv_unary_defaults(FV_UN_SHRINK, &a->alpha, &a->beta); }
+static void hard_sigmoid_ab_defaults(fv_layer_attrs *a) { fv_unary_defaults(FV_UN_HARD_SIGMOID, &a->alpha, &a->beta); }
+static void celu_defaults(fv_layer_attrs *a) { fv_unary_defaults(FV_UN_CELU, &a->alpha, NULL); }
+static void isinf_defaults(fv_layer_attrs *a) { a->flag = a->flag2 = true; }
 static void prelu_init(int j, fv_init_spec *spec) /* PyTorch's nn.PReLU starts every slope at 0.25 */
 {
     (void)j;
@@ -51,7 +64,11 @@ static const named_kind unary_kinds[] = {
     {"neg", FV_UN_NEG},   {"abs", FV_UN_ABS},         {"exp", FV_UN_EXP},     {"log", FV_UN_LOG},
     {"sqrt", FV_UN_SQRT}, {"reciprocal", FV_UN_RECIPROCAL}, {"erf", FV_UN_ERF}, {"floor", FV_UN_FLOOR},
     {"ceil", FV_UN_CEIL}, {"round", FV_UN_ROUND},     {"sign", FV_UN_SIGN},   {"mish", FV_UN_MISH},
-    {"log_sigmoid", FV_UN_LOG_SIGMOID}, {NULL, 0}};
+    {"log_sigmoid", FV_UN_LOG_SIGMOID}, {"sin", FV_UN_SIN}, {"cos", FV_UN_COS}, {"tan", FV_UN_TAN},
+    {"asin", FV_UN_ASIN}, {"acos", FV_UN_ACOS}, {"atan", FV_UN_ATAN}, {"sinh", FV_UN_SINH}, {"cosh", FV_UN_COSH},
+    {"asinh", FV_UN_ASINH}, {"acosh", FV_UN_ACOSH}, {"atanh", FV_UN_ATANH}, {"softsign", FV_UN_SOFTSIGN},
+    {"thresholded_relu", FV_UN_THRESHOLDED_RELU}, {"shrink", FV_UN_SHRINK}, {"hard_sigmoid_ab", FV_UN_HARD_SIGMOID},
+    {"celu", FV_UN_CELU}, {NULL, 0}};
 static const named_kind compare_kinds[] = {{"equal", FV_CMP_EQ},          {"less", FV_CMP_LT},
                                            {"less_equal", FV_CMP_LE},     {"greater", FV_CMP_GT},
                                            {"greater_equal", FV_CMP_GE},  {NULL, 0}};
@@ -87,6 +104,31 @@ static fv_node *build_unary(fv_graph *g, const fv_layer *l, fv_node *const *in)
 {
     fv_graph_set_next_name(g, l->name);
     return fv_unary(g, in[0], (fv_unary_kind)kind_of(unary_kinds, l), 0.0f, 0.0f);
+}
+
+/* The unary kinds with parameters: alpha and beta hold them. */
+static fv_node *build_unary_ab(fv_graph *g, const fv_layer *l, fv_node *const *in)
+{
+    fv_graph_set_next_name(g, l->name);
+    return fv_unary(g, in[0], (fv_unary_kind)kind_of(unary_kinds, l), l->a.alpha, l->a.beta);
+}
+
+static fv_node *build_mod(fv_graph *g, const fv_layer *l, fv_node *const *in)
+{
+    fv_graph_set_next_name(g, l->name);
+    return fv_binary(g, in[0], in[1], l->a.flag ? FV_BIN_FMOD : FV_BIN_MOD);
+}
+
+static fv_node *build_sum(fv_graph *g, const fv_layer *l, fv_node *const *in)
+{
+    fv_graph_set_next_name(g, l->name);
+    return fv_sum_n(g, in, l->n_in);
+}
+
+static fv_node *build_mean(fv_graph *g, const fv_layer *l, fv_node *const *in)
+{
+    fv_graph_set_next_name(g, l->name);
+    return fv_mean_n(g, in, l->n_in);
 }
 
 static fv_node *build_clip(fv_graph *g, const fv_layer *l, fv_node *const *in)
@@ -183,7 +225,7 @@ static fv_node *build_isnan(fv_graph *g, const fv_layer *l, fv_node *const *in)
 static fv_node *build_isinf(fv_graph *g, const fv_layer *l, fv_node *const *in)
 {
     fv_graph_set_next_name(g, l->name);
-    return fv_isinf(g, in[0]);
+    return fv_isinf_signs(g, in[0], l->a.flag, l->a.flag2);
 }
 
 /* ---- the table ------------------------------------------------------------------------------------------ */
@@ -242,6 +284,36 @@ const fv_generic_type fv_layers_math[] = {
     /* ONNX's Cast gives "to" as a number: onnx_ops.c and onnx_export.c translate it */
     ROW("cast", "Cast", 1, 1, cast_keys, build_cast, "Cast", 6),
     ROW("isnan", "IsNaN", 1, 1, no_keys, build_isnan, "IsNaN", 9),
-    ROW("isinf", "IsInf", 1, 1, no_keys, build_isinf, "IsInf", 10),
+    {.base = {"isinf", "IsInf", FV_L_GENERIC, 0, 1, 1, isinf_keys}, .build = build_isinf, .onnx_op = "IsInf",
+     .onnx_since = 10, .defaults = isinf_defaults,
+     .onnx = {{"detect_positive", NULL, -1, 0}, {"detect_negative", NULL, -1, 0}}},
+    UNARY("sin", "Sin", "Sin", 7),
+    UNARY("cos", "Cos", "Cos", 7),
+    UNARY("tan", "Tan", "Tan", 7),
+    UNARY("asin", "Asin", "Asin", 7),
+    UNARY("acos", "Acos", "Acos", 7),
+    UNARY("atan", "Atan", "Atan", 7),
+    UNARY("sinh", "Sinh", "Sinh", 9),
+    UNARY("cosh", "Cosh", "Cosh", 9),
+    UNARY("asinh", "Asinh", "Asinh", 9),
+    UNARY("acosh", "Acosh", "Acosh", 9),
+    UNARY("atanh", "Atanh", "Atanh", 9),
+    UNARY("softsign", "Softsign", "Softsign", 1),
+    {.base = {"thresholded_relu", "ThresholdedReLU", FV_L_GENERIC, 0, 1, 1, alpha_keys}, .build = build_unary_ab,
+     .onnx_op = "ThresholdedRelu", .onnx_since = 10, .onnx = {{"alpha", NULL, -1, 0}},
+     .defaults = thresholded_relu_defaults},
+    {.base = {"shrink", "Shrink", FV_L_GENERIC, 0, 1, 1, shrink_keys}, .build = build_unary_ab, .onnx_op = "Shrink",
+     .onnx_since = 9, .onnx = {{"lambd", NULL, -1, 0}, {"bias", NULL, -1, 0}}, .defaults = shrink_defaults},
+    /* any alpha and beta (the hard_sigmoid activation is PyTorch's: alpha 1/6, beta 1/2) */
+    {.base = {"hard_sigmoid_ab", "HardSigmoidAB", FV_L_GENERIC, 0, 1, 1, alpha_beta_keys}, .build = build_unary_ab,
+     .onnx_op = "HardSigmoid", .onnx_since = 6, .onnx = {{"alpha", NULL, -1, 0}, {"beta", NULL, -1, 0}},
+     .defaults = hard_sigmoid_ab_defaults},
+    {.base = {"celu", "CELU", FV_L_GENERIC, 0, 1, 1, alpha_keys}, .build = build_unary_ab, .onnx_op = "Celu",
+     .onnx_since = 12, .onnx = {{"alpha", NULL, -1, 0}}, .defaults = celu_defaults},
+    /* fmod false: the divisor's sign (Python's %); true: C's fmod */
+    {.base = {"mod", "Mod", FV_L_GENERIC, 0, 2, 2, mod_keys}, .build = build_mod, .onnx_op = "Mod", .onnx_since = 10,
+     .onnx = {{"fmod", NULL, -1, 0}}},
+    ROW("sum", "Sum", 2, FV_LAYER_MAX_INPUTS, no_keys, build_sum, "Sum", 8),
+    ROW("mean", "Mean", 2, FV_LAYER_MAX_INPUTS, no_keys, build_mean, "Mean", 8),
     {.base = {NULL}},
 };

@@ -23,10 +23,13 @@ static const fv_layer_key gemm_keys[] = {KEY("alpha", FV_K_FLOAT, alpha, false),
                                          KEY("trans_b", FV_K_BOOL, flag2, false), {NULL}};
 static const fv_layer_key einsum_keys[] = {KEY("equation", FV_K_TEXT, text, true), {NULL}};
 static const fv_layer_key no_keys[] = {{NULL}};
+static const fv_layer_key hardmax_keys[] = {KEY("axis", FV_K_AXIS, axis, false), {NULL}};
 
 /* ---- defaults (ONNX's) ------------------------------------------------------------------------------ */
 
 static void arg_defaults(fv_layer_attrs *a) { a->axis = 0; }
+static void hardmax_defaults(fv_layer_attrs *a) { a->axis = -1; }
+static void hardmax_flat_defaults(fv_layer_attrs *a) { a->axis = 1; }
 static void topk_defaults(fv_layer_attrs *a) { a->axis = -1, a->keepdims = true, a->flag = true; }
 static void cumsum_defaults(fv_layer_attrs *a) { a->axis = 0; }
 static void gemm_defaults(fv_layer_attrs *a) { a->alpha = 1.0f, a->beta = 1.0f; }
@@ -56,6 +59,17 @@ REDUCE_BUILD(l1, FV_REDUCE_L1)
 REDUCE_BUILD(l2, FV_REDUCE_L2)
 REDUCE_BUILD(sum_square, FV_REDUCE_SUM_SQUARE)
 REDUCE_BUILD(log_sum_exp, FV_REDUCE_LOG_SUM_EXP)
+REDUCE_BUILD(log_sum, FV_REDUCE_LOG_SUM)
+
+static fv_node *build_hardmax(fv_graph *g, const fv_layer *l, fv_node *const *in)
+{
+    return fv_hardmax(g, in[0], l->a.axis, false);
+}
+
+static fv_node *build_hardmax_flat(fv_graph *g, const fv_layer *l, fv_node *const *in)
+{
+    return fv_hardmax(g, in[0], l->a.axis, true);
+}
 
 static fv_node *build_argmax(fv_graph *g, const fv_layer *l, fv_node *const *in)
 {
@@ -116,6 +130,12 @@ const fv_generic_type fv_layers_reduce[] = {
     REDUCE_ROW("reduce_l2", "ReduceL2", l2, "ReduceL2", 18),
     REDUCE_ROW("reduce_sum_square", "ReduceSumSquare", sum_square, "ReduceSumSquare", 18),
     REDUCE_ROW("reduce_log_sum_exp", "ReduceLogSumExp", log_sum_exp, "ReduceLogSumExp", 18),
+    REDUCE_ROW("reduce_log_sum", "ReduceLogSum", log_sum, "ReduceLogSum", 18),
+    {.base = {"hardmax", "Hardmax", FV_L_GENERIC, 0, 1, 1, hardmax_keys}, .build = build_hardmax,
+     .onnx_op = "Hardmax", .onnx_since = 13, .defaults = hardmax_defaults, .onnx = {{"axis", NULL, -1, 0}}},
+    /* ONNX Hardmax before opset 13: x as 2-D around the axis (no ONNX export: opsets 13+ mean one axis) */
+    {.base = {"hardmax_flat", "HardmaxFlat", FV_L_GENERIC, 0, 1, 1, hardmax_keys}, .build = build_hardmax_flat,
+     .defaults = hardmax_flat_defaults},
     {.base = {"argmax", "ArgMax", FV_L_GENERIC, 0, 1, 1, arg_keys}, .build = build_argmax, .onnx_op = "ArgMax",
      .onnx_since = 12, .defaults = arg_defaults,
      .onnx = {{"axis", NULL, -1, 0}, {"keepdims", NULL, -1, 0}, {"select_last_index", NULL, -1, 0}}},

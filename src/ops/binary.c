@@ -1,5 +1,5 @@
-/* Broadcasting binary arithmetic (add, sub, mul, div, pow, min, max, prelu) on float32, and add to max on
- * int32/int64: one node kind whose attribute picks the operation. Float gradients follow PyTorch and are summed
+/* Broadcasting binary arithmetic (add, sub, mul, div, pow, min, max, prelu, mod, fmod) on float32, and all
+ * but pow and prelu on int32/int64, and the n-input sum and mean: one node kind whose attribute picks the operation. Float gradients follow PyTorch and are summed
  * over the dimensions an input was broadcast along; integer division by zero fails the forward pass (C leaves it
  * undefined; PyTorch raises). */
 #include <stdio.h>
@@ -11,7 +11,8 @@
 
 _Static_assert((int)FV_BIN_ADD == (int)FV_MK_ADD && (int)FV_BIN_SUB == (int)FV_MK_SUB && (int)FV_BIN_MUL == (int)FV_MK_MUL &&
                    (int)FV_BIN_DIV == (int)FV_MK_DIV && (int)FV_BIN_POW == (int)FV_MK_POW && (int)FV_BIN_MIN == (int)FV_MK_MIN &&
-                   (int)FV_BIN_MAX == (int)FV_MK_MAX && (int)FV_BIN_PRELU == (int)FV_MK_PRELU && (int)FV_BIN_COUNT == (int)FV_MK_COUNT,
+                   (int)FV_BIN_MAX == (int)FV_MK_MAX && (int)FV_BIN_PRELU == (int)FV_MK_PRELU && (int)FV_BIN_MOD == (int)FV_MK_MOD &&
+                   (int)FV_BIN_FMOD == (int)FV_MK_FMOD && (int)FV_BIN_COUNT == (int)FV_MK_COUNT,
                "public and kernel kinds agree");
 
 enum { IN_A, IN_B };
@@ -21,7 +22,8 @@ typedef struct {
     bool channels; /* prelu: the slope (C) applies along axis 1 (PyTorch) instead of broadcasting (ONNX) */
 } binary_attr;
 
-static const char *const kind_names[FV_BIN_COUNT] = {"add", "sub", "mul", "div", "pow", "min", "max", "prelu"};
+static const char *const kind_names[FV_BIN_COUNT] = {"add", "sub", "mul", "div", "pow", "min",
+                                                              "max", "prelu", "mod", "fmod"};
 
 static const char *kind_name(int kind) { return kind >= 0 && kind < FV_BIN_COUNT ? kind_names[kind] : "binary"; }
 
@@ -108,8 +110,9 @@ static fv_status binary_forward(fv_graph *g, fv_node *n)
     int64_t zero = fv_math_binary_int(g->ctx, n->value.data, s.out, a->data, s.in[0], b->data, s.in[1], at->kind,
                                       a->dtype);
     if (zero >= 0)
-        return fv_node_error(g, n, FV_ERR_NUMERIC, "div: integer division by zero (output element %lld of %s / %s)",
-                             (long long)zero, fv_dims(a), fv_dims(b));
+        return fv_node_error(g, n, FV_ERR_NUMERIC, "%s: integer division by zero (output element %lld of %s %s %s)",
+                             kind_name(at->kind), (long long)zero, fv_dims(a), at->kind == FV_BIN_DIV ? "/" : "%",
+                             fv_dims(b));
     return FV_OK;
 }
 
@@ -158,3 +161,20 @@ static fv_node *chain(fv_graph *g, fv_node *const *xs, int n, int kind)
 
 fv_node *fv_minimum_n(fv_graph *g, fv_node *const *xs, int n) { return chain(g, xs, n, FV_BIN_MIN); }
 fv_node *fv_maximum_n(fv_graph *g, fv_node *const *xs, int n) { return chain(g, xs, n, FV_BIN_MAX); }
+
+/* ONNX Sum and Mean: chained adds; Mean scales the sum by 1/n through a mul by a scalar constant. */
+fv_node *fv_sum_n(fv_graph *g, fv_node *const *xs, int n) { return chain(g, xs, n, FV_BIN_ADD); }
+
+fv_node *fv_mean_n(fv_graph *g, fv_node *const *xs, int n)
+{
+    fv_node *s = chain(g, xs, n, FV_BIN_ADD);
+    if (!s || n == 1) return s;
+    if (fv_node_value(s)->dtype != FV_F32) {
+        fv_error(g->ctx, FV_ERR_ARG, "mean: %s inputs (float32 only)", fv_dtype_name(fv_node_value(s)->dtype));
+        return NULL;
+    }
+    float inv = 1.0f / (float)n;
+    fv_tensor t = {.dtype = FV_F32, .ndim = 0, .size = 1, .data = &inv};
+    fv_node *k = fv_constant(g, &t);
+    return k ? make(g, s, k, FV_BIN_MUL, false) : NULL;
+}

@@ -15,7 +15,8 @@ _Static_assert((int)FV_LOGIC_NOT == (int)FV_MK_NOT && (int)FV_LOGIC_XOR == (int)
 enum { CMP_ISNAN = FV_CMP_COUNT, CMP_ISINF, CMP_KINDS };
 
 typedef struct {
-    int kind; /* an int so that an out-of-range value can be reported */
+    int kind;  /* an int so that an out-of-range value can be reported */
+    int signs; /* isinf: 0 for both signs, else 8 | 2 (detect +inf) | 4 (detect -inf) (fv_math_float_test) */
 } kind_attr;
 
 static const char *const compare_names[CMP_KINDS] = {"equal", "less", "less_or_equal", "greater", "greater_or_equal",
@@ -66,7 +67,8 @@ static fv_status compare_forward(fv_graph *g, fv_node *n)
     int kind = kind_of(n);
     const fv_tensor *a = &n->in[0]->value;
     if (kind >= FV_CMP_COUNT) {
-        fv_math_float_test(g->ctx, fv_bool(&n->value), fv_f32(a), a->size, kind == CMP_ISINF);
+        int signs = ((const kind_attr *)n->attr)->signs;
+        fv_math_float_test(g->ctx, fv_bool(&n->value), fv_f32(a), a->size, kind == CMP_ISINF ? (signs ? signs : 1) : 0);
         return FV_OK;
     }
     int64_t sa[FV_BCAST_DIMS], sb[FV_BCAST_DIMS], so[FV_BCAST_DIMS];
@@ -82,13 +84,15 @@ static void no_backward(fv_graph *g, fv_node *n)
 
 const fv_op_def fv_op_compare = {"compare", compare_infer, compare_forward, no_backward, false};
 
-static fv_node *compare_node(fv_graph *g, fv_node *a, fv_node *b, int kind)
+static fv_node *compare_node_signs(fv_graph *g, fv_node *a, fv_node *b, int kind, int signs)
 {
-    kind_attr at = {kind};
+    kind_attr at = {kind, signs};
     int n_in = kind >= FV_CMP_COUNT ? 1 : 2;
     const char *name = kind >= 0 && kind < CMP_KINDS ? compare_names[kind] : "compare";
     return fv_math_node(g, FV_OP_COMPARE, name, (fv_node *[]){a, b}, n_in, n_in, &at, sizeof at);
 }
+
+static fv_node *compare_node(fv_graph *g, fv_node *a, fv_node *b, int kind) { return compare_node_signs(g, a, b, kind, 0); }
 
 fv_node *fv_compare(fv_graph *g, fv_node *a, fv_node *b, fv_compare_kind kind)
 {
@@ -103,6 +107,11 @@ fv_node *fv_greater(fv_graph *g, fv_node *a, fv_node *b) { return compare_node(g
 fv_node *fv_greater_equal(fv_graph *g, fv_node *a, fv_node *b) { return compare_node(g, a, b, FV_CMP_GE); }
 fv_node *fv_isnan(fv_graph *g, fv_node *x) { return compare_node(g, x, NULL, CMP_ISNAN); }
 fv_node *fv_isinf(fv_graph *g, fv_node *x) { return compare_node(g, x, NULL, CMP_ISINF); }
+fv_node *fv_isinf_signs(fv_graph *g, fv_node *x, bool detect_positive, bool detect_negative)
+{
+    int signs = detect_positive && detect_negative ? 0 : 8 | (detect_positive ? 2 : 0) | (detect_negative ? 4 : 0);
+    return compare_node_signs(g, x, NULL, CMP_ISINF, signs);
+}
 
 /* ---- logical ------------------------------------------------------------------------------------------ */
 
@@ -138,7 +147,7 @@ const fv_op_def fv_op_logical = {"logical", logical_infer, logical_forward, no_b
 
 fv_node *fv_logical(fv_graph *g, fv_node *a, fv_node *b, fv_logical_kind kind)
 {
-    kind_attr at = {(int)kind};
+    kind_attr at = {(int)kind, 0};
     int n_in = kind == FV_LOGIC_NOT ? 1 : 2;
     const char *name = (int)kind >= 0 && kind < FV_LOGIC_COUNT ? logical_names[kind] : "logical";
     return fv_math_node(g, FV_OP_LOGICAL, name, (fv_node *[]){a, b}, n_in, n_in, &at, sizeof at);

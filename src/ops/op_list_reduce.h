@@ -9,6 +9,8 @@
     X(REDUCE_L2, reduce_l2)                     \
     X(REDUCE_SUM_SQUARE, reduce_sum_square)     \
     X(REDUCE_LOG_SUM_EXP, reduce_log_sum_exp)   \
+    X(REDUCE_LOG_SUM, reduce_log_sum)           \
+    X(HARDMAX, hardmax)                         \
     X(ARGMAX, argmax)                           \
     X(ARGMIN, argmin)                           \
     X(TOPK, topk)                               \

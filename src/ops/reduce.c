@@ -16,7 +16,8 @@ typedef struct {
 } reduce_attr;
 
 static const char *const kind_names[FV_REDUCE_COUNT] = {"sum", "mean", "max", "min", "prod",
-                                                        "l1", "l2", "sum_square", "log_sum_exp"};
+                                                        "l1", "l2", "sum_square", "log_sum_exp",
+                                                        "log_sum"};
 
 const char *fv_reduce_name(fv_reduce_kind kind)
 {
@@ -130,11 +131,13 @@ REDUCE_DEF(reduce_l1)
 REDUCE_DEF(reduce_l2)
 REDUCE_DEF(reduce_sum_square)
 REDUCE_DEF(reduce_log_sum_exp)
+REDUCE_DEF(reduce_log_sum)
 #undef REDUCE_DEF
 
 static const fv_op_kind reduce_ops[FV_REDUCE_COUNT] = {
     FV_OP_REDUCE_SUM, FV_OP_REDUCE_MEAN, FV_OP_REDUCE_MAX,        FV_OP_REDUCE_MIN,        FV_OP_REDUCE_PROD,
-    FV_OP_REDUCE_L1,  FV_OP_REDUCE_L2,   FV_OP_REDUCE_SUM_SQUARE, FV_OP_REDUCE_LOG_SUM_EXP};
+    FV_OP_REDUCE_L1,  FV_OP_REDUCE_L2,   FV_OP_REDUCE_SUM_SQUARE, FV_OP_REDUCE_LOG_SUM_EXP,
+    FV_OP_REDUCE_LOG_SUM};
 
 fv_node *fv_reduce(fv_graph *g, fv_node *x, fv_reduce_kind kind, const int *axes, int n_axes, bool keepdims)
 {
@@ -223,4 +226,55 @@ fv_node *fv_argmin(fv_graph *g, fv_node *x, int axis, bool keepdims, bool select
 {
     arg_attr a = {axis, keepdims, select_last_index};
     return fv_graph_add(g, FV_OP_ARGMIN, &x, 1, 1, &a, sizeof a);
+}
+
+/* ---- hardmax ------------------------------------------------------------------------------------------ */
+
+typedef struct {
+    int axis;
+    bool flat; /* before opset 13: x as 2-D around the axis */
+} hardmax_attr;
+
+static fv_status hardmax_infer(fv_graph *g, fv_node *n)
+{
+    const hardmax_attr *a = n->attr;
+    fv_status s = fv_expect(g, n, 0, -1, "input x");
+    if (s) return s;
+    const fv_tensor *x = &n->in[0]->value;
+    int r = x->ndim;
+    bool bad = a->flat ? a->axis < -r || a->axis > r : resolve_axis(a->axis, r) < 0;
+    if (bad)
+        return fv_node_error(g, n, FV_ERR_ARG, "axis %d is out of range for input %s with %d dimensions%s", a->axis,
+                             fv_dims(x), r, a->flat ? " (flattened at the axis)" : "");
+    fv_node_set_shape(n, FV_F32, x->ndim, x->shape);
+    return FV_OK;
+}
+
+static fv_status hardmax_forward(fv_graph *g, fv_node *n)
+{
+    const hardmax_attr *a = n->attr;
+    const fv_tensor *x = &n->in[0]->value;
+    int64_t outer = 1, C = 1, inner = 1;
+    if (a->flat) {
+        int ax = a->axis < 0 ? a->axis + x->ndim : a->axis;
+        for (int d = 0; d < x->ndim; d++) *(d < ax ? &outer : &C) *= x->shape[d];
+    } else {
+        split(x, resolve_axis(a->axis, x->ndim), &outer, &C, &inner);
+    }
+    fv_hardmax_forward(g->ctx, fv_f32(&n->value), fv_f32(x), outer, C, inner);
+    return FV_OK;
+}
+
+static void hardmax_backward(fv_graph *g, fv_node *n)
+{
+    (void)g;
+    (void)n; /* piecewise constant: the gradient is zero */
+}
+
+const fv_op_def fv_op_hardmax = {"hardmax", hardmax_infer, hardmax_forward, hardmax_backward, false};
+
+fv_node *fv_hardmax(fv_graph *g, fv_node *x, int axis, bool flat)
+{
+    hardmax_attr a = {axis, flat};
+    return fv_graph_add(g, FV_OP_HARDMAX, &x, 1, 1, &a, sizeof a);
 }

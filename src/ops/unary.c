@@ -1,5 +1,6 @@
-/* Elementwise unary functions on float32 (neg ... sign, clip, and the activations GELU, SELU, softplus, mish,
- * hardtanh, log-sigmoid): one node kind whose attribute picks the function and holds its two parameters, and a
+/* Elementwise unary functions on float32 (neg ... sign, clip, trigonometric and hyperbolic functions, and the
+ * activations GELU, SELU, softplus, mish, hardtanh, log-sigmoid, softsign, thresholded ReLU, shrink, hard
+ * sigmoid, CELU): one node kind whose attribute picks the function and holds its two parameters, and a
  * builder per function. Derivatives and their values at kinks are PyTorch's (kernels/ref/unary.c). */
 #include <math.h>
 #include <stdio.h>
@@ -11,7 +12,8 @@
 
 _Static_assert((int)FV_UN_NEG == (int)FV_MK_NEG && (int)FV_UN_SIGN == (int)FV_MK_SIGN && (int)FV_UN_CLIP == (int)FV_MK_CLIP &&
                    (int)FV_UN_GELU_TANH == (int)FV_MK_GELU_TANH && (int)FV_UN_HARDTANH == (int)FV_MK_HARDTANH &&
-                   (int)FV_UN_LOG_SIGMOID == (int)FV_MK_LOG_SIGMOID && (int)FV_UN_COUNT == (int)FV_MK_UNARY_COUNT,
+                   (int)FV_UN_LOG_SIGMOID == (int)FV_MK_LOG_SIGMOID && (int)FV_UN_ATANH == (int)FV_MK_ATANH &&
+                   (int)FV_UN_CELU == (int)FV_MK_CELU && (int)FV_UN_COUNT == (int)FV_MK_UNARY_COUNT,
                "public and kernel kinds agree");
 
 typedef struct {
@@ -26,7 +28,11 @@ static const char *const kind_names[FV_UN_COUNT] = {
     [FV_UN_ROUND] = "round",   [FV_UN_SIGN] = "sign",        [FV_UN_CLIP] = "clip",
     [FV_UN_GELU] = "gelu",     [FV_UN_GELU_TANH] = "gelu_tanh", [FV_UN_SELU] = "selu",
     [FV_UN_SOFTPLUS] = "softplus", [FV_UN_MISH] = "mish",    [FV_UN_HARDTANH] = "hardtanh",
-    [FV_UN_LOG_SIGMOID] = "log_sigmoid",
+    [FV_UN_LOG_SIGMOID] = "log_sigmoid", [FV_UN_SIN] = "sin", [FV_UN_COS] = "cos", [FV_UN_TAN] = "tan",
+    [FV_UN_ASIN] = "asin", [FV_UN_ACOS] = "acos", [FV_UN_ATAN] = "atan", [FV_UN_SINH] = "sinh",
+    [FV_UN_COSH] = "cosh", [FV_UN_ASINH] = "asinh", [FV_UN_ACOSH] = "acosh", [FV_UN_ATANH] = "atanh",
+    [FV_UN_SOFTSIGN] = "softsign", [FV_UN_THRESHOLDED_RELU] = "thresholded_relu", [FV_UN_SHRINK] = "shrink",
+    [FV_UN_HARD_SIGMOID] = "hard_sigmoid", [FV_UN_CELU] = "celu",
 };
 
 static const char *kind_name(int kind) { return kind >= 0 && kind < FV_UN_COUNT ? kind_names[kind] : "unary"; }
@@ -39,26 +45,32 @@ void fv_unary_defaults(fv_unary_kind kind, float *p0, float *p1)
     case FV_UN_SELU: a = 1.67326324235437728f, b = 1.05070098735548049f; break;
     case FV_UN_SOFTPLUS: a = 1.0f, b = 20.0f; break;
     case FV_UN_HARDTANH: a = -1.0f, b = 1.0f; break;
+    case FV_UN_THRESHOLDED_RELU: a = 1.0f; break;
+    case FV_UN_SHRINK: a = 0.5f; break;
+    case FV_UN_HARD_SIGMOID: a = 0.2f, b = 0.5f; break;
+    case FV_UN_CELU: a = 1.0f; break;
     default: break;
     }
     if (p0) *p0 = a;
     if (p1) *p1 = b;
 }
 
-/* Parameters: NaN never; SELU and softplus need finite ones, softplus a non-zero beta, hardtanh min <= max. */
+/* Parameters: NaN never; SELU, softplus and celu need finite ones, softplus a non-zero beta, celu a non-zero
+ * alpha, hardtanh min <= max. */
 static fv_status check_params(fv_graph *g, const fv_node *n)
 {
     const unary_attr *at = n->attr;
     const char *k = kind_name(at->kind);
     bool used = at->kind == FV_UN_CLIP || at->kind == FV_UN_SELU || at->kind == FV_UN_SOFTPLUS ||
-                at->kind == FV_UN_HARDTANH;
+                at->kind == FV_UN_HARDTANH || at->kind >= FV_UN_THRESHOLDED_RELU;
     if (!used) return FV_OK;
-    bool finite = at->kind == FV_UN_SELU || at->kind == FV_UN_SOFTPLUS;
+    bool finite = at->kind == FV_UN_SELU || at->kind == FV_UN_SOFTPLUS || at->kind == FV_UN_CELU;
     if (isnan(at->p0) || isnan(at->p1) || (finite && (!isfinite(at->p0) || !isfinite(at->p1))))
         return fv_node_error(g, n, FV_ERR_ARG, "%s: parameters %g and %g must be %s", k, at->p0, at->p1,
                              finite ? "finite" : "numbers (not NaN)");
     if (at->kind == FV_UN_SOFTPLUS && at->p0 == 0.0f)
         return fv_node_error(g, n, FV_ERR_ARG, "softplus: beta must not be 0");
+    if (at->kind == FV_UN_CELU && at->p0 == 0.0f) return fv_node_error(g, n, FV_ERR_ARG, "celu: alpha must not be 0");
     if (at->kind == FV_UN_HARDTANH && at->p0 > at->p1)
         return fv_node_error(g, n, FV_ERR_ARG, "hardtanh: min %g is greater than max %g", at->p0, at->p1);
     return FV_OK;

@@ -119,6 +119,33 @@ D(d_cast_b, fv_cast(g, x[0], FV_BOOL))
 D(d_cast_f, fv_cast(g, x[0], FV_F32))
 D(d_isnan, fv_isnan(g, x[0]))
 D(d_isinf, fv_isinf(g, x[0]))
+D(d_isinf_pos, fv_isinf_signs(g, x[0], true, false))
+D(d_isinf_neg, fv_isinf_signs(g, x[0], false, true))
+D(d_sin, fv_unary(g, x[0], FV_UN_SIN, 0, 0))
+D(d_cos, fv_unary(g, x[0], FV_UN_COS, 0, 0))
+D(d_tan, fv_unary(g, x[0], FV_UN_TAN, 0, 0))
+D(d_asin, fv_unary(g, x[0], FV_UN_ASIN, 0, 0))
+D(d_acos, fv_unary(g, x[0], FV_UN_ACOS, 0, 0))
+D(d_atan, fv_unary(g, x[0], FV_UN_ATAN, 0, 0))
+D(d_sinh, fv_unary(g, x[0], FV_UN_SINH, 0, 0))
+D(d_cosh, fv_unary(g, x[0], FV_UN_COSH, 0, 0))
+D(d_asinh, fv_unary(g, x[0], FV_UN_ASINH, 0, 0))
+D(d_acosh, fv_unary(g, x[0], FV_UN_ACOSH, 0, 0))
+D(d_atanh, fv_unary(g, x[0], FV_UN_ATANH, 0, 0))
+D(d_softsign, fv_unary(g, x[0], FV_UN_SOFTSIGN, 0, 0))
+D(d_thr, fv_unary(g, x[0], FV_UN_THRESHOLDED_RELU, 1.0f, 0))
+D(d_thr2, fv_unary(g, x[0], FV_UN_THRESHOLDED_RELU, -0.5f, 0))
+D(d_shrink, fv_unary(g, x[0], FV_UN_SHRINK, 0.5f, 0))
+D(d_shrink2, fv_unary(g, x[0], FV_UN_SHRINK, 0.75f, 0.25f))
+D(d_hsig, fv_unary(g, x[0], FV_UN_HARD_SIGMOID, 0.2f, 0.5f))
+D(d_hsig2, fv_unary(g, x[0], FV_UN_HARD_SIGMOID, -0.3f, 0.25f))
+D(d_celu, fv_unary(g, x[0], FV_UN_CELU, 1.0f, 0))
+D(d_celu2, fv_unary(g, x[0], FV_UN_CELU, 0.5f, 0))
+D(d_mod, fv_binary(g, x[0], x[1], FV_BIN_MOD))
+D(d_fmod, fv_binary(g, x[0], x[1], FV_BIN_FMOD))
+D(d_sum3, fv_sum_n(g, x, 3))
+D(d_sum2, fv_sum_n(g, x, 2))
+D(d_mean3, fv_mean_n(g, x, 3))
 
 static fv_node *d_prelu(fv_graph *g, fv_node **x)
 {
@@ -184,6 +211,35 @@ static const layer_case cases[] = {
     {"i", "cast y to=float32", d_cast_f, 1},
     {"s", "isnan y", d_isnan, 1},
     {"s", "isinf y", d_isinf, 1},
+    {"s", "isinf y detect_negative=false", d_isinf_pos, 1},
+    {"s", "isinf y detect_positive=false", d_isinf_neg, 1},
+    {"f", "sin y", d_sin, 1},
+    {"f", "cos y", d_cos, 1},
+    {"f", "tan y", d_tan, 1},
+    {"f", "asin y", d_asin, 1},
+    {"f", "acos y", d_acos, 1},
+    {"f", "atan y", d_atan, 1},
+    {"f", "sinh y", d_sinh, 1},
+    {"f", "cosh y", d_cosh, 1},
+    {"f", "asinh y", d_asinh, 1},
+    {"p", "acosh y", d_acosh, 1},
+    {"f", "atanh y", d_atanh, 1},
+    {"f", "softsign y", d_softsign, 1},
+    {"f", "thresholded_relu y", d_thr, 1},
+    {"f", "thresholded_relu y alpha=-0.5", d_thr2, 1},
+    {"f", "shrink y", d_shrink, 1},
+    {"f", "shrink y lambd=0.75 bias=0.25", d_shrink2, 1},
+    {"f", "hard_sigmoid_ab y", d_hsig, 1},
+    {"f", "hard_sigmoid_ab y alpha=-0.3 beta=0.25", d_hsig2, 1},
+    {"f", "celu y", d_celu, 3},
+    {"f", "celu y alpha=0.5", d_celu2, 3},
+    {"fg", "mod y from=a,b", d_mod, 1},
+    {"fg", "mod y fmod=true from=a,b", d_fmod, 1},
+    {"ij", "mod y from=a,b", d_mod, 1},
+    {"ij", "mod y fmod=true from=a,b", d_fmod, 1},
+    {"fgp", "sum y from=a,b,c", d_sum3, 1},
+    {"ij", "sum y from=a,b", d_sum2, 1},
+    {"fgp", "mean y from=a,b,c", d_mean3, 1},
 };
 
 static const char *const in_names[MAXIN] = {"a", "b", "c", "d"};
@@ -342,6 +398,12 @@ static void check_errors(void)
     bad(t, "a logical not of floats", "n1", "bool");
     snprintf(t, sizeof t, "%shard_tanh h1 min_val=2 max_val=1\n", f);
     bad(t, "a hard tanh with min above max", "h1", "2");
+    snprintf(t, sizeof t, "%scelu c2 alpha=0\n", f);
+    bad(t, "a celu of alpha 0", "c2", "alpha");
+    snprintf(t, sizeof t, "%sshrink s2 lamda=1\n", f);
+    bad(t, "a misspelt shrink key", "s2", "lamda");
+    snprintf(t, sizeof t, "%sinput b shape=2x3x4 dtype=int32 batch=false\nmean m1 from=a,b\n", f);
+    bad(t, "a mean of a float and an int", "m1", "int32");
 }
 
 /* GELU as opset 13 exporters write it, x * (erf(x / sqrt 2) + 1) * 0.5: through ONNX it imports as div, erf, add

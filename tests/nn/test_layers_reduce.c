@@ -119,6 +119,9 @@ static fv_node *d_l1(fv_graph *g, fv_node *const *in) { return fv_reduce(g, in[0
 static fv_node *d_l2(fv_graph *g, fv_node *const *in) { return fv_reduce(g, in[0], FV_REDUCE_L2, (int[]){-2}, 1, false); }
 static fv_node *d_ssq(fv_graph *g, fv_node *const *in) { return fv_reduce(g, in[0], FV_REDUCE_SUM_SQUARE, (int[]){0}, 1, true); }
 static fv_node *d_lse(fv_graph *g, fv_node *const *in) { return fv_reduce(g, in[0], FV_REDUCE_LOG_SUM_EXP, NULL, 0, false); }
+static fv_node *d_log_sum(fv_graph *g, fv_node *const *in) { return fv_reduce(g, fv_abs(g, in[0]), FV_REDUCE_LOG_SUM, (int[]){1}, 1, true); }
+static fv_node *d_hardmax(fv_graph *g, fv_node *const *in) { return fv_hardmax(g, in[0], 1, false); }
+static fv_node *d_hardmax_last(fv_graph *g, fv_node *const *in) { return fv_hardmax(g, in[0], -1, false); }
 static fv_node *d_argmax(fv_graph *g, fv_node *const *in) { return fv_argmax(g, in[0], 2, false, false); }
 static fv_node *d_argmin(fv_graph *g, fv_node *const *in) { return fv_argmin(g, in[0], -1, true, true); }
 static fv_node *d_topk(fv_graph *g, fv_node *const *in) { return fv_topk(g, in[0], 2, -1, true, true); }
@@ -146,6 +149,9 @@ static void test_layers(fv_ctx *ctx)
     check_layer(ctx, "reduce_l2", X3 "reduce_l2 s axes=-2 keepdims=false\n", d_l2);
     check_layer(ctx, "reduce_sum_square", X3 "reduce_sum_square s axes=0\n", d_ssq);
     check_layer(ctx, "reduce_log_sum_exp", X3 "reduce_log_sum_exp s keepdims=false\n", d_lse);
+    check_layer(ctx, "reduce_log_sum", X3 "abs p\nreduce_log_sum s axes=1\n", d_log_sum);
+    check_layer(ctx, "hardmax", X3 "hardmax h axis=1\n", d_hardmax);
+    check_layer(ctx, "hardmax_last", X3 "hardmax h\n", d_hardmax_last);
     check_layer(ctx, "argmax", X3 "argmax a axis=2 keepdims=false\n", d_argmax);
     check_layer(ctx, "argmin", X3 "argmin a axis=-1 select_last_index=true\n", d_argmin);
     check_layer(ctx, "topk", X3 "topk t k=2\ntopk_indices i\noutputs t,i\n", d_topk);

@@ -100,6 +100,11 @@ static float binary_f32(float x, float y, int op)
     case FV_MK_MIN: return isnan(x) || isnan(y) ? NAN : x < y ? x : y;
     case FV_MK_MAX: return isnan(x) || isnan(y) ? NAN : x > y ? x : y;
     case FV_MK_PRELU: return x > 0.0f ? x : y * x;
+    case FV_MK_MOD: { /* fmod is exact; moving to the divisor's sign rounds once, as torch.remainder */
+        float r = fmodf(x, y);
+        return r != 0.0f && (r < 0.0f) != (y < 0.0f) ? r + y : r;
+    }
+    case FV_MK_FMOD: return fmodf(x, y);
     default: return NAN;
     }
 }
@@ -133,6 +138,15 @@ void fv_ref_binary_f32(float *out, const int64_t *oshape, const float *a, const 
                     if (zero < 0) zero = i;                                                                  \
                 } else {                                                                                     \
                     r = x == TMIN && y == -1 ? TMIN : x / y;                                                 \
+                }                                                                                            \
+                break;                                                                                       \
+            case FV_MK_MOD:                                                                                  \
+            case FV_MK_FMOD:                                                                                 \
+                if (y == 0) {                                                                                \
+                    if (zero < 0) zero = i;                                                                  \
+                } else if (y != -1) { /* x % -1 is 0, and INT_MIN % -1 is undefined in C */                   \
+                    r = x % y;                                                                               \
+                    if (op == FV_MK_MOD && r != 0 && (r < 0) != (y < 0)) r = (T)(r + y);                     \
                 }                                                                                            \
                 break;                                                                                       \
             case FV_MK_MIN: r = x < y ? x : y; break;                                                        \
@@ -174,6 +188,8 @@ static double binary_deriv(double x, double y, int op, int wrt)
     case FV_MK_PRELU:
         if (wrt) return x > 0.0 ? 0.0 : x;
         return x > 0.0 ? 1.0 : y;
+    case FV_MK_MOD: return wrt ? -floor(x / y) : 1.0; /* torch.remainder's, with the quotient in double */
+    case FV_MK_FMOD: return wrt ? -trunc(x / y) : 1.0;
     default: return 0.0;
     }
 }

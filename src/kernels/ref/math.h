@@ -13,14 +13,18 @@
 #include "fovea/core.h"
 
 /* Binary kinds (fv_binary_kind). PRELU: a is x, b the slope: x > 0 ? x : slope * x. */
-enum { FV_MK_ADD, FV_MK_SUB, FV_MK_MUL, FV_MK_DIV, FV_MK_POW, FV_MK_MIN, FV_MK_MAX, FV_MK_PRELU, FV_MK_COUNT };
+enum {
+    FV_MK_ADD, FV_MK_SUB, FV_MK_MUL, FV_MK_DIV, FV_MK_POW, FV_MK_MIN, FV_MK_MAX, FV_MK_PRELU, FV_MK_MOD, FV_MK_FMOD,
+    FV_MK_COUNT
+};
 
 /* out (oshape) = a (ashape) op b (bshape). Float min/max propagate NaN. */
 void fv_ref_binary_f32(float *out, const int64_t *oshape, const float *a, const int64_t *ashape, const float *b,
                        const int64_t *bshape, int op);
-/* The same on int32 (dtype FV_I32) or int64 (FV_I64) elements, for add, sub, mul, div, min, max. Add, sub and
- * mul wrap around (two's complement) instead of overflowing; div truncates toward zero and INT_MIN / -1 wraps
- * to INT_MIN. Returns the output index of the first division by zero (that element is set to 0), or -1. */
+/* The same on int32 (dtype FV_I32) or int64 (FV_I64) elements, for add, sub, mul, div, min, max, mod, fmod. Add,
+ * sub and mul wrap around (two's complement) instead of overflowing; div truncates toward zero and INT_MIN / -1
+ * wraps to INT_MIN; fmod is C's %, mod takes the divisor's sign (INT_MIN % -1 is 0). Returns the output index of
+ * the first division (or remainder) by zero (that element is set to 0), or -1. */
 int64_t fv_ref_binary_int(void *out, const int64_t *oshape, const void *a, const int64_t *ashape, const void *b,
                           const int64_t *bshape, int op, fv_dtype dtype);
 /* dst (dshape: ashape when wrt is 0, bshape when 1) += dout (oshape) times the derivative of a op b with
@@ -53,7 +57,9 @@ void fv_ref_where_grad(float *dst, const int64_t *dshape, const float *dout, con
 enum {
     FV_MK_NEG, FV_MK_ABS, FV_MK_EXP, FV_MK_LOG, FV_MK_SQRT, FV_MK_RECIPROCAL, FV_MK_ERF, FV_MK_FLOOR, FV_MK_CEIL,
     FV_MK_ROUND, FV_MK_SIGN, FV_MK_CLIP, FV_MK_GELU, FV_MK_GELU_TANH, FV_MK_SELU, FV_MK_SOFTPLUS, FV_MK_MISH,
-    FV_MK_HARDTANH, FV_MK_LOG_SIGMOID, FV_MK_UNARY_COUNT
+    FV_MK_HARDTANH, FV_MK_LOG_SIGMOID, FV_MK_SIN, FV_MK_COS, FV_MK_TAN, FV_MK_ASIN, FV_MK_ACOS, FV_MK_ATAN,
+    FV_MK_SINH, FV_MK_COSH, FV_MK_ASINH, FV_MK_ACOSH, FV_MK_ATANH, FV_MK_SOFTSIGN, FV_MK_THRESHOLDED_RELU,
+    FV_MK_SHRINK, FV_MK_HARD_SIGMOID, FV_MK_CELU, FV_MK_UNARY_COUNT
 };
 /* out (n) = f(x (n)). */
 void fv_ref_unary_forward(float *out, const float *x, int64_t n, int kind, float p0, float p1);
@@ -63,6 +69,8 @@ void fv_ref_unary_backward(float *dx, const float *dout, const float *x, int64_t
 /* out (n, 0/1) = isnan(x) (inf false) or isinf(x) (either sign). */
 void fv_ref_isnan(uint8_t *out, const float *x, int64_t n);
 void fv_ref_isinf(uint8_t *out, const float *x, int64_t n);
+/* out (n, 0/1) = x is +inf and pos, or -inf and neg. */
+void fv_ref_isinf_signs(uint8_t *out, const float *x, int64_t n, bool pos, bool neg);
 
 /* out (n, dtype to) = in (n, dtype from) converted: float to int truncates toward zero; int64 to int32 wraps
  * (two's complement); anything to bool is x != 0 (NaN is true); bool to a number is 0 or 1. Returns the index

@@ -88,6 +88,7 @@ static double reduce_one(const float *x, const fv_reduce_geom *g, int kind)
         double v = x[w.off];
         switch (kind) {
         case FV_REDUCE_SUM:
+        case FV_REDUCE_LOG_SUM:
         case FV_REDUCE_MEAN: acc += v; break;
         case FV_REDUCE_MAX:
         case FV_REDUCE_LOG_SUM_EXP: acc = pick(acc, v, true); break;
@@ -99,6 +100,7 @@ static double reduce_one(const float *x, const fv_reduce_geom *g, int kind)
     }
     if (kind == FV_REDUCE_MEAN) return acc / (double)R; /* 0 / 0 = NaN for an empty reduction, as torch.mean */
     if (kind == FV_REDUCE_L2) return sqrt(acc);
+    if (kind == FV_REDUCE_LOG_SUM) return log(acc);
     if (kind != FV_REDUCE_LOG_SUM_EXP) return acc;
     double m = acc; /* the maximum: subtracted so that exp cannot overflow */
     if (isnan(m) || isinf(m)) return m; /* all -inf gives -inf; an inf gives inf, as torch.logsumexp */
@@ -156,6 +158,7 @@ static double slope(int kind, double v, double y, double R)
     case FV_REDUCE_L1: return (v > 0) - (v < 0);
     case FV_REDUCE_L2: return y == 0.0 ? 0.0 : v / y; /* PyTorch masks the norm's zeros */
     case FV_REDUCE_SUM_SQUARE: return 2.0 * v;
+    case FV_REDUCE_LOG_SUM: return exp(-y); /* 1 / sum */
     default: return exp(v - y); /* log-sum-exp: the softmax */
     }
 }
@@ -175,7 +178,7 @@ void fv_ref_reduce_backward(float *dx, const float *dout, const float *x, const 
             continue;
         }
         /* log-sum-exp's softmax needs the result unrounded: a float result of 1000 is off by up to 3e-5 */
-        double y = kind == FV_REDUCE_LOG_SUM_EXP ? reduce_one(x + base, g, kind) : out[o];
+        double y = kind == FV_REDUCE_LOG_SUM_EXP || kind == FV_REDUCE_LOG_SUM ? reduce_one(x + base, g, kind) : out[o];
         walker w;
         walk_start(&w);
         for (int64_t r = 0; r < g->red_size; r++, walk_step(g, &w))
@@ -266,5 +269,18 @@ void fv_ref_cumsum(float *out, const float *x, int64_t outer, int64_t C, int64_t
                 out[at] = (float)(accumulate ? out[at] + sum : sum);
                 if (exclusive) sum += v;
             }
+        }
+}
+
+void fv_ref_hardmax(float *out, const float *x, int64_t outer, int64_t C, int64_t inner)
+{
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t i = 0; i < inner; i++) {
+            const float *line = x + o * C * inner + i;
+            float *dst = out + o * C * inner + i;
+            int64_t best = 0;
+            for (int64_t c = 1; c < C; c++)
+                if (beats(line[c * inner], line[best * inner], false)) best = c;
+            for (int64_t c = 0; c < C; c++) dst[c * inner] = c == best ? 1.0f : 0.0f;
         }
 }

@@ -30,6 +30,9 @@ void fv_ref_reduce_backward(float *dx, const float *dout, const float *x, const 
 /* out (outer, inner) = the index along C of the largest (or, min, smallest) of x (outer, C, inner); ties pick
  * the first index, or the last with last; NaN counts as beyond any number. C >= 1. */
 void fv_ref_argmax(int64_t *out, const float *x, int64_t outer, int64_t C, int64_t inner, bool min, bool last);
+/* out (outer, C, inner) = 1 at the first largest element of each line along C (NaN beats any number), 0
+ * elsewhere. */
+void fv_ref_hardmax(float *out, const float *x, int64_t outer, int64_t C, int64_t inner);
 
 /* values and indices (outer, k, inner) = the k largest (or smallest) of x (outer, C, inner) along C, in order,
  * ties by lower index, NaN beyond any number on the large side. Needs no scratch: O(k C) per line. */

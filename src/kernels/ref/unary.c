@@ -48,6 +48,22 @@ static double unary(double x, int kind, double p0, double p1)
     case FV_MK_SOFTPLUS: return p0 * x > p1 ? x : softplus(p0 * x) / p0;
     case FV_MK_MISH: return x * tanh(softplus(x));
     case FV_MK_LOG_SIGMOID: return fmin(x, 0.0) - log1p(exp(-fabs(x)));
+    case FV_MK_SIN: return sin(x);
+    case FV_MK_COS: return cos(x);
+    case FV_MK_TAN: return tan(x);
+    case FV_MK_ASIN: return asin(x);
+    case FV_MK_ACOS: return acos(x);
+    case FV_MK_ATAN: return atan(x);
+    case FV_MK_SINH: return sinh(x);
+    case FV_MK_COSH: return cosh(x);
+    case FV_MK_ASINH: return asinh(x);
+    case FV_MK_ACOSH: return acosh(x);
+    case FV_MK_ATANH: return atanh(x);
+    case FV_MK_SOFTSIGN: return x / (1.0 + fabs(x));
+    case FV_MK_THRESHOLDED_RELU: return x > p0 ? x : 0.0;
+    case FV_MK_SHRINK: return x < -p0 ? x + p1 : x > p0 ? x - p1 : 0.0;
+    case FV_MK_HARD_SIGMOID: return fmax(0.0, fmin(1.0, p0 * x + p1));
+    case FV_MK_CELU: return fmax(0.0, x) + fmin(0.0, p0 * expm1(x / p0));
     default: return NAN;
     }
 }
@@ -80,6 +96,31 @@ static double derivative(double x, int kind, double p0, double p1)
         return t + x * sigmoid(x) * (1.0 - t * t);
     }
     case FV_MK_LOG_SIGMOID: return sigmoid(-x);
+    case FV_MK_SIN: return cos(x);
+    case FV_MK_COS: return -sin(x);
+    case FV_MK_TAN: {
+        double t = tan(x);
+        return 1.0 + t * t;
+    }
+    case FV_MK_ASIN: return 1.0 / sqrt(1.0 - x * x);
+    case FV_MK_ACOS: return -1.0 / sqrt(1.0 - x * x);
+    case FV_MK_ATAN: return 1.0 / (1.0 + x * x);
+    case FV_MK_SINH: return cosh(x);
+    case FV_MK_COSH: return sinh(x);
+    case FV_MK_ASINH: return 1.0 / sqrt(x * x + 1.0);
+    case FV_MK_ACOSH: return 1.0 / sqrt(x * x - 1.0);
+    case FV_MK_ATANH: return 1.0 / (1.0 - x * x);
+    case FV_MK_SOFTSIGN: {
+        double d = 1.0 + fabs(x);
+        return 1.0 / (d * d);
+    }
+    case FV_MK_THRESHOLDED_RELU: return x > p0 ? 1.0 : 0.0;
+    case FV_MK_SHRINK: return x < -p0 || x > p0 ? 1.0 : 0.0;
+    case FV_MK_HARD_SIGMOID: { /* strictly inside (0, 1), as F.hardsigmoid */
+        double v = p0 * x + p1;
+        return v > 0.0 && v < 1.0 ? p0 : 0.0;
+    }
+    case FV_MK_CELU: return x > 0.0 ? 1.0 : exp(x / p0);
     default: return NAN;
     }
 }
@@ -105,6 +146,11 @@ void fv_ref_isnan(uint8_t *out, const float *x, int64_t n)
 void fv_ref_isinf(uint8_t *out, const float *x, int64_t n)
 {
     for (int64_t i = 0; i < n; i++) out[i] = isinf(x[i]) != 0;
+}
+
+void fv_ref_isinf_signs(uint8_t *out, const float *x, int64_t n, bool pos, bool neg)
+{
+    for (int64_t i = 0; i < n; i++) out[i] = isinf(x[i]) && (x[i] > 0.0f ? pos : neg);
 }
 
 /* ---- casts --------------------------------------------------------------------------------------------- */
