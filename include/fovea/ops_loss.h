@@ -22,6 +22,8 @@ typedef enum {
 
 /* PyTorch's default ignore_index: never a class index, so it ignores nothing that would not be an error. */
 #define FV_NLL_IGNORE_DEFAULT (-100)
+/* An ignore_index that matches no target (ONNX's absent attribute): every target must be a class. */
+#define FV_NLL_IGNORE_NONE INT64_MIN
 
 /* Negative log-likelihood: input (N, C) or (N, C, d1, ..., dk) of log-probabilities (float32), target (N) or
  * (N, d1, ..., dk) of class indices (int32 or int64: input's shape without axis 1), weight (C) or NULL (all 1).
