@@ -22,8 +22,8 @@ static const fv_layer_key loss_keys[] = {{"reduction", FV_K_CHOICE, offsetof(fv_
 static bool ignore_index(fv_graph *g, const fv_layer *l, int64_t *out)
 {
     if (l->a.axes.n > 1) {
-        fv_error(fv_graph_ctx(g), FV_ERR_ARG, "layer '%s': ignore_index holds %d values (one expected)", l->name,
-                 l->a.axes.n);
+        fv_error(fv_graph_ctx(g), FV_ERR_ARG, "%s '%s': ignore_index holds %d values (one expected)",
+                 l->type->name, l->name, l->a.axes.n);
         return false;
     }
     *out = l->a.axes.n ? l->a.axes.v[0] : FV_NLL_IGNORE_NONE;
