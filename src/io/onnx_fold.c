@@ -105,6 +105,29 @@ fv_status ox_fold_shape(ox_import *im)
     return out_const(im, 0, &t);
 }
 
+/* Size: the element count, a constant (the batch symbol's multiples stay symbols). */
+fv_status ox_fold_size(ox_import *im)
+{
+    ox_entry *e = ox_in(im, 0);
+    int64_t dims[OX_MAX_DIMS], n = 1;
+    int rank;
+    if (e->v.kind == OX_CONST) {
+        rank = e->v.c.ndim;
+        memcpy(dims, e->v.c.dims, sizeof dims);
+    } else {
+        int layer;
+        fv_status s = ox_layer_in(im, 0, &layer);
+        if (s) return s;
+        rank = ox_layer_dims(im, layer, dims);
+    }
+    for (int d = 0; d < rank; d++) n = OX_IS_SYMBOL(dims[d]) || OX_IS_SYMBOL(n) ? OX_DIM_UNKNOWN : n * dims[d];
+    ox_tensor t;
+    fv_status s = ox_tensor_alloc(im, &t, OX_I64, 0, NULL);
+    if (s) return s;
+    ((int64_t *)t.data)[0] = n;
+    return out_const(im, 0, &t);
+}
+
 static void copy_elem(ox_tensor *dst, int64_t i, const ox_tensor *src, int64_t j)
 {
     size_t sz = esize(src->type);

@@ -661,9 +661,17 @@ static fv_status finish(ox_import *im)
             fv_status s = ox_materialize(im, out);
             if (s) return s;
         }
-        if (out->v.kind != OX_LAYER || strcmp(fv_model_layer_type(im->m, out->v.layer), "input") == 0)
-            return fv_error(im->ctx, FV_ERR_UNSUPPORTED, "%s: the graph's output '%s' is %s", im->path, out->name,
-                            out->v.kind == OX_CONST ? "a constant" : "an input");
+        /* a graph whose output is a constant (folded shape arithmetic) outputs a constant layer; one whose output
+         * is an input, a copy of it (a model's outputs are layers computed from its inputs) */
+        if (out->v.kind == OX_CONST) {
+            fv_status s = ox_constant_layer(im, out);
+            if (s) return s;
+        }
+        if (strcmp(fv_model_layer_type(im->m, out->v.layer), "input") == 0) {
+            int l = ox_add_layer(im, "identity", NULL, &out->v.layer, 1, "");
+            if (l < 0) return fv_errcode(im->ctx);
+            out->v.layer = l;
+        }
         layers[k] = out->v.layer;
     }
     bool last_only = n == 1 && layers[0] == fv_model_layer_count(im->m) - 1;

@@ -38,6 +38,7 @@ typedef enum { OX_F32 = 0, OX_I64 } ox_type;
 typedef struct {
     ox_type type;
     bool is_bool;  /* OX_I64 read from a bool tensor (0 or 1) */
+    int32_t onnx_type; /* the file's element type (OX_T_*; 0 for tensors made while importing) */
     int ndim;
     int64_t dims[OX_MAX_DIMS];
     int64_t n;
@@ -223,6 +224,7 @@ fv_status ox_fold_binary(ox_import *im);
 fv_status ox_fold_compare(ox_import *im); /* Equal, Less, Greater */
 fv_status ox_fold_where(ox_import *im);
 fv_status ox_fold_scatter_nd(ox_import *im);
+fv_status ox_fold_size(ox_import *im);
 /* Expand of a constant to a constant shape; a shape holding the batch size goes to the layer (ox_layout_expand). */
 fv_status ox_fold_expand(ox_import *im);
 fv_status ox_layout_expand(ox_import *im);

@@ -528,12 +528,60 @@ static fv_status op_squeeze(ox_import *im)
     return to_features(im, x);
 }
 
+/* CastLike (opset 15): Cast to the element type of input 1 (a layer or a constant). */
+static fv_status op_cast_like(ox_import *im)
+{
+    int x;
+    fv_status s = ox_layer_in(im, 0, &x);
+    if (s) return s;
+    ox_entry *like = ox_in(im, 1);
+    const char *to;
+    if (like->v.kind == OX_CONST) {
+        int32_t t = like->v.c.onnx_type;
+        to = t == OX_T_FLOAT ? "float32" : t == OX_T_INT32 ? "int32" : t == OX_T_INT64 ? "int64" : t == OX_T_BOOL ? "bool"
+           : NULL;
+        if (!to) return ox_fail(im, FV_ERR_UNSUPPORTED, "casts like a tensor of ONNX type %d: fovea casts to float, "
+                                "int32, int64 and bool", (int)t);
+    } else {
+        int l;
+        if ((s = ox_layer_in(im, 1, &l))) return s;
+        to = fv_dtype_name(fv_model_layer_dtype(im->m, l));
+    }
+    char keys[32];
+    snprintf(keys, sizeof keys, "to=%s", to);
+    return one_layer(im, "cast", NULL, &x, 1, keys);
+}
+
 static fv_status op_identity(ox_import *im)
 {
     int x;
     fv_status s = ox_layer_in(im, 0, &x);
     if (!s) ox_set_layer_out(im, 0, x);
     return s;
+}
+
+/* Dropout's mask output at inference: every element kept, a constant true of x's shape (a shape that follows the
+ * batch has no constant form: refused). */
+static fv_status dropout_mask(ox_import *im, int x)
+{
+    const Onnx__NodeProto *nd = im->node;
+    ox_entry *e = nd->n_output > 1 && nd->output[1] && *nd->output[1] ? ox_find(&im->t, nd->output[1]) : NULL;
+    if (!e || !e->n_users) return FV_OK;
+    int64_t xd[OX_MAX_DIMS];
+    int r = ox_layer_dims(im, x, xd);
+    char shape[160] = "scalar";
+    for (int d = 0; d < r; d++) {
+        if (OX_IS_SYMBOL(xd[d])) return ox_fail(im, FV_ERR_UNSUPPORTED, "its mask output follows the batch size");
+        snprintf(shape + (d ? strlen(shape) : 0), sizeof shape - (d ? strlen(shape) : 0), "%s%lld", d ? "x" : "",
+                 (long long)xd[d]);
+    }
+    int l = ox_add_layer(im, "constant", NULL, NULL, 0, "shape=%s dtype=bool", shape);
+    if (l < 0) return fv_errcode(im->ctx);
+    fv_param *p;
+    fv_model_layer_params(im->m, l, &p, 1);
+    memset(p->value.data, 1, (size_t)p->value.size);
+    ox_set_layer_out(im, 1, l);
+    return FV_OK;
 }
 
 static fv_status op_dropout(ox_import *im)
@@ -556,6 +604,7 @@ static fv_status op_dropout(ox_import *im)
             return ox_fail(im, FV_ERR_UNSUPPORTED, "training_mode is true: fovea imports inference graphs");
     }
     if (!(ratio >= 0.0f && ratio < 1.0f)) return ox_fail(im, FV_ERR_FORMAT, "ratio %g is outside [0, 1)", ratio);
+    if ((s = dropout_mask(im, x))) return s;
     if (ratio == 0.0f) {
         ox_set_layer_out(im, 0, x);
         return FV_OK;
@@ -914,16 +963,18 @@ static fv_status op_concat(ox_import *im)
     X("Sub", ox_math_elementwise, ox_fold_binary, 2, 2, 1, "broadcast") \
     X("Div", ox_math_elementwise, ox_fold_binary, 2, 2, 1, "broadcast") \
     X("Concat", op_concat, ox_fold_concat, 1, 64, 1, "axis") \
-    X("Dropout", op_dropout, ox_fold_identity, 1, 3, 1, "ratio,seed") \
+    X("Dropout", op_dropout, ox_fold_identity, 1, 3, 2, "ratio,seed") \
     X("Identity", op_identity, ox_fold_identity, 1, 1, 1, "") \
     X("Pad", op_pad, NULL, 1, 4, 1, "mode,pads,value") \
     X("Resize", op_resize, NULL, 1, 4, 1, RESIZE_ATTRS) \
     X("Upsample", op_upsample, NULL, 1, 2, 1, "mode,scales") \
     X("Constant", NULL, ox_fold_constant, 0, 0, 1, "value,value_float,value_floats,value_int,value_ints") \
     X("Shape", ox_fold_shape, ox_fold_shape, 1, 1, 1, "start,end") \
+    X("Size", ox_fold_size, ox_fold_size, 1, 1, 1, "") \
     X("Gather", ox_layout_generic, ox_fold_gather, 2, 2, 1, "axis") \
     X("Unsqueeze", ox_layout_generic, ox_fold_unsqueeze, 1, 2, 1, "axes") \
     X("Cast", ox_math_cast, ox_fold_cast, 1, 1, 1, "to,saturate") \
+    X("CastLike", op_cast_like, NULL, 2, 2, 1, "saturate") \
     X("Slice", ox_layout_slice, ox_fold_slice, 1, 5, 1, "starts,ends,axes") \
     X("ConstantOfShape", NULL, ox_fold_constant_of_shape, 1, 1, 1, "value") \
     X("Transpose", ox_layout_generic, ox_fold_transpose, 1, 1, 1, "perm") \

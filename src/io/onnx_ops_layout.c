@@ -237,7 +237,50 @@ static fv_status op_split(ox_import *im)
     return FV_OK;
 }
 
+/* A constant layer of the given type and shape (zero-filled: the caller writes its values into *p). */
+static int constant_layer(ox_import *im, const char *dtype, int ndim, const int64_t *dims, fv_param **p)
+{
+    char shape[128] = "scalar";
+    for (int d = 0; d < ndim; d++)
+        snprintf(shape + (d ? strlen(shape) : 0), sizeof shape - (d ? strlen(shape) : 0), "%s%lld", d ? "x" : "",
+                 (long long)dims[d]);
+    int l = ox_add_layer(im, "constant", NULL, NULL, 0, "shape=%s dtype=%s", shape, dtype);
+    if (l >= 0) fv_model_layer_params(im->m, l, p, 1);
+    return l;
+}
+
+/* Trilu (opset 14): the upper (j - i >= k) or lower (j - i <= k) triangle of the last two axes, zero elsewhere,
+ * as where(mask, x, 0) with a constant mask: exact for every element type (a product with a 0/1 mask would turn
+ * an infinity or NaN outside the triangle into NaN). */
+static fv_status op_trilu(ox_import *im)
+{
+    int x;
+    int64_t upper, k = 0, xd[OX_MAX_DIMS];
+    fv_status s = ox_layer_in(im, 0, &x);
+    if (!s) s = ox_attr_int(im, "upper", 1, &upper);
+    if (!s && ox_in(im, 1)) {
+        int n;
+        if (!(s = ox_ints_in(im, 1, &k, 1, &n)) && n != 1) return ox_fail(im, FV_ERR_FORMAT, "k must be one integer");
+    }
+    if (s) return s;
+    int r = ox_layer_dims(im, x, xd);
+    if (r < 2) return ox_fail(im, FV_ERR_SHAPE, "input of rank %d (Trilu needs at least 2)", r);
+    int64_t rows = xd[r - 2], cols = xd[r - 1];
+    if (OX_IS_SYMBOL(rows) || OX_IS_SYMBOL(cols))
+        return ox_fail(im, FV_ERR_UNSUPPORTED, "the last two axes depend on the batch size");
+    fv_param *mp, *zp;
+    int mask = constant_layer(im, "bool", 2, (int64_t[]){rows, cols}, &mp);
+    fv_dtype dt = fv_model_layer_dtype(im->m, x);
+    int zero = mask < 0 ? -1 : constant_layer(im, fv_dtype_name(dt), 0, NULL, &zp); /* a fresh buffer is zero */
+    if (zero < 0) return fv_errcode(im->ctx);
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t j = 0; j < cols; j++)
+            fv_bool(&mp->value)[i * cols + j] = upper ? j - i >= k : j - i <= k;
+    return add_one(im, "where", (int[]){mask, x, zero}, 3, "");
+}
+
 const ox_op ox_ops_layout[] = {
+    {"Trilu", op_trilu, NULL, 1, 2, 1, "upper"},
     {"Expand", ox_layout_expand, ox_fold_expand, 2, 2, 1, ""},
     {"Split", op_split, NULL, 1, 2, FV_LAYER_MAX_LIST, "axis,split,num_outputs"},
     {"ScatterND", NULL, ox_fold_scatter_nd, 3, 3, 1, "reduction"}, /* on constants: Swin's attention mask */

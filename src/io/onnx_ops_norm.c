@@ -80,8 +80,44 @@ static fv_status norm_layer(ox_import *im, int x, const char *type, const char *
     return s;
 }
 
+/* Whether output k of the current node has readers. */
+static bool output_used(ox_import *im, int k)
+{
+    const Onnx__NodeProto *nd = im->node;
+    if ((size_t)k >= nd->n_output || !nd->output[k] || !*nd->output[k]) return false;
+    ox_entry *e = ox_find(&im->t, nd->output[k]);
+    return e && e->n_users > 0;
+}
+
+/* LayerNormalization's optional outputs, the statistics over the normalized axes (kept as size 1): Mean, and
+ * InvStdDev = 1 / sqrt(mean((x - Mean)^2) + epsilon), as layers of their own. */
+static fv_status layer_norm_stats(ox_import *im, int x, int a, int r, float eps)
+{
+    char axes[96] = "axes=";
+    for (int d = a; d < r; d++) snprintf(axes + strlen(axes), sizeof axes - strlen(axes), "%s%d", d > a ? "," : "", d);
+    int mean = ox_add_layer(im, "reduce_mean", NULL, &x, 1, "%s keepdims=true", axes);
+    if (mean < 0) return fv_errcode(im->ctx);
+    ox_set_layer_out(im, 1, mean);
+    if (!output_used(im, 2)) return FV_OK;
+    int two[2] = {x, mean};
+    int centered = ox_add_layer(im, "sub", NULL, two, 2, "");
+    int sq = centered < 0 ? -1 : ox_add_layer(im, "mul", NULL, (int[]){centered, centered}, 2, "");
+    int var = sq < 0 ? -1 : ox_add_layer(im, "reduce_mean", NULL, &sq, 1, "%s keepdims=true", axes);
+    int e = var < 0 ? -1 : ox_add_layer(im, "constant", NULL, NULL, 0, "shape=scalar dtype=float32");
+    if (e < 0) return fv_errcode(im->ctx);
+    fv_param *p;
+    fv_model_layer_params(im->m, e, &p, 1);
+    fv_f32(&p->value)[0] = eps;
+    int sum = ox_add_layer(im, "add", NULL, (int[]){var, e}, 2, "");
+    int sd = sum < 0 ? -1 : ox_add_layer(im, "sqrt", NULL, &sum, 1, "");
+    int inv = sd < 0 ? -1 : ox_add_layer(im, "reciprocal", NULL, &sd, 1, "");
+    if (inv < 0) return fv_errcode(im->ctx);
+    ox_set_layer_out(im, 2, inv);
+    return FV_OK;
+}
+
 /* LayerNormalization (opset 17): axis, epsilon; stash_type (the statistics' precision: fovea's are float32 sums
- * in double) is accepted. The Mean and InvStdDev outputs are refused when read (the table's max_out). */
+ * in double) is accepted. The Mean and InvStdDev outputs, when read, are layers computing them. */
 static fv_status op_layer_norm(ox_import *im)
 {
     int x;
@@ -101,7 +137,8 @@ static fv_status op_layer_norm(ox_import *im)
         return ox_fail(im, FV_ERR_UNSUPPORTED, "axis %lld normalizes over the batch dimension", (long long)axis);
     char keys[96];
     snprintf(keys, sizeof keys, "axis=%lld eps=%.9g", (long long)axis, eps);
-    return norm_layer(im, x, "layer_norm", keys);
+    if ((s = norm_layer(im, x, "layer_norm", keys))) return s;
+    return output_used(im, 1) || output_used(im, 2) ? layer_norm_stats(im, x, (int)a, r, eps) : FV_OK;
 }
 
 static fv_status op_instance_norm(ox_import *im)
@@ -256,7 +293,7 @@ fv_status ox_resize_any(ox_import *im, int x, const char *mode, const char *coor
 }
 
 const ox_op ox_ops_norm[] = {
-    {"LayerNormalization", op_layer_norm, NULL, 1, 3, 1, "axis,epsilon,stash_type"},
+    {"LayerNormalization", op_layer_norm, NULL, 1, 3, 3, "axis,epsilon,stash_type"},
     {"InstanceNormalization", op_instance_norm, NULL, 3, 3, 1, "epsilon"},
     {"GroupNormalization", op_group_norm, NULL, 3, 3, 1, "num_groups,epsilon,stash_type"},
     {NULL, NULL, NULL, 0, 0, 0, NULL},

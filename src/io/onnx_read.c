@@ -290,10 +290,12 @@ fv_status ox_tensor_from_proto(ox_import *im, const Onnx__TensorProto *p, const 
         for (int d = 0; d < out->ndim; d++) out->dims[d] = p->dims[d];
         out->n = n;
         out->data = p->has_raw_data ? (void *)p->raw_data.data : fl ? (void *)p->float_data : (void *)p->int64_data;
+        out->onnx_type = type;
         return FV_OK;
     }
     if ((s = ox_tensor_alloc(im, out, fl ? OX_F32 : OX_I64, (int)p->n_dims, p->dims))) return s;
     out->is_bool = type == OX_T_BOOL;
+    out->onnx_type = type;
     for (int64_t i = 0; i < n; i++) {
         if (fl) {
             double v = p->has_raw_data ? raw_f(p->raw_data.data, type, i)

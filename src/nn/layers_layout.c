@@ -72,6 +72,16 @@ static fv_node *build_unsqueeze(fv_graph *g, const fv_layer *l, fv_node *const *
     return fv_unsqueeze(g, in[0], l->a.axes.n, l->a.axes.v);
 }
 
+/* The identity: a view of the input under its own shape (every dimension copied). Models whose output is an
+ * input, and ONNX graphs of that form, need a layer to name. */
+static fv_node *build_identity(fv_graph *g, const fv_layer *l, fv_node *const *in)
+{
+    (void)l;
+    const fv_tensor *x = fv_node_value(in[0]);
+    int64_t same[FV_MAX_DIMS] = {0};
+    return fv_reshape(g, in[0], x ? x->ndim : 0, same);
+}
+
 static fv_node *build_flatten_axis(fv_graph *g, const fv_layer *l, fv_node *const *in)
 {
     return fv_flatten_axis(g, in[0], l->a.axis);
@@ -174,7 +184,10 @@ static fv_node *build_pixel_unshuffle(fv_graph *g, const fv_layer *l, fv_node *c
 #define ROW(name, keras, min_in, max_in, keys, stem) \
     .base = {name, keras, FV_L_GENERIC, 0, min_in, max_in, keys}, .build = build_##stem
 
+static const fv_layer_key no_keys[] = {{NULL}};
+
 const fv_generic_type fv_layers_layout[] = {
+    {ROW("identity", "Identity", 1, 1, no_keys, identity), .onnx_op = "Identity", .onnx_since = 1},
     /* allowzero is not exported: a shape with a 0 and allowzero is refused, and without a 0 it changes nothing */
     {ROW("reshape", "Reshape", 1, 1, reshape_keys, reshape), .onnx_op = "Reshape", .onnx_since = 5,
      .onnx = {{"shape", NULL, 1, 5}}},
