@@ -181,6 +181,7 @@ fv_node *fv_smooth_l1_loss(fv_graph *g, fv_node *pred, fv_node *target, float be
 #include "ops_norm.h"
 #include "ops_reduce.h"
 #include "ops_math.h"
+#include "ops_loss.h"
 
 #ifdef __cplusplus
 }

@@ -517,6 +517,30 @@ static bool export_layout(ex_state *ex, const fv_layer *l)
     return true;
 }
 
+/* ---- the loss family ------------------------------------------------------------------------------------- */
+
+/* nll_loss and softmax_cross_entropy: ignore_index is written only when the layer has one (ONNX's absent
+ * attribute ignores nothing); false for the other layers. */
+static bool export_loss(ex_state *ex, const fv_layer *l)
+{
+    const char *t = l->type->name, *ins[3];
+    bool sce = strcmp(t, "softmax_cross_entropy") == 0;
+    if (!sce && strcmp(t, "nll_loss") != 0) return false;
+    if (ex->opset < 12) {
+        refuse(ex, l, sce ? "ONNX's SoftmaxCrossEntropyLoss needs opset 12 or later"
+                          : "ONNX's NegativeLogLikelihoodLoss needs opset 12 or later");
+        return true;
+    }
+    for (int i = 0; i < l->n_in && i < 3; i++) ins[i] = input_name(ex, l, i);
+    Onnx__NodeProto *nd = ex_node_list(ex, sce ? "SoftmaxCrossEntropyLoss" : "NegativeLogLikelihoodLoss", l->name,
+                                       l->name, l->n_in < 3 ? l->n_in : 3, ins);
+    if (!nd) return true;
+    static const char *const reductions[] = {"mean", "sum", "none"};
+    attr_string(ex, nd, "reduction", reductions[l->a.choice[0] >= 0 && l->a.choice[0] < 3 ? l->a.choice[0] : 0]);
+    if (l->a.axes.n) attr_int(ex, nd, "ignore_index", l->a.axes.v[0]);
+    return true;
+}
+
 static void export_generic(ex_state *ex, const fv_layer *l)
 {
     const fv_generic_type *t = fv_generic(l->type);
@@ -524,7 +548,7 @@ static void export_generic(ex_state *ex, const fv_layer *l)
         export_topk_indices(ex, l);
         return;
     }
-    if (export_math(ex, l) || export_layout(ex, l)) return;
+    if (export_math(ex, l) || export_layout(ex, l) || export_loss(ex, l)) return;
     if (!t->onnx_op) {
         refuse(ex, l, "this layer has no ONNX form");
         return;

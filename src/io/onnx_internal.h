@@ -173,7 +173,7 @@ typedef struct {
 /* The operator of that name, or NULL: the table in onnx_ops.c, then each family's (onnx_ops_<family>.c, ended by
  * a row whose op is NULL; their handlers may call ox_import_generic). */
 const ox_op *ox_find_op(const char *op_type);
-extern const ox_op ox_ops_layout[], ox_ops_math[], ox_ops_reduce[], ox_ops_norm[];
+extern const ox_op ox_ops_layout[], ox_ops_math[], ox_ops_reduce[], ox_ops_norm[], ox_ops_loss[];
 /* A Reduce* node as a reduction layer of that type (reduce_sum, reduce_mean, ...): onnx_ops_reduce.c. */
 fv_status ox_reduce_layer(ox_import *im, const char *type);
 

@@ -990,7 +990,7 @@ static fv_status op_concat(ox_import *im)
 #define OX_OP_ENTRY(...) {__VA_ARGS__},
 #define OX_OP_NAME(name, ...) name,
 static const ox_op ops[] = {OX_OPS(OX_OP_ENTRY)};
-static const ox_op *const families[] = {ox_ops_layout, ox_ops_math, ox_ops_reduce, ox_ops_norm};
+static const ox_op *const families[] = {ox_ops_layout, ox_ops_math, ox_ops_reduce, ox_ops_norm, ox_ops_loss};
 
 /* Every operator read: this file's table, the families' tables and the generic layer types' operators, each
  * name once. Made at the first call (pthread_once: callers may be on several threads). */

@@ -523,3 +523,21 @@ void fv_hardmax_forward(fv_ctx *ctx, float *out, const float *x, int64_t outer, 
     (void)ctx;
     fv_ref_hardmax(out, x, outer, C, inner);
 }
+
+/* ---- loss family ------------------------------------------------------------------------------------------- */
+/* (included here rather than at the top, so that each family's section merges on its own) */
+#include "ref/nll.h"
+
+void fv_nll_forward(fv_ctx *ctx, float *out, const float *x, const void *target, bool t64, const float *w,
+                    int64_t ignore, int reduction, int64_t N, int64_t C, int64_t inner)
+{
+    (void)ctx;
+    fv_ref_nll_forward(out, x, target, t64, w, ignore, reduction, N, C, inner);
+}
+
+void fv_nll_backward(fv_ctx *ctx, float *dx, const float *dout, const float *x, const void *target, bool t64,
+                     const float *w, int64_t ignore, int reduction, int64_t N, int64_t C, int64_t inner)
+{
+    (void)ctx;
+    fv_ref_nll_backward(dx, dout, x, target, t64, w, ignore, reduction, N, C, inner);
+}

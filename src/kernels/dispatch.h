@@ -148,5 +148,12 @@ int64_t fv_math_cast(fv_ctx *ctx, void *out, fv_dtype to, const void *in, fv_dty
 /* ---- more math and reduce kinds (ref/reduce.h) ------------------------------------------------------------ */
 
 void fv_hardmax_forward(fv_ctx *ctx, float *out, const float *x, int64_t outer, int64_t C, int64_t inner);
+/* ---- loss family (ref/nll.h): negative log-likelihood over class indices ------------------------------ */
+
+/* reduction: 0 mean, 1 sum, 2 none (fv_loss_reduction); targets int32, or int64 where t64. */
+void fv_nll_forward(fv_ctx *ctx, float *out, const float *x, const void *target, bool t64, const float *w,
+                    int64_t ignore, int reduction, int64_t N, int64_t C, int64_t inner);
+void fv_nll_backward(fv_ctx *ctx, float *dx, const float *dout, const float *x, const void *target, bool t64,
+                     const float *w, int64_t ignore, int reduction, int64_t N, int64_t C, int64_t inner);
 
 #endif

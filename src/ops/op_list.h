@@ -6,13 +6,15 @@
 #include "op_list_math.h"
 #include "op_list_reduce.h"
 #include "op_list_norm.h"
+#include "op_list_loss.h"
 
 #define FV_OP_LIST(X)                           \
     FV_OP_LIST_IMAGE(X)                         \
     FV_OP_LIST_LAYOUT(X)                        \
     FV_OP_LIST_MATH(X)                          \
     FV_OP_LIST_REDUCE(X)                        \
-    FV_OP_LIST_NORM(X)
+    FV_OP_LIST_NORM(X)                          \
+    FV_OP_LIST_LOSS(X)
 
 /* The operators of image networks, losses and leaves. */
 #define FV_OP_LIST_IMAGE(X)                     \

@@ -1,0 +1,47 @@
+/* fovea operators of the loss family: the negative log-likelihood of class indices (PyTorch's F.nll_loss,
+ * ONNX's NegativeLogLikelihoodLoss) and softmax cross-entropy built on it (F.cross_entropy without label
+ * smoothing, ONNX's SoftmaxCrossEntropyLoss), for classification (N, C) and per-pixel (N, C, d1, ..., dk)
+ * segmentation alike. Included by fovea/ops.h. */
+#ifndef FOVEA_OPS_LOSS_H
+#define FOVEA_OPS_LOSS_H
+
+#include <stdint.h>
+
+#include "graph.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* How the per-target losses combine (ONNX's reduction attribute, in its default-first order). */
+typedef enum {
+    FV_LOSS_MEAN = 0, /* weighted mean: sum w[t] l / sum w[t] over the targets not ignored (0 / 0 = NaN if none) */
+    FV_LOSS_SUM = 1,
+    FV_LOSS_NONE = 2  /* one loss per target: the output has the target's shape */
+} fv_loss_reduction;
+
+/* PyTorch's default ignore_index: never a class index, so it ignores nothing that would not be an error. */
+#define FV_NLL_IGNORE_DEFAULT (-100)
+/* An ignore_index that matches no target (ONNX's absent attribute): every target must be a class. */
+#define FV_NLL_IGNORE_NONE INT64_MIN
+
+/* Negative log-likelihood: input (N, C) or (N, C, d1, ..., dk) of log-probabilities (float32), target (N) or
+ * (N, d1, ..., dk) of class indices (int32 or int64: input's shape without axis 1), weight (C) or NULL (all 1).
+ * The loss of target t at a position is -w[t] * input[n, t, ...]; targets equal to ignore_index give 0 and do
+ * not count in the mean's denominator (pass FV_NLL_IGNORE_DEFAULT or any negative value to ignore nothing
+ * valid). Output: the target's shape for FV_LOSS_NONE, a scalar (rank 0) otherwise. Refuses an input of rank
+ * under 2, a non-float input or weight, a float target, a target of another shape, a weight of another length
+ * than C; forward fails on a target outside [0, C) that is not ignore_index, naming its value and position.
+ * Only the input gets a gradient (not the target nor the weight). */
+fv_node *fv_nll_loss(fv_graph *g, fv_node *input, fv_node *target, fv_node *weight, fv_loss_reduction reduction,
+                     int64_t ignore_index);
+
+/* Softmax cross-entropy: fv_nll_loss(fv_log_softmax(logits, 1), ...), logits (N, C, d1, ..., dk), the rest as
+ * fv_nll_loss. If log_prob is not NULL it receives the log-softmax node (ONNX's second output). */
+fv_node *fv_softmax_cross_entropy(fv_graph *g, fv_node *logits, fv_node *target, fv_node *weight,
+                                  fv_loss_reduction reduction, int64_t ignore_index, fv_node **log_prob);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
