@@ -15,7 +15,7 @@ extern "C" {
 /* The opset fv_onnx_save writes when given 0, and the range it can write. */
 #define FV_ONNX_DEFAULT_OPSET 13
 #define FV_ONNX_MIN_OPSET 11
-#define FV_ONNX_MAX_OPSET 17
+#define FV_ONNX_MAX_OPSET 18
 
 /* A model from an ONNX file: the graph's operators become layers (a convolution, its batch norm, ...) named
  * after their weights ("layer1.0.conv1") or their nodes, initializers become the layers' parameters, shape

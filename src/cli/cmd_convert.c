@@ -7,7 +7,7 @@
 #include "commands.h"
 
 static const fv_cli_opt opts[] = {
-    {.name = "opset", .type = FV_CLI_INT, .def = "13", .metavar = "N", .help = "ONNX opset to write (11 to 17)", .min = FV_ONNX_MIN_OPSET, .max = FV_ONNX_MAX_OPSET},
+    {.name = "opset", .type = FV_CLI_INT, .def = "13", .metavar = "N", .help = "ONNX opset to write (11 to 18)", .min = FV_ONNX_MIN_OPSET, .max = FV_ONNX_MAX_OPSET},
     {.name = "weights", .type = FV_CLI_STRING, .def = NULL, .metavar = "FILE", .help = "take the weights of this model or ONNX file, paired by structure"},
     {.name = "classes", .type = FV_CLI_INT, .def = "0", .metavar = "K", .help = "outputs of a built-in model (0: its default)", .min = 0, .max = 1e6},
     {.name = "input", .type = FV_CLI_STRING, .def = NULL, .metavar = "CxHxW", .help = "input shape of a built-in model"},

@@ -1,5 +1,5 @@
 #!/bin/sh
-# fovea's ONNX exports (every layer type, zoo models, opsets 11 to 17) run by onnxruntime within 1e-5 of
+# fovea's ONNX exports (every layer type, zoo models, opsets 11 to 18) run by onnxruntime within 1e-5 of
 # fovea's own outputs. Needs node and npm's onnxruntime-node, else skips; to install it beside this script:
 #   (cd tests/onnx && ONNXRUNTIME_NODE_INSTALL=skip npm install --no-save onnxruntime-node)
 # (or point NODE_PATH at a node_modules folder that has it).

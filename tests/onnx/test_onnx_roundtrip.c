@@ -215,8 +215,8 @@ static void test_refusals(fv_ctx *ctx)
     fv_model *m = parsed(ctx, features);
     void *buf = NULL;
     size_t n;
-    CHECK(m && fv_onnx_save_mem(m, 10, &buf, &n) == FV_ERR_ARG && fv_onnx_save_mem(m, 18, &buf, &n) == FV_ERR_ARG &&
-          strstr(fv_errmsg(ctx), "opsets 11 to 17"), "opsets 10 and 18 refused: %s", fv_errmsg(ctx));
+    CHECK(m && fv_onnx_save_mem(m, 10, &buf, &n) == FV_ERR_ARG && fv_onnx_save_mem(m, 19, &buf, &n) == FV_ERR_ARG &&
+          strstr(fv_errmsg(ctx), "opsets 11 to 18"), "opsets 10 and 19 refused: %s", fv_errmsg(ctx));
     fv_model_free(m);
     const char *bad[][2] = {{"input x shape=4x5x5\nlrn n size=4\n", "lrn 'n': an even size"},
                             {"input x shape=4x5x5\nadaptive_avg_pool a size=2\n", "adaptive_avg_pool 'a'"},
@@ -251,6 +251,34 @@ static int write_case(const char *dir, FILE *list, int k, fv_model *m, const cha
     return bad;
 }
 
+/* General tensor layers of every family in one network (layer norm needs opset 17, group norm 18). */
+static const char *const tensors =
+    "model tensors\n"
+    "input input shape=4x6x8\n"
+    "transpose t perm=0,2,1,3\n"
+    "reshape r shape=0,24,8\n"
+    "layer_norm ln\n"
+    "transpose tt perm=0,2,1\n"
+    "matmul scores from=ln,tt\n"
+    "softmax sm axis=-1\n"
+    "matmul att from=sm,ln\n"
+    "reduce_mean rm axes=-1 keepdims=true\n"
+    "sub centered from=att,rm\n"
+    "erf er\n"
+    "clip cl min=-0.5 max=2\n"
+    "slice sl starts=1 ends=20 axes=1 steps=2\n"
+    "pad_nd pn pads=0,0,1,0,0,2 mode=reflect\n"
+    "tile tl repeats=1,2,1\n"
+    "unsqueeze us axes=1\n"
+    "resize rs size=13x7 mode=linear\n"
+    "group_norm gn groups=1\n"
+    "squeeze sq axes=1\n"
+    "reduce_max rx axes=2 keepdims=false\n"
+    "prelu pr channels=1\n"
+    "abs ab\n"
+    "sqrt sr\n"
+    "log_softmax ls axis=1\n";
+
 static int write_ort_cases(const char *dir)
 {
     fv_ctx *ctx = fv_ctx_new(3);
@@ -267,6 +295,9 @@ static int write_ort_cases(const char *dir)
         bad |= !m;
         fv_model_free(m);
     }
+    fv_model *tm = parsed(ctx, tensors);
+    bad |= !tm || write_case(dir, list, k++, tm, "tensors", 18);
+    fv_model_free(tm);
     const char *zoo[] = {"resnet18", "mobilenet_v3_small", "efficientnet_b0", "googlenet"};
     for (int z = 0; z < 4; z++) {
         fv_model *m = fv_model_by_name(ctx, zoo[z], 3, 64, 64, 10);
