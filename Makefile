@@ -81,6 +81,8 @@ $(BUILD)/tests/cli/%: tests/cli/%.c $(TEST_COMMON_OBJS) $(filter-out %/main.o,$(
 $(BUILD)/tests/%: tests/%.c $(TEST_COMMON_OBJS) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/common $(WARN) $(CFLAGS) $< $(TEST_COMMON_OBJS) $(LIB) $(LDLIBS) -o $@
+# the suite's fuzz tests include their libFuzzer targets' sources
+$(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/fuzz/test_*.c)): $(wildcard tests/fuzz/fuzz_*.c tests/fuzz/*.h)
 
 # The generator of tests/hostile's files (test_hostile.sh runs it for the large ones).
 HOSTILE_GEN := $(BUILD)/tests/hostile/make_hostile

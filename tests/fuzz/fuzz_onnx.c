@@ -16,6 +16,31 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Work of a forward pass, roughly in multiply-adds, from the shapes the graph inferred: each output element
+ * costs one, plus the inner-product length of the weights it reads (a parameter's size over its first
+ * dimension: a convolution's or dense layer's fan-in) and, for a product of two activations, the inner
+ * dimension. Bounded with the activation memory, so that a mutation that keeps a model's parameters small but
+ * makes its outputs huge (padding the batch axis by millions) or slow is not run. */
+static double forward_work(const fv_graph *g, double *activations)
+{
+    double work = 0;
+    *activations = 0;
+    for (int i = 0; i < fv_graph_node_count(g); i++) {
+        const fv_node *n = fv_graph_node(g, i);
+        double out = (double)fv_node_value(n)->size, per = 1;
+        *activations += out;
+        for (int k = 0; k < fv_node_input_count(n); k++) {
+            const fv_node *in = fv_node_input(n, k);
+            const fv_tensor *v = in ? fv_node_value(in) : NULL;
+            if (!v || v->ndim < 1) continue;
+            if (fv_node_param(in) && v->shape[0] > 0) per += (double)v->size / (double)v->shape[0];
+            else if (k == 0 && strstr(fv_node_op_name(n), "matmul")) per += (double)v->shape[v->ndim - 1];
+        }
+        work += out * per;
+    }
+    return work;
+}
+
 /* A forward pass on zeros, for models small enough to run quickly. */
 static void run_small(fv_ctx *ctx, fv_model *m)
 {
@@ -27,6 +52,11 @@ static void run_small(fv_ctx *ctx, fv_model *m)
     fv_node *x, *y;
     fv_graph *g = fv_model_build(m, 1, &x, &y, NULL);
     if (!g) FUZZ_FAIL("a loaded model does not build: %s", fv_errmsg(ctx));
+    double activations, work = g ? forward_work(g, &activations) : 0;
+    if (!g || work > (double)(1 << 24) || activations > (double)(1 << 21)) {
+        fv_graph_free(g);
+        return;
+    }
     fv_tensor *zeros = fv_tensor_new(ctx, FV_F32, nd + 1, shape);
     fv_graph_set_training(g, false);
     if (!zeros || fv_graph_set_input(g, x, zeros) || fv_graph_forward(g))
