@@ -1,4 +1,6 @@
 /* Kernel selection: fast by default, the reference oracle on request or as the fallback (see dispatch.h). */
+#include <stdlib.h>
+
 #include "dispatch.h"
 #include "clamp.h"
 
@@ -9,6 +11,9 @@
 #include "fast/gemm.h"
 #include "fast/global_pool.h"
 #include "fast/threaded.h"
+#include "fast/softmax.h"
+#include "fast/unary.h"
+#include "ref/softmax.h"
 #include "ref/activation.h"
 #include "ref/batch_norm.h"
 #include "ref/dense.h"
@@ -413,12 +418,63 @@ static bool folds_batch(const fv_matmul_geom *g)
     return g->count > 1 && !g->ta && batch_size(g->b) == 1 && batch_size(g->a) == g->count;
 }
 
-void fv_matmul_forward(fv_ctx *ctx, float *out, const float *a, const float *b, float beta, const fv_matmul_geom *g)
+void fv_softmax_forward(fv_ctx *ctx, float *out, const float *inp, int64_t outer, int64_t C, int64_t inner,
+                        bool log_out)
+{
+    if (fast(ctx) && fv_fast_softmax_forward(fv_ctx_threads(ctx), out, inp, outer, C, inner, log_out)) return;
+    fv_ref_softmax_forward(out, inp, outer, C, inner, log_out);
+}
+
+void fv_softmax_backward(fv_ctx *ctx, float *dinp, const float *dout, const float *out, int64_t outer, int64_t C,
+                         int64_t inner, bool log_out)
+{
+    (void)ctx;
+    fv_ref_softmax_backward(dinp, dout, out, outer, C, inner, log_out);
+}
+
+/* A b packed once (see fv_matmul_forward), for the shape and vector level it was packed at. */
+struct fv_matmul_cache {
+    int64_t K, N;
+    bool tb;
+    fv_gemm_packed *b;
+};
+
+void fv_matmul_cache_free(fv_matmul_cache *c)
+{
+    if (c) fv_gemm_packed_free(c->b);
+    free(c);
+}
+
+/* The product as one GEMM on b packed in *cache (packed now if the cache is empty or was made for another
+ * shape); false when it cannot be done so (b has a batch, no memory, the vector level changed): then nothing
+ * is written and the caller computes the product as usual. */
+static bool forward_packed(fv_ctx *ctx, float *out, const float *a, const float *b, float beta,
+                           const fv_matmul_geom *g, fv_matmul_cache **cache)
+{
+    if (!cache || g->K <= 0 || batch_size(g->b) != 1 || (g->count > 1 && !folds_batch(g))) return false;
+    fv_matmul_cache *c = *cache;
+    if (c && (c->K != g->K || c->N != g->N || c->tb != g->tb)) fv_matmul_cache_free(c), c = *cache = NULL;
+    if (!c) {
+        if (!(c = calloc(1, sizeof *c))) return false;
+        *c = (fv_matmul_cache){g->K, g->N, g->tb, fv_gemm_pack_b(fv_ctx_threads(ctx), g->tb, g->K, g->N, b, g->tb ? g->K : g->N)};
+        *cache = c;
+    }
+    if (!c->b) return false;
+    fv_gemm_op o = {.M = g->count * g->M, .N = g->N, .K = g->K, .alpha = g->alpha, .beta = beta, .ta = g->ta,
+                    .A = a, .lda = g->ta ? g->M : g->K, .C = out, .ldc = g->N, .b_packed = c->b};
+    if (fv_gemm_run(fv_ctx_threads(ctx), &o)) return true;
+    fv_matmul_cache_free(c), *cache = NULL; /* made at another vector level: unpacked from now on */
+    return false;
+}
+
+void fv_matmul_forward(fv_ctx *ctx, float *out, const float *a, const float *b, float beta, const fv_matmul_geom *g,
+                       fv_matmul_cache **cache)
 {
     if (!fast(ctx)) {
         fv_ref_matmul_forward(out, a, b, beta, g);
         return;
     }
+    if (forward_packed(ctx, out, a, b, beta, g, cache)) return;
     if (folds_batch(g)) {
         gemm_threads(fv_ctx_threads(ctx), false, g->tb, g->count * g->M, g->N, g->K, g->alpha, a, b, beta, out);
         return;
@@ -512,7 +568,7 @@ void fv_math_where_grad(fv_ctx *ctx, float *dst, const int64_t *dshape, const fl
 
 void fv_math_unary_forward(fv_ctx *ctx, float *out, const float *x, int64_t n, int kind, float p0, float p1)
 {
-    (void)ctx;
+    if (fast(ctx) && fv_fast_unary_forward(fv_ctx_threads(ctx), out, x, n, kind)) return;
     fv_ref_unary_forward(out, x, n, kind, p0, p1);
 }
 

@@ -118,9 +118,20 @@ void fv_matmul_gemm(fv_ctx *ctx, bool ta, bool tb, int64_t M, int64_t N, int64_t
                     const float *B, float beta, float *C);
 /* Batched, broadcast products (ref/matmul.h): one fast GEMM per batch element; many small products (attention's
  * heads) go to the threads whole instead of each one being split across them. */
-void fv_matmul_forward(fv_ctx *ctx, float *out, const float *a, const float *b, float beta, const fv_matmul_geom *g);
+/* With a cache slot (NULL: none), b is promised not to change while the cache lives, and a product whose b has no
+ * batch (a transformer's weights) keeps b packed for the GEMM from one call to the next. */
+typedef struct fv_matmul_cache fv_matmul_cache;
+void fv_matmul_forward(fv_ctx *ctx, float *out, const float *a, const float *b, float beta, const fv_matmul_geom *g,
+                       fv_matmul_cache **cache);
+void fv_matmul_cache_free(fv_matmul_cache *c);
 void fv_matmul_backward(fv_ctx *ctx, float *da, float *db, const float *dout, const float *a, const float *b,
                         const fv_matmul_geom *g);
+/* Softmax and log-softmax of lines of C elements inner apart (ref/softmax.h): the fast kernel along a
+ * contiguous axis, else the reference. */
+void fv_softmax_forward(fv_ctx *ctx, float *out, const float *inp, int64_t outer, int64_t C, int64_t inner,
+                        bool log_out);
+void fv_softmax_backward(fv_ctx *ctx, float *dinp, const float *dout, const float *out, int64_t outer, int64_t C,
+                         int64_t inner, bool log_out);
 /* ---- math family (ref/math.h): elementwise arithmetic, comparisons, logic, where, unary, casts ---------- */
 
 /* Broadcasting float arithmetic: add and mul take the fast kernels' common shapes (fast/elementwise.h). */

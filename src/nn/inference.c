@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "inference_fuse.h"
 #include "model_internal.h"
 
 /* How many layers read each layer, counted once for the model (counting per layer would be quadratic). */
@@ -98,14 +99,40 @@ done:
     return out;
 }
 
+/* Layer i is a float constant that a product (matmul, gemm) reads as its right operand: the graph gets its own
+ * copy, so that the product may keep it packed for the GEMM between runs (ops/matmul.c), as convolutions keep
+ * their weights. */
+static bool product_operand(const fv_model *m, int i)
+{
+    const fv_layer *c = &m->layers[i];
+    if (c->type->kind != FV_L_CONSTANT || c->n_params != 1 || c->params[0]->value.dtype != FV_F32) return false;
+    for (int k = i + 1; k < m->n_layers; k++) {
+        const fv_layer *l = &m->layers[k];
+        if (l->n_in >= 2 && l->in[1] == i && (!strcmp(l->type->name, "matmul") || !strcmp(l->type->name, "gemm")))
+            return true;
+    }
+    return false;
+}
+
+static fv_node *build_own_constant(fv_graph *g, const fv_model *m, const fv_layer *l, fv_node **in)
+{
+    fv_layer own = *l;
+    if (!(own.params[0] = copy(m, l->params[0]))) return NULL;
+    fv_node *n = fv_layer_build(g, &own, in);
+    fv_param_free(own.params[0]); /* the graph holds its own reference */
+    return n;
+}
+
 fv_graph *fv_model_build_inference_io(fv_model *m, int64_t batch, fv_node **inputs, fv_node **outputs)
 {
     if (!m || m->n_layers < 2 || batch < 1) return fv_model_build_io(m, batch, inputs, outputs, NULL); /* its errors */
     fv_graph *g = fv_graph_new(m->ctx);
     fv_node **nodes = calloc((size_t)m->n_layers, sizeof *nodes);
     bool *skip = calloc((size_t)m->n_layers, sizeof *skip);
-    int *readers = count_readers(m);
-    if (!g || !nodes || !skip || !readers) {
+    int *readers = count_readers(m), *fused = calloc((size_t)m->n_layers, sizeof *fused);
+    fv_fusion *fusions = calloc((size_t)m->n_layers, sizeof *fusions);
+    int n_fusions = 0;
+    if (!g || !nodes || !skip || !readers || !fused || !fusions) {
         fv_error(m->ctx, FV_ERR_NOMEM, "out of memory building model '%s'", m->name);
         goto fail;
     }
@@ -120,18 +147,31 @@ fv_graph *fv_model_build_inference_io(fv_model *m, int64_t batch, fv_node **inpu
             skip[m->layers[i].in[0]] = true;
         }
     }
+    for (int i = 1; i < m->n_layers; i++) { /* written-out layer norms and GELUs: fused[last] = 1 + its index */
+        fv_fusion *f = &fusions[n_fusions];
+        if (skip[i] || !fv_inference_fusion_at(m, readers, i, f)) continue;
+        bool free_of_others = true;
+        for (int k = 0; k < f->n_absorbed; k++) free_of_others &= !skip[f->absorbed[k]] && !fused[f->absorbed[k]];
+        if (!free_of_others) continue;
+        for (int k = 0; k < f->n_absorbed; k++) skip[f->absorbed[k]] = f->absorbed[k] != f->last;
+        fused[f->last] = ++n_fusions;
+    }
     if (fv_model_add_inputs(m, g, batch, nodes) != FV_OK) goto fail;
     for (int i = 1; i < m->n_layers; i++) {
         const fv_layer *l = &m->layers[i];
         if (skip[i] || l->type->kind == FV_L_INPUT) continue; /* skipped: a convolution built with its batch norm */
         fv_node *in[FV_LAYER_MAX_INPUTS];
         for (int k = 0; k < l->n_in; k++) in[k] = nodes[l->in[k]];
-        if (fusable(m, readers, i, &conv, &bn, &hi))
+        if (fused[i])
+            nodes[i] = fv_inference_fusion_build(g, &fusions[fused[i] - 1], l->name, nodes);
+        else if (fusable(m, readers, i, &conv, &bn, &hi))
             nodes[i] = build_chain(g, m, conv, bn, hi, m->layers[conv].name, nodes[m->layers[conv].in[0]]);
         else if (foldable(m, readers, i))
             nodes[i] = build_chain(g, m, l->in[0], i, 0.0f, m->layers[l->in[0]].name, nodes[m->layers[l->in[0]].in[0]]);
         else if (l->type->kind == FV_L_CONV2D && l->n_in == 1)
             nodes[i] = build_chain(g, m, i, -1, 0.0f, l->name, in[0]);
+        else if (product_operand(m, i))
+            nodes[i] = build_own_constant(g, m, l, in);
         else
             nodes[i] = fv_layer_build(g, l, in);
         if (!nodes[i]) goto fail;
@@ -142,11 +182,11 @@ fv_graph *fv_model_build_inference_io(fv_model *m, int64_t batch, fv_node **inpu
         if (outputs) outputs[k] = nodes[out[k]];
         fv_node_keep_value(nodes[out[k]]); /* another layer may read it too */
     }
-    free(nodes), free(skip), free(readers);
+    free(nodes), free(skip), free(readers), free(fused), free(fusions);
     fv_graph_set_inference(g, true);
     return g;
 fail:
-    free(nodes), free(skip), free(readers);
+    free(nodes), free(skip), free(readers), free(fused), free(fusions);
     fv_graph_free(g);
     return NULL;
 }

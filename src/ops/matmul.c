@@ -70,11 +70,24 @@ static fv_status matmul_infer(fv_graph *g, fv_node *n)
     return FV_OK;
 }
 
+static void free_cache(void *c) { fv_matmul_cache_free(c); }
+
+/* The slot where the kernels may keep b arranged for them: in inference graphs, when b is a parameter that the
+ * graph alone owns (nn/inference.c copies the constants that products read), which nothing else can change. */
+static fv_matmul_cache **b_cache(const fv_graph *g, fv_node *n)
+{
+    const fv_node *b = n->in[IN_B];
+    if (!g->inference || b->op != FV_OP_PARAM || !b->param || b->param->refs != 1) return NULL;
+    n->kernel_cache_free = free_cache;
+    return (fv_matmul_cache **)&n->kernel_cache;
+}
+
 static fv_status matmul_forward(fv_graph *g, fv_node *n)
 {
     fv_matmul_geom mg;
     matmul_geom(n, &mg);
-    fv_matmul_forward(g->ctx, fv_f32(&n->value), fv_f32(&n->in[IN_A]->value), fv_f32(&n->in[IN_B]->value), 0.0f, &mg);
+    fv_matmul_forward(g->ctx, fv_f32(&n->value), fv_f32(&n->in[IN_A]->value), fv_f32(&n->in[IN_B]->value), 0.0f, &mg,
+                      b_cache(g, n));
     return FV_OK;
 }
 
@@ -163,7 +176,7 @@ static fv_status gemm_forward(fv_graph *g, fv_node *n)
                 y[i * mg.N + j] = at->beta * fv_f32(c)[(cs[0] == 1 ? 0 : i) * cs[1] + (cs[1] == 1 ? 0 : j)];
         beta = 1.0f;
     }
-    fv_matmul_forward(g->ctx, y, fv_f32(&n->in[IN_A]->value), fv_f32(&n->in[IN_B]->value), beta, &mg);
+    fv_matmul_forward(g->ctx, y, fv_f32(&n->in[IN_A]->value), fv_f32(&n->in[IN_B]->value), beta, &mg, b_cache(g, n));
     return FV_OK;
 }
 
@@ -360,7 +373,7 @@ static fv_status einsum_forward(fv_graph *g, fv_node *n)
     bool swap;
     einsum_geom(n, &mg, &swap);
     const float *a = fv_f32(&n->in[IN_A]->value), *b = fv_f32(&n->in[IN_B]->value);
-    fv_matmul_forward(g->ctx, fv_f32(&n->value), swap ? b : a, swap ? a : b, 0.0f, &mg);
+    fv_matmul_forward(g->ctx, fv_f32(&n->value), swap ? b : a, swap ? a : b, 0.0f, &mg, NULL);
     return FV_OK;
 }
 

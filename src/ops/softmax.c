@@ -4,7 +4,7 @@
  * every shape inference, since an input's shape may change after building. A scalar is a line of one
  * element (axis 0 or -1, as PyTorch). */
 #include "../graph/graph_internal.h"
-#include "../kernels/ref/softmax.h"
+#include "../kernels/dispatch.h"
 #include "fovea/ops.h"
 
 typedef struct {
@@ -38,44 +38,40 @@ static void split(const fv_node *n, int64_t *outer, int64_t *C, int64_t *inner)
         *(d < axis ? outer : d == axis || at->flat ? C : inner) *= x->shape[d];
 }
 
-static fv_status forward(fv_node *n, bool log_out)
+static fv_status forward(fv_graph *g, fv_node *n, bool log_out)
 {
     int64_t outer, C, inner;
     split(n, &outer, &C, &inner);
-    fv_ref_softmax_forward(fv_f32(&n->value), fv_f32(&n->in[0]->value), outer, C, inner, log_out);
+    fv_softmax_forward(g->ctx, fv_f32(&n->value), fv_f32(&n->in[0]->value), outer, C, inner, log_out);
     return FV_OK;
 }
 
-static void backward(fv_node *n, bool log_out)
+static void backward(fv_graph *g, fv_node *n, bool log_out)
 {
     if (!fv_wants_grad(n, 0)) return;
     int64_t outer, C, inner;
     split(n, &outer, &C, &inner);
-    fv_ref_softmax_backward(fv_f32(&n->in[0]->grad), fv_f32(&n->grad), fv_f32(&n->value), outer, C, inner, log_out);
+    fv_softmax_backward(g->ctx, fv_f32(&n->in[0]->grad), fv_f32(&n->grad), fv_f32(&n->value), outer, C, inner, log_out);
 }
 
 static fv_status softmax_forward(fv_graph *g, fv_node *n)
 {
-    (void)g;
-    return forward(n, false);
+    return forward(g, n, false);
 }
 
 static fv_status log_softmax_forward(fv_graph *g, fv_node *n)
 {
-    (void)g;
-    return forward(n, true);
+    return forward(g, n, true);
 }
 
 static void softmax_backward(fv_graph *g, fv_node *n)
 {
-    (void)g;
-    backward(n, false);
+    backward(g, n, false);
 }
 
 static void log_softmax_backward(fv_graph *g, fv_node *n)
 {
-    (void)g;
-    backward(n, true);
+    backward(g, n, true);
 }
 
 const fv_op_def fv_op_softmax = {"softmax", softmax_infer, softmax_forward, softmax_backward, false};

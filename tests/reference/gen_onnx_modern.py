@@ -62,12 +62,18 @@ def build(name, kwargs):
 
 
 def randomize_norms(model):
-    """randomize() for batch norms; layer norms get affine parameters away from 1 and 0 too."""
+    """randomize() for batch norms; layer norms get affine parameters away from 1 and 0 too; and every other
+    parameter that starts constant (ViT's zero head and class token, ConvNeXt's layer scale of 1e-6, zero
+    biases) is drawn at random, or the outputs would not depend on what it multiplies (ViT's would be 0)."""
     randomize(model)
     for m in model.modules():
         if isinstance(m, nn.LayerNorm) and m.elementwise_affine:
             m.weight.data.uniform_(0.5, 1.5)
             m.bias.data.uniform_(-0.5, 0.5)
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.numel() > 1 and bool((p == p.flatten()[0]).all()):
+                p.uniform_(-0.5, 0.5)
     return model.eval()
 
 

@@ -18,6 +18,7 @@
 #include "../../core/cpu.h"
 #include "../../core/pool.h"
 #include "fovea/ops.h"
+#include "vexp.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -28,45 +29,9 @@ static bool hard(int kind) { return kind == FV_ACT_HARD_SIGMOID || kind == FV_AC
 
 #define CHUNK 8192 /* elements per piece: a multiple of 8, so only the last piece has a ragged end */
 
-#define LOG2E 1.44269504088896341f
-#define LN2_HI 0.693359375f /* ln 2 in two parts: n * LN2_HI is exact for |n| < 2^15 */
-#define LN2_LO -2.12194440e-4f
-#define EXP_LO -104.0f /* exp below rounds to 0 */
-#define EXP_HI 89.0f   /* exp above is +inf */
 #define TANH_SMALL 0.625f
 
 /* ---- portable: the same formulas one float at a time ------------------------------------------------ */
-
-static inline float pow2i(int k) /* 2^k for -126 <= k <= 127 */
-{
-    uint32_t b = (uint32_t)(k + 127) << 23;
-    float f;
-    memcpy(&f, &b, sizeof f);
-    return f;
-}
-
-static inline float exp_poly(float r) /* e^r for |r| <= ln2 / 2 */
-{
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    return p * (r * r) + r + 1.0f;
-}
-
-static float exp_s(float x)
-{
-    if (x != x) return x;
-    x = x < EXP_LO ? EXP_LO : x > EXP_HI ? EXP_HI : x;
-    float t = x * LOG2E;
-    int n = (int)(t + (t >= 0 ? 0.5f : -0.5f));
-    float r = x - (float)n * LN2_HI;
-    r = r - (float)n * LN2_LO;
-    int n1 = n >= 0 ? n / 2 : -((1 - n) / 2), n2 = n - n1; /* both within [-75, 65]: normal powers */
-    return exp_poly(r) * pow2i(n1) * pow2i(n2);
-}
 
 static inline float expm1_poly(float x) /* e^x - 1 for |x| <= 0.5: x (1 + x q), which keeps -0 */
 {
@@ -95,18 +60,18 @@ static float act_s(int kind, float x, float alpha)
 {
     float ax = fabsf(x);
     switch (kind) {
-    case FV_ACT_ELU: return x > 0 ? x : alpha * (x > -0.5f ? expm1_poly(x) : exp_s(x) - 1.0f);
+    case FV_ACT_ELU: return x > 0 ? x : alpha * (x > -0.5f ? expm1_poly(x) : fv_exp_s(x) - 1.0f);
     case FV_ACT_SIGMOID: {
-        float e = exp_s(-ax);
+        float e = fv_exp_s(-ax);
         return (x >= 0 ? 1.0f : e) / (1.0f + e);
     }
     case FV_ACT_SILU: {
-        float e = exp_s(-ax);
+        float e = fv_exp_s(-ax);
         return (x >= 0 ? x : x * e) / (1.0f + e);
     }
     case FV_ACT_TANH: {
         if (ax < TANH_SMALL) return tanh_poly(x);
-        float e = exp_s(-2.0f * ax);
+        float e = fv_exp_s(-2.0f * ax);
         return copysignf((1.0f - e) / (1.0f + e), x);
     }
     default: return 0.0f; /* not reached: the caller checks the kind */
@@ -117,17 +82,17 @@ static float dact_s(int kind, float x, float alpha)
 {
     float ax = fabsf(x);
     switch (kind) {
-    case FV_ACT_ELU: return x > 0 ? 1.0f : alpha * exp_s(x);
+    case FV_ACT_ELU: return x > 0 ? 1.0f : alpha * fv_exp_s(x);
     case FV_ACT_SIGMOID: {
-        float e = exp_s(-ax), d = 1.0f + e;
+        float e = fv_exp_s(-ax), d = 1.0f + e;
         return e / (d * d);
     }
     case FV_ACT_SILU: {
-        float e = exp_s(-ax), d = 1.0f + e;
+        float e = fv_exp_s(-ax), d = 1.0f + e;
         return (x >= 0 ? 1.0f : e) / d + x * (e / (d * d));
     }
     case FV_ACT_TANH: {
-        float e = exp_s(-2.0f * ax), d = 1.0f + e;
+        float e = fv_exp_s(-2.0f * ax), d = 1.0f + e;
         return 4.0f * e / (d * d);
     }
     default: return 0.0f;
@@ -150,26 +115,6 @@ static void backward_portable(float *dinp, const float *dout, const float *inp, 
 #define AVX2 __attribute__((target("avx2,fma")))
 #define INLINE __attribute__((always_inline)) inline
 #define SET1 _mm256_set1_ps
-
-/* exp of 8 floats x <= 0 (every caller's argument is, or is discarded where not); NaN stays NaN (max and
- * min return their second operand when the first is NaN). With n in [-150, 0], p 2^(n + 64) is a normal
- * float, exact, and the constant 2^-64 then rounds it once, into the subnormals if need be. */
-AVX2 static INLINE __m256 exp8(__m256 x)
-{
-    x = _mm256_min_ps(_mm256_setzero_ps(), _mm256_max_ps(SET1(EXP_LO), x));
-    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, SET1(LOG2E)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(n, SET1(LN2_HI), x);
-    r = _mm256_fnmadd_ps(n, SET1(LN2_LO), r);
-    __m256 p = SET1(1.9875691500e-4f);
-    p = _mm256_fmadd_ps(p, r, SET1(1.3981999507e-3f));
-    p = _mm256_fmadd_ps(p, r, SET1(8.3334519073e-3f));
-    p = _mm256_fmadd_ps(p, r, SET1(4.1665795894e-2f));
-    p = _mm256_fmadd_ps(p, r, SET1(1.6666665459e-1f));
-    p = _mm256_fmadd_ps(p, r, SET1(5.0000001201e-1f));
-    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, SET1(1.0f)));
-    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127 + 64)), 23);
-    return _mm256_mul_ps(_mm256_mul_ps(p, _mm256_castsi256_ps(e)), SET1(0x1p-64f));
-}
 
 AVX2 static inline __m256 expm1_poly8(__m256 x)
 {
@@ -203,19 +148,19 @@ AVX2 static INLINE __m256 act8(int kind, __m256 x, float alpha)
     __m256 one = SET1(1.0f), ax = abs8(x), pos = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GE_OQ);
     switch (kind) {
     case FV_ACT_ELU: {
-        __m256 em1 = pick(_mm256_cmp_ps(x, SET1(-0.5f), _CMP_GT_OQ), expm1_poly8(x), _mm256_sub_ps(exp8(x), one));
+        __m256 em1 = pick(_mm256_cmp_ps(x, SET1(-0.5f), _CMP_GT_OQ), expm1_poly8(x), _mm256_sub_ps(fv_exp8(x), one));
         return pick(_mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GT_OQ), x, _mm256_mul_ps(SET1(alpha), em1));
     }
     case FV_ACT_SIGMOID: {
-        __m256 e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), ax));
+        __m256 e = fv_exp8(_mm256_sub_ps(_mm256_setzero_ps(), ax));
         return _mm256_div_ps(pick(pos, one, e), _mm256_add_ps(one, e));
     }
     case FV_ACT_SILU: {
-        __m256 e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), ax));
+        __m256 e = fv_exp8(_mm256_sub_ps(_mm256_setzero_ps(), ax));
         return _mm256_div_ps(pick(pos, x, _mm256_mul_ps(x, e)), _mm256_add_ps(one, e));
     }
     case FV_ACT_TANH: {
-        __m256 e = exp8(_mm256_mul_ps(SET1(-2.0f), ax));
+        __m256 e = fv_exp8(_mm256_mul_ps(SET1(-2.0f), ax));
         __m256 big = _mm256_div_ps(_mm256_sub_ps(one, e), _mm256_add_ps(one, e));
         big = _mm256_or_ps(big, _mm256_and_ps(SET1(-0.0f), x)); /* copysign: big is >= 0 or NaN */
         return pick(_mm256_cmp_ps(ax, SET1(TANH_SMALL), _CMP_LT_OQ), tanh_poly8(x), big);
@@ -229,18 +174,18 @@ AVX2 static INLINE __m256 dact8(int kind, __m256 x, float alpha)
     __m256 one = SET1(1.0f), ax = abs8(x), pos = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GE_OQ);
     switch (kind) {
     case FV_ACT_ELU:
-        return pick(_mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GT_OQ), one, _mm256_mul_ps(SET1(alpha), exp8(x)));
+        return pick(_mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GT_OQ), one, _mm256_mul_ps(SET1(alpha), fv_exp8(x)));
     case FV_ACT_SIGMOID: {
-        __m256 e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), ax)), d = _mm256_add_ps(one, e);
+        __m256 e = fv_exp8(_mm256_sub_ps(_mm256_setzero_ps(), ax)), d = _mm256_add_ps(one, e);
         return _mm256_div_ps(e, _mm256_mul_ps(d, d));
     }
     case FV_ACT_SILU: {
-        __m256 e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), ax)), d = _mm256_add_ps(one, e);
+        __m256 e = fv_exp8(_mm256_sub_ps(_mm256_setzero_ps(), ax)), d = _mm256_add_ps(one, e);
         __m256 s = _mm256_div_ps(pick(pos, one, e), d);
         return _mm256_add_ps(s, _mm256_mul_ps(x, _mm256_div_ps(e, _mm256_mul_ps(d, d))));
     }
     case FV_ACT_TANH: {
-        __m256 e = exp8(_mm256_mul_ps(SET1(-2.0f), ax)), d = _mm256_add_ps(one, e);
+        __m256 e = fv_exp8(_mm256_mul_ps(SET1(-2.0f), ax)), d = _mm256_add_ps(one, e);
         return _mm256_div_ps(_mm256_mul_ps(SET1(4.0f), e), _mm256_mul_ps(d, d));
     }
     default: return x;

@@ -332,10 +332,12 @@ void fv_gemm(int threads, bool ta, bool tb, int64_t M, int64_t N, int64_t K, flo
 
 /* op(A) packed for every KC-deep slice: slice pc holds the MR-row strips of all of A's rows, each kc x mr, so
  * a product's block [ic, ic + mc) of slice pc starts at packed_offset and is laid out as pack_a_strips would
- * have packed it. Rows past M are zero. */
+ * have packed it. Rows past M are zero. op(B) packed the same way (b set), with NR-column strips of its N
+ * columns in place of A's rows: a panel [jc, jc + nc) of slice pc starts at packed_offset(p, jc, pc, kc). */
 struct fv_gemm_packed {
-    int64_t M, K, strips;
-    int mr;
+    int64_t M, K, strips; /* M: A's rows, or B's columns */
+    int mr;               /* or nr */
+    bool b;
     float *data;
 };
 
@@ -358,25 +360,38 @@ static void pack_all_strips(void *q, int64_t s0, int64_t s1, int worker)
     for (int64_t s = s0; s < s1; s++)
         for (int64_t pc = 0; pc < p->K; pc += KC) {
             int64_t kc = min64(KC, p->K - pc);
-            pack_a(p->data + packed_offset(p, s * p->mr, pc, kc), p->mr, j->ta, j->A, j->lda, s * p->mr,
-                   (int)min64(p->mr, p->M - s * p->mr), pc, kc);
+            float *dst = p->data + packed_offset(p, s * p->mr, pc, kc);
+            int n = (int)min64(p->mr, p->M - s * p->mr);
+            if (p->b) pack_b(dst, p->mr, j->ta, j->A, j->lda, s * p->mr, n, pc, kc);
+            else pack_a(dst, p->mr, j->ta, j->A, j->lda, s * p->mr, n, pc, kc);
         }
 }
 
-fv_gemm_packed *fv_gemm_pack_a(int threads, bool ta, int64_t M, int64_t K, const float *A, int64_t lda)
+static fv_gemm_packed *pack_all(int threads, bool b, bool t, int64_t M, int64_t K, const float *A, int64_t lda)
 {
     fv_gemm_packed *p = calloc(1, sizeof *p);
     if (!p || M <= 0 || K <= 0) return free(p), NULL;
     gemm_arch g = arch(fv_simd_level_get());
-    *p = (fv_gemm_packed){M, K, (M + g.mr - 1) / g.mr, g.mr, NULL};
-    p->data = calloc((size_t)(p->strips * g.mr * K), sizeof(float));
+    int w = b ? g.nr : g.mr;
+    *p = (fv_gemm_packed){M, K, (M + w - 1) / w, w, b, NULL};
+    p->data = calloc((size_t)(p->strips * w * K), sizeof(float));
     if (!p->data) return free(p), NULL;
-    pack_all_job j = {p, ta, A, lda};
+    pack_all_job j = {p, t, A, lda};
     fv_parallel_for(threads, p->strips, 8, pack_all_strips, &j);
     return p;
 }
 
-/* Element (i, k) of op(A) in a packed A. */
+fv_gemm_packed *fv_gemm_pack_a(int threads, bool ta, int64_t M, int64_t K, const float *A, int64_t lda)
+{
+    return pack_all(threads, false, ta, M, K, A, lda);
+}
+
+fv_gemm_packed *fv_gemm_pack_b(int threads, bool tb, int64_t K, int64_t N, const float *B, int64_t ldb)
+{
+    return pack_all(threads, true, tb, N, K, B, ldb);
+}
+
+/* Element (i, k) of op(A) in a packed A, or (k, i) of op(B) in a packed B. */
 static float packed_at(const fv_gemm_packed *p, int64_t i, int64_t k)
 {
     int64_t pc = k / KC * KC, kc = min64(KC, p->K - pc);
@@ -410,6 +425,7 @@ typedef struct {
     bool narrow; /* tiles row strip by row strip (t = is * n_strips + js) */
     float beta;
     const float *ap; /* the packed strips of A's block [ic, ic + mc): the shared buffer, or a part of a_packed */
+    const float *bp; /* the packed strips of B's panel: the shared buffer, or a part of b_packed */
 } slice_ctx;
 
 static void pack_b_strips(void *p, int64_t s0, int64_t s1, int worker)
@@ -460,7 +476,7 @@ static void tiles(void *p, int64_t t0, int64_t t1, int worker)
             pack_b(bp, g->nr, false, o->B, o->ldb, c->jc + js * g->nr, nr, c->pc, c->kc);
             g->kernel(c->kc, ap, bp, ct, o->ldc, mr, nr, &s);
         } else {
-            g->kernel(c->kc, ap, j->bp + js * c->kc * g->nr, ct, o->ldc, mr, nr, &s);
+            g->kernel(c->kc, ap, c->bp + js * c->kc * g->nr, ct, o->ldc, mr, nr, &s);
         }
     }
 }
@@ -481,17 +497,20 @@ static void pack_both_strips(void *p, int64_t s0, int64_t s1, int worker)
 static void gemm_slice(fv_team *team, int worker, const gemm_job *j, int64_t jc, int64_t nc, int64_t pc, int64_t kc)
 {
     const gemm_arch *g = &j->g;
-    const fv_gemm_packed *pa = j->op.a_packed;
+    const fv_gemm_packed *pa = j->op.a_packed, *pb = j->op.b_packed;
     /* later slices add onto the first; so does the first onto row_init */
-    slice_ctx c = {j, jc, nc, pc, kc, 0, 0, 0, 0, false, pc == 0 && !j->op.row_init ? j->op.beta : 1.0f, j->ap};
+    slice_ctx c = {j, jc, nc, pc, kc, 0, 0, 0, 0, false, pc == 0 && !j->op.row_init ? j->op.beta : 1.0f, j->ap,
+                   pb ? pb->data + packed_offset(pb, jc, pc, kc) : j->bp};
     c.n_strips = (nc + g->nr - 1) / g->nr;
     c.narrow = j->narrow;
     for (c.ic = 0; c.ic < j->op.M; c.ic += j->mc_max) {
         c.mc = min64(j->mc_max, j->op.M - c.ic), c.m_strips = (c.mc + g->mr - 1) / g->mr;
-        bool pack_b = c.ic == 0 && !j->in_place; /* B's panel, once per slice, unless read in place */
+        bool pack_b = c.ic == 0 && !j->in_place && !pb; /* B's panel, once per slice, unless read in place or packed */
         if (pa) {
             c.ap = pa->data + packed_offset(pa, c.ic, pc, kc);
             if (pack_b) fv_team_for(team, worker, c.n_strips, 1, pack_b_strips, &c);
+        } else if (!pack_b) {
+            fv_team_for(team, worker, c.m_strips, 1, pack_a_strips, &c);
         } else {
             fv_team_for(team, worker, (pack_b ? c.n_strips : 0) + c.m_strips, 1,
                         pack_b ? pack_both_strips : pack_a_strips, &c);
@@ -521,7 +540,9 @@ static bool plain_run(const fv_gemm_op *o)
             float s = 0.0f;
             for (int64_t k = 0; k < o->K; k++) {
                 float a = o->a_packed ? packed_at(o->a_packed, i, k) : o->ta ? o->A[k * o->lda + i] : o->A[i * o->lda + k];
-                s += a * (strip ? strip[k] : o->tb ? o->B[jj * o->ldb + k] : o->B[k * o->ldb + jj]);
+                float b = strip ? strip[k] : o->b_packed ? packed_at(o->b_packed, jj, k)
+                                           : o->tb ? o->B[jj * o->ldb + k] : o->B[k * o->ldb + jj];
+                s += a * b;
             }
             float *c = o->C + i * o->ldc + jj;
             *c = o->row_init ? o->row_init[i] + (o->alpha == 1.0f ? s : o->alpha * s) : combine(s, *c, o->alpha, o->beta);
@@ -548,7 +569,9 @@ static bool run_at(int level, int threads, const fv_gemm_op *o)
         return true;
     }
     gemm_job j = {arch((fv_simd_level)level), *o, 0, false, NULL, NULL, false};
-    if (o->a_packed && (o->a_packed->mr != j.g.mr || o->a_packed->M != o->M || o->a_packed->K != o->K))
+    const fv_gemm_packed *pa = o->a_packed, *pb = o->b_packed;
+    if ((pa && (pa->b || pa->mr != j.g.mr || pa->M != o->M || pa->K != o->K)) ||
+        (pb && (!pb->b || pb->mr != j.g.nr || pb->M != o->N || pb->K != o->K) ) || (pb && o->pack_b))
         return false; /* packed for another vector level or shape: a caller's mistake, refused before C changes */
     int64_t nc_max = min64(NC, (o->N + j.g.nr - 1) / j.g.nr * j.g.nr), kc_max = min64(KC, o->K);
     bool narrow = nc_max * kc_max * (int64_t)sizeof(float) <= NARROW_BYTES;
@@ -557,10 +580,10 @@ static bool run_at(int level, int threads, const fv_gemm_op *o)
     j.narrow = narrow;
     double flops = 2.0 * (double)o->M * (double)o->N * (double)o->K;
     int t = flops < 2e5 ? 1 : threads > FV_POOL_MAX_THREADS ? FV_POOL_MAX_THREADS : threads; /* tiny: one thread */
-    j.in_place = j.g.in_place && !o->pack_b && !o->tb && o->M <= IN_PLACE_ROWS && o->N >= j.g.nr;
-    j.ap = o->a_packed ? NULL : fv_scratch_take(&spare_a, (size_t)(j.mc_max * kc_max) * sizeof(float));
-    j.bp = fv_scratch_take(&spare_b, (size_t)((j.in_place ? t * j.g.nr : nc_max) * kc_max) * sizeof(float));
-    if ((!j.ap && !o->a_packed) || !j.bp) { /* no scratch: the plain product, slow but never failing */
+    j.in_place = j.g.in_place && !o->pack_b && !pb && !o->tb && o->M <= IN_PLACE_ROWS && o->N >= j.g.nr;
+    j.ap = pa ? NULL : fv_scratch_take(&spare_a, (size_t)(j.mc_max * kc_max) * sizeof(float));
+    j.bp = pb ? NULL : fv_scratch_take(&spare_b, (size_t)((j.in_place ? t * j.g.nr : nc_max) * kc_max) * sizeof(float));
+    if ((!j.ap && !pa) || (!j.bp && !pb)) { /* no scratch: the plain product, slow but never failing */
         fv_scratch_give(&spare_a, j.ap), fv_scratch_give(&spare_b, j.bp);
         return plain_run(o);
     }

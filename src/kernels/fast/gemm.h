@@ -23,10 +23,13 @@ typedef void (*fv_gemm_pack_fn)(const void *src, float *bp, int nr, int64_t j0, 
  * packing fv_gemm_run would otherwise redo at every call. Made for this CPU's vector level; NULL on no memory. */
 typedef struct fv_gemm_packed fv_gemm_packed;
 fv_gemm_packed *fv_gemm_pack_a(int threads, bool ta, int64_t M, int64_t K, const float *A, int64_t lda);
+/* op(B) (K x N) packed once likewise, for many products with the same B (a transformer's weights). */
+fv_gemm_packed *fv_gemm_pack_b(int threads, bool tb, int64_t K, int64_t N, const float *B, int64_t ldb);
 void fv_gemm_packed_free(fv_gemm_packed *p);
 
-/* A product with everything fv_gemm takes and four extensions, each off when zero/NULL:
- * a_packed (M x K, from fv_gemm_pack_a) stands for A, lda and ta;
+/* A product with everything fv_gemm takes and five extensions, each off when zero/NULL:
+ * a_packed (M x K, from fv_gemm_pack_a) stands for A, lda and ta; b_packed (K x N, from fv_gemm_pack_b) for
+ * B, ldb and tb;
  * pack_b (with b_src) supplies op(B) instead of B/ldb/tb; row_init makes C start as row_init[i] on row i instead
  * of beta * C (a bias: C = row_init[i] + alpha * op(A) op(B), added once, before the first product slice);
  * clamp_hi > 0 clamps the result to [0, clamp_hi] as relu and relu6 do (NaN becomes 0). */
@@ -42,11 +45,11 @@ typedef struct {
     const void *b_src;
     const float *row_init;
     float clamp_hi;
-    const fv_gemm_packed *a_packed;
+    const fv_gemm_packed *a_packed, *b_packed;
 } fv_gemm_op;
 
-/* False, before C is changed, when pack_b is set and no memory can be had, or when a_packed was made for another
- * shape or vector level; otherwise it never fails. */
+/* False, before C is changed, when pack_b is set and no memory can be had, when a_packed or b_packed was made for
+ * another shape or vector level, or when both pack_b and b_packed are set; otherwise it never fails. */
 bool fv_gemm_run(int threads, const fv_gemm_op *op);
 
 /* The same with a given vector level (fv_simd_level; not above the CPU's), for tests and benchmarks. */

@@ -42,7 +42,7 @@ static double unary(double x, int kind, double p0, double p1)
         double v = x < p0 ? p0 : x;
         return v > p1 ? p1 : v;
     }
-    case FV_MK_GELU: return 0.5 * x * (1.0 + erf(x * SQRT1_2));
+    case FV_MK_GELU: return 0.5 * x * erfc(-x * SQRT1_2); /* = 1 + erf(x / sqrt 2), without its cancellation */
     case FV_MK_GELU_TANH: return 0.5 * x * (1.0 + tanh(SQRT_2_PI * (x + GELU_C * x * x * x)));
     case FV_MK_SELU: return x > 0.0 ? p1 * x : p1 * p0 * expm1(x);
     case FV_MK_SOFTPLUS: return p0 * x > p1 ? x : softplus(p0 * x) / p0;
@@ -84,7 +84,7 @@ static double derivative(double x, int kind, double p0, double p1)
     case FV_MK_SIGN: return 0.0;
     case FV_MK_CLIP: return x >= p0 && x <= p1 ? 1.0 : 0.0;     /* NaN: 0 */
     case FV_MK_HARDTANH: return x <= p0 || x >= p1 ? 0.0 : 1.0; /* NaN: 1 */
-    case FV_MK_GELU: return 0.5 * (1.0 + erf(x * SQRT1_2)) + x * INV_SQRT_2PI * exp(-0.5 * x * x);
+    case FV_MK_GELU: return 0.5 * erfc(-x * SQRT1_2) + x * INV_SQRT_2PI * exp(-0.5 * x * x);
     case FV_MK_GELU_TANH: {
         double t = tanh(SQRT_2_PI * (x + GELU_C * x * x * x));
         return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * SQRT_2_PI * (1.0 + 3.0 * GELU_C * x * x);

@@ -1,0 +1,106 @@
+/* Inference graphs compute written-out layer norms and GELUs (as ONNX exporters leave them) with one operator
+ * each: a model holding both patterns (the layer norm with and without its scale and bias, over the last axis
+ * and over the last two, GELU as x / sqrt 2 and as x * (1 / sqrt 2)) gives within 1e-5 of its eval graph's
+ * outputs, its inference graph holds layer_norm and gelu nodes and none of the primitive ones; a pattern one of
+ * whose inner layers is also a model output, or whose constants differ (a square root of 3, an exponent of 4),
+ * is left as written and still gives the same numbers. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model_run.h"
+#include "test.h"
+
+#define LN(P, X, AXES)                                                                                          \
+    "reduce_mean " P "m axes=" AXES " keepdims=true from=" X "\n"                                                 \
+    "sub " P "d from=" X "," P "m\nconstant " P "two shape=scalar\npow " P "sq from=" P "d," P "two\n"            \
+    "reduce_mean " P "v axes=" AXES " keepdims=true\nconstant " P "eps shape=scalar\nadd " P "ve from=" P "v," P "eps\n" \
+    "sqrt " P "s\ndiv " P "n from=" P "d," P "s\n"
+
+static const char *model_text =
+    "input x shape=6x16\n"
+    LN("a", "x", "-1") "constant ag shape=16\nmul ascale from=an,ag\nconstant ab shape=16\nadd ay from=ascale,ab\n"
+    "constant r2 shape=scalar\ndiv g1 from=ay,r2\nerf g2\nconstant one shape=scalar\nadd g3 from=one,g2\n"
+    "mul g4 from=ay,g3\nconstant half shape=scalar\nmul g5 from=g4,half\n"
+    LN("b", "g5", "-2,-1")
+    "constant ir2 shape=scalar\nmul h1 from=ir2,bn\nerf h2\nadd h3 from=h2,one\nmul h4 from=h3,bn\nmul h5 from=half,h4\n";
+
+static void set_scalar(fv_model *m, const char *layer, float v)
+{
+    char name[80];
+    snprintf(name, sizeof name, "%s.value", layer);
+    fv_param *p = fv_model_find_param(m, name);
+    if (p) fv_f32(&p->value)[0] = v;
+}
+
+static void set_constants(fv_model *m, float sqrt2, float exponent)
+{
+    set_scalar(m, "atwo", exponent), set_scalar(m, "btwo", 2.0f);
+    set_scalar(m, "aeps", 1e-5f), set_scalar(m, "beps", 1e-3f);
+    set_scalar(m, "r2", sqrt2), set_scalar(m, "ir2", 0.70710678f), set_scalar(m, "one", 1.0f), set_scalar(m, "half", 0.5f);
+    for (int k = 0; k < 2; k++) {
+        fv_param *p = fv_model_find_param(m, k ? "ab.value" : "ag.value");
+        for (int64_t i = 0; p && i < p->value.size; i++) fv_f32(&p->value)[i] = fv_rng_uniform(4, (uint64_t)k, (uint64_t)i) + 0.5f * k;
+    }
+}
+
+static int count_ops(fv_graph *g, const char *op)
+{
+    int c = 0;
+    for (int i = 0; i < fv_graph_node_count(g); i++) c += strcmp(fv_node_op_name(fv_graph_node(g, i)), op) == 0;
+    return c;
+}
+
+/* Eval and inference outputs; in the inference graph, the layer norm nodes, the reduce_mean nodes and the erf
+ * layers (g2, h2) still there. */
+static double compare(fv_model *m, int *fused, int *primitive)
+{
+    fv_ctx *ctx = fv_model_ctx(m);
+    fv_tensor *x = fv_tensor_new(ctx, FV_F32, 3, (int64_t[]){2, 6, 16});
+    for (int64_t i = 0; i < x->size; i++) fv_f32(x)[i] = fv_rng_uniform(8, 1, (uint64_t)i) * 6.0f - 3.0f;
+    fv_node *xi, *yi, *xe, *ye;
+    fv_graph *gi = fv_model_build_inference(m, 2, &xi, &yi), *ge = fv_model_build(m, 2, &xe, &ye, NULL);
+    double err = 1.0;
+    if (gi && ge) {
+        fv_graph_set_training(ge, false);
+        fv_graph_set_input(gi, xi, x), fv_graph_set_input(ge, xe, x);
+        if (fv_graph_forward(gi) == FV_OK && fv_graph_forward(ge) == FV_OK) {
+            const fv_tensor *a = fv_node_value(yi), *b = fv_node_value(ye);
+            err = 0;
+            for (int64_t i = 0; i < a->size; i++) {
+                double d = fabs(fv_f32(a)[i] - fv_f32(b)[i]) / fmax(1.0, fabs(fv_f32(b)[i]));
+                err = isfinite(d) ? fmax(err, d) : 1.0; /* NaN would compare as equal to anything */
+            }
+        }
+        *fused = count_ops(gi, "layer_norm");
+        *primitive = count_ops(gi, "reduce_mean") + 10 * ((fv_graph_find(gi, "g2") != NULL) + (fv_graph_find(gi, "h2") != NULL));
+    }
+    fv_graph_free(gi), fv_graph_free(ge), fv_tensor_free(x);
+    return err;
+}
+
+int main(void)
+{
+    fv_ctx *ctx = fv_ctx_new(1);
+    fv_model *m = fv_model_parse(ctx, model_text, "fuse");
+    if (!CHECK(m != NULL, "the model parses%s%s", m ? "" : ": ", m ? "" : fv_errmsg(ctx))) return test_finish();
+    set_constants(m, 1.41421356f, 2.0f);
+    int fused = 0, primitive = 0;
+    double err = compare(m, &fused, &primitive);
+    CHECK(err <= 1e-5 && fused == 2 && primitive == 0, "two layer norms and two GELUs become one operator each "
+          "(%d layer norms, %d primitive left), within 1e-5 of the eval graph (%.2g)", fused, primitive, err);
+    set_constants(m, 1.7320508f, 4.0f); /* not the patterns' constants: left as written */
+    err = compare(m, &fused, &primitive);
+    CHECK(err <= 1e-5 && fused == 1 && primitive == 12, "other constants: only the matching layer norm and GELU are "
+          "fused (%d fused, %d primitive), the same numbers (%.2g)", fused, primitive, err);
+    set_constants(m, 1.41421356f, 2.0f);
+    int outs[] = {fv_model_layer_count(m) - 1, fv_model_find_layer(m, "bv")};
+    CHECK(fv_model_set_outputs(m, outs, 2) == FV_OK, "an inner layer becomes an output");
+    err = compare(m, &fused, &primitive);
+    CHECK(err <= 1e-5 && fused == 1 && primitive == 2, "a pattern whose inner layer is read outside it stays written "
+          "out (%d fused, %d primitive), the same numbers (%.2g)", fused, primitive, err);
+    fv_model_free(m);
+    fv_ctx_free(ctx);
+    return test_finish();
+}
