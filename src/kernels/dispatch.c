@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "dispatch.h"
+#include "../core/pool.h"
 #include "clamp.h"
 
 #include "fast/activation.h"
@@ -11,6 +12,7 @@
 #include "fast/gemm.h"
 #include "fast/global_pool.h"
 #include "fast/threaded.h"
+#include "fast/layout.h"
 #include "fast/softmax.h"
 #include "fast/unary.h"
 #include "ref/softmax.h"
@@ -190,7 +192,7 @@ void fv_global_avg_pool2d_backward(fv_ctx *ctx, float *dinp, const float *dout, 
 void fv_map_gather(fv_ctx *ctx, void *out, const void *inp, size_t elem, int ndim, const int64_t *oshape,
                    const int64_t *const *map, const void *fill)
 {
-    (void)ctx;
+    if (fast(ctx) && fv_fast_map_gather(fv_ctx_threads(ctx), out, inp, elem, ndim, oshape, map)) return;
     fv_ref_map_gather(out, inp, elem, ndim, oshape, map, fill);
 }
 
@@ -257,13 +259,37 @@ void fv_concat_backward(fv_ctx *ctx, float *dinp, const float *dout, int64_t out
     fv_ref_concat_backward(dinp, dout, outer, C, inner, Ctot, c0);
 }
 
-/* ---- norm family: the reference kernels serve both paths (no fast kernels yet) ---- */
+/* ---- norm family: the reference kernels, forward shared out over the leading index ---- */
+
+typedef struct {
+    float *out, *mean, *invstd;
+    const float *x, *scale, *bias;
+    const fv_ref_group_norm_geom *g;
+} norm_job;
+
+/* Rows [a0, a1) of the leading index: each row's statistics are its own, so the split changes no bit. */
+static void norm_range(void *arg, int64_t a0, int64_t a1, int worker)
+{
+    (void)worker;
+    const norm_job *j = arg;
+    fv_ref_group_norm_geom part = *j->g;
+    part.A = a1 - a0;
+    int64_t per = j->g->P * j->g->S, rows = j->g->G;
+    fv_ref_group_norm_forward(j->out + a0 * per, j->mean ? j->mean + a0 * rows : NULL,
+                              j->invstd ? j->invstd + a0 * rows : NULL, j->x + a0 * per, j->scale, j->bias, &part);
+}
 
 void fv_group_norm_forward(fv_ctx *ctx, float *out, float *mean, float *invstd, const float *x, const float *scale,
                            const float *bias, const fv_ref_group_norm_geom *g)
 {
-    (void)ctx;
-    fv_ref_group_norm_forward(out, mean, invstd, x, scale, bias, g);
+    int64_t per = g->P * g->S;
+    if (!fast(ctx) || g->A < 2 || g->A * per < 32768) {
+        fv_ref_group_norm_forward(out, mean, invstd, x, scale, bias, g);
+        return;
+    }
+    norm_job j = {out, mean, invstd, x, scale, bias, g};
+    int64_t grain = 16384 / (per ? per : 1) + 1;
+    fv_parallel_for(fv_ctx_threads(ctx), g->A, grain, norm_range, &j);
 }
 
 void fv_group_norm_backward(fv_ctx *ctx, float *dx, float *dscale, float *dbias, const float *dy, const float *x,
@@ -287,7 +313,6 @@ void fv_resample_backward(fv_ctx *ctx, float *dinp, const float *dout, int64_t P
 }
 
 /* ---- reduce family: reductions, arg-max, top-k, cumulative sums, matrix products -------------------- */
-#include "../core/pool.h"
 
 /* The memory-bound kernels of the family run on the reference loops in both modes: they are a small part of
  * the models that use them (a mean over tokens, a logit's arg-max). */
