@@ -88,6 +88,11 @@ fv_batch_norm_args fv_batch_norm_defaults(void);
  * are buffer parameters: used in eval mode, updated in train mode (variance unbiased, as PyTorch). */
 fv_node *fv_batch_norm(fv_graph *g, fv_node *x, fv_node *gamma, fv_node *beta, fv_node *running_mean,
                        fv_node *running_var, const fv_batch_norm_args *a);
+/* batch_norm followed by a fused clamp to [0, hi] (ReLU: INFINITY, ReLU6: 6), written as the output is; one pass
+ * less than batch_norm + activation, gradients as through the pair. Inference graphs use it (DenseNet's
+ * pre-activation batch norms, which no convolution precedes). */
+fv_node *fv_batch_norm_clamped(fv_graph *g, fv_node *x, fv_node *gamma, fv_node *beta, fv_node *running_mean,
+                               fv_node *running_var, const fv_batch_norm_args *a, float hi);
 
 /* Inverted dropout: in train mode zero each element with probability p and scale the rest by 1/(1-p);
  * identity in eval mode. Element i of the k-th training forward pass is kept when

@@ -138,9 +138,9 @@ void fv_batch_norm_stats(fv_ctx *ctx, double *mean, double *var, const float *x,
 }
 
 void fv_batch_norm_apply(fv_ctx *ctx, float *out, const float *x, const float *mean, const float *invstd,
-                         const float *gamma, const float *beta, int64_t N, int64_t C, int64_t HW)
+                         const float *gamma, const float *beta, int64_t N, int64_t C, int64_t HW, float clamp_hi)
 {
-    fv_fast_batch_norm_apply(mb_threads(ctx), out, x, mean, invstd, gamma, beta, N, C, HW);
+    fv_fast_batch_norm_apply(mb_threads(ctx), out, x, mean, invstd, gamma, beta, N, C, HW, clamp_hi);
 }
 
 void fv_batch_norm_train(fv_ctx *ctx, float *out, float *mean, float *invstd, double *mean64, double *var64,

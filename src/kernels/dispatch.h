@@ -42,7 +42,7 @@ void fv_max_pool2d_backward(fv_ctx *ctx, float *dinp, const float *dout, const i
                             const fv_ref_pool2d_geom *g, bool assign);
 void fv_batch_norm_stats(fv_ctx *ctx, double *mean, double *var, const float *x, int64_t N, int64_t C, int64_t HW);
 void fv_batch_norm_apply(fv_ctx *ctx, float *out, const float *x, const float *mean, const float *invstd,
-                         const float *gamma, const float *beta, int64_t N, int64_t C, int64_t HW);
+                         const float *gamma, const float *beta, int64_t N, int64_t C, int64_t HW, float clamp_hi);
 /* Train mode: the statistics (double), mean and invstd = 1 / sqrt(var + eps) (float) and the output in one pass. */
 void fv_batch_norm_train(fv_ctx *ctx, float *out, float *mean, float *invstd, double *mean64, double *var64,
                          const float *x, const float *gamma, const float *beta, float eps, int64_t N, int64_t C,

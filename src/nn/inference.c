@@ -65,6 +65,19 @@ static bool fusable(const fv_model *m, const int *readers, int k, int *conv, int
     return false;
 }
 
+/* Layer k is a ReLU or ReLU6 over a batch norm that no convolution folds and nothing else reads (DenseNet's
+ * pre-activations): the batch norm's fused clamp. Gives the batch norm and the bound. */
+static bool clamps_bn(const fv_model *m, const int *readers, int k, int *bn, float *hi)
+{
+    const fv_layer *l = &m->layers[k];
+    if (l->type->kind != FV_L_ACTIVATION || (l->type->act != FV_ACT_RELU && l->type->act != FV_ACT_RELU6)) return false;
+    int p = l->in[0];
+    if (readers[p] != 1 || m->layers[p].type->kind != FV_L_BATCH_NORM || foldable(m, readers, p)) return false;
+    *hi = l->type->act == FV_ACT_RELU ? INFINITY : 6.0f;
+    *bn = p;
+    return true;
+}
+
 /* A copy of parameter p, which the graph will own alone. */
 static fv_param *copy(const fv_model *m, const fv_param *p)
 {
@@ -143,6 +156,8 @@ fv_graph *fv_model_build_inference_io(fv_model *m, int64_t batch, fv_node **inpu
         if (fusable(m, readers, i, &conv, &bn, &hi)) {
             skip[conv] = true;
             if (bn >= 0) skip[bn] = true;
+        } else if (clamps_bn(m, readers, i, &bn, &hi)) {
+            skip[bn] = true;
         } else if (foldable(m, readers, i)) {
             skip[m->layers[i].in[0]] = true;
         }
@@ -164,6 +179,8 @@ fv_graph *fv_model_build_inference_io(fv_model *m, int64_t batch, fv_node **inpu
         for (int k = 0; k < l->n_in; k++) in[k] = nodes[l->in[k]];
         if (fused[i])
             nodes[i] = fv_inference_fusion_build(g, &fusions[fused[i] - 1], l->name, nodes);
+        else if (clamps_bn(m, readers, i, &bn, &hi))
+            nodes[i] = fv_layer_build_bn_clamped(g, &m->layers[bn], nodes[m->layers[bn].in[0]], hi);
         else if (fusable(m, readers, i, &conv, &bn, &hi))
             nodes[i] = build_chain(g, m, conv, bn, hi, m->layers[conv].name, nodes[m->layers[conv].in[0]]);
         else if (foldable(m, readers, i))

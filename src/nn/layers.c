@@ -201,3 +201,11 @@ fv_node *fv_layer_build_conv_clamped(fv_graph *g, const fv_layer *l, fv_node *x,
 {
     return build_conv(g, l, x, hi);
 }
+
+fv_node *fv_layer_build_bn_clamped(fv_graph *g, const fv_layer *l, fv_node *x, float hi)
+{
+    fv_batch_norm_args bn = {l->a.eps, l->a.momentum};
+    fv_node *w = param(g, l, 0), *b = param(g, l, 1), *mean = param(g, l, 2), *var = param(g, l, 3);
+    fv_graph_set_next_name(g, l->name);
+    return fv_batch_norm_clamped(g, x, w, b, mean, var, &bn, hi);
+}

@@ -220,6 +220,8 @@ fv_node *fv_layer_build(fv_graph *g, const fv_layer *l, fv_node *const *in);
 
 /* A conv2d layer with its output clamped to [0, hi] (a fused ReLU or ReLU6), for inference graphs. */
 fv_node *fv_layer_build_conv_clamped(fv_graph *g, const fv_layer *l, fv_node *x, float hi);
+/* A batch norm layer with a fused clamp to [0, hi] (fv_batch_norm_clamped). */
+fv_node *fv_layer_build_bn_clamped(fv_graph *g, const fv_layer *l, fv_node *x, float hi);
 
 /* Parse "key=value" for a layer (errors name source, line, layer and key). */
 fv_status fv_layer_set_key(fv_ctx *ctx, const char *where, fv_layer *l, const char *key, const char *value);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "../graph/graph_internal.h"
+#include "../kernels/clamp.h"
 #include "../kernels/dispatch.h"
 #include "../kernels/ref/batch_norm.h"
 #include "fovea/ops.h"
@@ -14,6 +15,7 @@ enum { AUX_MEAN, AUX_INVSTD }; /* the statistics the last forward normalized wit
 typedef struct {
     fv_batch_norm_args args;
     bool batch_stats; /* the last forward used batch statistics (train mode): backward must know */
+    float hi;         /* fv_batch_norm_clamped's bound, 0 for none */
 } bn_attr;
 
 fv_batch_norm_args fv_batch_norm_defaults(void) { return (fv_batch_norm_args){.eps = 1e-5f, .momentum = 0.1f}; }
@@ -100,9 +102,15 @@ static fv_status bn_forward(fv_graph *g, fv_node *n)
     at->batch_stats = g->training;
     const float *gamma = n->in[IN_GAMMA] ? fv_f32(&n->in[IN_GAMMA]->value) : NULL;
     const float *beta = n->in[IN_BETA] ? fv_f32(&n->in[IN_BETA]->value) : NULL;
-    if (g->training) return train_forward(g, n, mean, invstd, gamma, beta);
+    if (g->training) {
+        if ((s = train_forward(g, n, mean, invstd, gamma, beta)) || !(at->hi > 0.0f)) return s;
+        float *y = fv_f32(&n->value);
+        for (int64_t i = 0; i < n->value.size; i++) y[i] = fv_clamp0(y[i], at->hi);
+        return FV_OK;
+    }
     running_stats(n, mean, invstd);
-    fv_batch_norm_apply(g->ctx, fv_f32(&n->value), fv_f32(x), mean, invstd, gamma, beta, x->shape[0], C, spatial(x));
+    fv_batch_norm_apply(g->ctx, fv_f32(&n->value), fv_f32(x), mean, invstd, gamma, beta, x->shape[0], C, spatial(x),
+                        at->hi);
     return FV_OK;
 }
 
@@ -113,6 +121,11 @@ static void bn_backward(fv_graph *g, fv_node *n)
     const bn_attr *at = n->attr;
     const fv_tensor *x = &n->in[IN_X]->value;
     const float *gamma = n->in[IN_GAMMA] ? fv_f32(&n->in[IN_GAMMA]->value) : NULL;
+    if (at->hi > 0.0f) { /* through the clamp first: its derivative is 1 strictly inside (0, hi), read off the output */
+        const float *y = fv_f32(&n->value);
+        float *d = fv_f32(&n->grad);
+        for (int64_t i = 0; i < n->value.size; i++) d[i] *= y[i] > 0.0f && y[i] < at->hi ? 1.0f : 0.0f;
+    }
     fv_batch_norm_backward(g->ctx, grad_of(n, IN_X), grad_of(n, IN_GAMMA), grad_of(n, IN_BETA), fv_f32(&n->grad),
                                fv_f32(x), fv_f32(&n->aux[AUX_MEAN]), fv_f32(&n->aux[AUX_INVSTD]), gamma,
                                at->batch_stats, fv_grad_fresh(n, IN_X), x->shape[0], x->shape[1], spatial(x));
@@ -134,4 +147,17 @@ fv_node *fv_batch_norm(fv_graph *g, fv_node *x, fv_node *gamma, fv_node *beta, f
     bn_attr at = {.args = a ? *a : fv_batch_norm_defaults(), .batch_stats = false};
     return fv_graph_add(g, FV_OP_BATCH_NORM, (fv_node *[]){x, gamma, beta, running_mean, running_var}, 5, 1, &at,
                         sizeof at);
+}
+
+fv_node *fv_batch_norm_clamped(fv_graph *g, fv_node *x, fv_node *gamma, fv_node *beta, fv_node *running_mean,
+                               fv_node *running_var, const fv_batch_norm_args *a, float hi)
+{
+    if (!g) return NULL;
+    if (!(hi > 0.0f)) { /* also NaN */
+        fv_error(g->ctx, FV_ERR_ARG, "batch_norm: clamp bound %g must be > 0", (double)hi);
+        return NULL;
+    }
+    fv_node *n = fv_batch_norm(g, x, gamma, beta, running_mean, running_var, a);
+    if (n) ((bn_attr *)n->attr)->hi = hi;
+    return n;
 }

@@ -158,7 +158,7 @@ static void batch_norm(void)
                 fv_ref_batch_norm_backward(dx[t], dg[t], db[t], dy, x, m, is, gamma, 1, N, C, HW);
                 fv_ref_batch_norm_backward(fresh[t], NULL, NULL, dy, x, m, is, gamma, 1, N, C, HW);
             } else {
-                fv_fast_batch_norm_apply(t, y[t], x, m, is, gamma, NULL, N, C, HW);
+                fv_fast_batch_norm_apply(t, y[t], x, m, is, gamma, NULL, N, C, HW, 0.0f);
                 fv_fast_batch_norm_backward(t, dx[t], dg[t], db[t], dy, x, m, is, gamma, 1, false, N, C, HW);
                 fv_fast_batch_norm_backward(t, fresh[t], NULL, NULL, dy, x, m, is, gamma, 1, true, N, C, HW);
             }
@@ -196,7 +196,7 @@ static void batch_norm_train(void)
         for (int64_t c = 0; c < C; c++) m[c] = (float)mean[c], is[c] = (float)(1.0 / sqrt(var[c] + 1e-5f));
         for (int affine = 0; affine < 2; affine++) {
             const float *gm = affine ? gamma : NULL, *bt = affine ? beta : NULL;
-            fv_fast_batch_norm_apply(1, y, x, m, is, gm, bt, N, C, HW);
+            fv_fast_batch_norm_apply(1, y, x, m, is, gm, bt, N, C, HW, 0.0f);
             for (int t = 1; t < 4; t++) {
                 fv_fast_batch_norm_train(t, y2, m2, is2, mean2, var2, x, gm, bt, 1e-5f, N, C, HW);
                 bad += memcmp(mean, mean2, (size_t)C * 8) != 0 || memcmp(var, var2, (size_t)C * 8) != 0 ||

@@ -3,7 +3,9 @@
  * and over the last two, GELU as x / sqrt 2 and as x * (1 / sqrt 2)) gives within 1e-5 of its eval graph's
  * outputs, its inference graph holds layer_norm and gelu nodes and none of the primitive ones; a pattern one of
  * whose inner layers is also a model output, or whose constants differ (a square root of 3, an exponent of 4),
- * is left as written and still gives the same numbers. */
+ * is left as written and still gives the same numbers. A batch norm that no convolution precedes, followed by a
+ * ReLU or ReLU6 (DenseNet's pre-activations), becomes one batch norm with a fused clamp: the same bits as the
+ * pair, and no activation node left; one whose output another layer also reads keeps its activation. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +82,36 @@ static double compare(fv_model *m, int *fused, int *primitive)
     return err;
 }
 
+/* Batch norm + ReLU / ReLU6 without a convolution before them. */
+static void bn_clamp(fv_ctx *ctx)
+{
+    /* no batch norm follows a convolution here: those fold into it, which changes the rounding */
+    const char *text = "input x shape=4x6x6\nbatch_norm bn\nrelu r\nconcat k from=r,x\nbatch_norm bn2\nrelu6 r6\n"
+                       "batch_norm bn3 from=k\nrelu r3\nadd sum from=r3,bn3\nadd out from=sum,r6\n";
+    fv_model *m = fv_model_parse(ctx, text, "pre");
+    if (!CHECK(m != NULL, "the pre-activation model parses")) return;
+    fv_model_init(m);
+    for (int k = 0; k < fv_model_param_count(m); k++) { /* statistics and affine parts away from 0 and 1 */
+        fv_param *p = fv_model_param(m, k);
+        for (int64_t i = 0; i < p->value.size; i++) fv_f32(&p->value)[i] = fv_rng_uniform(6, (uint64_t)k, (uint64_t)i) + 0.3f;
+    }
+    fv_tensor *x = fv_tensor_new(ctx, FV_F32, 4, (int64_t[]){2, 4, 6, 6});
+    for (int64_t i = 0; i < x->size; i++) fv_f32(x)[i] = fv_rng_uniform(8, 2, (uint64_t)i) * 8.0f - 4.0f;
+    fv_node *xi, *yi, *xe, *ye;
+    fv_graph *gi = fv_model_build_inference(m, 2, &xi, &yi), *ge = fv_model_build(m, 2, &xe, &ye, NULL);
+    bool same = false;
+    if (gi && ge) {
+        fv_graph_set_training(ge, false);
+        fv_graph_set_input(gi, xi, x), fv_graph_set_input(ge, xe, x);
+        same = fv_graph_forward(gi) == FV_OK && fv_graph_forward(ge) == FV_OK &&
+               memcmp(fv_node_value(yi)->data, fv_node_value(ye)->data, (size_t)fv_node_value(ye)->size * sizeof(float)) == 0;
+    }
+    int acts = gi ? count_ops(gi, "activation") : -1;
+    CHECK(same && acts == 1, "batch norm + ReLU and batch norm + ReLU6 fuse (%d activation left: the one whose batch "
+          "norm is read twice), the same bits as the eval graph", acts);
+    fv_graph_free(gi), fv_graph_free(ge), fv_tensor_free(x), fv_model_free(m);
+}
+
 int main(void)
 {
     fv_ctx *ctx = fv_ctx_new(1);
@@ -101,6 +133,7 @@ int main(void)
     CHECK(err <= 1e-5 && fused == 1 && primitive == 2, "a pattern whose inner layer is read outside it stays written "
           "out (%d fused, %d primitive), the same numbers (%.2g)", fused, primitive, err);
     fv_model_free(m);
+    bn_clamp(ctx);
     fv_ctx_free(ctx);
     return test_finish();
 }

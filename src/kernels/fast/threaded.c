@@ -708,6 +708,7 @@ typedef struct {
     bool avx2;
     float *mean_out, *invstd_out; /* train-mode forward: the statistics it normalized with */
     double eps;
+    float hi; /* apply: a fused clamp to [0, hi], or 0 for none */
     int64_t N, C, HW;
 } bn_job;
 
@@ -758,7 +759,11 @@ static void apply_some(const bn_job *j, int64_t p0, int64_t p1)
 
 static void bn_apply_range(void *p, int64_t p0, int64_t p1, int worker)
 {
-    apply_some(p, p0, p1);
+    const bn_job *j = p;
+    apply_some(j, p0, p1);
+    if (!(j->hi > 0.0f)) return;
+    float *o = j->out + p0 * j->HW;
+    for (int64_t i = 0; i < (p1 - p0) * j->HW; i++) o[i] = fv_clamp0(o[i], j->hi);
 }
 
 /* Train mode, channel by channel: the statistics, then the channel normalized while its planes are still in
@@ -785,10 +790,10 @@ void fv_fast_batch_norm_train(int threads, float *out, float *mean, float *invst
 }
 
 void fv_fast_batch_norm_apply(int threads, float *out, const float *x, const float *mean, const float *invstd,
-                              const float *gamma, const float *beta, int64_t N, int64_t C, int64_t HW)
+                              const float *gamma, const float *beta, int64_t N, int64_t C, int64_t HW, float clamp_hi)
 {
     bn_job j = {.out = out, .x = x, .mean = mean, .invstd = invstd, .gamma = gamma, .beta = beta, .avx2 = use_avx2(),
-                .N = N, .C = C, .HW = HW};
+                .N = N, .C = C, .HW = HW, .hi = clamp_hi};
     fv_parallel_for(bn_threads(threads, N, C, HW), N * C, 8, bn_apply_range, &j);
 }
 
