@@ -762,8 +762,10 @@ static void bn_apply_range(void *p, int64_t p0, int64_t p1, int worker)
     const bn_job *j = p;
     apply_some(j, p0, p1);
     if (!(j->hi > 0.0f)) return;
-    float *o = j->out + p0 * j->HW;
-    for (int64_t i = 0; i < (p1 - p0) * j->HW; i++) o[i] = fv_clamp0(o[i], j->hi);
+    float *o = j->out + p0 * j->HW, hi = j->hi;
+    int64_t len = (p1 - p0) * j->HW;
+#pragma omp simd
+    for (int64_t i = 0; i < len; i++) o[i] = fv_clamp0(o[i], hi);
 }
 
 /* Train mode, channel by channel: the statistics, then the channel normalized while its planes are still in

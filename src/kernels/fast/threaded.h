@@ -19,8 +19,8 @@ void fv_fast_max_pool2d_forward(int threads, float *out, int32_t *argmax, const 
 void fv_fast_max_pool2d_backward(int threads, float *dinp, const float *dout, const int32_t *argmax,
                                  const fv_ref_pool2d_geom *g, bool assign);
 void fv_fast_batch_norm_stats(int threads, double *mean, double *var, const float *x, int64_t N, int64_t C, int64_t HW);
-/* clamp_hi > 0 clamps out to [0, clamp_hi] as it is written (a ReLU or ReLU6 after the batch norm; NaN
- * becomes 0), each plane while it is still in the cache. */
+/* clamp_hi > 0 clamps out to [0, clamp_hi] as it is written (a ReLU or ReLU6 after the batch norm, as
+ * clamp.h's fv_clamp0), each plane while it is still in the cache. */
 void fv_fast_batch_norm_apply(int threads, float *out, const float *x, const float *mean, const float *invstd,
                               const float *gamma, const float *beta, int64_t N, int64_t C, int64_t HW, float clamp_hi);
 void fv_fast_batch_norm_backward(int threads, float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
