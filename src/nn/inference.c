@@ -12,15 +12,21 @@
 #include "inference_fuse.h"
 #include "model_internal.h"
 
-/* How many layers read each layer, counted once for the model (counting per layer would be quadratic). */
-static int *count_readers(const fv_model *m)
+/* How many layers read each layer and the last of them, found once for the model (per layer would be
+ * quadratic). NULL counts on no memory. */
+static fv_readers find_readers(const fv_model *m)
 {
-    int *readers = calloc((size_t)m->n_layers, sizeof *readers);
-    for (int k = 0; readers && k < m->n_layers; k++)
-        for (int j = 0; j < m->layers[k].n_in; j++) readers[m->layers[k].in[j]]++;
+    fv_readers r = {calloc((size_t)m->n_layers, sizeof *r.count), malloc((size_t)m->n_layers * sizeof *r.last)};
+    if (!r.count || !r.last) {
+        free(r.count), free(r.last);
+        return (fv_readers){NULL, NULL};
+    }
+    for (int k = 0; k < m->n_layers; k++) r.last[k] = -1;
+    for (int k = 0; k < m->n_layers; k++)
+        for (int j = 0; j < m->layers[k].n_in; j++) r.count[m->layers[k].in[j]]++, r.last[m->layers[k].in[j]] = k;
     int out[FV_MODEL_MAX_IO], n_out = fv_model_output_layers(m, out);
-    for (int k = 0; readers && k < n_out; k++) readers[out[k]]++; /* an output is read: it is never folded away */
-    return readers;
+    for (int k = 0; k < n_out; k++) r.count[out[k]]++; /* an output is read: it is never folded away */
+    return r;
 }
 
 /* Layer i is a batch norm over a convolution that nothing else reads: fold it. */
@@ -112,19 +118,17 @@ done:
     return out;
 }
 
-/* Layer i is a float constant that a product (matmul, gemm) reads as its right operand: the graph gets its own
- * copy, so that the product may keep it packed for the GEMM between runs (ops/matmul.c), as convolutions keep
- * their weights. */
-static bool product_operand(const fv_model *m, int i)
+/* Marks in own[] the float constants that a product (matmul, gemm) reads as its right operand: the graph gets
+ * its own copy of each, so that the product may keep it packed for the GEMM between runs (ops/matmul.c), as
+ * convolutions keep their weights. */
+static void mark_product_operands(const fv_model *m, bool *own)
 {
-    const fv_layer *c = &m->layers[i];
-    if (c->type->kind != FV_L_CONSTANT || c->n_params != 1 || c->params[0]->value.dtype != FV_F32) return false;
-    for (int k = i + 1; k < m->n_layers; k++) {
+    for (int k = 0; k < m->n_layers; k++) {
         const fv_layer *l = &m->layers[k];
-        if (l->n_in >= 2 && l->in[1] == i && (!strcmp(l->type->name, "matmul") || !strcmp(l->type->name, "gemm")))
-            return true;
+        if (l->n_in < 2 || (strcmp(l->type->name, "matmul") && strcmp(l->type->name, "gemm"))) continue;
+        const fv_layer *c = &m->layers[l->in[1]];
+        own[l->in[1]] = c->type->kind == FV_L_CONSTANT && c->n_params == 1 && c->params[0]->value.dtype == FV_F32;
     }
-    return false;
 }
 
 static fv_node *build_own_constant(fv_graph *g, const fv_model *m, const fv_layer *l, fv_node **in)
@@ -141,11 +145,13 @@ fv_graph *fv_model_build_inference_io(fv_model *m, int64_t batch, fv_node **inpu
     if (!m || m->n_layers < 2 || batch < 1) return fv_model_build_io(m, batch, inputs, outputs, NULL); /* its errors */
     fv_graph *g = fv_graph_new(m->ctx);
     fv_node **nodes = calloc((size_t)m->n_layers, sizeof *nodes);
-    bool *skip = calloc((size_t)m->n_layers, sizeof *skip);
-    int *readers = count_readers(m), *fused = calloc((size_t)m->n_layers, sizeof *fused);
+    bool *skip = calloc((size_t)m->n_layers, sizeof *skip), *own = calloc((size_t)m->n_layers, sizeof *own);
+    fv_readers r = find_readers(m);
+    const int *readers = r.count;
+    int *fused = calloc((size_t)m->n_layers, sizeof *fused);
     fv_fusion *fusions = calloc((size_t)m->n_layers, sizeof *fusions);
     int n_fusions = 0;
-    if (!g || !nodes || !skip || !readers || !fused || !fusions) {
+    if (!g || !nodes || !skip || !own || !readers || !fused || !fusions) {
         fv_error(m->ctx, FV_ERR_NOMEM, "out of memory building model '%s'", m->name);
         goto fail;
     }
@@ -164,13 +170,14 @@ fv_graph *fv_model_build_inference_io(fv_model *m, int64_t batch, fv_node **inpu
     }
     for (int i = 1; i < m->n_layers; i++) { /* written-out layer norms and GELUs: fused[last] = 1 + its index */
         fv_fusion *f = &fusions[n_fusions];
-        if (skip[i] || !fv_inference_fusion_at(m, readers, i, f)) continue;
+        if (skip[i] || !fv_inference_fusion_at(m, &r, i, f)) continue;
         bool free_of_others = true;
         for (int k = 0; k < f->n_absorbed; k++) free_of_others &= !skip[f->absorbed[k]] && !fused[f->absorbed[k]];
         if (!free_of_others) continue;
         for (int k = 0; k < f->n_absorbed; k++) skip[f->absorbed[k]] = f->absorbed[k] != f->last;
         fused[f->last] = ++n_fusions;
     }
+    mark_product_operands(m, own);
     if (fv_model_add_inputs(m, g, batch, nodes) != FV_OK) goto fail;
     for (int i = 1; i < m->n_layers; i++) {
         const fv_layer *l = &m->layers[i];
@@ -187,7 +194,7 @@ fv_graph *fv_model_build_inference_io(fv_model *m, int64_t batch, fv_node **inpu
             nodes[i] = build_chain(g, m, l->in[0], i, 0.0f, m->layers[l->in[0]].name, nodes[m->layers[l->in[0]].in[0]]);
         else if (l->type->kind == FV_L_CONV2D && l->n_in == 1)
             nodes[i] = build_chain(g, m, i, -1, 0.0f, l->name, in[0]);
-        else if (product_operand(m, i))
+        else if (own[i])
             nodes[i] = build_own_constant(g, m, l, in);
         else
             nodes[i] = fv_layer_build(g, l, in);
@@ -199,11 +206,11 @@ fv_graph *fv_model_build_inference_io(fv_model *m, int64_t batch, fv_node **inpu
         if (outputs) outputs[k] = nodes[out[k]];
         fv_node_keep_value(nodes[out[k]]); /* another layer may read it too */
     }
-    free(nodes), free(skip), free(readers), free(fused), free(fusions);
+    free(nodes), free(skip), free(own), free(r.count), free(r.last), free(fused), free(fusions);
     fv_graph_set_inference(g, true);
     return g;
 fail:
-    free(nodes), free(skip), free(readers), free(fused), free(fusions);
+    free(nodes), free(skip), free(own), free(r.count), free(r.last), free(fused), free(fusions);
     fv_graph_free(g);
     return NULL;
 }

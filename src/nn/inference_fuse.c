@@ -4,7 +4,7 @@
  *   layer norm: m = reduce_mean(x); d = x - m; v = reduce_mean(d ^ 2); y = d / sqrt(v + eps) [* scale] [+ bias]
  *   GELU:       y = x * (erf(x / sqrt 2) + 1) * 0.5   (x / sqrt 2 also as x * (1 / sqrt 2); either operand order)
  * Nine passes over the activations become two, five become one. A pattern matches only where each inner layer
- * has no reader outside it (count_readers counts the model's outputs as readers), so nothing else can see what
+ * has no reader outside it (find_readers counts the model's outputs as readers), so nothing else can see what
  * the fused operator no longer computes. The fused operators compute the same functions (layer norm's variance
  * is the mean of squared deviations, eps inside the root) with their own rounding: results agree to float
  * precision, not bit for bit. */
@@ -54,15 +54,8 @@ static bool is_float_constant(const fv_model *m, int i, const void *unused)
     return l->type->kind == FV_L_CONSTANT && l->n_params == 1 && l->params[0]->value.dtype == FV_F32;
 }
 
-/* The only reader of layer i (its readers counted by the caller), or -1. */
-static int sole_reader(const fv_model *m, const int *readers, int i)
-{
-    if (readers[i] != 1) return -1;
-    for (int k = i + 1; k < m->n_layers; k++)
-        for (int j = 0; j < m->layers[k].n_in; j++)
-            if (m->layers[k].in[j] == i) return k;
-    return -1;
-}
+/* The only layer that reads layer i, or -1 (several readers, or an output that no layer reads). */
+static int sole_reader(const fv_readers *r, int i) { return r->count[i] == 1 ? r->last[i] : -1; }
 
 /* reduce_mean keeping dims over the last axes of an input of rank `rank`: the first of them, else -1. */
 static int trailing_axes(const fv_layer *l, int rank)
@@ -100,8 +93,9 @@ static bool is_scalar(const fv_model *m, int i, const void *unused)
 
 /* Layer `div` is the division at the heart of a written-out layer norm: fill f, extended over the scale and
  * bias that follow when they do. */
-static bool layer_norm_at(const fv_model *m, const int *readers, int div, fv_fusion *f)
+static bool layer_norm_at(const fv_model *m, const fv_readers *r, int div, fv_fusion *f)
 {
+    const int *readers = r->count;
     if (!is(m, div, "div") || m->layers[div].n_in != 2) return false;
     int d = m->layers[div].in[0], s = m->layers[div].in[1];
     if (!is(m, d, "sub") || !is(m, s, "sqrt") || readers[d] != 2 || readers[s] != 1) return false;
@@ -123,11 +117,11 @@ static bool layer_norm_at(const fv_model *m, const int *readers, int div, fv_fus
     *f = (fv_fusion){.kind = FV_FUSE_LAYER_NORM, .x = x, .scale = -1, .bias = -1, .axis = axis, .eps = eps};
     int inner[] = {mean, d, sq, var, v_eps, s, div};
     for (int k = 0; k < 7; k++) f->absorbed[f->n_absorbed++] = inner[k];
-    int last = div, next = sole_reader(m, readers, last), c;
+    int last = div, next = sole_reader(r, last), c;
     if (next >= 0 && is(m, next, "mul") && (c = other_than(m, next, is_layer, &last)) >= 0 &&
         is_float_constant(m, c, NULL) && affine_shape(m, c, xshape, rank, axis)) {
         f->scale = c, f->absorbed[f->n_absorbed++] = next, last = next;
-        next = sole_reader(m, readers, last);
+        next = sole_reader(r, last);
     }
     if (next >= 0 && is(m, next, "add") && (c = other_than(m, next, is_layer, &last)) >= 0 &&
         is_float_constant(m, c, NULL) && affine_shape(m, c, xshape, rank, axis)) {
@@ -144,8 +138,9 @@ static bool is_inv_sqrt2(const fv_model *m, int i, const void *unused)
 }
 
 /* Layer `erf` is the erf of a written-out exact GELU. */
-static bool gelu_at(const fv_model *m, const int *readers, int erf, fv_fusion *f)
+static bool gelu_at(const fv_model *m, const fv_readers *r, int erf, fv_fusion *f)
 {
+    const int *readers = r->count;
     if (!is(m, erf, "erf") || readers[erf] != 1) return false;
     int scaled = m->layers[erf].in[0], x;
     float one = 1.0f, half = 0.5f;
@@ -153,11 +148,11 @@ static bool gelu_at(const fv_model *m, const int *readers, int erf, fv_fusion *f
     if (is(m, scaled, "div") && scalar_is(m, m->layers[scaled].in[1], SQRT2_F, 1e-6f)) x = m->layers[scaled].in[0];
     else if (is(m, scaled, "mul") && (x = other_than(m, scaled, is_inv_sqrt2, NULL)) >= 0) {}
     else return false;
-    int plus = sole_reader(m, readers, erf);
+    int plus = sole_reader(r, erf);
     if (plus < 0 || !is(m, plus, "add") || other_than(m, plus, is_value, &one) != erf) return false;
-    int prod = sole_reader(m, readers, plus);
+    int prod = sole_reader(r, plus);
     if (prod < 0 || !is(m, prod, "mul") || other_than(m, prod, is_layer, &plus) != x) return false;
-    int out = sole_reader(m, readers, prod);
+    int out = sole_reader(r, prod);
     if (out < 0 || !is(m, out, "mul") || other_than(m, out, is_value, &half) != prod) return false;
     *f = (fv_fusion){.kind = FV_FUSE_GELU, .x = x, .scale = -1, .bias = -1, .last = out};
     int inner[] = {scaled, erf, plus, prod, out};
@@ -165,9 +160,9 @@ static bool gelu_at(const fv_model *m, const int *readers, int erf, fv_fusion *f
     return true;
 }
 
-bool fv_inference_fusion_at(const fv_model *m, const int *readers, int i, fv_fusion *f)
+bool fv_inference_fusion_at(const fv_model *m, const fv_readers *r, int i, fv_fusion *f)
 {
-    return layer_norm_at(m, readers, i, f) || gelu_at(m, readers, i, f);
+    return layer_norm_at(m, r, i, f) || gelu_at(m, r, i, f);
 }
 
 fv_node *fv_inference_fusion_build(fv_graph *g, const fv_fusion *f, const char *name, fv_node *const *nodes)

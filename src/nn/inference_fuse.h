@@ -20,9 +20,13 @@ typedef struct {
     int n_absorbed;
 } fv_fusion;
 
-/* Whether a pattern has its core at layer i (a layer norm's division, a GELU's erf); readers: how many layers
- * (and outputs) read each layer. */
-bool fv_inference_fusion_at(const fv_model *m, const int *readers, int i, fv_fusion *f);
+/* Who reads each layer: count[i] layers (an output counts as one more), the last of them last[i] (-1: none). */
+typedef struct {
+    int *count, *last;
+} fv_readers;
+
+/* Whether a pattern has its core at layer i (a layer norm's division, a GELU's erf). */
+bool fv_inference_fusion_at(const fv_model *m, const fv_readers *r, int i, fv_fusion *f);
 /* The fused operator, named `name`, over the nodes built for the model's layers. */
 fv_node *fv_inference_fusion_build(fv_graph *g, const fv_fusion *f, const char *name, fv_node *const *nodes);
 

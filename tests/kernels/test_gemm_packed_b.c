@@ -23,7 +23,7 @@ int main(void)
         int64_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
         for (int tb = 0; tb < 2; tb++) {
             float *A = values(M * K, 1), *B = values(K * N, 2), *C0 = values(M * N, 3);
-            float *want = malloc((size_t)(M * N) * sizeof(float)), *got = malloc((size_t)(M * N) * sizeof(float));
+            float *want = malloc((size_t)(M * N) * sizeof(float)), *got = malloc((size_t)(M * (N + 1)) * sizeof(float));
             int64_t ldb = tb ? K : N;
             memcpy(want, C0, (size_t)(M * N) * sizeof(float));
             fv_gemm(2, false, tb, M, N, K, 0.5f, A, K, B, ldb, 1.5f, want, N);
@@ -37,7 +37,7 @@ int main(void)
             }
             CHECK(same, "%lldx%lldx%lld%s: the product on B packed once equals the one on B, bit for bit, on 1-3 threads",
                   (long long)M, (long long)N, (long long)K, tb ? " (B transposed)" : "");
-            memcpy(got, C0, (size_t)(M * N) * sizeof(float));
+            memcpy(got, C0, (size_t)(M * N) * sizeof(float)); /* got holds M x (N + 1): room for the wrong product */
             fv_gemm_op wrong = {.M = M, .N = N + 1, .K = K, .alpha = 1.0f, .A = A, .lda = K, .C = got, .ldc = N + 1,
                                 .b_packed = p};
             CHECK(!fv_gemm_run(1, &wrong) && memcmp(got, C0, (size_t)(M * N) * sizeof(float)) == 0,

@@ -509,8 +509,6 @@ static void gemm_slice(fv_team *team, int worker, const gemm_job *j, int64_t jc,
         if (pa) {
             c.ap = pa->data + packed_offset(pa, c.ic, pc, kc);
             if (pack_b) fv_team_for(team, worker, c.n_strips, 1, pack_b_strips, &c);
-        } else if (!pack_b) {
-            fv_team_for(team, worker, c.m_strips, 1, pack_a_strips, &c);
         } else {
             fv_team_for(team, worker, (pack_b ? c.n_strips : 0) + c.m_strips, 1,
                         pack_b ? pack_both_strips : pack_a_strips, &c);
@@ -571,7 +569,7 @@ static bool run_at(int level, int threads, const fv_gemm_op *o)
     gemm_job j = {arch((fv_simd_level)level), *o, 0, false, NULL, NULL, false};
     const fv_gemm_packed *pa = o->a_packed, *pb = o->b_packed;
     if ((pa && (pa->b || pa->mr != j.g.mr || pa->M != o->M || pa->K != o->K)) ||
-        (pb && (!pb->b || pb->mr != j.g.nr || pb->M != o->N || pb->K != o->K) ) || (pb && o->pack_b))
+        (pb && (!pb->b || pb->mr != j.g.nr || pb->M != o->N || pb->K != o->K || o->pack_b)))
         return false; /* packed for another vector level or shape: a caller's mistake, refused before C changes */
     int64_t nc_max = min64(NC, (o->N + j.g.nr - 1) / j.g.nr * j.g.nr), kc_max = min64(KC, o->K);
     bool narrow = nc_max * kc_max * (int64_t)sizeof(float) <= NARROW_BYTES;

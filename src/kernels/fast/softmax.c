@@ -38,8 +38,7 @@ FV_AVX2 static double exps(float *y, const float *x, int64_t C, float m)
     double s = 0.0;
     for (int i = 0; i < 8; i++) s += lanes[i];
     for (; k < C; k++) {
-        float d = x[k] - m;
-        y[k] = d != d ? d : fv_exp_s(d > 0.0f ? 0.0f : d);
+        y[k] = fv_exp_s(x[k] - m); /* <= 0, or NaN, which fv_exp_s keeps */
         s += y[k];
     }
     return s;

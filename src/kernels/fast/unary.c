@@ -88,18 +88,19 @@ FV_AVX2 static FV_INLINE __m256 gelu8(__m256 x)
     return _mm256_blendv_ps(r, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
 }
 
+FV_AVX2 static FV_INLINE __m256 one8(int kind, __m256 v)
+{
+    return kind == FV_MK_ERF ? erf8(v) : kind == FV_MK_GELU ? gelu8(v) : _mm256_sqrt_ps(v);
+}
+
 FV_AVX2 static void run_avx2(float *out, const float *x, int64_t n, int kind)
 {
     int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 v = _mm256_loadu_ps(x + i);
-        _mm256_storeu_ps(out + i, kind == FV_MK_ERF ? erf8(v) : kind == FV_MK_GELU ? gelu8(v) : _mm256_sqrt_ps(v));
-    }
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, one8(kind, _mm256_loadu_ps(x + i)));
     if (i < n) { /* the ragged end through a padded vector: the same arithmetic as every other element */
         float in[8] = {0}, res[8];
         for (int64_t k = i; k < n; k++) in[k - i] = x[k];
-        __m256 v = _mm256_loadu_ps(in);
-        _mm256_storeu_ps(res, kind == FV_MK_ERF ? erf8(v) : kind == FV_MK_GELU ? gelu8(v) : _mm256_sqrt_ps(v));
+        _mm256_storeu_ps(res, one8(kind, _mm256_loadu_ps(in)));
         for (int64_t k = i; k < n; k++) out[k] = res[k - i];
     }
 }
