@@ -132,6 +132,18 @@ void fv_max_pool2d_backward(fv_ctx *ctx, float *dinp, const float *dout, const i
     fv_fast_max_pool2d_backward(mb_threads(ctx), dinp, dout, argmax, g, assign);
 }
 
+void fv_avg_pool2d_forward(fv_ctx *ctx, float *out, const float *inp, const fv_ref_pool2d_geom *g,
+                           bool count_include_pad)
+{
+    fv_fast_avg_pool2d(mb_threads(ctx), out, inp, g, count_include_pad, false);
+}
+
+void fv_avg_pool2d_backward(fv_ctx *ctx, float *dinp, const float *dout, const fv_ref_pool2d_geom *g,
+                            bool count_include_pad)
+{
+    fv_fast_avg_pool2d(mb_threads(ctx), dinp, dout, g, count_include_pad, true);
+}
+
 void fv_batch_norm_stats(fv_ctx *ctx, double *mean, double *var, const float *x, int64_t N, int64_t C, int64_t HW)
 {
     fv_fast_batch_norm_stats(mb_threads(ctx), mean, var, x, N, C, HW);

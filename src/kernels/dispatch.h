@@ -40,6 +40,11 @@ void fv_max_pool2d_forward(fv_ctx *ctx, float *out, int32_t *argmax, const float
 /* assign: dinp (dx for batch norm) holds no values yet (fv_grad_fresh) and is written whole instead of added to. */
 void fv_max_pool2d_backward(fv_ctx *ctx, float *dinp, const float *dout, const int32_t *argmax,
                             const fv_ref_pool2d_geom *g, bool assign);
+/* Average pooling (ref/pool.h), threaded over planes: the reference's bits. */
+void fv_avg_pool2d_forward(fv_ctx *ctx, float *out, const float *inp, const fv_ref_pool2d_geom *g,
+                           bool count_include_pad);
+void fv_avg_pool2d_backward(fv_ctx *ctx, float *dinp, const float *dout, const fv_ref_pool2d_geom *g,
+                            bool count_include_pad);
 void fv_batch_norm_stats(fv_ctx *ctx, double *mean, double *var, const float *x, int64_t N, int64_t C, int64_t HW);
 void fv_batch_norm_apply(fv_ctx *ctx, float *out, const float *x, const float *mean, const float *invstd,
                          const float *gamma, const float *beta, int64_t N, int64_t C, int64_t HW, float clamp_hi);

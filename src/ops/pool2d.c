@@ -77,12 +77,14 @@ static fv_ref_pool2d_geom geometry(const fv_node *n)
     return p;
 }
 
+/* Inference graphs never run backward: they keep no argmax, and the kernel computes the maxima alone. */
 static fv_status max_pool2d_forward(fv_graph *g, fv_node *n)
 {
-    fv_status s = fv_node_aux(g, n, AUX_ARGMAX, FV_I32, n->value.ndim, n->value.shape);
+    fv_status s = g->inference ? FV_OK : fv_node_aux(g, n, AUX_ARGMAX, FV_I32, n->value.ndim, n->value.shape);
     if (s) return s;
     fv_ref_pool2d_geom p = geometry(n);
-    fv_max_pool2d_forward(g->ctx, fv_f32(&n->value), fv_i32(&n->aux[AUX_ARGMAX]), fv_f32(&n->in[0]->value), &p);
+    fv_max_pool2d_forward(g->ctx, fv_f32(&n->value), g->inference ? NULL : fv_i32(&n->aux[AUX_ARGMAX]),
+                          fv_f32(&n->in[0]->value), &p);
     return FV_OK;
 }
 
@@ -96,20 +98,18 @@ static void max_pool2d_backward(fv_graph *g, fv_node *n)
 
 static fv_status avg_pool2d_forward(fv_graph *g, fv_node *n)
 {
-    (void)g;
     const fv_pool2d_args *a = n->attr;
     fv_ref_pool2d_geom p = geometry(n);
-    fv_ref_avg_pool2d_forward(fv_f32(&n->value), fv_f32(&n->in[0]->value), &p, a->count_include_pad);
+    fv_avg_pool2d_forward(g->ctx, fv_f32(&n->value), fv_f32(&n->in[0]->value), &p, a->count_include_pad);
     return FV_OK;
 }
 
 static void avg_pool2d_backward(fv_graph *g, fv_node *n)
 {
-    (void)g;
     const fv_pool2d_args *a = n->attr;
     if (!fv_wants_grad(n, 0)) return;
     fv_ref_pool2d_geom p = geometry(n);
-    fv_ref_avg_pool2d_backward(fv_f32(&n->in[0]->grad), fv_f32(&n->grad), &p, a->count_include_pad);
+    fv_avg_pool2d_backward(g->ctx, fv_f32(&n->in[0]->grad), fv_f32(&n->grad), &p, a->count_include_pad);
 }
 
 const fv_op_def fv_op_max_pool2d = {"max_pool2d", pool2d_infer, max_pool2d_forward, max_pool2d_backward, false};

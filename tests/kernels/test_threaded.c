@@ -84,8 +84,11 @@ static void max_pool(void)
         {2, 5, 17, 17, 3, 3, 3, 3, 0, 0, 0, 0}, {1, 1, 3, 19, 1, 2, 1, 2, 0, 0, 0, 0},
         {2, 3, 9, 31, 3, 2, 3, 2, 0, 0, 0, 0},  {1, 33, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0},
         {2, 3, 9, 40, 2, 2, 2, 2, 1, 0, 1, 1},  {1, 4, 6, 17, 2, 2, 2, 2, 0, 0, 0, 1},
+        /* a network's stem, 3x3 at stride 2 over rows long enough for eight windows at a time */
+        {2, 3, 21, 45, 3, 3, 2, 2, 1, 1, 1, 1}, {1, 2, 12, 112, 3, 3, 2, 2, 1, 1, 1, 1},
+        {1, 2, 9, 38, 3, 3, 2, 2, 0, 0, 1, 1},
     };
-    int ngeo = (int)(sizeof geo / sizeof geo[0]), bad = 0, bad_assign = 0;
+    int ngeo = (int)(sizeof geo / sizeof geo[0]), bad = 0, bad_assign = 0, bad_values = 0;
     for (int k = 0; k < ngeo; k++) {
         const int *q = geo[k];
         fv_ref_pool2d_geom g = {q[0], q[1], q[2], q[3], 0, 0, q[4], q[5], q[6], q[7], q[8], q[9], q[10], q[11]};
@@ -107,7 +110,10 @@ static void max_pool(void)
                 fv_fast_max_pool2d_backward(t, fresh[t], dy, am[t], &g, true);
             }
         }
+        float *values = malloc((size_t)ny * 4);
         for (int t = 1; t < 4; t++) {
+            fv_fast_max_pool2d_forward(t, values, NULL, x, &g); /* inference: the maxima without the argmax */
+            bad_values += !same_bits(values, y[0], ny);
             if (!same_bits(y[t], y[0], ny) || !same_bits(am[t], am[0], ny) || !same_bits(dx[t], dx[0], nx)) bad++;
             for (int64_t i = 0; i < nx; i++) /* == : 0 + dy and dy may differ in the sign of a zero */
                 if (!(fresh[t][i] == fresh[0][i] || (isnan(fresh[t][i]) && isnan(fresh[0][i])))) {
@@ -116,12 +122,69 @@ static void max_pool(void)
                 }
         }
         for (int t = 0; t < 4; t++) free(y[t]), free(am[t]), free(dx[t]), free(fresh[t]);
-        free(x), free(dy);
+        free(x), free(dy), free(values);
     }
+    CHECK(bad_values == 0, "max pooling without the argmax (inference): the reference's bits, NaN and the sign of "
+                           "tied zeros included (%d of %d differ)", bad_values, 3 * ngeo);
+    /* windows whose maximum is a zero of either sign, often both: which zero comes out is the reference's order */
+    int zeros_bad = 0;
+    for (int k = 13; k < ngeo; k++) {
+        const int *q = geo[k];
+        fv_ref_pool2d_geom g = {q[0], q[1], q[2], q[3], 0, 0, q[4], q[5], q[6], q[7], q[8], q[9], q[10], q[11]};
+        g.OH = (g.H + g.pt + g.pb - g.kh) / g.sh + 1;
+        g.OW = (g.W + g.pl + g.pr - g.kw) / g.sw + 1;
+        int64_t nx = g.N * g.C * g.H * g.W, ny = g.N * g.C * g.OH * g.OW;
+        float *x = malloc((size_t)nx * 4), *want = malloc((size_t)ny * 4), *got = malloc((size_t)ny * 4);
+        int32_t *am = malloc((size_t)ny * 4);
+        for (int64_t i = 0; i < nx; i++) {
+            double u = fv_rng_uniform(24, (uint64_t)k, (uint64_t)i);
+            x[i] = u < 0.4 ? 0.0f : u < 0.8 ? -0.0f : -1.0f;
+        }
+        fv_ref_max_pool2d_forward(want, am, x, &g);
+        fv_fast_max_pool2d_forward(2, got, NULL, x, &g);
+        zeros_bad += !same_bits(got, want, ny);
+        free(x), free(want), free(got), free(am);
+    }
+    CHECK(zeros_bad == 0, "max pooling without the argmax: tied zeros keep the reference's sign (%d of %d differ)",
+          zeros_bad, ngeo - 13);
     CHECK(bad == 0, "max pooling: %d geometries (NaN, signed zeros, ties) on 1-3 threads equal the reference "
                     "(%d differ)", ngeo, bad);
     CHECK(bad_assign == 0, "max pooling: the backward writing a fresh gradient whole equals the reference's scatter "
                            "into zeros (%d differ)", bad_assign);
+}
+
+/* Average pooling shared out over planes: the reference's bits, forward and backward, on 2 and 3 threads. */
+static void avg_pool(void)
+{
+    static const int geo[][12] = {
+        {2, 5, 28, 28, 2, 2, 2, 2, 0, 0, 0, 0}, {2, 3, 17, 13, 3, 3, 2, 2, 1, 1, 1, 1},
+        {3, 7, 9, 9, 3, 2, 1, 3, 1, 0, 1, 2}, {1, 33, 6, 6, 2, 2, 2, 2, 0, 0, 1, 1},
+    };
+    int bad = 0, cases = 0;
+    for (int k = 0; k < 4; k++) {
+        const int *q = geo[k];
+        fv_ref_pool2d_geom g = {q[0], q[1], q[2], q[3], 0, 0, q[4], q[5], q[6], q[7], q[8], q[9], q[10], q[11]};
+        g.OH = (g.H + g.pt + g.pb - g.kh) / g.sh + 1;
+        g.OW = (g.W + g.pl + g.pr - g.kw) / g.sw + 1;
+        int64_t nx = g.N * g.C * g.H * g.W, ny = g.N * g.C * g.OH * g.OW;
+        float *x = awkward(nx, 40 + k, false), *dy = awkward(ny, 50 + k, false);
+        for (int pad = 0; pad < 2; pad++) {
+            float *y0 = malloc((size_t)ny * 4), *dx0 = awkward(nx, 60, false);
+            fv_ref_avg_pool2d_forward(y0, x, &g, pad);
+            fv_ref_avg_pool2d_backward(dx0, dy, &g, pad);
+            for (int t = 2; t <= 3; t++, cases++) {
+                float *y = malloc((size_t)ny * 4), *dx = awkward(nx, 60, false);
+                fv_fast_avg_pool2d(t, y, x, &g, pad, false);
+                fv_fast_avg_pool2d(t, dx, dy, &g, pad, true);
+                bad += !same_bits(y, y0, ny) || !same_bits(dx, dx0, nx);
+                free(y), free(dx);
+            }
+            free(y0), free(dx0);
+        }
+        free(x), free(dy);
+    }
+    CHECK(bad == 0, "average pooling on 2 and 3 threads: the reference's bits forward and backward (%d of %d differ)",
+          bad, cases);
 }
 
 static double rel64(const double *a, const double *b, int64_t n)
@@ -212,6 +275,7 @@ int main(void)
 {
     activations();
     max_pool();
+    avg_pool();
     batch_norm();
     batch_norm_train();
     return test_finish();

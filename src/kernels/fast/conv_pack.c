@@ -67,6 +67,48 @@ static void pack_plane_rows(float *bp, int nr, const float *x, int cols, int64_t
     }
 }
 
+/* A strip whose columns make several short runs (a map a few pixels wide): the run-by-run copy would spend more
+ * on each run's bounds than on its few floats. Instead each tap gets a table of where its columns read, relative
+ * to the first run's image at channel 0 (-1: padding), made once for the strip and good for every channel; a row
+ * of the strip is then a gather through its tap's table. For kernels of at most MAX_TAPS taps, and slices that
+ * use each tap at least once on average (kc >= taps). */
+#define MAX_TAPS 64
+
+static void table_taps(int64_t *off, const run *runs, int count, const fv_conv_geom *g)
+{
+    int64_t plane = g->H * g->W;
+    for (int64_t kh = 0; kh < g->KH; kh++)
+        for (int64_t kw = 0; kw < g->KW; kw++) {
+            int64_t *o = off + (kh * g->KW + kw) * MAX_RUNS;
+            for (int i = 0; i < count; i++) {
+                const run *u = &runs[i];
+                int64_t ih = u->oh * g->sh + kh * g->dh - g->pt, image = (u->n - runs[0].n) * g->C * plane;
+                for (int t = 0; t < u->len; t++) {
+                    int64_t iw = (u->ow + t) * g->sw + kw * g->dw - g->pl;
+                    o[u->c + t] = ih < 0 || ih >= g->H || iw < 0 || iw >= g->W ? -1 : image + ih * g->W + iw;
+                }
+            }
+        }
+}
+
+static void pack_by_table(float *bp, int nr, const fv_conv_cols *s, const run *runs, int count, int cols,
+                          int64_t p0, int64_t kc)
+{
+    const fv_conv_geom *g = s->g;
+    int64_t off[MAX_TAPS * MAX_RUNS], taps = g->KH * g->KW, plane = g->H * g->W;
+    table_taps(off, runs, count, g);
+    const float *base = s->x + ((s->n0 + runs[0].n) * g->C + s->c0) * plane;
+    int64_t c = p0 / taps, tap = p0 % taps;
+    for (int64_t k = 0; k < kc; k++) {
+        const int64_t *o = off + tap * MAX_RUNS;
+        const float *x = base + c * plane;
+        float *dst = bp + k * nr;
+        for (int t = 0; t < cols; t++) dst[t] = o[t] < 0 ? 0.0f : x[o[t]];
+        for (int t = cols; t < nr; t++) dst[t] = 0.0f;
+        if (++tap == taps) tap = 0, c++;
+    }
+}
+
 void fv_conv_pack_im2col(const void *src, float *bp, int nr, int64_t j0, int cols, int64_t p0, int64_t kc)
 {
     const fv_conv_cols *s = src;
@@ -77,6 +119,10 @@ void fv_conv_pack_im2col(const void *src, float *bp, int nr, int64_t j0, int col
     if (pointwise && count == 1) { /* the strip lies in one image */
         const run *u = &runs[0];
         pack_plane_rows(bp, nr, s->x + ((s->n0 + u->n) * g.C + s->c0 + p0) * g.W + u->ow, cols, g.W, kc);
+        return;
+    }
+    if (!pointwise && count > 1 && g.KH * g.KW <= MAX_TAPS && kc >= g.KH * g.KW) {
+        pack_by_table(bp, nr, s, runs, count, cols, p0, kc);
         return;
     }
     /* each run's part inside the input row for each kernel column: divisions once per strip, not per row */

@@ -51,7 +51,8 @@ typedef void (*micro_kernel)(int64_t kc, const float *a, const float *b, float *
 typedef struct {
     int mr, nr;
     micro_kernel kernel;
-    /* the same reading full nr-wide strips of a plain B in place (rows ldb apart), where this level has one */
+    /* the same reading strips of a plain B in place (rows ldb apart), a last partial one included, where this
+     * level has one */
     void (*in_place)(int64_t kc, const float *a, const float *b, int64_t ldb, float *c, int64_t ldc, int mr, int nr,
                      const tile_store *s);
 } gemm_arch;
@@ -110,16 +111,28 @@ __attribute__((target("avx2,fma"))) static inline __m256 finish8(__m256 acc, con
     return v;
 }
 
-/* B's rows are ldb floats apart: 16 in a packed strip, a matrix's row length when B is read in place. */
+/* B's rows are ldb floats apart: 16 in a packed strip, a matrix's row length when B is read in place. With
+ * `partial` (a constant at each call), only B's first nr < 16 columns exist and are read with masked loads,
+ * which never touch the columns past them: the last strip of a B read in place, which would otherwise be packed
+ * again for every tile that reads it. */
 __attribute__((target("avx2,fma"), always_inline)) static inline void kernel_avx2_body(int64_t kc, const float *a, const float *b,
-        int64_t ldb, float *c, int64_t ldc, int mr, int nr, const tile_store *s)
+        int64_t ldb, float *c, int64_t ldc, int mr, int nr, const tile_store *s, bool partial)
 {
+    __m256i m0 = _mm256_setzero_si256(), m1 = _mm256_setzero_si256();
+    if (partial) {
+        __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), n = _mm256_set1_epi32(nr);
+        m0 = _mm256_cmpgt_epi32(n, lane), m1 = _mm256_cmpgt_epi32(n, _mm256_add_epi32(lane, _mm256_set1_epi32(8)));
+    }
     /* named accumulators: an array would be kept in memory by the compiler */
     __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps(), c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps(), c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
     for (int i = 0; i < mr; i++) /* C's rows: fetched while the products run, not after */
         _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0), _mm_prefetch((const char *)(c + i * ldc + nr - 1), _MM_HINT_T0);
     for (int64_t k = 0; k < kc; k++) {
-        __m256 b0 = _mm256_loadu_ps(b + k * ldb), b1 = _mm256_loadu_ps(b + k * ldb + 8), ai;
+        __m256 b0, b1, ai;
+        if (partial)
+            b0 = _mm256_maskload_ps(b + k * ldb, m0), b1 = _mm256_maskload_ps(b + k * ldb + 8, m1);
+        else
+            b0 = _mm256_loadu_ps(b + k * ldb), b1 = _mm256_loadu_ps(b + k * ldb + 8);
         ai = _mm256_broadcast_ss(a + k * 6 + 0), c00 = _mm256_fmadd_ps(ai, b0, c00), c01 = _mm256_fmadd_ps(ai, b1, c01);
         ai = _mm256_broadcast_ss(a + k * 6 + 1), c10 = _mm256_fmadd_ps(ai, b0, c10), c11 = _mm256_fmadd_ps(ai, b1, c11);
         ai = _mm256_broadcast_ss(a + k * 6 + 2), c20 = _mm256_fmadd_ps(ai, b0, c20), c21 = _mm256_fmadd_ps(ai, b1, c21);
@@ -150,13 +163,14 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void kernel_avx
 __attribute__((target("avx2,fma"))) static void kernel_avx2(int64_t kc, const float *a, const float *b, float *c,
         int64_t ldc, int mr, int nr, const tile_store *s)
 {
-    kernel_avx2_body(kc, a, b, 16, c, ldc, mr, nr, s);
+    kernel_avx2_body(kc, a, b, 16, c, ldc, mr, nr, s, false);
 }
 
 __attribute__((target("avx2,fma"))) static void kernel_avx2_in_place(int64_t kc, const float *a, const float *b,
         int64_t ldb, float *c, int64_t ldc, int mr, int nr, const tile_store *s)
 {
-    kernel_avx2_body(kc, a, b, ldb, c, ldc, mr, nr, s);
+    if (nr == 16) kernel_avx2_body(kc, a, b, ldb, c, ldc, mr, nr, s, false);
+    else kernel_avx2_body(kc, a, b, ldb, c, ldc, mr, nr, s, true);
 }
 
 /* ---- AVX-512: 12 x 32 tiles, 24 accumulators ----------------------------------------------------------- */
@@ -414,8 +428,8 @@ typedef struct {
     fv_gemm_op op;
     int64_t mc_max;
     bool narrow;    /* see NARROW_BYTES */
-    float *ap, *bp;   /* the shared packing buffers (bp: each worker's strip of kc x nr when in_place) */
-    bool in_place;    /* B is read where it is (see IN_PLACE_ROWS), only its last, partial strip is packed */
+    float *ap, *bp;   /* the shared packing buffers (bp unused when in_place) */
+    bool in_place;    /* B is read where it is (see IN_PLACE_ROWS) */
 } gemm_job;
 
 /* The three worksharing loops of a slice, as chunk bodies. */
@@ -469,12 +483,8 @@ static void tiles(void *p, int64_t t0, int64_t t1, int worker)
         float *ct = o->C + i0 * o->ldc + c->jc + js * g->nr;
         tile_store s = {o->alpha, c->beta, first && o->row_init ? o->row_init + i0 : NULL, last ? o->clamp_hi : 0.0f};
         const float *ap = c->ap + is * c->kc * g->mr;
-        if (j->in_place && nr == g->nr) {
+        if (j->in_place) {
             g->in_place(c->kc, ap, o->B + c->pc * o->ldb + c->jc + js * g->nr, o->ldb, ct, o->ldc, mr, nr, &s);
-        } else if (j->in_place) { /* the partial strip, packed by this worker for itself */
-            float *bp = j->bp + (int64_t)worker * c->kc * g->nr;
-            pack_b(bp, g->nr, false, o->B, o->ldb, c->jc + js * g->nr, nr, c->pc, c->kc);
-            g->kernel(c->kc, ap, bp, ct, o->ldc, mr, nr, &s);
         } else {
             g->kernel(c->kc, ap, c->bp + js * c->kc * g->nr, ct, o->ldc, mr, nr, &s);
         }
@@ -580,8 +590,8 @@ static bool run_at(int level, int threads, const fv_gemm_op *o)
     int t = flops < 2e5 ? 1 : threads > FV_POOL_MAX_THREADS ? FV_POOL_MAX_THREADS : threads; /* tiny: one thread */
     j.in_place = j.g.in_place && !o->pack_b && !pb && !o->tb && o->M <= IN_PLACE_ROWS && o->N >= j.g.nr;
     j.ap = pa ? NULL : fv_scratch_take(&spare_a, (size_t)(j.mc_max * kc_max) * sizeof(float));
-    j.bp = pb ? NULL : fv_scratch_take(&spare_b, (size_t)((j.in_place ? t * j.g.nr : nc_max) * kc_max) * sizeof(float));
-    if ((!j.ap && !pa) || (!j.bp && !pb)) { /* no scratch: the plain product, slow but never failing */
+    j.bp = pb || j.in_place ? NULL : fv_scratch_take(&spare_b, (size_t)(nc_max * kc_max) * sizeof(float));
+    if ((!j.ap && !pa) || (!j.bp && !pb && !j.in_place)) { /* no scratch: the plain product, slow but never failing */
         fv_scratch_give(&spare_a, j.ap), fv_scratch_give(&spare_b, j.bp);
         return plain_run(o);
     }

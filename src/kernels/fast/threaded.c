@@ -350,11 +350,109 @@ typedef struct {
     bool assign;     /* backward: dinp holds no values yet; write it whole */
 } pool_job;
 
+/* ---- max pooling without the argmax (inference) ---- */
+
+/* m, or v where v is greater or the first NaN: the reference's scan, one element at a time, without a branch. */
+static inline float keep_max(float m, float v) { return v > m || (v != v && m == m) ? v : m; }
+
+#ifdef __SSE2__
+__attribute__((target("avx2"))) static inline __m256 keep_max8(__m256 m, __m256 v)
+{
+    __m256 take = _mm256_or_ps(_mm256_cmp_ps(v, m, _CMP_GT_OQ),
+                               _mm256_and_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q), _mm256_cmp_ps(m, m, _CMP_ORD_Q)));
+    return _mm256_blendv_ps(m, v, take);
+}
+
+/* row_maxima's stem loop eight windows at a time, for windows [0, n8) rounded down to eights (x0 readable to
+ * x0[2 n8 + 1]); returns the windows done. */
+__attribute__((target("avx2"))) static int64_t stem_maxima_avx2(float *y, const float *x0, int64_t n8, bool fold)
+{
+    int64_t i = 0;
+    for (; i + 8 <= n8; i += 8) {
+        __m256 e, o, e2, o2;
+        evens_odds_avx2(x0 + 2 * i, &e, &o);
+        evens_odds_avx2(x0 + 2 * i + 2, &e2, &o2);
+        __m256 m = keep_max8(keep_max8(e, o), e2);
+        _mm256_storeu_ps(y + i, fold ? keep_max8(_mm256_loadu_ps(y + i), m) : m);
+    }
+    return i;
+}
+#endif
+
+/* The maximum of input row xr over the columns of each window (-inf for a window wholly in the padding), into
+ * o, or (fold) kept in o where it is not greater: the row folded into the rows above it. Outputs [in0, in1)
+ * have whole windows and run as plain loops. */
+static void row_maxima(float *o, const float *xr, const fv_ref_pool2d_geom *g, int64_t in0, int64_t in1, bool fold)
+{
+    for (int64_t ow = 0; ow < g->OW; ow++) {
+        if (ow == in0) ow = in1; /* the interior is done below */
+        if (ow >= g->OW) break;
+        int64_t w0, w1;
+        window(ow, g->kw, g->sw, g->pl, g->W, &w0, &w1);
+        float m = w0 < w1 ? xr[w0] : -INFINITY;
+        for (int64_t w = w0 + 1; w < w1; w++) m = keep_max(m, xr[w]);
+        o[ow] = fold ? keep_max(o[ow], m) : m;
+    }
+    int64_t sw = g->sw, kw = g->kw;
+    const float *x0 = xr - g->pl + in0 * sw;
+    float *y = o + in0;
+    int64_t n = in1 - in0;
+    if (kw == 3 && sw == 2) { /* a network's stem (3x3 at stride 2): the window's columns as constants */
+#ifdef __SSE2__
+        /* eight at a time, reading x0[0 .. 2 i + 17]: only as far as the row goes */
+        int64_t room = g->W - (in0 * sw - g->pl), i0 = 0;
+        if (use_avx2() && room >= 18) i0 = stem_maxima_avx2(y, x0, (room - 18) / 2 + 1 < n ? (room - 18) / 2 + 1 : n, fold);
+        y += i0, x0 += 2 * i0, n -= i0;
+#endif
+        if (fold) {
+#pragma omp simd
+            for (int64_t i = 0; i < n; i++)
+                y[i] = keep_max(y[i], keep_max(keep_max(x0[2 * i], x0[2 * i + 1]), x0[2 * i + 2]));
+        } else {
+#pragma omp simd
+            for (int64_t i = 0; i < n; i++) y[i] = keep_max(keep_max(x0[2 * i], x0[2 * i + 1]), x0[2 * i + 2]);
+        }
+        return;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        const float *q = x0 + i * sw;
+        float m = q[0];
+        for (int64_t k = 1; k < kw; k++) m = keep_max(m, q[k]);
+        y[i] = fold ? keep_max(y[i], m) : m;
+    }
+}
+
+/* Each window row's columns first, then the rows in order: the first element of the window (in the reference's
+ * row-major scan) that holds the maximum is the first holding it in the first row that does, so the value, the
+ * sign of a zero and the NaN kept are the reference's. */
+static void max_pool_values_planes(float *out, const float *inp, int64_t planes, const fv_ref_pool2d_geom *g)
+{
+    int64_t last = g->W - g->kw + g->pl;
+    int64_t in0 = (g->pl + g->sw - 1) / g->sw, in1 = last < 0 ? 0 : last / g->sw + 1;
+    if (in1 > g->OW) in1 = g->OW;
+    if (in0 > in1) in0 = in1;
+    for (int64_t p = 0; p < planes; p++) {
+        const float *x = inp + p * g->H * g->W;
+        for (int64_t oh = 0; oh < g->OH; oh++) {
+            float *o = out + (p * g->OH + oh) * g->OW;
+            int64_t h0, h1;
+            window(oh, g->kh, g->sh, g->pt, g->H, &h0, &h1);
+            if (h0 >= h1)
+                for (int64_t ow = 0; ow < g->OW; ow++) o[ow] = -INFINITY;
+            for (int64_t h = h0; h < h1; h++) row_maxima(o, x + h * g->W, g, in0, in1, h > h0);
+        }
+    }
+}
+
 static void max_pool_forward_range(void *p, int64_t p0, int64_t p1, int worker)
 {
     const pool_job *j = p;
     int64_t out_plane = j->g->OH * j->g->OW;
-    max_pool_planes(j->x + p0 * out_plane, j->argmax + p0 * out_plane, j->y + p0 * j->g->H * j->g->W, p1 - p0, j->g);
+    if (!j->argmax)
+        max_pool_values_planes(j->x + p0 * out_plane, j->y + p0 * j->g->H * j->g->W, p1 - p0, j->g);
+    else
+        max_pool_planes(j->x + p0 * out_plane, j->argmax + p0 * out_plane, j->y + p0 * j->g->H * j->g->W, p1 - p0,
+                        j->g);
 }
 
 /* Whether the windows tile the planes: kernel == stride, no padding, every window whole. Each input element
@@ -447,6 +545,33 @@ void fv_fast_max_pool2d_backward(int threads, float *dinp, const float *dout, co
 {
     pool_job j = {dinp, dout, (int32_t *)argmax, g, assign};
     fv_parallel_for(threads, g->N * g->C, PLANES_PER_PIECE, max_pool_backward_range, &j);
+}
+
+/* ---- average pooling: the reference's planes, shared out ---- */
+
+typedef struct {
+    float *x;       /* out (forward) or dinp (backward) */
+    const float *y; /* inp (forward) or dout (backward) */
+    const fv_ref_pool2d_geom *g;
+    bool count_include_pad, backward;
+} avg_job;
+
+static void avg_pool_range(void *p, int64_t p0, int64_t p1, int worker)
+{
+    const avg_job *j = p;
+    int64_t in_plane = j->g->H * j->g->W, out_plane = j->g->OH * j->g->OW;
+    fv_ref_pool2d_geom s = planes(j->g, p1 - p0);
+    if (j->backward)
+        fv_ref_avg_pool2d_backward(j->x + p0 * in_plane, j->y + p0 * out_plane, &s, j->count_include_pad);
+    else
+        fv_ref_avg_pool2d_forward(j->x + p0 * out_plane, j->y + p0 * in_plane, &s, j->count_include_pad);
+}
+
+void fv_fast_avg_pool2d(int threads, float *x, const float *y, const fv_ref_pool2d_geom *g, bool count_include_pad,
+                        bool backward)
+{
+    avg_job j = {x, y, g, count_include_pad, backward};
+    fv_parallel_for(threads, g->N * g->C, PLANES_PER_PIECE, avg_pool_range, &j);
 }
 
 /* ---- zeroing ---------------------------------------------------------------------------------------- */

@@ -13,7 +13,11 @@ void fv_fast_activation_forward(int threads, float *out, const float *inp, int64
 /* assign: dinp holds no values yet and is written whole (dout * f'(x)) instead of added to */
 void fv_fast_activation_backward(int threads, float *dinp, const float *dout, const float *inp, int64_t n, int kind,
                                  float alpha, bool assign);
+/* argmax NULL: the outputs alone (inference), the same values */
 void fv_fast_max_pool2d_forward(int threads, float *out, int32_t *argmax, const float *inp, const fv_ref_pool2d_geom *g);
+/* Average pooling, forward (out from inp) or backward (dinp += from dout): the reference on ranges of planes. */
+void fv_fast_avg_pool2d(int threads, float *x, const float *y, const fv_ref_pool2d_geom *g, bool count_include_pad,
+                        bool backward);
 /* assign: dinp holds no values yet, so it is written whole (= instead of +=, zeros where no window's maximum
  * lies); the same for dx in the batch norm's backward. */
 void fv_fast_max_pool2d_backward(int threads, float *dinp, const float *dout, const int32_t *argmax,
