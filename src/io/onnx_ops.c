@@ -652,6 +652,12 @@ static fv_status op_pad(ox_import *im)
             full[a] = pads[i], full[a + 4] = pads[i + na];
         }
     }
+    bool none = true; /* PyTorch exports an average pooling with its padding as a Pad of zeros: nothing to do */
+    for (int i = 0; i < 8; i++) none = none && full[i] == 0;
+    if (none) {
+        ox_set_layer_out(im, 0, x);
+        return FV_OK;
+    }
     bool two_d = !full[0] && !full[1] && !full[4] && !full[5];
     for (int i = 0; i < 8; i++) two_d = two_d && full[i] >= 0;
     if (!two_d) return ox_layout_pad(im);

@@ -40,6 +40,20 @@ void fv_conv2d_forward(fv_ctx *ctx, float *out, const float *inp, const float *w
             out[i] = fv_clamp0(out[i], clamp_hi);
 }
 
+bool fv_conv2d_forward_affine(fv_ctx *ctx, float *out, const float *inp, const fv_conv_affine *pre,
+                              const float *weight, const float *bias, float clamp_hi, const fv_conv_geom *g,
+                              fv_conv_cache **cache)
+{
+    if (fast(ctx) && fv_fast_conv2d_forward_affine(fv_ctx_threads(ctx), out, inp, pre, weight, bias, clamp_hi, g, cache))
+        return true;
+    float *mapped = malloc((size_t)(g->N * g->C * g->H * g->W) * sizeof(float));
+    if (!mapped) return false;
+    fv_ref_conv_affine_apply(mapped, inp, pre, g->N, g->C, g->H * g->W);
+    fv_conv2d_forward(ctx, out, mapped, weight, bias, clamp_hi, g, cache);
+    free(mapped);
+    return true;
+}
+
 void fv_conv2d_backward_input(fv_ctx *ctx, float *dinp, const float *dout, const float *weight, const fv_conv_geom *g)
 {
     if (!fast(ctx) || !fv_fast_conv2d_backward_input(fv_ctx_threads(ctx), dinp, dout, weight, g))

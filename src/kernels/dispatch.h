@@ -16,6 +16,11 @@ void fv_conv2d_forward_add(fv_ctx *ctx, float *out, const float *inp, const floa
  * change between calls (fast/conv_cache.h). */
 void fv_conv2d_forward(fv_ctx *ctx, float *out, const float *inp, const float *weight, const float *bias,
                        float clamp_hi, const fv_conv_geom *g, fv_conv_cache **cache);
+/* The same over inp mapped by pre (ref/conv.h): during the packing for pointwise convolutions, through a mapped
+ * copy of inp otherwise. False (out untouched) only when that copy cannot be had. */
+bool fv_conv2d_forward_affine(fv_ctx *ctx, float *out, const float *inp, const fv_conv_affine *pre,
+                              const float *weight, const float *bias, float clamp_hi, const fv_conv_geom *g,
+                              fv_conv_cache **cache);
 void fv_conv2d_backward_input(fv_ctx *ctx, float *dinp, const float *dout, const float *weight, const fv_conv_geom *g);
 void fv_conv2d_backward_weight(fv_ctx *ctx, float *dweight, const float *dout, const float *inp, const fv_conv_geom *g);
 /* out (N, C, HW) = bias (C) per channel, or 0 where bias is NULL; dbias (C) += dout (N, C, HW) summed. */

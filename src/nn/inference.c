@@ -84,6 +84,50 @@ static bool clamps_bn(const fv_model *m, const int *readers, int k, int *bn, flo
     return true;
 }
 
+/* Layer k is a pointwise convolution (1x1, stride 1, no padding) over a batch norm that no convolution folds, or
+ * over a ReLU or ReLU6 of one, and nothing else reads those (DenseNet's BN-ReLU-conv): the batch norm and its
+ * clamp become a map of the convolution's input, applied as the GEMM packs it (ops/fused.h). Gives the batch
+ * norm, the activation (-1 for none) and the clamp's bound (0 for none). */
+static bool maps_input(const fv_model *m, const int *readers, int k, int *bn, int *act, float *in_hi)
+{
+    const fv_layer *l = &m->layers[k];
+    const fv_layer_attrs *a = &l->a;
+    if (l->type->kind != FV_L_CONV2D || l->n_in != 1 || l->n_params < 1) return false;
+    const fv_tensor *w = &l->params[0]->value;
+    bool no_pad = a->pad_mode != FV_PAD_EXPLICIT || (!a->pad[0] && !a->pad[1] && !a->pad[2] && !a->pad[3]);
+    if (w->ndim != 4 || w->shape[2] != 1 || w->shape[3] != 1 || a->stride[0] != 1 || a->stride[1] != 1 || !no_pad)
+        return false;
+    int p = l->in[0];
+    const fv_layer *pl = &m->layers[p];
+    *act = -1, *in_hi = 0.0f;
+    if (pl->type->kind == FV_L_ACTIVATION && (pl->type->act == FV_ACT_RELU || pl->type->act == FV_ACT_RELU6)) {
+        if (readers[p] != 1) return false;
+        *act = p, *in_hi = pl->type->act == FV_ACT_RELU ? INFINITY : 6.0f;
+        p = pl->in[0];
+    }
+    *bn = p;
+    return readers[p] == 1 && m->layers[p].type->kind == FV_L_BATCH_NORM && m->layers[p].n_in == 1 &&
+           !foldable(m, readers, p);
+}
+
+/* The batch norm's eval-mode map as a scale and a shift per channel: s = gamma / sqrt(var + eps),
+ * t = beta - mean * s (in double, then rounded), as new parameters (the graph takes the only references). */
+static fv_status bn_map(const fv_model *m, const fv_layer *bn, fv_param **scale, fv_param **shift)
+{
+    int64_t C = bn->params[0]->value.shape[0];
+    *scale = fv_param_new(m->ctx, bn->params[0]->name, FV_PARAM_WEIGHT, 1, &C);
+    *shift = fv_param_new(m->ctx, bn->params[1]->name, FV_PARAM_WEIGHT, 1, &C);
+    if (!*scale || !*shift) return fv_errcode(m->ctx);
+    const float *gamma = fv_f32(&bn->params[0]->value), *beta = fv_f32(&bn->params[1]->value);
+    const float *mean = fv_f32(&bn->params[2]->value), *var = fv_f32(&bn->params[3]->value);
+    for (int64_t c = 0; c < C; c++) {
+        double s = gamma[c] / sqrt((double)var[c] + bn->a.eps);
+        fv_f32(&(*scale)->value)[c] = (float)s;
+        fv_f32(&(*shift)->value)[c] = (float)(beta[c] - mean[c] * s);
+    }
+    return FV_OK;
+}
+
 /* A copy of parameter p, which the graph will own alone. */
 static fv_param *copy(const fv_model *m, const fv_param *p)
 {
@@ -93,14 +137,21 @@ static fv_param *copy(const fv_model *m, const fv_param *p)
 }
 
 /* The convolution `conv`, with batch norm `bn` folded in (-1: none) and a clamp (hi > 0), named `name` (the
- * convolution's: a shape error in the chain is the convolution's, and must name it, not the ReLU after it). Its
- * weights are the graph's own (folded, or copied): the graph is a snapshot of the model, so its convolutions may
- * keep their weights arranged for the kernels from one run to the next (ops/conv2d.c). */
-static fv_node *build_chain(fv_graph *g, const fv_model *m, int conv, int bn, float hi, const char *name, fv_node *x)
+ * convolution's: a shape error in the chain is the convolution's, and must name it, not the ReLU after it), over
+ * the node of its input layer, or (maps_input) of the batch norm's input, mapped. Its weights are the graph's own
+ * (folded, or copied): the graph is a snapshot of the model, so its convolutions may keep their weights arranged
+ * for the kernels from one run to the next (ops/conv2d.c). */
+static fv_node *build_chain(fv_graph *g, const fv_model *m, const int *readers, fv_node **nodes, int conv, int bn,
+                            float hi, const char *name)
 {
     fv_layer l = m->layers[conv];
-    fv_param *w = NULL, *b = NULL;
-    fv_node *out = NULL;
+    fv_param *w = NULL, *b = NULL, *scale = NULL, *shift = NULL;
+    fv_node *out = NULL, *x = nodes[l.in[0]];
+    int pre_bn, pre_act;
+    float in_hi;
+    bool mapped = maps_input(m, readers, conv, &pre_bn, &pre_act, &in_hi);
+    if (mapped && bn_map(m, &m->layers[pre_bn], &scale, &shift) != FV_OK) goto done;
+    if (mapped) x = nodes[m->layers[pre_bn].in[0]];
     if (bn >= 0) {
         if (fold(m, &m->layers[conv], &m->layers[bn], &w, &b) != FV_OK) goto done;
         l.a.bias = true;
@@ -111,10 +162,13 @@ static fv_node *build_chain(fv_graph *g, const fv_model *m, int conv, int bn, fl
         if (l.a.bias) l.params[1] = b;
     }
     snprintf(l.name, sizeof l.name, "%s", name);
-    out = hi > 0 ? fv_layer_build_conv_clamped(g, &l, x, hi) : fv_layer_build(g, &l, &x);
+    if (mapped) out = fv_layer_build_conv_mapped(g, &l, x, scale, shift, in_hi, hi);
+    else out = hi > 0 ? fv_layer_build_conv_clamped(g, &l, x, hi) : fv_layer_build(g, &l, &x);
 done:
     fv_param_free(w); /* the graph holds its own references */
     fv_param_free(b);
+    fv_param_free(scale);
+    fv_param_free(shift);
     return out;
 }
 
@@ -156,9 +210,13 @@ fv_graph *fv_model_build_inference_io(fv_model *m, int64_t batch, fv_node **inpu
         goto fail;
     }
     fv_graph_set_training(g, false);
-    int conv, bn;
+    int conv, bn, act;
     float hi;
     for (int i = 1; i < m->n_layers; i++) {
+        if (maps_input(m, readers, i, &bn, &act, &hi)) { /* the batch norm and its ReLU go into the convolution */
+            skip[bn] = true;
+            if (act >= 0) skip[act] = true;
+        }
         if (fusable(m, readers, i, &conv, &bn, &hi)) {
             skip[conv] = true;
             if (bn >= 0) skip[bn] = true;
@@ -189,11 +247,11 @@ fv_graph *fv_model_build_inference_io(fv_model *m, int64_t batch, fv_node **inpu
         else if (clamps_bn(m, readers, i, &bn, &hi))
             nodes[i] = fv_layer_build_bn_clamped(g, &m->layers[bn], nodes[m->layers[bn].in[0]], hi);
         else if (fusable(m, readers, i, &conv, &bn, &hi))
-            nodes[i] = build_chain(g, m, conv, bn, hi, m->layers[conv].name, nodes[m->layers[conv].in[0]]);
+            nodes[i] = build_chain(g, m, readers, nodes, conv, bn, hi, m->layers[conv].name);
         else if (foldable(m, readers, i))
-            nodes[i] = build_chain(g, m, l->in[0], i, 0.0f, m->layers[l->in[0]].name, nodes[m->layers[l->in[0]].in[0]]);
+            nodes[i] = build_chain(g, m, readers, nodes, l->in[0], i, 0.0f, m->layers[l->in[0]].name);
         else if (l->type->kind == FV_L_CONV2D && l->n_in == 1)
-            nodes[i] = build_chain(g, m, i, -1, 0.0f, l->name, in[0]);
+            nodes[i] = build_chain(g, m, readers, nodes, i, -1, 0.0f, l->name);
         else if (own[i])
             nodes[i] = build_own_constant(g, m, l, in);
         else

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../ops/fused.h"
 #include "model_internal.h"
 
 static fv_param *new_typed_param(fv_model *m, fv_layer *l, const char *suffix, fv_param_kind kind, fv_dtype dtype,
@@ -113,17 +114,23 @@ static fv_pool2d_args pool_args(const fv_layer_attrs *a)
     return p;
 }
 
+static fv_conv2d_args conv_args(const fv_layer_attrs *a)
+{
+    fv_conv2d_args c = fv_conv2d_defaults();
+    memcpy(c.stride, a->stride, sizeof c.stride);
+    memcpy(c.pad, a->pad, sizeof c.pad);
+    memcpy(c.dilation, a->dilation, sizeof c.dilation);
+    c.pad_mode = a->pad_mode;
+    c.groups = a->groups;
+    return c;
+}
+
 static fv_node *build_conv(fv_graph *g, const fv_layer *l, fv_node *x, float clamp_hi)
 {
     const fv_layer_attrs *a = &l->a;
     fv_node *w = param(g, l, 0), *b = a->bias ? param(g, l, 1) : NULL;
     if (l->type->kind == FV_L_CONV2D) {
-        fv_conv2d_args c = fv_conv2d_defaults();
-        memcpy(c.stride, a->stride, sizeof c.stride);
-        memcpy(c.pad, a->pad, sizeof c.pad);
-        memcpy(c.dilation, a->dilation, sizeof c.dilation);
-        c.pad_mode = a->pad_mode;
-        c.groups = a->groups;
+        fv_conv2d_args c = conv_args(a);
         fv_graph_set_next_name(g, l->name);
         return clamp_hi > 0 ? fv_conv2d_clamped(g, x, w, b, &c, clamp_hi) : fv_conv2d(g, x, w, b, &c);
     }
@@ -200,6 +207,16 @@ fv_node *fv_layer_build(fv_graph *g, const fv_layer *l, fv_node *const *in)
 fv_node *fv_layer_build_conv_clamped(fv_graph *g, const fv_layer *l, fv_node *x, float hi)
 {
     return build_conv(g, l, x, hi);
+}
+
+fv_node *fv_layer_build_conv_mapped(fv_graph *g, const fv_layer *l, fv_node *x, fv_param *scale, fv_param *shift,
+                                    float in_hi, float hi)
+{
+    fv_node *w = param(g, l, 0), *b = l->a.bias ? param(g, l, 1) : NULL;
+    fv_node *s = fv_use_param(g, scale), *t = fv_use_param(g, shift);
+    fv_conv2d_args c = conv_args(&l->a);
+    fv_graph_set_next_name(g, l->name);
+    return fv_conv2d_mapped_input(g, x, s, t, in_hi, w, b, &c, hi);
 }
 
 fv_node *fv_layer_build_bn_clamped(fv_graph *g, const fv_layer *l, fv_node *x, float hi)

@@ -220,6 +220,10 @@ fv_node *fv_layer_build(fv_graph *g, const fv_layer *l, fv_node *const *in);
 
 /* A conv2d layer with its output clamped to [0, hi] (a fused ReLU or ReLU6), for inference graphs. */
 fv_node *fv_layer_build_conv_clamped(fv_graph *g, const fv_layer *l, fv_node *x, float hi);
+/* A conv2d layer (clamped to [0, hi] when hi > 0) over x mapped per channel by the parameters scale and shift,
+ * clamped to [0, in_hi] when in_hi > 0 (ops/fused.h): a batch norm and its ReLU folded into the input. */
+fv_node *fv_layer_build_conv_mapped(fv_graph *g, const fv_layer *l, fv_node *x, fv_param *scale, fv_param *shift,
+                                    float in_hi, float hi);
 /* A batch norm layer with a fused clamp to [0, hi] (fv_batch_norm_clamped). */
 fv_node *fv_layer_build_bn_clamped(fv_graph *g, const fv_layer *l, fv_node *x, float hi);
 

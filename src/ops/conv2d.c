@@ -1,17 +1,21 @@
 /* 2-D convolution op (PyTorch's Conv2d): strides, explicit asymmetric padding or TensorFlow's 'same' and
- * 'valid', dilation and groups (depthwise when groups == channels). The kernels are in kernels/ref/conv.c. */
+ * 'valid', dilation and groups (depthwise when groups == channels). The kernels are in kernels/ref/conv.c.
+ * Inference graphs may also give it a per-channel map of its input (fused.h). */
 #include "../graph/graph_internal.h"
 #include "../kernels/dispatch.h"
 #include "../kernels/ref/conv.h"
 #include "fovea/ops.h"
+#include "fused.h"
 
-enum { IN_X, IN_W, IN_B };
+enum { IN_X, IN_W, IN_B, IN_SCALE, IN_SHIFT };
 
 typedef struct {
     fv_conv2d_args args;
     int64_t pad[4]; /* the padding in use (top, left, bottom, right): 'same' depends on the input size */
     bool clamped;   /* fused activation: the output is clamped to [0, hi] (ReLU: hi infinite; ReLU6: 6) */
     float hi;
+    bool mapped;    /* the input is mapped by scale and shift, clamped to [0, in_hi] when in_hi > 0 (fused.h) */
+    float in_hi;
 } conv_attr;
 
 fv_conv2d_args fv_conv2d_defaults(void)
@@ -85,6 +89,23 @@ static void resolve_pad(conv_attr *at, const fv_tensor *x, const fv_tensor *w)
     same_pad(x->shape[3], w->shape[3], a->stride[1], a->dilation[1], &at->pad[1], &at->pad[3]);
 }
 
+/* The input map's scale and shift: one value per input channel. */
+static fv_status check_map(fv_graph *g, fv_node *n)
+{
+    const conv_attr *at = n->attr;
+    if (!at->mapped) return FV_OK;
+    fv_status s;
+    if ((s = fv_expect(g, n, IN_SCALE, 1, "input scale (Cin)")) || (s = fv_expect(g, n, IN_SHIFT, 1, "input shift (Cin)")))
+        return s;
+    int64_t C = n->in[IN_X]->value.shape[1];
+    for (int i = IN_SCALE; i <= IN_SHIFT; i++)
+        if (n->in[i]->value.shape[0] != C)
+            return fv_node_error(g, n, FV_ERR_SHAPE, "input %s %s does not match the %lld channels of x %s",
+                                 i == IN_SCALE ? "scale" : "shift", fv_dims(&n->in[i]->value), (long long)C,
+                                 fv_dims(&n->in[IN_X]->value));
+    return FV_OK;
+}
+
 static fv_status conv_infer(fv_graph *g, fv_node *n)
 {
     conv_attr *at = n->attr;
@@ -92,7 +113,7 @@ static fv_status conv_infer(fv_graph *g, fv_node *n)
     fv_status s;
     if ((s = fv_expect(g, n, IN_X, 4, "input x (N, C, H, W)")) ||
         (s = fv_expect(g, n, IN_W, 4, "weight (Cout, Cin/groups, kH, kW)")) || (s = check_args(g, n, a)) ||
-        (s = check_channels(g, n, a->groups)) || (s = check_bias(g, n)))
+        (s = check_channels(g, n, a->groups)) || (s = check_bias(g, n)) || (s = check_map(g, n)))
         return s;
     const fv_tensor *x = &n->in[IN_X]->value, *w = &n->in[IN_W]->value;
     resolve_pad(at, x, w);
@@ -138,8 +159,18 @@ static fv_status conv_forward(fv_graph *g, fv_node *n)
     const float *b = n->in[IN_B] ? fv_f32(&n->in[IN_B]->value) : NULL;
     fv_conv_cache *cache = n->kernel_cache;
     bool keep = may_cache(g, n);
-    fv_conv2d_forward(g->ctx, fv_f32(&n->value), fv_f32(&n->in[IN_X]->value), fv_f32(&n->in[IN_W]->value), b,
-                      at->clamped ? at->hi : 0.0f, &geo, keep ? &cache : NULL);
+    const float *x = fv_f32(&n->in[IN_X]->value), *w = fv_f32(&n->in[IN_W]->value);
+    float hi = at->clamped ? at->hi : 0.0f;
+    if (at->mapped) {
+        if (!g->inference) /* no backward through the map: fused.h */
+            return fv_node_error(g, n, FV_ERR_STATE, "a convolution with a mapped input runs in inference graphs only");
+        fv_conv_affine pre = {fv_f32(&n->in[IN_SCALE]->value), fv_f32(&n->in[IN_SHIFT]->value), at->in_hi};
+        if (!fv_conv2d_forward_affine(g->ctx, fv_f32(&n->value), x, &pre, w, b, hi, &geo, keep ? &cache : NULL))
+            return fv_node_error(g, n, FV_ERR_NOMEM, "no memory for the mapped input of x %s",
+                                 fv_dims(&n->in[IN_X]->value));
+    } else {
+        fv_conv2d_forward(g->ctx, fv_f32(&n->value), x, w, b, hi, &geo, keep ? &cache : NULL);
+    }
     if (keep) n->kernel_cache = cache, n->kernel_cache_free = free_cache;
     return FV_OK;
 }
@@ -178,4 +209,16 @@ fv_node *fv_conv2d_clamped(fv_graph *g, fv_node *x, fv_node *w, fv_node *b, cons
         return NULL;
     }
     return fv_graph_add(g, FV_OP_CONV2D, (fv_node *[]){x, w, b}, 3, 2, &at, sizeof at);
+}
+
+fv_node *fv_conv2d_mapped_input(fv_graph *g, fv_node *x, fv_node *scale, fv_node *shift, float in_hi, fv_node *w,
+                                fv_node *b, const fv_conv2d_args *a, float hi)
+{
+    conv_attr at = {.args = a ? *a : fv_conv2d_defaults(), .clamped = hi > 0.0f, .hi = hi, .mapped = true,
+                    .in_hi = in_hi > 0.0f ? in_hi : 0.0f};
+    if (!scale || !shift) {
+        if (g) fv_error(fv_graph_ctx(g), FV_ERR_ARG, "conv2d: the input map needs a scale and a shift");
+        return NULL;
+    }
+    return fv_graph_add(g, FV_OP_CONV2D, (fv_node *[]){x, w, b, scale, shift}, 5, 2, &at, sizeof at);
 }

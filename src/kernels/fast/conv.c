@@ -130,11 +130,13 @@ static void scatter_planes(float *t, const float *tmp, int64_t n0, int64_t cn, i
             memcpy(t + ((n0 + i) * C + c0 + r) * P, tmp + (r * cn + i) * P, (size_t)P * sizeof(float));
 }
 
-/* out = clamp(bias + conv(inp, weight)) (bias NULL: 0; clamp_hi 0: no clamp), or out += conv when add. */
-static bool gemm_forward(int threads, float *out, const float *inp, const float *weight, const float *bias,
-                         float clamp_hi, bool add, const fv_conv_geom *g, fv_conv_cache **cache)
+/* out = clamp(bias + conv(inp, weight)) (bias NULL: 0; clamp_hi 0: no clamp), or out += conv when add. pre
+ * (pointwise convolutions only; NULL: none) maps inp as it is packed. */
+static bool gemm_forward(int threads, float *out, const float *inp, const fv_conv_affine *pre, const float *weight,
+                         const float *bias, float clamp_hi, bool add, const fv_conv_geom *g, fv_conv_cache **cache)
 {
-    if (fv_winograd_applies(g) && fv_winograd_forward(threads, out, inp, weight, bias, clamp_hi, add, g, cache))
+    if (!pre && fv_winograd_applies(g) &&
+        fv_winograd_forward(threads, out, inp, weight, bias, clamp_hi, add, g, cache))
         return true;
     int64_t G = g->groups, Cg = g->C / G, OCg = g->OC / G, Kg = Cg * g->KH * g->KW, P = g->OH * g->OW;
     int64_t cn = images_per_product(g, OCg, Kg);
@@ -144,7 +146,7 @@ static bool gemm_forward(int threads, float *out, const float *inp, const float 
     for (int64_t n0 = 0; ok && n0 < g->N; n0 += cn) {
         int64_t m = g->N - n0 < cn ? g->N - n0 : cn;
         for (int64_t gi = 0; ok && gi < G; gi++) {
-            fv_conv_cols src = {inp, g, n0, gi * Cg};
+            fv_conv_cols src = {inp, g, n0, gi * Cg, pre};
             float *y = out + (n0 * g->OC + gi * OCg) * P;
             if (m > 1 && add) gather_planes(tmp, out, n0, m, gi * OCg, OCg, g->OC, P);
             fv_gemm_op op = {.M = OCg, .N = m * P, .K = Kg, .alpha = 1.0f, .beta = add ? 1.0f : 0.0f,
@@ -152,7 +154,9 @@ static bool gemm_forward(int threads, float *out, const float *inp, const float 
                              .pack_b = fv_conv_pack_im2col, .b_src = &src,
                              .row_init = add || !bias ? NULL : bias + gi * OCg, .clamp_hi = add ? 0.0f : clamp_hi,
                              .a_packed = cache ? fv_conv_cache_group(cache, threads, weight, gi, G, OCg, Kg) : NULL};
-            if (pointwise(g) && m == 1) /* B is the image's planes as they are: the GEMM packs or reads in place */
+            if (pre) /* the planes mapped as they are packed */
+                op.pack_b = fv_conv_pack_pointwise_affine;
+            else if (pointwise(g) && m == 1) /* B is the image's planes as they are: the GEMM packs or reads in place */
                 op.pack_b = NULL, op.B = inp + (n0 * g->C + gi * Cg) * P, op.ldb = P;
             ok = fv_gemm_run(threads, &op);
             if (ok && m > 1) scatter_planes(out, tmp, n0, m, gi * OCg, OCg, g->OC, P);
@@ -168,13 +172,13 @@ static bool forward_add_all(int threads, float *out, const float *inp, const flo
         fv_fast_depthwise_forward(threads, out, inp, weight, g);
         return true;
     }
-    return gemm_forward(threads, out, inp, weight, NULL, 0.0f, true, g, NULL);
+    return gemm_forward(threads, out, inp, NULL, weight, NULL, 0.0f, true, g, NULL);
 }
 
 static bool forward_all(int threads, float *out, const float *inp, const float *weight, const float *bias,
                         float clamp_hi, const fv_conv_geom *g, fv_conv_cache **cache)
 {
-    if (!one_channel_groups(g)) return gemm_forward(threads, out, inp, weight, bias, clamp_hi, false, g, cache);
+    if (!one_channel_groups(g)) return gemm_forward(threads, out, inp, NULL, weight, bias, clamp_hi, false, g, cache);
     fv_fast_depthwise_forward_fused(threads, out, inp, weight, bias, clamp_hi, g);
     return true;
 }
@@ -185,7 +189,7 @@ static bool backward_input_product(int threads, float *dinp, float *dcol, const 
                                    int64_t n0, int64_t m, int64_t gi, const fv_conv_geom *g)
 {
     int64_t G = g->groups, Cg = g->C / G, OCg = g->OC / G, Kg = Cg * g->KH * g->KW, P = g->OH * g->OW;
-    fv_conv_cols src = {dout, g, n0, gi * OCg};
+    fv_conv_cols src = {dout, g, n0, gi * OCg, NULL};
     bool into_dinp = pointwise(g) && m == 1;
     fv_gemm_op op = {.M = Kg, .N = m * P, .K = OCg, .alpha = 1.0f, .beta = into_dinp ? 1.0f : 0.0f, .ta = true,
                      .A = weight + gi * OCg * Kg, .lda = Kg,
@@ -381,6 +385,14 @@ bool fv_fast_conv2d_forward(int threads, float *out, const float *inp, const flo
     bool ok = forward_all(threads, out, inp, c.w, bias, clamp_hi, &c.g, NULL); /* cut kernels are not kept */
     free(c.w);
     return ok;
+}
+
+bool fv_fast_conv2d_forward_affine(int threads, float *out, const float *inp, const fv_conv_affine *pre,
+                                   const float *weight, const float *bias, float clamp_hi, const fv_conv_geom *g,
+                                   fv_conv_cache **cache)
+{
+    if (!pointwise(g) || one_channel_groups(g)) return false;
+    return gemm_forward(threads, out, inp, pre, weight, bias, clamp_hi, false, g, cache);
 }
 
 bool fv_fast_conv2d_backward_input(int threads, float *dinp, const float *dout, const float *weight,

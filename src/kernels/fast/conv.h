@@ -17,6 +17,12 @@ bool fv_fast_conv2d_forward_add(int threads, float *out, const float *inp, const
  * arranged for the kernels from one call to the next: only for weights that do not change (conv_cache.h). */
 bool fv_fast_conv2d_forward(int threads, float *out, const float *inp, const float *weight, const float *bias,
                             float clamp_hi, const fv_conv_geom *g, fv_conv_cache **cache);
+/* The same over inp mapped by pre (ref/conv.h), for pointwise convolutions (1x1, stride 1, no padding, not
+ * depthwise), where the map rides on the packing of the input; false for any other geometry (and on no memory):
+ * the caller maps a copy of the input instead. */
+bool fv_fast_conv2d_forward_affine(int threads, float *out, const float *inp, const fv_conv_affine *pre,
+                                   const float *weight, const float *bias, float clamp_hi, const fv_conv_geom *g,
+                                   fv_conv_cache **cache);
 /* dinp (N, C, H, W) += the input gradient of dout */
 bool fv_fast_conv2d_backward_input(int threads, float *dinp, const float *dout, const float *weight,
                                    const fv_conv_geom *g);

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "../clamp.h"
 #include "conv_geom.h"
 
 #define MAX_RUNS 64 /* >= the widest strip (the GEMM's nr) */
@@ -150,6 +151,33 @@ void fv_conv_pack_im2col(const void *src, float *bp, int nr, int64_t j0, int col
         }
         for (int c2 = cols; c2 < nr; c2++) dst[c2] = 0.0f;
         if (++kw == g.KW && (kw = 0, ++kh == g.KH)) kh = 0, c++;
+    }
+}
+
+void fv_conv_pack_pointwise_affine(const void *src, float *bp, int nr, int64_t j0, int cols, int64_t p0, int64_t kc)
+{
+    const fv_conv_cols *s = src;
+    const fv_conv_geom *g = s->g;
+    int64_t P = g->H * g->W;
+    run runs[MAX_RUNS];
+    int count = cut_runs(runs, j0, cols, 1, P);
+    float hi = s->pre->hi;
+    for (int64_t k = 0; k < kc; k++) {
+        int64_t c = s->c0 + p0 + k;
+        float sc = s->pre->scale[c], sh = s->pre->shift[c], *dst = bp + k * nr;
+        for (int i = 0; i < count; i++) {
+            const run *u = &runs[i];
+            const float *from = s->x + ((s->n0 + u->n) * g->C + c) * P + u->ow;
+            float *d = dst + u->c;
+            if (hi > 0.0f) {
+#pragma omp simd
+                for (int t = 0; t < u->len; t++) d[t] = fv_clamp0(from[t] * sc + sh, hi);
+            } else {
+#pragma omp simd
+                for (int t = 0; t < u->len; t++) d[t] = from[t] * sc + sh;
+            }
+        }
+        for (int t = cols; t < nr; t++) dst[t] = 0.0f;
     }
 }
 

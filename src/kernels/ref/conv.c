@@ -2,6 +2,19 @@
  * double), so that they are easy to check and can serve as the oracle for faster kernels. */
 #include "conv.h"
 
+#include "../clamp.h"
+
+/* A product and a sum, two roundings (ISO C mode does not contract them): the fast packing does the same. */
+void fv_ref_conv_affine_apply(float *y, const float *x, const fv_conv_affine *a, int64_t N, int64_t C, int64_t HW)
+{
+    for (int64_t q = 0; q < N * C; q++) {
+        float s = a->scale[q % C], t = a->shift[q % C];
+        const float *xp = x + q * HW;
+        float *yp = y + q * HW;
+        for (int64_t i = 0; i < HW; i++) yp[i] = a->hi > 0.0f ? fv_clamp0(xp[i] * s + t, a->hi) : xp[i] * s + t;
+    }
+}
+
 void fv_ref_conv2d_fill_bias(float *out, const float *bias, int64_t N, int64_t C, int64_t HW)
 {
     for (int64_t n = 0; n < N; n++)

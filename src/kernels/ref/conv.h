@@ -19,6 +19,16 @@ typedef struct {
     int64_t groups; /* divides C and OC */
 } fv_conv_geom;
 
+/* A per-channel map applied to a convolution's input before it is read, in inference graphs (a batch norm and its
+ * ReLU in front of a convolution, folded): x -> x * scale[c] + shift[c], then clamped to [0, hi] when hi > 0. */
+typedef struct {
+    const float *scale, *shift;
+    float hi;
+} fv_conv_affine;
+
+/* x (N, C, HW) mapped into y, plane by plane (y may be x). */
+void fv_ref_conv_affine_apply(float *y, const float *x, const fv_conv_affine *a, int64_t N, int64_t C, int64_t HW);
+
 /* out (N, C, HW) = bias[c] for every n and pixel, or 0 where bias (C) is NULL. */
 void fv_ref_conv2d_fill_bias(float *out, const float *bias, int64_t N, int64_t C, int64_t HW);
 /* out (N, OC, OH, OW) += conv(inp (N, C, H, W), weight (OC, C/groups, KH, KW)). */
