@@ -537,6 +537,69 @@ static void gemm_member(void *p, fv_team *team, int worker)
             gemm_slice(team, worker, j, jc, min64(NC, j->op.N - jc), pc, min64(KC, j->op.K - pc));
 }
 
+/* ---- strip by strip, for a packed A ---------------------------------------------------------------------- */
+
+/* With A packed whole beforehand (a_packed: a convolution's or a transformer's weights), nothing is shared but
+ * A, which is only read: each claim is a strip of B's columns and a block of A's rows, and its thread packs that
+ * strip of B for itself, slice after slice, into its own buffer (a strip of B stays in the first-level cache)
+ * and runs the block's tiles over it, finishing those tiles of C through every slice before the next claim. No
+ * barrier at all, where the shared panels need two per slice, and no strip of B packed by one core and read by
+ * another (which, on two cores that share no cache, costs a transfer per strip). Each tile of C is summed over
+ * the slices in order by one thread: the same sums as the shared path. */
+typedef struct {
+    const gemm_job *j;
+    int64_t m_strips, per_block, blocks; /* A's row strips, in blocks of per_block strips */
+} strip_job;
+
+static void strip_claims(void *p, int64_t u0, int64_t u1, int worker)
+{
+    const strip_job *sj = p;
+    const gemm_job *j = sj->j;
+    const fv_gemm_op *o = &j->op;
+    const gemm_arch *g = &j->g;
+    const fv_gemm_packed *pa = o->a_packed, *pb = o->b_packed;
+    float *bp = j->bp ? j->bp + (int64_t)worker * KC * g->nr : NULL;
+    for (int64_t u = u0; u < u1; u++) {
+        int64_t js = u / sj->blocks, is0 = u % sj->blocks * sj->per_block, j0 = js * g->nr;
+        int64_t is1 = min64(is0 + sj->per_block, sj->m_strips);
+        int nr = (int)min64(g->nr, o->N - j0);
+        for (int64_t pc = 0; pc < o->K; pc += KC) {
+            int64_t kc = min64(KC, o->K - pc);
+            const float *b = NULL;
+            if (pb) b = pb->data + packed_offset(pb, j0, pc, kc);
+            else if (!j->in_place && o->pack_b) o->pack_b(o->b_src, bp, g->nr, j0, nr, pc, kc), b = bp;
+            else if (!j->in_place) pack_b(bp, g->nr, o->tb, o->B, o->ldb, j0, nr, pc, kc), b = bp;
+            float beta = pc == 0 && !o->row_init ? o->beta : 1.0f;
+            for (int64_t is = is0; is < is1; is++) {
+                int64_t i0 = is * g->mr;
+                int mr = (int)min64(g->mr, o->M - i0);
+                float *ct = o->C + i0 * o->ldc + j0;
+                tile_store s = {o->alpha, beta, pc == 0 && o->row_init ? o->row_init + i0 : NULL,
+                                pc + kc == o->K ? o->clamp_hi : 0.0f};
+                const float *ap = pa->data + packed_offset(pa, i0, pc, kc);
+                if (j->in_place) g->in_place(kc, ap, o->B + pc * o->ldb + j0, o->ldb, ct, o->ldc, mr, nr, &s);
+                else g->kernel(kc, ap, b, ct, o->ldc, mr, nr, &s);
+            }
+        }
+    }
+}
+
+/* The largest A (floats) run strip by strip: every claim reads all of A, which must stay near (256 KiB). */
+#define STRIP_A_MAX 65536
+
+/* Row blocks of up to STRIP_ROWS strips of A: a block's slice (192 KiB at KC 256 on AVX2) stays in the
+ * second-level cache while the strips of B pass. */
+#define STRIP_ROWS 32
+
+static void strip_major(int threads, const gemm_job *j)
+{
+    strip_job sj = {j, (j->op.M + j->g.mr - 1) / j->g.mr, 0, 0};
+    int64_t n_strips = (j->op.N + j->g.nr - 1) / j->g.nr, blocks = (sj.m_strips + STRIP_ROWS - 1) / STRIP_ROWS;
+    sj.per_block = (sj.m_strips + blocks - 1) / blocks;
+    sj.blocks = (sj.m_strips + sj.per_block - 1) / sj.per_block;
+    fv_parallel_for(threads, n_strips * sj.blocks, 1, strip_claims, &sj);
+}
+
 /* The product without packing or threads, for when packing buffers cannot be had, with the same extensions. */
 static bool plain_run(const fv_gemm_op *o)
 {
@@ -589,6 +652,15 @@ static bool run_at(int level, int threads, const fv_gemm_op *o)
     double flops = 2.0 * (double)o->M * (double)o->N * (double)o->K;
     int t = flops < 2e5 ? 1 : threads > FV_POOL_MAX_THREADS ? FV_POOL_MAX_THREADS : threads; /* tiny: one thread */
     j.in_place = j.g.in_place && !o->pack_b && !pb && !o->tb && o->M <= IN_PLACE_ROWS && o->N >= j.g.nr;
+    /* strip by strip, each thread with a buffer for one strip of B, where B has strips enough to go round (each
+     * is packed once: a claim of a strip and part of A's rows would pack it again, and an implicit im2col costs) */
+    if (pa && (o->N + j.g.nr - 1) / j.g.nr >= 4 * t && o->M * o->K <= STRIP_A_MAX) {
+        j.bp = pb || j.in_place ? NULL : fv_scratch_take(&spare_b, (size_t)(t * KC * j.g.nr) * sizeof(float));
+        if (!pb && !j.in_place && !j.bp) return plain_run(o);
+        strip_major(t, &j);
+        fv_scratch_give(&spare_b, j.bp);
+        return true;
+    }
     j.ap = pa ? NULL : fv_scratch_take(&spare_a, (size_t)(j.mc_max * kc_max) * sizeof(float));
     j.bp = pb || j.in_place ? NULL : fv_scratch_take(&spare_b, (size_t)(nc_max * kc_max) * sizeof(float));
     if ((!j.ap && !pa) || (!j.bp && !pb && !j.in_place)) { /* no scratch: the plain product, slow but never failing */
