@@ -278,6 +278,14 @@ void fv_concat_forward(fv_ctx *ctx, void *out, const void *inp, size_t elem, int
     fv_ref_concat_forward(out, inp, elem, outer, C, inner, Ctot, c0);
 }
 
+void fv_concat_forward_all(fv_ctx *ctx, void *out, const void *const *inputs, const int64_t *C, int n, size_t elem,
+                           int64_t outer, int64_t inner, int64_t Ctot)
+{
+    if (fast(ctx) && fv_fast_concat(fv_ctx_threads(ctx), out, inputs, C, n, elem, outer, inner, Ctot)) return;
+    int64_t c0 = 0;
+    for (int i = 0; i < n; c0 += C[i], i++) fv_ref_concat_forward(out, inputs[i], elem, outer, C[i], inner, Ctot, c0);
+}
+
 void fv_concat_backward(fv_ctx *ctx, float *dinp, const float *dout, int64_t outer, int64_t C, int64_t inner,
                         int64_t Ctot, int64_t c0)
 {

@@ -89,6 +89,9 @@ void fv_gather_elements_add(fv_ctx *ctx, float *out, const float *data, const in
                             const int64_t *ishape, const int64_t *dshape, int axis);
 void fv_scatter_elements_forward(fv_ctx *ctx, void *out, uint8_t *hit, const void *upd, fv_dtype dtype, bool add,
                                  const int64_t *idx, int ndim, const int64_t *ishape, const int64_t *dshape, int axis);
+/* All n inputs at once (input i: C[i] channels), threaded where the copy is large. */
+void fv_concat_forward_all(fv_ctx *ctx, void *out, const void *const *inputs, const int64_t *C, int n, size_t elem,
+                           int64_t outer, int64_t inner, int64_t Ctot);
 void fv_concat_forward(fv_ctx *ctx, void *out, const void *inp, size_t elem, int64_t outer, int64_t C, int64_t inner,
                        int64_t Ctot, int64_t c0);
 void fv_concat_backward(fv_ctx *ctx, float *dinp, const float *dout, int64_t outer, int64_t C, int64_t inner,

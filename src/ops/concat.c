@@ -1,6 +1,7 @@
 /* Concatenation of n >= 1 tensors of one dtype (any) and rank (1 to 6) along one axis (ONNX Concat, torch.cat;
  * channels for Inception and DenseNet style blocks). Inputs may be empty, along the axis or elsewhere. The
  * axis is kept as requested (negative counts from the end) and resolved at every shape inference. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "../graph/graph_internal.h"
@@ -71,6 +72,16 @@ static fv_status concat_forward(fv_graph *g, fv_node *n)
     int64_t outer, inner, c0 = 0;
     int axis = split(n, &outer, &inner);
     int64_t Ctot = n->value.shape[axis];
+    const void **inputs = malloc((size_t)n->n_in * sizeof *inputs);
+    int64_t *C = malloc((size_t)n->n_in * sizeof *C);
+    if (inputs && C) { /* all inputs as one copy (threaded) */
+        for (int i = 0; i < n->n_in; i++) inputs[i] = n->in[i]->value.data, C[i] = n->in[i]->value.shape[axis];
+        fv_concat_forward_all(g->ctx, n->value.data, inputs, C, n->n_in, fv_dtype_size(n->value.dtype), outer, inner,
+                              Ctot);
+        free(inputs), free(C);
+        return FV_OK;
+    }
+    free(inputs), free(C);
     for (int i = 0; i < n->n_in; i++) {
         const fv_tensor *x = &n->in[i]->value;
         fv_concat_forward(g->ctx, n->value.data, x->data, fv_dtype_size(x->dtype), outer, x->shape[axis], inner, Ctot,

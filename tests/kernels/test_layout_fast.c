@@ -1,11 +1,14 @@
 /* The fast strided gather against the reference one, byte for byte: transposes of ranks 2 to 6 (every
  * permutation of rank 3 and 4, NCHW <-> NHWC, sizes around the 16-element tiles), slices with positive and
  * negative steps and offsets, a broadcast (step 0), 1-, 2-, 4- and 8-byte elements, on 1 to 3 threads; maps
- * with padding or a modulo (pads, tiles) are declined and left to the reference. */
+ * with padding or a modulo (pads, tiles) are declined and left to the reference. The threaded concatenation
+ * against the reference's block copies: DenseNet's 17 inputs, several outer blocks, empty inputs, 1- to 8-byte
+ * elements, copies small (one thread) and large (pieces cut inside blocks), on 1 to 3 threads. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../src/kernels/fast/layout.h"
+#include "../../src/kernels/ref/concat.h"
 #include "../../src/kernels/ref/layout.h"
 #include "test.h"
 
@@ -63,8 +66,41 @@ static bool next_perm(int *p, int n) /* lexicographic */
     return true;
 }
 
+/* n inputs of C[i] channels, outer blocks, inner elements of elem bytes: fast (1-3 threads) against the reference. */
+static bool concat_case(int n, const int64_t *C, int64_t outer, int64_t inner, size_t elem)
+{
+    int64_t Ctot = 0;
+    for (int i = 0; i < n; i++) Ctot += C[i];
+    size_t bytes = (size_t)(outer * Ctot * inner) * elem;
+    unsigned char *want = malloc(bytes + 1), *got = malloc(bytes + 1);
+    const void *in[32];
+    bool ok = want && got;
+    for (int i = 0; i < n; i++) {
+        size_t b = (size_t)(outer * C[i] * inner) * elem;
+        unsigned char *x = malloc(b ? b : 1);
+        for (size_t k = 0; x && k < b; k++) x[k] = (unsigned char)(k * 7 + (size_t)i * 13 + 1);
+        in[i] = x, ok = ok && x;
+    }
+    int64_t c0 = 0;
+    for (int i = 0; ok && i < n; c0 += C[i], i++) fv_ref_concat_forward(want, in[i], elem, outer, C[i], inner, Ctot, c0);
+    for (int t = 1; ok && t <= 3; t++) {
+        memset(got, 0xAB, bytes + 1);
+        ok = fv_fast_concat(t, got, in, C, n, elem, outer, inner, Ctot) && memcmp(got, want, bytes) == 0 &&
+             got[bytes] == 0xAB; /* nothing past the end */
+    }
+    for (int i = 0; i < n; i++) free((void *)in[i]);
+    free(want), free(got);
+    return ok;
+}
+
 int main(void)
 {
+    int64_t dense[17] = {64};
+    for (int i = 1; i < 17; i++) dense[i] = 32;
+    CHECK(concat_case(17, dense, 1, 56 * 56, 4), "DenseNet's concatenation of 17 maps at 56x56: the reference's bytes");
+    CHECK(concat_case(4, (int64_t[]){3, 0, 5, 1}, 7, 9, 8), "7 outer blocks, an empty input, 8-byte elements");
+    CHECK(concat_case(3, (int64_t[]){130, 0, 70}, 3, 1000, 1), "pieces cut inside blocks of 1-byte elements");
+    CHECK(concat_case(2, (int64_t[]){1000, 3000}, 2, 100, 2), "large copies of 2-byte elements, pieces across blocks");
     const int64_t shapes[][4] = {{5, 17, 33, 1}, {2, 40, 3, 35}, {1, 96, 56, 56}, {3, 1, 16, 32}};
     for (int rank = 3; rank <= 4; rank++)
         for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {

@@ -7,6 +7,7 @@
  * batch 1). Pure copies: any thread count gives the same bytes. */
 #include "layout.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../core/pool.h"
@@ -146,4 +147,57 @@ bool fv_fast_map_gather(int threads, void *out, const void *inp, size_t elem, in
     int64_t outer = total / (p.shape[p.nd - 1] * p.shape[p.inner]);
     fv_parallel_for(t, outer * p.tasks_per_outer, 1, copy_tiles, &p);
     return true;
+}
+
+/* ---- concatenation ---- */
+
+#define CONCAT_PIECE 65536 /* bytes per claim */
+
+typedef struct {
+    char *out;
+    const char **src; /* block k: bytes [start[k], start[k + 1]) of the output's copy order */
+    int64_t *start, *dst;
+    int64_t blocks, total;
+} concat_job;
+
+static void concat_pieces(void *p, int64_t q0, int64_t q1, int worker)
+{
+    const concat_job *j = p;
+    int64_t lo = q0 * CONCAT_PIECE, hi = q1 * CONCAT_PIECE < j->total ? q1 * CONCAT_PIECE : j->total;
+    int64_t a = 0, b = j->blocks; /* the block holding byte lo: start[a] <= lo < start[a + 1] */
+    while (b - a > 1) {
+        int64_t mid = (a + b) / 2;
+        if (j->start[mid] <= lo) a = mid;
+        else b = mid;
+    }
+    for (int64_t k = a; k < j->blocks && j->start[k] < hi; k++) {
+        int64_t from = lo > j->start[k] ? lo : j->start[k], to = hi < j->start[k + 1] ? hi : j->start[k + 1];
+        if (to > from) /* an empty input's buffer may be a placeholder */
+            memcpy(j->out + j->dst[k] + (from - j->start[k]), j->src[k] + (from - j->start[k]), (size_t)(to - from));
+    }
+}
+
+bool fv_fast_concat(int threads, void *out, const void *const *inputs, const int64_t *C, int n, size_t elem,
+                    int64_t outer, int64_t inner, int64_t Ctot)
+{
+    int64_t blocks = outer * n;
+    concat_job j = {out, malloc((size_t)blocks * sizeof *j.src), malloc((size_t)(blocks + 1) * sizeof *j.start),
+                    malloc((size_t)blocks * sizeof *j.dst), blocks, 0};
+    bool ok = j.src && j.start && j.dst;
+    for (int64_t a = 0, k = 0; ok && a < outer; a++) {
+        int64_t c0 = 0;
+        for (int i = 0; i < n; c0 += C[i], i++, k++) {
+            int64_t bytes = C[i] * inner * (int64_t)elem;
+            j.src[k] = (const char *)inputs[i] + a * bytes;
+            j.dst[k] = ((a * Ctot + c0) * inner) * (int64_t)elem;
+            j.start[k] = j.total, j.total += bytes;
+        }
+    }
+    if (ok) {
+        j.start[blocks] = j.total;
+        fv_parallel_for(j.total >= 4 * CONCAT_PIECE ? threads : 1, (j.total + CONCAT_PIECE - 1) / CONCAT_PIECE, 1,
+                        concat_pieces, &j);
+    }
+    free(j.src), free(j.start), free(j.dst);
+    return ok;
 }
