@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "../../core/cpu.h"
 #include "../clamp.h"
 #include "conv_geom.h"
 
@@ -154,6 +155,42 @@ void fv_conv_pack_im2col(const void *src, float *bp, int nr, int64_t j0, int col
     }
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+/* A strip inside one image, all nr (16) columns: row k is channel c0 + k's columns, mapped. Whole rows of
+ * two vectors, the loop over k kept tight (the rows are short: per-row calls and checks would cost more than
+ * the map). The scalar form's bits: a product, then a sum, then clamp.h's vector clamp. */
+__attribute__((target("avx2"))) static void map_rows16_avx2(float *bp, const float *x, int64_t P, const float *scale,
+                                                           const float *shift, int64_t kc, float hi)
+{
+    __m256 vhi = _mm256_set1_ps(hi), zero = _mm256_setzero_ps();
+    for (int64_t k = 0; k < kc; k++) {
+        __m256 vs = _mm256_set1_ps(scale[k]), vh = _mm256_set1_ps(shift[k]);
+        const float *r = x + k * P;
+        __m256 a = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(r), vs), vh);
+        __m256 b = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(r + 8), vs), vh);
+        if (hi > 0.0f) {
+            a = _mm256_add_ps(_mm256_min_ps(vhi, _mm256_max_ps(zero, a)), zero);
+            b = _mm256_add_ps(_mm256_min_ps(vhi, _mm256_max_ps(zero, b)), zero);
+        }
+        _mm256_storeu_ps(bp + k * 16, a), _mm256_storeu_ps(bp + k * 16 + 8, b);
+    }
+}
+#endif
+
+/* d[t] = clamp(x[t] * s + h) for t < n. */
+static void map_run(float *d, const float *x, int n, float s, float h, float hi)
+{
+    if (hi > 0.0f) {
+#pragma omp simd
+        for (int t = 0; t < n; t++) d[t] = fv_clamp0(x[t] * s + h, hi);
+    } else {
+#pragma omp simd
+        for (int t = 0; t < n; t++) d[t] = x[t] * s + h;
+    }
+}
+
 void fv_conv_pack_pointwise_affine(const void *src, float *bp, int nr, int64_t j0, int cols, int64_t p0, int64_t kc)
 {
     const fv_conv_cols *s = src;
@@ -162,20 +199,20 @@ void fv_conv_pack_pointwise_affine(const void *src, float *bp, int nr, int64_t j
     run runs[MAX_RUNS];
     int count = cut_runs(runs, j0, cols, 1, P);
     float hi = s->pre->hi;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (count == 1 && cols == 16 && nr == 16 && fv_simd_level_get() >= FV_SIMD_AVX2) {
+        int64_t c = s->c0 + p0;
+        map_rows16_avx2(bp, s->x + ((s->n0 + runs[0].n) * g->C + c) * P + runs[0].ow, P, s->pre->scale + c,
+                        s->pre->shift + c, kc, hi);
+        return;
+    }
+#endif
     for (int64_t k = 0; k < kc; k++) {
         int64_t c = s->c0 + p0 + k;
         float sc = s->pre->scale[c], sh = s->pre->shift[c], *dst = bp + k * nr;
         for (int i = 0; i < count; i++) {
             const run *u = &runs[i];
-            const float *from = s->x + ((s->n0 + u->n) * g->C + c) * P + u->ow;
-            float *d = dst + u->c;
-            if (hi > 0.0f) {
-#pragma omp simd
-                for (int t = 0; t < u->len; t++) d[t] = fv_clamp0(from[t] * sc + sh, hi);
-            } else {
-#pragma omp simd
-                for (int t = 0; t < u->len; t++) d[t] = from[t] * sc + sh;
-            }
+            map_run(dst + u->c, s->x + ((s->n0 + u->n) * g->C + c) * P + u->ow, u->len, sc, sh, hi);
         }
         for (int t = cols; t < nr; t++) dst[t] = 0.0f;
     }

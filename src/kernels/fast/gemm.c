@@ -313,10 +313,28 @@ static void pack_a(float *ap, int mr, bool ta, const float *A, int64_t lda, int6
         for (int r = rows; r < mr; r++) ap[k * mr + r] = 0.0f;
 }
 
+#ifdef FV_X86
+/* A whole strip of 16 columns of a plain B: two loads and two stores a row in a tight loop (a per-row loop of
+ * unknown length costs more than the copy on the short rows of a convolution's products). */
+__attribute__((target("avx2"))) static void copy_rows16_avx2(float *bp, const float *src, int64_t ldb, int64_t kc)
+{
+    for (int64_t k = 0; k < kc; k++) {
+        __m256 a = _mm256_loadu_ps(src + k * ldb), b = _mm256_loadu_ps(src + k * ldb + 8);
+        _mm256_storeu_ps(bp + k * 16, a), _mm256_storeu_ps(bp + k * 16 + 8, b);
+    }
+}
+#endif
+
 /* Strip of op(B)'s columns [j0, j0 + cols), rows [p0, p0 + kc) as bp[k * nr + c], zero in columns past `cols`. */
 static void pack_b(float *bp, int nr, bool tb, const float *B, int64_t ldb, int64_t j0, int cols, int64_t p0,
                    int64_t kc)
 {
+#ifdef FV_X86
+    if (!tb && nr == 16 && cols == 16 && fv_simd_level_get() >= FV_SIMD_AVX2) {
+        copy_rows16_avx2(bp, B + p0 * ldb + j0, ldb, kc);
+        return;
+    }
+#endif
     if (tb) { /* op(B)'s column j0 + c is B's row j0 + c */
         transpose_rows(bp, nr, B + j0 * ldb + p0, ldb, cols, kc);
         for (int64_t k = 0; cols < nr && k < kc; k++)
