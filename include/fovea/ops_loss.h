@@ -5,6 +5,7 @@
 #ifndef FOVEA_OPS_LOSS_H
 #define FOVEA_OPS_LOSS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "graph.h"
@@ -40,6 +41,25 @@ fv_node *fv_nll_loss(fv_graph *g, fv_node *input, fv_node *target, fv_node *weig
  * fv_nll_loss. If log_prob is not NULL it receives the log-softmax node (ONNX's second output). */
 fv_node *fv_softmax_cross_entropy(fv_graph *g, fv_node *logits, fv_node *target, fv_node *weight,
                                   fv_loss_reduction reduction, int64_t ignore_index, fv_node **log_prob);
+
+/* ---- metric learning: embeddings (N, D), one loss per row, then the reduction (FV_LOSS_NONE: shape (N)) ----
+ * The embeddings get gradients, the targets none. A reduction over N = 0 rows is NaN for the mean, 0 for the
+ * sum, as in PyTorch. */
+
+/* Contrastive loss (Hadsell, Chopra and LeCun, 2006) on pairs: target (N) is 1 for a pair of the same identity
+ * and 0 for different ones, l = t d^2 / 2 + (1 - t) max(0, margin - d)^2 / 2 with d = ||a - b||_2. Pairs at
+ * distance 0 get a zero gradient, not NaN. */
+fv_node *fv_contrastive_loss(fv_graph *g, fv_node *a, fv_node *b, fv_node *target, float margin,
+                             fv_loss_reduction reduction);
+/* Triplet margin loss, PyTorch's F.triplet_margin_loss: max(0, d(a, p) - d(a, n) + margin) with
+ * d(x, z) = ||x - z + eps||_p (p > 0; PyTorch's defaults: margin 1, p 2, eps 1e-6); swap uses min(d(a, n),
+ * d(p, n)) for the negative's distance (Balntas et al. 2016). */
+fv_node *fv_triplet_margin_loss(fv_graph *g, fv_node *anchor, fv_node *positive, fv_node *negative, float margin,
+                                float p, float eps, bool swap, fv_loss_reduction reduction);
+/* Cosine embedding loss, PyTorch's F.cosine_embedding_loss: target (N) of +1 (similar: 1 - cos) or -1
+ * (dissimilar: max(0, cos - margin)); any other target gives 0. */
+fv_node *fv_cosine_embedding_loss(fv_graph *g, fv_node *x1, fv_node *x2, fv_node *target, float margin,
+                                  fv_loss_reduction reduction);
 
 #ifdef __cplusplus
 }

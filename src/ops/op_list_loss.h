@@ -1,3 +1,7 @@
-/* Operators of the loss family: negative log-likelihood of class indices. One line each: X(ENUM_SUFFIX, file_stem). */
+/* Operators of the loss family: negative log-likelihood of class indices, metric-learning losses (metric_loss.c).
+ * One line each: X(ENUM_SUFFIX, file_stem). */
 #define FV_OP_LIST_LOSS(X)                      \
-    X(NLL_LOSS, nll_loss)
+    X(NLL_LOSS, nll_loss)                       \
+    X(CONTRASTIVE_LOSS, contrastive_loss)       \
+    X(TRIPLET_MARGIN_LOSS, triplet_margin_loss) \
+    X(COSINE_EMBEDDING_LOSS, cosine_embedding_loss)

@@ -1,0 +1,133 @@
+/* Metric-learning losses on embeddings (N, D), one loss per sample then reduced (fv_loss_reduction):
+ * contrastive on pairs with a same/different target, triplet margin on (anchor, positive, negative), cosine
+ * embedding on pairs with a +1/-1 target. The kernels are kernels/ref/metric_loss.c; the embeddings get
+ * gradients, the targets none. */
+#include <math.h>
+
+#include "../graph/graph_internal.h"
+#include "../kernels/ref/metric_loss.h"
+#include "fovea/ops.h"
+
+enum { IN_A, IN_B, IN_C }; /* the third: the pair's target, or the triplet's negative */
+enum { AUX_LOSS, AUX_DL }; /* per-sample losses (scalar reductions), and their gradients in backward */
+
+typedef enum { CONTRASTIVE, TRIPLET, COSINE } metric_kind;
+
+typedef struct {
+    metric_kind kind;
+    fv_loss_reduction reduction;
+    fv_ref_triplet_args t; /* margin for all; p, eps, swap for the triplet */
+} metric_attr;
+
+static const char *const names[3][3] = {
+    {"a (N, D)", "b (N, D)", "target (N)"},
+    {"anchor (N, D)", "positive (N, D)", "negative (N, D)"},
+    {"x1 (N, D)", "x2 (N, D)", "target (N)"},
+};
+
+static fv_status metric_infer(fv_graph *g, fv_node *n)
+{
+    const metric_attr *at = n->attr;
+    const char *const *nm = names[at->kind];
+    bool triplet = at->kind == TRIPLET;
+    fv_status s;
+    if ((s = fv_expect(g, n, IN_A, 2, nm[0])) || (s = fv_expect(g, n, IN_B, 2, nm[1])) ||
+        (s = fv_expect(g, n, IN_C, triplet ? 2 : 1, nm[2])))
+        return s;
+    const fv_tensor *a = &n->in[IN_A]->value, *b = &n->in[IN_B]->value, *c = &n->in[IN_C]->value;
+    if (!fv_same_shape(a, b) || (triplet && !fv_same_shape(a, c)))
+        return fv_node_error(g, n, FV_ERR_SHAPE, "%s %s, %s %s%s%s must have the same shape", nm[0], fv_dims(a), nm[1],
+                             fv_dims(b), triplet ? " and negative " : "", triplet ? fv_dims(c) : "");
+    if (!triplet && c->shape[0] != a->shape[0])
+        return fv_node_error(g, n, FV_ERR_SHAPE, "target %s needs one value per row of %s %s", fv_dims(c), nm[0],
+                             fv_dims(a));
+    if (!isfinite(at->t.margin) || (triplet && (!(at->t.p > 0.0f) || !isfinite(at->t.p) || !(at->t.eps >= 0.0f) ||
+                                                !isfinite(at->t.eps))))
+        return fv_node_error(g, n, FV_ERR_ARG, "margin %g%s%g%s%g: the margin must be finite%s", (double)at->t.margin,
+                             triplet ? ", p " : "", triplet ? (double)at->t.p : 0.0, triplet ? ", eps " : "",
+                             triplet ? (double)at->t.eps : 0.0, triplet ? ", p > 0 and eps >= 0, both finite" : "");
+    if (at->reduction == FV_LOSS_NONE) fv_node_set_shape(n, FV_F32, 1, a->shape);
+    else fv_node_set_shape(n, FV_F32, 0, NULL);
+    return FV_OK;
+}
+
+static fv_status metric_forward(fv_graph *g, fv_node *n)
+{
+    const metric_attr *at = n->attr;
+    const fv_tensor *a = &n->in[IN_A]->value;
+    int64_t N = a->shape[0], D = a->shape[1];
+    float *l = fv_f32(&n->value);
+    if (at->reduction != FV_LOSS_NONE) {
+        fv_status s = fv_node_aux(g, n, AUX_LOSS, FV_F32, 1, &N);
+        if (s) return s;
+        l = fv_f32(&n->aux[AUX_LOSS]);
+    }
+    const float *x = fv_f32(a), *y = fv_f32(&n->in[IN_B]->value), *z = fv_f32(&n->in[IN_C]->value);
+    if (at->kind == CONTRASTIVE) fv_ref_contrastive_forward(l, x, y, z, N, D, at->t.margin);
+    else if (at->kind == TRIPLET) fv_ref_triplet_forward(l, x, y, z, N, D, &at->t);
+    else fv_ref_cosine_embedding_forward(l, x, y, z, N, D, at->t.margin);
+    if (at->reduction == FV_LOSS_NONE) return FV_OK;
+    double sum = 0.0;
+    for (int64_t i = 0; i < N; i++) sum += l[i];
+    fv_f32(&n->value)[0] = (float)(at->reduction == FV_LOSS_MEAN ? sum / (double)N : sum); /* N 0: NaN, as PyTorch */
+    return FV_OK;
+}
+
+static void metric_backward(fv_graph *g, fv_node *n)
+{
+    const metric_attr *at = n->attr;
+    const fv_tensor *a = &n->in[IN_A]->value;
+    int64_t N = a->shape[0], D = a->shape[1];
+    const float *dl = fv_f32(&n->grad);
+    if (at->reduction != FV_LOSS_NONE) { /* each sample's share of the scalar's gradient */
+        if (fv_node_aux(g, n, AUX_DL, FV_F32, 1, &N) != FV_OK) return;
+        float *share = fv_f32(&n->aux[AUX_DL]), v = fv_f32(&n->grad)[0];
+        for (int64_t i = 0; i < N; i++) share[i] = at->reduction == FV_LOSS_MEAN ? (float)(v / (double)N) : v;
+        dl = share;
+    }
+    float *ga = fv_wants_grad(n, IN_A) ? fv_f32(&n->in[IN_A]->grad) : NULL;
+    float *gb = fv_wants_grad(n, IN_B) ? fv_f32(&n->in[IN_B]->grad) : NULL;
+    const float *x = fv_f32(a), *y = fv_f32(&n->in[IN_B]->value), *z = fv_f32(&n->in[IN_C]->value);
+    if (at->kind == CONTRASTIVE) {
+        fv_ref_contrastive_backward(ga, gb, dl, x, y, z, N, D, at->t.margin);
+    } else if (at->kind == TRIPLET) {
+        float *gc = fv_wants_grad(n, IN_C) ? fv_f32(&n->in[IN_C]->grad) : NULL;
+        fv_ref_triplet_backward(ga, gb, gc, dl, x, y, z, N, D, &at->t);
+    } else {
+        fv_ref_cosine_embedding_backward(ga, gb, dl, x, y, z, N, D, at->t.margin);
+    }
+}
+
+const fv_op_def fv_op_contrastive_loss = {"contrastive_loss", metric_infer, metric_forward, metric_backward, false};
+const fv_op_def fv_op_triplet_margin_loss = {"triplet_margin_loss", metric_infer, metric_forward, metric_backward,
+                                             false};
+const fv_op_def fv_op_cosine_embedding_loss = {"cosine_embedding_loss", metric_infer, metric_forward,
+                                               metric_backward, false};
+
+static fv_node *add(fv_graph *g, fv_op_kind op, fv_node *a, fv_node *b, fv_node *c, metric_attr at)
+{
+    if (at.reduction != FV_LOSS_MEAN && at.reduction != FV_LOSS_SUM && at.reduction != FV_LOSS_NONE) {
+        if (g) fv_error(fv_graph_ctx(g), FV_ERR_ARG, "%s: unknown reduction %d", fv_op_get(op)->name, (int)at.reduction);
+        return NULL;
+    }
+    return fv_graph_add(g, op, (fv_node *[]){a, b, c}, 3, 3, &at, sizeof at);
+}
+
+fv_node *fv_contrastive_loss(fv_graph *g, fv_node *a, fv_node *b, fv_node *target, float margin,
+                             fv_loss_reduction reduction)
+{
+    return add(g, FV_OP_CONTRASTIVE_LOSS, a, b, target, (metric_attr){CONTRASTIVE, reduction, {margin, 2.0f, 0.0f, false}});
+}
+
+fv_node *fv_triplet_margin_loss(fv_graph *g, fv_node *anchor, fv_node *positive, fv_node *negative, float margin,
+                                float p, float eps, bool swap, fv_loss_reduction reduction)
+{
+    return add(g, FV_OP_TRIPLET_MARGIN_LOSS, anchor, positive, negative,
+               (metric_attr){TRIPLET, reduction, {margin, p, eps, swap}});
+}
+
+fv_node *fv_cosine_embedding_loss(fv_graph *g, fv_node *x1, fv_node *x2, fv_node *target, float margin,
+                                  fv_loss_reduction reduction)
+{
+    return add(g, FV_OP_COSINE_EMBEDDING_LOSS, x1, x2, target, (metric_attr){COSINE, reduction, {margin, 2.0f, 0.0f, false}});
+}
