@@ -61,6 +61,25 @@ fv_node *fv_triplet_margin_loss(fv_graph *g, fv_node *anchor, fv_node *positive,
 fv_node *fv_cosine_embedding_loss(fv_graph *g, fv_node *x1, fv_node *x2, fv_node *target, float margin,
                                   fv_loss_reduction reduction);
 
+/* ---- binary decisions on logits, and masks ---- */
+
+/* BCE on logits (PyTorch's BCEWithLogitsLoss) with targets in [0, 1] of the logits' shape and pos_weight (K)
+ * along the last axis (NULL: 1), which weighs the positive term: l = -[w t log s(x) + (1 - t) log(1 - s(x))].
+ * Logits and targets get gradients. */
+fv_node *fv_bce_with_logits_weighted(fv_graph *g, fv_node *logits, fv_node *targets, fv_node *pos_weight,
+                                     fv_loss_reduction reduction);
+/* Sigmoid focal loss (Lin et al., 2017; torchvision.ops.sigmoid_focal_loss): the BCE on logits times
+ * (1 - p_t)^gamma and alpha_t = alpha t + (1 - alpha)(1 - t) (alpha < 0: no alpha), gamma >= 0; the usual
+ * alpha 0.25, gamma 2. Only the logits get a gradient. */
+fv_node *fv_sigmoid_focal_loss(fv_graph *g, fv_node *logits, fv_node *targets, float alpha, float gamma,
+                               fv_loss_reduction reduction);
+/* Soft Dice loss over probabilities (N, C, d1, ...) (a softmax or sigmoid of logits): per class over the batch,
+ * dice_c = (2 sum p t + smooth) / (sum p + sum t + smooth), and the loss 1 - mean over classes of dice_c (a
+ * scalar). targets: float32 of the probabilities' shape (one-hot or soft), or int32/int64 class indices
+ * (N, d1, ...) standing for one-hot targets (an index outside [0, C) belongs to no class). Only the
+ * probabilities get a gradient. */
+fv_node *fv_dice_loss(fv_graph *g, fv_node *probs, fv_node *targets, float smooth);
+
 #ifdef __cplusplus
 }
 #endif
