@@ -1,5 +1,5 @@
-/* Losses for binary decisions on logits and for soft masks: BCE with a positive weight (PyTorch's
- * BCEWithLogitsLoss with pos_weight and any reduction), the sigmoid focal loss (torchvision's
+/* Losses for binary decisions on logits and for soft masks: BCE on logits with a positive weight (PyTorch's
+ * BCEWithLogitsLoss with pos_weight and any reduction; fv_bce_with_logits is its mean without a weight), the sigmoid focal loss (torchvision's
  * sigmoid_focal_loss), and the soft Dice loss over class probabilities. Kernels: kernels/ref/binary_loss.c. */
 #include <math.h>
 #include <stdlib.h>
@@ -147,7 +147,7 @@ static void binary_backward(fv_graph *g, fv_node *n)
     }
 }
 
-const fv_op_def fv_op_bce_weighted = {"bce_weighted", binary_infer, binary_forward, binary_backward, false};
+const fv_op_def fv_op_bce_with_logits = {"bce_with_logits", binary_infer, binary_forward, binary_backward, false};
 const fv_op_def fv_op_sigmoid_focal_loss = {"sigmoid_focal_loss", binary_infer, binary_forward, binary_backward, false};
 const fv_op_def fv_op_dice_loss = {"dice_loss", binary_infer, binary_forward, binary_backward, false};
 
@@ -163,7 +163,12 @@ static fv_node *add(fv_graph *g, fv_op_kind op, fv_node *x, fv_node *t, fv_node 
 fv_node *fv_bce_with_logits_weighted(fv_graph *g, fv_node *logits, fv_node *targets, fv_node *pos_weight,
                                      fv_loss_reduction reduction)
 {
-    return add(g, FV_OP_BCE_WEIGHTED, logits, targets, pos_weight, (binary_attr){BCE, reduction, 0, 0, 0});
+    return add(g, FV_OP_BCE_WITH_LOGITS, logits, targets, pos_weight, (binary_attr){BCE, reduction, 0, 0, 0});
+}
+
+fv_node *fv_bce_with_logits(fv_graph *g, fv_node *logits, fv_node *targets)
+{
+    return fv_bce_with_logits_weighted(g, logits, targets, NULL, FV_LOSS_MEAN);
 }
 
 fv_node *fv_sigmoid_focal_loss(fv_graph *g, fv_node *logits, fv_node *targets, float alpha, float gamma,

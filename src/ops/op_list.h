@@ -41,7 +41,6 @@
     X(PAD2D, pad2d)                             \
     X(RESIZE2D, resize2d)                       \
     X(CROSS_ENTROPY, cross_entropy)             \
-    X(BCE_WITH_LOGITS, bce_with_logits)         \
     X(MSE_LOSS, mse_loss)                       \
     X(L1_LOSS, l1_loss)                         \
     X(SMOOTH_L1_LOSS, smooth_l1_loss)           \

@@ -6,6 +6,6 @@
     X(CONTRASTIVE_LOSS, contrastive_loss)       \
     X(TRIPLET_MARGIN_LOSS, triplet_margin_loss) \
     X(COSINE_EMBEDDING_LOSS, cosine_embedding_loss) \
-    X(BCE_WEIGHTED, bce_weighted)               \
+    X(BCE_WITH_LOGITS, bce_with_logits)         \
     X(SIGMOID_FOCAL_LOSS, sigmoid_focal_loss)   \
     X(DICE_LOSS, dice_loss)

@@ -70,34 +70,6 @@ void fv_ref_cross_entropy_backward(float *dlogits, float dout, const float *logi
         }
 }
 
-/* ---- binary cross-entropy on logits -------------------------------------------------------------------- */
-
-static double sigmoid(double x)
-{
-    if (x >= 0) return 1.0 / (1.0 + exp(-x));
-    double e = exp(x); /* exp(-x) could overflow for very negative x */
-    return e / (1.0 + e);
-}
-
-void fv_ref_bce_with_logits_forward(float *out, const float *x, const float *t, int64_t M)
-{
-    double total = 0.0;
-    for (int64_t i = 0; i < M; i++) {
-        double xi = x[i];
-        total += fmax(xi, 0.0) - xi * t[i] + log1p(exp(-fabs(xi)));
-    }
-    *out = (float)(total / (double)M);
-}
-
-void fv_ref_bce_with_logits_backward(float *dx, float *dt, float dout, const float *x, const float *t, int64_t M)
-{
-    double scale = dout / (double)M;
-    for (int64_t i = 0; i < M; i++) {
-        if (dx) dx[i] += (float)(scale * (sigmoid(x[i]) - t[i]));
-        if (dt) dt[i] += (float)(-scale * x[i]);
-    }
-}
-
 /* ---- regression losses --------------------------------------------------------------------------------- */
 
 static double sign(double d) { return (d > 0) - (d < 0); }

@@ -1,5 +1,6 @@
-/* Reference kernels of the loss functions: softmax cross-entropy, binary cross-entropy on logits and the
- * elementwise regression losses. Each reduces to one mean (a scalar); gradients are added (+=). */
+/* Reference kernels of the loss functions: softmax cross-entropy and the
+ * elementwise regression losses. Each reduces to one mean (a scalar); gradients are added (+=). BCE on logits
+ * is binary_loss.h's. */
 #ifndef FV_REF_LOSS_H
 #define FV_REF_LOSS_H
 
@@ -16,13 +17,6 @@ void fv_ref_cross_entropy_forward(float *out, const float *logits, const int32_t
 /* dlogits (N, C, S) += dout * (sum_c q_c * softmax(z) - q) / sum_pos w[y]; arguments as in forward. */
 void fv_ref_cross_entropy_backward(float *dlogits, float dout, const float *logits, const int32_t *labels,
                                    const float *weights, float eps, int64_t N, int64_t C, int64_t S);
-
-/* ---- binary cross-entropy on logits -------------------------------------------------------------------- */
-
-/* out (scalar) = mean of max(x, 0) - x t + log(1 + exp(-|x|)); x, t (M). */
-void fv_ref_bce_with_logits_forward(float *out, const float *x, const float *t, int64_t M);
-/* dx (M) += dout (sigmoid(x) - t) / M and dt (M) += -dout x / M; either may be NULL. */
-void fv_ref_bce_with_logits_backward(float *dx, float *dt, float dout, const float *x, const float *t, int64_t M);
 
 /* ---- regression losses on d = pred - target ------------------------------------------------------------ */
 
