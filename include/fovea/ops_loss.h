@@ -18,7 +18,8 @@ extern "C" {
 typedef enum {
     FV_LOSS_MEAN = 0, /* weighted mean: sum w[t] l / sum w[t] over the targets not ignored (0 / 0 = NaN if none) */
     FV_LOSS_SUM = 1,
-    FV_LOSS_NONE = 2  /* one loss per target: the output has the target's shape */
+    FV_LOSS_NONE = 2, /* one loss per target: the output has the target's shape */
+    FV_LOSS_BATCHMEAN = 3 /* the sum divided by the batch (axis 0): fv_kl_div only, as PyTorch's 'batchmean' */
 } fv_loss_reduction;
 
 /* PyTorch's default ignore_index: never a class index, so it ignores nothing that would not be an error. */
@@ -79,6 +80,14 @@ fv_node *fv_sigmoid_focal_loss(fv_graph *g, fv_node *logits, fv_node *targets, f
  * (N, d1, ...) standing for one-hot targets (an index outside [0, C) belongs to no class). Only the
  * probabilities get a gradient. */
 fv_node *fv_dice_loss(fv_graph *g, fv_node *probs, fv_node *targets, float smooth);
+
+/* ---- divergence ---- */
+
+/* Kullback-Leibler divergence as PyTorch's F.kl_div: input holds log-probabilities, target probabilities
+ * (or log-probabilities when log_target) of the same shape; l = target (log target - input), 0 where target
+ * is 0 (log_target: exp(target) (target - input)). Reductions: mean over all elements, FV_LOSS_BATCHMEAN (the
+ * mathematically right one: the sum over the batch's size), sum, none. Only the input gets a gradient. */
+fv_node *fv_kl_div(fv_graph *g, fv_node *input, fv_node *target, fv_loss_reduction reduction, bool log_target);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,7 @@
-/* Losses for binary decisions on logits and for soft masks: BCE on logits with a positive weight (PyTorch's
- * BCEWithLogitsLoss with pos_weight and any reduction; fv_bce_with_logits is its mean without a weight), the sigmoid focal loss (torchvision's
- * sigmoid_focal_loss), and the soft Dice loss over class probabilities. Kernels: kernels/ref/binary_loss.c. */
+/* Losses computed element by element, and one over masks: BCE on logits with a positive weight (PyTorch's
+ * BCEWithLogitsLoss with pos_weight and any reduction; fv_bce_with_logits is its mean without a weight), the
+ * sigmoid focal loss (torchvision's sigmoid_focal_loss), the KL divergence (F.kl_div, batchmean included), and
+ * the soft Dice loss over class probabilities. Kernels: kernels/ref/binary_loss.c. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -11,24 +12,32 @@
 enum { IN_X, IN_T, IN_W };
 enum { AUX_LOSS, AUX_DL, AUX_LABELS };
 
-typedef enum { BCE, FOCAL, DICE } binary_kind;
+typedef enum { BCE, FOCAL, DICE, KL } binary_kind;
 
 typedef struct {
     binary_kind kind;
     fv_loss_reduction reduction;
     float alpha, gamma, smooth;
+    bool log_target; /* KL */
 } binary_attr;
 
-/* BCE and focal: logits and targets of one shape; BCE's pos_weight (K) along the last axis. */
+/* What a scalar reduction divides the sum of the elements' losses by (1: sum). */
+static double divisor(const binary_attr *at, const fv_tensor *x)
+{
+    return at->reduction == FV_LOSS_MEAN ? (double)x->size : at->reduction == FV_LOSS_BATCHMEAN ? (double)x->shape[0] : 1.0;
+}
+
+/* BCE, focal and KL: inputs and targets of one shape; BCE's pos_weight (K) along the last axis. */
 static fv_status elementwise_infer(fv_graph *g, fv_node *n, const binary_attr *at)
 {
+    const char *xn = at->kind == KL ? "input" : "logits", *tn = at->kind == KL ? "target" : "targets";
     fv_status s;
-    if ((s = fv_expect(g, n, IN_X, -1, "logits")) || (s = fv_expect(g, n, IN_T, -1, "targets"))) return s;
+    if ((s = fv_expect(g, n, IN_X, -1, xn)) || (s = fv_expect(g, n, IN_T, -1, tn))) return s;
     const fv_tensor *x = &n->in[IN_X]->value, *t = &n->in[IN_T]->value;
     if (!fv_same_shape(x, t))
-        return fv_node_error(g, n, FV_ERR_SHAPE, "logits %s and targets %s must have the same shape", fv_dims(x),
+        return fv_node_error(g, n, FV_ERR_SHAPE, "%s %s and %s %s must have the same shape", xn, fv_dims(x), tn,
                              fv_dims(t));
-    if (x->ndim < 1) return fv_node_error(g, n, FV_ERR_SHAPE, "logits %s must have at least 1 dimension", fv_dims(x));
+    if (x->ndim < 1) return fv_node_error(g, n, FV_ERR_SHAPE, "%s %s must have at least 1 dimension", xn, fv_dims(x));
     if (n->in[IN_W]) {
         if ((s = fv_expect(g, n, IN_W, 1, "pos_weight (K)"))) return s;
         if (n->in[IN_W]->value.shape[0] != x->shape[x->ndim - 1])
@@ -110,11 +119,12 @@ static fv_status binary_forward(fv_graph *g, fv_node *n)
     }
     const float *t = fv_f32(&n->in[IN_T]->value), *w = n->in[IN_W] ? fv_f32(&n->in[IN_W]->value) : NULL;
     if (at->kind == BCE) fv_ref_bce_weighted_forward(l, fv_f32(x), t, w, x->size, x->shape[x->ndim - 1]);
+    else if (at->kind == KL) fv_ref_kl_div_forward(l, fv_f32(x), t, x->size, at->log_target);
     else fv_ref_focal_forward(l, fv_f32(x), t, x->size, at->alpha, at->gamma);
     if (at->reduction == FV_LOSS_NONE) return FV_OK;
     double sum = 0.0;
     for (int64_t i = 0; i < x->size; i++) sum += l[i];
-    fv_f32(&n->value)[0] = (float)(at->reduction == FV_LOSS_MEAN ? sum / (double)x->size : sum);
+    fv_f32(&n->value)[0] = (float)(sum / divisor(at, x)); /* no element: 0 / 0, NaN, as PyTorch's mean */
     return FV_OK;
 }
 
@@ -134,14 +144,16 @@ static void binary_backward(fv_graph *g, fv_node *n)
     const float *dl = fv_f32(&n->grad);
     if (at->reduction != FV_LOSS_NONE) { /* each element's share of the scalar's gradient */
         if (fv_node_aux(g, n, AUX_DL, FV_F32, x->ndim, x->shape) != FV_OK) return;
-        float *share = fv_f32(&n->aux[AUX_DL]), v = fv_f32(&n->grad)[0];
-        for (int64_t i = 0; i < x->size; i++) share[i] = at->reduction == FV_LOSS_MEAN ? (float)(v / (double)x->size) : v;
+        float *share = fv_f32(&n->aux[AUX_DL]), v = (float)(fv_f32(&n->grad)[0] / divisor(at, x));
+        for (int64_t i = 0; i < x->size; i++) share[i] = v;
         dl = share;
     }
     const float *t = fv_f32(&n->in[IN_T]->value), *w = n->in[IN_W] ? fv_f32(&n->in[IN_W]->value) : NULL;
     if (at->kind == BCE) {
         float *dt = fv_wants_grad(n, IN_T) ? fv_f32(&n->in[IN_T]->grad) : NULL;
         fv_ref_bce_weighted_backward(dx, dt, dl, fv_f32(x), t, w, x->size, x->shape[x->ndim - 1]);
+    } else if (dx && at->kind == KL) {
+        fv_ref_kl_div_backward(dx, dl, t, x->size, at->log_target);
     } else if (dx) {
         fv_ref_focal_backward(dx, dl, fv_f32(x), t, x->size, at->alpha, at->gamma);
     }
@@ -150,10 +162,12 @@ static void binary_backward(fv_graph *g, fv_node *n)
 const fv_op_def fv_op_bce_with_logits = {"bce_with_logits", binary_infer, binary_forward, binary_backward, false};
 const fv_op_def fv_op_sigmoid_focal_loss = {"sigmoid_focal_loss", binary_infer, binary_forward, binary_backward, false};
 const fv_op_def fv_op_dice_loss = {"dice_loss", binary_infer, binary_forward, binary_backward, false};
+const fv_op_def fv_op_kl_div = {"kl_div", binary_infer, binary_forward, binary_backward, false};
 
 static fv_node *add(fv_graph *g, fv_op_kind op, fv_node *x, fv_node *t, fv_node *w, binary_attr at)
 {
-    if (at.reduction != FV_LOSS_MEAN && at.reduction != FV_LOSS_SUM && at.reduction != FV_LOSS_NONE) {
+    if (at.reduction != FV_LOSS_MEAN && at.reduction != FV_LOSS_SUM && at.reduction != FV_LOSS_NONE &&
+        !(at.kind == KL && at.reduction == FV_LOSS_BATCHMEAN)) {
         if (g) fv_error(fv_graph_ctx(g), FV_ERR_ARG, "%s: unknown reduction %d", fv_op_get(op)->name, (int)at.reduction);
         return NULL;
     }
@@ -163,7 +177,7 @@ static fv_node *add(fv_graph *g, fv_op_kind op, fv_node *x, fv_node *t, fv_node 
 fv_node *fv_bce_with_logits_weighted(fv_graph *g, fv_node *logits, fv_node *targets, fv_node *pos_weight,
                                      fv_loss_reduction reduction)
 {
-    return add(g, FV_OP_BCE_WITH_LOGITS, logits, targets, pos_weight, (binary_attr){BCE, reduction, 0, 0, 0});
+    return add(g, FV_OP_BCE_WITH_LOGITS, logits, targets, pos_weight, (binary_attr){BCE, reduction, 0, 0, 0, false});
 }
 
 fv_node *fv_bce_with_logits(fv_graph *g, fv_node *logits, fv_node *targets)
@@ -174,10 +188,15 @@ fv_node *fv_bce_with_logits(fv_graph *g, fv_node *logits, fv_node *targets)
 fv_node *fv_sigmoid_focal_loss(fv_graph *g, fv_node *logits, fv_node *targets, float alpha, float gamma,
                                fv_loss_reduction reduction)
 {
-    return add(g, FV_OP_SIGMOID_FOCAL_LOSS, logits, targets, NULL, (binary_attr){FOCAL, reduction, alpha, gamma, 0});
+    return add(g, FV_OP_SIGMOID_FOCAL_LOSS, logits, targets, NULL, (binary_attr){FOCAL, reduction, alpha, gamma, 0, false});
+}
+
+fv_node *fv_kl_div(fv_graph *g, fv_node *input, fv_node *target, fv_loss_reduction reduction, bool log_target)
+{
+    return add(g, FV_OP_KL_DIV, input, target, NULL, (binary_attr){KL, reduction, 0, 0, 0, log_target});
 }
 
 fv_node *fv_dice_loss(fv_graph *g, fv_node *probs, fv_node *targets, float smooth)
 {
-    return add(g, FV_OP_DICE_LOSS, probs, targets, NULL, (binary_attr){DICE, FV_LOSS_MEAN, 0, 0, smooth});
+    return add(g, FV_OP_DICE_LOSS, probs, targets, NULL, (binary_attr){DICE, FV_LOSS_MEAN, 0, 0, smooth, false});
 }

@@ -8,4 +8,5 @@
     X(COSINE_EMBEDDING_LOSS, cosine_embedding_loss) \
     X(BCE_WITH_LOGITS, bce_with_logits)         \
     X(SIGMOID_FOCAL_LOSS, sigmoid_focal_loss)   \
-    X(DICE_LOSS, dice_loss)
+    X(DICE_LOSS, dice_loss)                     \
+    X(KL_DIV, kl_div)

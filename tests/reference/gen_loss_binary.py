@@ -1,5 +1,6 @@
 """Fixtures for the binary-decision and mask losses: F.binary_cross_entropy_with_logits with pos_weight (and
-without), torchvision.ops.sigmoid_focal_loss (alpha, gamma), each reduction; and the soft Dice loss written out
+without), torchvision.ops.sigmoid_focal_loss (alpha, gamma), F.kl_div (probabilities with a zero, and
+log-targets; batchmean too), each reduction; and the soft Dice loss written out
 in PyTorch (per class over the batch, smoothing) on softmax probabilities, with one-hot, soft and class-index
 targets. float64 from float32 inputs; reduction 'none' has a dout entry, the scalar ones differentiate the loss."""
 import os
@@ -88,4 +89,27 @@ def make(outdir):
     l1 = torch.randn(3, 4, 6)  # (N, C, L): a 1-D map
     lab1 = torch.randint(0, 4, (3, 6))
     dice(outdir, "1d_map", l1, F.one_hot(lab1, 4).permute(0, 2, 1).float(), 0.5)
-    return count + 5
+    return count + 5 + make_kl(outdir)
+
+
+def kl(outdir, name, x, t, r, log_target):
+    xd = x.double().requires_grad_()
+    y = F.kl_div(xd, t.double(), reduction=r, log_target=log_target)
+    e = {"meta:op": "kl_div", "in:input": x.numpy(), "in:target": t.numpy(),
+         "attr:reduction": np.array([{"mean": 0, "sum": 1, "none": 2, "batchmean": 3}[r]], np.int32),
+         "attr:log_target": np.array([int(log_target)], np.int32)}
+    finish(outdir, f"kl_div_{name}_{r}.fvx", e, y, [("input", xd)], r == "none")
+
+
+def make_kl(outdir):
+    x = torch.log_softmax(torch.randn(4, 5), 1)
+    t = torch.softmax(torch.randn(4, 5), 1)
+    t[1, 2] = 0.0  # a zero target: xlogy(0, 0) = 0
+    xm = torch.log_softmax(torch.randn(2, 3, 2, 2), 1)
+    tm = torch.log_softmax(torch.randn(2, 3, 2, 2), 1)
+    count = 0
+    for r in ("mean", "batchmean", "sum", "none"):
+        kl(outdir, "probs", x, t, r, False)
+        kl(outdir, "log_target_map", xm, tm, r, True)
+        count += 2
+    return count

@@ -109,3 +109,19 @@ void fv_ref_dice_backward(float *dp, float dl, const float *p, const float *t, c
             }
     }
 }
+
+/* ---- KL divergence ---- */
+
+void fv_ref_kl_div_forward(float *l, const float *x, const float *t, int64_t M, bool log_target)
+{
+    for (int64_t i = 0; i < M; i++) {
+        double ti = t[i];
+        if (log_target) l[i] = (float)(exp(ti) * (ti - x[i]));
+        else l[i] = (float)(ti == 0.0 ? -0.0 * x[i] : ti * (log(ti) - x[i])); /* xlogy(0, 0) = 0; a negative t: NaN */
+    }
+}
+
+void fv_ref_kl_div_backward(float *dx, const float *dl, const float *t, int64_t M, bool log_target)
+{
+    for (int64_t i = 0; i < M; i++) dx[i] += (float)(-(double)dl[i] * (log_target ? exp((double)t[i]) : t[i]));
+}

@@ -4,6 +4,7 @@
 #ifndef FV_REF_BINARY_LOSS_H
 #define FV_REF_BINARY_LOSS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* BCE on logits with a weight on the positive term (PyTorch's BCEWithLogitsLoss, pos_weight along the last
@@ -28,5 +29,10 @@ double fv_ref_dice_forward(const float *p, const float *t, const int32_t *labels
                            float smooth);
 void fv_ref_dice_backward(float *dp, float dl, const float *p, const float *t, const int32_t *labels, int64_t N,
                           int64_t C, int64_t S, float smooth);
+
+/* KL divergence terms (F.kl_div): l = t (log t - x), 0 where t is 0 (log_t: exp(t) (t - x)); dx += -dl t
+ * (or -dl exp(t)). */
+void fv_ref_kl_div_forward(float *l, const float *x, const float *t, int64_t M, bool log_target);
+void fv_ref_kl_div_backward(float *dx, const float *dl, const float *t, int64_t M, bool log_target);
 
 #endif
