@@ -82,6 +82,20 @@ void fv_confusion_print(const fv_confusion *cm, FILE *f, const char *const *name
  * macro avg and weighted avg. */
 void fv_confusion_print_report(const fv_confusion *cm, FILE *f, const char *const *names, int max_name);
 
+/* ---- dense prediction (segmentation) on the confusion matrix ----------------------------------------- */
+
+/* Count the positions of a batch of masks: labels (N, d1, ...) of int32 or int64 class indices, the
+ * prediction at each position the argmax over axis 1 of logits (N, K, d1, ...) (fv_argmax_rows' rule), K the
+ * matrix's k. Positions labelled ignore_index are skipped (pass a value no label has, such as -1, to skip
+ * none). Every label is checked (in [0, k) or ignore_index) before any is counted; the error names the
+ * position and the value. */
+fv_status fv_confusion_add_masks(fv_confusion *cm, const fv_tensor *logits, const fv_tensor *labels,
+                                 int64_t ignore_index);
+/* Per class c (iou and dice: k entries each, or NULL): IoU tp / (tp + fp + fn) and Dice 2 tp / (2 tp + fp +
+ * fn), NaN for a class that is neither true nor predicted anywhere; mean_iou and mean_dice (or NULL) average
+ * the classes that are not NaN (NumPy's nanmean; NaN when none). Pixel accuracy is fv_confusion_accuracy. */
+void fv_confusion_overlap(const fv_confusion *cm, double *iou, double *dice, double *mean_iou, double *mean_dice);
+
 #ifdef __cplusplus
 }
 #endif
