@@ -82,6 +82,34 @@ void fv_confusion_print(const fv_confusion *cm, FILE *f, const char *const *name
  * macro avg and weighted avg. */
 void fv_confusion_print_report(const fv_confusion *cm, FILE *f, const char *const *names, int max_name);
 
+/* ---- multi-label and binary classification ------------------------------------------------------------ */
+
+/* Per label (K of them; binary classification is K = 1): true and false positives and negatives, the
+ * prediction being sigmoid(logit) >= threshold (a NaN logit predicts 0); samples and those with every label
+ * right. Zero-initialized by fv_multilabel_new. */
+typedef struct {
+    fv_ctx *ctx;
+    int k;
+    int64_t *tp, *fp, *fn, *tn;
+    int64_t samples, exact;
+} fv_multilabel;
+/* NULL with an error in ctx (k < 1, no memory). */
+fv_multilabel *fv_multilabel_new(fv_ctx *ctx, int k);
+void fv_multilabel_free(fv_multilabel *ml);
+void fv_multilabel_reset(fv_multilabel *ml);
+/* Count a batch: logits and targets (N, K) float32, every target 0 or 1 (checked before anything is counted;
+ * the error names the sample and the label), threshold in (0, 1) (0.5 is the logit's sign). */
+fv_status fv_multilabel_add(fv_multilabel *ml, const fv_tensor *logits, const fv_tensor *targets, float threshold);
+/* scikit-learn's precision_recall_fscore_support on the indicator matrices with zero_division=0: per label
+ * (k entries, or NULL), the micro average (the counts of all labels pooled), the macro average (the unweighted
+ * mean over the labels) and the weighted one (by each label's support, its true positives and false negatives);
+ * any of them may be NULL. */
+void fv_multilabel_scores(const fv_multilabel *ml, fv_class_scores *per_label, fv_class_scores *micro,
+                          fv_class_scores *macro, fv_class_scores *weighted);
+/* scikit-learn's accuracy_score on indicator matrices: the share of samples with every label right (0 when
+ * empty). */
+double fv_multilabel_subset_accuracy(const fv_multilabel *ml);
+
 /* ---- dense prediction (segmentation) on the confusion matrix ----------------------------------------- */
 
 /* Count the positions of a batch of masks: labels (N, d1, ...) of int32 or int64 class indices, the
