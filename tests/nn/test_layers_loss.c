@@ -1,7 +1,9 @@
 /* Layer types of the loss family (src/nn/layers_loss.c): nll_loss and softmax_cross_entropy descriptions
  * parse, build and run, give the same numbers as the graph ops built directly, describe themselves back to the
  * same text, and go through ONNX export and import (opsets 13 and 17) with the same outputs bit for bit; bad
- * keys and inputs are refused naming layer and key. */
+ * keys and inputs are refused naming layer and key. The losses ONNX has no operator for (BCE with pos_weight,
+ * focal, Dice, KL, contrastive, triplet, cosine embedding) parse with PyTorch's defaults and their keys, run
+ * as the ops built directly, round-trip their descriptions, and are refused by the ONNX exporter by name. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,6 +163,85 @@ static void test_layers(fv_ctx *ctx)
                 d_sce_log_prob);
 }
 
+/* ---- the losses without an ONNX operator ---- */
+
+static fv_node *d_bce_pw(fv_graph *g, fv_node *const *in) { return fv_bce_with_logits_weighted(g, in[0], in[1], in[2], FV_LOSS_NONE); }
+static fv_node *d_focal(fv_graph *g, fv_node *const *in) { return fv_sigmoid_focal_loss(g, in[0], in[1], 0.25f, 2.0f, FV_LOSS_MEAN); }
+static fv_node *d_focal_keys(fv_graph *g, fv_node *const *in) { return fv_sigmoid_focal_loss(g, in[0], in[1], 0.5f, 1.5f, FV_LOSS_SUM); }
+static fv_node *d_dice(fv_graph *g, fv_node *const *in) { return fv_dice_loss(g, in[0], in[1], 1.0f); }
+static fv_node *d_kl(fv_graph *g, fv_node *const *in) { return fv_kl_div(g, in[0], in[1], FV_LOSS_BATCHMEAN, true); }
+static fv_node *d_contrastive(fv_graph *g, fv_node *const *in) { return fv_contrastive_loss(g, in[0], in[1], in[2], 1.0f, FV_LOSS_MEAN); }
+static fv_node *d_triplet(fv_graph *g, fv_node *const *in)
+{
+    return fv_triplet_margin_loss(g, in[0], in[1], in[2], 0.5f, 1.0f, 1e-6f, true, FV_LOSS_NONE);
+}
+static fv_node *d_cosine(fv_graph *g, fv_node *const *in) { return fv_cosine_embedding_loss(g, in[0], in[1], in[2], 0.0f, FV_LOSS_SUM); }
+
+/* check_layer without the ONNX round trip: these have no ONNX operator, and export says so by name. */
+static void check_local(fv_ctx *ctx, const char *name, const char *text, direct_fn direct, const char *type)
+{
+    fv_model *m = fv_model_parse(ctx, text, name);
+    if (!CHECK(m != NULL, "%s: parses (%s)", name, fv_errmsg(ctx))) return;
+    fv_tensor *got[MAX_IO] = {0};
+    int n = run(m, got);
+    CHECK(n > 0, "%s: builds and runs (%s)", name, n > 0 ? "" : fv_errmsg(ctx));
+    if (n > 0) {
+        fv_graph *g = fv_graph_new(ctx);
+        fv_node *in[MAX_IO];
+        int n_in = fv_model_input_count(m);
+        for (int k = 0; k < n_in; k++) {
+            const fv_layer *l = &m->layers[m->inputs[k]];
+            int64_t shape[FV_MAX_DIMS] = {1};
+            memcpy(shape + l->a.batch, l->a.shape, (size_t)l->a.ndim * sizeof *shape);
+            in[k] = fv_input(g, l->name, (fv_dtype)l->a.dtype, l->a.ndim + l->a.batch, shape);
+        }
+        fv_node *y = direct(g, in);
+        bool ok = y != NULL;
+        for (int k = 0; ok && k < n_in; k++) {
+            fv_tensor *x = input_for(ctx, fv_node_value(in[k]), k);
+            ok = fv_graph_set_input(g, in[k], x) == FV_OK;
+            fv_tensor_free(x);
+        }
+        ok = ok && fv_graph_forward(g) == FV_OK;
+        CHECK(ok && same(fv_node_value(y), got[0]), "%s: the same numbers as the op built directly", name);
+        fv_graph_free(g);
+        free_all(got, n);
+    }
+    char *d = fv_model_describe(m);
+    fv_model *m2 = d ? fv_model_parse(ctx, d, name) : NULL;
+    char *d2 = m2 ? fv_model_describe(m2) : NULL;
+    CHECK(d && d2 && strcmp(d, d2) == 0, "%s: the description round-trips", name);
+    free(d), free(d2);
+    fv_model_free(m2);
+    void *buf = NULL;
+    size_t size = 0;
+    CHECK(fv_onnx_save_mem(m, 17, &buf, &size) != FV_OK && strstr(fv_errmsg(ctx), type),
+          "%s: ONNX export is refused naming %s: %s", name, type, fv_errmsg(ctx));
+    free(buf);
+    fv_model_free(m);
+}
+
+#define P2 "input x shape=2x4 batch=false\ninput y shape=2x4 batch=false\n"
+#define E3 "input a shape=3x4 batch=false\ninput b shape=3x4 batch=false\ninput c shape=3 batch=false\n"
+
+static void test_other_losses(fv_ctx *ctx)
+{
+    check_local(ctx, "bce_with_logits", P2 "input w shape=4 batch=false\nbce_with_logits l reduction=none from=x,y,w\n",
+                d_bce_pw, "bce_with_logits");
+    check_local(ctx, "sigmoid_focal_loss", P2 "sigmoid_focal_loss l from=x,y\n", d_focal, "sigmoid_focal_loss");
+    check_local(ctx, "sigmoid_focal_loss keys", P2 "sigmoid_focal_loss l alpha=0.5 gamma=1.5 reduction=sum from=x,y\n",
+                d_focal_keys, "sigmoid_focal_loss");
+    check_local(ctx, "dice_loss", "input p shape=2x3x2 batch=false\ninput t shape=2x2 dtype=int32 batch=false\n"
+                "dice_loss l from=p,t\n", d_dice, "dice_loss");
+    check_local(ctx, "kl_div", P2 "kl_div l reduction=batchmean log_target=true from=x,y\n", d_kl, "kl_div");
+    check_local(ctx, "contrastive_loss", E3 "contrastive_loss l from=a,b,c\n", d_contrastive, "contrastive_loss");
+    check_local(ctx, "triplet_margin_loss", "input a shape=3x4 batch=false\ninput b shape=3x4 batch=false\n"
+                "input n shape=3x4 batch=false\ntriplet_margin_loss l margin=0.5 p=1 swap=true reduction=none from=a,b,n\n",
+                d_triplet, "triplet_margin_loss");
+    check_local(ctx, "cosine_embedding_loss", E3 "cosine_embedding_loss l reduction=sum from=a,b,c\n", d_cosine,
+                "cosine_embedding_loss");
+}
+
 /* ---- refusals ----------------------------------------------------------------------------------------- */
 
 static void refused(fv_ctx *ctx, const char *text, const char *want1, const char *want2)
@@ -209,6 +290,7 @@ int main(void)
     test_layers(ctx);
     test_refusals(ctx);
     test_onnx_log_prob(ctx);
+    test_other_losses(ctx);
     fv_ctx_free(ctx);
     return test_finish();
 }
