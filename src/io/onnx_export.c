@@ -27,6 +27,7 @@ typedef struct {
     Onnx__TensorProto **inits;
     size_t n_inits, cap_inits;
     bool failed;
+    bool shares; /* some layer uses another's parameters (share=): each is written once */
 } ex_state;
 
 /* ---- allocation ---------------------------------------------------------------------------------------- */
@@ -201,6 +202,8 @@ static int32_t onnx_type(fv_dtype d)
 
 static const char *init_param(ex_state *ex, const fv_param *p)
 {
+    for (size_t i = 0; ex->shares && i < ex->n_inits; i++) /* a parameter two layers share (share=): once */
+        if (strcmp(ex->inits[i]->name, p->name) == 0) return p->name;
     ex_tensor(ex, p->name, onnx_type(p->value.dtype), p->value.ndim, p->value.shape, p->value.data,
               (size_t)p->value.size * fv_dtype_size(p->value.dtype));
     return p->name;
@@ -966,6 +969,7 @@ fv_status fv_onnx_save_mem(const fv_model *m, int opset, void **data, size_t *si
         return fv_error(ctx, FV_ERR_ARG, "ONNX export: opset %d (fovea writes opsets %d to %d)", opset,
                         FV_ONNX_MIN_OPSET, FV_ONNX_MAX_OPSET);
     ex_state ex = {.ctx = ctx, .m = m, .opset = opset};
+    for (int i = 0; i < m->n_layers && !ex.shares; i++) ex.shares = m->layers[i].share != 0;
     Onnx__ModelProto mp;
     Onnx__GraphProto g;
     fv_status s = build(&ex, &mp, &g);

@@ -56,7 +56,7 @@ static fv_status need_channels(fv_model *m, const fv_layer *l, const fv_tensor *
                     what, dims, ndim == 2 ? " (add a flatten layer before it)" : "");
 }
 
-fv_status fv_layer_make_params(fv_model *m, fv_layer *l, const fv_tensor *in0)
+static fv_status make_own_params(fv_model *m, fv_layer *l, const fv_tensor *in0)
 {
     const fv_layer_attrs *a = &l->a;
     const fv_generic_type *gt = fv_generic(l->type);
@@ -98,6 +98,36 @@ fv_status fv_layer_make_params(fv_model *m, fv_layer *l, const fv_tensor *in0)
     }
     default: return FV_OK;
     }
+}
+
+/* A layer with share=NAME makes its parameters as usual, for their shapes, then takes the named layer's in
+ * their place (one more reference each): the same tensors, trained once with the gradients of both uses, as a
+ * module called twice in PyTorch (a Siamese twin). Its own must match them one for one in shape. */
+static fv_status take_shared(fv_model *m, fv_layer *l)
+{
+    const fv_layer *s = &m->layers[l->share - 1];
+    char a[64], b[64];
+    if (s->n_params != l->n_params)
+        return fv_error(m->ctx, FV_ERR_SHAPE, "%s '%s': share=%s: it has %d parameters, '%s' %d", l->type->name,
+                        l->name, s->name, l->n_params, s->name, s->n_params);
+    for (int j = 0; j < l->n_params; j++)
+        if (!fv_same_shape(&l->params[j]->value, &s->params[j]->value) || l->params[j]->value.dtype != s->params[j]->value.dtype)
+            return fv_error(m->ctx, FV_ERR_SHAPE, "%s '%s': share=%s: its parameter %s %s differs from %s %s",
+                            l->type->name, l->name, s->name, l->params[j]->name,
+                            fv_shape_str(&l->params[j]->value, a, sizeof a), s->params[j]->name,
+                            fv_shape_str(&s->params[j]->value, b, sizeof b));
+    for (int j = 0; j < l->n_params; j++) {
+        fv_param_free(l->params[j]);
+        l->params[j] = s->params[j];
+        l->params[j]->refs++;
+    }
+    return FV_OK;
+}
+
+fv_status fv_layer_make_params(fv_model *m, fv_layer *l, const fv_tensor *in0)
+{
+    fv_status s = make_own_params(m, l, in0);
+    return s || !l->share ? s : take_shared(m, l);
 }
 
 static fv_node *param(fv_graph *g, const fv_layer *l, int i) { return i < l->n_params ? fv_use_param(g, l->params[i]) : NULL; }

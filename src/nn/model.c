@@ -70,7 +70,7 @@ static fv_status index_layer(fv_model *m, const fv_layer *l)
     if (!fv_name_index_reserve(&m->layer_index, 1) || !fv_name_index_reserve(&m->param_index, (size_t)l->n_params))
         return fv_error(m->ctx, FV_ERR_NOMEM, "out of memory adding a layer");
     fv_name_index_add(&m->layer_index, l->name, m->n_layers); /* cannot fail now */
-    for (int j = 0; j < l->n_params; j++) {
+    for (int j = 0; j < l->n_params && !l->share; j++) { /* shared parameters are listed once, by their owner */
         fv_name_index_add(&m->param_index, l->params[j]->name, m->n_params);
         m->params[m->n_params++] = l->params[j];
     }
@@ -93,7 +93,8 @@ static fv_status grow(fv_model *m)
 }
 
 /* Split "name key=v key=v from=a,b" into the layer; where prefixes messages ("net.fvd:3: "). */
-static fv_status parse_args(fv_model *m, fv_layer *l, const char *args, const char *where, char *from, size_t from_size)
+static fv_status parse_args(fv_model *m, fv_layer *l, const char *args, const char *where, char *from, size_t from_size,
+                            char *share, size_t share_size)
 {
     char buf[FV_LINE_MAX];
     if (strlen(args) >= sizeof buf)
@@ -117,6 +118,10 @@ static fv_status parse_args(fv_model *m, fv_layer *l, const char *args, const ch
             snprintf(from, from_size, "%s", eq + 1);
             continue;
         }
+        if (strcmp(tok, "share") == 0) {
+            snprintf(share, share_size, "%s", eq + 1);
+            continue;
+        }
         fv_status s = fv_layer_set_key(m->ctx, where, l, tok, eq + 1);
         if (s) return s;
         if (n_seen < 64) seen_keys[n_seen++] = tok;
@@ -127,6 +132,23 @@ static fv_status parse_args(fv_model *m, fv_layer *l, const char *args, const ch
         if (k->required && !seen)
             return fv_error(m->ctx, FV_ERR_ARG, "%s%s '%s': missing %s=", where, l->type->name, l->name, k->name);
     }
+    return FV_OK;
+}
+
+/* Resolve share=NAME: an earlier layer of the same type (ops/fv_layer_make_params then checks the shapes). */
+static fv_status resolve_share(fv_model *m, fv_layer *l, const char *share, const char *where)
+{
+    l->share = 0;
+    if (!*share) return FV_OK;
+    int k = fv_model_find_layer(m, share);
+    if (k < 0)
+        return fv_error(m->ctx, FV_ERR_ARG, "%s%s '%s': share=%s: no layer '%s' before it", where, l->type->name,
+                        l->name, share, share);
+    if (m->layers[k].type != l->type)
+        return fv_error(m->ctx, FV_ERR_ARG, "%s%s '%s': share=%s: '%s' is a %s, not a %s", where, l->type->name,
+                        l->name, share, share, m->layers[k].type->name, l->type->name);
+    if (m->layers[k].share) k = m->layers[k].share - 1; /* sharing with a sharer is sharing with its source */
+    l->share = k + 1;
     return FV_OK;
 }
 
@@ -263,16 +285,16 @@ static int add_layer(fv_model *m, const char *type, const char *args, const char
     memset(l, 0, sizeof *l);
     l->type = t;
     fv_layer_defaults(t, &l->a);
-    char from[FV_LINE_MAX] = "";
+    char from[FV_LINE_MAX] = "", share[FV_LINE_MAX] = "";
     auto_name(m, l); /* a name token in args replaces it; errors in the keys already have a name to show */
     char automatic[sizeof l->name];
     memcpy(automatic, l->name, sizeof automatic);
-    if (parse_args(m, l, args ? args : "", where, from, sizeof from) != FV_OK) return -1;
+    if (parse_args(m, l, args ? args : "", where, from, sizeof from, share, sizeof share) != FV_OK) return -1;
     if (strcmp(l->name, automatic) != 0 && fv_model_find_layer(m, l->name) >= 0) {
         fv_error(m->ctx, FV_ERR_ARG, "%s%s '%s': a layer of that name already exists", where, t->name, l->name);
         return -1;
     }
-    if (resolve_inputs(m, l, from, where) != FV_OK) return -1;
+    if (resolve_inputs(m, l, from, where) != FV_OK || resolve_share(m, l, share, where) != FV_OK) return -1;
     if (place_layer(m, l) != FV_OK) {
         if (*where) { /* prefix the graph's message with the location */
             char msg[512];
@@ -386,6 +408,10 @@ char *fv_model_describe(const fv_model *m)
         const fv_layer *l = &m->layers[i];
         snprintf(line, sizeof line, "%s %s", l->type->name, l->name);
         ok = fv_text_append(&buf, &len, &cap, line) == FV_OK && fv_layer_write_keys(l, &buf, &len, &cap) == FV_OK;
+        if (ok && l->share) {
+            snprintf(line, sizeof line, " share=%s", m->layers[l->share - 1].name);
+            ok = fv_text_append(&buf, &len, &cap, line) == FV_OK;
+        }
         if (ok && l->n_in && !(l->n_in == 1 && l->in[0] == i - 1)) { /* the previous layer goes without saying */
             snprintf(line, sizeof line, " from=");
             for (int j = 0; j < l->n_in; j++) {
@@ -537,7 +563,7 @@ fv_status fv_model_init(fv_model *m)
     if (!m) return FV_ERR_ARG;
     for (int i = 0; i < m->n_layers; i++) {
         fv_layer *l = &m->layers[i];
-        if (l->type->kind == FV_L_CONSTANT) continue; /* its value is data, from the model file or the importer */
+        if (l->type->kind == FV_L_CONSTANT || l->share) continue; /* data; or another layer's, set with that one */
         for (int j = 0; j < l->n_params; j++) {
             fv_param *p = l->params[j];
             fv_init_spec spec = {FV_INIT_ZEROS, 0, 0, 0};

@@ -90,6 +90,7 @@ typedef struct {
     int n_params;
     fv_param *params[FV_LAYER_MAX_PARAMS]; /* owned (one reference) by the model */
     bool batched;  /* its output has the batch dimension first: an input with one, or a layer reading one */
+    int share;     /* 1 + the index of the earlier layer whose parameters this one uses (share=NAME), 0: its own */
 } fv_layer;
 
 

@@ -31,9 +31,11 @@ static void shape_text(const fv_model *m, int i, char *buf, size_t size)
     if (n < size) snprintf(buf + n, size - n, ")");
 }
 
+/* A layer sharing another's parameters counts none of its own (the rows add up to the total). */
 static int64_t layer_param_count(const fv_layer *l)
 {
     int64_t n = 0;
+    if (l->share) return 0;
     for (int j = 0; j < l->n_params; j++) n += l->params[j]->value.size;
     return n;
 }
