@@ -83,6 +83,15 @@ static void explain(FILE *out, const fv_model *m, int i)
     const fv_layer *l = &m->layers[i];
     const fv_layer_attrs *a = &l->a;
     char n1[32], n2[32];
+    if (l->share) { /* its parameters are counted once, on their owner's row; its output size as any other's */
+        fprintf(out, "      params = 0: it shares %s's %lld\n", m->layers[l->share - 1].name,
+                (long long)layer_param_count(&m->layers[l->share - 1]));
+        if (l->type->kind == FV_L_CONV2D || l->type->kind == FV_L_CONV_TRANSPOSE2D) {
+            explain_axis(out, m, l, i, 2, false);
+            explain_axis(out, m, l, i, 1, false);
+        }
+        return;
+    }
     switch (l->type->kind) {
     case FV_L_CONV2D:
     case FV_L_CONV_TRANSPOSE2D: {

@@ -3,6 +3,7 @@
  * sum of what two unshared twins with equal weights get; the description, model files and ONNX keep the
  * sharing; a share naming no earlier layer, another type or other shapes is refused naming both layers. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -73,6 +74,14 @@ static void shared_twin(fv_ctx *ctx)
     char *d = fv_model_describe(m);
     CHECK(d && strstr(d, "dense d2 units=4 share=d1 from=b"), "the description keeps share=d1");
     free(d);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    fv_model_summary(m, f, true);
+    fclose(f);
+    CHECK(text && strstr(text, "params = 0: it shares d1's 36") && strstr(text, "Total params: 36"),
+          "the summary counts the shared parameters once, on d1, and says so on d2");
+    free(text);
     char path[] = "/tmp/fovea_share_XXXXXX";
     int fd = mkstemp(path);
     if (fd >= 0) close(fd);
