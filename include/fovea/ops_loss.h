@@ -57,6 +57,12 @@ fv_node *fv_contrastive_loss(fv_graph *g, fv_node *a, fv_node *b, fv_node *targe
  * d(p, n)) for the negative's distance (Balntas et al. 2016). */
 fv_node *fv_triplet_margin_loss(fv_graph *g, fv_node *anchor, fv_node *positive, fv_node *negative, float margin,
                                 float p, float eps, bool swap, fv_loss_reduction reduction);
+/* The triplet loss mined inside the batch (Hermans, Beyer and Leibe, 2017): embeddings (N, D) with identities
+ * labels (N) (int32 or int64), Euclidean distances between all pairs; batch-hard (batch_all false): each
+ * anchor's farthest positive and nearest negative, max(0, d_ap - d_an + margin), averaged over the anchors that
+ * have both; batch-all: every valid triplet's hinge, summed over the number that are positive (0 when none).
+ * A scalar; the embeddings get the gradient (none through a pair at distance 0). */
+fv_node *fv_triplet_mined_loss(fv_graph *g, fv_node *embeddings, fv_node *labels, float margin, bool batch_all);
 /* Cosine embedding loss, PyTorch's F.cosine_embedding_loss: target (N) of +1 (similar: 1 - cos) or -1
  * (dissimilar: max(0, cos - margin)); any other target gives 0. */
 fv_node *fv_cosine_embedding_loss(fv_graph *g, fv_node *x1, fv_node *x2, fv_node *target, float margin,

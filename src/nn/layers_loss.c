@@ -3,7 +3,8 @@
  * losses of ONNX's NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss (fv_generic_type in model_internal.h).
  * Keys: reduction=mean|sum|none (ONNX's default first) and ignore_index=K (absent: every target must be a
  * class index). Then the losses ONNX has no operator for (ops_loss.h): bce_with_logits, sigmoid_focal_loss,
- * dice_loss, kl_div, contrastive_loss, triplet_margin_loss, cosine_embedding_loss, with PyTorch's defaults. ONNX import is in src/io/onnx_ops_loss.c (SoftmaxCrossEntropyLoss's log_prob output becomes a
+ * dice_loss, kl_div, contrastive_loss, triplet_margin_loss, cosine_embedding_loss, with PyTorch's defaults, and
+ * triplet_mined_loss (mining=hard|all in the batch). ONNX import is in src/io/onnx_ops_loss.c (SoftmaxCrossEntropyLoss's log_prob output becomes a
  * log_softmax layer); export is in onnx_export.c's export_loss, since ignore_index is written only when set. */
 #include <stddef.h>
 #include <stdio.h>
@@ -70,6 +71,11 @@ static const fv_layer_key triplet_keys[] = {{"reduction", FV_K_CHOICE, offsetof(
                                             KEY("p", FV_K_FLOAT, k, false), KEY("eps", FV_K_FLOAT, eps, false),
                                             KEY("swap", FV_K_BOOL, flag, false), {NULL}};
 
+static const char *const minings[] = {"hard", "all", NULL};
+static const fv_layer_key mined_keys[] = {KEY("margin", FV_K_FLOAT, value, false),
+                                          {"mining", FV_K_CHOICE, offsetof(fv_layer_attrs, choice), false, minings},
+                                          {NULL}};
+
 static fv_loss_reduction reduction_of(const fv_layer *l) { return (fv_loss_reduction)l->a.choice[0]; }
 
 static fv_node *build_bce(fv_graph *g, const fv_layer *l, fv_node *const *in)
@@ -107,6 +113,11 @@ static fv_node *build_cosine(fv_graph *g, const fv_layer *l, fv_node *const *in)
     return fv_cosine_embedding_loss(g, in[0], in[1], in[2], l->a.value, reduction_of(l));
 }
 
+static fv_node *build_mined(fv_graph *g, const fv_layer *l, fv_node *const *in)
+{
+    return fv_triplet_mined_loss(g, in[0], in[1], l->a.value, l->a.choice[0] == 1);
+}
+
 /* PyTorch's defaults */
 static void focal_defaults(fv_layer_attrs *a) { a->alpha = 0.25f, a->beta = 2.0f; }
 static void dice_defaults(fv_layer_attrs *a) { a->value = 1.0f; }
@@ -131,5 +142,7 @@ const fv_generic_type fv_layers_loss[] = {
      .build = build_triplet, .defaults = triplet_defaults},
     {.base = {"cosine_embedding_loss", "CosineEmbeddingLoss", FV_L_GENERIC, 0, 3, 3, pair_keys},
      .build = build_cosine, .defaults = cosine_defaults},
+    {.base = {"triplet_mined_loss", "TripletMinedLoss", FV_L_GENERIC, 0, 2, 2, mined_keys}, .build = build_mined,
+     .defaults = margin1_defaults},
     {.base = {NULL}},
 };

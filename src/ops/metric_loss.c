@@ -131,3 +131,74 @@ fv_node *fv_cosine_embedding_loss(fv_graph *g, fv_node *x1, fv_node *x2, fv_node
 {
     return add(g, FV_OP_COSINE_EMBEDDING_LOSS, x1, x2, target, (metric_attr){COSINE, reduction, {margin, 2.0f, 0.0f, false}});
 }
+
+/* ---- the triplet loss mined in a batch ---- */
+
+#include "../kernels/ref/triplet_mining.h"
+
+typedef struct {
+    float margin;
+    bool batch_all;
+} mined_attr;
+
+enum { IN_E, IN_LABELS };
+enum { AUX_LABELS64 };
+
+static fv_status mined_infer(fv_graph *g, fv_node *n)
+{
+    const mined_attr *at = n->attr;
+    fv_status s = fv_expect(g, n, IN_E, 2, "embeddings (N, D)");
+    if (s) return s;
+    const fv_tensor *e = &n->in[IN_E]->value, *y = &n->in[IN_LABELS]->value;
+    if ((y->dtype != FV_I32 && y->dtype != FV_I64) || y->ndim != 1 || y->shape[0] != e->shape[0])
+        return fv_node_error(g, n, FV_ERR_SHAPE, "labels %s %s must be int32 or int64 identities, one per row of "
+                             "embeddings %s", fv_dtype_name(y->dtype), fv_dims(y), fv_dims(e));
+    if (!isfinite(at->margin))
+        return fv_node_error(g, n, FV_ERR_ARG, "margin %g must be finite", (double)at->margin);
+    if (e->shape[0] > 46340) /* N^2 distances */
+        return fv_node_error(g, n, FV_ERR_SHAPE, "embeddings %s: a batch of more than 46340 rows", fv_dims(e));
+    fv_node_set_shape(n, FV_F32, 0, NULL);
+    return FV_OK;
+}
+
+/* The labels as int64 (an int32 tensor is widened into an aux buffer). */
+static const int64_t *labels64(fv_graph *g, fv_node *n)
+{
+    const fv_tensor *y = &n->in[IN_LABELS]->value;
+    if (y->dtype == FV_I64) return y->data;
+    if (fv_node_aux(g, n, AUX_LABELS64, FV_I64, 1, y->shape) != FV_OK) return NULL;
+    int64_t *w = n->aux[AUX_LABELS64].data;
+    for (int64_t i = 0; i < y->size; i++) w[i] = fv_i32(y)[i];
+    return w;
+}
+
+static fv_status mined_forward(fv_graph *g, fv_node *n)
+{
+    const mined_attr *at = n->attr;
+    const fv_tensor *e = &n->in[IN_E]->value;
+    const int64_t *y = labels64(g, n);
+    double loss;
+    if (!y) return fv_errcode(g->ctx);
+    if (!fv_ref_triplet_mined_forward(&loss, fv_f32(e), y, e->shape[0], e->shape[1], at->margin, at->batch_all))
+        return fv_node_error(g, n, FV_ERR_NOMEM, "no memory for the distances of embeddings %s", fv_dims(e));
+    fv_f32(&n->value)[0] = (float)loss;
+    return FV_OK;
+}
+
+static void mined_backward(fv_graph *g, fv_node *n)
+{
+    const mined_attr *at = n->attr;
+    const fv_tensor *e = &n->in[IN_E]->value;
+    const int64_t *y = labels64(g, n);
+    if (!y || !fv_wants_grad(n, IN_E)) return;
+    fv_ref_triplet_mined_backward(fv_f32(&n->in[IN_E]->grad), fv_f32(&n->grad)[0], fv_f32(e), y, e->shape[0],
+                                  e->shape[1], at->margin, at->batch_all);
+}
+
+const fv_op_def fv_op_triplet_mined_loss = {"triplet_mined_loss", mined_infer, mined_forward, mined_backward, false};
+
+fv_node *fv_triplet_mined_loss(fv_graph *g, fv_node *embeddings, fv_node *labels, float margin, bool batch_all)
+{
+    mined_attr at = {margin, batch_all};
+    return fv_graph_add(g, FV_OP_TRIPLET_MINED_LOSS, (fv_node *[]){embeddings, labels}, 2, 2, &at, sizeof at);
+}

@@ -5,6 +5,7 @@
     X(NLL_LOSS, nll_loss)                       \
     X(CONTRASTIVE_LOSS, contrastive_loss)       \
     X(TRIPLET_MARGIN_LOSS, triplet_margin_loss) \
+    X(TRIPLET_MINED_LOSS, triplet_mined_loss)   \
     X(COSINE_EMBEDDING_LOSS, cosine_embedding_loss) \
     X(BCE_WITH_LOGITS, bce_with_logits)         \
     X(SIGMOID_FOCAL_LOSS, sigmoid_focal_loss)   \

@@ -1,5 +1,6 @@
 /* The metric-learning losses against PyTorch (tests/reference/gen_loss_metric.py: contrastive written out in
- * PyTorch, F.triplet_margin_loss, F.cosine_embedding_loss; each reduction) and finite differences, plus the
+ * PyTorch, F.triplet_margin_loss, F.cosine_embedding_loss; each reduction; gen_loss_mined.py: the triplet loss
+ * mined batch-hard and batch-all) and finite differences, plus the
  * contrastive loss's zero gradient at distance 0 and bad inputs: mismatched shapes, a target of the wrong
  * length, bad p and margins, an unknown reduction. */
 #include <math.h>
@@ -27,6 +28,12 @@ static fv_node *build_cosine(fv_graph *g, const opcheck_leaves *in, const fx_fil
 {
     return fv_cosine_embedding_loss(g, opcheck_leaf(in, "a"), opcheck_leaf(in, "b"), opcheck_leaf(in, "target"),
                                     fx_float(fx, "attr:margin", 0.0f), reduction(fx));
+}
+
+static fv_node *build_mined(fv_graph *g, const opcheck_leaves *in, const fx_file *fx)
+{
+    return fv_triplet_mined_loss(g, opcheck_leaf(in, "embeddings"), opcheck_leaf(in, "labels"),
+                                 fx_float(fx, "attr:margin", 1.0f), fx_int(fx, "attr:batch_all", 0, 0) != 0);
 }
 
 static bool says(const fv_ctx *ctx, const char *a, const char *b)
@@ -80,6 +87,11 @@ static void bad_inputs(void)
           "rank-1 embeddings are refused: %s", fv_errmsg(ctx));
     CHECK(!fv_contrastive_loss(g, a, c, t4, 1.0f, (fv_loss_reduction)7) && says(ctx, "reduction 7", NULL),
           "an unknown reduction is refused: %s", fv_errmsg(ctx));
+    fv_node *y3 = fv_input(g, "y3", FV_I32, 1, (int64_t[]){3});
+    CHECK(!fv_triplet_mined_loss(g, a, y3, 1.0f, false) && says(ctx, "labels int32 (3)", "(4,3)"),
+          "mined triplets: 3 labels for 4 rows are refused: %s", fv_errmsg(ctx));
+    CHECK(!fv_triplet_mined_loss(g, a, t4, 1.0f, true) && says(ctx, "float32", NULL),
+          "mined triplets: float labels are refused: %s", fv_errmsg(ctx));
     fv_graph_free(g);
     fv_ctx_free(ctx);
 }
@@ -89,6 +101,7 @@ int main(void)
     opcheck_all("contrastive_loss_", build_contrastive);
     opcheck_all("triplet_margin_loss_", build_triplet);
     opcheck_all("cosine_embedding_loss_", build_cosine);
+    opcheck_all("triplet_mined_loss_", build_mined);
     contrastive_at_zero();
     bad_inputs();
     return test_finish();
