@@ -110,6 +110,22 @@ void fv_multilabel_scores(const fv_multilabel *ml, fv_class_scores *per_label, f
  * empty). */
 double fv_multilabel_subset_accuracy(const fv_multilabel *ml);
 
+/* ---- regression --------------------------------------------------------------------------------------- */
+
+/* Running sums over every element of the batches added; zero-initialize or reset. */
+typedef struct {
+    double abs_sum, sq_sum, t_sum, t_sq_sum;
+    int64_t n;
+} fv_regression;
+void fv_regression_reset(fv_regression *r);
+/* Add a batch: predictions and targets float32 of one shape (any), compared element by element. */
+fv_status fv_regression_add(fv_ctx *ctx, fv_regression *r, const fv_tensor *pred, const fv_tensor *target);
+/* scikit-learn's mean_absolute_error, mean_squared_error and r2_score on the flattened elements (NaN when
+ * nothing was added; R^2 of constant targets: 1 if every prediction is exact, else 0). */
+double fv_regression_mae(const fv_regression *r);
+double fv_regression_mse(const fv_regression *r);
+double fv_regression_r2(const fv_regression *r);
+
 /* ---- dense prediction (segmentation) on the confusion matrix ----------------------------------------- */
 
 /* Count the positions of a batch of masks: labels (N, d1, ...) of int32 or int64 class indices, the
