@@ -135,7 +135,7 @@ static fv_status parse_args(fv_model *m, fv_layer *l, const char *args, const ch
     return FV_OK;
 }
 
-/* Resolve share=NAME: an earlier layer of the same type (ops/fv_layer_make_params then checks the shapes). */
+/* Resolve share=NAME: an earlier layer of the same type (fv_layer_make_params in layers.c then checks the shapes). */
 static fv_status resolve_share(fv_model *m, fv_layer *l, const char *share, const char *where)
 {
     l->share = 0;

@@ -10,7 +10,7 @@
 #include "fovea/ops.h"
 
 enum { IN_X, IN_T, IN_W };
-enum { AUX_LOSS, AUX_DL, AUX_LABELS };
+enum { AUX_LOSS, AUX_LABELS };
 
 typedef enum { BCE, FOCAL, DICE, KL } binary_kind;
 
@@ -80,8 +80,10 @@ static fv_status binary_infer(fv_graph *g, fv_node *n)
     return at->kind == DICE ? dice_infer(g, n, at) : elementwise_infer(g, n, at);
 }
 
-/* Dice's sizes, and its labels as int32 (an int64 index outside int32 matches no class: -1). */
-static fv_status dice_shape(fv_graph *g, fv_node *n, int64_t *N, int64_t *C, int64_t *S, const int32_t **labels)
+/* Dice's sizes, and its labels as int32 (an int64 index outside int32 matches no class: -1), narrowed into an
+ * aux buffer by forward (narrow), which backward, after that forward, reads as it is. */
+static fv_status dice_shape(fv_graph *g, fv_node *n, int64_t *N, int64_t *C, int64_t *S, const int32_t **labels,
+                            bool narrow)
 {
     const fv_tensor *p = &n->in[IN_X]->value, *t = &n->in[IN_T]->value;
     *N = p->shape[0], *C = p->shape[1], *S = 1;
@@ -89,6 +91,10 @@ static fv_status dice_shape(fv_graph *g, fv_node *n, int64_t *N, int64_t *C, int
     *labels = NULL;
     if (t->dtype == FV_I32) *labels = t->data;
     if (t->dtype != FV_I64) return FV_OK;
+    if (!narrow) {
+        *labels = n->aux[AUX_LABELS].data;
+        return FV_OK;
+    }
     fv_status s = fv_node_aux(g, n, AUX_LABELS, FV_I32, t->ndim, t->shape);
     if (s) return s;
     int32_t *l = fv_i32(&n->aux[AUX_LABELS]);
@@ -105,7 +111,7 @@ static fv_status binary_forward(fv_graph *g, fv_node *n)
     if (at->kind == DICE) {
         int64_t N, C, S;
         const int32_t *labels;
-        fv_status s = dice_shape(g, n, &N, &C, &S, &labels);
+        fv_status s = dice_shape(g, n, &N, &C, &S, &labels, true);
         if (s) return s;
         fv_f32(&n->value)[0] = (float)fv_ref_dice_forward(fv_f32(x), labels ? NULL : fv_f32(&n->in[IN_T]->value),
                                                           labels, N, C, S, at->smooth);
@@ -136,26 +142,23 @@ static void binary_backward(fv_graph *g, fv_node *n)
     if (at->kind == DICE) {
         int64_t N, C, S;
         const int32_t *labels;
-        if (!dx || dice_shape(g, n, &N, &C, &S, &labels) != FV_OK) return;
+        if (!dx || dice_shape(g, n, &N, &C, &S, &labels, false) != FV_OK) return;
         fv_ref_dice_backward(dx, fv_f32(&n->grad)[0], fv_f32(x), labels ? NULL : fv_f32(&n->in[IN_T]->value), labels,
                              N, C, S, at->smooth);
         return;
     }
-    const float *dl = fv_f32(&n->grad);
-    if (at->reduction != FV_LOSS_NONE) { /* each element's share of the scalar's gradient */
-        if (fv_node_aux(g, n, AUX_DL, FV_F32, x->ndim, x->shape) != FV_OK) return;
-        float *share = fv_f32(&n->aux[AUX_DL]), v = (float)(fv_f32(&n->grad)[0] / divisor(at, x));
-        for (int64_t i = 0; i < x->size; i++) share[i] = v;
-        dl = share;
-    }
+    /* one gradient per element, or each element's share of the scalar's, the same for all (step 0) */
+    float share = (float)(fv_f32(&n->grad)[0] / divisor(at, x));
+    const float *dl = at->reduction == FV_LOSS_NONE ? fv_f32(&n->grad) : &share;
+    int64_t step = at->reduction == FV_LOSS_NONE;
     const float *t = fv_f32(&n->in[IN_T]->value), *w = n->in[IN_W] ? fv_f32(&n->in[IN_W]->value) : NULL;
     if (at->kind == BCE) {
         float *dt = fv_wants_grad(n, IN_T) ? fv_f32(&n->in[IN_T]->grad) : NULL;
-        fv_ref_bce_weighted_backward(dx, dt, dl, fv_f32(x), t, w, x->size, x->shape[x->ndim - 1]);
+        fv_ref_bce_weighted_backward(dx, dt, dl, step, fv_f32(x), t, w, x->size, x->shape[x->ndim - 1]);
     } else if (dx && at->kind == KL) {
-        fv_ref_kl_div_backward(dx, dl, t, x->size, at->log_target);
+        fv_ref_kl_div_backward(dx, dl, step, t, x->size, at->log_target);
     } else if (dx) {
-        fv_ref_focal_backward(dx, dl, fv_f32(x), t, x->size, at->alpha, at->gamma);
+        fv_ref_focal_backward(dx, dl, step, fv_f32(x), t, x->size, at->alpha, at->gamma);
     }
 }
 

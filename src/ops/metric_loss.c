@@ -6,10 +6,11 @@
 
 #include "../graph/graph_internal.h"
 #include "../kernels/ref/metric_loss.h"
+#include "../kernels/ref/triplet_mining.h"
 #include "fovea/ops.h"
 
 enum { IN_A, IN_B, IN_C }; /* the third: the pair's target, or the triplet's negative */
-enum { AUX_LOSS, AUX_DL }; /* per-sample losses (scalar reductions), and their gradients in backward */
+enum { AUX_LOSS }; /* per-sample losses (scalar reductions) */
 
 typedef enum { CONTRASTIVE, TRIPLET, COSINE } metric_kind;
 
@@ -78,23 +79,20 @@ static void metric_backward(fv_graph *g, fv_node *n)
     const metric_attr *at = n->attr;
     const fv_tensor *a = &n->in[IN_A]->value;
     int64_t N = a->shape[0], D = a->shape[1];
-    const float *dl = fv_f32(&n->grad);
-    if (at->reduction != FV_LOSS_NONE) { /* each sample's share of the scalar's gradient */
-        if (fv_node_aux(g, n, AUX_DL, FV_F32, 1, &N) != FV_OK) return;
-        float *share = fv_f32(&n->aux[AUX_DL]), v = fv_f32(&n->grad)[0];
-        for (int64_t i = 0; i < N; i++) share[i] = at->reduction == FV_LOSS_MEAN ? (float)(v / (double)N) : v;
-        dl = share;
-    }
+    /* one gradient per sample, or each sample's share of the scalar's, the same for all (step 0) */
+    float v = fv_f32(&n->grad)[0], share = at->reduction == FV_LOSS_MEAN ? (float)(v / (double)N) : v;
+    const float *dl = at->reduction == FV_LOSS_NONE ? fv_f32(&n->grad) : &share;
+    int64_t step = at->reduction == FV_LOSS_NONE;
     float *ga = fv_wants_grad(n, IN_A) ? fv_f32(&n->in[IN_A]->grad) : NULL;
     float *gb = fv_wants_grad(n, IN_B) ? fv_f32(&n->in[IN_B]->grad) : NULL;
     const float *x = fv_f32(a), *y = fv_f32(&n->in[IN_B]->value), *z = fv_f32(&n->in[IN_C]->value);
     if (at->kind == CONTRASTIVE) {
-        fv_ref_contrastive_backward(ga, gb, dl, x, y, z, N, D, at->t.margin);
+        fv_ref_contrastive_backward(ga, gb, dl, step, x, y, z, N, D, at->t.margin);
     } else if (at->kind == TRIPLET) {
         float *gc = fv_wants_grad(n, IN_C) ? fv_f32(&n->in[IN_C]->grad) : NULL;
-        fv_ref_triplet_backward(ga, gb, gc, dl, x, y, z, N, D, &at->t);
+        fv_ref_triplet_backward(ga, gb, gc, dl, step, x, y, z, N, D, &at->t);
     } else {
-        fv_ref_cosine_embedding_backward(ga, gb, dl, x, y, z, N, D, at->t.margin);
+        fv_ref_cosine_embedding_backward(ga, gb, dl, step, x, y, z, N, D, at->t.margin);
     }
 }
 
@@ -134,8 +132,6 @@ fv_node *fv_cosine_embedding_loss(fv_graph *g, fv_node *x1, fv_node *x2, fv_node
 
 /* ---- the triplet loss mined in a batch ---- */
 
-#include "../kernels/ref/triplet_mining.h"
-
 typedef struct {
     float margin;
     bool batch_all;
@@ -161,11 +157,13 @@ static fv_status mined_infer(fv_graph *g, fv_node *n)
     return FV_OK;
 }
 
-/* The labels as int64 (an int32 tensor is widened into an aux buffer). */
-static const int64_t *labels64(fv_graph *g, fv_node *n)
+/* The labels as int64: an int32 tensor is widened into an aux buffer by forward (widen), which backward, after
+ * that forward, reads as it is. */
+static const int64_t *labels64(fv_graph *g, fv_node *n, bool widen)
 {
     const fv_tensor *y = &n->in[IN_LABELS]->value;
     if (y->dtype == FV_I64) return y->data;
+    if (!widen) return n->aux[AUX_LABELS64].data;
     if (fv_node_aux(g, n, AUX_LABELS64, FV_I64, 1, y->shape) != FV_OK) return NULL;
     int64_t *w = n->aux[AUX_LABELS64].data;
     for (int64_t i = 0; i < y->size; i++) w[i] = fv_i32(y)[i];
@@ -176,7 +174,7 @@ static fv_status mined_forward(fv_graph *g, fv_node *n)
 {
     const mined_attr *at = n->attr;
     const fv_tensor *e = &n->in[IN_E]->value;
-    const int64_t *y = labels64(g, n);
+    const int64_t *y = labels64(g, n, true);
     double loss;
     if (!y) return fv_errcode(g->ctx);
     if (!fv_ref_triplet_mined_forward(&loss, fv_f32(e), y, e->shape[0], e->shape[1], at->margin, at->batch_all))
@@ -189,7 +187,7 @@ static void mined_backward(fv_graph *g, fv_node *n)
 {
     const mined_attr *at = n->attr;
     const fv_tensor *e = &n->in[IN_E]->value;
-    const int64_t *y = labels64(g, n);
+    const int64_t *y = labels64(g, n, false);
     if (!y || !fv_wants_grad(n, IN_E)) return;
     fv_ref_triplet_mined_backward(fv_f32(&n->in[IN_E]->grad), fv_f32(&n->grad)[0], fv_f32(e), y, e->shape[0],
                                   e->shape[1], at->margin, at->batch_all);

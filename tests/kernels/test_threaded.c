@@ -72,6 +72,15 @@ static void activations(void)
 
 /* ref: the reference's scatter into dx; assign: the fast kernel writing a dx full of garbage whole, which
  * must equal the reference's scatter into zeros. */
+/* A pooling's geometry from N, C, H, W; kh, kw, sh, sw; pt, pl, pb, pr, with the output size it gives. */
+static fv_ref_pool2d_geom pool_geometry(const int *q)
+{
+    fv_ref_pool2d_geom g = {q[0], q[1], q[2], q[3], 0, 0, q[4], q[5], q[6], q[7], q[8], q[9], q[10], q[11]};
+    g.OH = (g.H + g.pt + g.pb - g.kh) / g.sh + 1;
+    g.OW = (g.W + g.pl + g.pr - g.kw) / g.sw + 1;
+    return g;
+}
+
 static void max_pool(void)
 {
     /* N, C, H, W; kh, kw, sh, sw; pt, pl, pb, pr (pb, pr may include ceil mode's overhang). Windows that tile
@@ -91,9 +100,7 @@ static void max_pool(void)
     int ngeo = (int)(sizeof geo / sizeof geo[0]), bad = 0, bad_assign = 0, bad_values = 0;
     for (int k = 0; k < ngeo; k++) {
         const int *q = geo[k];
-        fv_ref_pool2d_geom g = {q[0], q[1], q[2], q[3], 0, 0, q[4], q[5], q[6], q[7], q[8], q[9], q[10], q[11]};
-        g.OH = (g.H + g.pt + g.pb - g.kh) / g.sh + 1;
-        g.OW = (g.W + g.pl + g.pr - g.kw) / g.sw + 1;
+        fv_ref_pool2d_geom g = pool_geometry(q);
         int64_t nx = g.N * g.C * g.H * g.W, ny = g.N * g.C * g.OH * g.OW;
         float *x = awkward(nx, 10 + k, k % 2 == 1), *dy = awkward(ny, 20 + k, true), *y[4], *dx[4], *fresh[4];
         int32_t *am[4];
@@ -130,9 +137,7 @@ static void max_pool(void)
     int zeros_bad = 0;
     for (int k = 13; k < ngeo; k++) {
         const int *q = geo[k];
-        fv_ref_pool2d_geom g = {q[0], q[1], q[2], q[3], 0, 0, q[4], q[5], q[6], q[7], q[8], q[9], q[10], q[11]};
-        g.OH = (g.H + g.pt + g.pb - g.kh) / g.sh + 1;
-        g.OW = (g.W + g.pl + g.pr - g.kw) / g.sw + 1;
+        fv_ref_pool2d_geom g = pool_geometry(q);
         int64_t nx = g.N * g.C * g.H * g.W, ny = g.N * g.C * g.OH * g.OW;
         float *x = malloc((size_t)nx * 4), *want = malloc((size_t)ny * 4), *got = malloc((size_t)ny * 4);
         int32_t *am = malloc((size_t)ny * 4);
@@ -163,9 +168,7 @@ static void avg_pool(void)
     int bad = 0, cases = 0;
     for (int k = 0; k < 4; k++) {
         const int *q = geo[k];
-        fv_ref_pool2d_geom g = {q[0], q[1], q[2], q[3], 0, 0, q[4], q[5], q[6], q[7], q[8], q[9], q[10], q[11]};
-        g.OH = (g.H + g.pt + g.pb - g.kh) / g.sh + 1;
-        g.OW = (g.W + g.pl + g.pr - g.kw) / g.sw + 1;
+        fv_ref_pool2d_geom g = pool_geometry(q);
         int64_t nx = g.N * g.C * g.H * g.W, ny = g.N * g.C * g.OH * g.OW;
         float *x = awkward(nx, 40 + k, false), *dy = awkward(ny, 50 + k, false);
         for (int pad = 0; pad < 2; pad++) {

@@ -61,15 +61,18 @@ static void free_all(fv_tensor **t, int n)
     for (int k = 0; k < n; k++) fv_tensor_free(t[k]);
 }
 
-/* The whole check for one description; direct builds the expected output 0 from the input nodes (NULL: none). */
-static void check_layer(fv_ctx *ctx, const char *name, const char *text, direct_fn direct)
+/* Parses text and checks what every loss layer must do: it builds and runs, gives the numbers of the op built
+ * directly on the same inputs (direct builds the expected output 0 from the input nodes; NULL: none), and its
+ * description round-trips. Returns the model (NULL when it does not parse) and its outputs in got[*n]. */
+static fv_model *check_common(fv_ctx *ctx, const char *name, const char *text, direct_fn direct, fv_tensor **got,
+                              int *n)
 {
     fv_model *m = fv_model_parse(ctx, text, name);
-    if (!CHECK(m != NULL, "%s: parses (%s)", name, fv_errmsg(ctx))) return;
-    fv_tensor *got[MAX_IO] = {0}, *back[MAX_IO] = {0};
-    int n = run(m, got);
-    CHECK(n > 0, "%s: builds and runs (%s)", name, n > 0 ? "" : fv_errmsg(ctx));
-    if (n > 0 && direct) { /* the op built directly on the same inputs */
+    *n = -1;
+    if (!CHECK(m != NULL, "%s: parses (%s)", name, fv_errmsg(ctx))) return NULL;
+    *n = run(m, got);
+    CHECK(*n > 0, "%s: builds and runs (%s)", name, *n > 0 ? "" : fv_errmsg(ctx));
+    if (*n > 0 && direct) { /* the op built directly on the same inputs */
         fv_graph *g = fv_graph_new(ctx);
         fv_node *in[MAX_IO];
         int n_in = fv_model_input_count(m);
@@ -96,6 +99,15 @@ static void check_layer(fv_ctx *ctx, const char *name, const char *text, direct_
     CHECK(d && d2 && strcmp(d, d2) == 0, "%s: the description round-trips", name);
     free(d), free(d2);
     fv_model_free(m2);
+    return m;
+}
+
+/* The whole check for one description: check_common, then ONNX export and import at opsets 13 and 17. */
+static void check_layer(fv_ctx *ctx, const char *name, const char *text, direct_fn direct)
+{
+    fv_tensor *got[MAX_IO] = {0}, *back[MAX_IO] = {0};
+    int n;
+    fv_model *m = check_common(ctx, name, text, direct, got, &n);
     int opsets[] = {13, 17};
     for (int o = 0; o < 2 && n > 0; o++) {
         void *buf = NULL;
@@ -178,42 +190,14 @@ static fv_node *d_triplet(fv_graph *g, fv_node *const *in)
 static fv_node *d_mined(fv_graph *g, fv_node *const *in) { return fv_triplet_mined_loss(g, in[0], in[1], 0.5f, true); }
 static fv_node *d_cosine(fv_graph *g, fv_node *const *in) { return fv_cosine_embedding_loss(g, in[0], in[1], in[2], 0.0f, FV_LOSS_SUM); }
 
-/* check_layer without the ONNX round trip: these have no ONNX operator, and export says so by name. */
+/* check_common for a loss ONNX has no operator for: export is refused, naming the layer's type. */
 static void check_local(fv_ctx *ctx, const char *name, const char *text, direct_fn direct, const char *type)
 {
-    fv_model *m = fv_model_parse(ctx, text, name);
-    if (!CHECK(m != NULL, "%s: parses (%s)", name, fv_errmsg(ctx))) return;
     fv_tensor *got[MAX_IO] = {0};
-    int n = run(m, got);
-    CHECK(n > 0, "%s: builds and runs (%s)", name, n > 0 ? "" : fv_errmsg(ctx));
-    if (n > 0) {
-        fv_graph *g = fv_graph_new(ctx);
-        fv_node *in[MAX_IO];
-        int n_in = fv_model_input_count(m);
-        for (int k = 0; k < n_in; k++) {
-            const fv_layer *l = &m->layers[m->inputs[k]];
-            int64_t shape[FV_MAX_DIMS] = {1};
-            memcpy(shape + l->a.batch, l->a.shape, (size_t)l->a.ndim * sizeof *shape);
-            in[k] = fv_input(g, l->name, (fv_dtype)l->a.dtype, l->a.ndim + l->a.batch, shape);
-        }
-        fv_node *y = direct(g, in);
-        bool ok = y != NULL;
-        for (int k = 0; ok && k < n_in; k++) {
-            fv_tensor *x = input_for(ctx, fv_node_value(in[k]), k);
-            ok = fv_graph_set_input(g, in[k], x) == FV_OK;
-            fv_tensor_free(x);
-        }
-        ok = ok && fv_graph_forward(g) == FV_OK;
-        CHECK(ok && same(fv_node_value(y), got[0]), "%s: the same numbers as the op built directly", name);
-        fv_graph_free(g);
-        free_all(got, n);
-    }
-    char *d = fv_model_describe(m);
-    fv_model *m2 = d ? fv_model_parse(ctx, d, name) : NULL;
-    char *d2 = m2 ? fv_model_describe(m2) : NULL;
-    CHECK(d && d2 && strcmp(d, d2) == 0, "%s: the description round-trips", name);
-    free(d), free(d2);
-    fv_model_free(m2);
+    int n;
+    fv_model *m = check_common(ctx, name, text, direct, got, &n);
+    if (!m) return;
+    if (n > 0) free_all(got, n);
     void *buf = NULL;
     size_t size = 0;
     CHECK(fv_onnx_save_mem(m, 17, &buf, &size) != FV_OK && strstr(fv_errmsg(ctx), type),

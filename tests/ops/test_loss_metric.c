@@ -96,6 +96,35 @@ static void bad_inputs(void)
     fv_ctx_free(ctx);
 }
 
+/* The mined loss with int32 identities: the value and gradient of int64 ones, bit for bit. */
+static void mined_int32(void)
+{
+    fv_ctx *ctx = fv_ctx_new(0);
+    float e[18];
+    for (int i = 0; i < 18; i++) e[i] = (float)((i * 7) % 11) * 0.3f - 1.4f;
+    int64_t y64[6] = {0, 0, 1, 1, 2, 0};
+    int32_t y32[6] = {0, 0, 1, 1, 2, 0};
+    float got[2][19];
+    for (int k = 0; k < 2; k++) {
+        fv_graph *g = fv_graph_new(ctx);
+        fv_node *x = fv_input(g, "e", FV_F32, 2, (int64_t[]){6, 3});
+        fv_node *y = fv_input(g, "y", k ? FV_I32 : FV_I64, 1, (int64_t[]){6});
+        fv_tensor *xv = fv_tensor_from(ctx, FV_F32, 2, (int64_t[]){6, 3}, e);
+        fv_tensor *yv = fv_tensor_from(ctx, k ? FV_I32 : FV_I64, 1, (int64_t[]){6}, k ? (void *)y32 : (void *)y64);
+        fv_graph_set_input(g, x, xv), fv_graph_set_input(g, y, yv);
+        fv_node_keep_grad(g, x);
+        fv_node *l = fv_triplet_mined_loss(g, x, y, 1.0f, false);
+        bool ok = l && fv_graph_forward(g) == FV_OK && fv_graph_backward(g, l) == FV_OK;
+        got[k][0] = ok ? fv_f32(fv_node_value(l))[0] : NAN;
+        for (int i = 0; ok && i < 18; i++) got[k][1 + i] = fv_f32(fv_node_grad(x))[i];
+        fv_tensor_free(xv), fv_tensor_free(yv);
+        fv_graph_free(g);
+    }
+    CHECK(got[0][0] > 0 && memcmp(got[0], got[1], sizeof got[0]) == 0,
+          "mined triplets: int32 identities give int64's loss (%g) and gradient", (double)got[0][0]);
+    fv_ctx_free(ctx);
+}
+
 int main(void)
 {
     opcheck_all("contrastive_loss_", build_contrastive);
@@ -103,6 +132,7 @@ int main(void)
     opcheck_all("cosine_embedding_loss_", build_cosine);
     opcheck_all("triplet_mined_loss_", build_mined);
     contrastive_at_zero();
+    mined_int32();
     bad_inputs();
     return test_finish();
 }

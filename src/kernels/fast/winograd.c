@@ -307,7 +307,7 @@ static void products_alone(void *p, int64_t x0, int64_t x1, int worker)
 
 /* Products below this many flops are run a whole product per thread: the 16 products of a small map (a 14x14
  * map has 49 tiles) are too small for a team each, whose start and barriers then cost more than the arithmetic
- * (128 -> 32 channels at 14x14 on 2 threads: 214 us with a team per product, ... us a product per thread). */
+ * (128 -> 32 channels at 14x14 on 2 threads: 214 us with a team per product, 98 us a product per thread). */
 #define SMALL_PRODUCT 4e6
 
 /* Forward, one group: transform, 16 products, transform back. The products go a team each, or one per thread

@@ -17,14 +17,15 @@ void fv_ref_bce_weighted_forward(float *l, const float *x, const float *t, const
     }
 }
 
-void fv_ref_bce_weighted_backward(float *dx, float *dt, const float *dl, const float *x, const float *t,
+void fv_ref_bce_weighted_backward(float *dx, float *dt, const float *dl, int64_t dl_step, const float *x, const float *t,
                                   const float *pos_weight, int64_t M, int64_t K)
 {
     for (int64_t i = 0; i < M; i++) {
         double w = pos_weight ? pos_weight[i % K] : 1.0, lw = 1.0 + (w - 1.0) * t[i];
         /* d softplus(-x) / dx = -sigmoid(-x) */
-        if (dx) dx[i] += (float)(dl[i] * ((1.0 - t[i]) - lw * sigmoid(-(double)x[i])));
-        if (dt) dt[i] += (float)(dl[i] * (-(double)x[i] + (w - 1.0) * softplus_neg(x[i])));
+        double g = dl[i * dl_step];
+        if (dx) dx[i] += (float)(g * ((1.0 - t[i]) - lw * sigmoid(-(double)x[i])));
+        if (dt) dt[i] += (float)(g * (-(double)x[i] + (w - 1.0) * softplus_neg(x[i])));
     }
 }
 
@@ -52,7 +53,7 @@ void fv_ref_focal_forward(float *l, const float *x, const float *t, int64_t M, f
     }
 }
 
-void fv_ref_focal_backward(float *dx, const float *dl, const float *x, const float *t, int64_t M, float alpha,
+void fv_ref_focal_backward(float *dx, const float *dl, int64_t dl_step, const float *x, const float *t, int64_t M, float alpha,
                            float gamma)
 {
     for (int64_t i = 0; i < M; i++) {
@@ -61,7 +62,7 @@ void fv_ref_focal_backward(float *dx, const float *dl, const float *x, const flo
         /* + ce d(1 - p_t)^gamma / dx, with dp_t / dx = p (1 - p) (2 t - 1); 0 where 1 - p_t is 0 */
         if (gamma != 0.0f && q > 0.0)
             g -= f.ce * gamma * pow(q, gamma - 1.0) * f.p * (1.0 - f.p) * (2.0 * t[i] - 1.0);
-        dx[i] += (float)(dl[i] * f.at * g);
+        dx[i] += (float)(dl[i * dl_step] * f.at * g);
     }
 }
 
@@ -121,7 +122,8 @@ void fv_ref_kl_div_forward(float *l, const float *x, const float *t, int64_t M, 
     }
 }
 
-void fv_ref_kl_div_backward(float *dx, const float *dl, const float *t, int64_t M, bool log_target)
+void fv_ref_kl_div_backward(float *dx, const float *dl, int64_t dl_step, const float *t, int64_t M, bool log_target)
 {
-    for (int64_t i = 0; i < M; i++) dx[i] += (float)(-(double)dl[i] * (log_target ? exp((double)t[i]) : t[i]));
+    for (int64_t i = 0; i < M; i++)
+        dx[i] += (float)(-(double)dl[i * dl_step] * (log_target ? exp((double)t[i]) : t[i]));
 }

@@ -22,14 +22,14 @@ void fv_ref_contrastive_forward(float *l, const float *a, const float *b, const 
     }
 }
 
-void fv_ref_contrastive_backward(float *da, float *db, const float *dl, const float *a, const float *b,
+void fv_ref_contrastive_backward(float *da, float *db, const float *dl, int64_t dl_step, const float *a, const float *b,
                                  const float *y, int64_t N, int64_t D, float margin)
 {
     for (int64_t i = 0; i < N; i++) {
         const float *ai = a + i * D, *bi = b + i * D;
         double d = distance2(ai, bi, D), gap = margin - d > 0.0 ? margin - d : 0.0;
         /* dl/d(a - b) = (y d - (1 - y) gap) (a - b) / d: y (a - b) - (1 - y) gap (a - b) / d */
-        double k = d > 0.0 ? dl[i] * (y[i] - (1.0 - y[i]) * gap / d) : 0.0;
+        double k = d > 0.0 ? dl[i * dl_step] * (y[i] - (1.0 - y[i]) * gap / d) : 0.0;
         for (int64_t j = 0; j < D; j++) {
             double g = k * ((double)ai[j] - bi[j]);
             if (da) da[i * D + j] += (float)g;
@@ -76,7 +76,7 @@ void fv_ref_triplet_forward(float *l, const float *a, const float *p, const floa
     }
 }
 
-void fv_ref_triplet_backward(float *da, float *dp, float *dn, const float *dl, const float *a, const float *p,
+void fv_ref_triplet_backward(float *da, float *dp, float *dn, const float *dl, int64_t dl_step, const float *a, const float *p,
                              const float *n, int64_t N, int64_t D, const fv_ref_triplet_args *t)
 {
     for (int64_t i = 0; i < N; i++) {
@@ -85,9 +85,10 @@ void fv_ref_triplet_backward(float *da, float *dp, float *dn, const float *dl, c
         bool swapped = t->swap && dpn < dan;
         if (!(dap - (swapped ? dpn : dan) + t->margin > 0.0)) continue; /* the hinge is flat */
         float *gai = da ? da + i * D : NULL, *gpi = dp ? dp + i * D : NULL, *gni = dn ? dn + i * D : NULL;
-        pnorm_grad(gai, gpi, dl[i], ai, pi, D, t);
-        if (swapped) pnorm_grad(gpi, gni, -dl[i], pi, ni, D, t);
-        else pnorm_grad(gai, gni, -dl[i], ai, ni, D, t);
+        double g = dl[i * dl_step];
+        pnorm_grad(gai, gpi, g, ai, pi, D, t);
+        if (swapped) pnorm_grad(gpi, gni, -g, pi, ni, D, t);
+        else pnorm_grad(gai, gni, -g, ai, ni, D, t);
     }
 }
 
@@ -117,7 +118,7 @@ void fv_ref_cosine_embedding_forward(float *l, const float *x1, const float *x2,
     }
 }
 
-void fv_ref_cosine_embedding_backward(float *d1, float *d2, const float *dl, const float *x1, const float *x2,
+void fv_ref_cosine_embedding_backward(float *d1, float *d2, const float *dl, int64_t dl_step, const float *x1, const float *x2,
                                       const float *y, int64_t N, int64_t D, float margin)
 {
     for (int64_t i = 0; i < N; i++) {
@@ -126,7 +127,7 @@ void fv_ref_cosine_embedding_backward(float *d1, float *d2, const float *dl, con
         /* dl/dcos: -1 for y = 1, 1 above the margin for y = -1 */
         double s = y[i] == 1.0f ? -1.0 : y[i] == -1.0f && c.cos - margin > 0.0 ? 1.0 : 0.0;
         if (s == 0.0) continue;
-        double root = sqrt(c.m1 * c.m2), k = dl[i] * s;
+        double root = sqrt(c.m1 * c.m2), k = dl[i * dl_step] * s;
         for (int64_t j = 0; j < D; j++) { /* dcos/dx1 = x2 / root - cos x1 / m1, and symmetrically */
             if (d1) d1[i * D + j] += (float)(k * (b[j] / root - c.cos * a[j] / c.m1));
             if (d2) d2[i * D + j] += (float)(k * (a[j] / root - c.cos * b[j] / c.m2));
