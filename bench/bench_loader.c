@@ -110,7 +110,7 @@ static double training_rate(fv_ctx *ctx, int steps)
     fv_fit_config c = fv_fit_defaults();
     c.batch_size = BATCH, c.verbose = FV_VERBOSE_QUIET, c.shuffle = false;
     fv_trainer *t = fv_trainer_new(m, &c);
-    fv_data_source warm = {3 * BATCH, fetch_synthetic, NULL, NULL}, timed = {(int64_t)steps * BATCH, fetch_synthetic, NULL, NULL};
+    fv_data_source warm = {3 * BATCH, fetch_synthetic, NULL, NULL, NULL}, timed = {(int64_t)steps * BATCH, fetch_synthetic, NULL, NULL, NULL};
     if (!t || fv_trainer_fit(t, &warm) != FV_OK) return fprintf(stderr, "%s\n", fv_errmsg(ctx)), 0;
     fv_trainer_free(t);
     t = fv_trainer_new(m, &c); /* a fresh trainer: the first has done its epoch */

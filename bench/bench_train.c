@@ -37,7 +37,7 @@ int main(int argc, char **argv)
     c.verbose = FV_VERBOSE_QUIET;
     c.shuffle = false;
     fv_trainer *t = fv_trainer_new(m, &c);
-    fv_data_source warm = {5 * 64, fetch, NULL, NULL}, timed = {(int64_t)steps * 64, fetch, NULL, NULL};
+    fv_data_source warm = {5 * 64, fetch, NULL, NULL, NULL}, timed = {(int64_t)steps * 64, fetch, NULL, NULL, NULL};
     if (!t || fv_trainer_fit(t, &warm) != FV_OK) return fprintf(stderr, "%s\n", fv_errmsg(ctx)), 1;
     fv_trainer_free(t);
     t = fv_trainer_new(m, &c);

@@ -49,7 +49,7 @@ int main(int argc, char **argv)
     c.optim.lr = 0.01f;
     c.optim.momentum = 0.9f;
     fv_trainer *t = fv_trainer_new(m, &c);
-    fv_data_source warm = {(int64_t)warmup * B, fetch, NULL, NULL}, timed = {(int64_t)steps * B, fetch, NULL, NULL};
+    fv_data_source warm = {(int64_t)warmup * B, fetch, NULL, NULL, NULL}, timed = {(int64_t)steps * B, fetch, NULL, NULL, NULL};
     if (!t || fv_trainer_fit(t, &warm) != FV_OK) return fprintf(stderr, "%s\n", fv_errmsg(ctx)), 1;
     fv_trainer_free(t); /* a trainer fits its epochs once: a new one (the model keeps its warmed-up weights) */
     t = fv_trainer_new(m, &c);

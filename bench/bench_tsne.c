@@ -25,7 +25,7 @@ int main(void)
     c.batch_size = 64;
     c.verbose = FV_VERBOSE_QUIET;
     fv_trainer *t = fv_trainer_new(m, &c);
-    fv_data_source tr = {6000, fv_dataset_fetch, train, NULL}, te = {2000, fv_dataset_fetch, test, NULL};
+    fv_data_source tr = {6000, fv_dataset_fetch, train, NULL, NULL}, te = {2000, fv_dataset_fetch, test, NULL, NULL};
     if (fv_trainer_fit(t, &tr) != FV_OK) return fprintf(stderr, "%s\n", fv_errmsg(ctx)), 1;
     fv_tensor *labels = NULL, *f = fv_extract_features(m, &te, NULL, 256, &labels);
     if (!f) return fprintf(stderr, "%s\n", fv_errmsg(ctx)), 1;

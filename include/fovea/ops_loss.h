@@ -57,12 +57,21 @@ fv_node *fv_contrastive_loss(fv_graph *g, fv_node *a, fv_node *b, fv_node *targe
  * d(p, n)) for the negative's distance (Balntas et al. 2016). */
 fv_node *fv_triplet_margin_loss(fv_graph *g, fv_node *anchor, fv_node *positive, fv_node *negative, float margin,
                                 float p, float eps, bool swap, fv_loss_reduction reduction);
-/* The triplet loss mined inside the batch (Hermans, Beyer and Leibe, 2017): embeddings (N, D) with identities
- * labels (N) (int32 or int64), Euclidean distances between all pairs; batch-hard (batch_all false): each
- * anchor's farthest positive and nearest negative, max(0, d_ap - d_an + margin), averaged over the anchors that
- * have both; batch-all: every valid triplet's hinge, summed over the number that are positive (0 when none).
+/* How the triplet loss picks its triplets inside a batch. */
+typedef enum {
+    FV_TRIPLET_BATCH_HARD = 0, /* each anchor's farthest positive and nearest negative (Hermans et al. 2017) */
+    FV_TRIPLET_BATCH_ALL = 1,  /* every valid triplet; the mean over those with a positive hinge */
+    FV_TRIPLET_SEMI_HARD = 2   /* each positive pair with the nearest negative farther than the positive, or the
+                                * farthest negative when none is (FaceNet; TensorFlow Addons' semi-hard loss) */
+} fv_triplet_mining;
+
+/* The triplet loss mined inside the batch: embeddings (N, D) with identities labels (N) (int32 or int64),
+ * Euclidean distances between all pairs, hinges max(0, d_ap - d_an + margin). Batch-hard averages over the
+ * anchors that have both a positive and a negative; batch-all sums every valid triplet's hinge over the number
+ * that are positive (0 when none); semi-hard averages over the positive pairs whose anchor has a negative.
  * A scalar; the embeddings get the gradient (none through a pair at distance 0). */
-fv_node *fv_triplet_mined_loss(fv_graph *g, fv_node *embeddings, fv_node *labels, float margin, bool batch_all);
+fv_node *fv_triplet_mined_loss(fv_graph *g, fv_node *embeddings, fv_node *labels, float margin,
+                               fv_triplet_mining mining);
 /* Cosine embedding loss, PyTorch's F.cosine_embedding_loss: target (N) of +1 (similar: 1 - cos) or -1
  * (dissimilar: max(0, cos - margin)); any other target gives 0. */
 fv_node *fv_cosine_embedding_loss(fv_graph *g, fv_node *x1, fv_node *x2, fv_node *target, float margin,

@@ -8,21 +8,27 @@
 
 #include "model.h"
 #include "optim.h"
+#include "task.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 /* Where samples come from: count samples, fetched by index into preallocated batch tensors x (n, shape...)
- * and y (n) int32 labels. epoch lets a source draw augmentation from (seed, epoch, index) reproducibly; it is
- * -1 for validation and evaluation, which are not augmented. prefetch (optional, may be NULL) announces the
- * batch that the next fetch after this one will ask for, so that a loader (fovea/loader.h) can make it on
- * other threads while the current step runs; it must not change what fetch returns. */
+ * and y, the target the task asks for ((n) int32 labels for classification; NULL when the task takes none).
+ * epoch lets a source draw augmentation from (seed, epoch, index) reproducibly; it is -1 for validation and
+ * evaluation, which are not augmented. prefetch (optional, may be NULL) announces the batch that the next
+ * fetch after this one will ask for, so that a loader (fovea/loader.h) can make it on other threads while the
+ * current step runs; it must not change what fetch returns. fetch_io (optional) serves models of several
+ * inputs: xs[k] is the batch of the model's input k (fv_model_input_layer order); when it is set the trainer
+ * calls it instead of fetch, which may then be NULL. */
 typedef struct fv_data_source {
     int64_t count;
     fv_status (*fetch)(void *data, int epoch, const int64_t *indices, int n, fv_tensor *x, fv_tensor *y);
     void *data;
     fv_status (*prefetch)(void *data, int epoch, const int64_t *indices, int n);
+    fv_status (*fetch_io)(void *data, int epoch, const int64_t *indices, int n, fv_tensor *const *xs, int n_inputs,
+                          fv_tensor *y);
 } fv_data_source;
 
 typedef enum { FV_VERBOSE_AUTO = 0, FV_VERBOSE_BAR, FV_VERBOSE_LINES, FV_VERBOSE_QUIET } fv_verbosity;
@@ -34,6 +40,8 @@ typedef struct {
     uint64_t seed;             /* shuffling (weights are drawn from the model's context) */
     double validation_split;   /* hold out this last fraction of the training samples (before shuffling) */
     const fv_data_source *validation; /* or a separate validation set (takes precedence) */
+    fv_task *task;             /* what is trained (fovea/task.h; borrowed, not freed); NULL: classification with
+                                * the class weights and label smoothing below */
     const float *class_weights;       /* per-class loss weights (PyTorch's weighted mean), or NULL */
     int n_class_weights;
     float label_smoothing;
@@ -99,8 +107,8 @@ fv_status fv_trainer_resume(fv_trainer *t, const char *path);
 fv_status fv_trainer_set_settings(fv_trainer *t, const char *text);
 #define FV_META_TRAIN_SETTINGS "train.settings"
 
-/* For callbacks: the current epoch's logs ("loss", "accuracy", "val_loss", "val_accuracy", "lr"), NAN when
- * absent; the model; the optimizer; a request to stop after this epoch. */
+/* For callbacks: the current epoch's logs ("loss", the task's metrics such as "accuracy" or "miou", the same
+ * with "val_" in front, "lr"), NAN when absent; the model; the optimizer; a request to stop after this epoch. */
 double fv_trainer_log(const fv_trainer *t, const char *name);
 fv_model *fv_trainer_model(const fv_trainer *t);
 fv_optimizer *fv_trainer_optimizer(const fv_trainer *t);
@@ -127,6 +135,17 @@ typedef struct {
 /* Loss (mean softmax cross-entropy) and accuracy of the model in eval mode over a data source. */
 fv_status fv_evaluate(fv_model *m, const fv_data_source *data, int batch_size, fv_eval_result *out);
 void fv_eval_result_free(fv_eval_result *r);
+
+/* Any task's loss and metrics over a data source, in eval mode: names[i] = values[i] for i < *n (at most
+ * FV_TASK_MAX_METRICS + 1: "loss" first, then the task's metrics); count gets the samples seen. */
+typedef struct {
+    int n;
+    const char *names[FV_TASK_MAX_METRICS + 1];
+    double values[FV_TASK_MAX_METRICS + 1];
+    int64_t count;
+} fv_task_result;
+fv_status fv_evaluate_task(fv_model *m, fv_task *task, const fv_data_source *data, int batch_size,
+                           fv_task_result *out);
 
 /* Class probabilities (n, classes) for a batch x (n, shape...) in eval mode. */
 fv_tensor *fv_predict(fv_model *m, const fv_tensor *x);

@@ -158,7 +158,7 @@ const char *cli_data_path(const cli_data *d, int64_t i) { return fv_dataset_path
 fv_data_source cli_data_source(cli_data *d)
 {
     if (d->loader) return fv_loader_source(d->loader);
-    fv_data_source s = {fv_dataset_count(d->ds), fv_dataset_fetch, d->ds, NULL};
+    fv_data_source s = {fv_dataset_count(d->ds), fv_dataset_fetch, d->ds, NULL, NULL};
     return s;
 }
 

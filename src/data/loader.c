@@ -271,7 +271,7 @@ static fv_status loader_fetch(void *data, int epoch, const int64_t *indices, int
 
 fv_data_source fv_loader_source(fv_loader *l)
 {
-    fv_data_source s = {l ? fv_dataset_count(l->ds) : 0, loader_fetch, l, loader_prefetch};
+    fv_data_source s = {l ? fv_dataset_count(l->ds) : 0, loader_fetch, l, loader_prefetch, NULL};
     return s;
 }
 

@@ -4,7 +4,7 @@
  * Keys: reduction=mean|sum|none (ONNX's default first) and ignore_index=K (absent: every target must be a
  * class index). Then the losses ONNX has no operator for (ops_loss.h): bce_with_logits, sigmoid_focal_loss,
  * dice_loss, kl_div, contrastive_loss, triplet_margin_loss, cosine_embedding_loss, with PyTorch's defaults, and
- * triplet_mined_loss (mining=hard|all in the batch). ONNX import is in src/io/onnx_ops_loss.c (SoftmaxCrossEntropyLoss's log_prob output becomes a
+ * triplet_mined_loss (mining=hard|all|semi in the batch). ONNX import is in src/io/onnx_ops_loss.c (SoftmaxCrossEntropyLoss's log_prob output becomes a
  * log_softmax layer); export is in onnx_export.c's export_loss, since ignore_index is written only when set. */
 #include <stddef.h>
 #include <stdio.h>
@@ -71,7 +71,7 @@ static const fv_layer_key triplet_keys[] = {{"reduction", FV_K_CHOICE, offsetof(
                                             KEY("p", FV_K_FLOAT, k, false), KEY("eps", FV_K_FLOAT, eps, false),
                                             KEY("swap", FV_K_BOOL, flag, false), {NULL}};
 
-static const char *const minings[] = {"hard", "all", NULL};
+static const char *const minings[] = {"hard", "all", "semi", NULL};
 static const fv_layer_key mined_keys[] = {KEY("margin", FV_K_FLOAT, value, false),
                                           {"mining", FV_K_CHOICE, offsetof(fv_layer_attrs, choice), false, minings},
                                           {NULL}};
@@ -115,7 +115,7 @@ static fv_node *build_cosine(fv_graph *g, const fv_layer *l, fv_node *const *in)
 
 static fv_node *build_mined(fv_graph *g, const fv_layer *l, fv_node *const *in)
 {
-    return fv_triplet_mined_loss(g, in[0], in[1], l->a.value, l->a.choice[0] == 1);
+    return fv_triplet_mined_loss(g, in[0], in[1], l->a.value, (fv_triplet_mining)l->a.choice[0]);
 }
 
 /* PyTorch's defaults */

@@ -132,9 +132,12 @@ fv_node *fv_cosine_embedding_loss(fv_graph *g, fv_node *x1, fv_node *x2, fv_node
 
 /* ---- the triplet loss mined in a batch ---- */
 
+_Static_assert(FV_MINE_HARD == (int)FV_TRIPLET_BATCH_HARD && FV_MINE_ALL == (int)FV_TRIPLET_BATCH_ALL &&
+                   FV_MINE_SEMI_HARD == (int)FV_TRIPLET_SEMI_HARD, "the kernel's mining numbers are the API's");
+
 typedef struct {
     float margin;
-    bool batch_all;
+    int mining; /* fv_triplet_mining */
 } mined_attr;
 
 enum { IN_E, IN_LABELS };
@@ -151,6 +154,9 @@ static fv_status mined_infer(fv_graph *g, fv_node *n)
                              "embeddings %s", fv_dtype_name(y->dtype), fv_dims(y), fv_dims(e));
     if (!isfinite(at->margin))
         return fv_node_error(g, n, FV_ERR_ARG, "margin %g must be finite", (double)at->margin);
+    if (at->mining < FV_TRIPLET_BATCH_HARD || at->mining > FV_TRIPLET_SEMI_HARD)
+        return fv_node_error(g, n, FV_ERR_ARG, "mining %d is none of batch-hard (0), batch-all (1), semi-hard (2)",
+                             at->mining);
     if (e->shape[0] > 46340) /* N^2 distances */
         return fv_node_error(g, n, FV_ERR_SHAPE, "embeddings %s: a batch of more than 46340 rows", fv_dims(e));
     fv_node_set_shape(n, FV_F32, 0, NULL);
@@ -177,7 +183,7 @@ static fv_status mined_forward(fv_graph *g, fv_node *n)
     const int64_t *y = labels64(g, n, true);
     double loss;
     if (!y) return fv_errcode(g->ctx);
-    if (!fv_ref_triplet_mined_forward(&loss, fv_f32(e), y, e->shape[0], e->shape[1], at->margin, at->batch_all))
+    if (!fv_ref_triplet_mined_forward(&loss, fv_f32(e), y, e->shape[0], e->shape[1], at->margin, at->mining))
         return fv_node_error(g, n, FV_ERR_NOMEM, "no memory for the distances of embeddings %s", fv_dims(e));
     fv_f32(&n->value)[0] = (float)loss;
     return FV_OK;
@@ -190,13 +196,14 @@ static void mined_backward(fv_graph *g, fv_node *n)
     const int64_t *y = labels64(g, n, false);
     if (!y || !fv_wants_grad(n, IN_E)) return;
     fv_ref_triplet_mined_backward(fv_f32(&n->in[IN_E]->grad), fv_f32(&n->grad)[0], fv_f32(e), y, e->shape[0],
-                                  e->shape[1], at->margin, at->batch_all);
+                                  e->shape[1], at->margin, at->mining);
 }
 
 const fv_op_def fv_op_triplet_mined_loss = {"triplet_mined_loss", mined_infer, mined_forward, mined_backward, false};
 
-fv_node *fv_triplet_mined_loss(fv_graph *g, fv_node *embeddings, fv_node *labels, float margin, bool batch_all)
+fv_node *fv_triplet_mined_loss(fv_graph *g, fv_node *embeddings, fv_node *labels, float margin,
+                               fv_triplet_mining mining)
 {
-    mined_attr at = {margin, batch_all};
+    mined_attr at = {margin, (int)mining};
     return fv_graph_add(g, FV_OP_TRIPLET_MINED_LOSS, (fv_node *[]){embeddings, labels}, 2, 2, &at, sizeof at);
 }

@@ -26,11 +26,18 @@ typedef struct {
     int cooldown, cooldown_counter;
 } monitor_cb;
 
-/* Keras' "auto": maximize accuracies (and AUC-like names), minimize anything else. */
+/* Keras' "auto": maximize accuracies and AUC, and the tasks' other scores where higher is better (precision,
+ * recall, F1, IoU, Dice, R^2, the distance between different identities); minimize anything else (losses,
+ * errors, the distance within an identity). */
 static bool maximizing(const monitor_cb *m)
 {
+    static const char *const higher[] = {"acc", "auc", "precision", "recall", "f1", "iou", "dice", "r2",
+                                         "neg_distance"};
     if (m->mode != FV_MONITOR_AUTO) return m->mode == FV_MONITOR_MAX;
-    return strstr(m->monitor, "acc") != NULL || strstr(m->monitor, "auc") != NULL;
+    if (strstr(m->monitor, "loss")) return false;
+    for (size_t i = 0; i < sizeof higher / sizeof *higher; i++)
+        if (strstr(m->monitor, higher[i])) return true;
+    return false;
 }
 
 /* current better than best by more than delta. */
@@ -43,10 +50,12 @@ static double monitored(monitor_cb *m, fv_trainer *t, bool *ok)
 {
     double v = fv_trainer_log(t, m->monitor);
     *ok = !isnan(v);
-    if (!*ok && fv_trainer_out(t))
+    if (!*ok && fv_trainer_out(t)) {
+        char names[512];
+        fv_trainer_log_list(t, names, sizeof names);
         fprintf(fv_trainer_out(t), "Warning: %s conditioned on metric '%s' which is not available. Available "
-                "metrics are: loss,accuracy%s\n", m->cb.name, m->monitor,
-                isnan(fv_trainer_log(t, "val_loss")) ? "" : ",val_loss,val_accuracy");
+                "metrics are: %s\n", m->cb.name, m->monitor, names);
+    }
     return v;
 }
 

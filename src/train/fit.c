@@ -40,6 +40,14 @@ static fv_status range_fetch(void *data, int epoch, const int64_t *idx, int n, f
     return r->base->fetch(r->base->data, epoch, r->scratch, n, x, y);
 }
 
+static fv_status range_fetch_io(void *data, int epoch, const int64_t *idx, int n, fv_tensor *const *xs, int n_inputs,
+                                fv_tensor *y)
+{
+    range_data *r = data;
+    for (int i = 0; i < n; i++) r->scratch[i] = idx[i] + r->first;
+    return r->base->fetch_io(r->base->data, epoch, r->scratch, n, xs, n_inputs, y);
+}
+
 /* The prefetch hook copies the indices before returning, so the scratch can be shared with fetch. */
 static fv_status range_prefetch(void *data, int epoch, const int64_t *idx, int n)
 {
@@ -53,38 +61,71 @@ static fv_data_source make_range(range_data *r, const fv_data_source *base, int6
     r->base = base;
     r->first = first;
     r->scratch = malloc((size_t)(batch > 0 ? batch : 1) * sizeof *r->scratch);
-    fv_data_source s = {count, r->scratch ? range_fetch : NULL, r, base->prefetch ? range_prefetch : NULL};
+    fv_data_source s = {count, r->scratch && base->fetch ? range_fetch : NULL, r, base->prefetch ? range_prefetch : NULL,
+                        r->scratch && base->fetch_io ? range_fetch_io : NULL};
     return s;
 }
 
 /* ---- the trainer ----------------------------------------------------------------------------------- */
 
+/* What the task sees of output k: a final softmax's or sigmoid's input when the task takes logits (a Keras
+ * model ending in softmax trains on its input: the loss applies it). */
+static fv_node *task_view(const fv_trainer *t, int k, fv_node *out)
+{
+    const char *type = fv_model_layer_type(t->model, fv_model_output_layer(t->model, k));
+    bool squashes = strcmp(type, "softmax") == 0 || strcmp(type, "sigmoid") == 0;
+    return t->task->logits && squashes ? fv_node_input(out, 0) : out;
+}
+
+/* The task's words on a model that does not fit it, led by the model's name. */
+static fv_status task_error(fv_trainer *t, fv_status s)
+{
+    char msg[600];
+    snprintf(msg, sizeof msg, "%s", fv_errmsg(t->ctx));
+    return fv_error(t->ctx, s, "model '%s': %s", fv_model_name(t->model), msg);
+}
+
 static fv_status build_graph(fv_trainer *t)
 {
     fv_model *m = t->model;
     int64_t batch = t->cfg.batch_size;
-    fv_node *out;
-    t->g = fv_model_build(m, batch, &t->x, &out, &t->layer_nodes);
+    fv_node *outs[FV_MODEL_MAX_IO];
+    t->n_inputs = fv_model_input_count(m), t->n_outputs = fv_model_output_count(m);
+    t->g = fv_model_build_io(m, batch, t->inputs, outs, &t->layer_nodes);
     if (!t->g) return fv_errcode(t->ctx);
-    int last = fv_model_layer_count(m) - 1;
-    /* A model ending in softmax (as Keras models often do) trains on the softmax's input: the loss applies it. */
-    t->logits = strcmp(fv_model_layer_type(m, last), "softmax") == 0 ? fv_node_input(out, 0) : out;
-    if (fv_node_value(t->logits)->ndim != 2)
-        return fv_error(t->ctx, FV_ERR_SHAPE, "model '%s': the last layer '%s' gives %d-D outputs; classification "
-                        "needs (batch, classes) logits", fv_model_name(m), fv_model_layer_name(m, last),
-                        fv_node_value(t->logits)->ndim);
-    int64_t k = fv_node_value(t->logits)->shape[1];
-    t->y = fv_input(t->g, "labels", FV_I32, 1, &batch);
-    if (t->cfg.class_weights) {
-        if (t->cfg.n_class_weights != k)
-            return fv_error(t->ctx, FV_ERR_ARG, "%d class weights given for a model with %lld classes",
-                            t->cfg.n_class_weights, (long long)k);
-        t->weights_tensor = fv_tensor_from(t->ctx, FV_F32, 1, &k, t->cfg.class_weights);
-        if (!t->weights_tensor || !(t->class_weights = fv_constant(t->g, t->weights_tensor))) return fv_errcode(t->ctx);
+    for (int k = 0; k < t->n_outputs; k++) t->outputs[k] = task_view(t, k, outs[k]);
+    fv_status s = t->task->target_spec(t->task, t->g, t->outputs, t->n_outputs, &t->target_dtype, &t->target_ndim,
+                                       t->target_shape);
+    if (s) return task_error(t, s);
+    if (t->target_ndim > 0) {
+        t->target_shape[0] = batch;
+        t->y = fv_input(t->g, t->target_dtype == FV_I32 ? "labels" : "target", t->target_dtype, t->target_ndim,
+                        t->target_shape);
+        if (!t->y) return fv_errcode(t->ctx);
     }
     fv_graph_set_next_name(t->g, "loss");
-    t->loss = fv_cross_entropy(t->g, t->logits, t->y, t->class_weights, t->cfg.label_smoothing);
-    return t->loss ? FV_OK : fv_errcode(t->ctx);
+    if (!(t->loss = t->task->loss(t->task, t->g, t->outputs, t->n_outputs, t->y))) return task_error(t, fv_errcode(t->ctx));
+    if (fv_node_value(t->loss)->size != 1 || fv_node_value(t->loss)->dtype != FV_F32)
+        return fv_error(t->ctx, FV_ERR_SHAPE, "model '%s': the task %s's loss is not a float scalar", fv_model_name(m),
+                        t->task->name);
+    fv_node_set_name(t->loss, "loss");
+    if (t->task->metrics_reset) t->task->metrics_reset(t->task);
+    return FV_OK;
+}
+
+/* Classification made from the configuration's class weights and label smoothing, when it names no task. */
+static fv_status own_task(fv_trainer *t)
+{
+    if (t->cfg.task) {
+        t->task = t->cfg.task;
+        return FV_OK;
+    }
+    fv_task_options o = fv_task_defaults(FV_TASK_CLASSIFY);
+    o.class_weights = t->cfg.class_weights, o.n_class_weights = t->cfg.class_weights ? t->cfg.n_class_weights : 0;
+    o.label_smoothing = t->cfg.label_smoothing;
+    t->task = fv_task_new(t->ctx, &o);
+    t->owns_task = t->task != NULL;
+    return t->task ? FV_OK : fv_errcode(t->ctx);
 }
 
 fv_trainer *fv_trainer_new(fv_model *m, const fv_fit_config *cfg)
@@ -108,7 +149,7 @@ fv_trainer *fv_trainer_new(fv_model *m, const fv_fit_config *cfg)
     if (!t->cfg.out) t->cfg.out = stdout;
     t->epoch = cfg->initial_epoch;
     t->lr_factor = 1.0;
-    if (build_graph(t) != FV_OK) goto fail;
+    if (own_task(t) != FV_OK || build_graph(t) != FV_OK) goto fail;
     if (!(t->opt = fv_optim_new(ctx, &t->cfg.optim))) goto fail;
     int np = fv_model_param_count(m);
     fv_param **params = malloc((size_t)(np ? np : 1) * sizeof *params);
@@ -139,7 +180,7 @@ void fv_trainer_free(fv_trainer *t)
     fv_progress_free(t->progress);
     fv_optim_free(t->opt);
     fv_graph_free(t->g);
-    fv_tensor_free(t->weights_tensor);
+    if (t->owns_task) fv_task_free(t->task);
     free(t->layer_nodes);
     free(t->settings);
     free(t);
@@ -208,20 +249,6 @@ static void epoch_order(int64_t *order, int64_t n, bool shuffle, uint64_t seed, 
     }
 }
 
-static int64_t count_correct(const fv_tensor *logits, const fv_tensor *labels)
-{
-    int64_t n = logits->shape[0], k = logits->shape[1], correct = 0;
-    const float *z = fv_f32(logits);
-    const int32_t *y = fv_i32(labels);
-    for (int64_t i = 0; i < n; i++) {
-        int64_t best = 0;
-        for (int64_t c = 1; c < k; c++)
-            if (z[i * k + c] > z[i * k + best]) best = c;
-        correct += best == y[i];
-    }
-    return correct;
-}
-
 static bool all_finite(const fv_tensor *v)
 {
     if (v->dtype != FV_F32 || !v->data) return true;
@@ -235,7 +262,12 @@ static bool all_finite(const fv_tensor *v)
  * output holds a NaN or an infinity; NULL when every value is finite. */
 static const char *first_non_finite(fv_trainer *t, char *buf, size_t size)
 {
-    if (!all_finite(fv_node_value(t->x))) return "the input batch";
+    for (int k = 0; k < t->n_inputs; k++)
+        if (!all_finite(fv_node_value(t->inputs[k]))) {
+            if (t->n_inputs == 1) return "the input batch";
+            snprintf(buf, size, "the batch of input '%s'", fv_model_layer_name(t->model, fv_model_input_layer(t->model, k)));
+            return buf;
+        }
     for (int i = 1; i < fv_model_layer_count(t->model); i++)
         if (!all_finite(fv_node_value(t->layer_nodes[i]))) {
             snprintf(buf, size, "the output of layer '%s' (%s)", fv_model_layer_name(t->model, i),
@@ -266,34 +298,47 @@ static fv_status non_finite_gradient(fv_trainer *t, int epoch, long step)
                     where ? where : "");
 }
 
+/* The batches of every input and of the target: full ones, and the last, partial one of an epoch. */
 typedef struct {
-    fv_tensor *x, *y;        /* full batches */
-    fv_tensor *xt, *yt;      /* the last, partial batch */
+    int n_inputs;
+    fv_tensor *x[FV_MODEL_MAX_IO], *xt[FV_MODEL_MAX_IO];
+    fv_tensor *y, *yt;       /* NULL when the task takes no target */
+    int64_t batch;
     int64_t *order;
 } batch_buffers;
 
 static void buffers_free(batch_buffers *b)
 {
-    fv_tensor_free(b->x), fv_tensor_free(b->y), fv_tensor_free(b->xt), fv_tensor_free(b->yt);
+    for (int k = 0; k < b->n_inputs; k++) fv_tensor_free(b->x[k]), fv_tensor_free(b->xt[k]);
+    fv_tensor_free(b->y), fv_tensor_free(b->yt);
     free(b->order);
+}
+
+/* One batch of n samples of every input and of the target. */
+static bool buffers_alloc(fv_trainer *t, batch_buffers *b, int64_t n, fv_tensor **x, fv_tensor **y)
+{
+    int64_t shape[FV_MAX_DIMS];
+    for (int k = 0; k < b->n_inputs; k++) {
+        int layer = fv_model_input_layer(t->model, k);
+        int nd = fv_model_layer_shape(t->model, layer, shape + 1);
+        shape[0] = n;
+        if (!(x[k] = fv_tensor_new(t->ctx, fv_model_layer_dtype(t->model, layer), nd + 1, shape))) return false;
+    }
+    if (!t->y) return true;
+    memcpy(shape, t->target_shape, sizeof shape);
+    shape[0] = n;
+    return (*y = fv_tensor_new(t->ctx, t->target_dtype, t->target_ndim, shape)) != NULL;
 }
 
 static fv_status buffers_new(fv_trainer *t, batch_buffers *b, int64_t n)
 {
     memset(b, 0, sizeof *b);
-    int64_t shape[FV_MAX_DIMS];
-    int nd = fv_model_input_shape(t->model, shape + 1);
+    b->n_inputs = t->n_inputs;
     int64_t batch = t->cfg.batch_size < n ? t->cfg.batch_size : n, tail = n % batch;
-    shape[0] = batch;
-    b->x = fv_tensor_new(t->ctx, FV_F32, nd + 1, shape);
-    b->y = fv_tensor_new(t->ctx, FV_I32, 1, shape);
-    if (tail) {
-        shape[0] = tail;
-        b->xt = fv_tensor_new(t->ctx, FV_F32, nd + 1, shape);
-        b->yt = fv_tensor_new(t->ctx, FV_I32, 1, shape);
-    }
+    b->batch = batch;
+    bool ok = buffers_alloc(t, b, batch, b->x, &b->y) && (!tail || buffers_alloc(t, b, tail, b->xt, &b->yt));
     b->order = malloc((size_t)(n ? n : 1) * sizeof *b->order);
-    if (!b->x || !b->y || (tail && (!b->xt || !b->yt)) || !b->order) {
+    if (!ok || !b->order) {
         buffers_free(b);
         return fv_error(t->ctx, FV_ERR_NOMEM, "out of memory for batches of %lld samples", (long long)batch);
     }
@@ -303,39 +348,71 @@ static fv_status buffers_new(fv_trainer *t, batch_buffers *b, int64_t n)
 /* Announce batch `step` to a source that loads ahead (the loader decodes it while this step computes). */
 static fv_status prefetch_batch(const fv_data_source *src, const batch_buffers *b, int64_t n, int64_t step, int epoch)
 {
-    int64_t batch = b->x->shape[0], first = step * batch;
+    int64_t batch = b->batch, first = step * batch;
     if (!src->prefetch || first >= n) return FV_OK;
     return src->prefetch(src->data, epoch, b->order + first, (int)(n - first < batch ? n - first : batch));
+}
+
+static fv_status fetch(fv_trainer *t, const fv_data_source *src, int epoch, const int64_t *idx, int k,
+                       fv_tensor *const *xs, fv_tensor *y)
+{
+    if (src->fetch_io) return src->fetch_io(src->data, epoch, idx, k, xs, t->n_inputs, y);
+    if (t->n_inputs != 1 || !src->fetch)
+        return fv_error(t->ctx, FV_ERR_ARG, "model '%s' has %d inputs; the data source gives %s",
+                        fv_model_name(t->model), t->n_inputs, src->fetch ? "one" : "none (no fetch)");
+    return src->fetch(src->data, epoch, idx, k, xs[0], y);
 }
 
 /* Load batch `step` (0-based) of the epoch's order into the graph's inputs; returns its size or -1. */
 static int load_batch(fv_trainer *t, const fv_data_source *src, batch_buffers *b, int64_t n, int64_t step, int epoch)
 {
-    int64_t batch = b->x->shape[0], first = step * batch;
+    int64_t batch = b->batch, first = step * batch;
     int k = (int)(n - first < batch ? n - first : batch);
-    fv_tensor *x = k == batch ? b->x : b->xt, *y = k == batch ? b->y : b->yt;
-    if (src->fetch(src->data, epoch, b->order + first, k, x, y) != FV_OK) return -1;
-    int64_t classes = fv_node_value(t->logits)->shape[1];
-    for (int i = 0; i < k; i++)
-        if (fv_i32(y)[i] < 0 || fv_i32(y)[i] >= classes) {
-            fv_error(t->ctx, FV_ERR_ARG, "label %d of sample %lld is outside the model's %lld classes", fv_i32(y)[i],
-                     (long long)b->order[first + i], (long long)classes);
-            return -1;
-        }
-    if (fv_graph_set_input(t->g, t->x, x) != FV_OK || fv_graph_set_input(t->g, t->y, y) != FV_OK) return -1;
+    fv_tensor *const *xs = k == batch ? b->x : b->xt;
+    fv_tensor *y = k == batch ? b->y : b->yt;
+    const int64_t *idx = b->order + first;
+    if (fetch(t, src, epoch, idx, k, xs, y) != FV_OK) return -1;
+    if (y && t->task->check_target && t->task->check_target(t->task, t->ctx, y, k, idx) != FV_OK) return -1;
+    for (int i = 0; i < t->n_inputs; i++)
+        if (fv_graph_set_input(t->g, t->inputs[i], xs[i]) != FV_OK) return -1;
+    if (y && fv_graph_set_input(t->g, t->y, y) != FV_OK) return -1;
     return k;
 }
 
-static fv_status train_epoch(fv_trainer *t, const fv_data_source *src, batch_buffers *b, int epoch, double *loss,
-                             double *accuracy)
+/* Count the batch just computed in the task's metrics. */
+static fv_status count_batch(fv_trainer *t, int k)
 {
-    int64_t n = src->count, batch = b->x->shape[0], steps = (n + batch - 1) / batch;
+    const fv_tensor *outs[FV_MODEL_MAX_IO];
+    for (int i = 0; i < t->n_outputs; i++) outs[i] = fv_node_value(t->outputs[i]);
+    if (!t->task->metrics_add) return FV_OK;
+    return t->task->metrics_add(t->task, t->ctx, outs, t->n_outputs, t->y ? fv_node_value(t->y) : NULL, k);
+}
+
+static void task_values(fv_trainer *t, double *v, int n)
+{
+    for (int i = 0; i < n; i++) v[i] = NAN;
+    if (t->task->metrics_values && n > 0) t->task->metrics_values(t->task, v, n);
+}
+
+static void reset_metrics(fv_trainer *t)
+{
+    if (t->task->metrics_reset) t->task->metrics_reset(t->task);
+}
+
+/* metrics[0] receives the loss, then the task's metrics. */
+static fv_status train_epoch(fv_trainer *t, const fv_data_source *src, batch_buffers *b, int epoch, double *metrics)
+{
+    int64_t n = src->count, batch = b->batch, steps = (n + batch - 1) / batch;
     epoch_order(b->order, n, t->cfg.shuffle, t->cfg.seed, epoch);
     fv_graph_set_training(t->g, true);
     fv_progress_begin_epoch(t->progress, epoch + 1, t->cfg.epochs, (long)steps);
+    reset_metrics(t);
     double sum_loss = 0;
-    int64_t seen = 0, correct = 0;
+    int64_t seen = 0;
     bool penalty = t->cfg.optim.l1 > 0 || t->cfg.optim.l2 > 0;
+    const char *names[FV_TASK_MAX_METRICS + 1] = {"loss"};
+    int shown = 1 + t->task->n_running;
+    for (int i = 1; i < shown; i++) names[i] = t->task->metric_names[i - 1];
     for (int64_t s = 0; s < steps; s++) {
         int k = load_batch(t, src, b, n, s, epoch);
         if (k < 0 || prefetch_batch(src, b, n, s + 1, epoch) != FV_OK) return fv_errcode(t->ctx);
@@ -350,19 +427,20 @@ static fv_status train_epoch(fv_trainer *t, const fv_data_source *src, batch_buf
         t->global_step++;
         if (penalty) l += fv_optim_penalty(t->opt);
         sum_loss += l * k;
-        correct += count_correct(fv_node_value(t->logits), fv_node_value(t->y));
+        if ((st = count_batch(t, k)) != FV_OK) return st;
         seen += k;
-        const char *names[2] = {"loss", "accuracy"};
-        double values[2] = {sum_loss / (double)seen, (double)correct / (double)seen};
-        fv_progress_update(t->progress, (long)s + 1, names, values, 2);
+        double values[FV_TASK_MAX_METRICS + 1] = {sum_loss / (double)seen};
+        task_values(t, values + 1, t->task->n_running);
+        fv_progress_update(t->progress, (long)s + 1, names, values, shown);
     }
-    *loss = seen ? sum_loss / (double)seen : NAN;
-    *accuracy = seen ? (double)correct / (double)seen : NAN;
+    metrics[0] = seen ? sum_loss / (double)seen : NAN;
+    task_values(t, metrics + 1, t->task->n_metrics);
     return FV_OK;
 }
 
-/* Mean loss (without class weights) and accuracy in eval mode, on the training graph. */
-static fv_status validate(fv_trainer *t, const fv_data_source *src, double *loss, double *accuracy)
+/* The mean loss (the task's eval_loss_add, or the loss node's value per sample) and the task's metrics in eval
+ * mode, on the training graph; metrics[0] receives the loss. */
+static fv_status validate(fv_trainer *t, const fv_data_source *src, double *metrics)
 {
     batch_buffers b;
     int64_t n = src->count;
@@ -370,31 +448,27 @@ static fv_status validate(fv_trainer *t, const fv_data_source *src, double *loss
     if (s) return s;
     for (int64_t i = 0; i < n; i++) b.order[i] = i;
     fv_graph_set_training(t->g, false);
+    reset_metrics(t);
     double sum = 0;
-    int64_t correct = 0;
-    int64_t steps = (n + b.x->shape[0] - 1) / b.x->shape[0];
+    int64_t steps = (n + b.batch - 1) / b.batch;
     for (int64_t st = 0; st < steps && !s; st++) {
         int k = load_batch(t, src, &b, n, st, -1);
         if (k < 0 || prefetch_batch(src, &b, n, st + 1, -1) != FV_OK || (s = fv_graph_forward(t->g)) != FV_OK) {
             s = fv_errcode(t->ctx) ? fv_errcode(t->ctx) : FV_ERR_ARG;
             break;
         }
-        /* the training loss node may carry class weights: recompute the plain mean from the logits */
-        const fv_tensor *z = fv_node_value(t->logits);
-        const int32_t *y = fv_i32(fv_node_value(t->y));
-        int64_t kk = z->shape[1];
-        for (int i = 0; i < k; i++) {
-            const float *row = fv_f32(z) + (int64_t)i * kk;
-            double mx = row[0], se = 0;
-            for (int64_t c = 1; c < kk; c++) mx = row[c] > mx ? row[c] : mx;
-            for (int64_t c = 0; c < kk; c++) se += exp(row[c] - mx);
-            sum += mx + log(se) - row[y[i]];
+        if (t->task->eval_loss_add) {
+            const fv_tensor *outs[FV_MODEL_MAX_IO];
+            for (int i = 0; i < t->n_outputs; i++) outs[i] = fv_node_value(t->outputs[i]);
+            t->task->eval_loss_add(t->task, outs, t->n_outputs, t->y ? fv_node_value(t->y) : NULL, k, &sum);
+        } else {
+            sum += (double)fv_f32(fv_node_value(t->loss))[0] * k;
         }
-        correct += count_correct(z, fv_node_value(t->y));
+        s = count_batch(t, k);
     }
     buffers_free(&b);
-    *loss = n ? sum / (double)n : NAN;
-    *accuracy = n ? (double)correct / (double)n : NAN;
+    metrics[0] = n ? sum / (double)n : NAN;
+    task_values(t, metrics + 1, t->task->n_metrics);
     return s;
 }
 
@@ -440,9 +514,41 @@ static fv_status run_callbacks(fv_trainer *t, int which, int epoch)
     return FV_OK;
 }
 
-/* Keras' CSVLogger sorts the columns by name. */
-static const char *const history_with_val[] = {"accuracy", "loss", "lr", "val_accuracy", "val_loss"};
-static const char *const history_names[] = {"accuracy", "loss", "lr"};
+/* The logs of an epoch: "loss", the task's metrics, and with validation the same led by "val_". */
+static int log_names(fv_trainer *t, bool val, const char **names)
+{
+    int n = 0, m = t->task->n_metrics;
+    names[n++] = "loss";
+    for (int i = 0; i < m; i++) names[n++] = t->task->metric_names[i];
+    for (int i = 0; val && i <= m; i++) {
+        snprintf(t->log_keys[i], sizeof t->log_keys[i], "val_%s", i ? t->task->metric_names[i - 1] : "loss");
+        names[n++] = t->log_keys[i];
+    }
+    return n;
+}
+
+void fv_trainer_log_list(const fv_trainer *t, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    for (int i = 0; i < t->n_logs && used < size; i++)
+        if (strcmp(t->log_names[i], "lr") != 0)
+            used += (size_t)snprintf(buf + used, size - used, "%s%s", used ? "," : "", t->log_names[i]);
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Keras' CSVLogger sorts the columns by name: the logs and "lr". */
+static int history_columns(fv_trainer *t, bool val, const char **names)
+{
+    int n = log_names(t, val, names);
+    names[n++] = "lr";
+    qsort(names, (size_t)n, sizeof *names, by_name);
+    return n;
+}
 
 /* Opened before the first epoch, so that a file that cannot be written (or that another run holds) stops the
  * run before any training rather than after it. */
@@ -450,7 +556,9 @@ static fv_status history_open(fv_trainer *t, fv_history_writer **h, bool val)
 {
     *h = NULL;
     if (!t->cfg.history_csv) return FV_OK;
-    *h = fv_history_open_at(t->ctx, t->cfg.history_csv, val ? history_with_val : history_names, val ? 5 : 3, t->epoch);
+    const char *names[FV_MAX_LOGS];
+    int n = history_columns(t, val, names);
+    *h = fv_history_open_at(t->ctx, t->cfg.history_csv, names, n, t->epoch);
     return *h ? FV_OK : fv_errcode(t->ctx);
 }
 
@@ -458,19 +566,42 @@ static fv_status history_open(fv_trainer *t, fv_history_writer **h, bool val)
 static void history_row(fv_trainer *t, fv_history_writer **h, int epoch, bool val)
 {
     if (!*h) return;
-    int n = val ? 5 : 3;
-    double v[5];
-    for (int i = 0; i < n; i++) v[i] = fv_trainer_log(t, (val ? history_with_val : history_names)[i]);
+    const char *names[FV_MAX_LOGS];
+    double v[FV_MAX_LOGS];
+    int n = history_columns(t, val, names);
+    for (int i = 0; i < n; i++) v[i] = fv_trainer_log(t, names[i]);
     if (fv_history_append(*h, epoch, v, n) == FV_OK) return;
     fprintf(stderr, "Warning: %s; training goes on, the history stops before epoch %d\n", fv_errmsg(t->ctx), epoch + 1);
     fv_history_close(*h);
     *h = NULL;
 }
 
+/* One epoch: train, validate, log, and the callbacks. */
+static fv_status run_epoch(fv_trainer *t, const fv_data_source *tr, const fv_data_source *val, batch_buffers *b,
+                           fv_history_writer **hist, int e)
+{
+    fv_optim_set_lr_factor(t->opt, (float)(t->lr_factor * schedule_factor(t, e)));
+    double values[FV_MAX_LOGS];
+    const char *names[FV_MAX_LOGS];
+    int m = 1 + t->task->n_metrics, n = log_names(t, val->count > 0, names);
+    fv_status s = train_epoch(t, tr, b, e, values);
+    if (!s && val->count > 0) s = validate(t, val, values + m);
+    if (s) return s;
+    t->n_logs = 0;
+    for (int i = 0; i < n; i++) set_log(t, names[i], values[i]);
+    fv_progress_end_epoch(t->progress, t->log_names, t->log_values, t->n_logs);
+    set_log(t, "lr", fv_optim_group_lr(t->opt, 0));
+    t->epoch = e + 1;
+    t->epochs_done = e + 1;
+    history_row(t, hist, e, val->count > 0);
+    return run_callbacks(t, 1, e);
+}
+
 fv_status fv_trainer_fit(fv_trainer *t, const fv_data_source *train)
 {
-    if (!t || !train || !train->fetch) return t ? fv_error(t->ctx, FV_ERR_ARG, "fit: no training data") : FV_ERR_ARG;
-    fv_data_source tr = *train, val = {0, NULL, NULL, NULL};
+    if (!t || !train || (!train->fetch && !train->fetch_io))
+        return t ? fv_error(t->ctx, FV_ERR_ARG, "fit: no training data") : FV_ERR_ARG;
+    fv_data_source tr = *train, val = {0, NULL, NULL, NULL, NULL};
     range_data rt = {0}, rv = {0};
     if (t->cfg.validation) {
         val = *t->cfg.validation;
@@ -478,7 +609,7 @@ fv_status fv_trainer_fit(fv_trainer *t, const fv_data_source *train)
         int64_t split_at = (int64_t)floor((double)train->count * (1.0 - t->cfg.validation_split));
         tr = make_range(&rt, train, 0, split_at, t->cfg.batch_size);
         val = make_range(&rv, train, split_at, train->count - split_at, t->cfg.batch_size);
-        if (!tr.fetch || !val.fetch) {
+        if ((!tr.fetch && !tr.fetch_io) || (!val.fetch && !val.fetch_io)) {
             free(rt.scratch), free(rv.scratch);
             return fv_error(t->ctx, FV_ERR_NOMEM, "out of memory splitting off validation data");
         }
@@ -496,22 +627,8 @@ fv_status fv_trainer_fit(fv_trainer *t, const fv_data_source *train)
     print_banner(t, tr.count, val.count);
     t->stop = false;
     if ((s = run_callbacks(t, 0, t->epoch)) != FV_OK) goto done;
-    for (int e = t->epoch; e < t->cfg.epochs && !t->stop; e++) {
-        fv_optim_set_lr_factor(t->opt, (float)(t->lr_factor * schedule_factor(t, e)));
-        double loss = NAN, acc = NAN, vloss = NAN, vacc = NAN;
-        if ((s = train_epoch(t, &tr, &b, e, &loss, &acc)) != FV_OK) goto done;
-        if (val.count > 0 && (s = validate(t, &val, &vloss, &vacc)) != FV_OK) goto done;
-        t->n_logs = 0;
-        set_log(t, "loss", loss);
-        set_log(t, "accuracy", acc);
-        if (val.count > 0) set_log(t, "val_loss", vloss), set_log(t, "val_accuracy", vacc);
-        fv_progress_end_epoch(t->progress, t->log_names, t->log_values, t->n_logs);
-        set_log(t, "lr", fv_optim_group_lr(t->opt, 0));
-        t->epoch = e + 1;
-        t->epochs_done = e + 1;
-        history_row(t, &hist, e, val.count > 0);
-        if ((s = run_callbacks(t, 1, e)) != FV_OK) goto done;
-    }
+    for (int e = t->epoch; e < t->cfg.epochs && !t->stop; e++)
+        if ((s = run_epoch(t, &tr, &val, &b, &hist, e)) != FV_OK) goto done;
     s = run_callbacks(t, 2, t->epoch);
 done:
     if (hist && fv_history_close(hist) != FV_OK && !s) s = fv_errcode(t->ctx);

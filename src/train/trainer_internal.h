@@ -4,10 +4,12 @@
 
 #include "../core/internal.h"
 #include "fovea/progress.h"
+#include "fovea/task.h"
 #include "fovea/train.h"
 
 #define FV_MAX_CALLBACKS 32
-#define FV_MAX_LOGS 8
+/* loss, the task's metrics, their val_ twins, lr */
+#define FV_MAX_LOGS (2 * (FV_TASK_MAX_METRICS + 1) + 1)
 
 struct fv_trainer {
     fv_ctx *ctx;
@@ -16,12 +18,19 @@ struct fv_trainer {
     fv_optimizer *opt;
     fv_callback *callbacks[FV_MAX_CALLBACKS];
     int n_callbacks;
-    /* the training graph: logits of the model and a loss on labels */
+    /* the task (the configuration's, or classification made from its class weights and label smoothing) */
+    fv_task *task;
+    bool owns_task;
+    /* the training graph: the model's inputs, its outputs as the task sees them, the target and the loss */
     fv_graph *g;
-    fv_node *x, *y, *logits, *loss;
+    fv_node *inputs[FV_MODEL_MAX_IO], *outputs[FV_MODEL_MAX_IO];
+    int n_inputs, n_outputs;
+    fv_node *y, *loss;                      /* y: NULL when the task takes no target */
+    fv_dtype target_dtype;
+    int target_ndim;
+    int64_t target_shape[FV_MAX_DIMS];      /* at the batch size */
     fv_node **layer_nodes;
-    fv_node *class_weights;
-    fv_tensor *weights_tensor;
+    char log_keys[FV_MAX_LOGS][48];         /* storage of the val_ names */
     /* position */
     int epoch;              /* the epoch running or next to run (0-based) */
     int epochs_done;
@@ -40,6 +49,9 @@ struct fv_trainer {
  * first it cannot, with its field's name and what it should be in *field and *want (a corrupt file must not
  * reach a cast to int: 1e300 or NaN there is undefined behaviour). */
 int fv_callback_state_check(const fv_callback *cb, const double *v, int n, const char **field, const char **want);
+
+/* The names of this epoch's logs but the learning rate, "loss,accuracy,val_loss,val_accuracy", for messages. */
+void fv_trainer_log_list(const fv_trainer *t, char *buf, size_t size);
 
 /* Names of the trainer's position fields in checkpoints. */
 #define FV_POS_LR_FACTOR "lr_factor"

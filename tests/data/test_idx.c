@@ -312,7 +312,7 @@ static void test_views(fv_ctx *ctx)
     fv_tensor *flat = fv_tensor_new(ctx, FV_F32, 2, (int64_t[]){3, 4});
     fv_tensor *wrong = fv_tensor_new(ctx, FV_F32, 2, (int64_t[]){3, 5});
     fv_tensor *y = fv_tensor_new(ctx, FV_I32, 1, (int64_t[]){3});
-    fv_data_source src = {fv_dataset_count(ds), fv_dataset_fetch, ds, NULL};
+    fv_data_source src = {fv_dataset_count(ds), fv_dataset_fetch, ds, NULL, NULL};
     CHECK(src.fetch(src.data, 0, (int64_t[]){1, 2, 3}, 3, flat, y) == FV_OK && fv_i32(y)[2] == 3 &&
               fv_f32(flat)[4] == 2.0f / 255.0f, "fetch fills (n, C*H*W) tensors");
     CHECK(fv_dataset_batch(ds, (int64_t[]){1, 2, 3}, 3, wrong, y) == FV_ERR_SHAPE && has(ctx, "(3,5) cannot hold 3 samples of (1,2,2)"),

@@ -58,7 +58,7 @@ static float *train(const char *text, const char *name, int threads, bool refere
         c.optim = fv_optim_defaults(opt);
         if (opt == FV_OPT_SGD) c.optim.lr = 0.1;
         fv_trainer *t = fv_trainer_new(m, &c);
-        fv_data_source src = {(int64_t)steps * 16, fetch, &classes, NULL};
+        fv_data_source src = {(int64_t)steps * 16, fetch, &classes, NULL, NULL};
         if (t && (steps == 0 || fv_trainer_fit(t, &src) == FV_OK)) {
             int64_t total = 0;
             for (int i = 0; i < fv_model_param_count(m); i++) total += fv_model_param(m, i)->value.size;

@@ -187,7 +187,7 @@ static fv_node *d_triplet(fv_graph *g, fv_node *const *in)
 {
     return fv_triplet_margin_loss(g, in[0], in[1], in[2], 0.5f, 1.0f, 1e-6f, true, FV_LOSS_NONE);
 }
-static fv_node *d_mined(fv_graph *g, fv_node *const *in) { return fv_triplet_mined_loss(g, in[0], in[1], 0.5f, true); }
+static fv_node *d_mined(fv_graph *g, fv_node *const *in) { return fv_triplet_mined_loss(g, in[0], in[1], 0.5f, FV_TRIPLET_SEMI_HARD); }
 static fv_node *d_cosine(fv_graph *g, fv_node *const *in) { return fv_cosine_embedding_loss(g, in[0], in[1], in[2], 0.0f, FV_LOSS_SUM); }
 
 /* check_common for a loss ONNX has no operator for: export is refused, naming the layer's type. */
@@ -226,7 +226,7 @@ static void test_other_losses(fv_ctx *ctx)
     check_local(ctx, "cosine_embedding_loss", E3 "cosine_embedding_loss l reduction=sum from=a,b,c\n", d_cosine,
                 "cosine_embedding_loss");
     check_local(ctx, "triplet_mined_loss", "input e shape=6x3 batch=false\ninput y shape=6 dtype=int64 batch=false\n"
-                "triplet_mined_loss l margin=0.5 mining=all from=e,y\n", d_mined, "triplet_mined_loss");
+                "triplet_mined_loss l margin=0.5 mining=semi from=e,y\n", d_mined, "triplet_mined_loss");
 }
 
 /* ---- refusals ----------------------------------------------------------------------------------------- */

@@ -33,7 +33,7 @@ static fv_node *build_cosine(fv_graph *g, const opcheck_leaves *in, const fx_fil
 static fv_node *build_mined(fv_graph *g, const opcheck_leaves *in, const fx_file *fx)
 {
     return fv_triplet_mined_loss(g, opcheck_leaf(in, "embeddings"), opcheck_leaf(in, "labels"),
-                                 fx_float(fx, "attr:margin", 1.0f), fx_int(fx, "attr:batch_all", 0, 0) != 0);
+                                 fx_float(fx, "attr:margin", 1.0f), (fv_triplet_mining)fx_int(fx, "attr:mining", 0, 0));
 }
 
 static bool says(const fv_ctx *ctx, const char *a, const char *b)
@@ -88,9 +88,9 @@ static void bad_inputs(void)
     CHECK(!fv_contrastive_loss(g, a, c, t4, 1.0f, (fv_loss_reduction)7) && says(ctx, "reduction 7", NULL),
           "an unknown reduction is refused: %s", fv_errmsg(ctx));
     fv_node *y3 = fv_input(g, "y3", FV_I32, 1, (int64_t[]){3});
-    CHECK(!fv_triplet_mined_loss(g, a, y3, 1.0f, false) && says(ctx, "labels int32 (3)", "(4,3)"),
+    CHECK(!fv_triplet_mined_loss(g, a, y3, 1.0f, FV_TRIPLET_BATCH_HARD) && says(ctx, "labels int32 (3)", "(4,3)"),
           "mined triplets: 3 labels for 4 rows are refused: %s", fv_errmsg(ctx));
-    CHECK(!fv_triplet_mined_loss(g, a, t4, 1.0f, true) && says(ctx, "float32", NULL),
+    CHECK(!fv_triplet_mined_loss(g, a, t4, 1.0f, FV_TRIPLET_BATCH_ALL) && says(ctx, "float32", NULL),
           "mined triplets: float labels are refused: %s", fv_errmsg(ctx));
     fv_graph_free(g);
     fv_ctx_free(ctx);
@@ -113,7 +113,7 @@ static void mined_int32(void)
         fv_tensor *yv = fv_tensor_from(ctx, k ? FV_I32 : FV_I64, 1, (int64_t[]){6}, k ? (void *)y32 : (void *)y64);
         fv_graph_set_input(g, x, xv), fv_graph_set_input(g, y, yv);
         fv_node_keep_grad(g, x);
-        fv_node *l = fv_triplet_mined_loss(g, x, y, 1.0f, false);
+        fv_node *l = fv_triplet_mined_loss(g, x, y, 1.0f, FV_TRIPLET_BATCH_HARD);
         bool ok = l && fv_graph_forward(g) == FV_OK && fv_graph_backward(g, l) == FV_OK;
         got[k][0] = ok ? fv_f32(fv_node_value(l))[0] : NAN;
         for (int i = 0; ok && i < 18; i++) got[k][1 + i] = fv_f32(fv_node_grad(x))[i];

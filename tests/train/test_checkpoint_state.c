@@ -49,7 +49,7 @@ int main(void)
     fv_ctx *ctx = fv_ctx_new(1);
     fv_model *m = NULL;
     fv_trainer *t = trainer(ctx, &m);
-    fv_data_source src = {32, fetch, NULL, NULL};
+    fv_data_source src = {32, fetch, NULL, NULL, NULL};
     CHECK(t && fv_trainer_fit(t, &src) == FV_OK && fv_trainer_save(t, good) == FV_OK, "a checkpoint with callback "
           "state (%s)", fv_errmsg(ctx));
     fv_trainer_free(t), fv_model_free(m);

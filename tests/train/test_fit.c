@@ -72,7 +72,7 @@ static void learns(void)
     fv_ctx *ctx = fv_ctx_new(3);
     fv_model *m = tiny(ctx);
     blobs b = {0};
-    fv_data_source src = {N_SAMPLES, blobs_fetch, &b, NULL};
+    fv_data_source src = {N_SAMPLES, blobs_fetch, &b, NULL, NULL};
     fv_fit_config c = config(15);
     fv_trainer *t = fv_trainer_new(m, &c);
     CHECK(t && fv_trainer_fit(t, &src) == FV_OK, "fit runs (%s)", fv_errmsg(ctx));
@@ -124,7 +124,7 @@ static void early_stopping_and_checkpoints(void)
     fv_ctx *ctx = fv_ctx_new(3);
     fv_model *m = tiny_plain(ctx);
     blobs b = {0};
-    fv_data_source src = {N_SAMPLES, blobs_fetch, &b, NULL};
+    fv_data_source src = {N_SAMPLES, blobs_fetch, &b, NULL, NULL};
     fv_fit_config c = config(10);
     c.batch_size = N_SAMPLES; /* full-batch gradient descent: val_loss falls steadily while learning */
     c.optim = fv_optim_defaults(FV_OPT_SGD);
@@ -180,7 +180,7 @@ static void reduce_lr_on_plateau(void)
     fv_ctx *ctx = fv_ctx_new(3);
     fv_model *m = tiny_plain(ctx);
     blobs b = {0};
-    fv_data_source src = {N_SAMPLES, blobs_fetch, &b, NULL};
+    fv_data_source src = {N_SAMPLES, blobs_fetch, &b, NULL, NULL};
     fv_fit_config c = config(8);
     c.batch_size = N_SAMPLES;
     c.optim = fv_optim_defaults(FV_OPT_SGD);
@@ -210,7 +210,7 @@ static void history_matches_progress(void)
     fv_ctx *ctx = fv_ctx_new(3);
     fv_model *m = tiny(ctx);
     blobs b = {0};
-    fv_data_source src = {N_SAMPLES, blobs_fetch, &b, NULL};
+    fv_data_source src = {N_SAMPLES, blobs_fetch, &b, NULL, NULL};
     fv_fit_config c = config(3);
     char csv[] = "/tmp/fovea_hist_XXXXXX";
     int fd = mkstemp(csv);
@@ -259,7 +259,7 @@ static float *train_weights(int epochs_first, const char *ckpt, int total, int64
     fv_ctx *ctx = fv_ctx_new(3);
     fv_model *m = tiny(ctx);
     blobs b = {0};
-    fv_data_source src = {N_SAMPLES, blobs_fetch, &b, NULL};
+    fv_data_source src = {N_SAMPLES, blobs_fetch, &b, NULL, NULL};
     fv_fit_config c = config(epochs_first);
     fv_trainer *t = fv_trainer_new(m, &c);
     fv_trainer_add_callback(t, fv_early_stopping("val_loss", 0, 100, FV_MONITOR_AUTO, false));
@@ -303,7 +303,7 @@ static void resume_is_exact(void)
     fv_ctx *ctx = fv_ctx_new(3);
     fv_model *m = tiny(ctx);
     blobs b = {0};
-    fv_data_source src = {N_SAMPLES, blobs_fetch, &b, NULL};
+    fv_data_source src = {N_SAMPLES, blobs_fetch, &b, NULL, NULL};
     fv_fit_config c = config(6);
     fv_trainer *t = fv_trainer_new(m, &c);
     fv_trainer_add_callback(t, fv_early_stopping("val_loss", 0, 100, FV_MONITOR_AUTO, false));
@@ -329,7 +329,7 @@ static void stops_on_nan(void)
     fv_ctx *ctx = fv_ctx_new(3);
     fv_model *m = tiny(ctx);
     blobs b = {NAN};
-    fv_data_source src = {N_SAMPLES, blobs_fetch, &b, NULL};
+    fv_data_source src = {N_SAMPLES, blobs_fetch, &b, NULL, NULL};
     fv_fit_config c = config(2);
     c.validation_split = 0;
     fv_trainer *t = fv_trainer_new(m, &c);

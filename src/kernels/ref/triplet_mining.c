@@ -41,24 +41,56 @@ static void hardest(const double *d, const int64_t *labels, int64_t N, int64_t a
     }
 }
 
-/* Walks the loss's terms: batch-hard, one per anchor with both; batch-all, every valid triplet. Each term's
+/* The semi-hard negative of the pair (a, p) (Schroff, Kalenichenko and Philbin 2015, FaceNet): the nearest
+ * negative farther from a than p; when none is, the farthest negative (as TensorFlow Addons'
+ * triplet_semihard_loss); -1 when a has no negative. */
+static int64_t semi_hard(const double *d, const int64_t *labels, int64_t N, int64_t a, int64_t p)
+{
+    int64_t outside = -1, inside = -1;
+    double dap = d[a * N + p];
+    for (int64_t j = 0; j < N; j++) {
+        if (labels[j] == labels[a]) continue;
+        double v = d[a * N + j];
+        if (v > dap && (outside < 0 || v < d[a * N + outside])) outside = j;
+        if (inside < 0 || v > d[a * N + inside]) inside = j;
+    }
+    return outside >= 0 ? outside : inside;
+}
+
+/* One hinge term of the pair (a, p) against n: into the sums on the first pass, its gradient on the second. */
+static void term(float *de, int pass, const float *e, int64_t N, int64_t D, const double *d, int64_t a, int64_t p,
+                 int64_t n, float margin, double scale, double *sum, int64_t *terms)
+{
+    double v = d[a * N + p] - d[a * N + n] + margin;
+    if (pass == 0) *sum += v > 0.0 ? v : 0.0, (*terms)++;
+    else if (v > 0.0) pull(de, e, D, a, p, d[a * N + p], scale), pull(de, e, D, a, n, d[a * N + n], -scale);
+}
+
+/* Walks the loss's terms: batch-hard, one per anchor with both; semi-hard, one per positive pair whose anchor
+ * has a negative; batch-all, every valid triplet. Each term's
  * hinge v goes to the sums, and (de set) its gradient share scale * [v > 0] to the rows. Returns the loss; with
  * de, the backward of dl. */
 static double walk(float *de, float dl, const float *e, const int64_t *labels, int64_t N, int64_t D, float margin,
-                   bool batch_all, const double *d)
+                   int mining, const double *d)
 {
     double sum = 0.0;
     int64_t terms = 0, positive = 0;
+    bool batch_all = mining == FV_MINE_ALL;
     for (int pass = 0; pass < (de ? 2 : 1); pass++) { /* the gradient needs the count first */
         double scale = batch_all ? (positive ? dl / (double)positive : 0.0) : (terms ? dl / (double)terms : 0.0);
         for (int64_t a = 0; a < N; a++) {
-            if (!batch_all) {
+            if (mining == FV_MINE_HARD) {
                 int64_t p, n;
                 hardest(d, labels, N, a, &p, &n);
-                if (p < 0 || n < 0) continue;
-                double v = d[a * N + p] - d[a * N + n] + margin;
-                if (pass == 0) sum += v > 0.0 ? v : 0.0, terms++;
-                else if (v > 0.0) pull(de, e, D, a, p, d[a * N + p], scale), pull(de, e, D, a, n, d[a * N + n], -scale);
+                if (p >= 0 && n >= 0) term(de, pass, e, N, D, d, a, p, n, margin, scale, &sum, &terms);
+                continue;
+            }
+            if (mining == FV_MINE_SEMI_HARD) {
+                for (int64_t p = 0; p < N; p++) {
+                    if (p == a || labels[p] != labels[a]) continue;
+                    int64_t n = semi_hard(d, labels, N, a, p);
+                    if (n >= 0) term(de, pass, e, N, D, d, a, p, n, margin, scale, &sum, &terms);
+                }
                 continue;
             }
             for (int64_t p = 0; p < N; p++) {
@@ -77,20 +109,20 @@ static double walk(float *de, float dl, const float *e, const int64_t *labels, i
 }
 
 bool fv_ref_triplet_mined_forward(double *loss, const float *e, const int64_t *labels, int64_t N, int64_t D,
-                                  float margin, bool batch_all)
+                                  float margin, int mining)
 {
     double *d = distances(e, N, D);
     if (!d) return false;
-    *loss = walk(NULL, 0.0f, e, labels, N, D, margin, batch_all, d);
+    *loss = walk(NULL, 0.0f, e, labels, N, D, margin, mining, d);
     free(d);
     return true;
 }
 
 void fv_ref_triplet_mined_backward(float *de, float dl, const float *e, const int64_t *labels, int64_t N, int64_t D,
-                                   float margin, bool batch_all)
+                                   float margin, int mining)
 {
     double *d = distances(e, N, D);
     if (!d) return;
-    walk(de, dl, e, labels, N, D, margin, batch_all, d);
+    walk(de, dl, e, labels, N, D, margin, mining, d);
     free(d);
 }
