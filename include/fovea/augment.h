@@ -45,6 +45,10 @@ void fv_augment_describe(const fv_augment *a, char *buf, size_t len);
  * recorded in the pipeline's context. */
 fv_status fv_augment_apply(const fv_augment *a, uint64_t seed, uint64_t key, float *image, int c, int h, int w,
                            float *masks, int n_masks, float *boxes, int *n_boxes);
+/* The same with one label per box (its class, say; may be NULL): labels[i] stays with box i when boxes before
+ * it are dropped, so that labels[0 .. *n_boxes) belong to the boxes kept. */
+fv_status fv_augment_apply_labelled(const fv_augment *a, uint64_t seed, uint64_t key, float *image, int c, int h,
+                                    int w, float *masks, int n_masks, float *boxes, float *labels, int *n_boxes);
 
 /* ---- steps from C ------------------------------------------------------------------------------------ */
 /* Each builder appends one step applied with probability p in [0, 1]; ranges are checked (finite, lo <= hi,

@@ -92,7 +92,7 @@ const char *fv_dataset_origin(const fv_dataset *ds);
  * once on one dataset as long as no call fails (a failure writes the dataset's context). */
 fv_status fv_dataset_batch(const fv_dataset *ds, const int64_t *indices, int n, fv_tensor *x, fv_tensor *y);
 /* fv_dataset_batch with the signature of fv_data_source's fetch (fovea/train.h); epoch is ignored:
- * fv_data_source src = {fv_dataset_count(ds), fv_dataset_fetch, ds, NULL}; */
+ * fv_data_source src = {fv_dataset_count(ds), fv_dataset_fetch, ds, NULL, NULL}; */
 fv_status fv_dataset_fetch(void *ds, int epoch, const int64_t *indices, int n, fv_tensor *x, fv_tensor *y);
 
 /* A dataset of the samples indices[0..n) of ds (in that order; repeats allowed), sharing its storage. */
@@ -189,6 +189,41 @@ const char *fv_dataset_path(const fv_dataset *ds, int64_t i);
  * their own context (the loader's workers). */
 fv_status fv_dataset_batch_ctx(const fv_dataset *ds, fv_ctx *ctx, const int64_t *indices, int n, fv_tensor *x,
                                fv_tensor *y);
+
+/* ---- tuples: several inputs and a target, for any task -------------------------------------------------- */
+
+/* Samples of 1 to FV_TENSOR_SET_MAX_INPUTS inputs and one target (fovea/task.h says which: labels, masks,
+ * values, identities, boxes), held as arrays with the samples along axis 0. Inputs are kept as float32, integer
+ * arrays (uint8 images from .npy) scaled by 1/255 and refused outside [0, 255]. Targets are kept as given
+ * (int32 or float32) and converted, batch by batch, to the dtype the task asks for; a fraction where the task
+ * takes class numbers is an error naming the sample. Every array must have the same sample count. */
+#define FV_TENSOR_SET_MAX_INPUTS 16
+typedef struct fv_tensor_set fv_tensor_set;
+struct fv_augment; /* fovea/augment.h */
+/* Copies of the arrays; target may be NULL (a task without targets: triplets). */
+fv_tensor_set *fv_tensor_set_new(fv_ctx *ctx, const fv_tensor *const *inputs, int n_inputs, const fv_tensor *target);
+/* The same from .npy files (fovea/io.h); target_path may be NULL. Errors name the file. */
+fv_tensor_set *fv_tensor_set_load_npy(fv_ctx *ctx, const char *const *input_paths, int n_inputs,
+                                      const char *target_path);
+void fv_tensor_set_free(fv_tensor_set *s);
+int64_t fv_tensor_set_count(const fv_tensor_set *s);
+int fv_tensor_set_inputs(const fv_tensor_set *s);
+const fv_tensor *fv_tensor_set_input(const fv_tensor_set *s, int k);
+const fv_tensor *fv_tensor_set_target(const fv_tensor_set *s);
+
+/* How a target belongs to the first input's image under geometric augmentation. */
+typedef enum {
+    FV_PAIR_NONE = 0, /* the target does not move (labels, values, identities) */
+    FV_PAIR_MASK,     /* targets (N, H, W): one mask per image, moved with it (nearest, 0 outside) */
+    FV_PAIR_BOXES     /* targets (N, B, 5) float32 of class, x0, y0, x1, y1 in pixels (class -1 pads): carried
+                       * through the transform, boxes left without area dropped, the rest padded with class -1 */
+} fv_target_pairing;
+/* Augment training batches (epoch >= 0) with aug (borrowed; NULL: none): every input must be images (N, C, H, W);
+ * input k of sample i in epoch e draws from (seed, e, i, k), so the inputs of a pair get their own transforms,
+ * except that the first input's mask or boxes follow its own (pairing). A mask that is not (N, H, W) at the
+ * images' size, or boxes that are not (N, B, 5), are refused naming both shapes. */
+fv_status fv_tensor_set_augment(fv_tensor_set *s, const struct fv_augment *aug, uint64_t seed,
+                                fv_target_pairing pairing);
 
 #ifdef __cplusplus
 }

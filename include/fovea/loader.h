@@ -42,6 +42,10 @@ typedef struct {
 
 fv_loader_stats fv_loader_get_stats(const fv_loader *l);
 
+/* A tuple data set (fovea/data.h) as a data source: fetch_io serves its inputs, fetch one-input models; the
+ * target goes to y in the dtype y has (the task's). */
+fv_data_source fv_tensor_set_source(fv_tensor_set *s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -78,7 +78,7 @@ void fv_affine_matrix(const fv_affine_params *p, int h, int w, double m[6])
     m[3] = a[2], m[4] = a[3], m[5] = cy + ty - (a[2] * cx + a[3] * cy);
 }
 
-void aug_boxes_map(float *boxes, int *n_boxes, const double a[6], int h, int w)
+void aug_boxes_map(float *boxes, float *labels, int *n_boxes, const double a[6], int h, int w)
 {
     int kept = 0;
     for (int i = 0; i < *n_boxes; i++) {
@@ -91,6 +91,7 @@ void aug_boxes_map(float *boxes, int *n_boxes, const double a[6], int h, int w)
         }
         double x0 = fmax(lo[0], 0), y0 = fmax(lo[1], 0), x1 = fmin(hi[0], w), y1 = fmin(hi[1], h);
         if (!(x1 > x0 && y1 > y0)) continue; /* also drops NaN */
+        if (labels) labels[kept] = labels[i];
         float *o = boxes + 4 * kept++;
         o[0] = (float)x0, o[1] = (float)y0, o[2] = (float)x1, o[3] = (float)y1;
     }
@@ -122,7 +123,7 @@ static void warp_sample(aug_sample *x, const double m[6], fv_interp interp, fv_f
     }
     double f[6];
     if (x->boxes && *x->n_boxes > 0) {
-        if (forward_edges(m, f)) aug_boxes_map(x->boxes, x->n_boxes, f, x->h, x->w);
+        if (forward_edges(m, f)) aug_boxes_map(x->boxes, x->labels, x->n_boxes, f, x->h, x->w);
         else *x->n_boxes = 0; /* a degenerate map leaves nothing with area */
     }
 }

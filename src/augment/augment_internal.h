@@ -62,6 +62,7 @@ typedef struct {
     float *masks;
     int n_masks;
     float *boxes;
+    float *labels; /* one per box, moved with it when boxes are dropped; may be NULL */
     int *n_boxes;
     float *scratch;
 } aug_sample;
@@ -101,7 +102,7 @@ void aug_apply_erase(const aug_step *s, const step_rng *r, aug_sample *x);
 void aug_apply_cutout(const aug_step *s, const step_rng *r, aug_sample *x);
 
 /* Boxes through a map of pixel-edge coordinates (x, y) -> (a[0] x + a[1] y + a[2], a[3] x + a[4] y + a[5]):
- * the enclosing box of the four corners, clipped to w x h; boxes without area dropped. */
-void aug_boxes_map(float *boxes, int *n_boxes, const double a[6], int h, int w);
+ * the enclosing box of the four corners, clipped to w x h; boxes without area dropped (their labels with them). */
+void aug_boxes_map(float *boxes, float *labels, int *n_boxes, const double a[6], int h, int w);
 
 #endif

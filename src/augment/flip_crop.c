@@ -33,7 +33,7 @@ void aug_apply_flip(bool horizontal, aug_sample *x)
         double a[6] = {1, 0, 0, 0, 1, 0};
         if (horizontal) a[0] = -1, a[2] = x->w;
         else a[4] = -1, a[5] = x->h;
-        aug_boxes_map(x->boxes, x->n_boxes, a, x->h, x->w);
+        aug_boxes_map(x->boxes, x->labels, x->n_boxes, a, x->h, x->w);
     }
 }
 
@@ -124,6 +124,6 @@ void aug_apply_crop(const aug_step *s, const step_rng *r, aug_sample *x)
     if (x->boxes && *x->n_boxes > 0) {
         double kx = (double)x->w / b[3], ky = (double)x->h / b[2];
         double a[6] = {kx, 0, -b[1] * kx, 0, ky, -b[0] * ky};
-        aug_boxes_map(x->boxes, x->n_boxes, a, x->h, x->w);
+        aug_boxes_map(x->boxes, x->labels, x->n_boxes, a, x->h, x->w);
     }
 }

@@ -203,12 +203,18 @@ static fv_status check_sample(const fv_augment *a, const float *image, int c, in
 fv_status fv_augment_apply(const fv_augment *a, uint64_t seed, uint64_t key, float *image, int c, int h, int w,
                            float *masks, int n_masks, float *boxes, int *n_boxes)
 {
+    return fv_augment_apply_labelled(a, seed, key, image, c, h, w, masks, n_masks, boxes, NULL, n_boxes);
+}
+
+fv_status fv_augment_apply_labelled(const fv_augment *a, uint64_t seed, uint64_t key, float *image, int c, int h,
+                                    int w, float *masks, int n_masks, float *boxes, float *labels, int *n_boxes)
+{
     if (!a) return FV_ERR_ARG;
     fv_status s = check_sample(a, image, c, h, w, masks, n_masks, boxes, n_boxes);
     if (s != FV_OK || a->n == 0) return s;
     int planes = c > n_masks ? c : n_masks;
     aug_sample x = {.image = image, .c = c, .h = h, .w = w, .masks = masks, .n_masks = n_masks,
-                    .boxes = n_boxes ? boxes : NULL, .n_boxes = n_boxes,
+                    .boxes = n_boxes ? boxes : NULL, .labels = n_boxes ? labels : NULL, .n_boxes = n_boxes,
                     .scratch = malloc((size_t)planes * (size_t)h * (size_t)w * sizeof(float))};
     if (!x.scratch) return fv_error(a->ctx, FV_ERR_NOMEM, "augment: out of memory for a (%d, %d, %d) image", c, h, w);
     for (int i = 0; i < a->n; i++) {
