@@ -1,0 +1,309 @@
+/* Every built-in task trained through the fit loop against PyTorch (gen_tasks.py): the same model, weights,
+ * data and full-batch SGD with momentum give the loss of every step and the final weights to 1e-4; a run cut
+ * in two by a checkpoint ends with the same bits as an uninterrupted one; and what cannot be trained (a loss
+ * that does not fit the outputs, targets of the wrong kind, masks of another size, a task the data cannot
+ * serve) is refused before any step, with a message naming what is wrong. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fixture.h"
+#include "fovea.h"
+#include "test.h"
+
+#define MAX_STEPS 16
+
+typedef struct {
+    double losses[MAX_STEPS];
+    int n;
+} loss_log;
+
+static fv_status record(fv_callback *cb, fv_trainer *t, int epoch)
+{
+    loss_log *l = cb->user;
+    if (epoch < MAX_STEPS) l->losses[epoch] = fv_trainer_log(t, "loss"), l->n = epoch + 1;
+    return FV_OK;
+}
+
+static void free_cb(fv_callback *cb) { free(cb); }
+
+static fv_callback *recorder(loss_log *l)
+{
+    fv_callback *cb = calloc(1, sizeof *cb);
+    if (cb) cb->name = "record", cb->on_epoch_end = record, cb->free = free_cb, cb->user = l;
+    return cb;
+}
+
+/* The fixture's task: its kind, loss expression and options. */
+static fv_task *task_of(fv_ctx *ctx, const fx_file *fx)
+{
+    int kind = fv_task_kind_from_name(fx_str(fx, "meta:task"));
+    if (kind < 0) return NULL;
+    fv_task_options o = fv_task_defaults((fv_task_kind)kind);
+    if (fv_task_parse_loss(ctx, fx_str(fx, "meta:loss"), &o) != FV_OK) return NULL;
+    float cw[4], pw[3] = {fx_float(fx, "attr:pos_weight", 0), 0, 0};
+    for (int i = 0; i < 4; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "attr:cw%d", i);
+        cw[i] = fx_float(fx, key, -1);
+    }
+    if (cw[0] >= 0) o.class_weights = cw, o.n_class_weights = 4;
+    if (pw[0] > 0) o.pos_weight = pw, o.n_pos_weight = 1;
+    if (fx_get(fx, "attr:pw0")) {
+        for (int i = 0; i < 3; i++) {
+            char key[32];
+            snprintf(key, sizeof key, "attr:pw%d", i);
+            pw[i] = fx_float(fx, key, 1);
+        }
+        o.pos_weight = pw, o.n_pos_weight = 3;
+    }
+    o.label_smoothing = fx_float(fx, "attr:label_smoothing", 0);
+    o.beta = fx_float(fx, "attr:beta", 1);
+    if (fx_get(fx, "attr:margin")) o.margin = fx_float(fx, "attr:margin", 1);
+    o.mining = (fv_triplet_mining)(int)fx_float(fx, "attr:mining", 0);
+    return fv_task_new(ctx, &o);
+}
+
+/* The fixture's model with its initial weights. */
+static fv_model *model_of(fv_ctx *ctx, const fx_file *fx)
+{
+    fv_model *m = fv_model_parse(ctx, fx_str(fx, "meta:model"), fx->path);
+    for (int i = 0; m && i < fv_model_param_count(m); i++) {
+        fv_param *p = fv_model_param(m, i);
+        char key[128];
+        snprintf(key, sizeof key, "param:%s", p->name);
+        const fv_tensor *w = fx_get(fx, key);
+        if (!w || w->size != p->value.size) {
+            CHECK(false, "%s: the initial %s is in the fixture", fx->path, p->name);
+            fv_model_free(m);
+            return NULL;
+        }
+        memcpy(p->value.data, w->data, (size_t)w->size * sizeof(float));
+    }
+    return m;
+}
+
+static fv_tensor_set *data_of(fv_ctx *ctx, const fx_file *fx)
+{
+    const fv_tensor *in[4];
+    int n = 0;
+    for (; n < 4; n++) {
+        char key[16];
+        snprintf(key, sizeof key, "in:%d", n);
+        if (!(in[n] = fx_get(fx, key))) break;
+    }
+    return fv_tensor_set_new(ctx, in, n, fx_get(fx, "target"));
+}
+
+static fv_fit_config config_of(const fx_file *fx, fv_task *task, int64_t n, int epochs)
+{
+    fv_fit_config c = fv_fit_defaults();
+    c.epochs = epochs, c.batch_size = (int)n, c.shuffle = false, c.verbose = FV_VERBOSE_QUIET, c.task = task;
+    c.optim = fv_optim_defaults(FV_OPT_SGD);
+    c.optim.lr = fx_float(fx, "attr:lr", 0), c.optim.momentum = fx_float(fx, "attr:momentum", 0);
+    return c;
+}
+
+/* Train for `epochs` (resuming from `resume` when given, saving to `save` when given); the weights after. */
+static float *train(fv_ctx *ctx, const fx_file *fx, int epochs, const char *resume, const char *save, loss_log *log)
+{
+    fv_task *task = task_of(ctx, fx);
+    fv_model *m = task ? model_of(ctx, fx) : NULL;
+    fv_tensor_set *set = m ? data_of(ctx, fx) : NULL;
+    fv_fit_config c = config_of(fx, task, fv_tensor_set_count(set), epochs);
+    fv_trainer *t = set ? fv_trainer_new(m, &c) : NULL;
+    fv_data_source src = fv_tensor_set_source(set);
+    bool ok = t && (!log || fv_trainer_add_callback(t, recorder(log)) == FV_OK) &&
+              (!resume || fv_trainer_resume(t, resume) == FV_OK) && fv_trainer_fit(t, &src) == FV_OK &&
+              (!save || fv_trainer_save(t, save) == FV_OK);
+    float *w = NULL;
+    int64_t total = 0;
+    for (int i = 0; ok && i < fv_model_param_count(m); i++) total += fv_model_param(m, i)->value.size;
+    if (ok && (w = malloc((size_t)total * sizeof *w)))
+        for (int i = 0, at = 0; i < fv_model_param_count(m); i++) {
+            const fv_tensor *v = &fv_model_param(m, i)->value;
+            memcpy(w + at, v->data, (size_t)v->size * sizeof *w), at += (int)v->size;
+        }
+    CHECK(ok, "%s: trains (%s)", fx->path, fv_errmsg(ctx));
+    fv_trainer_free(t), fv_tensor_set_free(set), fv_model_free(m), fv_task_free(task);
+    return w;
+}
+
+static void check_against_pytorch(fv_ctx *ctx, const fx_file *fx)
+{
+    loss_log log = {{0}, 0};
+    int steps = fx_int(fx, "attr:steps", 0, 0);
+    float *w = train(ctx, fx, steps, NULL, NULL, &log);
+    if (!w) return;
+    const fv_tensor *ref = fx_get(fx, "losses");
+    double worst = 0;
+    for (int s = 0; s < steps && s < log.n; s++)
+        worst = fmax(worst, fabs(log.losses[s] - fv_f32(ref)[s]) / fmax(1.0, fabs(fv_f32(ref)[s])));
+    CHECK(log.n == steps && worst < 1e-4, "%s: %d step losses match PyTorch's (worst %.2e)", fx->path, log.n, worst);
+    fv_model *m = fv_model_parse(ctx, fx_str(fx, "meta:model"), fx->path);
+    double wworst = 0;
+    for (int i = 0, at = 0; m && i < fv_model_param_count(m); i++) {
+        fv_param *p = fv_model_param(m, i);
+        char key[128];
+        snprintf(key, sizeof key, "final:%s", p->name);
+        const fv_tensor *f = fx_get(fx, key);
+        for (int64_t j = 0; f && j < f->size; j++)
+            wworst = fmax(wworst, fabs(w[at + j] - fv_f32(f)[j]) / fmax(1.0, fabs(fv_f32(f)[j])));
+        if (!f) wworst = INFINITY;
+        at += (int)p->value.size;
+    }
+    CHECK(m && wworst < 1e-4, "%s: final weights match PyTorch's (worst %.2e)", fx->path, wworst);
+    fv_model_free(m);
+    free(w);
+}
+
+/* Half the steps, a checkpoint, a new trainer resuming it for the rest: the same bits as one run. */
+static void check_resume(fv_ctx *ctx, const fx_file *fx)
+{
+    char path[] = "/tmp/fovea_task_ckpt_XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    int steps = fx_int(fx, "attr:steps", 0, 0);
+    float *whole = train(ctx, fx, steps, NULL, NULL, NULL);
+    float *half = train(ctx, fx, steps / 2, NULL, path, NULL);
+    float *rest = half ? train(ctx, fx, steps, path, NULL, NULL) : NULL;
+    fv_model *m = fv_model_parse(ctx, fx_str(fx, "meta:model"), fx->path);
+    int64_t total = 0;
+    for (int i = 0; m && i < fv_model_param_count(m); i++) total += fv_model_param(m, i)->value.size;
+    CHECK(whole && rest && memcmp(whole, rest, (size_t)total * sizeof *whole) == 0,
+          "%s: resumed from a checkpoint after %d of %d steps, the weights are the same bits", fx->path, steps / 2,
+          steps);
+    fv_model_free(m);
+    free(whole), free(half), free(rest);
+    unlink(path);
+}
+
+/* ---- refusals ------------------------------------------------------------------------------------------ */
+
+static bool says(fv_ctx *ctx, const char *a, const char *b)
+{
+    return strstr(fv_errmsg(ctx), a) && (!b || strstr(fv_errmsg(ctx), b));
+}
+
+/* A trainer for the task of `kind` with loss `loss` (NULL: the default) on the model text; its error. */
+static bool refused_at_start(fv_ctx *ctx, const char *model, fv_task_kind kind, const char *loss)
+{
+    fv_task_options o = fv_task_defaults(kind);
+    if (loss && fv_task_parse_loss(ctx, loss, &o) != FV_OK) return true;
+    fv_task *task = fv_task_new(ctx, &o);
+    fv_model *m = fv_model_parse(ctx, model, "refusal");
+    fv_fit_config c = fv_fit_defaults();
+    c.task = task, c.verbose = FV_VERBOSE_QUIET;
+    fv_trainer *t = m && task ? fv_trainer_new(m, &c) : NULL;
+    bool refused = t == NULL;
+    fv_trainer_free(t), fv_model_free(m), fv_task_free(task);
+    return refused;
+}
+
+/* Train one epoch of the task on a set of arrays; the status. */
+static fv_status fit_arrays(fv_ctx *ctx, const char *model, fv_task_options o, const fv_tensor *const *x, int n_in,
+                            const fv_tensor *y)
+{
+    fv_task *task = fv_task_new(ctx, &o);
+    fv_model *m = fv_model_parse(ctx, model, "refusal");
+    if (m) fv_model_init(m);
+    fv_tensor_set *set = fv_tensor_set_new(ctx, x, n_in, y);
+    fv_fit_config c = fv_fit_defaults();
+    c.task = task, c.verbose = FV_VERBOSE_QUIET, c.batch_size = 4;
+    fv_trainer *t = m && task && set ? fv_trainer_new(m, &c) : NULL;
+    fv_data_source src = fv_tensor_set_source(set);
+    fv_status s = t ? fv_trainer_fit(t, &src) : FV_ERR_ARG;
+    fv_trainer_free(t), fv_tensor_set_free(set), fv_model_free(m), fv_task_free(task);
+    return s;
+}
+
+static void check_refusals(fv_ctx *ctx)
+{
+    const char *dense = "input x shape=4\ndense fc units=3\n";
+    CHECK(refused_at_start(ctx, dense, FV_TASK_SEGMENT, NULL) && says(ctx, "segment", "'fc' is (32, 3)"),
+          "segmentation of (N, 3) outputs is refused at start: %s", fv_errmsg(ctx));
+    CHECK(refused_at_start(ctx, dense, FV_TASK_BINARY, NULL) && says(ctx, "one logit", "'fc'"),
+          "a binary task on 3 outputs is refused, naming the layer: %s", fv_errmsg(ctx));
+    CHECK(refused_at_start(ctx, dense, FV_TASK_REGRESS, "dice") && says(ctx, "'dice'", "regress"),
+          "a loss the task cannot use is refused: %s", fv_errmsg(ctx));
+    CHECK(refused_at_start(ctx, dense, FV_TASK_EMBED, "contrastive") && says(ctx, "two outputs", NULL),
+          "a contrastive loss on one output is refused: %s", fv_errmsg(ctx));
+    CHECK(refused_at_start(ctx, dense, FV_TASK_CLASSIFY, "0*ce") && says(ctx, "weight '0'", NULL),
+          "a zero weight is refused: %s", fv_errmsg(ctx));
+    CHECK(refused_at_start(ctx, "input a shape=4\ninput b shape=4\ndense e1 units=2 from=a\ndense e2 units=2 from=b\n"
+                          "outputs e1,e3\n", FV_TASK_EMBED, NULL) && says(ctx, "e3", NULL),
+          "an outputs line naming a missing layer is refused: %s", fv_errmsg(ctx));
+
+    int64_t xs[2] = {8, 4}, ys[1] = {8}, ms[3] = {8, 5, 5}, is[4] = {8, 1, 6, 6};
+    fv_tensor *x = fv_tensor_new(ctx, FV_F32, 2, xs), *y = fv_tensor_new(ctx, FV_F32, 1, ys);
+    for (int i = 0; i < 8; i++) fv_f32(y)[i] = i == 5 ? 0.5f : (float)(i & 1);
+    fv_task_options o = fv_task_defaults(FV_TASK_BINARY);
+    CHECK(fit_arrays(ctx, "input x shape=4\ndense fc units=1\n", o, (const fv_tensor *const[]){x}, 1, y) != FV_OK &&
+          says(ctx, "0.5", "sample 5"), "a binary target of 0.5 is refused naming the sample: %s", fv_errmsg(ctx));
+    o = fv_task_defaults(FV_TASK_CLASSIFY);
+    CHECK(fit_arrays(ctx, "input x shape=4\ndense fc units=2\n", o, (const fv_tensor *const[]){x}, 1, y) != FV_OK &&
+          says(ctx, "not a whole number", "sample 5"), "fractional class labels are refused: %s", fv_errmsg(ctx));
+    o = fv_task_defaults(FV_TASK_EMBED);
+    CHECK(fit_arrays(ctx, "input a shape=4\ninput p shape=4\ninput n shape=4\ndense ea units=2 from=a\n"
+                     "dense ep units=2 from=p share=ea\ndense en units=2 from=n share=ea\noutputs ea,ep,en\n", o,
+                     (const fv_tensor *const[]){x}, 1, NULL) != FV_OK && says(ctx, "3 inputs", "holds 1"),
+          "a triplet model on a one-input data set is refused: %s", fv_errmsg(ctx));
+
+    /* a mask of another size than its image */
+    fv_tensor *img = fv_tensor_new(ctx, FV_F32, 4, is), *mask = fv_tensor_new(ctx, FV_I32, 3, ms);
+    fv_tensor_set *set = fv_tensor_set_new(ctx, (const fv_tensor *const[]){img}, 1, mask);
+    fv_augment *aug = fv_augment_new(ctx);
+    CHECK(set && aug && fv_augment_parse(aug, "hflip=0.5") == FV_OK &&
+          fv_tensor_set_augment(set, aug, 1, FV_PAIR_MASK) != FV_OK && says(ctx, "(8,5,5)", "(8,1,6,6)"),
+          "a mask of another size than its image is refused: %s", fv_errmsg(ctx));
+    o = fv_task_defaults(FV_TASK_SEGMENT);
+    CHECK(fit_arrays(ctx, "input x shape=1x6x6\nconv2d c filters=3 kernel=1\n", o, (const fv_tensor *const[]){img}, 1,
+                     mask) != FV_OK && says(ctx, "(8,5,5)", "(4,6,6)"),
+          "masks of another size than the outputs are refused: %s", fv_errmsg(ctx));
+    fv_augment_free(aug), fv_tensor_set_free(set);
+    fv_tensor_free(img), fv_tensor_free(mask), fv_tensor_free(x), fv_tensor_free(y);
+}
+
+/* Masks move with their images: a horizontal flip of probability 1 mirrors both. */
+static void check_paired_augmentation(fv_ctx *ctx)
+{
+    int64_t is[4] = {2, 1, 3, 4}, ms[3] = {2, 3, 4};
+    fv_tensor *img = fv_tensor_new(ctx, FV_F32, 4, is), *mask = fv_tensor_new(ctx, FV_I32, 3, ms);
+    for (int i = 0; i < 24; i++) fv_f32(img)[i] = (float)(i % 12) / 12.0f, fv_i32(mask)[i] = i % 12;
+    fv_tensor_set *set = fv_tensor_set_new(ctx, (const fv_tensor *const[]){img}, 1, mask);
+    fv_augment *aug = fv_augment_new(ctx);
+    fv_tensor *x = fv_tensor_new(ctx, FV_F32, 4, is), *y = fv_tensor_new(ctx, FV_I32, 3, ms);
+    fv_data_source src = fv_tensor_set_source(set);
+    int64_t idx[2] = {0, 1};
+    bool ok = set && aug && fv_augment_parse(aug, "hflip=1") == FV_OK &&
+              fv_tensor_set_augment(set, aug, 3, FV_PAIR_MASK) == FV_OK &&
+              src.fetch(src.data, 0, idx, 2, x, y) == FV_OK;
+    bool same = ok;
+    for (int i = 0; ok && i < 24; i++) same &= lrintf(fv_f32(x)[i] * 12.0f) == fv_i32(y)[i];
+    CHECK(ok && same && fv_i32(y)[0] == 3, "a flipped image's mask is flipped with it (%s)", fv_errmsg(ctx));
+    ok = src.fetch(src.data, -1, idx, 2, x, y) == FV_OK && fv_i32(y)[0] == 0;
+    CHECK(ok, "validation batches (epoch -1) are not augmented");
+    fv_tensor_free(x), fv_tensor_free(y), fv_augment_free(aug), fv_tensor_set_free(set);
+    fv_tensor_free(img), fv_tensor_free(mask);
+}
+
+int main(void)
+{
+    fv_ctx *ctx = fv_ctx_new(1);
+    const char *names[] = {"classify", "binary", "multilabel", "regress", "segment", "embed_pairs", "embed_triplets",
+                           "embed_mined"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        char path[256];
+        snprintf(path, sizeof path, FIXTURE_DIR "/task_%s.fvx", names[i]);
+        fx_file *fx = fx_load(path);
+        if (!CHECK(fx != NULL, "%s loads", path)) continue;
+        check_against_pytorch(ctx, fx);
+        check_resume(ctx, fx);
+        fx_free(fx);
+    }
+    check_refusals(ctx);
+    check_paired_augmentation(ctx);
+    fv_ctx_free(ctx);
+    return test_finish();
+}
