@@ -8,6 +8,7 @@
 #include "cli_augment.h"
 #include "cli_data.h"
 #include "cli_resume.h"
+#include "cli_task.h"
 #include "commands.h"
 #include "fovea/augment.h"
 
@@ -15,6 +16,7 @@ static const fv_cli_opt opts[] = {
     {.name = "model", .type = FV_CLI_STRING, .def = "fmnist-cnn", .metavar = "NAME|FILE", .help = "built-in model, description (.fvd) or model file"},
     {.name = "weights", .type = FV_CLI_STRING, .def = NULL, .metavar = "FILE", .help = "start from the weights of a model or ONNX file of the same architecture, paired by structure"},
     {.name = "data", .type = FV_CLI_STRING, .def = NULL, .metavar = "SET|DIR|CSV", .help = "fashion-mnist, mnist, a directory of IDX files, a folder of class folders of images, or a CSV of path,label"},
+    CLI_TASK_OPTS,
     CLI_IMAGE_SET_OPTS,
     {.name = "augment", .type = FV_CLI_STRING, .def = NULL, .metavar = "SPEC", .help = "augment the training images on the loader's threads, e.g. 'rotate=10 shift=0.1 zoom=0.9:1.1 hflip=0.5' (docs/AUGMENT.md); the flags below add to it"},
     CLI_AUGMENT_OPTS,
@@ -40,7 +42,8 @@ static const fv_cli_opt opts[] = {
     {.name = "limit", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = CLI_LIMIT_HELP, .min = 0, .max = 9e15},
     {.name = "out", .type = FV_CLI_STRING, .def = "model.fvm", .metavar = "FILE", .help = "where to save the trained model (checked before training; if saving fails, ./fovea-unsaved-PID.fvm)"},
     {.name = "history", .type = FV_CLI_STRING, .def = NULL, .metavar = "FILE.csv", .help = "CSV history of every epoch (locked while written; a resume cuts it back to the checkpoint's epoch)"},
-    {.name = "monitor", .type = FV_CLI_STRING, .def = "val_loss", .metavar = "NAME", .help = "metric the callbacks watch"},
+    {.name = "monitor", .type = FV_CLI_STRING, .def = "val_loss", .metavar = "NAME", .help = "metric the callbacks watch: loss or a metric of the task, val_ in front for validation (val_miou)"},
+    {.name = "mode", .type = FV_CLI_STRING, .def = "auto", .metavar = NULL, .help = "whether the monitored metric should fall or rise (auto: rise for accuracies, AUC, F1, IoU, Dice, R^2)", .choices = "auto|min|max"},
     {.name = "early-stopping", .type = FV_CLI_INT, .def = "0", .metavar = "PATIENCE", .help = "stop after this many epochs without improvement (0: off)",
      .min = 0, .max = 1e6},
     {.name = "min-delta", .type = FV_CLI_FLOAT, .def = "0", .metavar = "X", .help = "smallest change that counts as an improvement", .min = 0, .max = HUGE_VAL},
@@ -124,19 +127,22 @@ static float *class_weights(const fv_cli_args *a, const cli_data *d, int k)
 
 static void add_callbacks(fv_trainer *t, const fv_cli_args *a)
 {
-    const char *monitor = fv_cli_str(a, "monitor");
+    const char *monitor = fv_cli_str(a, "monitor"), *mode_name = fv_cli_str(a, "mode");
+    fv_monitor_mode mode = strcmp(mode_name, "min") == 0   ? FV_MONITOR_MIN
+                           : strcmp(mode_name, "max") == 0 ? FV_MONITOR_MAX
+                                                            : FV_MONITOR_AUTO;
     if (fv_cli_int(a, "early-stopping") > 0)
         fv_trainer_add_callback(t, fv_early_stopping(monitor, fv_cli_float(a, "min-delta"),
-                                                     (int)fv_cli_int(a, "early-stopping"), FV_MONITOR_AUTO,
+                                                     (int)fv_cli_int(a, "early-stopping"), mode,
                                                      fv_cli_flag(a, "restore-best")));
     if (fv_cli_str(a, "checkpoint"))
         fv_trainer_add_callback(t, fv_model_checkpoint(fv_cli_str(a, "checkpoint"), monitor,
-                                                       fv_cli_flag(a, "save-best-only"), FV_MONITOR_AUTO));
+                                                       fv_cli_flag(a, "save-best-only"), mode));
     if (fv_cli_int(a, "reduce-lr") > 0)
         fv_trainer_add_callback(t, fv_reduce_lr_on_plateau(monitor, fv_cli_float(a, "lr-factor"),
                                                            (int)fv_cli_int(a, "reduce-lr"), fv_cli_float(a, "min-delta"),
                                                            (int)fv_cli_int(a, "cooldown"), fv_cli_float(a, "min-lr"),
-                                                           FV_MONITOR_AUTO));
+                                                           mode));
 }
 
 /* Whether the data's class names are exactly src's, in any order. */
@@ -195,6 +201,16 @@ static int start_from(fv_ctx *ctx, fv_model *m, const char *path, cli_data *d, c
     return 0;
 }
 
+/* --weights for a task other than classification: the weights by structure, no class names to reconcile. */
+static int copy_weights_from(fv_ctx *ctx, fv_model *m, const char *path)
+{
+    fv_model *src = fv_model_load(ctx, path);
+    fv_status s = src ? fv_model_copy_weights(m, src) : fv_errcode(ctx);
+    fv_model_free(src);
+    if (s) fprintf(stderr, "fovea train: --weights %s: %s\n", path, cli_message("weights", fv_errmsg(ctx)));
+    return s != FV_OK;
+}
+
 /* The model: from the checkpoint when resuming, else by name or file, sized to the data. */
 static fv_model *train_model(fv_ctx *ctx, const fv_cli_args *a, cli_data *d)
 {
@@ -206,13 +222,18 @@ static fv_model *train_model(fv_ctx *ctx, const fv_cli_args *a, cli_data *d)
     }
     int64_t s[3];
     cli_data_shape(d, s);
+    bool classify = strcmp(fv_cli_str(a, "task"), "classify") == 0;
     fv_model *m = cli_model(ctx, "fovea train", fv_cli_str(a, "model"), (int)s[0], (int)s[1], (int)s[2],
                             cli_data_classes(d));
-    if (m && cli_data_class_name(d, 0) && set_class_names(ctx, m, d, fv_cli_str(a, "data"))) {
+    if (m && classify && cli_data_class_name(d, 0) && set_class_names(ctx, m, d, fv_cli_str(a, "data"))) {
         fv_model_free(m);
         return NULL;
     }
-    if (m && fv_cli_str(a, "weights") && start_from(ctx, m, fv_cli_str(a, "weights"), d, fv_cli_str(a, "data"))) {
+    if (m && fv_cli_str(a, "weights") && classify && start_from(ctx, m, fv_cli_str(a, "weights"), d, fv_cli_str(a, "data"))) {
+        fv_model_free(m);
+        return NULL;
+    }
+    if (m && fv_cli_str(a, "weights") && !classify && copy_weights_from(ctx, m, fv_cli_str(a, "weights"))) {
         fv_model_free(m);
         return NULL;
     }
@@ -247,6 +268,19 @@ static int use_augment(fv_ctx *ctx, const fv_cli_args *a, cli_data *train, fv_au
     int rc = cli_augment_from_args(ctx, a, "fovea train", fv_cli_str(a, "augment"), aug);
     if (rc || !*aug) return rc;
     return cli_data_use_loader(ctx, train, *aug, (uint64_t)fv_cli_int(a, "seed"), (int)fv_cli_int(a, "loader-threads"));
+}
+
+/* The flags every run shares into the fit configuration. */
+static void fit_config(const fv_cli_args *a, fv_fit_config *c)
+{
+    c->epochs = (int)fv_cli_int(a, "epochs");
+    c->batch_size = (int)fv_cli_int(a, "batch");
+    c->seed = (uint64_t)fv_cli_int(a, "seed");
+    c->label_smoothing = (float)fv_cli_float(a, "label-smoothing");
+    c->verbose = fv_cli_flag(a, "quiet") ? FV_VERBOSE_QUIET : FV_VERBOSE_AUTO;
+    c->history_csv = fv_cli_str(a, "history");
+    optimizer_config(a, &c->optim);
+    c->schedule = schedule_config(a, c->epochs);
 }
 
 /* The settings kept in checkpoints, then --resume: "Resuming at epoch 3 of 5 from ck.fvm". 1 on failure; sets
@@ -314,6 +348,101 @@ static int save_elsewhere(fv_ctx *ctx, fv_model *m)
     return 1;
 }
 
+/* --class-weights for arrays: explicit numbers only ("balanced" needs class counts a tuple set does not keep). */
+static float *tuple_class_weights(const fv_cli_args *a, int *k)
+{
+    const char *spec = fv_cli_str(a, "class-weights");
+    *k = 1;
+    for (const char *p = spec; *p; p++) *k += *p == ',';
+    if (strcmp(spec, "balanced") == 0) {
+        fprintf(stderr, "fovea train: --class-weights balanced needs --data; give the weights with --inputs\n");
+        return NULL;
+    }
+    return class_weights(a, NULL, *k);
+}
+
+/* The model for arrays: from the checkpoint, or by name or file sized to the first input (C, H, W) and, for
+ * classify and segment, to the largest target + 1 classes. */
+static fv_model *tuple_model(fv_ctx *ctx, const fv_cli_args *a, const fv_tensor_set *set)
+{
+    const char *prog = "fovea train";
+    if (fv_cli_str(a, "resume")) {
+        fv_model *m = fv_model_load(ctx, fv_cli_str(a, "resume"));
+        if (!m) cli_fail(prog, ctx);
+        return m;
+    }
+    const fv_tensor *x = fv_tensor_set_input(set, 0), *y = fv_tensor_set_target(set);
+    int dims[3] = {0, 0, 0}, classes = 0;
+    for (int d = 1; d < x->ndim && d < 4; d++) dims[d - 1] = (int)x->shape[d];
+    const char *task = fv_cli_str(a, "task");
+    for (int64_t i = 0; y && y->dtype == FV_I32 && (!strcmp(task, "classify") || !strcmp(task, "segment")) && i < y->size; i++)
+        if (fv_i32(y)[i] >= classes && fv_i32(y)[i] != fv_cli_int(a, "ignore-index") && fv_i32(y)[i] < 100000)
+            classes = fv_i32(y)[i] + 1;
+    fv_model *m = cli_model(ctx, prog, fv_cli_str(a, "model"), dims[0], dims[1], dims[2], classes);
+    if (m && fv_cli_str(a, "weights") && copy_weights_from(ctx, m, fv_cli_str(a, "weights"))) {
+        fv_model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+/* fovea train --inputs A.npy[,B.npy] [--targets T.npy]: any task on arrays, validated on the last
+ * --validation-split of them. */
+static int train_tuples(const fv_cli_args *a, int64_t done)
+{
+    const char *prog = "fovea train";
+    int rc = check_files(a);
+    if (rc) return rc;
+    fv_ctx *ctx = fv_ctx_new((uint64_t)fv_cli_int(a, "seed"));
+    cli_load_flags(ctx, a, true, true);
+    fv_ctx_set_threads(ctx, (int)fv_cli_int(a, "threads"));
+    fv_tensor_set *set = cli_tuple_open(ctx, a, prog);
+    fv_model *m = NULL;
+    fv_trainer *t = NULL;
+    fv_task *task = NULL;
+    fv_augment *aug = NULL;
+    float *cw = NULL;
+    int n_cw = 0;
+    fv_fit_config c = fv_fit_defaults();
+    rc = 1;
+    if (!set) goto done;
+    fit_config(a, &c);
+    c.validation_split = fv_cli_float(a, "validation-split");
+    if (fv_cli_str(a, "class-weights") && !(cw = tuple_class_weights(a, &n_cw))) goto done;
+    if ((rc = cli_task_from_args(ctx, a, prog, cw, n_cw, c.label_smoothing, &task)) != 0) goto done;
+    rc = 1;
+    if ((rc = cli_augment_from_args(ctx, a, prog, fv_cli_str(a, "augment"), &aug)) != 0) goto done;
+    rc = 1;
+    bool segment = strcmp(fv_cli_str(a, "task"), "segment") == 0;
+    if (aug && fv_tensor_set_augment(set, aug, c.seed, segment ? FV_PAIR_MASK : FV_PAIR_NONE) != FV_OK) goto fail;
+    if (!(m = tuple_model(ctx, a, set))) goto done;
+    c.task = task;
+    if (!(t = fv_trainer_new(m, &c))) goto fail;
+    add_callbacks(t, a);
+    bool complete = false;
+    if (start_run(t, a, done, c.epochs, &complete)) goto fail;
+    fv_data_source ts = fv_tensor_set_source(set);
+    if (!complete && fv_trainer_fit(t, &ts) != FV_OK) goto fail;
+    if (fv_model_save(m, fv_cli_str(a, "out")) != FV_OK) {
+        rc = save_elsewhere(ctx, m);
+        goto done;
+    }
+    if (!fv_cli_flag(a, "quiet")) printf("Saved model to %s\n", fv_cli_str(a, "out"));
+    rc = 0;
+    goto done;
+fail:
+    rc = cli_fail(prog, ctx);
+done:
+    free(cw);
+    fv_trainer_free(t);
+    fv_task_free(task);
+    fv_model_free(m);
+    fv_tensor_set_free(set);
+    fv_augment_free(aug);
+    fv_ctx_free(ctx);
+    return rc;
+}
+
 int cmd_train(int argc, char **argv)
 {
     fv_cli_args *a;
@@ -328,12 +457,19 @@ int cmd_train(int argc, char **argv)
         fv_cli_free(a);
         return status;
     }
+    if (fv_cli_str(a, "inputs")) {
+        status = fv_cli_str(a, "data") ? 2 : train_tuples(a, done);
+        if (status == 2 && fv_cli_str(a, "data")) fprintf(stderr, "%s: give --data or --inputs, not both\n", prog);
+        fv_cli_free(a);
+        return status;
+    }
     cli_data_opts o = cli_data_defaults(prog);
     o.announce = !fv_cli_flag(a, "quiet");
     o.seed = (uint64_t)fv_cli_int(a, "seed");
     if (!fv_cli_str(a, "data") || cli_data_opts_from_args(a, &o)) {
         if (!fv_cli_str(a, "data"))
-            fprintf(stderr, "%s: --data is required (fashion-mnist, mnist, a directory or a CSV)\n", prog);
+            fprintf(stderr, "%s: --data (a data set, a directory or a CSV) or --inputs (.npy arrays) is required\n",
+                    prog);
         fv_cli_free(a);
         return 2;
     }
@@ -349,6 +485,8 @@ int cmd_train(int argc, char **argv)
     fv_trainer *t = NULL;
     float *cw = NULL;
     fv_augment *aug = NULL;
+    fv_task *task = NULL;
+    cli_label_adapter *train_adapter = NULL, *val_adapter = NULL;
     int rc = 1;
     fv_fit_config c = fv_fit_defaults();
     c.validation_split = fv_cli_float(a, "validation-split");
@@ -361,32 +499,35 @@ int cmd_train(int argc, char **argv)
     if (aug_rc) goto fail;
     if (!(m = train_model(ctx, a, train))) goto done;
     /* a resumed model's classes, or a --validation folder's, are matched by name (refused when they differ) */
-    if (cli_data_match_model(ctx, train, m, prog) || (val && cli_data_match_model(ctx, val, m, prog))) goto done;
-    if (cli_data_check_model(train, m, prog, fv_cli_str(a, "data")) ||
+    bool classify = strcmp(fv_cli_str(a, "task"), "classify") == 0;
+    if (classify && (cli_data_match_model(ctx, train, m, prog) || (val && cli_data_match_model(ctx, val, m, prog))))
+        goto done;
+    if (!classify) {
+        /* the task checks outputs and targets when the trainer starts */
+    } else if (cli_data_check_model(train, m, prog, fv_cli_str(a, "data")) ||
         cli_data_check_labels(train, m, prog, fv_cli_str(a, "data")) ||
         (val && cli_data_check_labels(val, m, prog, fv_cli_str(a, "validation") ? fv_cli_str(a, "validation")
                                                                               : fv_cli_str(a, "data"))))
         goto done;
-    c.epochs = (int)fv_cli_int(a, "epochs");
-    c.batch_size = (int)fv_cli_int(a, "batch");
-    c.seed = (uint64_t)fv_cli_int(a, "seed");
-    c.label_smoothing = (float)fv_cli_float(a, "label-smoothing");
-    c.verbose = fv_cli_flag(a, "quiet") ? FV_VERBOSE_QUIET : FV_VERBOSE_AUTO;
-    c.history_csv = fv_cli_str(a, "history");
-    optimizer_config(a, &c.optim);
-    c.schedule = schedule_config(a, c.epochs);
-    fv_data_source vs;
-    if (val) vs = cli_data_source(val), c.validation = &vs;
+    fit_config(a, &c);
     if (fv_cli_str(a, "class-weights")) {
         if (!(cw = class_weights(a, train, cli_data_classes(train)))) goto done;
         c.class_weights = cw;
         c.n_class_weights = cli_data_classes(train);
     }
+    int task_rc = cli_task_from_args(ctx, a, prog, c.class_weights, c.n_class_weights, c.label_smoothing, &task);
+    if (task_rc) {
+        rc = task_rc;
+        goto done;
+    }
+    c.task = task;
+    fv_data_source vs;
+    if (val) vs = cli_task_source(ctx, cli_data_source(val), task, c.batch_size, &val_adapter), c.validation = &vs;
     if (!(t = fv_trainer_new(m, &c))) goto fail;
     add_callbacks(t, a);
     bool complete = false;
     if (start_run(t, a, done, c.epochs, &complete)) goto fail;
-    fv_data_source ts = cli_data_source(train);
+    fv_data_source ts = cli_task_source(ctx, cli_data_source(train), task, c.batch_size, &train_adapter);
     if (!complete && fv_trainer_fit(t, &ts) != FV_OK) goto fail;
     if (fv_model_save(m, fv_cli_str(a, "out")) != FV_OK) {
         rc = save_elsewhere(ctx, m);
@@ -400,6 +541,8 @@ fail:
 done:
     free(cw);
     fv_trainer_free(t);
+    fv_task_free(task);
+    cli_task_source_free(train_adapter), cli_task_source_free(val_adapter);
     fv_model_free(m);
     cli_data_free(train);
     cli_data_free(val);

@@ -7,6 +7,7 @@
 #include "../core/internal.h"
 #include "fovea/ops.h"
 #include "fovea/train.h"
+#include "trainer_internal.h"
 
 void fv_eval_result_free(fv_eval_result *r)
 {
@@ -95,6 +96,30 @@ fv_status fv_evaluate(fv_model *m, const fv_data_source *data, int batch_size, f
     fv_graph_free(g);
     if (s) fv_eval_result_free(out);
     return s;
+}
+
+fv_status fv_evaluate_task(fv_model *m, fv_task *task, const fv_data_source *data, int batch_size, fv_task_result *out)
+{
+    if (!m || !task || !data || !out || batch_size < 1) return FV_ERR_ARG;
+    memset(out, 0, sizeof *out);
+    fv_fit_config c = fv_fit_defaults();
+    c.task = task, c.verbose = FV_VERBOSE_QUIET, c.epochs = 0;
+    c.batch_size = data->count > 0 && data->count < batch_size ? (int)data->count : batch_size;
+    c.optim = fv_optim_defaults(FV_OPT_SGD); /* no state: nothing is updated */
+    fv_trainer *t = fv_trainer_new(m, &c);
+    if (!t) return fv_errcode(fv_model_ctx(m));
+    double v[FV_TASK_MAX_METRICS + 1];
+    fv_status s = fv_trainer_evaluate(t, data, v);
+    fv_trainer_free(t);
+    if (s) return s;
+    out->n = 1 + task->n_metrics;
+    out->names[0] = "loss";
+    for (int i = 0; i < out->n; i++) {
+        if (i) out->names[i] = task->metric_names[i - 1];
+        out->values[i] = v[i];
+    }
+    out->count = data->count;
+    return FV_OK;
 }
 
 fv_tensor *fv_predict(fv_model *m, const fv_tensor *x)

@@ -472,6 +472,13 @@ static fv_status validate(fv_trainer *t, const fv_data_source *src, double *metr
     return s;
 }
 
+fv_status fv_trainer_evaluate(fv_trainer *t, const fv_data_source *src, double *metrics)
+{
+    if (!src || (!src->fetch && !src->fetch_io) || src->count < 1)
+        return fv_error(t->ctx, FV_ERR_ARG, "evaluate: no samples");
+    return validate(t, src, metrics);
+}
+
 static void set_log(fv_trainer *t, const char *name, double v)
 {
     for (int i = 0; i < t->n_logs; i++)

@@ -50,6 +50,9 @@ struct fv_trainer {
  * reach a cast to int: 1e300 or NaN there is undefined behaviour). */
 int fv_callback_state_check(const fv_callback *cb, const double *v, int n, const char **field, const char **want);
 
+/* The loss (metrics[0]) and the task's metrics (metrics[1..]) over src in eval mode, as validation computes them. */
+fv_status fv_trainer_evaluate(fv_trainer *t, const fv_data_source *src, double *metrics);
+
 /* The names of this epoch's logs but the learning rate, "loss,accuracy,val_loss,val_accuracy", for messages. */
 void fv_trainer_log_list(const fv_trainer *t, char *buf, size_t size);
 

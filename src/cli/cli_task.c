@@ -1,0 +1,121 @@
+/* The task flags (cli_task.h): a task from them, tuple data from .npy arrays, and class labels adapted to the
+ * target a task takes. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_task.h"
+#include "commands.h"
+
+/* "1,2.5" into at most max floats; the count, or -1. */
+static int parse_floats(const char *s, float *out, int max)
+{
+    int n = 0;
+    for (const char *p = s; n < max;) {
+        char *end;
+        double v = strtod(p, &end);
+        if (end == p || !isfinite(v) || v < 0) return -1;
+        out[n++] = (float)v;
+        if (!*end) return n;
+        if (*end != ',') return -1;
+        p = end + 1;
+    }
+    return -1;
+}
+
+int cli_task_from_args(fv_ctx *ctx, const fv_cli_args *a, const char *prog, const float *cw, int n_cw,
+                       float label_smoothing, fv_task **out)
+{
+    *out = NULL;
+    int kind = fv_task_kind_from_name(fv_cli_str(a, "task"));
+    fv_task_options o = fv_task_defaults((fv_task_kind)kind);
+    const char *loss = fv_cli_str(a, "loss");
+    if (loss && fv_task_parse_loss(ctx, loss, &o) != FV_OK) {
+        fprintf(stderr, "%s: --loss '%s': %s\n", prog, loss, fv_errmsg(ctx));
+        return 2;
+    }
+    float pw[1024];
+    const char *pws = fv_cli_str(a, "pos-weight");
+    if (pws && (o.n_pos_weight = parse_floats(pws, pw, 1024)) < 0) {
+        fprintf(stderr, "%s: --pos-weight expects non-negative numbers separated by commas, got '%s'\n", prog, pws);
+        return 2;
+    }
+    if (pws) o.pos_weight = pw;
+    o.class_weights = cw, o.n_class_weights = cw ? n_cw : 0;
+    o.label_smoothing = label_smoothing;
+    o.ignore_index = fv_cli_int(a, "ignore-index");
+    o.threshold = (float)fv_cli_float(a, "threshold");
+    if (fv_cli_given(a, "margin")) o.margin = (float)fv_cli_float(a, "margin");
+    const char *mining = fv_cli_str(a, "mining");
+    o.mining = mining[0] == 'a' ? FV_TRIPLET_BATCH_ALL : mining[0] == 's' ? FV_TRIPLET_SEMI_HARD : FV_TRIPLET_BATCH_HARD;
+    o.beta = (float)fv_cli_float(a, "beta");
+    o.focal_alpha = (float)fv_cli_float(a, "focal-alpha"), o.focal_gamma = (float)fv_cli_float(a, "focal-gamma");
+    o.dice_smooth = (float)fv_cli_float(a, "dice-smooth");
+    if (!(*out = fv_task_new(ctx, &o))) {
+        fprintf(stderr, "%s: %s\n", prog, fv_errmsg(ctx));
+        return 1;
+    }
+    return 0;
+}
+
+fv_tensor_set *cli_tuple_open(fv_ctx *ctx, const fv_cli_args *a, const char *prog)
+{
+    const char *inputs = fv_cli_str(a, "inputs");
+    char *copy = inputs ? strdup(inputs) : NULL;
+    const char *paths[FV_TENSOR_SET_MAX_INPUTS];
+    int n = 0;
+    for (char *save = NULL, *p = copy ? strtok_r(copy, ",", &save) : NULL; p && n < FV_TENSOR_SET_MAX_INPUTS;
+         p = strtok_r(NULL, ",", &save))
+        paths[n++] = p;
+    fv_tensor_set *s = n ? fv_tensor_set_load_npy(ctx, paths, n, fv_cli_str(a, "targets")) : NULL;
+    if (!s) fprintf(stderr, "%s: --inputs %s: %s\n", prog, inputs ? inputs : "(none)",
+                    n ? fv_errmsg(ctx) : "no files");
+    free(copy);
+    return s;
+}
+
+/* ---- class labels as a task's targets ------------------------------------------------------------------- */
+
+struct cli_label_adapter {
+    fv_data_source base;
+    fv_tensor *labels; /* room for one batch of int32 labels */
+};
+
+static fv_status adapt_fetch(void *data, int epoch, const int64_t *idx, int n, fv_tensor *x, fv_tensor *y)
+{
+    cli_label_adapter *ad = data;
+    if (!y || y->dtype == FV_I32) return ad->base.fetch(ad->base.data, epoch, idx, n, x, y);
+    if (!ad->labels || ad->labels->shape[0] < n) return FV_ERR_ARG;
+    fv_status s = ad->base.fetch(ad->base.data, epoch, idx, n, x, ad->labels);
+    for (int i = 0; !s && i < n; i++) fv_f32(y)[i] = (float)fv_i32(ad->labels)[i];
+    return s;
+}
+
+static fv_status adapt_prefetch(void *data, int epoch, const int64_t *idx, int n)
+{
+    cli_label_adapter *ad = data;
+    return ad->base.prefetch(ad->base.data, epoch, idx, n);
+}
+
+fv_data_source cli_task_source(fv_ctx *ctx, fv_data_source base, const fv_task *task, int batch,
+                               cli_label_adapter **adapter)
+{
+    *adapter = NULL;
+    const fv_task_options *o = fv_task_options_of(task);
+    if (!o || o->kind != FV_TASK_BINARY) return base;
+    cli_label_adapter *ad = calloc(1, sizeof *ad);
+    int64_t room = batch > 0 ? batch : 1;
+    if (!ad) return base;
+    ad->base = base;
+    ad->labels = fv_tensor_new(ctx, FV_I32, 1, &room);
+    *adapter = ad;
+    fv_data_source s = {base.count, adapt_fetch, ad, base.prefetch ? adapt_prefetch : NULL, NULL};
+    return s;
+}
+
+void cli_task_source_free(cli_label_adapter *adapter)
+{
+    if (!adapter) return;
+    fv_tensor_free(adapter->labels);
+    free(adapter);
+}
