@@ -1,5 +1,8 @@
 /* fovea predict MODEL INPUT...: the top-k classes with their probabilities for each sample of .npy batches,
- * or for samples of a data set picked by index (--data fashion-mnist --index 0,1,2). */
+ * or for samples of a data set picked by index (--data fashion-mnist --index 0,1,2). With --task, what fits
+ * the task: a probability and a decision (binary), the labels above the threshold (multilabel), the values
+ * (regress), the mask's classes and their shares (segment, --masks writes the argmax masks), the embedding. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +15,9 @@ static const fv_cli_opt opts[] = {
     {.name = "data", .type = FV_CLI_STRING, .def = NULL, .metavar = "SET|DIR", .help = "predict samples of this data set's test split"},
     {.name = "index", .type = FV_CLI_LIST, .def = "0", .metavar = "I,I,...", .help = "which samples of --data"},
     {.name = "threads", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "threads (0: all cores); results do not depend on it", .min = 0, .max = 4096},
+    FV_CLI_CHOICE_OPT("task", "classify", "classify|binary|multilabel|regress|segment|embed", "what the model was trained for (docs/TRAINING.md)"),
+    FV_CLI_FLOAT_OPT("threshold", "0.5", "P", "binary/multilabel: the probability of a positive", 0, 1),
+    FV_CLI_STR_OPT("masks", NULL, "FILE.npy", "segment: write the predicted masks (N, H, W) as int32"),
     CLI_OPT_MAX_IMAGE_MB,
     CLI_OPT_ALLOW_NONFINITE,
 };
@@ -44,6 +50,93 @@ static void show(const fv_model *m, const fv_tensor *p, int top, const char *wha
         }
         printf("\n");
     }
+}
+
+/* The model's raw output for x (eval mode), copied; NULL with the reason in ctx. */
+static fv_tensor *raw_output(fv_model *m, const fv_tensor *x)
+{
+    fv_ctx *ctx = fv_model_ctx(m);
+    fv_node *in, *out;
+    fv_graph *g = fv_model_build_inference(m, x->shape[0], &in, &out);
+    fv_tensor *r = NULL;
+    if (g && fv_graph_set_input(g, in, x) == FV_OK && fv_graph_forward(g) == FV_OK) {
+        const fv_tensor *v = fv_node_value(out);
+        r = fv_tensor_from(ctx, v->dtype, v->ndim, v->shape, v->data);
+    } else if (g) {
+        fv_model_explain_input(m, x, fv_errcode(ctx));
+    }
+    fv_graph_free(g);
+    return r;
+}
+
+static double prob(const fv_model *m, float z)
+{
+    const char *last = fv_model_layer_type(m, fv_model_output_layer(m, 0));
+    return strcmp(last, "sigmoid") == 0 ? z : 1.0 / (1.0 + exp(-(double)z));
+}
+
+/* One sample's line for tasks other than classification. */
+static void show_task_row(const fv_model *m, const char *task, const fv_tensor *o, int64_t i, double th, int32_t *mask)
+{
+    int64_t per = o->size / o->shape[0];
+    const float *v = fv_f32(o) + i * per;
+    char pb[256];
+    if (!strcmp(task, "binary")) {
+        printf("  p=%.4f -> %d", prob(m, v[0]), prob(m, v[0]) >= th);
+    } else if (!strcmp(task, "multilabel")) {
+        int shown = 0;
+        for (int64_t c = 0; c < per; c++)
+            if (prob(m, v[c]) >= th) {
+                const char *name = fv_model_class_name(m, (int)c);
+                if (name) printf("  %s %.4f", fv_printable(name, pb, sizeof pb), prob(m, v[c]));
+                else printf("  label %lld %.4f", (long long)c, prob(m, v[c]));
+                shown++;
+            }
+        if (!shown) printf("  (no label above %g)", th);
+    } else if (!strcmp(task, "segment") && o->ndim >= 3) {
+        int64_t k = o->shape[1], px = per / k, counts[4096] = {0};
+        for (int64_t p = 0; p < px; p++) {
+            int64_t best = 0;
+            for (int64_t c = 1; c < k; c++)
+                if (v[c * px + p] > v[best * px + p]) best = c;
+            if (best < 4096) counts[best]++;
+            if (mask) mask[i * px + p] = (int32_t)best;
+        }
+        for (int64_t c = 0; c < k && c < 4096; c++)
+            if (counts[c]) printf("  class %lld %.1f%%", (long long)c, 100.0 * (double)counts[c] / (double)px);
+    } else {
+        for (int64_t j = 0; j < per && j < 16; j++) printf(" %.4f", v[j]);
+        if (per > 16) printf(" ... (%lld values)", (long long)per);
+    }
+    printf("\n");
+}
+
+/* --task other than classify: each sample of x as the task reads it. */
+static int show_task(fv_ctx *ctx, fv_model *m, const fv_cli_args *a, const fv_tensor *x, const char *what)
+{
+    const char *task = fv_cli_str(a, "task");
+    fv_tensor *o = raw_output(m, x);
+    if (!o) return cli_fail("fovea predict", ctx);
+    int32_t *mask = NULL;
+    const char *masks = fv_cli_str(a, "masks");
+    bool seg = !strcmp(task, "segment") && o->ndim >= 3;
+    if (masks && seg) mask = calloc((size_t)(o->size / o->shape[1]), sizeof *mask);
+    for (int64_t i = 0; i < o->shape[0]; i++) {
+        printf("%s[%lld]:", what, (long long)i);
+        show_task_row(m, task, o, i, fv_cli_float(a, "threshold"), mask);
+    }
+    int rc = 0;
+    if (mask) {
+        int64_t shape[FV_MAX_DIMS] = {o->shape[0]};
+        for (int d = 2; d < o->ndim; d++) shape[d - 1] = o->shape[d];
+        fv_tensor *t = fv_tensor_from(ctx, FV_I32, o->ndim - 1, shape, mask);
+        if (!t || fv_npy_write(ctx, masks, t) != FV_OK) rc = cli_fail("fovea predict", ctx);
+        else printf("Wrote the masks to %s\n", masks);
+        fv_tensor_free(t);
+    }
+    free(mask);
+    fv_tensor_free(o);
+    return rc;
 }
 
 static const char *sample_path(const void *d, int64_t i) { return cli_data_path(d, i); }
@@ -100,6 +193,15 @@ int cmd_predict(int argc, char **argv)
         fv_cli_free(a);
         return 2;
     }
+    if (fv_cli_str(a, "masks")) { /* the masks file is checked before any work, against the model and inputs */
+        cli_file in[3] = {{"MODEL", fv_cli_pos_at(a, 0)}, {"INPUT", fv_cli_npos(a) > 1 ? fv_cli_pos_at(a, 1) : NULL},
+                          {NULL, NULL}};
+        cli_file out[2] = {{"--masks", fv_cli_str(a, "masks")}, {NULL, NULL}};
+        if ((status = cli_check_files(prog, in, out)) != 0) {
+            fv_cli_free(a);
+            return status;
+        }
+    }
     fv_ctx *ctx = fv_ctx_new(1);
     cli_load_flags(ctx, a, true, true);
     fv_ctx_set_threads(ctx, (int)fv_cli_int(a, "threads"));
@@ -109,6 +211,11 @@ int cmd_predict(int argc, char **argv)
     for (int i = 1; m && rc == 0 && i < fv_cli_npos(a); i++) {
         const char *path = fv_cli_pos_at(a, i);
         fv_tensor *x = fv_npy_read(ctx, path);
+        if (x && strcmp(fv_cli_str(a, "task"), "classify") != 0) {
+            rc = show_task(ctx, m, a, x, path);
+            fv_tensor_free(x);
+            continue;
+        }
         fv_tensor *p = x ? fv_predict(m, x) : NULL;
         if (!x) rc = cli_fail(prog, ctx); /* the reader's message names the file */
         else if (!p) rc = cli_fail_on(prog, path, ctx);

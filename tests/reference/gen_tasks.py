@@ -195,4 +195,21 @@ def make(outdir):
     write(outdir, "embed_mined", "input x shape=4\ndense h units=6\nrelu r\ndense o units=3\n", "embed", "triplet",
           [x], y, *out, {"margin": 0.5, "mining": 2})
     count += 1
-    return count
+    return count + cli_arrays(outdir, rng)
+
+
+def cli_arrays(outdir, rng):
+    """Small arrays for tests/cli/test_tasks.sh: images with masks (the bright pixels are class 1, the top row
+    ignored), features with identities, binary and multi-label targets."""
+    x = rng.uniform(size=(32, 1, 8, 8)).astype(np.float32)
+    y = (x[:, 0] > 0.5).astype(np.int32)
+    y[:, 0, :] = 255
+    f = rng.normal(size=(24, 4)).astype(np.float32)
+    ids = np.repeat(np.arange(4), 6).astype(np.int32)
+    f += ids[:, None].astype(np.float32)
+    arrays = {"seg_x": x, "seg_y": y, "emb_x": f, "emb_y": ids,
+              "bin_y": (f.sum(1) > np.median(f.sum(1))).astype(np.float32),
+              "multi_y": (f[:, :3] > f[:, :3].mean(0)).astype(np.float32)}
+    for name, a in arrays.items():
+        np.save(os.path.join(outdir, f"task_cli_{name}.npy"), a)
+    return len(arrays)
