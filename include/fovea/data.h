@@ -218,9 +218,10 @@ typedef enum {
     FV_PAIR_BOXES     /* targets (N, B, 5) float32 of class, x0, y0, x1, y1 in pixels (class -1 pads): carried
                        * through the transform, boxes left without area dropped, the rest padded with class -1 */
 } fv_target_pairing;
-/* Augment training batches (epoch >= 0) with aug (borrowed; NULL: none): every input must be images (N, C, H, W);
- * input k of sample i in epoch e draws from (seed, e, i, k), so the inputs of a pair get their own transforms,
- * except that the first input's mask or boxes follow its own (pairing). A mask that is not (N, H, W) at the
+/* Augment training batches (epoch >= 0) with aug (borrowed; NULL: none): the inputs that are images (N, C, H, W)
+ * (others, such as feature vectors, pass unchanged); input k of sample i in epoch e draws from (seed, e, i, k),
+ * so the inputs of a pair get their own transforms, except that the first input's mask or boxes follow its own
+ * (pairing; the first input must then be images). A mask that is not (N, H, W) at the
  * images' size, or boxes that are not (N, B, 5), are refused naming both shapes. */
 fv_status fv_tensor_set_augment(fv_tensor_set *s, const struct fv_augment *aug, uint64_t seed,
                                 fv_target_pairing pairing);

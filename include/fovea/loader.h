@@ -42,6 +42,11 @@ typedef struct {
 
 fv_loader_stats fv_loader_get_stats(const fv_loader *l);
 
+/* A loader over a tuple set (fovea/data.h): the same queue and threads, each sample's inputs and target made by
+ * fv_tensor_set's rules with the set's own augmentation (fv_tensor_set_augment; opt->augment must be NULL).
+ * Its source serves through fetch_io, any number of inputs, targets in the dtype the task asks for. */
+fv_loader *fv_loader_new_tuples(fv_ctx *ctx, const fv_tensor_set *set, const fv_loader_options *opt);
+
 /* A tuple data set (fovea/data.h) as a data source: fetch_io serves its inputs, fetch one-input models; the
  * target goes to y in the dtype y has (the task's). */
 fv_data_source fv_tensor_set_source(fv_tensor_set *s);

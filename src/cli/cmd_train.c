@@ -401,6 +401,7 @@ static int train_tuples(const fv_cli_args *a, int64_t done)
     fv_trainer *t = NULL;
     fv_task *task = NULL;
     fv_augment *aug = NULL;
+    fv_loader *loader = NULL;
     float *cw = NULL;
     int n_cw = 0;
     fv_fit_config c = fv_fit_defaults();
@@ -415,13 +416,18 @@ static int train_tuples(const fv_cli_args *a, int64_t done)
     rc = 1;
     bool segment = strcmp(fv_cli_str(a, "task"), "segment") == 0;
     if (aug && fv_tensor_set_augment(set, aug, c.seed, segment ? FV_PAIR_MASK : FV_PAIR_NONE) != FV_OK) goto fail;
+    if (aug) { /* augmented samples are made on the loader's threads, ahead of the step */
+        fv_loader_options lo = fv_loader_defaults();
+        lo.threads = (int)fv_cli_int(a, "loader-threads");
+        if (!(loader = fv_loader_new_tuples(ctx, set, &lo))) goto fail;
+    }
     if (!(m = tuple_model(ctx, a, set))) goto done;
     c.task = task;
     if (!(t = fv_trainer_new(m, &c))) goto fail;
     add_callbacks(t, a);
     bool complete = false;
     if (start_run(t, a, done, c.epochs, &complete)) goto fail;
-    fv_data_source ts = fv_tensor_set_source(set);
+    fv_data_source ts = loader ? fv_loader_source(loader) : fv_tensor_set_source(set);
     if (!complete && fv_trainer_fit(t, &ts) != FV_OK) goto fail;
     if (fv_model_save(m, fv_cli_str(a, "out")) != FV_OK) {
         rc = save_elsewhere(ctx, m);
@@ -437,6 +443,7 @@ done:
     fv_trainer_free(t);
     fv_task_free(task);
     fv_model_free(m);
+    fv_loader_free(loader);
     fv_tensor_set_free(set);
     fv_augment_free(aug);
     fv_ctx_free(ctx);

@@ -44,4 +44,20 @@ fv_dataset *ds_from_tensors(fv_ctx *ctx, const fv_tensor *x, const fv_tensor *y,
 /* Decode store sample j of an image set into dst (c*h*w floats in [0, 1]); errors name the file. */
 fv_status ds_decode_image(fv_ctx *ctx, const ds_store *st, int64_t j, float *dst);
 
+/* ---- tuple sets (tensor_set.c), for the loader ---- */
+
+/* Sample i of s: each input into inputs[k] (augmented by the set's pipeline when epoch >= 0), and its target
+ * values as doubles (exact for every int32) into target (may be NULL), a paired mask or boxes moved with the
+ * first input. Safe on several threads at once; errors go to ctx. */
+fv_status fv_tensor_set_make(const fv_tensor_set *s, fv_ctx *ctx, int64_t i, int epoch, float *const *inputs,
+                             double *target);
+/* Values per sample of input k and of the target (0 without one). */
+int64_t fv_tensor_set_input_size(const fv_tensor_set *s, int k);
+int64_t fv_tensor_set_target_size(const fv_tensor_set *s);
+/* Whether batch tensors xs and y fit the set (counts, sizes per sample, the targets' dtype). */
+fv_status fv_tensor_set_check_batch(const fv_tensor_set *s, fv_ctx *ctx, fv_tensor *const *xs, int n_inputs,
+                                    const fv_tensor *y);
+/* A sample's target values into row `row` of y in y's dtype; a fraction for int32 is an error naming the sample. */
+fv_status fv_tensor_set_put_target(fv_ctx *ctx, const double *v, int64_t sample, fv_tensor *y, int row);
+
 #endif

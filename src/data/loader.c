@@ -22,7 +22,8 @@ typedef struct {
     int epoch, n, cap;
     int64_t *idx;
     float *x;           /* cap samples */
-    int32_t *y;
+    int32_t *y;         /* a data set's labels */
+    double *t;          /* a tuple set's targets, tper values per sample */
     int next, done;     /* samples claimed, samples finished */
     int fail_at;        /* the first sample (by position) that failed, or n: a deterministic message */
     fv_status status;
@@ -37,9 +38,13 @@ typedef struct {
 
 struct fv_loader {
     fv_ctx *ctx;
-    const fv_dataset *ds;
+    const fv_dataset *ds;      /* the samples: a data set, */
+    const fv_tensor_set *set;  /* or a tuple set (several inputs, any target) */
     fv_loader_options opt;
-    int64_t per; /* floats per sample */
+    int64_t per; /* floats per sample (every input's, one after the other) */
+    int n_inputs;
+    int64_t in_per[FV_TENSOR_SET_MAX_INPUTS];
+    int64_t tper; /* target values per sample of a tuple set */
     pthread_mutex_t mu;
     pthread_cond_t work, ready;
     slot *slots;
@@ -69,9 +74,30 @@ static double now_seconds(void)
 
 /* ---- making samples ------------------------------------------------------------------------------------ */
 
+/* Sample i of a tuple set's slot: its inputs one after the other, its target as doubles. */
+static fv_status make_tuple(fv_loader *l, slot *sl, int i, fv_ctx *ctx)
+{
+    float *rows[FV_TENSOR_SET_MAX_INPUTS], *at = sl->x + (int64_t)i * l->per;
+    for (int k = 0; k < l->n_inputs; k++) rows[k] = at, at += l->in_per[k];
+    return fv_tensor_set_make(l->set, ctx, sl->idx[i], sl->epoch, rows, l->tper ? sl->t + (int64_t)i * l->tper : NULL);
+}
+
 /* Sample i of a slot: decoded, then augmented when it belongs to a training epoch. */
 static void make_sample(fv_loader *l, slot *sl, int i, fv_ctx *ctx)
 {
+    if (l->set) {
+        fv_status s = make_tuple(l, sl, i, ctx);
+        if (s == FV_OK) return;
+        pthread_mutex_lock(&l->mu);
+        if (i < sl->fail_at) {
+            sl->fail_at = i, sl->status = s;
+            strncpy(sl->msg, fv_errmsg(ctx), sizeof sl->msg - 1);
+            sl->msg[sizeof sl->msg - 1] = '\0';
+        }
+        pthread_mutex_unlock(&l->mu);
+        fv_clear_error(ctx);
+        return;
+    }
     float *dst = sl->x + (int64_t)i * l->per;
     fv_tensor x = {.dtype = FV_F32, .ndim = 2, .shape = {1, l->per}, .size = l->per, .data = dst, .owns = false};
     fv_tensor y = {.dtype = FV_I32, .ndim = 1, .shape = {1}, .size = 1, .data = &sl->y[i], .owns = false};
@@ -176,7 +202,9 @@ static bool reserve(fv_loader *l, slot *sl, int n)
     if (x) sl->x = x;
     int32_t *y = realloc(sl->y, (size_t)n * sizeof *y);
     if (y) sl->y = y;
-    if (!idx || !x || !y) return false;
+    double *t = l->tper ? realloc(sl->t, (size_t)n * (size_t)l->tper * sizeof *t) : NULL;
+    if (t) sl->t = t;
+    if (!idx || !x || !y || (l->tper && !t)) return false;
     sl->cap = n;
     return true;
 }
@@ -232,18 +260,17 @@ static slot *slot_for(fv_loader *l, int epoch, const int64_t *idx, int n)
     return fill_slot(l, sl, epoch, idx, n) ? sl : NULL;
 }
 
-static fv_status loader_fetch(void *data, int epoch, const int64_t *indices, int n, fv_tensor *x, fv_tensor *y)
+/* The batch (epoch, indices) ready in its slot, made now (with the workers' help) if it was not queued; the
+ * lock is held on return; NULL when out of memory (the lock released). */
+static slot *wait_ready(fv_loader *l, int epoch, const int64_t *indices, int n)
 {
-    fv_loader *l = data;
-    if (n < 0 || (n > 0 && !indices)) return fv_error(l->ctx, FV_ERR_ARG, "loader: %d samples requested", n);
-    fv_status s = check_out(l, n, x, y);
-    if (s) return s;
     pthread_mutex_lock(&l->mu);
     l->stats.batches++;
     slot *sl = slot_for(l, epoch, indices, n);
     if (!sl) {
         pthread_mutex_unlock(&l->mu);
-        return fv_error(l->ctx, FV_ERR_NOMEM, "loader: out of memory for a batch of %d samples", n);
+        fv_error(l->ctx, FV_ERR_NOMEM, "loader: out of memory for a batch of %d samples", n);
+        return NULL;
     }
     double t0 = 0;
     while (sl->state != SLOT_READY) {
@@ -259,9 +286,13 @@ static fv_status loader_fetch(void *data, int epoch, const int64_t *indices, int
         pthread_cond_wait(&l->ready, &l->mu);
     }
     if (t0 != 0) l->stats.wait_seconds += now_seconds() - t0;
-    memcpy(x->data, sl->x, (size_t)n * (size_t)l->per * sizeof(float));
-    if (y) memcpy(y->data, sl->y, (size_t)n * sizeof(int32_t));
-    s = sl->status;
+    return sl;
+}
+
+/* The slot's status as the fetch's, the slot freed and the lock released. */
+static fv_status release(fv_loader *l, slot *sl)
+{
+    fv_status s = sl->status;
     char msg[sizeof sl->msg];
     memcpy(msg, sl->msg, sizeof msg);
     sl->state = SLOT_FREE;
@@ -269,8 +300,53 @@ static fv_status loader_fetch(void *data, int epoch, const int64_t *indices, int
     return s ? fv_error(l->ctx, s, "%s", msg) : FV_OK;
 }
 
+static fv_status loader_fetch(void *data, int epoch, const int64_t *indices, int n, fv_tensor *x, fv_tensor *y)
+{
+    fv_loader *l = data;
+    if (l->set) return fv_error(l->ctx, FV_ERR_ARG, "loader: a tuple set's batches come through fetch_io");
+    if (n < 0 || (n > 0 && !indices)) return fv_error(l->ctx, FV_ERR_ARG, "loader: %d samples requested", n);
+    fv_status s = check_out(l, n, x, y);
+    if (s) return s;
+    slot *sl = wait_ready(l, epoch, indices, n);
+    if (!sl) return fv_errcode(l->ctx);
+    memcpy(x->data, sl->x, (size_t)n * (size_t)l->per * sizeof(float));
+    if (y) memcpy(y->data, sl->y, (size_t)n * sizeof(int32_t));
+    return release(l, sl);
+}
+
+/* A tuple set's batch: every input's rows out of the slot's samples, the targets in y's dtype. */
+static fv_status loader_fetch_io(void *data, int epoch, const int64_t *indices, int n, fv_tensor *const *xs,
+                                 int n_inputs, fv_tensor *y)
+{
+    fv_loader *l = data;
+    if (!l->set) return fv_error(l->ctx, FV_ERR_ARG, "loader: a data set's batches come through fetch");
+    if (n < 0 || (n > 0 && !indices)) return fv_error(l->ctx, FV_ERR_ARG, "loader: %d samples requested", n);
+    fv_status s = fv_tensor_set_check_batch(l->set, l->ctx, xs, n_inputs, y);
+    if (s) return s;
+    slot *sl = wait_ready(l, epoch, indices, n);
+    if (!sl) return fv_errcode(l->ctx);
+    for (int i = 0; i < n; i++) {
+        const float *at = sl->x + (int64_t)i * l->per;
+        for (int k = 0; k < n_inputs; k++) {
+            memcpy(fv_f32(xs[k]) + (int64_t)i * l->in_per[k], at, (size_t)l->in_per[k] * sizeof(float));
+            at += l->in_per[k];
+        }
+    }
+    for (int i = 0; y && sl->status == FV_OK && i < n; i++)
+        if ((s = fv_tensor_set_put_target(l->ctx, sl->t + (int64_t)i * l->tper, indices[i], y, i)) != FV_OK) {
+            sl->state = SLOT_FREE;
+            pthread_mutex_unlock(&l->mu);
+            return s;
+        }
+    return release(l, sl);
+}
+
 fv_data_source fv_loader_source(fv_loader *l)
 {
+    if (l && l->set) {
+        fv_data_source s = {fv_tensor_set_count(l->set), NULL, l, loader_prefetch, loader_fetch_io};
+        return s;
+    }
     fv_data_source s = {l ? fv_dataset_count(l->ds) : 0, loader_fetch, l, loader_prefetch, NULL};
     return s;
 }
@@ -311,12 +387,15 @@ static fv_status start_workers(fv_loader *l, int n)
     return FV_OK;
 }
 
-fv_loader *fv_loader_new(fv_ctx *ctx, const fv_dataset *ds, const fv_loader_options *opt)
+/* A loader over ds or set (one of them), its sample size set, its threads started. */
+static fv_loader *loader_new(fv_ctx *ctx, const fv_dataset *ds, const fv_tensor_set *set, const fv_loader_options *opt)
 {
     fv_loader_options o = opt ? *opt : fv_loader_defaults();
-    if (!ds || o.threads < 0 || o.threads > LOADER_MAX_THREADS || o.depth < 0 || o.depth > LOADER_MAX_DEPTH) {
-        fv_error(ctx, FV_ERR_ARG, "loader: %s, %d threads (0..%d), depth %d (0..%d)", ds ? "a dataset" : "no dataset",
-                 o.threads, LOADER_MAX_THREADS, o.depth, LOADER_MAX_DEPTH);
+    if ((!ds && !set) || o.threads < 0 || o.threads > LOADER_MAX_THREADS || o.depth < 0 || o.depth > LOADER_MAX_DEPTH ||
+        (set && o.augment)) {
+        fv_error(ctx, FV_ERR_ARG, "loader: %s, %d threads (0..%d), depth %d (0..%d)%s", ds || set ? "a data set" : "no data set",
+                 o.threads, LOADER_MAX_THREADS, o.depth, LOADER_MAX_DEPTH,
+                 set && o.augment ? "; a tuple set augments with its own pipeline (fv_tensor_set_augment)" : "");
         return NULL;
     }
     fv_loader *l = calloc(1, sizeof *l);
@@ -324,10 +403,16 @@ fv_loader *fv_loader_new(fv_ctx *ctx, const fv_dataset *ds, const fv_loader_opti
         fv_error(ctx, FV_ERR_NOMEM, "loader: out of memory");
         return NULL;
     }
-    int64_t shape[3];
-    fv_dataset_shape(ds, shape);
-    l->ctx = ctx, l->ds = ds, l->opt = o;
-    l->per = shape[0] * shape[1] * shape[2];
+    l->ctx = ctx, l->ds = ds, l->set = set, l->opt = o;
+    if (ds) {
+        int64_t shape[3];
+        fv_dataset_shape(ds, shape);
+        l->per = shape[0] * shape[1] * shape[2];
+    } else {
+        l->n_inputs = fv_tensor_set_inputs(set);
+        for (int k = 0; k < l->n_inputs; k++) l->per += (l->in_per[k] = fv_tensor_set_input_size(set, k));
+        l->tper = fv_tensor_set_target_size(set);
+    }
     l->depth = o.depth ? o.depth : 3;
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->work, NULL);
@@ -346,6 +431,18 @@ fv_loader *fv_loader_new(fv_ctx *ctx, const fv_dataset *ds, const fv_loader_opti
     return l;
 }
 
+fv_loader *fv_loader_new(fv_ctx *ctx, const fv_dataset *ds, const fv_loader_options *opt)
+{
+    if (!ds) return fv_error(ctx, FV_ERR_ARG, "loader: no data set"), NULL;
+    return loader_new(ctx, ds, NULL, opt);
+}
+
+fv_loader *fv_loader_new_tuples(fv_ctx *ctx, const fv_tensor_set *set, const fv_loader_options *opt)
+{
+    if (!set) return fv_error(ctx, FV_ERR_ARG, "loader: no tuple set"), NULL;
+    return loader_new(ctx, NULL, set, opt);
+}
+
 void fv_loader_free(fv_loader *l)
 {
     if (!l) return;
@@ -358,7 +455,7 @@ void fv_loader_free(fv_loader *l)
         fv_ctx_free(l->workers[i].ctx);
     }
     free(l->workers);
-    for (int k = 0; l->slots && k < l->depth; k++) free(l->slots[k].idx), free(l->slots[k].x), free(l->slots[k].y);
+    for (int k = 0; l->slots && k < l->depth; k++) free(l->slots[k].idx), free(l->slots[k].x), free(l->slots[k].y), free(l->slots[k].t);
     free(l->slots);
     fv_ctx_free(l->own_ctx);
     pthread_cond_destroy(&l->work);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../core/internal.h"
+#include "dataset_internal.h"
 #include "fovea/augment.h"
 #include "fovea/data.h"
 #include "fovea/io.h"
@@ -32,9 +33,6 @@ struct fv_tensor_set {
     const fv_augment *augment;
     uint64_t seed;
     fv_target_pairing pairing;
-    float *plane;                                /* room for one mask or one sample's boxes */
-    float *classes;                              /* the classes of one sample's boxes */
-    int kept;                                    /* boxes in the plane */
 };
 
 /* A float copy of an input array, integer arrays (bytes) scaled by 1/255. */
@@ -117,7 +115,6 @@ void fv_tensor_set_free(fv_tensor_set *s)
     if (!s) return;
     for (int k = 0; k < s->n_inputs; k++) fv_tensor_free(s->inputs[k]);
     fv_tensor_free(s->target);
-    free(s->plane), free(s->classes);
     free(s);
 }
 
@@ -133,11 +130,10 @@ const fv_tensor *fv_tensor_set_target(const fv_tensor_set *s) { return s ? s->ta
 
 fv_status fv_tensor_set_augment(fv_tensor_set *s, const fv_augment *aug, uint64_t seed, fv_target_pairing pairing)
 {
-    for (int k = 0; aug && k < s->n_inputs; k++)
-        if (s->inputs[k]->ndim != 4)
-            return fv_error(s->ctx, FV_ERR_SHAPE, "augmentation needs images (N, C, H, W); input %d is %s", k,
-                            dims(s->inputs[k]));
     const fv_tensor *x = s->inputs[0], *t = s->target;
+    if (aug && pairing != FV_PAIR_NONE && x->ndim != 4)
+        return fv_error(s->ctx, FV_ERR_SHAPE, "a mask or boxes follow the first input, which must be images (N, C, H, "
+                        "W); it is %s", dims(x));
     if (aug && pairing == FV_PAIR_MASK &&
         (!t || t->ndim != 3 || t->shape[1] != x->shape[2] || t->shape[2] != x->shape[3]))
         return fv_error(s->ctx, FV_ERR_SHAPE, "masks %s do not match the images %s: a mask (N, H, W) has its image's "
@@ -145,135 +141,150 @@ fv_status fv_tensor_set_augment(fv_tensor_set *s, const fv_augment *aug, uint64_
     if (aug && pairing == FV_PAIR_BOXES && (!t || t->dtype != FV_F32 || t->ndim != 3 || t->shape[2] != 5))
         return fv_error(s->ctx, FV_ERR_SHAPE, "boxes %s must be float32 (N, B, 5) rows of class, x0, y0, x1, y1",
                         t ? dims(t) : "(none)");
-    free(s->plane), free(s->classes);
-    s->plane = s->classes = NULL;
-    if (aug && pairing != FV_PAIR_NONE) {
-        int64_t room = pairing == FV_PAIR_MASK ? t->shape[1] * t->shape[2] : t->shape[1] * 4;
-        s->plane = malloc((size_t)room * sizeof *s->plane);
-        s->classes = malloc((size_t)(pairing == FV_PAIR_BOXES ? t->shape[1] : 1) * sizeof *s->classes);
-        if (!s->plane || !s->classes)
-            return fv_error(s->ctx, FV_ERR_NOMEM, "out of memory for a mask or boxes of %lld values", (long long)room);
-    }
     s->augment = aug, s->seed = seed, s->pairing = aug ? pairing : FV_PAIR_NONE;
     return FV_OK;
 }
 
-/* Sample `from`'s input k at row i of the batch x, augmented when training; the first input carries the
- * pairing's mask or boxes (prepared in the plane) through the same transform. */
-static fv_status copy_input(fv_tensor_set *s, int k, int64_t from, int i, int epoch, fv_tensor *x)
-{
-    const fv_tensor *src = s->inputs[k];
-    int64_t per = src->size / s->count;
-    float *dst = fv_f32(x) + (int64_t)i * per;
-    memcpy(dst, fv_f32(src) + from * per, (size_t)per * sizeof *dst);
-    if (!s->augment || epoch < 0) return FV_OK;
-    uint64_t key = (((uint64_t)epoch << 40) ^ (uint64_t)from) ^ (uint64_t)k * INPUT_STREAM_STEP;
-    bool mask = k == 0 && s->pairing == FV_PAIR_MASK, boxes = k == 0 && s->pairing == FV_PAIR_BOXES;
-    return fv_augment_apply_labelled(s->augment, s->seed, key, dst, (int)src->shape[1], (int)src->shape[2],
-                                     (int)src->shape[3], mask ? s->plane : NULL, mask, boxes ? s->plane : NULL,
-                                     boxes ? s->classes : NULL, boxes ? &s->kept : NULL);
-}
-
-/* Target value j of sample `from` converted to y's dtype; false when an int32 target gets a fraction. */
-static bool convert(const fv_tensor *t, int64_t at, fv_tensor *y, int64_t to)
-{
-    double v = t->dtype == FV_F32 ? (double)fv_f32(t)[at] : (double)fv_i32(t)[at];
-    if (y->dtype == FV_F32) {
-        fv_f32(y)[to] = (float)v;
-        return true;
-    }
-    if (!(v == floor(v)) || fabs(v) > 2147483647.0) return false;
-    fv_i32(y)[to] = (int32_t)v;
-    return true;
-}
+/* Room for one sample's mask or boxes (and their classes) while it is augmented; per call, so that loader
+ * threads can make samples of one set at once. */
+typedef struct {
+    float *plane, *classes;
+    int kept;
+} pair_room;
 
 /* Before the first input is augmented: its mask as floats, or its boxes (class -1 rows left out) and their
- * classes, into the plane. */
-static void prepare_pair(fv_tensor_set *s, int64_t from)
+ * classes, into the room. */
+static fv_status prepare_pair(const fv_tensor_set *s, fv_ctx *ctx, int64_t from, pair_room *r)
 {
     const fv_tensor *t = s->target;
     int64_t per = t->size / s->count;
-    if (s->pairing == FV_PAIR_MASK) {
+    bool mask = s->pairing == FV_PAIR_MASK;
+    r->plane = malloc((size_t)(mask ? per : per / 5 * 4 + 1) * sizeof *r->plane);
+    r->classes = mask ? NULL : malloc((size_t)(per / 5 + 1) * sizeof *r->classes);
+    if (!r->plane || (!mask && !r->classes))
+        return fv_error(ctx, FV_ERR_NOMEM, "out of memory for the target of sample %lld", (long long)from);
+    if (mask) {
         for (int64_t j = 0; j < per; j++)
-            s->plane[j] = t->dtype == FV_F32 ? fv_f32(t)[from * per + j] : (float)fv_i32(t)[from * per + j];
-        return;
-    }
-    const float *rows = fv_f32(t) + from * per;
-    s->kept = 0;
-    for (int64_t j = 0; j < t->shape[1]; j++)
-        if (rows[j * 5] >= 0) {
-            memcpy(s->plane + s->kept * 4, rows + j * 5 + 1, 4 * sizeof(float));
-            s->classes[s->kept++] = rows[j * 5];
-        }
-}
-
-/* The augmented pair's target: the mask's whole class numbers (nearest interpolation keeps them whole), or the
- * kept boxes followed by rows of class -1. */
-static void paired_target(fv_tensor_set *s, int i, fv_tensor *y)
-{
-    int64_t per = y->size / y->shape[0];
-    if (s->pairing == FV_PAIR_MASK) {
-        for (int64_t j = 0; j < per; j++) {
-            if (y->dtype == FV_F32) fv_f32(y)[(int64_t)i * per + j] = s->plane[j];
-            else fv_i32(y)[(int64_t)i * per + j] = (int32_t)lrintf(s->plane[j]);
-        }
-        return;
-    }
-    float *out = fv_f32(y) + (int64_t)i * per;
-    for (int64_t j = 0; j < per / 5; j++) {
-        float *r = out + j * 5;
-        if (j < s->kept) r[0] = s->classes[j], memcpy(r + 1, s->plane + j * 4, 4 * sizeof(float));
-        else r[0] = -1.0f, r[1] = r[2] = r[3] = r[4] = 0.0f;
-    }
-}
-
-static fv_status copy_target(fv_tensor_set *s, int64_t from, int i, int epoch, fv_tensor *y)
-{
-    const fv_tensor *t = s->target;
-    int64_t per = t->size / s->count, yper = y->size / y->shape[0];
-    if (per != yper)
-        return fv_error(s->ctx, FV_ERR_SHAPE, "the targets are %s; the task asks for %s per batch", dims(t),
-                        dims(y));
-    if (s->pairing != FV_PAIR_NONE && epoch >= 0) {
-        if (s->pairing == FV_PAIR_BOXES && y->dtype != FV_F32)
-            return fv_error(s->ctx, FV_ERR_ARG, "boxes are float32 targets; the task asks for %s",
-                            fv_dtype_name(y->dtype));
-        paired_target(s, i, y);
+            r->plane[j] = t->dtype == FV_F32 ? fv_f32(t)[from * per + j] : (float)fv_i32(t)[from * per + j];
         return FV_OK;
     }
-    for (int64_t j = 0; j < per; j++)
-        if (!convert(t, from * per + j, y, (int64_t)i * per + j))
-            return fv_error(s->ctx, FV_ERR_ARG, "target %g (value %lld of sample %lld) is not a whole number; the task "
-                            "takes class numbers", (double)fv_f32(t)[from * per + j], (long long)j, (long long)from);
+    const float *rows = fv_f32(t) + from * per;
+    r->kept = 0;
+    for (int64_t j = 0; j < t->shape[1]; j++)
+        if (rows[j * 5] >= 0) {
+            memcpy(r->plane + r->kept * 4, rows + j * 5 + 1, 4 * sizeof(float));
+            r->classes[r->kept++] = rows[j * 5];
+        }
     return FV_OK;
 }
+
+/* The augmented pair's target: the mask's class numbers (nearest interpolation keeps them whole), or the kept
+ * boxes followed by rows of class -1. */
+static void paired_target(const fv_tensor_set *s, const pair_room *r, double *out)
+{
+    int64_t per = s->target->size / s->count;
+    if (s->pairing == FV_PAIR_MASK) {
+        for (int64_t j = 0; j < per; j++) out[j] = r->plane[j];
+        return;
+    }
+    for (int64_t j = 0; j < per / 5; j++) {
+        double *row = out + j * 5;
+        if (j < r->kept) {
+            row[0] = r->classes[j];
+            for (int c = 0; c < 4; c++) row[1 + c] = r->plane[j * 4 + c];
+        } else {
+            row[0] = -1.0, row[1] = row[2] = row[3] = row[4] = 0.0;
+        }
+    }
+}
+
+fv_status fv_tensor_set_make(const fv_tensor_set *s, fv_ctx *ctx, int64_t i, int epoch, float *const *inputs,
+                             double *target)
+{
+    if (i < 0 || i >= s->count)
+        return fv_error(ctx, FV_ERR_ARG, "sample %lld is outside the %lld of the data set", (long long)i,
+                        (long long)s->count);
+    bool augment = s->augment && epoch >= 0, paired = augment && s->pairing != FV_PAIR_NONE && s->target;
+    pair_room r = {NULL, NULL, 0};
+    fv_status st = paired ? prepare_pair(s, ctx, i, &r) : FV_OK;
+    for (int k = 0; !st && k < s->n_inputs; k++) {
+        const fv_tensor *src = s->inputs[k];
+        int64_t per = src->size / s->count;
+        memcpy(inputs[k], fv_f32(src) + i * per, (size_t)per * sizeof(float));
+        if (!augment || src->ndim != 4) continue; /* features are not images: they pass as they are */
+        uint64_t key = (((uint64_t)epoch << 40) ^ (uint64_t)i) ^ (uint64_t)k * INPUT_STREAM_STEP;
+        bool mask = paired && k == 0 && s->pairing == FV_PAIR_MASK, boxes = paired && k == 0 && s->pairing == FV_PAIR_BOXES;
+        st = fv_augment_apply_labelled(s->augment, s->seed, key, inputs[k], (int)src->shape[1], (int)src->shape[2],
+                                       (int)src->shape[3], mask ? r.plane : NULL, mask, boxes ? r.plane : NULL,
+                                       boxes ? r.classes : NULL, boxes ? &r.kept : NULL);
+    }
+    if (!st && target && s->target) {
+        int64_t per = s->target->size / s->count;
+        if (paired) paired_target(s, &r, target);
+        else
+            for (int64_t j = 0; j < per; j++)
+                target[j] = s->target->dtype == FV_F32 ? (double)fv_f32(s->target)[i * per + j]
+                                                       : (double)fv_i32(s->target)[i * per + j];
+    }
+    free(r.plane), free(r.classes);
+    return st;
+}
+
+fv_status fv_tensor_set_put_target(fv_ctx *ctx, const double *v, int64_t sample, fv_tensor *y, int row)
+{
+    int64_t per = y->size / y->shape[0];
+    for (int64_t j = 0; j < per; j++) {
+        if (y->dtype == FV_F32) {
+            fv_f32(y)[(int64_t)row * per + j] = (float)v[j];
+            continue;
+        }
+        if (!(v[j] == floor(v[j])) || fabs(v[j]) > 2147483647.0)
+            return fv_error(ctx, FV_ERR_ARG, "target %g (value %lld of sample %lld) is not a whole number; the task "
+                            "takes class numbers", v[j], (long long)j, (long long)sample);
+        fv_i32(y)[(int64_t)row * per + j] = (int32_t)v[j];
+    }
+    return FV_OK;
+}
+
+fv_status fv_tensor_set_check_batch(const fv_tensor_set *s, fv_ctx *ctx, fv_tensor *const *xs, int n_inputs,
+                                    const fv_tensor *y)
+{
+    if (n_inputs != s->n_inputs)
+        return fv_error(ctx, FV_ERR_ARG, "the model has %d inputs; the data set holds %d", n_inputs, s->n_inputs);
+    if (y && !s->target) return fv_error(ctx, FV_ERR_ARG, "the task needs targets; the data set holds none");
+    for (int k = 0; k < n_inputs; k++) {
+        int64_t per = s->inputs[k]->size / (s->count ? s->count : 1);
+        if (xs[k]->dtype != FV_F32 || xs[k]->size / xs[k]->shape[0] != per)
+            return fv_error(ctx, FV_ERR_SHAPE, "input %d of the data set is %s; the model's input %d takes %s", k,
+                            dims(s->inputs[k]), k, dims(xs[k]));
+    }
+    if (y && s->target->size / s->count != y->size / y->shape[0])
+        return fv_error(ctx, FV_ERR_SHAPE, "the targets are %s; the task asks for %s per batch", dims(s->target),
+                        dims(y));
+    if (y && s->pairing == FV_PAIR_BOXES && s->augment && y->dtype != FV_F32)
+        return fv_error(ctx, FV_ERR_ARG, "boxes are float32 targets; the task asks for %s", fv_dtype_name(y->dtype));
+    return FV_OK;
+}
+
+int64_t fv_tensor_set_target_size(const fv_tensor_set *s) { return s->target ? s->target->size / s->count : 0; }
+int64_t fv_tensor_set_input_size(const fv_tensor_set *s, int k) { return s->inputs[k]->size / s->count; }
 
 static fv_status set_fetch_io(void *data, int epoch, const int64_t *idx, int n, fv_tensor *const *xs, int n_inputs,
                               fv_tensor *y)
 {
     fv_tensor_set *s = data;
-    if (n_inputs != s->n_inputs)
-        return fv_error(s->ctx, FV_ERR_ARG, "the model has %d inputs; the data set holds %d", n_inputs, s->n_inputs);
-    if (y && !s->target) return fv_error(s->ctx, FV_ERR_ARG, "the task needs targets; the data set holds none");
-    for (int k = 0; k < n_inputs; k++) {
-        int64_t per = s->inputs[k]->size / (s->count ? s->count : 1);
-        if (xs[k]->dtype != FV_F32 || xs[k]->size / xs[k]->shape[0] != per)
-            return fv_error(s->ctx, FV_ERR_SHAPE, "input %d of the data set is %s; the model's input %d takes %s", k,
-                            dims(s->inputs[k]), k, dims(xs[k]));
+    fv_status st = fv_tensor_set_check_batch(s, s->ctx, xs, n_inputs, y);
+    int64_t tper = fv_tensor_set_target_size(s);
+    double *t = y ? malloc((size_t)(tper ? tper : 1) * sizeof *t) : NULL;
+    if (!st && y && !t) st = fv_error(s->ctx, FV_ERR_NOMEM, "out of memory for a target of %lld values", (long long)tper);
+    for (int i = 0; !st && i < n; i++) {
+        float *rows[FV_TENSOR_SET_MAX_INPUTS];
+        for (int k = 0; k < n_inputs; k++) rows[k] = fv_f32(xs[k]) + (int64_t)i * fv_tensor_set_input_size(s, k);
+        st = fv_tensor_set_make(s, s->ctx, idx[i], epoch, rows, t);
+        if (!st && y) st = fv_tensor_set_put_target(s->ctx, t, idx[i], y, i);
     }
-    for (int i = 0; i < n; i++) {
-        if (idx[i] < 0 || idx[i] >= s->count)
-            return fv_error(s->ctx, FV_ERR_ARG, "sample %lld is outside the %lld of the data set", (long long)idx[i],
-                            (long long)s->count);
-        if (s->pairing != FV_PAIR_NONE && epoch >= 0) prepare_pair(s, idx[i]);
-        for (int k = 0; k < n_inputs; k++) {
-            fv_status st = copy_input(s, k, idx[i], i, epoch, xs[k]);
-            if (st) return st;
-        }
-        fv_status st = y ? copy_target(s, idx[i], i, epoch, y) : FV_OK;
-        if (st) return st;
-    }
-    return FV_OK;
+    free(t);
+    return st;
 }
 
 static fv_status set_fetch(void *data, int epoch, const int64_t *idx, int n, fv_tensor *x, fv_tensor *y)

@@ -288,6 +288,37 @@ static void check_paired_augmentation(fv_ctx *ctx)
     fv_tensor_free(img), fv_tensor_free(mask);
 }
 
+/* The loader makes a tuple set's batches on its threads: the same floats and masks as the set itself. */
+static void check_loader(fv_ctx *ctx)
+{
+    int64_t is[4] = {6, 1, 5, 5}, ms[3] = {6, 5, 5}, fs[2] = {6, 3}, bs[4] = {4, 1, 5, 5}, bm[3] = {4, 5, 5}, bf[2] = {4, 3};
+    fv_tensor *img = fv_tensor_new(ctx, FV_F32, 4, is), *mask = fv_tensor_new(ctx, FV_I32, 3, ms);
+    fv_tensor *feat = fv_tensor_new(ctx, FV_F32, 2, fs);
+    for (int i = 0; i < 150; i++) fv_f32(img)[i] = (float)((i * 37) % 101) / 101.0f, fv_i32(mask)[i] = (i * 7) % 3;
+    for (int i = 0; i < 18; i++) fv_f32(feat)[i] = (float)i;
+    fv_tensor_set *set = fv_tensor_set_new(ctx, (const fv_tensor *const[]){img, feat}, 2, mask);
+    fv_augment *aug = fv_augment_new(ctx);
+    bool ok = set && aug && fv_augment_parse(aug, "rotate=30 hflip=0.5 brightness=0.3") == FV_OK &&
+              fv_tensor_set_augment(set, aug, 5, FV_PAIR_MASK) == FV_OK;
+    fv_loader_options lo = fv_loader_defaults();
+    lo.threads = 2;
+    fv_loader *l = ok ? fv_loader_new_tuples(ctx, set, &lo) : NULL;
+    fv_data_source a = fv_tensor_set_source(set), b = fv_loader_source(l);
+    fv_tensor *x1[2] = {fv_tensor_new(ctx, FV_F32, 4, bs), fv_tensor_new(ctx, FV_F32, 2, bf)};
+    fv_tensor *x2[2] = {fv_tensor_new(ctx, FV_F32, 4, bs), fv_tensor_new(ctx, FV_F32, 2, bf)};
+    fv_tensor *y1 = fv_tensor_new(ctx, FV_I32, 3, bm), *y2 = fv_tensor_new(ctx, FV_I32, 3, bm);
+    int64_t idx[4] = {5, 0, 3, 2};
+    ok = l && b.prefetch(b.data, 2, idx, 4) == FV_OK && a.fetch_io(a.data, 2, idx, 4, x1, 2, y1) == FV_OK &&
+         b.fetch_io(b.data, 2, idx, 4, x2, 2, y2) == FV_OK;
+    CHECK(ok && memcmp(x1[0]->data, x2[0]->data, 100 * sizeof(float)) == 0 &&
+          memcmp(x1[1]->data, x2[1]->data, 12 * sizeof(float)) == 0 && memcmp(y1->data, y2->data, 100 * sizeof(int32_t)) == 0,
+          "a tuple loader's augmented batches (images, features, masks) equal the set's own (%s)", fv_errmsg(ctx));
+    fv_tensor_free(x1[0]), fv_tensor_free(x1[1]), fv_tensor_free(x2[0]), fv_tensor_free(x2[1]);
+    fv_tensor_free(y1), fv_tensor_free(y2);
+    fv_loader_free(l), fv_augment_free(aug), fv_tensor_set_free(set);
+    fv_tensor_free(img), fv_tensor_free(mask), fv_tensor_free(feat);
+}
+
 int main(void)
 {
     fv_ctx *ctx = fv_ctx_new(1);
@@ -304,6 +335,7 @@ int main(void)
     }
     check_refusals(ctx);
     check_paired_augmentation(ctx);
+    check_loader(ctx);
     fv_ctx_free(ctx);
     return test_finish();
 }
