@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "graph.h"
+#include "layer.h"
 
 #ifdef __cplusplus
 extern "C" {
