@@ -1,11 +1,11 @@
-/* ONNX operators that map one to one onto a generic layer type (fv_generic_type in src/nn/model_internal.h):
+/* ONNX operators that map one to one onto a generic layer type (fv_generic_type in src/nn/layer_table.h):
  * the layer's keys are read from the node's attributes of the same name or, from the opset the row names, from
  * constant inputs, and every other input is a data input of the layer. The family files in src/nn say which
  * operators these are; an operator needing more than this has a handler of its own in onnx_ops*.c. */
 #include <stdio.h>
 #include <string.h>
 
-#include "../nn/model_internal.h"
+#include "../nn/layer_table.h"
 #include "onnx_internal.h"
 
 /* The generic type for an operator at the model's opset: of the rows naming it, the one of the latest

@@ -8,7 +8,7 @@
 
 #include "../core/internal.h"
 #include "../core/name_index.h"
-#include "../nn/model_internal.h"
+#include "../nn/layer_table.h"
 #include "fovea/model.h"
 #include "fovea/onnx.h"
 #include "onnx.pb-c.h"

@@ -70,9 +70,6 @@ int fv_model_output_layers(const fv_model *m, int *out);
 /* A float32 parameter of the layer named "<layer>.<suffix>" (the limits on size checked), or NULL with the error. */
 fv_param *fv_layer_new_param(fv_model *m, fv_layer *l, const char *suffix, fv_param_kind kind, int ndim,
                              const int64_t *shape);
-/* A layer's output shape at batch 1, whole; per[d] is true for the dimensions that grow with the batch (then
- * dims[d] is their size per batch element). Returns the rank. */
-int fv_model_layer_dims(const fv_model *m, int layer, int64_t *dims, bool *per_batch);
 
 /* Create a layer's parameters for inputs of the given shapes (batch first), named "<layer>.weight" etc. */
 fv_status fv_layer_make_params(fv_model *m, fv_layer *l, const fv_tensor *in0);
