@@ -342,6 +342,31 @@ static bool layer_name(ox_import *im, const char *weight, const char *type, char
     }
 }
 
+/* The model's message for a refused layer, led by the node (ox_fail). */
+static int add_failed(ox_import *im)
+{
+    char msg[600];
+    snprintf(msg, sizeof msg, "%s", fv_errmsg(im->ctx));
+    ox_fail(im, fv_errcode(im->ctx) ? fv_errcode(im->ctx) : FV_ERR_ARG, "%s", msg);
+    return -1;
+}
+
+int ox_add_spec(ox_import *im, fv_layer_spec s, const char *weight, const int *in, int n_in)
+{
+    char name[OX_NAME_MAX + 1];
+    if (!layer_name(im, weight, s.type ? s.type : "layer", name)) return -1;
+    s.name = name;
+    s.n_in = 0;
+    for (int i = 0; i < n_in; i++) fv_spec_from_layer(&s, in[i]);
+    int idx = fv_model_add_layer(im->m, &s);
+    return idx < 0 ? add_failed(im) : idx;
+}
+
+int ox_add_plain(ox_import *im, const char *type, const char *weight, const int *in, int n_in)
+{
+    return ox_add_spec(im, fv_spec_of_type(type, NULL), weight, in, n_in);
+}
+
 int ox_add_layer(ox_import *im, const char *type, const char *weight, const int *in, int n_in, const char *fmt, ...)
 {
     char name[OX_NAME_MAX + 1], args[1500];
@@ -359,12 +384,7 @@ int ox_add_layer(ox_import *im, const char *type, const char *weight, const int 
         return -1;
     }
     int idx = fv_model_add(im->m, type, args);
-    if (idx < 0) {
-        char msg[600];
-        snprintf(msg, sizeof msg, "%s", fv_errmsg(im->ctx));
-        ox_fail(im, fv_errcode(im->ctx) ? fv_errcode(im->ctx) : FV_ERR_ARG, "%s", msg);
-    }
-    return idx;
+    return idx < 0 ? add_failed(im) : idx;
 }
 
 fv_status ox_set_param(ox_import *im, int layer, int k, const ox_tensor *c, const char *cname, bool transpose,
