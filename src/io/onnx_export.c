@@ -185,10 +185,12 @@ static void attr_floats(ex_state *ex, Onnx__NodeProto *nd, const char *name, int
     a->n_floats = (size_t)n, a->floats = vals;
 }
 
+/* The string is copied: a text key's value lives in a layer view that is gone before the model is packed. */
 static void attr_string(ex_state *ex, Onnx__NodeProto *nd, const char *name, const char *v)
 {
     Onnx__AttributeProto *a = ex_attr(ex, nd, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING);
-    if (a) a->has_s = 1, a->s.data = (uint8_t *)v, a->s.len = strlen(v);
+    const char *copy = a ? ex_str(ex, "%s", v) : NULL;
+    if (copy) a->has_s = 1, a->s.data = (uint8_t *)copy, a->s.len = strlen(copy);
 }
 
 /* ---- initializers ---------------------------------------------------------------------------------------- */

@@ -88,32 +88,32 @@ static int choice_count(const fv_layer_key *k)
     return n;
 }
 
-/* What is wrong with key k of l, or NULL; value receives the value as text when it can be written safely. */
+/* What is wrong with key k of l, or NULL; value receives the value as text for the kinds that
+ * fv_layer_format_value cannot write safely when out of range (a choice index, a list's count). */
 static const char *key_problem(const fv_layer *l, const fv_layer_key *k, char *value, size_t size)
 {
     const void *field = fv_layer_key_field(l, k);
-    const int *p = field;
-    snprintf(value, size, "%d", *p); /* what an int-valued key shows when it cannot be formatted */
+    const int *p = field; /* int-valued kinds only: a bool or float field is not read through it */
     switch (k->kind) {
     case FV_K_INT:
     case FV_K_AXIS: return int_problem(k, field);
-    case FV_K_PAIR:
-        if (p[0] != p[1]) snprintf(value, size, "%dx%d", p[0], p[1]);
-        return pair_problem(k, p);
+    case FV_K_PAIR: return pair_problem(k, p);
     case FV_K_PAD:
         snprintf(value, size, "%dx%dx%dx%d", p[0], p[1], p[2], p[3]);
         return pad_problem(l, p);
-    case FV_K_FLOAT:
-        snprintf(value, size, "%g", *(const float *)field);
-        return isfinite(*(const float *)field) ? NULL : "a finite number";
-    case FV_K_BOOL: snprintf(value, size, "%s", *(const bool *)field ? "true" : "false"); return NULL;
+    case FV_K_FLOAT: return isfinite(*(const float *)field) ? NULL : "a finite number";
+    case FV_K_BOOL: return NULL;
     case FV_K_SHAPE:
         snprintf(value, size, "(%d dimensions)", l->a.ndim);
         return shape_problem(&l->a);
-    case FV_K_MODE: return l->a.mode == FV_RESIZE_NEAREST || l->a.mode == FV_RESIZE_BILINEAR ? NULL : "nearest or bilinear";
-    case FV_K_CHOICE: return in_range(*p, 0, choice_count(k) - 1) ? NULL : "the index of one of the key's values";
+    case FV_K_MODE:
+        snprintf(value, size, "%d", l->a.mode);
+        return l->a.mode == FV_RESIZE_NEAREST || l->a.mode == FV_RESIZE_BILINEAR ? NULL : "nearest or bilinear";
+    case FV_K_CHOICE:
+        snprintf(value, size, "%d", *p);
+        return in_range(*p, 0, choice_count(k) - 1) ? NULL : "the index of one of the key's values";
     case FV_K_INTS:
-    case FV_K_FLOATS: snprintf(value, size, "(%d values)", *p); return list_problem(k, field);
+    case FV_K_FLOATS: snprintf(value, size, "(%d values)", *p); return list_problem(k, field); /* n comes first */
     case FV_K_TEXT: snprintf(value, size, "(text)"); return text_problem(field, sizeof l->a.text);
     }
     return "a known kind of value";
@@ -146,9 +146,8 @@ fv_status fv_layer_check_attrs(fv_ctx *ctx, const char *where, const fv_layer *l
         char value[96];
         const char *expect = key_problem(l, k, value, sizeof value);
         if (!expect || (!k->required && is_default(&l->a, &defaults, k))) continue;
-        if (k->kind != FV_K_TEXT && k->kind != FV_K_SHAPE && k->kind != FV_K_INTS && k->kind != FV_K_FLOATS &&
-            k->kind != FV_K_CHOICE && k->kind != FV_K_MODE && k->kind != FV_K_PAD)
-            fv_layer_format_value(&l->a, k, value, sizeof value); /* the value as a description would write it */
+        bool formattable = k->kind == FV_K_INT || k->kind == FV_K_AXIS || k->kind == FV_K_PAIR || k->kind == FV_K_FLOAT;
+        if (formattable) fv_layer_format_value(&l->a, k, value, sizeof value); /* as a description writes it */
         return bad(ctx, where, l, k, value, expect);
     }
     return FV_OK;
