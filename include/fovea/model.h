@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "graph.h"
+#include "layer.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -112,6 +113,10 @@ fv_status fv_model_set_outputs(fv_model *m, const int *layers, int n);
 /* Whether a layer's output has the batch dimension first (it reads an input with batch=true), which
  * fv_model_layer_shape leaves out; constants and what is computed from them alone have none. */
 bool fv_model_layer_batched(const fv_model *m, int layer);
+/* A layer's output shape at batch 1, whole; per_batch[d] is true for the dimensions that grow with the batch
+ * (then dims[d] is their size per batch element: a transpose may move the batch, a reshape merge it with
+ * heads). Returns the rank. */
+int fv_model_layer_dims(const fv_model *m, int layer, int64_t *dims, bool *per_batch);
 fv_dtype fv_model_layer_dtype(const fv_model *m, int layer);
 /* After running m on x failed with status s: when x is not a float batch of the model's input shape, the message in
  * the context is led by what the model expects, "model 'm' expects (N, 1, 28, 28), got (2, 3, 224, 224): " and

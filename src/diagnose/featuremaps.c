@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "../core/internal.h"
-#include "../nn/model_internal.h"
 #include "fovea/diagnose.h"
 #include "fovea/train.h"
 
@@ -73,14 +72,16 @@ fv_status fv_receptive_field_of(fv_model *m, int layer, fv_receptive_field *rf)
     for (int k = layer; k > 0 && n < 4096; k = fv_model_layer_input(m, k, 0)) path[n++] = k;
     for (int a = 0; a < 2; a++) rf->size[a] = 1, rf->jump[a] = 1, rf->start[a] = 0;
     for (int i = n - 1; i >= 0; i--) { /* from the input towards the layer */
-        const fv_layer *l = &m->layers[path[i]];
-        int kind = l->type->kind;
-        if (kind != FV_L_CONV2D && kind != FV_L_MAX_POOL && kind != FV_L_AVG_POOL) continue;
-        if (kind == FV_L_CONV2D && l->a.pad_mode == FV_PAD_SAME)
-            return fv_error(m->ctx, FV_ERR_UNSUPPORTED, "receptive field through 'same' padding of layer '%s'", l->name);
+        fv_layer_spec l;
+        if (fv_model_layer_spec(m, path[i], &l) != FV_OK) return fv_errcode(fv_model_ctx(m));
+        bool conv = strcmp(l.type, "conv2d") == 0;
+        if (!conv && strcmp(l.type, "max_pool") != 0 && strcmp(l.type, "avg_pool") != 0) continue;
+        if (conv && l.a.pad_mode == FV_PAD_SAME)
+            return fv_error(fv_model_ctx(m), FV_ERR_UNSUPPORTED, "receptive field through 'same' padding of layer '%s'",
+                            l.name);
         for (int a = 0; a < 2; a++) {
-            int64_t kk = l->a.kernel[a], s = l->a.stride[a] ? l->a.stride[a] : kk, d = kind == FV_L_CONV2D ? l->a.dilation[a] : 1;
-            int64_t ke = d * (kk - 1) + 1, pad = l->a.pad[a];
+            int64_t kk = l.a.kernel[a], s = l.a.stride[a] ? l.a.stride[a] : kk, d = conv ? l.a.dilation[a] : 1;
+            int64_t ke = d * (kk - 1) + 1, pad = l.a.pad[a];
             rf->start[a] += -pad * rf->jump[a];
             rf->size[a] += (ke - 1) * rf->jump[a];
             rf->jump[a] *= s;

@@ -1,8 +1,8 @@
 /* Writing a fovea model as ONNX: each layer becomes one node (two for silu, for hard_swish before opset 14 and
  * for a dense layer on a pooled map), named after the layer, whose output tensor carries the layer's name;
  * parameters become initializers under their own names, pointing at the parameters' memory until packed.
- * What fv_onnx_load reads back is the same model. Reads layer attributes from the model's internals
- * (src/nn/model_internal.h): the public API describes layers as text only. */
+ * What fv_onnx_load reads back is the same model. Layers are read through the public API (fv_model_layer_spec)
+ * and translated by their type's row of the layer table (src/nn/layer_table.h: keys, ONNX forms). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../nn/model_internal.h"
+#include "../nn/layer_table.h"
 #include "fovea/io.h"
 #include "onnx_internal.h"
 
@@ -29,6 +29,22 @@ typedef struct {
     bool failed;
     bool shares; /* some layer uses another's parameters (share=): each is written once */
 } ex_state;
+
+/* The most parameters a layer has (a batch norm's four). */
+#define EX_MAX_PARAMS 4
+
+/* A layer as export sees it: its spec read through the public API, its parameters, and its type's row of the
+ * layer table. */
+typedef struct {
+    int index;
+    const char *name;
+    const fv_layer_type *type;
+    fv_layer_attrs a;
+    int n_in;
+    int in[FV_LAYER_MAX_INPUTS];
+    int n_params;
+    fv_param *params[EX_MAX_PARAMS];
+} ex_layer;
 
 /* ---- allocation ---------------------------------------------------------------------------------------- */
 
@@ -169,10 +185,12 @@ static void attr_floats(ex_state *ex, Onnx__NodeProto *nd, const char *name, int
     a->n_floats = (size_t)n, a->floats = vals;
 }
 
+/* The string is copied: a text key's value lives in a layer view that is gone before the model is packed. */
 static void attr_string(ex_state *ex, Onnx__NodeProto *nd, const char *name, const char *v)
 {
     Onnx__AttributeProto *a = ex_attr(ex, nd, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING);
-    if (a) a->has_s = 1, a->s.data = (uint8_t *)v, a->s.len = strlen(v);
+    const char *copy = a ? ex_str(ex, "%s", v) : NULL;
+    if (copy) a->has_s = 1, a->s.data = (uint8_t *)copy, a->s.len = strlen(copy);
 }
 
 /* ---- initializers ---------------------------------------------------------------------------------------- */
@@ -231,14 +249,14 @@ static const char *init_ints(ex_state *ex, const char *name, int n, const int64_
 
 /* ---- layers ----------------------------------------------------------------------------------------------- */
 
-static fv_status refuse(ex_state *ex, const fv_layer *l, const char *why)
+static fv_status refuse(ex_state *ex, const ex_layer *l, const char *why)
 {
     ex->failed = true;
     return fv_error(ex->ctx, FV_ERR_UNSUPPORTED, "ONNX export of '%s': %s '%s': %s", fv_model_name(ex->m),
                     l->type->name, l->name, why);
 }
 
-static const char *input_name(ex_state *ex, const fv_layer *l, int k) { return ex->m->layers[l->in[k]].name; }
+static const char *input_name(ex_state *ex, const ex_layer *l, int k) { return fv_model_layer_name(ex->m, l->in[k]); }
 
 static void window_attrs(ex_state *ex, Onnx__NodeProto *nd, const int *kernel, const int *stride, const int *pad)
 {
@@ -247,7 +265,7 @@ static void window_attrs(ex_state *ex, Onnx__NodeProto *nd, const int *kernel, c
     attr_ints(ex, nd, "pads", 4, pad); /* top, left, bottom, right: ONNX's begins then ends */
 }
 
-static void export_conv(ex_state *ex, const fv_layer *l)
+static void export_conv(ex_state *ex, const ex_layer *l)
 {
     const fv_layer_attrs *a = &l->a;
     bool t = l->type->kind == FV_L_CONV_TRANSPOSE2D;
@@ -268,7 +286,7 @@ static void export_conv(ex_state *ex, const fv_layer *l)
     if (t) attr_ints(ex, nd, "output_padding", 2, a->output_padding);
 }
 
-static void export_dense(ex_state *ex, const fv_layer *l)
+static void export_dense(ex_state *ex, const ex_layer *l)
 {
     int64_t shape[FV_MAX_DIMS];
     const char *x = input_name(ex, l, 0);
@@ -283,7 +301,7 @@ static void export_dense(ex_state *ex, const fv_layer *l)
     attr_int(ex, nd, "transB", 1);
 }
 
-static void export_batch_norm(ex_state *ex, const fv_layer *l)
+static void export_batch_norm(ex_state *ex, const ex_layer *l)
 {
     const char *p[4];
     for (int k = 0; k < 4; k++) p[k] = init_param(ex, l->params[k]);
@@ -293,7 +311,7 @@ static void export_batch_norm(ex_state *ex, const fv_layer *l)
 }
 
 /* x * gate(x) as two nodes: the gate's output named "<layer>/<gate>". */
-static void gated(ex_state *ex, const fv_layer *l, const char *gate_op)
+static void gated(ex_state *ex, const ex_layer *l, const char *gate_op)
 {
     const char *x = input_name(ex, l, 0);
     const char *g = ex_str(ex, "%s/%s", l->name, gate_op);
@@ -302,7 +320,7 @@ static void gated(ex_state *ex, const fv_layer *l, const char *gate_op)
     ex_node(ex, "Mul", l->name, l->name, 2, x, g);
 }
 
-static void export_activation(ex_state *ex, const fv_layer *l)
+static void export_activation(ex_state *ex, const ex_layer *l)
 {
     const char *x = input_name(ex, l, 0);
     Onnx__NodeProto *nd;
@@ -332,7 +350,7 @@ static void export_activation(ex_state *ex, const fv_layer *l)
     }
 }
 
-static void export_pool(ex_state *ex, const fv_layer *l)
+static void export_pool(ex_state *ex, const ex_layer *l)
 {
     const fv_layer_attrs *a = &l->a;
     bool avg = l->type->kind == FV_L_AVG_POOL;
@@ -344,7 +362,7 @@ static void export_pool(ex_state *ex, const fv_layer *l)
 }
 
 /* An adaptive average pool is a plain one when the sizes divide (or a global one for 1x1). */
-static void export_adaptive(ex_state *ex, const fv_layer *l)
+static void export_adaptive(ex_state *ex, const ex_layer *l)
 {
     int64_t in[FV_MAX_DIMS];
     fv_model_layer_shape(ex->m, l->in[0], in);
@@ -363,7 +381,7 @@ static void export_adaptive(ex_state *ex, const fv_layer *l)
     window_attrs(ex, nd, k, k, pad);
 }
 
-static void export_pad(ex_state *ex, const fv_layer *l)
+static void export_pad(ex_state *ex, const ex_layer *l)
 {
     const int *p = l->a.pad;
     int64_t pads[8] = {0, 0, p[0], p[1], 0, 0, p[2], p[3]};
@@ -373,7 +391,7 @@ static void export_pad(ex_state *ex, const fv_layer *l)
     attr_string(ex, nd, "mode", "constant");
 }
 
-static void export_upsample(ex_state *ex, const fv_layer *l)
+static void export_upsample(ex_state *ex, const ex_layer *l)
 {
     const fv_layer_attrs *a = &l->a;
     float scales[4] = {1, 1, (float)a->scale[0], (float)a->scale[1]};
@@ -394,7 +412,7 @@ static void export_upsample(ex_state *ex, const fv_layer *l)
 /* Math layers whose ONNX form the table cannot say: PyTorch's PReLU (its slope shaped (C, 1, ..., 1) to broadcast
  * along the channels), Cast's type number, softmax before opset 13, softplus' PyTorch-only keys. Returns whether
  * it wrote (or refused) the layer. */
-static bool export_math(ex_state *ex, const fv_layer *l)
+static bool export_math(ex_state *ex, const ex_layer *l)
 {
     const char *t = l->type->name;
     int64_t shape[FV_MAX_DIMS];
@@ -434,31 +452,30 @@ static bool export_math(ex_state *ex, const fv_layer *l)
 /* The first topk_indices layer reading layer `topk`, or -1. */
 static int topk_indices_of(ex_state *ex, int topk)
 {
-    for (int i = 0; i < ex->m->n_layers; i++) {
-        const fv_layer *u = &ex->m->layers[i];
-        if (strcmp(u->type->name, "topk_indices") == 0 && u->n_in == 1 && u->in[0] == topk) return i;
-    }
+    for (int i = 0; i < fv_model_layer_count(ex->m); i++)
+        if (strcmp(fv_model_layer_type(ex->m, i), "topk_indices") == 0 && fv_model_layer_input_count(ex->m, i) == 1 &&
+            fv_model_layer_input(ex->m, i, 0) == topk)
+            return i;
     return -1;
 }
 
 /* TopK's indices are its node's second output (export_generic names it after the first topk_indices layer
  * reading the topk layer); any other such layer copies them. */
-static void export_topk_indices(ex_state *ex, const fv_layer *l)
+static void export_topk_indices(ex_state *ex, const ex_layer *l)
 {
-    const fv_layer *src = &ex->m->layers[l->in[0]];
-    if (strcmp(src->type->name, "topk") != 0) {
+    if (strcmp(fv_model_layer_type(ex->m, l->in[0]), "topk") != 0) {
         refuse(ex, l, "it reads no topk layer");
         return;
     }
-    const fv_layer *first = &ex->m->layers[topk_indices_of(ex, l->in[0])];
-    if (first != l) ex_node(ex, "Identity", l->name, l->name, 1, first->name);
+    int first = topk_indices_of(ex, l->in[0]);
+    if (first != l->index) ex_node(ex, "Identity", l->name, l->name, 1, fv_model_layer_name(ex->m, first));
 }
 
 /* ---- the layout family ------------------------------------------------------------------------------------- */
 
 /* expand with a like input: its shape vector is built from Shape(like) (Gather of the -1 entries) and constants,
  * as PyTorch exports x.expand(n, -1, -1); the importer folds it back to the batch size. */
-static void export_expand_like(ex_state *ex, const fv_layer *l)
+static void export_expand_like(ex_state *ex, const ex_layer *l)
 {
     const fv_int_list *sh = &l->a.dims;
     const char *shape = ex_str(ex, "%s/like_shape", l->name);
@@ -478,14 +495,13 @@ static void export_expand_like(ex_state *ex, const fv_layer *l)
 }
 
 /* split: a Split node with every part as an output, this layer's the one at its index (the others unused). */
-static void export_split(ex_state *ex, const fv_layer *l)
+static void export_split(ex_state *ex, const ex_layer *l)
 {
     int64_t sizes[FV_LAYER_MAX_LIST], dims[FV_MAX_DIMS];
     int n = l->a.dims.n ? l->a.dims.n : l->a.size;
     if (l->a.dims.n) memcpy(sizes, l->a.dims.v, (size_t)n * sizeof *sizes);
     else { /* equal parts as ONNX's num_outputs (opset 18) gives them, written as sizes for every opset */
-        const fv_layer *src = &ex->m->layers[l->in[0]];
-        int batched = src->batched, rank = fv_model_layer_shape(ex->m, l->in[0], dims) + batched;
+        int batched = fv_model_layer_batched(ex->m, l->in[0]), rank = fv_model_layer_shape(ex->m, l->in[0], dims) + batched;
         int a = l->a.axis < 0 ? l->a.axis + rank : l->a.axis;
         if (a < batched || a >= rank || n < 1) {
             refuse(ex, l, "equal parts along the batch dimension (give sizes)");
@@ -507,7 +523,7 @@ static void export_split(ex_state *ex, const fv_layer *l)
 }
 
 /* The layout layers export_generic cannot write from their rows; false for the others. */
-static bool export_layout(ex_state *ex, const fv_layer *l)
+static bool export_layout(ex_state *ex, const ex_layer *l)
 {
     const char *t = l->type->name;
     if (strcmp(t, "expand") == 0 && l->n_in == 2) export_expand_like(ex, l);
@@ -524,7 +540,7 @@ static bool export_layout(ex_state *ex, const fv_layer *l)
 
 /* nll_loss and softmax_cross_entropy: ignore_index is written only when the layer has one (ONNX's absent
  * attribute ignores nothing); false for the other layers. */
-static bool export_loss(ex_state *ex, const fv_layer *l)
+static bool export_loss(ex_state *ex, const ex_layer *l)
 {
     const char *t = l->type->name, *ins[3];
     bool sce = strcmp(t, "softmax_cross_entropy") == 0;
@@ -544,7 +560,7 @@ static bool export_loss(ex_state *ex, const fv_layer *l)
     return true;
 }
 
-static void export_generic(ex_state *ex, const fv_layer *l)
+static void export_generic(ex_state *ex, const ex_layer *l)
 {
     const fv_generic_type *t = fv_generic(l->type);
     if (strcmp(t->base.name, "topk_indices") == 0) {
@@ -578,7 +594,7 @@ static void export_generic(ex_state *ex, const fv_layer *l)
         const fv_layer_key *key = fv_layer_find_key(l->type, ok->key);
         const char *attr = ok->attr ? ok->attr : ok->key;
         if (!key || ok->input < 0 || ex->opset < ok->since) continue;
-        const void *f = fv_layer_key_field(l, key);
+        const void *f = fv_attrs_field(&l->a, key);
         const char *init = ex_str(ex, "%s/%s", l->name, attr);
         if (key->kind == FV_K_INTS && ((const fv_int_list *)f)->n)
             names[ok->input] = init_ints(ex, init, ((const fv_int_list *)f)->n, ((const fv_int_list *)f)->v);
@@ -599,7 +615,7 @@ static void export_generic(ex_state *ex, const fv_layer *l)
         const fv_layer_key *key = fv_layer_find_key(l->type, ok->key);
         const char *attr = ok->attr ? ok->attr : ok->key;
         if (!key || (ok->input >= 0 && ex->opset >= ok->since)) continue;
-        const void *f = fv_layer_key_field(l, key);
+        const void *f = fv_attrs_field(&l->a, key);
         switch (key->kind) {
         case FV_K_INT:
         case FV_K_AXIS: attr_int(ex, nd, attr, *(const int *)f); break;
@@ -620,10 +636,10 @@ static void export_generic(ex_state *ex, const fv_layer *l)
         default: break;
         }
     }
-    int second = strcmp(t->base.name, "topk") == 0 ? topk_indices_of(ex, (int)(l - ex->m->layers)) : -1;
+    int second = strcmp(t->base.name, "topk") == 0 ? topk_indices_of(ex, l->index) : -1;
     char **outs = second >= 0 && nd ? ex_alloc(ex, 2 * sizeof *outs) : NULL;
     if (outs) {
-        outs[0] = nd->output[0], outs[1] = ex->m->layers[second].name;
+        outs[0] = nd->output[0], outs[1] = (char *)fv_model_layer_name(ex->m, second);
         nd->n_output = 2, nd->output = outs;
     }
     for (int j = 0; j < l->n_params; j++) init_param(ex, l->params[j]);
@@ -632,7 +648,7 @@ static void export_generic(ex_state *ex, const fv_layer *l)
 /* ---- the norm family ---------------------------------------------------------------------------------------- */
 
 /* The layer's weight and bias, or (not affine) initializers of ones and zeros of `shape` ("<layer>/scale", "/bias"). */
-static void norm_affine(ex_state *ex, const fv_layer *l, int ndim, const int64_t *shape, const char **w, const char **b)
+static void norm_affine(ex_state *ex, const ex_layer *l, int ndim, const int64_t *shape, const char **w, const char **b)
 {
     if (l->n_params == 2) {
         *w = init_param(ex, l->params[0]), *b = init_param(ex, l->params[1]);
@@ -648,7 +664,7 @@ static void norm_affine(ex_state *ex, const fv_layer *l, int ndim, const int64_t
     ex_tensor(ex, *b, OX_T_FLOAT, ndim, shape, zeros, (size_t)n * sizeof *zeros);
 }
 
-static void export_layer_norm(ex_state *ex, const fv_layer *l)
+static void export_layer_norm(ex_state *ex, const ex_layer *l)
 {
     if (ex->opset < 17) {
         char why[120];
@@ -667,7 +683,7 @@ static void export_layer_norm(ex_state *ex, const fv_layer *l)
     attr_float(ex, nd, "epsilon", l->a.eps);
 }
 
-static void export_instance_norm(ex_state *ex, const fv_layer *l)
+static void export_instance_norm(ex_state *ex, const ex_layer *l)
 {
     int64_t shape[FV_MAX_DIMS + 1];
     int batched = fv_model_layer_batched(ex->m, l->in[0]);
@@ -679,7 +695,7 @@ static void export_instance_norm(ex_state *ex, const fv_layer *l)
 }
 
 /* Opset 18's GroupNormalization has one scale and bias per group: written when each group's channels share them. */
-static void export_group_norm(ex_state *ex, const fv_layer *l)
+static void export_group_norm(ex_state *ex, const ex_layer *l)
 {
     if (ex->opset < 18) {
         char why[140];
@@ -716,7 +732,7 @@ static void export_group_norm(ex_state *ex, const fv_layer *l)
 
 /* Resize with scales (ones for the leading axes) or sizes; sizes of a batched input take its batch size from the
  * tensor (Shape, Slice, Concat), as the batch is not fixed. */
-static void export_resize(ex_state *ex, const fv_layer *l)
+static void export_resize(ex_state *ex, const ex_layer *l)
 {
     static const char *const modes[] = {"nearest", "linear", "cubic"};
     static const char *const coords[] = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric",
@@ -762,7 +778,7 @@ static void export_resize(ex_state *ex, const fv_layer *l)
 }
 
 /* The norm family's layers (false: not one of them). */
-static bool export_norm(ex_state *ex, const fv_layer *l)
+static bool export_norm(ex_state *ex, const ex_layer *l)
 {
     const char *t = l->type->name;
     if (!strcmp(t, "layer_norm")) export_layer_norm(ex, l);
@@ -773,9 +789,29 @@ static bool export_norm(ex_state *ex, const fv_layer *l)
     return true;
 }
 
+/* Layer i's view, or false with the error. */
+static bool layer_view(ex_state *ex, int i, ex_layer *l)
+{
+    fv_layer_spec s;
+    if (fv_model_layer_spec(ex->m, i, &s) != FV_OK) return false;
+    l->index = i;
+    l->name = s.name;
+    l->type = fv_layer_type_find(s.type);
+    l->a = s.a;
+    l->n_in = s.n_in;
+    memcpy(l->in, s.in, (size_t)s.n_in * sizeof *s.in);
+    l->n_params = fv_model_layer_params(ex->m, i, l->params, EX_MAX_PARAMS);
+    return l->type != NULL;
+}
+
 static void export_layer(ex_state *ex, int i)
 {
-    const fv_layer *l = &ex->m->layers[i];
+    ex_layer view;
+    if (!layer_view(ex, i, &view)) {
+        ex->failed = true;
+        return;
+    }
+    const ex_layer *l = &view;
     const fv_layer_attrs *a = &l->a;
     const char *x = l->n_in ? input_name(ex, l, 0) : NULL;
     Onnx__NodeProto *nd;
@@ -929,11 +965,11 @@ static fv_status build(ex_state *ex, Onnx__ModelProto *mp, Onnx__GraphProto *g)
     bool described = true;
     for (int k = 0; k < n_in; k++) {
         int l = fv_model_input_layer(m, k);
-        described &= (in[k] = value_info(ex, m->layers[l].name, l)) != NULL;
+        described &= (in[k] = value_info(ex, fv_model_layer_name(m, l), l)) != NULL;
     }
     for (int k = 0; k < n_out; k++) {
         int l = fv_model_output_layer(m, k);
-        described &= (out[k] = value_info(ex, m->layers[l].name, l)) != NULL;
+        described &= (out[k] = value_info(ex, fv_model_layer_name(m, l), l)) != NULL;
     }
     onnx__graph_proto__init(g);
     g->name = (char *)fv_model_name(m);
@@ -969,7 +1005,7 @@ fv_status fv_onnx_save_mem(const fv_model *m, int opset, void **data, size_t *si
         return fv_error(ctx, FV_ERR_ARG, "ONNX export: opset %d (fovea writes opsets %d to %d)", opset,
                         FV_ONNX_MIN_OPSET, FV_ONNX_MAX_OPSET);
     ex_state ex = {.ctx = ctx, .m = m, .opset = opset};
-    for (int i = 0; i < m->n_layers && !ex.shares; i++) ex.shares = m->layers[i].share != 0;
+    for (int i = 0; i < fv_model_layer_count(m) && !ex.shares; i++) ex.shares = fv_model_layer_share(m, i) >= 0;
     Onnx__ModelProto mp;
     Onnx__GraphProto g;
     fv_status s = build(&ex, &mp, &g);

@@ -168,21 +168,17 @@ fv_status ox_layer_in(ox_import *im, int k, int *layer)
 fv_status ox_constant_layer(ox_import *im, ox_entry *e)
 {
     const ox_tensor *c = &e->v.c;
-    char shape[OX_MAX_DIMS * 22 + 8] = "scalar";
-    size_t used = 0;
-    for (int d = 0; d < c->ndim; d++) {
+    for (int d = 0; d < c->ndim; d++)
         if (OX_IS_SYMBOL(c->dims[d]) || c->ndim > FV_MAX_DIMS)
             return ox_fail(im, FV_ERR_UNSUPPORTED, "constant '%s' has a dimension that depends on the batch size",
                            e->name);
-        used += (size_t)snprintf(shape + used, sizeof shape - used, "%s%lld", d ? "x" : "", (long long)c->dims[d]);
-    }
     for (int64_t i = 0; c->type == OX_I64 && i < c->n; i++)
         if (OX_IS_SYMBOL(((const int64_t *)c->data)[i]))
             return ox_fail(im, FV_ERR_UNSUPPORTED, "constant '%s' holds the batch size, which fovea's layers do not "
                            "compute", e->name);
     if (c->n == 0) return ox_fail(im, FV_ERR_UNSUPPORTED, "constant '%s' is empty", e->name);
-    int l = ox_add_layer(im, "constant", e->name, NULL, 0, "shape=%s dtype=%s", shape,
-                         c->type == OX_F32 ? "float32" : c->is_bool ? "bool" : "int64");
+    fv_dtype dtype = c->type == OX_F32 ? FV_F32 : c->is_bool ? FV_BOOL : FV_I64;
+    int l = ox_add_spec(im, fv_spec_constant(NULL, c->ndim, c->dims, dtype), e->name, NULL, 0);
     if (l < 0) return fv_errcode(im->ctx);
     fv_param *p;
     fv_model_layer_params(im->m, l, &p, 1);
@@ -342,6 +338,31 @@ static bool layer_name(ox_import *im, const char *weight, const char *type, char
     }
 }
 
+/* The model's message for a refused layer, led by the node (ox_fail). */
+static int add_failed(ox_import *im)
+{
+    char msg[600];
+    snprintf(msg, sizeof msg, "%s", fv_errmsg(im->ctx));
+    ox_fail(im, fv_errcode(im->ctx) ? fv_errcode(im->ctx) : FV_ERR_ARG, "%s", msg);
+    return -1;
+}
+
+int ox_add_spec(ox_import *im, fv_layer_spec s, const char *weight, const int *in, int n_in)
+{
+    char name[OX_NAME_MAX + 1];
+    if (!layer_name(im, weight, s.type ? s.type : "layer", name)) return -1;
+    s.name = name;
+    s.n_in = 0;
+    for (int i = 0; i < n_in; i++) fv_spec_from_layer(&s, in[i]);
+    int idx = fv_model_add_layer(im->m, &s);
+    return idx < 0 ? add_failed(im) : idx;
+}
+
+int ox_add_plain(ox_import *im, const char *type, const char *weight, const int *in, int n_in)
+{
+    return ox_add_spec(im, fv_spec_of_type(type, NULL), weight, in, n_in);
+}
+
 int ox_add_layer(ox_import *im, const char *type, const char *weight, const int *in, int n_in, const char *fmt, ...)
 {
     char name[OX_NAME_MAX + 1], args[1500];
@@ -359,12 +380,7 @@ int ox_add_layer(ox_import *im, const char *type, const char *weight, const int 
         return -1;
     }
     int idx = fv_model_add(im->m, type, args);
-    if (idx < 0) {
-        char msg[600];
-        snprintf(msg, sizeof msg, "%s", fv_errmsg(im->ctx));
-        ox_fail(im, fv_errcode(im->ctx) ? fv_errcode(im->ctx) : FV_ERR_ARG, "%s", msg);
-    }
-    return idx;
+    return idx < 0 ? add_failed(im) : idx;
 }
 
 fv_status ox_set_param(ox_import *im, int layer, int k, const ox_tensor *c, const char *cname, bool transpose,
@@ -411,11 +427,13 @@ fv_status ox_materialize(ox_import *im, ox_entry *e)
     int layer;
     if (e->v.kind == OX_GATE) {
         bool hard = strcmp(im->node->op_type, "HardSigmoid") == 0;
-        layer = ox_add_layer(im, hard ? "hard_sigmoid" : "sigmoid", NULL, &e->v.layer, 1, "");
+        layer = ox_add_spec(im, fv_spec_activation(NULL, hard ? FV_ACT_HARD_SIGMOID : FV_ACT_SIGMOID), NULL,
+                            &e->v.layer, 1);
     } else {
         const ox_tensor *w = &e->v.c;
-        layer = ox_add_layer(im, "dense", im->node->input[1], &e->v.layer, 1, "units=%lld bias=false",
-                             (long long)w->dims[1]);
+        fv_layer_spec spec = fv_spec_dense(NULL, ox_key_int(w->dims[1]));
+        spec.a.bias = false;
+        layer = ox_add_spec(im, spec, im->node->input[1], &e->v.layer, 1);
         if (layer >= 0 && ox_set_param(im, layer, 0, w, im->node->input[1], true, 1.0f)) layer = -1;
         ox_tensor_free(&e->v.c);
     }
@@ -474,15 +492,13 @@ static fv_status add_input(ox_import *im, const Onnx__ValueInfoProto *in)
     }
     bool batch = nd > 0 && (d[0] < 0 || (d[0] == 1 && et == OX_T_FLOAT && (nd == 2 || nd == 4)));
     if (batch && im->batch == 0) im->batch = d[0] > 0 ? d[0] : OX_DIM_BATCH;
-    char name[OX_NAME_MAX + 1], args[300], shape[200] = "scalar";
+    char name[OX_NAME_MAX + 1];
     snprintf(name, sizeof name, "%s", in->name && *in->name ? in->name : "input");
     sanitize(name);
-    size_t used = 0;
-    for (size_t k = batch; k < nd; k++)
-        used += (size_t)snprintf(shape + used, sizeof shape - used, "%s%lld", k > batch ? "x" : "", (long long)d[k]);
-    if (batch && nd == 1) snprintf(shape, sizeof shape, "scalar");
-    snprintf(args, sizeof args, "%s shape=%s dtype=%s batch=%s", name, shape, dtype, batch ? "true" : "false");
-    int layer = fv_model_add(im->m, "input", args);
+    fv_layer_spec spec = fv_spec_input(name, (int)nd - batch, d + batch); /* the batch's dimension left out */
+    spec.a.dtype = et == OX_T_FLOAT ? FV_F32 : et == OX_T_INT64 ? FV_I64 : et == OX_T_INT32 ? FV_I32 : FV_BOOL;
+    spec.a.batch = batch;
+    int layer = fv_model_add_layer(im->m, &spec);
     if (layer < 0) {
         char msg[600];
         snprintf(msg, sizeof msg, "%s", fv_errmsg(im->ctx));
@@ -668,7 +684,7 @@ static fv_status finish(ox_import *im)
             if (s) return s;
         }
         if (strcmp(fv_model_layer_type(im->m, out->v.layer), "input") == 0) {
-            int l = ox_add_layer(im, "identity", NULL, &out->v.layer, 1, "");
+            int l = ox_add_plain(im, "identity", NULL, &out->v.layer, 1);
             if (l < 0) return fv_errcode(im->ctx);
             out->v.layer = l;
         }

@@ -8,7 +8,7 @@
 
 #include "../core/internal.h"
 #include "../core/name_index.h"
-#include "../nn/model_internal.h"
+#include "../nn/layer_table.h"
 #include "fovea/model.h"
 #include "fovea/onnx.h"
 #include "onnx.pb-c.h"
@@ -141,9 +141,17 @@ void ox_set_out(ox_import *im, int k, ox_value v);
 void ox_set_layer_out(ox_import *im, int k, int layer);
 /* A layer's output dimensions with the batch first; returns the rank. */
 int ox_layer_dims(ox_import *im, int layer, int64_t *dims);
-/* Adds a layer named after weight (without ".weight") or the node, reading the given layers, with keys
- * printed from fmt ("filters=%d kernel=%dx%d"). Returns its index or -1 with the error set. */
+/* Adds the layer spec s (its name and inputs set here) named after weight (without ".weight") or the node,
+ * reading the given layers. Returns its index or -1 with the error set, the node named. */
+int ox_add_spec(ox_import *im, fv_layer_spec s, const char *weight, const int *in, int n_in);
+/* The same for a layer of the given type with its default keys. */
+int ox_add_plain(ox_import *im, const char *type, const char *weight, const int *in, int n_in);
+/* The same with keys printed from fmt ("filters=%d kernel=%dx%d") and parsed as a description line would be:
+ * what is left of the importer's text path (see docs/ARCHITECTURE.md). */
 int ox_add_layer(ox_import *im, const char *type, const char *weight, const int *in, int n_in, const char *fmt, ...);
+/* An ONNX integer as a layer key: values past int's range saturate, so that the layer's checks refuse them
+ * instead of seeing them wrap into range. */
+static inline int ox_key_int(int64_t v) { return v > INT32_MAX ? INT32_MAX : v < -INT32_MAX ? -INT32_MAX : (int)v; }
 /* Copies constant c (named cname in messages) into the layer's k-th parameter: transposed when c is (in, out)
  * and the layer wants (out, in), times scale (Gemm's alpha and beta), spread when c holds one value. */
 fv_status ox_set_param(ox_import *im, int layer, int k, const ox_tensor *c, const char *cname, bool transpose,

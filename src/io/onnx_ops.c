@@ -34,13 +34,22 @@ static fv_status one_layer(ox_import *im, const char *type, const char *weight, 
     return FV_OK;
 }
 
+static fv_status one_spec(ox_import *im, fv_layer_spec spec, const char *weight, const int *in, int n_in)
+{
+    int l = ox_add_spec(im, spec, weight, in, n_in);
+    if (l < 0) return fv_errcode(im->ctx);
+    ox_set_layer_out(im, 0, l);
+    return FV_OK;
+}
+
 /* The layer reading input 0 with no parameter: activations, global pools, flatten. */
-static fv_status simple(ox_import *im, const char *type, const char *keys)
+static fv_status simple_spec(ox_import *im, fv_layer_spec spec)
 {
     int x;
     fv_status s = ox_layer_in(im, 0, &x);
-    return s ? s : one_layer(im, type, NULL, &x, 1, keys);
+    return s ? s : one_spec(im, spec, NULL, &x, 1);
 }
+
 
 /* ---- convolution ----------------------------------------------------------------------------------------- */
 
@@ -48,6 +57,19 @@ typedef struct {
     int64_t kernel[2], stride[2], dilation[2], pad[4];
     char auto_pad[32];
 } window;
+
+/* A window's kernel, stride and padding (and a convolution's dilation) into a layer spec; values saturate, so
+ * that the layer's checks refuse those out of range. */
+static void window_spec(fv_layer_spec *spec, const window *w, bool dilation)
+{
+    for (int d = 0; d < 2; d++) {
+        spec->a.kernel[d] = ox_key_int(w->kernel[d]);
+        spec->a.stride[d] = ox_key_int(w->stride[d]);
+        if (dilation) spec->a.dilation[d] = ox_key_int(w->dilation[d]);
+    }
+    for (int d = 0; d < 4; d++) spec->a.pad[d] = ox_key_int(w->pad[d]);
+    spec->a.pad_mode = FV_PAD_EXPLICIT;
+}
 
 /* kernel_shape, strides, dilations, pads and auto_pad of a 2-D window (convolution or pooling). */
 static fv_status read_window(ox_import *im, window *w, bool need_kernel)
@@ -88,11 +110,6 @@ static void same_pads(window *w, const int64_t *in_hw)
     }
 }
 
-static void pad_text(const int64_t *p, char *out, size_t size)
-{
-    snprintf(out, size, "%lldx%lldx%lldx%lld", (long long)p[0], (long long)p[1], (long long)p[2], (long long)p[3]);
-}
-
 static fv_status op_conv(ox_import *im)
 {
     int x;
@@ -117,21 +134,18 @@ static fv_status op_conv(ox_import *im)
                        "channels; the input has %lld", ox_in(im, 1)->name, (long long)w->dims[0], (long long)w->dims[1],
                        (long long)w->dims[2], (long long)w->dims[3], (long long)group, (long long)(w->dims[1] * group),
                        (long long)xd[1]);
-    char pad[96];
-    if (strncmp(win.auto_pad, "SAME_UPPER", 10) == 0) snprintf(pad, sizeof pad, "same");
-    else if (strcmp(win.auto_pad, "VALID") == 0) snprintf(pad, sizeof pad, "valid");
-    else {
-        if (strcmp(win.auto_pad, "SAME_LOWER") == 0) same_pads(&win, xd + 2);
-        pad_text(win.pad, pad, sizeof pad);
-    }
+    if (strcmp(win.auto_pad, "SAME_LOWER") == 0) same_pads(&win, xd + 2);
+    fv_layer_spec spec = fv_spec_conv2d(NULL, ox_key_int(w->dims[0]), 1);
+    window_spec(&spec, &win, true);
+    if (strncmp(win.auto_pad, "SAME_UPPER", 10) == 0) spec.a.pad_mode = FV_PAD_SAME;
+    else if (strcmp(win.auto_pad, "VALID") == 0) spec.a.pad_mode = FV_PAD_VALID;
+    if (spec.a.pad_mode != FV_PAD_EXPLICIT) memset(spec.a.pad, 0, sizeof spec.a.pad);
+    spec.a.groups = ox_key_int(group);
+    spec.a.bias = b != NULL;
     if (b && b->n != w->dims[0])
         return ox_fail(im, FV_ERR_SHAPE, "bias '%s' has %lld values for %lld filters", ox_in(im, 2)->name,
                        (long long)b->n, (long long)w->dims[0]);
-    int l = ox_add_layer(im, "conv2d", ox_in(im, 1)->name, &x, 1,
-                         "filters=%lld kernel=%lldx%lld stride=%lldx%lld padding=%s dilation=%lldx%lld groups=%lld "
-                         "bias=%s", (long long)w->dims[0], (long long)w->dims[2], (long long)w->dims[3],
-                         (long long)win.stride[0], (long long)win.stride[1], pad, (long long)win.dilation[0],
-                         (long long)win.dilation[1], (long long)group, tf(b));
+    int l = ox_add_spec(im, spec, ox_in(im, 1)->name, &x, 1);
     if (l < 0) return fv_errcode(im->ctx);
     if ((s = ox_set_param(im, l, 0, w, ox_in(im, 1)->name, false, 1.0f))) return s;
     if (b && (s = ox_set_param(im, l, 1, b, ox_in(im, 2)->name, false, 1.0f))) return s;
@@ -188,14 +202,13 @@ static fv_status op_conv_transpose(ox_import *im)
                        (long long)w->dims[1]);
     if (b && b->n != filters)
         return ox_fail(im, FV_ERR_SHAPE, "bias has %lld values for %lld filters", (long long)b->n, (long long)filters);
-    char pad[96];
-    pad_text(win.pad, pad, sizeof pad);
-    int l = ox_add_layer(im, "conv_transpose2d", ox_in(im, 1)->name, &x, 1,
-                         "filters=%lld kernel=%lldx%lld stride=%lldx%lld padding=%s output_padding=%lldx%lld "
-                         "dilation=%lldx%lld groups=%lld bias=%s", (long long)filters, (long long)w->dims[2],
-                         (long long)w->dims[3], (long long)win.stride[0], (long long)win.stride[1], pad,
-                         (long long)outpad[0], (long long)outpad[1], (long long)win.dilation[0],
-                         (long long)win.dilation[1], (long long)group, tf(b));
+    fv_layer_spec spec = fv_spec_conv_transpose2d(NULL, ox_key_int(filters), 1);
+    window_spec(&spec, &win, true);
+    spec.a.kernel[0] = ox_key_int(w->dims[2]), spec.a.kernel[1] = ox_key_int(w->dims[3]);
+    spec.a.output_padding[0] = ox_key_int(outpad[0]), spec.a.output_padding[1] = ox_key_int(outpad[1]);
+    spec.a.groups = ox_key_int(group);
+    spec.a.bias = b != NULL;
+    int l = ox_add_spec(im, spec, ox_in(im, 1)->name, &x, 1);
     if (l < 0) return fv_errcode(im->ctx);
     if ((s = ox_set_param(im, l, 0, w, ox_in(im, 1)->name, false, 1.0f))) return s;
     if (b && (s = ox_set_param(im, l, 1, b, ox_in(im, 2)->name, false, 1.0f))) return s;
@@ -241,8 +254,9 @@ static fv_status op_batch_norm(ox_import *im)
     int64_t xd[OX_MAX_DIMS];
     int r = ox_layer_dims(im, x, xd);
     if (r != 2 && r != 4) return ox_fail(im, FV_ERR_UNSUPPORTED, "input of rank %d (2 or 4 expected)", r);
-    int l = ox_add_layer(im, "batch_norm", ox_in(im, 1)->name, &x, 1, "eps=%.9g momentum=%.9g", eps,
-                         torch_momentum(mom));
+    fv_layer_spec spec = fv_spec_batch_norm(NULL);
+    spec.a.eps = eps, spec.a.momentum = torch_momentum(mom);
+    int l = ox_add_spec(im, spec, ox_in(im, 1)->name, &x, 1);
     if (l < 0) return fv_errcode(im->ctx);
     for (int k = 0; k < 4 && !s; k++) s = ox_set_param(im, l, k, p[k], ox_in(im, k + 1)->name, false, 1.0f);
     if (s) return s;
@@ -262,24 +276,22 @@ static fv_status op_lrn(ox_import *im)
     if (size < 1 || size % 2 == 0)
         return ox_fail(im, FV_ERR_UNSUPPORTED, "size %lld: fovea's LRN (PyTorch's window) equals ONNX's for odd sizes "
                        "only", (long long)size);
-    char keys[160];
-    snprintf(keys, sizeof keys, "size=%lld alpha=%.9g beta=%.9g k=%.9g", (long long)size, alpha, beta, bias);
-    return simple(im, "lrn", keys);
+    fv_layer_spec spec = fv_spec_lrn(NULL, ox_key_int(size));
+    spec.a.alpha = alpha, spec.a.beta = beta, spec.a.k = bias;
+    return simple_spec(im, spec);
 }
 
 /* ---- activations ------------------------------------------------------------------------------------------ */
 
-static fv_status op_relu(ox_import *im) { return simple(im, "relu", ""); }
-static fv_status op_tanh(ox_import *im) { return simple(im, "tanh", ""); }
-static fv_status op_hard_swish(ox_import *im) { return simple(im, "hard_swish", ""); }
+static fv_status op_relu(ox_import *im) { return simple_spec(im, fv_spec_relu(NULL)); }
+static fv_status op_tanh(ox_import *im) { return simple_spec(im, fv_spec_activation(NULL, FV_ACT_TANH)); }
+static fv_status op_hard_swish(ox_import *im) { return simple_spec(im, fv_spec_activation(NULL, FV_ACT_HARD_SWISH)); }
 
 static fv_status op_alpha(ox_import *im, const char *type, float def)
 {
-    float alpha;
-    fv_status s = ox_attr_float(im, "alpha", def, &alpha);
-    char keys[64];
-    snprintf(keys, sizeof keys, "alpha=%.9g", alpha);
-    return s ? s : simple(im, type, keys);
+    fv_layer_spec spec = fv_spec_of_type(type, NULL);
+    fv_status s = ox_attr_float(im, "alpha", def, &spec.a.alpha);
+    return s ? s : simple_spec(im, spec);
 }
 
 static fv_status op_leaky_relu(ox_import *im) { return op_alpha(im, "leaky_relu", 0.01f); }
@@ -303,7 +315,7 @@ static fv_status gate(ox_import *im, const char *type)
     int x;
     fv_status s = ox_layer_in(im, 0, &x);
     if (s) return s;
-    if (!feeds_own_mul(im)) return one_layer(im, type, NULL, &x, 1, "");
+    if (!feeds_own_mul(im)) return one_spec(im, fv_spec_of_type(type, NULL), NULL, &x, 1);
     ox_value v = {.kind = OX_GATE, .layer = x, .node = im->node_index};
     ox_set_out(im, 0, v);
     return FV_OK;
@@ -320,9 +332,9 @@ static fv_status op_hard_sigmoid(ox_import *im)
     if (fabsf(alpha - 1.0f / 6.0f) > 1e-6f || beta != 0.5f) { /* not PyTorch's: the general form */
         int x;
         if ((s = ox_layer_in(im, 0, &x))) return s;
-        char keys[64];
-        snprintf(keys, sizeof keys, "alpha=%.9g beta=%.9g", alpha, beta);
-        return one_layer(im, "hard_sigmoid_ab", NULL, &x, 1, keys);
+        fv_layer_spec spec = fv_spec_of_type("hard_sigmoid_ab", NULL);
+        spec.a.alpha = alpha, spec.a.beta = beta;
+        return one_spec(im, spec, NULL, &x, 1);
     }
     return gate(im, "hard_sigmoid");
 }
@@ -346,12 +358,12 @@ static fv_status op_clip(ox_import *im)
     }
     if (s) return s;
     if (isnan(lo) || isnan(hi)) return ox_fail(im, FV_ERR_UNSUPPORTED, "a bound that is NaN");
-    if (lo == 0.0f && hi == 6.0f) return simple(im, "relu6", "");
-    if (lo == 0.0f && hi == INFINITY) return simple(im, "relu", "");
-    char keys[96] = "";
-    if (lo > -INFINITY) snprintf(keys, sizeof keys, "min=%.9g", lo);
-    if (hi < INFINITY) snprintf(keys + strlen(keys), sizeof keys - strlen(keys), "%smax=%.9g", *keys ? " " : "", hi);
-    return simple(im, "clip", keys);
+    if (lo == 0.0f && hi == 6.0f) return simple_spec(im, fv_spec_activation(NULL, FV_ACT_RELU6));
+    if (lo == 0.0f && hi == INFINITY) return simple_spec(im, fv_spec_relu(NULL));
+    fv_layer_spec spec = fv_spec_of_type("clip", NULL); /* an infinite bound is the default: none */
+    if (lo > -INFINITY) spec.a.lo = lo;
+    if (hi < INFINITY) spec.a.hi = hi;
+    return simple_spec(im, spec);
 }
 
 static fv_status op_softmax(ox_import *im) { return ox_math_softmax(im, false); }
@@ -374,14 +386,13 @@ static fv_status pool(ox_import *im, bool avg)
                        (long long)win.dilation[1]);
     ox_layer_dims(im, x, xd);
     if (strncmp(win.auto_pad, "SAME", 4) == 0) same_pads(&win, xd + 2);
-    char pad[96], keys[300], stride[64] = "";
-    pad_text(win.pad, pad, sizeof pad);
-    if (win.stride[0] != win.kernel[0] || win.stride[1] != win.kernel[1]) /* fovea's pools default to the kernel */
-        snprintf(stride, sizeof stride, " stride=%lldx%lld", (long long)win.stride[0], (long long)win.stride[1]);
-    int n = snprintf(keys, sizeof keys, "kernel=%lldx%lld%s padding=%s ceil_mode=%s", (long long)win.kernel[0],
-                     (long long)win.kernel[1], stride, pad, tf(ceil_mode));
-    if (avg) snprintf(keys + n, sizeof keys - (size_t)n, " count_include_pad=%s", tf(include_pad));
-    return one_layer(im, avg ? "avg_pool" : "max_pool", NULL, &x, 1, keys);
+    fv_layer_spec spec = avg ? fv_spec_avg_pool(NULL, 1) : fv_spec_max_pool(NULL, 1);
+    window_spec(&spec, &win, false);
+    if (win.stride[0] == win.kernel[0] && win.stride[1] == win.kernel[1]) /* fovea's pools default to the kernel */
+        spec.a.stride[0] = spec.a.stride[1] = 0;
+    spec.a.ceil_mode = ceil_mode != 0;
+    if (avg) spec.a.count_include_pad = include_pad != 0;
+    return one_spec(im, spec, NULL, &x, 1);
 }
 
 static fv_status op_max_pool(ox_import *im)
@@ -398,7 +409,7 @@ static fv_status global_pool(ox_import *im, const char *type)
     int x;
     fv_status s = ox_layer_in(im, 0, &x);
     if (!s) s = need_rank(im, x, 4, "2-D pooling of (N, C, H, W)");
-    return s ? s : one_layer(im, type, NULL, &x, 1, "");
+    return s ? s : one_spec(im, fv_spec_of_type(type, NULL), NULL, &x, 1);
 }
 
 static fv_status op_global_avg(ox_import *im) { return global_pool(im, "global_avg_pool"); }
@@ -420,13 +431,13 @@ static fv_status reduce_pool(ox_import *im, const char *type, const char *genera
     for (int i = 0; ok && i < 2; i++) ok = axes[i] == 2 || axes[i] == 3 || axes[i] == -1 || axes[i] == -2;
     if (ok) ok = (axes[0] + 4) % 4 != (axes[1] + 4) % 4;
     if (!ok) return ox_reduce_layer(im, general);
-    int l = ox_add_layer(im, type, NULL, &x, 1, "");
+    int l = ox_add_plain(im, type, NULL, &x, 1);
     if (l < 0) return fv_errcode(im->ctx);
     if (keep) {
         ox_set_layer_out(im, 0, l);
         return FV_OK;
     }
-    return one_layer(im, "flatten", NULL, &l, 1, "");
+    return one_spec(im, fv_spec_flatten(NULL), NULL, &l, 1);
 }
 
 static fv_status op_reduce_mean(ox_import *im) { return reduce_pool(im, "global_avg_pool", "reduce_mean"); }
@@ -436,7 +447,7 @@ static fv_status op_reduce_max(ox_import *im) { return reduce_pool(im, "global_m
 
 /* (N, features) from x: a flatten layer, also before a Gemm that fovea's dense layer could feed from a pooled
  * (N, C, 1, 1) map directly, so that models keep PyTorch's structure (avgpool, flatten, fc). */
-static fv_status to_features(ox_import *im, int x) { return one_layer(im, "flatten", NULL, &x, 1, ""); }
+static fv_status to_features(ox_import *im, int x) { return one_spec(im, fv_spec_flatten(NULL), NULL, &x, 1); }
 
 /* Whether this Flatten is the one fv_onnx_save writes before a dense layer reading a pooled (N, C, 1, 1) map:
  * named "<gemm>/flatten" and read only by that Gemm. The dense layer takes such maps itself. */
@@ -573,13 +584,9 @@ static fv_status dropout_mask(ox_import *im, int x)
     if (!e || !e->n_users) return FV_OK;
     int64_t xd[OX_MAX_DIMS];
     int r = ox_layer_dims(im, x, xd);
-    char shape[160] = "scalar";
-    for (int d = 0; d < r; d++) {
+    for (int d = 0; d < r; d++)
         if (OX_IS_SYMBOL(xd[d])) return ox_fail(im, FV_ERR_UNSUPPORTED, "its mask output follows the batch size");
-        snprintf(shape + (d ? strlen(shape) : 0), sizeof shape - (d ? strlen(shape) : 0), "%s%lld", d ? "x" : "",
-                 (long long)xd[d]);
-    }
-    int l = ox_add_layer(im, "constant", NULL, NULL, 0, "shape=%s dtype=bool", shape);
+    int l = ox_add_spec(im, fv_spec_constant(NULL, r, xd, FV_BOOL), NULL, NULL, 0);
     if (l < 0) return fv_errcode(im->ctx);
     fv_param *p;
     fv_model_layer_params(im->m, l, &p, 1);
@@ -613,9 +620,7 @@ static fv_status op_dropout(ox_import *im)
         ox_set_layer_out(im, 0, x);
         return FV_OK;
     }
-    char keys[48];
-    snprintf(keys, sizeof keys, "rate=%.9g", ratio);
-    return one_layer(im, "dropout", NULL, &x, 1, keys);
+    return one_spec(im, fv_spec_dropout(NULL, ratio), NULL, &x, 1);
 }
 
 /* Pad of (N, C, H, W) over H and W with a constant is the pad layer; any other rank, axis, mode or cropping a
@@ -829,7 +834,9 @@ static fv_status op_gemm(ox_import *im)
                  tf(trans_b != 0));
         return one_layer(im, "gemm", NULL, in, n, keys);
     }
-    int l = ox_add_layer(im, "dense", b->name, &x, 1, "units=%lld bias=%s", (long long)units, tf(bias));
+    fv_layer_spec spec = fv_spec_dense(NULL, ox_key_int(units));
+    spec.a.bias = bias;
+    int l = ox_add_spec(im, spec, b->name, &x, 1);
     if (l < 0) return fv_errcode(im->ctx);
     if ((s = ox_set_param(im, l, 0, w, b->name, !trans_b, alpha))) return s;
     if (bias && (s = ox_set_param(im, l, 1, c, ce->name, false, beta))) return s;
@@ -848,7 +855,7 @@ static fv_status op_matmul(ox_import *im)
     if (b->v.kind != OX_CONST || b->v.c.ndim != 2 || b->v.c.type != OX_F32 || !dense_shape(im, x)) {
         int in[2] = {x, 0};
         if ((s = ox_layer_in(im, 1, &in[1]))) return s;
-        return one_layer(im, "matmul", NULL, in, 2, "");
+        return one_spec(im, fv_spec_of_type("matmul", NULL), NULL, in, 2);
     }
     const ox_tensor *w = &b->v.c;
     ox_entry *out = out_entry(im);
@@ -858,7 +865,9 @@ static fv_status op_matmul(ox_import *im)
         ox_set_out(im, 0, v);
         return FV_OK;
     }
-    int l = ox_add_layer(im, "dense", b->name, &x, 1, "units=%lld bias=false", (long long)w->dims[1]);
+    fv_layer_spec spec = fv_spec_dense(NULL, ox_key_int(w->dims[1]));
+    spec.a.bias = false;
+    int l = ox_add_spec(im, spec, b->name, &x, 1);
     if (l < 0) return fv_errcode(im->ctx);
     if ((s = ox_set_param(im, l, 0, w, b->name, true, 1.0f))) return s;
     ox_set_layer_out(im, 0, l);
@@ -876,7 +885,7 @@ static fv_status op_mul(ox_import *im)
     ox_entry *g = a->v.kind == OX_GATE ? a : b->v.kind == OX_GATE ? b : NULL, *x = g == a ? b : a;
     if (g && x->v.kind == OX_LAYER && strcmp(x->name, im->g->node[g->v.node]->input[0]) == 0) {
         bool hard = strcmp(im->g->node[g->v.node]->op_type, "HardSigmoid") == 0;
-        int l = ox_add_layer(im, hard ? "hard_swish" : "silu", NULL, &x->v.layer, 1, "");
+        int l = ox_add_spec(im, fv_spec_activation(NULL, hard ? FV_ACT_HARD_SWISH : FV_ACT_SILU), NULL, &x->v.layer, 1);
         if (l < 0) return fv_errcode(im->ctx);
         g->v.kind = OX_LAYER, g->v.layer = l; /* consumed: this Mul was its only reader */
         ox_set_layer_out(im, 0, l);
@@ -895,8 +904,7 @@ static fv_status op_add(ox_import *im)
         if (c->n == units && (c->ndim == 1 || (c->ndim == 2 && c->dims[0] == 1))) {
             const Onnx__NodeProto *add = im->node;
             im->node = im->g->node[mm->v.node]; /* named after the MatMul */
-            int l = ox_add_layer(im, "dense", im->node->input[1], &mm->v.layer, 1, "units=%lld bias=true",
-                                 (long long)units);
+            int l = ox_add_spec(im, fv_spec_dense(NULL, ox_key_int(units)), im->node->input[1], &mm->v.layer, 1);
             fv_status s = l < 0 ? fv_errcode(im->ctx) : ox_set_param(im, l, 0, w, im->node->input[1], true, 1.0f);
             im->node = add;
             if (!s) s = ox_set_param(im, l, 1, c, bias->name, false, 1.0f);
@@ -931,9 +939,7 @@ static fv_status op_concat(ox_import *im)
         ox_set_layer_out(im, 0, in[0]);
         return FV_OK;
     }
-    char keys[32];
-    snprintf(keys, sizeof keys, "axis=%lld", (long long)axis);
-    return one_layer(im, "concat", NULL, in, n, keys);
+    return one_spec(im, fv_spec_concat(NULL, ox_key_int(axis)), NULL, in, n);
 }
 
 /* ---- the table -------------------------------------------------------------------------------------------- */

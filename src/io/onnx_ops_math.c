@@ -25,6 +25,14 @@ fv_status ox_math_generic(ox_import *im)
 /* Elementwise operators of several inputs (Sub, Div, Min, Max, comparisons, logic, Where) as their layer type.
  * Integer constants are read as int64; beside an int32 input they are cast to int32 (their values came from an
  * int32 tensor). The legacy broadcast=1 of opsets before 7 without an axis is NumPy's suffix broadcasting. */
+/* A cast of layer x to dtype (a `cast` layer's key to= holds an fv_dtype); its index or -1. */
+static int cast_layer(ox_import *im, int x, fv_dtype dtype)
+{
+    fv_layer_spec spec = fv_spec_of_type("cast", NULL);
+    spec.a.dtype = (int)dtype;
+    return ox_add_spec(im, spec, NULL, &x, 1);
+}
+
 static fv_status elementwise_keys(ox_import *im, const char *type, const char *keys)
 {
     const Onnx__NodeProto *nd = im->node;
@@ -41,7 +49,7 @@ static fv_status elementwise_keys(ox_import *im, const char *type, const char *k
         has_i32 = has_i32 || (!int_const[n] && fv_model_layer_dtype(im->m, in[n]) == FV_I32);
     }
     for (int k = 0; k < n && has_i32; k++)
-        if (int_const[k] && (in[k] = ox_add_layer(im, "cast", NULL, &in[k], 1, "to=int32")) < 0) return fv_errcode(im->ctx);
+        if (int_const[k] && (in[k] = cast_layer(im, in[k], FV_I32)) < 0) return fv_errcode(im->ctx);
     return one_layer(im, type, NULL, in, n, keys);
 }
 
@@ -119,10 +127,13 @@ static fv_status op_pow(ox_import *im)
     if (!s) s = ox_layer_in(im, 1, &in[1]);
     if (s) return s;
     if (fv_model_layer_dtype(im->m, in[0]) == FV_F32 && fv_model_layer_dtype(im->m, in[1]) != FV_F32) {
-        in[1] = ox_add_layer(im, "cast", NULL, &in[1], 1, "to=float32");
+        in[1] = cast_layer(im, in[1], FV_F32);
         if (in[1] < 0) return fv_errcode(im->ctx);
     }
-    return one_layer(im, "pow", NULL, in, 2, "");
+    int l = ox_add_plain(im, "pow", NULL, in, 2);
+    if (l < 0) return fv_errcode(im->ctx);
+    ox_set_layer_out(im, 0, l);
+    return FV_OK;
 }
 
 /* Mod: fmod=0 takes the divisor's sign (Python's %), fmod=1 is C's fmod. */

@@ -93,24 +93,25 @@ static bool output_used(ox_import *im, int k)
  * InvStdDev = 1 / sqrt(mean((x - Mean)^2) + epsilon), as layers of their own. */
 static fv_status layer_norm_stats(ox_import *im, int x, int a, int r, float eps)
 {
-    char axes[96] = "axes=";
-    for (int d = a; d < r; d++) snprintf(axes + strlen(axes), sizeof axes - strlen(axes), "%s%d", d > a ? "," : "", d);
-    int mean = ox_add_layer(im, "reduce_mean", NULL, &x, 1, "%s keepdims=true", axes);
+    fv_layer_spec reduce = fv_spec_of_type("reduce_mean", NULL); /* keepdims: the statistics keep size 1 */
+    for (int d = a; d < r && reduce.a.axes.n < FV_LAYER_MAX_LIST; d++) reduce.a.axes.v[reduce.a.axes.n++] = d;
+    reduce.a.keepdims = true;
+    int mean = ox_add_spec(im, reduce, NULL, &x, 1);
     if (mean < 0) return fv_errcode(im->ctx);
     ox_set_layer_out(im, 1, mean);
     if (!output_used(im, 2)) return FV_OK;
     int two[2] = {x, mean};
-    int centered = ox_add_layer(im, "sub", NULL, two, 2, "");
-    int sq = centered < 0 ? -1 : ox_add_layer(im, "mul", NULL, (int[]){centered, centered}, 2, "");
-    int var = sq < 0 ? -1 : ox_add_layer(im, "reduce_mean", NULL, &sq, 1, "%s keepdims=true", axes);
-    int e = var < 0 ? -1 : ox_add_layer(im, "constant", NULL, NULL, 0, "shape=scalar dtype=float32");
+    int centered = ox_add_plain(im, "sub", NULL, two, 2);
+    int sq = centered < 0 ? -1 : ox_add_plain(im, "mul", NULL, (int[]){centered, centered}, 2);
+    int var = sq < 0 ? -1 : ox_add_spec(im, reduce, NULL, &sq, 1);
+    int e = var < 0 ? -1 : ox_add_spec(im, fv_spec_constant(NULL, 0, NULL, FV_F32), NULL, NULL, 0);
     if (e < 0) return fv_errcode(im->ctx);
     fv_param *p;
     fv_model_layer_params(im->m, e, &p, 1);
     fv_f32(&p->value)[0] = eps;
-    int sum = ox_add_layer(im, "add", NULL, (int[]){var, e}, 2, "");
-    int sd = sum < 0 ? -1 : ox_add_layer(im, "sqrt", NULL, &sum, 1, "");
-    int inv = sd < 0 ? -1 : ox_add_layer(im, "reciprocal", NULL, &sd, 1, "");
+    int sum = ox_add_plain(im, "add", NULL, (int[]){var, e}, 2);
+    int sd = sum < 0 ? -1 : ox_add_plain(im, "sqrt", NULL, &sum, 1);
+    int inv = sd < 0 ? -1 : ox_add_plain(im, "reciprocal", NULL, &sd, 1);
     if (inv < 0) return fv_errcode(im->ctx);
     ox_set_layer_out(im, 2, inv);
     return FV_OK;

@@ -66,7 +66,9 @@ static fv_status op_hardmax(ox_import *im)
         one_axis = true;
         for (int d = (int)a + 1; d < r; d++) one_axis = one_axis && xd[d] == 1;
     }
-    int l = ox_add_layer(im, one_axis ? "hardmax" : "hardmax_flat", NULL, &x, 1, "axis=%d", (int)axis);
+    fv_layer_spec spec = fv_spec_of_type(one_axis ? "hardmax" : "hardmax_flat", NULL);
+    spec.a.axis = ox_key_int(axis);
+    int l = ox_add_spec(im, spec, NULL, &x, 1);
     if (l < 0) return fv_errcode(im->ctx);
     ox_set_layer_out(im, 0, l);
     return FV_OK;
@@ -84,8 +86,9 @@ static fv_status arg_layer(ox_import *im, const char *type)
     if (s) return s;
     if (axis < -FV_MAX_DIMS || axis >= FV_MAX_DIMS)
         return ox_fail(im, FV_ERR_SHAPE, "axis %lld is out of range", (long long)axis);
-    int l = ox_add_layer(im, type, NULL, &x, 1, "axis=%d keepdims=%s select_last_index=%s", (int)axis,
-                         keep ? "true" : "false", last ? "true" : "false");
+    fv_layer_spec spec = fv_spec_of_type(type, NULL);
+    spec.a.axis = ox_key_int(axis), spec.a.keepdims = keep != 0, spec.a.flag = last != 0; /* select_last_index */
+    int l = ox_add_spec(im, spec, NULL, &x, 1);
     if (l < 0) return fv_errcode(im->ctx);
     ox_set_layer_out(im, 0, l);
     return FV_OK;
@@ -111,8 +114,10 @@ static fv_status op_topk(ox_import *im)
     if (k < 1 || k > (1 << 24)) return ox_fail(im, FV_ERR_UNSUPPORTED, "k = %lld (fovea takes 1 to 2^24)", (long long)k);
     if (axis < -FV_MAX_DIMS || axis >= FV_MAX_DIMS)
         return ox_fail(im, FV_ERR_SHAPE, "axis %lld is out of range", (long long)axis);
-    int l = ox_add_layer(im, "topk", NULL, &x, 1, "k=%lld axis=%d largest=%s sorted=%s", (long long)k, (int)axis,
-                         largest ? "true" : "false", sorted ? "true" : "false");
+    fv_layer_spec spec = fv_spec_of_type("topk", NULL);
+    spec.a.size = ox_key_int(k), spec.a.axis = ox_key_int(axis);
+    spec.a.keepdims = largest != 0, spec.a.flag = sorted != 0; /* the keys largest= and sorted= */
+    int l = ox_add_spec(im, spec, NULL, &x, 1);
     if (l < 0) return fv_errcode(im->ctx);
     ox_set_layer_out(im, 0, l);
     const Onnx__NodeProto *nd = im->node;
@@ -120,7 +125,7 @@ static fv_status op_topk(ox_import *im)
     if (!e || (e->n_users == 0 && !e->is_output)) return FV_OK;
     char name[OX_NAME_MAX + 16];
     snprintf(name, sizeof name, "%.40s_indices.weight", fv_model_layer_name(im->m, l)); /* named as its values */
-    int li = ox_add_layer(im, "topk_indices", name, &l, 1, "");
+    int li = ox_add_plain(im, "topk_indices", name, &l, 1);
     if (li < 0) return fv_errcode(im->ctx);
     ox_set_layer_out(im, 1, li);
     return FV_OK;
@@ -145,7 +150,9 @@ static fv_status op_einsum(ox_import *im)
     int in[2];
     for (int k = 0; k < 2; k++)
         if ((s = ox_layer_in(im, k, &in[k]))) return s;
-    int l = ox_add_layer(im, "einsum", NULL, in, 2, "equation=%s", packed);
+    fv_layer_spec spec = fv_spec_of_type("einsum", NULL);
+    snprintf(spec.a.text, sizeof spec.a.text, "%s", packed); /* packed is no longer than the key holds */
+    int l = ox_add_spec(im, spec, NULL, in, 2);
     if (l < 0) return fv_errcode(im->ctx);
     ox_set_layer_out(im, 0, l);
     return FV_OK;

@@ -158,6 +158,52 @@ void fv_layer_defaults(const fv_layer_type *t, fv_layer_attrs *a)
     }
 }
 
+/* A required key starts at a value that no check accepts, so that a spec whose caller never set it (and a
+ * description line that never names it) is refused as missing it. */
+void fv_layer_spec_defaults(const fv_layer_type *t, fv_layer_attrs *a)
+{
+    fv_layer_defaults(t, a);
+    for (const fv_layer_key *k = t->keys; k->name; k++) {
+        if (!k->required) continue;
+        void *field = (char *)a + k->offset;
+        switch (k->kind) {
+        case FV_K_INT:
+        case FV_K_AXIS:
+        case FV_K_CHOICE:
+        case FV_K_MODE: *(int *)field = FV_KEY_UNSET; break;
+        case FV_K_PAIR:
+        case FV_K_PAD: ((int *)field)[0] = FV_KEY_UNSET; break;
+        case FV_K_FLOAT: *(float *)field = NAN; break;
+        case FV_K_SHAPE: a->ndim = FV_KEY_UNSET; break;
+        case FV_K_INTS: ((fv_int_list *)field)->n = FV_KEY_UNSET; break;
+        case FV_K_FLOATS: ((fv_float_list *)field)->n = FV_KEY_UNSET; break;
+        case FV_K_TEXT: *(char *)field = '\0'; break;
+        case FV_K_BOOL: break; /* any value is a value; no type requires one */
+        }
+    }
+}
+
+bool fv_layer_key_unset(const fv_layer_attrs *a, const fv_layer_key *k)
+{
+    const void *field = fv_attrs_field(a, k);
+    if (!k->required) return false;
+    switch (k->kind) {
+    case FV_K_INT:
+    case FV_K_AXIS:
+    case FV_K_CHOICE:
+    case FV_K_MODE:
+    case FV_K_PAIR:
+    case FV_K_PAD: return *(const int *)field == FV_KEY_UNSET;
+    case FV_K_FLOAT: return isnan(*(const float *)field);
+    case FV_K_SHAPE: return a->ndim == FV_KEY_UNSET;
+    case FV_K_INTS: return ((const fv_int_list *)field)->n == FV_KEY_UNSET;
+    case FV_K_FLOATS: return ((const fv_float_list *)field)->n == FV_KEY_UNSET;
+    case FV_K_TEXT: return *(const char *)field == '\0';
+    case FV_K_BOOL: return false;
+    }
+    return false;
+}
+
 /* ---- reading values ------------------------------------------------------------------------------ */
 
 static bool parse_int(const char *s, long lo, long hi, int *out)
@@ -199,7 +245,7 @@ static bool parse_int_list(const char *s, fv_int_list *out)
         char *end;
         errno = 0;
         long long v = strtoll(p, &end, 10);
-        if (errno || (*end && *end != ',') || v > (1LL << 62) || v < -(1LL << 62)) return false;
+        if (errno || (*end && *end != ',') || v > FV_KEY_LIST_MAX || v < -FV_KEY_LIST_MAX) return false;
         l.v[l.n++] = v;
         p = *end ? end + 1 : end;
         if (*end && !*p) return false; /* a trailing comma */
@@ -248,7 +294,7 @@ static fv_status set_value(fv_ctx *ctx, const char *where, fv_layer *l, const fv
     char t_text[256];
     switch (k->kind) {
     case FV_K_INT:
-        if (!parse_int(v, k->offset == offsetof(fv_layer_attrs, axis) ? -FV_MAX_DIMS : 1, 1L << 24, field))
+        if (!parse_int(v, k->offset == offsetof(fv_layer_attrs, axis) ? -FV_MAX_DIMS : 1, FV_KEY_INT_MAX, field))
             return bad(ctx, where, l, k->name, v, "a positive integer");
         return FV_OK;
     case FV_K_AXIS:
@@ -275,7 +321,7 @@ static fv_status set_value(fv_ctx *ctx, const char *where, fv_layer *l, const fv
         return bad(ctx, where, l, k->name, v, choice_list(k, t_text, sizeof t_text));
     case FV_K_PAIR: {
         long lo = k->offset == offsetof(fv_layer_attrs, output_padding) ? 0 : 1;
-        int n = parse_ints(v, t, 2, lo, 1L << 16);
+        int n = parse_ints(v, t, 2, lo, FV_KEY_SIZE_MAX);
         if (!n) return bad(ctx, where, l, k->name, v, lo ? "a positive size or HxW" : "a size or HxW");
         ((int *)field)[0] = t[0];
         ((int *)field)[1] = n == 2 ? t[1] : t[0];
@@ -289,7 +335,7 @@ static fv_status set_value(fv_ctx *ctx, const char *where, fv_layer *l, const fv
             memset(p, 0, 4 * sizeof *p);
             return FV_OK;
         }
-        int n = parse_ints(v, t, 4, 0, 1L << 16);
+        int n = parse_ints(v, t, 4, 0, FV_KEY_SIZE_MAX);
         if (n == 1) p[0] = p[1] = p[2] = p[3] = t[0];
         else if (n == 2) p[0] = p[2] = t[0], p[1] = p[3] = t[1];
         else if (n == 4) memcpy(p, t, sizeof t);
@@ -310,7 +356,7 @@ static fv_status set_value(fv_ctx *ctx, const char *where, fv_layer *l, const fv
         else return bad(ctx, where, l, k->name, v, "true or false");
         return FV_OK;
     case FV_K_SHAPE: { /* "scalar" (rank 0) or sizes joined by x; 0 only in an input without a batch */
-        int n = strcmp(v, "scalar") == 0 ? 0 : parse_ints(v, t, FV_MAX_DIMS, 0, 1L << 24);
+        int n = strcmp(v, "scalar") == 0 ? 0 : parse_ints(v, t, FV_MAX_DIMS, 0, FV_KEY_INT_MAX);
         if (n == 0 && strcmp(v, "scalar") != 0)
             return bad(ctx, where, l, k->name, v, "sizes joined by x (CxHxW, a feature count) or scalar");
         int64_t dims[FV_MAX_DIMS];
@@ -398,9 +444,9 @@ static void format_ints(char *out, size_t size, const int64_t *v, int n, const c
         used += (size_t)snprintf(out + used, size - used, "%s%lld", i ? sep : "", (long long)v[i]);
 }
 
-static void format_value(const fv_layer *l, const fv_layer_key *k, char *out, size_t size)
+void fv_layer_format_value(const fv_layer_attrs *a, const fv_layer_key *k, char *out, size_t size)
 {
-    const void *field = (const char *)&l->a + k->offset;
+    const void *field = (const char *)a + k->offset;
     const int *p = field;
     switch (k->kind) {
     case FV_K_INT: snprintf(out, size, "%d", *p); break;
@@ -409,7 +455,7 @@ static void format_value(const fv_layer *l, const fv_layer_key *k, char *out, si
         else snprintf(out, size, "%dx%d", p[0], p[1]);
         break;
     case FV_K_PAD:
-        if (l->a.pad_mode != FV_PAD_EXPLICIT) snprintf(out, size, "%s", l->a.pad_mode == FV_PAD_SAME ? "same" : "valid");
+        if (a->pad_mode != FV_PAD_EXPLICIT) snprintf(out, size, "%s", a->pad_mode == FV_PAD_SAME ? "same" : "valid");
         else if (p[0] == p[1] && p[1] == p[2] && p[2] == p[3]) snprintf(out, size, "%d", p[0]);
         else if (p[0] == p[2] && p[1] == p[3]) snprintf(out, size, "%dx%d", p[0], p[1]);
         else snprintf(out, size, "%dx%dx%dx%d", p[0], p[1], p[2], p[3]);
@@ -417,8 +463,8 @@ static void format_value(const fv_layer *l, const fv_layer_key *k, char *out, si
     case FV_K_FLOAT: shortest_float(*(const float *)field, out, size); break;
     case FV_K_BOOL: snprintf(out, size, "%s", *(const bool *)field ? "true" : "false"); break;
     case FV_K_SHAPE:
-        if (l->a.ndim == 0) snprintf(out, size, "scalar");
-        else format_ints(out, size, l->a.shape, l->a.ndim, "x");
+        if (a->ndim == 0) snprintf(out, size, "scalar");
+        else format_ints(out, size, a->shape, a->ndim, "x");
         break;
     case FV_K_AXIS: snprintf(out, size, "%d", *p); break;
     case FV_K_INTS: {
@@ -439,18 +485,18 @@ static void format_value(const fv_layer *l, const fv_layer_key *k, char *out, si
     }
     case FV_K_CHOICE: snprintf(out, size, "%s", k->choices[*p]); break;
     case FV_K_TEXT: snprintf(out, size, "%s", (const char *)field); break;
-    case FV_K_MODE: snprintf(out, size, "%s", l->a.mode == FV_RESIZE_BILINEAR ? "bilinear" : "nearest"); break;
+    case FV_K_MODE: snprintf(out, size, "%s", a->mode == FV_RESIZE_BILINEAR ? "bilinear" : "nearest"); break;
     }
 }
 
 fv_status fv_layer_write_keys(const fv_layer *l, char **buf, size_t *len, size_t *cap)
 {
-    fv_layer defaults = *l;
-    fv_layer_defaults(l->type, &defaults.a);
+    fv_layer_attrs defaults;
+    fv_layer_defaults(l->type, &defaults);
     for (const fv_layer_key *k = l->type->keys; k->name; k++) {
         char v[320], d[320], item[360];
-        format_value(l, k, v, sizeof v);
-        format_value(&defaults, k, d, sizeof d);
+        fv_layer_format_value(&l->a, k, v, sizeof v);
+        fv_layer_format_value(&defaults, k, d, sizeof d);
         if (!k->required && strcmp(v, d) == 0) continue;
         snprintf(item, sizeof item, " %s=%s", k->name, v);
         if (fv_text_append(buf, len, cap, item) != FV_OK) return FV_ERR_NOMEM;

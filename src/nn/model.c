@@ -92,54 +92,11 @@ static fv_status grow(fv_model *m)
     return FV_OK;
 }
 
-/* Split "name key=v key=v from=a,b" into the layer; where prefixes messages ("net.fvd:3: "). */
-static fv_status parse_args(fv_model *m, fv_layer *l, const char *args, const char *where, char *from, size_t from_size,
-                            char *share, size_t share_size)
-{
-    char buf[FV_LINE_MAX];
-    if (strlen(args) >= sizeof buf)
-        return fv_error(m->ctx, FV_ERR_ARG, "%s%s: the layer's description is too long", where, l->type->name);
-    strcpy(buf, args);
-    bool first = true;
-    const char *seen_keys[64];
-    int n_seen = 0;
-    for (char *tok = strtok(buf, " \t\r\n"); tok; tok = strtok(NULL, " \t\r\n"), first = false) {
-        char *eq = strchr(tok, '=');
-        if (!eq) {
-            if (!first) return fv_error(m->ctx, FV_ERR_ARG, "%s%s '%s': '%s' is not key=value", where, l->type->name,
-                                        l->name, tok);
-            if (strlen(tok) >= sizeof l->name)
-                return fv_error(m->ctx, FV_ERR_ARG, "%slayer name '%.40s...' is longer than 63 characters", where, tok);
-            snprintf(l->name, sizeof l->name, "%s", tok);
-            continue;
-        }
-        *eq = '\0';
-        if (strcmp(tok, "from") == 0) {
-            snprintf(from, from_size, "%s", eq + 1);
-            continue;
-        }
-        if (strcmp(tok, "share") == 0) {
-            snprintf(share, share_size, "%s", eq + 1);
-            continue;
-        }
-        fv_status s = fv_layer_set_key(m->ctx, where, l, tok, eq + 1);
-        if (s) return s;
-        if (n_seen < 64) seen_keys[n_seen++] = tok;
-    }
-    for (const fv_layer_key *k = l->type->keys; k->name; k++) {
-        bool seen = false;
-        for (int i = 0; i < n_seen && !seen; i++) seen = strcmp(seen_keys[i], k->name) == 0;
-        if (k->required && !seen)
-            return fv_error(m->ctx, FV_ERR_ARG, "%s%s '%s': missing %s=", where, l->type->name, l->name, k->name);
-    }
-    return FV_OK;
-}
-
 /* Resolve share=NAME: an earlier layer of the same type (fv_layer_make_params in layers.c then checks the shapes). */
 static fv_status resolve_share(fv_model *m, fv_layer *l, const char *share, const char *where)
 {
     l->share = 0;
-    if (!*share) return FV_OK;
+    if (!share || !*share) return FV_OK;
     int k = fv_model_find_layer(m, share);
     if (k < 0)
         return fv_error(m->ctx, FV_ERR_ARG, "%s%s '%s': share=%s: no layer '%s' before it", where, l->type->name,
@@ -152,12 +109,24 @@ static fv_status resolve_share(fv_model *m, fv_layer *l, const char *share, cons
     return FV_OK;
 }
 
-/* Resolve from=a,b (or the previous layer) into input indices. */
-static fv_status resolve_inputs(fv_model *m, fv_layer *l, const char *from, const char *where)
+/* The spec's inputs as a description writes them ("a,b"; an index that names no layer as "#7"), for messages. */
+static void from_text(const fv_model *m, const fv_layer_spec *s, char *out, size_t size)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < s->n_in && i < FV_LAYER_MAX_INPUTS && used < size; i++) {
+        const char *name = s->in_name[i] ? s->in_name[i] : fv_model_layer_name(m, s->in[i]);
+        if (name) used += (size_t)snprintf(out + used, size - used, "%s%s", i ? "," : "", name);
+        else used += (size_t)snprintf(out + used, size - used, "%s#%d", i ? "," : "", s->in[i]);
+    }
+}
+
+/* Resolve the spec's inputs (none: the previous layer) into input indices. */
+static fv_status resolve_inputs(fv_model *m, fv_layer *l, const fv_layer_spec *s, const char *where)
 {
     const fv_layer_type *t = l->type;
     l->n_in = 0;
-    if (!*from) {
+    if (s->n_in <= 0) {
         if (t->min_in == 0) return FV_OK;
         if (m->n_layers == 0)
             return fv_error(m->ctx, FV_ERR_ARG, "%s%s '%s': the model has no layer before it (start with an input)",
@@ -168,16 +137,19 @@ static fv_status resolve_inputs(fv_model *m, fv_layer *l, const char *from, cons
         l->in[l->n_in++] = m->n_layers - 1;
         return FV_OK;
     }
-    if (t->max_in == 0) return fv_error(m->ctx, FV_ERR_ARG, "%sinput '%s' cannot have from=", where, l->name);
-    char buf[FV_LINE_MAX];
-    snprintf(buf, sizeof buf, "%s", from);
-    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
-        int k = fv_model_find_layer(m, tok);
-        if (k < 0)
-            return fv_error(m->ctx, FV_ERR_ARG, "%s%s '%s': from=%s: no layer '%s' before it", where, t->name,
-                            l->name, from, tok);
-        if (l->n_in == t->max_in)
-            return fv_error(m->ctx, FV_ERR_ARG, "%s%s '%s': takes at most %d inputs", where, t->name, l->name, t->max_in);
+    if (t->max_in == 0) return fv_error(m->ctx, FV_ERR_ARG, "%s%s '%s' cannot have from=", where, t->name, l->name);
+    if (s->n_in > t->max_in)
+        return fv_error(m->ctx, FV_ERR_ARG, "%s%s '%s': takes at most %d inputs", where, t->name, l->name, t->max_in);
+    char from[FV_LINE_MAX];
+    from_text(m, s, from, sizeof from);
+    for (int i = 0; i < s->n_in; i++) {
+        int k = s->in_name[i] ? fv_model_find_layer(m, s->in_name[i]) : s->in[i];
+        if (k < 0 || k >= m->n_layers) {
+            char what[128];
+            if (s->in_name[i]) snprintf(what, sizeof what, "no layer '%.63s' before it", s->in_name[i]);
+            else snprintf(what, sizeof what, "input %d is layer %d, and the model has %d", i, k, m->n_layers);
+            return fv_error(m->ctx, FV_ERR_ARG, "%s%s '%s': from=%s: %s", where, t->name, l->name, from, what);
+        }
         l->in[l->n_in++] = k;
     }
     if (l->n_in < t->min_in)
@@ -189,13 +161,13 @@ static fv_status resolve_inputs(fv_model *m, fv_layer *l, const char *from, cons
 /* Keras-style automatic names: conv2d, conv2d_1, conv2d_2 ... the smallest suffix whose name is free. Names
  * are only ever added, so the smallest free suffix never decreases: each type keeps where its last search
  * stopped and goes on from there (not past it: the name it gave may have been replaced by a name token). */
-static void auto_name(fv_model *m, fv_layer *l)
+void fv_model_auto_name(fv_model *m, const fv_layer_type *t, char *name, size_t size)
 {
-    int *next = &m->auto_names[fv_layer_type_index(l->type)];
+    int *next = &m->auto_names[fv_layer_type_index(t)];
     for (;; ++*next) {
-        if (*next == 0) snprintf(l->name, sizeof l->name, "%s", l->type->name);
-        else snprintf(l->name, sizeof l->name, "%s_%d", l->type->name, *next);
-        if (fv_model_find_layer(m, l->name) < 0) return;
+        if (*next == 0) snprintf(name, size, "%s", t->name);
+        else snprintf(name, size, "%s_%d", t->name, *next);
+        if (fv_model_find_layer(m, name) < 0) return;
     }
 }
 
@@ -268,33 +240,58 @@ static fv_status place_layer(fv_model *m, fv_layer *l)
     return FV_OK;
 }
 
-static int add_layer(fv_model *m, const char *type, const char *args, const char *where)
+/* The layer's type, and whether it may come now (a model starts with an input). */
+static const fv_layer_type *spec_type(fv_model *m, const fv_layer_spec *s, const char *where)
 {
-    if (!m) return -1;
-    const fv_layer_type *t = fv_layer_type_find(type ? type : "");
+    const char *name = s->name && *s->name ? s->name : "(unnamed)";
+    if (!s->type) {
+        fv_error(m->ctx, FV_ERR_ARG, "%slayer '%s': the spec has no type (NULL)", where, name);
+        return NULL;
+    }
+    const fv_layer_type *t = fv_layer_type_find(s->type);
     if (!t) {
-        fv_error(m->ctx, FV_ERR_ARG, "%sunknown layer type '%s'", where, type ? type : "(null)");
-        return -1;
+        fv_error(m->ctx, FV_ERR_ARG, "%sunknown layer type '%s' (layer '%s')", where, s->type, name);
+        return NULL;
     }
     if (m->n_layers == 0 && t->kind != FV_L_INPUT) {
-        fv_error(m->ctx, FV_ERR_ARG, "%s%s: a model starts with an input layer (input shape=CxHxW)", where, type);
+        fv_error(m->ctx, FV_ERR_ARG, "%s%s: a model starts with an input layer (input shape=CxHxW)", where, t->name);
+        return NULL;
+    }
+    return t;
+}
+
+/* Name the new layer l: the spec's name, checked and not yet taken, or a made-up one. */
+static fv_status name_layer(fv_model *m, fv_layer *l, const fv_layer_spec *s, const char *where)
+{
+    if (!s->name || !*s->name) {
+        fv_model_auto_name(m, l->type, l->name, sizeof l->name);
+        return FV_OK;
+    }
+    fv_status st = fv_layer_check_name(m->ctx, where, l->type, s->name);
+    if (st) return st;
+    snprintf(l->name, sizeof l->name, "%s", s->name);
+    if (fv_model_find_layer(m, l->name) >= 0)
+        return fv_error(m->ctx, FV_ERR_ARG, "%s%s '%s': a layer of that name already exists", where, l->type->name,
+                        l->name);
+    return FV_OK;
+}
+
+int fv_model_add_spec(fv_model *m, const fv_layer_spec *s, const char *where)
+{
+    if (!m) return -1;
+    if (!s) {
+        fv_error(m->ctx, FV_ERR_ARG, "%sthe layer spec is NULL", where);
         return -1;
     }
-    if (grow(m) != FV_OK) return -1;
+    const fv_layer_type *t = spec_type(m, s, where);
+    if (!t || grow(m) != FV_OK) return -1;
     fv_layer *l = &m->layers[m->n_layers];
     memset(l, 0, sizeof *l);
     l->type = t;
-    fv_layer_defaults(t, &l->a);
-    char from[FV_LINE_MAX] = "", share[FV_LINE_MAX] = "";
-    auto_name(m, l); /* a name token in args replaces it; errors in the keys already have a name to show */
-    char automatic[sizeof l->name];
-    memcpy(automatic, l->name, sizeof automatic);
-    if (parse_args(m, l, args ? args : "", where, from, sizeof from, share, sizeof share) != FV_OK) return -1;
-    if (strcmp(l->name, automatic) != 0 && fv_model_find_layer(m, l->name) >= 0) {
-        fv_error(m->ctx, FV_ERR_ARG, "%s%s '%s': a layer of that name already exists", where, t->name, l->name);
+    l->a = s->a;
+    if (name_layer(m, l, s, where) != FV_OK || fv_layer_check_attrs(m->ctx, where, l) != FV_OK ||
+        resolve_inputs(m, l, s, where) != FV_OK || resolve_share(m, l, s->share, where) != FV_OK)
         return -1;
-    }
-    if (resolve_inputs(m, l, from, where) != FV_OK || resolve_share(m, l, share, where) != FV_OK) return -1;
     if (place_layer(m, l) != FV_OK) {
         if (*where) { /* prefix the graph's message with the location */
             char msg[512];
@@ -312,7 +309,7 @@ static int add_layer(fv_model *m, const char *type, const char *args, const char
     return m->n_layers++;
 }
 
-int fv_model_add(fv_model *m, const char *type, const char *args) { return add_layer(m, type, args, ""); }
+int fv_model_add_layer(fv_model *m, const fv_layer_spec *spec) { return fv_model_add_spec(m, spec, ""); }
 
 fv_status fv_model_set_outputs(fv_model *m, const int *layers, int n)
 {
@@ -326,112 +323,6 @@ fv_status fv_model_set_outputs(fv_model *m, const int *layers, int n)
     for (int i = 0; i < n; i++) m->outputs[i] = layers[i];
     m->n_outputs = n;
     return FV_OK;
-}
-
-/* The text of an `outputs` line: layer names separated by commas. */
-static fv_status set_outputs_text(fv_model *m, const char *text, const char *where)
-{
-    char buf[FV_LINE_MAX];
-    int layers[FV_MODEL_MAX_IO], n = 0;
-    snprintf(buf, sizeof buf, "%s", text + strspn(text, " \t\r"));
-    buf[strcspn(buf, " \t\r")] = '\0';
-    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
-        int k = fv_model_find_layer(m, tok);
-        if (k < 0) return fv_error(m->ctx, FV_ERR_ARG, "%soutputs: no layer '%s' before this line", where, tok);
-        if (n == FV_MODEL_MAX_IO) return fv_error(m->ctx, FV_ERR_ARG, "%soutputs: more than %d", where, FV_MODEL_MAX_IO);
-        layers[n++] = k;
-    }
-    if (!n) return fv_error(m->ctx, FV_ERR_ARG, "%soutputs: name the output layers (outputs a,b)", where);
-    return fv_model_set_outputs(m, layers, n);
-}
-
-fv_model *fv_model_parse(fv_ctx *ctx, const char *text, const char *source)
-{
-    if (!ctx) return NULL;
-    if (!text) {
-        fv_error(ctx, FV_ERR_ARG, "model description is NULL");
-        return NULL;
-    }
-    fv_model *m = fv_model_new(ctx, NULL);
-    if (!m) return NULL;
-    const char *src = source ? source : "model";
-    int lineno = 0;
-    for (const char *p = text; *p;) {
-        const char *end = strchr(p, '\n');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        lineno++;
-        char line[FV_LINE_MAX], where[300];
-        snprintf(where, sizeof where, "%s:%d: ", src, lineno);
-        if (n >= sizeof line) {
-            fv_error(ctx, FV_ERR_ARG, "%sline is longer than %zu characters", where, sizeof line - 1);
-            goto fail;
-        }
-        memcpy(line, p, n);
-        line[n] = '\0';
-        p = end ? end + 1 : p + n;
-        char *hash = strchr(line, '#');
-        if (hash) *hash = '\0';
-        char *type = line + strspn(line, " \t\r");
-        if (!*type) continue;
-        char *rest = type + strcspn(type, " \t\r");
-        if (*rest) *rest++ = '\0';
-        if (strcmp(type, "outputs") == 0) { /* "outputs a,b": what graphs of the model output */
-            if (set_outputs_text(m, rest, where) != FV_OK) goto fail;
-            continue;
-        }
-        if (strcmp(type, "model") == 0) { /* "model NAME": the model's name */
-            char *name = rest + strspn(rest, " \t\r");
-            name[strcspn(name, " \t\r")] = '\0';
-            if (*name) snprintf(m->name, sizeof m->name, "%s", name);
-            continue;
-        }
-        if (add_layer(m, type, rest, where) < 0) goto fail;
-    }
-    if (m->n_layers < 2) {
-        fv_error(ctx, FV_ERR_ARG, "%s: a model needs an input and at least one layer", src);
-        goto fail;
-    }
-    return m;
-fail:
-    fv_model_free(m);
-    return NULL;
-}
-
-char *fv_model_describe(const fv_model *m)
-{
-    if (!m) return NULL;
-    char *buf = NULL, line[FV_LINE_MAX + 400];
-    size_t len = 0, cap = 0;
-    snprintf(line, sizeof line, "model %s\n", m->name);
-    bool ok = fv_text_append(&buf, &len, &cap, line) == FV_OK;
-    for (int i = 0; ok && i < m->n_layers; i++) {
-        const fv_layer *l = &m->layers[i];
-        snprintf(line, sizeof line, "%s %s", l->type->name, l->name);
-        ok = fv_text_append(&buf, &len, &cap, line) == FV_OK && fv_layer_write_keys(l, &buf, &len, &cap) == FV_OK;
-        if (ok && l->share) {
-            snprintf(line, sizeof line, " share=%s", m->layers[l->share - 1].name);
-            ok = fv_text_append(&buf, &len, &cap, line) == FV_OK;
-        }
-        if (ok && l->n_in && !(l->n_in == 1 && l->in[0] == i - 1)) { /* the previous layer goes without saying */
-            snprintf(line, sizeof line, " from=");
-            for (int j = 0; j < l->n_in; j++) {
-                if (j) strcat(line, ",");
-                strcat(line, m->layers[l->in[j]].name); /* FV_LAYER_MAX_INPUTS names of < 64 characters fit */
-            }
-            ok = fv_text_append(&buf, &len, &cap, line) == FV_OK;
-        }
-        ok = ok && fv_text_append(&buf, &len, &cap, "\n") == FV_OK;
-    }
-    for (int j = 0; ok && j < m->n_outputs; j++)
-        ok = fv_text_append(&buf, &len, &cap, j ? "," : "outputs ") == FV_OK &&
-             fv_text_append(&buf, &len, &cap, m->layers[m->outputs[j]].name) == FV_OK &&
-             (j + 1 < m->n_outputs || fv_text_append(&buf, &len, &cap, "\n") == FV_OK);
-    if (!ok) {
-        free(buf);
-        fv_error(m->ctx, FV_ERR_NOMEM, "out of memory describing model '%s'", m->name);
-        return NULL;
-    }
-    return buf;
 }
 
 /* ---- structure ------------------------------------------------------------------------------------- */

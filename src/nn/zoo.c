@@ -1,8 +1,7 @@
 /* The model zoo's registry and options (fv_zoo_build), and the pieces its builders share. Each family lives
- * in its own file (zoo_alexnet.c, zoo_vgg.c, ...) and adds layers through fv_zoo_add, so every model is an
- * ordinary layer list that `fovea summary --describe` prints and fv_model_parse reads back. */
+ * in its own file (zoo_alexnet.c, zoo_vgg.c, ...) and adds typed layer specs through fv_zoo_add, so every model
+ * is an ordinary layer list that `fovea summary --describe` prints and fv_model_parse reads back. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -85,9 +84,9 @@ fv_model *fv_zoo_build(fv_ctx *ctx, const char *name, const fv_zoo_options *opt)
     }
     fv_zoo_options o;
     if (check_options(ctx, e, opt, &o) != FV_OK) return NULL;
-    fv_zoo_b b = {fv_model_new(ctx, e->name), &o, false, ""};
+    fv_zoo_b b = {fv_model_new(ctx, e->name), &o, false, 1e-5f, 0.1f};
     if (!b.m) return NULL;
-    fv_zoo_add(&b, "input", "input shape=%dx%dx%d", o.channels, o.height, o.width);
+    fv_zoo_add(&b, fv_spec_input("input", 3, (int64_t[]){o.channels, o.height, o.width}), NULL);
     e->build(&b, e->a, e->c);
     if (b.failed) {
         char msg[512];
@@ -102,53 +101,66 @@ fv_model *fv_zoo_build(fv_ctx *ctx, const char *name, const fv_zoo_options *opt)
 
 /* ---- shared pieces ------------------------------------------------------------------------------------- */
 
-void fv_zoo_add(fv_zoo_b *b, const char *type, const char *fmt, ...)
+void fv_zoo_add(fv_zoo_b *b, fv_layer_spec s, const char *from)
 {
     if (b->failed) return;
-    char args[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    if (n < 0 || n >= (int)sizeof args) {
-        fv_error(fv_model_ctx(b->m), FV_ERR_ARG, "%s: the arguments of a %s layer are too long", fv_model_name(b->m),
-                 type);
-        b->failed = true;
-        return;
-    }
-    b->failed = fv_model_add(b->m, type, args) < 0;
+    if (from) fv_spec_from(&s, from);
+    b->failed = fv_model_add_layer(b->m, &s) < 0;
 }
 
 const char *fv_zoo_last(const fv_zoo_b *b) { return fv_model_layer_name(b->m, fv_model_layer_count(b->m) - 1); }
 
-void fv_zoo_conv_bn_act(fv_zoo_b *b, const char *p, const char *from, int filters, int kernel, int stride,
-                        int groups, const char *act)
+void fv_zoo_conv(fv_zoo_b *b, const char *name, const char *from, int filters, int kernel, int stride, int padding,
+                 int groups, bool bias)
 {
-    char src[96] = "";
-    if (from) snprintf(src, sizeof src, " from=%s", from);
-    fv_zoo_add(b, "conv2d", "%s.0 filters=%d kernel=%d stride=%d padding=%d groups=%d bias=false%s", p, filters,
-               kernel, stride, (kernel - 1) / 2, groups, src);
-    fv_zoo_add(b, "batch_norm", "%s.1%s", p, b->bn);
-    if (act) fv_zoo_add(b, act, "%s.2", p);
+    fv_layer_spec s = fv_spec_conv2d(name, filters, kernel);
+    fv_spec_stride(&s, stride, stride);
+    fv_spec_padding(&s, padding, padding);
+    s.a.groups = groups;
+    s.a.bias = bias;
+    fv_zoo_add(b, s, from);
 }
 
-void fv_zoo_squeeze_excite(fv_zoo_b *b, const char *p, const char *x, int channels, int squeeze, const char *act,
-                           const char *scale_act)
+void fv_zoo_bn(fv_zoo_b *b, const char *name)
 {
-    fv_zoo_add(b, "global_avg_pool", "%s.avgpool from=%s", p, x);
-    fv_zoo_add(b, "conv2d", "%s.fc1 filters=%d kernel=1", p, squeeze);
-    fv_zoo_add(b, act, "%s.activation", p);
-    fv_zoo_add(b, "conv2d", "%s.fc2 filters=%d kernel=1", p, channels);
-    fv_zoo_add(b, scale_act, "%s.scale_activation", p);
-    fv_zoo_add(b, "mul", "%s from=%s.scale_activation,%s", p, p, x);
+    fv_layer_spec s = fv_spec_batch_norm(name);
+    s.a.eps = b->bn_eps, s.a.momentum = b->bn_momentum;
+    fv_zoo_add(b, s, NULL);
+}
+
+const char *fv_zoo_name(char *buf, size_t size, const char *p, const char *suffix)
+{
+    snprintf(buf, size, "%s%s", p, suffix);
+    return buf;
+}
+
+void fv_zoo_conv_bn_act(fv_zoo_b *b, const char *p, const char *from, int filters, int kernel, int stride,
+                        int groups, fv_activation_kind act)
+{
+    char name[96];
+    fv_zoo_conv(b, fv_zoo_name(name, sizeof name, p, ".0"), from, filters, kernel, stride, (kernel - 1) / 2, groups, false);
+    fv_zoo_bn(b, fv_zoo_name(name, sizeof name, p, ".1"));
+    if (act != FV_ZOO_NO_ACT) fv_zoo_add(b, fv_spec_activation(fv_zoo_name(name, sizeof name, p, ".2"), act), NULL);
+}
+
+void fv_zoo_squeeze_excite(fv_zoo_b *b, const char *p, const char *x, int channels, int squeeze,
+                           fv_activation_kind act, fv_activation_kind scale_act)
+{
+    char name[96], gate[96];
+    fv_zoo_add(b, fv_spec_global_avg_pool(fv_zoo_name(name, sizeof name, p, ".avgpool")), x);
+    fv_zoo_conv(b, fv_zoo_name(name, sizeof name, p, ".fc1"), NULL, squeeze, 1, 1, 0, 1, true);
+    fv_zoo_add(b, fv_spec_activation(fv_zoo_name(name, sizeof name, p, ".activation"), act), NULL);
+    fv_zoo_conv(b, fv_zoo_name(name, sizeof name, p, ".fc2"), NULL, channels, 1, 1, 0, 1, true);
+    fv_zoo_add(b, fv_spec_activation(fv_zoo_name(gate, sizeof gate, p, ".scale_activation"), scale_act), NULL);
+    fv_zoo_add(b, fv_spec_mul(p, gate, x), NULL);
 }
 
 void fv_zoo_headless(fv_zoo_b *b)
 {
     if (b->opt->pooling == FV_ZOO_POOL_NONE) return;
-    if (b->opt->pooling == FV_ZOO_POOL_AVG) fv_zoo_add(b, "global_avg_pool", "global_avg_pool");
-    else fv_zoo_add(b, "global_max_pool", "global_max_pool");
-    fv_zoo_add(b, "flatten", "flatten");
+    if (b->opt->pooling == FV_ZOO_POOL_AVG) fv_zoo_add(b, fv_spec_global_avg_pool("global_avg_pool"), NULL);
+    else fv_zoo_add(b, fv_spec_global_max_pool("global_max_pool"), NULL);
+    fv_zoo_add(b, fv_spec_flatten("flatten"), NULL);
 }
 
 int fv_zoo_make_divisible(double v, int divisor)

@@ -1,34 +1,48 @@
 /* AlexNet as torchvision builds it (Krizhevsky's "one weird trick" variant: 64-192-384-256-256 filters, no
  * LRN), with its adaptive 6x6 average pool so that inputs other than 224x224 keep the classifier's size. */
+#include <stdio.h>
+
 #include "zoo_internal.h"
+
+/* features.<i>: a convolution and its ReLU (i + 1). */
+static void conv_relu(fv_zoo_b *b, int i, int filters, int kernel, int stride, int padding)
+{
+    char name[32];
+    snprintf(name, sizeof name, "features.%d", i);
+    fv_zoo_conv(b, name, NULL, filters, kernel, stride, padding, 1, true);
+    snprintf(name, sizeof name, "features.%d", i + 1);
+    fv_zoo_add(b, fv_spec_relu(name), NULL);
+}
+
+static void max_pool(fv_zoo_b *b, const char *name)
+{
+    fv_layer_spec s = fv_spec_max_pool(name, 3);
+    fv_spec_stride(&s, 2, 2);
+    fv_zoo_add(b, s, NULL);
+}
 
 void fv_zoo_alexnet(fv_zoo_b *b, int unused_a, int unused_b)
 {
     (void)unused_a, (void)unused_b;
-    fv_zoo_add(b, "conv2d", "features.0 filters=64 kernel=11 stride=4 padding=2");
-    fv_zoo_add(b, "relu", "features.1");
-    fv_zoo_add(b, "max_pool", "features.2 kernel=3 stride=2");
-    fv_zoo_add(b, "conv2d", "features.3 filters=192 kernel=5 padding=2");
-    fv_zoo_add(b, "relu", "features.4");
-    fv_zoo_add(b, "max_pool", "features.5 kernel=3 stride=2");
-    fv_zoo_add(b, "conv2d", "features.6 filters=384 kernel=3 padding=1");
-    fv_zoo_add(b, "relu", "features.7");
-    fv_zoo_add(b, "conv2d", "features.8 filters=256 kernel=3 padding=1");
-    fv_zoo_add(b, "relu", "features.9");
-    fv_zoo_add(b, "conv2d", "features.10 filters=256 kernel=3 padding=1");
-    fv_zoo_add(b, "relu", "features.11");
-    fv_zoo_add(b, "max_pool", "features.12 kernel=3 stride=2");
+    conv_relu(b, 0, 64, 11, 4, 2);
+    max_pool(b, "features.2");
+    conv_relu(b, 3, 192, 5, 1, 2);
+    max_pool(b, "features.5");
+    conv_relu(b, 6, 384, 3, 1, 1);
+    conv_relu(b, 8, 256, 3, 1, 1);
+    conv_relu(b, 10, 256, 3, 1, 1);
+    max_pool(b, "features.12");
     if (!b->opt->include_top) {
         fv_zoo_headless(b);
         return;
     }
-    fv_zoo_add(b, "adaptive_avg_pool", "avgpool size=6");
-    fv_zoo_add(b, "flatten", "flatten");
-    fv_zoo_add(b, "dropout", "classifier.0 rate=0.5");
-    fv_zoo_add(b, "dense", "classifier.1 units=4096");
-    fv_zoo_add(b, "relu", "classifier.2");
-    fv_zoo_add(b, "dropout", "classifier.3 rate=0.5");
-    fv_zoo_add(b, "dense", "classifier.4 units=4096");
-    fv_zoo_add(b, "relu", "classifier.5");
-    fv_zoo_add(b, "dense", "classifier.6 units=%d", b->opt->num_classes);
+    fv_zoo_add(b, fv_spec_adaptive_avg_pool("avgpool", 6, 6), NULL);
+    fv_zoo_add(b, fv_spec_flatten("flatten"), NULL);
+    fv_zoo_add(b, fv_spec_dropout("classifier.0", 0.5f), NULL);
+    fv_zoo_add(b, fv_spec_dense("classifier.1", 4096), NULL);
+    fv_zoo_add(b, fv_spec_relu("classifier.2"), NULL);
+    fv_zoo_add(b, fv_spec_dropout("classifier.3", 0.5f), NULL);
+    fv_zoo_add(b, fv_spec_dense("classifier.4", 4096), NULL);
+    fv_zoo_add(b, fv_spec_relu("classifier.5"), NULL);
+    fv_zoo_add(b, fv_spec_dense("classifier.6", b->opt->num_classes), NULL);
 }

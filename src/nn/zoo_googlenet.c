@@ -9,12 +9,15 @@
 /* BasicConv2d named p: p.conv, p.bn, p.relu. */
 static void basic(fv_zoo_b *b, const char *p, const char *from, int filters, int kernel, int stride)
 {
-    char src[96] = "";
-    if (from) snprintf(src, sizeof src, " from=%s", from);
-    fv_zoo_add(b, "conv2d", "%s.conv filters=%d kernel=%d stride=%d padding=%d bias=false%s", p, filters, kernel,
-               stride, kernel / 2, src);
-    fv_zoo_add(b, "batch_norm", "%s.bn eps=0.001", p);
-    fv_zoo_add(b, "relu", "%s.relu", p);
+    char name[96];
+    snprintf(name, sizeof name, "%s.conv", p);
+    fv_zoo_conv(b, name, from, filters, kernel, stride, kernel / 2, 1, false);
+    snprintf(name, sizeof name, "%s.bn", p);
+    fv_layer_spec bn = fv_spec_batch_norm(name);
+    bn.a.eps = 0.001f;
+    fv_zoo_add(b, bn, NULL);
+    snprintf(name, sizeof name, "%s.relu", p);
+    fv_zoo_add(b, fv_spec_relu(name), NULL);
 }
 
 typedef struct {
@@ -23,6 +26,16 @@ typedef struct {
 } inception_cfg;
 
 /* Four branches over x, concatenated along channels into a layer named after the module. */
+/* A max pool of torchvision's GoogLeNet: ceil_mode rounds the output size up. */
+static fv_layer_spec max_pool(const char *name, int kernel, int stride, int padding)
+{
+    fv_layer_spec s = fv_spec_max_pool(name, kernel);
+    fv_spec_stride(&s, stride, stride);
+    fv_spec_padding(&s, padding, padding);
+    s.a.ceil_mode = true;
+    return s;
+}
+
 static void inception(fv_zoo_b *b, const inception_cfg *c, const char *x)
 {
     char p[4][64], name[96];
@@ -36,24 +49,37 @@ static void inception(fv_zoo_b *b, const inception_cfg *c, const char *x)
     basic(b, name, x, c->c5_reduce, 1, 1);
     snprintf(p[2], sizeof p[2], "%s.branch3.1", c->name);
     basic(b, p[2], NULL, c->c5, 3, 1);
-    fv_zoo_add(b, "max_pool", "%s.branch4.0 kernel=3 stride=1 padding=1 ceil_mode=true from=%s", c->name, x);
+    snprintf(name, sizeof name, "%s.branch4.0", c->name);
+    fv_zoo_add(b, max_pool(name, 3, 1, 1), x);
     snprintf(p[3], sizeof p[3], "%s.branch4.1", c->name);
     basic(b, p[3], NULL, c->pool_proj, 1, 1);
-    fv_zoo_add(b, "concat", "%s from=%s.relu,%s.relu,%s.relu,%s.relu", c->name, p[0], p[1], p[2], p[3]);
+    char relu[4][96];
+    fv_layer_spec cat = fv_spec_concat(c->name, 1);
+    for (int i = 0; i < 4; i++) {
+        snprintf(relu[i], sizeof relu[i], "%.63s.relu", p[i]);
+        fv_spec_from(&cat, relu[i]);
+    }
+    fv_zoo_add(b, cat, NULL);
 }
 
 /* InceptionAux named p over x: a side branch ending in the logits p.fc2. */
 static void aux_head(fv_zoo_b *b, const char *p, const char *x)
 {
-    char conv[64];
+    char conv[64], name[80];
     snprintf(conv, sizeof conv, "%s.conv", p);
-    fv_zoo_add(b, "adaptive_avg_pool", "%s.avgpool size=4 from=%s", p, x);
+    snprintf(name, sizeof name, "%s.avgpool", p);
+    fv_zoo_add(b, fv_spec_adaptive_avg_pool(name, 4, 4), x);
     basic(b, conv, NULL, 128, 1, 1);
-    fv_zoo_add(b, "flatten", "%s.flatten", p);
-    fv_zoo_add(b, "dense", "%s.fc1 units=1024", p);
-    fv_zoo_add(b, "relu", "%s.relu", p);
-    fv_zoo_add(b, "dropout", "%s.dropout rate=0.7", p);
-    fv_zoo_add(b, "dense", "%s.fc2 units=%d", p, b->opt->num_classes);
+    snprintf(name, sizeof name, "%s.flatten", p);
+    fv_zoo_add(b, fv_spec_flatten(name), NULL);
+    snprintf(name, sizeof name, "%s.fc1", p);
+    fv_zoo_add(b, fv_spec_dense(name, 1024), NULL);
+    snprintf(name, sizeof name, "%s.relu", p);
+    fv_zoo_add(b, fv_spec_relu(name), NULL);
+    snprintf(name, sizeof name, "%s.dropout", p);
+    fv_zoo_add(b, fv_spec_dropout(name, 0.7f), NULL);
+    snprintf(name, sizeof name, "%s.fc2", p);
+    fv_zoo_add(b, fv_spec_dense(name, b->opt->num_classes), NULL);
 }
 
 void fv_zoo_googlenet(fv_zoo_b *b, int unused_a, int unused_b)
@@ -66,17 +92,17 @@ void fv_zoo_googlenet(fv_zoo_b *b, int unused_a, int unused_b)
         {"inception4e", 256, 160, 320, 32, 128, 128}, {"inception5a", 256, 160, 320, 32, 128, 128},
         {"inception5b", 384, 192, 384, 48, 128, 128}};
     basic(b, "conv1", NULL, 64, 7, 2);
-    fv_zoo_add(b, "max_pool", "maxpool1 kernel=3 stride=2 ceil_mode=true");
+    fv_zoo_add(b, max_pool("maxpool1", 3, 2, 0), NULL);
     basic(b, "conv2", NULL, 64, 1, 1);
     basic(b, "conv3", NULL, 192, 3, 1);
-    fv_zoo_add(b, "max_pool", "maxpool2 kernel=3 stride=2 ceil_mode=true");
+    fv_zoo_add(b, max_pool("maxpool2", 3, 2, 0), NULL);
     const char *x = "maxpool2";
     for (int i = 0; i < 9; i++) {
         inception(b, &cfg[i], x);
         x = cfg[i].name;
         if (i == 1 || i == 6) { /* after inception3b and inception4e */
-            fv_zoo_add(b, "max_pool", "maxpool%d kernel=%d stride=2 ceil_mode=true", i == 1 ? 3 : 4, i == 1 ? 3 : 2);
             x = i == 1 ? "maxpool3" : "maxpool4";
+            fv_zoo_add(b, max_pool(x, i == 1 ? 3 : 2, 2, 0), NULL);
         }
         if (b->opt->aux_logits && (i == 2 || i == 5)) /* on inception4a and inception4d */
             aux_head(b, i == 2 ? "aux1" : "aux2", x);
@@ -85,8 +111,8 @@ void fv_zoo_googlenet(fv_zoo_b *b, int unused_a, int unused_b)
         fv_zoo_headless(b);
         return;
     }
-    fv_zoo_add(b, "global_avg_pool", "avgpool from=inception5b");
-    fv_zoo_add(b, "flatten", "flatten");
-    fv_zoo_add(b, "dropout", "dropout rate=0.2");
-    fv_zoo_add(b, "dense", "fc units=%d", b->opt->num_classes);
+    fv_zoo_add(b, fv_spec_global_avg_pool("avgpool"), "inception5b");
+    fv_zoo_add(b, fv_spec_flatten("flatten"), NULL);
+    fv_zoo_add(b, fv_spec_dropout("dropout", 0.2f), NULL);
+    fv_zoo_add(b, fv_spec_dense("fc", b->opt->num_classes), NULL);
 }

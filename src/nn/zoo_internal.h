@@ -1,6 +1,7 @@
-/* What the zoo's builders share (src/nn/zoo_*.c): the list of models, a builder that adds layers with
- * printf-style arguments and keeps the first failure, and the pieces several families use (torchvision's
- * Conv2dNormActivation, squeeze-and-excitation, the headless ending, _make_divisible). */
+/* What the zoo's builders share (src/nn/zoo_*.c): the list of models, a builder that adds typed layer specs
+ * (fovea/layer.h) and keeps the first failure, and the pieces several families use (a convolution with its
+ * usual keys, torchvision's Conv2dNormActivation, squeeze-and-excitation, the headless ending,
+ * _make_divisible). */
 #ifndef FV_ZOO_INTERNAL_H
 #define FV_ZOO_INTERNAL_H
 
@@ -34,22 +35,33 @@ typedef struct {
     fv_model *m;
     const fv_zoo_options *opt; /* checked, defaults filled in */
     bool failed;
-    const char *bn;            /* the batch norms' keys, e.g. " eps=0.001 momentum=0.01" ("" for PyTorch's) */
+    float bn_eps, bn_momentum; /* the batch norms' (PyTorch's 1e-5 and 0.1 unless the family says otherwise) */
 } fv_zoo_b;
 
-/* Add one layer: fv_model_add(m, type, the formatted arguments). */
-void fv_zoo_add(fv_zoo_b *b, const char *type, const char *fmt, ...) FV_PRINTF(3, 4);
+/* Add one layer (fv_model_add_layer), reading from when not NULL (else its spec's inputs, else the previous
+ * layer). */
+void fv_zoo_add(fv_zoo_b *b, fv_layer_spec s, const char *from);
+
+/* A conv2d named name (padding explicit and symmetric). */
+void fv_zoo_conv(fv_zoo_b *b, const char *name, const char *from, int filters, int kernel, int stride, int padding,
+                 int groups, bool bias);
+/* p + suffix, a layer name, in buf (returned). */
+const char *fv_zoo_name(char *buf, size_t size, const char *p, const char *suffix);
+
+/* A batch norm with the family's eps and momentum. */
+void fv_zoo_bn(fv_zoo_b *b, const char *name);
 
 /* torchvision's Conv2dNormActivation named p: p.0 a convolution without bias (padding (kernel - 1) / 2),
- * p.1 a batch norm, p.2 the activation act ("relu", "relu6", "hard_swish", "silu"; NULL: none). from: the
+ * p.1 a batch norm, p.2 the activation act (relu, relu6, hard_swish, silu; FV_ZOO_NO_ACT: none). from: the
  * input layer (NULL: the previous one). */
+#define FV_ZOO_NO_ACT FV_ACT_COUNT
 void fv_zoo_conv_bn_act(fv_zoo_b *b, const char *p, const char *from, int filters, int kernel, int stride,
-                        int groups, const char *act);
+                        int groups, fv_activation_kind act);
 
 /* torchvision's SqueezeExcitation named p over the layer x: p.avgpool, p.fc1 (squeeze channels), p.activation,
  * p.fc2 (back to channels), p.scale_activation (scale_act), and the product named p. */
-void fv_zoo_squeeze_excite(fv_zoo_b *b, const char *p, const char *x, int channels, int squeeze, const char *act,
-                           const char *scale_act);
+void fv_zoo_squeeze_excite(fv_zoo_b *b, const char *p, const char *x, int channels, int squeeze,
+                           fv_activation_kind act, fv_activation_kind scale_act);
 
 /* The end of a model built without its top: nothing, or global average / max pooling then a flatten, as
  * opt->pooling says. */

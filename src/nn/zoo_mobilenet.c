@@ -8,42 +8,57 @@
 
 /* ---- v1 (Keras) ---------------------------------------------------------------------------------------- */
 
+/* Keras' batch norm (epsilon 1e-3, momentum 0.99: 0.01 in PyTorch's convention) and ReLU6 after a layer. */
+static void bn_relu6(fv_zoo_b *b, const char *bn, const char *relu)
+{
+    fv_zoo_bn(b, bn);
+    fv_zoo_add(b, fv_spec_activation(relu, FV_ACT_RELU6), NULL);
+}
+
 void fv_zoo_mobilenet_v1(fv_zoo_b *b, int unused_a, int unused_b)
 {
     (void)unused_a, (void)unused_b;
     static const int pointwise[13] = {64, 128, 128, 256, 256, 512, 512, 512, 512, 512, 512, 1024, 1024};
     static const int strides[13] = {1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1};
-    const char *bn = " eps=0.001 momentum=0.01"; /* Keras' epsilon, and momentum 0.99 in PyTorch's convention */
+    b->bn_eps = 0.001f, b->bn_momentum = 0.01f;
     double alpha = b->opt->alpha;
     int channels = (int)(32 * alpha);
-    fv_zoo_add(b, "conv2d", "conv1 filters=%d kernel=3 stride=2 padding=same bias=false", channels);
-    fv_zoo_add(b, "batch_norm", "conv1_bn%s", bn);
-    fv_zoo_add(b, "relu6", "conv1_relu");
+    fv_layer_spec c = fv_spec_conv2d("conv1", channels, 3);
+    fv_spec_stride(&c, 2, 2);
+    c.a.pad_mode = FV_PAD_SAME, c.a.bias = false;
+    fv_zoo_add(b, c, NULL);
+    bn_relu6(b, "conv1_bn", "conv1_relu");
     for (int i = 0; i < 13; i++) {
         int id = i + 1;
-        if (strides[i] == 2) {
-            fv_zoo_add(b, "pad", "conv_pad_%d padding=0x0x1x1", id);
-            fv_zoo_add(b, "conv2d", "conv_dw_%d filters=%d kernel=3 stride=2 groups=%d bias=false", id, channels,
-                       channels);
-        } else {
-            fv_zoo_add(b, "conv2d", "conv_dw_%d filters=%d kernel=3 padding=same groups=%d bias=false", id, channels,
-                       channels);
+        char name[32], relu[32];
+        if (strides[i] == 2) { /* TensorFlow's "same" for a stride of 2: the extra row and column at the end */
+            snprintf(name, sizeof name, "conv_pad_%d", id);
+            fv_zoo_add(b, fv_spec_pad(name, 0, 0, 1, 1, 0.0f), NULL);
         }
-        fv_zoo_add(b, "batch_norm", "conv_dw_%d_bn%s", id, bn);
-        fv_zoo_add(b, "relu6", "conv_dw_%d_relu", id);
+        snprintf(name, sizeof name, "conv_dw_%d", id);
+        c = fv_spec_conv2d(name, channels, 3);
+        fv_spec_stride(&c, strides[i], strides[i]);
+        if (strides[i] == 1) c.a.pad_mode = FV_PAD_SAME;
+        c.a.groups = channels, c.a.bias = false;
+        fv_zoo_add(b, c, NULL);
+        snprintf(name, sizeof name, "conv_dw_%d_bn", id);
+        snprintf(relu, sizeof relu, "conv_dw_%d_relu", id);
+        bn_relu6(b, name, relu);
         channels = (int)(pointwise[i] * alpha);
-        fv_zoo_add(b, "conv2d", "conv_pw_%d filters=%d kernel=1 bias=false", id, channels);
-        fv_zoo_add(b, "batch_norm", "conv_pw_%d_bn%s", id, bn);
-        fv_zoo_add(b, "relu6", "conv_pw_%d_relu", id);
+        snprintf(name, sizeof name, "conv_pw_%d", id);
+        fv_zoo_conv(b, name, NULL, channels, 1, 1, 0, 1, false);
+        snprintf(name, sizeof name, "conv_pw_%d_bn", id);
+        snprintf(relu, sizeof relu, "conv_pw_%d_relu", id);
+        bn_relu6(b, name, relu);
     }
     if (!b->opt->include_top) {
         fv_zoo_headless(b);
         return;
     }
-    fv_zoo_add(b, "global_avg_pool", "global_average_pooling2d");
-    fv_zoo_add(b, "dropout", "dropout rate=0.001");
-    fv_zoo_add(b, "conv2d", "conv_preds filters=%d kernel=1", b->opt->num_classes);
-    fv_zoo_add(b, "flatten", "reshape_2");
+    fv_zoo_add(b, fv_spec_global_avg_pool("global_average_pooling2d"), NULL);
+    fv_zoo_add(b, fv_spec_dropout("dropout", 0.001f), NULL);
+    fv_zoo_conv(b, "conv_preds", NULL, b->opt->num_classes, 1, 1, 0, 1, true);
+    fv_zoo_add(b, fv_spec_flatten("reshape_2"), NULL);
 }
 
 /* ---- v2 (torchvision) ----------------------------------------------------------------------------------- */
@@ -57,13 +72,17 @@ static void inverted_residual_v2(fv_zoo_b *b, int idx, int inp, int out, int str
     int hidden = inp * expand, k = 0;
     if (expand != 1) {
         snprintf(name, sizeof name, "%s.%d", p, k++);
-        fv_zoo_conv_bn_act(b, name, NULL, hidden, 1, 1, 1, "relu6");
+        fv_zoo_conv_bn_act(b, name, NULL, hidden, 1, 1, 1, FV_ACT_RELU6);
     }
     snprintf(name, sizeof name, "%s.%d", p, k++);
-    fv_zoo_conv_bn_act(b, name, NULL, hidden, 3, stride, hidden, "relu6");
-    fv_zoo_add(b, "conv2d", "%s.%d filters=%d kernel=1 bias=false", p, k, out);
-    fv_zoo_add(b, "batch_norm", "%s.%d", p, k + 1);
-    if (stride == 1 && inp == out) fv_zoo_add(b, "add", "features.%d.add from=%s.%d,%s", idx, p, k + 1, x);
+    fv_zoo_conv_bn_act(b, name, NULL, hidden, 3, stride, hidden, FV_ACT_RELU6);
+    snprintf(name, sizeof name, "%s.%d", p, k);
+    fv_zoo_conv(b, name, NULL, out, 1, 1, 0, 1, false);
+    char bn[80], sum[32];
+    snprintf(bn, sizeof bn, "%s.%d", p, k + 1);
+    fv_zoo_bn(b, bn);
+    snprintf(sum, sizeof sum, "features.%d.add", idx);
+    if (stride == 1 && inp == out) fv_zoo_add(b, fv_spec_add(sum, bn, x), NULL);
 }
 
 void fv_zoo_mobilenet_v2(fv_zoo_b *b, int unused_a, int unused_b)
@@ -75,7 +94,7 @@ void fv_zoo_mobilenet_v2(fv_zoo_b *b, int unused_a, int unused_b)
     double alpha = b->opt->alpha;
     int channels = fv_zoo_make_divisible(32 * alpha, 8);
     int last = fv_zoo_make_divisible(1280 * (alpha > 1.0 ? alpha : 1.0), 8);
-    fv_zoo_conv_bn_act(b, "features.0", NULL, channels, 3, 2, 1, "relu6");
+    fv_zoo_conv_bn_act(b, "features.0", NULL, channels, 3, 2, 1, FV_ACT_RELU6);
     int idx = 1;
     for (int s = 0; s < 7; s++) {
         int out = fv_zoo_make_divisible(settings[s][1] * alpha, 8);
@@ -86,15 +105,15 @@ void fv_zoo_mobilenet_v2(fv_zoo_b *b, int unused_a, int unused_b)
     }
     char name[32];
     snprintf(name, sizeof name, "features.%d", idx);
-    fv_zoo_conv_bn_act(b, name, NULL, last, 1, 1, 1, "relu6");
+    fv_zoo_conv_bn_act(b, name, NULL, last, 1, 1, 1, FV_ACT_RELU6);
     if (!b->opt->include_top) {
         fv_zoo_headless(b);
         return;
     }
-    fv_zoo_add(b, "global_avg_pool", "avgpool");
-    fv_zoo_add(b, "flatten", "flatten");
-    fv_zoo_add(b, "dropout", "classifier.0 rate=0.2");
-    fv_zoo_add(b, "dense", "classifier.1 units=%d", b->opt->num_classes);
+    fv_zoo_add(b, fv_spec_global_avg_pool("avgpool"), NULL);
+    fv_zoo_add(b, fv_spec_flatten("flatten"), NULL);
+    fv_zoo_add(b, fv_spec_dropout("classifier.0", 0.2f), NULL);
+    fv_zoo_add(b, fv_spec_dense("classifier.1", b->opt->num_classes), NULL);
 }
 
 /* ---- v3 (torchvision) ----------------------------------------------------------------------------------- */
@@ -110,7 +129,7 @@ static void inverted_residual_v3(fv_zoo_b *b, int idx, const bneck *c)
 {
     char x[80], name[80], se_in[80];
     snprintf(x, sizeof x, "%s", b->failed ? "" : fv_zoo_last(b));
-    const char *act = c->hard_swish ? "hard_swish" : "relu";
+    fv_activation_kind act = c->hard_swish ? FV_ACT_HARD_SWISH : FV_ACT_RELU;
     int k = 0;
     if (c->expanded != c->in) {
         snprintf(name, sizeof name, "features.%d.block.%d", idx, k++);
@@ -121,12 +140,15 @@ static void inverted_residual_v3(fv_zoo_b *b, int idx, const bneck *c)
     if (c->se) {
         snprintf(se_in, sizeof se_in, "%s", b->failed ? "" : fv_zoo_last(b));
         snprintf(name, sizeof name, "features.%d.block.%d", idx, k++);
-        fv_zoo_squeeze_excite(b, name, se_in, c->expanded, fv_zoo_make_divisible(c->expanded / 4, 8), "relu",
-                              "hard_sigmoid");
+        fv_zoo_squeeze_excite(b, name, se_in, c->expanded, fv_zoo_make_divisible(c->expanded / 4, 8), FV_ACT_RELU,
+                              FV_ACT_HARD_SIGMOID);
     }
     snprintf(name, sizeof name, "features.%d.block.%d", idx, k);
-    fv_zoo_conv_bn_act(b, name, NULL, c->out, 1, 1, 1, NULL);
-    if (c->stride == 1 && c->in == c->out) fv_zoo_add(b, "add", "features.%d.add from=%s.1,%s", idx, name, x);
+    fv_zoo_conv_bn_act(b, name, NULL, c->out, 1, 1, 1, FV_ZOO_NO_ACT);
+    char bn[96], sum[32];
+    snprintf(bn, sizeof bn, "%s.1", name);
+    snprintf(sum, sizeof sum, "features.%d.add", idx);
+    if (c->stride == 1 && c->in == c->out) fv_zoo_add(b, fv_spec_add(sum, bn, x), NULL);
 }
 
 static const bneck large_cfg[15] = {
@@ -147,8 +169,9 @@ void fv_zoo_mobilenet_v3(fv_zoo_b *b, int large, int unused)
     const bneck *cfg = large ? large_cfg : small_cfg;
     int n = large ? 15 : 11;
     double alpha = b->opt->alpha;
-    b->bn = " eps=0.001 momentum=0.01";
-    fv_zoo_conv_bn_act(b, "features.0", NULL, fv_zoo_make_divisible(cfg[0].in * alpha, 8), 3, 2, 1, "hard_swish");
+    b->bn_eps = 0.001f, b->bn_momentum = 0.01f;
+    fv_zoo_conv_bn_act(b, "features.0", NULL, fv_zoo_make_divisible(cfg[0].in * alpha, 8), 3, 2, 1,
+                       FV_ACT_HARD_SWISH);
     for (int i = 0; i < n; i++) {
         bneck c = cfg[i];
         c.in = fv_zoo_make_divisible(c.in * alpha, 8);
@@ -158,15 +181,16 @@ void fv_zoo_mobilenet_v3(fv_zoo_b *b, int large, int unused)
     }
     char name[32];
     snprintf(name, sizeof name, "features.%d", n + 1);
-    fv_zoo_conv_bn_act(b, name, NULL, 6 * fv_zoo_make_divisible(cfg[n - 1].out * alpha, 8), 1, 1, 1, "hard_swish");
+    fv_zoo_conv_bn_act(b, name, NULL, 6 * fv_zoo_make_divisible(cfg[n - 1].out * alpha, 8), 1, 1, 1,
+                       FV_ACT_HARD_SWISH);
     if (!b->opt->include_top) {
         fv_zoo_headless(b);
         return;
     }
-    fv_zoo_add(b, "global_avg_pool", "avgpool");
-    fv_zoo_add(b, "flatten", "flatten");
-    fv_zoo_add(b, "dense", "classifier.0 units=%d", fv_zoo_make_divisible((large ? 1280 : 1024) * alpha, 8));
-    fv_zoo_add(b, "hard_swish", "classifier.1");
-    fv_zoo_add(b, "dropout", "classifier.2 rate=0.2");
-    fv_zoo_add(b, "dense", "classifier.3 units=%d", b->opt->num_classes);
+    fv_zoo_add(b, fv_spec_global_avg_pool("avgpool"), NULL);
+    fv_zoo_add(b, fv_spec_flatten("flatten"), NULL);
+    fv_zoo_add(b, fv_spec_dense("classifier.0", fv_zoo_make_divisible((large ? 1280 : 1024) * alpha, 8)), NULL);
+    fv_zoo_add(b, fv_spec_activation("classifier.1", FV_ACT_HARD_SWISH), NULL);
+    fv_zoo_add(b, fv_spec_dropout("classifier.2", 0.2f), NULL);
+    fv_zoo_add(b, fv_spec_dense("classifier.3", b->opt->num_classes), NULL);
 }

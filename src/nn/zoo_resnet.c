@@ -6,39 +6,41 @@
 
 #include "zoo_internal.h"
 
+/* A convolution without bias (torchvision's ResNet has none: a batch norm follows each), then its batch norm. */
+static void conv_bn(fv_zoo_b *b, const char *p, const char *conv, const char *bn, const char *from, int filters,
+                    int kernel, int stride)
+{
+    char name[96];
+    fv_zoo_conv(b, fv_zoo_name(name, sizeof name, p, conv), from, filters, kernel, stride, kernel / 2, 1, false);
+    fv_zoo_bn(b, fv_zoo_name(name, sizeof name, p, bn));
+}
+
 /* One block named p reading x; returns through out the name of its output layer. */
 static void block(fv_zoo_b *b, const char *p, const char *x, int planes, int stride, bool bottleneck, int in_ch,
                   char *out, size_t out_size)
 {
     int expansion = bottleneck ? 4 : 1;
+    char name[96];
     if (bottleneck) {
-        fv_zoo_add(b, "conv2d", "%s.conv1 filters=%d kernel=1 bias=false from=%s", p, planes, x);
-        fv_zoo_add(b, "batch_norm", "%s.bn1", p);
-        fv_zoo_add(b, "relu", "%s.relu1", p);
-        fv_zoo_add(b, "conv2d", "%s.conv2 filters=%d kernel=3 stride=%d padding=1 bias=false", p, planes, stride);
-        fv_zoo_add(b, "batch_norm", "%s.bn2", p);
-        fv_zoo_add(b, "relu", "%s.relu2", p);
-        fv_zoo_add(b, "conv2d", "%s.conv3 filters=%d kernel=1 bias=false", p, planes * 4);
-        fv_zoo_add(b, "batch_norm", "%s.bn3", p);
+        conv_bn(b, p, ".conv1", ".bn1", x, planes, 1, 1);
+        fv_zoo_add(b, fv_spec_relu(fv_zoo_name(name, sizeof name, p, ".relu1")), NULL);
+        conv_bn(b, p, ".conv2", ".bn2", NULL, planes, 3, stride);
+        fv_zoo_add(b, fv_spec_relu(fv_zoo_name(name, sizeof name, p, ".relu2")), NULL);
+        conv_bn(b, p, ".conv3", ".bn3", NULL, planes * 4, 1, 1);
     } else {
-        fv_zoo_add(b, "conv2d", "%s.conv1 filters=%d kernel=3 stride=%d padding=1 bias=false from=%s", p, planes,
-                   stride, x);
-        fv_zoo_add(b, "batch_norm", "%s.bn1", p);
-        fv_zoo_add(b, "relu", "%s.relu1", p);
-        fv_zoo_add(b, "conv2d", "%s.conv2 filters=%d kernel=3 padding=1 bias=false", p, planes);
-        fv_zoo_add(b, "batch_norm", "%s.bn2", p);
+        conv_bn(b, p, ".conv1", ".bn1", x, planes, 3, stride);
+        fv_zoo_add(b, fv_spec_relu(fv_zoo_name(name, sizeof name, p, ".relu1")), NULL);
+        conv_bn(b, p, ".conv2", ".bn2", NULL, planes, 3, 1);
     }
     char residual[80], shortcut[80];
     snprintf(residual, sizeof residual, "%s", b->failed ? "" : fv_zoo_last(b));
     snprintf(shortcut, sizeof shortcut, "%s", x);
     if (stride != 1 || in_ch != planes * expansion) {
-        fv_zoo_add(b, "conv2d", "%s.downsample.0 filters=%d kernel=1 stride=%d bias=false from=%s", p,
-                   planes * expansion, stride, x);
-        fv_zoo_add(b, "batch_norm", "%s.downsample.1", p);
+        conv_bn(b, p, ".downsample.0", ".downsample.1", x, planes * expansion, 1, stride);
         snprintf(shortcut, sizeof shortcut, "%s.downsample.1", p);
     }
-    fv_zoo_add(b, "add", "%s.add from=%s,%s", p, residual, shortcut);
-    fv_zoo_add(b, "relu", "%s.relu", p);
+    fv_zoo_add(b, fv_spec_add(fv_zoo_name(name, sizeof name, p, ".add"), residual, shortcut), NULL);
+    fv_zoo_add(b, fv_spec_relu(fv_zoo_name(name, sizeof name, p, ".relu")), NULL);
     snprintf(out, out_size, "%s.relu", p);
 }
 
@@ -50,10 +52,12 @@ void fv_zoo_resnet(fv_zoo_b *b, int depth, int unused)
     if (depth == 101) blocks[0] = 3, blocks[1] = 4, blocks[2] = 23, blocks[3] = 3;
     if (depth == 152) blocks[0] = 3, blocks[1] = 8, blocks[2] = 36, blocks[3] = 3;
     bool bottleneck = depth >= 50;
-    fv_zoo_add(b, "conv2d", "conv1 filters=64 kernel=7 stride=2 padding=3 bias=false");
-    fv_zoo_add(b, "batch_norm", "bn1");
-    fv_zoo_add(b, "relu", "relu");
-    fv_zoo_add(b, "max_pool", "maxpool kernel=3 stride=2 padding=1");
+    conv_bn(b, "", "conv1", "bn1", NULL, 64, 7, 2);
+    fv_zoo_add(b, fv_spec_relu("relu"), NULL);
+    fv_layer_spec pool = fv_spec_max_pool("maxpool", 3);
+    fv_spec_stride(&pool, 2, 2);
+    fv_spec_padding(&pool, 1, 1);
+    fv_zoo_add(b, pool, NULL);
     char x[80] = "maxpool", p[64];
     int channels = 64;
     for (int stage = 0; stage < 4; stage++) {
@@ -68,7 +72,7 @@ void fv_zoo_resnet(fv_zoo_b *b, int depth, int unused)
         fv_zoo_headless(b);
         return;
     }
-    fv_zoo_add(b, "global_avg_pool", "avgpool");
-    fv_zoo_add(b, "flatten", "flatten");
-    fv_zoo_add(b, "dense", "fc units=%d", b->opt->num_classes);
+    fv_zoo_add(b, fv_spec_global_avg_pool("avgpool"), NULL);
+    fv_zoo_add(b, fv_spec_flatten("flatten"), NULL);
+    fv_zoo_add(b, fv_spec_dense("fc", b->opt->num_classes), NULL);
 }

@@ -86,7 +86,7 @@ static void against_pytorch(const fx_file *fx)
           "class out of range: %s", fv_errmsg(ctx));
     fv_data_source empty = {0, NULL, NULL, NULL, NULL};
     fv_report_options ro = {NULL, false, 2};
-    CHECK(!fv_extract_features(m, &(fv_data_source){0, fv_dataset_fetch, NULL, NULL}, NULL, 8, NULL) &&
+    CHECK(!fv_extract_features(m, &(fv_data_source){0, fv_dataset_fetch, NULL, NULL, NULL}, NULL, 8, NULL) &&
               strstr(fv_errmsg(ctx), "empty"),
           "features of an empty data set: %s", fv_errmsg(ctx));
     CHECK(fv_report_write(m, &empty, &ro, "/tmp/fovea_never.html") == FV_ERR_ARG && strstr(fv_errmsg(ctx), "empty"),
