@@ -144,6 +144,14 @@ fv_status fv_model_set_normalization(fv_model *m, const float *mean, const float
 /* Returns the number of channels with normalization (0 for none) and copies up to max of each. */
 int fv_model_normalization(const fv_model *m, float *mean, float *std, int max);
 
+/* What the model is trained for, as a description's `task` line says it ("segment loss=ce+0.5*dice
+ * ignore_index=255"; docs/TRAINING.md): kept verbatim (at most FV_MODEL_MAX_TASK - 1 printable characters,
+ * no line break), written back by fv_model_describe and so kept in model files; read by the trainer's
+ * fv_task_options_parse. NULL or "" clears it; fv_model_task gives NULL when there is none. */
+#define FV_MODEL_MAX_TASK 256
+fv_status fv_model_set_task(fv_model *m, const char *text);
+const char *fv_model_task(const fv_model *m);
+
 /* ---- building ------------------------------------------------------------------------------------------- */
 
 /* The model as a graph: an input node "input" of shape (batch, input shape), every layer a node (named as

@@ -81,6 +81,13 @@ const char *fv_task_kind_name(fv_task_kind kind);
  * the task cannot use. */
 fv_status fv_task_parse_loss(fv_ctx *ctx, const char *text, fv_task_options *o);
 
+/* A task line as a model description holds it (fv_model_task): the kind, then key=value options, e.g.
+ * "segment loss=ce+0.5*dice ignore_index=255" or "embed mining=semi margin=0.2". Keys: loss, ignore_index,
+ * threshold, margin, mining (hard, all, semi), beta, focal_alpha, focal_gamma, dice_smooth, label_smoothing,
+ * p, swap (true, false), pos_weight (W,W,...: into room, which must outlive the options). o is set from
+ * fv_task_defaults of the kind, then the keys; on error (ctx names the key and value) o is unchanged. */
+fv_status fv_task_options_parse(fv_ctx *ctx, const char *text, fv_task_options *o, float *room, int room_size);
+
 typedef struct fv_task fv_task;
 
 /* A task: the callbacks the trainer calls. Custom tasks fill them and set user; built-in ones come from

@@ -23,34 +23,57 @@ static int parse_floats(const char *s, float *out, int max)
     return -1;
 }
 
-int cli_task_from_args(fv_ctx *ctx, const fv_cli_args *a, const char *prog, const float *cw, int n_cw,
-                       float label_smoothing, fv_task **out)
+const char *cli_task_name(const fv_cli_args *a, const fv_model *m)
+{
+    static char kind[32];
+    const char *line = m ? fv_model_task(m) : NULL;
+    if (fv_cli_given(a, "task") || !line) return fv_cli_str(a, "task");
+    snprintf(kind, sizeof kind, "%.*s", (int)strcspn(line, " \t"), line);
+    return kind;
+}
+
+/* Whether a flag applies: always without a model task line, else only when given (it overrides the line). */
+static bool applies(const fv_cli_args *a, bool from_model, const char *flag)
+{
+    return !from_model || fv_cli_given(a, flag);
+}
+
+int cli_task_from_args(fv_ctx *ctx, const fv_cli_args *a, const char *prog, const fv_model *m, const float *cw,
+                       int n_cw, float label_smoothing, fv_task **out)
 {
     *out = NULL;
-    int kind = fv_task_kind_from_name(fv_cli_str(a, "task"));
-    fv_task_options o = fv_task_defaults((fv_task_kind)kind);
+    static float pw[1024]; /* the options point at it until the task copies it */
+    const char *line = m && !fv_cli_given(a, "task") ? fv_model_task(m) : NULL;
+    fv_task_options o = fv_task_defaults((fv_task_kind)fv_task_kind_from_name(fv_cli_str(a, "task")));
+    if (line && fv_task_options_parse(ctx, line, &o, pw, 1024) != FV_OK) {
+        fprintf(stderr, "%s: the model's task line '%s': %s\n", prog, line, fv_errmsg(ctx));
+        return 1;
+    }
+    bool fm = line != NULL;
     const char *loss = fv_cli_str(a, "loss");
     if (loss && fv_task_parse_loss(ctx, loss, &o) != FV_OK) {
         fprintf(stderr, "%s: --loss '%s': %s\n", prog, loss, fv_errmsg(ctx));
         return 2;
     }
-    float pw[1024];
     const char *pws = fv_cli_str(a, "pos-weight");
-    if (pws && (o.n_pos_weight = parse_floats(pws, pw, 1024)) < 0) {
+    int npw = pws ? parse_floats(pws, pw, 1024) : 0;
+    if (npw < 0) {
         fprintf(stderr, "%s: --pos-weight expects non-negative numbers separated by commas, got '%s'\n", prog, pws);
         return 2;
     }
-    if (pws) o.pos_weight = pw;
-    o.class_weights = cw, o.n_class_weights = cw ? n_cw : 0;
-    o.label_smoothing = label_smoothing;
-    o.ignore_index = fv_cli_int(a, "ignore-index");
-    o.threshold = (float)fv_cli_float(a, "threshold");
+    if (pws) o.pos_weight = pw, o.n_pos_weight = npw;
+    if (cw) o.class_weights = cw, o.n_class_weights = n_cw;
+    if (!fm || label_smoothing > 0) o.label_smoothing = label_smoothing; /* evaluate has no such flag */
+    if (applies(a, fm, "ignore-index")) o.ignore_index = fv_cli_int(a, "ignore-index");
+    if (applies(a, fm, "threshold")) o.threshold = (float)fv_cli_float(a, "threshold");
     if (fv_cli_given(a, "margin")) o.margin = (float)fv_cli_float(a, "margin");
     const char *mining = fv_cli_str(a, "mining");
-    o.mining = mining[0] == 'a' ? FV_TRIPLET_BATCH_ALL : mining[0] == 's' ? FV_TRIPLET_SEMI_HARD : FV_TRIPLET_BATCH_HARD;
-    o.beta = (float)fv_cli_float(a, "beta");
-    o.focal_alpha = (float)fv_cli_float(a, "focal-alpha"), o.focal_gamma = (float)fv_cli_float(a, "focal-gamma");
-    o.dice_smooth = (float)fv_cli_float(a, "dice-smooth");
+    if (applies(a, fm, "mining"))
+        o.mining = mining[0] == 'a' ? FV_TRIPLET_BATCH_ALL : mining[0] == 's' ? FV_TRIPLET_SEMI_HARD : FV_TRIPLET_BATCH_HARD;
+    if (applies(a, fm, "beta")) o.beta = (float)fv_cli_float(a, "beta");
+    if (applies(a, fm, "focal-alpha")) o.focal_alpha = (float)fv_cli_float(a, "focal-alpha");
+    if (applies(a, fm, "focal-gamma")) o.focal_gamma = (float)fv_cli_float(a, "focal-gamma");
+    if (applies(a, fm, "dice-smooth")) o.dice_smooth = (float)fv_cli_float(a, "dice-smooth");
     if (!(*out = fv_task_new(ctx, &o))) {
         fprintf(stderr, "%s: %s\n", prog, fv_errmsg(ctx));
         return 1;

@@ -28,10 +28,14 @@
     FV_CLI_FLOAT_OPT("focal-gamma", "2", "X", "focal loss gamma", 0, 1e6),                                        \
     FV_CLI_FLOAT_OPT("dice-smooth", "1", "X", "Dice smoothing", 0, 1e30)
 
-/* The task the flags say, with class weights and label smoothing for classification (cw may be NULL).
- * 0 with *out set; 2 after printing a bad flag; 1 after printing the library's reason. */
-int cli_task_from_args(fv_ctx *ctx, const fv_cli_args *a, const char *prog, const float *cw, int n_cw,
-                       float label_smoothing, fv_task **out);
+/* The task the flags say, with class weights and label smoothing for classification (cw may be NULL). When
+ * --task is not given and the model has a `task` line (fv_model_task; m may be NULL), that line sets the task
+ * and the flags given override its options. 0 with *out set; 2 after printing a bad flag; 1 after printing the
+ * library's reason. */
+int cli_task_from_args(fv_ctx *ctx, const fv_cli_args *a, const char *prog, const fv_model *m, const float *cw,
+                       int n_cw, float label_smoothing, fv_task **out);
+/* The task's kind name: --task when given, else the model's task line's (m may be NULL), else "classify". */
+const char *cli_task_name(const fv_cli_args *a, const fv_model *m);
 
 /* --inputs/--targets as a tuple set (NULL with the reason printed). */
 fv_tensor_set *cli_tuple_open(fv_ctx *ctx, const fv_cli_args *a, const char *prog);

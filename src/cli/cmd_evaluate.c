@@ -45,14 +45,18 @@ static int print_task_metrics(fv_ctx *ctx, fv_model *m, fv_task *task, fv_data_s
 }
 
 /* Any task other than classification: on arrays (--inputs) or on a class-labelled set (embed, binary). */
-static int evaluate_task(const fv_cli_args *a, const char *prog)
+/* ctx and m (NULL: loaded here) are the caller's when given, freed here. */
+static int evaluate_task(const fv_cli_args *a, const char *prog, fv_ctx *ctx, fv_model *m)
 {
-    fv_ctx *ctx = fv_ctx_new(1);
-    cli_load_flags(ctx, a, true, true);
-    fv_ctx_set_threads(ctx, (int)fv_cli_int(a, "threads"));
+    if (!ctx) {
+        ctx = fv_ctx_new(1);
+        cli_load_flags(ctx, a, true, true);
+        fv_ctx_set_threads(ctx, (int)fv_cli_int(a, "threads"));
+    }
     fv_task *task = NULL;
-    int rc = cli_task_from_args(ctx, a, prog, NULL, 0, 0.0f, &task);
-    fv_model *m = rc ? NULL : cli_model(ctx, prog, fv_cli_pos_at(a, 0), 0, 0, 0, 0);
+    if (!m) m = cli_model(ctx, prog, fv_cli_pos_at(a, 0), 0, 0, 0, 0);
+    int rc = m ? cli_task_from_args(ctx, a, prog, m, NULL, 0, 0.0f, &task) : 1;
+    if (rc) fv_model_free(m), m = NULL;
     fv_tensor_set *set = NULL;
     cli_data *d = NULL;
     cli_label_adapter *ad = NULL;
@@ -86,7 +90,7 @@ int cmd_evaluate(int argc, char **argv)
     if (cli_parse(&cmd, argc, argv, &a, &status)) return status;
     const char *prog = "fovea evaluate";
     if (fv_cli_str(a, "inputs") || strcmp(fv_cli_str(a, "task"), "classify") != 0) {
-        status = (fv_cli_str(a, "inputs") || fv_cli_str(a, "data")) ? evaluate_task(a, prog) : 2;
+        status = (fv_cli_str(a, "inputs") || fv_cli_str(a, "data")) ? evaluate_task(a, prog, NULL, NULL) : 2;
         if (status == 2 && !fv_cli_str(a, "inputs") && !fv_cli_str(a, "data"))
             fprintf(stderr, "%s: --data or --inputs is required\n", prog);
         fv_cli_free(a);
@@ -103,6 +107,11 @@ int cmd_evaluate(int argc, char **argv)
     cli_load_flags(ctx, a, true, true);
     fv_ctx_set_threads(ctx, (int)fv_cli_int(a, "threads"));
     fv_model *m = cli_model(ctx, prog, fv_cli_pos_at(a, 0), 0, 0, 0, 0);
+    if (m && strcmp(cli_task_name(a, m), "classify") != 0) { /* the model's task line names another task */
+        status = evaluate_task(a, prog, ctx, m);
+        fv_cli_free(a);
+        return status;
+    }
     int64_t ms[FV_MAX_DIMS];
     /* image folders are read at the model's input size unless told otherwise */
     if (m && fv_model_input_shape(m, ms) == 3) {

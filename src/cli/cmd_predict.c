@@ -8,6 +8,7 @@
 
 #include "cli_data.h"
 #include "cli_finite.h"
+#include "cli_task.h"
 #include "commands.h"
 
 static const fv_cli_opt opts[] = {
@@ -114,7 +115,7 @@ static void show_task_row(const fv_model *m, const char *task, const fv_tensor *
 /* --task other than classify: each sample of x as the task reads it. */
 static int show_task(fv_ctx *ctx, fv_model *m, const fv_cli_args *a, const fv_tensor *x, const char *what)
 {
-    const char *task = fv_cli_str(a, "task");
+    const char *task = cli_task_name(a, m);
     fv_tensor *o = raw_output(m, x);
     if (!o) return cli_fail("fovea predict", ctx);
     int32_t *mask = NULL;
@@ -211,7 +212,7 @@ int cmd_predict(int argc, char **argv)
     for (int i = 1; m && rc == 0 && i < fv_cli_npos(a); i++) {
         const char *path = fv_cli_pos_at(a, i);
         fv_tensor *x = fv_npy_read(ctx, path);
-        if (x && strcmp(fv_cli_str(a, "task"), "classify") != 0) {
+        if (x && strcmp(cli_task_name(a, m), "classify") != 0) {
             rc = show_task(ctx, m, a, x, path);
             fv_tensor_free(x);
             continue;

@@ -222,9 +222,9 @@ static fv_model *train_model(fv_ctx *ctx, const fv_cli_args *a, cli_data *d)
     }
     int64_t s[3];
     cli_data_shape(d, s);
-    bool classify = strcmp(fv_cli_str(a, "task"), "classify") == 0;
     fv_model *m = cli_model(ctx, "fovea train", fv_cli_str(a, "model"), (int)s[0], (int)s[1], (int)s[2],
                             cli_data_classes(d));
+    bool classify = m && strcmp(cli_task_name(a, m), "classify") == 0;
     if (m && classify && cli_data_class_name(d, 0) && set_class_names(ctx, m, d, fv_cli_str(a, "data"))) {
         fv_model_free(m);
         return NULL;
@@ -410,18 +410,18 @@ static int train_tuples(const fv_cli_args *a, int64_t done)
     fit_config(a, &c);
     c.validation_split = fv_cli_float(a, "validation-split");
     if (fv_cli_str(a, "class-weights") && !(cw = tuple_class_weights(a, &n_cw))) goto done;
-    if ((rc = cli_task_from_args(ctx, a, prog, cw, n_cw, c.label_smoothing, &task)) != 0) goto done;
+    if (!(m = tuple_model(ctx, a, set))) goto done;
+    if ((rc = cli_task_from_args(ctx, a, prog, m, cw, n_cw, c.label_smoothing, &task)) != 0) goto done;
     rc = 1;
     if ((rc = cli_augment_from_args(ctx, a, prog, fv_cli_str(a, "augment"), &aug)) != 0) goto done;
     rc = 1;
-    bool segment = strcmp(fv_cli_str(a, "task"), "segment") == 0;
+    bool segment = strcmp(cli_task_name(a, m), "segment") == 0;
     if (aug && fv_tensor_set_augment(set, aug, c.seed, segment ? FV_PAIR_MASK : FV_PAIR_NONE) != FV_OK) goto fail;
     if (aug) { /* augmented samples are made on the loader's threads, ahead of the step */
         fv_loader_options lo = fv_loader_defaults();
         lo.threads = (int)fv_cli_int(a, "loader-threads");
         if (!(loader = fv_loader_new_tuples(ctx, set, &lo))) goto fail;
     }
-    if (!(m = tuple_model(ctx, a, set))) goto done;
     c.task = task;
     if (!(t = fv_trainer_new(m, &c))) goto fail;
     add_callbacks(t, a);
@@ -506,7 +506,7 @@ int cmd_train(int argc, char **argv)
     if (aug_rc) goto fail;
     if (!(m = train_model(ctx, a, train))) goto done;
     /* a resumed model's classes, or a --validation folder's, are matched by name (refused when they differ) */
-    bool classify = strcmp(fv_cli_str(a, "task"), "classify") == 0;
+    bool classify = strcmp(cli_task_name(a, m), "classify") == 0;
     if (classify && (cli_data_match_model(ctx, train, m, prog) || (val && cli_data_match_model(ctx, val, m, prog))))
         goto done;
     if (!classify) {
@@ -522,7 +522,7 @@ int cmd_train(int argc, char **argv)
         c.class_weights = cw;
         c.n_class_weights = cli_data_classes(train);
     }
-    int task_rc = cli_task_from_args(ctx, a, prog, c.class_weights, c.n_class_weights, c.label_smoothing, &task);
+    int task_rc = cli_task_from_args(ctx, a, prog, m, c.class_weights, c.n_class_weights, c.label_smoothing, &task);
     if (task_rc) {
         rc = task_rc;
         goto done;

@@ -46,6 +46,26 @@ void fv_model_free(fv_model *m)
 }
 
 fv_ctx *fv_model_ctx(const fv_model *m) { return m ? m->ctx : NULL; }
+
+fv_status fv_model_set_task(fv_model *m, const char *text)
+{
+    if (!m) return FV_ERR_ARG;
+    const char *t = text ? text + strspn(text, " \t\r") : "";
+    size_t n = strlen(t);
+    while (n && (t[n - 1] == ' ' || t[n - 1] == '\t' || t[n - 1] == '\r')) n--;
+    if (n >= FV_MODEL_MAX_TASK)
+        return fv_error(m->ctx, FV_ERR_ARG, "model '%s': a task line of %zu characters (at most %d)", m->name, n,
+                        FV_MODEL_MAX_TASK - 1);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)t[i] < 0x20 || (unsigned char)t[i] > 0x7e)
+            return fv_error(m->ctx, FV_ERR_ARG, "model '%s': the task line holds a byte 0x%02x that is not printable "
+                            "ASCII", m->name, (unsigned char)t[i]);
+    memcpy(m->task, t, n);
+    m->task[n] = '\0';
+    return FV_OK;
+}
+
+const char *fv_model_task(const fv_model *m) { return m && m->task[0] ? m->task : NULL; }
 const char *fv_model_name(const fv_model *m) { return m ? m->name : ""; }
 
 static const char *layer_name_of(const void *m, int i) { return ((const fv_model *)m)->layers[i].name; }

@@ -60,6 +60,7 @@ struct fv_model {
     int n_class_names;
     float mean[FV_MODEL_MAX_NORM], std[FV_MODEL_MAX_NORM];
     int norm_channels;
+    char task[FV_MODEL_MAX_TASK]; /* a `task` line's text ("segment loss=ce+0.5*dice"), "" for none */
 };
 
 /* The input nodes of a graph built from m at this batch size, one per input layer, in nodes[layer]. */

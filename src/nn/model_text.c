@@ -120,6 +120,15 @@ fv_model *fv_model_parse(fv_ctx *ctx, const char *text, const char *source)
             if (set_outputs_text(m, rest, where) != FV_OK) goto fail;
             continue;
         }
+        if (strcmp(type, "task") == 0) { /* "task segment loss=...": what the model is trained for */
+            if (fv_model_set_task(m, rest) != FV_OK) {
+                char msg[400];
+                snprintf(msg, sizeof msg, "%s", fv_errmsg(ctx));
+                fv_error(ctx, FV_ERR_ARG, "%s%s", where, msg);
+                goto fail;
+            }
+            continue;
+        }
         if (strcmp(type, "model") == 0) { /* "model NAME": the model's name */
             char *name = rest + strspn(rest, " \t\r");
             name[strcspn(name, " \t\r")] = '\0';
@@ -167,6 +176,10 @@ char *fv_model_describe(const fv_model *m)
         ok = fv_text_append(&buf, &len, &cap, j ? "," : "outputs ") == FV_OK &&
              fv_text_append(&buf, &len, &cap, m->layers[m->outputs[j]].name) == FV_OK &&
              (j + 1 < m->n_outputs || fv_text_append(&buf, &len, &cap, "\n") == FV_OK);
+    if (ok && m->task[0]) {
+        snprintf(line, sizeof line, "task %s\n", m->task);
+        ok = fv_text_append(&buf, &len, &cap, line) == FV_OK;
+    }
     if (!ok) {
         free(buf);
         fv_error(m->ctx, FV_ERR_NOMEM, "out of memory describing model '%s'", m->name);

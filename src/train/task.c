@@ -112,6 +112,77 @@ fv_status fv_task_parse_loss(fv_ctx *ctx, const char *text, fv_task_options *o)
     return FV_OK;
 }
 
+/* ---- task lines ---------------------------------------------------------------------------------------- */
+
+static bool number(const char *v, double lo, double hi, float *out)
+{
+    char *end;
+    double x = strtod(v, &end);
+    if (end == v || *end || !(x >= lo && x <= hi)) return false;
+    *out = (float)x;
+    return true;
+}
+
+/* One key=value of a task line into o. */
+static fv_status task_key(fv_ctx *ctx, char *item, fv_task_options *o, float *room, int room_size)
+{
+    char *v = strchr(item, '=');
+    if (!v) return fv_error(ctx, FV_ERR_ARG, "task line: '%s' is not key=value", item);
+    *v++ = '\0';
+    float x = 0;
+    bool ok = true;
+    if (!strcmp(item, "loss")) return fv_task_parse_loss(ctx, v, o);
+    if (!strcmp(item, "ignore_index")) ok = number(v, -2147483648.0, 2147483647.0, &x), o->ignore_index = (int64_t)x;
+    else if (!strcmp(item, "threshold")) ok = number(v, 0, 1, &o->threshold);
+    else if (!strcmp(item, "margin")) ok = number(v, -1e30, 1e30, &o->margin);
+    else if (!strcmp(item, "beta")) ok = number(v, 0, 1e30, &o->beta);
+    else if (!strcmp(item, "focal_alpha")) ok = number(v, -1, 1, &o->focal_alpha);
+    else if (!strcmp(item, "focal_gamma")) ok = number(v, 0, 1e6, &o->focal_gamma);
+    else if (!strcmp(item, "dice_smooth")) ok = number(v, 0, 1e30, &o->dice_smooth);
+    else if (!strcmp(item, "label_smoothing")) ok = number(v, 0, 0.999999, &o->label_smoothing);
+    else if (!strcmp(item, "p")) ok = number(v, 1e-6, 1e6, &o->p);
+    else if (!strcmp(item, "swap")) ok = !strcmp(v, "true") || !strcmp(v, "false"), o->swap = !strcmp(v, "true");
+    else if (!strcmp(item, "mining")) {
+        ok = !strcmp(v, "hard") || !strcmp(v, "all") || !strcmp(v, "semi");
+        o->mining = v[0] == 'a' ? FV_TRIPLET_BATCH_ALL : v[0] == 's' ? FV_TRIPLET_SEMI_HARD : FV_TRIPLET_BATCH_HARD;
+    } else if (!strcmp(item, "pos_weight")) {
+        int n = 0;
+        for (char *p = v; ok && *p && n < room_size;) {
+            char *end;
+            double w = strtod(p, &end);
+            ok = end != p && w >= 0 && isfinite(w) && (*end == ',' || !*end);
+            room[n++] = (float)w;
+            p = *end ? end + 1 : end;
+        }
+        ok = ok && n > 0 && n <= room_size;
+        o->pos_weight = room, o->n_pos_weight = n;
+    } else {
+        return fv_error(ctx, FV_ERR_ARG, "task line: unknown key '%s' (loss, ignore_index, threshold, margin, mining, "
+                        "beta, focal_alpha, focal_gamma, dice_smooth, label_smoothing, p, swap, pos_weight)", item);
+    }
+    return ok ? FV_OK : fv_error(ctx, FV_ERR_ARG, "task line: %s=%s is not a value the key takes", item, v);
+}
+
+fv_status fv_task_options_parse(fv_ctx *ctx, const char *text, fv_task_options *o, float *room, int room_size)
+{
+    char buf[512];
+    if (!text || !o || strlen(text) >= sizeof buf)
+        return fv_error(ctx, FV_ERR_ARG, "task line: %s", text ? "longer than 511 characters" : "none");
+    snprintf(buf, sizeof buf, "%s", text);
+    char *save = NULL, *kind = strtok_r(buf, " \t", &save);
+    int k = fv_task_kind_from_name(kind);
+    if (k < 0 || k == FV_TASK_DETECT)
+        return fv_error(ctx, FV_ERR_ARG, "task line: '%s' is not a task (classify, binary, multilabel, regress, "
+                        "segment, embed)", kind ? kind : "");
+    fv_task_options next = fv_task_defaults((fv_task_kind)k);
+    for (char *item = strtok_r(NULL, " \t", &save); item; item = strtok_r(NULL, " \t", &save)) {
+        fv_status s = task_key(ctx, item, &next, room, room_size);
+        if (s) return s;
+    }
+    *o = next;
+    return FV_OK;
+}
+
 /* ---- construction ------------------------------------------------------------------------------------ */
 
 static fv_status check_options(fv_ctx *ctx, const fv_task_options *o)

@@ -53,6 +53,20 @@ expect "predict writes the masks" 0 "Wrote the masks" -- "$FOVEA" predict "$T/se
     --resume "$T/ck.fvm" --out "$T/resumed.fvm"
 cmp -s "$T/full.fvm" "$T/resumed.fvm" && ok "a resumed segmentation run is byte-identical" || bad "resumed model differs"
 
+# the task declared in the description: no --task needed, and it stays in the trained model
+printf 'input x shape=1x8x8\nconv2d c1 filters=8 kernel=3 padding=1\nrelu r1\nconv2d c2 filters=2 kernel=1\ntask segment loss=ce+0.5*dice ignore_index=255\n' > "$T/segtask.fvd"
+ARR="--inputs $D/task_cli_seg_x.npy --targets $D/task_cli_seg_y.npy"
+expect "a task line in the description sets the task" 0 "val_miou" -- "$FOVEA" train --model "$T/segtask.fvd" $ARR \
+    --epochs 1 --batch 8 --validation-split 0.25 --out "$T/segtask.fvm"
+expect "the trained model keeps its task line" 0 "^task segment loss=ce+0.5\*dice ignore_index=255$" -- \
+    "$FOVEA" summary "$T/segtask.fvm" --describe
+expect "evaluate takes the task from the model" 0 "^miou: " -- "$FOVEA" evaluate "$T/segtask.fvm" $ARR
+expect "predict takes the task from the model" 0 "class [01] [0-9.]*%" -- "$FOVEA" predict "$T/segtask.fvm" \
+    $D/task_cli_seg_x.npy
+printf 'input x shape=4\ndense o units=1\ntask binary colour=red\n' > "$T/badtask.fvd"
+expect "a task line with an unknown key is refused naming it" 1 "unknown key 'colour'" -- "$FOVEA" train \
+    --model "$T/badtask.fvd" --inputs $D/task_cli_emb_x.npy --targets $D/task_cli_bin_y.npy --out "$T/x.fvm"
+
 EMB="--inputs $D/task_cli_emb_x.npy --targets $D/task_cli_emb_y.npy --task embed"
 expect "embeddings train with semi-hard mining" 0 "nn_accuracy" -- "$FOVEA" train --model "$T/emb.fvd" $EMB \
     --mining semi --margin 0.5 --epochs 3 --batch 12 --out "$T/emb.fvm"

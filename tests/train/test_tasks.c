@@ -319,6 +319,32 @@ static void check_loader(fv_ctx *ctx)
     fv_tensor_free(img), fv_tensor_free(mask), fv_tensor_free(feat);
 }
 
+/* Task lines: what a description's `task` line sets, and what it refuses. */
+static void check_task_lines(fv_ctx *ctx)
+{
+    fv_task_options o = fv_task_defaults(FV_TASK_CLASSIFY);
+    float room[8];
+    CHECK(fv_task_options_parse(ctx, "multilabel loss=bce+0.5*dice pos_weight=1,2.5 threshold=0.3", &o, room, 8) == FV_OK &&
+              o.kind == FV_TASK_MULTILABEL && o.n_terms == 2 && o.loss[1] == FV_TASK_LOSS_DICE && o.weight[1] == 0.5f &&
+              o.n_pos_weight == 2 && o.pos_weight[1] == 2.5f && o.threshold == 0.3f,
+          "a multilabel task line sets its loss, pos_weight and threshold (%s)", fv_errmsg(ctx));
+    CHECK(fv_task_options_parse(ctx, "embed mining=semi margin=0.2 swap=true", &o, room, 8) == FV_OK &&
+              o.kind == FV_TASK_EMBED && o.mining == FV_TRIPLET_SEMI_HARD && o.margin == 0.2f && o.swap,
+          "an embed task line sets mining, margin and swap");
+    fv_task_options before = o;
+    CHECK(fv_task_options_parse(ctx, "binary threshold=2", &o, room, 8) != FV_OK && says(ctx, "threshold=2", NULL) &&
+              o.kind == before.kind, "a threshold of 2 is refused and changes nothing: %s", fv_errmsg(ctx));
+    CHECK(fv_task_options_parse(ctx, "detect", &o, room, 8) != FV_OK && says(ctx, "'detect' is not a task", NULL),
+          "detection is not a task line's (its loss is the detector's): %s", fv_errmsg(ctx));
+    fv_model *m = fv_model_parse(ctx, "input x shape=4\ndense o units=1\ntask binary pos_weight=3\n", "line");
+    char *d = m ? fv_model_describe(m) : NULL;
+    CHECK(d && strstr(d, "\ntask binary pos_weight=3\n") && fv_model_task(m) && !strcmp(fv_model_task(m), "binary pos_weight=3"),
+          "a task line round-trips through the description");
+    free(d), fv_model_free(m);
+    CHECK(!fv_model_parse(ctx, "input x shape=4\ndense o units=1\ntask binary \x01\n", "ctl") && says(ctx, "ctl:3:", "0x01"),
+          "a control byte in a task line is refused naming the line: %s", fv_errmsg(ctx));
+}
+
 int main(void)
 {
     fv_ctx *ctx = fv_ctx_new(1);
@@ -336,6 +362,7 @@ int main(void)
     check_refusals(ctx);
     check_paired_augmentation(ctx);
     check_loader(ctx);
+    check_task_lines(ctx);
     fv_ctx_free(ctx);
     return test_finish();
 }
