@@ -319,6 +319,53 @@ static void check_loader(fv_ctx *ctx)
     fv_tensor_free(img), fv_tensor_free(mask), fv_tensor_free(feat);
 }
 
+/* Rows [first, first + n) of a (N, ...) tensor, as a view. */
+static fv_tensor rows_of(const fv_tensor *t, int64_t first, int64_t n)
+{
+    fv_tensor v = *t;
+    int64_t per = t->size / t->shape[0];
+    v.shape[0] = n, v.size = n * per, v.owns = false;
+    v.data = (float *)t->data + first * per;
+    return v;
+}
+
+/* The binary and multi-label metrics against scikit-learn (gen_task_metrics.py), counted in two batches. */
+static void check_decision_metrics(fv_ctx *ctx)
+{
+    const char *names[] = {"binary_t0.5", "binary_t0.3", "multilabel"};
+    for (int f = 0; f < 3; f++) {
+        char path[256];
+        snprintf(path, sizeof path, FIXTURE_DIR "/task_metrics_%s.fvx", names[f]);
+        fx_file *fx = fx_load(path);
+        if (!CHECK(fx != NULL, "%s loads", path)) continue;
+        const fv_tensor *z = fx_get(fx, "logits"), *t = fx_get(fx, "targets"), *ref = fx_get(fx, "values");
+        fv_task_options o = fv_task_defaults((fv_task_kind)fv_task_kind_from_name(fx_str(fx, "meta:task")));
+        o.threshold = fx_float(fx, "attr:threshold", 0.5f);
+        fv_task *task = fv_task_new(ctx, &o);
+        fv_graph *g = fv_graph_new(ctx);
+        fv_node *zn = fv_input(g, "z", FV_F32, z->ndim, z->shape);
+        fv_dtype dt;
+        int nd;
+        int64_t shape[FV_MAX_DIMS];
+        bool ok = task && zn && task->target_spec(task, g, &zn, 1, &dt, &nd, shape) == FV_OK;
+        int64_t n = z->shape[0], half = n / 2;
+        fv_tensor z1 = rows_of(z, 0, half), z2 = rows_of(z, half, n - half), t1 = rows_of(t, 0, half),
+                  t2 = rows_of(t, half, n - half);
+        const fv_tensor *o1 = &z1, *o2 = &z2;
+        double v[FV_TASK_MAX_METRICS], worst = 0;
+        if (ok) {
+            task->metrics_reset(task);
+            ok = task->metrics_add(task, ctx, &o1, 1, &t1, (int)half) == FV_OK &&
+                 task->metrics_add(task, ctx, &o2, 1, &t2, (int)(n - half)) == FV_OK;
+            task->metrics_values(task, v, task->n_metrics);
+        }
+        for (int i = 0; ok && i < task->n_metrics; i++) worst = fmax(worst, fabs(v[i] - fv_f32(ref)[i]));
+        CHECK(ok && task->n_metrics == ref->size && worst < 1e-6, "%s: %d metrics equal scikit-learn's (worst %.1e)",
+              path, task ? task->n_metrics : 0, worst);
+        fv_graph_free(g), fv_task_free(task), fx_free(fx);
+    }
+}
+
 /* Task lines: what a description's `task` line sets, and what it refuses. */
 static void check_task_lines(fv_ctx *ctx)
 {
@@ -363,6 +410,7 @@ int main(void)
     check_paired_augmentation(ctx);
     check_loader(ctx);
     check_task_lines(ctx);
+    check_decision_metrics(ctx);
     fv_ctx_free(ctx);
     return test_finish();
 }
