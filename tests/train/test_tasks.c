@@ -366,6 +366,70 @@ static void check_decision_metrics(fv_ctx *ctx)
     }
 }
 
+/* A toy detector's loss: the model regresses every box row (class and corners) of its image. */
+static fv_node *toy_detector_loss(void *user, fv_graph *g, fv_node *const *outputs, int n_outputs, fv_node *boxes)
+{
+    (void)user, (void)n_outputs;
+    const fv_tensor *b = fv_node_value(boxes);
+    int64_t shape[2] = {b->shape[0], b->shape[1] * b->shape[2]};
+    return fv_mse_loss(g, outputs[0], fv_reshape(g, boxes, 2, shape));
+}
+
+/* Detection: box targets (N, B, 5) reach the detector's loss, train it down, and bad boxes are refused; boxes
+ * follow their image through a flip, keeping their classes. */
+static void check_detection(fv_ctx *ctx)
+{
+    int64_t xs[2] = {8, 3}, bs[3] = {8, 2, 5};
+    fv_tensor *x = fv_tensor_new(ctx, FV_F32, 2, xs), *b = fv_tensor_new(ctx, FV_F32, 3, bs);
+    for (int i = 0; i < 24; i++) fv_f32(x)[i] = (float)((i * 5) % 7) / 7.0f;
+    for (int i = 0; i < 8; i++) {
+        float *r = fv_f32(b) + i * 10;
+        r[0] = (float)(i % 3), r[1] = (float)i, r[2] = 1, r[3] = (float)i + 2, r[4] = 3;
+        r[5] = -1, r[6] = r[7] = r[8] = r[9] = 0;
+    }
+    fv_task *task = fv_task_detect(ctx, 2, toy_detector_loss, NULL);
+    fv_model *m = fv_model_parse(ctx, "input x shape=3\ndense d units=10\n", "detector");
+    fv_tensor_set *set = fv_tensor_set_new(ctx, (const fv_tensor *const[]){x}, 1, b);
+    bool ok = task && m && set && fv_model_init(m) == FV_OK;
+    fv_fit_config c = fv_fit_defaults();
+    c.task = task, c.verbose = FV_VERBOSE_QUIET, c.batch_size = 8, c.epochs = 30, c.optim.lr = 0.05f;
+    loss_log log = {{0}, 0};
+    fv_trainer *t = ok ? fv_trainer_new(m, &c) : NULL;
+    fv_data_source src = fv_tensor_set_source(set);
+    ok = t && fv_trainer_add_callback(t, recorder(&log)) == FV_OK && fv_trainer_fit(t, &src) == FV_OK;
+    CHECK(ok && log.n == MAX_STEPS && log.losses[MAX_STEPS - 1] < 0.5 * log.losses[0],
+          "a detector's own loss on box targets trains down (%g -> %g; %s)", log.n ? log.losses[0] : -1.0,
+          log.n ? log.losses[log.n - 1] : -1.0, fv_errmsg(ctx));
+    fv_trainer_free(t);
+    fv_f32(b)[3] = -5.0f; /* x1 < x0 */
+    fv_tensor_set_free(set);
+    set = fv_tensor_set_new(ctx, (const fv_tensor *const[]){x}, 1, b);
+    t = set ? fv_trainer_new(m, &c) : NULL;
+    src = fv_tensor_set_source(set);
+    CHECK(t && fv_trainer_fit(t, &src) != FV_OK && says(ctx, "box 0 of sample 0", "x0 <= x1"),
+          "a box whose corners are swapped is refused naming it: %s", fv_errmsg(ctx));
+    fv_trainer_free(t), fv_tensor_set_free(set), fv_model_free(m), fv_task_free(task);
+    fv_tensor_free(x), fv_tensor_free(b);
+
+    int64_t is[4] = {1, 1, 4, 6}, bb[3] = {1, 3, 5};
+    fv_tensor *img = fv_tensor_new(ctx, FV_F32, 4, is), *boxes = fv_tensor_new(ctx, FV_F32, 3, bb);
+    const float rows[15] = {-1, 0, 0, 0, 0, 4, 0, 0, 2, 2, 7, 5, 1, 6, 3}; /* a pad row first, then two boxes */
+    memcpy(boxes->data, rows, sizeof rows);
+    set = fv_tensor_set_new(ctx, (const fv_tensor *const[]){img}, 1, boxes);
+    fv_augment *aug = fv_augment_new(ctx);
+    fv_tensor *xb = fv_tensor_new(ctx, FV_F32, 4, is), *yb = fv_tensor_new(ctx, FV_F32, 3, bb);
+    int64_t idx = 0;
+    src = fv_tensor_set_source(set);
+    ok = set && aug && fv_augment_parse(aug, "hflip=1") == FV_OK &&
+         fv_tensor_set_augment(set, aug, 1, FV_PAIR_BOXES) == FV_OK && src.fetch(src.data, 0, &idx, 1, xb, yb) == FV_OK;
+    const float *y = ok ? fv_f32(yb) : NULL;
+    CHECK(ok && y[0] == 4 && y[1] == 4 && y[3] == 6 && y[5] == 7 && y[6] == 0 && y[8] == 1 && y[10] == -1,
+          "flipped boxes keep their classes (4, 7), move (x 0..2 -> 4..6, 5..6 -> 0..1) and pads go last (%s)",
+          fv_errmsg(ctx));
+    fv_tensor_free(xb), fv_tensor_free(yb), fv_augment_free(aug), fv_tensor_set_free(set);
+    fv_tensor_free(img), fv_tensor_free(boxes);
+}
+
 /* Task lines: what a description's `task` line sets, and what it refuses. */
 static void check_task_lines(fv_ctx *ctx)
 {
@@ -411,6 +475,7 @@ int main(void)
     check_loader(ctx);
     check_task_lines(ctx);
     check_decision_metrics(ctx);
+    check_detection(ctx);
     fv_ctx_free(ctx);
     return test_finish();
 }
