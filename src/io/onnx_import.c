@@ -363,6 +363,14 @@ int ox_add_plain(ox_import *im, const char *type, const char *weight, const int 
     return ox_add_spec(im, fv_spec_of_type(type, NULL), weight, in, n_in);
 }
 
+fv_status ox_add_out(ox_import *im, fv_layer_spec s, const char *weight, const int *in, int n_in)
+{
+    int l = ox_add_spec(im, s, weight, in, n_in);
+    if (l < 0) return fv_errcode(im->ctx);
+    ox_set_layer_out(im, 0, l);
+    return FV_OK;
+}
+
 int ox_add_layer(ox_import *im, const char *type, const char *weight, const int *in, int n_in, const char *fmt, ...)
 {
     char name[OX_NAME_MAX + 1], args[1500];
