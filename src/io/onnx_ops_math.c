@@ -1,7 +1,6 @@
 /* ONNX operators of the math family that need more than the generic translation (onnx_generic.c): their
  * handlers. Operators that map one to one onto a layer type are listed in src/nn/layers_math.c instead. */
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "onnx_internal.h"
