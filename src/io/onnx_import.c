@@ -363,24 +363,12 @@ int ox_add_plain(ox_import *im, const char *type, const char *weight, const int 
     return ox_add_spec(im, fv_spec_of_type(type, NULL), weight, in, n_in);
 }
 
-int ox_add_layer(ox_import *im, const char *type, const char *weight, const int *in, int n_in, const char *fmt, ...)
+fv_status ox_add_out(ox_import *im, fv_layer_spec s, const char *weight, const int *in, int n_in)
 {
-    char name[OX_NAME_MAX + 1], args[1500];
-    if (!layer_name(im, weight, type, name)) return -1;
-    int len = snprintf(args, sizeof args, "%s ", name);
-    va_list ap;
-    va_start(ap, fmt);
-    len += vsnprintf(args + len, sizeof args - (size_t)len, fmt ? fmt : "", ap);
-    va_end(ap);
-    for (int i = 0; i < n_in && len < (int)sizeof args; i++)
-        len += snprintf(args + len, sizeof args - (size_t)len, "%s%s", i ? "," : " from=",
-                        fv_model_layer_name(im->m, in[i]));
-    if (len >= (int)sizeof args) {
-        ox_fail(im, FV_ERR_UNSUPPORTED, "the layer's description is too long (%d inputs)", n_in);
-        return -1;
-    }
-    int idx = fv_model_add(im->m, type, args);
-    return idx < 0 ? add_failed(im) : idx;
+    int l = ox_add_spec(im, s, weight, in, n_in);
+    if (l < 0) return fv_errcode(im->ctx);
+    ox_set_layer_out(im, 0, l);
+    return FV_OK;
 }
 
 fv_status ox_set_param(ox_import *im, int layer, int k, const ox_tensor *c, const char *cname, bool transpose,

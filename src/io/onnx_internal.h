@@ -142,16 +142,24 @@ void ox_set_layer_out(ox_import *im, int k, int layer);
 /* A layer's output dimensions with the batch first; returns the rank. */
 int ox_layer_dims(ox_import *im, int layer, int64_t *dims);
 /* Adds the layer spec s (its name and inputs set here) named after weight (without ".weight") or the node,
- * reading the given layers. Returns its index or -1 with the error set, the node named. */
+ * reading the given layers. Returns its index or -1 with the error set, the node named. The importer adds
+ * every layer through here: it never writes a layer as description text to be parsed again. */
 int ox_add_spec(ox_import *im, fv_layer_spec s, const char *weight, const int *in, int n_in);
 /* The same for a layer of the given type with its default keys. */
 int ox_add_plain(ox_import *im, const char *type, const char *weight, const int *in, int n_in);
-/* The same with keys printed from fmt ("filters=%d kernel=%dx%d") and parsed as a description line would be:
- * what is left of the importer's text path (see docs/ARCHITECTURE.md). */
-int ox_add_layer(ox_import *im, const char *type, const char *weight, const int *in, int n_in, const char *fmt, ...);
+/* ox_add_spec, the layer then being output 0 of the current node: the error code, or FV_OK. */
+fv_status ox_add_out(ox_import *im, fv_layer_spec s, const char *weight, const int *in, int n_in);
 /* An ONNX integer as a layer key: values past int's range saturate, so that the layer's checks refuse them
  * instead of seeing them wrap into range. */
 static inline int ox_key_int(int64_t v) { return v > INT32_MAX ? INT32_MAX : v < -INT32_MAX ? -INT32_MAX : (int)v; }
+/* n ONNX integers as a list key (n < 0: the key is left as it was, absent). A list too long for the key keeps
+ * its count alone, which the layer's checks refuse, as they refuse entries past the key's range. */
+static inline void ox_key_ints(fv_int_list *list, const int64_t *v, int n)
+{
+    if (n < 0) return;
+    list->n = n;
+    for (int i = 0; i < n && i < FV_LAYER_MAX_LIST; i++) list->v[i] = v[i];
+}
 /* Copies constant c (named cname in messages) into the layer's k-th parameter: transposed when c is (in, out)
  * and the layer wants (out, in), times scale (Gemm's alpha and beta), spread when c holds one value. */
 fv_status ox_set_param(ox_import *im, int layer, int k, const ox_tensor *c, const char *cname, bool transpose,

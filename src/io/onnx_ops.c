@@ -10,8 +10,6 @@
 
 #include "onnx_internal.h"
 
-static const char *tf(bool b) { return b ? "true" : "false"; }
-
 static fv_status need_rank(ox_import *im, int layer, int rank, const char *what)
 {
     int64_t d[OX_MAX_DIMS];
@@ -25,29 +23,12 @@ static ox_entry *out_entry(ox_import *im)
     return ox_find(&im->t, im->node->output[0]);
 }
 
-static fv_status one_layer(ox_import *im, const char *type, const char *weight, const int *in, int n_in,
-                           const char *keys)
-{
-    int l = ox_add_layer(im, type, weight, in, n_in, "%s", keys);
-    if (l < 0) return fv_errcode(im->ctx);
-    ox_set_layer_out(im, 0, l);
-    return FV_OK;
-}
-
-static fv_status one_spec(ox_import *im, fv_layer_spec spec, const char *weight, const int *in, int n_in)
-{
-    int l = ox_add_spec(im, spec, weight, in, n_in);
-    if (l < 0) return fv_errcode(im->ctx);
-    ox_set_layer_out(im, 0, l);
-    return FV_OK;
-}
-
 /* The layer reading input 0 with no parameter: activations, global pools, flatten. */
 static fv_status simple_spec(ox_import *im, fv_layer_spec spec)
 {
     int x;
     fv_status s = ox_layer_in(im, 0, &x);
-    return s ? s : one_spec(im, spec, NULL, &x, 1);
+    return s ? s : ox_add_out(im, spec, NULL, &x, 1);
 }
 
 
@@ -315,7 +296,7 @@ static fv_status gate(ox_import *im, const char *type)
     int x;
     fv_status s = ox_layer_in(im, 0, &x);
     if (s) return s;
-    if (!feeds_own_mul(im)) return one_spec(im, fv_spec_of_type(type, NULL), NULL, &x, 1);
+    if (!feeds_own_mul(im)) return ox_add_out(im, fv_spec_of_type(type, NULL), NULL, &x, 1);
     ox_value v = {.kind = OX_GATE, .layer = x, .node = im->node_index};
     ox_set_out(im, 0, v);
     return FV_OK;
@@ -334,7 +315,7 @@ static fv_status op_hard_sigmoid(ox_import *im)
         if ((s = ox_layer_in(im, 0, &x))) return s;
         fv_layer_spec spec = fv_spec_of_type("hard_sigmoid_ab", NULL);
         spec.a.alpha = alpha, spec.a.beta = beta;
-        return one_spec(im, spec, NULL, &x, 1);
+        return ox_add_out(im, spec, NULL, &x, 1);
     }
     return gate(im, "hard_sigmoid");
 }
@@ -392,7 +373,7 @@ static fv_status pool(ox_import *im, bool avg)
         spec.a.stride[0] = spec.a.stride[1] = 0;
     spec.a.ceil_mode = ceil_mode != 0;
     if (avg) spec.a.count_include_pad = include_pad != 0;
-    return one_spec(im, spec, NULL, &x, 1);
+    return ox_add_out(im, spec, NULL, &x, 1);
 }
 
 static fv_status op_max_pool(ox_import *im)
@@ -409,7 +390,7 @@ static fv_status global_pool(ox_import *im, const char *type)
     int x;
     fv_status s = ox_layer_in(im, 0, &x);
     if (!s) s = need_rank(im, x, 4, "2-D pooling of (N, C, H, W)");
-    return s ? s : one_spec(im, fv_spec_of_type(type, NULL), NULL, &x, 1);
+    return s ? s : ox_add_out(im, fv_spec_of_type(type, NULL), NULL, &x, 1);
 }
 
 static fv_status op_global_avg(ox_import *im) { return global_pool(im, "global_avg_pool"); }
@@ -437,7 +418,7 @@ static fv_status reduce_pool(ox_import *im, const char *type, const char *genera
         ox_set_layer_out(im, 0, l);
         return FV_OK;
     }
-    return one_spec(im, fv_spec_flatten(NULL), NULL, &l, 1);
+    return ox_add_out(im, fv_spec_flatten(NULL), NULL, &l, 1);
 }
 
 static fv_status op_reduce_mean(ox_import *im) { return reduce_pool(im, "global_avg_pool", "reduce_mean"); }
@@ -447,7 +428,7 @@ static fv_status op_reduce_max(ox_import *im) { return reduce_pool(im, "global_m
 
 /* (N, features) from x: a flatten layer, also before a Gemm that fovea's dense layer could feed from a pooled
  * (N, C, 1, 1) map directly, so that models keep PyTorch's structure (avgpool, flatten, fc). */
-static fv_status to_features(ox_import *im, int x) { return one_spec(im, fv_spec_flatten(NULL), NULL, &x, 1); }
+static fv_status to_features(ox_import *im, int x) { return ox_add_out(im, fv_spec_flatten(NULL), NULL, &x, 1); }
 
 /* Whether this Flatten is the one fv_onnx_save writes before a dense layer reading a pooled (N, C, 1, 1) map:
  * named "<gemm>/flatten" and read only by that Gemm. The dense layer takes such maps itself. */
@@ -550,21 +531,21 @@ static fv_status op_cast_like(ox_import *im)
     fv_status s = ox_layer_in(im, 0, &x);
     if (s) return s;
     ox_entry *like = ox_in(im, 1);
-    const char *to;
+    int to;
     if (like->v.kind == OX_CONST) {
         int32_t t = like->v.c.onnx_type;
-        to = t == OX_T_FLOAT ? "float32" : t == OX_T_INT32 ? "int32" : t == OX_T_INT64 ? "int64" : t == OX_T_BOOL ? "bool"
-           : NULL;
-        if (!to) return ox_fail(im, FV_ERR_UNSUPPORTED, "casts like a tensor of ONNX type %d: fovea casts to float, "
+        to = t == OX_T_FLOAT ? FV_F32 : t == OX_T_INT32 ? FV_I32 : t == OX_T_INT64 ? FV_I64 : t == OX_T_BOOL ? FV_BOOL
+           : -1;
+        if (to < 0) return ox_fail(im, FV_ERR_UNSUPPORTED, "casts like a tensor of ONNX type %d: fovea casts to float, "
                                 "int32, int64 and bool", (int)t);
     } else {
         int l;
         if ((s = ox_layer_in(im, 1, &l))) return s;
-        to = fv_dtype_name(fv_model_layer_dtype(im->m, l));
+        to = (int)fv_model_layer_dtype(im->m, l);
     }
-    char keys[32];
-    snprintf(keys, sizeof keys, "to=%s", to);
-    return one_layer(im, "cast", NULL, &x, 1, keys);
+    fv_layer_spec spec = fv_spec_of_type("cast", NULL);
+    spec.a.dtype = to; /* the key to= */
+    return ox_add_out(im, spec, NULL, &x, 1);
 }
 
 static fv_status op_identity(ox_import *im)
@@ -620,7 +601,7 @@ static fv_status op_dropout(ox_import *im)
         ox_set_layer_out(im, 0, x);
         return FV_OK;
     }
-    return one_spec(im, fv_spec_dropout(NULL, ratio), NULL, &x, 1);
+    return ox_add_out(im, fv_spec_dropout(NULL, ratio), NULL, &x, 1);
 }
 
 /* Pad of (N, C, H, W) over H and W with a constant is the pad layer; any other rank, axis, mode or cropping a
@@ -666,10 +647,10 @@ static fv_status op_pad(ox_import *im)
     bool two_d = !full[0] && !full[1] && !full[4] && !full[5];
     for (int i = 0; i < 8; i++) two_d = two_d && full[i] >= 0;
     if (!two_d) return ox_layout_pad(im);
-    char keys[160];
-    snprintf(keys, sizeof keys, "padding=%lldx%lldx%lldx%lld value=%.9g", (long long)full[2], (long long)full[3],
-             (long long)full[6], (long long)full[7], value);
-    return one_layer(im, "pad", NULL, &x, 1, keys);
+    /* top, left, bottom, right: the begin and end pads of H and W */
+    fv_layer_spec spec = fv_spec_pad(NULL, ox_key_int(full[2]), ox_key_int(full[3]), ox_key_int(full[6]),
+                                     ox_key_int(full[7]), value);
+    return ox_add_out(im, spec, NULL, &x, 1);
 }
 
 /* ---- resizing --------------------------------------------------------------------------------------------- */
@@ -707,33 +688,37 @@ static fv_status resize_factors(ox_import *im, int x, const ox_tensor *scales, c
     return FV_OK;
 }
 
-/* The fovea mode for ONNX's interpolation settings, or an error. Nearest with floor (asymmetric coordinates)
- * is PyTorch's; with whole factors, half-pixel coordinates rounded either way pick the same pixels. */
-static fv_status resize_mode(ox_import *im, const char *mode, const char *coord, const char *nearest, char *out,
-                             size_t size, bool quiet)
+/* The upsample layer's mode (and align_corners) for ONNX's interpolation settings, or an error. Nearest with
+ * floor (asymmetric coordinates) is PyTorch's; with whole factors, half-pixel coordinates rounded either way
+ * pick the same pixels. */
+static fv_status resize_mode(ox_import *im, const char *mode, const char *coord, const char *nearest,
+                             fv_resize_mode *out, bool *align, bool quiet)
 {
     bool half = !strcmp(coord, "half_pixel") || !strcmp(coord, "pytorch_half_pixel");
+    *align = false;
     if (!strcmp(mode, "nearest")) {
         bool floor_ok = !strcmp(coord, "asymmetric") && !strcmp(nearest, "floor");
         bool round_ok = (half || !strcmp(coord, "tf_half_pixel_for_nn")) && strncmp(nearest, "round_prefer", 12) == 0;
-        if (floor_ok || round_ok) return snprintf(out, size, "mode=nearest"), FV_OK;
+        if (floor_ok || round_ok) return *out = FV_RESIZE_NEAREST, FV_OK;
         return RESIZE_FAIL("nearest with coordinate_transformation_mode '%s' and nearest_mode '%s' "
                        "(fovea's is asymmetric + floor, PyTorch's)", coord, nearest);
     }
     if (!strcmp(mode, "linear") || !strcmp(mode, "bilinear")) {
-        if (half) return snprintf(out, size, "mode=bilinear align_corners=false"), FV_OK;
-        if (!strcmp(coord, "align_corners")) return snprintf(out, size, "mode=bilinear align_corners=true"), FV_OK;
+        *out = FV_RESIZE_BILINEAR, *align = !strcmp(coord, "align_corners");
+        if (half || *align) return FV_OK;
         return RESIZE_FAIL("linear with coordinate_transformation_mode '%s' (fovea's bilinear "
                        "takes half_pixel or align_corners)", coord);
     }
     return RESIZE_FAIL("mode '%s': fovea resizes with nearest or bilinear", mode);
 }
 
-static fv_status upsample_layer(ox_import *im, int x, const int64_t *f, const char *modekeys)
+/* An upsample layer of x by whole factors f (height, width). */
+static fv_status upsample_layer(ox_import *im, int x, const int64_t *f, fv_resize_mode mode, bool align)
 {
-    char keys[160];
-    snprintf(keys, sizeof keys, "scale=%lldx%lld %s", (long long)f[0], (long long)f[1], modekeys);
-    return one_layer(im, "upsample", NULL, &x, 1, keys);
+    fv_layer_spec spec = fv_spec_upsample(NULL, 1, mode);
+    spec.a.scale[0] = ox_key_int(f[0]), spec.a.scale[1] = ox_key_int(f[1]);
+    spec.a.align_corners = align;
+    return ox_add_out(im, spec, NULL, &x, 1);
 }
 
 /* Resize: whole upsampling factors of (N, C, H, W) in the modes the upsample layer has become one (as before);
@@ -741,7 +726,7 @@ static fv_status upsample_layer(ox_import *im, int x, const int64_t *f, const ch
 static fv_status op_resize(ox_import *im)
 {
     int x, na;
-    char mode[32], coord[40], nearest[40], keys[96], policy[40];
+    char mode[32], coord[40], nearest[40], policy[40];
     int64_t antialias, axes[OX_MAX_DIMS], f[2], xd[OX_MAX_DIMS];
     fv_status s = ox_layer_in(im, 0, &x);
     if (!s) s = ox_attr_string(im, "mode", "nearest", mode, sizeof mode);
@@ -765,9 +750,11 @@ static fv_status op_resize(ox_import *im)
         return ox_fail(im, FV_ERR_UNSUPPORTED, "coordinate_transformation_mode 'tf_crop_and_resize' (a region of "
                        "interest) is not supported");
     bool plain = ox_layer_dims(im, x, xd) == 4 && na < 0 && !strcmp(policy, "stretch") && !antialias;
-    if (plain && !resize_mode(im, mode, coord, nearest, keys, sizeof keys, true) &&
+    fv_resize_mode up;
+    bool align;
+    if (plain && !resize_mode(im, mode, coord, nearest, &up, &align, true) &&
         !resize_factors(im, x, scales, sizes, f, true))
-        return upsample_layer(im, x, f, keys);
+        return upsample_layer(im, x, f, up, align);
     return ox_resize_any(im, x, mode, coord, nearest, scales, sizes);
 }
 
@@ -787,7 +774,7 @@ static fv_status op_upsample(ox_import *im)
     const ox_tensor *scales = &attr;
     if (n < 0 && (s = ox_const_in(im, 1, &scales))) return s;
     if (ox_layer_dims(im, x, xd) == 4 && !strcmp(mode, "nearest") && !resize_factors(im, x, scales, NULL, f, true))
-        return upsample_layer(im, x, f, "mode=nearest");
+        return upsample_layer(im, x, f, FV_RESIZE_NEAREST, false);
     return ox_resize_any(im, x, mode, "asymmetric", "floor", scales, NULL);
 }
 
@@ -829,10 +816,10 @@ static fv_status op_gemm(ox_import *im)
         int in[3] = {x, 0, 0}, n = ce ? 3 : 2;
         for (int k = 1; k < n; k++)
             if ((s = ox_layer_in(im, k, &in[k]))) return s;
-        char keys[128];
-        snprintf(keys, sizeof keys, "alpha=%.9g beta=%.9g trans_a=%s trans_b=%s", alpha, beta, tf(trans_a != 0),
-                 tf(trans_b != 0));
-        return one_layer(im, "gemm", NULL, in, n, keys);
+        fv_layer_spec spec = fv_spec_of_type("gemm", NULL);
+        spec.a.alpha = alpha, spec.a.beta = beta;
+        spec.a.flag = trans_a != 0, spec.a.flag2 = trans_b != 0; /* the keys trans_a= and trans_b= */
+        return ox_add_out(im, spec, NULL, in, n);
     }
     fv_layer_spec spec = fv_spec_dense(NULL, ox_key_int(units));
     spec.a.bias = bias;
@@ -855,7 +842,7 @@ static fv_status op_matmul(ox_import *im)
     if (b->v.kind != OX_CONST || b->v.c.ndim != 2 || b->v.c.type != OX_F32 || !dense_shape(im, x)) {
         int in[2] = {x, 0};
         if ((s = ox_layer_in(im, 1, &in[1]))) return s;
-        return one_spec(im, fv_spec_of_type("matmul", NULL), NULL, in, 2);
+        return ox_add_out(im, fv_spec_of_type("matmul", NULL), NULL, in, 2);
     }
     const ox_tensor *w = &b->v.c;
     ox_entry *out = out_entry(im);
@@ -939,7 +926,7 @@ static fv_status op_concat(ox_import *im)
         ox_set_layer_out(im, 0, in[0]);
         return FV_OK;
     }
-    return one_spec(im, fv_spec_concat(NULL, ox_key_int(axis)), NULL, in, n);
+    return ox_add_out(im, fv_spec_concat(NULL, ox_key_int(axis)), NULL, in, n);
 }
 
 /* ---- the table -------------------------------------------------------------------------------------------- */

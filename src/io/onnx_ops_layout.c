@@ -9,28 +9,6 @@
 
 #include "onnx_internal.h"
 
-#define KEYS_MAX 1024
-
-/* Appends " key=v0,v1,..." (nothing when n < 0). */
-static void ints_key(char *buf, size_t size, const char *key, const int64_t *v, int n)
-{
-    if (n < 0) return;
-    size_t len = strlen(buf);
-    snprintf(buf + len, size - len, "%s%s=", len ? " " : "", key);
-    for (int i = 0; i < n; i++) {
-        len = strlen(buf);
-        snprintf(buf + len, size - len, "%s%lld", i ? "," : "", (long long)v[i]);
-    }
-}
-
-static fv_status add_one(ox_import *im, const char *type, const int *in, int n_in, const char *keys)
-{
-    int l = ox_add_layer(im, type, NULL, in, n_in, "%s", keys);
-    if (l < 0) return fv_errcode(im->ctx);
-    ox_set_layer_out(im, 0, l);
-    return FV_OK;
-}
-
 fv_status ox_layout_generic(ox_import *im)
 {
     const fv_generic_type *t = ox_generic_type(im->node->op_type, im->opset);
@@ -69,9 +47,9 @@ fv_status ox_layout_reshape(ox_import *im, int x, const int64_t *shape, int n, b
         return ox_fail(im, FV_ERR_UNSUPPORTED, "reshape of a batched tensor to the fixed shape (%s): it would hold at "
                        "one batch size only", text);
     }
-    char keys[KEYS_MAX] = "";
-    ints_key(keys, sizeof keys, "shape", want, n);
-    return add_one(im, "reshape", &x, 1, keys);
+    fv_layer_spec spec = fv_spec_of_type("reshape", NULL);
+    ox_key_ints(&spec.a.dims, want, n); /* the key shape= */
+    return ox_add_out(im, spec, NULL, &x, 1);
 }
 
 /* Flatten at another axis than 1. */
@@ -80,9 +58,9 @@ fv_status ox_layout_flatten(ox_import *im, int x, int64_t axis, int rank)
     if (axis < -rank || axis > rank) return ox_fail(im, FV_ERR_FORMAT, "axis %lld of a rank-%d input", (long long)axis, rank);
     if (axis < 0) axis += rank;
     if (axis >= FV_MAX_DIMS) return ox_fail(im, FV_ERR_UNSUPPORTED, "axis %lld of a rank-%d input", (long long)axis, rank);
-    char keys[32];
-    snprintf(keys, sizeof keys, "axis=%d", (int)axis);
-    return add_one(im, "flatten_axis", &x, 1, keys);
+    fv_layer_spec spec = fv_spec_of_type("flatten_axis", NULL);
+    spec.a.axis = (int)axis;
+    return ox_add_out(im, spec, NULL, &x, 1);
 }
 
 /* Pad of any rank and mode constant, reflect or edge: pads from the attribute (before opset 11) or input 1,
@@ -121,11 +99,11 @@ fv_status ox_layout_pad(ox_import *im)
             full[a] = pads[i], full[a + r] = pads[i + na];
         }
     }
-    char keys[KEYS_MAX] = "";
-    ints_key(keys, sizeof keys, "pads", full, 2 * r);
-    size_t len = strlen(keys);
-    snprintf(keys + len, sizeof keys - len, " mode=%s value=%.9g", mode, value);
-    return add_one(im, "pad_nd", &x, 1, keys);
+    fv_layer_spec spec = fv_spec_of_type("pad_nd", NULL);
+    ox_key_ints(&spec.a.dims, full, 2 * r); /* the key pads= */
+    spec.a.choice[0] = !strcmp(mode, "reflect") ? FV_PAD_REFLECT : !strcmp(mode, "edge") ? FV_PAD_EDGE : FV_PAD_CONSTANT;
+    spec.a.value = value;
+    return ox_add_out(im, spec, NULL, &x, 1);
 }
 
 /* Slice: starts, ends, axes (and steps from opset 10) from attributes before opset 10, constant inputs after.
@@ -162,12 +140,12 @@ fv_status ox_layout_slice(ox_import *im)
         ox_set_layer_out(im, 0, x);
         return FV_OK;
     }
-    char keys[KEYS_MAX] = "";
-    ints_key(keys, sizeof keys, "starts", st, ns);
-    ints_key(keys, sizeof keys, "ends", en, ne);
-    ints_key(keys, sizeof keys, "axes", ax, na);
-    ints_key(keys, sizeof keys, "steps", sp, nst);
-    return add_one(im, "slice", &x, 1, keys);
+    fv_layer_spec spec = fv_spec_of_type("slice", NULL);
+    ox_key_ints(&spec.a.starts, st, ns);
+    ox_key_ints(&spec.a.ends, en, ne);
+    ox_key_ints(&spec.a.axes, ax, na);
+    ox_key_ints(&spec.a.steps, sp, nst);
+    return ox_add_out(im, spec, NULL, &x, 1);
 }
 
 /* Expand: entries of the shape that are the batch size (OX_DIM_BATCH) become -1 read from a batched layer (the
@@ -201,9 +179,9 @@ fv_status ox_layout_expand(ox_import *im)
         if (like < 0) return ox_fail(im, FV_ERR_UNSUPPORTED, "the shape holds the batch size but no layer has one");
         in[1] = like, n_in = 2, shape[d] = -1;
     }
-    char keys[KEYS_MAX] = "";
-    ints_key(keys, sizeof keys, "shape", shape, n);
-    return add_one(im, "expand", in, n_in, keys);
+    fv_layer_spec spec = fv_spec_of_type("expand", NULL);
+    ox_key_ints(&spec.a.dims, shape, n); /* the key shape= */
+    return ox_add_out(im, spec, NULL, in, n_in);
 }
 
 /* Split: one split layer per output used. Sizes from the `split` attribute (before 13), input 1 (13 on), or
@@ -226,11 +204,12 @@ static fv_status op_split(ox_import *im)
     for (size_t k = 0; k < nd->n_output; k++) {
         ox_entry *e = nd->output[k] && *nd->output[k] ? ox_find(&im->t, nd->output[k]) : NULL;
         if (!e || (e->n_users == 0 && !e->is_output)) continue;
-        char keys[KEYS_MAX] = "";
-        snprintf(keys, sizeof keys, "axis=%d index=%zu", (int)axis, k);
-        if (n >= 0) ints_key(keys, sizeof keys, "sizes", sizes, n);
-        else snprintf(keys + strlen(keys), sizeof keys - strlen(keys), " parts=%d", (int)parts);
-        int l = ox_add_layer(im, "split", NULL, &x, 1, "%s", keys);
+        fv_layer_spec spec = fv_spec_of_type("split", NULL);
+        spec.a.axis = (int)axis;
+        spec.a.starts.n = 1, spec.a.starts.v[0] = (int64_t)k; /* the key index=, a list of one */
+        if (n >= 0) ox_key_ints(&spec.a.dims, sizes, n); /* sizes= */
+        else spec.a.size = ox_key_int(parts);             /* parts= */
+        int l = ox_add_spec(im, spec, NULL, &x, 1);
         if (l < 0) return fv_errcode(im->ctx);
         ox_set_layer_out(im, (int)k, l);
     }
@@ -238,13 +217,9 @@ static fv_status op_split(ox_import *im)
 }
 
 /* A constant layer of the given type and shape (zero-filled: the caller writes its values into *p). */
-static int constant_layer(ox_import *im, const char *dtype, int ndim, const int64_t *dims, fv_param **p)
+static int constant_layer(ox_import *im, fv_dtype dtype, int ndim, const int64_t *dims, fv_param **p)
 {
-    char shape[128] = "scalar";
-    for (int d = 0; d < ndim; d++)
-        snprintf(shape + (d ? strlen(shape) : 0), sizeof shape - (d ? strlen(shape) : 0), "%s%lld", d ? "x" : "",
-                 (long long)dims[d]);
-    int l = ox_add_layer(im, "constant", NULL, NULL, 0, "shape=%s dtype=%s", shape, dtype);
+    int l = ox_add_spec(im, fv_spec_constant(NULL, ndim, dims, dtype), NULL, NULL, 0);
     if (l >= 0) fv_model_layer_params(im->m, l, p, 1);
     return l;
 }
@@ -269,14 +244,14 @@ static fv_status op_trilu(ox_import *im)
     if (OX_IS_SYMBOL(rows) || OX_IS_SYMBOL(cols))
         return ox_fail(im, FV_ERR_UNSUPPORTED, "the last two axes depend on the batch size");
     fv_param *mp, *zp;
-    int mask = constant_layer(im, "bool", 2, (int64_t[]){rows, cols}, &mp);
+    int mask = constant_layer(im, FV_BOOL, 2, (int64_t[]){rows, cols}, &mp);
     fv_dtype dt = fv_model_layer_dtype(im->m, x);
-    int zero = mask < 0 ? -1 : constant_layer(im, fv_dtype_name(dt), 0, NULL, &zp); /* a fresh buffer is zero */
+    int zero = mask < 0 ? -1 : constant_layer(im, dt, 0, NULL, &zp); /* a fresh buffer is zero */
     if (zero < 0) return fv_errcode(im->ctx);
     for (int64_t i = 0; i < rows; i++)
         for (int64_t j = 0; j < cols; j++)
             fv_bool(&mp->value)[i * cols + j] = upper ? j - i >= k : j - i <= k;
-    return add_one(im, "where", (int[]){mask, x, zero}, 3, "");
+    return ox_add_out(im, fv_spec_of_type("where", NULL), NULL, (int[]){mask, x, zero}, 3);
 }
 
 const ox_op ox_ops_layout[] = {

@@ -1,19 +1,9 @@
 /* ONNX operators of the math family that need more than the generic translation (onnx_generic.c): their
  * handlers. Operators that map one to one onto a layer type are listed in src/nn/layers_math.c instead. */
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "onnx_internal.h"
-
-static fv_status one_layer(ox_import *im, const char *type, const char *weight, const int *in, int n_in,
-                           const char *keys)
-{
-    int l = ox_add_layer(im, type, weight, in, n_in, "%s", keys);
-    if (l < 0) return fv_errcode(im->ctx);
-    ox_set_layer_out(im, 0, l);
-    return FV_OK;
-}
 
 fv_status ox_math_generic(ox_import *im)
 {
@@ -33,8 +23,10 @@ static int cast_layer(ox_import *im, int x, fv_dtype dtype)
     return ox_add_spec(im, spec, NULL, &x, 1);
 }
 
-static fv_status elementwise_keys(ox_import *im, const char *type, const char *keys)
+/* The current node's inputs read by spec (its type and keys set): an elementwise layer. */
+static fv_status elementwise_spec(ox_import *im, fv_layer_spec spec)
 {
+    const char *type = spec.type;
     const Onnx__NodeProto *nd = im->node;
     int in[FV_LAYER_MAX_INPUTS], n = 0;
     bool int_const[FV_LAYER_MAX_INPUTS] = {false}, has_i32 = false;
@@ -50,10 +42,13 @@ static fv_status elementwise_keys(ox_import *im, const char *type, const char *k
     }
     for (int k = 0; k < n && has_i32; k++)
         if (int_const[k] && (in[k] = cast_layer(im, in[k], FV_I32)) < 0) return fv_errcode(im->ctx);
-    return one_layer(im, type, NULL, in, n, keys);
+    return ox_add_out(im, spec, NULL, in, n);
 }
 
-fv_status ox_math_elementwise_as(ox_import *im, const char *type) { return elementwise_keys(im, type, ""); }
+fv_status ox_math_elementwise_as(ox_import *im, const char *type)
+{
+    return elementwise_spec(im, fv_spec_of_type(type, NULL));
+}
 
 fv_status ox_math_elementwise(ox_import *im)
 {
@@ -70,13 +65,13 @@ fv_status ox_math_cast(ox_import *im)
     fv_status s = ox_attr_int(im, "to", 0, &to);
     if (!s) s = ox_layer_in(im, 0, &x);
     if (s) return s;
-    const char *name = to == OX_T_FLOAT ? "float32" : to == OX_T_INT32 ? "int32" : to == OX_T_INT64 ? "int64"
-                     : to == OX_T_BOOL ? "bool" : NULL;
-    if (!name)
+    int dtype = to == OX_T_FLOAT ? FV_F32 : to == OX_T_INT32 ? FV_I32 : to == OX_T_INT64 ? FV_I64
+              : to == OX_T_BOOL ? FV_BOOL : -1;
+    if (dtype < 0)
         return ox_fail(im, FV_ERR_UNSUPPORTED, "to=%lld: fovea casts to float, int32, int64 and bool", (long long)to);
-    char keys[32];
-    snprintf(keys, sizeof keys, "to=%s", name);
-    return one_layer(im, "cast", NULL, &x, 1, keys);
+    fv_layer_spec spec = fv_spec_of_type("cast", NULL);
+    spec.a.dtype = dtype; /* the key to= */
+    return ox_add_out(im, spec, NULL, &x, 1);
 }
 
 /* Softmax and LogSoftmax: one axis from opset 13; before, x seen as 2-D around the axis, which is one axis only
@@ -96,13 +91,10 @@ fv_status ox_math_softmax(ox_import *im, bool log)
         one_axis = true;
         for (int d = (int)a + 1; d < r; d++) one_axis = one_axis && xd[d] == 1;
     }
-    char keys[48];
-    if (one_axis) {
-        snprintf(keys, sizeof keys, "axis=%lld", (long long)axis); /* as given: -1 stays the last axis */
-        return one_layer(im, log ? "log_softmax" : "softmax", NULL, &x, 1, keys);
-    }
-    snprintf(keys, sizeof keys, "axis=%lld log=%s", (long long)axis, log ? "true" : "false");
-    return one_layer(im, "softmax_flat", NULL, &x, 1, keys);
+    fv_layer_spec spec = fv_spec_of_type(!one_axis ? "softmax_flat" : log ? "log_softmax" : "softmax", NULL);
+    spec.a.axis = ox_key_int(axis); /* as given: -1 stays the last axis */
+    if (!one_axis) spec.a.flag = log; /* softmax_flat's key log= */
+    return ox_add_out(im, spec, NULL, &x, 1);
 }
 
 static fv_status op_log_softmax(ox_import *im) { return ox_math_softmax(im, true); }
@@ -142,7 +134,9 @@ static fv_status op_mod(ox_import *im)
     int64_t fmod;
     fv_status s = ox_attr_int(im, "fmod", 0, &fmod);
     if (s) return s;
-    return elementwise_keys(im, "mod", fmod ? "fmod=true" : "fmod=false");
+    fv_layer_spec spec = fv_spec_of_type("mod", NULL);
+    spec.a.flag = fmod != 0; /* the key fmod= */
+    return elementwise_spec(im, spec);
 }
 
 /* IsInf with either sign or both (the defaults). */
@@ -154,9 +148,9 @@ static fv_status op_isinf(ox_import *im)
     if (!s) s = ox_attr_int(im, "detect_negative", 1, &neg);
     if (!s) s = ox_layer_in(im, 0, &x);
     if (s) return s;
-    char keys[64];
-    snprintf(keys, sizeof keys, "detect_positive=%s detect_negative=%s", pos ? "true" : "false", neg ? "true" : "false");
-    return one_layer(im, "isinf", NULL, &x, 1, keys);
+    fv_layer_spec spec = fv_spec_of_type("isinf", NULL);
+    spec.a.flag = pos != 0, spec.a.flag2 = neg != 0; /* the keys detect_positive= and detect_negative= */
+    return ox_add_out(im, spec, NULL, &x, 1);
 }
 
 /* PRelu with a constant slope along the channels ((C), (C, 1, 1), (1, C, 1, 1) or one value, aligned on the
@@ -180,9 +174,9 @@ static fv_status op_prelu(ox_import *im)
         }
         if (im->opset < 7 && c->ndim == 1) per = c->dims[0], channels = true; /* PRelu-6: slope along the channels */
         if (channels && (per == 1 || per == xd[1])) {
-            char keys[48];
-            snprintf(keys, sizeof keys, "channels=%lld", (long long)per);
-            int l = ox_add_layer(im, "prelu", e->name, in, 1, "%s", keys); /* named after "<layer>.weight" */
+            fv_layer_spec spec = fv_spec_of_type("prelu", NULL);
+            spec.a.size = ox_key_int(per); /* the key channels= */
+            int l = ox_add_spec(im, spec, e->name, in, 1); /* named after "<layer>.weight" */
             if (l < 0) return fv_errcode(im->ctx);
             if ((s = ox_set_param(im, l, 0, c, e->name, false, 1.0f))) return s;
             ox_set_layer_out(im, 0, l);
@@ -190,7 +184,7 @@ static fv_status op_prelu(ox_import *im)
         }
     }
     if ((s = ox_layer_in(im, 1, &in[1]))) return s;
-    return one_layer(im, "prelu", NULL, in, 2, "");
+    return ox_add_out(im, fv_spec_of_type("prelu", NULL), NULL, in, 2);
 }
 
 const ox_op ox_ops_math[] = {

@@ -3,7 +3,6 @@
  * or scale, every mode and coordinate mapping but tf_crop_and_resize), which onnx_ops.c's handlers call for what
  * their whole-factor upsample layer cannot express. The layer types are in src/nn/layers_norm.c. */
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,10 +68,12 @@ static fv_status need_const_affine(ox_import *im, const char *what)
     return FV_OK;
 }
 
-static fv_status norm_layer(ox_import *im, int x, const char *type, const char *keys)
+/* The norm layer of spec (named after the scale, the node's input 1) reading x, its scale and bias set from the
+ * node's constants. */
+static fv_status norm_layer(ox_import *im, int x, fv_layer_spec spec)
 {
     const char *wname = ox_in(im, 1) ? ox_in(im, 1)->name : NULL;
-    int l = ox_add_layer(im, type, wname, &x, 1, "%s", keys);
+    int l = ox_add_spec(im, spec, wname, &x, 1);
     if (l < 0) return fv_errcode(im->ctx);
     fv_status s = set_broadcast(im, l, 0, 1, 1.0f);
     if (!s) s = set_broadcast(im, l, 1, 2, 0.0f);
@@ -136,9 +137,9 @@ static fv_status op_layer_norm(ox_import *im)
     if (a < 0 || a >= r) return ox_fail(im, FV_ERR_FORMAT, "axis %lld for an input of rank %d", (long long)axis, r);
     if (a == 0 && fv_model_layer_batched(im->m, x))
         return ox_fail(im, FV_ERR_UNSUPPORTED, "axis %lld normalizes over the batch dimension", (long long)axis);
-    char keys[96];
-    snprintf(keys, sizeof keys, "axis=%lld eps=%.9g", (long long)axis, eps);
-    if ((s = norm_layer(im, x, "layer_norm", keys))) return s;
+    fv_layer_spec spec = fv_spec_of_type("layer_norm", NULL);
+    spec.a.axis = ox_key_int(axis), spec.a.eps = eps;
+    if ((s = norm_layer(im, x, spec))) return s;
     return output_used(im, 1) || output_used(im, 2) ? layer_norm_stats(im, x, (int)a, r, eps) : FV_OK;
 }
 
@@ -150,9 +151,9 @@ static fv_status op_instance_norm(ox_import *im)
     if (!s) s = ox_attr_float(im, "epsilon", 1e-5f, &eps);
     if (!s) s = need_const_affine(im, "instance_norm");
     if (s) return s;
-    char keys[64];
-    snprintf(keys, sizeof keys, "eps=%.9g affine=true", eps);
-    return norm_layer(im, x, "instance_norm", keys);
+    fv_layer_spec spec = fv_spec_of_type("instance_norm", NULL);
+    spec.a.eps = eps, spec.a.flag = true; /* the key affine= */
+    return norm_layer(im, x, spec);
 }
 
 /* GroupNormalization: opset 18's scale and bias are per group (num_groups values), opset 21's per channel; a
@@ -174,10 +175,10 @@ static fv_status op_group_norm(ox_import *im)
     if (groups < 1 || groups > xd[1] || xd[1] % groups)
         return ox_fail(im, FV_ERR_FORMAT, "num_groups %lld does not divide the %lld channels", (long long)groups,
                        (long long)xd[1]);
-    char keys[96];
-    snprintf(keys, sizeof keys, "groups=%lld eps=%.9g", (long long)groups, eps);
+    fv_layer_spec spec = fv_spec_of_type("group_norm", NULL);
+    spec.a.groups = ox_key_int(groups), spec.a.eps = eps;
     const char *wname = ox_in(im, 1) ? ox_in(im, 1)->name : NULL;
-    int l = ox_add_layer(im, "group_norm", wname, &x, 1, "%s", keys);
+    int l = ox_add_spec(im, spec, wname, &x, 1);
     if (l < 0) return fv_errcode(im->ctx);
     int64_t per = xd[1] / groups;
     for (int k = 0; k < 2; k++) {
@@ -215,6 +216,8 @@ static int choice_of(const char *v, const char *const *list)
 fv_status ox_resize_any(ox_import *im, int x, const char *mode, const char *coord, const char *nearest,
                         const ox_tensor *scales, const ox_tensor *sizes)
 {
+    /* in the order of fv_resample_mode (bilinear and trilinear being linear), fv_coord_transform and
+     * fv_nearest_round, which the resize layer's keys hold */
     static const char *const modes[] = {"nearest", "linear", "cubic", "bilinear", "trilinear", NULL};
     static const char *const coords[] = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric",
                                          "tf_half_pixel_for_nn", NULL};
@@ -268,8 +271,8 @@ fv_status ox_resize_any(ox_import *im, int x, const char *mode, const char *coor
     if (first == r) first = r - 1; /* nothing changes: the last axis resized to its own size */
     if (first == 0 && batched)
         return ox_fail(im, FV_ERR_UNSUPPORTED, "resizing the batch dimension");
-    char keys[400], list[200] = "";
-    size_t used = 0;
+    fv_layer_spec spec = fv_spec_of_type("resize", NULL);
+    fv_layer_attrs *ka = &spec.a;
     for (int d = first; d < r; d++) {
         if (sizes && (OX_IS_SYMBOL(size[d]) || size[d] < 0 || size[d] > (1 << 24)))
             return ox_fail(im, FV_ERR_UNSUPPORTED, "output size %lld of dimension %d", (long long)size[d], d);
@@ -281,16 +284,15 @@ fv_status ox_resize_any(ox_import *im, int x, const char *mode, const char *coor
         if (!sizes && c == 2 && len != floor(len))
             return ox_fail(im, FV_ERR_UNSUPPORTED, "align_corners with scale %g of a dimension of %lld (not a whole "
                            "output size: give sizes)", scale[d], (long long)xd[d]);
-        if (sizes) used += (size_t)snprintf(list + used, sizeof list - used, "%s%lld", d > first ? "x" : "", (long long)size[d]);
-        else used += (size_t)snprintf(list + used, sizeof list - used, "%s%.9g", d > first ? "," : "", scale[d]);
+        if (sizes && d - first < FV_MAX_DIMS) ka->shape[d - first] = size[d]; /* the key size= */
+        else if (!sizes && d - first < FV_LAYER_MAX_LIST) ka->scales.v[d - first] = (float)scale[d];
     }
-    snprintf(keys, sizeof keys, "%s=%s mode=%s coordinate_transformation_mode=%s nearest_mode=%s cubic_coeff_a=%.9g "
-             "exclude_outside=%s", sizes ? "size" : "scales", list, m >= 3 ? "linear" : modes[m], coords[c], roundings[n],
-             cubic_a, exclude ? "true" : "false");
-    int l = ox_add_layer(im, "resize", NULL, &x, 1, "%s", keys);
-    if (l < 0) return fv_errcode(im->ctx);
-    ox_set_layer_out(im, 0, l);
-    return FV_OK;
+    /* more axes than the key holds keep their count alone, which the layer's checks refuse */
+    if (sizes) ka->ndim = r - first;
+    else ka->scales.n = r - first;
+    ka->choice[0] = m >= 3 ? FV_RESAMPLE_LINEAR : m, ka->choice[1] = c, ka->choice[2] = n;
+    ka->alpha = cubic_a, ka->flag = exclude != 0; /* the keys cubic_coeff_a= and exclude_outside= */
+    return ox_add_out(im, spec, NULL, &x, 1);
 }
 
 const ox_op ox_ops_norm[] = {

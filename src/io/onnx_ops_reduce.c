@@ -26,15 +26,10 @@ fv_status ox_reduce_layer(ox_import *im, const char *type)
         ox_set_layer_out(im, 0, x);
         return FV_OK;
     }
-    char keys[OX_MAX_DIMS * 24 + 32] = "";
-    size_t used = 0;
-    for (int i = 0; i < n; i++)
-        used += (size_t)snprintf(keys + used, sizeof keys - used, "%s%lld", i ? "," : "axes=", (long long)axes[i]);
-    snprintf(keys + used, sizeof keys - used, "%skeepdims=%s", n > 0 ? " " : "", keep ? "true" : "false");
-    int l = ox_add_layer(im, type, NULL, &x, 1, "%s", keys);
-    if (l < 0) return fv_errcode(im->ctx);
-    ox_set_layer_out(im, 0, l);
-    return FV_OK;
+    fv_layer_spec spec = fv_spec_of_type(type, NULL);
+    ox_key_ints(&spec.a.axes, axes, n); /* none given: every axis */
+    spec.a.keepdims = keep != 0;
+    return ox_add_out(im, spec, NULL, &x, 1);
 }
 
 #define REDUCE_OP(stem, type) \

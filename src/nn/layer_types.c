@@ -338,7 +338,7 @@ static fv_status set_value(fv_ctx *ctx, const char *where, fv_layer *l, const fv
         int n = parse_ints(v, t, 4, 0, FV_KEY_SIZE_MAX);
         if (n == 1) p[0] = p[1] = p[2] = p[3] = t[0];
         else if (n == 2) p[0] = p[2] = t[0], p[1] = p[3] = t[1];
-        else if (n == 4) memcpy(p, t, sizeof t);
+        else if (n == 4) memcpy(p, t, 4 * sizeof *p); /* t holds FV_MAX_DIMS: copying it all ran into the next key */
         else return bad(ctx, where, l, k->name, v, "P, PHxPW, top x left x bottom x right, same or valid");
         l->a.pad_mode = FV_PAD_EXPLICIT;
         return FV_OK;

@@ -142,6 +142,12 @@ static void introspection(void)
               fv_model_layer_spec(m, d2i, &s) == FV_OK && s.share && !strcmp(s.share, "d1"),
           "share= reads back: the owner's index and name");
     fv_model_free(m);
+    /* padding= of four sizes fills the four entries and nothing after them (the parser once copied six) */
+    m = fv_model_parse(ctx, "input x shape=1x8x8\nconv_transpose2d t filters=1 kernel=3 padding=1x2x3x4\n", "pad4");
+    CHECK(m && fv_model_layer_spec(m, 1, &s) == FV_OK && s.a.pad[0] == 1 && s.a.pad[1] == 2 && s.a.pad[2] == 3 &&
+              s.a.pad[3] == 4 && s.a.output_padding[0] == 0 && s.a.output_padding[1] == 0,
+          "padding=1x2x3x4 reads back, output_padding left at 0 (%s)", m ? "" : fv_errmsg(ctx));
+    fv_model_free(m);
     fv_ctx_free(ctx);
 }
 

@@ -361,6 +361,36 @@ static void test_operators(void)
     }
 }
 
+/* ONNX integers past what a layer key holds (a pad of 2^40, an axis or a size of 2^62 + 1) are refused by the
+ * layer's checks, naming the node and the key, never wrapped into range or cut. */
+static void test_huge_integers(void)
+{
+    const int64_t huge = ((int64_t)1 << 62) + 1;
+    struct {
+        const char *op, *what, *phrase;
+        int n;
+        int64_t v[8];
+    } cases[] = {{"Pad", "a Pad of 2^40 rows", "padding=", 8, {0, 0, (int64_t)1 << 40, 0, 0, 0, 0, 0}},
+                 {"ReduceSum", "a reduction over axis 2^62 + 1", "axes=", 1, {huge}},
+                 {"Split", "a split size of 2^62 + 1", "sizes=", 2, {huge, 1}},
+                 {"Expand", "an expand to 2^62 + 1", "shape=", 4, {1, 2, 3, huge}}};
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        bool split = !strcmp(cases[k].op, "Split");
+        pb g = {0}, nd = pb_node(cases[k].op, "n", "x,c", split ? "y,z" : "y");
+        if (split) pb_attr_int(&nd, "axis", 1);
+        pb c = pb_itensor("c", cases[k].n, cases[k].v);
+        pb_msg(&g, 1, &nd), pb_msg(&g, 5, &c);
+        pb vi = pb_value_info("x", 4, (int64_t[]){-1, 2, 3, 3}), vo = pb_value_info("y", 0, NULL);
+        pb_msg(&g, 11, &vi), pb_msg(&g, 12, &vo);
+        pb m = pb_model(13, &g);
+        char phrase[96];
+        snprintf(phrase, sizeof phrase, "node 'n' (%s): ", cases[k].op);
+        expect_bytes(m.b, m.n, cases[k].what, FV_ERR_ARG, phrase);
+        expect_bytes(m.b, m.n, cases[k].what, FV_ERR_ARG, cases[k].phrase);
+        free(m.b);
+    }
+}
+
 int main(void)
 {
     fv_ctx *ctx = fv_ctx_new(0);
@@ -378,5 +408,6 @@ int main(void)
     test_slice_step();
     test_empty_list_attribute();
     test_name_round_trip();
+    test_huge_integers();
     return test_finish();
 }
