@@ -348,6 +348,17 @@ static int save_elsewhere(fv_ctx *ctx, fv_model *m)
     return 1;
 }
 
+/* Train (unless the resumed run is complete) and save to --out: 0; 1 when the save failed (saved elsewhere, said);
+ * -1 when training failed (the reason in ctx). */
+static int fit_and_save(fv_ctx *ctx, fv_trainer *t, const fv_cli_args *a, const fv_data_source *ts, bool complete)
+{
+    if (!complete && fv_trainer_fit(t, ts) != FV_OK) return -1;
+    fv_model *m = fv_trainer_model(t);
+    if (fv_model_save(m, fv_cli_str(a, "out")) != FV_OK) return save_elsewhere(ctx, m);
+    if (!fv_cli_flag(a, "quiet")) printf("Saved model to %s\n", fv_cli_str(a, "out"));
+    return 0;
+}
+
 /* --class-weights for arrays: explicit numbers only ("balanced" needs class counts a tuple set does not keep). */
 static float *tuple_class_weights(const fv_cli_args *a, int *k)
 {
@@ -428,13 +439,7 @@ static int train_tuples(const fv_cli_args *a, int64_t done)
     bool complete = false;
     if (start_run(t, a, done, c.epochs, &complete)) goto fail;
     fv_data_source ts = loader ? fv_loader_source(loader) : fv_tensor_set_source(set);
-    if (!complete && fv_trainer_fit(t, &ts) != FV_OK) goto fail;
-    if (fv_model_save(m, fv_cli_str(a, "out")) != FV_OK) {
-        rc = save_elsewhere(ctx, m);
-        goto done;
-    }
-    if (!fv_cli_flag(a, "quiet")) printf("Saved model to %s\n", fv_cli_str(a, "out"));
-    rc = 0;
+    if ((rc = fit_and_save(ctx, t, a, &ts, complete)) < 0) goto fail;
     goto done;
 fail:
     rc = cli_fail(prog, ctx);
@@ -535,13 +540,8 @@ int cmd_train(int argc, char **argv)
     bool complete = false;
     if (start_run(t, a, done, c.epochs, &complete)) goto fail;
     fv_data_source ts = cli_task_source(ctx, cli_data_source(train), task, c.batch_size, &train_adapter);
-    if (!complete && fv_trainer_fit(t, &ts) != FV_OK) goto fail;
-    if (fv_model_save(m, fv_cli_str(a, "out")) != FV_OK) {
-        rc = save_elsewhere(ctx, m);
-        goto done;
-    }
-    if (!fv_cli_flag(a, "quiet")) print_loader_stats(train), printf("Saved model to %s\n", fv_cli_str(a, "out"));
-    rc = 0;
+    if ((rc = fit_and_save(ctx, t, a, &ts, complete)) < 0) goto fail;
+    if (!rc && !fv_cli_flag(a, "quiet")) print_loader_stats(train);
     goto done;
 fail:
     rc = cli_fail(prog, ctx);

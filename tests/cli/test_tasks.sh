@@ -6,24 +6,9 @@
 # arrays of different sample counts). Prints "N passed, N failed" like the C tests.
 FOVEA=${FOVEA:-build/fovea}
 D=tests/reference/fixtures
-pass=0
-fail=0
 T=$(mktemp -d /tmp/fovea_tasks.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-
-ok() { pass=$((pass + 1)); echo "ok $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; }
-expect() {
-    name=$1 want=$2 pattern=$3
-    shift 4
-    out=$("$@" 2>&1)
-    rc=$?
-    if [ "$rc" -eq "$want" ] && printf '%s\n' "$out" | grep -q -- "$pattern"; then
-        ok "$name"
-    else
-        bad "$name (exit $rc, wanted $want and '$pattern'): $(printf '%s' "$out" | tail -n 3)"
-    fi
-}
+. tests/common/harness.sh
 
 printf 'input x shape=1x8x8\nconv2d c1 filters=8 kernel=3 padding=1\nrelu r1\nconv2d c2 filters=2 kernel=1\n' > "$T/seg.fvd"
 printf 'input x shape=4\ndense h units=16\nrelu r\ndense e units=3\n' > "$T/emb.fvd"
@@ -94,5 +79,4 @@ expect "binary targets that are identities are refused naming the sample" 1 "tar
     --task binary --out "$T/x.fvm"
 [ ! -e "$T/x.fvm" ] && ok "nothing is saved by a refused run" || bad "a refused run saved a model"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+harness_finish
