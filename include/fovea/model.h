@@ -134,6 +134,42 @@ fv_param_totals fv_model_param_totals(const fv_model *m);
  * (NULL or "": all). Returns how many layers matched. */
 int fv_model_set_trainable(fv_model *m, const char *prefix, bool trainable);
 
+/* fv_model_copy_weights for models whose ends differ (a new head, a base without its top): the pairs are
+ * carried from the start for as long as they fit; dst's layers from the first misfit on keep their weights
+ * and are named in *left_out (malloc'd "fc, ...", or NULL when every layer was carried). *carried gets the
+ * pairs carried. An error, and nothing carried, when not even the first pair fits. */
+fv_status fv_model_copy_weights_prefix(fv_model *dst, const fv_model *src, int *carried, char **left_out);
+
+/* ---- transfer learning --------------------------------------------------------------------------------- */
+
+/* The classifier a new head replaces: the layer named (it must be dense), or the last dense layer the first
+ * output depends on; -1 with a message when there is none. */
+int fv_model_head_layer(const fv_model *m, const char *name);
+/* A copy of src whose head (fv_model_head_layer(src, head)) is a new dense layer of `classes` units under the
+ * same name, initialised as PyTorch initialises Linear (from the context's generator); every other layer keeps
+ * its parameters, trainable flag and sharing, and the normalization and task line carry over (class names do
+ * not: they were the old head's). Layers after the head are kept (a softmax); one whose shape depended on the
+ * old width is an error naming it. */
+fv_model *fv_model_new_head(const fv_model *src, const char *head, int classes);
+/* src's convolutional base, Keras' include_top=False: the layers up to the first flatten, global pool, 1x1
+ * adaptive pool or dense layer that reads a feature map on the way to the first output (side branches that
+ * only the top needs go with it), then the pooling (none, avg, max: a global pool and a flatten), then, for
+ * classes > 0, a flatten if still needed and a new dense classifier "fc" initialised as above. */
+fv_model *fv_model_base(const fv_model *src, fv_zoo_pooling pooling, int classes);
+
+/* Freeze weights for fine-tuning (buffers never train). spec: "all", "none" (unfreeze everything),
+ * "all-but-head" (head as for fv_model_head_layer), "up-to=LAYER" (every layer with weights up to and
+ * including LAYER), "fraction=F" (the first ceil(F * W) of the W layers with weights, F in (0, 1]), or a
+ * comma-separated list of exact layer names, '*' matching any run of characters ("features.*"). A name or
+ * pattern that matches no layer with weights, an unknown LAYER or a bad fraction is an error naming it, and
+ * nothing changes. A frozen batch norm also runs in inference mode in training passes (Keras' rule).
+ * *n_layers (may be NULL) receives how many layers were frozen. The frozen layers are kept in model files. */
+fv_status fv_model_freeze(fv_model *m, const char *spec, const char *head, int *n_layers);
+/* Unfreeze the named layers (list or patterns as above), or every layer when names is NULL or "". */
+fv_status fv_model_unfreeze(fv_model *m, const char *names, int *n_layers);
+/* The frozen layers' names, comma-separated ("" when none): malloc'd, NULL without memory. */
+char *fv_model_frozen_layers(const fv_model *m);
+
 /* ---- metadata --------------------------------------------------------------------------------------- */
 
 /* Class names (n == output size; each valid UTF-8 without control characters, else FV_ERR_ARG) and input

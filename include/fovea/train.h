@@ -46,6 +46,10 @@ typedef struct {
     int n_class_weights;
     float label_smoothing;
     fv_optim_config optim;     /* Adam with PyTorch's defaults */
+    double lr_body;            /* > 0: the learning rate of every layer but the head (fine-tuning a pretrained
+                                * body more gently); the head (head_layer, or the last dense layer) keeps
+                                * optim.lr. 0: one rate for all */
+    const char *head_layer;
     fv_schedule schedule;      /* per-epoch learning-rate schedule (constant) */
     fv_verbosity verbose;
     FILE *out;                 /* progress output (stdout) */
@@ -87,6 +91,10 @@ fv_callback *fv_model_checkpoint(const char *path_template, const char *monitor,
  * of more than min_delta, then wait cooldown epochs; never below min_lr. */
 fv_callback *fv_reduce_lr_on_plateau(const char *monitor, double factor, int patience, double min_delta, int cooldown,
                                      double min_lr, fv_monitor_mode mode);
+
+/* Gradual unfreezing: from epoch `epoch` (1-based) on, the named layers (a list or patterns as for
+ * fv_model_freeze; NULL: every layer) train. A resumed run past that epoch has them unfrozen from its start. */
+fv_callback *fv_unfreeze_at(int epoch, const char *layers);
 
 /* ---- the trainer ------------------------------------------------------------------------------------ */
 

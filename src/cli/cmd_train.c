@@ -18,6 +18,13 @@ static const fv_cli_opt opts[] = {
     {.name = "data", .type = FV_CLI_STRING, .def = NULL, .metavar = "SET|DIR|CSV", .help = "fashion-mnist, mnist, a directory of IDX files, a folder of class folders of images, or a CSV of path,label"},
     CLI_TASK_OPTS,
     CLI_IMAGE_SET_OPTS,
+    {.name = "classes", .type = FV_CLI_INT, .def = NULL, .metavar = "K", .help = "a new classifier of K outputs on a pretrained model (default: the data's class count, when the model's differs)", .min = 1, .max = 1 << 24},
+    {.name = "head", .type = FV_CLI_STRING, .def = NULL, .metavar = "LAYER", .help = "the dense layer a new classifier replaces, and the head of --freeze all-but-head and --lr-body (default: the last dense layer)"},
+    {.name = "include-top", .type = FV_CLI_STRING, .def = "true", .metavar = NULL, .help = "false: keep the convolutional base alone (Keras' include_top=False) and put a new classifier on it", .choices = "true|false"},
+    {.name = "pooling", .type = FV_CLI_STRING, .def = "none", .metavar = NULL, .help = "with --include-top false: how the base's maps reach the classifier (none: flattened)", .choices = "none|avg|max"},
+    {.name = "freeze", .type = FV_CLI_STRING, .def = NULL, .metavar = "SPEC", .help = "keep pretrained weights: all-but-head, up-to=LAYER, fraction=F or NAME,NAME (exact names; * as a wildcard)"},
+    {.name = "unfreeze-at", .type = FV_CLI_STRING, .def = NULL, .metavar = "EPOCH[:LAYERS]", .help = "gradual unfreezing: from this epoch on, these layers (default all) train too"},
+    {.name = "lr-body", .type = FV_CLI_FLOAT, .def = NULL, .metavar = "X", .help = "learning rate of every layer but the head (fine-tune the pretrained body more gently)", .min = 0, .max = HUGE_VAL, .min_exclusive = true},
     {.name = "augment", .type = FV_CLI_STRING, .def = NULL, .metavar = "SPEC", .help = "augment the training images on the loader's threads, e.g. 'rotate=10 shift=0.1 zoom=0.9:1.1 hflip=0.5' (docs/AUGMENT.md); the flags below add to it"},
     CLI_AUGMENT_OPTS,
     {.name = "epochs", .type = FV_CLI_INT, .def = "5", .metavar = "N", .help = "passes over the training set", .min = 1, .max = 1e6},
@@ -125,6 +132,22 @@ static float *class_weights(const fv_cli_args *a, const cli_data *d, int k)
     return w;
 }
 
+/* --unfreeze-at EPOCH[:LAYERS]; 2 after printing a bad value. */
+static int add_unfreeze(fv_trainer *t, const fv_cli_args *a)
+{
+    const char *spec = fv_cli_str(a, "unfreeze-at");
+    if (!spec) return 0;
+    char *end;
+    long e = strtol(spec, &end, 10);
+    fv_callback *cb = end != spec && e >= 1 && e <= 1000000 && (!*end || (*end == ':' && end[1]))
+                          ? fv_unfreeze_at((int)e, *end ? end + 1 : NULL) : NULL;
+    if (!cb) {
+        fprintf(stderr, "fovea train: --unfreeze-at expects EPOCH (>= 1) or EPOCH:LAYERS, got '%s'\n", spec);
+        return 2;
+    }
+    return fv_trainer_add_callback(t, cb) == FV_OK ? 0 : 1;
+}
+
 static void add_callbacks(fv_trainer *t, const fv_cli_args *a)
 {
     const char *monitor = fv_cli_str(a, "monitor"), *mode_name = fv_cli_str(a, "mode");
@@ -179,6 +202,21 @@ static int set_class_names(fv_ctx *ctx, fv_model *m, const cli_data *d, const ch
  * exported to ONNX into the zoo's resnet18. Fine-tuning on the classes src was trained on, in another order
  * (a folder sorted differently): the data is renumbered to src's order, so that its output rows keep their
  * classes; other classes are a new task, and keep the data's names. */
+/* A source whose end differs (another head, no top): what fits from the start is carried, and the layers left
+ * with their new weights are named. */
+static fv_status carry_what_fits(fv_ctx *ctx, fv_model *m, const fv_model *src, const char *path)
+{
+    int carried = 0;
+    char *left = NULL;
+    fv_clear_error(ctx);
+    fv_status s = fv_model_copy_weights_prefix(m, src, &carried, &left);
+    if (!s)
+        printf("Weights from %s: %d weighted layers carried%s%s\n", path, carried, left ? "; left as initialised: " : "",
+               left ? left : "");
+    free(left);
+    return s;
+}
+
 static int start_from(fv_ctx *ctx, fv_model *m, const char *path, cli_data *d, const char *data_spec)
 {
     fv_model *src = fv_model_load(ctx, path);
@@ -193,6 +231,7 @@ static int start_from(fv_ctx *ctx, fv_model *m, const char *path, cli_data *d, c
         }
     }
     fv_status s = src ? fv_model_copy_weights(m, src) : fv_errcode(ctx);
+    if (s && src) s = carry_what_fits(ctx, m, src, path);
     fv_model_free(src);
     if (s) {
         fprintf(stderr, "fovea train: --weights %s: %s\n", path, cli_message("weights", fv_errmsg(ctx)));
@@ -211,6 +250,47 @@ static int copy_weights_from(fv_ctx *ctx, fv_model *m, const char *path)
     return s != FV_OK;
 }
 
+/* A pretrained model fitted to the data's classes: its base with a new classifier (--include-top false), or a
+ * new head when --classes or --head asks, or when its output differs from the data's classes. Frees m when it
+ * makes another; NULL after printing why. */
+static fv_model *new_top(fv_ctx *ctx, const fv_cli_args *a, fv_model *m, int data_classes)
+{
+    int k = fv_cli_given(a, "classes") ? (int)fv_cli_int(a, "classes") : data_classes;
+    const char *pooling = fv_cli_str(a, "pooling"), *head = fv_cli_str(a, "head");
+    fv_model *n = NULL;
+    if (strcmp(fv_cli_str(a, "include-top"), "false") == 0) {
+        fv_zoo_pooling p = pooling[0] == 'a' ? FV_ZOO_POOL_AVG : pooling[0] == 'm' ? FV_ZOO_POOL_MAX : FV_ZOO_POOL_NONE;
+        n = fv_model_base(m, p, k);
+    } else if (fv_cli_given(a, "classes") || head || fv_model_output_size(m) != k) {
+        if (fv_model_output_size(m) == k && !head) return m;
+        n = fv_model_new_head(m, head, k);
+    } else {
+        return m;
+    }
+    fv_model_free(m);
+    if (!n) cli_fail("fovea train", ctx);
+    else if (!fv_cli_flag(a, "quiet"))
+        printf("New classifier: %lld outputs on '%s' (%s)\n", (long long)fv_model_output_size(n),
+               fv_model_layer_name(n, fv_model_layer_count(n) - 1), fv_model_name(n));
+    return n;
+}
+
+/* --freeze, after the weights are in. 1 after printing why. */
+static int freeze(fv_ctx *ctx, const fv_cli_args *a, fv_model *m)
+{
+    const char *spec = fv_cli_str(a, "freeze");
+    if (!spec || fv_cli_str(a, "resume")) return 0; /* a checkpoint keeps its own frozen layers */
+    int n = 0;
+    if (fv_model_freeze(m, spec, fv_cli_str(a, "head"), &n) != FV_OK) {
+        fprintf(stderr, "fovea train: --freeze %s: %s\n", spec, fv_errmsg(ctx));
+        return 1;
+    }
+    fv_param_totals pt = fv_model_param_totals(m);
+    if (!fv_cli_flag(a, "quiet"))
+        printf("Frozen: %d layers; trainable params: %lld of %lld\n", n, (long long)pt.trainable, (long long)pt.total);
+    return 0;
+}
+
 /* The model: from the checkpoint when resuming, else by name or file, sized to the data. */
 static fv_model *train_model(fv_ctx *ctx, const fv_cli_args *a, cli_data *d)
 {
@@ -225,6 +305,7 @@ static fv_model *train_model(fv_ctx *ctx, const fv_cli_args *a, cli_data *d)
     fv_model *m = cli_model(ctx, "fovea train", fv_cli_str(a, "model"), (int)s[0], (int)s[1], (int)s[2],
                             cli_data_classes(d));
     bool classify = m && strcmp(cli_task_name(a, m), "classify") == 0;
+    if (m && classify) m = new_top(ctx, a, m, cli_data_classes(d));
     if (m && classify && cli_data_class_name(d, 0) && set_class_names(ctx, m, d, fv_cli_str(a, "data"))) {
         fv_model_free(m);
         return NULL;
@@ -234,6 +315,10 @@ static fv_model *train_model(fv_ctx *ctx, const fv_cli_args *a, cli_data *d)
         return NULL;
     }
     if (m && fv_cli_str(a, "weights") && !classify && copy_weights_from(ctx, m, fv_cli_str(a, "weights"))) {
+        fv_model_free(m);
+        return NULL;
+    }
+    if (m && freeze(ctx, a, m)) {
         fv_model_free(m);
         return NULL;
     }
@@ -281,6 +366,7 @@ static void fit_config(const fv_cli_args *a, fv_fit_config *c)
     c->history_csv = fv_cli_str(a, "history");
     optimizer_config(a, &c->optim);
     c->schedule = schedule_config(a, c->epochs);
+    if (fv_cli_given(a, "lr-body")) c->lr_body = fv_cli_float(a, "lr-body"), c->head_layer = fv_cli_str(a, "head");
 }
 
 /* The settings kept in checkpoints, then --resume: "Resuming at epoch 3 of 5 from ck.fvm". 1 on failure; sets
@@ -436,6 +522,8 @@ static int train_tuples(const fv_cli_args *a, int64_t done)
     c.task = task;
     if (!(t = fv_trainer_new(m, &c))) goto fail;
     add_callbacks(t, a);
+    if ((rc = add_unfreeze(t, a)) != 0) goto done;
+    rc = 1;
     bool complete = false;
     if (start_run(t, a, done, c.epochs, &complete)) goto fail;
     fv_data_source ts = loader ? fv_loader_source(loader) : fv_tensor_set_source(set);
@@ -537,6 +625,8 @@ int cmd_train(int argc, char **argv)
     if (val) vs = cli_task_source(ctx, cli_data_source(val), task, c.batch_size, &val_adapter), c.validation = &vs;
     if (!(t = fv_trainer_new(m, &c))) goto fail;
     add_callbacks(t, a);
+    if ((rc = add_unfreeze(t, a)) != 0) goto done;
+    rc = 1;
     bool complete = false;
     if (start_run(t, a, done, c.epochs, &complete)) goto fail;
     fv_data_source ts = cli_task_source(ctx, cli_data_source(train), task, c.batch_size, &train_adapter);

@@ -17,6 +17,7 @@
 #define META_CLASSES "class_names"
 #define META_MEAN "normalization.mean"
 #define META_STD "normalization.std"
+#define META_FROZEN "frozen_layers" /* fine-tuning's frozen layers, comma-separated */
 #define MAX_DESCRIPTION (16u << 20)
 #define FV_MODEL_MAX_NORM_TEXT (FV_MODEL_MAX_NORM_CHANNELS * 24)
 
@@ -50,6 +51,26 @@ static fv_status put_classes(fv_modelfile *mf, const fv_model *m)
     return s;
 }
 
+static fv_status put_frozen(fv_modelfile *mf, const fv_model *m)
+{
+    char *frozen = fv_model_frozen_layers(m);
+    if (!frozen) return fv_error(fv_model_ctx(m), FV_ERR_NOMEM, "out of memory saving the frozen layers");
+    fv_status s = *frozen ? fv_modelfile_meta_set(mf, META_FROZEN, frozen) : FV_OK;
+    free(frozen);
+    return s;
+}
+
+/* The frozen layers of a file, frozen again (a name the description lacks makes the file corrupt). */
+static fv_status load_frozen(fv_model *m, const fv_modelfile *mf, const char *path)
+{
+    const char *frozen = fv_modelfile_meta_get(mf, META_FROZEN);
+    if (!frozen || !*frozen) return FV_OK;
+    if (fv_model_freeze(m, frozen, NULL, NULL) == FV_OK) return FV_OK;
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", fv_errmsg(fv_model_ctx(m)));
+    return fv_error(fv_model_ctx(m), FV_ERR_FORMAT, "model file %s: its frozen layers: %s", path, msg);
+}
+
 fv_modelfile *fv_model_to_modelfile(const fv_model *m)
 {
     if (!m) return NULL;
@@ -60,6 +81,7 @@ fv_modelfile *fv_model_to_modelfile(const fv_model *m)
     if (!s) s = fv_modelfile_set_description(mf, desc);
     if (!s) s = fv_modelfile_meta_set(mf, "created_by", "fovea");
     if (!s) s = put_classes(mf, m);
+    if (!s) s = put_frozen(mf, m);
     float mean[FV_MODEL_MAX_NORM_CHANNELS], std[FV_MODEL_MAX_NORM_CHANNELS];
     int nc = fv_model_normalization(m, mean, std, FV_MODEL_MAX_NORM_CHANNELS);
     if (!s && nc) s = put_floats(mf, META_MEAN, mean, nc);
@@ -193,7 +215,8 @@ fv_model *fv_model_from_modelfile(fv_ctx *ctx, const fv_modelfile *mf, const cha
     if (!ctx || !mf) return NULL;
     fv_model *m = fv_model_parse(ctx, fv_modelfile_description(mf), path);
     if (!m) return NULL;
-    if (fv_model_load_weights(m, mf, path) != FV_OK || load_meta(m, mf, path) != FV_OK) {
+    if (fv_model_load_weights(m, mf, path) != FV_OK || load_meta(m, mf, path) != FV_OK ||
+        load_frozen(m, mf, path) != FV_OK) {
         fv_model_free(m);
         return NULL;
     }

@@ -236,3 +236,39 @@ fv_status fv_model_copy_weights(fv_model *dst, const fv_model *src)
     free(d.u), free(s.u);
     return st;
 }
+
+fv_status fv_model_copy_weights_prefix(fv_model *dst, const fv_model *src, int *carried, char **left_out)
+{
+    if (carried) *carried = 0;
+    if (left_out) *left_out = NULL;
+    if (!dst || !src) return dst ? fv_error(dst->ctx, FV_ERR_ARG, "fv_model_copy_weights_prefix: no source") : FV_ERR_ARG;
+    fv_ctx *ctx = dst->ctx;
+    unit_list d = {0}, s = {0};
+    fv_status st = cut_units(dst, &d);
+    if (!st) st = cut_units(src, &s);
+    int k = 0;
+    char why[400] = "";
+    for (; !st && k < d.n && k < s.n; k++) {
+        fv_status e = check_pair(ctx, &d.u[k], &s.u[k], k);
+        if (!e) e = check_fold(ctx, &d.u[k], &s.u[k]);
+        if (e) {
+            snprintf(why, sizeof why, "%s", fv_errmsg(ctx));
+            fv_clear_error(ctx);
+            break;
+        }
+    }
+    if (!st && k == 0)
+        st = fv_error(ctx, FV_ERR_SHAPE, "%s", why[0] ? why : "weights do not fit: no weighted layer in common");
+    for (int j = 0; !st && j < k; j++) carry(&d.u[j], &s.u[j]);
+    size_t len = 0, cap = 0;
+    char *names = NULL;
+    for (int j = k; !st && left_out && j < d.n; j++)
+        if ((len && fv_text_append(&names, &len, &cap, ", ") != FV_OK) ||
+            fv_text_append(&names, &len, &cap, unit_layer(&d.u[j])->name) != FV_OK)
+            st = fv_error(ctx, FV_ERR_NOMEM, "out of memory");
+    if (!st && left_out) *left_out = names;
+    else free(names);
+    if (!st && carried) *carried = k;
+    free(d.u), free(s.u);
+    return st;
+}

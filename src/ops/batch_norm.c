@@ -99,10 +99,13 @@ static fv_status bn_forward(fv_graph *g, fv_node *n)
     if ((s = fv_node_aux(g, n, AUX_MEAN, FV_F32, 1, &C)) || (s = fv_node_aux(g, n, AUX_INVSTD, FV_F32, 1, &C)))
         return s;
     float *mean = fv_f32(&n->aux[AUX_MEAN]), *invstd = fv_f32(&n->aux[AUX_INVSTD]);
-    at->batch_stats = g->training;
+    /* Keras' rule for fine-tuning: a frozen batch norm (its gamma a parameter that is not trainable) runs in
+     * inference mode even in a training pass, neither using nor updating batch statistics */
+    const fv_param *gp = n->in[IN_GAMMA] ? fv_node_param(n->in[IN_GAMMA]) : NULL;
+    at->batch_stats = g->training && !(gp && !gp->trainable);
     const float *gamma = n->in[IN_GAMMA] ? fv_f32(&n->in[IN_GAMMA]->value) : NULL;
     const float *beta = n->in[IN_BETA] ? fv_f32(&n->in[IN_BETA]->value) : NULL;
-    if (g->training) {
+    if (at->batch_stats) {
         if ((s = train_forward(g, n, mean, invstd, gamma, beta)) || !(at->hi > 0.0f)) return s;
         float *y = fv_f32(&n->value);
         for (int64_t i = 0; i < n->value.size; i++) y[i] = fv_clamp0(y[i], at->hi);

@@ -336,3 +336,53 @@ fv_callback *fv_reduce_lr_on_plateau(const char *monitor, double factor, int pat
     m->cb.free = monitor_free;
     return &m->cb;
 }
+
+/* ---- gradual unfreezing ------------------------------------------------------------------------------- */
+
+typedef struct {
+    fv_callback cb;
+    int epoch;        /* 1-based: the first epoch that trains the layers */
+    char layers[1024];
+    bool done;
+} unfreeze_cb;
+
+static fv_status unfreeze_now(unfreeze_cb *u, fv_trainer *t)
+{
+    int n = 0;
+    fv_status s = fv_model_unfreeze(fv_trainer_model(t), u->layers[0] ? u->layers : NULL, &n);
+    if (s) return s;
+    u->done = true;
+    if (fv_trainer_out(t))
+        fprintf(fv_trainer_out(t), "Epoch %d on: %d layers unfrozen (%s)\n", u->epoch, n, u->layers[0] ? u->layers : "all");
+    return FV_OK;
+}
+
+/* A run resumed at or past the epoch trains the layers from its start. */
+static fv_status unfreeze_begin(fv_callback *cb, fv_trainer *t)
+{
+    unfreeze_cb *u = cb->user;
+    return !u->done && fv_trainer_epochs_done(t) + 1 >= u->epoch ? unfreeze_now(u, t) : FV_OK;
+}
+
+static fv_status unfreeze_epoch_end(fv_callback *cb, fv_trainer *t, int epoch)
+{
+    unfreeze_cb *u = cb->user;
+    return !u->done && epoch + 2 >= u->epoch ? unfreeze_now(u, t) : FV_OK; /* epoch + 2: the next one, 1-based */
+}
+
+static void unfreeze_free(fv_callback *cb) { free(cb->user); }
+
+fv_callback *fv_unfreeze_at(int epoch, const char *layers)
+{
+    if (epoch < 1 || (layers && strlen(layers) >= sizeof((unfreeze_cb *)0)->layers)) return NULL;
+    unfreeze_cb *u = calloc(1, sizeof *u);
+    if (!u) return NULL;
+    u->cb.name = "UnfreezeAt";
+    u->cb.user = u;
+    u->cb.on_train_begin = unfreeze_begin;
+    u->cb.on_epoch_end = unfreeze_epoch_end;
+    u->cb.free = unfreeze_free;
+    u->epoch = epoch;
+    snprintf(u->layers, sizeof u->layers, "%s", layers ? layers : "");
+    return &u->cb;
+}

@@ -128,6 +128,29 @@ static fv_status own_task(fv_trainer *t)
     return t->task ? FV_OK : fv_errcode(t->ctx);
 }
 
+/* The optimizer's groups: every parameter at the configured rate, or, with lr_body, the head's first (so that
+ * the logged "lr" is the head's) and the body's at lr_body. */
+static fv_status add_groups(fv_trainer *t)
+{
+    fv_model *m = t->model;
+    int np = fv_model_param_count(m), head = -1;
+    if (t->cfg.lr_body > 0 && (head = fv_model_head_layer(m, t->cfg.head_layer)) < 0) return fv_errcode(t->ctx);
+    fv_param **params = malloc((size_t)(np ? np : 1) * sizeof *params), *own[FV_MODEL_MAX_IO * 4];
+    if (!params) return fv_error(t->ctx, FV_ERR_NOMEM, "out of memory creating a trainer");
+    int n_head = head >= 0 ? fv_model_layer_params(m, head, own, FV_MODEL_MAX_IO * 4) : 0, n = 0;
+    for (int i = 0; i < np; i++) {
+        fv_param *p = fv_model_param(m, i);
+        bool in_head = false;
+        for (int k = 0; k < n_head; k++) in_head |= own[k] == p;
+        if (!in_head) params[n++] = p;
+    }
+    fv_status s = FV_OK;
+    if (n_head && fv_optim_add_group(t->opt, own, n_head, -1.0f) < 0) s = fv_errcode(t->ctx);
+    if (!s && fv_optim_add_group(t->opt, params, n, n_head ? (float)t->cfg.lr_body : -1.0f) < 0) s = fv_errcode(t->ctx);
+    free(params);
+    return s;
+}
+
 fv_trainer *fv_trainer_new(fv_model *m, const fv_fit_config *cfg)
 {
     fv_ctx *ctx = fv_model_ctx(m);
@@ -151,16 +174,7 @@ fv_trainer *fv_trainer_new(fv_model *m, const fv_fit_config *cfg)
     t->lr_factor = 1.0;
     if (own_task(t) != FV_OK || build_graph(t) != FV_OK) goto fail;
     if (!(t->opt = fv_optim_new(ctx, &t->cfg.optim))) goto fail;
-    int np = fv_model_param_count(m);
-    fv_param **params = malloc((size_t)(np ? np : 1) * sizeof *params);
-    if (!params) {
-        fv_error(ctx, FV_ERR_NOMEM, "out of memory creating a trainer");
-        goto fail;
-    }
-    for (int i = 0; i < np; i++) params[i] = fv_model_param(m, i);
-    int grp = fv_optim_add_group(t->opt, params, np, -1.0f);
-    free(params);
-    if (grp < 0) goto fail;
+    if (add_groups(t) != FV_OK) goto fail;
     static const fv_progress_mode modes[] = {FV_PROGRESS_AUTO, FV_PROGRESS_TTY, FV_PROGRESS_PLAIN, FV_PROGRESS_QUIET};
     if (!(t->progress = fv_progress_new(t->cfg.out, modes[t->cfg.verbose & 3]))) {
         fv_error(ctx, FV_ERR_NOMEM, "out of memory creating a trainer");
