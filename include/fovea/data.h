@@ -108,6 +108,14 @@ fv_dataset *fv_dataset_range(const fv_dataset *ds, int64_t first, int64_t n);
 #define FV_SAMPLE_STREAM UINT64_C(0x73616d706c65) /* "sample" */
 fv_dataset *fv_dataset_sample_stratified(const fv_dataset *ds, int64_t n, uint64_t seed);
 
+/* Up to per_class samples of every class (all of a class that has fewer), drawn as fv_dataset_sample_stratified
+ * draws: the same seed gives the same samples, kept in ds's order. For few-shot transfer ("10 per class"). */
+fv_dataset *fv_dataset_sample_per_class(const fv_dataset *ds, int64_t per_class, uint64_t seed);
+/* The samples of the classes classes[0..k), relabelled 0..k-1 in that order (their names follow): a new data
+ * set with its own copy of those samples (or of their file names). A class given twice or outside the data
+ * set's is an error naming it. */
+fv_dataset *fv_dataset_select_classes(const fv_dataset *ds, const int *classes, int k);
+
 typedef enum {
     FV_SPLIT_LAST = 0, /* the last fraction is held out (Keras' validation_split) */
     FV_SPLIT_FIRST,    /* the first fraction */

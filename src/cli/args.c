@@ -460,6 +460,11 @@ int fv_cli_list(const fv_cli_args *a, const char *name, const char *const **item
     return s->n_items;
 }
 
+bool fv_cli_has(const fv_cli_args *a, const char *name)
+{
+    return find_opt(a->cmd, name, strlen(name)) >= 0;
+}
+
 bool fv_cli_given(const fv_cli_args *a, const char *name)
 {
     int k = find_opt(a->cmd, name, strlen(name));

@@ -97,6 +97,8 @@ bool fv_cli_flag(const fv_cli_args *a, const char *name);
 int fv_cli_list(const fv_cli_args *a, const char *name, const char *const **items);
 /* Whether the option was on the command line (not just defaulted). */
 bool fv_cli_given(const fv_cli_args *a, const char *name);
+/* Whether the command's table has the option at all (for code shared by commands with different tables). */
+bool fv_cli_has(const fv_cli_args *a, const char *name);
 /* Positional arguments in order, across all declared positionals. */
 int fv_cli_npos(const fv_cli_args *a);
 const char *fv_cli_pos_at(const fv_cli_args *a, int i);

@@ -17,8 +17,22 @@ struct cli_data {
 
 cli_data_opts cli_data_defaults(const char *prog)
 {
-    cli_data_opts o = {prog, 0, 0, 0, false, true, false, 0, 1};
+    cli_data_opts o = {.prog = prog, .verify = true, .seed = 1};
     return o;
+}
+
+/* "7,8,9" into classes (room for 4096): the count, or -1. */
+static int parse_classes(const char *text, int *classes)
+{
+    int k = 0;
+    for (const char *p = text; *p;) {
+        char *end;
+        long c = strtol(p, &end, 10);
+        if (end == p || (*end && *end != ',') || c < 0 || c > 1 << 20 || k == 4096) return -1;
+        classes[k++] = (int)c;
+        p = *end ? end + 1 : end;
+    }
+    return k ? k : -1;
 }
 
 int cli_data_opts_from_args(const fv_cli_args *a, cli_data_opts *o)
@@ -42,7 +56,32 @@ int cli_data_opts_from_args(const fv_cli_args *a, cli_data_opts *o)
     o->strict = fv_cli_flag(a, "strict");
     o->verify = !fv_cli_flag(a, "quick-scan");
     o->loader_threads = (int)fv_cli_int(a, "loader-threads");
+    if (fv_cli_has(a, "select-classes")) o->select_classes = fv_cli_str(a, "select-classes");
+    if (fv_cli_has(a, "per-class")) o->per_class = fv_cli_int(a, "per-class");
+    int classes[4096];
+    if (o->select_classes && parse_classes(o->select_classes, classes) < 0) {
+        fprintf(stderr, "%s: --select-classes expects up to 4096 class numbers separated by commas, got '%s'\n",
+                o->prog, o->select_classes);
+        return 1;
+    }
     return 0;
+}
+
+/* --select-classes "7,8,9" then --per-class N; ds replaced (freed) or NULL with the reason in ctx. */
+static fv_dataset *subset(fv_ctx *ctx, fv_dataset *ds, const cli_data_opts *o)
+{
+    if (o->select_classes) { /* checked by cli_data_opts_from_args */
+        int classes[4096], k = parse_classes(o->select_classes, classes);
+        fv_dataset *sel = fv_dataset_select_classes(ds, classes, k > 0 ? k : 0);
+        fv_dataset_free(ds);
+        if (!(ds = sel)) return NULL;
+    }
+    if (o->per_class > 0) {
+        fv_dataset *few = fv_dataset_sample_per_class(ds, o->per_class, o->seed);
+        fv_dataset_free(ds);
+        ds = few;
+    }
+    return ds;
 }
 
 /* Keras' line, then the bad files on stderr (all of them: a user fixing a data set wants the list). */
@@ -75,6 +114,7 @@ cli_data *cli_data_open_opts(fv_ctx *ctx, const char *spec, bool train, int64_t 
 {
     bool images = fv_dataset_is_image_set(spec);
     fv_dataset *ds = images ? open_images(ctx, spec, o) : fv_dataset_find(ctx, spec, train);
+    if (ds) ds = subset(ctx, ds, o);
     if (!ds) return NULL;
     if (limit > 0 && limit < fv_dataset_count(ds)) {
         fv_dataset *cut = fv_dataset_sample_stratified(ds, limit, o->seed);

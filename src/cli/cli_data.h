@@ -22,6 +22,8 @@ typedef struct {
     bool announce;             /* print Keras' "Found N files belonging to K classes." */
     int loader_threads;        /* 0: one per core, at most 4 */
     uint64_t seed;             /* which samples a limit takes (fv_dataset_sample_stratified) */
+    const char *select_classes; /* "7,8,9": only these classes, renumbered 0.. in this order (NULL: all) */
+    int64_t per_class;         /* > 0: this many samples of each class (after select_classes, before a limit) */
 } cli_data_opts;
 cli_data_opts cli_data_defaults(const char *prog);
 /* The help of --limit, the same in every command. */
@@ -35,6 +37,11 @@ cli_data_opts cli_data_defaults(const char *prog);
     FV_CLI_FLAG_OPT("quick-scan", NULL, "image folders: check only the headers when opening (faster; a file "   \
                     "corrupt past its header then stops training)"),                                              \
     FV_CLI_INT_OPT("loader-threads", "0", "N", "threads decoding and augmenting ahead (0: one per core, at most 4)", 0, 256)
+/* Subsets of a data set, for a command's table (read by cli_data_opts_from_args when the table has them). */
+#define CLI_SUBSET_OPTS                                                                                          \
+    FV_CLI_STR_OPT("select-classes", NULL, "C,C,...", "only these classes of the data, numbered 0, 1, ... in this " \
+                   "order (transfer to a part of a data set)"),                                                   \
+    FV_CLI_INT_OPT("per-class", "0", "N", "N samples of each class, drawn the same every run (0: all)", 0, 9e15)
 /* The options above into o; 1 after printing why (--size not HxW). */
 int cli_data_opts_from_args(const struct fv_cli_args *a, cli_data_opts *o);
 cli_data *cli_data_open_opts(fv_ctx *ctx, const char *spec, bool train, int64_t limit, const cli_data_opts *o);

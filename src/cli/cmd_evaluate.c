@@ -12,6 +12,7 @@ static const fv_cli_opt opts[] = {
     {.name = "data", .type = FV_CLI_STRING, .def = NULL, .metavar = "SET|DIR|CSV", .help = "fashion-mnist, mnist, a directory of IDX files, a folder of class folders of images, or a CSV of path,label"},
     CLI_TASK_OPTS,
     CLI_IMAGE_SET_OPTS,
+    CLI_SUBSET_OPTS,
     {.name = "split", .type = FV_CLI_STRING, .def = "test", .metavar = NULL, .help = "which part of the data set", .choices = "test|train"},
     {.name = "batch", .type = FV_CLI_INT, .def = "256", .metavar = "N", .help = "samples per forward pass", .min = 1, .max = 1e7},
     {.name = "limit", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = CLI_LIMIT_HELP, .min = 0, .max = 9e15},

@@ -18,6 +18,7 @@ static const fv_cli_opt opts[] = {
     {.name = "data", .type = FV_CLI_STRING, .def = NULL, .metavar = "SET|DIR|CSV", .help = "fashion-mnist, mnist, a directory of IDX files, a folder of class folders of images, or a CSV of path,label"},
     CLI_TASK_OPTS,
     CLI_IMAGE_SET_OPTS,
+    CLI_SUBSET_OPTS,
     {.name = "classes", .type = FV_CLI_INT, .def = NULL, .metavar = "K", .help = "a new classifier of K outputs on a pretrained model (default: the data's class count, when the model's differs)", .min = 1, .max = 1 << 24},
     {.name = "head", .type = FV_CLI_STRING, .def = NULL, .metavar = "LAYER", .help = "the dense layer a new classifier replaces, and the head of --freeze all-but-head and --lr-body (default: the last dense layer)"},
     {.name = "include-top", .type = FV_CLI_STRING, .def = "true", .metavar = NULL, .help = "false: keep the convolutional base alone (Keras' include_top=False) and put a new classifier on it", .choices = "true|false"},

@@ -70,3 +70,69 @@ fv_status fv_dataset_match_class_names(fv_dataset *ds, const char *const *names,
     free(to);
     return s;
 }
+
+/* ---- a data set of some classes ------------------------------------------------------------------------ */
+
+/* Store sample j's pixels, or its file, into sample i of a new store. */
+static bool copy_sample(ds_store *to, int64_t i, const ds_store *from, int64_t j)
+{
+    int64_t per = from->c * from->h * from->w;
+    if (from->u8) memcpy(to->u8 + i * per, from->u8 + j * per, (size_t)per);
+    if (from->f32) memcpy(to->f32 + i * per, from->f32 + j * per, (size_t)per * sizeof(float));
+    return !from->paths || (to->paths[i] = strdup(from->paths[j])) != NULL;
+}
+
+/* Room for n samples of from's kind (bytes, floats or file names). */
+static bool alloc_like(ds_store *to, const ds_store *from, int64_t n)
+{
+    size_t per = (size_t)(from->c * from->h * from->w);
+    if (from->u8 && !(to->u8 = malloc((size_t)n * per))) return false;
+    if (from->f32 && !(to->f32 = malloc((size_t)n * per * sizeof(float)))) return false;
+    if (from->paths && !(to->paths = calloc((size_t)n, sizeof *to->paths))) return false;
+    to->filter = from->filter, to->fit = from->fit;
+    return true;
+}
+
+fv_dataset *fv_dataset_select_classes(const fv_dataset *ds, const int *classes, int k)
+{
+    if (!ds) return NULL;
+    const ds_store *st = ds->store;
+    int *to = malloc((size_t)st->n_classes * sizeof *to);
+    if (!to) return fv_error(ds->ctx, FV_ERR_NOMEM, "out of memory"), NULL;
+    for (int c = 0; c < st->n_classes; c++) to[c] = -1;
+    for (int i = 0; i < k; i++) {
+        if (classes[i] < 0 || classes[i] >= st->n_classes || to[classes[i]] >= 0) {
+            fv_error(ds->ctx, FV_ERR_ARG, "%s: class %d is %s (the data set has %d classes)", st->origin, classes[i],
+                     classes[i] >= 0 && classes[i] < st->n_classes ? "given twice" : "not one of its classes",
+                     st->n_classes);
+            free(to);
+            return NULL;
+        }
+        to[classes[i]] = i;
+    }
+    int64_t n = 0;
+    for (int64_t i = 0; i < ds->n; i++) n += to[fv_dataset_label(ds, i)] >= 0;
+    ds_store *out = n && k > 0 ? ds_store_new(ds->ctx, n, st->c, st->h, st->w, st->origin) : NULL;
+    if (!out) {
+        if (!n || k <= 0) fv_error(ds->ctx, FV_ERR_ARG, "%s: no samples of the classes asked for", st->origin);
+        free(to);
+        return NULL;
+    }
+    bool ok = alloc_like(out, st, n);
+    for (int64_t i = 0, m = 0; ok && i < ds->n; i++) {
+        int c = to[fv_dataset_label(ds, i)];
+        if (c < 0) continue;
+        out->labels[m] = c;
+        ok = copy_sample(out, m++, st, ds->index ? ds->index[i] : i);
+    }
+    out->n_classes = k;
+    fv_dataset *sel = ok ? ds_wrap(ds->ctx, out) : NULL;
+    if (!ok) ds_store_unref(out), fv_error(ds->ctx, FV_ERR_NOMEM, "%s: out of memory selecting classes", st->origin);
+    const char *names[FV_DATASET_MAX_CLASSES > 4096 ? 4096 : FV_DATASET_MAX_CLASSES];
+    if (sel && st->names && k <= 4096) {
+        for (int i = 0; i < k; i++) names[i] = st->names[classes[i]];
+        if (fv_dataset_set_class_names(sel, names, k) != FV_OK) fv_dataset_free(sel), sel = NULL;
+    }
+    free(to);
+    return sel;
+}

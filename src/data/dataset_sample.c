@@ -42,12 +42,11 @@ static void quotas(const int64_t *counts, int k, int64_t n, int64_t total, int64
     }
 }
 
-fv_dataset *fv_dataset_sample_stratified(const fv_dataset *ds, int64_t n, uint64_t seed)
+/* The samples each class keeps (quota[c]), taken with the smallest keys of (seed, FV_SAMPLE_STREAM, i), in ds's
+ * order: per_class >= 0 gives min(per_class, count) to every class, else Hamilton's shares of n. */
+static fv_dataset *sample(const fv_dataset *ds, int64_t n, int64_t per_class, uint64_t seed)
 {
-    if (!ds) return NULL;
     int64_t total = ds->n;
-    if (n < 0) n = 0;
-    if (n >= total) return fv_dataset_range(ds, 0, total);
     if (total > INT64_C(3000000000)) { /* keeps n * count within 63 bits */
         fv_error(ds->ctx, FV_ERR_ARG, "%s: %lld samples are too many to sample from", ds->store->origin, (long long)total);
         return NULL;
@@ -63,7 +62,10 @@ fv_dataset *fv_dataset_sample_stratified(const fv_dataset *ds, int64_t n, uint64
     }
     int64_t *quota = counts + k, *rem = counts + 2 * k;
     fv_dataset_class_counts(ds, counts);
-    quotas(counts, k, n, total, quota, rem);
+    if (per_class >= 0)
+        for (int c = 0; c < k; c++) quota[c] = counts[c] < per_class ? counts[c] : per_class;
+    else
+        quotas(counts, k, n, total, quota, rem);
     for (int64_t i = 0; i < total; i++)
         all[i] = (keyed){fv_dataset_label(ds, i), fv_rng_bits(seed, FV_SAMPLE_STREAM, (uint64_t)i), i};
     qsort(all, (size_t)total, sizeof *all, by_label_key);
@@ -77,4 +79,24 @@ fv_dataset *fv_dataset_sample_stratified(const fv_dataset *ds, int64_t n, uint64
 done:
     free(counts), free(chosen), free(all);
     return out;
+}
+
+fv_dataset *fv_dataset_sample_stratified(const fv_dataset *ds, int64_t n, uint64_t seed)
+{
+    if (!ds) return NULL;
+    if (n < 0) n = 0;
+    if (n >= ds->n) return fv_dataset_range(ds, 0, ds->n);
+    return sample(ds, n, -1, seed);
+}
+
+fv_dataset *fv_dataset_sample_per_class(const fv_dataset *ds, int64_t per_class, uint64_t seed)
+{
+    if (!ds) return NULL;
+    if (per_class < 1) {
+        fv_error(ds->ctx, FV_ERR_ARG, "%s: %lld samples per class (at least 1)", ds->store->origin, (long long)per_class);
+        return NULL;
+    }
+    int k = ds->store->n_classes;
+    int64_t most = (int64_t)k * per_class;
+    return sample(ds, most < ds->n ? most : ds->n, per_class, seed);
 }
