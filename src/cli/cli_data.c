@@ -195,6 +195,8 @@ int cli_data_classes(const cli_data *d) { return fv_dataset_classes(d->ds); }
 const char *cli_data_class_name(const cli_data *d, int k) { return fv_dataset_class_name(d->ds, k); }
 const char *cli_data_path(const cli_data *d, int64_t i) { return fv_dataset_path(d->ds, i); }
 
+const fv_dataset *cli_data_dataset(const cli_data *d) { return d->ds; }
+
 fv_data_source cli_data_source(cli_data *d)
 {
     if (d->loader) return fv_loader_source(d->loader);

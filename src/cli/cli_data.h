@@ -59,6 +59,7 @@ int cli_data_classes(const cli_data *d);
 const char *cli_data_class_name(const cli_data *d, int k); /* NULL when the set has no names */
 const char *cli_data_path(const cli_data *d, int64_t i);   /* the file of sample i of an image set, else NULL */
 fv_data_source cli_data_source(cli_data *d);
+const fv_dataset *cli_data_dataset(const cli_data *d);
 /* Renumber d's classes to the model's stored class names (fv_dataset_match_class_names), so that a folder
  * is scored by name, not by index; 0, or 1 after printing why (a class the model lacks, both lists named). */
 int cli_data_match_model(fv_ctx *ctx, cli_data *d, const fv_model *m, const char *prog);

@@ -7,6 +7,7 @@
 #include "fovea.h"
 
 int cmd_train(int argc, char **argv);
+int cmd_transfer_plan(int argc, char **argv); /* fovea transfer plan */
 int cmd_evaluate(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_summary(int argc, char **argv);

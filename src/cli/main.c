@@ -22,6 +22,7 @@ static const struct {
     {"report", cmd_report, "a self-contained HTML report: metrics, ROC, confidence, Grad-CAM, embedding"},
     {"data", cmd_data, "inspect an image folder (counts, sizes, unreadable files) or export a data set as PNG folders"},
     {"augment", cmd_augment, "a grid of randomly augmented versions of one image (--preview grid.png --rotate 15 ...)"},
+    {"transfer-plan", cmd_transfer_plan, "the seed's decision table: which transfer strategy fits a target data set"},
     {"convert", cmd_convert, "a model between fovea's model file and ONNX, optionally with weights paired by structure"},
 };
 #define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
