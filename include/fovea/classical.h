@@ -53,7 +53,7 @@ typedef struct {
     uint64_t seed;         /* random_forest's bootstraps and features; xgboost's seed (0) */
     bool standardize;      /* insert a standardize layer first: (x - mean) / std as scikit-learn's StandardScaler */
     double max_memory_mb;  /* refuse a fit whose estimated need is larger (0: half of the physical memory) */
-    int threads;           /* xgboost's threads and the forest's (0: the context's) */
+    int threads;           /* the forest's threads (0: the context's) and xgboost's (0: one; see xgboost.c) */
 } fv_head_options;
 
 fv_head_options fv_head_defaults(fv_head_method method);
