@@ -8,7 +8,7 @@ CPPFLAGS := -Iinclude
 # Threads come from fovea's own pool (src/core/pool.c); OpenMP only marks loops to vectorize (omp simd), so no
 # OpenMP runtime is linked.
 OMP     := -fopenmp-simd
-LDLIBS  := -lpng -ljpeg -lz -lm -pthread -lprotobuf-c
+LDLIBS  := -lpng -ljpeg -lz -lm -pthread -lprotobuf-c -llinear -lsvm -lxgboost
 
 SRCS := $(shell find src -name '*.c' -not -path 'src/cli/*' | sort)
 CLI_SRCS := $(sort $(wildcard src/cli/*.c))

@@ -19,5 +19,6 @@
 #include "fovea/io.h"
 #include "fovea/onnx.h"
 #include "fovea/augment.h"
+#include "fovea/classical.h"
 
 #endif

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Installs, on Debian, what building and testing fovea need (a C compiler, make, zlib, libpng, protobuf-c,
-# pkg-config, the Fashion-MNIST data set that the end-to-end tests and the demo train on; for the tests also
-# clang with libFuzzer, Chromium, PyTorch with torchvision (the ONNX tests export torchvision's models at test
-# time) and npm's onnxruntime-node), skipping what is already there.
+# liblinear, libsvm, libxgboost, pkg-config, the Fashion-MNIST data set that the end-to-end tests and the demo
+# train on; for the tests also clang with libFuzzer, Chromium, PyTorch with torchvision (the ONNX tests export
+# torchvision's models at test time) and npm's onnxruntime-node), skipping what is already there.
 # Run as root.
 set -e
 need=""
@@ -18,6 +18,10 @@ command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
 command -v protoc-c >/dev/null 2>&1 || need="$need protobuf-c-compiler"
 [ -e /usr/include/protobuf-c/protobuf-c.h ] || need="$need libprotobuf-c-dev"
 [ -d /usr/share/libonnx-testdata/data/node ] || need="$need libonnx-testdata"
+# classical heads on network features (`fovea transfer`): liblinear, libsvm and XGBoost's C library
+[ -e /usr/include/linear.h ] || need="$need liblinear-dev"
+[ -e /usr/include/libsvm/svm.h ] || need="$need libsvm-dev"
+[ -e /usr/include/xgboost/c_api.h ] || need="$need libxgboost-dev"
 # fuzzing (`make fuzz`, run by scripts/test.sh): clang and its libFuzzer runtime (libclang_rt.fuzzer)
 if [ "${1:-}" != "--demo" ]; then
     command -v clang >/dev/null 2>&1 || need="$need clang"

@@ -20,6 +20,7 @@ int cmd_patches(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_data(int argc, char **argv);
 int cmd_augment(int argc, char **argv);
+int cmd_transfer(int argc, char **argv);
 
 /* Parse a command's arguments: 0 to go on, otherwise the exit status to return (help: 0, error: 2). */
 int cli_parse(const fv_cli_cmd *cmd, int argc, char **argv, fv_cli_args **args, int *exit_status);

@@ -105,6 +105,19 @@ static fv_status check_ready(fv_graph *g, const fv_node *out)
     return FV_OK;
 }
 
+/* Inference-only ops (the classical heads: no backward) refuse a gradient through them before anything moves. */
+static fv_status check_differentiable(fv_graph *g, const fv_node *out)
+{
+    for (int i = 0; i <= out->id; i++) {
+        const fv_node *n = g->nodes[i];
+        if (n->on_path && n->needs_grad && !is_leaf(n) && !fv_op_get(n->op)->backward)
+            return fv_error(g->ctx, FV_ERR_ARG, "backward: %s '%s' is inference only and has no gradient (a classical "
+                            "head: fit it again on new features rather than train through it)", fv_op_get(n->op)->name,
+                            n->name);
+    }
+    return FV_OK;
+}
+
 /* Ops' backward in reverse order. Every fresh gradient has a consumer on the path that zeroes or assigns it;
  * the last loop only guards that promise, so that no buffer can be left holding an earlier pass's values. */
 static void reverse_walk(fv_graph *g, const fv_node *out)
@@ -130,6 +143,7 @@ fv_status fv_graph_backward_seed(fv_graph *g, fv_node *out, const fv_tensor *see
                         seed ? fv_dims(seed) : "NULL", out->name, fv_dims(&out->value));
     mark(g, out);
     if (!out->needs_grad) return FV_OK; /* nothing trainable or requested depends on it */
+    if ((s = check_differentiable(g, out)) != FV_OK) return s;
     s = prepare_grads(g, out);
     if (s != FV_OK) return s;
     if (out->grad_fresh) zero_fresh(g, out); /* a parameter's gradient keeps accumulating */

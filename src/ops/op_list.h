@@ -7,6 +7,7 @@
 #include "op_list_reduce.h"
 #include "op_list_norm.h"
 #include "op_list_loss.h"
+#include "op_list_classical.h"
 
 #define FV_OP_LIST(X)                           \
     FV_OP_LIST_IMAGE(X)                         \
@@ -14,7 +15,8 @@
     FV_OP_LIST_MATH(X)                          \
     FV_OP_LIST_REDUCE(X)                        \
     FV_OP_LIST_NORM(X)                          \
-    FV_OP_LIST_LOSS(X)
+    FV_OP_LIST_LOSS(X)                          \
+    FV_OP_LIST_CLASSICAL(X)
 
 /* The operators of image networks, losses and leaves. */
 #define FV_OP_LIST_IMAGE(X)                     \
