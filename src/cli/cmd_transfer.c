@@ -2,7 +2,7 @@
  * linear or RBF SVM, Gaussian naive Bayes, random forest, XGBoost) fitted on the features of layer L of SRC
  * (global-pooled or flattened), saved with the layers it reads as one model file that evaluate, predict and
  * report use as any model. The library does the work (fovea/classical.h); this file parses and prints.
- * Subcommands dispatch on the first argument: `fovea transfer plan` will join here. */
+ * `fovea transfer plan` (cmd_transfer_plan.c) dispatches here on its first argument. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +16,8 @@ static const fv_cli_opt opts[] = {
     FV_CLI_STR_OPT("data", NULL, "SET|DIR|CSV", "the training data: fashion-mnist, mnist, a directory of IDX files, a "
                    "folder of class folders of images, or a CSV of path,label"),
     FV_CLI_CHOICE_OPT("split", "train", "train|test", "which part of the data set to fit on"),
+    CLI_IMAGE_SET_OPTS,
+    CLI_SUBSET_OPTS,
     FV_CLI_INT_OPT("limit", "0", "N", CLI_LIMIT_HELP, 0, 9e15),
     FV_CLI_STR_OPT("layer", NULL, "NAME", "the layer whose output are the features (default: the input of the last "
                    "dense layer)"),
@@ -132,10 +134,7 @@ static int fit_and_save(fv_ctx *ctx, const fv_cli_args *a, const char *prog, fv_
 int cmd_transfer(int argc, char **argv)
 {
     const char *prog = "fovea transfer";
-    if (argc > 0 && strcmp(argv[0], "plan") == 0) { /* the place of `fovea transfer plan` */
-        fprintf(stderr, "%s: 'plan' is not available yet\n", prog);
-        return 2;
-    }
+    if (argc > 0 && strcmp(argv[0], "plan") == 0) return cmd_transfer_plan(argc - 1, argv + 1);
     fv_cli_args *a;
     int status;
     if (cli_parse(&cmd, argc, argv, &a, &status)) return status;
@@ -159,7 +158,12 @@ int cmd_transfer(int argc, char **argv)
     cli_load_flags(ctx, a, true, true);
     fv_ctx_set_threads(ctx, (int)fv_cli_int(a, "threads"));
     fv_model *src = cli_model(ctx, prog, fv_cli_pos_at(a, 0), 0, 0, 0, 0);
-    cli_data *d = src ? cli_data_open(ctx, fv_cli_str(a, "data"), fv_cli_str(a, "split")[1] == 'r', fv_cli_int(a, "limit")) : NULL;
+    cli_data_opts dopts = cli_data_defaults(prog);
+    dopts.seed = (uint64_t)fv_cli_int(a, "seed");
+    cli_data *d = src && !cli_data_opts_from_args(a, &dopts)
+                      ? cli_data_open_opts(ctx, fv_cli_str(a, "data"), fv_cli_str(a, "split")[1] == 'r',
+                                           fv_cli_int(a, "limit"), &dopts)
+                      : NULL;
     int rc = 1;
     if (src && !d) cli_fail_on(prog, fv_cli_str(a, "data"), ctx);
     else if (d) rc = fit_and_save(ctx, a, prog, src, d, &o);

@@ -19,11 +19,10 @@ static const struct {
     {"featuremaps", cmd_featuremaps, "every channel of a layer's output for one image, as a grid"},
     {"patches", cmd_patches, "the input patches that most activate a channel over a data set"},
     {"features", cmd_features, "a layer's activations for a whole data set, as .npy or CSV"},
-    {"transfer", cmd_transfer, "a classical head (SVM, random forest, XGBoost ...) fitted on a layer's features, saved with the body"},
+    {"transfer", cmd_transfer, "a classical head (SVM, random forest, XGBoost ...) fitted on a layer's features, saved with the body; `transfer plan`: which strategy fits a target"},
     {"report", cmd_report, "a self-contained HTML report: metrics, ROC, confidence, Grad-CAM, embedding"},
     {"data", cmd_data, "inspect an image folder (counts, sizes, unreadable files) or export a data set as PNG folders"},
     {"augment", cmd_augment, "a grid of randomly augmented versions of one image (--preview grid.png --rotate 15 ...)"},
-    {"transfer-plan", cmd_transfer_plan, "the seed's decision table: which transfer strategy fits a target data set"},
     {"convert", cmd_convert, "a model between fovea's model file and ONNX, optionally with weights paired by structure"},
 };
 #define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))

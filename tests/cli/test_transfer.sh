@@ -58,6 +58,12 @@ expect "kernel SVM past the memory limit" 1 "needs about [0-9]* MiB, more than t
 expect "malformed --gamma" 2 "\-\-gamma expects scale, auto or a positive number" -- "$FOVEA" transfer "$T/cnn.fvm" \
     --data fashion-mnist --head svm_rbf --gamma -1 --out "$T/bad.fvm"
 expect "unknown head" 2 "\-\-head" -- "$FOVEA" transfer "$T/cnn.fvm" --data fashion-mnist --head svm --out "$T/bad.fvm"
-expect "plan is not there yet" 2 "'plan' is not available yet" -- "$FOVEA" transfer plan "$T/cnn.fvm"
+expect "transfer plan needs --data" 2 "--data is required" -- "$FOVEA" transfer plan "$T/cnn.fvm"
+expect "transfer plan places a small target" 0 "Quadrant: small data" -- "$FOVEA" transfer plan "$T/cnn.fvm" \
+    --data fashion-mnist --select-classes 7,8,9 --per-class 10
+expect "transfer plan --run trains what it recommends" 0 "Saved model to $T/plan.fvm" -- "$FOVEA" transfer plan \
+    "$T/cnn.fvm" --data fashion-mnist --select-classes 7,8,9 --per-class 10 --run --out "$T/plan.fvm"
+expect "the planned model evaluates on the target's classes" 0 "accuracy" -- "$FOVEA" evaluate "$T/plan.fvm" \
+    --data fashion-mnist --select-classes 7,8,9
 if [ -e "$T/bad.fvm" ]; then bad "a refused transfer left $T/bad.fvm"; else ok "refused transfers write nothing"; fi
 harness_finish
