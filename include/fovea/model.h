@@ -159,7 +159,7 @@ fv_model *fv_model_base(const fv_model *src, fv_zoo_pooling pooling, int classes
 
 /* Freeze weights for fine-tuning (buffers never train). spec: "all", "none" (unfreeze everything),
  * "all-but-head" (head as for fv_model_head_layer), "up-to=LAYER" (every layer with weights up to and
- * including LAYER), "fraction=F" (the first ceil(F * W) of the W layers with weights, F in (0, 1]), or a
+ * including LAYER, or the last layer of the module path LAYER: up-to=layer3 ends at layer3.1's last layer), "fraction=F" (the first ceil(F * W) of the W layers with weights, F in (0, 1]), or a
  * comma-separated list of exact layer names, '*' matching any run of characters ("features.*"). A name or
  * pattern that matches no layer with weights, an unknown LAYER or a bad fraction is an error naming it, and
  * nothing changes. A frozen batch norm also runs in inference mode in training passes (Keras' rule).

@@ -75,6 +75,17 @@ static int weighted_at(const fv_model *m, int k)
     return -1;
 }
 
+/* The layer named, or else the last one inside the module path name ("layer3" for layer3.1.relu, as
+ * torchvision's modules name them); -1 when neither exists. */
+static int last_of(const fv_model *m, const char *name)
+{
+    int k = fv_model_find_layer(m, name);
+    size_t n = strlen(name);
+    for (int i = 0; k < 0 && n && i < m->n_layers; i++)
+        if (strncmp(m->layers[i].name, name, n) == 0 && m->layers[i].name[n] == '.') k = -2 - i;
+    return k < -1 ? -2 - k : k;
+}
+
 fv_status fv_model_freeze(fv_model *m, const char *spec, const char *head, int *n_layers)
 {
     int n = 0;
@@ -92,7 +103,7 @@ fv_status fv_model_freeze(fv_model *m, const char *spec, const char *head, int *
         up_to(m, m->n_layers - 1, false, &n);
         set_layer(&m->layers[h], true), n--;
     } else if (strncmp(spec, "up-to=", 6) == 0) {
-        int last = fv_model_find_layer(m, spec + 6);
+        int last = last_of(m, spec + 6);
         if (last < 0) return fv_error(m->ctx, FV_ERR_ARG, "freeze: up-to=%s: no such layer in model '%s'", spec + 6, m->name);
         up_to(m, last, false, &n);
     } else if (strncmp(spec, "fraction=", 9) == 0) {
