@@ -7,6 +7,7 @@
 
 #include "cli_augment.h"
 #include "cli_data.h"
+#include "cli_images.h"
 #include "cli_resume.h"
 #include "cli_task.h"
 #include "commands.h"
@@ -18,6 +19,8 @@ static const fv_cli_opt opts[] = {
     {.name = "data", .type = FV_CLI_STRING, .def = NULL, .metavar = "SET|DIR|CSV", .help = "fashion-mnist, mnist, a directory of IDX files, a folder of class folders of images, or a CSV of path,label"},
     CLI_TASK_OPTS,
     CLI_IMAGE_SET_OPTS,
+    CLI_NORMALIZE_OPTS,
+    CLI_RESIZE_OPTS,
     {.name = "augment", .type = FV_CLI_STRING, .def = NULL, .metavar = "SPEC", .help = "augment the training images on the loader's threads, e.g. 'rotate=10 shift=0.1 zoom=0.9:1.1 hflip=0.5' (docs/AUGMENT.md); the flags below add to it"},
     CLI_AUGMENT_OPTS,
     {.name = "epochs", .type = FV_CLI_INT, .def = "5", .metavar = "N", .help = "passes over the training set", .min = 1, .max = 1e6},
@@ -234,6 +237,10 @@ static fv_model *train_model(fv_ctx *ctx, const fv_cli_args *a, cli_data *d)
         return NULL;
     }
     if (m && fv_cli_str(a, "weights") && !classify && copy_weights_from(ctx, m, fv_cli_str(a, "weights"))) {
+        fv_model_free(m);
+        return NULL;
+    }
+    if (m && cli_store_preprocess(a, 0, NULL, m, "fovea train")) { /* --normalize: applied by the graph from step 1 */
         fv_model_free(m);
         return NULL;
     }
@@ -461,6 +468,10 @@ int cmd_train(int argc, char **argv)
     int status;
     if (cli_parse(&cmd, argc, argv, &a, &status)) return status;
     const char *prog = "fovea train";
+    if ((status = cli_normalize_once(argc, argv, prog))) {
+        fv_cli_free(a);
+        return status;
+    }
     int64_t done = -1;
     fv_ctx *probe = fv_cli_str(a, "resume") ? fv_ctx_new(0) : NULL;
     status = probe ? cli_resume_settings(probe, &cmd, argc, argv, &a, &done) : 0; /* flags held to the checkpoint's */
