@@ -4,6 +4,7 @@
 #define FOVEA_DATA_H
 
 #include "fovea/core.h"
+#include "fovea/image.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -153,9 +154,16 @@ typedef struct {
     int fit;                 /* an fv_fit_mode: stretch by default, as Keras */
     bool strict;             /* the first bad file or empty class folder fails the load */
     bool verify;             /* decode every image at load, not only its header */
+    const fv_preprocess *preprocess; /* a model's resize rule (fovea/image.h's fv_preprocess, copied):
+                                               * images fitted by fv_image_prepare instead of filter and fit; NULL */
 } fv_image_set_options;
 
 fv_image_set_options fv_image_set_defaults(void);
+
+/* ImageNet's 1000 class names in torchvision's order and spelling ("tench", "goldfish", ...), NULL-terminated;
+ * for 1000-class models that store no names of their own. */
+#define FV_IMAGENET_CLASSES 1000
+const char *const *fv_imagenet_classes(void);
 
 /* One bad file or folder: its path and why. */
 typedef struct {

@@ -92,6 +92,55 @@ void fv_image_to_floats(const fv_image *im, const float *mean, const float *std,
 /* The same as a new tensor of shape (C, H, W); NULL when out of memory. */
 fv_tensor *fv_image_to_tensor(fv_ctx *ctx, const fv_image *im, const float *mean, const float *std);
 
+/* ---- a model's preprocessing ------------------------------------------------------------------------------- */
+
+/* How an image becomes a model's input. The data path (fv_image_prepare, image sets, the command line) decodes,
+ * converts to the model's channels, resizes by the rule and divides by the depth's maximum, giving RGB floats in
+ * [0, 1]; the model's graph then applies the rest as its first, exact step (fv_model_build): channel order,
+ * x * 255 * scale, then (x - mean[c]) / std[c]. So training, evaluation and inference cannot disagree. */
+#define FV_PREPROCESS_MAX_CHANNELS 16
+
+typedef enum {
+    FV_RESIZE_STRETCH = 0, /* to the input's height x width, ignoring the aspect ratio */
+    FV_RESIZE_SHORTER,     /* torchvision's Resize(int): the shorter side to resize_size, the longer in proportion
+                            * (truncated), then CenterCrop to the input's size */
+    FV_RESIZE_PAD          /* letterbox: scaled to fit inside, centred on black (0) */
+} fv_resize_rule;
+
+typedef struct {
+    int channels;        /* mean and std hold 1 (every channel) or the input's channel count; 0: no normalization */
+    float mean[FV_PREPROCESS_MAX_CHANNELS], std[FV_PREPROCESS_MAX_CHANNELS];
+    float scale;         /* what a sample of 0..255 is multiplied by before mean and std: 1/255 (ToTensor) */
+    bool bgr;            /* the model reads blue first (Caffe's models); mean and std are then in BGR order */
+    fv_resize_rule resize;
+    int resize_size;     /* the shorter side (in pixels) of the resized image before a centre crop to the input's
+                          * size (torchvision's Resize(256) + CenterCrop(224)); 0: the input's shorter side */
+} fv_preprocess;
+
+/* No normalization, scale 1/255, RGB, stretched: what a model without stored preprocessing gets. */
+fv_preprocess fv_preprocess_defaults(void);
+/* Whether the graph has nothing to do (no mean/std, scale 1/255, RGB). */
+bool fv_preprocess_graph_identity(const fv_preprocess *p);
+/* torchvision's ImageNet preprocessing: mean fv_imagenet_mean, std fv_imagenet_std, resize shorter 256, crop. */
+fv_preprocess fv_preprocess_imagenet(void);
+/* p as one line, as summaries print it: "mean 0.485,0.456,0.406 std 0.229,0.224,0.225, scale 1/255, RGB; images
+ * resized: shorter side 256, centre crop". Returns buf. */
+const char *fv_preprocess_describe(const fv_preprocess *p, char *buf, size_t size);
+
+/* torchvision's Resize(size) on a PIL image: the shorter side becomes size, the other int(size * long / short)
+ * (truncated, as torchvision computes it), resized with filter (bilinear: antialiased, PIL's). */
+fv_status fv_image_resize_shorter(fv_ctx *ctx, const fv_image *in, int size, fv_resize_filter filter, fv_image *out);
+/* torchvision's CenterCrop((height, width)): offsets round((in - out) / 2) (half to even, Python's round); a
+ * side smaller than the crop is padded with 0 on both sides first, as torchvision pads. */
+fv_status fv_image_center_crop(fv_ctx *ctx, const fv_image *in, int width, int height, fv_image *out);
+
+/* One image as a model's input, the data-path half of p: converted to channels (1 or 3: gray repeated, RGB to
+ * luma, alpha dropped), resized to height x width by p's rule (NULL: stretched) with PIL's antialiased bilinear
+ * filter, each sample over its depth's maximum. into holds channels * height * width floats in [0, 1], RGB
+ * order (the model's graph applies the channel order, scale and mean/std). */
+fv_status fv_image_prepare(fv_ctx *ctx, const fv_image *im, const fv_preprocess *p, int channels, int height,
+                           int width, float *into);
+
 /* ---- writing pixels ------------------------------------------------------------------------------------ */
 
 /* Write 8-bit pixels (height, width, channels: 1 gray, 3 RGB or 4 RGBA, row-major) as a PNG file, atomically

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "graph.h"
+#include "image.h"
 #include "layer.h"
 
 #ifdef __cplusplus
@@ -19,7 +20,7 @@ typedef struct fv_model fv_model;
 #define FV_MODEL_MAX_IO 16
 
 /* The most input channels a model records a normalization for. */
-#define FV_MODEL_MAX_NORM_CHANNELS 16
+#define FV_MODEL_MAX_NORM_CHANNELS FV_PREPROCESS_MAX_CHANNELS
 
 /* An empty model; add an input layer first. name: the model's name for summaries (may be NULL). */
 fv_model *fv_model_new(fv_ctx *ctx, const char *name);
@@ -179,6 +180,14 @@ const char *fv_model_class_name(const fv_model *m, int k); /* NULL when none was
 fv_status fv_model_set_normalization(fv_model *m, const float *mean, const float *std, int channels);
 /* Returns the number of channels with normalization (0 for none) and copies up to max of each. */
 int fv_model_normalization(const fv_model *m, float *mean, float *std, int max);
+/* The whole preprocessing (fovea/image.h): channel order, scale, mean and std, applied by every graph built from
+ * the model as its first step (the graph's input takes RGB in [0, 1]), and the resize rule the data path follows.
+ * Kept in model files and ONNX metadata. mean/std must have 1 value or one per input channel, std > 0; BGR needs
+ * 3 channels. NULL removes it (the model then takes its input as given, as before preprocessing existed).
+ * fv_model_set_normalization changes the mean and std alone. */
+fv_status fv_model_set_preprocess(fv_model *m, const fv_preprocess *p);
+/* Whether the model stores preprocessing; *p gets it, or fv_preprocess_defaults() when none. */
+bool fv_model_preprocess(const fv_model *m, fv_preprocess *p);
 
 /* What the model is trained for, as a description's `task` line says it ("segment loss=ce+0.5*dice
  * ignore_index=255"; docs/TRAINING.md): kept verbatim (at most FV_MODEL_MAX_TASK - 1 printable characters,

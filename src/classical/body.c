@@ -70,9 +70,8 @@ fv_model *fv_model_body(const fv_model *src, const char *layer, fv_body_pool poo
         if ((map[i] = end = fv_model_add_layer(dst, &spec)) < 0) s = fv_errcode(ctx);
         else if (!spec.share) s = copy_params(src, i, dst, map[i]);
     }
-    float mean[FV_MODEL_MAX_NORM_CHANNELS], std[FV_MODEL_MAX_NORM_CHANNELS];
-    int channels = s ? 0 : fv_model_normalization(src, mean, std, FV_MODEL_MAX_NORM_CHANNELS);
-    if (channels > 0) s = fv_model_set_normalization(dst, mean, std, channels);
+    fv_preprocess pre; /* the source's whole preprocessing: its features were learned on inputs made that way */
+    if (!s && fv_model_preprocess(src, &pre)) s = fv_model_set_preprocess(dst, &pre);
     int64_t shape[FV_MAX_DIMS];
     int nd = s ? 0 : fv_model_layer_shape(dst, end, shape);
     if (!s && nd == 3 && pool != FV_BODY_FLATTEN) {

@@ -6,6 +6,7 @@
 
 #include "args.h"
 #include "cli_data.h"
+#include "cli_images.h"
 #include "commands.h"
 
 struct cli_data {
@@ -103,6 +104,7 @@ static fv_dataset *open_images(fv_ctx *ctx, const char *spec, const cli_data_opt
     fv_image_set_options io = fv_image_set_defaults();
     io.channels = o->channels, io.height = o->height, io.width = o->width;
     io.strict = o->strict, io.verify = o->verify;
+    io.preprocess = o->pre;
     fv_image_scan scan;
     fv_dataset *ds = fv_dataset_load_images(ctx, spec, &io, &scan);
     if (ds || scan.found) report_scan(&scan, spec, o);
@@ -136,6 +138,23 @@ cli_data *cli_data_open_opts(fv_ctx *ctx, const char *spec, bool train, int64_t 
         return NULL;
     }
     return d;
+}
+
+void cli_data_fit_model(cli_data_opts *o, const fv_model *m, const fv_preprocess *pre)
+{
+    int64_t ms[FV_MAX_DIMS];
+    if (!m || fv_model_input_shape(m, ms) != 3 || (ms[0] != 1 && ms[0] != 3)) return;
+    if (!o->channels) o->channels = (int)ms[0];
+    if (!o->height) o->height = (int)ms[1], o->width = (int)ms[2];
+    o->pre = pre;
+}
+
+cli_data *cli_data_open_model(fv_ctx *ctx, const char *spec, bool train, int64_t limit, const fv_model *m,
+                              const fv_preprocess *pre)
+{
+    cli_data_opts o = cli_data_defaults("fovea");
+    cli_data_fit_model(&o, m, pre);
+    return cli_data_open_opts(ctx, spec, train, limit, &o);
 }
 
 cli_data *cli_data_open(fv_ctx *ctx, const char *spec, bool train, int64_t limit)
@@ -263,11 +282,18 @@ int cli_data_check_labels(const cli_data *d, const fv_model *m, const char *prog
     return 1;
 }
 
-fv_tensor *cli_load_image(fv_ctx *ctx, const fv_cli_args *a, const fv_model *m, int32_t *label, const char *prog)
+fv_tensor *cli_load_image(fv_ctx *ctx, const fv_cli_args *a, const fv_model *m, const fv_preprocess *pre,
+                          int32_t *label, const char *prog)
 {
     *label = -1;
-    if (fv_cli_npos(a) > 1) return fv_npy_read(ctx, fv_cli_pos_at(a, 1));
-    cli_data *d = cli_data_open(ctx, fv_cli_str(a, "data"), false, 0);
+    if (fv_cli_npos(a) > 1 && cli_is_npy(fv_cli_pos_at(a, 1))) return fv_npy_read(ctx, fv_cli_pos_at(a, 1));
+    if (fv_cli_npos(a) > 1) {
+        char *const path[1] = {(char *)fv_cli_pos_at(a, 1)};
+        fv_tensor *x = cli_image_batch(ctx, prog, m, pre, path, 1);
+        if (!x) fv_clear_error(ctx); /* printed */
+        return x;
+    }
+    cli_data *d = cli_data_open_model(ctx, fv_cli_str(a, "data"), false, 0, m, pre);
     if (!d) return NULL;
     int64_t s[3], i = fv_cli_int(a, "index");
     cli_data_shape(d, s);

@@ -24,6 +24,7 @@ typedef struct {
     uint64_t seed;             /* which samples a limit takes (fv_dataset_sample_stratified) */
     const char *select_classes; /* "7,8,9": only these classes, renumbered 0.. in this order (NULL: all) */
     int64_t per_class;         /* > 0: this many samples of each class (after select_classes, before a limit) */
+    const fv_preprocess *pre;  /* image sets: fitted by this rule (a model's; cli_data_fit_model), NULL: stretched */
 } cli_data_opts;
 cli_data_opts cli_data_defaults(const char *prog);
 /* The help of --limit, the same in every command. */
@@ -45,6 +46,12 @@ cli_data_opts cli_data_defaults(const char *prog);
 /* The options above into o; 1 after printing why (--size not HxW). */
 int cli_data_opts_from_args(const struct fv_cli_args *a, cli_data_opts *o);
 cli_data *cli_data_open_opts(fv_ctx *ctx, const char *spec, bool train, int64_t limit, const cli_data_opts *o);
+/* Image sets read at the model's input: its channels and size (where o leaves them 0), resized by pre (the model's
+ * preprocessing with the command's flags, kept by the caller while the data is open). */
+void cli_data_fit_model(cli_data_opts *o, const fv_model *m, const fv_preprocess *pre);
+/* cli_data_open with the image set fitted to the model (cli_data_fit_model with the default options). */
+cli_data *cli_data_open_model(fv_ctx *ctx, const char *spec, bool train, int64_t limit, const fv_model *m,
+                              const fv_preprocess *pre);
 bool cli_data_is_images(const cli_data *d);
 const fv_loader *cli_data_loader(const cli_data *d); /* NULL when batches come straight from the dataset */
 /* Split off a seeded random validation fraction (Keras' validation_split with a seed); d keeps the rest. 0 on
@@ -67,9 +74,11 @@ int cli_data_match_model(fv_ctx *ctx, cli_data *d, const fv_model *m, const char
  * model 'm' takes 1x28x28". */
 int cli_data_check_model(const cli_data *d, const fv_model *m, const char *prog, const char *spec);
 struct fv_cli_args;
-/* The image a command is pointed at: the second positional argument as a .npy (1, C, H, W), or --data SET
- * --index I from the test split (*label its class, else -1). NULL after printing or recording why. */
-fv_tensor *cli_load_image(fv_ctx *ctx, const struct fv_cli_args *a, const fv_model *m, int32_t *label, const char *prog);
+/* The image a command is pointed at: the second positional argument as a .npy (1, C, H, W) or an image file
+ * (fitted to the model by pre), or --data SET --index I from the test split (*label its class, else -1). NULL
+ * after printing or recording why. */
+fv_tensor *cli_load_image(fv_ctx *ctx, const struct fv_cli_args *a, const fv_model *m, const fv_preprocess *pre,
+                          int32_t *label, const char *prog);
 /* n / (k * count of class c) for each class (0 for an absent class). */
 /* 1 after printing why (naming spec) when a label of the set is not one of the model's outputs; else 0. */
 int cli_data_check_labels(const cli_data *d, const fv_model *m, const char *prog, const char *spec);

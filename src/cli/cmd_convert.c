@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cli_images.h"
 #include "commands.h"
 
 static const fv_cli_opt opts[] = {
@@ -11,6 +12,8 @@ static const fv_cli_opt opts[] = {
     {.name = "weights", .type = FV_CLI_STRING, .def = NULL, .metavar = "FILE", .help = "take the weights of this model or ONNX file, paired by structure"},
     {.name = "classes", .type = FV_CLI_INT, .def = "0", .metavar = "K", .help = "outputs of a built-in model (0: its default)", .min = 0, .max = 1e6},
     {.name = "input", .type = FV_CLI_STRING, .def = NULL, .metavar = "CxHxW", .help = "input shape of a built-in model"},
+    CLI_NORMALIZE_OPTS,
+    CLI_RESIZE_OPTS,
     CLI_OPT_ALLOW_NONFINITE,
 };
 static const fv_cli_pos pos[] = {{.name = "IN", .help = "a model file, an .onnx file, a built-in name or a description"},
@@ -24,7 +27,7 @@ static bool is_onnx(const char *path)
     return n > 5 && strcasecmp(path + n - 5, ".onnx") == 0;
 }
 
-static int convert(fv_ctx *ctx, fv_cli_args *a, int c, int h, int w)
+static int convert(fv_ctx *ctx, fv_cli_args *a, int c, int h, int w, int argc, char **argv)
 {
     const char *prog = "fovea convert", *out = fv_cli_pos_at(a, 1), *weights = fv_cli_str(a, "weights");
     fv_model *m = cli_model(ctx, prog, fv_cli_pos_at(a, 0), c, h, w, (int)fv_cli_int(a, "classes"));
@@ -38,6 +41,7 @@ static int convert(fv_ctx *ctx, fv_cli_args *a, int c, int h, int w)
         }
         fv_model_free(src);
     }
+    if (!rc) rc = cli_store_preprocess(a, argc, argv, m, prog);
     if (!rc) {
         fv_status s = is_onnx(out) ? fv_onnx_save(m, out, (int)fv_cli_int(a, "opset")) : fv_model_save(m, out);
         rc = s ? cli_fail(prog, ctx) : 0;
@@ -53,7 +57,7 @@ int cmd_convert(int argc, char **argv)
     if (cli_parse(&cmd, argc, argv, &a, &status)) return status;
     int c, h, w;
     const char *prog = "fovea convert";
-    if (cli_input_shape(prog, a, &c, &h, &w)) {
+    if (cli_input_shape(prog, a, &c, &h, &w) || cli_normalize_once(argc, argv, prog)) {
         fv_cli_free(a);
         return 2;
     }
@@ -65,7 +69,7 @@ int cmd_convert(int argc, char **argv)
     }
     fv_ctx *ctx = fv_ctx_new(1);
     cli_load_flags(ctx, a, false, true);
-    int rc = convert(ctx, a, c, h, w);
+    int rc = convert(ctx, a, c, h, w, argc, argv);
     fv_ctx_free(ctx);
     fv_cli_free(a);
     return rc;

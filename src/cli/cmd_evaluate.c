@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli_data.h"
+#include "cli_images.h"
 #include "cli_task.h"
 #include "commands.h"
 
@@ -17,6 +18,7 @@ static const fv_cli_opt opts[] = {
     {.name = "batch", .type = FV_CLI_INT, .def = "256", .metavar = "N", .help = "samples per forward pass", .min = 1, .max = 1e7},
     {.name = "limit", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = CLI_LIMIT_HELP, .min = 0, .max = 9e15},
     {.name = "threads", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "threads (0: all cores); results do not depend on it", .min = 0, .max = 4096},
+    CLI_RESIZE_OPTS,
     CLI_OPT_MAX_IMAGE_MB,
     CLI_OPT_ALLOW_NONFINITE,
 };
@@ -114,10 +116,13 @@ int cmd_evaluate(int argc, char **argv)
         return status;
     }
     int64_t ms[FV_MAX_DIMS];
-    /* image folders are read at the model's input size unless told otherwise */
+    /* image folders are read at the model's input size unless told otherwise, fitted by its rule */
+    fv_preprocess pre;
+    if (m && cli_preprocess(a, m, prog, &pre)) fv_model_free(m), m = NULL;
     if (m && fv_model_input_shape(m, ms) == 3) {
         if (!o.channels) o.channels = (int)ms[0];
         if (!o.height) o.height = (int)ms[1], o.width = (int)ms[2];
+        o.pre = &pre;
     }
     cli_data *d = m ? cli_data_open_opts(ctx, fv_cli_str(a, "data"), fv_cli_str(a, "split")[1] == 'r', fv_cli_int(a, "limit"), &o)
                     : NULL;

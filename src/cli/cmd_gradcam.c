@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "cli_data.h"
+#include "cli_images.h"
 #include "commands.h"
 
 static const fv_cli_opt opts[] = {
@@ -15,11 +16,13 @@ static const fv_cli_opt opts[] = {
     {.name = "index", .type = FV_CLI_INT, .def = "0", .metavar = "I", .help = "which image of --data", .min = 0, .max = 9e15},
     {.name = "alpha", .type = FV_CLI_FLOAT, .def = "0.5", .metavar = "X", .help = "weight of the heat map in the overlay", .min = 0, .max = 1},
     {.name = "threads", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "threads (0: all cores)", .min = 0, .max = 4096},
+    CLI_RESIZE_OPTS,
     CLI_OPT_MAX_IMAGE_MB,
     CLI_OPT_ALLOW_NONFINITE,
 };
 static const fv_cli_pos pos[] = {{.name = "MODEL", .help = "a model file"},
-                                 {.name = "IMAGE", .help = "a .npy image (1, C, H, W) in [0, 1]", .optional = true}};
+                                 {.name = "IMAGE", .help = "a PNG or JPEG image (fitted to the model's input), or a .npy (1, C, H, W) in [0, 1]",
+                                  .optional = true}};
 static const fv_cli_cmd cmd = {.prog = "fovea gradcam", .summary = "Grad-CAM: where the model looks for a class.",
                                .opts = opts, .n_opts = sizeof opts / sizeof opts[0], .pos = pos, .n_pos = 2};
 
@@ -41,7 +44,7 @@ int cmd_gradcam(int argc, char **argv)
     if (cli_parse(&cmd, argc, argv, &a, &status)) return status;
     const char *prog = "fovea gradcam";
     if (fv_cli_npos(a) < 2 && !fv_cli_str(a, "data")) {
-        fprintf(stderr, "%s: give an IMAGE.npy or --data SET --index I\n", prog);
+        fprintf(stderr, "%s: give an IMAGE (PNG, JPEG or .npy) or --data SET --index I\n", prog);
         fv_cli_free(a);
         return 2;
     }
@@ -57,8 +60,11 @@ int cmd_gradcam(int argc, char **argv)
     fv_ctx_set_threads(ctx, (int)fv_cli_int(a, "threads"));
     fv_model *m = cli_model(ctx, prog, fv_cli_pos_at(a, 0), 0, 0, 0, 0);
     int32_t label = -1;
-    fv_tensor *x = m ? cli_load_image(ctx, a, m, &label, "fovea gradcam") : NULL, *cam = NULL;
-    int rc = 1, cls = -1;
+    fv_preprocess pre;
+    int rc = m ? cli_preprocess(a, m, prog, &pre) : 1, cls = -1;
+    if (!rc && cli_apply_labels(m, NULL, prog)) rc = 1;
+    fv_tensor *x = m && !rc ? cli_load_image(ctx, a, m, &pre, &label, prog) : NULL, *cam = NULL;
+    rc = 1;
     if (m && !x && *fv_errmsg(ctx)) cli_fail(prog, ctx);
     const char *source = fv_cli_pos_at(a, 1) ? fv_cli_pos_at(a, 1) : fv_cli_str(a, "data");
     if (x && (cam = fv_gradcam(m, x, (int)fv_cli_int(a, "class"), fv_cli_str(a, "layer"), &cls)) == NULL)

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "cli_data.h"
+#include "cli_images.h"
 #include "commands.h"
 
 static const fv_cli_opt opts[] = {
@@ -14,6 +15,7 @@ static const fv_cli_opt opts[] = {
     {.name = "n", .type = FV_CLI_INT, .def = "16", .metavar = "N", .help = "patches to show", .min = 1, .max = 1024},
     {.name = "out", .type = FV_CLI_STRING, .def = "patches.png", .metavar = "FILE.png", .help = "the grid"},
     {.name = "threads", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "threads (0: all cores)", .min = 0, .max = 4096},
+    CLI_RESIZE_OPTS,
     CLI_OPT_MAX_IMAGE_MB,
     CLI_OPT_ALLOW_NONFINITE,
 };
@@ -42,10 +44,13 @@ int cmd_patches(int argc, char **argv)
     cli_load_flags(ctx, a, true, true);
     fv_ctx_set_threads(ctx, (int)fv_cli_int(a, "threads"));
     fv_model *m = cli_model(ctx, prog, fv_cli_pos_at(a, 0), 0, 0, 0, 0);
-    cli_data *d = m ? cli_data_open(ctx, fv_cli_str(a, "data"), fv_cli_str(a, "split")[1] == 'r', fv_cli_int(a, "limit")) : NULL;
+    fv_preprocess pre;
+    int bad_flags = m ? cli_preprocess(a, m, prog, &pre) : 0;
+    cli_data *d = m && !bad_flags ? cli_data_open_model(ctx, fv_cli_str(a, "data"), fv_cli_str(a, "split")[1] == 'r',
+                                                       fv_cli_int(a, "limit"), m, &pre) : NULL;
     int rc = 1, w = 0, h = 0, ch = 1, n = (int)fv_cli_int(a, "n");
     float values[1024];
-    if (m && !d) cli_fail(prog, ctx);
+    if (m && !d && !bad_flags) cli_fail(prog, ctx);
     if (d && !cli_data_check_model(d, m, prog, fv_cli_str(a, "data"))) {
         fv_data_source src = cli_data_source(d);
         uint8_t *grid = fv_top_patches(m, &src, fv_cli_str(a, "layer"), (int)fv_cli_int(a, "channel"), n, values, &w, &h, &ch);

@@ -8,6 +8,7 @@
 
 #include "cli_data.h"
 #include "cli_finite.h"
+#include "cli_images.h"
 #include "cli_task.h"
 #include "commands.h"
 
@@ -19,20 +20,35 @@ static const fv_cli_opt opts[] = {
     FV_CLI_CHOICE_OPT("task", "classify", "classify|binary|multilabel|regress|segment|embed", "what the model was trained for (docs/TRAINING.md)"),
     FV_CLI_FLOAT_OPT("threshold", "0.5", "P", "binary/multilabel: the probability of a positive", 0, 1),
     FV_CLI_STR_OPT("masks", NULL, "FILE.npy", "segment: write the predicted masks (N, H, W) as int32"),
+    FV_CLI_STR_OPT("labels", NULL, "FILE|imagenet", "class names, one a line (default: the model's; ImageNet's for a "
+                   "1000-class model without names)"),
+    CLI_RESIZE_OPTS,
     CLI_OPT_MAX_IMAGE_MB,
     CLI_OPT_ALLOW_NONFINITE,
 };
-static const fv_cli_pos pos[] = {{.name = "MODEL", .help = "a model file"}, {.name = "INPUT", .help = ".npy batches (N, C, H, W)", .optional = true, .repeated = true}};
+static const fv_cli_pos pos[] = {{.name = "MODEL", .help = "a model file"},
+                                 {.name = "INPUT", .help = ".npy batches (N, C, H, W), PNG or JPEG images, folders of "
+                                  "them, or globs ('*.jpg')", .optional = true, .repeated = true}};
 static const fv_cli_cmd cmd = {.prog = "fovea predict", "Show the most probable classes of each input.", opts, sizeof opts / sizeof opts[0], pos, sizeof pos / sizeof pos[0]};
 
-static void show(const fv_model *m, const fv_tensor *p, int top, const char *what, const int32_t *labels)
+/* What row i of a batch is called: its file (names), else WHAT[index], the data set's index or the position in a
+ * .npy batch. */
+static void row_name(const char *what, const int64_t *index, char *const *names, int64_t i)
+{
+    char pb[1024]; /* file names printed escaped */
+    if (names) printf("%s", fv_printable(names[i], pb, sizeof pb));
+    else printf("%s[%lld]", what, (long long)(index ? index[i] : i));
+}
+
+static void show(const fv_model *m, const fv_tensor *p, int top, const char *what, const int64_t *index,
+                 char *const *names, const int32_t *labels)
 {
     int64_t n = p->shape[0], k = p->shape[1];
     int t = top < k ? top : (int)k;
     char pb[256]; /* class names come from the model file: printed escaped */
     for (int64_t i = 0; i < n; i++) {
         const float *row = fv_f32(p) + i * k;
-        printf("%s[%lld]", what, (long long)i);
+        row_name(what, index, names, i);
         if (labels) {
             const char *name = fv_model_class_name(m, labels[i]);
             if (name) printf(" (true: %s)", fv_printable(name, pb, sizeof pb));
@@ -113,7 +129,8 @@ static void show_task_row(const fv_model *m, const char *task, const fv_tensor *
 }
 
 /* --task other than classify: each sample of x as the task reads it. */
-static int show_task(fv_ctx *ctx, fv_model *m, const fv_cli_args *a, const fv_tensor *x, const char *what)
+static int show_task(fv_ctx *ctx, fv_model *m, const fv_cli_args *a, const fv_tensor *x, const char *what,
+                     char *const *names)
 {
     const char *task = cli_task_name(a, m);
     fv_tensor *o = raw_output(m, x);
@@ -123,7 +140,8 @@ static int show_task(fv_ctx *ctx, fv_model *m, const fv_cli_args *a, const fv_te
     bool seg = !strcmp(task, "segment") && o->ndim >= 3;
     if (masks && seg) mask = calloc((size_t)(o->size / o->shape[1]), sizeof *mask);
     for (int64_t i = 0; i < o->shape[0]; i++) {
-        printf("%s[%lld]:", what, (long long)i);
+        row_name(what, NULL, names, i);
+        printf(":");
         show_task_row(m, task, o, i, fv_cli_float(a, "threshold"), mask);
     }
     int rc = 0;
@@ -142,11 +160,11 @@ static int show_task(fv_ctx *ctx, fv_model *m, const fv_cli_args *a, const fv_te
 
 static const char *sample_path(const void *d, int64_t i) { return cli_data_path(d, i); }
 
-static int predict_data(fv_ctx *ctx, fv_model *m, const fv_cli_args *a, int top)
+static int predict_data(fv_ctx *ctx, fv_model *m, const fv_cli_args *a, int top, const fv_preprocess *pre)
 {
     const char *const *items;
     int n = fv_cli_list(a, "index", &items);
-    cli_data *d = cli_data_open(ctx, fv_cli_str(a, "data"), false, 0);
+    cli_data *d = cli_data_open_model(ctx, fv_cli_str(a, "data"), false, 0, m, pre);
     if (!d) return cli_fail("fovea predict", ctx);
     if (cli_data_match_model(ctx, d, m, "fovea predict") || cli_data_check_model(d, m, "fovea predict", fv_cli_str(a, "data"))) {
         cli_data_free(d);
@@ -170,7 +188,7 @@ static int predict_data(fv_ctx *ctx, fv_model *m, const fv_cli_args *a, int top)
     fv_tensor *p = x && y && src.fetch(src.data, -1, idx, n, x, y) == FV_OK ? fv_predict(m, x) : NULL;
     if (p) {
         cli_warn_nonfinite("fovea predict", p, fv_cli_str(a, "data"), idx, sample_path, d);
-        show(m, p, top, "sample", fv_i32(y));
+        show(m, p, top, "sample", idx, NULL, fv_i32(y));
         rc = 0;
     } else {
         cli_fail("fovea predict", ctx);
@@ -190,7 +208,7 @@ int cmd_predict(int argc, char **argv)
     const char *prog = "fovea predict";
     int top = (int)fv_cli_int(a, "top");
     if (fv_cli_npos(a) < 2 && !fv_cli_str(a, "data")) {
-        fprintf(stderr, "%s: give .npy inputs or --data SET with --index\n", prog);
+        fprintf(stderr, "%s: give inputs (images, folders, .npy) or --data SET with --index\n", prog);
         fv_cli_free(a);
         return 2;
     }
@@ -207,22 +225,38 @@ int cmd_predict(int argc, char **argv)
     cli_load_flags(ctx, a, true, true);
     fv_ctx_set_threads(ctx, (int)fv_cli_int(a, "threads"));
     fv_model *m = cli_model(ctx, prog, fv_cli_pos_at(a, 0), 0, 0, 0, 0);
-    int rc = m ? 0 : 1;
-    if (m && fv_cli_str(a, "data")) rc = predict_data(ctx, m, a, top);
-    for (int i = 1; m && rc == 0 && i < fv_cli_npos(a); i++) {
-        const char *path = fv_cli_pos_at(a, i);
-        fv_tensor *x = fv_npy_read(ctx, path);
-        if (x && strcmp(cli_task_name(a, m), "classify") != 0) {
-            rc = show_task(ctx, m, a, x, path);
-            fv_tensor_free(x);
-            continue;
+    fv_preprocess pre;
+    char **files = NULL;
+    int n_files = 0, rc = m ? cli_preprocess(a, m, prog, &pre) : 1;
+    if (!rc) rc = cli_apply_labels(m, fv_cli_str(a, "labels"), prog);
+    /* every input found and every image decoded before any prediction: a bad file stops nothing half-done */
+    const char **items = calloc((size_t)fv_cli_npos(a) + 1, sizeof *items);
+    for (int i = 1; items && i < fv_cli_npos(a); i++) items[i - 1] = fv_cli_pos_at(a, i);
+    if (!rc && !items) rc = fprintf(stderr, "%s: out of memory\n", prog) > 0;
+    if (!rc) rc = cli_expand_inputs(prog, items, fv_cli_npos(a) - 1, &files, &n_files);
+    free(items);
+    if (!rc) rc = cli_check_images(ctx, prog, files, n_files);
+    if (!rc && fv_cli_str(a, "data")) rc = predict_data(ctx, m, a, top, &pre);
+    for (int i = 0; !rc && i < n_files;) {
+        int n = 1; /* a .npy file, or a run of up to 32 images predicted as one batch */
+        while (!cli_is_npy(files[i]) && i + n < n_files && n < 32 && !cli_is_npy(files[i + n])) n++;
+        const char *path = files[i];
+        bool images = !cli_is_npy(path);
+        fv_tensor *x = images ? cli_image_batch(ctx, prog, m, &pre, files + i, n) : fv_npy_read(ctx, path);
+        char *const *names = images ? files + i : NULL;
+        if (!x && images) rc = 1; /* printed, naming the file */
+        else if (!x) rc = cli_fail(prog, ctx); /* the reader's message names the file */
+        else if (strcmp(cli_task_name(a, m), "classify") != 0) rc = show_task(ctx, m, a, x, path, names);
+        else {
+            fv_tensor *p = fv_predict(m, x);
+            if (!p) rc = cli_fail_on(prog, path, ctx);
+            else cli_warn_nonfinite(prog, p, path, NULL, NULL, NULL), show(m, p, top, path, NULL, names, NULL);
+            fv_tensor_free(p);
         }
-        fv_tensor *p = x ? fv_predict(m, x) : NULL;
-        if (!x) rc = cli_fail(prog, ctx); /* the reader's message names the file */
-        else if (!p) rc = cli_fail_on(prog, path, ctx);
-        else cli_warn_nonfinite(prog, p, path, NULL, NULL, NULL), show(m, p, top, path, NULL);
-        fv_tensor_free(p), fv_tensor_free(x);
+        fv_tensor_free(x);
+        i += n;
     }
+    cli_files_free(files, n_files);
     fv_model_free(m);
     fv_ctx_free(ctx);
     fv_cli_free(a);

@@ -1,6 +1,7 @@
 /* fovea report MODEL --data SET --out report.html [--history h.csv] [--tsne]: one self-contained HTML page
  * about a model on a data set (docs in include/fovea/diagnose.h). */
 #include "cli_data.h"
+#include "cli_images.h"
 #include "commands.h"
 
 static const fv_cli_opt opts[] = {
@@ -13,6 +14,7 @@ static const fv_cli_opt opts[] = {
      .min = 2, .max = 3},
     {.name = "out", .type = FV_CLI_STRING, .def = "report.html", .metavar = "FILE", .help = "the HTML page"},
     {.name = "threads", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "threads (0: all cores)", .min = 0, .max = 4096},
+    CLI_RESIZE_OPTS,
     CLI_OPT_MAX_IMAGE_MB,
     CLI_OPT_ALLOW_NONFINITE,
 };
@@ -42,9 +44,12 @@ int cmd_report(int argc, char **argv)
     cli_load_flags(ctx, a, true, true);
     fv_ctx_set_threads(ctx, (int)fv_cli_int(a, "threads"));
     fv_model *m = cli_model(ctx, prog, fv_cli_pos_at(a, 0), 0, 0, 0, 0);
-    cli_data *d = m ? cli_data_open(ctx, fv_cli_str(a, "data"), fv_cli_str(a, "split")[1] == 'r', fv_cli_int(a, "limit")) : NULL;
+    fv_preprocess pre;
+    int bad_flags = m ? cli_preprocess(a, m, prog, &pre) : 0;
+    cli_data *d = m && !bad_flags ? cli_data_open_model(ctx, fv_cli_str(a, "data"), fv_cli_str(a, "split")[1] == 'r',
+                                                       fv_cli_int(a, "limit"), m, &pre) : NULL;
     int rc = 1;
-    if (m && !d) cli_fail(prog, ctx);
+    if (m && !d && !bad_flags) cli_fail(prog, ctx);
     if (d && !cli_data_match_model(ctx, d, m, prog) && !cli_data_check_model(d, m, prog, fv_cli_str(a, "data")) &&
         !cli_data_check_labels(d, m, prog, fv_cli_str(a, "data"))) {
         fv_data_source src = cli_data_source(d);

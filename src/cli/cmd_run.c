@@ -7,10 +7,11 @@
 #include <time.h>
 
 #include "cli_finite.h"
+#include "cli_images.h"
 #include "commands.h"
 
 static const fv_cli_opt opts[] = {
-    {.name = "input", .type = FV_CLI_LIST, .metavar = "[NAME=]X.npy", .help = "the batch (N, C, H, W) or (N, features), float32; once per model input, in order or by input name"},
+    {.name = "input", .type = FV_CLI_LIST, .metavar = "[NAME=]X.npy", .help = "the batch (N, C, H, W) or (N, features), float32, or for the first input a PNG or JPEG image (fitted to the model by its preprocessing); once per model input, in order or by input name"},
     {.name = "output", .type = FV_CLI_LIST, .metavar = "Y.npy", .help = "where to write the model's output; once per model output, in order"},
     {.name = "repeat", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = "time N forward passes after one warm-up pass",
      .min = 0, .max = 1e7},
@@ -163,8 +164,15 @@ static int read_inputs(fv_ctx *ctx, fv_model *m, const char *const *items, int n
                     n_in, name);
             return 2;
         }
-        fv_tensor *x = fv_npy_read(ctx, files[k]);
-        if (!x) return cli_fail(prog, ctx);
+        fv_tensor *x = NULL;
+        if (!cli_is_npy(files[k]) && k == 0) { /* an image: fitted and normalized by the model's preprocessing */
+            fv_preprocess pre;
+            fv_model_preprocess(m, &pre);
+            char *const one[1] = {(char *)files[k]};
+            if (!(x = cli_image_batch(ctx, prog, m, &pre, one, 1))) return 1;
+        } else if (!(x = fv_npy_read(ctx, files[k]))) {
+            return cli_fail(prog, ctx);
+        }
         if (!(xs[k] = as_dtype(ctx, x, fv_model_layer_dtype(m, fv_model_input_layer(m, k)), files[k], prog))) return 1;
     }
     return 0;

@@ -7,6 +7,7 @@
 
 #include "cli_augment.h"
 #include "cli_data.h"
+#include "cli_images.h"
 #include "cli_resume.h"
 #include "cli_task.h"
 #include "commands.h"
@@ -26,6 +27,8 @@ static const fv_cli_opt opts[] = {
     {.name = "freeze", .type = FV_CLI_STRING, .def = NULL, .metavar = "SPEC", .help = "keep pretrained weights: all-but-head, up-to=LAYER, fraction=F or NAME,NAME (exact names; * as a wildcard)"},
     {.name = "unfreeze-at", .type = FV_CLI_STRING, .def = NULL, .metavar = "EPOCH[:LAYERS]", .help = "gradual unfreezing: from this epoch on, these layers (default all) train too"},
     {.name = "lr-body", .type = FV_CLI_FLOAT, .def = NULL, .metavar = "X", .help = "learning rate of every layer but the head (fine-tune the pretrained body more gently)", .min = 0, .max = HUGE_VAL, .min_exclusive = true},
+    CLI_NORMALIZE_OPTS,
+    CLI_RESIZE_OPTS,
     {.name = "augment", .type = FV_CLI_STRING, .def = NULL, .metavar = "SPEC", .help = "augment the training images on the loader's threads, e.g. 'rotate=10 shift=0.1 zoom=0.9:1.1 hflip=0.5' (docs/AUGMENT.md); the flags below add to it"},
     CLI_AUGMENT_OPTS,
     {.name = "epochs", .type = FV_CLI_INT, .def = "5", .metavar = "N", .help = "passes over the training set", .min = 1, .max = 1e6},
@@ -319,6 +322,10 @@ static fv_model *train_model(fv_ctx *ctx, const fv_cli_args *a, cli_data *d)
         fv_model_free(m);
         return NULL;
     }
+    if (m && cli_store_preprocess(a, 0, NULL, m, "fovea train")) { /* --normalize: applied by the graph from step 1 */
+        fv_model_free(m);
+        return NULL;
+    }
     if (m && freeze(ctx, a, m)) {
         fv_model_free(m);
         return NULL;
@@ -550,6 +557,10 @@ int cmd_train(int argc, char **argv)
     int status;
     if (cli_parse(&cmd, argc, argv, &a, &status)) return status;
     const char *prog = "fovea train";
+    if ((status = cli_normalize_once(argc, argv, prog))) {
+        fv_cli_free(a);
+        return status;
+    }
     int64_t done = -1;
     fv_ctx *probe = fv_cli_str(a, "resume") ? fv_ctx_new(0) : NULL;
     status = probe ? cli_resume_settings(probe, &cmd, argc, argv, &a, &done) : 0; /* flags held to the checkpoint's */

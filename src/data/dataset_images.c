@@ -176,6 +176,7 @@ static fv_dataset *make_dataset(fv_ctx *ctx, img_list *l, const fv_image_set_opt
         st->labels[i] = l->items[i].label;
     }
     st->filter = o->filter, st->fit = o->fit;
+    if (o->preprocess) st->has_pre = true, st->pre = *o->preprocess;
     if (ds_store_check_labels(ctx, st, l->n_classes, origin) != FV_OK) {
         ds_store_unref(st);
         return NULL;
@@ -261,6 +262,11 @@ fv_status ds_decode_image(fv_ctx *ctx, const ds_store *st, int64_t j, float *dst
     fv_image orig, cur, next;
     fv_status s = fv_image_read(ctx, st->paths[j], &orig);
     if (s) return s;
+    if (st->has_pre) { /* a model's rule, exactly as the command line's image files go */
+        s = fv_image_prepare(ctx, &orig, &st->pre, (int)st->c, (int)st->h, (int)st->w, dst);
+        fv_image_release(&orig);
+        return s;
+    }
     cur = orig;
     if (cur.channels != st->c) {
         if ((s = fv_image_convert(ctx, &cur, (int)st->c, cur.depth, &next)) == FV_OK) step_to(&orig, &cur, &next);

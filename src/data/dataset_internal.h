@@ -5,6 +5,7 @@
 
 #include "../core/internal.h"
 #include "fovea/data.h"
+#include "fovea/image.h"
 
 #define FV_DATASET_MAX_CLASSES 65536
 
@@ -21,6 +22,8 @@ typedef struct ds_store {
     char *origin; /* the images file, or "memory" */
     char **paths; /* an image set (dataset_images.c): n files decoded when batched, u8 and f32 NULL */
     int filter, fit; /* how its images are resized to (h, w) */
+    bool has_pre;    /* resized by pre's rule instead (fv_image_prepare: a model's preprocessing) */
+    fv_preprocess pre;
 } ds_store;
 
 struct fv_dataset {

@@ -13,11 +13,15 @@
 #include "fovea/model.h"
 #include "fovea/modelfile.h"
 #include "fovea/onnx.h"
+#include "preprocess_meta.h"
 
 #define META_CLASSES "class_names"
 #define META_MEAN "normalization.mean"
 #define META_STD "normalization.std"
 #define META_FROZEN "frozen_layers" /* fine-tuning's frozen layers, comma-separated */
+#define META_SCALE "preprocess.scale"   /* only when not 1/255 */
+#define META_ORDER "preprocess.order"   /* "bgr"; absent: RGB */
+#define META_RESIZE "preprocess.resize" /* "shorter 256", "pad", "stretch 256"; absent: stretch */
 #define MAX_DESCRIPTION (16u << 20)
 #define FV_MODEL_MAX_NORM_TEXT (FV_MODEL_MAX_NORM_CHANNELS * 24)
 
@@ -71,6 +75,25 @@ static fv_status load_frozen(fv_model *m, const fv_modelfile *mf, const char *pa
     return fv_error(fv_model_ctx(m), FV_ERR_FORMAT, "model file %s: its frozen layers: %s", path, msg);
 }
 
+static const char *const resize_rules[] = {"stretch", "shorter", "pad"};
+
+fv_status fv_preprocess_to_meta(fv_modelfile *mf, const fv_model *m)
+{
+    fv_preprocess p;
+    if (!fv_model_preprocess(m, &p)) return FV_OK;
+    fv_status s = FV_OK;
+    if (p.channels) s = put_floats(mf, META_MEAN, p.mean, p.channels);
+    if (!s && p.channels) s = put_floats(mf, META_STD, p.std, p.channels);
+    if (!s && fabs(255.0 * (double)p.scale - 1.0) >= 1e-6) s = put_floats(mf, META_SCALE, &p.scale, 1);
+    if (!s && p.bgr) s = fv_modelfile_meta_set(mf, META_ORDER, "bgr");
+    if (!s && (p.resize != FV_RESIZE_STRETCH || p.resize_size)) {
+        char text[32];
+        snprintf(text, sizeof text, p.resize_size ? "%s %d" : "%s", resize_rules[p.resize], p.resize_size);
+        s = fv_modelfile_meta_set(mf, META_RESIZE, text);
+    }
+    return s;
+}
+
 fv_modelfile *fv_model_to_modelfile(const fv_model *m)
 {
     if (!m) return NULL;
@@ -82,10 +105,7 @@ fv_modelfile *fv_model_to_modelfile(const fv_model *m)
     if (!s) s = fv_modelfile_meta_set(mf, "created_by", "fovea");
     if (!s) s = put_classes(mf, m);
     if (!s) s = put_frozen(mf, m);
-    float mean[FV_MODEL_MAX_NORM_CHANNELS], std[FV_MODEL_MAX_NORM_CHANNELS];
-    int nc = fv_model_normalization(m, mean, std, FV_MODEL_MAX_NORM_CHANNELS);
-    if (!s && nc) s = put_floats(mf, META_MEAN, mean, nc);
-    if (!s && nc) s = put_floats(mf, META_STD, std, nc);
+    if (!s) s = fv_preprocess_to_meta(mf, m);
     for (int i = 0; !s && i < fv_model_param_count(m); i++) {
         fv_param *p = fv_model_param(m, i);
         s = fv_modelfile_add_tensor(mf, p->name, &p->value);
@@ -198,16 +218,45 @@ static fv_status load_meta(fv_model *m, const fv_modelfile *mf, const char *path
         free(copy), free(names);
         if (s) return in_file(ctx, s, path);
     }
+    return fv_preprocess_from_meta(m, mf, path, "model file ");
+}
+
+fv_status fv_preprocess_from_meta(fv_model *m, const fv_modelfile *mf, const char *path, const char *what)
+{
+    fv_ctx *ctx = fv_model_ctx(m);
     const char *mean = fv_modelfile_meta_get(mf, META_MEAN), *std = fv_modelfile_meta_get(mf, META_STD);
+    const char *scale = fv_modelfile_meta_get(mf, META_SCALE), *order = fv_modelfile_meta_get(mf, META_ORDER);
+    const char *resize = fv_modelfile_meta_get(mf, META_RESIZE);
+    if (!mean && !std && !scale && !order && !resize) return FV_OK;
+    fv_preprocess p = fv_preprocess_defaults();
     if (mean || std) {
-        float mv[FV_MODEL_MAX_NORM_CHANNELS], sv[FV_MODEL_MAX_NORM_CHANNELS];
-        int nm = get_floats(mean, mv, FV_MODEL_MAX_NORM_CHANNELS), ns = get_floats(std, sv, FV_MODEL_MAX_NORM_CHANNELS);
+        int nm = get_floats(mean, p.mean, FV_MODEL_MAX_NORM_CHANNELS), ns = get_floats(std, p.std, FV_MODEL_MAX_NORM_CHANNELS);
         if (!mean || !std || nm <= 0 || nm != ns)
-            return fv_error(ctx, FV_ERR_FORMAT, "model file %s: bad input normalization (mean '%s', std '%s')", path,
+            return fv_error(ctx, FV_ERR_FORMAT, "%s%s: bad input normalization (mean '%.100s', std '%.100s')", what, path,
                             mean ? mean : "", std ? std : "");
-        return in_file(ctx, fv_model_set_normalization(m, mv, sv, nm), path);
+        p.channels = nm;
     }
-    return FV_OK;
+    if (scale && get_floats(scale, &p.scale, 1) != 1)
+        return fv_error(ctx, FV_ERR_FORMAT, "%s%s: bad preprocessing scale '%.100s'", what, path, scale);
+    if (order && strcmp(order, "bgr") != 0 && strcmp(order, "rgb") != 0)
+        return fv_error(ctx, FV_ERR_FORMAT, "%s%s: bad channel order '%.100s' (rgb or bgr)", what, path, order);
+    p.bgr = order && !strcmp(order, "bgr");
+    if (resize) {
+        int rule = -1, size = 0, used = 0;
+        char word[16] = "";
+        if (sscanf(resize, "%15s%n %d%n", word, &used, &size, &used) >= 1 && resize[used] == '\0')
+            for (int r = 0; r < 3; r++)
+                if (!strcmp(word, resize_rules[r])) rule = r;
+        if (rule < 0 || size < 0 || size > 65536)
+            return fv_error(ctx, FV_ERR_FORMAT, "%s%s: bad resize rule '%.100s' (stretch, shorter or pad, and a size)",
+                            what, path, resize);
+        p.resize = (fv_resize_rule)rule, p.resize_size = size;
+    }
+    fv_status s = fv_model_set_preprocess(m, &p);
+    if (!s || s == FV_ERR_NOMEM) return s;
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", fv_errmsg(ctx));
+    return fv_error(ctx, FV_ERR_FORMAT, "%s%s: %s", what, path, msg);
 }
 
 fv_model *fv_model_from_modelfile(fv_ctx *ctx, const fv_modelfile *mf, const char *path)

@@ -15,6 +15,7 @@
 #include "../nn/layer_table.h"
 #include "fovea/io.h"
 #include "onnx_internal.h"
+#include "preprocess_meta.h"
 
 typedef struct {
     fv_ctx *ctx;
@@ -934,18 +935,30 @@ static char *joined(ex_state *ex, int n, const float *v, const fv_model *m)
 
 static void metadata(ex_state *ex, Onnx__ModelProto *mp)
 {
-    Onnx__StringStringEntryProto **list = ex_alloc(ex, 3 * sizeof *list);
-    if (!list) return;
+    /* the preprocessing's keys as model files write them, each behind "fovea." */
+    fv_modelfile *pre = fv_modelfile_new(ex->ctx);
+    if (!pre || fv_preprocess_to_meta(pre, ex->m) != FV_OK) {
+        fv_modelfile_free(pre);
+        ex->failed = true;
+        return;
+    }
+    int n_pre = fv_modelfile_meta_count(pre);
+    Onnx__StringStringEntryProto **list = ex_alloc(ex, (size_t)(1 + n_pre) * sizeof *list);
     size_t n = 0;
     int nc = 0;
-    while (fv_model_class_name(ex->m, nc)) nc++;
+    while (list && fv_model_class_name(ex->m, nc)) nc++;
     if (nc) list[n++] = meta_entry(ex, "fovea.class_names", joined(ex, nc, NULL, ex->m));
-    float mean[FV_MODEL_MAX_NORM_CHANNELS], std[FV_MODEL_MAX_NORM_CHANNELS];
-    int nn = fv_model_normalization(ex->m, mean, std, FV_MODEL_MAX_NORM_CHANNELS);
-    if (nn) {
-        list[n++] = meta_entry(ex, "fovea.normalization.mean", joined(ex, nn, mean, NULL));
-        list[n++] = meta_entry(ex, "fovea.normalization.std", joined(ex, nn, std, NULL));
+    for (int i = 0; list && i < n_pre; i++) {
+        const char *value, *key = fv_modelfile_meta_at(pre, i, &value);
+        size_t len = strlen(key) + 7;
+        char *k = ex_alloc(ex, len), *v = ex_alloc(ex, strlen(value) + 1);
+        if (!k || !v) break;
+        snprintf(k, len, "fovea.%s", key);
+        memcpy(v, value, strlen(value) + 1);
+        list[n++] = meta_entry(ex, k, v);
     }
+    fv_modelfile_free(pre);
+    if (!list) return;
     mp->n_metadata_props = n, mp->metadata_props = list;
 }
 

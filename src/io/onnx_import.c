@@ -12,6 +12,7 @@
 
 #include "../nn/class_names.h"
 #include "onnx_internal.h"
+#include "preprocess_meta.h"
 
 /* ---- errors ------------------------------------------------------------------------------------------- */
 
@@ -602,13 +603,11 @@ static fv_status import_node(ox_import *im, int i)
 static fv_status load_metadata(ox_import *im)
 {
     const Onnx__ModelProto *mp = im->proto;
-    const char *classes = NULL, *mean = NULL, *std = NULL;
+    const char *classes = NULL;
     for (size_t i = 0; i < mp->n_metadata_props; i++) {
         const char *k = mp->metadata_props[i]->key, *v = mp->metadata_props[i]->value;
         if (!k || !v) continue;
         if (strcmp(k, "fovea.class_names") == 0) classes = v;
-        else if (strcmp(k, "fovea.normalization.mean") == 0) mean = v;
-        else if (strcmp(k, "fovea.normalization.std") == 0) std = v;
     }
     if (classes) {
         char *copy = strdup(classes);
@@ -628,26 +627,17 @@ static fv_status load_metadata(ox_import *im)
         free(copy), free(names);
         if (s) return s;
     }
-    if (!mean && !std) return FV_OK;
-    float mv[FV_MODEL_MAX_NORM_CHANNELS], sv[FV_MODEL_MAX_NORM_CHANNELS];
-    int n[2] = {0, 0};
-    const char *text[2] = {mean, std};
-    float *out[2] = {mv, sv};
-    for (int j = 0; j < 2; j++)
-        for (const char *p = text[j]; p && *p && n[j] <= FV_MODEL_MAX_NORM_CHANNELS;) {
-            char *end;
-            float v = strtof(p, &end);
-            if (end == p || (*end && *end != ',') || n[j] == FV_MODEL_MAX_NORM_CHANNELS) {
-                n[j] = -1;
-                break;
-            }
-            out[j][n[j]++] = v;
-            p = *end ? end + 1 : end;
-        }
-    if (n[0] <= 0 || n[0] != n[1] || fv_model_set_normalization(im->m, mv, sv, n[0]) != FV_OK)
-        return fv_error(im->ctx, FV_ERR_FORMAT, "%s: bad input normalization in the metadata (mean '%.100s', std "
-                        "'%.100s')", im->path, mean ? mean : "", std ? std : "");
-    return FV_OK;
+    /* the preprocessing: the keys of a model file behind "fovea.", read by the same code */
+    fv_modelfile *pre = fv_modelfile_new(im->ctx);
+    fv_status s = pre ? FV_OK : FV_ERR_NOMEM;
+    for (size_t i = 0; !s && i < mp->n_metadata_props; i++) {
+        const char *k = mp->metadata_props[i]->key, *v = mp->metadata_props[i]->value;
+        if (k && v && strncmp(k, "fovea.", 6) == 0 && strcmp(k, "fovea.class_names") != 0)
+            s = fv_modelfile_meta_set(pre, k + 6, v);
+    }
+    if (!s) s = fv_preprocess_from_meta(im->m, pre, im->path, "");
+    fv_modelfile_free(pre);
+    return s;
 }
 
 /* The graph's outputs become the model's: each must be a layer computed from an input. */

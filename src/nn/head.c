@@ -74,9 +74,8 @@ static void carry_params(fv_model *dst, const fv_model *src, int skip)
 
 static fv_status carry_meta(fv_model *dst, const fv_model *src)
 {
-    float mean[FV_MODEL_MAX_NORM_CHANNELS], std[FV_MODEL_MAX_NORM_CHANNELS];
-    int nc = fv_model_normalization(src, mean, std, FV_MODEL_MAX_NORM_CHANNELS);
-    fv_status s = nc ? fv_model_set_normalization(dst, mean, std, nc) : FV_OK;
+    fv_preprocess p;
+    fv_status s = fv_model_preprocess(src, &p) ? fv_model_set_preprocess(dst, &p) : FV_OK;
     return s ? s : fv_model_set_task(dst, fv_model_task(src));
 }
 

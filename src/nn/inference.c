@@ -236,7 +236,8 @@ fv_graph *fv_model_build_inference_io(fv_model *m, int64_t batch, fv_node **inpu
         fused[f->last] = ++n_fusions;
     }
     mark_product_operands(m, own);
-    if (fv_model_add_inputs(m, g, batch, nodes) != FV_OK) goto fail;
+    fv_node *feeds[FV_MODEL_MAX_IO];
+    if (fv_model_add_inputs(m, g, batch, nodes, feeds) != FV_OK) goto fail;
     for (int i = 1; i < m->n_layers; i++) {
         const fv_layer *l = &m->layers[i];
         if (skip[i] || l->type->kind == FV_L_INPUT) continue; /* skipped: a convolution built with its batch norm */
@@ -258,7 +259,7 @@ fv_graph *fv_model_build_inference_io(fv_model *m, int64_t batch, fv_node **inpu
             nodes[i] = fv_layer_build(g, l, in);
         if (!nodes[i]) goto fail;
     }
-    for (int k = 0; inputs && k < m->n_inputs; k++) inputs[k] = nodes[m->inputs[k]];
+    for (int k = 0; inputs && k < m->n_inputs; k++) inputs[k] = feeds[k];
     int out[FV_MODEL_MAX_IO], n_out = fv_model_output_layers(m, out);
     for (int k = 0; k < n_out; k++) {
         if (outputs) outputs[k] = nodes[out[k]];

@@ -23,6 +23,7 @@ fv_model *fv_model_new(fv_ctx *ctx, const char *name)
     fv_graph_set_shapes_only(m->shapes);
     fv_graph_set_shapes_only(m->shapes2);
     m->ctx = ctx;
+    m->pre = fv_preprocess_defaults();
     snprintf(m->name, sizeof m->name, "%s", name && *name ? name : "model");
     return m;
 }
@@ -550,36 +551,112 @@ const char *fv_model_class_name(const fv_model *m, int k)
     return m && k >= 0 && k < m->n_class_names ? m->class_names[k] : NULL;
 }
 
+/* The channels of the first input when it is an image (C, H, W), else 0. */
+static int image_channels(const fv_model *m)
+{
+    if (!m->n_inputs) return 0;
+    const fv_layer *l = &m->layers[m->inputs[0]];
+    return l->a.ndim == 3 && l->a.batch && l->a.dtype == FV_F32 ? (int)l->a.shape[0] : 0;
+}
+
+fv_status fv_model_set_preprocess(fv_model *m, const fv_preprocess *p)
+{
+    if (!m) return FV_ERR_ARG;
+    if (!p) {
+        m->has_pre = false;
+        m->pre = fv_preprocess_defaults();
+        return FV_OK;
+    }
+    int n = p->channels, ic = image_channels(m);
+    if (n < 0 || n > FV_MODEL_MAX_NORM)
+        return fv_error(m->ctx, FV_ERR_ARG, "normalization for %d channels (at most %d)", n, FV_MODEL_MAX_NORM);
+    for (int c = 0; c < n; c++)
+        if (!isfinite(p->mean[c]) || !isfinite(p->std[c]) || !(p->std[c] > 0))
+            return fv_error(m->ctx, FV_ERR_ARG, "normalization of channel %d: mean %g, std %g (std must be > 0)", c,
+                            p->mean[c], p->std[c]);
+    if (!isfinite(p->scale) || !(p->scale > 0))
+        return fv_error(m->ctx, FV_ERR_ARG, "preprocessing scale %g (must be > 0)", p->scale);
+    if (p->resize < FV_RESIZE_STRETCH || p->resize > FV_RESIZE_PAD || p->resize_size < 0 || p->resize_size > 65536)
+        return fv_error(m->ctx, FV_ERR_ARG, "preprocessing resize rule %d of size %d", (int)p->resize, p->resize_size);
+    bool graph = !fv_preprocess_graph_identity(p);
+    if (graph && !ic && m->n_inputs)
+        return fv_error(m->ctx, FV_ERR_ARG, "model '%s': preprocessing needs an image input (C, H, W)", m->name);
+    if (n > 1 && ic && n != ic)
+        return fv_error(m->ctx, FV_ERR_ARG, "normalization of %d channels for model '%s', whose input has %d", n, m->name, ic);
+    if (p->bgr && ic && ic != 3)
+        return fv_error(m->ctx, FV_ERR_ARG, "BGR order for model '%s', whose input has %d channels (needs 3)", m->name, ic);
+    m->pre = *p;
+    m->has_pre = true;
+    return FV_OK;
+}
+
+bool fv_model_preprocess(const fv_model *m, fv_preprocess *p)
+{
+    if (p) *p = m && m->has_pre ? m->pre : fv_preprocess_defaults();
+    return m && m->has_pre;
+}
+
 fv_status fv_model_set_normalization(fv_model *m, const float *mean, const float *std, int channels)
 {
     if (!m) return FV_ERR_ARG;
     if (channels < 0 || channels > FV_MODEL_MAX_NORM)
         return fv_error(m->ctx, FV_ERR_ARG, "normalization for %d channels (at most %d)", channels, FV_MODEL_MAX_NORM);
-    for (int c = 0; c < channels; c++)
-        if (!isfinite(mean[c]) || !isfinite(std[c]) || !(std[c] > 0))
-            return fv_error(m->ctx, FV_ERR_ARG, "normalization of channel %d: mean %g, std %g (std must be > 0)", c,
-                            mean[c], std[c]);
-    for (int c = 0; c < channels; c++) m->mean[c] = mean[c], m->std[c] = std[c];
-    m->norm_channels = channels;
-    return FV_OK;
+    fv_preprocess p;
+    fv_model_preprocess(m, &p);
+    p.channels = channels;
+    for (int c = 0; c < channels; c++) p.mean[c] = mean[c], p.std[c] = std[c];
+    return fv_model_set_preprocess(m, &p);
 }
 
 int fv_model_normalization(const fv_model *m, float *mean, float *std, int max)
 {
-    if (!m) return 0;
-    for (int c = 0; c < m->norm_channels && c < max; c++) {
-        if (mean) mean[c] = m->mean[c];
-        if (std) std[c] = m->std[c];
+    if (!m || !m->has_pre) return 0;
+    for (int c = 0; c < m->pre.channels && c < max; c++) {
+        if (mean) mean[c] = m->pre.mean[c];
+        if (std) std[c] = m->pre.std[c];
     }
-    return m->norm_channels;
+    return m->pre.channels;
 }
 
 /* ---- building ------------------------------------------------------------------------------------------- */
 
-fv_status fv_model_add_inputs(fv_model *m, fv_graph *g, int64_t batch, fv_node **nodes)
+/* A constant (1, n, 1, 1) of n floats, for the preprocessing step. */
+static fv_node *channel_constant(fv_graph *g, fv_ctx *ctx, const float *v, int n)
 {
-    for (int k = 0; k < m->n_inputs; k++)
-        if (!(nodes[m->inputs[k]] = input_node(m, g, &m->layers[m->inputs[k]], batch))) return fv_errcode(m->ctx);
+    fv_tensor *t = fv_tensor_from(ctx, FV_F32, 4, (int64_t[]){1, n, 1, 1}, v);
+    fv_node *c = t ? fv_constant(g, t) : NULL;
+    fv_tensor_free(t);
+    return c;
+}
+
+/* The model's preprocessing applied to x (N, C, H, W), in torchvision's order and float32 arithmetic: channels
+ * reordered, times 255 * scale (skipped at 1/255, the data path's own scale), minus mean, over std. */
+static fv_node *preprocess_node(fv_model *m, fv_graph *g, fv_node *x)
+{
+    const fv_preprocess *p = &m->pre;
+    if (x && p->bgr) {
+        fv_tensor *t = fv_tensor_from(m->ctx, FV_I64, 1, (int64_t[]){3}, (int64_t[]){2, 1, 0});
+        fv_node *idx = t ? fv_constant(g, t) : NULL;
+        fv_tensor_free(t);
+        x = idx ? fv_gather(g, x, idx, 1) : NULL;
+    }
+    float k = (float)(255.0 * (double)p->scale);
+    if (x && fabs((double)k - 1.0) >= 1e-6) x = fv_mul(g, x, channel_constant(g, m->ctx, &k, 1));
+    if (x && p->channels) x = fv_sub(g, x, channel_constant(g, m->ctx, p->mean, p->channels));
+    if (x && p->channels) x = fv_div(g, x, channel_constant(g, m->ctx, p->std, p->channels));
+    return x;
+}
+
+fv_status fv_model_add_inputs(fv_model *m, fv_graph *g, int64_t batch, fv_node **nodes, fv_node **feeds)
+{
+    for (int k = 0; k < m->n_inputs; k++) {
+        fv_node *x = input_node(m, g, &m->layers[m->inputs[k]], batch);
+        if (!x) return fv_errcode(m->ctx);
+        feeds[k] = nodes[m->inputs[k]] = x;
+    }
+    if (m->n_inputs && m->has_pre && image_channels(m) && !fv_preprocess_graph_identity(&m->pre) &&
+        !(nodes[m->inputs[0]] = preprocess_node(m, g, feeds[0])))
+        return fv_errcode(m->ctx);
     return FV_OK;
 }
 
@@ -596,7 +673,8 @@ fv_graph *fv_model_build_io(fv_model *m, int64_t batch, fv_node **inputs, fv_nod
         fv_error(m->ctx, FV_ERR_NOMEM, "out of memory building model '%s'", m->name);
         goto fail;
     }
-    if (fv_model_add_inputs(m, g, batch, nodes) != FV_OK) goto fail;
+    fv_node *feeds[FV_MODEL_MAX_IO];
+    if (fv_model_add_inputs(m, g, batch, nodes, feeds) != FV_OK) goto fail;
     for (int i = 1; i < m->n_layers; i++) {
         const fv_layer *l = &m->layers[i];
         if (l->type->kind == FV_L_INPUT) continue;
@@ -604,7 +682,7 @@ fv_graph *fv_model_build_io(fv_model *m, int64_t batch, fv_node **inputs, fv_nod
         for (int k = 0; k < l->n_in; k++) in[k] = nodes[l->in[k]];
         if (!(nodes[i] = fv_layer_build(g, l, in))) goto fail;
     }
-    for (int k = 0; inputs && k < m->n_inputs; k++) inputs[k] = nodes[m->inputs[k]];
+    for (int k = 0; inputs && k < m->n_inputs; k++) inputs[k] = feeds[k];
     int out[FV_MODEL_MAX_IO], n_out = fv_model_output_layers(m, out);
     for (int k = 0; outputs && k < n_out; k++) outputs[k] = nodes[out[k]];
     if (layer_nodes) *layer_nodes = nodes;

@@ -58,13 +58,15 @@ struct fv_model {
     fv_name_index param_index;
     char **class_names;
     int n_class_names;
-    float mean[FV_MODEL_MAX_NORM], std[FV_MODEL_MAX_NORM];
-    int norm_channels;
+    fv_preprocess pre; /* applied by every graph when has_pre (model.c, fv_model_add_inputs) */
+    bool has_pre;
     char task[FV_MODEL_MAX_TASK]; /* a `task` line's text ("segment loss=ce+0.5*dice"), "" for none */
 };
 
-/* The input nodes of a graph built from m at this batch size, one per input layer, in nodes[layer]. */
-fv_status fv_model_add_inputs(fv_model *m, fv_graph *g, int64_t batch, fv_node **nodes);
+/* The input nodes of a graph built from m at this batch size, one per input layer, in feeds[k] (input k); nodes[layer]
+ * gets what the layers read: the input itself, or for the first input of a model with preprocessing, its
+ * preprocessed value (channel order, scale, mean and std as graph nodes). */
+fv_status fv_model_add_inputs(fv_model *m, fv_graph *g, int64_t batch, fv_node **nodes, fv_node **feeds);
 /* The layers the model outputs (its `outputs` list, or the last layer): returns the count, fills out. */
 int fv_model_output_layers(const fv_model *m, int *out);
 

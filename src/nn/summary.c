@@ -199,6 +199,10 @@ fv_status fv_model_summary(const fv_model *m, FILE *out, bool explain_layers)
     char a[32], b[32], c[32];
     fprintf(out, "Total params: %s\nTrainable params: %s\nNon-trainable params: %s\n", commas(t.total, a, sizeof a),
             commas(t.trainable, b, sizeof b), commas(t.non_trainable, c, sizeof c));
+    if (m->has_pre) { /* shown only when stored: models without keep their summary as it was */
+        char pre[512];
+        fprintf(out, "Preprocessing: %s\n", fv_preprocess_describe(&m->pre, pre, sizeof pre));
+    }
     rule(out, '_', width);
     return ferror(out) ? FV_ERR_IO : FV_OK;
 }
