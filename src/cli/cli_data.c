@@ -14,6 +14,10 @@ struct cli_data {
     fv_loader *loader; /* NULL: batches straight from the dataset */
     bool images;
     int threads;       /* the loader's */
+    fv_ctx *ctx;
+    int to_channels;   /* 0, or the model's channels (1 or 3) when the data has the other count */
+    fv_data_source base;
+    fv_tensor *scratch; /* one batch at the data's channels */
 };
 
 cli_data_opts cli_data_defaults(const char *prog)
@@ -130,6 +134,7 @@ cli_data *cli_data_open_opts(fv_ctx *ctx, const char *spec, bool train, int64_t 
         return NULL;
     }
     d->ds = ds;
+    d->ctx = ctx;
     d->images = images;
     d->threads = o->loader_threads;
     /* image sets decode at batch time: always on the loader's threads */
@@ -191,7 +196,7 @@ int cli_data_split(fv_ctx *ctx, cli_data *d, double fraction, uint64_t seed, cli
     fv_loader_free(d->loader), d->loader = NULL;
     fv_dataset_free(d->ds);
     d->ds = tr;
-    v->ds = va, v->images = d->images;
+    v->ds = va, v->images = d->images, v->ctx = ctx;
     if (d->images && (cli_data_use_loader(ctx, d, NULL, 0, d->threads) || cli_data_use_loader(ctx, v, NULL, 0, d->threads))) {
         cli_data_free(v);
         return 1;
@@ -205,6 +210,7 @@ void cli_data_free(cli_data *d)
     if (!d) return;
     fv_loader_free(d->loader);
     fv_dataset_free(d->ds);
+    fv_tensor_free(d->scratch);
     free(d);
 }
 
@@ -216,7 +222,54 @@ const char *cli_data_path(const cli_data *d, int64_t i) { return fv_dataset_path
 
 const fv_dataset *cli_data_dataset(const cli_data *d) { return d->ds; }
 
+/* A batch at the data's channels, then converted to the model's: gray repeated into R, G and B, or RGB to gray
+ * by ITU-R 601 luma (PIL's convert("L") weights). */
+static fv_data_source plain_source(cli_data *d);
+
+static fv_status channels_fetch(void *data, int epoch, const int64_t *idx, int n, fv_tensor *x, fv_tensor *y)
+{
+    cli_data *d = data;
+    int64_t s[3];
+    fv_dataset_shape(d->ds, s);
+    int64_t hw = s[1] * s[2], need = (int64_t)n * s[0] * hw;
+    if (!d->scratch || d->scratch->size < need) {
+        fv_tensor_free(d->scratch);
+        int64_t shape[4] = {n, s[0], s[1], s[2]};
+        if (!(d->scratch = fv_tensor_new(d->ctx, FV_F32, 4, shape))) return fv_errcode(d->ctx);
+    }
+    fv_tensor t = *d->scratch;
+    t.shape[0] = n, t.size = need;
+    fv_status st = d->base.fetch(d->base.data, epoch, idx, n, &t, y);
+    const float *in = fv_f32(&t);
+    float *out = fv_f32(x);
+    for (int64_t i = 0; !st && i < n; i++)
+        for (int64_t p = 0; p < hw; p++) {
+            const float *px = in + i * s[0] * hw + p;
+            if (d->to_channels == 3)
+                for (int c = 0; c < 3; c++) out[(i * 3 + c) * hw + p] = px[0];
+            else
+                out[i * hw + p] = 0.299f * px[0] + 0.587f * px[hw] + 0.114f * px[2 * hw];
+        }
+    return st;
+}
+
+static fv_status channels_prefetch(void *data, int epoch, const int64_t *idx, int n)
+{
+    cli_data *d = data;
+    return d->base.prefetch(d->base.data, epoch, idx, n);
+}
+
 fv_data_source cli_data_source(cli_data *d)
+{
+    if (d->to_channels) {
+        d->base = plain_source(d);
+        fv_data_source s = {d->base.count, channels_fetch, d, d->base.prefetch ? channels_prefetch : NULL, NULL};
+        return s;
+    }
+    return plain_source(d);
+}
+
+static fv_data_source plain_source(cli_data *d)
 {
     if (d->loader) return fv_loader_source(d->loader);
     fv_data_source s = {fv_dataset_count(d->ds), fv_dataset_fetch, d->ds, NULL, NULL};
@@ -247,11 +300,17 @@ int cli_data_match_model(fv_ctx *ctx, cli_data *d, const fv_model *m, const char
     return 0;
 }
 
-int cli_data_check_model(const cli_data *d, const fv_model *m, const char *prog, const char *spec)
+int cli_data_check_model(cli_data *d, const fv_model *m, const char *prog, const char *spec)
 {
     int64_t ds[3], ms[FV_MAX_DIMS];
     fv_dataset_shape(d->ds, ds);
     int nd = fv_model_input_shape(m, ms);
+    /* gray into an RGB model repeats the channel, RGB into a gray one takes the luma: as image files are read */
+    bool gray_rgb = nd == 3 && ds[1] == ms[1] && ds[2] == ms[2] && ((ds[0] == 1 && ms[0] == 3) || (ds[0] == 3 && ms[0] == 1));
+    if (gray_rgb) {
+        d->to_channels = (int)ms[0];
+        return 0;
+    }
     int64_t dsize = ds[0] * ds[1] * ds[2], msize = 1;
     for (int i = 0; i < nd; i++) msize *= ms[i];
     bool same = nd == 3 ? ds[0] == ms[0] && ds[1] == ms[1] && ds[2] == ms[2] : dsize == msize;

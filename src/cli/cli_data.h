@@ -71,8 +71,9 @@ const fv_dataset *cli_data_dataset(const cli_data *d);
  * is scored by name, not by index; 0, or 1 after printing why (a class the model lacks, both lists named). */
 int cli_data_match_model(fv_ctx *ctx, cli_data *d, const fv_model *m, const char *prog);
 /* 0 when the samples fit the model's input, else 1 after printing "prog: the images of SPEC are 1x8x8 but
- * model 'm' takes 1x28x28". */
-int cli_data_check_model(const cli_data *d, const fv_model *m, const char *prog, const char *spec);
+ * model 'm' takes 1x28x28". Gray data for an RGB model (or RGB for a gray one) fits: d's source then repeats
+ * the channel (or takes the ITU-R 601 luma), as image files are converted. */
+int cli_data_check_model(cli_data *d, const fv_model *m, const char *prog, const char *spec);
 struct fv_cli_args;
 /* The image a command is pointed at: the second positional argument as a .npy (1, C, H, W) or an image file
  * (fitted to the model by pre), or --data SET --index I from the test split (*label its class, else -1). NULL

@@ -617,6 +617,8 @@ int cmd_train(int argc, char **argv)
     if (!classify) {
         /* the task checks outputs and targets when the trainer starts */
     } else if (cli_data_check_model(train, m, prog, fv_cli_str(a, "data")) ||
+               (val && cli_data_check_model(val, m, prog, fv_cli_str(a, "validation") ? fv_cli_str(a, "validation")
+                                                                                       : fv_cli_str(a, "data"))) ||
         cli_data_check_labels(train, m, prog, fv_cli_str(a, "data")) ||
         (val && cli_data_check_labels(val, m, prog, fv_cli_str(a, "validation") ? fv_cli_str(a, "validation")
                                                                               : fv_cli_str(a, "data"))))

@@ -58,6 +58,10 @@ expect "kernel SVM past the memory limit" 1 "needs about [0-9]* MiB, more than t
 expect "malformed --gamma" 2 "\-\-gamma expects scale, auto or a positive number" -- "$FOVEA" transfer "$T/cnn.fvm" \
     --data fashion-mnist --head svm_rbf --gamma -1 --out "$T/bad.fvm"
 expect "unknown head" 2 "\-\-head" -- "$FOVEA" transfer "$T/cnn.fvm" --data fashion-mnist --head svm --out "$T/bad.fvm"
+printf 'input x shape=3x28x28\nconv2d c filters=4 kernel=3 padding=1\nrelu r\nglobal_avg_pool g\nflatten f\ndense fc units=10\n' > "$T/rgb.fvd"
+expect "gray Fashion-MNIST trains an RGB model (the channel repeated)" 0 "Saved model" -- "$FOVEA" train \
+    --model "$T/rgb.fvd" --data fashion-mnist --limit 200 --epochs 1 --validation test --out "$T/rgb.fvm"
+expect "and evaluates it" 0 "200 samples - loss" -- "$FOVEA" evaluate "$T/rgb.fvm" --data fashion-mnist --limit 200
 expect "transfer plan needs --data" 2 "--data is required" -- "$FOVEA" transfer plan "$T/cnn.fvm"
 expect "transfer plan places a small target" 0 "Quadrant: small data" -- "$FOVEA" transfer plan "$T/cnn.fvm" \
     --data fashion-mnist --select-classes 7,8,9 --per-class 10
