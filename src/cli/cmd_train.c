@@ -551,6 +551,24 @@ done:
     return rc;
 }
 
+/* An image folder for a pretrained model file (not a built-in name, whose size follows the data): read at the
+ * model's input size by its stored resize rule, as evaluate and predict read it. The model is loaded once
+ * here for that; returned for the caller to free after the data is open (pre points into nothing of it). */
+static fv_model *fit_to_model(fv_ctx *ctx, const fv_cli_args *a, cli_data_opts *o, fv_preprocess *pre)
+{
+    const char *model = fv_cli_str(a, "resume") ? fv_cli_str(a, "resume") : fv_cli_str(a, "model");
+    if (!fv_dataset_is_image_set(fv_cli_str(a, "data"))) return NULL;
+    for (const char *const *n = fv_model_names(); *n; n++)
+        if (strcmp(*n, model) == 0) return NULL;
+    fv_model *m = fv_model_load(ctx, model);
+    if (!m) {
+        fv_clear_error(ctx); /* the real load reports it */
+        return NULL;
+    }
+    cli_data_fit_model(o, m, fv_model_preprocess(m, pre) ? pre : NULL);
+    return m;
+}
+
 int cmd_train(int argc, char **argv)
 {
     fv_cli_args *a;
@@ -592,7 +610,10 @@ int cmd_train(int argc, char **argv)
     fv_ctx *ctx = fv_ctx_new((uint64_t)fv_cli_int(a, "seed"));
     cli_load_flags(ctx, a, true, true);
     fv_ctx_set_threads(ctx, (int)fv_cli_int(a, "threads"));
+    fv_preprocess fit_pre;
+    fv_model *peek = fit_to_model(ctx, a, &o, &fit_pre);
     cli_data *train = cli_data_open_opts(ctx, fv_cli_str(a, "data"), true, fv_cli_int(a, "limit"), &o), *val = NULL;
+    fv_model_free(peek); /* o no longer needs it: the sizes are copied, the rule read when the set opened */
     fv_model *m = NULL;
     fv_trainer *t = NULL;
     float *cw = NULL;

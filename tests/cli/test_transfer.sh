@@ -62,6 +62,11 @@ printf 'input x shape=3x28x28\nconv2d c filters=4 kernel=3 padding=1\nrelu r\ngl
 expect "gray Fashion-MNIST trains an RGB model (the channel repeated)" 0 "Saved model" -- "$FOVEA" train \
     --model "$T/rgb.fvd" --data fashion-mnist --limit 200 --epochs 1 --validation test --out "$T/rgb.fvm"
 expect "and evaluates it" 0 "200 samples - loss" -- "$FOVEA" evaluate "$T/rgb.fvm" --data fashion-mnist --limit 200
+"$FOVEA" convert "$T/rgb.fvd" "$T/rgb0.fvm" >/dev/null 2>&1
+mkdir -p "$T/imgs"
+"$FOVEA" data export fashion-mnist "$T/imgs" --per-class 2 --split test >/dev/null 2>&1
+expect "an image folder of 28x28 grays trains a 3x28x28 model file at its size" 0 "Saved model" -- "$FOVEA" train \
+    --model "$T/rgb0.fvm" --data "$T/imgs" --epochs 1 --out "$T/rgb2.fvm"
 expect "transfer plan needs --data" 2 "--data is required" -- "$FOVEA" transfer plan "$T/cnn.fvm"
 expect "transfer plan places a small target" 0 "Quadrant: small data" -- "$FOVEA" transfer plan "$T/cnn.fvm" \
     --data fashion-mnist --select-classes 7,8,9 --per-class 10
