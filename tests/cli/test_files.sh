@@ -167,9 +167,15 @@ else
 fi
 mv "three/$bad_name" "three/$(head -n 1 three.txt)"
 out=$("$FOVEA" train --model small.fvd --data three --epochs 1 --batch 4 --out three.fvm 2>&1)
+if printf '%s' "$out" | grep -q "New classifier: 3 outputs"; then
+    ok "a model of 10 outputs gets a new 3-class head for 3 classes"
+else
+    bad "no new head for 3 classes: $(printf '%s' "$out" | tail -n 2)"
+fi
+out=$("$FOVEA" train --model small.fvd --data three --classes 10 --epochs 1 --batch 4 --out three.fvm 2>&1)
 rc=$?
 if [ $rc -eq 1 ] && printf '%s' "$out" | grep -q "3 class names for the 10 outputs" && ! printf '%s' "$out" | grep -q "Epoch 1/"; then
-    ok "3 classes for a model of 10 outputs are refused before training"
+    ok "3 classes for --classes 10 are refused before training"
 else
     bad "3 classes for 10 outputs: exit $rc: $(printf '%s' "$out" | tail -n 2)"
 fi
