@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cli_augment.h"
@@ -254,6 +255,20 @@ static int copy_weights_from(fv_ctx *ctx, fv_model *m, const char *path)
     return s != FV_OK;
 }
 
+/* Whether the model named carries trained weights (a model file or an ONNX file): only such a model gets a new
+ * head for other classes unasked; a description or a built-in name of the wrong width is a mistake to report
+ * (a corrupt label file can make a data set of 256 classes). */
+static bool pretrained(const char *path)
+{
+    size_t n = strlen(path);
+    if (n > 5 && strcasecmp(path + n - 5, ".onnx") == 0) return true;
+    FILE *f = fopen(path, "rb");
+    char magic[4] = {0};
+    bool yes = f && fread(magic, 1, 4, f) == 4 && memcmp(magic, "FVMD", 4) == 0;
+    if (f) fclose(f);
+    return yes;
+}
+
 /* A pretrained model fitted to the data's classes: its base with a new classifier (--include-top false), or a
  * new head when --classes or --head asks, or when its output differs from the data's classes. Frees m when it
  * makes another; NULL after printing why. */
@@ -265,7 +280,8 @@ static fv_model *new_top(fv_ctx *ctx, const fv_cli_args *a, fv_model *m, int dat
     if (strcmp(fv_cli_str(a, "include-top"), "false") == 0) {
         fv_zoo_pooling p = pooling[0] == 'a' ? FV_ZOO_POOL_AVG : pooling[0] == 'm' ? FV_ZOO_POOL_MAX : FV_ZOO_POOL_NONE;
         n = fv_model_base(m, p, k);
-    } else if (fv_cli_given(a, "classes") || head || fv_model_output_size(m) != k) {
+    } else if (fv_cli_given(a, "classes") || head ||
+               (fv_model_output_size(m) != k && pretrained(fv_cli_str(a, "model")))) {
         if (fv_model_output_size(m) == k && !head) return m;
         n = fv_model_new_head(m, head, k);
     } else {

@@ -166,16 +166,16 @@ else
     bad "a class name with an escape sequence: exit $rc: $(printf '%s' "$out" | tail -n 2)"
 fi
 mv "three/$bad_name" "three/$(head -n 1 three.txt)"
-out=$("$FOVEA" train --model small.fvd --data three --epochs 1 --batch 4 --out three.fvm 2>&1)
+out=$("$FOVEA" train --model small.fvd --data three --classes 3 --epochs 1 --batch 4 --out three.fvm 2>&1)
 if printf '%s' "$out" | grep -q "New classifier: 3 outputs"; then
-    ok "a model of 10 outputs gets a new 3-class head for 3 classes"
+    ok "--classes 3 gives a description of 10 outputs a new 3-class head"
 else
-    bad "no new head for 3 classes: $(printf '%s' "$out" | tail -n 2)"
+    bad "no new head for --classes 3: $(printf '%s' "$out" | tail -n 2)"
 fi
-out=$("$FOVEA" train --model small.fvd --data three --classes 10 --epochs 1 --batch 4 --out three.fvm 2>&1)
+out=$("$FOVEA" train --model small.fvd --data three --epochs 1 --batch 4 --out three.fvm 2>&1)
 rc=$?
 if [ $rc -eq 1 ] && printf '%s' "$out" | grep -q "3 class names for the 10 outputs" && ! printf '%s' "$out" | grep -q "Epoch 1/"; then
-    ok "3 classes for --classes 10 are refused before training"
+    ok "3 classes for a description of 10 outputs are refused before training (no head is replaced unasked)"
 else
     bad "3 classes for 10 outputs: exit $rc: $(printf '%s' "$out" | tail -n 2)"
 fi
