@@ -46,12 +46,12 @@ row() {
             --out "$W/$h.fvm" >/dev/null
         heads="$heads | $(pct "$(acc "$W/$h.fvm" "$data" "$sub")")"
     done
-    plan=$($F transfer plan "$src" --data "$data" $sub --per-class "$n" | sed -n 's/^Quadrant: //p')
+    plan=$($F transfer plan "$src" --data "$data" $sub --per-class "$n" | sed -n 's/^Strategy: \([^:(]*\).*/\1/p')
     echo "| $n$heads | $(pct "$(acc "$W/scratch.fvm" "$data" "$sub")") | $(pct "$(acc "$W/head.fvm" "$data" "$sub")") |" \
          "$(pct "$(acc "$W/half.fvm" "$data" "$sub")") | $(pct "$(acc "$W/all.fvm" "$data" "$sub")") | $plan |"
 }
 
-header="| per class | logreg | linear SVM | RBF SVM | naive Bayes | random forest | XGBoost | scratch | frozen body + dense head | fine-tune top half | fine-tune all (body lr 1e-4) | plan's quadrant |"
+header="| per class | logreg | linear SVM | RBF SVM | naive Bayes | random forest | XGBoost | scratch | frozen body + dense head | fine-tune top half | fine-tune all (body lr 1e-4) | transfer plan's choice |"
 rule="|---|---|---|---|---|---|---|---|---|---|---|---|"
 echo "A. Fashion-MNIST 0-6 -> 7-9 (3,000 test images)"
 echo "$header"

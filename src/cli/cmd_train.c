@@ -25,6 +25,7 @@ static const fv_cli_opt opts[] = {
     {.name = "head", .type = FV_CLI_STRING, .def = NULL, .metavar = "LAYER", .help = "the dense layer a new classifier replaces, and the head of --freeze all-but-head and --lr-body (default: the last dense layer)"},
     {.name = "include-top", .type = FV_CLI_STRING, .def = "true", .metavar = NULL, .help = "false: keep the convolutional base alone (Keras' include_top=False) and put a new classifier on it", .choices = "true|false"},
     {.name = "pooling", .type = FV_CLI_STRING, .def = "none", .metavar = NULL, .help = "with --include-top false: how the base's maps reach the classifier (none: flattened)", .choices = "none|avg|max"},
+    {.name = "scratch", .type = FV_CLI_FLAG, .def = NULL, .metavar = NULL, .help = "train the model's architecture from freshly drawn weights (a baseline for transfer)"},
     {.name = "freeze", .type = FV_CLI_STRING, .def = NULL, .metavar = "SPEC", .help = "keep pretrained weights: all-but-head, up-to=LAYER, fraction=F or NAME,NAME (exact names; * as a wildcard)"},
     {.name = "unfreeze-at", .type = FV_CLI_STRING, .def = NULL, .metavar = "EPOCH[:LAYERS]", .help = "gradual unfreezing: from this epoch on, these layers (default all) train too"},
     {.name = "lr-body", .type = FV_CLI_FLOAT, .def = NULL, .metavar = "X", .help = "learning rate of every layer but the head (fine-tune the pretrained body more gently)", .min = 0, .max = HUGE_VAL, .min_exclusive = true},
@@ -326,6 +327,11 @@ static fv_model *train_model(fv_ctx *ctx, const fv_cli_args *a, cli_data *d)
                             cli_data_classes(d));
     bool classify = m && strcmp(cli_task_name(a, m), "classify") == 0;
     if (m && classify) m = new_top(ctx, a, m, cli_data_classes(d));
+    if (m && fv_cli_flag(a, "scratch") && (fv_model_init(m) != FV_OK || fv_model_unfreeze(m, NULL, NULL) != FV_OK)) {
+        cli_fail("fovea train", ctx);
+        fv_model_free(m);
+        return NULL;
+    }
     if (m && classify && cli_data_class_name(d, 0) && set_class_names(ctx, m, d, fv_cli_str(a, "data"))) {
         fv_model_free(m);
         return NULL;
