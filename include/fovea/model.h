@@ -131,8 +131,9 @@ typedef struct {
 } fv_param_totals;
 fv_param_totals fv_model_param_totals(const fv_model *m);
 
-/* Freeze (no gradient, no update) or unfreeze every weight of the layers whose names start with prefix
- * (NULL or "": all). Returns how many layers matched. */
+/* Freeze (no gradient, no update) or unfreeze every weight of the layer named prefix and of the layers inside
+ * it as a module path ("features.1" and "features.1.conv", never "features.10"); NULL or "": all. Returns how
+ * many layers matched. fv_model_freeze takes rules and patterns. */
 int fv_model_set_trainable(fv_model *m, const char *prefix, bool trainable);
 
 /* fv_model_copy_weights for models whose ends differ (a new head, a base without its top): the pairs are

@@ -460,7 +460,9 @@ int fv_model_set_trainable(fv_model *m, const char *prefix, bool trainable)
     int matched = 0;
     size_t n = prefix ? strlen(prefix) : 0;
     for (int i = 0; m && i < m->n_layers; i++) {
-        if (n && strncmp(m->layers[i].name, prefix, n) != 0) continue;
+        /* a module path: "features.1" is features.1 and features.1.*, never features.10 */
+        const char *name = m->layers[i].name;
+        if (n && (strncmp(name, prefix, n) != 0 || (name[n] != '\0' && name[n] != '.'))) continue;
         matched++;
         for (int j = 0; j < m->layers[i].n_params; j++)
             if (m->layers[i].params[j]->kind == FV_PARAM_WEIGHT) fv_param_set_trainable(m->layers[i].params[j], trainable);

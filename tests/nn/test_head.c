@@ -104,6 +104,9 @@ static void check_freeze(fv_ctx *ctx)
     CHECK(m && fv_model_freeze(m, "features.1", NULL, &n) == FV_OK && n == 1 && frozen_count(m) == 2,
           "features.1 freezes features.1 alone, not features.10 or .11 (%d layers)", n);
     CHECK(fv_model_freeze(m, "features.1*", NULL, &n) == FV_OK && n == 3, "features.1* freezes 1, 10 and 11 (%d)", n);
+    fv_model_freeze(m, "none", NULL, NULL);
+    CHECK(fv_model_set_trainable(m, "features.1", false) == 1 && frozen_count(m) == 2,
+          "fv_model_set_trainable's prefix is a module path: features.1 alone, not features.10");
     CHECK(fv_model_freeze(m, "none", NULL, &n) == FV_OK && frozen_count(m) == 0, "none unfreezes everything");
     CHECK(fv_model_freeze(m, "up-to=features.3", NULL, &n) == FV_OK && n == 4, "up-to=features.3 freezes 0..3 (%d)", n);
     fv_model_freeze(m, "none", NULL, NULL);
