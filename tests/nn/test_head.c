@@ -182,12 +182,17 @@ static void check_lr_body(void)
         if (run) c.lr_body = 0.01;
         fv_trainer *t = fv_trainer_new(m, &c);
         fv_data_source src = {8, fetch, NULL, NULL, NULL};
-        for (int k = 0; k < 2; k++) memcpy(before[k], fv_model_find_param(m, names[k])->value.data, sizeof before[k]);
+        int64_t size[2];
+        for (int k = 0; k < 2; k++) {
+            const fv_tensor *v = &fv_model_find_param(m, names[k])->value;
+            size[k] = v->size; /* body 8x4, head 2x8 */
+            memcpy(before[k], v->data, (size_t)v->size * sizeof(float));
+        }
         CHECK(t && fv_trainer_fit(t, &src) == FV_OK, "a step (%s)", fv_errmsg(ctx));
         for (int k = 0; k < 2; k++) {
-            memcpy(after[k], fv_model_find_param(m, names[k])->value.data, sizeof after[k]);
+            memcpy(after[k], fv_model_find_param(m, names[k])->value.data, (size_t)size[k] * sizeof(float));
             double d = 0;
-            for (int i = 0; i < 16; i++) d += fabs(after[k][i] - before[k][i]);
+            for (int64_t i = 0; i < size[k]; i++) d += fabs(after[k][i] - before[k][i]);
             if (k == 0) ratio[run] = d;                  /* the body's movement ... */
             else ratio[run] /= d > 0 ? d : 1;            /* ... relative to the head's */
         }
