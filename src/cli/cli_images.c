@@ -244,16 +244,21 @@ int cli_check_images(fv_ctx *ctx, const char *prog, char *const *files, int n)
     return 0;
 }
 
+/* Whether m takes images (1 or 3 channels of HxW, into chw); false after printing why, naming file. */
+static bool takes_images(const char *prog, const fv_model *m, const char *file, int64_t chw[3])
+{
+    char shown[512];
+    if (image_input(m, chw) && (chw[0] == 1 || chw[0] == 3)) return true;
+    fprintf(stderr, "%s: %s: model '%s' does not take images (its input is not 1 or 3 channels of HxW)\n", prog,
+            fv_printable(file, shown, sizeof shown), fv_model_name(m));
+    return false;
+}
+
 fv_tensor *cli_image_batch(fv_ctx *ctx, const char *prog, const fv_model *m, const fv_preprocess *p,
                            char *const *files, int n)
 {
     int64_t chw[3];
-    char shown[512];
-    if (!image_input(m, chw) || (chw[0] != 1 && chw[0] != 3)) {
-        fprintf(stderr, "%s: %s: model '%s' does not take images (its input is not 1 or 3 channels of HxW)\n", prog,
-                fv_printable(files[0], shown, sizeof shown), fv_model_name(m));
-        return NULL;
-    }
+    if (!takes_images(prog, m, files[0], chw)) return NULL;
     fv_tensor *x = fv_tensor_new(ctx, FV_F32, 4, (int64_t[]){n, chw[0], chw[1], chw[2]});
     if (!x) return cli_fail(prog, ctx), NULL;
     int64_t per = chw[0] * chw[1] * chw[2];
@@ -270,6 +275,66 @@ fv_tensor *cli_image_batch(fv_ctx *ctx, const char *prog, const fv_model *m, con
         fv_image_release(&im);
     }
     return x;
+}
+
+int cli_image_inputs(const char *prog, const fv_cli_args *a, int first, char ***files, int *n)
+{
+    int given = fv_cli_npos(a) - first;
+    *files = NULL, *n = 0;
+    if (given < 1) return 0;
+    const char **items = calloc((size_t)given, sizeof *items);
+    if (!items) return fprintf(stderr, "%s: out of memory\n", prog) > 0;
+    for (int i = 0; i < given; i++) items[i] = fv_cli_pos_at(a, first + i);
+    int rc = cli_expand_inputs(prog, items, given, files, n);
+    free(items);
+    char shown[512];
+    for (int i = 0; !rc && i < *n; i++)
+        if (cli_is_npy((*files)[i])) {
+            fprintf(stderr, "%s: %s: give PNG or JPEG images (or --data); .npy batches are for predict\n", prog,
+                    fv_printable((*files)[i], shown, sizeof shown));
+            cli_files_free(*files, *n);
+            *files = NULL, *n = 0, rc = 1;
+        }
+    return rc;
+}
+
+int cli_check_image_files(const char *prog, const char *model, const char *data, char *const *files, int n,
+                          const cli_file *outputs)
+{
+    cli_file *in = calloc((size_t)n + 3, sizeof *in);
+    if (!in) return fprintf(stderr, "%s: out of memory\n", prog) > 0;
+    in[0] = (cli_file){"MODEL", model};
+    int k = 1;
+    if (data) in[k++] = (cli_file){"--data", data};
+    for (int i = 0; i < n; i++) in[k++] = (cli_file){"INPUT", files[i]};
+    int rc = cli_check_files(prog, in, outputs);
+    free(in);
+    return rc;
+}
+
+static fv_status fetch_images(void *data, int epoch, const int64_t *idx, int n, fv_tensor *x, fv_tensor *y)
+{
+    cli_image_set *s = data;
+    int64_t per = s->chw[0] * s->chw[1] * s->chw[2];
+    (void)epoch; /* never augmented */
+    for (int i = 0; i < n; i++) {
+        fv_image im;
+        fv_status st = fv_image_read(s->ctx, s->files[idx[i]], &im);
+        if (!st) st = fv_image_prepare(s->ctx, &im, &s->p, (int)s->chw[0], (int)s->chw[1], (int)s->chw[2], fv_f32(x) + i * per);
+        fv_image_release(&im);
+        if (st) return s->failed = idx[i], st;
+        if (y && y->dtype == FV_I32) fv_i32(y)[i] = -1; /* images given as files have no label */
+    }
+    return FV_OK;
+}
+
+int cli_image_source(cli_image_set *s, fv_ctx *ctx, const char *prog, const fv_model *m, const fv_preprocess *p,
+                     char *const *files, int n, fv_data_source *src)
+{
+    *s = (cli_image_set){.ctx = ctx, .p = *p, .files = files, .failed = -1};
+    if (!takes_images(prog, m, files[0], s->chw)) return 1;
+    *src = (fv_data_source){.count = n, .fetch = fetch_images, .data = s};
+    return 0;
 }
 
 /* ---- class names -------------------------------------------------------------------------------------------- */

@@ -4,6 +4,7 @@
 #ifndef FV_CLI_IMAGES_H
 #define FV_CLI_IMAGES_H
 
+#include "commands.h"
 #include "fovea.h"
 
 struct fv_cli_args;
@@ -52,6 +53,30 @@ int cli_check_images(fv_ctx *ctx, const char *prog, char *const *files, int n);
  * p, in [0, 1] (the model's graph normalizes). NULL after printing why (naming the file). */
 fv_tensor *cli_image_batch(fv_ctx *ctx, const char *prog, const fv_model *m, const fv_preprocess *p,
                            char *const *files, int n);
+
+/* The image inputs of features and patches: positional arguments from first on, expanded (cli_expand_inputs);
+ * a .npy refused (these commands read layers of images, not batches). *n 0 when none is given. 0, or 1 after
+ * printing why. */
+int cli_image_inputs(const char *prog, const struct fv_cli_args *a, int first, char ***files, int *n);
+
+/* cli_check_files with MODEL, --data (or NULL) and every input file as the inputs, so that no output overwrites
+ * an image it reads. */
+int cli_check_image_files(const char *prog, const char *model, const char *data, char *const *files, int n,
+                          const cli_file *outputs);
+
+/* Images as a data source at a model's input: each decoded and fitted when its batch is fetched (a folder need
+ * not fit in memory), labels -1. failed: the index of the file that could not be read, else -1. */
+typedef struct {
+    fv_ctx *ctx;
+    fv_preprocess p;
+    char *const *files; /* borrowed */
+    int64_t chw[3], failed;
+} cli_image_set;
+
+/* s and *src over files[0..n) for m with p; src->data is s. 0, or 1 after printing why (a model that does not
+ * take images). */
+int cli_image_source(cli_image_set *s, fv_ctx *ctx, const char *prog, const fv_model *m, const fv_preprocess *p,
+                     char *const *files, int n, fv_data_source *src);
 
 /* Class names for m's outputs: from --labels FILE (one name a line; "imagenet": ImageNet's), else ImageNet's when
  * m has 1000 outputs and no names; stored in m (in memory). 0, or 1 after printing why (a count that does not

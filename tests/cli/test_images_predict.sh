@@ -1,9 +1,9 @@
 #!/bin/sh
 # Image files as inputs of every command: predict on PNG and JPEG files, lists, globs (quoted, expanded by fovea)
 # and folders, each row named by its file; gray images into a 3-channel model and RGB into a 1-channel one;
-# --labels and ImageNet's names; gradcam, featuremaps and features on images; --normalize stored by convert and
-# train, shown by summary; and the bad inputs, refused naming the flag or the file before any prediction is
-# printed. Prints "N passed, N failed".
+# --labels and ImageNet's names; gradcam, featuremaps, features and patches on images (features one row per image,
+# in order); --normalize stored by convert and train, shown by summary; and the bad inputs, refused naming the flag
+# or the file before any prediction is printed. Prints "N passed, N failed".
 FOVEA=${FOVEA:-build/fovea}
 . tests/common/harness.sh
 T=$(mktemp -d /tmp/fovea_imgpred.XXXXXX)
@@ -59,6 +59,15 @@ expect "evaluate a folder of mixed sizes" 0 "4 samples - loss" -- "$FOVEA" evalu
 expect "gradcam on a JPEG" 0 "Grad-CAM of class [0-9]" -- "$FOVEA" gradcam "$T/r.fvm" "$T/imgs/photo_rgb.jpg" --out "$T/cam.png"
 [ -s "$T/cam.png" ] && ok "gradcam wrote its overlay" || bad "no overlay"
 expect "featuremaps on a PNG into a gray model" 0 "Wrote $T/fm.png" -- "$FOVEA" featuremaps "$T/g.fvm" "$T/imgs/rgb.png" --out "$T/fm.png"
+expect "features on two images" 0 "^2 samples x 512 features" -- "$FOVEA" features "$T/r.fvm" "$T/imgs/rgb.png" "$T/imgs/photo_rgb.jpg" --out "$T/fi.npy" --csv "$T/fi.csv"
+expect "features on images: a (2, 512) .npy" 0 "'shape': (2, 512)" -- sh -c "head -c 80 '$T/fi.npy' | strings"
+expect "features on images: CSV rows named by file, in order" 0 "^\"$T/imgs/photo_rgb.jpg\",[-0-9]" -- sed -n 3p "$T/fi.csv"
+expect "features on a folder" 0 "^4 samples x 512 features" -- "$FOVEA" features "$T/r.fvm" "$T/imgs" --out "$T/fd.npy"
+expect "features on a folder: a (4, 512) .npy" 0 "'shape': (4, 512)" -- sh -c "head -c 80 '$T/fd.npy' | strings"
+expect "patches on a folder" 0 "Wrote $T/pi.png: 4 patches of channel 5" -- "$FOVEA" patches "$T/r.fvm" "$T/imgs" --layer relu --channel 5 --out "$T/pi.png"
+expect "features: --data and images refused" 2 "give --data or image inputs, not both" -- "$FOVEA" features "$T/r.fvm" "$T/imgs" --data "$T/set" --out "$T/fx.npy"
+expect "patches: --data and images refused" 2 "give --data or image inputs, not both" -- "$FOVEA" patches "$T/r.fvm" "$T/imgs" --data "$T/set" --out "$T/px.png"
+expect "features on images: --labels refused" 2 "--labels needs --data" -- "$FOVEA" features "$T/r.fvm" "$T/imgs" --out "$T/fx.npy" --labels "$T/lx.npy"
 
 # training stores --normalize and applies it
 if [ -e /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
@@ -78,6 +87,9 @@ expect "a missing file, named" 1 "nothere.png" -- "$FOVEA" predict "$T/r.fvm" "$
 expect "an empty folder" 1 "holds no PNG or JPEG image" -- "$FOVEA" predict "$T/r.fvm" "$T/empty"
 expect "a glob matching nothing" 1 "no file matches" -- "$FOVEA" predict "$T/r.fvm" "$T/imgs/*.gif"
 expect "gradcam on an undecodable image" 1 "broken.jpg" -- "$FOVEA" gradcam "$T/r.fvm" "$T/broken.jpg"
+expect "features on an undecodable image, named" 1 "broken.jpg' is not a PNG or JPEG" -- "$FOVEA" features "$T/r.fvm" "$T/imgs/rgb.png" "$T/broken.jpg" --out "$T/fb.npy"
+[ -e "$T/fb.npy" ] && bad "features wrote despite an undecodable image" || ok "features writes nothing for an undecodable image"
+expect "patches on an undecodable image, named" 1 "broken.jpg' is not a PNG or JPEG" -- "$FOVEA" patches "$T/r.fvm" "$T/broken.jpg" --out "$T/pb.png"
 expect "--normalize twice" 2 "--normalize is given 2 times" -- "$FOVEA" convert "$T/g.fvm" "$T/g2.fvm" --normalize 0.5,0.5 --normalize imagenet
 [ -e "$T/g2.fvm" ] && bad "--normalize twice wrote a file" || ok "--normalize twice writes nothing"
 expect "--normalize imagenet on a gray model" 2 "needs a 3-channel input" -- "$FOVEA" convert "$T/g.fvm" "$T/g2.fvm" --normalize imagenet
