@@ -242,6 +242,54 @@ typedef enum {
 fv_status fv_tensor_set_augment(fv_tensor_set *s, const struct fv_augment *aug, uint64_t seed,
                                 fv_target_pairing pairing);
 
+/* ---- composed segmentation canvases ------------------------------------------------------------------- */
+
+/* Canvases of several gray items (e.g. Fashion-MNIST) pasted onto a black square, for segmentation: canvas i
+ * draws from fv_rng_bits(seed, FV_COMPOSE_STREAM, i * 64 + k): k = 0 gives the item count, min_items +
+ * bits % (max_items - min_items + 1); item j (from 0) takes k = 1 + 3j for its sample (bits % count), 2 + 3j for
+ * its x and 3 + 3j for its y (bits % (canvas - item side + 1) each). Items are pasted in order, later on top;
+ * an item's zero pixels are transparent; each pixel it does paint sets the mask to its class + 1 when the pixel
+ * exceeds threshold, else to 0 (background), so mask != 0 exactly where the canvas exceeds threshold. */
+#define FV_COMPOSE_STREAM UINT64_C(0x636f6d706f7365) /* "compose" */
+#define FV_COMPOSE_MAX_ITEMS 21                     /* 1 + 3 * 21 draws fit the 64 of a canvas */
+
+typedef struct {
+    int canvas;               /* side of the square canvas, at least the items' */
+    int min_items, max_items; /* 1 <= min_items <= max_items <= FV_COMPOSE_MAX_ITEMS */
+    int threshold;            /* an item's pixel above it is the item in the mask (25) */
+    uint64_t seed;
+} fv_compose_options;
+
+fv_compose_options fv_compose_defaults(void);
+
+/* One pasted item: class is the mask's id (the dataset's label + 1); x0, y0, x1, y1 bound, in canvas pixels
+ * (x1, y1 one past the last), the item's pixels above threshold as pasted, before later items cover any of
+ * them; all -1 when it has none. */
+typedef struct {
+    int class_id, x0, y0, x1, y1;
+} fv_compose_box;
+
+/* Canvas i of items (a dataset of 1 x h x w samples): image and mask canvas * canvas bytes, boxes room for
+ * max_items (may be NULL); *n_boxes the items pasted. */
+fv_status fv_compose_canvas(fv_ctx *ctx, const fv_dataset *items, const fv_compose_options *o, int64_t i,
+                            uint8_t *image, uint8_t *mask, fv_compose_box *boxes, int *n_boxes);
+/* Canvases 0..count-1 as a segmentation folder: dir/images/NNNNN.png (gray), dir/masks/NNNNN.png (class ids),
+ * dir/classes.txt (background, then the dataset's class names or numbers) and dir/boxes.csv
+ * (file,class,x0,y0,x1,y1, a line per item with pixels above threshold). Errors name the file. */
+fv_status fv_compose_write(fv_ctx *ctx, const fv_dataset *items, const fv_compose_options *o, int64_t count,
+                           const char *dir);
+
+/* ---- segmentation folders --------------------------------------------------------------------------------- */
+
+/* Whether dir holds the subfolders images/ and masks/. */
+bool fv_is_segmentation_folder(const char *dir);
+/* A segmentation folder as a tuple set: the images (.png, .jpg, .jpeg) as float (N, C, H, W) in
+ * [0, 1] (channels 1 or 3, as PIL's convert; 0: the first image's), the masks masks/<base>.png as int32 (N, H, W),
+ * 8-bit one-channel class ids, 255 ignored by the segment task. Errors name the file and why: an image without
+ * a mask or a mask without an image, a mask not one 8-bit channel (an RGB mask), a mask of another size than
+ * its image, an image of another size than the first. */
+fv_tensor_set *fv_tensor_set_load_segmentation(fv_ctx *ctx, const char *dir, int channels);
+
 #ifdef __cplusplus
 }
 #endif

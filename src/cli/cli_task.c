@@ -83,7 +83,12 @@ int cli_task_from_args(fv_ctx *ctx, const fv_cli_args *a, const char *prog, cons
 
 fv_tensor_set *cli_tuple_open(fv_ctx *ctx, const fv_cli_args *a, const char *prog)
 {
-    const char *inputs = fv_cli_str(a, "inputs");
+    const char *inputs = fv_cli_str(a, "inputs"), *data = fv_cli_str(a, "data");
+    if (!inputs && data && fv_is_segmentation_folder(data)) { /* images/ and masks/: a tuple set of masks */
+        fv_tensor_set *seg = fv_tensor_set_load_segmentation(ctx, data, 0);
+        if (!seg) fprintf(stderr, "%s: --data %s: %s\n", prog, data, fv_errmsg(ctx));
+        return seg;
+    }
     char *copy = inputs ? strdup(inputs) : NULL;
     const char *paths[FV_TENSOR_SET_MAX_INPUTS];
     int n = 0;

@@ -37,7 +37,8 @@ int cli_task_from_args(fv_ctx *ctx, const fv_cli_args *a, const char *prog, cons
 /* The task's kind name: --task when given, else the model's task line's (m may be NULL), else "classify". */
 const char *cli_task_name(const fv_cli_args *a, const fv_model *m);
 
-/* --inputs/--targets as a tuple set (NULL with the reason printed). */
+/* --inputs/--targets, or a segmentation folder given as --data (images/, masks/), as a tuple set (NULL with the
+ * reason printed). */
 fv_tensor_set *cli_tuple_open(fv_ctx *ctx, const fv_cli_args *a, const char *prog);
 
 /* The source of class-labelled data for a task: the labels as they are (classify, embed) or as floats 0/1

@@ -27,6 +27,19 @@ static const fv_cli_pos export_pos[] = {FV_CLI_ARG("SET", "fashion-mnist, mnist 
 static const fv_cli_cmd export_cmd = {"fovea data export", "Write a data set as class folders of PNG files.", export_opts, 2,
                                       export_pos, 2};
 
+static const fv_cli_opt compose_opts[] = {
+    FV_CLI_CHOICE_OPT("split", "train", "train|test", "which split the items come from"),
+    FV_CLI_INT_OPT("canvas", "64", "C", "the side of the square canvases", 1, 4096),
+    FV_CLI_STR_OPT("items", "2:4", "MIN:MAX", "how many items each canvas holds (up to 21)"),
+    FV_CLI_INT_OPT("count", "1000", "N", "how many canvases", 1, 99999),
+    FV_CLI_INT_OPT("seed", "0", "S", "the seed every draw comes from", 0, 9e15),
+};
+static const fv_cli_pos compose_pos[] = {FV_CLI_ARG("SET", "fashion-mnist, mnist or a directory of IDX files"),
+                                         FV_CLI_ARG("DIR", "where to write images/, masks/, classes.txt, boxes.csv")};
+static const fv_cli_cmd compose_cmd = {"fovea data compose",
+                                       "Paste a data set's items onto canvases: a segmentation folder of images, masks and boxes.",
+                                       compose_opts, 5, compose_pos, 2};
+
 static void print_sizes(const fv_image_scan *scan)
 {
     printf("\nImage sizes (width x height x channels, as stored):\n");
@@ -187,12 +200,42 @@ static int export_set(int argc, char **argv)
     return rc;
 }
 
+static int compose(int argc, char **argv)
+{
+    const char *prog = "fovea data compose";
+    fv_cli_args *a;
+    int status;
+    if (cli_parse(&compose_cmd, argc, argv, &a, &status)) return status;
+    fv_compose_options o = fv_compose_defaults();
+    o.canvas = (int)fv_cli_int(a, "canvas");
+    o.seed = (uint64_t)fv_cli_int(a, "seed");
+    char end;
+    if (sscanf(fv_cli_str(a, "items"), "%d:%d%c", &o.min_items, &o.max_items, &end) != 2) {
+        fprintf(stderr, "%s: --items takes MIN:MAX (2:4), not '%s'\n", prog, fv_cli_str(a, "items"));
+        fv_cli_free(a);
+        return 2;
+    }
+    fv_ctx *ctx = fv_ctx_new(1);
+    fv_dataset *ds = fv_dataset_find(ctx, fv_cli_pos_at(a, 0), strcmp(fv_cli_str(a, "split"), "train") == 0);
+    int64_t n = fv_cli_int(a, "count");
+    const char *dir = fv_cli_pos_at(a, 1);
+    int rc = ds && fv_compose_write(ctx, ds, &o, n, dir) == FV_OK ? 0 : cli_fail(prog, ctx);
+    if (!rc) printf("Wrote %lld canvases of %dx%d under %s (images/, masks/, classes.txt, boxes.csv)\n", (long long)n,
+                    o.canvas, o.canvas, dir);
+    fv_dataset_free(ds);
+    fv_ctx_free(ctx);
+    fv_cli_free(a);
+    return rc;
+}
+
 int cmd_data(int argc, char **argv)
 {
     if (argc >= 1 && strcmp(argv[0], "inspect") == 0) return inspect(argc - 1, argv + 1);
     if (argc >= 1 && strcmp(argv[0], "export") == 0) return export_set(argc - 1, argv + 1);
+    if (argc >= 1 && strcmp(argv[0], "compose") == 0) return compose(argc - 1, argv + 1);
     bool help = argc >= 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0);
     fprintf(help ? stdout : stderr, "usage: fovea data inspect DIR|CSV    (counts per class, image sizes, unreadable files)\n"
-                                    "       fovea data export SET DIR      (a data set as class folders of PNG files)\n");
+                                    "       fovea data export SET DIR      (a data set as class folders of PNG files)\n"
+                                    "       fovea data compose SET DIR     (items pasted onto canvases: images, masks, boxes)\n");
     return help ? 0 : 2;
 }

@@ -64,7 +64,7 @@ static int evaluate_task(const fv_cli_args *a, const char *prog, fv_ctx *ctx, fv
     cli_data *d = NULL;
     cli_label_adapter *ad = NULL;
     int batch = (int)fv_cli_int(a, "batch");
-    if (m && fv_cli_str(a, "inputs")) {
+    if (m && (fv_cli_str(a, "inputs") || fv_is_segmentation_folder(fv_cli_str(a, "data")))) {
         if ((set = cli_tuple_open(ctx, a, prog))) rc = print_task_metrics(ctx, m, task, fv_tensor_set_source(set), batch);
         else rc = 1;
     } else if (m) {

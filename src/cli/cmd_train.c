@@ -609,8 +609,9 @@ int cmd_train(int argc, char **argv)
         fv_cli_free(a);
         return status;
     }
-    if (fv_cli_str(a, "inputs")) {
-        status = fv_cli_str(a, "data") ? 2 : train_tuples(a, done);
+    bool seg_folder = !fv_cli_str(a, "inputs") && fv_cli_str(a, "data") && fv_is_segmentation_folder(fv_cli_str(a, "data"));
+    if (fv_cli_str(a, "inputs") || seg_folder) { /* arrays, or a folder of images and masks read as arrays */
+        status = fv_cli_str(a, "data") && !seg_folder ? 2 : train_tuples(a, done);
         if (status == 2 && fv_cli_str(a, "data")) fprintf(stderr, "%s: give --data or --inputs, not both\n", prog);
         fv_cli_free(a);
         return status;
