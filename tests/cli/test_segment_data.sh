@@ -1,0 +1,47 @@
+#!/bin/sh
+# Segmentation data on the command line: `fovea data compose` pastes Fashion-MNIST items onto canvases (the same
+# seed, the same files), `fovea train --task segment --data DIR` trains on the images/ and masks/ folders it
+# writes (augmented, the masks moving with the images), `fovea evaluate` prints the mIoU, and bad folders (a
+# mask of another size, an image without a mask and the reverse, an RGB mask) are refused naming the file.
+# Skipped when Fashion-MNIST is not installed. Prints "N passed, N failed" like the C tests.
+FOVEA=${FOVEA:-build/fovea}
+T=$(mktemp -d /tmp/fovea_segdata.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+. tests/common/harness.sh
+
+if ! "$FOVEA" data compose fashion-mnist "$T/seg" --canvas 32 --items 2:3 --count 64 --seed 5 >/dev/null 2>&1; then
+    echo "skip: Fashion-MNIST not found ($("$FOVEA" data compose fashion-mnist "$T/seg" --count 1 2>&1 | tail -n 1))"
+    harness_finish
+    exit $?
+fi
+[ "$(ls "$T/seg/images" | wc -l)" -eq 64 ] && [ "$(ls "$T/seg/masks" | wc -l)" -eq 64 ] \
+    && ok "compose writes 64 images and 64 masks" || bad "compose wrote $(ls "$T/seg/images" | wc -l) images"
+[ "$(head -n 2 "$T/seg/classes.txt" | tr '\n' ,)" = "background,T-shirt/top," ] && [ "$(wc -l < "$T/seg/classes.txt")" -eq 11 ] \
+    && ok "classes.txt is background and the 10 Fashion-MNIST classes" || bad "classes.txt: $(head -n 3 "$T/seg/classes.txt")"
+head -n 1 "$T/seg/boxes.csv" | grep -q "^file,class,x0,y0,x1,y1$" && ok "boxes.csv has its header" || bad "boxes.csv header"
+"$FOVEA" data compose fashion-mnist "$T/again" --canvas 32 --items 2:3 --count 64 --seed 5 >/dev/null
+cmp -s "$T/seg/masks/00063.png" "$T/again/masks/00063.png" && cmp -s "$T/seg/boxes.csv" "$T/again/boxes.csv" \
+    && ok "the same seed composes the same files" || bad "a second compose differs"
+expect "--items must be MIN:MAX" 2 "MIN:MAX" -- "$FOVEA" data compose fashion-mnist "$T/x" --items 3
+
+printf 'input x shape=1x32x32\nconv2d c1 filters=8 kernel=3 padding=1\nrelu r1\nconv2d c2 filters=11 kernel=1\n' > "$T/seg.fvd"
+expect "train --task segment --data DIR trains on the folder" 0 "Saved model" -- "$FOVEA" train --model "$T/seg.fvd" \
+    --task segment --data "$T/seg" --epochs 1 --batch 16 --hflip 0.5 --validation-split 0.25 --out "$T/seg.fvm"
+expect "evaluate --task segment --data DIR prints the mIoU" 0 "^miou: 0\.[0-9]*$" -- "$FOVEA" evaluate "$T/seg.fvm" \
+    --task segment --data "$T/seg"
+
+# bad folders, each refused naming the file
+bad_folder() { rm -rf "$T/bad" && cp -r "$T/seg" "$T/bad"; }
+bad_folder && rm "$T/bad/masks/00007.png"
+expect "an image without a mask is refused naming it" 1 "images/00007.png has no mask" -- "$FOVEA" train \
+    --model "$T/seg.fvd" --task segment --data "$T/bad" --epochs 1 --out "$T/x.fvm"
+bad_folder && rm "$T/bad/images/00008.png"
+expect "a mask without an image is refused naming it" 1 "masks/00008.png has no image" -- "$FOVEA" evaluate \
+    "$T/seg.fvm" --task segment --data "$T/bad"
+bad_folder && "$FOVEA" data compose fashion-mnist "$T/small" --canvas 30 --count 3 >/dev/null && cp "$T/small/masks/00002.png" "$T/bad/masks/"
+expect "a mask of another size is refused naming it" 1 "masks/00002.png is 30x30, its image 32x32" -- "$FOVEA" train \
+    --model "$T/seg.fvd" --task segment --data "$T/bad" --epochs 1 --out "$T/x.fvm"
+bad_folder && printf '\211\120\116\107\015\012\032\012\000\000\000\015\111\110\104\122\000\000\000\001\000\000\000\001\010\002\000\000\000\220\167\123\336\000\000\000\014\111\104\101\124\170\234\143\140\144\142\006\000\000\016\000\007\327\157\344\170\000\000\000\000\111\105\116\104\256\102\140\202' > "$T/bad/masks/00003.png"
+expect "an RGB mask is refused naming it" 1 "masks/00003.png has 3 channels" -- "$FOVEA" train \
+    --model "$T/seg.fvd" --task segment --data "$T/bad" --epochs 1 --out "$T/x.fvm"
+harness_finish
