@@ -92,7 +92,8 @@ int cmd_evaluate(int argc, char **argv)
     int status;
     if (cli_parse(&cmd, argc, argv, &a, &status)) return status;
     const char *prog = "fovea evaluate";
-    if (fv_cli_str(a, "inputs") || strcmp(fv_cli_str(a, "task"), "classify") != 0) {
+    bool seg_folder = fv_is_segmentation_folder(fv_cli_str(a, "data")); /* images/ and masks/: not class folders */
+    if (fv_cli_str(a, "inputs") || strcmp(fv_cli_str(a, "task"), "classify") != 0 || seg_folder) {
         status = (fv_cli_str(a, "inputs") || fv_cli_str(a, "data")) ? evaluate_task(a, prog, NULL, NULL) : 2;
         if (status == 2 && !fv_cli_str(a, "inputs") && !fv_cli_str(a, "data"))
             fprintf(stderr, "%s: --data or --inputs is required\n", prog);
