@@ -57,6 +57,12 @@ typedef enum {
     FV_ZOO_POOL_MAX       /* global max pooling, then flattened: (C) */
 } fv_zoo_pooling;
 
+/* How unet's decoder doubles the size of a feature map. */
+typedef enum {
+    FV_ZOO_UP_TRANSPOSE = 0, /* a 2x2 transposed convolution of stride 2 that halves the channels (with bias) */
+    FV_ZOO_UP_BILINEAR       /* bilinear upsampling (align_corners false), no parameters, channels kept */
+} fv_zoo_upsample;
+
 /* Options of the zoo's builders, as Keras' applications take them. Start from fv_zoo_defaults(). */
 typedef struct {
     int num_classes;        /* outputs of the classifier (1000) */
@@ -67,15 +73,23 @@ typedef struct {
                              * mobilenet_v2 and _v3 (1.0); other models refuse another value */
     bool aux_logits;        /* googlenet: its two auxiliary classifiers, as side branches that end in logits
                              * aux1.fc2 and aux2.fc2 (false; needs the top) */
+    /* unet only (other models refuse values other than the defaults): */
+    int depth;              /* down steps, each a 2x2 max pool (3; 1 to 8): height and width must be multiples
+                             * of 2^depth */
+    int base_width;         /* channels of the first level, doubled at each step down (16) */
+    fv_zoo_upsample upsample; /* the decoder's upsampling (FV_ZOO_UP_TRANSPOSE) */
+    bool no_batch_norm;     /* false: conv without bias, batch norm, ReLU; true: conv with bias, ReLU */
 } fv_zoo_options;
 
 fv_zoo_options fv_zoo_defaults(void);
 
 /* A zoo model: alexnet; vgg11, vgg13, vgg16, vgg19 and their _bn variants; googlenet; resnet18, 34, 50, 101,
  * 152; mobilenet_v1 (as Keras defines it); mobilenet_v2, mobilenet_v3_small, mobilenet_v3_large;
- * efficientnet_b0 to _b7. Structure, layer and parameter names are torchvision's ("layer1.0.conv1.weight"),
- * Keras' for mobilenet_v1 ("conv_dw_1.weight"); parameters are zero-filled (fv_model_init draws them). Every
- * model outputs logits (no softmax). opt NULL: the defaults. NULL with a message naming the model, the input
+ * efficientnet_b0 to _b7; unet (Ronneberger et al.'s U-Net with padded convolutions, per-pixel logits of the
+ * input's size; names enc1.conv1, down1, bottleneck, up1, concat1, dec1.conv1, head; zoo_unet.c).
+ * Structure, layer and parameter names are torchvision's ("layer1.0.conv1.weight"), Keras' for mobilenet_v1
+ * ("conv_dw_1.weight"); parameters are zero-filled (fv_model_init draws them). Every model outputs logits (no
+ * softmax). opt NULL: the defaults. NULL with a message naming the model, the input
  * size and the layer that failed. */
 fv_model *fv_zoo_build(fv_ctx *ctx, const char *name, const fv_zoo_options *opt);
 /* Whether name is a zoo model. */

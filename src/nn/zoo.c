@@ -30,8 +30,33 @@ bool fv_zoo_has(const char *name) { return find(name) != NULL; }
 
 fv_zoo_options fv_zoo_defaults(void)
 {
-    fv_zoo_options o = {1000, 3, 224, 224, true, FV_ZOO_POOL_NONE, 1.0, false};
+    fv_zoo_options o = {1000, 3, 224, 224, true, FV_ZOO_POOL_NONE, 1.0, false, 3, 16, FV_ZOO_UP_TRANSPOSE, false};
     return o;
+}
+
+/* unet's options (0s already replaced by the defaults); the other models must leave them at their defaults, so
+ * that a depth or width meant for unet is never silently ignored. */
+static fv_status check_unet_options(fv_ctx *ctx, const zoo_entry *e, const fv_zoo_options *o)
+{
+    fv_zoo_options d = fv_zoo_defaults();
+    if (!(e->takes & FV_ZOO_TAKES_UNET)) {
+        if (o->depth != d.depth || o->base_width != d.base_width || o->upsample != d.upsample || o->no_batch_norm)
+            return fv_error(ctx, FV_ERR_ARG, "%s: depth, base_width, upsample and no_batch_norm are unet's options",
+                            e->name);
+        return FV_OK;
+    }
+    if (o->depth < 1 || o->depth > 8)
+        return fv_error(ctx, FV_ERR_ARG, "%s: depth=%d must be in [1, 8] (0: the default, %d)", e->name, o->depth,
+                        d.depth);
+    if (o->base_width < 1 || o->base_width > 4096 || ((int64_t)o->base_width << o->depth) > 65536)
+        return fv_error(ctx, FV_ERR_ARG,
+                        "%s: base_width=%d must be in [1, 4096] and base_width * 2^depth (the bottleneck's "
+                        "channels) at most 65536 (0: the default, %d)",
+                        e->name, o->base_width, d.base_width);
+    if (o->upsample != FV_ZOO_UP_TRANSPOSE && o->upsample != FV_ZOO_UP_BILINEAR)
+        return fv_error(ctx, FV_ERR_ARG, "%s: unknown upsample %d (transpose %d, bilinear %d)", e->name,
+                        (int)o->upsample, FV_ZOO_UP_TRANSPOSE, FV_ZOO_UP_BILINEAR);
+    return FV_OK;
 }
 
 /* The options with 0s replaced by the defaults, checked against what model e takes. */
@@ -52,6 +77,8 @@ static fv_status check_options(fv_ctx *ctx, const zoo_entry *e, const fv_zoo_opt
         return fv_error(ctx, FV_ERR_ARG, "%s: unknown pooling %d (none %d, avg %d, max %d)", e->name, (int)o->pooling,
                         FV_ZOO_POOL_NONE, FV_ZOO_POOL_AVG, FV_ZOO_POOL_MAX);
     if (o->alpha == 0.0) o->alpha = 1.0;
+    if (o->depth == 0) o->depth = d.depth;
+    if (o->base_width == 0) o->base_width = d.base_width;
     if (!isfinite(o->alpha) || o->alpha <= 0.0 || o->alpha > 64.0)
         return fv_error(ctx, FV_ERR_ARG, "%s: alpha=%g must be in (0, 64]", e->name, o->alpha);
     if (o->alpha != 1.0 && !(e->takes & FV_ZOO_TAKES_ALPHA))
@@ -62,7 +89,7 @@ static fv_status check_options(fv_ctx *ctx, const zoo_entry *e, const fv_zoo_opt
     if (o->aux_logits && !o->include_top)
         return fv_error(ctx, FV_ERR_ARG, "%s: aux_logits needs include_top (the auxiliary heads are classifiers)",
                         e->name);
-    return FV_OK;
+    return check_unet_options(ctx, e, o);
 }
 
 static void unknown(fv_ctx *ctx, const char *name)

@@ -8,7 +8,7 @@
 #include "model_internal.h"
 
 /* Which options a model takes beyond the common ones. */
-enum { FV_ZOO_TAKES_ALPHA = 1, FV_ZOO_TAKES_AUX = 2 };
+enum { FV_ZOO_TAKES_ALPHA = 1, FV_ZOO_TAKES_AUX = 2, FV_ZOO_TAKES_UNET = 4 };
 
 /* The zoo: X(name, builder, a, b, takes); the builder is called as builder(b, a, b). */
 #define FV_ZOO_LIST(X)                                                                                        \
@@ -28,7 +28,8 @@ enum { FV_ZOO_TAKES_ALPHA = 1, FV_ZOO_TAKES_AUX = 2 };
     X("efficientnet_b0", fv_zoo_efficientnet, 0, 0, 0) X("efficientnet_b1", fv_zoo_efficientnet, 1, 0, 0)    \
     X("efficientnet_b2", fv_zoo_efficientnet, 2, 0, 0) X("efficientnet_b3", fv_zoo_efficientnet, 3, 0, 0)    \
     X("efficientnet_b4", fv_zoo_efficientnet, 4, 0, 0) X("efficientnet_b5", fv_zoo_efficientnet, 5, 0, 0)    \
-    X("efficientnet_b6", fv_zoo_efficientnet, 6, 0, 0) X("efficientnet_b7", fv_zoo_efficientnet, 7, 0, 0)
+    X("efficientnet_b6", fv_zoo_efficientnet, 6, 0, 0) X("efficientnet_b7", fv_zoo_efficientnet, 7, 0, 0)    \
+    X("unet", fv_zoo_unet, 0, 0, FV_ZOO_TAKES_UNET)
 
 /* A model being built. After the first failure every further call does nothing. */
 typedef struct {
@@ -82,5 +83,6 @@ void fv_zoo_mobilenet_v1(fv_zoo_b *b, int unused_a, int unused_b);
 void fv_zoo_mobilenet_v2(fv_zoo_b *b, int unused_a, int unused_b);
 void fv_zoo_mobilenet_v3(fv_zoo_b *b, int large, int unused);
 void fv_zoo_efficientnet(fv_zoo_b *b, int variant, int unused);
+void fv_zoo_unet(fv_zoo_b *b, int unused_a, int unused_b);
 
 #endif

@@ -48,6 +48,9 @@ static const zoo_ref refs[] = {
     {"efficientnet_b7", 66347960, 310720, 63786960, 0x081a489b25ebbddfull},
     /* Keras' MobileNet(alpha=1.0): 4,231,976 trainable, 21,888 non-trainable; 3,206,976 without the top */
     {"mobilenet_v1", 4231976, 21888, 3206976, 0},
+    /* the U-Net of tests/reference/gen_unet.py (482,619 at 1 channel, 11 classes; test_unet.c) at 3 channels and
+     * 1000 classes: 144 * 2 = 288 more in enc1.conv1, 989 * 17 = 16,813 more in the head */
+    {"unet", 499720, 1408, 482720, 0},
 };
 #define N_REFS ((int)(sizeof refs / sizeof refs[0]))
 
@@ -97,9 +100,11 @@ static void counts(void)
         if (r->digest)
             CHECK(digest(m) == r->digest, "%s: parameter names and shapes are torchvision's", r->name);
         int64_t s[4];
-        CHECK(fv_model_layer_shape(m, fv_model_layer_count(m) - 1, s) == 1 && s[0] == 1000 &&
+        int per_pixel = strcmp(r->name, "unet") == 0; /* logits of the input's size, not one vector */
+        int n = fv_model_layer_shape(m, fv_model_layer_count(m) - 1, s);
+        CHECK(n == (per_pixel ? 3 : 1) && s[0] == 1000 && (!per_pixel || (s[1] == 224 && s[2] == 224)) &&
                   fv_model_input_shape(m, s) == 3 && s[0] == 3 && s[1] == 224 && s[2] == 224,
-              "%s: 3x224x224 in, 1000 logits out", r->name);
+              "%s: 3x224x224 in, 1000 logits out%s", r->name, per_pixel ? " per pixel" : "");
         fv_model_free(m);
         fv_zoo_options o = headless(FV_ZOO_POOL_NONE);
         m = fv_zoo_build(ctx, r->name, &o);
@@ -181,6 +186,8 @@ static void shapes(void)
     shape_is(ctx, "mobilenet_v3_large", &none, 3, 960, 7, 7);
     shape_is(ctx, "efficientnet_b0", &none, 3, 1280, 7, 7);
     shape_is(ctx, "efficientnet_b7", &avg, 1, 2560, 0, 0);
+    shape_is(ctx, "unet", &none, 3, 16, 224, 224);
+    shape_is(ctx, "unet", &avg, 1, 16, 0, 0);
     /* other inputs: TensorFlow's "same" rounding in mobilenet_v1, ceil(x / 32) in efficientnet */
     none.height = 199, none.width = 173;
     shape_is(ctx, "mobilenet_v1", &none, 3, 1024, 6, 5);
@@ -242,7 +249,7 @@ static void errors(void)
     refused(ctx, "mobilenet_v2", &o, "num_classes=-3", NULL);
     CHECK(fv_zoo_build(NULL, "resnet18", NULL) == NULL, "a NULL context gives NULL");
     CHECK(!fv_model_by_name(ctx, "resnet9000", 0, 0, 0, 0) && strstr(fv_errmsg(ctx), "fmnist-cnn, lenet5, mlp, alexnet") &&
-              strstr(fv_errmsg(ctx), "efficientnet_b7; or a description file"),
+              strstr(fv_errmsg(ctx), "efficientnet_b7, unet; or a description file"),
           "fv_model_by_name lists every name: %s", fv_errmsg(ctx));
     /* every name it lists builds; every zoo model is listed */
     int n = 0, zoo = 0;

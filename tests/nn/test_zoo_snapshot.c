@@ -1,7 +1,8 @@
 /* The zoo's models are exactly what they were when the zoo formatted text for the description parser: every
  * model, with and without its top, and the options that change structure, gives the same description and the
  * same parameter names, shapes and kinds. The digests were taken from the build before the zoo moved to typed
- * layer specs (FNV-1a 64 of fv_model_describe, then one "name shape kind" line per parameter); run with
+ * layer specs (FNV-1a 64 of fv_model_describe, then one "name shape kind" line per parameter; unet's when it
+ * joined the zoo, after its count and forward were checked against PyTorch in test_unet.c); run with
  * --print to write the table again after a deliberate change. */
 #include <stdint.h>
 #include <stdio.h>
@@ -13,7 +14,8 @@
 
 typedef struct {
     const char *name;
-    int variant; /* 0: defaults; 1: headless, average pooling; 2: 10 classes at 3x96x128; 3: alpha 0.75 or aux */
+    int variant; /* 0: defaults; 1: headless, average pooling; 2: 10 classes at 3x96x128; 3: alpha 0.75, aux, or
+                  * unet at depth 2, width 8, bilinear, without batch norm */
     uint64_t digest;
 } snapshot;
 
@@ -35,6 +37,8 @@ static fv_zoo_options options(const char *name, int variant)
     if (variant == 2) o.num_classes = 10, o.height = 96, o.width = 128;
     if (variant == 3 && strncmp(name, "mobilenet", 9) == 0) o.alpha = 0.75;
     if (variant == 3 && strcmp(name, "googlenet") == 0) o.aux_logits = true;
+    if (variant == 3 && strcmp(name, "unet") == 0)
+        o.depth = 2, o.base_width = 8, o.upsample = FV_ZOO_UP_BILINEAR, o.no_batch_norm = true;
     return o;
 }
 
@@ -57,7 +61,10 @@ static uint64_t digest(fv_ctx *ctx, const char *name, int variant)
     return h;
 }
 
-static bool takes_variant_3(const char *name) { return strncmp(name, "mobilenet", 9) == 0 || !strcmp(name, "googlenet"); }
+static bool takes_variant_3(const char *name)
+{
+    return strncmp(name, "mobilenet", 9) == 0 || !strcmp(name, "googlenet") || !strcmp(name, "unet");
+}
 
 int main(int argc, char **argv)
 {
