@@ -44,7 +44,7 @@ expect "summary: non-trainable" 0 "Non-trainable params: 192" -- "$FOVEA" summar
 expect "summary --explain" 0 "params = K\*(F\*F\*D1) + K = 64\*(3\*3\*32) + 64 = 18,496" -- "$FOVEA" summary fmnist-cnn --explain
 expect "summary lenet5" 0 "Total params: 61,706" -- "$FOVEA" summary lenet5
 expect "help" 0 "usage: fovea" -- "$FOVEA" --help
-for c in train evaluate predict summary run gradcam featuremaps patches features report convert; do
+for c in train evaluate predict summary run gradcam segment featuremaps patches features report convert; do
     expect "$c --help" 0 "usage: fovea $c" -- "$FOVEA" $c --help
 done
 expect "unknown command" 2 "unknown command 'trian'" -- "$FOVEA" trian

@@ -1,0 +1,209 @@
+/* fovea segment MODEL IMAGE... --out overlay.png [--mask mask.png] [--alpha 0.5]: a segmentation model's
+ * argmax class per pixel, drawn over each image at the model's input size in the Pascal VOC palette (class 0,
+ * the background, left as the image), and with --mask the class ids as an 8-bit gray PNG. Images are taken and
+ * fitted as predict takes them. With several images, the index is inserted before each output's extension
+ * (overlay.png: overlay-0.png, overlay-1.png, ...); one image writes the names as given. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_images.h"
+#include "commands.h"
+
+static const fv_cli_opt opts[] = {
+    FV_CLI_STR_OPT("out", NULL, "OVERLAY.png", "the classes over the image (several images: OVERLAY-0.png, ...)"),
+    FV_CLI_STR_OPT("mask", NULL, "MASK.png", "the class ids, one 8-bit channel (several images: MASK-0.png, ...)"),
+    FV_CLI_FLOAT_OPT("alpha", "0.5", "X", "weight of the class colours in the overlay", 0, 1),
+    FV_CLI_INT_OPT("threads", "0", "N", "threads (0: all cores)", 0, 4096),
+    CLI_RESIZE_OPTS,
+    CLI_OPT_MAX_IMAGE_MB,
+    CLI_OPT_ALLOW_NONFINITE,
+};
+static const fv_cli_pos pos[] = {{.name = "MODEL", .help = "a segmentation model: output logits (N, K, H, W)"},
+                                 {.name = "IMAGE", .help = "PNG or JPEG images, folders of them, or globs ('*.jpg')",
+                                  .repeated = true}};
+static const fv_cli_cmd cmd = {.prog = "fovea segment", .summary = "Draw a segmentation model's classes over images.",
+                               .opts = opts, .n_opts = sizeof opts / sizeof opts[0], .pos = pos, .n_pos = 2};
+
+static const char *prog = "fovea segment";
+
+/* Class c's colour in the Pascal VOC palette: the bits of c spread over R, G and B from the high bit down. */
+static void voc_colour(int c, uint8_t rgb[3])
+{
+    rgb[0] = rgb[1] = rgb[2] = 0;
+    for (int j = 0; j < 8; j++, c >>= 3)
+        for (int k = 0; k < 3; k++) rgb[k] |= (uint8_t)(((c >> k) & 1) << (7 - j));
+}
+
+/* path with "-i" before its extension when n > 1 (malloc'd); NULL when path is NULL. */
+static char *indexed(const char *path, int i, int n)
+{
+    if (!path) return NULL;
+    size_t len = strlen(path) + 24;
+    char *s = malloc(len);
+    if (!s) return NULL;
+    const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
+    if (n <= 1) snprintf(s, len, "%s", path);
+    else if (!dot || (slash && dot < slash)) snprintf(s, len, "%s-%d", path, i);
+    else snprintf(s, len, "%.*s-%d%s", (int)(dot - path), path, i, dot);
+    return s;
+}
+
+static void free_names(char **names, int n)
+{
+    for (int i = 0; names && i < n; i++) free(names[i]);
+    free(names);
+}
+
+/* The output names (2 per image: --out, --mask) checked against the model, every image and each other. */
+static int output_names(const fv_cli_args *a, char *const *files, int n, char ***names)
+{
+    cli_file *out = calloc((size_t)2 * n + 1, sizeof *out);
+    *names = calloc((size_t)2 * n, sizeof **names);
+    int rc = !out || !*names ? fprintf(stderr, "%s: out of memory\n", prog) > 0 : 0;
+    for (int i = 0; !rc && i < n; i++) {
+        (*names)[2 * i] = indexed(fv_cli_str(a, "out"), i, n);
+        (*names)[2 * i + 1] = indexed(fv_cli_str(a, "mask"), i, n);
+        out[2 * i] = (cli_file){"--out", (*names)[2 * i]};
+        out[2 * i + 1] = (cli_file){"--mask", (*names)[2 * i + 1]};
+        if (!out[2 * i].path || (fv_cli_str(a, "mask") && !out[2 * i + 1].path))
+            rc = fprintf(stderr, "%s: out of memory\n", prog) > 0;
+    }
+    if (!rc) rc = cli_check_image_files(prog, fv_cli_pos_at(a, 0), NULL, files, n, out);
+    free(out);
+    return rc;
+}
+
+/* The model's logits for one image x (1, C, H, W), refused unless (1, K, H, W) with 1 <= K <= 256. */
+static fv_tensor *logits(fv_ctx *ctx, fv_model *m, const char *model, const fv_tensor *x)
+{
+    fv_node *in, *out;
+    fv_graph *g = fv_model_build_inference(m, 1, &in, &out);
+    fv_tensor *r = NULL;
+    if (g && fv_graph_set_input(g, in, x) == FV_OK && fv_graph_forward(g) == FV_OK) {
+        const fv_tensor *v = fv_node_value(out);
+        r = fv_tensor_from(ctx, v->dtype, v->ndim, v->shape, v->data);
+    } else if (g) {
+        fv_model_explain_input(m, x, fv_errcode(ctx));
+    }
+    fv_graph_free(g);
+    if (!r) {
+        cli_fail_on(prog, model, ctx);
+    } else if (r->ndim != 4 || r->shape[1] > 256) {
+        char shape[128] = "(";
+        for (int d = 0; d < r->ndim; d++)
+            snprintf(shape + strlen(shape), sizeof shape - strlen(shape), "%s%lld", d ? ", " : "", (long long)r->shape[d]);
+        char pb[512];
+        fprintf(stderr, "%s: %s: output %s) is not segmentation logits (N, K, H, W) with K <= 256\n", prog,
+                fv_printable(model, pb, sizeof pb), shape);
+        fv_tensor_free(r);
+        r = NULL;
+    }
+    return r;
+}
+
+/* The argmax class of each pixel of x's size (h, w), the logits' (kh, kw) map taken by nearest neighbour. */
+static uint8_t *argmax_mask(const fv_tensor *o, int h, int w)
+{
+    int64_t k = o->shape[1], oh = o->shape[2], ow = o->shape[3], px = oh * ow;
+    uint8_t *mask = malloc((size_t)h * (size_t)w);
+    const float *v = fv_f32(o);
+    for (int y = 0; mask && y < h; y++)
+        for (int x = 0; x < w; x++) {
+            int64_t p = (int64_t)y * oh / h * ow + (int64_t)x * ow / w, best = 0;
+            for (int64_t c = 1; c < k; c++)
+                if (v[c * px + p] > v[best * px + p]) best = c;
+            mask[y * w + x] = (uint8_t)best;
+        }
+    return mask;
+}
+
+/* The image x (1, C, H, W) in [0, 1] as RGB with each non-background pixel blended with its class's colour. */
+static uint8_t *overlay(const fv_tensor *x, const uint8_t *mask, float alpha)
+{
+    int c = (int)x->shape[1], h = (int)x->shape[2], w = (int)x->shape[3];
+    uint8_t *rgb = malloc((size_t)h * (size_t)w * 3);
+    const float *im = fv_f32(x);
+    for (int p = 0; rgb && p < h * w; p++) {
+        uint8_t col[3];
+        voc_colour(mask[p], col);
+        for (int k = 0; k < 3; k++) {
+            float v = im[(c >= 3 ? k : 0) * h * w + p];
+            v = v < 0 ? 0 : v > 1 ? 255 : v * 255;
+            if (mask[p]) v = (1 - alpha) * v + alpha * col[k];
+            rgb[3 * p + k] = (uint8_t)(v + 0.5f);
+        }
+    }
+    return rgb;
+}
+
+/* One image: its overlay to out and its mask to mask_path (when given). 0, or 1 after printing why. */
+static int segment_one(fv_ctx *ctx, fv_model *m, const fv_preprocess *pre, const fv_cli_args *a, char *file,
+                       const char *out, const char *mask_path)
+{
+    fv_tensor *x = cli_image_batch(ctx, prog, m, pre, &file, 1);
+    fv_tensor *o = x ? logits(ctx, m, fv_cli_pos_at(a, 0), x) : NULL;
+    if (!o) {
+        fv_tensor_free(x);
+        return 1;
+    }
+    int h = (int)x->shape[2], w = (int)x->shape[3], rc = 0;
+    uint8_t *mask = argmax_mask(o, h, w);
+    uint8_t *rgb = mask ? overlay(x, mask, (float)fv_cli_float(a, "alpha")) : NULL;
+    if (!rgb) rc = fprintf(stderr, "%s: out of memory\n", prog) > 0;
+    if (!rc && fv_png_write(ctx, out, rgb, w, h, 3) != FV_OK) rc = cli_fail(prog, ctx);
+    if (!rc && mask_path && fv_png_write(ctx, mask_path, mask, w, h, 1) != FV_OK) rc = cli_fail(prog, ctx);
+    char pb[512], ob[512];
+    if (!rc) printf("%s: %lld classes, %dx%d -> %s%s\n", fv_printable(file, pb, sizeof pb), (long long)o->shape[1], w, h,
+                    fv_printable(out, ob, sizeof ob), mask_path ? " (+ mask)" : "");
+    free(rgb), free(mask);
+    fv_tensor_free(o), fv_tensor_free(x);
+    return rc;
+}
+
+/* The images among the arguments, .npy refused. 0, or 1 after printing why. */
+static int image_files(const fv_cli_args *a, char ***files, int *n)
+{
+    const char **items = calloc((size_t)fv_cli_npos(a), sizeof *items);
+    if (!items) return fprintf(stderr, "%s: out of memory\n", prog) > 0;
+    for (int i = 1; i < fv_cli_npos(a); i++) items[i - 1] = fv_cli_pos_at(a, i);
+    int rc = cli_expand_inputs(prog, items, fv_cli_npos(a) - 1, files, n);
+    free(items);
+    char pb[512];
+    for (int i = 0; !rc && i < *n; i++)
+        if (cli_is_npy((*files)[i]))
+            rc = fprintf(stderr, "%s: %s: give PNG or JPEG images\n", prog, fv_printable((*files)[i], pb, sizeof pb)) > 0;
+    return rc;
+}
+
+static int run(const fv_cli_args *a, char **files, int n, char **names)
+{
+    fv_ctx *ctx = fv_ctx_new(1);
+    cli_load_flags(ctx, a, true, true);
+    fv_ctx_set_threads(ctx, (int)fv_cli_int(a, "threads"));
+    fv_model *m = cli_model(ctx, prog, fv_cli_pos_at(a, 0), 0, 0, 0, 0);
+    fv_preprocess pre;
+    int rc = m ? cli_preprocess(a, m, prog, &pre) : 1;
+    if (!rc) rc = cli_check_images(ctx, prog, files, n);
+    for (int i = 0; !rc && i < n; i++) rc = segment_one(ctx, m, &pre, a, files[i], names[2 * i], names[2 * i + 1]);
+    fv_model_free(m);
+    fv_ctx_free(ctx);
+    return rc;
+}
+
+int cmd_segment(int argc, char **argv)
+{
+    fv_cli_args *a;
+    int status;
+    if (cli_parse(&cmd, argc, argv, &a, &status)) return status;
+    char **files = NULL, **names = NULL;
+    int n = 0, rc = 0;
+    if (!fv_cli_str(a, "out")) rc = 2, fprintf(stderr, "%s: give --out OVERLAY.png\n", prog);
+    else if (fv_cli_npos(a) < 2) rc = 2, fprintf(stderr, "%s: give IMAGE files after the MODEL\n", prog);
+    if (!rc) rc = image_files(a, &files, &n);
+    if (!rc) rc = output_names(a, files, n, &names);
+    if (!rc) rc = run(a, files, n, names);
+    free_names(names, 2 * n);
+    cli_files_free(files, n);
+    fv_cli_free(a);
+    return rc;
+}
