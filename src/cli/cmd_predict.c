@@ -69,23 +69,6 @@ static void show(const fv_model *m, const fv_tensor *p, int top, const char *wha
     }
 }
 
-/* The model's raw output for x (eval mode), copied; NULL with the reason in ctx. */
-static fv_tensor *raw_output(fv_model *m, const fv_tensor *x)
-{
-    fv_ctx *ctx = fv_model_ctx(m);
-    fv_node *in, *out;
-    fv_graph *g = fv_model_build_inference(m, x->shape[0], &in, &out);
-    fv_tensor *r = NULL;
-    if (g && fv_graph_set_input(g, in, x) == FV_OK && fv_graph_forward(g) == FV_OK) {
-        const fv_tensor *v = fv_node_value(out);
-        r = fv_tensor_from(ctx, v->dtype, v->ndim, v->shape, v->data);
-    } else if (g) {
-        fv_model_explain_input(m, x, fv_errcode(ctx));
-    }
-    fv_graph_free(g);
-    return r;
-}
-
 static double prob(const fv_model *m, float z)
 {
     const char *last = fv_model_layer_type(m, fv_model_output_layer(m, 0));
@@ -133,7 +116,7 @@ static int show_task(fv_ctx *ctx, fv_model *m, const fv_cli_args *a, const fv_te
                      char *const *names)
 {
     const char *task = cli_task_name(a, m);
-    fv_tensor *o = raw_output(m, x);
+    fv_tensor *o = cli_model_output(m, x);
     if (!o) return cli_fail("fovea predict", ctx);
     int32_t *mask = NULL;
     const char *masks = fv_cli_str(a, "masks");

@@ -76,16 +76,7 @@ static int output_names(const fv_cli_args *a, char *const *files, int n, char **
 /* The model's logits for one image x (1, C, H, W), refused unless (1, K, H, W) with 1 <= K <= 256. */
 static fv_tensor *logits(fv_ctx *ctx, fv_model *m, const char *model, const fv_tensor *x)
 {
-    fv_node *in, *out;
-    fv_graph *g = fv_model_build_inference(m, 1, &in, &out);
-    fv_tensor *r = NULL;
-    if (g && fv_graph_set_input(g, in, x) == FV_OK && fv_graph_forward(g) == FV_OK) {
-        const fv_tensor *v = fv_node_value(out);
-        r = fv_tensor_from(ctx, v->dtype, v->ndim, v->shape, v->data);
-    } else if (g) {
-        fv_model_explain_input(m, x, fv_errcode(ctx));
-    }
-    fv_graph_free(g);
+    fv_tensor *r = cli_model_output(m, x);
     if (!r) {
         cli_fail_on(prog, model, ctx);
     } else if (r->ndim != 4 || r->shape[1] > 256) {
