@@ -126,6 +126,8 @@ typedef struct {
     const char *history; /* a history CSV for the training curves, or NULL */
     bool tsne;           /* the embedding by t-SNE (slower) instead of PCA */
     int dims;            /* 2 (default) or 3: a 3-D embedding shown as its three projections */
+    const char *const *class_names; /* segmentation: n_class_names names (a folder's classes.txt), or NULL */
+    int n_class_names;
 } fv_report_options;
 
 /* One self-contained HTML page (inline SVG plots, PNG images as data URIs) about model m on data: summary,
@@ -134,6 +136,22 @@ typedef struct {
  * a Content-Security-Policy lets only the page's own script run. A history that cannot be read is an error (the
  * file and line), found before the data is evaluated. */
 fv_status fv_report_write(fv_model *m, const struct fv_data_source *data, const fv_report_options *o, const char *path);
+
+/* Whether m segments: its task line names the segment task, or its output for one input (zeros of its input
+ * shape) is (1, K, H, W) logits. Errors of that forward count as no (and are cleared). */
+bool fv_model_segments(fv_model *m);
+
+/* The page for a segmentation model m on images (N, C, H, W) float in [0, 1] with their masks (N, H, W) int32
+ * (fv_tensor_set_load_segmentation's; FV_SEGMENT_IGNORE pixels count nowhere): summary, training curves, then
+ * pixel_accuracy, mean_iou and mean_dice from one confusion matrix over every pixel (fv_confusion_overlap's
+ * conventions), per-class IoU and Dice (named by o->class_names, else the model's names, else numbers), the
+ * matrix itself, and the FV_REPORT_SEG_SHOWN best and worst images by their own mean IoU, each as the image, the
+ * truth and the prediction drawn over it (fv_class_overlay). Written atomically, like fv_report_write; the
+ * model's output must be (N, K, H, W) at the masks' size. */
+#define FV_SEGMENT_IGNORE 255
+#define FV_REPORT_SEG_SHOWN 4
+fv_status fv_report_write_segmentation(fv_model *m, const fv_tensor *images, const fv_tensor *masks,
+                                       const fv_report_options *o, const char *path);
 
 #ifdef __cplusplus
 }
