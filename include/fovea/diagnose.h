@@ -134,7 +134,8 @@ typedef struct {
  * training curves, confusion matrix and per-class metrics, ROC curves and AUC, confident and unconfident samples,
  * Grad-CAM examples, the embedding of the penultimate features. Written atomically; every name in it is escaped and
  * a Content-Security-Policy lets only the page's own script run. A history that cannot be read is an error (the
- * file and line), found before the data is evaluated. */
+ * file and line), found before the data is evaluated. A segmentation model's page is
+ * fv_report_write_segmentation's. */
 fv_status fv_report_write(fv_model *m, const struct fv_data_source *data, const fv_report_options *o, const char *path);
 
 /* Whether m segments: its task line names the segment task, or its output for one input (zeros of its input

@@ -1,6 +1,7 @@
 /* The HTML report: one self-contained page (plots as inline SVG, images as PNG data URIs) with the model summary,
  * training curves from a history file, the confusion matrix and per-class metrics, ROC curves with AUC, the most
- * confident right and wrong and the least confident samples, Grad-CAM examples and a 2-D embedding. */
+ * confident right and wrong and the least confident samples, Grad-CAM examples and a 2-D embedding; and what every
+ * report page shares (report_page.h), which the segmentation page (report_segment.c) uses too. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
