@@ -143,13 +143,13 @@ fv_status fv_report_write(fv_model *m, const struct fv_data_source *data, const 
 bool fv_model_segments(fv_model *m);
 
 /* The page for a segmentation model m on images (N, C, H, W) float in [0, 1] with their masks (N, H, W) int32
- * (fv_tensor_set_load_segmentation's; FV_SEGMENT_IGNORE pixels count nowhere): summary, training curves, then
+ * (fv_tensor_set_load_segmentation's; pixels of the ignored value count nowhere: the ignore_index of m's task
+ * line when it has a segment one, as evaluate reads it, else 255): summary, training curves, then
  * pixel_accuracy, mean_iou and mean_dice from one confusion matrix over every pixel (fv_confusion_overlap's
  * conventions), per-class IoU and Dice (named by o->class_names, else the model's names, else numbers), the
  * matrix itself, and the FV_REPORT_SEG_SHOWN best and worst images by their own mean IoU, each as the image, the
  * truth and the prediction drawn over it (fv_class_overlay). Written atomically, like fv_report_write; the
  * model's output must be (N, K, H, W) at the masks' size. */
-#define FV_SEGMENT_IGNORE 255
 #define FV_REPORT_SEG_SHOWN 4
 fv_status fv_report_write_segmentation(fv_model *m, const fv_tensor *images, const fv_tensor *masks,
                                        const fv_report_options *o, const char *path);

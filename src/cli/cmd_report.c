@@ -47,13 +47,18 @@ static int segmentation_report(fv_ctx *ctx, const fv_cli_args *a, fv_model *m)
     return rc;
 }
 
-/* A model that segments, given data that is not a segmentation folder: said plainly rather than as a mismatch of
- * image sizes or class counts further on. */
-static int not_segmentation_data(const char *model, const char *data)
+/* A model that segments with data that is not a segmentation folder, or the reverse: said plainly rather than as
+ * a mismatch of image sizes or class counts further on. */
+static int mismatch(const char *model, const char *data, bool seg_model)
 {
-    char mb[512], db[512];
-    fprintf(stderr, "%s: %s is a segmentation model (logits (N, K, H, W)) but --data %s is not a segmentation folder "
-            "(DIR/images/ and DIR/masks/)\n", prog, fv_printable(model, mb, sizeof mb), fv_printable(data, db, sizeof db));
+    char mbuf[512], dbuf[512];
+    const char *mb = fv_printable(model, mbuf, sizeof mbuf), *db = fv_printable(data, dbuf, sizeof dbuf);
+    if (seg_model)
+        fprintf(stderr, "%s: %s is a segmentation model (logits (N, K, H, W)) but --data %s is not a segmentation "
+                "folder (DIR/images/ and DIR/masks/)\n", prog, mb, db);
+    else
+        fprintf(stderr, "%s: --data %s is a segmentation folder but %s is not a segmentation model (its output is not "
+                "logits (N, K, H, W))\n", prog, db, mb);
     return 1;
 }
 
@@ -99,10 +104,10 @@ int cmd_report(int argc, char **argv)
     cli_load_flags(ctx, a, true, true);
     fv_ctx_set_threads(ctx, (int)fv_cli_int(a, "threads"));
     fv_model *m = cli_model(ctx, prog, fv_cli_pos_at(a, 0), 0, 0, 0, 0);
-    bool seg_folder = fv_is_segmentation_folder(fv_cli_str(a, "data"));
+    bool seg_folder = fv_is_segmentation_folder(fv_cli_str(a, "data")), seg_model = m && fv_model_segments(m);
     int rc = 1;
-    if (m && seg_folder) rc = segmentation_report(ctx, a, m);
-    else if (m && fv_model_segments(m)) rc = not_segmentation_data(fv_cli_pos_at(a, 0), fv_cli_str(a, "data"));
+    if (m && seg_folder != seg_model) rc = mismatch(fv_cli_pos_at(a, 0), fv_cli_str(a, "data"), seg_model);
+    else if (m && seg_folder) rc = segmentation_report(ctx, a, m);
     else if (m) rc = classification_report(ctx, a, m);
     fv_model_free(m);
     fv_ctx_free(ctx);

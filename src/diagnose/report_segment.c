@@ -10,6 +10,7 @@
 #include "fovea/diagnose.h"
 #include "fovea/image.h"
 #include "fovea/metrics.h"
+#include "fovea/task.h"
 #include "html.h"
 #include "report_page.h"
 
@@ -21,6 +22,7 @@ typedef struct {
     const fv_tensor *images, *masks;
     int64_t n, C, H, W;
     int k;                 /* classes: the model's output channels, known after the first batch */
+    int64_t ignore;        /* the mask value that counts nowhere */
     fv_confusion *total;   /* every pixel of every image */
     double *score;         /* n: each image's mean IoU (NaN when all its pixels are ignored) */
     double *accuracy;      /* n: each image's pixel accuracy */
@@ -53,6 +55,17 @@ bool fv_model_segments(fv_model *m)
 }
 
 /* ---- evaluation ------------------------------------------------------------------------------------------- */
+
+/* The model's task line's ignore_index when it names the segment task, so that the page counts the pixels
+ * `fovea evaluate` counts for this model; else the segmentation folders' convention, 255. */
+static int64_t ignored_value(fv_model *m)
+{
+    fv_task_options o = fv_task_defaults(FV_TASK_SEGMENT);
+    float room[256]; /* pos_weight's values, which a segment line does not use */
+    const char *line = fv_model_task(m);
+    if (line && fv_task_options_parse(fv_model_ctx(m), line, &o, room, 256) != FV_OK) fv_clear_error(fv_model_ctx(m));
+    return o.kind == FV_TASK_SEGMENT ? o.ignore_index : 255; /* no line: the defaults, 255 */
+}
 
 static fv_status check_inputs(fv_ctx *ctx, const fv_tensor *images, const fv_tensor *masks)
 {
@@ -88,7 +101,7 @@ static fv_status count_image(seg_eval *e, fv_confusion *img, const fv_tensor *o,
     fv_tensor z = {FV_F32, 4, {1, e->k, e->H, e->W}, e->k * plane, fv_f32(o) + r * e->k * plane, false};
     fv_tensor y = {FV_I32, 3, {1, e->H, e->W}, plane, fv_i32(e->masks) + i * plane, false};
     fv_confusion_reset(img);
-    if (fv_confusion_add_masks(img, &z, &y, FV_SEGMENT_IGNORE) != FV_OK) {
+    if (fv_confusion_add_masks(img, &z, &y, e->ignore) != FV_OK) {
         char why[512];
         snprintf(why, sizeof why, "%s", fv_errmsg(e->ctx));
         return fv_error(e->ctx, FV_ERR_ARG, "segmentation report: the mask of image %lld: %s", (long long)i, why);
@@ -155,10 +168,10 @@ static void section_scores(FILE *f, const seg_eval *e)
 {
     double iou[256], dice[256], miou, mdice;
     fv_confusion_overlap(e->total, iou, dice, &miou, &mdice);
-    fprintf(f, "<h2>Segmentation</h2><p>%lld images of %lldx%lld, %lld pixels counted (mask value %d ignored), %d "
+    fprintf(f, "<h2>Segmentation</h2><p>%lld images of %lldx%lld, %lld pixels counted (mask value %lld ignored), %d "
                "classes. Mean IoU and mean Dice average the classes present in the truth or the prediction; n/a marks "
                "a class that is in neither.</p>", (long long)e->n, (long long)e->W, (long long)e->H,
-            (long long)fv_confusion_total(e->total), FV_SEGMENT_IGNORE, e->k);
+            (long long)fv_confusion_total(e->total), (long long)e->ignore, e->k);
     if (e->o->class_names && e->o->n_class_names != e->k)
         fv_report_warn(f, "the data's classes.txt names a different number of classes than the model has");
     fprintf(f, "<pre id=\"seg-metrics\">pixel_accuracy: %.4f\nmean_iou: %.4f\nmean_dice: %.4f</pre>",
@@ -276,7 +289,8 @@ fv_status fv_report_write_segmentation(fv_model *m, const fv_tensor *images, con
     if (s) return s;
     fv_history *history = NULL; /* read first: a bad history stops the report before the long evaluation */
     if (o->history && !(history = fv_history_read(ctx, o->history))) return fv_errcode(ctx);
-    seg_eval e = {.m = m, .images = images, .masks = masks, .o = o, .history = history, .ctx = ctx};
+    seg_eval e = {.m = m, .images = images, .masks = masks, .o = o, .history = history, .ctx = ctx,
+                  .ignore = ignored_value(m)};
     s = evaluate(&e);
     if (!s) s = fv_report_save(ctx, path, segmentation_page, &e);
     free(e.score), free(e.accuracy), free(e.pred);

@@ -105,12 +105,25 @@ else
     echo "note: chromium is not installed; the page was not opened in a browser"
 fi
 
+# ---- a model's task line: its ignore_index is the page's, as it is evaluate's (which reads the line) ----------
+printf 'model tl\ntask segment ignore_index=0\ninput shape=1x64x64\nconv2d head filters=11 kernel=3 padding=1\n' > "$T/tl.fvd"
+"$FOVEA" report "$T/tl.fvd" --data "$T/seg" --out "$T/tl.html" --threads 2 >/dev/null 2>&1
+"$FOVEA" evaluate "$T/tl.fvd" --data "$T/seg" --threads 2 > "$T/tl.txt" 2>&1
+grep -q "pixels counted (mask value 0 ignored)" "$T/tl.html" && ok "the task line's ignore_index=0 is used" || bad "ignore_index of the task line not used"
+page=$(sed -n 's/.*<pre id="seg-metrics">pixel_accuracy: \([0-9.]*\)$/\1/p' "$T/tl.html")
+[ -n "$page" ] && [ "$page" = "$(value pixel_accuracy "$T/tl.txt")" ] && ok "pixel_accuracy $page, as evaluate reads the line" ||
+    bad "ignore_index=0: page '$page', evaluate: $(cat "$T/tl.txt")"
+
 # ---- bad input: refused with the reason, nothing written, an existing page unchanged ---------------------------
 cp "$T/r.html" "$T/keep.html"
 expect "a segmentation model on fashion-mnist refused" 1 \
     "m.fvm is a segmentation model (logits (N, K, H, W)) but --data fashion-mnist is not a segmentation folder" -- \
     "$FOVEA" report "$T/m.fvm" --data fashion-mnist --out "$T/keep.html"
 cmp -s "$T/r.html" "$T/keep.html" && ok "the existing page is unchanged" || bad "the existing page changed"
+expect "a classifier on a segmentation folder refused" 1 \
+    "--data $T/seg is a segmentation folder but fmnist-cnn is not a segmentation model" -- \
+    "$FOVEA" report fmnist-cnn --data "$T/seg" --out "$T/keep.html"
+cmp -s "$T/r.html" "$T/keep.html" && ok "the existing page is still unchanged" || bad "the existing page changed"
 printf 'model three\ninput shape=1x64x64\nconv2d head filters=3 kernel=1\n' > "$T/three.fvd"
 expect "masks with classes beyond the model's refused" 1 \
     "the mask of image [0-9]*: masks: label [0-9]* at position [0-9]* is outside \[0, 3)" -- \
