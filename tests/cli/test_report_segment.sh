@@ -37,14 +37,17 @@ want=$(awk '{ print NR - 1 " " $0 }' "$T/seg/classes.txt" | sed 's/&/\&amp;/g; s
 [ "$rows" = "$want" ] && ok "11 class rows named from classes.txt" || bad "class rows: $rows"
 
 # the totals are evaluate's lines, name for name (the trainer's older names miou and dice accepted too)
-"$FOVEA" evaluate "$T/m.fvm" --data "$T/seg" --task segment --threads 2 > "$T/eval.txt" 2>&1
 value() { sed -n "s/^\($1\): \([0-9.na-]*\)$/\2/p" "$2" | head -n 1; }
-for pair in "pixel_accuracy pixel_accuracy" "mean_iou mean_iou\|miou" "mean_dice mean_dice\|dice"; do
-    set -- $pair
-    page=$(sed -n '/<pre id="seg-metrics">/,/<\/pre>/p' "$T/r.html" | sed 's/.*<pre id="seg-metrics">//; s/<\/pre>.*//' | sed -n "s/^$1: //p")
-    eval_v=$(value "$2" "$T/eval.txt")
-    [ -n "$page" ] && [ "$page" = "$eval_v" ] && ok "$1 $page as evaluate prints it" || bad "$1: page '$page', evaluate '$eval_v'"
-done
+same_as_evaluate() { # MODEL PAGE WHAT
+    "$FOVEA" evaluate "$1" --data "$T/seg" --task segment --threads 2 > "$T/eval.txt" 2>&1
+    for pair in "pixel_accuracy pixel_accuracy" "mean_iou mean_iou\|miou" "mean_dice mean_dice\|dice"; do
+        set -- "$1" "$2" "$3" $pair
+        page=$(sed -n '/<pre id="seg-metrics">/,/<\/pre>/p' "$2" | sed 's/.*<pre id="seg-metrics">//; s/<\/pre>.*//' | sed -n "s/^$4: //p")
+        eval_v=$(value "$5" "$T/eval.txt")
+        [ -n "$page" ] && [ "$page" = "$eval_v" ] && ok "$3: $4 $page as evaluate prints it" || bad "$3: $4: page '$page', evaluate '$eval_v'"
+    done
+}
+same_as_evaluate "$T/m.fvm" "$T/r.html" "small net"
 # mean_iou is the mean of the table's IoU column over the classes that are not n/a
 check_mean=$(sed -n 's/^<tr><td>[0-9]*<\/td><td>[^<]*<\/td><td>\([^<]*\)<\/td>.*/\1/p' "$T/r.html" |
     awk -v m="$(sed -n 's/^mean_iou: //p' "$T/r.html")" '$1 != "n/a" { s += $1; n++ } END { d = s / n - m; print (d < 0 ? -d : d) < 0.0002 ? "yes" : "no" }')
@@ -104,6 +107,13 @@ if command -v chromium >/dev/null 2>&1; then
 else
     echo "note: chromium is not installed; the page was not opened in a browser"
 fi
+
+# ---- the zoo's U-Net (batch norm, transposed convolutions, concatenated skips), as the brief trains it ----------
+"$FOVEA" train --model unet --task segment --data "$T/seg" --epochs 1 --batch 16 --threads 2 --out "$T/unet.fvm" \
+    --quiet >/dev/null 2>&1 && ok "U-Net trained" || bad "U-Net training failed"
+expect "the U-Net's report written" 0 "Wrote $T/unet.html (32 images, segmentation)" -- \
+    "$FOVEA" report "$T/unet.fvm" --data "$T/seg" --out "$T/unet.html" --threads 2
+same_as_evaluate "$T/unet.fvm" "$T/unet.html" "U-Net"
 
 # ---- a model's task line: its ignore_index is the page's, as it is evaluate's (which reads the line) ----------
 printf 'model tl\ntask segment ignore_index=0\ninput shape=1x64x64\nconv2d head filters=11 kernel=3 padding=1\n' > "$T/tl.fvd"
