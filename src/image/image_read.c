@@ -135,3 +135,33 @@ fv_status fv_image_read_info(fv_ctx *ctx, const char *path, fv_image_info *out)
     if (s != FV_OK) memset(out, 0, sizeof *out);
     return s;
 }
+
+/* ---- masks ------------------------------------------------------------------------------------------------ */
+
+fv_status fv_mask_decode(fv_ctx *ctx, const void *data, size_t size, const char *name, fv_image *out)
+{
+    if (!out) return fv_error(ctx, FV_ERR_ARG, "fv_mask_decode: no output image");
+    memset(out, 0, sizeof *out);
+    if (!data && size) return fv_error(ctx, FV_ERR_ARG, "fv_mask_decode: no data");
+    if (!name) name = "(memory)";
+    if (size == 0) return fv_error(ctx, FV_ERR_FORMAT, "mask '%s' is empty (0 bytes)", name);
+    switch (sniff(data, size)) {
+    case FV_IMAGE_PNG: return fv_png_decode_ids(ctx, data, size, name, out);
+    case FV_IMAGE_JPEG: /* lossy compression blurs the edges into ids that were never drawn */
+        return fv_error(ctx, FV_ERR_FORMAT, "mask '%s' is a JPEG: its lossy compression changes class ids; a mask is a PNG", name);
+    default: return fv_error(ctx, FV_ERR_FORMAT, "mask '%s' is not a PNG (unknown signature)", name);
+    }
+}
+
+fv_status fv_mask_read(fv_ctx *ctx, const char *path, fv_image *out)
+{
+    if (!out) return fv_error(ctx, FV_ERR_ARG, "fv_mask_read: no output image");
+    memset(out, 0, sizeof *out);
+    if (!path) return fv_error(ctx, FV_ERR_ARG, "fv_mask_read: no path");
+    uint8_t *data;
+    size_t size;
+    fv_status s = slurp(ctx, path, &data, &size);
+    if (s == FV_OK) s = fv_mask_decode(ctx, data, size, path, out);
+    free(data);
+    return s;
+}
