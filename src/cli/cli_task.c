@@ -117,8 +117,10 @@ fv_tensor_set *cli_seg_open(fv_ctx *ctx, const fv_cli_args *a, const char *prog,
 {
     const char *data = fv_cli_str(a, "data");
     fv_seg_options o = fv_seg_defaults();
-    o.strict = fv_cli_flag(a, "strict"), o.classes = classes, o.ignore_index = (int)fv_cli_int(a, "ignore-index");
-    o.channels = (int)fv_cli_int(a, "channels");
+    o.classes = classes; /* predict has none of the set flags: the defaults then */
+    if (fv_cli_has(a, "strict")) o.strict = fv_cli_flag(a, "strict");
+    if (fv_cli_has(a, "ignore-index")) o.ignore_index = (int)fv_cli_int(a, "ignore-index");
+    if (fv_cli_has(a, "channels")) o.channels = (int)fv_cli_int(a, "channels");
     fv_seg_scan own;
     if (!scan) scan = &own;
     fv_tensor_set *seg = fv_seg_load(ctx, data, &o, scan);
