@@ -201,7 +201,7 @@ static void move_to_scan(seg_list *l, fv_seg_scan *scan)
     l->issues.problems = NULL, l->issues.n_problems = l->issues.cap_problems = 0;
     scan->class_names = l->class_names, scan->n_class_names = l->n_class_names;
     l->class_names = NULL, l->n_class_names = 0;
-    qsort(scan->sizes, (size_t)scan->n_sizes, sizeof *scan->sizes, by_count);
+    if (scan->n_sizes) qsort(scan->sizes, (size_t)scan->n_sizes, sizeof *scan->sizes, by_count);
 }
 
 fv_tensor_set *fv_seg_load(fv_ctx *ctx, const char *path, const fv_seg_options *opt, fv_seg_scan *scan)
