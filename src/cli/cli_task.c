@@ -27,7 +27,8 @@ static int parse_floats(const char *s, float *out, int max)
  * mean that), else the default. */
 static const char *flag_task(const fv_cli_args *a)
 {
-    bool seg = !fv_cli_given(a, "task") && !fv_cli_str(a, "inputs") && fv_is_segmentation_set(fv_cli_str(a, "data"));
+    const char *inputs = fv_cli_has(a, "inputs") ? fv_cli_str(a, "inputs") : NULL; /* predict has no --inputs */
+    bool seg = !fv_cli_given(a, "task") && !inputs && fv_cli_has(a, "data") && fv_is_segmentation_set(fv_cli_str(a, "data"));
     return seg ? "segment" : fv_cli_str(a, "task");
 }
 
