@@ -380,15 +380,13 @@ int img_read_line(FILE *f, char *buf, size_t cap)
     return c == EOF && n == 0 ? 0 : 1;
 }
 
-fv_status img_list_csv(fv_ctx *ctx, const char *csv, bool strict, img_list *l)
+fv_status img_csv_each_row(fv_ctx *ctx, const char *csv, img_csv_row_fn row, void *user)
 {
-    memset(l, 0, sizeof *l);
     FILE *f = fopen(csv, "r");
     if (!f) return fv_error(ctx, FV_ERR_IO, "cannot open %s: %s", csv, strerror(errno));
-    char *dir = img_parent_dir(csv), **texts = NULL, line[CSV_LINE_MAX];
+    char *dir = img_parent_dir(csv), line[CSV_LINE_MAX];
     fv_status s = dir ? FV_OK : fv_error(ctx, FV_ERR_NOMEM, "out of memory");
     int64_t lineno = 0;
-    label_seen seen = {LABEL_INDEX, 0, ""}; /* no rows: no classes, as before */
     int got;
     while (s == FV_OK && (got = img_read_line(f, line, sizeof line)) != 0) {
         lineno++;
@@ -397,14 +395,36 @@ fv_status img_list_csv(fv_ctx *ctx, const char *csv, bool strict, img_list *l)
         else if (got == -2)
             s = fv_error(ctx, FV_ERR_FORMAT, "%s line %lld holds a NUL byte (not a text CSV?)", csv, (long long)lineno);
         else if (*img_trim_field(line))
-            s = csv_row(ctx, l, strict, dir, line, lineno, csv, &texts, &seen);
+            s = row(ctx, user, line, lineno, dir);
     }
     if (s == FV_OK && ferror(f)) s = fv_error(ctx, FV_ERR_IO, "error reading %s", csv);
     fclose(f);
-    if (s == FV_OK && l->n == 0 && l->n_problems == 0) s = fv_error(ctx, FV_ERR_FORMAT, "%s lists no images", csv);
-    if (s == FV_OK) s = number_labels(ctx, l, texts, csv, seen.kind);
-    for (int64_t i = 0; texts && i < l->n; i++) free(texts[i]);
-    free(texts);
     free(dir);
+    return s;
+}
+
+typedef struct {
+    img_list *l;
+    bool strict;
+    const char *csv;
+    char **texts;
+    label_seen seen;
+} csv_state;
+
+static fv_status csv_state_row(fv_ctx *ctx, void *user, char *line, int64_t lineno, const char *dir)
+{
+    csv_state *c = user;
+    return csv_row(ctx, c->l, c->strict, dir, line, lineno, c->csv, &c->texts, &c->seen);
+}
+
+fv_status img_list_csv(fv_ctx *ctx, const char *csv, bool strict, img_list *l)
+{
+    memset(l, 0, sizeof *l);
+    csv_state c = {l, strict, csv, NULL, {LABEL_INDEX, 0, ""}}; /* no rows: no classes, as before */
+    fv_status s = img_csv_each_row(ctx, csv, csv_state_row, &c);
+    if (s == FV_OK && l->n == 0 && l->n_problems == 0) s = fv_error(ctx, FV_ERR_FORMAT, "%s lists no images", csv);
+    if (s == FV_OK) s = number_labels(ctx, l, c.texts, csv, c.seen.kind);
+    for (int64_t i = 0; c.texts && i < l->n; i++) free(c.texts[i]);
+    free(c.texts);
     return s;
 }

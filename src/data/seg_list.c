@@ -235,28 +235,26 @@ static fv_status csv_row(fv_ctx *ctx, seg_list *l, bool strict, const char *dir,
     return s;
 }
 
+typedef struct {
+    seg_list *l;
+    bool strict;
+    const char *csv;
+} csv_state;
+
+static fv_status csv_state_row(fv_ctx *ctx, void *user, char *line, int64_t lineno, const char *dir)
+{
+    csv_state *c = user;
+    return csv_row(ctx, c->l, c->strict, dir, line, lineno, c->csv);
+}
+
 fv_status seg_list_csv(fv_ctx *ctx, const char *csv, bool strict, seg_list *l)
 {
     memset(l, 0, sizeof *l);
-    FILE *f = fopen(csv, "r");
-    if (!f) return fv_error(ctx, FV_ERR_IO, "cannot open %s: %s", csv, strerror(errno));
-    char *dir = img_parent_dir(csv), line[CSV_LINE_MAX];
-    fv_status s = dir ? FV_OK : fv_error(ctx, FV_ERR_NOMEM, "out of memory");
-    int64_t lineno = 0;
-    int got;
-    while (s == FV_OK && (got = img_read_line(f, line, sizeof line)) != 0) {
-        lineno++;
-        if (got == -1)
-            s = fv_error(ctx, FV_ERR_FORMAT, "%s line %lld is longer than %d bytes", csv, (long long)lineno, CSV_LINE_MAX);
-        else if (got == -2)
-            s = fv_error(ctx, FV_ERR_FORMAT, "%s line %lld holds a NUL byte (not a text CSV?)", csv, (long long)lineno);
-        else if (*img_trim_field(line))
-            s = csv_row(ctx, l, strict, dir, line, lineno, csv);
-    }
-    if (s == FV_OK && ferror(f)) s = fv_error(ctx, FV_ERR_IO, "error reading %s", csv);
-    fclose(f);
+    csv_state c = {l, strict, csv};
+    fv_status s = img_csv_each_row(ctx, csv, csv_state_row, &c);
     if (s == FV_OK && l->n == 0 && l->issues.n_problems == 0) s = fv_error(ctx, FV_ERR_FORMAT, "%s lists no image,mask pairs", csv);
-    if (s == FV_OK) s = read_class_names(ctx, dir, l);
+    char *dir = s == FV_OK ? img_parent_dir(csv) : NULL;
+    if (s == FV_OK) s = dir ? read_class_names(ctx, dir, l) : fv_error(ctx, FV_ERR_NOMEM, "out of memory");
     free(dir);
     return s;
 }

@@ -109,17 +109,24 @@ static fv_status slurp(fv_ctx *ctx, const char *path, uint8_t **data, size_t *si
     return FV_OK;
 }
 
-fv_status fv_image_read(fv_ctx *ctx, const char *path, fv_image *out)
+/* A file's pixels through decode (an image's or a mask's), named by its path; fn names the caller in messages. */
+static fv_status read_with(fv_ctx *ctx, const char *path, fv_image *out, const char *fn,
+                           fv_status (*decode)(fv_ctx *, const void *, size_t, const char *, fv_image *))
 {
-    if (!out) return fv_error(ctx, FV_ERR_ARG, "fv_image_read: no output image");
+    if (!out) return fv_error(ctx, FV_ERR_ARG, "%s: no output image", fn);
     memset(out, 0, sizeof *out);
-    if (!path) return fv_error(ctx, FV_ERR_ARG, "fv_image_read: no path");
+    if (!path) return fv_error(ctx, FV_ERR_ARG, "%s: no path", fn);
     uint8_t *data;
     size_t size;
     fv_status s = slurp(ctx, path, &data, &size);
-    if (s == FV_OK) s = decode_any(ctx, data, size, path, out, NULL);
+    if (s == FV_OK) s = decode(ctx, data, size, path, out);
     free(data);
     return s;
+}
+
+fv_status fv_image_read(fv_ctx *ctx, const char *path, fv_image *out)
+{
+    return read_with(ctx, path, out, "fv_image_read", fv_image_decode);
 }
 
 fv_status fv_image_read_info(fv_ctx *ctx, const char *path, fv_image_info *out)
@@ -155,13 +162,5 @@ fv_status fv_mask_decode(fv_ctx *ctx, const void *data, size_t size, const char 
 
 fv_status fv_mask_read(fv_ctx *ctx, const char *path, fv_image *out)
 {
-    if (!out) return fv_error(ctx, FV_ERR_ARG, "fv_mask_read: no output image");
-    memset(out, 0, sizeof *out);
-    if (!path) return fv_error(ctx, FV_ERR_ARG, "fv_mask_read: no path");
-    uint8_t *data;
-    size_t size;
-    fv_status s = slurp(ctx, path, &data, &size);
-    if (s == FV_OK) s = fv_mask_decode(ctx, data, size, path, out);
-    free(data);
-    return s;
+    return read_with(ctx, path, out, "fv_mask_read", fv_mask_decode);
 }
