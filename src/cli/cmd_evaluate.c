@@ -10,7 +10,7 @@
 #include "commands.h"
 
 static const fv_cli_opt opts[] = {
-    {.name = "data", .type = FV_CLI_STRING, .def = NULL, .metavar = "SET|DIR|CSV", .help = "fashion-mnist, mnist, a directory of IDX files, a folder of class folders of images, or a CSV of path,label"},
+    {.name = "data", .type = FV_CLI_STRING, .def = NULL, .metavar = "SET|DIR|CSV", .help = "fashion-mnist, mnist, a directory of IDX files, a folder of class folders of images, a CSV of path,label, or a segmentation set (images/ and masks/, or a CSV of image,mask)"},
     CLI_TASK_OPTS,
     CLI_IMAGE_SET_OPTS,
     CLI_SUBSET_OPTS,

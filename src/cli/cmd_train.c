@@ -17,7 +17,7 @@
 static const fv_cli_opt opts[] = {
     {.name = "model", .type = FV_CLI_STRING, .def = "fmnist-cnn", .metavar = "NAME|FILE", .help = "built-in model, description (.fvd) or model file"},
     {.name = "weights", .type = FV_CLI_STRING, .def = NULL, .metavar = "FILE", .help = "start from the weights of a model or ONNX file of the same architecture, paired by structure"},
-    {.name = "data", .type = FV_CLI_STRING, .def = NULL, .metavar = "SET|DIR|CSV", .help = "fashion-mnist, mnist, a directory of IDX files, a folder of class folders of images, or a CSV of path,label"},
+    {.name = "data", .type = FV_CLI_STRING, .def = NULL, .metavar = "SET|DIR|CSV", .help = "fashion-mnist, mnist, a directory of IDX files, a folder of class folders of images, a CSV of path,label, or a segmentation set (images/ and masks/, or a CSV of image,mask)"},
     CLI_TASK_OPTS,
     CLI_IMAGE_SET_OPTS,
     CLI_SUBSET_OPTS,
