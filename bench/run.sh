@@ -3,13 +3,13 @@
 # PyTorch, ONNX Runtime on each workload in turn), on the same number of threads; prints medians over the rounds
 # and the ratio fovea/reference. Rows: FMNIST-CNN training (images/s, vs PyTorch); the zoo inference set at
 # 224x224 (batch-1 latency and batch-8 throughput, vs PyTorch and vs ONNX Runtime running the ONNX file fovea
-# exports of the same model); a ResNet-18 training step at 32x32 (vs PyTorch); peak RSS of each side; t-SNE;
+# exports of the same model); a ResNet-18 training step at 32x32 and issue 17's U-Net segmentation step at 64x64 (both vs PyTorch); peak RSS of each side; t-SNE;
 # GEMM 1024^3 as a share of the FMA peak measured here; the image loader's batches/s (PNG decode + augmentation)
 # against FMNIST-CNN training's (it must be >= 3x). The header gives the core-to-core cache-line round trip at
 # the start of each round and at the end (bench_pingpong), which tells the host's quiet and slow periods apart.
 # Environment: ROUNDS (5), THREADS (all cores), STEPS (FMNIST steps, 60), ZOO_MODELS (the five of
 # ../shared/BENCHMARKS.md), ZOO_REPEAT (timed passes per process, 15; VGG_REPEAT for vgg16, 1), WARMUP (2),
-# TRAIN_STEPS (ResNet-18 steps, 8), ORT_INSTALL (1: npm-install onnxruntime-node into bench/ when absent),
+# TRAIN_STEPS (ResNet-18 steps, 8), UNET_STEPS (U-Net segmentation steps, 6), ORT_INSTALL (1: npm-install onnxruntime-node into bench/ when absent),
 # ONNX_MODELS (architectures the zoo does not build, at batch 1: PyTorch exports each to ONNX once, at 224x224 with
 # random weights, and fovea and ONNX Runtime run that file; default convnext_tiny vit_b_16 densenet121
 # shufflenet_v2_x1_0; needs torchvision).
@@ -24,13 +24,14 @@ ZOO_MODELS=${ZOO_MODELS:-resnet18 resnet50 mobilenet_v2 vgg16 efficientnet_b0}
 ZOO_REPEAT=${ZOO_REPEAT:-15}
 VGG_REPEAT=${VGG_REPEAT:-1}
 TRAIN_STEPS=${TRAIN_STEPS:-8}
+UNET_STEPS=${UNET_STEPS:-6}
 ONNX_MODELS=${ONNX_MODELS-convnext_tiny vit_b_16 densenet121 shufflenet_v2_x1_0}
 export WARMUP=${WARMUP:-2}
 CC=${CC:-cc}
 mkdir -p "$B/bench"
 # link as the Makefile links (its LDLIBS), so that a new dependency of the library needs no change here
 LIBS=${LDLIBS:-$(sed -n 's/^LDLIBS *:*= *//p' Makefile)}
-for b in bench_train bench_gemm bench_peak bench_tsne bench_zoo bench_train_resnet bench_loader bench_pingpong; do
+for b in bench_train bench_gemm bench_peak bench_tsne bench_zoo bench_train_resnet bench_train_unet bench_loader bench_pingpong; do
     $CC -O2 -g -Iinclude -fopenmp "bench/$b.c" "$B/libfovea.a" $LIBS -o "$B/bench/$b"
 done
 PY=/usr/bin/python3
@@ -91,6 +92,9 @@ for r in $(seq "$ROUNDS"); do
     "$B/bench/bench_train_resnet" "$TRAIN_STEPS" "$THREADS" >> "$T/fovea_rtrain" || echo "bench: fovea resnet18 training failed" >&2
     [ $have_torch -eq 1 ] && { $PY bench/torch_resnet_train.py "$TRAIN_STEPS" "$THREADS" >> "$T/torch_rtrain" ||
         echo "bench: pytorch resnet18 training failed" >&2; }
+    "$B/bench/bench_train_unet" "$UNET_STEPS" "$THREADS" >> "$T/fovea_utrain" || echo "bench: fovea unet training failed" >&2
+    [ $have_torch -eq 1 ] && { $PY bench/torch_unet.py step "$UNET_STEPS" "$THREADS" >> "$T/torch_utrain" ||
+        echo "bench: pytorch unet training failed" >&2; }
     "$B/bench/bench_gemm" 1024 "$THREADS" >> "$T/gemm"
     "$B/bench/bench_peak" "$THREADS" >> "$T/peak"
     "$B/bench/bench_loader" "$STEPS" "$THREADS" >> "$T/loader"
@@ -135,6 +139,8 @@ for m in $ONNX_MODELS; do
 done
 row "ResNet-18 train step 32x32 b64 SGD-m, ms" "$(med "$T/fovea_rtrain" ": " "ms/step")" "$(med "$T/torch_rtrain" ": " "ms/step")" ""
 row "  peak RSS, MiB" "$(med "$T/fovea_rtrain" "peak RSS" MiB)" "$(med "$T/torch_rtrain" "peak RSS" MiB)" ""
+row "U-Net train step 64x64 b32 Adam, ms" "$(med "$T/fovea_utrain" ": " "ms/step")" "$(med "$T/torch_utrain" ": " "ms/step")" ""
+row "  peak RSS, MiB" "$(med "$T/fovea_utrain" "peak RSS" MiB)" "$(med "$T/torch_utrain" "peak RSS" MiB)" ""
 if [ -s "$T/tsne" ]; then
     ts=$(field "2-D in" "s," < "$T/tsne")
     ko=$(sed -n 's|.*accuracy \([0-9.]*\) in the original.*|\1|p' "$T/tsne")

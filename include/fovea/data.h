@@ -281,6 +281,12 @@ fv_status fv_compose_write(fv_ctx *ctx, const fv_dataset *items, const fv_compos
 
 /* ---- segmentation sets ------------------------------------------------------------------------------------ */
 
+/* The class names in dir/classes.txt, one a line (trailing blank lines dropped; at most FV_DATASET_MAX_CLASSES
+ * names of 255 characters): *names malloc'd (free with fv_class_names_free), *n = 0 and *names NULL when dir has
+ * no such file. Errors name the file and the line. */
+fv_status fv_class_names_read(fv_ctx *ctx, const char *dir, char ***names, int *n);
+void fv_class_names_free(char **names, int n);
+
 /* A segmentation set is either
  *  - a folder DIR with DIR/images/NAME.png|.jpg|.jpeg and DIR/masks/NAME.png, paired by base name, or
  *  - a CSV of image,mask rows (an optional first line image,mask is a header; paths relative to the CSV's folder),

@@ -96,7 +96,8 @@ void fv_svg_lines(FILE *f, const char *title, const char *xlabel, const char *yl
 /* Points (n, 2) coloured by label, with the class names (or NULL) as legend. */
 void fv_svg_scatter(FILE *f, const char *title, const float *points, const int32_t *labels, int64_t n,
                     const char *const *class_names, int k);
-/* A confusion matrix (k x k counts, rows true) as a heat map with the counts written in. */
+/* A confusion matrix (k x k counts, rows true) as a heat map with the counts written in (from 100000 on in
+ * thousands, "205k", from 10^8 in millions, so that they fit their cells). */
 void fv_svg_confusion(FILE *f, const int64_t *counts, int k, const char *const *class_names);
 
 /* ---- feature maps and maximally activating patches ---------------------------------------------------------- */
@@ -126,14 +127,33 @@ typedef struct {
     const char *history; /* a history CSV for the training curves, or NULL */
     bool tsne;           /* the embedding by t-SNE (slower) instead of PCA */
     int dims;            /* 2 (default) or 3: a 3-D embedding shown as its three projections */
+    const char *const *class_names; /* segmentation: n_class_names names (a folder's classes.txt), or NULL */
+    int n_class_names;
 } fv_report_options;
 
 /* One self-contained HTML page (inline SVG plots, PNG images as data URIs) about model m on data: summary,
  * training curves, confusion matrix and per-class metrics, ROC curves and AUC, confident and unconfident samples,
  * Grad-CAM examples, the embedding of the penultimate features. Written atomically; every name in it is escaped and
  * a Content-Security-Policy lets only the page's own script run. A history that cannot be read is an error (the
- * file and line), found before the data is evaluated. */
+ * file and line), found before the data is evaluated. A segmentation model's page is
+ * fv_report_write_segmentation's. */
 fv_status fv_report_write(fv_model *m, const struct fv_data_source *data, const fv_report_options *o, const char *path);
+
+/* Whether m segments: its task line names the segment task, or its output for one input (zeros of its input
+ * shape) is (1, K, H, W) logits. Errors of that forward count as no (and are cleared). */
+bool fv_model_segments(fv_model *m);
+
+#define FV_REPORT_SEG_SHOWN 4 /* best and worst images each on a segmentation page */
+/* The page for a segmentation model m on images (N, C, H, W) float in [0, 1] with their masks (N, H, W) int32
+ * (fv_tensor_set_load_segmentation's; pixels of the ignored value count nowhere: the ignore_index of m's task
+ * line when it has a segment one, as evaluate reads it, else 255): summary, training curves, then
+ * pixel_accuracy, mean_iou and mean_dice from one confusion matrix over every pixel (fv_confusion_overlap's
+ * conventions), per-class IoU and Dice (named by o->class_names, else the model's names, else numbers), the
+ * matrix itself, and the FV_REPORT_SEG_SHOWN best and worst images by their own mean IoU, each as the image, the
+ * truth and the prediction drawn over it (fv_class_overlay). Written atomically, like fv_report_write; the
+ * model's output must be (N, K, H, W) at the masks' size. */
+fv_status fv_report_write_segmentation(fv_model *m, const fv_tensor *images, const fv_tensor *masks,
+                                       const fv_report_options *o, const char *path);
 
 #ifdef __cplusplus
 }

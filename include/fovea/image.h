@@ -164,6 +164,22 @@ fv_status fv_png_encode(fv_ctx *ctx, const uint8_t *pixels, int width, int heigh
 uint8_t *fv_heatmap_overlay(const fv_tensor *map, const float *image, int channels, int height, int width,
                             float alpha);
 
+/* ---- segmentation class masks ---------------------------------------------------------------------------- */
+
+/* Class c's colour in the Pascal VOC palette (c's bits spread over R, G and B from the high bit down): 0 black,
+ * 1 dark red, 2 dark green, ..., 255 (the usual ignore value) cream. */
+void fv_class_colour(int c, uint8_t rgb[3]);
+
+/* The class of each pixel of sample n of logits (N, K, h, w) (K <= 256) at height x width, the logits' map
+ * taken by nearest neighbour: the argmax over K by fv_argmax_rows' rule (first maximum, a NaN counting as the
+ * largest), as fv_confusion_add_masks counts. Returns height x width bytes (malloc'd), NULL when out of memory. */
+uint8_t *fv_class_mask(const fv_tensor *logits, int64_t n, int height, int width);
+
+/* mask (height x width class ids) over image (float (C, H, W) in [0, 1], 1 or 3 channels): each pixel of a
+ * class other than 0 blended with the class's colour (alpha its weight), background pixels left as the image.
+ * Returns H x W x 3 RGB bytes (malloc'd), or NULL when out of memory. */
+uint8_t *fv_class_overlay(const uint8_t *mask, const float *image, int channels, int height, int width, float alpha);
+
 #ifdef __cplusplus
 }
 #endif

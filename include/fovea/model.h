@@ -233,6 +233,11 @@ fv_graph *fv_model_build_inference_io(fv_model *m, int64_t batch, fv_node **inpu
  * packed from the first run on: build a new graph after changing the model's weights. */
 fv_graph *fv_model_build_inference(fv_model *m, int64_t batch, fv_node **input, fv_node **output);
 
+/* The model's first output for the batch x in eval mode (an inference graph built for x's batch), copied: raw
+ * outputs, no softmax (fv_predict gives class probabilities). NULL with the reason in the model's context, led by
+ * what the model expects when x does not fit it. */
+fv_tensor *fv_model_output(fv_model *m, const fv_tensor *x);
+
 /* ---- files -------------------------------------------------------------------------------------------- */
 
 /* A model file (docs/FORMAT.md) holding the description, every parameter and buffer, class names and input

@@ -116,7 +116,7 @@ static int show_task(fv_ctx *ctx, fv_model *m, const fv_cli_args *a, const fv_te
                      char *const *names)
 {
     const char *task = cli_task_name(a, m);
-    fv_tensor *o = cli_model_output(m, x);
+    fv_tensor *o = fv_model_output(m, x);
     if (!o) return cli_fail("fovea predict", ctx);
     int32_t *mask = NULL;
     const char *masks = fv_cli_str(a, "masks");

@@ -26,14 +26,6 @@ static const fv_cli_cmd cmd = {.prog = "fovea segment", .summary = "Draw a segme
 
 static const char *prog = "fovea segment";
 
-/* Class c's colour in the Pascal VOC palette: the bits of c spread over R, G and B from the high bit down. */
-static void voc_colour(int c, uint8_t rgb[3])
-{
-    rgb[0] = rgb[1] = rgb[2] = 0;
-    for (int j = 0; j < 8; j++, c >>= 3)
-        for (int k = 0; k < 3; k++) rgb[k] |= (uint8_t)(((c >> k) & 1) << (7 - j));
-}
-
 /* path with "-i" before its extension when n > 1 (malloc'd); NULL when path is NULL. */
 static char *indexed(const char *path, int i, int n)
 {
@@ -76,7 +68,7 @@ static int output_names(const fv_cli_args *a, char *const *files, int n, char **
 /* The model's logits for one image x (1, C, H, W), refused unless (1, K, H, W) with 1 <= K <= 256. */
 static fv_tensor *logits(fv_ctx *ctx, fv_model *m, const char *model, const fv_tensor *x)
 {
-    fv_tensor *r = cli_model_output(m, x);
+    fv_tensor *r = fv_model_output(m, x);
     if (!r) {
         cli_fail_on(prog, model, ctx);
     } else if (r->ndim != 4 || r->shape[1] > 256) {
@@ -92,41 +84,6 @@ static fv_tensor *logits(fv_ctx *ctx, fv_model *m, const char *model, const fv_t
     return r;
 }
 
-/* The argmax class of each pixel of x's size (h, w), the logits' (kh, kw) map taken by nearest neighbour. */
-static uint8_t *argmax_mask(const fv_tensor *o, int h, int w)
-{
-    int64_t k = o->shape[1], oh = o->shape[2], ow = o->shape[3], px = oh * ow;
-    uint8_t *mask = malloc((size_t)h * (size_t)w);
-    const float *v = fv_f32(o);
-    for (int y = 0; mask && y < h; y++)
-        for (int x = 0; x < w; x++) {
-            int64_t p = (int64_t)y * oh / h * ow + (int64_t)x * ow / w, best = 0;
-            for (int64_t c = 1; c < k; c++)
-                if (v[c * px + p] > v[best * px + p]) best = c;
-            mask[y * w + x] = (uint8_t)best;
-        }
-    return mask;
-}
-
-/* The image x (1, C, H, W) in [0, 1] as RGB with each non-background pixel blended with its class's colour. */
-static uint8_t *overlay(const fv_tensor *x, const uint8_t *mask, float alpha)
-{
-    int c = (int)x->shape[1], h = (int)x->shape[2], w = (int)x->shape[3];
-    uint8_t *rgb = malloc((size_t)h * (size_t)w * 3);
-    const float *im = fv_f32(x);
-    for (int p = 0; rgb && p < h * w; p++) {
-        uint8_t col[3];
-        voc_colour(mask[p], col);
-        for (int k = 0; k < 3; k++) {
-            float v = im[(c >= 3 ? k : 0) * h * w + p];
-            v = v < 0 ? 0 : v > 1 ? 255 : v * 255;
-            if (mask[p]) v = (1 - alpha) * v + alpha * col[k];
-            rgb[3 * p + k] = (uint8_t)(v + 0.5f);
-        }
-    }
-    return rgb;
-}
-
 /* One image: its overlay to out and its mask to mask_path (when given). 0, or 1 after printing why. */
 static int segment_one(fv_ctx *ctx, fv_model *m, const fv_preprocess *pre, const fv_cli_args *a, char *file,
                        const char *out, const char *mask_path)
@@ -138,8 +95,8 @@ static int segment_one(fv_ctx *ctx, fv_model *m, const fv_preprocess *pre, const
         return 1;
     }
     int h = (int)x->shape[2], w = (int)x->shape[3], rc = 0;
-    uint8_t *mask = argmax_mask(o, h, w);
-    uint8_t *rgb = mask ? overlay(x, mask, (float)fv_cli_float(a, "alpha")) : NULL;
+    uint8_t *mask = fv_class_mask(o, 0, h, w);
+    uint8_t *rgb = mask ? fv_class_overlay(mask, fv_f32(x), (int)x->shape[1], h, w, (float)fv_cli_float(a, "alpha")) : NULL;
     if (!rgb) rc = fprintf(stderr, "%s: out of memory\n", prog) > 0;
     if (!rc && fv_png_write(ctx, out, rgb, w, h, 3) != FV_OK) rc = cli_fail(prog, ctx);
     if (!rc && mask_path && fv_png_write(ctx, mask_path, mask, w, h, 1) != FV_OK) rc = cli_fail(prog, ctx);

@@ -46,9 +46,6 @@ typedef struct {
  * written. */
 int cli_check_files(const char *prog, const cli_file *inputs, const cli_file *outputs);
 
-/* The model's first output for the batch x in eval mode (an inference graph), copied; NULL with the reason in
- * the model's context, led by what the model expects when x does not fit it. */
-fv_tensor *cli_model_output(fv_model *m, const fv_tensor *x);
 
 /* msg without a leading "predict: " when prog is "fovea predict" (the library names its function, the program
  * its command: one of the two is enough), so no message reads "fovea predict: predict: ..."; its control

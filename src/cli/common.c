@@ -165,18 +165,3 @@ int cli_check_files(const char *prog, const cli_file *inputs, const cli_file *ou
     return 0;
 }
 
-fv_tensor *cli_model_output(fv_model *m, const fv_tensor *x)
-{
-    fv_ctx *ctx = fv_model_ctx(m);
-    fv_node *in, *out;
-    fv_graph *g = fv_model_build_inference(m, x->shape[0], &in, &out);
-    fv_tensor *r = NULL;
-    if (g && fv_graph_set_input(g, in, x) == FV_OK && fv_graph_forward(g) == FV_OK) {
-        const fv_tensor *v = fv_node_value(out);
-        r = fv_tensor_from(ctx, v->dtype, v->ndim, v->shape, v->data);
-    } else if (g) {
-        fv_model_explain_input(m, x, fv_errcode(ctx));
-    }
-    fv_graph_free(g);
-    return r;
-}

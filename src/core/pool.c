@@ -1,8 +1,7 @@
 /* The thread pool (see pool.h). Our own rather than OpenMP's: libgomp spins ~300k iterations at every barrier
  * and its wait policy can only be set by OMP_WAIT_POLICY before it loads, so with a busy neighbour process the
  * spinning threads took the cores the working ones needed (resnet18 at batch 1 ran 3x slower). Here every wait
- * spins a bounded number of pause instructions, then sleeps on a futex; a waker makes a system call only when
- * someone sleeps. */
+ * spins for a bounded time, then sleeps on a futex; a waker makes a system call only when someone sleeps. */
 #define _GNU_SOURCE
 #include "pool.h"
 
@@ -18,11 +17,16 @@
 #include <sys/syscall.h>
 #endif
 
-/* Spin iterations before sleeping: a few microseconds of pause instructions, enough to catch a quick handover
- * without a system call, short enough that a waiting thread soon gives its core away. Measured on 2 cores with
- * a busy neighbour (resnet18 at batch 1, FMNIST-CNN training): 2000 spins ran resnet18 at 140-165 ms, 200 at
- * 90 ms, libgomp's default at 160-190 ms; on a quiet machine 200 and 2000 were equal. */
-#define SPIN_ITERS 200
+/* How long a wait spins before it sleeps, in nanoseconds: long enough to catch the next region of a training
+ * step without a system call, short enough that a waiting thread soon gives its core away. A time, not a count
+ * of pause instructions: a pause takes ~10 cycles on one CPU and ~140 on another. History: 200 pauses suited
+ * an AMD Zen 3 with a busy neighbour (resnet18 batch 1: 90 ms, against 140-165 ms with 2000); on an Intel Xeon
+ * VM (2 vCPUs) the same 200 pauses were a few microseconds, the workers slept between the regions of every
+ * step, and waking them by futex took a third of U-Net training (832 ms a step; 10 us of spinning: 439 ms;
+ * 50 us: 411 ms; 200 us: 411 ms). */
+#ifndef SPIN_NS
+#define SPIN_NS 50000
+#endif
 
 static inline void cpu_relax(void)
 {
@@ -56,14 +60,27 @@ static void futex_wait(atomic_uint *w, unsigned old)
 static void futex_wake_all(atomic_uint *w) { (void)w; }
 #endif
 
+/* CLOCK_MONOTONIC goes through the vDSO: ~20 ns, read once per 32 pauses. */
+static int64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
 /* Returns once w's value differs from old: a bounded spin, then sleep. The sleepers count and the value are
  * both sequentially consistent, so either the waker sees the sleeper or the sleeper sees the new value (and the
  * futex itself refuses to sleep on a changed value). */
 static void ww_wait(waitword *w, unsigned old)
 {
-    for (int i = 0; i < SPIN_ITERS; i++) {
-        if (atomic_load_explicit(&w->value, memory_order_acquire) != old) return;
-        cpu_relax();
+    for (int64_t start = 0;;) {
+        for (int i = 0; i < 32; i++) {
+            if (atomic_load_explicit(&w->value, memory_order_acquire) != old) return;
+            cpu_relax();
+        }
+        int64_t t = now_ns();
+        if (!start) start = t;
+        else if (t - start > SPIN_NS) break;
     }
     while (atomic_load(&w->value) == old) {
         atomic_fetch_add(&w->sleepers, 1);

@@ -127,8 +127,7 @@ static bool find_file(const char *dir, const char *split, const char *what, cons
     return false;
 }
 
-/* Up to FV_DATASET_MAX_CLASSES names, one a line, from dir/classes.txt; *n = 0 when there is no such file. */
-static fv_status read_class_names(fv_ctx *ctx, const char *dir, char ***names, int *n)
+fv_status fv_class_names_read(fv_ctx *ctx, const char *dir, char ***names, int *n)
 {
     char path[4096];
     *names = NULL;
@@ -179,6 +178,12 @@ static fv_status read_class_names(fv_ctx *ctx, const char *dir, char ***names, i
     return FV_OK;
 }
 
+void fv_class_names_free(char **names, int n)
+{
+    for (int k = 0; names && k < n; k++) free(names[k]);
+    free(names);
+}
+
 /* The split of the IDX files in dir (both must exist: *found false otherwise), named when names is given. */
 static fv_dataset *load_dir(fv_ctx *ctx, const char *dir, bool train, const char *const *names, int n_names, bool *found)
 {
@@ -199,11 +204,10 @@ static fv_dataset *find_in_dir(fv_ctx *ctx, const char *dir, bool train)
 {
     char **names;
     int n;
-    if (read_class_names(ctx, dir, &names, &n) != FV_OK) return NULL;
+    if (fv_class_names_read(ctx, dir, &names, &n) != FV_OK) return NULL;
     bool found;
     fv_dataset *ds = load_dir(ctx, dir, train, (const char *const *)names, n, &found);
-    for (int k = 0; k < n; k++) free(names[k]);
-    free(names);
+    fv_class_names_free(names, n);
     if (!found) {
         const char *split = train ? "train" : "t10k";
         fv_error(ctx, FV_ERR_IO, "%s holds no %s-images-idx3-ubyte[.gz] with %s-labels-idx1-ubyte[.gz] (the %s split "

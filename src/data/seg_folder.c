@@ -55,8 +55,7 @@ void fv_seg_scan_release(fv_seg_scan *scan)
     for (int i = 0; i < scan->n_problems; i++) free(scan->problems[i].path), free(scan->problems[i].reason);
     free(scan->problems);
     free(scan->sizes);
-    for (int i = 0; i < scan->n_class_names; i++) free(scan->class_names[i]);
-    free(scan->class_names);
+    fv_class_names_free(scan->class_names, scan->n_class_names);
     memset(scan, 0, sizeof *scan);
 }
 

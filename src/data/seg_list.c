@@ -10,8 +10,6 @@
 
 #include "seg_list.h"
 
-#define MAX_CLASS_NAMES 4096
-
 fv_status seg_problem(fv_ctx *ctx, seg_list *l, bool strict, const char *path, const char *reason)
 {
     if (strict) return fv_error(ctx, FV_ERR_FORMAT, "%s: %s", path, reason);
@@ -38,37 +36,16 @@ void seg_list_release(seg_list *l)
     for (int64_t i = 0; i < l->n; i++) free(l->pairs[i].image), free(l->pairs[i].mask);
     free(l->pairs);
     img_list_release(&l->issues);
-    for (int i = 0; i < l->n_class_names; i++) free(l->class_names[i]);
-    free(l->class_names);
+    fv_class_names_free(l->class_names, l->n_class_names);
     memset(l, 0, sizeof *l);
 }
 
 /* ---- classes.txt ------------------------------------------------------------------------------------------ */
 
-/* dir/classes.txt when it exists: one name a line, blank lines kept as unnamed classes ("" ), a NUL refused. */
+/* dir/classes.txt when it exists (fv_class_names_read's rules). */
 static fv_status read_class_names(fv_ctx *ctx, const char *dir, seg_list *l)
 {
-    char *path = img_join(dir, "classes.txt"), line[CSV_LINE_MAX];
-    FILE *f = path ? fopen(path, "r") : NULL;
-    fv_status s = path ? FV_OK : fv_error(ctx, FV_ERR_NOMEM, "out of memory");
-    int got = 0;
-    while (f && !s && (got = img_read_line(f, line, sizeof line)) != 0) {
-        if (got < 0 || l->n_class_names >= MAX_CLASS_NAMES) {
-            s = fv_error(ctx, FV_ERR_FORMAT, "%s line %d: %s", path, l->n_class_names + 1,
-                         got == -2 ? "a NUL byte (not a text file?)" : got == -1 ? "too long" : "more than 4096 classes");
-            break;
-        }
-        char **grown = realloc(l->class_names, (size_t)(l->n_class_names + 1) * sizeof *grown);
-        char *name = grown ? strdup(img_trim_field(line)) : NULL;
-        if (grown) l->class_names = grown;
-        if (!name) s = fv_error(ctx, FV_ERR_NOMEM, "out of memory reading %s", path);
-        else l->class_names[l->n_class_names++] = name;
-    }
-    /* a trailing blank line is the file's end, not a class */
-    while (l->n_class_names && !*l->class_names[l->n_class_names - 1]) free(l->class_names[--l->n_class_names]);
-    if (f) fclose(f);
-    free(path);
-    return s;
+    return fv_class_names_read(ctx, dir, &l->class_names, &l->n_class_names);
 }
 
 /* ---- a folder ------------------------------------------------------------------------------------------- */

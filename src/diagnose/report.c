@@ -1,6 +1,7 @@
 /* The HTML report: one self-contained page (plots as inline SVG, images as PNG data URIs) with the model summary,
  * training curves from a history file, the confusion matrix and per-class metrics, ROC curves with AUC, the most
- * confident right and wrong and the least confident samples, Grad-CAM examples and a 2-D embedding. */
+ * confident right and wrong and the least confident samples, Grad-CAM examples and a 2-D embedding; and what every
+ * report page shares (report_page.h), which the segmentation page (report_segment.c) uses too. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 
 #include "../core/internal.h"
 #include "html.h"
+#include "report_page.h"
 #include "fovea/diagnose.h"
 #include "fovea/io.h"
 #include "fovea/image.h"
@@ -31,36 +33,6 @@ typedef struct {
     const char *names[256];
 } evaluation;
 
-static void base64(FILE *f, const uint8_t *d, size_t n)
-{
-    static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)d[i] << 16 | (i + 1 < n ? (uint32_t)d[i + 1] << 8 : 0) | (i + 2 < n ? d[i + 2] : 0);
-        fputc(t[v >> 18 & 63], f), fputc(t[v >> 12 & 63], f);
-        fputc(i + 1 < n ? t[v >> 6 & 63] : '=', f), fputc(i + 2 < n ? t[v & 63] : '=', f);
-    }
-}
-
-/* An <img> of RGB or gray bytes, scaled up by repetition to at least 84 pixels wide so small images stay visible. */
-static void png_img(FILE *f, fv_ctx *ctx, const uint8_t *px, int w, int h, int ch)
-{
-    int s = w < 84 ? (84 + w - 1) / w : 1;
-    uint8_t *big = malloc((size_t)w * s * (size_t)h * s * (size_t)ch);
-    uint8_t *png = NULL;
-    size_t len = 0;
-    if (big) {
-        for (int y = 0; y < h * s; y++)
-            for (int x = 0; x < w * s; x++)
-                memcpy(big + ((size_t)y * w * s + x) * ch, px + ((size_t)(y / s) * w + x / s) * ch, (size_t)ch);
-        if (fv_png_encode(ctx, big, w * s, h * s, ch, &png, &len) == FV_OK) {
-            fputs("<img src=\"data:image/png;base64,", f);
-            base64(f, png, len);
-            fputs("\">", f);
-        }
-    }
-    free(big), free(png);
-}
-
 static void sample_img(FILE *f, fv_ctx *ctx, const evaluation *e, int64_t i)
 {
     int ch = e->C == 3 ? 3 : 1, plane = e->H * e->W;
@@ -71,11 +43,11 @@ static void sample_img(FILE *f, fv_ctx *ctx, const evaluation *e, int64_t i)
             float v = e->images[i * e->size + (int64_t)c * plane + p];
             px[p * ch + c] = fv_unit_to_byte(v);
         }
-    png_img(f, ctx, px, e->W, e->H, ch);
+    fv_html_png(f, ctx, px, e->W, e->H, ch);
     free(px);
 }
 
-static void warn(FILE *f, const char *text)
+void fv_report_warn(FILE *f, const char *text)
 {
     fputs("<p class=\"warn\">", f);
     fv_html_escape(f, text);
@@ -224,7 +196,7 @@ static void section_roc(FILE *f, fv_ctx *ctx, const evaluation *e)
         np[c] = names[c], xs[c] = curves[c].x, ys[c] = curves[c].y, counts[c] = curves[c].n;
     }
     fprintf(f, "<h2>ROC curves (one vs rest)</h2><p>AUC: micro average %.4f, macro average %.4f</p>", micro, macro);
-    if (warning[0]) warn(f, warning);
+    if (warning[0]) fv_report_warn(f, warning);
     fv_svg_lines(f, "ROC", "false positive rate", "true positive rate", k, np, xs, ys, counts);
 done:
     for (int c = 0; curves && c < k; c++) fv_curve_free(&curves[c]);
@@ -278,7 +250,7 @@ static void section_gradcam(FILE *f, fv_ctx *ctx, const evaluation *e)
         char b[32];
         if (rgb) {
             fprintf(f, "<figure>");
-            png_img(f, ctx, rgb, e->W, e->H, 3);
+            fv_html_png(f, ctx, rgb, e->W, e->H, 3);
             fprintf(f, "<figcaption>#%lld: ", (long long)i);
             fv_html_escape(f, name_of(e, cls, b, sizeof b));
             fprintf(f, "</figcaption></figure>");
@@ -307,7 +279,7 @@ static void section_embedding(FILE *f, fv_ctx *ctx, const evaluation *e, const f
             xy[2 * i] = pts[i * dims + axes[v][0]], xy[2 * i + 1] = pts[i * dims + axes[v][1]];
         fv_svg_scatter(f, dims == 3 ? titles[v] : (tsne ? "t-SNE" : "PCA"), xy, fv_i32(labels), part.count, e->names, e->k);
     }
-    if (s != FV_OK) warn(f, fv_errmsg(ctx));
+    if (s != FV_OK) fv_report_warn(f, fv_errmsg(ctx));
     fprintf(f, "</div>");
     free(pts), free(xy);
     fv_tensor_free(feats), fv_tensor_free(labels);
@@ -334,15 +306,14 @@ static void page_head(FILE *f, const fv_model *m)
     fprintf(f, "'</h1>");
 }
 
-static void write_page(FILE *f, fv_ctx *ctx, const evaluation *e, const fv_data_source *data,
-                       const fv_report_options *o, const fv_history *history)
+void fv_report_page_start(FILE *f, fv_model *m, const fv_history *history)
 {
-    page_head(f, e->m);
+    page_head(f, m);
     char *text = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&text, &len);
     if (mem) {
-        fv_model_summary(e->m, mem, false);
+        fv_model_summary(m, mem, false);
         fclose(mem);
         fprintf(f, "<h2>Summary</h2><pre>");
         fv_html_escape(f, text);
@@ -350,16 +321,9 @@ static void write_page(FILE *f, fv_ctx *ctx, const evaluation *e, const fv_data_
     }
     free(text);
     if (history) section_history(f, history);
-    section_metrics(f, ctx, e);
-    section_roc(f, ctx, e);
-    fprintf(f, "<h2>Confidence</h2>");
-    confidence_grid(f, ctx, e, 1, true, "Most confident correct");
-    confidence_grid(f, ctx, e, 0, true, "Most confident wrong");
-    confidence_grid(f, ctx, e, -1, false, "Least confident");
-    section_gradcam(f, ctx, e);
-    section_embedding(f, ctx, e, data, o->tsne, o->dims == 3 ? 3 : 2);
-    fprintf(f, "<script>%s</script></body></html>\n", page_script);
 }
+
+void fv_report_page_end(FILE *f) { fprintf(f, "<script>%s</script></body></html>\n", page_script); }
 
 typedef struct {
     fv_ctx *ctx;
@@ -369,11 +333,41 @@ typedef struct {
     const fv_history *history;
 } page_job;
 
-static int fill_page(FILE *f, void *arg)
+static void classification_page(FILE *f, void *arg)
 {
     page_job *job = arg;
-    write_page(f, job->ctx, job->e, job->data, job->o, job->history);
+    const evaluation *e = job->e;
+    fv_report_page_start(f, e->m, job->history);
+    section_metrics(f, job->ctx, e);
+    section_roc(f, job->ctx, e);
+    fprintf(f, "<h2>Confidence</h2>");
+    confidence_grid(f, job->ctx, e, 1, true, "Most confident correct");
+    confidence_grid(f, job->ctx, e, 0, true, "Most confident wrong");
+    confidence_grid(f, job->ctx, e, -1, false, "Least confident");
+    section_gradcam(f, job->ctx, e);
+    section_embedding(f, job->ctx, e, job->data, job->o->tsne, job->o->dims == 3 ? 3 : 2);
+    fv_report_page_end(f);
+}
+
+typedef struct {
+    void (*body)(FILE *f, void *arg);
+    void *arg;
+} save_job;
+
+static int fill_page(FILE *f, void *arg)
+{
+    save_job *job = arg;
+    job->body(f, job->arg);
     return ferror(f) ? EIO : 0; /* fv_atomic_write reports the failed write's own errno (ENOSPC...) */
+}
+
+fv_status fv_report_save(fv_ctx *ctx, const char *path, void (*body)(FILE *f, void *arg), void *arg)
+{
+    save_job job = {body, arg};
+    int err = fv_atomic_write(path, fill_page, &job);
+    return err ? fv_error(ctx, FV_ERR_IO, "cannot write report '%s': %s (the old file, if any, is unchanged)", path,
+                          fv_write_strerror(err))
+               : FV_OK;
 }
 
 /* The history is read before the long evaluation: a file that is not a history (a typo, a binary file) stops the
@@ -388,9 +382,7 @@ fv_status fv_report_write(fv_model *m, const fv_data_source *data, const fv_repo
     fv_status s = evaluate_all(ctx, m, data, &e);
     if (!s) {
         page_job job = {ctx, &e, data, o, history};
-        int err = fv_atomic_write(path, fill_page, &job);
-        if (err) s = fv_error(ctx, FV_ERR_IO, "cannot write report '%s': %s (the old file, if any, is unchanged)", path,
-                              fv_write_strerror(err));
+        s = fv_report_save(ctx, path, classification_page, &job);
     }
     free(e.images), free(e.probs), free(e.labels);
     fv_history_free(history);

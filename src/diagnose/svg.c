@@ -98,6 +98,15 @@ void fv_svg_scatter(FILE *f, const char *title, const float *points, const int32
     fprintf(f, "</svg>\n");
 }
 
+/* A count in at most five characters, so that it fits its cell: pixel counts of segmentation run to millions
+ * (the exact numbers stand in the table beside the plot). */
+static void short_count(char *buf, size_t size, int64_t v)
+{
+    if (v < 100000) snprintf(buf, size, "%lld", (long long)v);
+    else if (v < 100000000) snprintf(buf, size, "%lldk", (long long)(v / 1000));
+    else snprintf(buf, size, "%lldM", (long long)(v / 1000000));
+}
+
 void fv_svg_confusion(FILE *f, const int64_t *counts, int k, const char *const *class_names)
 {
     int cell = k <= 10 ? 34 : 340 / k, left = 110, top = 30, size = left + cell * k + 20;
@@ -120,10 +129,12 @@ void fv_svg_confusion(FILE *f, const int64_t *counts, int k, const char *const *
         for (int j = 0; j < k; j++) {
             double v = (double)counts[i * k + j] / (double)mx;
             int shade = (int)(255 - 200 * sqrt(v));
+            char text[24];
+            short_count(text, sizeof text, counts[i * k + j]);
             fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"rgb(%d,%d,255)\" stroke=\"#ddd\"/>"
-                       "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" fill=\"%s\">%lld</text>",
+                       "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" fill=\"%s\">%s</text>",
                     left + cell * j, top + cell * i, cell, cell, shade, shade, left + cell * j + cell / 2,
-                    top + cell * i + cell / 2 + 4, v > 0.5 ? "white" : "black", (long long)counts[i * k + j]);
+                    top + cell * i + cell / 2 + 4, v > 0.5 ? "white" : "black", text);
         }
     }
     fprintf(f, "</svg>\n");

@@ -487,7 +487,7 @@ void fv_softmax_forward(fv_ctx *ctx, float *out, const float *inp, int64_t outer
 void fv_softmax_backward(fv_ctx *ctx, float *dinp, const float *dout, const float *out, int64_t outer, int64_t C,
                          int64_t inner, bool log_out)
 {
-    (void)ctx;
+    if (fast(ctx) && fv_fast_softmax_backward(fv_ctx_threads(ctx), dinp, dout, out, outer, C, inner, log_out)) return;
     fv_ref_softmax_backward(dinp, dout, out, outer, C, inner, log_out);
 }
 

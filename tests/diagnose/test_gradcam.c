@@ -85,7 +85,7 @@ static void against_pytorch(const fx_file *fx)
     CHECK(!fv_gradcam(m, x, 10, NULL, NULL) && strstr(fv_errmsg(ctx), "class 10 is out of range"),
           "class out of range: %s", fv_errmsg(ctx));
     fv_data_source empty = {0, NULL, NULL, NULL, NULL};
-    fv_report_options ro = {NULL, false, 2};
+    fv_report_options ro = {NULL, false, 2, NULL, 0};
     CHECK(!fv_extract_features(m, &(fv_data_source){0, fv_dataset_fetch, NULL, NULL, NULL}, NULL, 8, NULL) &&
               strstr(fv_errmsg(ctx), "empty"),
           "features of an empty data set: %s", fv_errmsg(ctx));

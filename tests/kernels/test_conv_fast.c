@@ -183,6 +183,15 @@ int main(void)
                          .pl = 1, .dh = 1, .dw = 1, .groups = 1}; /* small maps: images grouped, a partial group */
     many = sized(many, 1, 1);
     compare(&many, &t);
+    /* many small groups: each goes whole to one thread, the weight gradient summed in slices of groups (maps
+     * under 16 wide, which the direct path leaves to Winograd) */
+    static const int64_t alone[][4] = {{70, 12, 12, 16}, {50, 15, 9, 20}, {7, 64, 15, 16}};
+    for (size_t i = 0; i < sizeof alone / sizeof alone[0]; i++) {
+        fv_conv_geom a = {.N = alone[i][0], .C = alone[i][3], .H = alone[i][1], .W = alone[i][2], .OC = 16 + (int64_t)i,
+                          .KH = 3, .KW = 3, .sh = 1, .sw = 1, .pt = 1, .pl = 1, .dh = 1, .dw = 1, .groups = 1};
+        a = sized(a, 1, 1);
+        compare(&a, &t);
+    }
     fv_conv_geom banded = {.N = 1, .C = 128, .H = 59, .W = 60, .OC = 128, .KH = 3, .KW = 3, .sh = 1, .sw = 1,
                            .pt = 1, .pl = 0, .dh = 1, .dw = 1, .groups = 1}; /* a big map: bands of tile rows */
     banded = sized(banded, 1, 2);

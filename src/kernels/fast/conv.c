@@ -12,6 +12,7 @@
 #include "../../core/scratch.h"
 #include "conv.h"
 #include "conv_cache.h"
+#include "conv_direct.h"
 #include "conv_geom.h"
 #include "conv_pack.h"
 #include "depthwise.h"
@@ -135,6 +136,9 @@ static void scatter_planes(float *t, const float *tmp, int64_t n0, int64_t cn, i
 static bool gemm_forward(int threads, float *out, const float *inp, const fv_conv_affine *pre, const float *weight,
                          const float *bias, float clamp_hi, bool add, const fv_conv_geom *g, fv_conv_cache **cache)
 {
+    if (!pre && fv_direct_conv_applies(g) &&
+        fv_direct_conv_forward(threads, out, inp, weight, bias, clamp_hi, add, g))
+        return true;
     if (!pre && fv_winograd_applies(g) &&
         fv_winograd_forward(threads, out, inp, weight, bias, clamp_hi, add, g, cache))
         return true;
@@ -224,6 +228,8 @@ static bool backward_input_all(int threads, float *dinp, const float *dout, cons
         fv_fast_depthwise_backward_input(threads, dinp, dout, weight, g);
         return true;
     }
+    if (fv_direct_conv_backward_input_applies(g) && fv_direct_conv_backward_input(threads, dinp, dout, weight, g))
+        return true;
     if (fv_winograd_backward_input_applies(g) && fv_winograd_backward_input(threads, dinp, dout, weight, g))
         return true;
     int64_t G = g->groups, Cg = g->C / G, OCg = g->OC / G, Kg = Cg * g->KH * g->KW, P = g->OH * g->OW;
@@ -293,6 +299,7 @@ static bool backward_weight_all(int threads, float *dweight, const float *dout, 
                                 const fv_conv_geom *g)
 {
     if (one_channel_groups(g)) return fv_fast_depthwise_backward_weight(threads, dweight, dout, inp, g);
+    if (fv_direct_conv_backward_weight_applies(g) && fv_direct_conv_backward_weight(threads, dweight, dout, inp, g)) return true;
     if (fv_winograd_applies(g) && fv_winograd_backward_weight(threads, dweight, dout, inp, g)) return true;
     int64_t G = g->groups, OCg = g->OC / G, Kg = g->C / G * g->KH * g->KW, P = g->OH * g->OW;
     int64_t chunk = WGRAD_COLUMNS / P < WGRAD_CHUNK ? WGRAD_COLUMNS / P : WGRAD_CHUNK;

@@ -29,6 +29,11 @@
  * planes a power of two apart would all fall in the same few cache sets (a 20x slowdown seen on 256 x 256). */
 #define SKEW 16
 
+/* Products below this many flops are run a whole product per thread: the 16 products of a small map (a 14x14
+ * map has 49 tiles) are too small for a team each, whose start and barriers then cost more than the arithmetic
+ * (128 -> 32 channels at 14x14 on 2 threads: 214 us with a team per product, 98 us a product per thread). */
+#define SMALL_PRODUCT 4e6
+
 /* FOVEA_WINOGRAD=0 turns the path off (for comparisons); read once. */
 static bool enabled(void)
 {
@@ -251,9 +256,8 @@ static int64_t rows_per_band(const fv_conv_geom *g, int64_t TH, int64_t TW)
 /* U (or dU), V, M (or Z) and the transforms' rows, kept from one call to the next (core/scratch.h). */
 static fv_scratch_slot spare_u, spare_v, spare_m, spare_rows;
 
-/* The tiling of g, how its images are grouped and banded, and the scratch for U (or dU), V, M (or Z) and the
- * transforms' rows. False on no memory (release frees what was had). */
-static bool prepare(wino_job *j, int threads, int64_t *cn, int64_t *band, bool need_u)
+/* The tiling of g and how its images are grouped and banded. */
+static void tile(wino_job *j, int64_t *cn, int64_t *band)
 {
     const fv_conv_geom *g = j->g;
     j->TH = (g->OH + 1) / 2, j->TW = (g->OW + 1) / 2;
@@ -261,11 +265,17 @@ static bool prepare(wino_job *j, int threads, int64_t *cn, int64_t *band, bool n
     *band = *cn > 1 ? j->TH : rows_per_band(g, j->TH, j->TW);
     int64_t most = *cn * *band * j->TW; /* tiles per group */
     j->us = g->OC * g->C + SKEW, j->vs = g->C * most + SKEW, j->ms = g->OC * most + SKEW;
-    j->U = need_u ? fv_scratch_take(&spare_u, (size_t)(16 * j->us) * sizeof(float)) : NULL;
-    j->V = fv_scratch_take(&spare_v, (size_t)(16 * j->vs) * sizeof(float));
-    j->M = fv_scratch_take(&spare_m, (size_t)(16 * j->ms) * sizeof(float));
+}
+
+/* The scratch: u_copies of U (or dU; 0: none), v_copies of V and of M (or Z), and the transforms' rows for
+ * every worker. False on no memory (release frees what was had). */
+static bool take(wino_job *j, int threads, int u_copies, int v_copies)
+{
+    j->U = u_copies ? fv_scratch_take(&spare_u, (size_t)(u_copies * 16 * j->us) * sizeof(float)) : NULL;
+    j->V = fv_scratch_take(&spare_v, (size_t)(v_copies * 16 * j->vs) * sizeof(float));
+    j->M = fv_scratch_take(&spare_m, (size_t)(v_copies * 16 * j->ms) * sizeof(float));
     j->scratch = fv_scratch_take(&spare_rows, (size_t)(threads * 8 * (2 * j->TW + 2)) * sizeof(float));
-    return (j->U || !need_u) && j->V && j->M && j->scratch;
+    return (j->U || !u_copies) && j->V && j->M && j->scratch;
 }
 
 static void release(wino_job *j)
@@ -274,20 +284,73 @@ static void release(wino_job *j)
     fv_scratch_give(&spare_m, j->M), fv_scratch_give(&spare_rows, j->scratch);
 }
 
-/* Every group in order (images [n0, n0 + images), tile rows [th0, th0 + rows)), each handed to step; first
- * is true for the first group only. */
+/* How many groups (images [n0, n0 + images), tile rows [th0, th0 + rows)) the call has, and group k's place. */
+static int64_t group_count(const wino_job *j, int64_t cn, int64_t band)
+{
+    return (j->g->N + cn - 1) / cn * ((j->TH + band - 1) / band);
+}
+
+static void set_group(wino_job *j, int64_t cn, int64_t band, int64_t k)
+{
+    int64_t bands = (j->TH + band - 1) / band;
+    j->n0 = k / bands * cn, j->th0 = k % bands * band;
+    j->images = j->g->N - j->n0 < cn ? j->g->N - j->n0 : cn;
+    j->rows = j->TH - j->th0 < band ? j->TH - j->th0 : band;
+    j->tiles = j->images * j->rows * j->TW;
+}
+
+/* Every group in order, each handed to step; first is true for the first group only. */
 static void each_group(int threads, wino_job *j, int64_t cn, int64_t band,
                        void (*step)(int threads, wino_job *j, bool first))
 {
-    bool first = true;
-    for (j->n0 = 0; j->n0 < j->g->N; j->n0 += cn) {
-        j->images = j->g->N - j->n0 < cn ? j->g->N - j->n0 : cn;
-        for (j->th0 = 0; j->th0 < j->TH; j->th0 += band, first = false) {
-            j->rows = j->TH - j->th0 < band ? j->TH - j->th0 : band;
-            j->tiles = j->images * j->rows * j->TW;
-            step(threads, j, first);
-        }
+    int64_t groups = group_count(j, cn, band);
+    for (int64_t k = 0; k < groups; k++) {
+        set_group(j, cn, band, k);
+        step(threads, j, k == 0);
     }
+}
+
+/* Small groups go a whole group per thread: a group's transforms and 16 products are then too little work
+ * to share (64x64 maps of 16 channels: 1,024 tiles, products of 0.5 MFLOP), and a team per step paid a
+ * start and a barrier 3 times (forward) or 18 times (weight gradient) per image, more than the arithmetic on
+ * a virtual machine where waking a thread costs tens of microseconds. A worker's copy of the job points at its
+ * own V, M and row scratch. */
+typedef struct {
+    const wino_job *j;
+    int64_t cn, band, groups;
+    int slices; /* weight gradient: dU summed per slice of groups (fixed, not per thread) */
+    void (*step)(int threads, wino_job *j, bool first);
+} alone_job;
+
+static wino_job worker_copy(const wino_job *j, int worker)
+{
+    wino_job w = *j;
+    w.V = j->V + (int64_t)worker * 16 * j->vs, w.M = j->M + (int64_t)worker * 16 * j->ms;
+    w.scratch = j->scratch + (int64_t)worker * 8 * (2 * j->TW + 2);
+    return w;
+}
+
+static void groups_alone(void *p, int64_t k0, int64_t k1, int worker)
+{
+    const alone_job *a = p;
+    wino_job w = worker_copy(a->j, worker);
+    for (int64_t k = k0; k < k1; k++) {
+        set_group(&w, a->cn, a->band, k);
+        a->step(1, &w, false);
+    }
+}
+
+/* Threads that can each have a V and an M within 4 SCRATCH_MAX (at least 1). */
+static int threads_with_copies(const wino_job *j, int threads)
+{
+    int64_t fit = 4 * SCRATCH_MAX / (16 * (j->vs + j->ms));
+    return fit < 1 ? 1 : fit < threads ? (int)fit : threads;
+}
+
+/* Whether the groups' products are small enough to go one group per thread. */
+static bool small_groups(const wino_job *j, int64_t cn, int64_t band)
+{
+    return 2.0 * (double)(j->g->OC * j->g->C) * (double)(cn * band * j->TW) < SMALL_PRODUCT;
 }
 
 /* Product xi of one group with the given threads: M_xi = U_xi V_xi. */
@@ -305,10 +368,6 @@ static void products_alone(void *p, int64_t x0, int64_t x1, int worker)
     for (int64_t xi = x0; xi < x1; xi++) product(1, p, xi);
 }
 
-/* Products below this many flops are run a whole product per thread: the 16 products of a small map (a 14x14
- * map has 49 tiles) are too small for a team each, whose start and barriers then cost more than the arithmetic
- * (128 -> 32 channels at 14x14 on 2 threads: 214 us with a team per product, 98 us a product per thread). */
-#define SMALL_PRODUCT 4e6
 
 /* Forward, one group: transform, 16 products, transform back. The products go a team each, or one per thread
  * when they are small or the threads share the 16 evenly; either way each product's sums are the same. */
@@ -340,11 +399,19 @@ bool fv_winograd_forward(int threads, float *out, const float *inp, const float 
     wino_job j = {.g = g, .inp = inp, .weight = weight, .bias = bias, .out = out, .clamp_hi = clamp_hi, .add = add};
     j.packed_u = cache ? fv_conv_cache_winograd(*cache) : NULL;
     int64_t cn, band;
-    bool ok = prepare(&j, threads, &cn, &band, !j.packed_u);
+    tile(&j, &cn, &band);
+    int copies = threads_with_copies(&j, threads);
+    bool alone = copies > 1 && small_groups(&j, cn, band) && group_count(&j, cn, band) >= 2 * copies;
+    bool ok = take(&j, threads, !j.packed_u, alone ? copies : 1);
     if (ok) {
         if (!j.packed_u) fv_parallel_for(g->OC * g->C >= 4096 ? threads : 1, g->OC, 4, weight_rows, &j);
         if (!j.packed_u && cache && cache_u(threads, &j, cache)) j.packed_u = fv_conv_cache_winograd(*cache);
-        each_group(threads, &j, cn, band, forward_group);
+        if (alone) {
+            alone_job a = {&j, cn, band, group_count(&j, cn, band), 0, forward_group};
+            fv_parallel_for(copies, a.groups, 1, groups_alone, &a);
+        } else {
+            each_group(threads, &j, cn, band, forward_group);
+        }
     }
     release(&j);
     return ok;
@@ -451,16 +518,56 @@ static void weight_grad_group(int threads, wino_job *j, bool first)
                 first ? 0.0f : 1.0f, j->U + xi * j->us, C);
 }
 
+/* Weight gradient with the groups one per thread: slice k of the groups (a fixed split, whatever the thread
+ * count) sums its groups in order into its own dU, then the slices are added in order into the first. */
+static void weight_grad_slices(void *p, int64_t s0, int64_t s1, int worker)
+{
+    const alone_job *a = p;
+    wino_job w = worker_copy(a->j, worker);
+    for (int64_t sl = s0; sl < s1; sl++) {
+        w.U = a->j->U + sl * 16 * a->j->us;
+        for (int64_t k = a->groups * sl / a->slices, end = a->groups * (sl + 1) / a->slices; k < end; k++) {
+            set_group(&w, a->cn, a->band, k);
+            weight_grad_group(1, &w, k == a->groups * sl / a->slices);
+        }
+    }
+}
+
+static void add_slices(void *p, int64_t i0, int64_t i1, int worker)
+{
+    const alone_job *a = p;
+    float *u = a->j->U;
+    int64_t plane = 16 * a->j->us;
+    for (int sl = 1; sl < a->slices; sl++)
+        for (int64_t i = i0; i < i1; i++) u[i] += u[sl * plane + i];
+}
+
+/* Slices of the weight gradient's groups when their products are small: 8 (enough to share among a few
+ * threads), each of 2 groups at least; 0 (the groups in turn, each shared by the team) for big products, few
+ * groups, or slices' dU that would be large. Never from the thread count: the sums' order is the result's. */
+static int weight_grad_slice_count(const wino_job *j, int64_t cn, int64_t band)
+{
+    int64_t groups = group_count(j, cn, band);
+    if (!small_groups(j, cn, band) || groups < 4 || 8 * 16 * j->us > SCRATCH_MAX) return 0;
+    return groups / 2 < 8 ? (int)(groups / 2) : 8;
+}
+
 bool fv_winograd_backward_weight(int threads, float *dweight, const float *dout, const float *inp,
                                  const fv_conv_geom *g)
 {
     wino_job j = {.g = g, .inp = inp, .dout = dout, .out = dweight}; /* U holds dU, M holds Z */
     int64_t cn, band;
-    bool ok = prepare(&j, threads, &cn, &band, true);
-    if (ok) {
+    tile(&j, &cn, &band);
+    int slices = weight_grad_slice_count(&j, cn, band), copies = threads_with_copies(&j, threads);
+    bool ok = take(&j, threads, slices ? slices : 1, slices ? copies : 1);
+    if (ok && slices) {
+        alone_job a = {&j, cn, band, group_count(&j, cn, band), slices, weight_grad_group};
+        fv_parallel_for(copies, slices, 1, weight_grad_slices, &a);
+        fv_parallel_for(threads, 16 * j.us, 4096, add_slices, &a);
+    } else if (ok) {
         each_group(threads, &j, cn, band, weight_grad_group);
-        fv_parallel_for(g->OC * g->C >= 4096 ? threads : 1, g->OC, 4, weight_grad_rows, &j);
     }
+    if (ok) fv_parallel_for(g->OC * g->C >= 4096 ? threads : 1, g->OC, 4, weight_grad_rows, &j);
     release(&j);
     return ok;
 }
