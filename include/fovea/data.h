@@ -279,7 +279,7 @@ fv_status fv_compose_canvas(fv_ctx *ctx, const fv_dataset *items, const fv_compo
 fv_status fv_compose_write(fv_ctx *ctx, const fv_dataset *items, const fv_compose_options *o, int64_t count,
                            const char *dir);
 
-/* ---- segmentation folders --------------------------------------------------------------------------------- */
+/* ---- segmentation sets ------------------------------------------------------------------------------------ */
 
 /* The class names in dir/classes.txt, one a line (trailing blank lines dropped; at most FV_DATASET_MAX_CLASSES
  * names of 255 characters): *names malloc'd (free with fv_class_names_free), *n = 0 and *names NULL when dir has
@@ -287,13 +287,50 @@ fv_status fv_compose_write(fv_ctx *ctx, const fv_dataset *items, const fv_compos
 fv_status fv_class_names_read(fv_ctx *ctx, const char *dir, char ***names, int *n);
 void fv_class_names_free(char **names, int n);
 
-/* Whether dir holds the subfolders images/ and masks/. */
-bool fv_is_segmentation_folder(const char *dir);
-/* A segmentation folder as a tuple set: the images (.png, .jpg, .jpeg) as float (N, C, H, W) in
- * [0, 1] (channels 1 or 3, as PIL's convert; 0: the first image's), the masks masks/<base>.png as int32 (N, H, W),
- * 8-bit one-channel class ids, 255 ignored by the segment task. Errors name the file and why: an image without
- * a mask or a mask without an image, a mask not one 8-bit channel (an RGB mask), a mask of another size than
- * its image, an image of another size than the first. */
+/* A segmentation set is either
+ *  - a folder DIR with DIR/images/NAME.png|.jpg|.jpeg and DIR/masks/NAME.png, paired by base name, or
+ *  - a CSV of image,mask rows (an optional first line image,mask is a header; paths relative to the CSV's folder),
+ * with an optional classes.txt (DIR/classes.txt, or beside the CSV): the class names, one a line, class 0 first.
+ * A mask is a PNG of class ids (fv_mask_read): 8-bit gray values, or a palette PNG's indices; 255 is the ignore
+ * value of the segment task. Images are read at channels (1 or 3 as PIL's convert; 0: the first image's), all at
+ * the first image's size (they are not resized), as float (N, C, H, W) in [0, 1]; masks as int32 (N, H, W). */
+bool fv_is_segmentation_folder(const char *dir); /* dir holds images/ and masks/ */
+/* A segmentation folder, or a .csv file whose first row is the header image,mask or pairs an image with a .png. */
+bool fv_is_segmentation_set(const char *path);
+
+typedef struct {
+    int channels;     /* 0, 1 or 3 */
+    bool strict;      /* the first bad pair fails the load (default: skipped and listed in the scan) */
+    int classes;      /* > 0: a mask holding an id >= classes, other than ignore_index, is a bad pair; 0: unchecked */
+    int ignore_index; /* 255 */
+} fv_seg_options;
+
+fv_seg_options fv_seg_defaults(void);
+
+/* What opening a segmentation set found. Bad pairs, each named by the file at fault and why: an image without a
+ * mask or a mask without an image, an unreadable or undecodable file, an RGB (or gray + alpha, 16-bit) mask, a
+ * palette PNG without its palette, a mask of another size than its image, an image of another size than the
+ * first, a class id too large for options.classes. */
+typedef struct {
+    int64_t pairs;       /* image,mask pairs listed (folder: images with a mask of the same name) */
+    int64_t unpaired;    /* images without a mask, masks without an image, listed files that cannot be read */
+    int64_t skipped;     /* listed pairs left out (in problems) */
+    int n_problems;
+    fv_image_problem *problems;
+    int n_sizes;         /* (width, height, channels as read) of the decoded images, most frequent first */
+    fv_image_size_count *sizes;
+    int64_t pixels[256]; /* mask pixels per value over the pairs kept (pixels[255]: the ignore value) */
+    int n_class_names;   /* from classes.txt; 0 when it is absent */
+    char **class_names;
+} fv_seg_scan;
+
+void fv_seg_scan_release(fv_seg_scan *scan);
+
+/* Open a segmentation folder or CSV as a tuple set (one input, int32 masks as the target). scan (may be NULL)
+ * is filled even when the load fails. NULL with the reason in ctx: nothing usable, a malformed CSV or
+ * classes.txt, or with strict the first bad pair. */
+fv_tensor_set *fv_seg_load(fv_ctx *ctx, const char *path, const fv_seg_options *opt, fv_seg_scan *scan);
+/* fv_seg_load of a folder, strict, classes unchecked. */
 fv_tensor_set *fv_tensor_set_load_segmentation(fv_ctx *ctx, const char *dir, int channels);
 
 #ifdef __cplusplus

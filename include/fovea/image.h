@@ -48,6 +48,13 @@ fv_status fv_image_decode(fv_ctx *ctx, const void *data, size_t size, const char
 fv_status fv_image_read_info(fv_ctx *ctx, const char *path, fv_image_info *out);
 void fv_image_release(fv_image *im);
 
+/* A segmentation mask: a PNG read as class ids, one 8-bit channel. An 8-bit (or 1/2/4-bit) gray PNG gives its
+ * values, a palette (indexed) PNG its indices, never the palette's colours (so a Pascal VOC mask reads as its
+ * classes). Refused naming the file and why: an RGB(A) mask, gray + alpha, 16-bit gray, a palette PNG without
+ * its PLTE chunk, a JPEG, anything fv_image_read refuses. out is zeroed on error. */
+fv_status fv_mask_read(fv_ctx *ctx, const char *path, fv_image *out);
+fv_status fv_mask_decode(fv_ctx *ctx, const void *data, size_t size, const char *name, fv_image *out);
+
 /* A copy with another channel count (1, 3 or 4; 2 is gray + alpha) and depth (8 or 16), as PIL's convert:
  * RGB to gray is PIL's fixed-point L = (R * 19595 + G * 38470 + B * 7471 + 32768) >> 16 (R * 299/1000 +
  * G * 587/1000 + B * 114/1000 rounded), alpha is dropped or set opaque, 16 to 8 bits is the high byte, 8 to 16

@@ -40,7 +40,7 @@ fv_status fv_count_correct(fv_ctx *ctx, const fv_tensor *logits, const fv_tensor
 
 /* counts[t * k + p]: how many samples of true class t were predicted as p (scikit-learn's layout: rows are
  * the truth, columns the prediction). */
-typedef struct {
+typedef struct fv_confusion {
     fv_ctx *ctx;
     int k;
     int64_t *counts;

@@ -134,6 +134,11 @@ fv_task *fv_task_detect(fv_ctx *ctx, int max_boxes, fv_detect_loss_fn loss, void
 void fv_task_free(fv_task *t);
 /* The options a built-in task was made from (NULL for custom tasks). */
 const fv_task_options *fv_task_options_of(const fv_task *t);
+/* The segment task's confusion matrix (rows true class, columns predicted) as its metrics last counted it: every
+ * pixel of the epoch or evaluation (fv_evaluate_task) but the ignored ones. NULL for other tasks or before any
+ * batch; owned by the task. Per-class IoU and Dice: fv_confusion_overlap (fovea/metrics.h). */
+struct fv_confusion;
+const struct fv_confusion *fv_task_confusion(const fv_task *t);
 
 #ifdef __cplusplus
 }

@@ -115,7 +115,7 @@ fv_status fv_trainer_resume(fv_trainer *t, const char *path);
 fv_status fv_trainer_set_settings(fv_trainer *t, const char *text);
 #define FV_META_TRAIN_SETTINGS "train.settings"
 
-/* For callbacks: the current epoch's logs ("loss", the task's metrics such as "accuracy" or "miou", the same
+/* For callbacks: the current epoch's logs ("loss", the task's metrics such as "accuracy" or "mean_iou", the same
  * with "val_" in front, "lr"), NAN when absent; the model; the optimizer; a request to stop after this epoch. */
 double fv_trainer_log(const fv_trainer *t, const char *name);
 fv_model *fv_trainer_model(const fv_trainer *t);

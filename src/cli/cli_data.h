@@ -34,7 +34,7 @@ cli_data_opts cli_data_defaults(const char *prog);
 #define CLI_IMAGE_SET_OPTS                                                                                       \
     FV_CLI_STR_OPT("size", NULL, "HxW", "image folders: resize every image to this (default: the first image's)"), \
     FV_CLI_INT_OPT("channels", "0", "N", "image folders: 1 gray or 3 RGB (0: the first image's)", 0, 3),          \
-    FV_CLI_FLAG_OPT("strict", NULL, "image folders: a bad file is an error (default: skipped and listed)"),      \
+    FV_CLI_FLAG_OPT("strict", NULL, "image folders and segmentation sets: a bad file is an error (default: skipped and listed)"),      \
     FV_CLI_FLAG_OPT("quick-scan", NULL, "image folders: check only the headers when opening (faster; a file "   \
                     "corrupt past its header then stops training)"),                                              \
     FV_CLI_INT_OPT("loader-threads", "0", "N", "threads decoding and augmenting ahead (0: one per core, at most 4)", 0, 256)

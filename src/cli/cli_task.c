@@ -23,11 +23,20 @@ static int parse_floats(const char *s, float *out, int max)
     return -1;
 }
 
+/* --task, or when it is not given "segment" for a segmentation set as --data (pairs of images and masks can only
+ * mean that), else the default. */
+static const char *flag_task(const fv_cli_args *a)
+{
+    const char *inputs = fv_cli_has(a, "inputs") ? fv_cli_str(a, "inputs") : NULL; /* predict has no --inputs */
+    bool seg = !fv_cli_given(a, "task") && !inputs && fv_cli_has(a, "data") && fv_is_segmentation_set(fv_cli_str(a, "data"));
+    return seg ? "segment" : fv_cli_str(a, "task");
+}
+
 const char *cli_task_name(const fv_cli_args *a, const fv_model *m)
 {
     static char kind[32];
     const char *line = m ? fv_model_task(m) : NULL;
-    if (fv_cli_given(a, "task") || !line) return fv_cli_str(a, "task");
+    if (fv_cli_given(a, "task") || !line) return flag_task(a);
     snprintf(kind, sizeof kind, "%.*s", (int)strcspn(line, " \t"), line);
     return kind;
 }
@@ -44,7 +53,7 @@ int cli_task_from_args(fv_ctx *ctx, const fv_cli_args *a, const char *prog, cons
     *out = NULL;
     static float pw[1024]; /* the options point at it until the task copies it */
     const char *line = m && !fv_cli_given(a, "task") ? fv_model_task(m) : NULL;
-    fv_task_options o = fv_task_defaults((fv_task_kind)fv_task_kind_from_name(fv_cli_str(a, "task")));
+    fv_task_options o = fv_task_defaults((fv_task_kind)fv_task_kind_from_name(flag_task(a)));
     if (line && fv_task_options_parse(ctx, line, &o, pw, 1024) != FV_OK) {
         fprintf(stderr, "%s: the model's task line '%s': %s\n", prog, line, fv_errmsg(ctx));
         return 1;
@@ -81,14 +90,51 @@ int cli_task_from_args(fv_ctx *ctx, const fv_cli_args *a, const char *prog, cons
     return 0;
 }
 
-fv_tensor_set *cli_tuple_open(fv_ctx *ctx, const fv_cli_args *a, const char *prog)
+int cli_seg_classes(const fv_model *m)
+{
+    int64_t shape[FV_MAX_DIMS];
+    if (!m || fv_model_output_count(m) < 1) return 0;
+    int nd = fv_model_layer_shape(m, fv_model_output_layer(m, 0), shape);
+    return nd == 3 && shape[0] > 0 && shape[0] <= 256 ? (int)shape[0] : 0;
+}
+
+/* What opening found: a count line, then every bad pair on stderr (a user fixing a data set wants the list). */
+static void report_seg_scan(const fv_seg_scan *scan, const char *spec, const char *prog, bool strict)
+{
+    char path[1024], reason[1024];
+    printf("Found %lld image,mask pairs in %s", (long long)scan->pairs, fv_printable(spec, path, sizeof path));
+    if (scan->n_class_names) printf(" (%d class names in classes.txt)", scan->n_class_names);
+    printf(".\n");
+    if (!scan->n_problems) return;
+    fprintf(stderr, "%s: %s: skipped %lld of %lld pairs and %lld unpaired files%s\n", prog, path,
+            (long long)scan->skipped, (long long)scan->pairs, (long long)scan->unpaired,
+            strict ? "" : " (--strict makes this an error)");
+    for (int i = 0; i < scan->n_problems; i++)
+        fprintf(stderr, "  %s: %s\n", fv_printable(scan->problems[i].path, path, sizeof path),
+                fv_printable(scan->problems[i].reason, reason, sizeof reason));
+}
+
+fv_tensor_set *cli_seg_open(fv_ctx *ctx, const fv_cli_args *a, const char *prog, int classes, fv_seg_scan *scan)
+{
+    const char *data = fv_cli_str(a, "data");
+    fv_seg_options o = fv_seg_defaults();
+    o.classes = classes; /* predict has none of the set flags: the defaults then */
+    if (fv_cli_has(a, "strict")) o.strict = fv_cli_flag(a, "strict");
+    if (fv_cli_has(a, "ignore-index")) o.ignore_index = (int)fv_cli_int(a, "ignore-index");
+    if (fv_cli_has(a, "channels")) o.channels = (int)fv_cli_int(a, "channels");
+    fv_seg_scan own;
+    if (!scan) scan = &own;
+    fv_tensor_set *seg = fv_seg_load(ctx, data, &o, scan);
+    if (seg) report_seg_scan(scan, data, prog, o.strict);
+    else fprintf(stderr, "%s: --data %s: %s\n", prog, data, fv_errmsg(ctx));
+    if (scan == &own) fv_seg_scan_release(&own);
+    return seg;
+}
+
+fv_tensor_set *cli_tuple_open(fv_ctx *ctx, const fv_cli_args *a, const char *prog, int classes)
 {
     const char *inputs = fv_cli_str(a, "inputs"), *data = fv_cli_str(a, "data");
-    if (!inputs && data && fv_is_segmentation_folder(data)) { /* images/ and masks/: a tuple set of masks */
-        fv_tensor_set *seg = fv_tensor_set_load_segmentation(ctx, data, 0);
-        if (!seg) fprintf(stderr, "%s: --data %s: %s\n", prog, data, fv_errmsg(ctx));
-        return seg;
-    }
+    if (!inputs && fv_is_segmentation_set(data)) return cli_seg_open(ctx, a, prog, classes, NULL);
     char *copy = inputs ? strdup(inputs) : NULL;
     const char *paths[FV_TENSOR_SET_MAX_INPUTS];
     int n = 0;

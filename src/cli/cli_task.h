@@ -37,9 +37,15 @@ int cli_task_from_args(fv_ctx *ctx, const fv_cli_args *a, const char *prog, cons
 /* The task's kind name: --task when given, else the model's task line's (m may be NULL), else "classify". */
 const char *cli_task_name(const fv_cli_args *a, const fv_model *m);
 
-/* --inputs/--targets, or a segmentation folder given as --data (images/, masks/), as a tuple set (NULL with the
- * reason printed). */
-fv_tensor_set *cli_tuple_open(fv_ctx *ctx, const fv_cli_args *a, const char *prog);
+/* --inputs/--targets, or a segmentation set given as --data (a folder of images/ and masks/, or a CSV of
+ * image,mask), as a tuple set (NULL with the reason printed). classes > 0: masks holding larger ids (other than
+ * --ignore-index) are bad pairs. */
+fv_tensor_set *cli_tuple_open(fv_ctx *ctx, const fv_cli_args *a, const char *prog, int classes);
+/* A segmentation set (--data, --strict, --channels, --ignore-index): its pair count printed, bad pairs listed
+ * on stderr, the scan kept in *scan when given (release it). */
+fv_tensor_set *cli_seg_open(fv_ctx *ctx, const fv_cli_args *a, const char *prog, int classes, fv_seg_scan *scan);
+/* A segmentation model's class count: K of its first output (K, H, W); 0 when it has no such output. */
+int cli_seg_classes(const fv_model *m);
 
 /* The source of class-labelled data for a task: the labels as they are (classify, embed) or as floats 0/1
  * (binary, two classes), batches of at most batch samples. adapter holds what the adapted source needs; free it

@@ -1,5 +1,5 @@
 /* fovea data: look at an image set before training on it (inspect: Keras' Found line, images per class, the
- * image sizes, every unreadable file and why), and write a data set out as class folders of PNG files
+ * image sizes, every unreadable file and why; for segmentation sets the pairs and pixels per class), and write a data set out as class folders of PNG files
  * (export: e.g. 100 Fashion-MNIST images per class, for the image-folder demo). */
 #include <errno.h>
 #include <math.h>
@@ -14,7 +14,7 @@ static const fv_cli_opt inspect_opts[] = {
     FV_CLI_FLAG_OPT("quick-scan", NULL, "check only the headers (faster; misses files corrupt past their header)"),
     CLI_OPT_MAX_IMAGE_MB,
 };
-static const fv_cli_pos inspect_pos[] = {FV_CLI_ARG("DIR|CSV", "a folder of class folders of images, or a CSV of path,label")};
+static const fv_cli_pos inspect_pos[] = {FV_CLI_ARG("DIR|CSV", "a folder of class folders of images, a CSV of path,label, a segmentation folder (images/, masks/) or a CSV of image,mask")};
 static const fv_cli_cmd inspect_cmd = {"fovea data inspect", "Count an image set's files per class, list its image sizes and its unreadable files.",
                                        inspect_opts, 2, inspect_pos, 1};
 
@@ -64,6 +64,51 @@ static void print_classes(const fv_dataset *ds)
     free(counts);
 }
 
+/* A segmentation set's mask pixels per class id: every id up to the largest named or present, then the ignored. */
+static void print_seg_classes(const fv_seg_scan *scan)
+{
+    int64_t total = 0;
+    int top = scan->n_class_names - 1;
+    for (int v = 0; v < 256; v++) total += scan->pixels[v];
+    for (int v = 0; v < 255; v++)
+        if (scan->pixels[v]) top = v > top ? v : top;
+    printf("\nMask pixels per class (%lld pixels):\n", (long long)total);
+    for (int v = 0; v <= top; v++) {
+        char shown[256];
+        const char *name = v < scan->n_class_names ? fv_printable(scan->class_names[v], shown, sizeof shown) : "";
+        printf("  %3d %-24s %12lld  %6.2f%%\n", v, name, (long long)scan->pixels[v],
+               total ? 100.0 * (double)scan->pixels[v] / (double)total : 0.0);
+    }
+    if (scan->pixels[255])
+        printf("  255 %-24s %12lld  %6.2f%%\n", "(ignored)", (long long)scan->pixels[255],
+               100.0 * (double)scan->pixels[255] / (double)total);
+}
+
+/* fovea data inspect on a segmentation folder or a CSV of image,mask: pairs, per-class pixels, sizes and every
+ * bad or unpaired file with its reason. */
+static int inspect_segmentation(fv_ctx *ctx, const char *path)
+{
+    fv_seg_options o = fv_seg_defaults();
+    fv_seg_scan scan;
+    fv_tensor_set *set = fv_seg_load(ctx, path, &o, &scan);
+    char shown[1024], reason[1024];
+    printf("Found %lld image,mask pairs: %lld usable, %lld bad; %lld unpaired files.\n", (long long)scan.pairs,
+           (long long)(scan.pairs - scan.skipped), (long long)scan.skipped, (long long)scan.unpaired);
+    if (set) print_seg_classes(&scan);
+    if (scan.n_sizes) printf("\nImage sizes (width x height x channels, as read):\n");
+    for (int i = 0; i < scan.n_sizes; i++)
+        printf("  %6dx%dx%d  %lld\n", scan.sizes[i].width, scan.sizes[i].height, scan.sizes[i].channels,
+               (long long)scan.sizes[i].count);
+    if (scan.n_problems) printf("\nMissing, mismatched and unreadable (left out of training):\n");
+    for (int i = 0; i < scan.n_problems; i++)
+        printf("  %s: %s\n", fv_printable(scan.problems[i].path, shown, sizeof shown),
+               fv_printable(scan.problems[i].reason, reason, sizeof reason));
+    int rc = set ? 0 : cli_fail("fovea data inspect", ctx);
+    fv_tensor_set_free(set);
+    fv_seg_scan_release(&scan);
+    return rc;
+}
+
 static int inspect(int argc, char **argv)
 {
     fv_cli_args *a;
@@ -72,6 +117,12 @@ static int inspect(int argc, char **argv)
     const char *path = fv_cli_pos_at(a, 0);
     fv_ctx *ctx = fv_ctx_new(1);
     cli_load_flags(ctx, a, true, false);
+    if (fv_is_segmentation_set(path)) {
+        int rc = inspect_segmentation(ctx, path);
+        fv_ctx_free(ctx);
+        fv_cli_free(a);
+        return rc;
+    }
     fv_image_set_options o = fv_image_set_defaults();
     o.verify = !fv_cli_flag(a, "quick-scan");
     fv_image_scan scan;

@@ -1,6 +1,6 @@
 /* fovea evaluate MODEL --data SET: loss, accuracy and the confusion matrix (with per-class precision, recall
  * and F1) of a model on a data set's test split; for other tasks (--task, or arrays through --inputs), the
- * task's loss and metrics one per line, "miou: 0.7312". */
+ * task's loss and metrics one per line, "mean_iou: 0.7312", and for segmentation sets per-class IoU and Dice. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,7 +10,7 @@
 #include "commands.h"
 
 static const fv_cli_opt opts[] = {
-    {.name = "data", .type = FV_CLI_STRING, .def = NULL, .metavar = "SET|DIR|CSV", .help = "fashion-mnist, mnist, a directory of IDX files, a folder of class folders of images, or a CSV of path,label"},
+    {.name = "data", .type = FV_CLI_STRING, .def = NULL, .metavar = "SET|DIR|CSV", .help = "fashion-mnist, mnist, a directory of IDX files, a folder of class folders of images, a CSV of path,label, or a segmentation set (images/ and masks/, or a CSV of image,mask)"},
     CLI_TASK_OPTS,
     CLI_IMAGE_SET_OPTS,
     CLI_SUBSET_OPTS,
@@ -47,6 +47,49 @@ static int print_task_metrics(fv_ctx *ctx, fv_model *m, fv_task *task, fv_data_s
     return 0;
 }
 
+/* The name of class k: classes.txt's, else the model's, else none (""). */
+static const char *class_name(const fv_seg_scan *scan, const fv_model *m, int k)
+{
+    if (k < scan->n_class_names) return scan->class_names[k];
+    const char *n = fv_model_class_name(m, k);
+    return n ? n : "";
+}
+
+/* Per-class IoU and Dice from the confusion matrix the metrics above came from, a line a class. */
+static void print_class_overlap(const fv_confusion *cm, const fv_seg_scan *scan, const fv_model *m)
+{
+    double *iou = malloc((size_t)cm->k * sizeof *iou), *dice = malloc((size_t)cm->k * sizeof *dice);
+    char shown[256];
+    if (!iou || !dice) {
+        free(iou), free(dice);
+        return;
+    }
+    fv_confusion_overlap(cm, iou, dice, NULL, NULL);
+    printf("\nPer class (IoU, Dice; pixels in the truth and the prediction):\n");
+    for (int c = 0; c < cm->k; c++) {
+        int64_t truth = 0, pred = 0;
+        for (int o = 0; o < cm->k; o++) truth += cm->counts[(size_t)c * cm->k + o], pred += cm->counts[(size_t)o * cm->k + c];
+        const char *name = fv_printable(class_name(scan, m, c), shown, sizeof shown);
+        printf("class %d%s%s%s: ", c, *name ? " (" : "", name, *name ? ")" : "");
+        if (truth + pred == 0) printf("absent from the truth and the prediction (not in the means)\n");
+        else printf("iou %.4f dice %.4f truth %lld predicted %lld\n", iou[c], dice[c], (long long)truth, (long long)pred);
+    }
+    free(iou), free(dice);
+}
+
+/* A segmentation set: the task's loss and metrics, then per class, all from one confusion matrix over every
+ * pixel (masks naming classes the model lacks are bad pairs, named and skipped or refused with --strict). */
+static int evaluate_segmentation(fv_ctx *ctx, const fv_cli_args *a, fv_model *m, fv_task *task, int batch)
+{
+    fv_seg_scan scan;
+    fv_tensor_set *set = cli_seg_open(ctx, a, "fovea evaluate", cli_seg_classes(m), &scan);
+    int rc = set ? print_task_metrics(ctx, m, task, fv_tensor_set_source(set), batch) : 1;
+    if (!rc && fv_task_confusion(task)) print_class_overlap(fv_task_confusion(task), &scan, m);
+    fv_seg_scan_release(&scan);
+    fv_tensor_set_free(set);
+    return rc;
+}
+
 /* Any task other than classification: on arrays (--inputs) or on a class-labelled set (embed, binary). */
 /* ctx and m (NULL: loaded here) are the caller's when given, freed here. */
 static int evaluate_task(const fv_cli_args *a, const char *prog, fv_ctx *ctx, fv_model *m)
@@ -64,8 +107,10 @@ static int evaluate_task(const fv_cli_args *a, const char *prog, fv_ctx *ctx, fv
     cli_data *d = NULL;
     cli_label_adapter *ad = NULL;
     int batch = (int)fv_cli_int(a, "batch");
-    if (m && (fv_cli_str(a, "inputs") || fv_is_segmentation_folder(fv_cli_str(a, "data")))) {
-        if ((set = cli_tuple_open(ctx, a, prog))) rc = print_task_metrics(ctx, m, task, fv_tensor_set_source(set), batch);
+    if (m && !fv_cli_str(a, "inputs") && fv_is_segmentation_set(fv_cli_str(a, "data"))) {
+        rc = evaluate_segmentation(ctx, a, m, task, batch);
+    } else if (m && fv_cli_str(a, "inputs")) {
+        if ((set = cli_tuple_open(ctx, a, prog, 0))) rc = print_task_metrics(ctx, m, task, fv_tensor_set_source(set), batch);
         else rc = 1;
     } else if (m) {
         cli_data_opts o = cli_data_defaults(prog);
@@ -92,7 +137,7 @@ int cmd_evaluate(int argc, char **argv)
     int status;
     if (cli_parse(&cmd, argc, argv, &a, &status)) return status;
     const char *prog = "fovea evaluate";
-    bool seg_folder = fv_is_segmentation_folder(fv_cli_str(a, "data")); /* images/ and masks/: not class folders */
+    bool seg_folder = fv_is_segmentation_set(fv_cli_str(a, "data")); /* images and masks: not class folders */
     if (fv_cli_str(a, "inputs") || strcmp(fv_cli_str(a, "task"), "classify") != 0 || seg_folder) {
         status = (fv_cli_str(a, "inputs") || fv_cli_str(a, "data")) ? evaluate_task(a, prog, NULL, NULL) : 2;
         if (status == 2 && !fv_cli_str(a, "inputs") && !fv_cli_str(a, "data"))

@@ -143,10 +143,37 @@ static int show_task(fv_ctx *ctx, fv_model *m, const fv_cli_args *a, const fv_te
 
 static const char *sample_path(const void *d, int64_t i) { return cli_data_path(d, i); }
 
+/* --data a segmentation set: the --index samples' images through the task's view (classes per pixel). */
+static int predict_seg_data(fv_ctx *ctx, fv_model *m, const fv_cli_args *a, const char *const *items, int n)
+{
+    fv_tensor_set *set = cli_seg_open(ctx, a, "fovea predict", 0, NULL);
+    if (!set) return 1;
+    const fv_tensor *all = fv_tensor_set_input(set, 0);
+    int64_t per = all->size / all->shape[0], shape[4] = {n, all->shape[1], all->shape[2], all->shape[3]};
+    fv_tensor *x = fv_tensor_new(ctx, FV_F32, 4, shape);
+    char (*labels)[32] = calloc((size_t)n, sizeof *labels), **names = calloc((size_t)n, sizeof *names);
+    int rc = x && labels && names ? 0 : cli_fail("fovea predict", ctx);
+    for (int i = 0; !rc && i < n; i++) {
+        char *end;
+        long long k = strtoll(items[i], &end, 10);
+        if (*end || end == items[i] || k < 0 || k >= all->shape[0])
+            rc = fprintf(stderr, "fovea predict: --index %s is not a sample of the %lld in %s\n", items[i],
+                         (long long)all->shape[0], fv_cli_str(a, "data")) > 0;
+        else memcpy(fv_f32(x) + i * per, fv_f32(all) + k * per, (size_t)per * sizeof(float));
+        snprintf(labels[i], sizeof labels[i], "sample[%lld]", k), names[i] = labels[i];
+    }
+    if (!rc) rc = show_task(ctx, m, a, x, "sample", names);
+    free(labels), free(names);
+    fv_tensor_free(x);
+    fv_tensor_set_free(set);
+    return rc;
+}
+
 static int predict_data(fv_ctx *ctx, fv_model *m, const fv_cli_args *a, int top, const fv_preprocess *pre)
 {
     const char *const *items;
     int n = fv_cli_list(a, "index", &items);
+    if (fv_is_segmentation_set(fv_cli_str(a, "data"))) return predict_seg_data(ctx, m, a, items, n);
     cli_data *d = cli_data_open_model(ctx, fv_cli_str(a, "data"), false, 0, m, pre);
     if (!d) return cli_fail("fovea predict", ctx);
     if (cli_data_match_model(ctx, d, m, "fovea predict") || cli_data_check_model(d, m, "fovea predict", fv_cli_str(a, "data"))) {

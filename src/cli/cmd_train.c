@@ -17,7 +17,7 @@
 static const fv_cli_opt opts[] = {
     {.name = "model", .type = FV_CLI_STRING, .def = "fmnist-cnn", .metavar = "NAME|FILE", .help = "built-in model, description (.fvd) or model file"},
     {.name = "weights", .type = FV_CLI_STRING, .def = NULL, .metavar = "FILE", .help = "start from the weights of a model or ONNX file of the same architecture, paired by structure"},
-    {.name = "data", .type = FV_CLI_STRING, .def = NULL, .metavar = "SET|DIR|CSV", .help = "fashion-mnist, mnist, a directory of IDX files, a folder of class folders of images, or a CSV of path,label"},
+    {.name = "data", .type = FV_CLI_STRING, .def = NULL, .metavar = "SET|DIR|CSV", .help = "fashion-mnist, mnist, a directory of IDX files, a folder of class folders of images, a CSV of path,label, or a segmentation set (images/ and masks/, or a CSV of image,mask)"},
     CLI_TASK_OPTS,
     CLI_IMAGE_SET_OPTS,
     CLI_SUBSET_OPTS,
@@ -55,7 +55,7 @@ static const fv_cli_opt opts[] = {
     {.name = "limit", .type = FV_CLI_INT, .def = "0", .metavar = "N", .help = CLI_LIMIT_HELP, .min = 0, .max = 9e15},
     {.name = "out", .type = FV_CLI_STRING, .def = "model.fvm", .metavar = "FILE", .help = "where to save the trained model (checked before training; if saving fails, ./fovea-unsaved-PID.fvm)"},
     {.name = "history", .type = FV_CLI_STRING, .def = NULL, .metavar = "FILE.csv", .help = "CSV history of every epoch (locked while written; a resume cuts it back to the checkpoint's epoch)"},
-    {.name = "monitor", .type = FV_CLI_STRING, .def = "val_loss", .metavar = "NAME", .help = "metric the callbacks watch: loss or a metric of the task, val_ in front for validation (val_miou)"},
+    {.name = "monitor", .type = FV_CLI_STRING, .def = "val_loss", .metavar = "NAME", .help = "metric the callbacks watch: loss or a metric of the task, val_ in front for validation (val_mean_iou)"},
     {.name = "mode", .type = FV_CLI_STRING, .def = "auto", .metavar = NULL, .help = "whether the monitored metric should fall or rise (auto: rise for accuracies, AUC, F1, IoU, Dice, R^2)", .choices = "auto|min|max"},
     {.name = "early-stopping", .type = FV_CLI_INT, .def = "0", .metavar = "PATIENCE", .help = "stop after this many epochs without improvement (0: off)",
      .min = 0, .max = 1e6},
@@ -501,7 +501,7 @@ static fv_model *tuple_model(fv_ctx *ctx, const fv_cli_args *a, const fv_tensor_
     const fv_tensor *x = fv_tensor_set_input(set, 0), *y = fv_tensor_set_target(set);
     int dims[3] = {0, 0, 0}, classes = 0;
     for (int d = 1; d < x->ndim && d < 4; d++) dims[d - 1] = (int)x->shape[d];
-    const char *task = fv_cli_str(a, "task");
+    const char *task = cli_task_name(a, NULL);
     for (int64_t i = 0; y && y->dtype == FV_I32 && (!strcmp(task, "classify") || !strcmp(task, "segment")) && i < y->size; i++)
         if (fv_i32(y)[i] >= classes && fv_i32(y)[i] != fv_cli_int(a, "ignore-index") && fv_i32(y)[i] < 100000)
             classes = fv_i32(y)[i] + 1;
@@ -511,6 +511,36 @@ static fv_model *tuple_model(fv_ctx *ctx, const fv_cli_args *a, const fv_tensor_
         return NULL;
     }
     return m;
+}
+
+/* The largest mask id in the set other than the ignore value (-1 when none). */
+static int32_t largest_id(const fv_tensor_set *set, int64_t ignore)
+{
+    const fv_tensor *y = fv_tensor_set_target(set);
+    int32_t top = -1;
+    for (int64_t i = 0; y && y->dtype == FV_I32 && i < y->size; i++)
+        if (fv_i32(y)[i] > top && fv_i32(y)[i] != ignore) top = fv_i32(y)[i];
+    return top;
+}
+
+/* A segmentation set for a model of fewer classes than its masks hold (a --model file, a checkpoint): opened
+ * again with the model's class count, so that the masks at fault are named and skipped (or refused, --strict)
+ * before any step. The model then keeps its task, so that evaluate and predict know it. */
+static int seg_fit_model(fv_ctx *ctx, const fv_cli_args *a, fv_model *m, fv_tensor_set **set)
+{
+    int k = cli_seg_classes(m);
+    const char *data = fv_cli_str(a, "data");
+    if (k && !fv_cli_str(a, "inputs") && fv_is_segmentation_set(data) && largest_id(*set, fv_cli_int(a, "ignore-index")) >= k) {
+        fv_tensor_set_free(*set);
+        if (!(*set = cli_tuple_open(ctx, a, "fovea train", k))) return 1;
+    }
+    if (fv_model_task(m)) return 0;
+    char line[512];
+    const char *loss = fv_cli_str(a, "loss");
+    snprintf(line, sizeof line, "segment ignore_index=%lld%s%s", (long long)fv_cli_int(a, "ignore-index"),
+             loss ? " loss=" : "", loss ? loss : "");
+    if (fv_model_set_task(m, line) == FV_OK) return 0;
+    return cli_fail("fovea train", ctx);
 }
 
 /* fovea train --inputs A.npy[,B.npy] [--targets T.npy]: any task on arrays, validated on the last
@@ -523,7 +553,7 @@ static int train_tuples(const fv_cli_args *a, int64_t done)
     fv_ctx *ctx = fv_ctx_new((uint64_t)fv_cli_int(a, "seed"));
     cli_load_flags(ctx, a, true, true);
     fv_ctx_set_threads(ctx, (int)fv_cli_int(a, "threads"));
-    fv_tensor_set *set = cli_tuple_open(ctx, a, prog);
+    fv_tensor_set *set = cli_tuple_open(ctx, a, prog, 0);
     fv_model *m = NULL;
     fv_trainer *t = NULL;
     fv_task *task = NULL;
@@ -543,6 +573,8 @@ static int train_tuples(const fv_cli_args *a, int64_t done)
     if ((rc = cli_augment_from_args(ctx, a, prog, fv_cli_str(a, "augment"), &aug)) != 0) goto done;
     rc = 1;
     bool segment = strcmp(cli_task_name(a, m), "segment") == 0;
+    if (segment && (rc = seg_fit_model(ctx, a, m, &set)) != 0) goto done;
+    rc = 1;
     if (aug && fv_tensor_set_augment(set, aug, c.seed, segment ? FV_PAIR_MASK : FV_PAIR_NONE) != FV_OK) goto fail;
     if (aug) { /* augmented samples are made on the loader's threads, ahead of the step */
         fv_loader_options lo = fv_loader_defaults();
@@ -609,7 +641,7 @@ int cmd_train(int argc, char **argv)
         fv_cli_free(a);
         return status;
     }
-    bool seg_folder = !fv_cli_str(a, "inputs") && fv_cli_str(a, "data") && fv_is_segmentation_folder(fv_cli_str(a, "data"));
+    bool seg_folder = !fv_cli_str(a, "inputs") && fv_cli_str(a, "data") && fv_is_segmentation_set(fv_cli_str(a, "data"));
     if (fv_cli_str(a, "inputs") || seg_folder) { /* arrays, or a folder of images and masks read as arrays */
         status = fv_cli_str(a, "data") && !seg_folder ? 2 : train_tuples(a, done);
         if (status == 2 && fv_cli_str(a, "data")) fprintf(stderr, "%s: give --data or --inputs, not both\n", prog);

@@ -13,7 +13,6 @@
 #include "image_list.h"
 
 #define WALK_MAX_DEPTH 32   /* deeper trees are not image sets; the bound also stops runaway walks */
-#define CSV_LINE_MAX 8192
 
 bool img_has_image_ext(const char *name)
 {
@@ -217,7 +216,7 @@ fv_status img_list_folder(fv_ctx *ctx, const char *root, bool strict, img_list *
 /* ---- CSV lists ---------------------------------------------------------------------------------------- */
 
 /* Trim spaces and one pair of double quotes, in place. */
-static char *trim_field(char *f)
+char *img_trim_field(char *f)
 {
     while (*f == ' ' || *f == '\t') f++;
     size_t n = strlen(f);
@@ -325,7 +324,7 @@ static fv_status csv_row(fv_ctx *ctx, img_list *l, bool strict, const char *dir,
     char *comma = strrchr(line, ',');
     if (!comma) return fv_error(ctx, FV_ERR_FORMAT, "%s line %lld: expected path,label", csv, (long long)lineno);
     *comma = '\0';
-    char *path = trim_field(line), *label = trim_field(comma + 1);
+    char *path = img_trim_field(line), *label = img_trim_field(comma + 1);
     if (lineno == 1 && is_header(label)) return FV_OK;
     if (!*path || !*label) return fv_error(ctx, FV_ERR_FORMAT, "%s line %lld: an empty path or label", csv, (long long)lineno);
     fv_status s = check_label(ctx, seen, label, lineno, csv);
@@ -356,7 +355,7 @@ static fv_status csv_row(fv_ctx *ctx, img_list *l, bool strict, const char *dir,
     return s;
 }
 
-static char *parent_dir(const char *path)
+char *img_parent_dir(const char *path)
 {
     const char *slash = strrchr(path, '/');
     if (!slash) return strdup(".");
@@ -366,9 +365,7 @@ static char *parent_dir(const char *path)
     return d;
 }
 
-/* One line into buf (without its newline); 0 at the end of the file, -1 when it is longer than the buffer,
- * -2 when it holds a NUL byte (which would hide the rest of the line, a whole row perhaps, from the parser). */
-static int read_line(FILE *f, char *buf, size_t cap)
+int img_read_line(FILE *f, char *buf, size_t cap)
 {
     size_t n = 0;
     int c;
@@ -383,31 +380,51 @@ static int read_line(FILE *f, char *buf, size_t cap)
     return c == EOF && n == 0 ? 0 : 1;
 }
 
-fv_status img_list_csv(fv_ctx *ctx, const char *csv, bool strict, img_list *l)
+fv_status img_csv_each_row(fv_ctx *ctx, const char *csv, img_csv_row_fn row, void *user)
 {
-    memset(l, 0, sizeof *l);
     FILE *f = fopen(csv, "r");
     if (!f) return fv_error(ctx, FV_ERR_IO, "cannot open %s: %s", csv, strerror(errno));
-    char *dir = parent_dir(csv), **texts = NULL, line[CSV_LINE_MAX];
+    char *dir = img_parent_dir(csv), line[CSV_LINE_MAX];
     fv_status s = dir ? FV_OK : fv_error(ctx, FV_ERR_NOMEM, "out of memory");
     int64_t lineno = 0;
-    label_seen seen = {LABEL_INDEX, 0, ""}; /* no rows: no classes, as before */
     int got;
-    while (s == FV_OK && (got = read_line(f, line, sizeof line)) != 0) {
+    while (s == FV_OK && (got = img_read_line(f, line, sizeof line)) != 0) {
         lineno++;
         if (got == -1)
             s = fv_error(ctx, FV_ERR_FORMAT, "%s line %lld is longer than %d bytes", csv, (long long)lineno, CSV_LINE_MAX);
         else if (got == -2)
             s = fv_error(ctx, FV_ERR_FORMAT, "%s line %lld holds a NUL byte (not a text CSV?)", csv, (long long)lineno);
-        else if (*trim_field(line))
-            s = csv_row(ctx, l, strict, dir, line, lineno, csv, &texts, &seen);
+        else if (*img_trim_field(line))
+            s = row(ctx, user, line, lineno, dir);
     }
     if (s == FV_OK && ferror(f)) s = fv_error(ctx, FV_ERR_IO, "error reading %s", csv);
     fclose(f);
-    if (s == FV_OK && l->n == 0 && l->n_problems == 0) s = fv_error(ctx, FV_ERR_FORMAT, "%s lists no images", csv);
-    if (s == FV_OK) s = number_labels(ctx, l, texts, csv, seen.kind);
-    for (int64_t i = 0; texts && i < l->n; i++) free(texts[i]);
-    free(texts);
     free(dir);
+    return s;
+}
+
+typedef struct {
+    img_list *l;
+    bool strict;
+    const char *csv;
+    char **texts;
+    label_seen seen;
+} csv_state;
+
+static fv_status csv_state_row(fv_ctx *ctx, void *user, char *line, int64_t lineno, const char *dir)
+{
+    csv_state *c = user;
+    return csv_row(ctx, c->l, c->strict, dir, line, lineno, c->csv, &c->texts, &c->seen);
+}
+
+fv_status img_list_csv(fv_ctx *ctx, const char *csv, bool strict, img_list *l)
+{
+    memset(l, 0, sizeof *l);
+    csv_state c = {l, strict, csv, NULL, {LABEL_INDEX, 0, ""}}; /* no rows: no classes, as before */
+    fv_status s = img_csv_each_row(ctx, csv, csv_state_row, &c);
+    if (s == FV_OK && l->n == 0 && l->n_problems == 0) s = fv_error(ctx, FV_ERR_FORMAT, "%s lists no images", csv);
+    if (s == FV_OK) s = number_labels(ctx, l, c.texts, csv, c.seen.kind);
+    for (int64_t i = 0; c.texts && i < l->n; i++) free(c.texts[i]);
+    free(c.texts);
     return s;
 }

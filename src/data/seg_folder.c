@@ -1,7 +1,6 @@
-/* A segmentation folder (DIR/images/ of .png or .jpg files and DIR/masks/ of .png files, same base names) as a tuple set of
- * images and int32 masks, the layout `fovea data compose` writes and most segmentation sets use. Every pair
- * is decoded and checked when the folder opens, so a bad file fails the load naming it rather than an epoch. */
-#include <dirent.h>
+/* A segmentation set (seg_list.c's pairs) read whole into a tuple set of images and int32 masks. Every pair is
+ * decoded and checked when the set opens, so a bad file is named before training rather than mid-epoch: it is
+ * skipped and listed in the scan, or with strict fails the load. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +10,7 @@
 #include "../core/internal.h"
 #include "fovea/data.h"
 #include "fovea/image.h"
-#include "image_list.h"
+#include "seg_list.h"
 
 bool fv_is_segmentation_folder(const char *dir)
 {
@@ -24,81 +23,70 @@ bool fv_is_segmentation_folder(const char *dir)
     return yes;
 }
 
+/* A CSV's first row says whether it pairs images with masks: the header image,mask, or a mask path ending in
+ * .png after an image path (a path,label list has a class there). */
+static bool csv_of_pairs(const char *path)
+{
+    size_t n = strlen(path);
+    FILE *f = n > 4 && !strcasecmp(path + n - 4, ".csv") ? fopen(path, "r") : NULL;
+    char line[CSV_LINE_MAX];
+    int got = 1;
+    while (f && (got = img_read_line(f, line, sizeof line)) == 1 && !*img_trim_field(line)) {}
+    if (f) fclose(f);
+    char *comma = f && got == 1 ? strrchr(line, ',') : NULL;
+    if (!comma) return false;
+    *comma = '\0';
+    char *image = img_trim_field(line), *mask = img_trim_field(comma + 1);
+    size_t m = strlen(mask);
+    if (!strcasecmp(image, "image") && !strcasecmp(mask, "mask")) return true;
+    return img_has_image_ext(image) && m > 4 && !strcasecmp(mask + m - 4, ".png");
+}
+
+bool fv_is_segmentation_set(const char *path)
+{
+    return path && (fv_is_segmentation_folder(path) || csv_of_pairs(path));
+}
+
+fv_seg_options fv_seg_defaults(void) { return (fv_seg_options){.channels = 0, .ignore_index = 255}; }
+
+void fv_seg_scan_release(fv_seg_scan *scan)
+{
+    if (!scan) return;
+    for (int i = 0; i < scan->n_problems; i++) free(scan->problems[i].path), free(scan->problems[i].reason);
+    free(scan->problems);
+    free(scan->sizes);
+    fv_class_names_free(scan->class_names, scan->n_class_names);
+    memset(scan, 0, sizeof *scan);
+}
+
+/* ---- reading the pairs ------------------------------------------------------------------------------------ */
+
 typedef struct {
-    char **names;
-    int64_t n, cap;
-} name_list;
+    fv_tensor *x, *y; /* room for every listed pair; the first `kept` hold the good ones */
+    int64_t kept;
+    int c, h, w;
+} seg_arrays;
 
-static void names_release(name_list *l)
+/* One more image of (w, h, c) in the scan's size table. */
+static fv_status count_size(fv_ctx *ctx, fv_seg_scan *scan, int w, int h, int c)
 {
-    for (int64_t i = 0; i < l->n; i++) free(l->names[i]);
-    free(l->names);
-    *l = (name_list){0};
-}
-
-/* Names compared by base (up to the last dot): both lists sorted so, a base is found by bisection. */
-static int base_cmp(const char *a, const char *b)
-{
-    size_t la = (size_t)(strrchr(a, '.') - a), lb = (size_t)(strrchr(b, '.') - b);
-    int c = strncmp(a, b, la < lb ? la : lb);
-    return c ? c : (la > lb) - (la < lb);
-}
-
-static int by_base(const void *a, const void *b) { return base_cmp(*(char *const *)a, *(char *const *)b); }
-
-/* The image files of a folder (masks: .png only), sorted. */
-static fv_status list_dir(fv_ctx *ctx, const char *path, bool png_only, name_list *l)
-{
-    DIR *d = opendir(path);
-    if (!d) return fv_error(ctx, FV_ERR_IO, "cannot read the folder %s", path);
-    fv_status st = FV_OK;
-    for (struct dirent *e; !st && (e = readdir(d));) {
-        const char *dot = strrchr(e->d_name, '.');
-        if (e->d_name[0] == '.' || !img_has_image_ext(e->d_name) || (png_only && strcasecmp(dot, ".png") != 0)) continue;
-        if (l->n == l->cap) {
-            l->cap = l->cap ? 2 * l->cap : 64;
-            char **grown = realloc(l->names, (size_t)l->cap * sizeof *grown);
-            if (!grown) st = fv_error(ctx, FV_ERR_NOMEM, "out of memory listing %s", path);
-            else l->names = grown;
-        }
-        if (!st && !(l->names[l->n++] = strdup(e->d_name))) st = fv_error(ctx, FV_ERR_NOMEM, "out of memory");
-    }
-    closedir(d);
-    if (!st) qsort(l->names, (size_t)l->n, sizeof *l->names, by_base);
-    return st;
-}
-
-/* Whether the list holds a file of that base name: its index or -1. */
-static int64_t find_base(const name_list *l, const char *name)
-{
-    int64_t lo = 0, hi = l->n;
-    while (lo < hi) {
-        int64_t mid = lo + (hi - lo) / 2;
-        int c = base_cmp(l->names[mid], name);
-        if (c == 0) return mid;
-        if (c < 0) lo = mid + 1;
-        else hi = mid;
-    }
-    return -1;
-}
-
-/* Every image has a mask and every mask an image, so that no sample is silently left out. */
-static fv_status check_pairs(fv_ctx *ctx, const char *dir, const name_list *images, const name_list *masks)
-{
-    for (int64_t i = 0; i < images->n; i++)
-        if (find_base(masks, images->names[i]) < 0)
-            return fv_error(ctx, FV_ERR_FORMAT, "%s/images/%s has no mask (no %s/masks/%.*s.png)", dir,
-                            images->names[i], dir, (int)(strrchr(images->names[i], '.') - images->names[i]),
-                            images->names[i]);
-    for (int64_t i = 0; i < masks->n; i++)
-        if (find_base(images, masks->names[i]) < 0)
-            return fv_error(ctx, FV_ERR_FORMAT, "%s/masks/%s has no image of that name in %s/images", dir,
-                            masks->names[i], dir);
-    if (!images->n) return fv_error(ctx, FV_ERR_FORMAT, "%s/images holds no .png, .jpg or .jpeg files", dir);
+    for (int i = 0; i < scan->n_sizes; i++)
+        if (scan->sizes[i].width == w && scan->sizes[i].height == h && scan->sizes[i].channels == c)
+            return scan->sizes[i].count++, FV_OK;
+    fv_image_size_count *grown = realloc(scan->sizes, (size_t)(scan->n_sizes + 1) * sizeof *grown);
+    if (!grown) return fv_error(ctx, FV_ERR_NOMEM, "out of memory");
+    scan->sizes = grown;
+    scan->sizes[scan->n_sizes++] = (fv_image_size_count){w, h, c, 1};
     return FV_OK;
 }
 
-/* Read an image at channels (0: as it comes, gray or RGB), 8 bits. */
+static int by_count(const void *a, const void *b)
+{
+    int64_t x = ((const fv_image_size_count *)a)->count, y = ((const fv_image_size_count *)b)->count;
+    return (x < y) - (x > y);
+}
+
+/* An image at channels (0: gray stays gray, anything else RGB), 8 bits. */
 static fv_status read_image(fv_ctx *ctx, const char *path, int channels, fv_image *out)
 {
     fv_image raw;
@@ -110,78 +98,136 @@ static fv_status read_image(fv_ctx *ctx, const char *path, int channels, fv_imag
     return st;
 }
 
-/* A mask: one 8-bit channel of class ids, at the image's size. */
-static fv_status read_mask(fv_ctx *ctx, const char *path, int width, int height, int32_t *out)
+/* Why a decoded mask does not fit its image and the options (into why), or NULL when it does. */
+static const char *mask_fault(const fv_image *m, const fv_image *im, const fv_seg_options *o, char *why, size_t n)
 {
-    fv_image m;
-    fv_status st = fv_image_read(ctx, path, &m);
-    if (st) return st;
-    if (m.channels != 1 || m.depth != 8)
-        st = fv_error(ctx, FV_ERR_FORMAT, "mask %s has %d channels of %d bits: a mask is one 8-bit channel of class ids%s",
-                      path, m.channels, m.depth, m.channels >= 3 ? " (an RGB or palette mask is not read as ids)" : "");
-    else if (m.width != width || m.height != height)
-        st = fv_error(ctx, FV_ERR_SHAPE, "mask %s is %dx%d, its image %dx%d", path, m.width, m.height, width, height);
-    for (int64_t p = 0; !st && p < (int64_t)width * height; p++) out[p] = ((const uint8_t *)m.pixels)[p];
-    fv_image_release(&m);
-    return st;
+    if (m->width != im->width || m->height != im->height) {
+        snprintf(why, n, "the mask is %dx%d, its image %dx%d", m->width, m->height, im->width, im->height);
+        return why;
+    }
+    const uint8_t *v = m->pixels;
+    for (int64_t p = 0; o->classes > 0 && p < (int64_t)m->width * m->height; p++)
+        if (v[p] >= o->classes && v[p] != o->ignore_index) {
+            snprintf(why, n, "class id %d at x %lld, y %lld, but the model has %d classes (ids 0..%d; %d is ignored)",
+                     v[p], (long long)(p % m->width), (long long)(p / m->width), o->classes, o->classes - 1,
+                     o->ignore_index);
+            return why;
+        }
+    return NULL;
 }
 
-/* Sample i: the image's bytes to floats (N, C, H, W) in [0, 1] and its mask. */
-static fv_status read_pair(fv_ctx *ctx, const char *dir, const char *name, int64_t i, fv_tensor *x, fv_tensor *y)
+/* The arrays sized by the first good image: n samples of its channels, height and width. */
+static fv_status make_arrays(fv_ctx *ctx, const fv_image *im, int64_t n, seg_arrays *a)
 {
-    char path[4096];
-    int c = (int)x->shape[1], h = (int)x->shape[2], w = (int)x->shape[3];
-    snprintf(path, sizeof path, "%s/images/%s", dir, name);
-    fv_image im;
-    fv_status st = read_image(ctx, path, c, &im);
-    if (st) return st;
-    if (im.width != w || im.height != h)
-        st = fv_error(ctx, FV_ERR_SHAPE, "image %s is %dx%d, the first image %dx%d (images are not resized)", path,
-                      im.width, im.height, w, h);
-    const uint8_t *px = im.pixels;
-    float *dst = fv_f32(x) + i * c * h * w;
-    for (int64_t p = 0; !st && p < (int64_t)h * w; p++)
-        for (int ch = 0; ch < c; ch++) dst[ch * h * w + p] = px[p * c + ch] / 255.0f;
-    fv_image_release(&im);
-    snprintf(path, sizeof path, "%s/masks/%.*s.png", dir, (int)(strrchr(name, '.') - name), name);
-    return st ? st : read_mask(ctx, path, w, h, fv_i32(y) + i * h * w);
+    a->c = im->channels, a->h = im->height, a->w = im->width;
+    a->x = fv_tensor_new(ctx, FV_F32, 4, (int64_t[]){n, a->c, a->h, a->w});
+    a->y = fv_tensor_new(ctx, FV_I32, 3, (int64_t[]){n, a->h, a->w});
+    return a->x && a->y ? FV_OK : fv_error(ctx, FV_ERR_NOMEM, "out of memory for %lld images of %dx%d", (long long)n, a->w, a->h);
 }
 
-/* The images and masks tensors, sized by the first image. */
-static fv_status read_all(fv_ctx *ctx, const char *dir, const name_list *images, int channels, fv_tensor **x,
-                          fv_tensor **y)
+/* A good pair into slot a->kept: the bytes to floats (C, H, W) in [0, 1], the ids counted in the scan. */
+static void store(seg_arrays *a, const fv_image *im, const fv_image *m, fv_seg_scan *scan)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/images/%s", dir, images->names[0]);
-    fv_image first;
-    fv_status st = read_image(ctx, path, channels, &first);
-    if (st) return st;
-    int64_t n = images->n, c = first.channels, h = first.height, w = first.width;
-    fv_image_release(&first);
-    *x = fv_tensor_new(ctx, FV_F32, 4, (int64_t[]){n, c, h, w});
-    *y = fv_tensor_new(ctx, FV_I32, 3, (int64_t[]){n, h, w});
-    if (!*x || !*y) return fv_error(ctx, FV_ERR_NOMEM, "out of memory for the %lld images of %s", (long long)n, dir);
-    for (int64_t i = 0; i < n && !st; i++) st = read_pair(ctx, dir, images->names[i], i, *x, *y);
-    return st;
+    int64_t plane = (int64_t)a->h * a->w;
+    const uint8_t *px = im->pixels, *ids = m->pixels;
+    float *dst = fv_f32(a->x) + a->kept * a->c * plane;
+    int32_t *mask = fv_i32(a->y) + a->kept * plane;
+    for (int64_t p = 0; p < plane; p++) {
+        for (int ch = 0; ch < a->c; ch++) dst[ch * plane + p] = px[p * a->c + ch] / 255.0f;
+        mask[p] = ids[p];
+        scan->pixels[ids[p]]++;
+    }
+    a->kept++;
+}
+
+/* One listed pair: kept, or a problem naming the file at fault (strict: the error). */
+static fv_status read_pair(fv_ctx *ctx, seg_list *l, const seg_pair *pair, const fv_seg_options *o,
+                           fv_seg_scan *scan, seg_arrays *a)
+{
+    fv_image im = {0}, m = {0};
+    char why[300];
+    const char *bad = NULL, *file = pair->image;
+    fv_status s = read_image(ctx, pair->image, o->channels, &im);
+    if (s == FV_ERR_NOMEM) return s;
+    if (s) bad = fv_errmsg(ctx);
+    if (!bad && (s = count_size(ctx, scan, im.width, im.height, im.channels))) goto done;
+    if (!bad && !a->x && (s = make_arrays(ctx, &im, l->n, a))) goto done;
+    if (!bad && (im.width != a->w || im.height != a->h))
+        snprintf(why, sizeof why, "the image is %dx%d, the first image %dx%d (images are not resized)", im.width,
+                 im.height, a->w, a->h), bad = why;
+    if (!bad) {
+        file = pair->mask;
+        s = fv_mask_read(ctx, pair->mask, &m);
+        bad = s == FV_ERR_NOMEM ? NULL : s ? fv_errmsg(ctx) : mask_fault(&m, &im, o, why, sizeof why);
+        if (s == FV_ERR_NOMEM) goto done;
+    }
+    s = FV_OK;
+    if (bad) {
+        char reason[1024];
+        snprintf(reason, sizeof reason, "%s", bad); /* the context's message is overwritten by the next error */
+        scan->skipped++;
+        s = seg_problem(ctx, l, o->strict, file, reason);
+    } else {
+        store(a, &im, &m, scan);
+    }
+done:
+    fv_image_release(&im), fv_image_release(&m);
+    return s;
+}
+
+/* The kept pairs as a tuple set (the arrays copied at their kept length). */
+static fv_tensor_set *kept_set(fv_ctx *ctx, const char *path, const seg_list *l, const seg_arrays *a)
+{
+    if (!a->kept) {
+        fv_error(ctx, FV_ERR_FORMAT, "%s: none of its %lld pairs is usable%s%s%s", path, (long long)l->n,
+                 l->issues.n_problems ? " (the first problem: " : "",
+                 l->issues.n_problems ? l->issues.problems[0].path : "", l->issues.n_problems ? ")" : "");
+        return NULL;
+    }
+    fv_tensor *x = fv_tensor_from(ctx, FV_F32, 4, (int64_t[]){a->kept, a->c, a->h, a->w}, a->x->data);
+    fv_tensor *y = fv_tensor_from(ctx, FV_I32, 3, (int64_t[]){a->kept, a->h, a->w}, a->y->data);
+    const fv_tensor *inputs[1] = {x};
+    fv_tensor_set *set = x && y ? fv_tensor_set_new(ctx, inputs, 1, y) : NULL;
+    fv_tensor_free(x), fv_tensor_free(y);
+    return set;
+}
+
+/* What the listing found, handed to the scan (which then owns the problems and names). */
+static void move_to_scan(seg_list *l, fv_seg_scan *scan)
+{
+    scan->pairs = l->n, scan->unpaired = l->unpaired;
+    scan->problems = l->issues.problems, scan->n_problems = l->issues.n_problems;
+    l->issues.problems = NULL, l->issues.n_problems = l->issues.cap_problems = 0;
+    scan->class_names = l->class_names, scan->n_class_names = l->n_class_names;
+    l->class_names = NULL, l->n_class_names = 0;
+    if (scan->n_sizes) qsort(scan->sizes, (size_t)scan->n_sizes, sizeof *scan->sizes, by_count);
+}
+
+fv_tensor_set *fv_seg_load(fv_ctx *ctx, const char *path, const fv_seg_options *opt, fv_seg_scan *scan)
+{
+    fv_seg_options o = opt ? *opt : fv_seg_defaults();
+    fv_seg_scan own;
+    if (!scan) scan = &own;
+    memset(scan, 0, sizeof *scan);
+    if (!path) return fv_error(ctx, FV_ERR_ARG, "fv_seg_load: no path"), NULL;
+    if (o.channels != 0 && o.channels != 1 && o.channels != 3)
+        return fv_error(ctx, FV_ERR_ARG, "segmentation set %s: channels must be 0, 1 or 3, not %d", path, o.channels), NULL;
+    seg_list l;
+    fv_status s = fv_is_segmentation_folder(path) ? seg_list_folder(ctx, path, o.strict, &l)
+                                                   : seg_list_csv(ctx, path, o.strict, &l);
+    seg_arrays a = {0};
+    for (int64_t i = 0; !s && i < l.n; i++) s = read_pair(ctx, &l, &l.pairs[i], &o, scan, &a);
+    fv_tensor_set *set = s ? NULL : kept_set(ctx, path, &l, &a);
+    move_to_scan(&l, scan);
+    seg_list_release(&l);
+    fv_tensor_free(a.x), fv_tensor_free(a.y);
+    if (scan == &own) fv_seg_scan_release(&own);
+    return set;
 }
 
 fv_tensor_set *fv_tensor_set_load_segmentation(fv_ctx *ctx, const char *dir, int channels)
 {
-    name_list images = {0}, masks = {0};
-    fv_tensor *x = NULL, *y = NULL;
-    fv_tensor_set *set = NULL;
-    char *ipath = img_join(dir, "images"), *mpath = img_join(dir, "masks");
-    fv_status st = ipath && mpath ? FV_OK : fv_error(ctx, FV_ERR_NOMEM, "out of memory");
-    if (channels != 0 && channels != 1 && channels != 3)
-        st = fv_error(ctx, FV_ERR_ARG, "segmentation folder %s: channels must be 0, 1 or 3, not %d", dir, channels);
-    if (!st) st = list_dir(ctx, ipath, false, &images);
-    if (!st) st = list_dir(ctx, mpath, true, &masks);
-    if (!st) st = check_pairs(ctx, dir, &images, &masks);
-    if (!st) st = read_all(ctx, dir, &images, channels, &x, &y);
-    const fv_tensor *inputs[1] = {x};
-    if (!st) set = fv_tensor_set_new(ctx, inputs, 1, y);
-    fv_tensor_free(x), fv_tensor_free(y);
-    names_release(&images), names_release(&masks);
-    free(ipath), free(mpath);
-    return set;
+    fv_seg_options o = fv_seg_defaults();
+    o.channels = channels, o.strict = true;
+    return fv_seg_load(ctx, dir, &o, NULL);
 }

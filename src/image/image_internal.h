@@ -15,6 +15,10 @@ fv_status fv_jpeg_decode(fv_ctx *ctx, const uint8_t *data, size_t size, const ch
 fv_status fv_png_decode(fv_ctx *ctx, const uint8_t *data, size_t size, const char *name, fv_image *out,
                         fv_image_info *info);
 
+/* A PNG's samples as class ids, one 8-bit channel: gray values or palette indices unscaled (1/2/4-bit unpacked).
+ * Refused naming the file: RGB, gray + alpha, 16-bit gray, a palette without its PLTE chunk. */
+fv_status fv_png_decode_ids(fv_ctx *ctx, const uint8_t *data, size_t size, const char *name, fv_image *out);
+
 /* FV_OK when width x height is positive and within FV_IMAGE_MAX_PIXELS, else FV_ERR_FORMAT naming the file and
  * the size: called on the header's numbers, before any pixel buffer exists. */
 fv_status fv_image_check_size(fv_ctx *ctx, const char *name, int64_t width, int64_t height);

@@ -109,17 +109,24 @@ static fv_status slurp(fv_ctx *ctx, const char *path, uint8_t **data, size_t *si
     return FV_OK;
 }
 
-fv_status fv_image_read(fv_ctx *ctx, const char *path, fv_image *out)
+/* A file's pixels through decode (an image's or a mask's), named by its path; fn names the caller in messages. */
+static fv_status read_with(fv_ctx *ctx, const char *path, fv_image *out, const char *fn,
+                           fv_status (*decode)(fv_ctx *, const void *, size_t, const char *, fv_image *))
 {
-    if (!out) return fv_error(ctx, FV_ERR_ARG, "fv_image_read: no output image");
+    if (!out) return fv_error(ctx, FV_ERR_ARG, "%s: no output image", fn);
     memset(out, 0, sizeof *out);
-    if (!path) return fv_error(ctx, FV_ERR_ARG, "fv_image_read: no path");
+    if (!path) return fv_error(ctx, FV_ERR_ARG, "%s: no path", fn);
     uint8_t *data;
     size_t size;
     fv_status s = slurp(ctx, path, &data, &size);
-    if (s == FV_OK) s = decode_any(ctx, data, size, path, out, NULL);
+    if (s == FV_OK) s = decode(ctx, data, size, path, out);
     free(data);
     return s;
+}
+
+fv_status fv_image_read(fv_ctx *ctx, const char *path, fv_image *out)
+{
+    return read_with(ctx, path, out, "fv_image_read", fv_image_decode);
 }
 
 fv_status fv_image_read_info(fv_ctx *ctx, const char *path, fv_image_info *out)
@@ -134,4 +141,26 @@ fv_status fv_image_read_info(fv_ctx *ctx, const char *path, fv_image_info *out)
     free(data);
     if (s != FV_OK) memset(out, 0, sizeof *out);
     return s;
+}
+
+/* ---- masks ------------------------------------------------------------------------------------------------ */
+
+fv_status fv_mask_decode(fv_ctx *ctx, const void *data, size_t size, const char *name, fv_image *out)
+{
+    if (!out) return fv_error(ctx, FV_ERR_ARG, "fv_mask_decode: no output image");
+    memset(out, 0, sizeof *out);
+    if (!data && size) return fv_error(ctx, FV_ERR_ARG, "fv_mask_decode: no data");
+    if (!name) name = "(memory)";
+    if (size == 0) return fv_error(ctx, FV_ERR_FORMAT, "mask '%s' is empty (0 bytes)", name);
+    switch (sniff(data, size)) {
+    case FV_IMAGE_PNG: return fv_png_decode_ids(ctx, data, size, name, out);
+    case FV_IMAGE_JPEG: /* lossy compression blurs the edges into ids that were never drawn */
+        return fv_error(ctx, FV_ERR_FORMAT, "mask '%s' is a JPEG: its lossy compression changes class ids; a mask is a PNG", name);
+    default: return fv_error(ctx, FV_ERR_FORMAT, "mask '%s' is not a PNG (unknown signature)", name);
+    }
+}
+
+fv_status fv_mask_read(fv_ctx *ctx, const char *path, fv_image *out)
+{
+    return read_with(ctx, path, out, "fv_mask_read", fv_mask_decode);
 }

@@ -1,5 +1,6 @@
 /* PNG decoding through libpng, from memory. Palettes expand to RGB (RGBA with a tRNS chunk), gray below 8 bits
- * to 8 bits, tRNS to an alpha channel; 16-bit samples stay 16-bit, in native byte order. libpng reports errors
+ * to 8 bits, tRNS to an alpha channel; 16-bit samples stay 16-bit, in native byte order. Masks take another
+ * path (fv_png_decode_ids): the palette index or gray value itself, unscaled, since it is a class id. libpng reports errors
  * by longjmp; a read past the end of the data is such an error, so a truncated file (even one missing only its
  * IEND chunk) is refused, never returned half-filled. */
 #include <setjmp.h>
@@ -49,10 +50,13 @@ static bool little_endian(void)
     return *(uint8_t *)&one == 1;
 }
 
-/* The transformations to fovea's layout: the header then gives the decoded channels and depth. */
-static void set_transforms(png_structp png, png_infop info)
+/* The transformations to fovea's layout: the header then gives the decoded channels and depth. For class ids
+ * only packing: 1/2/4-bit samples to one byte each with their value kept (png_set_expand would scale gray 1 to
+ * 255 and turn indices into colours). */
+static void set_transforms(png_structp png, png_infop info, bool ids)
 {
-    png_set_expand(png); /* palette to RGB(A), gray 1/2/4 to 8 bits, tRNS to alpha */
+    if (ids) png_set_packing(png);
+    else png_set_expand(png); /* palette to RGB(A), gray 1/2/4 to 8 bits, tRNS to alpha */
     if (png_get_bit_depth(png, info) == 16 && little_endian()) png_set_swap(png);
     png_set_interlace_handling(png);
     png_read_update_info(png, info);
@@ -74,8 +78,28 @@ static void decode_pixels(png_structp png, png_infop info, png_source *src, fv_i
     *out = (fv_image){w, h, c, depth, src->pixels};
 }
 
-fv_status fv_png_decode(fv_ctx *ctx, const uint8_t *data, size_t size, const char *name, fv_image *out,
-                        fv_image_info *info)
+/* Why a PNG cannot hold class ids, or NULL when it can: one channel of gray up to 8 bits, or palette indices. */
+static const char *ids_refusal(png_structp png, png_infop info)
+{
+    int type = png_get_color_type(png, info), depth = png_get_bit_depth(png, info);
+    if (type == PNG_COLOR_TYPE_PALETTE) return NULL;
+    if (type == PNG_COLOR_TYPE_GRAY) return depth <= 8 ? NULL : "16-bit gray: class ids are 8-bit";
+    if (type == PNG_COLOR_TYPE_GRAY_ALPHA) return "gray with alpha: class ids are one channel (8-bit gray or palette)";
+    return "an RGB mask holds colours, not class ids: write 8-bit gray class ids or a palette PNG whose indices are the classes";
+}
+
+/* After libpng's longjmp: the reason, named plainly when the header said palette and no PLTE chunk came. */
+static fv_status decode_failed(fv_ctx *ctx, png_structp png, png_infop info, const png_source *src, const char *name)
+{
+    if (png_get_image_width(png, info) && /* the header was read */
+        png_get_color_type(png, info) == PNG_COLOR_TYPE_PALETTE && !png_get_valid(png, info, PNG_INFO_PLTE))
+        return fv_error(ctx, FV_ERR_FORMAT, "'%s': a palette PNG without its PLTE chunk (its indices have no palette)",
+                        name);
+    return fv_error(ctx, FV_ERR_FORMAT, "'%s': corrupt or truncated PNG: %s", name, src->message);
+}
+
+static fv_status decode(fv_ctx *ctx, const uint8_t *data, size_t size, const char *name, fv_image *out,
+                        fv_image_info *info, bool ids)
 {
     png_source src = {.data = data, .size = size};
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &src, on_error, on_warning);
@@ -85,10 +109,11 @@ fv_status fv_png_decode(fv_ctx *ctx, const uint8_t *data, size_t size, const cha
         return fv_error(ctx, FV_ERR_NOMEM, "out of memory decoding '%s'", name);
     }
     if (setjmp(png_jmpbuf(png))) {
+        fv_status failed = decode_failed(ctx, png, pinfo, &src, name);
         png_destroy_read_struct(&png, &pinfo, NULL);
         free(src.pixels), free(src.rows);
         if (out) memset(out, 0, sizeof *out);
-        return fv_error(ctx, FV_ERR_FORMAT, "'%s': corrupt or truncated PNG: %s", name, src.message);
+        return failed;
     }
     png_set_read_fn(png, &src, read_bytes);
     png_set_user_limits(png, PNG_MAX_SIDE, PNG_MAX_SIDE);
@@ -97,11 +122,13 @@ fv_status fv_png_decode(fv_ctx *ctx, const uint8_t *data, size_t size, const cha
     png_read_info(png, pinfo);
     uint32_t w = png_get_image_width(png, pinfo), h = png_get_image_height(png, pinfo);
     fv_status s = fv_image_check_size(ctx, name, w, h);
+    const char *refused = ids && s == FV_OK ? ids_refusal(png, pinfo) : NULL;
+    if (refused) s = fv_error(ctx, FV_ERR_FORMAT, "mask '%s': %s", name, refused);
     if (s == FV_OK && info)
         *info = (fv_image_info){FV_IMAGE_PNG, (int)w, (int)h, png_get_channels(png, pinfo),
                                 png_get_bit_depth(png, pinfo), 1};
     if (s == FV_OK && out) {
-        set_transforms(png, pinfo);
+        set_transforms(png, pinfo, ids);
         s = fv_image_check_bytes(ctx, name, (int)w, (int)h, png_get_channels(png, pinfo), png_get_bit_depth(png, pinfo),
                                  (int64_t)h * (int64_t)sizeof(png_bytep));
     }
@@ -114,5 +141,17 @@ fv_status fv_png_decode(fv_ctx *ctx, const uint8_t *data, size_t size, const cha
     }
     free(src.rows);
     png_destroy_read_struct(&png, &pinfo, NULL);
+    if (s != FV_OK && out) memset(out, 0, sizeof *out);
     return s;
+}
+
+fv_status fv_png_decode(fv_ctx *ctx, const uint8_t *data, size_t size, const char *name, fv_image *out,
+                        fv_image_info *info)
+{
+    return decode(ctx, data, size, name, out, info, false);
+}
+
+fv_status fv_png_decode_ids(fv_ctx *ctx, const uint8_t *data, size_t size, const char *name, fv_image *out)
+{
+    return decode(ctx, data, size, name, out, NULL, true);
 }

@@ -310,3 +310,9 @@ const fv_task_options *fv_task_options_of(const fv_task *t)
 {
     return t && t->target_spec == fv_task_target_spec ? &((const fv_builtin_task *)t)->o : NULL;
 }
+
+const fv_confusion *fv_task_confusion(const fv_task *t)
+{
+    const fv_task_options *o = fv_task_options_of(t);
+    return o && o->kind == FV_TASK_SEGMENT ? ((const fv_builtin_task *)t)->cm : NULL;
+}

@@ -3,7 +3,8 @@
  *   binary      accuracy, precision, recall, f1, auc (scikit-learn's, for the positive class)
  *   multilabel  accuracy (every label right), precision, recall, f1 (micro), macro_f1, auc (macro over labels)
  *   regress     mae, mse, r2
- *   segment     pixel_accuracy, miou, dice (NaN-skipping means over classes)
+ *   segment     pixel_accuracy, mean_iou, mean_dice (one confusion matrix over every pixel of the epoch or
+ *               evaluation; means over the classes present in the truth or the prediction)
  *   embed       nn_accuracy (identities: the nearest other embedding in the batch shares the identity),
  *               pos_distance and neg_distance (pairs), accuracy (triplets: d(a, p) < d(a, n))
  * AUC is the Mann-Whitney statistic with mid-ranks for ties, which equals the area under scikit-learn's ROC
@@ -26,7 +27,7 @@ void fv_task_metrics_setup(fv_builtin_task *b)
     static const char *const bin[] = {"accuracy", "precision", "recall", "f1", "auc"};
     static const char *const ml[] = {"accuracy", "precision", "recall", "f1", "macro_f1", "auc"};
     static const char *const reg[] = {"mae", "mse", "r2"};
-    static const char *const seg[] = {"pixel_accuracy", "miou", "dice"};
+    static const char *const seg[] = {"pixel_accuracy", "mean_iou", "mean_dice"};
     switch (b->o.kind) {
     case FV_TASK_CLASSIFY: names(b, 1, 1, cls); break;
     case FV_TASK_BINARY: names(b, 1, 5, bin); break;

@@ -16,12 +16,12 @@ printf 'input x shape=4\ndense h units=8\nrelu r\ndense o units=1\n' > "$T/bin.f
 printf 'input x shape=4\ndense o units=3\n' > "$T/multi.fvd"
 SEG="--inputs $D/task_cli_seg_x.npy --targets $D/task_cli_seg_y.npy --task segment"
 
-expect "segment trains on ce+0.5*dice watching val_miou" 0 "val_miou" -- "$FOVEA" train --model "$T/seg.fvd" $SEG \
-    --loss ce+0.5*dice --epochs 4 --batch 8 --lr 0.02 --validation-split 0.25 --monitor val_miou --early-stopping 3 \
+expect "segment trains on ce+0.5*dice watching val_mean_iou" 0 "val_mean_iou" -- "$FOVEA" train --model "$T/seg.fvd" $SEG \
+    --loss ce+0.5*dice --epochs 4 --batch 8 --lr 0.02 --validation-split 0.25 --monitor val_mean_iou --early-stopping 3 \
     --hflip 0.5 --history "$T/seg.csv" --out "$T/seg.fvm"
-head -n 1 "$T/seg.csv" | grep -q "^epoch,dice,loss,lr,miou,pixel_accuracy,val_dice,val_loss,val_miou,val_pixel_accuracy$" \
+head -n 1 "$T/seg.csv" | grep -q "^epoch,loss,lr,mean_dice,mean_iou,pixel_accuracy,val_loss,val_mean_dice,val_mean_iou,val_pixel_accuracy$" \
     && ok "the history's columns are the task's metrics, sorted" || bad "history header: $(head -n 1 "$T/seg.csv")"
-expect "evaluate prints the segmentation metrics" 0 "^miou: 0\.[0-9]*$" -- "$FOVEA" evaluate "$T/seg.fvm" $SEG
+expect "evaluate prints the segmentation metrics" 0 "^mean_iou: 0\.[0-9]*$" -- "$FOVEA" evaluate "$T/seg.fvm" $SEG
 out=$("$FOVEA" evaluate "$T/seg.fvm" $SEG 2>&1)
 pa=$(printf '%s\n' "$out" | sed -n 's/^pixel_accuracy: //p')
 awk "BEGIN { exit !($pa > 0.6) }" && ok "the trained segmenter beats chance (pixel accuracy $pa)" \
@@ -41,11 +41,11 @@ cmp -s "$T/full.fvm" "$T/resumed.fvm" && ok "a resumed segmentation run is byte-
 # the task declared in the description: no --task needed, and it stays in the trained model
 printf 'input x shape=1x8x8\nconv2d c1 filters=8 kernel=3 padding=1\nrelu r1\nconv2d c2 filters=2 kernel=1\ntask segment loss=ce+0.5*dice ignore_index=255\n' > "$T/segtask.fvd"
 ARR="--inputs $D/task_cli_seg_x.npy --targets $D/task_cli_seg_y.npy"
-expect "a task line in the description sets the task" 0 "val_miou" -- "$FOVEA" train --model "$T/segtask.fvd" $ARR \
+expect "a task line in the description sets the task" 0 "val_mean_iou" -- "$FOVEA" train --model "$T/segtask.fvd" $ARR \
     --epochs 1 --batch 8 --validation-split 0.25 --out "$T/segtask.fvm"
 expect "the trained model keeps its task line" 0 "^task segment loss=ce+0.5\*dice ignore_index=255$" -- \
     "$FOVEA" summary "$T/segtask.fvm" --describe
-expect "evaluate takes the task from the model" 0 "^miou: " -- "$FOVEA" evaluate "$T/segtask.fvm" $ARR
+expect "evaluate takes the task from the model" 0 "^mean_iou: " -- "$FOVEA" evaluate "$T/segtask.fvm" $ARR
 expect "predict takes the task from the model" 0 "class [01] [0-9.]*%" -- "$FOVEA" predict "$T/segtask.fvm" \
     $D/task_cli_seg_x.npy
 printf 'input x shape=4\ndense o units=1\ntask binary colour=red\n' > "$T/badtask.fvd"

@@ -8,7 +8,7 @@ out=tests/fuzz/corpus
 rm -rf "$out"
 mkdir -p "$out/onnx" "$out/model_file" "$out/model_desc" "$out/image"
 "$bin/test_fuzz_data" --seeds "$out" >/dev/null             # idx, npy
-"$bin/test_fuzz_text" --seeds "$out" >/dev/null             # history, image_list, augment, optim_state
+"$bin/test_fuzz_text" --seeds "$out" >/dev/null             # history, image_list, augment, optim_state, seg_set
 "$bin/test_fuzz_model_desc" --seeds "$out/model_desc"
 "$bin/test_fuzz_model_file" --seeds "$out/model_file"
 "$bin/test_fuzz_onnx" --seeds "$out/onnx"
@@ -17,4 +17,6 @@ find "$out/onnx" -type f -size +6k -delete
 for f in gray1.png palette_trns.png gray16.png rgb_trns.png gray.jpg progressive.jpg exif6.jpg cmyk.jpg; do
     cp "tests/reference/fixtures/images/$f" "$out/image/"
 done
+# seg_set: a palette mask (indices, tRNS) after the mode byte 0 that sends it to the mask reader
+{ printf '\000'; cat tests/reference/fixtures/images/palette_trns.png; } > "$out/seg_set/palette_mask"
 du -sh "$out"/*

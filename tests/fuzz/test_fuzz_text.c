@@ -1,6 +1,6 @@
 /* The fuzz targets of the text and small binary inputs (fuzz_history.c, fuzz_image_list.c, fuzz_augment.c,
- * fuzz_optim_state.c) on deterministic mutations of valid inputs, in the suite in a few seconds: the same
- * properties libFuzzer checks in `make fuzz`. `test_fuzz_text --seeds DIR` writes the valid inputs to
+ * fuzz_optim_state.c, fuzz_seg_set.c) on deterministic mutations of valid inputs, in the suite in a few seconds:
+ * the same properties libFuzzer checks in `make fuzz`. `test_fuzz_text --seeds DIR` writes the valid inputs to
  * DIR/<target>/ (how tests/fuzz/corpus was made). */
 #include <stdbool.h>
 #include <stdint.h>
@@ -23,6 +23,9 @@ static int fuzz_failures;
 #undef LLVMFuzzerTestOneInput
 #define LLVMFuzzerTestOneInput fuzz_optim_state_one
 #include "fuzz_optim_state.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_seg_set_one
+#include "fuzz_seg_set.c"
 #undef LLVMFuzzerTestOneInput
 #include "mutate.h"
 #include "test.h"
@@ -68,6 +71,29 @@ static void seeds_augment(seeds *s)
                 "sharpen=0.5:1.5 vflip=0.2 shear=5 interp=nearest cval=0.5");
 }
 
+/* The mode byte, then the bytes. */
+static void add_prefixed(seeds *s, uint8_t mode, const void *bytes, size_t n)
+{
+    s->b[s->count] = malloc(n + 1);
+    s->b[s->count][0] = mode;
+    memcpy(s->b[s->count] + 1, bytes, n);
+    s->n[s->count++] = n + 1;
+}
+
+static void seeds_seg_set(seeds *s)
+{
+    const char *csv[] = {"image,mask\nimages/a.png,masks/a.png\n", "images/a.png , \"masks/a.png\"\nimages/b.png,masks/a.png\n",
+                         "path,mask\r\nimages/a.png,images/a.png\r\n"};
+    for (int i = 0; i < 3; i++) add_prefixed(s, 1, csv[i], strlen(csv[i]));
+    uint8_t px[6 * 5], *png = NULL;
+    size_t n = 0;
+    for (int p = 0; p < 30; p++) px[p] = (uint8_t)(p % 4 == 3 ? 255 : p % 4);
+    fv_ctx *ctx = fv_ctx_new(1);
+    if (fv_png_encode(ctx, px, 6, 5, 1, &png, &n) == FV_OK) add_prefixed(s, 0, png, n);
+    free(png);
+    fv_ctx_free(ctx);
+}
+
 static void seeds_optim_state(seeds *s)
 {
     fv_optimizer *opt = fuzz_optimizer();
@@ -85,7 +111,8 @@ typedef struct {
 static const target targets[] = {{"history", seeds_history, fuzz_history_one},
                                  {"image_list", seeds_image_list, fuzz_image_list_one},
                                  {"augment", seeds_augment, fuzz_augment_one},
-                                 {"optim_state", seeds_optim_state, fuzz_optim_state_one}};
+                                 {"optim_state", seeds_optim_state, fuzz_optim_state_one},
+                                 {"seg_set", seeds_seg_set, fuzz_seg_set_one}};
 
 static void run(const target *t)
 {

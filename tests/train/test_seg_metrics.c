@@ -1,7 +1,8 @@
 /* Segmentation metrics against a plain NumPy computation on the same masks (tests/reference/gen_seg_metrics.py):
  * the confusion matrix of masks with an ignored label, pixel accuracy, per-class IoU and Dice (NaN for a class
  * that never occurs) and their nanmeans; int64 labels count the same; bad labels and shapes are refused before
- * anything is counted; a NaN score is the predicted class, as fv_argmax_rows has it. */
+ * anything is counted; a NaN score is the predicted class, as fv_argmax_rows has it; the segment task over several
+ * batches reports NumPy's values from one matrix over every pixel. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -62,6 +63,44 @@ static void against_numpy(void)
     fx_free(fx);
 }
 
+/* The segment task as fv_evaluate_task runs it (what `fovea evaluate` prints): a model whose output is its input
+ * (dropout, the identity in eval mode, over the fixture's logits), one image a batch. Its metrics come from one
+ * matrix over every pixel, equal to NumPy's, not the mean of each batch's; fv_task_confusion holds that matrix. */
+static void task_over_batches(void)
+{
+    fx_file *fx = fx_load(FIXTURE_DIR "/seg_metrics_basic.fvx");
+    if (!fx) return;
+    fv_ctx *ctx = fv_ctx_new(1);
+    const fv_tensor *logits = fx_get(fx, "in:logits"), *labels = fx_get(fx, "in:labels");
+    fv_model *m = fv_model_parse(ctx, "input x shape=5x6x7\ndropout d rate=0.5\n", "identity");
+    fv_task_options o = fv_task_defaults(FV_TASK_SEGMENT);
+    fv_task *task = fv_task_new(ctx, &o);
+    const fv_tensor *inputs[1] = {logits};
+    fv_tensor_set *set = fv_tensor_set_new(ctx, inputs, 1, labels);
+    fv_data_source src = fv_tensor_set_source(set);
+    fv_task_result r;
+    fv_status s = m && task && set ? fv_evaluate_task(m, task, &src, 1, &r) : FV_ERR_ARG;
+    CHECK(s == FV_OK && r.n == 4 && !strcmp(r.names[1], "pixel_accuracy") && !strcmp(r.names[2], "mean_iou") &&
+              !strcmp(r.names[3], "mean_dice"), "the segment task reports pixel_accuracy, mean_iou, mean_dice (%s)",
+          fv_errmsg(ctx));
+    double want_iou = fv_f32(fx_get(fx, "mean_iou"))[0], per_image = fv_f32(fx_get(fx, "image_mean_iou"))[0];
+    CHECK(s == FV_OK && fabs(r.values[1] - fv_f32(fx_get(fx, "pixel_accuracy"))[0]) < 1e-6 &&
+              fabs(r.values[2] - want_iou) < 1e-6 && fabs(r.values[3] - fv_f32(fx_get(fx, "mean_dice"))[0]) < 1e-6,
+          "over 3 batches of one image: NumPy's values from one matrix over all pixels (mIoU %.6f, NumPy %.6f)",
+          s == FV_OK ? r.values[2] : NAN, want_iou);
+    CHECK(fabs(want_iou - per_image) > 1e-3, "(the mean of per-image mIoUs, %.4f, would differ)", per_image);
+    const fv_confusion *cm = fv_task_confusion(task);
+    const fv_tensor *want = fx_get(fx, "confusion");
+    bool same = cm && cm->k == 5;
+    for (int i = 0; same && i < 25; i++) same = cm->counts[i] == fx_int_of(want, i);
+    CHECK(same, "fv_task_confusion holds NumPy's matrix after the evaluation");
+    fv_tensor_set_free(set);
+    fv_task_free(task);
+    fv_model_free(m);
+    fv_ctx_free(ctx);
+    fx_free(fx);
+}
+
 static void rules(void)
 {
     fv_ctx *ctx = fv_ctx_new(1);
@@ -91,5 +130,6 @@ int main(void)
 {
     against_numpy();
     rules();
+    task_over_batches();
     return test_finish();
 }

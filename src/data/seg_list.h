@@ -1,0 +1,30 @@
+/* The (image, mask) pairs of a segmentation set before anything is decoded: from a folder (images/ and masks/
+ * matched by base name) or a CSV of image,mask rows; shared by seg_list.c, which lists, and seg_folder.c, which
+ * reads and checks the pairs. */
+#ifndef FV_DATA_SEG_LIST_H
+#define FV_DATA_SEG_LIST_H
+
+#include "image_list.h"
+
+typedef struct {
+    char *image, *mask;
+} seg_pair;
+
+typedef struct {
+    seg_pair *pairs;
+    int64_t n, cap;
+    int64_t unpaired; /* images without a mask and masks without an image (in issues) */
+    img_list issues;  /* only its problems are used: the same record as image folders keep */
+    char **class_names; /* classes.txt beside images/ and masks/ (or the CSV), one name a line */
+    int n_class_names;
+} seg_list;
+
+/* A problem, or with strict the error "PATH: reason". */
+fv_status seg_problem(fv_ctx *ctx, seg_list *l, bool strict, const char *path, const char *reason);
+/* Fill l from a folder or a CSV; errors (unreadable, malformed, nothing listed) name the path. An image without
+ * a mask, or the reverse, is a problem (strict: an error). */
+fv_status seg_list_folder(fv_ctx *ctx, const char *dir, bool strict, seg_list *l);
+fv_status seg_list_csv(fv_ctx *ctx, const char *csv, bool strict, seg_list *l);
+void seg_list_release(seg_list *l);
+
+#endif
