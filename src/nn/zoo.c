@@ -97,7 +97,7 @@ static fv_status check_options(fv_ctx *ctx, const zoo_entry *e, const fv_zoo_opt
 
 static void unknown(fv_ctx *ctx, const char *name)
 {
-    char list[400] = "";
+    char list[1024] = "";
     size_t n = 0;
     for (int i = 0; i < N_ZOO && n < sizeof list; i++)
         n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", zoo[i].name);
