@@ -60,7 +60,7 @@ void fv_zoo_fcn_resnet(fv_zoo_b *b, int depth, int unused)
 static void aspp(fv_zoo_b *b, const char *p, const char *x)
 {
     static const int rates[3] = {12, 24, 36};
-    char name[96], cat[96];
+    char name[96], cat[96], outs[5][96]; /* the spec keeps the branches' names until it is added */
     int64_t hw[2];
     if (!fv_zoo_map_size(b, x, hw)) return;
     snprintf(cat, sizeof cat, "%s.cat", p);
@@ -70,18 +70,16 @@ static void aspp(fv_zoo_b *b, const char *p, const char *x)
         snprintf(branch, sizeof branch, "%s.convs.%d", p, i);
         if (i == 0) {
             fv_zoo_conv_bn_act(b, branch, x, 256, 1, 1, 1, FV_ACT_RELU);
-            fv_spec_from(&c, fv_zoo_name(name, sizeof name, branch, ".2"));
         } else if (i < 4) {
             fv_zoo_conv_bn_act_dilated(b, branch, x, 256, 3, 1, rates[i - 1], 1, FV_ACT_RELU);
-            fv_spec_from(&c, fv_zoo_name(name, sizeof name, branch, ".2"));
         } else { /* ASPPPooling: .0 the pool, .1 conv, .2 bn, .3 relu, then back to the map's size */
             fv_zoo_add(b, fv_spec_global_avg_pool(fv_zoo_name(name, sizeof name, branch, ".0")), x);
             fv_zoo_conv(b, fv_zoo_name(name, sizeof name, branch, ".1"), NULL, 256, 1, 1, 0, 1, false);
             fv_zoo_bn(b, fv_zoo_name(name, sizeof name, branch, ".2"));
             fv_zoo_add(b, fv_spec_relu(fv_zoo_name(name, sizeof name, branch, ".3")), NULL);
             resize_bilinear(b, fv_zoo_name(name, sizeof name, branch, ".upsample"), NULL, hw[0], hw[1]);
-            fv_spec_from(&c, name);
         }
+        fv_spec_from(&c, fv_zoo_name(outs[i], sizeof outs[i], branch, i < 4 ? ".2" : ".upsample"));
     }
     fv_zoo_add(b, c, NULL);
     fv_zoo_conv_bn_act(b, fv_zoo_name(name, sizeof name, p, ".project"), NULL, 256, 1, 1, 1, FV_ACT_RELU);

@@ -99,12 +99,30 @@ static void defaults_and_headless(fv_ctx *ctx)
     }
 }
 
+/* ASPP concatenates its five branches in torchvision's order (convs.0 .. convs.4: the pooling branch last). */
+static void aspp_branches(fv_ctx *ctx)
+{
+    fv_zoo_options o = seg_options(0, 64, 64);
+    fv_model *m = fv_zoo_build(ctx, "deeplabv3_mobilenet_v3_large", &o);
+    fv_layer_spec s;
+    int cat = m ? fv_model_find_layer(m, "classifier.0.cat") : -1;
+    bool ok = cat >= 0 && fv_model_layer_spec(m, cat, &s) == FV_OK && s.n_in == 5;
+    for (int i = 0; ok && i < 5; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "classifier.0.convs.%d.%s", i, i < 4 ? "2" : "upsample");
+        ok = strcmp(fv_model_layer_name(m, s.in[i]), want) == 0;
+    }
+    CHECK(ok, "deeplabv3's ASPP concatenates convs.0.2, .1.2, .2.2, .3.2 and convs.4.upsample");
+    fv_model_free(m);
+}
+
 int main(void)
 {
     fv_ctx *ctx = fv_ctx_new(7);
     lraspp_against_torchvision(ctx);
     sizes(ctx);
     defaults_and_headless(ctx);
+    aspp_branches(ctx);
     fv_ctx_free(ctx);
     return test_finish();
 }
