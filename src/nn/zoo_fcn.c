@@ -107,21 +107,16 @@ void fv_zoo_fcn(fv_zoo_b *b, int stride, int unused)
         return;
     }
     fully_convolutional_head(b);
-    int h = b->opt->height, w = b->opt->width;
-    if (stride == 32) {
-        upscore(b, "upscore", NULL, 32);
-        crop(b, "score", "upscore", 19, h, w);
-        return;
+    if (stride <= 16) { /* 2x up, plus pool4's scores */
+        upscore(b, "upscore2", NULL, 2);
+        fuse_skip(b, "pool4", "upscore2", 5, "fuse_pool4");
     }
-    upscore(b, "upscore2", NULL, 2);
-    fuse_skip(b, "pool4", "upscore2", 5, "fuse_pool4");
-    if (stride == 16) {
-        upscore(b, "upscore16", NULL, 16);
-        crop(b, "score", "upscore16", 27, h, w);
-        return;
+    if (stride <= 8) { /* 2x up again, plus pool3's scores */
+        upscore(b, "upscore_pool4", NULL, 2);
+        fuse_skip(b, "pool3", "upscore_pool4", 9, "fuse_pool3");
     }
-    upscore(b, "upscore_pool4", NULL, 2);
-    fuse_skip(b, "pool3", "upscore_pool4", 9, "fuse_pool3");
-    upscore(b, "upscore8", NULL, 8);
-    crop(b, "score", "upscore8", 31, h, w);
+    /* the rest of the way to the input's size in one step, cropped at Caffe's offset */
+    const char *last = stride == 32 ? "upscore" : stride == 16 ? "upscore16" : "upscore8";
+    upscore(b, last, NULL, stride);
+    crop(b, "score", last, stride == 32 ? 19 : stride == 16 ? 27 : 31, b->opt->height, b->opt->width);
 }

@@ -9,13 +9,8 @@
 # else skips (FOVEA_SKIP_TORCHVISION=1 skips it too).
 FOVEA=${FOVEA:-build/fovea}
 . tests/common/harness.sh
-skip() {
-    echo "skipped: $1"
-    echo "0 passed, 0 failed"
-    exit 0
-}
-[ -n "$FOVEA_SKIP_TORCHVISION" ] && skip "FOVEA_SKIP_TORCHVISION is set"
-/usr/bin/python3 -c "import torch, torchvision, numpy, PIL" >/dev/null 2>&1 || skip "python3-torchvision is not installed"
+[ -n "$FOVEA_SKIP_TORCHVISION" ] && harness_skip "FOVEA_SKIP_TORCHVISION is set"
+/usr/bin/python3 -c "import torch, torchvision, numpy, PIL" >/dev/null 2>&1 || harness_skip "python3-torchvision is not installed"
 T=$(mktemp -d /tmp/fovea_segtv.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 MODELS="fcn_resnet50 lraspp_mobilenet_v3_large deeplabv3_mobilenet_v3_large"
