@@ -36,17 +36,26 @@ static bool has_all(const char *text, const char *const *lines, int n)
     return true;
 }
 
+/* The explained summary of name holds every one of the n lines. */
+static void expect_lines(fv_ctx *ctx, const char *name, const fv_zoo_options *o, const char *const *lines, int n,
+                         const char *what)
+{
+    char *text = explained(ctx, name, o);
+    CHECK(has_all(text, lines, n), "%s: %s", name, what);
+    free(text);
+}
+#define N_LINES(a) ((int)(sizeof(a) / sizeof(a)[0]))
+
 static void unet(fv_ctx *ctx)
 {
     fv_zoo_options o = fv_zoo_defaults();
     o.channels = 1, o.height = o.width = 64, o.num_classes = 11;
-    char *text = explained(ctx, "unet", &o);
     static const char *const joins[] = {
         "      from enc1.relu2: (None, 16, 64, 64)\n      from up1: (None, 16, 64, 64)\n"
         "      D2 = 16 + 16 = 32; H2 x W2 = 64 x 64, as every input's",
         "      from enc3.relu2: (None, 64, 16, 16)\n      from up3: (None, 64, 16, 16)\n"
         "      D2 = 64 + 64 = 128; H2 x W2 = 16 x 16, as every input's"};
-    CHECK(has_all(text, joins, 2), "unet: each concat shows its skip and upsampled inputs and D2 = D1a + D1b");
+    expect_lines(ctx, "unet", &o, joins, N_LINES(joins), "each concat shows its skip and upsampled inputs and D2 = D1a + D1b");
     static const char *const path[] = {
         "Spatial sizes (H x W) where they change and where paths meet:\n",
         "  input (InputLayer)                               64 x 64\n",
@@ -55,16 +64,15 @@ static void unet(fv_ctx *ctx)
         "  up3 (Conv2DTranspose)                            16 x 16\n",
         "  concat3 (Concatenate)                            16 x 16  meets enc3.relu2 16 x 16, up3 16 x 16\n",
         "  concat1 (Concatenate)                            64 x 64  meets enc1.relu2 64 x 64, up1 64 x 64\n"};
-    CHECK(has_all(text, path, 7), "unet: the contracting path 64 -> 32 -> 16 -> 8 and the expanding one back, with "
-                                  "the sizes each concat joins");
-    free(text);
+    expect_lines(ctx, "unet", &o, path, N_LINES(path),
+                 "the contracting path 64 -> 32 -> 16 -> 8 and the expanding one back, with the sizes each concat "
+                 "joins");
 }
 
 static void fcn8s(fv_ctx *ctx)
 {
     fv_zoo_options o = fv_zoo_defaults();
     o.alpha = 1.0 / 32; /* the sizes are the paper's net's; a narrow one builds faster */
-    char *text = explained(ctx, "fcn8s", &o);
     static const char *const lines[] = {
         "      W2 = ceil((W1 - F + P1 + P2)/S) + 1 = ceil((422 - 2 + 0 + 0)/2) + 1 = 211   (ceil_mode)",
         "      H2 = end - start = 23 - 5 = 18   (a crop of H1 = 27 at offset 5)",
@@ -76,18 +84,17 @@ static void fcn8s(fv_ctx *ctx)
         "  fuse_pool4 (Add)                                 18 x 18  meets upscore2 18 x 18, score_pool4c 18 x 18\n",
         "  upscore8 (Conv2DTranspose)                     312 x 312\n",
         "  score (Slice)                                  224 x 224\n"};
-    CHECK(has_all(text, lines, 10), "fcn8s: the pad of 100 (422), ceil pools, fc6 at 8x8, the crops at offsets 5, 9 "
-                                    "and 31 and the sums on the score path, each with its numbers");
-    free(text);
+    expect_lines(ctx, "fcn8s", &o, lines, N_LINES(lines),
+                 "the pad of 100 (422), ceil pools, fc6 at 8x8, the crops at offsets 5, 9 and 31 and the sums on the "
+                 "score path, each with its numbers");
 }
 
 static void resize(fv_ctx *ctx)
 {
     fv_zoo_options o = fv_zoo_defaults();
-    char *text = explained(ctx, "lraspp_mobilenet_v3_large", &o);
     static const char *const lines[] = {"      H2 = 28 from H1 = 14 (x2)", "      W2 = 224 from W1 = 28 (x8)"};
-    CHECK(has_all(text, lines, 2), "lraspp: the resizes to the low features' and the input's size");
-    free(text);
+    expect_lines(ctx, "lraspp_mobilenet_v3_large", &o, lines, N_LINES(lines),
+                 "the resizes to the low features' and the input's size");
 }
 
 int main(void)
