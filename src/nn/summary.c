@@ -65,7 +65,8 @@ static void explain_axis(FILE *out, const fv_model *m, const fv_layer *l, int i,
     char fdesc[64] = "";
     if (fe != f) snprintf(fdesc, sizeof fdesc, "   (F = %d dilated by %d: %d)", f, d, fe);
     if (a->ceil_mode) { /* Caffe's pooling (FCN): a partial window at the end still gives an output */
-        fprintf(out, "      %s2 = ceil((%s1 - F + P1 + P2)/S) + 1 = ceil((%lld - %d + %d + %d)/%d) + 1 = %lld   (ceil_mode)\n",
+        fprintf(out,
+                "      %s2 = ceil((%s1 - F + P1 + P2)/S) + 1 = ceil((%lld - %d + %d + %d)/%d) + 1 = %lld   (ceil_mode)\n",
                 sym, sym, (long long)in, fe, p0, p1, s, (long long)o);
         return;
     }
@@ -232,8 +233,9 @@ static void spatial_path(FILE *out, const fv_model *m)
         snprintf(size, sizeof size, "%lld x %lld", (long long)s[1], (long long)s[2]);
         fprintf(out, "  %-44s %11s", line, size);
         for (int k = 0; join && k < l->n_in; k++)
-            fprintf(out, "%s%s %lld x %lld", k ? ", " : "  meets ", fv_printable(m->layers[l->in[k]].name, pb, sizeof pb),
-                    (long long)dim_of(m, l->in[k], 1), (long long)dim_of(m, l->in[k], 2));
+            fprintf(out, "%s%s %lld x %lld", k ? ", " : "  meets ",
+                    fv_printable(m->layers[l->in[k]].name, pb, sizeof pb), (long long)dim_of(m, l->in[k], 1),
+                    (long long)dim_of(m, l->in[k], 2));
         fputc('\n', out);
     }
 }

@@ -55,7 +55,8 @@ static void unet(fv_ctx *ctx)
         "      D2 = 16 + 16 = 32; H2 x W2 = 64 x 64, as every input's",
         "      from enc3.relu2: (None, 64, 16, 16)\n      from up3: (None, 64, 16, 16)\n"
         "      D2 = 64 + 64 = 128; H2 x W2 = 16 x 16, as every input's"};
-    expect_lines(ctx, "unet", &o, joins, N_LINES(joins), "each concat shows its skip and upsampled inputs and D2 = D1a + D1b");
+    expect_lines(ctx, "unet", &o, joins, N_LINES(joins),
+                 "each concat shows its skip and upsampled inputs and D2 = D1a + D1b");
     static const char *const path[] = {
         "Spatial sizes (H x W) where they change and where paths meet:\n",
         "  input (InputLayer)                               64 x 64\n",
