@@ -44,6 +44,12 @@ typedef struct {
  * gets its length for both, a scalar 1. Either output may be NULL. */
 void fv_init_fans(const fv_tensor *t, int64_t *fan_in, int64_t *fan_out);
 
+/* A transposed convolution's weight (C, K/groups, kh, kw) as a bilinear interpolation kernel (Long et al.'s
+ * FCN, Caffe's "bilinear" filler): each input channel feeds the output channel of the same index with the
+ * kernel (1 - |i - c| / f) (1 - |j - c| / f) per axis, f = ceil(k / 2), c = f - 1 for odd k, f - 1/2 for even
+ * k; every other pair is 0. With stride f and padding that crops the border it upsamples bilinearly. */
+void fv_init_bilinear(fv_tensor *weight, int groups);
+
 /* Fill t (float32) from the context's generator. Each call that draws random numbers takes a new stream,
  * so the result depends on the seed and on the order of those calls only (not on threads). Uniforms use
  * fv_rng_uniform at the element's index; normals are Box-Muller on pairs of elements; truncated normals

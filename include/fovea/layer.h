@@ -67,6 +67,10 @@ typedef struct {
     char text[64];              /* a string key (einsum's equation) */
 } fv_layer_attrs;
 
+/* conv_transpose2d's init= key (attrs.choice[0]): PyTorch's draw, or a bilinear upsampling kernel
+ * (fv_init_bilinear) that fv_model_init writes instead of drawing. */
+enum { FV_CONVT_INIT_DEFAULT = 0, FV_CONVT_INIT_BILINEAR = 1 };
+
 /* One layer. Start from a constructor below (they set the type, PyTorch's defaults, and mark the attributes
  * a type requires as not yet given), then change fields. The strings are read when the layer is added and
  * need live no longer. */

@@ -65,12 +65,14 @@ typedef enum {
 
 /* Options of the zoo's builders, as Keras' applications take them. Start from fv_zoo_defaults(). */
 typedef struct {
-    int num_classes;        /* outputs of the classifier (1000) */
+    int num_classes;        /* outputs of the classifier (0: the model's own, 1000; 21 for the segmentation
+                             * models, Pascal VOC's 20 and background) */
     int channels, height, width; /* the input (3 x 224 x 224) */
     bool include_top;       /* the classifier (true); false: the convolutional base alone */
     fv_zoo_pooling pooling; /* without the top: what ends the model (FV_ZOO_POOL_NONE) */
     double alpha;           /* width multiplier: Keras' alpha for mobilenet_v1, torchvision's width_mult for
-                             * mobilenet_v2 and _v3 (1.0); other models refuse another value */
+                             * mobilenet_v2 and _v3 and the backbone of deeplabv3_ / lraspp_mobilenet_v3_large,
+                             * every width of fcn32s/16s/8s (1.0); other models refuse another value */
     bool aux_logits;        /* googlenet: its two auxiliary classifiers, as side branches that end in logits
                              * aux1.fc2 and aux2.fc2 (false; needs the top) */
     /* unet only (other models refuse values other than the defaults): */
@@ -86,7 +88,13 @@ fv_zoo_options fv_zoo_defaults(void);
 /* A zoo model: alexnet; vgg11, vgg13, vgg16, vgg19 and their _bn variants; googlenet; resnet18, 34, 50, 101,
  * 152; mobilenet_v1 (as Keras defines it); mobilenet_v2, mobilenet_v3_small, mobilenet_v3_large;
  * efficientnet_b0 to _b7; unet (Ronneberger et al.'s U-Net with padded convolutions, per-pixel logits of the
- * input's size; names enc1.conv1, down1, bottleneck, up1, concat1, dec1.conv1, head; zoo_unet.c).
+ * input's size; names enc1.conv1, down1, bottleneck, up1, concat1, dec1.conv1, head; zoo_unet.c); fcn32s,
+ * fcn16s, fcn8s (Long et al.'s FCN on VGG-16 with the Caffe reference's names conv1_1 .. fc6, fc7, score_fr,
+ * score_pool4, score_pool3, upscore2, upscore_pool4, upscore8, its pad of 100 and crops, so the logits have the
+ * input's size; the upscore layers start as bilinear kernels; zoo_fcn.c); fcn_resnet50,
+ * deeplabv3_mobilenet_v3_large, lraspp_mobilenet_v3_large (torchvision.models.segmentation with aux_loss=False:
+ * backbone.*, classifier.*, logits resized bilinearly to the input's size by a last layer named out;
+ * zoo_segmentation.c). The segmentation models default to 21 classes.
  * Structure, layer and parameter names are torchvision's ("layer1.0.conv1.weight"), Keras' for mobilenet_v1
  * ("conv_dw_1.weight"); parameters are zero-filled (fv_model_init draws them). Every model outputs logits (no
  * softmax). opt NULL: the defaults. NULL with a message naming the model, the input

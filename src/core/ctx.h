@@ -5,7 +5,7 @@
 #include "fovea/core.h"
 
 struct fv_ctx {
-    char errmsg[512];
+    char errmsg[1024]; /* long enough for the list of built-in models */
     fv_status errcode;
     uint64_t seed;
     uint64_t next_stream; /* each user of random numbers takes its own stream */

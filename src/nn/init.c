@@ -169,3 +169,27 @@ fv_status fv_init_tensor(fv_ctx *ctx, fv_tensor *t, const fv_init_spec *spec)
     fill(fv_f32(t), t->size, d, fv_ctx_seed(ctx), stream);
     return FV_OK;
 }
+
+/* The weight of a 1-D bilinear interpolation of kernel k at tap i (Caffe's bilinear filler). */
+static double bilinear_tap(int64_t k, int64_t i)
+{
+    double f = (double)((k + 1) / 2), c = k % 2 ? f - 1.0 : f - 0.5;
+    return 1.0 - fabs((double)i - c) / f;
+}
+
+void fv_init_bilinear(fv_tensor *weight, int groups)
+{
+    if (!weight || weight->ndim != 4 || weight->dtype != FV_F32 || groups < 1) return;
+    int64_t cin = weight->shape[0], per_group = weight->shape[1], kh = weight->shape[2], kw = weight->shape[3];
+    int64_t in_per_group = cin / groups;
+    float *w = fv_f32(weight);
+    for (int64_t c = 0; c < cin; c++)
+        for (int64_t j = 0; j < per_group; j++) {
+            /* output channel (its group's first) + j: the one of the same index as input channel c */
+            bool same = (in_per_group ? c / in_per_group : 0) * per_group + j == c;
+            float *kernel = w + (c * per_group + j) * kh * kw;
+            for (int64_t y = 0; y < kh; y++)
+                for (int64_t x = 0; x < kw; x++)
+                    kernel[y * kw + x] = same ? (float)(bilinear_tap(kh, y) * bilinear_tap(kw, x)) : 0.0f;
+        }
+}

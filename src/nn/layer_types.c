@@ -24,11 +24,16 @@ static const fv_layer_key conv_keys[] = {
     KEY("stride", FV_K_PAIR, stride, false),  KEY("padding", FV_K_PAD, pad, false),
     KEY("dilation", FV_K_PAIR, dilation, false), KEY("groups", FV_K_INT, groups, false),
     KEY("bias", FV_K_BOOL, bias, false),      {NULL}};
+/* init=bilinear: fv_model_init fills the weight with a bilinear interpolation kernel (FCN's learned upsampling
+ * starts as plain bilinear upsampling) instead of drawing it; kept in the description so that it survives a
+ * model file and a re-initialization. */
+static const char *const convt_inits[] = {"default", "bilinear", NULL};
 static const fv_layer_key convt_keys[] = {
     KEY("filters", FV_K_INT, filters, true), KEY("kernel", FV_K_PAIR, kernel, true),
     KEY("stride", FV_K_PAIR, stride, false),  KEY("padding", FV_K_PAD, pad, false),
     KEY("output_padding", FV_K_PAIR, output_padding, false), KEY("dilation", FV_K_PAIR, dilation, false),
-    KEY("groups", FV_K_INT, groups, false),   KEY("bias", FV_K_BOOL, bias, false), {NULL}};
+    KEY("groups", FV_K_INT, groups, false),   KEY("bias", FV_K_BOOL, bias, false),
+    CHOICE("init", choice[0], convt_inits),   {NULL}};
 static const fv_layer_key dense_keys[] = {KEY("units", FV_K_INT, units, true), KEY("bias", FV_K_BOOL, bias, false),
                                           {NULL}};
 static const fv_layer_key bn_keys[] = {KEY("eps", FV_K_FLOAT, eps, false), KEY("momentum", FV_K_FLOAT, momentum, false),

@@ -482,6 +482,12 @@ fv_status fv_model_init(fv_model *m)
             fv_param *p = l->params[j];
             fv_init_spec spec = {FV_INIT_ZEROS, 0, 0, 0};
             bool bn = l->type->kind == FV_L_BATCH_NORM;
+            if (l->type->kind == FV_L_CONV_TRANSPOSE2D && l->a.choice[0] == FV_CONVT_INIT_BILINEAR) {
+                /* the bilinear kernel, and a zero bias so that the layer starts as plain upsampling */
+                if (j == 0) fv_init_bilinear(&p->value, l->a.groups);
+                else if (fv_init_tensor(m->ctx, &p->value, &spec) != FV_OK) return fv_errcode(m->ctx);
+                continue;
+            }
             const fv_generic_type *gt = fv_generic(l->type);
             if (bn) spec.kind = (j == 0 || j == 3) ? FV_INIT_ONES : FV_INIT_ZEROS;
             else if (gt && gt->init) gt->init(j, &spec);

@@ -64,7 +64,13 @@ static void explain_axis(FILE *out, const fv_model *m, const fv_layer *l, int i,
     int fe = pool ? f : d * (f - 1) + 1;
     char fdesc[64] = "";
     if (fe != f) snprintf(fdesc, sizeof fdesc, "   (F = %d dilated by %d: %d)", f, d, fe);
-    const char *round = a->ceil_mode ? "ceil" : "";
+    if (a->ceil_mode) { /* Caffe's pooling (FCN): a partial window at the end still gives an output */
+        fprintf(out,
+                "      %s2 = ceil((%s1 - F + P1 + P2)/S) + 1 = ceil((%lld - %d + %d + %d)/%d) + 1 = %lld   (ceil_mode)\n",
+                sym, sym, (long long)in, fe, p0, p1, s, (long long)o);
+        return;
+    }
+    const char *round = "";
     if (l->type->kind == FV_L_CONV_TRANSPOSE2D) {
         fprintf(out, "      %s2 = (%s1 - 1)*S - 2P + D*(F - 1) + OP + 1 = (%lld - 1)*%d - %d + %d*(%d - 1) + %d + 1 = %lld\n",
                 sym, sym, (long long)in, s, p0 + p1, d, f, a->output_padding[k], (long long)o);
@@ -76,6 +82,57 @@ static void explain_axis(FILE *out, const fv_model *m, const fv_layer *l, int i,
     else
         fprintf(out, "      %s2 = %s(%s1 - F + P1 + P2)/S + 1 = %s(%lld - %d + %d + %d)/%d + 1 = %lld%s\n", sym, round,
                 sym, round, (long long)in, fe, p0, p1, s, (long long)o, fdesc);
+}
+
+/* Where two paths meet (U-Net's skip concatenated with the upsampled map, FCN's score map added to the
+ * upsampled coarser one): each input's shape, then how the output's follows. */
+static void explain_join(FILE *out, const fv_model *m, const fv_layer *l, int i)
+{
+    char shape[96], pb[256];
+    for (int k = 0; k < l->n_in; k++) {
+        shape_text(m, l->in[k], shape, sizeof shape);
+        fprintf(out, "      from %s: %s\n", fv_printable(m->layers[l->in[k]].name, pb, sizeof pb), shape);
+    }
+    if (l->type->kind != FV_L_CONCAT || l->a.axis != 1) {
+        fprintf(out, "      elementwise: the inputs' shapes agree (or broadcast), the output has theirs\n");
+        return;
+    }
+    fprintf(out, "      D2 = ");
+    for (int k = 0; k < l->n_in; k++) fprintf(out, "%s%lld", k ? " + " : "", (long long)dim_of(m, l->in[k], 0));
+    fprintf(out, " = %lld; H2 x W2 = %lld x %lld, as every input's\n", (long long)dim_of(m, i, 0),
+            (long long)dim_of(m, i, 1), (long long)dim_of(m, i, 2));
+}
+
+/* A slice of the spatial axes (FCN's crops): which window of the input it keeps. */
+static void explain_slice(FILE *out, const fv_model *m, const fv_layer *l, int i)
+{
+    const fv_layer_attrs *a = &l->a;
+    int64_t s[FV_MAX_DIMS];
+    int nd = fv_model_layer_shape(m, l->in[0], s) + 1; /* the axes count the batch */
+    for (int k = a->axes.n - 1; k >= 0; k--) {
+        int64_t axis = a->axes.v[k] < 0 ? a->axes.v[k] + nd : a->axes.v[k];
+        bool step1 = a->steps.n <= k || a->steps.v[k] == 1;
+        if (axis < 2 || axis > 3 || !step1 || a->starts.v[k] < 0 || a->ends.v[k] > s[axis - 1]) continue;
+        const char *sym = axis == 2 ? "H" : "W";
+        fprintf(out, "      %s2 = end - start = %lld - %lld = %lld   (a crop of %s1 = %lld at offset %lld)\n", sym,
+                (long long)a->ends.v[k], (long long)a->starts.v[k], (long long)dim_of(m, i, (int)axis - 1), sym,
+                (long long)s[axis - 1], (long long)a->starts.v[k]);
+    }
+}
+
+/* Resizing back up (U-Net's bilinear decoder, the torchvision heads' upsampling to the input). */
+static void explain_resize(FILE *out, const fv_model *m, const fv_layer *l, int i)
+{
+    for (int axis = 2; axis >= 1; axis--) {
+        const char *sym = axis == 1 ? "H" : "W";
+        int64_t in = dim_of(m, l->in[0], axis), o = dim_of(m, i, axis);
+        if (l->type->kind == FV_L_UPSAMPLE)
+            fprintf(out, "      %s2 = %s1 * scale = %lld * %d = %lld\n", sym, sym, (long long)in, l->a.scale[axis - 1],
+                    (long long)o);
+        else
+            fprintf(out, "      %s2 = %lld from %s1 = %lld (x%.4g)\n", sym, (long long)o, sym, (long long)in,
+                    in ? (double)o / (double)in : 0.0);
+    }
 }
 
 static void explain(FILE *out, const fv_model *m, int i)
@@ -146,7 +203,40 @@ static void explain(FILE *out, const fv_model *m, int i)
         fprintf(out, "      one value per channel: %ld x %lld x %lld -> %lld\n", (long)dim_of(m, l->in[0], 0),
                 (long long)dim_of(m, l->in[0], 1), (long long)dim_of(m, l->in[0], 2), (long long)dim_of(m, i, 0));
         break;
+    case FV_L_CONCAT:
+    case FV_L_ADD:
+    case FV_L_MUL: explain_join(out, m, l, i); break;
+    case FV_L_UPSAMPLE: explain_resize(out, m, l, i); break;
+    case FV_L_GENERIC:
+        if (strcmp(l->type->name, "slice") == 0) explain_slice(out, m, l, i);
+        else if (strcmp(l->type->name, "resize") == 0 && dim_of(m, i, 2) > 0) explain_resize(out, m, l, i);
+        break;
     default: break;
+    }
+}
+
+/* With --explain, the spatial sizes along every path in one list: the input, each layer that changes the height
+ * or width (pools and strides down, upsampling up, crops) and each layer where paths meet, with the sizes met.
+ * A U-Net reads as its contracting then expanding path, an FCN as its body then the score/upsample path. */
+static void spatial_path(FILE *out, const fv_model *m)
+{
+    char pb[256], line[160], size[48];
+    fprintf(out, "Spatial sizes (H x W) where they change and where paths meet:\n");
+    for (int i = 0; i < m->n_layers; i++) {
+        const fv_layer *l = &m->layers[i];
+        int64_t s[FV_MAX_DIMS], in[FV_MAX_DIMS];
+        if (fv_model_layer_shape(m, i, s) != 3) continue;
+        bool first = l->n_in == 0, join = l->n_in > 1;
+        bool changed = !first && (fv_model_layer_shape(m, l->in[0], in) != 3 || in[1] != s[1] || in[2] != s[2]);
+        if (!first && !join && !changed) continue;
+        snprintf(line, sizeof line, "%s (%s)", fv_printable(l->name, pb, sizeof pb), l->type->keras_name);
+        snprintf(size, sizeof size, "%lld x %lld", (long long)s[1], (long long)s[2]);
+        fprintf(out, "  %-44s %11s", line, size);
+        for (int k = 0; join && k < l->n_in; k++)
+            fprintf(out, "%s%s %lld x %lld", k ? ", " : "  meets ",
+                    fv_printable(m->layers[l->in[k]].name, pb, sizeof pb), (long long)dim_of(m, l->in[k], 1),
+                    (long long)dim_of(m, l->in[k], 2));
+        fputc('\n', out);
     }
 }
 
@@ -199,6 +289,7 @@ fv_status fv_model_summary(const fv_model *m, FILE *out, bool explain_layers)
     char a[32], b[32], c[32];
     fprintf(out, "Total params: %s\nTrainable params: %s\nNon-trainable params: %s\n", commas(t.total, a, sizeof a),
             commas(t.trainable, b, sizeof b), commas(t.non_trainable, c, sizeof c));
+    if (explain_layers && branches) spatial_path(out, m);
     if (m->has_pre) { /* shown only when stored: models without keep their summary as it was */
         char pre[512];
         fprintf(out, "Preprocessing: %s\n", fv_preprocess_describe(&m->pre, pre, sizeof pre));

@@ -30,7 +30,8 @@ bool fv_zoo_has(const char *name) { return find(name) != NULL; }
 
 fv_zoo_options fv_zoo_defaults(void)
 {
-    fv_zoo_options o = {1000, 3, 224, 224, true, FV_ZOO_POOL_NONE, 1.0, false, 3, 16, FV_ZOO_UP_TRANSPOSE, false};
+    /* num_classes 0: the model's own (1000 for the classifiers, 21 for the segmentation models) */
+    fv_zoo_options o = {0, 3, 224, 224, true, FV_ZOO_POOL_NONE, 1.0, false, 3, 16, FV_ZOO_UP_TRANSPOSE, false};
     return o;
 }
 
@@ -65,7 +66,7 @@ static fv_status check_options(fv_ctx *ctx, const zoo_entry *e, const fv_zoo_opt
     *o = in ? *in : fv_zoo_defaults();
     fv_zoo_options d = fv_zoo_defaults();
     int *v[4] = {&o->num_classes, &o->channels, &o->height, &o->width};
-    const int dv[4] = {d.num_classes, d.channels, d.height, d.width};
+    const int dv[4] = {e->takes & FV_ZOO_SEGMENT ? 21 : 1000, d.channels, d.height, d.width};
     const char *what[4] = {"num_classes", "channels", "height", "width"};
     for (int i = 0; i < 4; i++) {
         if (*v[i] == 0) *v[i] = dv[i];
@@ -82,8 +83,10 @@ static fv_status check_options(fv_ctx *ctx, const zoo_entry *e, const fv_zoo_opt
     if (!isfinite(o->alpha) || o->alpha <= 0.0 || o->alpha > 64.0)
         return fv_error(ctx, FV_ERR_ARG, "%s: alpha=%g must be in (0, 64]", e->name, o->alpha);
     if (o->alpha != 1.0 && !(e->takes & FV_ZOO_TAKES_ALPHA))
-        return fv_error(ctx, FV_ERR_ARG, "%s: alpha=%g: only the mobilenets take a width multiplier", e->name,
-                        o->alpha);
+        return fv_error(ctx, FV_ERR_ARG,
+                        "%s: alpha=%g: only the mobilenets, the fcn*s and the mobilenet segmentation models take a "
+                        "width multiplier",
+                        e->name, o->alpha);
     if (o->aux_logits && !(e->takes & FV_ZOO_TAKES_AUX))
         return fv_error(ctx, FV_ERR_ARG, "%s: aux_logits: only googlenet has auxiliary classifiers", e->name);
     if (o->aux_logits && !o->include_top)
@@ -94,7 +97,7 @@ static fv_status check_options(fv_ctx *ctx, const zoo_entry *e, const fv_zoo_opt
 
 static void unknown(fv_ctx *ctx, const char *name)
 {
-    char list[400] = "";
+    char list[1024] = "";
     size_t n = 0;
     for (int i = 0; i < N_ZOO && n < sizeof list; i++)
         n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", zoo[i].name);
@@ -137,12 +140,32 @@ void fv_zoo_add(fv_zoo_b *b, fv_layer_spec s, const char *from)
 
 const char *fv_zoo_last(const fv_zoo_b *b) { return fv_model_layer_name(b->m, fv_model_layer_count(b->m) - 1); }
 
+bool fv_zoo_map_size(fv_zoo_b *b, const char *layer, int64_t hw[2])
+{
+    int64_t s[FV_MAX_DIMS];
+    if (b->failed || fv_model_layer_shape(b->m, fv_model_find_layer(b->m, layer), s) != 3) return false;
+    hw[0] = s[1], hw[1] = s[2];
+    return true;
+}
+
 void fv_zoo_conv(fv_zoo_b *b, const char *name, const char *from, int filters, int kernel, int stride, int padding,
                  int groups, bool bias)
 {
     fv_layer_spec s = fv_spec_conv2d(name, filters, kernel);
     fv_spec_stride(&s, stride, stride);
     fv_spec_padding(&s, padding, padding);
+    s.a.groups = groups;
+    s.a.bias = bias;
+    fv_zoo_add(b, s, from);
+}
+
+void fv_zoo_conv_dilated(fv_zoo_b *b, const char *name, const char *from, int filters, int kernel, int stride,
+                         int dilation, int groups, bool bias)
+{
+    fv_layer_spec s = fv_spec_conv2d(name, filters, kernel);
+    fv_spec_stride(&s, stride, stride);
+    fv_spec_padding(&s, dilation * (kernel - 1) / 2, dilation * (kernel - 1) / 2);
+    s.a.dilation[0] = s.a.dilation[1] = dilation;
     s.a.groups = groups;
     s.a.bias = bias;
     fv_zoo_add(b, s, from);
@@ -164,8 +187,15 @@ const char *fv_zoo_name(char *buf, size_t size, const char *p, const char *suffi
 void fv_zoo_conv_bn_act(fv_zoo_b *b, const char *p, const char *from, int filters, int kernel, int stride,
                         int groups, fv_activation_kind act)
 {
+    fv_zoo_conv_bn_act_dilated(b, p, from, filters, kernel, stride, 1, groups, act);
+}
+
+void fv_zoo_conv_bn_act_dilated(fv_zoo_b *b, const char *p, const char *from, int filters, int kernel, int stride,
+                                int dilation, int groups, fv_activation_kind act)
+{
     char name[96];
-    fv_zoo_conv(b, fv_zoo_name(name, sizeof name, p, ".0"), from, filters, kernel, stride, (kernel - 1) / 2, groups, false);
+    fv_zoo_conv_dilated(b, fv_zoo_name(name, sizeof name, p, ".0"), from, filters, kernel, stride, dilation, groups,
+                        false);
     fv_zoo_bn(b, fv_zoo_name(name, sizeof name, p, ".1"));
     if (act != FV_ZOO_NO_ACT) fv_zoo_add(b, fv_spec_activation(fv_zoo_name(name, sizeof name, p, ".2"), act), NULL);
 }

@@ -70,7 +70,7 @@ fv_model *fv_model_by_name(fv_ctx *ctx, const char *name, int channels, int heig
     else if (name && strcmp(name, "lenet5") == 0) snprintf(text, sizeof text, lenet5, c, h, w, h == 28 ? 2 : 0, k);
     else if (name && strcmp(name, "mlp") == 0) snprintf(text, sizeof text, mlp, c, h, w, k);
     else {
-        char list[480] = "";
+        char list[1024] = "";
         size_t n = 0;
         for (int i = 0; names[i] && n < sizeof list; i++)
             n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", names[i]);

@@ -124,31 +124,33 @@ typedef struct {
     int stride;
 } bneck;
 
-/* InvertedResidual features.<idx> (v3): [expand,] depthwise, [squeeze-excite,] project, [residual]. */
-static void inverted_residual_v3(fv_zoo_b *b, int idx, const bneck *c)
+/* InvertedResidual <prefix>.<idx> (v3): [expand,] depthwise (dilated: stride 1, dilation 2), [squeeze-excite,]
+ * project, [residual]. */
+static void inverted_residual_v3(fv_zoo_b *b, const char *prefix, int idx, const bneck *c, int dilation)
 {
-    char x[80], name[80], se_in[80];
+    char x[96], p[96], name[112], se_in[112];
     snprintf(x, sizeof x, "%s", b->failed ? "" : fv_zoo_last(b));
+    snprintf(p, sizeof p, "%s.%d.block", prefix, idx);
     fv_activation_kind act = c->hard_swish ? FV_ACT_HARD_SWISH : FV_ACT_RELU;
-    int k = 0;
+    int k = 0, stride = dilation > 1 ? 1 : c->stride;
     if (c->expanded != c->in) {
-        snprintf(name, sizeof name, "features.%d.block.%d", idx, k++);
+        snprintf(name, sizeof name, "%s.%d", p, k++);
         fv_zoo_conv_bn_act(b, name, NULL, c->expanded, 1, 1, 1, act);
     }
-    snprintf(name, sizeof name, "features.%d.block.%d", idx, k++);
-    fv_zoo_conv_bn_act(b, name, NULL, c->expanded, c->kernel, c->stride, c->expanded, act);
+    snprintf(name, sizeof name, "%s.%d", p, k++);
+    fv_zoo_conv_bn_act_dilated(b, name, NULL, c->expanded, c->kernel, stride, dilation, c->expanded, act);
     if (c->se) {
         snprintf(se_in, sizeof se_in, "%s", b->failed ? "" : fv_zoo_last(b));
-        snprintf(name, sizeof name, "features.%d.block.%d", idx, k++);
+        snprintf(name, sizeof name, "%s.%d", p, k++);
         fv_zoo_squeeze_excite(b, name, se_in, c->expanded, fv_zoo_make_divisible(c->expanded / 4, 8), FV_ACT_RELU,
                               FV_ACT_HARD_SIGMOID);
     }
-    snprintf(name, sizeof name, "features.%d.block.%d", idx, k);
+    snprintf(name, sizeof name, "%s.%d", p, k);
     fv_zoo_conv_bn_act(b, name, NULL, c->out, 1, 1, 1, FV_ZOO_NO_ACT);
-    char bn[96], sum[32];
+    char bn[128], sum[112];
     snprintf(bn, sizeof bn, "%s.1", name);
-    snprintf(sum, sizeof sum, "features.%d.add", idx);
-    if (c->stride == 1 && c->in == c->out) fv_zoo_add(b, fv_spec_add(sum, bn, x), NULL);
+    snprintf(sum, sizeof sum, "%s.%d.add", prefix, idx);
+    if (stride == 1 && c->in == c->out) fv_zoo_add(b, fv_spec_add(sum, bn, x), NULL);
 }
 
 static const bneck large_cfg[15] = {
@@ -163,30 +165,37 @@ static const bneck small_cfg[11] = {
     {40, 5, 120, 48, true, true, 1},  {48, 5, 144, 48, true, true, 1},  {48, 5, 288, 96, true, true, 2},
     {96, 5, 576, 96, true, true, 1},  {96, 5, 576, 96, true, true, 1}};
 
-void fv_zoo_mobilenet_v3(fv_zoo_b *b, int large, int unused)
+int fv_zoo_mobilenet_v3_features(fv_zoo_b *b, const char *prefix, int large, bool dilated)
 {
-    (void)unused;
     const bneck *cfg = large ? large_cfg : small_cfg;
     int n = large ? 15 : 11;
     double alpha = b->opt->alpha;
     b->bn_eps = 0.001f, b->bn_momentum = 0.01f;
-    fv_zoo_conv_bn_act(b, "features.0", NULL, fv_zoo_make_divisible(cfg[0].in * alpha, 8), 3, 2, 1,
-                       FV_ACT_HARD_SWISH);
+    char name[96];
+    snprintf(name, sizeof name, "%s.0", prefix);
+    fv_zoo_conv_bn_act(b, name, NULL, fv_zoo_make_divisible(cfg[0].in * alpha, 8), 3, 2, 1, FV_ACT_HARD_SWISH);
     for (int i = 0; i < n; i++) {
         bneck c = cfg[i];
         c.in = fv_zoo_make_divisible(c.in * alpha, 8);
         c.expanded = fv_zoo_make_divisible(c.expanded * alpha, 8);
         c.out = fv_zoo_make_divisible(c.out * alpha, 8);
-        inverted_residual_v3(b, i + 1, &c);
+        inverted_residual_v3(b, prefix, i + 1, &c, dilated && i >= n - 3 ? 2 : 1); /* the last stage: 3 blocks */
     }
-    char name[32];
-    snprintf(name, sizeof name, "features.%d", n + 1);
+    snprintf(name, sizeof name, "%s.%d", prefix, n + 1);
     fv_zoo_conv_bn_act(b, name, NULL, 6 * fv_zoo_make_divisible(cfg[n - 1].out * alpha, 8), 1, 1, 1,
                        FV_ACT_HARD_SWISH);
+    return n + 1;
+}
+
+void fv_zoo_mobilenet_v3(fv_zoo_b *b, int large, int unused)
+{
+    (void)unused;
+    fv_zoo_mobilenet_v3_features(b, "features", large, false);
     if (!b->opt->include_top) {
         fv_zoo_headless(b);
         return;
     }
+    double alpha = b->opt->alpha;
     fv_zoo_add(b, fv_spec_global_avg_pool("avgpool"), NULL);
     fv_zoo_add(b, fv_spec_flatten("flatten"), NULL);
     fv_zoo_add(b, fv_spec_dense("classifier.0", fv_zoo_make_divisible((large ? 1280 : 1024) * alpha, 8)), NULL);

@@ -13,6 +13,12 @@ expect() {
     if [ "$rc" -eq "$want" ] && printf '%s\n' "$out" | grep -q -e "$pattern"; then ok "$name"
     else bad "$name (exit $rc, wanted $want and '$pattern'): $(printf '%s' "$out" | tail -n 3)"; fi
 }
+# harness_skip WHY: the script cannot run here (a missing tool); counts as nothing run
+harness_skip() {
+    echo "skipped: $1"
+    echo "0 passed, 0 failed"
+    exit 0
+}
 harness_finish() {
     echo "$pass passed, $fail failed"
     [ "$fail" -eq 0 ]

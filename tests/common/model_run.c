@@ -1,3 +1,6 @@
+#include <stdio.h>
+#include <string.h>
+
 #include "model_run.h"
 
 fv_tensor *run_model(fv_model *m, const fv_tensor *x, bool inference)
@@ -14,4 +17,20 @@ fv_tensor *run_model(fv_model *m, const fv_tensor *x, bool inference)
     }
     fv_graph_free(g);
     return y;
+}
+
+int load_params_by_name(fv_model *m, const fx_file *fx)
+{
+    int bad = 0;
+    for (int k = 0; k < fv_model_param_count(m); k++) {
+        fv_param *p = fv_model_param(m, k);
+        const fv_tensor *t = fx_get(fx, p->name);
+        if (!t || t->size != p->value.size) {
+            printf("  %s: %s\n", p->name, t ? "size differs" : "not in the fixture");
+            bad++;
+            continue;
+        }
+        memcpy(fv_f32(&p->value), fv_f32(t), (size_t)t->size * sizeof(float));
+    }
+    return bad;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "model_run.h"
 #include "test.h"
 
 static fv_zoo_options unet_options(int channels, int classes, int h, int w)
@@ -12,41 +13,6 @@ static fv_zoo_options unet_options(int channels, int classes, int h, int w)
     fv_zoo_options o = fv_zoo_defaults();
     o.channels = channels, o.num_classes = classes, o.height = h, o.width = w;
     return o;
-}
-
-/* Every parameter of m from the fixture by name; returns how many were missing or of another size. */
-static int load_weights(fv_model *m, const fx_file *fx)
-{
-    int bad = 0;
-    for (int k = 0; k < fv_model_param_count(m); k++) {
-        fv_param *p = fv_model_param(m, k);
-        const fv_tensor *t = fx_get(fx, p->name);
-        if (!t || t->size != p->value.size) {
-            printf("  %s: %s\n", p->name, t ? "size differs" : "not in the fixture");
-            bad++;
-            continue;
-        }
-        memcpy(fv_f32(&p->value), fv_f32(t), (size_t)t->size * sizeof(float));
-    }
-    return bad;
-}
-
-/* m's output in eval mode on x (NULL on failure; the caller frees it). */
-static fv_tensor *forward(fv_model *m, const fv_tensor *x)
-{
-    fv_node *in, *out;
-    fv_graph *g = fv_model_build(m, x->shape[0], &in, &out, NULL);
-    if (!g) return NULL;
-    fv_graph_set_training(g, false);
-    fv_graph_set_input(g, in, x);
-    fv_tensor *y = NULL;
-    if (fv_graph_forward(g) == FV_OK) {
-        const fv_tensor *v = fv_node_value(out);
-        y = fv_tensor_new(fv_model_ctx(m), FV_F32, v->ndim, v->shape);
-        if (y) memcpy(fv_f32(y), fv_f32(v), (size_t)v->size * sizeof(float));
-    }
-    fv_graph_free(g);
-    return y;
 }
 
 static void against_pytorch(fv_ctx *ctx)
@@ -57,11 +23,11 @@ static void against_pytorch(fv_ctx *ctx)
     o.base_width = 8;
     fv_model *m = fv_zoo_build(ctx, "unet", &o);
     if (CHECK(m != NULL, "unet builds at base width 8: %s", m ? "" : fv_errmsg(ctx))) {
-        CHECK(load_weights(m, fx) == 0, "every parameter and buffer has PyTorch's by name");
+        CHECK(load_params_by_name(m, fx) == 0, "every parameter and buffer has PyTorch's by name");
         CHECK(fv_model_param_totals(m).trainable == fx_int(fx, "param_count", 0, -1), "%lld parameters, PyTorch %d",
               (long long)fv_model_param_totals(m).trainable, fx_int(fx, "param_count", 0, -1));
         const fv_tensor *want = fx_get(fx, "y");
-        fv_tensor *y = forward(m, fx_get(fx, "x"));
+        fv_tensor *y = run_model(m, fx_get(fx, "x"), false);
         if (CHECK(y && want && y->size == want->size, "forward gives PyTorch's shape")) {
             double err = rel_error(fv_f32(y), fv_f32(want), y->size);
             CHECK(err < 1e-4, "eval forward = PyTorch's within 1e-4 (relative error %.3g)", err);
@@ -128,7 +94,7 @@ static void variants(fv_ctx *ctx)
         CHECK(fv_model_init(m) == FV_OK, "initializes");
         fv_tensor *x = fv_tensor_new(ctx, FV_F32, 4, (int64_t[]){2, 1, 16, 16});
         for (int64_t i = 0; x && i < x->size; i++) fv_f32(x)[i] = (float)(i % 7) / 7.0f;
-        fv_tensor *y = x ? forward(m, x) : NULL;
+        fv_tensor *y = x ? run_model(m, x, false) : NULL;
         CHECK(y && y->ndim == 4 && y->shape[0] == 2 && y->shape[1] == 3 && y->shape[2] == 16 && y->shape[3] == 16,
               "forward gives (2, 3, 16, 16)");
         fv_tensor_free(y);

@@ -51,6 +51,13 @@ static const zoo_ref refs[] = {
     /* the U-Net of tests/reference/gen_unet.py (482,619 at 1 channel, 11 classes; test_unet.c) at 3 channels and
      * 1000 classes: 144 * 2 = 288 more in enc1.conv1, 989 * 17 = 16,813 more in the head */
     {"unet", 499720, 1408, 482720, 0},
+    /* segmentation (21 classes, aux_loss=False); the FCN-VGG16 nets from tests/reference/gen_fcn.py */
+    {"fcn_resnet50", 32957013, 54144, 23508032, 0x98d9c3365451c795ull},
+    {"deeplabv3_mobilenet_v3_large", 11025477, 27984, 2971952, 0x2c5807140759e1d4ull},
+    {"lraspp_mobilenet_v3_large", 3221538, 24656, 2971952, 0xb93779da611b30ddull},
+    {"fcn32s", 136152917, 0, 14714688, 0xa54d93d3256d6e10ull},
+    {"fcn16s", 134815994, 0, 14714688, 0x04992eabfd853390ull},
+    {"fcn8s", 134489759, 0, 14714688, 0xc8b149f5a2f43e9aull},
 };
 #define N_REFS ((int)(sizeof refs / sizeof refs[0]))
 
@@ -74,6 +81,15 @@ static uint64_t digest(const fv_model *m)
         sum += fnv1a(text);
     }
     return sum;
+}
+
+/* The buffers of a model without its top: all of them, but the segmentation heads' batch norms go with the
+ * top, leaving the backbone's (resnet50's, mobilenet_v3_large's). */
+static int64_t headless_buffers(const zoo_ref *r)
+{
+    if (strcmp(r->name, "fcn_resnet50") == 0) return 53120;
+    if (strstr(r->name, "_mobilenet_v3_large")) return 24400;
+    return r->non_trainable;
 }
 
 static fv_zoo_options headless(fv_zoo_pooling pooling)
@@ -100,16 +116,18 @@ static void counts(void)
         if (r->digest)
             CHECK(digest(m) == r->digest, "%s: parameter names and shapes are torchvision's", r->name);
         int64_t s[4];
-        int per_pixel = strcmp(r->name, "unet") == 0; /* logits of the input's size, not one vector */
+        /* logits of the input's size, not one vector; the segmentation models' for 21 classes by default */
+        int per_pixel = strcmp(r->name, "unet") == 0 || i >= N_REFS - 6;
+        int64_t classes = i >= N_REFS - 6 ? 21 : 1000;
         int n = fv_model_layer_shape(m, fv_model_layer_count(m) - 1, s);
-        CHECK(n == (per_pixel ? 3 : 1) && s[0] == 1000 && (!per_pixel || (s[1] == 224 && s[2] == 224)) &&
+        CHECK(n == (per_pixel ? 3 : 1) && s[0] == classes && (!per_pixel || (s[1] == 224 && s[2] == 224)) &&
                   fv_model_input_shape(m, s) == 3 && s[0] == 3 && s[1] == 224 && s[2] == 224,
-              "%s: 3x224x224 in, 1000 logits out%s", r->name, per_pixel ? " per pixel" : "");
+              "%s: 3x224x224 in, %lld logits out%s", r->name, (long long)classes, per_pixel ? " per pixel" : "");
         fv_model_free(m);
         fv_zoo_options o = headless(FV_ZOO_POOL_NONE);
         m = fv_zoo_build(ctx, r->name, &o);
         t = fv_model_param_totals(m);
-        CHECK(m && t.trainable == r->headless && t.non_trainable == r->non_trainable,
+        CHECK(m && t.trainable == r->headless && t.non_trainable == headless_buffers(r),
               "%s without the top: %lld trainable (want %lld)", r->name, (long long)t.trainable,
               (long long)r->headless);
         fv_model_free(m);
@@ -249,7 +267,8 @@ static void errors(void)
     refused(ctx, "mobilenet_v2", &o, "num_classes=-3", NULL);
     CHECK(fv_zoo_build(NULL, "resnet18", NULL) == NULL, "a NULL context gives NULL");
     CHECK(!fv_model_by_name(ctx, "resnet9000", 0, 0, 0, 0) && strstr(fv_errmsg(ctx), "fmnist-cnn, lenet5, mlp, alexnet") &&
-              strstr(fv_errmsg(ctx), "efficientnet_b7, unet; or a description file"),
+              strstr(fv_errmsg(ctx), "unet, fcn32s, fcn16s, fcn8s, fcn_resnet50, deeplabv3_mobilenet_v3_large, "
+                                     "lraspp_mobilenet_v3_large; or a description file"),
           "fv_model_by_name lists every name: %s", fv_errmsg(ctx));
     /* every name it lists builds; every zoo model is listed */
     int n = 0, zoo = 0;

@@ -2,7 +2,8 @@
  * model, with and without its top, and the options that change structure, gives the same description and the
  * same parameter names, shapes and kinds. The digests were taken from the build before the zoo moved to typed
  * layer specs (FNV-1a 64 of fv_model_describe, then one "name shape kind" line per parameter; unet's when it
- * joined the zoo, after its count and forward were checked against PyTorch in test_unet.c); run with
+ * joined the zoo, after its count and forward were checked against PyTorch in test_unet.c; the segmentation
+ * models' likewise, after test_fcn.c and test_seg_zoo.c); run with
  * --print to write the table again after a deliberate change. */
 #include <stdint.h>
 #include <stdio.h>
@@ -14,8 +15,9 @@
 
 typedef struct {
     const char *name;
-    int variant; /* 0: defaults; 1: headless, average pooling; 2: 10 classes at 3x96x128; 3: alpha 0.75, aux, or
-                  * unet at depth 2, width 8, bilinear, without batch norm */
+    int variant; /* 0: defaults; 1: headless, average pooling; 2: 10 classes at 3x96x128; 3: alpha 0.75 (the
+                  * mobilenets, fcn32s/16s/8s, the mobilenet segmentation models), aux, or unet at depth 2,
+                  * width 8, bilinear, without batch norm */
     uint64_t digest;
 } snapshot;
 
@@ -30,12 +32,19 @@ static uint64_t fnv1a(uint64_t h, const char *s)
     return h;
 }
 
+/* The mobilenets, the FCN-VGG16 nets and the mobilenet segmentation models take a width multiplier. */
+static bool takes_alpha(const char *name)
+{
+    return strncmp(name, "mobilenet", 9) == 0 || strstr(name, "_mobilenet_v3") ||
+           (strncmp(name, "fcn", 3) == 0 && strcmp(name, "fcn_resnet50") != 0);
+}
+
 static fv_zoo_options options(const char *name, int variant)
 {
     fv_zoo_options o = fv_zoo_defaults();
     if (variant == 1) o.include_top = false, o.pooling = FV_ZOO_POOL_AVG;
     if (variant == 2) o.num_classes = 10, o.height = 96, o.width = 128;
-    if (variant == 3 && strncmp(name, "mobilenet", 9) == 0) o.alpha = 0.75;
+    if (variant == 3 && takes_alpha(name)) o.alpha = 0.75;
     if (variant == 3 && strcmp(name, "googlenet") == 0) o.aux_logits = true;
     if (variant == 3 && strcmp(name, "unet") == 0)
         o.depth = 2, o.base_width = 8, o.upsample = FV_ZOO_UP_BILINEAR, o.no_batch_norm = true;
@@ -63,7 +72,7 @@ static uint64_t digest(fv_ctx *ctx, const char *name, int variant)
 
 static bool takes_variant_3(const char *name)
 {
-    return strncmp(name, "mobilenet", 9) == 0 || !strcmp(name, "googlenet") || !strcmp(name, "unet");
+    return takes_alpha(name) || !strcmp(name, "googlenet") || !strcmp(name, "unet");
 }
 
 int main(int argc, char **argv)

@@ -12,8 +12,12 @@ warnings.filterwarnings("ignore")
 NAMES = (["alexnet"] + [f"vgg{d}{b}" for d in (11, 13, 16, 19) for b in ("", "_bn")] + ["googlenet"]
          + [f"resnet{d}" for d in (18, 34, 50, 101, 152)]
          + ["mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large"] + [f"efficientnet_b{i}" for i in range(8)])
+# Segmentation models (21 classes, aux_loss=False): torchvision's, and the FCN-VGG16 nets of gen_fcn.py (not in
+# torchvision; built from the paper's geometry there). Their top is the segmentation head.
+SEGMENTATION = ["fcn_resnet50", "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_large"]
+FCN_VGG = {"fcn32s": 32, "fcn16s": 16, "fcn8s": 8}
 # The classifier ("top") of each family, as module name prefixes.
-TOPS = ("fc.", "classifier.", "aux1.", "aux2.")
+TOPS = ("fc.", "classifier.", "aux1.", "aux2.", "fc6.", "fc7.", "score_", "upscore")
 
 
 def fnv1a(text):
@@ -36,6 +40,11 @@ def figures(model):
 
 def build(name, **kw):
     from torchvision import models
+    if name in FCN_VGG:
+        from gen_fcn import FCN
+        return FCN(FCN_VGG[name])
+    if name in SEGMENTATION:
+        return getattr(models.segmentation, name)(weights=None, weights_backbone=None, aux_loss=False)
     if name == "googlenet":
         kw = dict(kw, init_weights=False, aux_logits=kw.get("aux_logits", False))
     return getattr(models, name)(**kw)
@@ -43,7 +52,7 @@ def build(name, **kw):
 
 def main():
     print("    /* name, trainable, non-trainable, trainable without the top, digest of names and shapes */")
-    for name in NAMES:
+    for name in NAMES + SEGMENTATION + list(FCN_VGG):
         t, n, nt, d = figures(build(name))
         print(f'    {{"{name}", {t}, {n}, {nt}, 0x{d:016x}ull}},')
     print("    /* variants */")
