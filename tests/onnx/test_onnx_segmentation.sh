@@ -57,6 +57,6 @@ for m in fcn_resnet50 lraspp_mobilenet_v3_large; do
     /usr/bin/python3 -c "import math, sys; sys.exit(0 if math.isfinite(float('$loss')) else 1)" 2>/dev/null &&
         ok "$m: the training loss is finite ($loss)" || bad "$m: training loss '$loss'"
 done
-expect "the fine-tuned lraspp_mobilenet_v3_large evaluates on the canvases" 0 "miou:" -- "$FOVEA" evaluate \
+expect "the fine-tuned lraspp_mobilenet_v3_large evaluates on the canvases" 0 "mean_iou:" -- "$FOVEA" evaluate \
     "$T/lraspp_mobilenet_v3_large_ft.fvm" --task segment --data "$T/c224"
 harness_finish
