@@ -22,6 +22,7 @@
 #include "../../core/cpu.h"
 #include "../../core/pool.h"
 #include "../../core/scratch.h"
+#include "conv_geom.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -200,23 +201,16 @@ bool fv_direct_conv_forward(int threads, float *out, const float *inp, const flo
 
 /* ---- input gradient ------------------------------------------------------------------------------------ */
 
-static fv_conv_geom input_gradient_geometry(const fv_conv_geom *g)
-{
-    return (fv_conv_geom){.N = g->N, .C = g->OC, .H = g->OH, .W = g->OW, .OC = g->C, .OH = g->H, .OW = g->W,
-                          .KH = 3, .KW = 3, .sh = 1, .sw = 1, .pt = 2 - g->pt, .pl = 2 - g->pl, .dh = 1, .dw = 1,
-                          .groups = 1};
-}
-
 bool fv_direct_conv_backward_input_applies(const fv_conv_geom *g)
 {
-    fv_conv_geom t = input_gradient_geometry(g);
+    fv_conv_geom t = fv_conv3x3_input_gradient_geometry(g);
     return fv_direct_conv_applies(g) && fv_direct_conv_applies(&t);
 }
 
 bool fv_direct_conv_backward_input(int threads, float *dinp, const float *dout, const float *weight,
                                    const fv_conv_geom *g)
 {
-    fv_conv_geom t = input_gradient_geometry(g);
+    fv_conv_geom t = fv_conv3x3_input_gradient_geometry(g);
     return forward_run(threads, dinp, dout, weight, true, NULL, 0.0f, true, &t);
 }
 

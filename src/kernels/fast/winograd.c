@@ -14,6 +14,7 @@
 #include "../../core/pool.h"
 #include "../../core/scratch.h"
 #include "../clamp.h"
+#include "conv_geom.h"
 #include "gemm.h"
 
 #define MIN_CHANNELS 16   /* fewer input or output channels: the transforms cost more than they save */
@@ -427,25 +428,16 @@ static void flip_rows(void *p, int64_t c0, int64_t c1, int worker)
             for (int k = 0; k < 9; k++) j->U[(c * OC + oc) * 9 + k] = j->weight[(oc * C + c) * 9 + 8 - k];
 }
 
-/* For stride 1, the input gradient is a convolution of dout by the weights turned by 180 degrees with input and
- * output channels swapped, padded by 2 - pad (a negative padding crops), whose output is the input's size. */
-static fv_conv_geom input_gradient_geometry(const fv_conv_geom *g)
-{
-    return (fv_conv_geom){.N = g->N, .C = g->OC, .H = g->OH, .W = g->OW, .OC = g->C, .OH = g->H, .OW = g->W,
-                          .KH = 3, .KW = 3, .sh = 1, .sw = 1, .pt = 2 - g->pt, .pl = 2 - g->pl, .dh = 1, .dw = 1,
-                          .groups = 1};
-}
-
 bool fv_winograd_backward_input_applies(const fv_conv_geom *g)
 {
-    fv_conv_geom t = input_gradient_geometry(g);
+    fv_conv_geom t = fv_conv3x3_input_gradient_geometry(g);
     return fv_winograd_applies(g) && fv_winograd_applies(&t);
 }
 
 bool fv_winograd_backward_input(int threads, float *dinp, const float *dout, const float *weight,
                                 const fv_conv_geom *g)
 {
-    fv_conv_geom t = input_gradient_geometry(g);
+    fv_conv_geom t = fv_conv3x3_input_gradient_geometry(g);
     wino_job j = {.g = g, .weight = weight};
     j.U = malloc((size_t)(g->OC * g->C * 9) * sizeof(float));
     if (!j.U) return false;
