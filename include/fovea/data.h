@@ -293,7 +293,7 @@ void fv_class_names_free(char **names, int n);
  * with an optional classes.txt (DIR/classes.txt, or beside the CSV): the class names, one a line, class 0 first.
  * A mask is a PNG of class ids (fv_mask_read): 8-bit gray values, or a palette PNG's indices; 255 is the ignore
  * value of the segment task. Images are read at channels (1 or 3 as PIL's convert; 0: the first image's), all at
- * the first image's size (they are not resized), as float (N, C, H, W) in [0, 1]; masks as int32 (N, H, W). */
+ * the first image's size (or resized to options.width x height), as float (N, C, H, W) in [0, 1]; masks as int32 (N, H, W). */
 bool fv_is_segmentation_folder(const char *dir); /* dir holds images/ and masks/ */
 /* A segmentation folder, or a .csv file whose first row is the header image,mask or pairs an image with a .png. */
 bool fv_is_segmentation_set(const char *path);
@@ -303,6 +303,8 @@ typedef struct {
     bool strict;      /* the first bad pair fails the load (default: skipped and listed in the scan) */
     int classes;      /* > 0: a mask holding an id >= classes, other than ignore_index, is a bad pair; 0: unchecked */
     int ignore_index; /* 255 */
+    int width, height; /* > 0: every image resized to this (bilinear, antialiased) and its mask with it (nearest
+                        * neighbour: never a mixed class); 0: as read, all of the first image's size */
 } fv_seg_options;
 
 fv_seg_options fv_seg_defaults(void);

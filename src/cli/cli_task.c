@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli_task.h"
+#include "cli_data.h"
 #include "commands.h"
 
 /* "1,2.5" into at most max floats; the count, or -1. */
@@ -122,6 +123,11 @@ fv_tensor_set *cli_seg_open(fv_ctx *ctx, const fv_cli_args *a, const char *prog,
     if (fv_cli_has(a, "strict")) o.strict = fv_cli_flag(a, "strict");
     if (fv_cli_has(a, "ignore-index")) o.ignore_index = (int)fv_cli_int(a, "ignore-index");
     if (fv_cli_has(a, "channels")) o.channels = (int)fv_cli_int(a, "channels");
+    if (fv_cli_has(a, "size")) {
+        cli_data_opts d = {.prog = prog};
+        if (cli_data_opts_from_args(a, &d)) return NULL;
+        o.width = d.width, o.height = d.height;
+    }
     fv_seg_scan own;
     if (!scan) scan = &own;
     fv_tensor_set *seg = fv_seg_load(ctx, data, &o, scan);

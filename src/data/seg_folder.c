@@ -98,6 +98,22 @@ static fv_status read_image(fv_ctx *ctx, const char *path, int channels, fv_imag
     return st;
 }
 
+/* Image and mask resized to the options' size (bilinear image, nearest mask), in place. */
+static fv_status resize_pair(fv_ctx *ctx, fv_image *im, fv_image *m, const fv_seg_options *o)
+{
+    if (o->width <= 0 || o->height <= 0 || (im->width == o->width && im->height == o->height)) return FV_OK;
+    fv_image a = {0}, b = {0};
+    fv_status s = fv_image_resize(ctx, im, o->width, o->height, FV_FILTER_BILINEAR, &a);
+    if (!s) s = fv_image_resize(ctx, m, o->width, o->height, FV_FILTER_NEAREST, &b);
+    if (s) {
+        fv_image_release(&a), fv_image_release(&b);
+        return s;
+    }
+    fv_image_release(im), fv_image_release(m);
+    *im = a, *m = b;
+    return FV_OK;
+}
+
 /* Why a decoded mask does not fit its image and the options (into why), or NULL when it does. */
 static const char *mask_fault(const fv_image *m, const fv_image *im, const fv_seg_options *o, char *why, size_t n)
 {
@@ -151,16 +167,17 @@ static fv_status read_pair(fv_ctx *ctx, seg_list *l, const seg_pair *pair, const
     if (s == FV_ERR_NOMEM) return s;
     if (s) bad = fv_errmsg(ctx);
     if (!bad && (s = count_size(ctx, scan, im.width, im.height, im.channels))) goto done;
-    if (!bad && !a->x && (s = make_arrays(ctx, &im, l->n, a))) goto done;
-    if (!bad && (im.width != a->w || im.height != a->h))
-        snprintf(why, sizeof why, "the image is %dx%d, the first image %dx%d (images are not resized)", im.width,
-                 im.height, a->w, a->h), bad = why;
     if (!bad) {
         file = pair->mask;
         s = fv_mask_read(ctx, pair->mask, &m);
         bad = s == FV_ERR_NOMEM ? NULL : s ? fv_errmsg(ctx) : mask_fault(&m, &im, o, why, sizeof why);
         if (s == FV_ERR_NOMEM) goto done;
     }
+    if (!bad && (s = resize_pair(ctx, &im, &m, o))) goto done;
+    if (!bad && !a->x && (s = make_arrays(ctx, &im, l->n, a))) goto done;
+    if (!bad && (im.width != a->w || im.height != a->h))
+        file = pair->image, snprintf(why, sizeof why, "the image is %dx%d, the first image %dx%d (--size resizes "
+                                     "them all)", im.width, im.height, a->w, a->h), bad = why;
     s = FV_OK;
     if (bad) {
         char reason[1024];

@@ -206,7 +206,22 @@ static void check_folder(void)
     fv_tensor_set_free(set);
     fv_seg_scan_release(&scan);
 
-    o.classes = 0, o.strict = true;
+    /* resized: the 7x4 image joins (both to 13x9), the masks by nearest neighbour keep only their ids */
+    o = fv_seg_defaults(), o.width = 13, o.height = 9;
+    set = fv_seg_load(ctx, at("seg"), &o, &scan);
+    y = set ? fv_tensor_set_target(set) : NULL;
+    const fv_tensor *x = set ? fv_tensor_set_input(set, 0) : NULL;
+    bool ids = y != NULL;
+    for (int64_t i = 0; y && i < y->size; i++) {
+        int32_t v = fv_i32(y)[i];
+        ids &= i < 13 * 9 ? v == 0 || v == 1 : i < 2 * 13 * 9 ? v == 2 || v == 255 : v == 0;
+    }
+    CHECK(set && fv_tensor_set_count(set) == 3 && x->shape[2] == 9 && x->shape[3] == 13 && y->shape[1] == 9 &&
+          y->shape[2] == 13 && ids, "--size: images and masks resized to 13x9, masks holding only their own ids");
+    fv_tensor_set_free(set);
+    fv_seg_scan_release(&scan);
+
+    o.width = o.height = 0, o.classes = 0, o.strict = true;
     set = fv_seg_load(ctx, at("seg"), &o, &scan);
     CHECK(!set && strstr(fv_errmsg(ctx), "images/c.png: no mask"), "strict refuses the first bad pair naming it (%s)",
           fv_errmsg(ctx));
