@@ -59,6 +59,7 @@ static unsigned assigned_inputs(fv_op_kind op)
     case FV_OP_MAX_POOL2D: return 1u << 0;
     case FV_OP_DROPOUT: return 1u << 0;
     case FV_OP_ACTIVATION: return 1u << 0;
+    case FV_OP_CONCAT: return ~0u; /* every input: its slice copied (a U-Net's skips: no zeroing pass) */
     default: return 0;
     }
 }
@@ -85,7 +86,8 @@ static void before_backward(fv_graph *g, fv_node *n)
     for (int i = 0; i < n->n_in; i++) {
         fv_node *in = n->in[i];
         if (!in || !in->grad_fresh) continue;
-        if (!(assigns >> i & 1u) || appears_twice(n, i)) zero_fresh(g, in);
+        bool assigned = i < 32 && (assigns >> i & 1u);
+        if (!assigned || appears_twice(n, i)) zero_fresh(g, in);
     }
 }
 

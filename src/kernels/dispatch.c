@@ -286,11 +286,28 @@ void fv_concat_forward_all(fv_ctx *ctx, void *out, const void *const *inputs, co
     for (int i = 0; i < n; c0 += C[i], i++) fv_ref_concat_forward(out, inputs[i], elem, outer, C[i], inner, Ctot, c0);
 }
 
-void fv_concat_backward(fv_ctx *ctx, float *dinp, const float *dout, int64_t outer, int64_t C, int64_t inner,
-                        int64_t Ctot, int64_t c0)
+typedef struct {
+    float *dinp;
+    const float *dout;
+    int64_t C, inner, Ctot, c0;
+    bool assign;
+} concat_grad_job;
+
+static void concat_grad_range(void *p, int64_t o0, int64_t o1, int worker)
 {
-    (void)ctx;
-    fv_ref_concat_backward(dinp, dout, outer, C, inner, Ctot, c0);
+    const concat_grad_job *j = p;
+    (void)worker;
+    fv_ref_concat_backward(j->dinp, j->dout, o0, o1, j->C, j->inner, j->Ctot, j->c0, j->assign);
+}
+
+void fv_concat_backward(fv_ctx *ctx, float *dinp, const float *dout, int64_t outer, int64_t C, int64_t inner,
+                        int64_t Ctot, int64_t c0, bool assign)
+{
+    concat_grad_job j = {dinp, dout, C, inner, Ctot, c0, assign};
+    int64_t block = C * inner, grain = block >= 16384 ? 1 : 16384 / (block ? block : 1);
+    /* each outer index is one thread's: the same bits on any thread count */
+    int threads = fast(ctx) && outer * block >= 65536 ? fv_ctx_threads(ctx) : 1;
+    fv_parallel_for(threads, outer, grain, concat_grad_range, &j);
 }
 
 /* ---- norm family: the reference kernels, forward shared out over the leading index ---- */

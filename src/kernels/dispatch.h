@@ -95,7 +95,7 @@ void fv_concat_forward_all(fv_ctx *ctx, void *out, const void *const *inputs, co
 void fv_concat_forward(fv_ctx *ctx, void *out, const void *inp, size_t elem, int64_t outer, int64_t C, int64_t inner,
                        int64_t Ctot, int64_t c0);
 void fv_concat_backward(fv_ctx *ctx, float *dinp, const float *dout, int64_t outer, int64_t C, int64_t inner,
-                        int64_t Ctot, int64_t c0);
+                        int64_t Ctot, int64_t c0, bool assign);
 
 /* ---- norm family: layer, instance and group normalization; resize (reference kernels for now) ---- */
 #include "ref/group_norm.h"

@@ -100,7 +100,7 @@ static void concat_backward(fv_graph *g, fv_node *n)
         const fv_tensor *x = &n->in[i]->value;
         if (fv_layout_wants_grad(n, i))
             fv_concat_backward(g->ctx, fv_f32(&n->in[i]->grad), fv_f32(&n->grad), outer, x->shape[axis], inner, Ctot,
-                               c0);
+                               c0, fv_grad_fresh(n, i));
         c0 += x->shape[axis];
     }
 }

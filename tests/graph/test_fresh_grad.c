@@ -132,8 +132,51 @@ static void unwritten_gradient(void)
     fv_ctx_free(ctx);
 }
 
+/* A concatenation assigns its inputs' fresh gradients (its slices copied): x given once (assigned, then an
+ * earlier op adds) or twice (zeroed, then added), beside an op that adds to x's gradient too, gets the sum of
+ * the slices, twice over stale buffers. */
+static void concat_fan_in(int k)
+{
+    fv_ctx *ctx = fv_ctx_new(1);
+    fv_graph *g = fv_graph_new(ctx);
+    fv_node *x = fv_input(g, "x", FV_F32, 4, (int64_t[]){N, C, H, W});
+    fv_node_keep_grad(g, x);
+    fv_node *parts[3] = {x, fv_add(g, x, x), x};
+    fv_node *out = fv_concat(g, parts, k, 1);
+    fv_tensor *xt = fv_tensor_new(ctx, FV_F32, 4, (int64_t[]){N, C, H, W});
+    fill_x(xt);
+    fv_status s = fv_graph_set_input(g, x, xt);
+    if (!s) s = fv_graph_forward(g);
+    const fv_tensor *ov = fv_node_value(out);
+    fv_tensor *seed = fv_tensor_new(ctx, FV_F32, ov->ndim, ov->shape);
+    for (int64_t i = 0; i < seed->size; i++) fv_f32(seed)[i] = (float)(fv_rng_uniform(4, 2, (uint64_t)i) - 0.5);
+    float want[SIZE];
+    for (int n = 0; n < N; n++)
+        for (int i = 0; i < C * H * W; i++) {
+            const float *row = fv_f32(seed) + n * k * C * H * W;
+            want[n * C * H * W + i] = row[i] + 2.0f * row[C * H * W + i] + (k == 3 ? row[2 * C * H * W + i] : 0.0f);
+        }
+    double err[2] = {1, 1};
+    for (int pass = 0; pass < 2 && !s; pass++) {
+        if ((s = fv_graph_backward_seed(g, out, seed))) break;
+        err[pass] = rel_error(fv_f32(fv_node_grad(x)), want, SIZE);
+        for (int i = 0; i < fv_graph_node_count(g); i++) {
+            const fv_tensor *gr = fv_node_grad(fv_graph_node(g, i));
+            for (int64_t e = 0; gr && gr->data && e < gr->size; e++) fv_f32(gr)[e] = 1e6f + (float)e;
+        }
+    }
+    CHECK(s == FV_OK && err[0] < 1e-6 && err[1] < 1e-6,
+          "concat of x, 2x%s: the slices summed (%.1e, over stale buffers %.1e)", k == 3 ? " and x again" : "",
+          err[0], err[1]);
+    fv_tensor_free(seed), fv_tensor_free(xt);
+    fv_graph_free(g);
+    fv_ctx_free(ctx);
+}
+
 int main(void)
 {
+    concat_fan_in(2);
+    concat_fan_in(3);
     for (int order = 0; order < 2; order++)
         for (int ref = 0; ref < 2; ref++) fan_out(order == 1, ref == 1);
     unwritten_gradient();

@@ -15,12 +15,17 @@ void fv_ref_concat_forward(void *out, const void *inp, size_t elem, int64_t oute
         memcpy(o + (size_t)((a * Ctot + c0) * inner) * elem, x + (size_t)a * block, block);
 }
 
-void fv_ref_concat_backward(float *dinp, const float *dout, int64_t outer, int64_t C, int64_t inner, int64_t Ctot,
-                            int64_t c0)
+void fv_ref_concat_backward(float *dinp, const float *dout, int64_t o0, int64_t o1, int64_t C, int64_t inner,
+                            int64_t Ctot, int64_t c0, bool assign)
 {
     int64_t block = C * inner;
-    for (int64_t o = 0; o < outer; o++) {
+    for (int64_t o = o0; o < o1; o++) {
         const float *src = dout + (o * Ctot + c0) * inner;
-        for (int64_t k = 0; k < block; k++) dinp[o * block + k] += src[k];
+        float *dst = dinp + o * block;
+        if (assign) {
+            memcpy(dst, src, (size_t)block * sizeof(float));
+            continue;
+        }
+        for (int64_t k = 0; k < block; k++) dst[k] += src[k];
     }
 }
