@@ -1,4 +1,4 @@
-/* The direct 3x3 convolution (src/kernels/fast/conv_direct.c) against the reference kernels: forward (plain,
+/* The direct 3x3 and 1x1 convolution (src/kernels/fast/conv_direct.c) against the reference kernels: forward (plain,
  * with bias and clamp, and added), input and weight gradients, on rows of 16 to 70 columns (whole, partial
  * and several register tiles), every padding it takes, channel counts that fill no tile exactly, batches over
  * several weight-gradient chunks; bit-identical on 1, 2 and 3 threads. Skipped without AVX-512. */
@@ -37,7 +37,7 @@ typedef struct {
 /* Reference, then the direct path on 1, 2 and 3 threads onto the same noise. */
 static void compare(const fv_conv_geom *g, tally *t)
 {
-    int64_t nx = g->N * g->C * g->H * g->W, nw = g->OC * g->C * 9, ny = g->N * g->OC * g->OH * g->OW;
+    int64_t nx = g->N * g->C * g->H * g->W, nw = g->OC * g->C * g->KH * g->KW, ny = g->N * g->OC * g->OH * g->OW;
     float *x = random_buf(nx, 1), *w = random_buf(nw, 2), *dy = random_buf(ny, 3), *bias = random_buf(g->OC, 4);
     float hi = t->cases % 3 == 0 ? 0.0f : t->cases % 3 == 1 ? INFINITY : 0.25f;
     const float *fbias = t->cases % 2 ? NULL : bias;
@@ -57,7 +57,8 @@ static void compare(const fv_conv_geom *g, tally *t)
         bool ok = fv_direct_conv_forward(th, fy[th], x, w, fbias, hi, false, g);
         ok &= fv_direct_conv_forward(th, ay[th], x, w, NULL, 0.0f, true, g);
         ok &= fv_direct_conv_backward_input(th, dx[th], dy, w, g);
-        ok &= fv_direct_conv_backward_weight(th, dw[th], dy, x, g);
+        if (g->KH == 3) ok &= fv_direct_conv_backward_weight(th, dw[th], dy, x, g);
+        else memcpy(dw[th], dw[0], (size_t)nw * 4), ok &= !fv_direct_conv_backward_weight(th, dw[th], dy, x, g);
         if (!ok) t->deterministic = 0;
     }
     double e[4] = {rel(fy[1], fy[0], ny), rel(ay[1], ay[0], ny), rel(dx[1], dx[0], nx), rel(dw[1], dw[0], nw)};
@@ -81,7 +82,7 @@ int main(void)
               "without AVX-512 the direct path takes nothing");
         return test_finish();
     }
-    /* N, C, OC, H, W, top, left, bottom, right padding */
+    /* N, C, OC, H, W, top, left, bottom, right padding (-1: a 1x1 convolution) */
     static const int64_t cases[][9] = {
         {2, 16, 16, 64, 64, 1, 1, 1, 1},  /* a U-Net level: 4 vectors a row, one tile */
         {3, 1, 16, 20, 17, 1, 1, 1, 1},   /* one input channel; 17 columns: a full and a 1-lane vector */
@@ -91,13 +92,16 @@ int main(void)
         {2, 3, 37, 7, 48, 2, 0, 1, 2},    /* asymmetric padding; 3 vectors a row */
         {1, 32, 16, 12, 16, 1, 1, 0, 1},  /* 16 wide: one vector, 12 channels a tile */
         {2, 64, 32, 5, 16, 1, 1, 1, 1},   /* the most channels it takes (64 x 32) */
+        {3, 16, 11, 9, 64, -1, 0, 0, 0},  /* 1x1: a U-Net's head */
+        {2, 5, 3, 4, 37, -1, 0, 0, 0},    /* 1x1, a partial vector */
     };
     tally t = {{0, 0, 0, 0}, 0, 0, 1};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const int64_t *c = cases[i];
-        fv_conv_geom g = {.N = c[0], .C = c[1], .H = c[3], .W = c[4], .OC = c[2], .KH = 3, .KW = 3, .sh = 1,
-                          .sw = 1, .pt = c[5], .pl = c[6], .dh = 1, .dw = 1, .groups = 1};
-        g.OH = g.H + c[5] + c[7] - 2, g.OW = g.W + c[6] + c[8] - 2;
+        int64_t k = c[5] < 0 ? 1 : 3;
+        fv_conv_geom g = {.N = c[0], .C = c[1], .H = c[3], .W = c[4], .OC = c[2], .KH = k, .KW = k, .sh = 1,
+                          .sw = 1, .pt = k == 1 ? 0 : c[5], .pl = c[6], .dh = 1, .dw = 1, .groups = 1};
+        g.OH = g.H + g.pt + c[7] - (k - 1), g.OW = g.W + c[6] + c[8] - (k - 1);
         compare(&g, &t);
     }
     CHECK(t.taken == t.cases, "the direct path takes all %d geometries (forward and input gradient)", t.cases);

@@ -1,4 +1,5 @@
-/* Direct 3x3 stride-1 convolution for few channels, vectorized along the output row (see conv_direct.h).
+/* Direct 3x3 (and 1x1) stride-1 convolution for few channels, vectorized along the output row (see
+ * conv_direct.h).
  *
  * Forward: a register tile holds O output channels x P vectors of 16 pixels of one output row. For each input
  * channel and tap (c, kh, kw) it loads the P input vectors under the tile (masked where the row is padding)
@@ -39,9 +40,11 @@
 bool fv_direct_conv_applies(const fv_conv_geom *g)
 {
 #ifdef HAVE_X86
-    return fv_simd_level_get() >= FV_SIMD_AVX512 && g->KH == 3 && g->KW == 3 && g->sh == 1 && g->sw == 1 &&
-           g->dh == 1 && g->dw == 1 && g->groups == 1 && g->pt >= 0 && g->pt <= 2 && g->pl >= 0 && g->pl <= 2 &&
-           g->OW >= LANES && g->C <= MAX_CHANNELS && g->OC <= MAX_CHANNELS && g->C * g->OC <= 32 * 32 * 2;
+    bool taps = (g->KH == 3 && g->KW == 3 && g->pt >= 0 && g->pt <= 2 && g->pl >= 0 && g->pl <= 2) ||
+                (g->KH == 1 && g->KW == 1 && g->pt == 0 && g->pl == 0);
+    return fv_simd_level_get() >= FV_SIMD_AVX512 && taps && g->sh == 1 && g->sw == 1 && g->dh == 1 && g->dw == 1 &&
+           g->groups == 1 && g->OW >= LANES && g->C <= MAX_CHANNELS && g->OC <= MAX_CHANNELS &&
+           g->C * g->OC <= 32 * 32 * 2;
 #else
     (void)g;
     return false;
@@ -52,7 +55,7 @@ bool fv_direct_conv_applies(const fv_conv_geom *g)
  * only on the narrowest layers (16 channels each side at 64x64: ~15 against ~25 ms on one Xeon core). */
 bool fv_direct_conv_backward_weight_applies(const fv_conv_geom *g)
 {
-    return fv_direct_conv_applies(g) && g->C * g->OC <= 16 * 16;
+    return fv_direct_conv_applies(g) && g->KH == 3 && g->C * g->OC <= 16 * 16;
 }
 
 #ifdef HAVE_X86
@@ -74,7 +77,7 @@ typedef struct {
 /* One tile: output row oh, columns from ow0, channels [ob O, ob O + O) of image n. The body is a macro so
  * that each instance declares its accumulators as an array of exactly O x P vectors, which the compiler then
  * keeps in registers (a larger array shared by all instances was kept on the stack). */
-#define FWD_TILE(P, O)                                                                                         \
+#define FWD_TILE(P, O, K)                                                                                       \
     {                                                                                                          \
         const fv_conv_geom *g = j->g;                                                                          \
         int64_t ow0 = rb * P * LANES, oc0 = ob * O;                                                            \
@@ -86,13 +89,13 @@ typedef struct {
             _Pragma("GCC unroll 4") for (int p = 0; p < P; p++) acc[o][p] = b;                                 \
         }                                                                                                      \
         const float *img = j->inp + n * g->C * g->H * g->W;                                                    \
-        const float *wb = j->wp + ob * g->C * 9 * O;                                                           \
-        int64_t kh0 = g->pt - oh > 0 ? g->pt - oh : 0, kh1 = g->H + g->pt - oh < 3 ? g->H + g->pt - oh : 3;    \
+        const float *wb = j->wp + ob * g->C * K * K * O;                                                       \
+        int64_t kh0 = g->pt - oh > 0 ? g->pt - oh : 0, kh1 = g->H + g->pt - oh < K ? g->H + g->pt - oh : K;    \
         for (int64_t c = 0; c < g->C; c++)                                                                     \
             for (int64_t kh = kh0; kh < kh1; kh++) {                                                           \
                 const float *row = img + (c * g->H + oh + kh - g->pt) * g->W + ow0 - g->pl;                    \
-                const float *w = wb + (c * 9 + kh * 3) * O;                                                    \
-                _Pragma("GCC unroll 3") for (int kw = 0; kw < 3; kw++)                                         \
+                const float *w = wb + (c * K * K + kh * K) * O;                                                \
+                _Pragma("GCC unroll 3") for (int kw = 0; kw < K; kw++)                                         \
                 {                                                                                              \
                     __m512 x[P];                                                                               \
                     _Pragma("GCC unroll 4") for (int p = 0; p < P; p++) x[p] =                                 \
@@ -119,7 +122,7 @@ typedef struct {
     }
 
 /* Tiles [t0, t1) in (image, channel block, row, row block) order. */
-#define FWD_RANGE(name, P, O)                                                                                  \
+#define FWD_RANGE(name, P, O, K)                                                                                \
     __attribute__((target("avx512f"))) static void name(void *arg, int64_t t0, int64_t t1, int worker)       \
     {                                                                                                          \
         const fwd_job *j = arg;                                                                                \
@@ -128,13 +131,17 @@ typedef struct {
         for (int64_t t = t0; t < t1; t++) {                                                                    \
             int64_t nb = t / rows, r = t % rows, n = nb / j->blocks, ob = nb % j->blocks;                      \
             int64_t oh = r / j->row_blocks, rb = r % j->row_blocks;                                            \
-            FWD_TILE(P, O)                                                                                     \
+            FWD_TILE(P, O, K)                                                                                  \
         }                                                                                                      \
     }
-FWD_RANGE(fwd_p4, 4, 4)
-FWD_RANGE(fwd_p3, 3, 5)
-FWD_RANGE(fwd_p2, 2, 8)
-FWD_RANGE(fwd_p1, 1, 12)
+FWD_RANGE(fwd_p4, 4, 4, 3)
+FWD_RANGE(fwd_p3, 3, 5, 3)
+FWD_RANGE(fwd_p2, 2, 8, 3)
+FWD_RANGE(fwd_p1, 1, 12, 3)
+FWD_RANGE(pointwise_p4, 4, 4, 1)
+FWD_RANGE(pointwise_p3, 3, 5, 1)
+FWD_RANGE(pointwise_p2, 2, 8, 1)
+FWD_RANGE(pointwise_p1, 1, 12, 1)
 
 /* Lanes of vector p of row block rb that read input column ow - pl + kw inside [0, W) (kw < 3), and the lanes
  * with ow < OW (index 3). */
@@ -153,18 +160,19 @@ static void make_masks(__mmask16 *m, const fv_conv_geom *g, int P, int64_t row_b
             }
 }
 
-/* wp (blocks, C, 3, 3, O) from weight (OC, C, 3, 3), or from its gradient's form when flip: the filter of
- * (output c, input oc) is weight[oc][c] turned by 180 degrees. Zero past the last output channel. */
-static void pack_weights(float *wp, const float *weight, int64_t OC, int64_t C, int O, int64_t blocks, bool flip)
+/* wp (blocks, C, K, K, O) from weight (OC, C, K, K) (kk = K * K taps), or from its gradient's form when flip:
+ * the filter of (output c, input oc) is weight[oc][c] turned by 180 degrees. Zero past the last output channel. */
+static void pack_weights(float *wp, const float *weight, int64_t OC, int64_t C, int kk, int O, int64_t blocks,
+                         bool flip)
 {
     for (int64_t ob = 0; ob < blocks; ob++)
         for (int64_t c = 0; c < C; c++)
-            for (int k = 0; k < 9; k++)
+            for (int k = 0; k < kk; k++)
                 for (int o = 0; o < O; o++) {
                     int64_t oc = ob * O + o;
                     float v = 0.0f;
-                    if (oc < OC) v = flip ? weight[(c * OC + oc) * 9 + 8 - k] : weight[(oc * C + c) * 9 + k];
-                    wp[((ob * C + c) * 9 + k) * O + o] = v;
+                    if (oc < OC) v = flip ? weight[(c * OC + oc) * kk + kk - 1 - k] : weight[(oc * C + c) * kk + k];
+                    wp[((ob * C + c) * kk + k) * O + o] = v;
                 }
 }
 
@@ -178,14 +186,16 @@ static bool forward_run(int threads, float *out, const float *inp, const float *
     int64_t vectors = (g->OW + LANES - 1) / LANES;
     int P = vectors >= 4 ? 4 : (int)vectors, O = P == 4 ? 4 : P == 3 ? 5 : P == 2 ? 8 : 12;
     int64_t blocks = (g->OC + O - 1) / O, row_blocks = (vectors + P - 1) / P;
-    float *wp = fv_scratch_take(&spare_weights, (size_t)(blocks * g->C * 9 * O) * sizeof(float));
+    int kk = (int)(g->KH * g->KW);
+    float *wp = fv_scratch_take(&spare_weights, (size_t)(blocks * g->C * kk * O) * sizeof(float));
     __mmask16 *masks = fv_scratch_take(&spare_masks, (size_t)(row_blocks * P * 4) * sizeof(__mmask16));
     bool ok = wp && masks;
     if (ok) {
-        pack_weights(wp, weight, g->OC, g->C, O, blocks, flip);
+        pack_weights(wp, weight, g->OC, g->C, kk, O, blocks, flip);
         make_masks(masks, g, P, row_blocks);
         fwd_job j = {g, inp, bias, wp, out, clamp_hi, add, P, O, blocks, row_blocks, masks};
         fv_range_fn body = P == 4 ? fwd_p4 : P == 3 ? fwd_p3 : P == 2 ? fwd_p2 : fwd_p1;
+        if (kk == 1) body = P == 4 ? pointwise_p4 : P == 3 ? pointwise_p3 : P == 2 ? pointwise_p2 : pointwise_p1;
         int64_t tiles = g->N * blocks * g->OH * row_blocks;
         fv_parallel_for(threads, tiles, g->OH * row_blocks, body, &j);
     }
@@ -201,16 +211,24 @@ bool fv_direct_conv_forward(int threads, float *out, const float *inp, const flo
 
 /* ---- input gradient ------------------------------------------------------------------------------------ */
 
+/* The input gradient's convolution: 3x3 as Winograd's (conv_geom.h); 1x1 the channels swapped. */
+static fv_conv_geom input_gradient_geometry(const fv_conv_geom *g)
+{
+    if (g->KH == 3) return fv_conv3x3_input_gradient_geometry(g);
+    return (fv_conv_geom){.N = g->N, .C = g->OC, .H = g->OH, .W = g->OW, .OC = g->C, .OH = g->H, .OW = g->W,
+                          .KH = 1, .KW = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .groups = 1};
+}
+
 bool fv_direct_conv_backward_input_applies(const fv_conv_geom *g)
 {
-    fv_conv_geom t = fv_conv3x3_input_gradient_geometry(g);
+    fv_conv_geom t = input_gradient_geometry(g);
     return fv_direct_conv_applies(g) && fv_direct_conv_applies(&t);
 }
 
 bool fv_direct_conv_backward_input(int threads, float *dinp, const float *dout, const float *weight,
                                    const fv_conv_geom *g)
 {
-    fv_conv_geom t = fv_conv3x3_input_gradient_geometry(g);
+    fv_conv_geom t = input_gradient_geometry(g);
     return forward_run(threads, dinp, dout, weight, true, NULL, 0.0f, true, &t);
 }
 
@@ -311,6 +329,7 @@ static fv_scratch_slot spare_parts;
 bool fv_direct_conv_backward_weight(int threads, float *dweight, const float *dout, const float *inp,
                                     const fv_conv_geom *g)
 {
+    if (g->KH != 3 || g->KW != 3) return false; /* its tiles are 3 taps wide */
     int64_t vectors = (g->OW + LANES - 1) / LANES, wsize = g->OC * g->C * 9;
     int64_t chunks = (g->N + WGRAD_IMAGES - 1) / WGRAD_IMAGES;
     float *parts = fv_scratch_take(&spare_parts, (size_t)(chunks * wsize) * sizeof(float));

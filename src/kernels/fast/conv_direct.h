@@ -1,6 +1,6 @@
-/* Direct 3x3 stride-1 convolution for layers of few channels (up to 64 each side) on maps at least 16 wide,
- * with AVX-512: no unrolled columns and no Winograd transforms, whose cost there exceeds the arithmetic (the
- * 16- and 32-channel layers of a U-Net at 64x64). Forward, input and weight gradients; every result is
+/* Direct 3x3 (padding 0 to 2) and 1x1 (no padding) stride-1 convolution for layers of few channels (up to 64
+ * each side) on maps at least 16 wide, with AVX-512: no unrolled columns and no Winograd transforms, whose cost
+ * there exceeds the arithmetic (the 16- and 32-channel layers of a U-Net at 64x64, its 1x1 head). Forward, input and weight gradients; every result is
  * bit-identical for any thread count. */
 #ifndef FV_FAST_CONV_DIRECT_H
 #define FV_FAST_CONV_DIRECT_H
@@ -22,8 +22,8 @@ bool fv_direct_conv_backward_input_applies(const fv_conv_geom *g);
 bool fv_direct_conv_backward_input(int threads, float *dinp, const float *dout, const float *weight,
                                    const fv_conv_geom *g);
 
-/* dweight += the weight gradient of dout, where fv_direct_conv_applies; the dispatch takes it only where
- * fv_direct_conv_backward_weight_applies (where it is measured faster). */
+/* dweight += the weight gradient of dout, for 3x3 geometries where fv_direct_conv_applies (false for 1x1); the
+ * dispatch takes it only where fv_direct_conv_backward_weight_applies (where it is measured faster). */
 bool fv_direct_conv_backward_weight_applies(const fv_conv_geom *g);
 bool fv_direct_conv_backward_weight(int threads, float *dweight, const float *dout, const float *inp,
                                     const fv_conv_geom *g);
