@@ -17,6 +17,7 @@
 #include "conv_pack.h"
 #include "depthwise.h"
 #include "gemm.h"
+#include "gemm_dot.h"
 #include "winograd.h"
 
 /* Buffers kept from one call to the next (core/scratch.h): planes of a product over several images, unrolled
@@ -260,7 +261,8 @@ static void wgrad_chunk(int threads, float *part, float *col, float *dy, const f
         for (int64_t o = 0; o < OCg; o++)
             memcpy(dy + o * w + i * P, dout + ((n0 + i) * g->OC + gi * OCg + o) * P, (size_t)P * sizeof(float));
     }
-    fv_gemm(threads, false, true, OCg, Kg, w, 1.0f, dy, w, col, w, 0.0f, part, Kg);
+    if (!fv_gemm_dot(threads, OCg, Kg, w, 1.0f, dy, w, col, w, 0.0f, part, Kg)) /* few channels: lane sums */
+        fv_gemm(threads, false, true, OCg, Kg, w, 1.0f, dy, w, col, w, 0.0f, part, Kg);
 }
 
 /* One wave of the weight gradient: chunks [c0, c0 + cw) into parts, then added to dweight in chunk order. */

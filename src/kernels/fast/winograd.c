@@ -16,6 +16,7 @@
 #include "../clamp.h"
 #include "conv_geom.h"
 #include "gemm.h"
+#include "gemm_dot.h"
 
 #define MIN_CHANNELS 16   /* fewer input or output channels: the transforms cost more than they save */
 #define TILES_MIN 512     /* tiles per product, when images are small */
@@ -505,9 +506,13 @@ static void weight_grad_group(int threads, wino_job *j, bool first)
     int64_t C = j->g->C, OC = j->g->OC;
     transform_planes(threads, j, input_row, j->inp, C, j->g->H * j->g->W, j->V, j->vs);
     transform_planes(threads, j, dout_row, j->dout, OC, j->g->OH * j->g->OW, j->M, j->ms);
-    for (int xi = 0; xi < 16; xi++)
-        fv_gemm(threads, false, true, OC, C, j->tiles, 1.0f, j->M + xi * j->ms, j->tiles, j->V + xi * j->vs, j->tiles,
-                first ? 0.0f : 1.0f, j->U + xi * j->us, C);
+    for (int xi = 0; xi < 16; xi++) {
+        const float *z = j->M + xi * j->ms, *v = j->V + xi * j->vs;
+        float *du = j->U + xi * j->us, beta = first ? 0.0f : 1.0f;
+        /* sums over tiles into a small dU: lane sums beat packing V's transpose (gemm_dot.h) */
+        if (!fv_gemm_dot(threads, OC, C, j->tiles, 1.0f, z, j->tiles, v, j->tiles, beta, du, C))
+            fv_gemm(threads, false, true, OC, C, j->tiles, 1.0f, z, j->tiles, v, j->tiles, beta, du, C);
+    }
 }
 
 /* Weight gradient with the groups one per thread: slice k of the groups (a fixed split, whatever the thread
