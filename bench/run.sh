@@ -3,13 +3,15 @@
 # PyTorch, ONNX Runtime on each workload in turn), on the same number of threads; prints medians over the rounds
 # and the ratio fovea/reference. Rows: FMNIST-CNN training (images/s, vs PyTorch); the zoo inference set at
 # 224x224 (batch-1 latency and batch-8 throughput, vs PyTorch and vs ONNX Runtime running the ONNX file fovea
-# exports of the same model); a ResNet-18 training step at 32x32 and issue 17's U-Net segmentation step at 64x64 (both vs PyTorch); peak RSS of each side; t-SNE;
+# exports of the same model); a ResNet-18 training step at 32x32 and issue 17's U-Net segmentation step at
+# 64x64 (both vs PyTorch); peak RSS of each side; t-SNE;
 # GEMM 1024^3 as a share of the FMA peak measured here; the image loader's batches/s (PNG decode + augmentation)
 # against FMNIST-CNN training's (it must be >= 3x). The header gives the core-to-core cache-line round trip at
 # the start of each round and at the end (bench_pingpong), which tells the host's quiet and slow periods apart.
 # Environment: ROUNDS (5), THREADS (all cores), STEPS (FMNIST steps, 60), ZOO_MODELS (the five of
 # ../shared/BENCHMARKS.md), ZOO_REPEAT (timed passes per process, 15; VGG_REPEAT for vgg16, 1), WARMUP (2),
-# TRAIN_STEPS (ResNet-18 steps, 8), UNET_STEPS (U-Net segmentation steps, 6), ORT_INSTALL (1: npm-install onnxruntime-node into bench/ when absent),
+# TRAIN_STEPS (ResNet-18 steps, 8), UNET_STEPS (U-Net segmentation steps, 6), ORT_INSTALL (1: npm-install
+# onnxruntime-node into bench/ when absent),
 # ONNX_MODELS (architectures the zoo does not build, at batch 1: PyTorch exports each to ONNX once, at 224x224 with
 # random weights, and fovea and ONNX Runtime run that file; default convnext_tiny vit_b_16 densenet121
 # shufflenet_v2_x1_0; needs torchvision).
