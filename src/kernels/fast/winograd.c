@@ -321,7 +321,6 @@ typedef struct {
     const wino_job *j;
     int64_t cn, band, groups;
     int slices; /* weight gradient: dU summed per slice of groups (fixed, not per thread) */
-    void (*step)(int threads, wino_job *j, bool first);
 } alone_job;
 
 static wino_job worker_copy(const wino_job *j, int worker)
@@ -332,13 +331,16 @@ static wino_job worker_copy(const wino_job *j, int worker)
     return w;
 }
 
-static void groups_alone(void *p, int64_t k0, int64_t k1, int worker)
+static void forward_group(int threads, wino_job *j, bool first);
+
+/* Forward groups [k0, k1), each whole on this worker. */
+static void forward_groups_alone(void *p, int64_t k0, int64_t k1, int worker)
 {
     const alone_job *a = p;
     wino_job w = worker_copy(a->j, worker);
     for (int64_t k = k0; k < k1; k++) {
         set_group(&w, a->cn, a->band, k);
-        a->step(1, &w, false);
+        forward_group(1, &w, false);
     }
 }
 
@@ -409,8 +411,8 @@ bool fv_winograd_forward(int threads, float *out, const float *inp, const float 
         if (!j.packed_u) fv_parallel_for(g->OC * g->C >= 4096 ? threads : 1, g->OC, 4, weight_rows, &j);
         if (!j.packed_u && cache && cache_u(threads, &j, cache)) j.packed_u = fv_conv_cache_winograd(*cache);
         if (alone) {
-            alone_job a = {&j, cn, band, group_count(&j, cn, band), 0, forward_group};
-            fv_parallel_for(copies, a.groups, 1, groups_alone, &a);
+            alone_job a = {&j, cn, band, group_count(&j, cn, band), 0};
+            fv_parallel_for(copies, a.groups, 1, forward_groups_alone, &a);
         } else {
             each_group(threads, &j, cn, band, forward_group);
         }
@@ -558,7 +560,7 @@ bool fv_winograd_backward_weight(int threads, float *dweight, const float *dout,
     int slices = weight_grad_slice_count(&j, cn, band), copies = threads_with_copies(&j, threads);
     bool ok = take(&j, threads, slices ? slices : 1, slices ? copies : 1);
     if (ok && slices) {
-        alone_job a = {&j, cn, band, group_count(&j, cn, band), slices, weight_grad_group};
+        alone_job a = {&j, cn, band, group_count(&j, cn, band), slices};
         fv_parallel_for(copies, slices, 1, weight_grad_slices, &a);
         fv_parallel_for(threads, 16 * j.us, 4096, add_slices, &a);
     } else if (ok) {
