@@ -1,10 +1,12 @@
-/* Direct 3x3 (and 1x1) stride-1 convolution for few channels, vectorized along the output row (see
- * conv_direct.h).
+/* Direct 3x3 (and 1x1) stride-1 convolution for layers of up to 128 channels a side, vectorized along the
+ * output row (see conv_direct.h).
+ *
+ * Every worker first copies its image into a zero-bordered buffer (padded images, below), so that no load
+ * needs a mask and every loop over filter taps has constant bounds.
  *
  * Forward: a register tile holds O output channels x P vectors of 16 pixels of one output row. For each input
- * channel and tap (c, kh, kw) it loads the P input vectors under the tile (masked where the row is padding)
- * and one broadcast weight per output channel: P + O loads for O x P multiply-adds, no transform and no
- * unrolled columns, the input read from the cache straight in PyTorch's NCHW layout. Weights are repacked
+ * channel and tap (c, kh, kw) it loads the P input vectors under the tile and one broadcast weight per output
+ * channel: P + O loads for O x P multiply-adds, no transform and no unrolled columns. Weights are repacked
  * once per call as (channel block, c, kh, kw, O), zero past the last channel so a partial block needs no
  * special case. Each output is computed by one thread in one order: results do not depend on the thread count.
  *
@@ -12,8 +14,8 @@
  * channels swapped, padded by 2 - pad, added to dinp.
  *
  * Weight gradient: dW[oc][c][kh][kw] is the sum over images and pixels of dout[oc] times the input shifted by
- * (kh, kw). A tile of 8 output channels x 3 taps of one (c, kh) accumulates 16-pixel vectors over an image's
- * rows; the vectors are summed across lanes in a fixed order per chunk of images, and the chunks' partial
+ * (kh, kw). A tile of 3 output channels x the 9 taps of one input channel accumulates 16-pixel vectors over a
+ * chunk of images; the vectors are summed across lanes in a fixed order per chunk, and the chunks' partial
  * gradients are added in chunk order (chunks fixed by the batch size, not the threads). */
 #include "conv_direct.h"
 
@@ -31,137 +33,258 @@
 #endif
 
 #define LANES 16
-#define WGRAD_OC 8        /* output channels per weight-gradient tile (8 x 3 taps: 24 accumulators) */
 #define WGRAD_IMAGES 4    /* images per weight-gradient chunk */
-/* Channel counts this path takes: below them the GEMM's and Winograd's tiles are mostly overhead (a 16-row
- * product of 1,024 tiles), above them their blocking wins. */
-#define MAX_CHANNELS 64
+/* Channel counts this path may take (channels_pay says where it does): below them the GEMM's and Winograd's
+ * tiles are mostly overhead (a 16-row product of 1,024 tiles), above them their blocking wins. */
+#define MAX_CHANNELS 128
+#define LEFT 16 /* the padded image's columns before input column 0 (at least the left padding, 2 at most) */
+
+/* Where the direct tiles beat Winograd's F(2x2, 3x3) and the GEMM (measured on a Xeon with AVX-512, 2 threads,
+ * forward and input gradient): up to 2,048 channel pairs on any map (16 -> 16 at 224x224: 163 against 67
+ * GFLOP/s); 64 -> 64 on maps up to 32 wide (at 28x28: 277 against 221), not at 56x56 (214 against 263), where
+ * Winograd's saving outgrows its transforms; 128 x 64 pairs at 16x16 with a batch to share (296 against 206 at
+ * batch 32; at batch 1 Winograd's 228 against 175). 1x1 layers keep to 2,048 pairs (only measured there). */
+static bool channels_pay(const fv_conv_geom *g)
+{
+    int64_t pairs = g->C * g->OC;
+    if (pairs <= 2048) return true;
+    return g->KH == 3 && ((pairs <= 4096 && g->OW <= 32) || (pairs <= 8192 && g->OW <= 16 && g->N >= 8));
+}
+
+/* FOVEA_DIRECT=0 turns the path off (for comparisons); read once. */
+static bool enabled(void)
+{
+    static int state = -1; /* benign race: every thread computes the same value */
+    if (state < 0) {
+        const char *e = getenv("FOVEA_DIRECT");
+        state = !(e && strcmp(e, "0") == 0);
+    }
+    return state;
+}
 
 bool fv_direct_conv_applies(const fv_conv_geom *g)
 {
 #ifdef HAVE_X86
+    if (!enabled()) return false;
     bool taps = (g->KH == 3 && g->KW == 3 && g->pt >= 0 && g->pt <= 2 && g->pl >= 0 && g->pl <= 2) ||
                 (g->KH == 1 && g->KW == 1 && g->pt == 0 && g->pl == 0);
     return fv_simd_level_get() >= FV_SIMD_AVX512 && taps && g->sh == 1 && g->sw == 1 && g->dh == 1 && g->dw == 1 &&
-           g->groups == 1 && g->OW >= LANES && g->C <= MAX_CHANNELS && g->OC <= MAX_CHANNELS &&
-           g->C * g->OC <= 32 * 32 * 2;
+           g->groups == 1 && g->OW >= LANES && g->C <= MAX_CHANNELS && g->OC <= MAX_CHANNELS && channels_pay(g);
 #else
     (void)g;
     return false;
 #endif
 }
 
-/* The weight gradient's tiles read dout again for every (input channel, filter row): it wins over Winograd's
- * only on the narrowest layers (16 channels each side at 64x64: ~15 against ~25 ms on one Xeon core). */
+/* The weight gradient's tiles hold 27 accumulators against 12 loads, and Winograd's transforms shrink with
+ * more channels: measured on a Xeon with 2 threads, batch 32, the tiles win up to 1,024 channel pairs (32 -> 16
+ * at 64x64: 159 against 124 GFLOP/s) and up to 4,096 on 16-wide maps (64 -> 64: 184 against 108), not 64 -> 32
+ * at 32x32 (151 against 177). */
 bool fv_direct_conv_backward_weight_applies(const fv_conv_geom *g)
 {
-    return fv_direct_conv_applies(g) && g->KH == 3 && g->C * g->OC <= 16 * 16;
+    int64_t pairs = g->C * g->OC;
+    return fv_direct_conv_applies(g) && g->KH == 3 && (pairs <= 1024 || (pairs <= 4096 && g->OW <= 16));
 }
 
 #ifdef HAVE_X86
+
+/* ---- padded images -------------------------------------------------------------------------------------- */
+
+/* Each worker copies the image it works on into a zero-bordered buffer (PH rows of PW floats a channel, PW a
+ * multiple of 16 and wide enough for every vector of every tile), so that the tiles' loads need no masks and
+ * their loops have constant bounds: with both, the compiler keeps the whole register tile in registers (masked
+ * loads over a varying range of filter rows kept spilling it to the stack, at 37% of the FMA peak). */
+typedef struct {
+    const fv_conv_geom *g;
+    const float *inp;
+    int64_t PH, PW;     /* rows and floats a row of one channel (input row r - pt is row r) */
+    int64_t shift;      /* padded column of output column 0's first tap: LEFT - pl (0 in place) */
+    float *pads;        /* per worker: `slots` padded images */
+    int64_t pad_floats; /* floats of one padded image */
+    int slots;          /* images a worker holds at once: image n in slot n % slots */
+    int64_t *padded;    /* per worker and slot: the image it holds (-1: none) */
+    bool in_place;      /* 1x1 without padding on rows of whole vectors: read the input itself */
+} pad_plan;
+
+static fv_scratch_slot spare_pads, spare_marks;
+
+/* A plan for tiles that read `reach` columns from output column 0's first tap and rows [0, OH + K - 1); in
+ * place where the input needs no padding (in_place allowed). False when memory cannot be had. */
+static bool pad_plan_make(pad_plan *pp, const fv_conv_geom *g, const float *inp, int64_t reach, bool in_place,
+                          int slots, int threads)
+{
+    int64_t K = g->KH, copied = LEFT + (g->W + LANES - 1) / LANES * LANES;
+    *pp = (pad_plan){.g = g, .inp = inp, .PH = g->OH + K - 1, .shift = LEFT - g->pl, .slots = slots,
+                     .in_place = in_place};
+    reach += pp->shift;
+    pp->PW = ((reach > copied ? reach : copied) + LANES - 1) / LANES * LANES;
+    if (in_place) pp->PW = g->W, pp->PH = g->H, pp->shift = 0;
+    pp->pad_floats = (g->C * pp->PH * pp->PW + LANES - 1) / LANES * LANES;
+    int64_t held = (int64_t)threads * slots;
+    pp->pads = in_place ? NULL : fv_scratch_take(&spare_pads, (size_t)(held * pp->pad_floats) * sizeof(float));
+    pp->padded = fv_scratch_take(&spare_marks, (size_t)held * sizeof(int64_t));
+    for (int64_t i = 0; pp->padded && i < held; i++) pp->padded[i] = -1;
+    return pp->padded && (pp->pads || in_place);
+}
+
+static void pad_plan_free(pad_plan *pp)
+{
+    fv_scratch_give(&spare_pads, pp->pads), fv_scratch_give(&spare_marks, pp->padded);
+}
+
+/* The buffer of worker w holding image n, padded: input column x at padded column x + LEFT, so that rows copy
+ * between aligned vectors. The zero borders are written when a call first gives the worker an image (they
+ * never change after), the rows of each image then copied whole vectors at a time (the last one masked: its
+ * lanes past W write zeros, which is what the border holds). */
+__attribute__((target("avx512f"))) static const float *padded_image(const pad_plan *pp, int64_t n, int w)
+{
+    const fv_conv_geom *g = pp->g;
+    if (pp->in_place) return pp->inp + n * g->C * g->H * g->W;
+    int64_t slot = (int64_t)w * pp->slots + n % pp->slots;
+    float *pad = pp->pads + slot * pp->pad_floats;
+    if (pp->padded[slot] == n) return pad;
+    if (pp->padded[slot] < 0) memset(pad, 0, (size_t)(g->C * pp->PH * pp->PW) * sizeof(float));
+    int64_t vectors = (g->W + LANES - 1) / LANES, rows = g->H < pp->PH - g->pt ? g->H : pp->PH - g->pt;
+    __mmask16 last = (__mmask16)((1u << (g->W - (vectors - 1) * LANES)) - 1);
+    for (int64_t c = 0; c < g->C; c++)
+        for (int64_t y = 0; y < rows; y++) {
+            float *row = pad + (c * pp->PH + y + g->pt) * pp->PW + LEFT;
+            const float *src = pp->inp + ((n * g->C + c) * g->H + y) * g->W;
+            for (int64_t v = 0; v + 1 < vectors; v++) _mm512_store_ps(row + v * LANES, _mm512_loadu_ps(src + v * LANES));
+            _mm512_store_ps(row + (vectors - 1) * LANES, _mm512_maskz_loadu_ps(last, src + (vectors - 1) * LANES));
+        }
+    pp->padded[slot] = n;
+    return pad;
+}
 
 /* ---- forward ------------------------------------------------------------------------------------------- */
 
 typedef struct {
     const fv_conv_geom *g;
-    const float *inp, *bias;
-    const float *wp; /* packed weights (blocks, C, 3, 3, O) */
+    const float *bias;
+    const float *wp; /* packed weights: the block from channel oc0 at wp + oc0 * C * K * K, (C, K, K, O) */
     float *out;
     float clamp_hi;
     bool add;
-    int P, O;               /* the tile: P vectors x O channels */
-    int64_t blocks, row_blocks; /* channel blocks; tiles per output row */
-    const __mmask16 *masks; /* [row block][p][kw]: lanes that read the input row; [.][p][3]: lanes < OW */
+    int K, P, O; /* taps a side; vectors and channels of a full register tile */
+    int64_t blocks, row_blocks;
+    pad_plan pp;
 } fwd_job;
 
-/* One tile: output row oh, columns from ow0, channels [ob O, ob O + O) of image n. The body is a macro so
- * that each instance declares its accumulators as an array of exactly O x P vectors, which the compiler then
- * keeps in registers (a larger array shared by all instances was kept on the stack). */
-#define FWD_TILE(P, O, K)                                                                                       \
+/* One tile: P vectors of output row oh from column ow0, channels [oc0, oc0 + O) of image n (channels past OC
+ * are computed on zero weights and not stored; lanes past OW are not stored). The body is a macro so that each
+ * instance declares exactly O x P accumulators, which stay in registers. */
+#define FWD_TILE(NAME, P, O, K)                                                                                 \
+    __attribute__((target("avx512f"))) static void NAME(const fwd_job *j, const float *pad, int64_t n,          \
+                                                        int64_t oc0, int64_t oh, int64_t ow0)                   \
     {                                                                                                          \
         const fv_conv_geom *g = j->g;                                                                          \
-        int64_t ow0 = rb * P * LANES, oc0 = ob * O;                                                            \
-        const __mmask16 *mk = j->masks + rb * P * 4;                                                           \
         __m512 acc[O][P];                                                                                      \
         _Pragma("GCC unroll 16") for (int o = 0; o < O; o++)                                                   \
         {                                                                                                      \
             __m512 b = _mm512_set1_ps(j->bias && oc0 + o < g->OC ? j->bias[oc0 + o] : 0.0f);                  \
             _Pragma("GCC unroll 4") for (int p = 0; p < P; p++) acc[o][p] = b;                                 \
         }                                                                                                      \
-        const float *img = j->inp + n * g->C * g->H * g->W;                                                    \
-        const float *wb = j->wp + ob * g->C * K * K * O;                                                       \
-        int64_t kh0 = g->pt - oh > 0 ? g->pt - oh : 0, kh1 = g->H + g->pt - oh < K ? g->H + g->pt - oh : K;    \
-        for (int64_t c = 0; c < g->C; c++)                                                                     \
-            for (int64_t kh = kh0; kh < kh1; kh++) {                                                           \
-                const float *row = img + (c * g->H + oh + kh - g->pt) * g->W + ow0 - g->pl;                    \
-                const float *w = wb + (c * K * K + kh * K) * O;                                                \
+        const float *src = pad + oh * j->pp.PW + ow0 + j->pp.shift, *w = j->wp + oc0 * g->C * K * K;          \
+        int64_t plane = j->pp.PH * j->pp.PW, pw = j->pp.PW;                                                    \
+        for (int64_t c = 0; c < g->C; c++, src += plane, w += K * K * O) {                                     \
+            _Pragma("GCC unroll 3") for (int kh = 0; kh < K; kh++)                                             \
+            {                                                                                                  \
                 _Pragma("GCC unroll 3") for (int kw = 0; kw < K; kw++)                                         \
                 {                                                                                              \
                     __m512 x[P];                                                                               \
                     _Pragma("GCC unroll 4") for (int p = 0; p < P; p++) x[p] =                                 \
-                        _mm512_maskz_loadu_ps(mk[p * 4 + kw], row + p * LANES + kw);                           \
+                        _mm512_loadu_ps(src + kh * pw + kw + p * LANES);                                       \
                     _Pragma("GCC unroll 16") for (int o = 0; o < O; o++)                                       \
                     {                                                                                          \
-                        __m512 wv = _mm512_set1_ps(w[kw * O + o]);                                             \
+                        __m512 wv = _mm512_set1_ps(w[(kh * K + kw) * O + o]);                                  \
                         _Pragma("GCC unroll 4") for (int p = 0; p < P; p++) acc[o][p] =                        \
                             _mm512_fmadd_ps(wv, x[p], acc[o][p]);                                              \
                     }                                                                                          \
                 }                                                                                              \
             }                                                                                                  \
-        __m512 zero = _mm512_setzero_ps(), hi = _mm512_set1_ps(j->clamp_hi);                                   \
-        for (int o = 0; o < O && oc0 + o < g->OC; o++) {                                                       \
-            float *y = j->out + ((n * g->OC + oc0 + o) * g->OH + oh) * g->OW + ow0;                            \
-            for (int p = 0; p < P; p++) {                                                                      \
-                __mmask16 live = mk[p * 4 + 3];                                                                \
-                __m512 v = acc[o][p];                                                                          \
-                if (j->add) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(live, y + p * LANES));                  \
-                else if (j->clamp_hi > 0.0f) v = _mm512_min_ps(_mm512_max_ps(v, zero), hi);                    \
-                _mm512_mask_storeu_ps(y + p * LANES, live, v);                                                 \
-            }                                                                                                  \
         }                                                                                                      \
+        fwd_store(j, &acc[0][0], P, O, n, oc0, oh, ow0);                                                       \
     }
 
-/* Tiles [t0, t1) in (image, channel block, row, row block) order. */
-#define FWD_RANGE(name, P, O, K)                                                                                \
-    __attribute__((target("avx512f"))) static void name(void *arg, int64_t t0, int64_t t1, int worker)       \
-    {                                                                                                          \
-        const fwd_job *j = arg;                                                                                \
-        (void)worker;                                                                                          \
-        int64_t rows = j->g->OH * j->row_blocks;                                                               \
-        for (int64_t t = t0; t < t1; t++) {                                                                    \
-            int64_t nb = t / rows, r = t % rows, n = nb / j->blocks, ob = nb % j->blocks;                      \
-            int64_t oh = r / j->row_blocks, rb = r % j->row_blocks;                                            \
-            FWD_TILE(P, O, K)                                                                                  \
-        }                                                                                                      \
-    }
-FWD_RANGE(fwd_p4, 4, 4, 3)
-FWD_RANGE(fwd_p3, 3, 5, 3)
-FWD_RANGE(fwd_p2, 2, 8, 3)
-FWD_RANGE(fwd_p1, 1, 12, 3)
-FWD_RANGE(pointwise_p4, 4, 4, 1)
-FWD_RANGE(pointwise_p3, 3, 5, 1)
-FWD_RANGE(pointwise_p2, 2, 8, 1)
-FWD_RANGE(pointwise_p1, 1, 12, 1)
-
-/* Lanes of vector p of row block rb that read input column ow - pl + kw inside [0, W) (kw < 3), and the lanes
- * with ow < OW (index 3). */
-static void make_masks(__mmask16 *m, const fv_conv_geom *g, int P, int64_t row_blocks)
+/* The tile's accumulators (O x P, row-major) to the output: clamped, or added to it. */
+__attribute__((target("avx512f"))) static inline void fwd_store(const fwd_job *j, const __m512 *acc, int P, int O,
+                                                               int64_t n, int64_t oc0, int64_t oh, int64_t ow0)
 {
-    for (int64_t rb = 0; rb < row_blocks; rb++)
-        for (int p = 0; p < P; p++)
-            for (int k = 0; k < 4; k++) {
-                unsigned bits = 0;
-                for (int l = 0; l < LANES; l++) {
-                    int64_t ow = (rb * P + p) * LANES + l, col = ow - g->pl + k;
-                    bool live = ow < g->OW && (k == 3 || (col >= 0 && col < g->W));
-                    bits |= (unsigned)live << l;
-                }
-                m[(rb * P + p) * 4 + k] = (__mmask16)bits;
-            }
+    const fv_conv_geom *g = j->g;
+    __m512 zero = _mm512_setzero_ps(), hi = _mm512_set1_ps(j->clamp_hi);
+    for (int o = 0; o < O && oc0 + o < g->OC; o++) {
+        float *y = j->out + ((n * g->OC + oc0 + o) * g->OH + oh) * g->OW + ow0;
+        for (int p = 0; p < P; p++) {
+            int64_t left = g->OW - ow0 - p * LANES;
+            if (left <= 0) break;
+            __mmask16 live = left >= LANES ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
+            __m512 v = acc[o * P + p];
+            if (j->add) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(live, y + p * LANES));
+            else if (j->clamp_hi > 0.0f) v = _mm512_min_ps(_mm512_max_ps(v, zero), hi);
+            _mm512_mask_storeu_ps(y + p * LANES, live, v);
+        }
+    }
 }
 
-/* wp (blocks, C, K, K, O) from weight (OC, C, K, K) (kk = K * K taps), or from its gradient's form when flip:
- * the filter of (output c, input oc) is weight[oc][c] turned by 180 degrees. Zero past the last output channel. */
+/* Register tiles: P vectors x O channels (P x O accumulators, P inputs and a weight within 32 registers), two
+ * channel counts for each P so that common channel counts (multiples of 4 and 8) fill their blocks. */
+FWD_TILE(t3_4x6, 4, 6, 3)
+FWD_TILE(t3_4x4, 4, 4, 3)
+FWD_TILE(t3_3x8, 3, 8, 3)
+FWD_TILE(t3_3x4, 3, 4, 3)
+FWD_TILE(t3_2x12, 2, 12, 3)
+FWD_TILE(t3_2x8, 2, 8, 3)
+FWD_TILE(t3_1x16, 1, 16, 3)
+FWD_TILE(t3_1x8, 1, 8, 3)
+FWD_TILE(t1_4x6, 4, 6, 1)
+FWD_TILE(t1_4x4, 4, 4, 1)
+FWD_TILE(t1_3x8, 3, 8, 1)
+FWD_TILE(t1_3x4, 3, 4, 1)
+FWD_TILE(t1_2x12, 2, 12, 1)
+FWD_TILE(t1_2x8, 2, 8, 1)
+FWD_TILE(t1_1x16, 1, 16, 1)
+FWD_TILE(t1_1x8, 1, 8, 1)
+
+typedef void (*fwd_tile_fn)(const fwd_job *, const float *, int64_t, int64_t, int64_t, int64_t);
+
+/* [K == 3][P - 1][0: the wide block, 1: the narrow one] and the blocks' channel counts */
+static const fwd_tile_fn tile_fns[2][4][2] = {
+    {{t1_1x16, t1_1x8}, {t1_2x12, t1_2x8}, {t1_3x8, t1_3x4}, {t1_4x6, t1_4x4}},
+    {{t3_1x16, t3_1x8}, {t3_2x12, t3_2x8}, {t3_3x8, t3_3x4}, {t3_4x6, t3_4x4}},
+};
+static const int tile_channels[4][2] = {{16, 8}, {12, 8}, {8, 4}, {6, 4}};
+
+/* Tiles [t0, t1) in (image, row, row block, channel block) order, so that the input rows under an output row
+ * are read from L1 by all of its tiles; the last row block may have fewer vectors. */
+static void fwd_range(void *arg, int64_t t0, int64_t t1, int worker)
+{
+    const fwd_job *j = arg;
+    const fv_conv_geom *g = j->g;
+    int64_t per_row = j->row_blocks * j->blocks, per_image = g->OH * per_row;
+    int wide = j->O == tile_channels[j->P - 1][0] ? 0 : 1;
+    for (int64_t t = t0; t < t1; t++) {
+        int64_t n = t / per_image, r = t % per_image, oh = r / per_row, rb = r % per_row / j->blocks,
+                ob = r % j->blocks;
+        /* a short last row block runs the full tile too: its extra vectors read the zero padding and are not
+         * stored */
+        fwd_tile_fn f = tile_fns[j->K == 3][j->P - 1][wide];
+        f(j, padded_image(&j->pp, n, worker), n, ob * j->O, oh, rb * j->P * LANES);
+    }
+}
+
+static fv_scratch_slot spare_weights;
+
+/* O for P vectors: of the tile's two channel counts, the one that pads OC least (the wider on a tie). */
+static int block_channels(int P, int64_t OC)
+{
+    int a = tile_channels[P - 1][0], b = tile_channels[P - 1][1];
+    int64_t pa = (OC + a - 1) / a * a, pb = (OC + b - 1) / b * b;
+    return pb < pa ? b : a;
+}
+
+/* wp, block by block, from weight (OC, C, K, K), or from its gradient's form when flip: the filter of
+ * (output c, input oc) is weight[oc][c] turned by 180 degrees. Zero past the last output channel. */
 static void pack_weights(float *wp, const float *weight, int64_t OC, int64_t C, int kk, int O, int64_t blocks,
                          bool flip)
 {
@@ -176,31 +299,32 @@ static void pack_weights(float *wp, const float *weight, int64_t OC, int64_t C, 
                 }
 }
 
-static fv_scratch_slot spare_weights, spare_masks;
-
 /* out = clamp(bias + conv) or out += conv, for geometry g whose weights are packed from weight (flip: the
  * input gradient's form, weight then being (C, OC, 3, 3) of the forward convolution). */
 static bool forward_run(int threads, float *out, const float *inp, const float *weight, bool flip,
                         const float *bias, float clamp_hi, bool add, const fv_conv_geom *g)
 {
     int64_t vectors = (g->OW + LANES - 1) / LANES;
-    int P = vectors >= 4 ? 4 : (int)vectors, O = P == 4 ? 4 : P == 3 ? 5 : P == 2 ? 8 : 12;
+    int P = vectors >= 4 ? 4 : (int)vectors, K = (int)g->KH, O = block_channels(P, g->OC);
     int64_t blocks = (g->OC + O - 1) / O, row_blocks = (vectors + P - 1) / P;
-    int kk = (int)(g->KH * g->KW);
-    float *wp = fv_scratch_take(&spare_weights, (size_t)(blocks * g->C * kk * O) * sizeof(float));
-    __mmask16 *masks = fv_scratch_take(&spare_masks, (size_t)(row_blocks * P * 4) * sizeof(__mmask16));
-    bool ok = wp && masks;
-    if (ok) {
-        pack_weights(wp, weight, g->OC, g->C, kk, O, blocks, flip);
-        make_masks(masks, g, P, row_blocks);
-        fwd_job j = {g, inp, bias, wp, out, clamp_hi, add, P, O, blocks, row_blocks, masks};
-        fv_range_fn body = P == 4 ? fwd_p4 : P == 3 ? fwd_p3 : P == 2 ? fwd_p2 : fwd_p1;
-        if (kk == 1) body = P == 4 ? pointwise_p4 : P == 3 ? pointwise_p3 : P == 2 ? pointwise_p2 : pointwise_p1;
+    if (threads < 1) threads = 1;
+    fwd_job j = {.g = g, .bias = bias, .out = out, .clamp_hi = clamp_hi, .add = add, .K = K, .P = P, .O = O,
+                 .blocks = blocks, .row_blocks = row_blocks};
+    /* every tile reads P whole vectors plus K - 1 columns from its row block's start */
+    bool in_place = K == 1 && g->pt == 0 && g->pl == 0 && g->W % LANES == 0 && g->OW == g->W && g->OH == g->H &&
+                    vectors % P == 0;
+    bool ok = pad_plan_make(&j.pp, g, inp, row_blocks * P * LANES + K - 1, in_place, 1, threads);
+    float *wp = fv_scratch_take(&spare_weights, (size_t)(blocks * g->C * K * K * O) * sizeof(float));
+    if (ok && wp) {
+        pack_weights(wp, weight, g->OC, g->C, K * K, O, blocks, flip);
+        j.wp = wp;
         int64_t tiles = g->N * blocks * g->OH * row_blocks;
-        fv_parallel_for(threads, tiles, g->OH * row_blocks, body, &j);
+        /* whole images a chunk, unless there are too few to share (each worker then pads the image too) */
+        int64_t grain = g->N >= 2 * threads ? g->OH * row_blocks * blocks : row_blocks * blocks;
+        fv_parallel_for(threads, tiles, grain, fwd_range, &j);
     }
-    fv_scratch_give(&spare_weights, wp), fv_scratch_give(&spare_masks, masks);
-    return ok;
+    fv_scratch_give(&spare_weights, wp), pad_plan_free(&j.pp);
+    return ok && wp;
 }
 
 bool fv_direct_conv_forward(int threads, float *out, const float *inp, const float *weight, const float *bias,
@@ -236,74 +360,84 @@ bool fv_direct_conv_backward_input(int threads, float *dinp, const float *dout, 
 
 typedef struct {
     const fv_conv_geom *g;
-    const float *dout, *inp;
-    float *parts;  /* per chunk: (OC, C, 3, 3) */
-    int64_t chunks, oc_blocks;
-    const __mmask16 *masks; /* [vector][kw]: lanes that read the input row; [.][3]: lanes < OW */
+    const float *dout;
+    float *parts; /* per chunk: (OC, C, 3, 3) */
+    int64_t chunks;
+    pad_plan pp;
 } wgrad_job;
 
-/* Lane sums of the tile's accumulators into part[oc][c][kh][kw]. */
-__attribute__((target("avx512f"))) static void wgrad_store(float *part, __m512 acc[WGRAD_OC][3], int64_t oc0,
-                                                          int64_t c, int kh, const fv_conv_geom *g)
-{
-    for (int o = 0; o < WGRAD_OC && oc0 + o < g->OC; o++)
-        for (int kw = 0; kw < 3; kw++) part[((oc0 + o) * g->C + c) * 9 + kh * 3 + kw] += _mm512_reduce_add_ps(acc[o][kw]);
-}
-
-/* dW tile (8 output channels from oc0, input channel c, row kh of the filter) over image n, added to part.
- * Channels past OC load nothing (mask 0), so the loops keep constant bounds and the 24 accumulators stay in
- * registers. */
-__attribute__((target("avx512f"))) static void wgrad_tile(const wgrad_job *j, float *part, int64_t n, int64_t oc0,
-                                                         int64_t c, int kh)
-{
-    const fv_conv_geom *g = j->g;
-    int64_t vectors = (g->OW + LANES - 1) / LANES, plane = g->OH * g->OW;
-    __m512 acc[WGRAD_OC][3];
-#pragma GCC unroll 8
-    for (int o = 0; o < WGRAD_OC; o++) acc[o][0] = acc[o][1] = acc[o][2] = _mm512_setzero_ps();
-    /* rows of channels past OC are never read: point them at channel oc0 */
-    const float *dy[WGRAD_OC];
-    __mmask16 live[WGRAD_OC];
-    for (int o = 0; o < WGRAD_OC; o++) {
-        bool in = oc0 + o < g->OC;
-        dy[o] = j->dout + (n * g->OC + oc0 + (in ? o : 0)) * plane;
-        live[o] = in ? (__mmask16)0xffff : 0;
+/* dW tile: WO output channels from oc0 x the 9 taps of input channel c, over `images` images from n0 (padded
+ * in pads[]), added to part. For each 16-pixel vector of dout it loads WO vectors of dout and the 9 vectors of
+ * the padded input under the taps: 9 + WO loads for 9 WO multiply-adds, no masks but on a row's last, partial
+ * vector of dout. The lanes are summed once per tile: over a chunk of images, not each one (a 16x16 map has
+ * only 16 vectors). */
+#define WGRAD_TILE(NAME, WO)                                                                                    \
+    __attribute__((target("avx512f"))) static void NAME(const wgrad_job *j, const float *const *pads,           \
+                                                        float *part, int64_t n0, int images, int64_t oc0,       \
+                                                        int64_t c)                                              \
+    {                                                                                                          \
+        const fv_conv_geom *g = j->g;                                                                          \
+        int64_t vectors = (g->OW + LANES - 1) / LANES, pw = j->pp.PW;                                          \
+        __mmask16 tail = (__mmask16)((1u << (g->OW - (vectors - 1) * LANES)) - 1);                             \
+        __m512 acc[WO][9];                                                                                     \
+        _Pragma("GCC unroll 4") for (int o = 0; o < WO; o++)                                                   \
+        {                                                                                                      \
+            _Pragma("GCC unroll 9") for (int k = 0; k < 9; k++) acc[o][k] = _mm512_setzero_ps();               \
+        }                                                                                                      \
+        for (int i = 0; i < images; i++) {                                                                     \
+            const float *dy = j->dout + ((n0 + i) * g->OC + oc0) * g->OH * g->OW;                              \
+            const float *x = pads[i] + c * j->pp.PH * pw + j->pp.shift;                                        \
+            for (int64_t oh = 0; oh < g->OH; oh++, x += pw, dy += g->OW)                                       \
+                for (int64_t v = 0; v < vectors; v++) {                                                        \
+                    __mmask16 live = v + 1 < vectors ? (__mmask16)0xffff : tail;                               \
+                    __m512 d[WO];                                                                              \
+                    _Pragma("GCC unroll 4") for (int o = 0; o < WO; o++) d[o] =                                \
+                        _mm512_maskz_loadu_ps(live, dy + o * g->OH * g->OW + v * LANES);                       \
+                    _Pragma("GCC unroll 3") for (int kh = 0; kh < 3; kh++)                                     \
+                    {                                                                                          \
+                        _Pragma("GCC unroll 3") for (int kw = 0; kw < 3; kw++)                                 \
+                        {                                                                                      \
+                            __m512 xv = _mm512_loadu_ps(x + kh * pw + kw + v * LANES);                         \
+                            __asm__("" : "+v"(xv)); /* one load for WO products, not one folded into each */   \
+                            _Pragma("GCC unroll 4") for (int o = 0; o < WO; o++) acc[o][kh * 3 + kw] =         \
+                                _mm512_fmadd_ps(d[o], xv, acc[o][kh * 3 + kw]);                                \
+                        }                                                                                      \
+                    }                                                                                          \
+                }                                                                                              \
+        }                                                                                                      \
+        _Pragma("GCC unroll 4") for (int o = 0; o < WO; o++)                                                   \
+        {                                                                                                      \
+            float *dst = part + ((oc0 + o) * g->C + c) * 9;                                                    \
+            _Pragma("GCC unroll 9") for (int k = 0; k < 9; k++) dst[k] += _mm512_reduce_add_ps(acc[o][k]);     \
+        }                                                                                                      \
     }
-    const float *x = j->inp + (n * g->C + c) * g->H * g->W;
-    int64_t oh0 = g->pt - kh > 0 ? g->pt - kh : 0, oh1 = g->H + g->pt - kh < g->OH ? g->H + g->pt - kh : g->OH;
-    for (int64_t oh = oh0; oh < oh1; oh++) {
-        const float *row = x + (oh + kh - g->pt) * g->W - g->pl;
-        for (int64_t v = 0; v < vectors; v++) {
-            const __mmask16 *mk = j->masks + v * 4;
-            int64_t at = oh * g->OW + v * LANES;
-            __m512 xs[3];
-#pragma GCC unroll 3
-            for (int kw = 0; kw < 3; kw++) xs[kw] = _mm512_maskz_loadu_ps(mk[kw], row + v * LANES + kw);
-#pragma GCC unroll 8
-            for (int o = 0; o < WGRAD_OC; o++) {
-                __m512 d = _mm512_maskz_loadu_ps(mk[3] & live[o], dy[o] + at);
-#pragma GCC unroll 3
-                for (int kw = 0; kw < 3; kw++) acc[o][kw] = _mm512_fmadd_ps(d, xs[kw], acc[o][kw]);
-            }
-        }
-    }
-    wgrad_store(part, acc, oc0, c, kh, g);
-}
+WGRAD_TILE(wgrad_3, 3)
+WGRAD_TILE(wgrad_2, 2)
+WGRAD_TILE(wgrad_1, 1)
 
-/* Chunks [k0, k1): each its images in order into its own part. */
+/* Chunks [k0, k1): each its images in order into its own part; channels in tiles of 3, the last 2 or 1. */
 static void wgrad_chunks(void *arg, int64_t k0, int64_t k1, int worker)
 {
     const wgrad_job *j = arg;
     const fv_conv_geom *g = j->g;
-    (void)worker;
     int64_t wsize = g->OC * g->C * 9;
     for (int64_t k = k0; k < k1; k++) {
         float *part = j->parts + k * wsize;
         memset(part, 0, (size_t)wsize * sizeof(float));
-        for (int64_t n = k * WGRAD_IMAGES; n < g->N && n < (k + 1) * WGRAD_IMAGES; n++)
-            for (int64_t c = 0; c < g->C; c++)
-                for (int kh = 0; kh < 3; kh++)
-                    for (int64_t ob = 0; ob < j->oc_blocks; ob++) wgrad_tile(j, part, n, ob * WGRAD_OC, c, kh);
+        int64_t n0 = k * WGRAD_IMAGES;
+        int images = g->N - n0 < WGRAD_IMAGES ? (int)(g->N - n0) : WGRAD_IMAGES;
+        const float *pads[WGRAD_IMAGES];
+        for (int i = 0; i < images; i++) pads[i] = padded_image(&j->pp, n0 + i, worker);
+        for (int64_t oc = 0; oc < g->OC;) {
+            int64_t left = g->OC - oc;
+            int wo = left >= 3 ? 3 : (int)left;
+            for (int64_t c = 0; c < g->C; c++) {
+                if (wo == 3) wgrad_3(j, pads, part, n0, images, oc, c);
+                else if (wo == 2) wgrad_2(j, pads, part, n0, images, oc, c);
+                else wgrad_1(j, pads, part, n0, images, oc, c);
+            }
+            oc += wo;
+        }
     }
 }
 
@@ -329,21 +463,21 @@ static fv_scratch_slot spare_parts;
 bool fv_direct_conv_backward_weight(int threads, float *dweight, const float *dout, const float *inp,
                                     const fv_conv_geom *g)
 {
-    if (g->KH != 3 || g->KW != 3) return false; /* its tiles are 3 taps wide */
+    if (g->KH != 3 || g->KW != 3) return false; /* its tiles hold 9 taps */
+    if (threads < 1) threads = 1;
     int64_t vectors = (g->OW + LANES - 1) / LANES, wsize = g->OC * g->C * 9;
     int64_t chunks = (g->N + WGRAD_IMAGES - 1) / WGRAD_IMAGES;
+    wgrad_job j = {.g = g, .dout = dout, .chunks = chunks};
+    bool ok = pad_plan_make(&j.pp, g, inp, vectors * LANES + 2, false, WGRAD_IMAGES, threads);
     float *parts = fv_scratch_take(&spare_parts, (size_t)(chunks * wsize) * sizeof(float));
-    __mmask16 *masks = fv_scratch_take(&spare_masks, (size_t)(vectors * 4) * sizeof(__mmask16));
-    bool ok = parts && masks;
-    if (ok) {
-        make_masks(masks, g, 1, vectors);
-        wgrad_job j = {g, dout, inp, parts, chunks, (g->OC + WGRAD_OC - 1) / WGRAD_OC, masks};
+    if (ok && parts) {
+        j.parts = parts;
         fv_parallel_for(threads, chunks, 1, wgrad_chunks, &j);
         wgrad_sum s = {dweight, parts, chunks, wsize};
         fv_parallel_for(wsize >= 4096 ? threads : 1, wsize, 1024, wgrad_add, &s);
     }
-    fv_scratch_give(&spare_parts, parts), fv_scratch_give(&spare_masks, masks);
-    return ok;
+    fv_scratch_give(&spare_parts, parts), pad_plan_free(&j.pp);
+    return ok && parts;
 }
 
 #else /* no x86: never applies */

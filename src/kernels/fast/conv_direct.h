@@ -1,7 +1,7 @@
-/* Direct 3x3 (padding 0 to 2) and 1x1 (no padding) stride-1 convolution for layers of few channels (up to 64
- * each side) on maps at least 16 wide, with AVX-512: no unrolled columns and no Winograd transforms, whose cost
- * there exceeds the arithmetic (the 16- and 32-channel layers of a U-Net at 64x64, its 1x1 head). Forward, input and weight gradients; every result is
- * bit-identical for any thread count. */
+/* Direct 3x3 (padding 0 to 2) and 1x1 (no padding) stride-1 convolution for layers of few channels (up to 128
+ * each side, fewer on wide maps) on maps at least 16 wide, with AVX-512: no unrolled columns and no Winograd
+ * transforms, whose cost there exceeds the arithmetic (the layers of a U-Net at 64x64 down to 16x16, its 1x1
+ * head). Forward, input and weight gradients; every result is bit-identical for any thread count. */
 #ifndef FV_FAST_CONV_DIRECT_H
 #define FV_FAST_CONV_DIRECT_H
 
