@@ -188,6 +188,35 @@ static bool forward_all(int threads, float *out, const float *inp, const float *
     return true;
 }
 
+/* Planes [q0, q1) of images [n0, n0 + m), group gi: dcol's rows added onto dinp (plane q: image q / Cg,
+ * channel q % Cg of the group). Each plane is one worker's, its adds in one order. */
+typedef struct {
+    float *dinp;
+    const float *dcol;
+    const fv_conv_geom *g;
+    int64_t n0, m, gi;
+} fold_job;
+
+static void fold_planes(void *p, int64_t q0, int64_t q1, int worker)
+{
+    const fold_job *f = p;
+    const fv_conv_geom *g = f->g;
+    int64_t Cg = g->C / g->groups, P = g->OH * g->OW, taps = g->KH * g->KW, ld = f->m * P;
+    (void)worker;
+    for (int64_t q = q0; q < q1; q++) {
+        int64_t i = q / Cg, k = q % Cg;
+        float *img = f->dinp + (f->n0 + i) * g->C * g->H * g->W;
+        const float *col = f->dcol + k * taps * ld + i * P;
+        if (!pointwise(g)) {
+            col2im_add(img, col, ld, f->gi * Cg + k, 1, g);
+            continue;
+        }
+        float *d = img + (f->gi * Cg + k) * P;
+#pragma omp simd
+        for (int64_t x = 0; x < P; x++) d[x] += col[x];
+    }
+}
+
 /* The input gradient of images [n0, n0 + m) and group gi: the weights' transpose times dout's columns, into
  * dinp directly (pointwise, one image) or into dcol (Kg x m*P) and then folded back onto each image. */
 static bool backward_input_product(int threads, float *dinp, float *dcol, const float *dout, const float *weight,
@@ -206,19 +235,9 @@ static bool backward_input_product(int threads, float *dinp, float *dcol, const 
     }
     if (!fv_gemm_run(threads, &op)) return false;
     if (into_dinp) return true;
-    for (int64_t i = 0; i < m; i++) {
-        float *img = dinp + (n0 + i) * g->C * g->H * g->W;
-        if (!pointwise(g)) {
-            col2im_add(img, dcol + i * P, m * P, gi * Cg, Cg, g);
-            continue;
-        }
-        for (int64_t k = 0; k < Kg; k++) {
-            float *d = img + (gi * Cg + k) * P;
-            const float *s = dcol + k * m * P + i * P;
-#pragma omp simd
-            for (int64_t q = 0; q < P; q++) d[q] += s[q];
-        }
-    }
+    fold_job f = {dinp, dcol, g, n0, m, gi};
+    /* the planes to the threads (a transposed convolution's whole output passes through here) */
+    fv_parallel_for(m * Cg * g->H * g->W >= 65536 ? threads : 1, m * Cg, 1, fold_planes, &f);
     return true;
 }
 
