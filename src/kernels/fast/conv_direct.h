@@ -22,8 +22,8 @@ bool fv_direct_conv_backward_input_applies(const fv_conv_geom *g);
 bool fv_direct_conv_backward_input(int threads, float *dinp, const float *dout, const float *weight,
                                    const fv_conv_geom *g);
 
-/* dweight += the weight gradient of dout, for 3x3 geometries where fv_direct_conv_applies (false for 1x1); the
- * dispatch takes it only where fv_direct_conv_backward_weight_applies (where it is measured faster). */
+/* dweight += the weight gradient of dout, for geometries where fv_direct_conv_applies; the dispatch takes it
+ * only where fv_direct_conv_backward_weight_applies (where it is measured faster). */
 bool fv_direct_conv_backward_weight_applies(const fv_conv_geom *g);
 bool fv_direct_conv_backward_weight(int threads, float *dweight, const float *dout, const float *inp,
                                     const fv_conv_geom *g);
