@@ -87,7 +87,9 @@ void fv_graph_zero_grad(fv_graph *g);
 
 /* ---- nodes ------------------------------------------------------------------------------------------ */
 
-const fv_tensor *fv_node_value(const fv_node *n); /* valid after forward */
+/* Valid after forward. In a training pass a batch norm read only by a ReLU or ReLU6 computes that activation too
+ * and holds its output (the two share one buffer); fv_node_keep_value on the batch norm keeps its own. */
+const fv_tensor *fv_node_value(const fv_node *n);
 /* After backward: the gradient of a node asked for with fv_node_keep_grad, or of a parameter's node; else NULL. */
 const fv_tensor *fv_node_grad(const fv_node *n);
 const char *fv_node_name(const fv_node *n);

@@ -335,11 +335,13 @@ fv_status fv_graph_forward(fv_graph *g)
     if (g->shapes_dirty && reinfer_all(g) != FV_OK) return fv_errcode(g->ctx);
     if (g->training) g->train_passes++;
     if (g->inference && fv_memory_plan(g) != FV_OK) return fv_errcode(g->ctx);
+    fv_graph_fuse_training(g);
     for (int i = 0; i < g->n_nodes; i++) {
         fv_node *n = g->nodes[i];
         if (n->op == FV_OP_INPUT || n->op == FV_OP_PARAM || n->op == FV_OP_CONSTANT) continue;
         const fv_op_def *def = fv_op_get(n->op);
-        if (def->view) {
+        if (def->view || n->fused_view) {
+            if (n->value.owns && n->value.data) g->live_bytes -= n->value_cap; /* a pass before, unfused */
             fv_view_attach(n);
             fv_memory_release_inputs(g, i);
             continue;

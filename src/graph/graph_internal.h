@@ -34,6 +34,11 @@ struct fv_node {
     bool needs_grad;     /* set before each backward: a gradient must flow into this node */
     bool on_path;        /* set before each backward: the node feeds the differentiated output */
     bool grad_fresh;     /* during backward: grad holds no values yet, the first writer assigns (fv_grad_fresh) */
+    /* Training-pass fusion (fuse.c), decided before each training forward: fused_clamp > 0 on a batch norm that
+     * applies the ReLU (+inf) or ReLU6 (6) after it itself; fused_view on that activation, whose value is then
+     * the batch norm's buffer and whose forward does nothing. */
+    float fused_clamp;
+    bool fused_view;
     void *kernel_cache;  /* what an op keeps from one forward pass to the next (a convolution's packed weights) */
     void (*kernel_cache_free)(void *cache);
 };
@@ -117,6 +122,12 @@ fv_status fv_memory_plan(fv_graph *g);
 fv_status fv_memory_acquire(fv_graph *g, fv_node *n);
 void fv_memory_release_inputs(fv_graph *g, int i);
 void fv_memory_free(fv_graph *g);
+/* Before a training forward: fuse each ReLU or ReLU6 into the batch norm it alone reads (fuse.c). */
+void fv_graph_fuse_training(fv_graph *g);
+
+/* The clamp an activation node applies: +inf for ReLU, 6 for ReLU6, 0 for the other kinds (activation.c). */
+float fv_activation_clamp(const fv_node *n);
+
 /* Point a view node's value at its input's buffer (before the view's readers run). */
 void fv_view_attach(fv_node *n);
 

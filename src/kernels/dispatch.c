@@ -171,9 +171,10 @@ void fv_batch_norm_apply(fv_ctx *ctx, float *out, const float *x, const float *m
 
 void fv_batch_norm_train(fv_ctx *ctx, float *out, float *mean, float *invstd, double *mean64, double *var64,
                          const float *x, const float *gamma, const float *beta, float eps, int64_t N, int64_t C,
-                         int64_t HW)
+                         int64_t HW, float clamp_hi)
 {
-    fv_fast_batch_norm_train(mb_threads(ctx), out, mean, invstd, mean64, var64, x, gamma, beta, eps, N, C, HW);
+    fv_fast_batch_norm_train(mb_threads(ctx), out, mean, invstd, mean64, var64, x, gamma, beta, eps, N, C, HW,
+                             clamp_hi);
 }
 
 void fv_batch_norm_backward(fv_ctx *ctx, float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,

@@ -53,10 +53,11 @@ void fv_avg_pool2d_backward(fv_ctx *ctx, float *dinp, const float *dout, const f
 void fv_batch_norm_stats(fv_ctx *ctx, double *mean, double *var, const float *x, int64_t N, int64_t C, int64_t HW);
 void fv_batch_norm_apply(fv_ctx *ctx, float *out, const float *x, const float *mean, const float *invstd,
                          const float *gamma, const float *beta, int64_t N, int64_t C, int64_t HW, float clamp_hi);
-/* Train mode: the statistics (double), mean and invstd = 1 / sqrt(var + eps) (float) and the output in one pass. */
+/* Train mode: the statistics (double), mean and invstd = 1 / sqrt(var + eps) (float) and the output in one pass,
+ * clamped to [0, clamp_hi] as fv_clamp0 does when clamp_hi > 0. */
 void fv_batch_norm_train(fv_ctx *ctx, float *out, float *mean, float *invstd, double *mean64, double *var64,
                          const float *x, const float *gamma, const float *beta, float eps, int64_t N, int64_t C,
-                         int64_t HW);
+                         int64_t HW, float clamp_hi);
 void fv_batch_norm_backward(fv_ctx *ctx, float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
                             const float *mean, const float *invstd, const float *gamma, int batch_stats, bool assign,
                             int64_t N, int64_t C, int64_t HW);

@@ -56,6 +56,12 @@ static void act_backward(fv_graph *g, fv_node *n)
                            fv_grad_fresh(n, 0));
 }
 
+float fv_activation_clamp(const fv_node *n)
+{
+    const act_attr *a = n->attr;
+    return a->kind == FV_ACT_RELU ? INFINITY : a->kind == FV_ACT_RELU6 ? 6.0f : 0.0f;
+}
+
 const fv_op_def fv_op_activation = {"activation", act_infer, act_forward, act_backward, false};
 
 fv_node *fv_activation(fv_graph *g, fv_node *x, fv_activation_kind kind, float alpha)

@@ -56,6 +56,17 @@ static fv_status bn_infer(fv_graph *g, fv_node *n)
 
 /* Train mode: normalize with the batch's mean and biased variance (statistics and output in one kernel, which
  * reads x once); move the running statistics toward the batch's mean and unbiased variance, as PyTorch does. */
+/* The clamp the output gets: the node's own (fv_batch_norm_clamped), the ReLU fused into it for this training
+ * pass (graph/fuse.c), the tighter of both, or none (0). Its backward masks by its own clamp alone: a fused
+ * ReLU's backward runs in the ReLU's node, on this output. */
+static float clamp_of(const fv_node *n)
+{
+    const bn_attr *at = n->attr;
+    float own = at->hi, fused = n->fused_clamp;
+    if (!(fused > 0.0f)) return own;
+    return own > 0.0f && own < fused ? own : fused;
+}
+
 static fv_status train_forward(fv_graph *g, fv_node *n, float *mean, float *invstd, const float *gamma,
                                const float *beta)
 {
@@ -69,7 +80,7 @@ static fv_status train_forward(fv_graph *g, fv_node *n, float *mean, float *invs
     if (!m) return fv_node_error(g, n, FV_ERR_NOMEM, "out of memory for the statistics of %lld channels", (long long)C);
     double *var = m + C, mom = at->args.momentum;
     fv_batch_norm_train(g->ctx, fv_f32(&n->value), mean, invstd, m, var, fv_f32(x), gamma, beta, at->args.eps, N, C,
-                        HW);
+                        HW, clamp_of(n));
     float *rm = fv_f32(&n->in[IN_RMEAN]->value), *rv = fv_f32(&n->in[IN_RVAR]->value);
     for (int64_t c = 0; c < C; c++) {
         rm[c] = (float)((1.0 - mom) * rm[c] + mom * m[c]);
@@ -105,15 +116,10 @@ static fv_status bn_forward(fv_graph *g, fv_node *n)
     at->batch_stats = g->training && !(gp && !gp->trainable);
     const float *gamma = n->in[IN_GAMMA] ? fv_f32(&n->in[IN_GAMMA]->value) : NULL;
     const float *beta = n->in[IN_BETA] ? fv_f32(&n->in[IN_BETA]->value) : NULL;
-    if (at->batch_stats) {
-        if ((s = train_forward(g, n, mean, invstd, gamma, beta)) || !(at->hi > 0.0f)) return s;
-        float *y = fv_f32(&n->value);
-        for (int64_t i = 0; i < n->value.size; i++) y[i] = fv_clamp0(y[i], at->hi);
-        return FV_OK;
-    }
+    if (at->batch_stats) return train_forward(g, n, mean, invstd, gamma, beta);
     running_stats(n, mean, invstd);
     fv_batch_norm_apply(g->ctx, fv_f32(&n->value), fv_f32(x), mean, invstd, gamma, beta, x->shape[0], C, spatial(x),
-                        at->hi);
+                        clamp_of(n));
     return FV_OK;
 }
 

@@ -264,7 +264,7 @@ static void batch_norm_train(void)
             const float *gm = affine ? gamma : NULL, *bt = affine ? beta : NULL;
             fv_fast_batch_norm_apply(1, y, x, m, is, gm, bt, N, C, HW, 0.0f);
             for (int t = 1; t < 4; t++) {
-                fv_fast_batch_norm_train(t, y2, m2, is2, mean2, var2, x, gm, bt, 1e-5f, N, C, HW);
+                fv_fast_batch_norm_train(t, y2, m2, is2, mean2, var2, x, gm, bt, 1e-5f, N, C, HW, 0.0f);
                 bad += memcmp(mean, mean2, (size_t)C * 8) != 0 || memcmp(var, var2, (size_t)C * 8) != 0 ||
                        !same_bits(m, m2, C) || !same_bits(is, is2, C) || !same_bits(y, y2, n);
             }

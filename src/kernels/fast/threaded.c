@@ -882,15 +882,21 @@ static void apply_some(const bn_job *j, int64_t p0, int64_t p1)
     apply_planes(j, p0, p1);
 }
 
-static void bn_apply_range(void *p, int64_t p0, int64_t p1, int worker)
+/* Planes [p0, p1) of out clamped to [0, hi], where hi > 0. */
+static void clamp_planes(const bn_job *j, int64_t p0, int64_t p1)
 {
-    const bn_job *j = p;
-    apply_some(j, p0, p1);
     if (!(j->hi > 0.0f)) return;
     float *o = j->out + p0 * j->HW, hi = j->hi;
     int64_t len = (p1 - p0) * j->HW;
 #pragma omp simd
     for (int64_t i = 0; i < len; i++) o[i] = fv_clamp0(o[i], hi);
+}
+
+static void bn_apply_range(void *p, int64_t p0, int64_t p1, int worker)
+{
+    const bn_job *j = p;
+    apply_some(j, p0, p1);
+    clamp_planes(j, p0, p1);
 }
 
 /* Train mode, channel by channel: the statistics, then the channel normalized while its planes are still in
@@ -902,17 +908,20 @@ static void bn_train_range(void *p, int64_t c0, int64_t c1, int worker)
         stats_channel(j->mean64, j->var64, j->x, c, j->N, j->C, j->HW, j->avx2);
         j->mean_out[c] = (float)j->mean64[c];
         j->invstd_out[c] = (float)(1.0 / sqrt(j->var64[c] + j->eps));
-        for (int64_t n = 0; n < j->N; n++) apply_some(j, n * j->C + c, n * j->C + c + 1);
+        for (int64_t n = 0; n < j->N; n++) {
+            apply_some(j, n * j->C + c, n * j->C + c + 1);
+            clamp_planes(j, n * j->C + c, n * j->C + c + 1); /* the plane is still in L1 */
+        }
     }
 }
 
 void fv_fast_batch_norm_train(int threads, float *out, float *mean, float *invstd, double *mean64, double *var64,
                               const float *x, const float *gamma, const float *beta, float eps, int64_t N, int64_t C,
-                              int64_t HW)
+                              int64_t HW, float clamp_hi)
 {
     bn_job j = {.out = out, .mean64 = mean64, .var64 = var64, .x = x, .mean = mean, .invstd = invstd,
                 .gamma = gamma, .beta = beta, .avx2 = use_avx2(), .mean_out = mean, .invstd_out = invstd, .eps = eps,
-                .N = N, .C = C, .HW = HW};
+                .hi = clamp_hi, .N = N, .C = C, .HW = HW};
     fv_parallel_for(bn_threads(threads, N, C, HW), C, 1, bn_train_range, &j);
 }
 

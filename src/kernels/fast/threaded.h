@@ -31,11 +31,11 @@ void fv_fast_batch_norm_backward(int threads, float *dx, float *dgamma, float *d
                                  const float *mean, const float *invstd, const float *gamma, int batch_stats,
                                  bool assign, int64_t N, int64_t C, int64_t HW);
 /* Train mode's forward in one pass per channel: stats (mean64, var64) as fv_fast_batch_norm_stats, mean and
- * invstd = 1 / sqrt(var + eps) rounded to float, and out as fv_fast_batch_norm_apply with them: the same bits as
- * those calls, with x read from memory once. */
+ * invstd = 1 / sqrt(var + eps) rounded to float, and out as fv_fast_batch_norm_apply with them (clamp_hi > 0: and
+ * clamped): the same bits as those calls, with x read from memory once. */
 void fv_fast_batch_norm_train(int threads, float *out, float *mean, float *invstd, double *mean64, double *var64,
                               const float *x, const float *gamma, const float *beta, float eps, int64_t N, int64_t C,
-                              int64_t HW);
+                              int64_t HW, float clamp_hi);
 /* x[0, n) = 0 */
 void fv_fast_zero(int threads, float *x, int64_t n);
 
