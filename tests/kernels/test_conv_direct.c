@@ -1,7 +1,8 @@
 /* The direct 3x3 and 1x1 convolution (src/kernels/fast/conv_direct.c) against the reference kernels: forward (plain,
  * with bias and clamp, and added), input and weight gradients, on rows of 16 to 70 columns (whole, partial
- * and several register tiles), every padding it takes, channel counts that fill no tile exactly, batches over
- * several weight-gradient chunks; bit-identical on 1, 2 and 3 threads. Skipped without AVX-512. */
+ * and several register tiles; 16-wide maps as tiles of 4 rows, with partial groups), every padding it takes,
+ * channel counts that fill no tile exactly, batches over several weight-gradient chunks; bit-identical on 1, 2
+ * and 3 threads. Skipped without AVX-512. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,8 @@ int main(void)
         {3, 16, 11, 9, 64, -1, 0, 0, 0},  /* 1x1: a U-Net's head */
         {2, 5, 3, 4, 37, -1, 0, 0, 0},    /* 1x1, a partial vector */
         {9, 7, 13, 3, 20, -1, 0, 0, 0},   /* 1x1 over three weight-gradient chunks, planes of 60 pixels */
+        {2, 5, 7, 9, 16, -1, 0, 0, 0},    /* 1x1 on a 16-wide map: row tiles, 9 rows (a partial group) */
+        {3, 9, 20, 7, 16, 1, 1, 1, 1},    /* 16 wide, 7 rows: row tiles over a partial group */
     };
     tally t = {{0, 0, 0, 0}, 0, 0, 1};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

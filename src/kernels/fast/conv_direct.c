@@ -109,13 +109,14 @@ typedef struct {
 
 static fv_scratch_slot spare_pads, spare_marks;
 
-/* A plan for tiles that read `reach` columns from output column 0's first tap and rows [0, OH + K - 1); in
- * place where the input needs no padding (in_place allowed). False when memory cannot be had. */
-static bool pad_plan_make(pad_plan *pp, const fv_conv_geom *g, const float *inp, int64_t reach, bool in_place,
-                          int slots, int threads)
+/* A plan for tiles that read `reach` columns from output column 0's first tap and rows [0, rows + K - 1) (rows:
+ * the output rows the tiles cover, OH or more); in place where the input needs no padding (in_place allowed).
+ * False when memory cannot be had. */
+static bool pad_plan_make(pad_plan *pp, const fv_conv_geom *g, const float *inp, int64_t reach, int64_t rows,
+                          bool in_place, int slots, int threads)
 {
     int64_t K = g->KH, copied = LEFT + (g->W + LANES - 1) / LANES * LANES;
-    *pp = (pad_plan){.g = g, .inp = inp, .PH = g->OH + K - 1, .shift = LEFT - g->pl, .slots = slots,
+    *pp = (pad_plan){.g = g, .inp = inp, .PH = rows + K - 1, .shift = LEFT - g->pl, .slots = slots,
                      .in_place = in_place};
     reach += pp->shift;
     pp->PW = ((reach > copied ? reach : copied) + LANES - 1) / LANES * LANES;
@@ -168,14 +169,16 @@ typedef struct {
     float clamp_hi;
     bool add;
     int K, P, O; /* taps a side; vectors and channels of a full register tile */
+    bool rows;   /* the P vectors are P output rows (maps one vector wide), not P vectors of one row */
     int64_t blocks, row_blocks;
+    int64_t tile_rows; /* tiles down an image: OH, or OH / P rounded up for row tiles */
     pad_plan pp;
 } fwd_job;
 
 /* One tile: P vectors of output row oh from column ow0, channels [oc0, oc0 + O) of image n (channels past OC
  * are computed on zero weights and not stored; lanes past OW are not stored). The body is a macro so that each
  * instance declares exactly O x P accumulators, which stay in registers. */
-#define FWD_TILE(NAME, P, O, K)                                                                                 \
+#define FWD_TILE(NAME, P, O, K, R)                                                                              \
     __attribute__((target("avx512f"))) static void NAME(const fwd_job *j, const float *pad, int64_t n,          \
                                                         int64_t oc0, int64_t oh, int64_t ow0)                   \
     {                                                                                                          \
@@ -195,7 +198,7 @@ typedef struct {
                 {                                                                                              \
                     __m512 x[P];                                                                               \
                     _Pragma("GCC unroll 4") for (int p = 0; p < P; p++) x[p] =                                 \
-                        _mm512_loadu_ps(src + kh * pw + kw + p * LANES);                                       \
+                        _mm512_loadu_ps(src + (kh + p * R) * pw + kw + p * (1 - R) * LANES);                   \
                     _Pragma("GCC unroll 16") for (int o = 0; o < O; o++)                                       \
                     {                                                                                          \
                         __m512 wv = _mm512_set1_ps(w[(kh * K + kw) * O + o]);                                  \
@@ -205,47 +208,58 @@ typedef struct {
                 }                                                                                              \
             }                                                                                                  \
         }                                                                                                      \
-        fwd_store(j, &acc[0][0], P, O, n, oc0, oh, ow0);                                                       \
+        fwd_store(j, &acc[0][0], P, O, R, n, oc0, oh, ow0);                                                    \
     }
 
-/* The tile's accumulators (O x P, row-major) to the output: clamped, or added to it. */
+/* The tile's accumulators (O x P, row-major) to the output: clamped, or added to it. Vector p lies at row oh,
+ * column ow0 + 16 p, or (rows) at row oh + p, column ow0. */
 __attribute__((target("avx512f"))) static inline void fwd_store(const fwd_job *j, const __m512 *acc, int P, int O,
-                                                               int64_t n, int64_t oc0, int64_t oh, int64_t ow0)
+                                                               bool rows, int64_t n, int64_t oc0, int64_t oh,
+                                                               int64_t ow0)
 {
     const fv_conv_geom *g = j->g;
     __m512 zero = _mm512_setzero_ps(), hi = _mm512_set1_ps(j->clamp_hi);
-    for (int o = 0; o < O && oc0 + o < g->OC; o++) {
-        float *y = j->out + ((n * g->OC + oc0 + o) * g->OH + oh) * g->OW + ow0;
+    for (int o = 0; o < O && oc0 + o < g->OC; o++)
         for (int p = 0; p < P; p++) {
-            int64_t left = g->OW - ow0 - p * LANES;
-            if (left <= 0) break;
+            int64_t row = oh + (rows ? p : 0), col = ow0 + (rows ? 0 : p * LANES), left = g->OW - col;
+            if (left <= 0 || row >= g->OH) break;
+            float *y = j->out + ((n * g->OC + oc0 + o) * g->OH + row) * g->OW + col;
             __mmask16 live = left >= LANES ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
             __m512 v = acc[o * P + p];
-            if (j->add) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(live, y + p * LANES));
+            if (j->add) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(live, y));
             else if (j->clamp_hi > 0.0f) v = _mm512_min_ps(_mm512_max_ps(v, zero), hi);
-            _mm512_mask_storeu_ps(y + p * LANES, live, v);
+            _mm512_mask_storeu_ps(y, live, v);
         }
-    }
 }
 
 /* Register tiles: P vectors x O channels (P x O accumulators, P inputs and a weight within 32 registers), two
  * channel counts for each P so that common channel counts (multiples of 4 and 8) fill their blocks. */
-FWD_TILE(t3_4x6, 4, 6, 3)
-FWD_TILE(t3_4x4, 4, 4, 3)
-FWD_TILE(t3_3x8, 3, 8, 3)
-FWD_TILE(t3_3x4, 3, 4, 3)
-FWD_TILE(t3_2x12, 2, 12, 3)
-FWD_TILE(t3_2x8, 2, 8, 3)
-FWD_TILE(t3_1x16, 1, 16, 3)
-FWD_TILE(t3_1x8, 1, 8, 3)
-FWD_TILE(t1_4x6, 4, 6, 1)
-FWD_TILE(t1_4x4, 4, 4, 1)
-FWD_TILE(t1_3x8, 3, 8, 1)
-FWD_TILE(t1_3x4, 3, 4, 1)
-FWD_TILE(t1_2x12, 2, 12, 1)
-FWD_TILE(t1_2x8, 2, 8, 1)
-FWD_TILE(t1_1x16, 1, 16, 1)
-FWD_TILE(t1_1x8, 1, 8, 1)
+FWD_TILE(t3_4x6, 4, 6, 3, 0)
+FWD_TILE(t3_4x4, 4, 4, 3, 0)
+FWD_TILE(t3_3x8, 3, 8, 3, 0)
+FWD_TILE(t3_3x4, 3, 4, 3, 0)
+FWD_TILE(t3_2x12, 2, 12, 3, 0)
+FWD_TILE(t3_2x8, 2, 8, 3, 0)
+FWD_TILE(t3_1x16, 1, 16, 3, 0)
+FWD_TILE(t3_1x8, 1, 8, 3, 0)
+FWD_TILE(t1_4x6, 4, 6, 1, 0)
+FWD_TILE(t1_4x4, 4, 4, 1, 0)
+FWD_TILE(t1_3x8, 3, 8, 1, 0)
+FWD_TILE(t1_3x4, 3, 4, 1, 0)
+FWD_TILE(t1_2x12, 2, 12, 1, 0)
+FWD_TILE(t1_2x8, 2, 8, 1, 0)
+FWD_TILE(t1_1x16, 1, 16, 1, 0)
+FWD_TILE(t1_1x8, 1, 8, 1, 0)
+/* Maps one vector wide (16 columns or fewer): the P vectors are P output rows, so that each broadcast weight
+ * serves P vectors rather than one (a 16x16 map's tile of 1 x 16 took 17 loads for 16 multiply-adds). */
+FWD_TILE(r3_4x6, 4, 6, 3, 1)
+FWD_TILE(r3_4x4, 4, 4, 3, 1)
+FWD_TILE(r3_2x12, 2, 12, 3, 1)
+FWD_TILE(r3_2x8, 2, 8, 3, 1)
+FWD_TILE(r1_4x6, 4, 6, 1, 1)
+FWD_TILE(r1_4x4, 4, 4, 1, 1)
+FWD_TILE(r1_2x12, 2, 12, 1, 1)
+FWD_TILE(r1_2x8, 2, 8, 1, 1)
 
 typedef void (*fwd_tile_fn)(const fwd_job *, const float *, int64_t, int64_t, int64_t, int64_t);
 
@@ -255,21 +269,26 @@ static const fwd_tile_fn tile_fns[2][4][2] = {
     {{t3_1x16, t3_1x8}, {t3_2x12, t3_2x8}, {t3_3x8, t3_3x4}, {t3_4x6, t3_4x4}},
 };
 static const int tile_channels[4][2] = {{16, 8}, {12, 8}, {8, 4}, {6, 4}};
+/* [K == 3][P == 4][wide or narrow]: the row tiles, for P of 2 or 4 */
+static const fwd_tile_fn row_tile_fns[2][2][2] = {
+    {{r1_2x12, r1_2x8}, {r1_4x6, r1_4x4}},
+    {{r3_2x12, r3_2x8}, {r3_4x6, r3_4x4}},
+};
 
-/* Tiles [t0, t1) in (image, row, row block, channel block) order, so that the input rows under an output row
- * are read from L1 by all of its tiles; the last row block may have fewer vectors. */
+/* Tiles [t0, t1) in (image, row, row block, channel block) order (rows: groups of P rows), so that the input
+ * rows under an output row are read from L1 by all of its tiles; the last row block may have fewer vectors. */
 static void fwd_range(void *arg, int64_t t0, int64_t t1, int worker)
 {
     const fwd_job *j = arg;
-    const fv_conv_geom *g = j->g;
-    int64_t per_row = j->row_blocks * j->blocks, per_image = g->OH * per_row;
+    int64_t per_row = j->row_blocks * j->blocks, per_image = j->tile_rows * per_row;
     int wide = j->O == tile_channels[j->P - 1][0] ? 0 : 1;
+    /* a short last row block (or row group) runs the full tile too: its extra vectors read the zero padding
+     * and are not stored */
+    fwd_tile_fn f = j->rows ? row_tile_fns[j->K == 3][j->P == 4][wide] : tile_fns[j->K == 3][j->P - 1][wide];
+    int64_t row_step = j->rows ? j->P : 1;
     for (int64_t t = t0; t < t1; t++) {
-        int64_t n = t / per_image, r = t % per_image, oh = r / per_row, rb = r % per_row / j->blocks,
+        int64_t n = t / per_image, r = t % per_image, oh = r / per_row * row_step, rb = r % per_row / j->blocks,
                 ob = r % j->blocks;
-        /* a short last row block runs the full tile too: its extra vectors read the zero padding and are not
-         * stored */
-        fwd_tile_fn f = tile_fns[j->K == 3][j->P - 1][wide];
         f(j, padded_image(&j->pp, n, worker), n, ob * j->O, oh, rb * j->P * LANES);
     }
 }
@@ -306,22 +325,25 @@ static bool forward_run(int threads, float *out, const float *inp, const float *
                         const float *bias, float clamp_hi, bool add, const fv_conv_geom *g)
 {
     int64_t vectors = (g->OW + LANES - 1) / LANES;
-    int P = vectors >= 4 ? 4 : (int)vectors, K = (int)g->KH, O = block_channels(P, g->OC);
-    int64_t blocks = (g->OC + O - 1) / O, row_blocks = (vectors + P - 1) / P;
+    bool rows = vectors == 1 && g->OH >= 2;
+    int P = rows || vectors >= 4 ? 4 : (int)vectors, K = (int)g->KH, O = block_channels(P, g->OC);
+    int64_t blocks = (g->OC + O - 1) / O, row_blocks = rows ? 1 : (vectors + P - 1) / P;
+    int64_t tile_rows = rows ? (g->OH + P - 1) / P : g->OH;
     if (threads < 1) threads = 1;
     fwd_job j = {.g = g, .bias = bias, .out = out, .clamp_hi = clamp_hi, .add = add, .K = K, .P = P, .O = O,
-                 .blocks = blocks, .row_blocks = row_blocks};
+                 .rows = rows, .blocks = blocks, .row_blocks = row_blocks, .tile_rows = tile_rows};
     /* every tile reads P whole vectors plus K - 1 columns from its row block's start */
     bool in_place = K == 1 && g->pt == 0 && g->pl == 0 && g->W % LANES == 0 && g->OW == g->W && g->OH == g->H &&
                     vectors % P == 0;
-    bool ok = pad_plan_make(&j.pp, g, inp, row_blocks * P * LANES + K - 1, in_place, 1, threads);
+    bool ok = pad_plan_make(&j.pp, g, inp, (rows ? 1 : row_blocks * P) * LANES + K - 1, tile_rows * (rows ? P : 1),
+                            in_place, 1, threads);
     float *wp = fv_scratch_take(&spare_weights, (size_t)(blocks * g->C * K * K * O) * sizeof(float));
     if (ok && wp) {
         pack_weights(wp, weight, g->OC, g->C, K * K, O, blocks, flip);
         j.wp = wp;
-        int64_t tiles = g->N * blocks * g->OH * row_blocks;
+        int64_t tiles = g->N * blocks * tile_rows * row_blocks;
         /* whole images a chunk, unless there are too few to share (each worker then pads the image too) */
-        int64_t grain = g->N >= 2 * threads ? g->OH * row_blocks * blocks : row_blocks * blocks;
+        int64_t grain = g->N >= 2 * threads ? tile_rows * row_blocks * blocks : row_blocks * blocks;
         fv_parallel_for(threads, tiles, grain, fwd_range, &j);
     }
     fv_scratch_give(&spare_weights, wp), pad_plan_free(&j.pp);
@@ -416,7 +438,8 @@ WGRAD_TILE(wgrad_3, 3)
 WGRAD_TILE(wgrad_2, 2)
 WGRAD_TILE(wgrad_1, 1)
 
-/* Chunks [k0, k1): each its images in order into its own part; channels in tiles of 3, the last 2 or 1. */
+/* Chunks [k0, k1): each its images in order into its own part; output channels in tiles of 3, the last ones
+ * in tiles of 2 or 1. */
 static void wgrad_chunks(void *arg, int64_t k0, int64_t k1, int worker)
 {
     const wgrad_job *j = arg;
@@ -431,7 +454,7 @@ static void wgrad_chunks(void *arg, int64_t k0, int64_t k1, int worker)
         for (int i = 0; i < images; i++) pads[i] = padded_image(&j->pp, n0 + i, worker);
         for (int64_t oc = 0; oc < g->OC;) {
             int64_t left = g->OC - oc;
-            int wo = left >= 3 ? 3 : (int)left;
+            int wo = left == 4 ? 2 : left >= 3 ? 3 : (int)left; /* 4 left: two tiles of 2, not 3 and a thin 1 */
             for (int64_t c = 0; c < g->C; c++) {
                 if (wo == 3) wgrad_3(j, pads, part, n0, images, oc, c);
                 else if (wo == 2) wgrad_2(j, pads, part, n0, images, oc, c);
@@ -528,7 +551,7 @@ bool fv_direct_conv_backward_weight(int threads, float *dweight, const float *do
     wgrad_job j = {.g = g, .dout = dout, .chunks = chunks};
     /* 1x1 reads the input in place (it has no padding) */
     bool ok = pointwise ? (j.pp.inp = inp, true)
-                        : pad_plan_make(&j.pp, g, inp, vectors * LANES + 2, false, WGRAD_IMAGES, threads);
+                        : pad_plan_make(&j.pp, g, inp, vectors * LANES + 2, g->OH, false, WGRAD_IMAGES, threads);
     float *parts = fv_scratch_take(&spare_parts, (size_t)(chunks * wsize) * sizeof(float));
     if (ok && parts) {
         j.parts = parts;
