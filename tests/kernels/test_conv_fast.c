@@ -184,8 +184,8 @@ int main(void)
     many = sized(many, 1, 1);
     compare(&many, &t);
     /* many small groups: each goes whole to one thread, the weight gradient summed in slices of groups (maps
-     * under 16 wide, which the direct path leaves to Winograd) */
-    static const int64_t alone[][4] = {{70, 12, 12, 16}, {50, 15, 9, 20}, {7, 64, 15, 16}};
+     * under 12 wide, which the direct path leaves to Winograd) */
+    static const int64_t alone[][4] = {{70, 12, 11, 16}, {50, 15, 9, 20}, {7, 64, 10, 16}};
     for (size_t i = 0; i < sizeof alone / sizeof alone[0]; i++) {
         fv_conv_geom a = {.N = alone[i][0], .C = alone[i][3], .H = alone[i][1], .W = alone[i][2], .OC = 16 + (int64_t)i,
                           .KH = 3, .KW = 3, .sh = 1, .sw = 1, .pt = 1, .pl = 1, .dh = 1, .dw = 1, .groups = 1};
@@ -207,7 +207,7 @@ int main(void)
     CHECK(t.worst[4] < 1e-6, "bias gradient: worst %.2e", t.worst[4]);
     CHECK(t.worst[5] < 1e-5, "fused forward (bias, relu or clamp): worst relative error %.2e", t.worst[5]);
     CHECK(t.deterministic, "1, 2 and 3 threads give bit-identical outputs and gradients");
-    CHECK(t.cache_differs == 0 && t.cached > 3 * 200,
+    CHECK(t.cache_differs == 0 && t.cached > 250, /* hundreds of forwards (the direct path, uncached, takes the rest) */
           "weight cache (im2col and Winograd): %d cached forwards, %d differ from the uncached ones", 2 * t.cached,
           t.cache_differs);
     return test_finish();

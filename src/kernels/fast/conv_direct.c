@@ -37,13 +37,18 @@
 /* Channel counts this path may take (channels_pay says where it does): below them the GEMM's and Winograd's
  * tiles are mostly overhead (a 16-row product of 1,024 tiles), above them their blocking wins. */
 #define MAX_CHANNELS 128
+/* Narrowest output row: a row under 16 takes a vector of its own (row tiles), its lanes past the row wasted;
+ * a quarter wasted is still faster than Winograd at 14x14 (measured below). */
+#define MIN_WIDTH 12
 #define LEFT 16 /* the padded image's columns before input column 0 (at least the left padding, 2 at most) */
 
 /* Where the direct tiles beat Winograd's F(2x2, 3x3) and the GEMM (measured on a Xeon with AVX-512, 2 threads,
  * forward and input gradient): up to 2,048 channel pairs on any map (16 -> 16 at 224x224: 163 against 67
  * GFLOP/s); 64 -> 64 on maps up to 32 wide (at 28x28: 277 against 221), not at 56x56 (214 against 263), where
  * Winograd's saving outgrows its transforms; 128 x 64 pairs at 16x16 with a batch to share (296 against 206 at
- * batch 32; at batch 1 Winograd's 228 against 175). 1x1 layers keep to 2,048 pairs (only measured there). */
+ * batch 32; at batch 1 Winograd's 228 against 175). 1x1 layers keep to 2,048 pairs (only measured there).
+ * Rows narrower than 16 waste lanes and still win: FMNIST-CNN's 32 -> 64 at 14x14, batch 64, 257 against 143
+ * (forward), 169 against 118 (weight gradient); DenseNet's 128 -> 32 at 14x14, batch 1, 122 against 99. */
 static bool channels_pay(const fv_conv_geom *g)
 {
     int64_t pairs = g->C * g->OC;
@@ -69,7 +74,7 @@ bool fv_direct_conv_applies(const fv_conv_geom *g)
     bool taps = (g->KH == 3 && g->KW == 3 && g->pt >= 0 && g->pt <= 2 && g->pl >= 0 && g->pl <= 2) ||
                 (g->KH == 1 && g->KW == 1 && g->pt == 0 && g->pl == 0);
     return fv_simd_level_get() >= FV_SIMD_AVX512 && taps && g->sh == 1 && g->sw == 1 && g->dh == 1 && g->dw == 1 &&
-           g->groups == 1 && g->OW >= LANES && g->C <= MAX_CHANNELS && g->OC <= MAX_CHANNELS && channels_pay(g);
+           g->groups == 1 && g->OW >= MIN_WIDTH && g->C <= MAX_CHANNELS && g->OC <= MAX_CHANNELS && channels_pay(g);
 #else
     (void)g;
     return false;
@@ -78,13 +83,14 @@ bool fv_direct_conv_applies(const fv_conv_geom *g)
 
 /* The weight gradient's tiles hold 27 accumulators against 12 loads, and Winograd's transforms shrink with
  * more channels: measured on a Xeon with 2 threads, batch 32, the tiles win up to 1,024 channel pairs (32 -> 16
- * at 64x64: 159 against 124 GFLOP/s) and up to 4,096 on 16-wide maps (64 -> 64: 184 against 108), not 64 -> 32
- * at 32x32 (151 against 177). */
+ * at 64x64: 167 against 124 GFLOP/s), tie at 2,048 on 32-wide maps (64 -> 32: 176 against 175) and win up to
+ * 8,192 on 16-wide maps (128 -> 64: 178 against 149). */
 bool fv_direct_conv_backward_weight_applies(const fv_conv_geom *g)
 {
     int64_t pairs = g->C * g->OC;
     if (g->KH == 1) return fv_direct_conv_applies(g) && pairs <= 1024; /* a U-Net's head: 16 -> 11 */
-    return fv_direct_conv_applies(g) && (pairs <= 1024 || (pairs <= 4096 && g->OW <= 16));
+    return fv_direct_conv_applies(g) &&
+           (pairs <= 1024 || (pairs <= 2048 && g->OW <= 32) || (pairs <= 8192 && g->OW <= 16));
 }
 
 #ifdef HAVE_X86
