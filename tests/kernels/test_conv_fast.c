@@ -184,8 +184,8 @@ int main(void)
     many = sized(many, 1, 1);
     compare(&many, &t);
     /* many small groups: each goes whole to one thread, the weight gradient summed in slices of groups (maps
-     * under 12 wide, which the direct path leaves to Winograd) */
-    static const int64_t alone[][4] = {{70, 12, 11, 16}, {50, 15, 9, 20}, {7, 64, 10, 16}};
+     * under 8 wide, which the direct path leaves to Winograd) */
+    static const int64_t alone[][4] = {{70, 12, 7, 16}, {50, 15, 6, 20}, {7, 64, 5, 16}};
     for (size_t i = 0; i < sizeof alone / sizeof alone[0]; i++) {
         fv_conv_geom a = {.N = alone[i][0], .C = alone[i][3], .H = alone[i][1], .W = alone[i][2], .OC = 16 + (int64_t)i,
                           .KH = 3, .KW = 3, .sh = 1, .sw = 1, .pt = 1, .pl = 1, .dh = 1, .dw = 1, .groups = 1};

@@ -38,8 +38,8 @@
  * tiles are mostly overhead (a 16-row product of 1,024 tiles), above them their blocking wins. */
 #define MAX_CHANNELS 128
 /* Narrowest output row: a row under 16 takes a vector of its own (row tiles), its lanes past the row wasted;
- * a quarter wasted is still faster than Winograd at 14x14 (measured below). */
-#define MIN_WIDTH 12
+ * even half wasted is faster than Winograd for up to 64 x 64 channels (channels_pay). */
+#define MIN_WIDTH 8
 #define LEFT 16 /* the padded image's columns before input column 0 (at least the left padding, 2 at most) */
 
 /* Where the direct tiles beat Winograd's F(2x2, 3x3) and the GEMM (measured on a Xeon with AVX-512, 2 threads,
@@ -48,12 +48,14 @@
  * Winograd's saving outgrows its transforms; 128 x 64 pairs at 16x16 with a batch to share (296 against 206 at
  * batch 32; at batch 1 Winograd's 228 against 175). 1x1 layers keep to 2,048 pairs (only measured there).
  * Rows narrower than 16 waste lanes and still win: FMNIST-CNN's 32 -> 64 at 14x14, batch 64, 257 against 143
- * (forward), 169 against 118 (weight gradient); DenseNet's 128 -> 32 at 14x14, batch 1, 122 against 99. */
+ * (forward), 169 against 118 (weight gradient); DenseNet's 128 -> 32 at 14x14, batch 1, 122 against 99. On
+ * 8-wide rows (half the lanes idle) up to 64 x 64 (165 against 153), not 64 -> 128 (157 against 198). */
 static bool channels_pay(const fv_conv_geom *g)
 {
     int64_t pairs = g->C * g->OC;
     if (pairs <= 2048) return true;
-    return g->KH == 3 && ((pairs <= 4096 && g->OW <= 32) || (pairs <= 8192 && g->OW <= 16 && g->N >= 8));
+    return g->KH == 3 &&
+           ((pairs <= 4096 && g->OW <= 32) || (pairs <= 8192 && g->OW >= 12 && g->OW <= 16 && g->N >= 8));
 }
 
 /* FOVEA_DIRECT=0 turns the path off (for comparisons); read once. */
@@ -89,6 +91,8 @@ bool fv_direct_conv_backward_weight_applies(const fv_conv_geom *g)
 {
     int64_t pairs = g->C * g->OC;
     if (g->KH == 1) return fv_direct_conv_applies(g) && pairs <= 1024; /* a U-Net's head: 16 -> 11 */
+    if (g->OW < 12) return fv_direct_conv_applies(g) && pairs <= 1024; /* 8 wide: 32 x 32 93 against 60, 64 x 64
+                                                                          * 97 against 103 */
     return fv_direct_conv_applies(g) &&
            (pairs <= 1024 || (pairs <= 2048 && g->OW <= 32) || (pairs <= 8192 && g->OW <= 16));
 }
