@@ -237,7 +237,7 @@ __attribute__((target("avx512f"))) static inline void fwd_store(const fwd_job *j
             __mmask16 live = left >= LANES ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
             __m512 v = acc[o * P + p];
             if (j->add) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(live, y));
-            else if (j->clamp_hi > 0.0f) v = _mm512_min_ps(_mm512_max_ps(v, zero), hi);
+            else if (j->clamp_hi > 0.0f) v = _mm512_add_ps(_mm512_min_ps(hi, _mm512_max_ps(zero, v)), zero); /* clamp.h */
             _mm512_mask_storeu_ps(y, live, v);
         }
 }
