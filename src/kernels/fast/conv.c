@@ -13,6 +13,7 @@
 #include "conv.h"
 #include "conv_cache.h"
 #include "conv_direct.h"
+#include "conv_patch2.h"
 #include "conv_geom.h"
 #include "conv_pack.h"
 #include "depthwise.h"
@@ -143,6 +144,8 @@ static bool gemm_forward(int threads, float *out, const float *inp, const fv_con
     if (!pre && fv_winograd_applies(g) &&
         fv_winograd_forward(threads, out, inp, weight, bias, clamp_hi, add, g, cache))
         return true;
+    if (!pre && fv_patch2_conv_applies(g) && fv_patch2_conv_forward(threads, out, inp, weight, bias, clamp_hi, add, g))
+        return true;
     int64_t G = g->groups, Cg = g->C / G, OCg = g->OC / G, Kg = Cg * g->KH * g->KW, P = g->OH * g->OW;
     int64_t cn = images_per_product(g, OCg, Kg);
     float *tmp = cn > 1 ? fv_scratch_take(&spare_planes, (size_t)(OCg * cn * P) * sizeof(float)) : NULL;
@@ -250,6 +253,7 @@ static bool backward_input_all(int threads, float *dinp, const float *dout, cons
     }
     if (fv_direct_conv_backward_input_applies(g) && fv_direct_conv_backward_input(threads, dinp, dout, weight, g))
         return true;
+    if (fv_patch2_conv_applies(g) && fv_patch2_conv_backward_input(threads, dinp, dout, weight, g)) return true;
     if (fv_winograd_backward_input_applies(g) && fv_winograd_backward_input(threads, dinp, dout, weight, g))
         return true;
     int64_t G = g->groups, Cg = g->C / G, OCg = g->OC / G, Kg = Cg * g->KH * g->KW, P = g->OH * g->OW;
@@ -321,6 +325,8 @@ static bool backward_weight_all(int threads, float *dweight, const float *dout, 
 {
     if (one_channel_groups(g)) return fv_fast_depthwise_backward_weight(threads, dweight, dout, inp, g);
     if (fv_direct_conv_backward_weight_applies(g) && fv_direct_conv_backward_weight(threads, dweight, dout, inp, g)) return true;
+    if (fv_patch2_conv_backward_weight_applies(g) && fv_patch2_conv_backward_weight(threads, dweight, dout, inp, g))
+        return true;
     if (fv_winograd_applies(g) && fv_winograd_backward_weight(threads, dweight, dout, inp, g)) return true;
     int64_t G = g->groups, OCg = g->OC / G, Kg = g->C / G * g->KH * g->KW, P = g->OH * g->OW;
     int64_t chunk = WGRAD_COLUMNS / P < WGRAD_CHUNK ? WGRAD_COLUMNS / P : WGRAD_CHUNK;
