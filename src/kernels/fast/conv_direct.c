@@ -462,16 +462,18 @@ static void wgrad_chunks(void *arg, int64_t k0, int64_t k1, int worker)
         int images = g->N - n0 < WGRAD_IMAGES ? (int)(g->N - n0) : WGRAD_IMAGES;
         const float *pads[WGRAD_IMAGES];
         for (int i = 0; i < images; i++) pads[i] = padded_image(&j->pp, n0 + i, worker);
-        for (int64_t oc = 0; oc < g->OC;) {
-            int64_t left = g->OC - oc;
-            int wo = left == 4 ? 2 : left >= 3 ? 3 : (int)left; /* 4 left: two tiles of 2, not 3 and a thin 1 */
-            for (int64_t c = 0; c < g->C; c++) {
+        /* input channel outer: its padded planes stay in L1/L2 while every output channel's tiles read them,
+         * and the chunk's dout (OC planes an image) stays in L2 across input channels; output channels outer
+         * streamed all the padded planes from L3 once per tile column */
+        for (int64_t c = 0; c < g->C; c++)
+            for (int64_t oc = 0; oc < g->OC;) {
+                int64_t left = g->OC - oc;
+                int wo = left == 4 ? 2 : left >= 3 ? 3 : (int)left; /* 4 left: two tiles of 2, not 3 and a thin 1 */
                 if (wo == 3) wgrad_3(j, pads, part, n0, images, oc, c);
                 else if (wo == 2) wgrad_2(j, pads, part, n0, images, oc, c);
                 else wgrad_1(j, pads, part, n0, images, oc, c);
+                oc += wo;
             }
-            oc += wo;
-        }
     }
 }
 
