@@ -14,6 +14,7 @@
 #include "conv_cache.h"
 #include "conv_direct.h"
 #include "conv_patch2.h"
+#include "partials.h"
 #include "conv_geom.h"
 #include "conv_pack.h"
 #include "depthwise.h"
@@ -310,16 +311,6 @@ static void wgrad_chunks(void *p, int64_t k0, int64_t k1, int worker)
     }
 }
 
-static void wgrad_add_parts(void *p, int64_t i0, int64_t i1, int worker)
-{
-    const wgrad_job *j = p;
-    for (int64_t i = i0; i < i1; i++) {
-        float s = j->dweight[i];
-        for (int64_t c = 0; c < j->cw; c++) s += j->parts[c * j->wsize + i];
-        j->dweight[i] = s;
-    }
-}
-
 static bool backward_weight_all(int threads, float *dweight, const float *dout, const float *inp,
                                 const fv_conv_geom *g)
 {
@@ -349,7 +340,7 @@ static bool backward_weight_all(int threads, float *dweight, const float *dout, 
     for (j.c0 = 0; j.c0 < n_chunks; j.c0 += wave) {
         j.cw = n_chunks - j.c0 < wave ? n_chunks - j.c0 : wave;
         fv_parallel_for(outer, j.cw, 1, wgrad_chunks, &j);
-        fv_parallel_for(wsize > 65536 ? threads : 1, wsize, 4096, wgrad_add_parts, &j);
+        fv_add_partials(threads, j.dweight, j.parts, j.cw, wsize);
     }
     fv_scratch_give(&spare_parts, parts), fv_scratch_give(&spare_cols, scratch);
     return true;

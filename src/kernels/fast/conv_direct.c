@@ -25,6 +25,7 @@
 #include "../../core/cpu.h"
 #include "../../core/pool.h"
 #include "../../core/scratch.h"
+#include "partials.h"
 #include "conv_geom.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -534,23 +535,6 @@ static void pointwise_wgrad_chunks(void *arg, int64_t k0, int64_t k1, int worker
     }
 }
 
-typedef struct {
-    float *dweight;
-    const float *parts;
-    int64_t chunks, wsize;
-} wgrad_sum;
-
-static void wgrad_add(void *arg, int64_t i0, int64_t i1, int worker)
-{
-    const wgrad_sum *s = arg;
-    (void)worker;
-    for (int64_t i = i0; i < i1; i++) {
-        float v = s->dweight[i];
-        for (int64_t k = 0; k < s->chunks; k++) v += s->parts[k * s->wsize + i];
-        s->dweight[i] = v;
-    }
-}
-
 static fv_scratch_slot spare_parts;
 
 bool fv_direct_conv_backward_weight(int threads, float *dweight, const float *dout, const float *inp,
@@ -568,8 +552,7 @@ bool fv_direct_conv_backward_weight(int threads, float *dweight, const float *do
     if (ok && parts) {
         j.parts = parts;
         fv_parallel_for(threads, chunks, 1, pointwise ? pointwise_wgrad_chunks : wgrad_chunks, &j);
-        wgrad_sum s = {dweight, parts, chunks, wsize};
-        fv_parallel_for(wsize >= 4096 ? threads : 1, wsize, 1024, wgrad_add, &s);
+        fv_add_partials(threads, dweight, parts, chunks, wsize);
     }
     fv_scratch_give(&spare_parts, parts);
     if (!pointwise) pad_plan_free(&j.pp);
