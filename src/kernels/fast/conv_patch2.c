@@ -172,7 +172,8 @@ bool fv_patch2_conv_forward(int threads, float *out, const float *inp, const flo
     if (off) {
         half_offsets(off, g);
         fwd_job j = {g, inp, bias, wp, off, out, clamp_hi, add, blocks, pairs};
-        fv_parallel_for(threads, g->N * pairs * blocks, pairs * blocks, fwd_range, &j);
+        /* whole images a chunk, unless too few to share */
+        fv_parallel_for(threads, g->N * pairs * blocks, g->N >= 2 * threads ? pairs * blocks : blocks, fwd_range, &j);
     }
     fv_scratch_give(&spare_weights, wp), fv_scratch_give(&spare_offsets, off);
     return off != NULL;
@@ -244,7 +245,7 @@ bool fv_patch2_conv_backward_input(int threads, float *dinp, const float *dout, 
     if (off) {
         half_offsets(off, g);
         bin_job j = {g, dout, wp, off, dinp, blocks, pairs};
-        fv_parallel_for(threads, g->N * pairs * blocks, pairs * blocks, bin_range, &j);
+        fv_parallel_for(threads, g->N * pairs * blocks, g->N >= 2 * threads ? pairs * blocks : blocks, bin_range, &j);
     }
     fv_scratch_give(&spare_weights, wp), fv_scratch_give(&spare_offsets, off);
     return off != NULL;
