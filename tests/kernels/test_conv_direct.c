@@ -72,5 +72,8 @@ int main(void)
     fv_conv_geom big = wide;
     big.C = 64, big.OC = 64, big.H = big.W = big.OH = big.OW = 56;
     CHECK(!fv_direct_conv_applies(&big), "64 -> 64 channels at 56x56 left to Winograd");
+    fv_conv_geom huge = big;
+    huge.C = huge.OC = 16, huge.H = huge.W = huge.OH = huge.OW = 2048;
+    CHECK(!fv_direct_conv_applies(&huge), "a 2048x2048 map (270 MB a padded copy) left to the paths without a copy");
     return test_finish();
 }

@@ -38,6 +38,10 @@
 /* Channel counts this path may take (channels_pay says where it does): below them the GEMM's and Winograd's
  * tiles are mostly overhead (a 16-row product of 1,024 tiles), above them their blocking wins. */
 #define MAX_CHANNELS 128
+/* Floats of one padded image at most (an upper bound of its rows times its padded width, per channel): each
+ * worker holds one (4 for the weight gradient), so a 2048x2048 map of 16 channels (270 MB a copy) goes to the
+ * paths that need no copy. */
+#define MAX_PADDED (4 << 20)
 /* Narrowest output row: a row under 16 takes a vector of its own (row tiles), its lanes past the row wasted;
  * even half wasted is faster than Winograd for up to 64 x 64 channels (channels_pay). */
 #define MIN_WIDTH 8
@@ -77,7 +81,8 @@ bool fv_direct_conv_applies(const fv_conv_geom *g)
     bool taps = (g->KH == 3 && g->KW == 3 && g->pt >= 0 && g->pt <= 2 && g->pl >= 0 && g->pl <= 2) ||
                 (g->KH == 1 && g->KW == 1 && g->pt == 0 && g->pl == 0);
     return fv_simd_level_get() >= FV_SIMD_AVX512 && taps && g->sh == 1 && g->sw == 1 && g->dh == 1 && g->dw == 1 &&
-           g->groups == 1 && g->OW >= MIN_WIDTH && g->C <= MAX_CHANNELS && g->OC <= MAX_CHANNELS && channels_pay(g);
+           g->groups == 1 && g->OW >= MIN_WIDTH && g->C <= MAX_CHANNELS && g->OC <= MAX_CHANNELS && channels_pay(g) &&
+           g->C * (g->OH + 8) * (g->OW + 48) <= MAX_PADDED;
 #else
     (void)g;
     return false;
