@@ -4,9 +4,10 @@
  * Every worker first copies its image into a zero-bordered buffer (padded images, below), so that no load
  * needs a mask and every loop over filter taps has constant bounds.
  *
- * Forward: a register tile holds O output channels x P vectors of 16 pixels of one output row. For each input
- * channel and tap (c, kh, kw) it loads the P input vectors under the tile and one broadcast weight per output
- * channel: P + O loads for O x P multiply-adds, no transform and no unrolled columns. Weights are repacked
+ * Forward: a register tile holds O output channels x P vectors of 16 pixels of one output row (on a map one
+ * vector wide, of P output rows). For each input channel and tap (c, kh, kw) it loads the P input vectors
+ * under the tile and one broadcast weight per output channel: P + O loads for O x P multiply-adds, no
+ * transform and no unrolled columns. Weights are repacked
  * once per call as (channel block, c, kh, kw, O), zero past the last channel so a partial block needs no
  * special case. Each output is computed by one thread in one order: results do not depend on the thread count.
  *
