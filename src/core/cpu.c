@@ -47,3 +47,12 @@ int fv_cpu_count(void)
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (int)n : 1;
 }
+
+bool fv_path_enabled(const char *name, int *state)
+{
+    if (*state < 0) { /* benign race: every thread computes the same value */
+        const char *e = getenv(name);
+        *state = !(e && strcmp(e, "0") == 0);
+    }
+    return *state;
+}

@@ -64,15 +64,11 @@ static bool channels_pay(const fv_conv_geom *g)
            ((pairs <= 4096 && g->OW <= 32) || (pairs <= 8192 && g->OW >= 12 && g->OW <= 16 && g->N >= 8));
 }
 
-/* FOVEA_DIRECT=0 turns the path off (for comparisons); read once. */
+/* FOVEA_DIRECT=0 turns the path off (for comparisons). */
 static bool enabled(void)
 {
-    static int state = -1; /* benign race: every thread computes the same value */
-    if (state < 0) {
-        const char *e = getenv("FOVEA_DIRECT");
-        state = !(e && strcmp(e, "0") == 0);
-    }
-    return state;
+    static int state = -1;
+    return fv_path_enabled("FOVEA_DIRECT", &state);
 }
 
 bool fv_direct_conv_applies(const fv_conv_geom *g)

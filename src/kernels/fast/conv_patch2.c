@@ -155,6 +155,14 @@ static void fwd_range(void *arg, int64_t t0, int64_t t1, int worker)
 
 static fv_scratch_slot spare_weights, spare_offsets;
 
+/* half_offsets for g in a scratch buffer (give it back to spare_offsets), NULL without memory. */
+static int32_t *offsets_take(const fv_conv_geom *g)
+{
+    int32_t *off = fv_scratch_take(&spare_offsets, (size_t)(g->OH * g->OW / 8) * sizeof(int32_t));
+    if (off) half_offsets(off, g);
+    return off;
+}
+
 bool fv_patch2_conv_forward(int threads, float *out, const float *inp, const float *weight, const float *bias,
                             float clamp_hi, bool add, const fv_conv_geom *g)
 {
@@ -168,9 +176,8 @@ bool fv_patch2_conv_forward(int threads, float *out, const float *inp, const flo
                     int64_t oc = ob * FO + o;
                     wp[((ob * g->C + c) * 4 + k) * FO + o] = oc < g->OC ? weight[(oc * g->C + c) * 4 + k] : 0.0f;
                 }
-    int32_t *off = fv_scratch_take(&spare_offsets, (size_t)(g->OH * g->OW / 8) * sizeof(int32_t));
+    int32_t *off = offsets_take(g);
     if (off) {
-        half_offsets(off, g);
         fwd_job j = {g, inp, bias, wp, off, out, clamp_hi, add, blocks, pairs};
         /* whole images a chunk, unless too few to share */
         fv_parallel_for(threads, g->N * pairs * blocks, g->N >= 2 * threads ? pairs * blocks : blocks, fwd_range, &j);
@@ -241,9 +248,8 @@ bool fv_patch2_conv_backward_input(int threads, float *dinp, const float *dout, 
                     int64_t ch = cb * BC + c;
                     wp[((cb * g->OC + oc) * BC + c) * 4 + k] = ch < g->C ? weight[(oc * g->C + ch) * 4 + k] : 0.0f;
                 }
-    int32_t *off = fv_scratch_take(&spare_offsets, (size_t)(g->OH * g->OW / 8) * sizeof(int32_t));
+    int32_t *off = offsets_take(g);
     if (off) {
-        half_offsets(off, g);
         bin_job j = {g, dout, wp, off, dinp, blocks, pairs};
         fv_parallel_for(threads, g->N * pairs * blocks, g->N >= 2 * threads ? pairs * blocks : blocks, bin_range, &j);
     }
@@ -320,10 +326,9 @@ bool fv_patch2_conv_backward_weight(int threads, float *dweight, const float *do
 {
     int64_t wsize = g->OC * g->C * 4, chunk = chunk_images(g), chunks = (g->N + chunk - 1) / chunk;
     float *parts = fv_scratch_take(&spare_parts, (size_t)(chunks * wsize) * sizeof(float));
-    int32_t *off = fv_scratch_take(&spare_offsets, (size_t)(g->OH * g->OW / 8) * sizeof(int32_t));
+    int32_t *off = offsets_take(g);
     bool ok = parts && off;
     if (ok) {
-        half_offsets(off, g);
         wgrad_job j = {g, dout, inp, parts, chunk, off};
         fv_parallel_for(threads, chunks, 1, wgrad_chunks, &j);
         fv_add_partials(threads, dweight, parts, chunks, wsize);

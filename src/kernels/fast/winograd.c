@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../core/cpu.h"
 #include "../../core/pool.h"
 #include "../../core/scratch.h"
 #include "../clamp.h"
@@ -36,15 +37,11 @@
  * (128 -> 32 channels at 14x14 on 2 threads: 214 us with a team per product, 98 us a product per thread). */
 #define SMALL_PRODUCT 4e6
 
-/* FOVEA_WINOGRAD=0 turns the path off (for comparisons); read once. */
+/* FOVEA_WINOGRAD=0 turns the path off (for comparisons). */
 static bool enabled(void)
 {
-    static int state = -1; /* benign race: every thread computes the same value */
-    if (state < 0) {
-        const char *e = getenv("FOVEA_WINOGRAD");
-        state = !(e && strcmp(e, "0") == 0);
-    }
-    return state;
+    static int state = -1;
+    return fv_path_enabled("FOVEA_WINOGRAD", &state);
 }
 
 bool fv_winograd_applies(const fv_conv_geom *g)
