@@ -37,12 +37,29 @@ static void mark(fv_graph *g, const fv_node *out)
 /* Gradient buffers for the nodes that will receive one, marked fresh (no values yet) instead of zeroed: the
  * reverse walk zeroes each one just before its first writer runs, or lets that writer assign it (see
  * fv_grad_fresh). Parameters keep accumulating. */
+/* A fused activation (fuse.c) whose gradient may live in its batch norm's buffer: neither gradient was asked
+ * for, so nobody reads the unclamped values the buffer then holds between the two backward steps. */
+static bool may_share_grad(const fv_node *n)
+{
+    const fv_node *src = n->n_in ? n->in[0] : NULL;
+    return n->fused_view && src && src->fused_clamp > 0.0f && src->op == FV_OP_BATCH_NORM && !n->keep_grad &&
+           !src->keep_grad && src->needs_grad && src->on_path;
+}
+
 static fv_status prepare_grads(fv_graph *g, const fv_node *out)
 {
+    for (int i = 0; i <= out->id; i++) g->nodes[i]->grad_shared = g->nodes[i]->grad_unclamped = false;
     for (int i = 0; i <= out->id; i++) {
         fv_node *n = g->nodes[i];
         n->grad_fresh = false;
         if (!n->on_path || !n->needs_grad || n->op == FV_OP_PARAM) continue;
+        if (may_share_grad(n)) { /* the batch norm, earlier in the order, has its buffer already */
+            if (n->grad.owns) fv_tensor_release(&n->grad);
+            n->grad = fv_tensor_view(&n->in[0]->grad);
+            n->grad_shared = n->in[0]->grad_unclamped = true;
+            n->grad_fresh = true;
+            continue;
+        }
         fv_status s = fv_tensor_ensure(g->ctx, &n->grad, FV_F32, n->value.ndim, n->value.shape);
         if (s != FV_OK) return s;
         n->grad_fresh = true;
@@ -60,6 +77,8 @@ static unsigned assigned_inputs(fv_op_kind op)
     case FV_OP_DROPOUT: return 1u << 0;
     case FV_OP_ACTIVATION: return 1u << 0;
     case FV_OP_CONCAT: return ~0u; /* every input: its slice copied (a U-Net's skips: no zeroing pass) */
+    case FV_OP_CONV2D: return 1u << 0; /* x: the direct tiles store it (the other paths zero it themselves) */
+    case FV_OP_CONV_TRANSPOSE2D: return 1u << 0; /* x: a convolution's forward */
     default: return 0;
     }
 }
@@ -127,6 +146,10 @@ static void reverse_walk(fv_graph *g, const fv_node *out)
     for (int i = out->id; i >= 0; i--) {
         fv_node *n = g->nodes[i];
         if (!n->on_path || !n->needs_grad || is_leaf(n)) continue;
+        if (n->grad_shared) { /* its gradient already lies in the batch norm's buffer, which clamps it */
+            after_backward(n);
+            continue;
+        }
         before_backward(g, n);
         fv_op_get(n->op)->backward(g, n);
         after_backward(n);

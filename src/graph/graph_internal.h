@@ -39,6 +39,11 @@ struct fv_node {
      * the batch norm's buffer and whose forward does nothing. */
     float fused_clamp;
     bool fused_view;
+    /* And set before each backward through such a pair (autodiff.c), unless either gradient was asked for:
+     * grad_shared on the activation, whose gradient buffer is then the batch norm's and whose backward does
+     * nothing; grad_unclamped on the batch norm, whose gradient then still has to go through the clamp (its
+     * backward does that per channel, while the planes are in the cache: one pass over memory fewer). */
+    bool grad_shared, grad_unclamped;
     void *kernel_cache;  /* what an op keeps from one forward pass to the next (a convolution's packed weights) */
     void (*kernel_cache_free)(void *cache);
 };

@@ -54,10 +54,13 @@ bool fv_conv2d_forward_affine(fv_ctx *ctx, float *out, const float *inp, const f
     return true;
 }
 
-void fv_conv2d_backward_input(fv_ctx *ctx, float *dinp, const float *dout, const float *weight, const fv_conv_geom *g)
+void fv_conv2d_backward_input(fv_ctx *ctx, float *dinp, const float *dout, const float *weight, bool assign,
+                              const fv_conv_geom *g)
 {
-    if (!fast(ctx) || !fv_fast_conv2d_backward_input(fv_ctx_threads(ctx), dinp, dout, weight, g))
-        fv_ref_conv2d_backward_input(dinp, dout, weight, g);
+    if (fast(ctx) && fv_fast_conv2d_backward_input(fv_ctx_threads(ctx), dinp, dout, weight, assign, g)) return;
+    if (assign)
+        for (int64_t i = 0; i < g->N * g->C * g->H * g->W; i++) dinp[i] = 0.0f;
+    fv_ref_conv2d_backward_input(dinp, dout, weight, g);
 }
 
 void fv_conv2d_backward_weight(fv_ctx *ctx, float *dweight, const float *dout, const float *inp, const fv_conv_geom *g)
@@ -183,6 +186,14 @@ void fv_batch_norm_backward(fv_ctx *ctx, float *dx, float *dgamma, float *dbeta,
 {
     fv_fast_batch_norm_backward(mb_threads(ctx), dx, dgamma, dbeta, dy, x, mean, invstd, gamma, batch_stats, assign, N,
                                 C, HW);
+}
+
+void fv_batch_norm_backward_clamped(fv_ctx *ctx, float *dx, float *dgamma, float *dbeta, float *dy, const float *x,
+                                    const float *mean, const float *invstd, const float *gamma, const float *beta,
+                                    float hi, int batch_stats, bool assign, int64_t N, int64_t C, int64_t HW)
+{
+    fv_fast_batch_norm_backward_clamped(mb_threads(ctx), dx, dgamma, dbeta, dy, x, mean, invstd, gamma, beta, hi,
+                                        batch_stats, assign, N, C, HW);
 }
 
 void fv_bcast_forward(fv_ctx *ctx, float *out, const int64_t *oshape, const float *a, const int64_t *ashape,

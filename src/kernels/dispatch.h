@@ -21,7 +21,9 @@ void fv_conv2d_forward(fv_ctx *ctx, float *out, const float *inp, const float *w
 bool fv_conv2d_forward_affine(fv_ctx *ctx, float *out, const float *inp, const fv_conv_affine *pre,
                               const float *weight, const float *bias, float clamp_hi, const fv_conv_geom *g,
                               fv_conv_cache **cache);
-void fv_conv2d_backward_input(fv_ctx *ctx, float *dinp, const float *dout, const float *weight, const fv_conv_geom *g);
+/* dinp += the input gradient of dout, or = it when assign */
+void fv_conv2d_backward_input(fv_ctx *ctx, float *dinp, const float *dout, const float *weight, bool assign,
+                              const fv_conv_geom *g);
 void fv_conv2d_backward_weight(fv_ctx *ctx, float *dweight, const float *dout, const float *inp, const fv_conv_geom *g);
 /* out (N, C, HW) = bias (C) per channel, or 0 where bias is NULL; dbias (C) += dout (N, C, HW) summed. */
 void fv_conv2d_fill_bias(fv_ctx *ctx, float *out, const float *bias, int64_t N, int64_t C, int64_t HW);
@@ -61,6 +63,10 @@ void fv_batch_norm_train(fv_ctx *ctx, float *out, float *mean, float *invstd, do
 void fv_batch_norm_backward(fv_ctx *ctx, float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
                             const float *mean, const float *invstd, const float *gamma, int batch_stats, bool assign,
                             int64_t N, int64_t C, int64_t HW);
+/* The same through a clamp to [0, hi] of its output first (threaded.h); dy may be overwritten. */
+void fv_batch_norm_backward_clamped(fv_ctx *ctx, float *dx, float *dgamma, float *dbeta, float *dy, const float *x,
+                                    const float *mean, const float *invstd, const float *gamma, const float *beta,
+                                    float hi, int batch_stats, bool assign, int64_t N, int64_t C, int64_t HW);
 
 /* Broadcasting add and mul and their gradients (ref/broadcast.h): fast kernels for the common shapes. */
 void fv_bcast_forward(fv_ctx *ctx, float *out, const int64_t *oshape, const float *a, const int64_t *ashape,

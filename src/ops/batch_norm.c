@@ -57,8 +57,8 @@ static fv_status bn_infer(fv_graph *g, fv_node *n)
 /* Train mode: normalize with the batch's mean and biased variance (statistics and output in one kernel, which
  * reads x once); move the running statistics toward the batch's mean and unbiased variance, as PyTorch does. */
 /* The clamp the output gets: the node's own (fv_batch_norm_clamped), the ReLU fused into it for this training
- * pass (graph/fuse.c), the tighter of both, or none (0). Its backward masks by its own clamp alone: a fused
- * ReLU's backward runs in the ReLU's node, on this output. */
+ * pass (graph/fuse.c), the tighter of both, or none (0). Its backward masks by its own clamp alone, unless the
+ * fused ReLU's gradient was left to it (grad_unclamped): then by this one, which is both slopes in one. */
 static float clamp_of(const fv_node *n)
 {
     const bn_attr *at = n->attr;
@@ -130,6 +130,14 @@ static void bn_backward(fv_graph *g, fv_node *n)
     const bn_attr *at = n->attr;
     const fv_tensor *x = &n->in[IN_X]->value;
     const float *gamma = n->in[IN_GAMMA] ? fv_f32(&n->in[IN_GAMMA]->value) : NULL;
+    if (n->grad_unclamped) { /* the fused activation's gradient: through the clamp (its own too) in the kernel */
+        const float *beta = n->in[IN_BETA] ? fv_f32(&n->in[IN_BETA]->value) : NULL;
+        fv_batch_norm_backward_clamped(g->ctx, grad_of(n, IN_X), grad_of(n, IN_GAMMA), grad_of(n, IN_BETA),
+                                       fv_f32(&n->grad), fv_f32(x), fv_f32(&n->aux[AUX_MEAN]),
+                                       fv_f32(&n->aux[AUX_INVSTD]), gamma, beta, clamp_of(n), at->batch_stats,
+                                       fv_grad_fresh(n, IN_X), x->shape[0], x->shape[1], spatial(x));
+        return;
+    }
     if (at->hi > 0.0f) { /* through the clamp first: its derivative is 1 strictly inside (0, hi), read off the output */
         const float *y = fv_f32(&n->value);
         float *d = fv_f32(&n->grad);

@@ -186,7 +186,8 @@ static void conv_backward(fv_graph *g, fv_node *n)
     }
     const float *dy = fv_f32(&n->grad);
     if (fv_wants_grad(n, IN_X))
-        fv_conv2d_backward_input(g->ctx, fv_f32(&n->in[IN_X]->grad), dy, fv_f32(&n->in[IN_W]->value), &geo);
+        fv_conv2d_backward_input(g->ctx, fv_f32(&n->in[IN_X]->grad), dy, fv_f32(&n->in[IN_W]->value),
+                                 fv_grad_fresh(n, IN_X), &geo);
     if (fv_wants_grad(n, IN_W))
         fv_conv2d_backward_weight(g->ctx, fv_f32(&n->in[IN_W]->grad), dy, fv_f32(&n->in[IN_X]->value), &geo);
     if (fv_wants_grad(n, IN_B))

@@ -114,8 +114,8 @@ static fv_status convt_forward(fv_graph *g, fv_node *n)
     fv_conv_geom geo = geometry(n);
     const float *b = n->in[IN_B] ? fv_f32(&n->in[IN_B]->value) : NULL;
     float *y = fv_f32(&n->value);
-    fv_conv2d_fill_bias(g->ctx, y, b, geo.N, geo.C, geo.H * geo.W);
-    fv_conv2d_backward_input(g->ctx, y, fv_f32(&n->in[IN_X]->value), fv_f32(&n->in[IN_W]->value), &geo);
+    if (b) fv_conv2d_fill_bias(g->ctx, y, b, geo.N, geo.C, geo.H * geo.W);
+    fv_conv2d_backward_input(g->ctx, y, fv_f32(&n->in[IN_X]->value), fv_f32(&n->in[IN_W]->value), !b, &geo);
     return FV_OK;
 }
 
@@ -123,7 +123,9 @@ static void convt_backward(fv_graph *g, fv_node *n)
 {
     fv_conv_geom geo = geometry(n);
     const float *dy = fv_f32(&n->grad);
-    if (fv_wants_grad(n, IN_X))
+    if (fv_grad_fresh(n, IN_X))
+        fv_conv2d_forward(g->ctx, fv_f32(&n->in[IN_X]->grad), dy, fv_f32(&n->in[IN_W]->value), NULL, 0.0f, &geo, NULL);
+    else if (fv_wants_grad(n, IN_X))
         fv_conv2d_forward_add(g->ctx, fv_f32(&n->in[IN_X]->grad), dy, fv_f32(&n->in[IN_W]->value), &geo);
     if (fv_wants_grad(n, IN_W))
         fv_conv2d_backward_weight(g->ctx, fv_f32(&n->in[IN_W]->grad), fv_f32(&n->in[IN_X]->value), dy, &geo);

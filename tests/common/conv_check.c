@@ -38,11 +38,13 @@ void conv_check(const conv_path *path, const fv_conv_geom *g, conv_tally *t)
     float *x = random_buf(nx, 1), *w = random_buf(nw, 2), *dy = random_buf(ny, 3), *bias = random_buf(g->OC, 4);
     float hi = t->cases % 3 == 0 ? 0.0f : t->cases % 3 == 1 ? INFINITY : 0.25f;
     const float *fbias = t->cases % 2 ? NULL : bias;
-    float *fy[4], *ay[4], *dx[4], *dw[4];
+    float *fy[4], *ay[4], *dx[4], *dw[4], *sx[4];
     t->taken += path->applies(g);
     for (int th = 0; th < 4; th++) {
         fy[th] = random_buf(ny, 5), ay[th] = random_buf(ny, 6), dx[th] = random_buf(nx, 7), dw[th] = random_buf(nw, 8);
+        sx[th] = th ? random_buf(nx, 9) : calloc((size_t)nx, sizeof(float));
         if (th == 0) {
+            fv_ref_conv2d_backward_input(sx[0], dy, w, g);
             fv_ref_conv2d_fill_bias(fy[0], fbias, g->N, g->OC, g->OH * g->OW);
             fv_ref_conv2d_forward_add(fy[0], x, w, g);
             for (int64_t i = 0; hi > 0.0f && i < ny; i++) fy[0][i] = fy[0][i] > 0.0f ? fminf(fy[0][i], hi) : 0.0f;
@@ -53,18 +55,21 @@ void conv_check(const conv_path *path, const fv_conv_geom *g, conv_tally *t)
         }
         bool ok = path->forward(th, fy[th], x, w, fbias, hi, false, g);
         ok &= path->forward(th, ay[th], x, w, NULL, 0.0f, true, g);
-        ok &= path->backward_input(th, dx[th], dy, w, g);
+        ok &= path->backward_input(th, dx[th], dy, w, true, g);
+        ok &= path->backward_input(th, sx[th], dy, w, false, g);
         ok &= path->backward_weight(th, dw[th], dy, x, g);
         if (!ok) t->deterministic = 0;
     }
-    double e[4] = {rel_to(fy[1], fy[0], ay[0], ny), rel(ay[1], ay[0], ny), rel(dx[1], dx[0], nx), rel(dw[1], dw[0], nw)};
-    for (int k = 0; k < 4; k++)
+    double e[5] = {rel_to(fy[1], fy[0], ay[0], ny), rel(ay[1], ay[0], ny), rel(dx[1], dx[0], nx), rel(dw[1], dw[0], nw),
+                   rel(sx[1], sx[0], nx)};
+    for (int k = 0; k < 5; k++)
         if (!(e[k] <= t->worst[k])) t->worst[k] = e[k];
     for (int th = 2; th < 4; th++)
         if (memcmp(fy[th], fy[1], (size_t)ny * 4) || memcmp(ay[th], ay[1], (size_t)ny * 4) ||
-            memcmp(dx[th], dx[1], (size_t)nx * 4) || memcmp(dw[th], dw[1], (size_t)nw * 4))
+            memcmp(dx[th], dx[1], (size_t)nx * 4) || memcmp(dw[th], dw[1], (size_t)nw * 4) ||
+            memcmp(sx[th], sx[1], (size_t)nx * 4))
             t->deterministic = 0;
-    for (int th = 0; th < 4; th++) free(fy[th]), free(ay[th]), free(dx[th]), free(dw[th]);
+    for (int th = 0; th < 4; th++) free(fy[th]), free(ay[th]), free(dx[th]), free(dw[th]), free(sx[th]);
     free(x), free(w), free(dy), free(bias);
     t->cases++;
 }

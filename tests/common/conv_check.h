@@ -12,12 +12,14 @@ typedef struct {
     bool (*applies)(const fv_conv_geom *g); /* the path takes g (forward and input gradient) */
     bool (*forward)(int threads, float *out, const float *inp, const float *weight, const float *bias,
                     float clamp_hi, bool add, const fv_conv_geom *g);
-    bool (*backward_input)(int threads, float *dinp, const float *dout, const float *weight, const fv_conv_geom *g);
+    bool (*backward_input)(int threads, float *dinp, const float *dout, const float *weight, bool add,
+                           const fv_conv_geom *g);
     bool (*backward_weight)(int threads, float *dweight, const float *dout, const float *inp, const fv_conv_geom *g);
 } conv_path;
 
 typedef struct {
-    double worst[4]; /* relative errors: forward (fused), forward added, input gradient, weight gradient */
+    double worst[5]; /* relative errors: forward (fused), forward added, input gradient (added), weight gradient,
+                      * input gradient stored over what the buffer held */
     int cases, taken, deterministic;
 } conv_tally;
 

@@ -47,7 +47,7 @@ int main(void)
         {2, 3, 5, 9, 12, 1, 1, 1, 1},     /* 12 wide */
         {6, 32, 24, 8, 8, 1, 1, 1, 1},    /* the narrowest rows it takes: 8, half of each vector idle */
     };
-    conv_tally t = {{0, 0, 0, 0}, 0, 0, 1};
+    conv_tally t = {{0, 0, 0, 0, 0}, 0, 0, 1};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const int64_t *c = cases[i];
         int64_t k = c[5] < 0 ? 1 : 3;
@@ -60,6 +60,7 @@ int main(void)
     CHECK(t.worst[0] < 1e-5, "fused forward: worst relative error %.2e against the reference", t.worst[0]);
     CHECK(t.worst[1] < 1e-5, "added forward: worst %.2e", t.worst[1]);
     CHECK(t.worst[2] < 1e-5, "input gradient: worst %.2e", t.worst[2]);
+    CHECK(t.worst[4] < 1e-5, "input gradient stored (a fresh buffer, whatever it held): worst %.2e", t.worst[4]);
     CHECK(t.worst[3] < 1e-5, "weight gradient: worst %.2e", t.worst[3]);
     CHECK(t.deterministic, "1, 2 and 3 threads give bit-identical results");
     fv_conv_geom wide = {.N = 1, .C = 129, .H = 64, .W = 64, .OC = 16, .OH = 64, .OW = 64, .KH = 3, .KW = 3, .sh = 1,

@@ -62,7 +62,8 @@ static fv_conv_geom geometry(uint64_t k)
 }
 
 typedef struct {
-    double worst[6]; /* forward, input gradient, weight gradient, bias fill, bias gradient, fused forward */
+    double worst[7]; /* forward, input gradient, weight gradient, bias fill, bias gradient, fused forward, input
+                      * gradient assigned (over noise, against the reference's onto zeros) */
     int cases, deterministic;
     int cached, cache_differs; /* fused forwards run twice with a weight cache; those whose output differed */
 } tally;
@@ -78,15 +79,17 @@ static void compare(const fv_conv_geom *g, tally *t)
     int64_t nx = g->N * g->C * g->H * g->W, nw = g->OC * (g->C / g->groups) * g->KH * g->KW;
     int64_t ny = g->N * g->OC * g->OH * g->OW;
     float *x = random_buf(nx, 1), *w = random_buf(nw, 2), *dy = random_buf(ny, 3), *bias = random_buf(g->OC, 7);
-    float *y[4], *dx[4], *dw[4], *by[4], *db[4], *fy[4]; /* [0] reference, [1..3] fast with 1..3 threads */
+    float *y[4], *dx[4], *dw[4], *by[4], *db[4], *fy[4], *sx[4]; /* [0] reference, [1..3] fast, 1..3 threads */
     /* the fused forward: bias (or none) and a clamp (relu, relu6-like, or none), by the case's counter */
     float hi = t->cases % 3 == 0 ? 0.0f : t->cases % 3 == 1 ? INFINITY : 0.25f;
     const float *fbias = t->cases % 4 == 3 ? NULL : bias;
     for (int th = 0; th < 4; th++) {
         y[th] = random_buf(ny, 4), dx[th] = random_buf(nx, 5), dw[th] = random_buf(nw, 6);
         by[th] = random_buf(ny, 8), db[th] = random_buf(g->OC, 9), fy[th] = random_buf(ny, 10);
+        sx[th] = th ? random_buf(nx, 12) : calloc((size_t)nx, sizeof(float));
         bool ok = true;
         if (th == 0) {
+            fv_ref_conv2d_backward_input(sx[th], dy, w, g);
             fv_ref_conv2d_forward_add(y[th], x, w, g);
             fv_ref_conv2d_backward_input(dx[th], dy, w, g);
             fv_ref_conv2d_backward_weight(dw[th], dy, x, g);
@@ -108,7 +111,8 @@ static void compare(const fv_conv_geom *g, tally *t)
             fv_conv_cache_free(cache);
             free(cy);
             ok &= fv_fast_conv2d_forward_add(th, y[th], x, w, g);
-            ok &= fv_fast_conv2d_backward_input(th, dx[th], dy, w, g);
+            ok &= fv_fast_conv2d_backward_input(th, dx[th], dy, w, false, g);
+            ok &= fv_fast_conv2d_backward_input(th, sx[th], dy, w, true, g);
             ok &= fv_fast_conv2d_backward_weight(th, dw[th], dy, x, g);
             fv_fast_conv2d_fill_bias(th, by[th], bias, g->N, g->OC, g->OH * g->OW);
             fv_fast_conv2d_backward_bias(th, db[th], dy, g->N, g->OC, g->OH * g->OW);
@@ -120,6 +124,7 @@ static void compare(const fv_conv_geom *g, tally *t)
     worsen(&t->worst[2], rel(dw[1], dw[0], nw));
     worsen(&t->worst[3], rel(by[1], by[0], ny));
     worsen(&t->worst[4], rel(db[1], db[0], g->OC));
+    worsen(&t->worst[6], rel(sx[1], sx[0], nx));
     /* clamped outputs are small next to the sums they come from: their error is measured on the sums' scale
      * (y[0] holds the unclamped sums, on noise in [-1, 1]) */
     double scale = 1.0;
@@ -128,15 +133,15 @@ static void compare(const fv_conv_geom *g, tally *t)
     for (int th = 2; th < 4; th++)
         t->deterministic &= memcmp(y[1], y[th], (size_t)ny * 4) == 0 && memcmp(dx[1], dx[th], (size_t)nx * 4) == 0 &&
                             memcmp(dw[1], dw[th], (size_t)nw * 4) == 0 && memcmp(db[1], db[th], (size_t)g->OC * 4) == 0 &&
-                            memcmp(fy[1], fy[th], (size_t)ny * 4) == 0;
-    for (int th = 0; th < 4; th++) free(y[th]), free(dx[th]), free(dw[th]), free(by[th]), free(db[th]), free(fy[th]);
+                            memcmp(fy[1], fy[th], (size_t)ny * 4) == 0 && memcmp(sx[1], sx[th], (size_t)nx * 4) == 0;
+    for (int th = 0; th < 4; th++) free(y[th]), free(dx[th]), free(dw[th]), free(by[th]), free(db[th]), free(fy[th]), free(sx[th]);
     free(x), free(w), free(dy), free(bias);
     t->cases++;
 }
 
 int main(void)
 {
-    tally t = {{0, 0, 0, 0, 0, 0}, 0, 1, 0, 0};
+    tally t = {{0, 0, 0, 0, 0, 0, 0}, 0, 1, 0, 0};
     for (uint64_t k = 0; t.cases < 300; k++) {
         fv_conv_geom g = geometry(k);
         if (g.OH >= 1 && g.OW >= 1) compare(&g, &t);
@@ -202,6 +207,7 @@ int main(void)
     CHECK(t.worst[0] < 1e-5, "forward: %d geometries, worst relative error %.2e against the reference", t.cases,
           t.worst[0]);
     CHECK(t.worst[1] < 1e-5, "input gradient: worst %.2e", t.worst[1]);
+    CHECK(t.worst[6] < 1e-5, "input gradient assigned over noise: worst %.2e", t.worst[6]);
     CHECK(t.worst[2] < 1e-5, "weight gradient: worst %.2e", t.worst[2]);
     CHECK(t.worst[3] == 0, "bias fill: equal to the reference");
     CHECK(t.worst[4] < 1e-6, "bias gradient: worst %.2e", t.worst[4]);

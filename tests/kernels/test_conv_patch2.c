@@ -35,7 +35,7 @@ int main(void)
         {2, 1, 13, 4, 40},   /* one input channel */
         {5, 11, 2, 12, 8},   /* two output channels */
     };
-    conv_tally t = {{0, 0, 0, 0}, 0, 0, 1};
+    conv_tally t = {{0, 0, 0, 0, 0}, 0, 0, 1};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         fv_conv_geom g = patch2(cases[i][0], cases[i][1], cases[i][2], cases[i][3], cases[i][4]);
         conv_check(&path, &g, &t);
@@ -44,6 +44,7 @@ int main(void)
     CHECK(t.worst[0] < 1e-5, "fused forward: worst relative error %.2e against the reference", t.worst[0]);
     CHECK(t.worst[1] < 1e-5, "added forward: worst %.2e", t.worst[1]);
     CHECK(t.worst[2] < 1e-5, "input gradient: worst %.2e", t.worst[2]);
+    CHECK(t.worst[4] < 1e-5, "input gradient stored (a fresh buffer, whatever it held): worst %.2e", t.worst[4]);
     CHECK(t.worst[3] < 1e-5, "weight gradient: worst %.2e", t.worst[3]);
     CHECK(t.deterministic, "1, 2 and 3 threads give bit-identical results");
     fv_conv_geom odd = patch2(1, 4, 4, 4, 12), padded = unet, three = unet;

@@ -13,6 +13,7 @@
 #include "conv.h"
 #include "conv_cache.h"
 #include "conv_direct.h"
+#include "threaded.h"
 #include "conv_patch2.h"
 #include "partials.h"
 #include "conv_geom.h"
@@ -245,16 +246,23 @@ static bool backward_input_product(int threads, float *dinp, float *dcol, const 
     return true;
 }
 
-static bool backward_input_all(int threads, float *dinp, const float *dout, const float *weight,
+/* dinp += the input gradient, or = it when assign: the direct paths store their tiles; the others add, onto
+ * zeros then. */
+static bool backward_input_all(int threads, float *dinp, const float *dout, const float *weight, bool assign,
                                const fv_conv_geom *g)
 {
+    if (!one_channel_groups(g)) {
+        if (fv_direct_conv_backward_input_applies(g) &&
+            fv_direct_conv_backward_input(threads, dinp, dout, weight, !assign, g))
+            return true;
+        if (fv_patch2_conv_applies(g) && fv_patch2_conv_backward_input(threads, dinp, dout, weight, !assign, g))
+            return true;
+    }
+    if (assign) fv_fast_zero(threads, dinp, g->N * g->C * g->H * g->W);
     if (one_channel_groups(g)) {
         fv_fast_depthwise_backward_input(threads, dinp, dout, weight, g);
         return true;
     }
-    if (fv_direct_conv_backward_input_applies(g) && fv_direct_conv_backward_input(threads, dinp, dout, weight, g))
-        return true;
-    if (fv_patch2_conv_applies(g) && fv_patch2_conv_backward_input(threads, dinp, dout, weight, g)) return true;
     if (fv_winograd_backward_input_applies(g) && fv_winograd_backward_input(threads, dinp, dout, weight, g))
         return true;
     int64_t G = g->groups, Cg = g->C / G, OCg = g->OC / G, Kg = Cg * g->KH * g->KW, P = g->OH * g->OW;
@@ -420,12 +428,13 @@ bool fv_fast_conv2d_forward_affine(int threads, float *out, const float *inp, co
     return gemm_forward(threads, out, inp, pre, weight, bias, clamp_hi, false, g, cache);
 }
 
-bool fv_fast_conv2d_backward_input(int threads, float *dinp, const float *dout, const float *weight,
+bool fv_fast_conv2d_backward_input(int threads, float *dinp, const float *dout, const float *weight, bool assign,
                                    const fv_conv_geom *g)
 {
     cut_kernel c;
-    if (one_channel_groups(g) || !cut(&c, g, weight)) return backward_input_all(threads, dinp, dout, weight, g);
-    bool ok = backward_input_all(threads, dinp, dout, c.w, &c.g);
+    if (one_channel_groups(g) || !cut(&c, g, weight))
+        return backward_input_all(threads, dinp, dout, weight, assign, g);
+    bool ok = backward_input_all(threads, dinp, dout, c.w, assign, &c.g);
     free(c.w);
     return ok;
 }

@@ -23,8 +23,9 @@ bool fv_fast_conv2d_forward(int threads, float *out, const float *inp, const flo
 bool fv_fast_conv2d_forward_affine(int threads, float *out, const float *inp, const fv_conv_affine *pre,
                                    const float *weight, const float *bias, float clamp_hi, const fv_conv_geom *g,
                                    fv_conv_cache **cache);
-/* dinp (N, C, H, W) += the input gradient of dout */
-bool fv_fast_conv2d_backward_input(int threads, float *dinp, const float *dout, const float *weight,
+/* dinp (N, C, H, W) += the input gradient of dout, or = it when assign (a fresh gradient: where a path stores
+ * its tiles, no zeroing pass and no read of dinp). False, before dinp changes, on no memory. */
+bool fv_fast_conv2d_backward_input(int threads, float *dinp, const float *dout, const float *weight, bool assign,
                                    const fv_conv_geom *g);
 /* dweight (OC, C/groups, KH, KW) += the weight gradient of dout */
 bool fv_fast_conv2d_backward_weight(int threads, float *dweight, const float *dout, const float *inp,

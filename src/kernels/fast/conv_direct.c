@@ -12,7 +12,8 @@
  * special case. Each output is computed by one thread in one order: results do not depend on the thread count.
  *
  * Input gradient: for stride 1 it is this convolution of dout by the weights turned by 180 degrees with the
- * channels swapped, padded by 2 - pad, added to dinp.
+ * channels swapped, padded by 2 - pad, added to dinp or stored over it (each element is summed whole in one
+ * tile, so a fresh gradient needs neither a zeroing pass nor a read).
  *
  * Weight gradient: dW[oc][c][kh][kw] is the sum over images and pixels of dout[oc] times the input shifted by
  * (kh, kw). A tile of 3 output channels x the 9 taps of one input channel accumulates 16-pixel vectors over a
@@ -385,11 +386,11 @@ bool fv_direct_conv_backward_input_applies(const fv_conv_geom *g)
     return fv_direct_conv_applies(g) && fv_direct_conv_applies(&t);
 }
 
-bool fv_direct_conv_backward_input(int threads, float *dinp, const float *dout, const float *weight,
+bool fv_direct_conv_backward_input(int threads, float *dinp, const float *dout, const float *weight, bool add,
                                    const fv_conv_geom *g)
 {
     fv_conv_geom t = input_gradient_geometry(g);
-    return forward_run(threads, dinp, dout, weight, true, NULL, 0.0f, true, &t);
+    return forward_run(threads, dinp, dout, weight, true, NULL, 0.0f, add, &t);
 }
 
 /* ---- weight gradient ----------------------------------------------------------------------------------- */
@@ -574,10 +575,10 @@ bool fv_direct_conv_backward_input_applies(const fv_conv_geom *g)
     (void)g;
     return false;
 }
-bool fv_direct_conv_backward_input(int threads, float *dinp, const float *dout, const float *weight,
+bool fv_direct_conv_backward_input(int threads, float *dinp, const float *dout, const float *weight, bool add,
                                    const fv_conv_geom *g)
 {
-    (void)threads, (void)dinp, (void)dout, (void)weight, (void)g;
+    (void)threads, (void)dinp, (void)dout, (void)weight, (void)add, (void)g;
     return false;
 }
 bool fv_direct_conv_backward_weight(int threads, float *dweight, const float *dout, const float *inp,

@@ -17,9 +17,9 @@ bool fv_direct_conv_applies(const fv_conv_geom *g);
 bool fv_direct_conv_forward(int threads, float *out, const float *inp, const float *weight, const float *bias,
                             float clamp_hi, bool add, const fv_conv_geom *g);
 
-/* dinp += the input gradient of dout, where both g and its gradient's convolution apply. */
+/* dinp += the input gradient of dout (add), or dinp = it, where both g and its gradient's convolution apply. */
 bool fv_direct_conv_backward_input_applies(const fv_conv_geom *g);
-bool fv_direct_conv_backward_input(int threads, float *dinp, const float *dout, const float *weight,
+bool fv_direct_conv_backward_input(int threads, float *dinp, const float *dout, const float *weight, bool add,
                                    const fv_conv_geom *g);
 
 /* dweight += the weight gradient of dout, for geometries where fv_direct_conv_applies; the dispatch takes it

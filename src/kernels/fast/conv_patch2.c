@@ -84,15 +84,17 @@ __attribute__((target("avx512f"))) static inline void split_columns(const float 
     *odd = _mm512_permutex2var_ps(lo, od, hi);
 }
 
-/* dx's row offset a under small-map vector v += the woven columns (b = 0 from e, b = 1 from o). */
-__attribute__((target("avx512f"))) static inline void add_woven(float *dx, const int32_t *off, int64_t v, int64_t aw,
-                                                               __m512 e, __m512 o)
+/* dx's row offset a under small-map vector v += the woven columns (b = 0 from e, b = 1 from o), or = them
+ * unless add. */
+__attribute__((target("avx512f"))) static inline void put_woven(float *dx, const int32_t *off, int64_t v, int64_t aw,
+                                                               __m512 e, __m512 o, bool add)
 {
     const __m512i lo_idx = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     const __m512i hi_idx = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
     float *p = dx + off[2 * v] + aw, *q = dx + off[2 * v + 1] + aw;
-    _mm512_storeu_ps(p, _mm512_add_ps(_mm512_loadu_ps(p), _mm512_permutex2var_ps(e, lo_idx, o)));
-    _mm512_storeu_ps(q, _mm512_add_ps(_mm512_loadu_ps(q), _mm512_permutex2var_ps(e, hi_idx, o)));
+    __m512 lo = _mm512_permutex2var_ps(e, lo_idx, o), hi = _mm512_permutex2var_ps(e, hi_idx, o);
+    if (add) lo = _mm512_add_ps(_mm512_loadu_ps(p), lo), hi = _mm512_add_ps(_mm512_loadu_ps(q), hi);
+    _mm512_storeu_ps(p, lo), _mm512_storeu_ps(q, hi);
 }
 
 /* ---- forward --------------------------------------------------------------------------------------------- */
@@ -193,6 +195,7 @@ typedef struct {
     const float *dout, *wp; /* wp: per block of BC input channels, (OC, BC, 2, 2), zero past C */
     const int32_t *off;     /* half_offsets */
     float *dinp;
+    bool add; /* dinp += the gradient, or = it: every element of dinp lies under exactly one tile */
     int64_t blocks, pairs;
 } bin_job;
 
@@ -221,7 +224,7 @@ __attribute__((target("avx512f"))) static void bin_tile(const bin_job *j, int64_
         float *dx = j->dinp + (n * g->C + c0 + c) * g->H * g->W;
         for (int a = 0; a < 2; a++)
             for (int v = 0; v < 2; v++)
-                add_woven(dx, j->off, f / LANES + v, a * g->W, acc[c][a * 2][v], acc[c][a * 2 + 1][v]);
+                put_woven(dx, j->off, f / LANES + v, a * g->W, acc[c][a * 2][v], acc[c][a * 2 + 1][v], j->add);
     }
 }
 
@@ -235,7 +238,7 @@ static void bin_range(void *arg, int64_t t0, int64_t t1, int worker)
     }
 }
 
-bool fv_patch2_conv_backward_input(int threads, float *dinp, const float *dout, const float *weight,
+bool fv_patch2_conv_backward_input(int threads, float *dinp, const float *dout, const float *weight, bool add,
                                    const fv_conv_geom *g)
 {
     int64_t blocks = (g->C + BC - 1) / BC, pairs = g->OH * g->OW / (2 * LANES);
@@ -250,7 +253,7 @@ bool fv_patch2_conv_backward_input(int threads, float *dinp, const float *dout, 
                 }
     int32_t *off = offsets_take(g);
     if (off) {
-        bin_job j = {g, dout, wp, off, dinp, blocks, pairs};
+        bin_job j = {g, dout, wp, off, dinp, add, blocks, pairs};
         fv_parallel_for(threads, g->N * pairs * blocks, g->N >= 2 * threads ? pairs * blocks : blocks, bin_range, &j);
     }
     fv_scratch_give(&spare_weights, wp), fv_scratch_give(&spare_offsets, off);
@@ -345,10 +348,10 @@ bool fv_patch2_conv_forward(int threads, float *out, const float *inp, const flo
     (void)threads, (void)out, (void)inp, (void)weight, (void)bias, (void)clamp_hi, (void)add, (void)g;
     return false;
 }
-bool fv_patch2_conv_backward_input(int threads, float *dinp, const float *dout, const float *weight,
+bool fv_patch2_conv_backward_input(int threads, float *dinp, const float *dout, const float *weight, bool add,
                                    const fv_conv_geom *g)
 {
-    (void)threads, (void)dinp, (void)dout, (void)weight, (void)g;
+    (void)threads, (void)dinp, (void)dout, (void)weight, (void)add, (void)g;
     return false;
 }
 bool fv_patch2_conv_backward_weight(int threads, float *dweight, const float *dout, const float *inp,

@@ -18,8 +18,8 @@ bool fv_patch2_conv_applies(const fv_conv_geom *g);
  * changes, when scratch memory cannot be had. */
 bool fv_patch2_conv_forward(int threads, float *out, const float *inp, const float *weight, const float *bias,
                             float clamp_hi, bool add, const fv_conv_geom *g);
-/* dinp += the input gradient of dout. */
-bool fv_patch2_conv_backward_input(int threads, float *dinp, const float *dout, const float *weight,
+/* dinp += the input gradient of dout (add), or dinp = it. */
+bool fv_patch2_conv_backward_input(int threads, float *dinp, const float *dout, const float *weight, bool add,
                                    const fv_conv_geom *g);
 /* dweight += the weight gradient of dout; the dispatch takes it where fv_patch2_conv_backward_weight_applies
  * (small maps of 256 pixels or more: on an 8x8 map the GEMM's is faster, 0.83 against 1.07 ms for 64 -> 128

@@ -833,7 +833,8 @@ typedef struct {
     bool avx2;
     float *mean_out, *invstd_out; /* train-mode forward: the statistics it normalized with */
     double eps;
-    float hi; /* apply: a fused clamp to [0, hi], or 0 for none */
+    float hi; /* apply: a fused clamp to [0, hi], or 0 for none; backward: the clamp dy is taken through first */
+    float *dy_clamped; /* backward through a clamp: where the clamped dy goes (dx when assigned, else dy itself) */
     int64_t N, C, HW;
 } bn_job;
 
@@ -964,8 +965,86 @@ static inline __attribute__((always_inline)) void dx_planes(const bn_job *j, int
 AVX2 static void dx_planes_avx2(const bn_job *j, int64_t c, const bn_grad_terms *t) { dx_planes(j, c, t); }
 #endif
 
+/* dy through the clamp that followed the batch norm, for channel c: dy times the clamp's slope, 1 where
+ * 0 < z < hi (z > 0 for hi = +inf, a ReLU) and 0 elsewhere, z being the batch norm's output recomputed
+ * exactly as apply_planes computed it (the same operations in double, rounded to float), so the slopes are
+ * those a separate ReLU (or ReLU6) backward reads off the stored, clamped output; the product in float as that
+ * backward does it (NaN times 0 stays NaN). Into dy_clamped's planes of channel c. */
+static inline __attribute__((always_inline)) void clamp_planes_dy(const bn_job *j, int64_t c)
+{
+    int64_t HW = j->HW;
+    double scale = (double)j->invstd[c] * (j->gamma ? j->gamma[c] : 1.0f), shift = j->beta ? j->beta[c] : 0.0f;
+    double m = j->mean[c];
+    float hi = j->hi;
+    bool upper = hi < INFINITY;
+    for (int64_t n = 0; n < j->N; n++) {
+        const float *d = j->dy + (n * j->C + c) * HW, *p = j->x + (n * j->C + c) * HW;
+        float *o = j->dy_clamped + (n * j->C + c) * HW;
+        if (upper)
+#pragma omp simd
+            for (int64_t i = 0; i < HW; i++) {
+                float z = (float)((p[i] - m) * scale + shift);
+                o[i] = d[i] * (float)((z > 0.0f) & (z < hi));
+            }
+        else
+#pragma omp simd
+            for (int64_t i = 0; i < HW; i++) {
+                float z = (float)((p[i] - m) * scale + shift);
+                o[i] = d[i] * (float)(z > 0.0f);
+            }
+    }
+}
+
+#ifdef __SSE2__
+/* The same with AVX2 intrinsics (the compiler leaves the loop above scalar): 8 elements a step, in double
+ * without fused multiply-adds as above, so the slopes are the same bits; the row's tail as above. */
+AVX2 static void clamp_planes_dy_avx2(const bn_job *j, int64_t c)
+{
+    int64_t HW = j->HW, whole = HW / 8 * 8;
+    double scale = (double)j->invstd[c] * (j->gamma ? j->gamma[c] : 1.0f), shift = j->beta ? j->beta[c] : 0.0f;
+    double m = j->mean[c];
+    bool upper = j->hi < INFINITY;
+    __m256d m4 = _mm256_set1_pd(m), k4 = _mm256_set1_pd(scale), b4 = _mm256_set1_pd(shift);
+    __m256 zero = _mm256_setzero_ps(), hi = _mm256_set1_ps(j->hi), one = _mm256_set1_ps(1.0f);
+    for (int64_t n = 0; n < j->N; n++) {
+        const float *d = j->dy + (n * j->C + c) * HW, *p = j->x + (n * j->C + c) * HW;
+        float *o = j->dy_clamped + (n * j->C + c) * HW;
+        for (int64_t i = 0; i < whole; i += 8) {
+            __m256d a = _mm256_add_pd(_mm256_mul_pd(_mm256_sub_pd(load4_avx2(p + i), m4), k4), b4);
+            __m256d b = _mm256_add_pd(_mm256_mul_pd(_mm256_sub_pd(load4_avx2(p + i + 4), m4), k4), b4);
+            __m256 z = _mm256_set_m128(_mm256_cvtpd_ps(b), _mm256_cvtpd_ps(a));
+            __m256 live = _mm256_cmp_ps(z, zero, _CMP_GT_OQ);
+            if (upper) live = _mm256_and_ps(live, _mm256_cmp_ps(z, hi, _CMP_LT_OQ));
+            _mm256_storeu_ps(o + i, _mm256_mul_ps(_mm256_loadu_ps(d + i), _mm256_and_ps(live, one)));
+        }
+        for (int64_t i = whole; i < HW; i++) {
+            float z = (float)((p[i] - m) * scale + shift);
+            o[i] = d[i] * (float)((z > 0.0f) & (!upper | (z < j->hi)));
+        }
+    }
+}
+#endif
+
+static void clamp_dy(const bn_job *j, int64_t c)
+{
+#ifdef __SSE2__
+    if (j->avx2) {
+        clamp_planes_dy_avx2(j, c);
+        return;
+    }
+#endif
+    clamp_planes_dy(j, c);
+}
+
 static void backward_channel(const bn_job *j, int64_t c)
 {
+    if (j->dy_clamped) { /* the channel's planes through the clamp, then read from the cache by both passes */
+        clamp_dy(j, c);
+        bn_job t = *j;
+        t.dy = j->dy_clamped, t.dy_clamped = NULL;
+        backward_channel(&t, c);
+        return;
+    }
     double count = (double)(j->N * j->HW);
     bn_grad_terms t = {j->mean[c], j->invstd[c], j->gamma ? j->gamma[c] : 1.0, 0, 0};
     double sum_dy, sum_dy_xhat;
@@ -1001,5 +1080,16 @@ void fv_fast_batch_norm_backward(int threads, float *dx, float *dgamma, float *d
     bn_job j = {.out = dx, .dgamma = dgamma, .dbeta = dbeta, .dy = dy, .x = x, .mean = mean, .invstd = invstd,
                 .gamma = gamma, .batch_stats = batch_stats, .assign = assign, .avx2 = use_avx2(), .N = N, .C = C,
                 .HW = HW};
+    fv_parallel_for(bn_threads(threads, N, C, HW), C, 1, bn_backward_range, &j);
+}
+
+void fv_fast_batch_norm_backward_clamped(int threads, float *dx, float *dgamma, float *dbeta, float *dy,
+                                         const float *x, const float *mean, const float *invstd, const float *gamma,
+                                         const float *beta, float hi, int batch_stats, bool assign, int64_t N,
+                                         int64_t C, int64_t HW)
+{
+    bn_job j = {.out = dx, .dgamma = dgamma, .dbeta = dbeta, .dy = dy, .x = x, .mean = mean, .invstd = invstd,
+                .gamma = gamma, .beta = beta, .batch_stats = batch_stats, .assign = assign, .avx2 = use_avx2(),
+                .hi = hi, .dy_clamped = dx && assign ? dx : dy, .N = N, .C = C, .HW = HW};
     fv_parallel_for(bn_threads(threads, N, C, HW), C, 1, bn_backward_range, &j);
 }

@@ -30,6 +30,15 @@ void fv_fast_batch_norm_apply(int threads, float *out, const float *x, const flo
 void fv_fast_batch_norm_backward(int threads, float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
                                  const float *mean, const float *invstd, const float *gamma, int batch_stats,
                                  bool assign, int64_t N, int64_t C, int64_t HW);
+/* The same for a batch norm whose output was clamped to [0, hi] (hi = +inf: a ReLU) by a clamp whose gradient
+ * dy is (the training pass's fused ReLU, graph/fuse.c): dy is first taken through the clamp, its slopes read
+ * off the output recomputed from x, mean, invstd, gamma and beta bit for bit as the forward computed it. Each
+ * channel's clamped dy is written into dx when assign, else over dy itself (which is then lost): either way
+ * the three passes read it from the cache, and no separate pass over memory is made. */
+void fv_fast_batch_norm_backward_clamped(int threads, float *dx, float *dgamma, float *dbeta, float *dy,
+                                         const float *x, const float *mean, const float *invstd, const float *gamma,
+                                         const float *beta, float hi, int batch_stats, bool assign, int64_t N,
+                                         int64_t C, int64_t HW);
 /* Train mode's forward in one pass per channel: stats (mean64, var64) as fv_fast_batch_norm_stats, mean and
  * invstd = 1 / sqrt(var + eps) rounded to float, and out as fv_fast_batch_norm_apply with them (clamp_hi > 0: and
  * clamped): the same bits as those calls, with x read from memory once. */
