@@ -62,6 +62,18 @@ int64_t fv_shape_check_empty(fv_ctx *ctx, const char *what, fv_dtype dtype, int 
     return check(ctx, what, dtype, ndim, shape, 0);
 }
 
+/* A zeroed buffer that starts on a 64-byte cache line: rows of whole vectors then load and store without
+ * straddling two lines (calloc's big blocks start 16 bytes into a page, which split every AVX-512 vector: a
+ * tenth of a 3x3 weight gradient's time on the Xeon). NULL when memory cannot be had. */
+static void *zeroed_lines(size_t bytes)
+{
+    size_t rounded = (bytes + 63) / 64 * 64;
+    if (rounded < bytes) return NULL;
+    void *p = aligned_alloc(64, rounded ? rounded : 64);
+    if (p) memset(p, 0, rounded ? rounded : 64);
+    return p;
+}
+
 fv_status fv_tensor_ensure(fv_ctx *ctx, fv_tensor *t, fv_dtype dtype, int ndim, const int64_t *shape)
 {
     int64_t size = fv_shape_check_empty(ctx, "tensor", dtype, ndim, shape);
@@ -69,7 +81,7 @@ fv_status fv_tensor_ensure(fv_ctx *ctx, fv_tensor *t, fv_dtype dtype, int ndim, 
     size_t bytes = (size_t)size * fv_dtype_size(dtype);
     size_t old_bytes = t->data ? (size_t)t->size * fv_dtype_size(t->dtype) : 0;
     if (!t->data || !t->owns || old_bytes != bytes) {
-        void *data = calloc(1, bytes ? bytes : 1); /* an empty tensor still has a buffer to point at */
+        void *data = zeroed_lines(bytes); /* an empty tensor still has a buffer to point at */
         if (!data) {
             return fv_error(ctx, FV_ERR_NOMEM, "out of memory allocating %zu bytes for a tensor", bytes);
         }
