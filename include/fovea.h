@@ -20,5 +20,6 @@
 #include "fovea/onnx.h"
 #include "fovea/augment.h"
 #include "fovea/classical.h"
+#include "fovea/boxes.h"
 
 #endif
