@@ -140,6 +140,44 @@ fv_status fv_confusion_add_masks(fv_confusion *cm, const fv_tensor *logits, cons
  * the classes that are not NaN (NumPy's nanmean; NaN when none). Pixel accuracy is fv_confusion_accuracy. */
 void fv_confusion_overlap(const fv_confusion *cm, double *iou, double *dice, double *mean_iou, double *mean_dice);
 
+/* ---- detection: average precision ------------------------------------------------------------------ */
+
+/* The ground truth and detections of a set of images, accumulated image by image, then scored as Pascal VOC
+ * and COCO score them. Boxes are (x1, y1, x2, y2) in pixels, classes in [0, k). */
+typedef struct fv_det_eval fv_det_eval;
+
+fv_det_eval *fv_det_eval_new(fv_ctx *ctx, int k);
+void fv_det_eval_free(fv_det_eval *e);
+/* One image: n_gt true boxes with their classes, crowd flags (COCO's iscrowd, VOC's "difficult": matched
+ * without counting; may be NULL for none), and n_det detections with scores and classes. A class out of
+ * range, a NaN score or a box that is not finite is refused (naming which) before anything is added. */
+fv_status fv_det_eval_add(fv_det_eval *e, const float *gt_boxes, const int32_t *gt_classes, const uint8_t *gt_crowd,
+                          int64_t n_gt, const float *det_boxes, const float *det_scores, const int32_t *det_classes,
+                          int64_t n_det);
+int64_t fv_det_eval_images(const fv_det_eval *e);
+
+/* Pascal VOC's AP at one IoU threshold (0.5 in the challenge), per class as the devkit's VOCevaldet computes
+ * it on continuous coordinates (no +1 pixel): detections of a class by score (equal scores: in the order
+ * added), each matched to the unmatched true box of its image it overlaps most, if that IoU exceeds the
+ * threshold (a crowd box matched: neither true nor false positive); AP the area under the precision envelope
+ * (all-point, VOC 2010 on) or the mean of the envelope at recalls 0, 0.1, ..., 1 (eleven_point, VOC 2007).
+ * ap (k entries, may be NULL): NaN for a class without true boxes; *map the mean over the others (NaN when
+ * none). */
+fv_status fv_det_eval_voc(fv_det_eval *e, double iou_threshold, bool eleven_point, double *ap, double *map);
+
+/* COCO's summary (pycocotools' COCOeval on bounding boxes): AP averaged over IoU 0.50:0.05:0.95 and the classes
+ * (map), at IoU 0.5 and 0.75, over small (area < 32^2), medium and large (>= 96^2) true boxes, and average
+ * recall with at most 1, 10 and 100 detections an image and by size; -1 where nothing was there to score, as
+ * COCOeval prints. */
+typedef struct {
+    double map, map50, map75, map_small, map_medium, map_large;
+    double ar1, ar10, ar100, ar_small, ar_medium, ar_large;
+} fv_coco_summary;
+
+/* The summary, and ap (k entries, may be NULL): each class's AP over the ten IoU thresholds, all areas, 100
+ * detections (-1 for a class without true boxes). */
+fv_status fv_det_eval_coco(fv_det_eval *e, fv_coco_summary *summary, double *ap);
+
 #ifdef __cplusplus
 }
 #endif
