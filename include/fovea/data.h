@@ -258,6 +258,7 @@ typedef struct {
     int min_items, max_items; /* 1 <= min_items <= max_items <= FV_COMPOSE_MAX_ITEMS */
     int threshold;            /* an item's pixel above it is the item in the mask (25) */
     uint64_t seed;
+    bool yolo_labels;         /* also labels/NNNNN.txt: the boxes in YOLO's format (a detection folder) */
 } fv_compose_options;
 
 fv_compose_options fv_compose_defaults(void);
@@ -275,7 +276,9 @@ fv_status fv_compose_canvas(fv_ctx *ctx, const fv_dataset *items, const fv_compo
                             uint8_t *image, uint8_t *mask, fv_compose_box *boxes, int *n_boxes);
 /* Canvases 0..count-1 as a segmentation folder: dir/images/NNNNN.png (gray), dir/masks/NNNNN.png (class ids),
  * dir/classes.txt (background, then the dataset's class names or numbers) and dir/boxes.csv
- * (file,class,x0,y0,x1,y1, a line per item with pixels above threshold). Errors name the file. */
+ * (file,class,x0,y0,x1,y1, a line per item with pixels above threshold); with yolo_labels also a detection
+ * folder: dir/labels/NNNNN.txt, a line "class cx cy w h" per such item, its class the mask's id, so that one
+ * classes.txt names both (0, the background, is never an object). Errors name the file. */
 fv_status fv_compose_write(fv_ctx *ctx, const fv_dataset *items, const fv_compose_options *o, int64_t count,
                            const char *dir);
 
@@ -334,6 +337,52 @@ void fv_seg_scan_release(fv_seg_scan *scan);
 fv_tensor_set *fv_seg_load(fv_ctx *ctx, const char *path, const fv_seg_options *opt, fv_seg_scan *scan);
 /* fv_seg_load of a folder, strict, classes unchecked. */
 fv_tensor_set *fv_tensor_set_load_segmentation(fv_ctx *ctx, const char *dir, int channels);
+
+/* ---- detection sets ------------------------------------------------------------------------------------- */
+
+/* A detection folder in YOLO's layout: DIR/images/NAME.png|.jpg|.jpeg with DIR/labels/NAME.txt, one object a
+ * line, "class cx cy w h": an integer class and the box's centre and size as fractions of the image's width and
+ * height (an empty file: an image without objects); optional DIR/classes.txt names the classes. */
+bool fv_is_detection_folder(const char *dir); /* dir holds images/ and labels/ */
+
+typedef struct {
+    int channels;      /* 1 or 3, or 0: the first image's (gray stays gray) */
+    int classes;       /* > 0: a class id >= classes is a bad label; 0: classes.txt's count, or unchecked */
+    int width, height; /* > 0: every image resized to this (its boxes scaled with it) */
+    int max_boxes;     /* > 0: an image with more objects is a bad label; 0: no limit */
+    bool strict;       /* the first bad image or label file fails the load */
+} fv_det_options;
+
+fv_det_options fv_det_defaults(void);
+
+/* What opening a detection folder found. Bad files, each named with the reason (and the line of a label file):
+ * an image without a label file or the reverse, an unreadable image, a label line that is not five numbers, a
+ * class id that is not a whole number in range, a box outside [0, 1] or of zero or negative size; each skips its
+ * image (strict: fails the load). */
+typedef struct {
+    int64_t images;       /* image, label file pairs listed */
+    int64_t unpaired;     /* images without a label file, label files without an image */
+    int64_t skipped;      /* listed pairs left out (in problems) */
+    int64_t empty;        /* kept images without objects */
+    int64_t boxes;        /* objects in the kept images */
+    int64_t size_counts[3]; /* their boxes by COCO's areas at the loaded size: < 32^2, < 96^2, larger */
+    int n_per_class;
+    int64_t *per_class;   /* objects per class id (n_per_class: the largest id + 1, or the names' count) */
+    int n_problems;
+    fv_image_problem *problems;
+    int n_sizes;
+    fv_image_size_count *sizes;
+    int n_class_names;
+    char **class_names;
+} fv_det_scan;
+
+void fv_det_scan_release(fv_det_scan *scan);
+/* Open a detection folder as a tuple set: images float (N, C, H, W) in [0, 1] and boxes float32 (N, B, 5) of
+ * class, x0, y0, x1, y1 in pixels of the loaded images (B the most objects in an image, at least 1; class -1
+ * pads), the target fv_task_detect and FV_PAIR_BOXES augmentation take. scan (may be NULL) is filled even when
+ * the load fails. NULL with the reason in ctx: nothing usable, a malformed classes.txt, or with strict the first
+ * bad file. */
+fv_tensor_set *fv_det_load(fv_ctx *ctx, const char *dir, const fv_det_options *opt, fv_det_scan *scan);
 
 #ifdef __cplusplus
 }

@@ -14,7 +14,7 @@ static const fv_cli_opt inspect_opts[] = {
     FV_CLI_FLAG_OPT("quick-scan", NULL, "check only the headers (faster; misses files corrupt past their header)"),
     CLI_OPT_MAX_IMAGE_MB,
 };
-static const fv_cli_pos inspect_pos[] = {FV_CLI_ARG("DIR|CSV", "a folder of class folders of images, a CSV of path,label, a segmentation folder (images/, masks/) or a CSV of image,mask")};
+static const fv_cli_pos inspect_pos[] = {FV_CLI_ARG("DIR|CSV", "a folder of class folders of images, a CSV of path,label, a segmentation folder (images/, masks/), a CSV of image,mask or a detection folder (images/, labels/)")};
 static const fv_cli_cmd inspect_cmd = {"fovea data inspect", "Count an image set's files per class, list its image sizes and its unreadable files.",
                                        inspect_opts, 2, inspect_pos, 1};
 
@@ -33,12 +33,13 @@ static const fv_cli_opt compose_opts[] = {
     FV_CLI_STR_OPT("items", "2:4", "MIN:MAX", "how many items each canvas holds (up to 21)"),
     FV_CLI_INT_OPT("count", "1000", "N", "how many canvases", 1, 99999),
     FV_CLI_INT_OPT("seed", "0", "S", "the seed every draw comes from", 0, 9e15),
+    FV_CLI_FLAG_OPT("boxes", NULL, "also labels/: the items' boxes as YOLO label files (a detection folder)"),
 };
 static const fv_cli_pos compose_pos[] = {FV_CLI_ARG("SET", "fashion-mnist, mnist or a directory of IDX files"),
                                          FV_CLI_ARG("DIR", "where to write images/, masks/, classes.txt, boxes.csv")};
 static const fv_cli_cmd compose_cmd = {"fovea data compose",
                                        "Paste a data set's items onto canvases: a segmentation folder of images, masks and boxes.",
-                                       compose_opts, 5, compose_pos, 2};
+                                       compose_opts, 6, compose_pos, 2};
 
 static void print_sizes(const fv_image_scan *scan)
 {
@@ -109,6 +110,40 @@ static int inspect_segmentation(fv_ctx *ctx, const char *path)
     return rc;
 }
 
+/* fovea data inspect on a detection folder: images, objects per class, their sizes, images without objects,
+ * and every bad or unpaired file with its reason (a label file's with its line). */
+static int inspect_detection(fv_ctx *ctx, const char *dir)
+{
+    fv_det_scan scan;
+    fv_tensor_set *set = fv_det_load(ctx, dir, NULL, &scan);
+    char shown[1024], reason[1024];
+    printf("Found %lld image,label pairs: %lld usable (%lld without objects), %lld bad; %lld unpaired files.\n",
+           (long long)scan.images, (long long)(scan.images - scan.skipped), (long long)scan.empty,
+           (long long)scan.skipped, (long long)scan.unpaired);
+    if (set) {
+        printf("\nObjects per class (%lld objects):\n", (long long)scan.boxes);
+        for (int c = 0; c < scan.n_per_class; c++) {
+            const char *name = c < scan.n_class_names ? fv_printable(scan.class_names[c], shown, sizeof shown) : "";
+            printf("  %3d %-24s %10lld\n", c, name, (long long)scan.per_class[c]);
+        }
+        printf("\nObject sizes (COCO's areas, in pixels of the images): small (< 32^2) %lld, medium %lld, large "
+               "(>= 96^2) %lld\n", (long long)scan.size_counts[0], (long long)scan.size_counts[1],
+               (long long)scan.size_counts[2]);
+    }
+    if (scan.n_sizes) printf("\nImage sizes (width x height x channels, as stored):\n");
+    for (int i = 0; i < scan.n_sizes; i++)
+        printf("  %6dx%dx%d  %lld\n", scan.sizes[i].width, scan.sizes[i].height, scan.sizes[i].channels,
+               (long long)scan.sizes[i].count);
+    if (scan.n_problems) printf("\nMissing, invalid and unreadable (left out of training):\n");
+    for (int i = 0; i < scan.n_problems; i++)
+        printf("  %s: %s\n", fv_printable(scan.problems[i].path, shown, sizeof shown),
+               fv_printable(scan.problems[i].reason, reason, sizeof reason));
+    int rc = set ? 0 : cli_fail("fovea data inspect", ctx);
+    fv_tensor_set_free(set);
+    fv_det_scan_release(&scan);
+    return rc;
+}
+
 static int inspect(int argc, char **argv)
 {
     fv_cli_args *a;
@@ -117,8 +152,11 @@ static int inspect(int argc, char **argv)
     const char *path = fv_cli_pos_at(a, 0);
     fv_ctx *ctx = fv_ctx_new(1);
     cli_load_flags(ctx, a, true, false);
-    if (fv_is_segmentation_set(path)) {
-        int rc = inspect_segmentation(ctx, path);
+    bool seg = fv_is_segmentation_set(path), det = fv_is_detection_folder(path);
+    if (seg || det) { /* a composed folder is both: both reports */
+        int rc = seg ? inspect_segmentation(ctx, path) : 0;
+        if (seg && det) printf("\n");
+        if (det) rc |= inspect_detection(ctx, path);
         fv_ctx_free(ctx);
         fv_cli_free(a);
         return rc;
@@ -260,6 +298,7 @@ static int compose(int argc, char **argv)
     fv_compose_options o = fv_compose_defaults();
     o.canvas = (int)fv_cli_int(a, "canvas");
     o.seed = (uint64_t)fv_cli_int(a, "seed");
+    o.yolo_labels = fv_cli_flag(a, "boxes");
     char end;
     if (sscanf(fv_cli_str(a, "items"), "%d:%d%c", &o.min_items, &o.max_items, &end) != 2) {
         fprintf(stderr, "%s: --items takes MIN:MAX (2:4), not '%s'\n", prog, fv_cli_str(a, "items"));
@@ -271,8 +310,8 @@ static int compose(int argc, char **argv)
     int64_t n = fv_cli_int(a, "count");
     const char *dir = fv_cli_pos_at(a, 1);
     int rc = ds && fv_compose_write(ctx, ds, &o, n, dir) == FV_OK ? 0 : cli_fail(prog, ctx);
-    if (!rc) printf("Wrote %lld canvases of %dx%d under %s (images/, masks/, classes.txt, boxes.csv)\n", (long long)n,
-                    o.canvas, o.canvas, dir);
+    if (!rc) printf("Wrote %lld canvases of %dx%d under %s (images/, masks/, %sclasses.txt, boxes.csv)\n", (long long)n,
+                    o.canvas, o.canvas, dir, o.yolo_labels ? "labels/, " : "");
     fv_dataset_free(ds);
     fv_ctx_free(ctx);
     fv_cli_free(a);

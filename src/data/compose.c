@@ -113,7 +113,26 @@ static fv_status write_classes(fv_ctx *ctx, const fv_dataset *items, const char 
     return fclose(f) == 0 ? FV_OK : fv_error(ctx, FV_ERR_IO, "cannot write %s", path);
 }
 
-/* Canvas i's two PNG files and its lines of boxes.csv. */
+/* A canvas's objects as YOLO label lines (fv_atomic_write's filler). */
+typedef struct {
+    const fv_compose_box *boxes;
+    int n, canvas;
+} yolo_lines;
+
+static int fill_labels(FILE *f, void *arg)
+{
+    const yolo_lines *y = arg;
+    double side = y->canvas;
+    for (int j = 0; j < y->n; j++) {
+        const fv_compose_box *b = &y->boxes[j];
+        if (b->x0 < 0) continue; /* an item covered entirely: no pixels, no object */
+        fprintf(f, "%d %.6f %.6f %.6f %.6f\n", b->class_id, (b->x0 + b->x1) / 2.0 / side, (b->y0 + b->y1) / 2.0 / side,
+                (b->x1 - b->x0) / side, (b->y1 - b->y0) / side);
+    }
+    return ferror(f) ? EIO : 0;
+}
+
+/* Canvas i's two PNG files, its lines of boxes.csv and (yolo_labels) its label file. */
 static fv_status write_one(fv_ctx *ctx, const fv_dataset *items, const fv_compose_options *o, int64_t i,
                            const char *dir, uint8_t *image, uint8_t *mask, FILE *csv)
 {
@@ -129,6 +148,12 @@ static fv_status write_one(fv_ctx *ctx, const fv_dataset *items, const fv_compos
         if (boxes[j].x0 >= 0)
             fprintf(csv, "%05lld.png,%d,%d,%d,%d,%d\n", (long long)i, boxes[j].class_id, boxes[j].x0, boxes[j].y0,
                     boxes[j].x1, boxes[j].y1);
+    if (!st && o->yolo_labels) {
+        snprintf(path, sizeof path, "%s/labels/%05lld.txt", dir, (long long)i);
+        yolo_lines lines = {boxes, n, o->canvas};
+        int err = fv_write_file(path, fill_labels, &lines, FV_WRITE_NOSYNC);
+        if (err) st = fv_error(ctx, FV_ERR_IO, "cannot write %s: %s", path, fv_write_strerror(err));
+    }
     return st;
 }
 
@@ -137,8 +162,8 @@ fv_status fv_compose_write(fv_ctx *ctx, const fv_dataset *items, const fv_compos
 {
     fv_status st = check_options(ctx, items, o);
     char path[4096];
-    const char *subs[] = {"", "/images", "/masks"};
-    for (int k = 0; k < 3 && !st; k++) {
+    const char *subs[] = {"", "/images", "/masks", "/labels"};
+    for (int k = 0; k < (o->yolo_labels ? 4 : 3) && !st; k++) {
         snprintf(path, sizeof path, "%s%s", dir, subs[k]);
         st = make_dir(ctx, path);
     }

@@ -78,15 +78,16 @@ static int base_cmp(const char *a, const char *b)
 
 static int by_base(const void *a, const void *b) { return base_cmp(*(char *const *)a, *(char *const *)b); }
 
-/* The image files of a folder (masks: .png only), sorted by base. */
-static fv_status list_dir(fv_ctx *ctx, const char *path, bool png_only, name_list *l)
+/* The image files of a folder, or (only_ext) the files of that extension, sorted by base. */
+static fv_status list_dir(fv_ctx *ctx, const char *path, const char *only_ext, name_list *l)
 {
     DIR *d = opendir(path);
     if (!d) return fv_error(ctx, FV_ERR_IO, "cannot read the folder %s", path);
     fv_status st = FV_OK;
     for (struct dirent *e; !st && (e = readdir(d));) {
         const char *dot = strrchr(e->d_name, '.');
-        if (e->d_name[0] == '.' || !img_has_image_ext(e->d_name) || (png_only && strcasecmp(dot, ".png") != 0)) continue;
+        if (e->d_name[0] == '.' || !dot || (only_ext ? strcasecmp(dot, only_ext) != 0 : !img_has_image_ext(e->d_name)))
+            continue;
         if (l->n == l->cap) {
             l->cap = l->cap ? 2 * l->cap : 64;
             char **grown = realloc(l->names, (size_t)l->cap * sizeof *grown);
@@ -122,49 +123,58 @@ static char *join3(const char *a, const char *b, const char *c)
     return abc;
 }
 
-/* Every image with its mask; an image without one, and a mask without an image, are problems. */
-static fv_status pair_up(fv_ctx *ctx, const char *dir, bool strict, const name_list *images, const name_list *masks,
-                         seg_list *l)
+/* Every image with its mask (or label file: the second folder `second`, its files `ext`); an image without
+ * one, and one without an image, are problems. */
+static fv_status pair_up(fv_ctx *ctx, const char *dir, const char *second, const char *ext, bool strict,
+                         const name_list *images, const name_list *masks, seg_list *l)
 {
+    const char *what = strcmp(second, "masks") == 0 ? "mask" : "label file";
     fv_status s = FV_OK;
     for (int64_t i = 0; !s && i < images->n; i++) {
         int64_t m = find_base(masks, images->names[i]);
         char *image = join3(dir, "images", images->names[i]);
         if (m >= 0) {
-            s = add_pair(ctx, l, image, join3(dir, "masks", masks->names[m]));
+            s = add_pair(ctx, l, image, join3(dir, second, masks->names[m]));
             continue;
         }
         char reason[300];
-        snprintf(reason, sizeof reason, "no mask (no masks/%.*s.png)", (int)base_len(images->names[i]), images->names[i]);
+        snprintf(reason, sizeof reason, "no %s (no %s/%.*s%s)", what, second, (int)base_len(images->names[i]),
+                 images->names[i], ext);
         s = image ? seg_problem(ctx, l, strict, image, reason) : fv_error(ctx, FV_ERR_NOMEM, "out of memory");
         l->unpaired++;
         free(image);
     }
     for (int64_t i = 0; !s && i < masks->n; i++) {
         if (find_base(images, masks->names[i]) >= 0) continue;
-        char *mask = join3(dir, "masks", masks->names[i]);
-        s = mask ? seg_problem(ctx, l, strict, mask, "a mask without an image of that name in images/")
-                 : fv_error(ctx, FV_ERR_NOMEM, "out of memory");
+        char *mask = join3(dir, second, masks->names[i]), reason[300];
+        snprintf(reason, sizeof reason, "a %s without an image of that name in images/", what);
+        s = mask ? seg_problem(ctx, l, strict, mask, reason) : fv_error(ctx, FV_ERR_NOMEM, "out of memory");
         l->unpaired++;
         free(mask);
     }
     return s;
 }
 
-fv_status seg_list_folder(fv_ctx *ctx, const char *dir, bool strict, seg_list *l)
+fv_status seg_list_folder_of(fv_ctx *ctx, const char *dir, const char *second, const char *ext, bool strict,
+                             seg_list *l)
 {
     memset(l, 0, sizeof *l);
     name_list images = {0}, masks = {0};
-    char *ipath = img_join(dir, "images"), *mpath = img_join(dir, "masks");
+    char *ipath = img_join(dir, "images"), *mpath = img_join(dir, second);
     fv_status s = ipath && mpath ? FV_OK : fv_error(ctx, FV_ERR_NOMEM, "out of memory");
-    if (!s) s = list_dir(ctx, ipath, false, &images);
-    if (!s) s = list_dir(ctx, mpath, true, &masks);
+    if (!s) s = list_dir(ctx, ipath, NULL, &images);
+    if (!s) s = list_dir(ctx, mpath, ext, &masks);
     if (!s && !images.n) s = fv_error(ctx, FV_ERR_FORMAT, "%s holds no .png, .jpg or .jpeg files", ipath);
-    if (!s) s = pair_up(ctx, dir, strict, &images, &masks, l);
+    if (!s) s = pair_up(ctx, dir, second, ext, strict, &images, &masks, l);
     if (!s) s = read_class_names(ctx, dir, l);
     names_release(&images), names_release(&masks);
     free(ipath), free(mpath);
     return s;
+}
+
+fv_status seg_list_folder(fv_ctx *ctx, const char *dir, bool strict, seg_list *l)
+{
+    return seg_list_folder_of(ctx, dir, "masks", ".png", strict, l);
 }
 
 /* ---- a CSV of image,mask ------------------------------------------------------------------------------------ */

@@ -1,6 +1,6 @@
 /* The (image, mask) pairs of a segmentation set before anything is decoded: from a folder (images/ and masks/
  * matched by base name) or a CSV of image,mask rows; shared by seg_list.c, which lists, and seg_folder.c, which
- * reads and checks the pairs. */
+ * reads and checks the pairs. A detection folder's (image, label file) pairs are listed the same way. */
 #ifndef FV_DATA_SEG_LIST_H
 #define FV_DATA_SEG_LIST_H
 
@@ -24,6 +24,10 @@ fv_status seg_problem(fv_ctx *ctx, seg_list *l, bool strict, const char *path, c
 /* Fill l from a folder or a CSV; errors (unreadable, malformed, nothing listed) name the path. An image without
  * a mask, or the reverse, is a problem (strict: an error). */
 fv_status seg_list_folder(fv_ctx *ctx, const char *dir, bool strict, seg_list *l);
+/* The same pairing of DIR/images with another folder of DIR (second) holding files of extension ext: a
+ * detection folder's labels/NAME.txt (det_folder.c); the pair's second path is then that file. */
+fv_status seg_list_folder_of(fv_ctx *ctx, const char *dir, const char *second, const char *ext, bool strict,
+                             seg_list *l);
 fv_status seg_list_csv(fv_ctx *ctx, const char *csv, bool strict, seg_list *l);
 void seg_list_release(seg_list *l);
 

@@ -1,5 +1,5 @@
 /* The fuzz targets of the text and small binary inputs (fuzz_history.c, fuzz_image_list.c, fuzz_augment.c,
- * fuzz_optim_state.c, fuzz_seg_set.c) on deterministic mutations of valid inputs, in the suite in a few seconds:
+ * fuzz_optim_state.c, fuzz_seg_set.c, fuzz_det_labels.c) on deterministic mutations of valid inputs, in the suite in a few seconds:
  * the same properties libFuzzer checks in `make fuzz`. `test_fuzz_text --seeds DIR` writes the valid inputs to
  * DIR/<target>/ (how tests/fuzz/corpus was made). */
 #include <stdbool.h>
@@ -26,6 +26,9 @@ static int fuzz_failures;
 #undef LLVMFuzzerTestOneInput
 #define LLVMFuzzerTestOneInput fuzz_seg_set_one
 #include "fuzz_seg_set.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_det_labels_one
+#include "fuzz_det_labels.c"
 #undef LLVMFuzzerTestOneInput
 #include "mutate.h"
 #include "test.h"
@@ -94,6 +97,13 @@ static void seeds_seg_set(seeds *s)
     fv_ctx_free(ctx);
 }
 
+static void seeds_det_labels(seeds *s)
+{
+    add_text(s, "0 0.5 0.5 0.25 0.5\n2 0.1 0.2 0.2 0.4\n");
+    add_text(s, "1 0.9375 0.916667 0.125 0.166667\r\n\r\n  0 0.5 0.5 1 1 \r\n");
+    add_text(s, "");
+}
+
 static void seeds_optim_state(seeds *s)
 {
     fv_optimizer *opt = fuzz_optimizer();
@@ -112,7 +122,8 @@ static const target targets[] = {{"history", seeds_history, fuzz_history_one},
                                  {"image_list", seeds_image_list, fuzz_image_list_one},
                                  {"augment", seeds_augment, fuzz_augment_one},
                                  {"optim_state", seeds_optim_state, fuzz_optim_state_one},
-                                 {"seg_set", seeds_seg_set, fuzz_seg_set_one}};
+                                 {"seg_set", seeds_seg_set, fuzz_seg_set_one},
+                                 {"det_labels", seeds_det_labels, fuzz_det_labels_one}};
 
 static void run(const target *t)
 {
