@@ -104,6 +104,38 @@ fv_node *fv_dice_loss(fv_graph *g, fv_node *probs, fv_node *targets, float smoot
  * mathematically right one: the sum over the batch's size), sum, none. Only the input gets a gradient. */
 fv_node *fv_kl_div(fv_graph *g, fv_node *input, fv_node *target, fv_loss_reduction reduction, bool log_target);
 
+/* ---- detection ---- */
+
+/* The most anchors a YOLO detector has over all its heads (YOLOv3: 9). */
+#define FV_YOLO_MAX_ANCHORS 16
+
+/* One YOLOv3-style head's loss (Redmon and Farhadi 2018, as Darknet's [yolo] layer trains it). */
+typedef struct {
+    int classes;
+    int n_anchors;                          /* the detector's anchors, every head's */
+    float anchors[2 * FV_YOLO_MAX_ANCHORS]; /* (w, h) in pixels */
+    int n_mask;                             /* this head's anchors: indices into anchors */
+    int mask[FV_YOLO_MAX_ANCHORS];
+    float stride[2];                        /* pixels per cell down and across: the input's size over the grid's */
+    float ignore_thresh;                    /* 0.5: a prediction overlapping a true box by more is no negative */
+    float lambda_coord, lambda_noobj;       /* 1, 1 */
+} fv_yolo_loss_args;
+
+fv_yolo_loss_args fv_yolo_loss_defaults(void);
+
+/* pred (N, A (5 + classes), H, W) holds, per anchor a of the head (A = n_mask) and cell, (tx, ty, tw, th, to)
+ * and the classes' logits; boxes (N, B, 5) float32 the true boxes as (class, x0, y0, x1, y1) in pixels, class
+ * -1 padding. Each true box goes to the anchor of the whole detector whose size overlaps its own best (IoU of
+ * the two sizes on one centre; the first on ties), and, if this head owns that anchor, to the cell holding its
+ * centre (a later box taking a cell and anchor replaces an earlier one, as in Darknet). With s the sigmoid:
+ *   positives: lambda_coord (2 - w h / (W_img H_img)) [(s(tx) - (cx / stride - i))^2 + (s(ty) - (cy / stride -
+ *              j))^2 + (tw - log(w / aw))^2 + (th - log(h / ah))^2] + BCE(s(to), 1) + sum_c BCE(s(t_c), [c == class]);
+ *   others:    lambda_noobj BCE(s(to), 0), unless the box they predict (centre (s(tx) + i) stride, size aw e^tw x
+ *              ah e^th) overlaps some true box of the image by IoU > ignore_thresh: then nothing.
+ * The loss is the sum over the batch divided by N. Only pred gets a gradient. A true class outside [0, classes)
+ * is an error naming the image and the box. */
+fv_node *fv_yolo_loss(fv_graph *g, fv_node *pred, fv_node *boxes, const fv_yolo_loss_args *a);
+
 #ifdef __cplusplus
 }
 #endif
