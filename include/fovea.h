@@ -21,5 +21,6 @@
 #include "fovea/augment.h"
 #include "fovea/classical.h"
 #include "fovea/boxes.h"
+#include "fovea/detect.h"
 
 #endif

@@ -130,6 +130,9 @@ fv_task *fv_task_new(fv_ctx *ctx, const fv_task_options *o);
 typedef fv_node *(*fv_detect_loss_fn)(void *user, fv_graph *g, fv_node *const *outputs, int n_outputs,
                                       fv_node *boxes);
 fv_task *fv_task_detect(fv_ctx *ctx, int max_boxes, fv_detect_loss_fn loss, void *user);
+/* The same, the task owning user: user_free(user) when the task is freed (or at once when it cannot be made). */
+fv_task *fv_task_detect_owning(fv_ctx *ctx, int max_boxes, fv_detect_loss_fn loss, void *user,
+                               void (*user_free)(void *user));
 /* Frees a task (calls its free hook); NULL does nothing. */
 void fv_task_free(fv_task *t);
 /* The options a built-in task was made from (NULL for custom tasks). */

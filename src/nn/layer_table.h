@@ -108,6 +108,7 @@ typedef struct {
 extern const fv_generic_type fv_layers_layout[], fv_layers_math[], fv_layers_reduce[], fv_layers_norm[];
 extern const fv_generic_type fv_layers_loss[];
 extern const fv_generic_type fv_layers_classical[]; /* layers_classical.c */
+extern const fv_generic_type fv_layers_detect[];    /* layers_detect.c */
 /* Every generic type in turn: i = 0, 1, ... until NULL. */
 const fv_generic_type *fv_generic_type_at(int i);
 static inline const fv_generic_type *fv_generic(const fv_layer_type *t)

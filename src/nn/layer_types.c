@@ -94,7 +94,7 @@ static const fv_layer_type types[] = {
 #define N_TYPES ((int)(sizeof types / sizeof types[0]))
 
 static const fv_generic_type *const families[] = {fv_layers_layout, fv_layers_math, fv_layers_reduce, fv_layers_norm,
-                                                  fv_layers_loss, fv_layers_classical};
+                                                  fv_layers_loss, fv_layers_classical, fv_layers_detect};
 
 const fv_generic_type *fv_generic_type_at(int i)
 {

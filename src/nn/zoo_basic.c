@@ -7,7 +7,7 @@
 #include "zoo_internal.h"
 
 #define ZOO_NAME(name, fn, a, c, takes) name,
-static const char *const names[] = {"fmnist-cnn", "lenet5", "mlp", FV_ZOO_LIST(ZOO_NAME) NULL};
+static const char *const names[] = {"fmnist-cnn", "lenet5", "mlp", "yolo-fmnist", FV_ZOO_LIST(ZOO_NAME) NULL};
 
 const char *const *fv_model_names(void) { return names; }
 
@@ -55,6 +55,35 @@ static const char mlp[] =
     "relu relu2\n"
     "dense fc3 units=%d\n";
 
+/* A small YOLOv3-style detector for the composed canvases (fovea data compose --boxes: 64x64, items of up to
+ * 28x28 pixels): four conv, batch norm, leaky ReLU (0.1) blocks as Darknet's tiny models stack them, three max
+ * pools to a stride-8 grid, and one head of three anchors, the dimension clusters of 6,000 composed boxes
+ * (fv_anchor_kmeans, mean IoU 0.85). Classes default to the composed folder's 11 (its masks' ids; 0, the
+ * background, never an object). */
+static const char yolo_fmnist[] =
+    "model yolo-fmnist\n"
+    "input input shape=%dx%dx%d\n"
+    "conv2d conv1 filters=16 kernel=3 padding=1 bias=false\n"
+    "batch_norm bn1\n"
+    "leaky_relu act1 alpha=0.1\n"
+    "max_pool pool1 kernel=2\n"
+    "conv2d conv2 filters=32 kernel=3 padding=1 bias=false\n"
+    "batch_norm bn2\n"
+    "leaky_relu act2 alpha=0.1\n"
+    "max_pool pool2 kernel=2\n"
+    "conv2d conv3 filters=64 kernel=3 padding=1 bias=false\n"
+    "batch_norm bn3\n"
+    "leaky_relu act3 alpha=0.1\n"
+    "max_pool pool3 kernel=2\n"
+    "conv2d conv4 filters=128 kernel=3 padding=1 bias=false\n"
+    "batch_norm bn4\n"
+    "leaky_relu act4 alpha=0.1\n"
+    "conv2d conv5 filters=128 kernel=3 padding=1 bias=false\n"
+    "batch_norm bn5\n"
+    "leaky_relu act5 alpha=0.1\n"
+    "conv2d head filters=%d kernel=1\n"
+    "yolo yolo classes=%d anchors=13,28,28,16,22,28\n";
+
 fv_model *fv_model_by_name(fv_ctx *ctx, const char *name, int channels, int height, int width, int num_classes)
 {
     if (!ctx) return NULL;
@@ -69,6 +98,11 @@ fv_model *fv_model_by_name(fv_ctx *ctx, const char *name, int channels, int heig
     if (name && strcmp(name, "fmnist-cnn") == 0) snprintf(text, sizeof text, fmnist_cnn, c, h, w, k);
     else if (name && strcmp(name, "lenet5") == 0) snprintf(text, sizeof text, lenet5, c, h, w, h == 28 ? 2 : 0, k);
     else if (name && strcmp(name, "mlp") == 0) snprintf(text, sizeof text, mlp, c, h, w, k);
+    else if (name && strcmp(name, "yolo-fmnist") == 0) {
+        int classes = num_classes > 0 ? num_classes : 11;
+        snprintf(text, sizeof text, yolo_fmnist, c, height > 0 ? height : 64, width > 0 ? width : 64,
+                 3 * (5 + classes), classes);
+    }
     else {
         char list[1024] = "";
         size_t n = 0;

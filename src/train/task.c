@@ -234,6 +234,7 @@ static fv_status copy_weights(fv_ctx *ctx, const char *what, const float *w, int
 static void builtin_free(fv_task *t)
 {
     fv_builtin_task *b = fv_builtin(t);
+    if (b->detect_user_free) b->detect_user_free(b->detect_user);
     fv_tensor_free(b->class_weights);
     fv_tensor_free(b->pos_weight);
     fv_task_metrics_free(b);
@@ -289,15 +290,25 @@ fv_task *fv_task_new(fv_ctx *ctx, const fv_task_options *o)
 
 fv_task *fv_task_detect(fv_ctx *ctx, int max_boxes, fv_detect_loss_fn loss, void *user)
 {
+    return fv_task_detect_owning(ctx, max_boxes, loss, user, NULL);
+}
+
+fv_task *fv_task_detect_owning(fv_ctx *ctx, int max_boxes, fv_detect_loss_fn loss, void *user,
+                               void (*user_free)(void *user))
+{
     if (!loss || max_boxes < 1 || max_boxes > 100000) {
+        if (user_free) user_free(user);
         fv_error(ctx, FV_ERR_ARG, "task detect: needs a loss function and 1 to 100000 boxes per image (%d given)",
                  max_boxes);
         return NULL;
     }
     fv_task_options o = fv_task_defaults(FV_TASK_DETECT);
     fv_builtin_task *b = builtin_new(ctx, &o);
-    if (!b) return NULL;
-    b->max_boxes = max_boxes, b->detect_loss = loss, b->detect_user = user;
+    if (!b) {
+        if (user_free) user_free(user);
+        return NULL;
+    }
+    b->max_boxes = max_boxes, b->detect_loss = loss, b->detect_user = user, b->detect_user_free = user_free;
     return &b->base;
 }
 

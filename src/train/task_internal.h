@@ -20,6 +20,7 @@ typedef struct {
     int max_boxes;                         /* detect */
     fv_detect_loss_fn detect_loss;
     void *detect_user;
+    void (*detect_user_free)(void *user); /* NULL: the caller keeps the user data */
     /* metrics */
     int64_t seen, correct;                 /* classify; binary accuracy; embed's in-batch nearest neighbour */
     int64_t tp, fp, fn, tn;                /* binary */
