@@ -10,7 +10,7 @@
 
 /* For a command's table: static const fv_cli_opt opts[] = {..., CLI_TASK_OPTS}; */
 #define CLI_TASK_OPTS                                                                                              \
-    FV_CLI_CHOICE_OPT("task", "classify", "classify|binary|multilabel|regress|segment|embed",                      \
+    FV_CLI_CHOICE_OPT("task", "classify", "classify|binary|multilabel|regress|segment|embed|detect",               \
                       "what the model is trained to do (docs/TRAINING.md)"),                                       \
     FV_CLI_STR_OPT("loss", NULL, "EXPR", "the loss as a weighted sum, e.g. ce+0.5*dice (ce bce focal dice mse l1 "  \
                    "smooth_l1 huber contrastive cosine triplet; default: the task's)"),                            \

@@ -6,6 +6,7 @@
 
 #include "cli_data.h"
 #include "cli_images.h"
+#include "cli_detect.h"
 #include "cli_task.h"
 #include "commands.h"
 
@@ -101,6 +102,12 @@ static int evaluate_task(const fv_cli_args *a, const char *prog, fv_ctx *ctx, fv
     }
     fv_task *task = NULL;
     if (!m) m = cli_model(ctx, prog, fv_cli_pos_at(a, 0), 0, 0, 0, 0);
+    if (m && cli_is_detection(a, m)) { /* a detector: mAP, not a loss */
+        int rc = cli_det_evaluate(ctx, a, prog, m);
+        fv_model_free(m);
+        fv_ctx_free(ctx);
+        return rc;
+    }
     int rc = m ? cli_task_from_args(ctx, a, prog, m, NULL, 0, 0.0f, &task) : 1;
     if (rc) fv_model_free(m), m = NULL;
     fv_tensor_set *set = NULL;
@@ -137,7 +144,8 @@ int cmd_evaluate(int argc, char **argv)
     int status;
     if (cli_parse(&cmd, argc, argv, &a, &status)) return status;
     const char *prog = "fovea evaluate";
-    bool seg_folder = fv_is_segmentation_set(fv_cli_str(a, "data")); /* images and masks: not class folders */
+    bool seg_folder = fv_is_segmentation_set(fv_cli_str(a, "data")) || /* images and masks or labels: no classes */
+                      (fv_cli_str(a, "data") && fv_is_detection_folder(fv_cli_str(a, "data")));
     if (fv_cli_str(a, "inputs") || strcmp(fv_cli_str(a, "task"), "classify") != 0 || seg_folder) {
         status = (fv_cli_str(a, "inputs") || fv_cli_str(a, "data")) ? evaluate_task(a, prog, NULL, NULL) : 2;
         if (status == 2 && !fv_cli_str(a, "inputs") && !fv_cli_str(a, "data"))

@@ -10,6 +10,7 @@
 #include "cli_data.h"
 #include "cli_images.h"
 #include "cli_resume.h"
+#include "cli_detect.h"
 #include "cli_task.h"
 #include "commands.h"
 #include "fovea/augment.h"
@@ -490,7 +491,7 @@ static float *tuple_class_weights(const fv_cli_args *a, int *k)
 
 /* The model for arrays: from the checkpoint, or by name or file sized to the first input (C, H, W) and, for
  * classify and segment, to the largest target + 1 classes. */
-static fv_model *tuple_model(fv_ctx *ctx, const fv_cli_args *a, const fv_tensor_set *set)
+static fv_model *tuple_model(fv_ctx *ctx, const fv_cli_args *a, const fv_tensor_set *set, int det_classes)
 {
     const char *prog = "fovea train";
     if (fv_cli_str(a, "resume")) {
@@ -505,6 +506,7 @@ static fv_model *tuple_model(fv_ctx *ctx, const fv_cli_args *a, const fv_tensor_
     for (int64_t i = 0; y && y->dtype == FV_I32 && (!strcmp(task, "classify") || !strcmp(task, "segment")) && i < y->size; i++)
         if (fv_i32(y)[i] >= classes && fv_i32(y)[i] != fv_cli_int(a, "ignore-index") && fv_i32(y)[i] < 100000)
             classes = fv_i32(y)[i] + 1;
+    if (det_classes > 0) classes = det_classes; /* a detector: classes.txt's or the labels' */
     fv_model *m = cli_model(ctx, prog, fv_cli_str(a, "model"), dims[0], dims[1], dims[2], classes);
     if (m && fv_cli_str(a, "weights") && copy_weights_from(ctx, m, fv_cli_str(a, "weights"))) {
         fv_model_free(m);
@@ -553,7 +555,9 @@ static int train_tuples(const fv_cli_args *a, int64_t done)
     fv_ctx *ctx = fv_ctx_new((uint64_t)fv_cli_int(a, "seed"));
     cli_load_flags(ctx, a, true, true);
     fv_ctx_set_threads(ctx, (int)fv_cli_int(a, "threads"));
-    fv_tensor_set *set = cli_tuple_open(ctx, a, prog, 0);
+    bool detect = cli_is_detection(a, NULL);
+    int det_classes = 0;
+    fv_tensor_set *set = detect ? cli_det_open(ctx, a, prog, NULL, &det_classes) : cli_tuple_open(ctx, a, prog, 0);
     fv_model *m = NULL;
     fv_trainer *t = NULL;
     fv_task *task = NULL;
@@ -567,15 +571,23 @@ static int train_tuples(const fv_cli_args *a, int64_t done)
     fit_config(a, &c);
     c.validation_split = fv_cli_float(a, "validation-split");
     if (fv_cli_str(a, "class-weights") && !(cw = tuple_class_weights(a, &n_cw))) goto done;
-    if (!(m = tuple_model(ctx, a, set))) goto done;
-    if ((rc = cli_task_from_args(ctx, a, prog, m, cw, n_cw, c.label_smoothing, &task)) != 0) goto done;
+    if (!(m = tuple_model(ctx, a, set, det_classes))) goto done;
+    if (detect) { /* a YOLO model's own loss: its heads name the anchors */
+        if (!(task = fv_yolo_task(ctx, m, (int)fv_tensor_set_target(set)->shape[1], NULL)) ||
+            (!fv_model_task(m) && fv_model_set_task(m, "detect") != FV_OK))
+            goto fail;
+    } else if ((rc = cli_task_from_args(ctx, a, prog, m, cw, n_cw, c.label_smoothing, &task)) != 0) {
+        goto done;
+    }
     rc = 1;
     if ((rc = cli_augment_from_args(ctx, a, prog, fv_cli_str(a, "augment"), &aug)) != 0) goto done;
     rc = 1;
-    bool segment = strcmp(cli_task_name(a, m), "segment") == 0;
+    bool segment = !detect && strcmp(cli_task_name(a, m), "segment") == 0;
     if (segment && (rc = seg_fit_model(ctx, a, m, &set)) != 0) goto done;
     rc = 1;
-    if (aug && fv_tensor_set_augment(set, aug, c.seed, segment ? FV_PAIR_MASK : FV_PAIR_NONE) != FV_OK) goto fail;
+    if (aug && fv_tensor_set_augment(set, aug, c.seed, detect ? FV_PAIR_BOXES : segment ? FV_PAIR_MASK : FV_PAIR_NONE) !=
+                   FV_OK)
+        goto fail;
     if (aug) { /* augmented samples are made on the loader's threads, ahead of the step */
         fv_loader_options lo = fv_loader_defaults();
         lo.threads = (int)fv_cli_int(a, "loader-threads");
@@ -641,8 +653,9 @@ int cmd_train(int argc, char **argv)
         fv_cli_free(a);
         return status;
     }
-    bool seg_folder = !fv_cli_str(a, "inputs") && fv_cli_str(a, "data") && fv_is_segmentation_set(fv_cli_str(a, "data"));
-    if (fv_cli_str(a, "inputs") || seg_folder) { /* arrays, or a folder of images and masks read as arrays */
+    bool seg_folder = !fv_cli_str(a, "inputs") && fv_cli_str(a, "data") &&
+                      (fv_is_segmentation_set(fv_cli_str(a, "data")) || cli_is_detection(a, NULL));
+    if (fv_cli_str(a, "inputs") || seg_folder) { /* arrays, or a folder of images and masks or labels as arrays */
         status = fv_cli_str(a, "data") && !seg_folder ? 2 : train_tuples(a, done);
         if (status == 2 && fv_cli_str(a, "data")) fprintf(stderr, "%s: give --data or --inputs, not both\n", prog);
         fv_cli_free(a);
