@@ -13,6 +13,7 @@ int cmd_predict(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_segment(int argc, char **argv);
+int cmd_detect(int argc, char **argv);
 int cmd_gradcam(int argc, char **argv);
 int cmd_features(int argc, char **argv);
 int cmd_report(int argc, char **argv);

@@ -16,6 +16,7 @@ static const struct {
     {"summary", cmd_summary, "the layers, output shapes and parameter counts of a model"},
     {"run", cmd_run, "forward passes on a batch from a .npy file: the output, the time, the memory"},
     {"segment", cmd_segment, "a segmentation model's classes over images, as an overlay PNG and a mask PNG"},
+    {"detect", cmd_detect, "a YOLO detector's boxes in images: printed, drawn over them, written as JSON"},
     {"gradcam", cmd_gradcam, "Grad-CAM heat map of a class over an image"},
     {"featuremaps", cmd_featuremaps, "every channel of a layer's output for one image, as a grid"},
     {"patches", cmd_patches, "the input patches that most activate a channel over a data set"},

@@ -266,7 +266,7 @@ static void errors(void)
     o.num_classes = -3;
     refused(ctx, "mobilenet_v2", &o, "num_classes=-3", NULL);
     CHECK(fv_zoo_build(NULL, "resnet18", NULL) == NULL, "a NULL context gives NULL");
-    CHECK(!fv_model_by_name(ctx, "resnet9000", 0, 0, 0, 0) && strstr(fv_errmsg(ctx), "fmnist-cnn, lenet5, mlp, alexnet") &&
+    CHECK(!fv_model_by_name(ctx, "resnet9000", 0, 0, 0, 0) && strstr(fv_errmsg(ctx), "fmnist-cnn, lenet5, mlp, yolo-fmnist, alexnet") &&
               strstr(fv_errmsg(ctx), "unet, fcn32s, fcn16s, fcn8s, fcn_resnet50, deeplabv3_mobilenet_v3_large, "
                                      "lraspp_mobilenet_v3_large; or a description file"),
           "fv_model_by_name lists every name: %s", fv_errmsg(ctx));
@@ -278,7 +278,7 @@ static void errors(void)
         for (int i = 0; i < N_REFS; i++) listed = listed || strcmp(refs[i].name, *name) == 0;
         CHECK(listed == fv_zoo_has(*name), "'%s' is %s zoo model", *name, listed ? "a" : "not a");
     }
-    CHECK(n == N_REFS + 3 && zoo == N_REFS, "fv_model_names: the 3 small models and the %d zoo models (%d, %d)",
+    CHECK(n == N_REFS + 4 && zoo == N_REFS, "fv_model_names: the 4 small models and the %d zoo models (%d, %d)",
           N_REFS, n, zoo);
     CHECK(!fv_zoo_has("fmnist-cnn") && !fv_zoo_has(NULL) && fv_zoo_has("mobilenet_v1"), "fv_zoo_has");
     fv_ctx_free(ctx);
