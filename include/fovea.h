@@ -22,5 +22,6 @@
 #include "fovea/classical.h"
 #include "fovea/boxes.h"
 #include "fovea/detect.h"
+#include "fovea/darknet.h"
 
 #endif

@@ -1,6 +1,7 @@
 /* fovea convert IN OUT: a model between fovea's model file (.fvm) and ONNX (.onnx), in either direction; IN may
- * also be a built-in name or a description, and --weights fills it from a model of the same architecture
- * (fv_model_copy_weights), which is how torchvision's ONNX weights become a zoo model file. */
+ * also be a built-in name, a description or a Darknet .cfg, and --weights fills it from a model of the same
+ * architecture (fv_model_copy_weights), which is how torchvision's ONNX weights become a zoo model file, or from
+ * a Darknet .weights file; OUT ending in .weights writes Darknet's weights file. */
 #include <string.h>
 #include <strings.h>
 
@@ -9,7 +10,7 @@
 
 static const fv_cli_opt opts[] = {
     {.name = "opset", .type = FV_CLI_INT, .def = "13", .metavar = "N", .help = "ONNX opset to write (11 to 18)", .min = FV_ONNX_MIN_OPSET, .max = FV_ONNX_MAX_OPSET},
-    {.name = "weights", .type = FV_CLI_STRING, .def = NULL, .metavar = "FILE", .help = "take the weights of this model or ONNX file, paired by structure"},
+    {.name = "weights", .type = FV_CLI_STRING, .def = NULL, .metavar = "FILE", .help = "take the weights of this model or ONNX file, paired by structure, or of a Darknet .weights file"},
     {.name = "classes", .type = FV_CLI_INT, .def = "0", .metavar = "K", .help = "outputs of a built-in model (0: its default)", .min = 0, .max = 1e6},
     {.name = "input", .type = FV_CLI_STRING, .def = NULL, .metavar = "CxHxW", .help = "input shape of a built-in model"},
     CLI_NORMALIZE_OPTS,
@@ -17,15 +18,17 @@ static const fv_cli_opt opts[] = {
     CLI_OPT_ALLOW_NONFINITE,
 };
 static const fv_cli_pos pos[] = {{.name = "IN", .help = "a model file, an .onnx file, a built-in name or a description"},
-                                 {.name = "OUT", .help = "the file to write: .onnx for ONNX, anything else a fovea model file"}};
+                                 {.name = "OUT", .help = "the file to write: .onnx for ONNX, .weights for Darknet, anything else a fovea model file"}};
 static const fv_cli_cmd cmd = {.prog = "fovea convert", "Convert a model between fovea's model file and ONNX.", opts,
                                sizeof opts / sizeof opts[0], pos, sizeof pos / sizeof pos[0]};
 
-static bool is_onnx(const char *path)
+static bool ends_with(const char *path, const char *ext)
 {
-    size_t n = strlen(path);
-    return n > 5 && strcasecmp(path + n - 5, ".onnx") == 0;
+    size_t n = strlen(path), e = strlen(ext);
+    return n > e && strcasecmp(path + n - e, ext) == 0;
 }
+
+static bool is_onnx(const char *path) { return ends_with(path, ".onnx"); }
 
 static int convert(fv_ctx *ctx, fv_cli_args *a, int c, int h, int w, int argc, char **argv)
 {
@@ -33,7 +36,9 @@ static int convert(fv_ctx *ctx, fv_cli_args *a, int c, int h, int w, int argc, c
     fv_model *m = cli_model(ctx, prog, fv_cli_pos_at(a, 0), c, h, w, (int)fv_cli_int(a, "classes"));
     if (!m) return 1;
     int rc = 0;
-    if (weights) {
+    if (weights && ends_with(weights, ".weights")) { /* Darknet's, in its layer order */
+        if (fv_darknet_read_weights(ctx, m, weights) != FV_OK) rc = cli_fail(prog, ctx);
+    } else if (weights) {
         fv_model *src = fv_model_load(ctx, weights);
         if (!src || fv_model_copy_weights(m, src) != FV_OK) {
             fprintf(stderr, "%s: --weights %s: %s\n", prog, weights, cli_message("weights", fv_errmsg(ctx)));
@@ -43,7 +48,9 @@ static int convert(fv_ctx *ctx, fv_cli_args *a, int c, int h, int w, int argc, c
     }
     if (!rc) rc = cli_store_preprocess(a, argc, argv, m, prog);
     if (!rc) {
-        fv_status s = is_onnx(out) ? fv_onnx_save(m, out, (int)fv_cli_int(a, "opset")) : fv_model_save(m, out);
+        fv_status s = is_onnx(out) ? fv_onnx_save(m, out, (int)fv_cli_int(a, "opset"))
+                      : ends_with(out, ".weights") ? fv_darknet_write_weights(ctx, m, out)
+                                                   : fv_model_save(m, out);
         rc = s ? cli_fail(prog, ctx) : 0;
     }
     fv_model_free(m);

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "commands.h"
@@ -70,6 +71,17 @@ fv_model *cli_model(fv_ctx *ctx, const char *prog, const char *spec, int channel
             if (!m) cli_fail(prog, ctx);
             return m;
         }
+    size_t len = strlen(spec);
+    if (len > 4 && !strcmp(spec + len - 4, ".cfg")) { /* a Darknet network, its .weights beside it if there */
+        fv_model *m = fv_darknet_load_cfg(ctx, spec);
+        char weights[4096];
+        snprintf(weights, sizeof weights, "%.*s.weights", (int)(len - 4), spec);
+        bool have = access(weights, R_OK) == 0;
+        if (m && (have ? fv_darknet_read_weights(ctx, m, weights) : fv_model_init(m)) != FV_OK) fv_model_free(m), m = NULL;
+        if (!m) cli_fail(prog, ctx);
+        else if (!have) fprintf(stderr, "%s: no %s beside %s: random weights\n", prog, weights, spec);
+        return m;
+    }
     fv_model *m = fv_model_load(ctx, spec);
     if (!m) cli_fail(prog, ctx);
     return m;

@@ -1,5 +1,5 @@
 /* The fuzz targets of the text and small binary inputs (fuzz_history.c, fuzz_image_list.c, fuzz_augment.c,
- * fuzz_optim_state.c, fuzz_seg_set.c, fuzz_det_labels.c) on deterministic mutations of valid inputs, in the suite in a few seconds:
+ * fuzz_optim_state.c, fuzz_seg_set.c, fuzz_det_labels.c, fuzz_darknet.c) on deterministic mutations of valid inputs, in the suite in a few seconds:
  * the same properties libFuzzer checks in `make fuzz`. `test_fuzz_text --seeds DIR` writes the valid inputs to
  * DIR/<target>/ (how tests/fuzz/corpus was made). */
 #include <stdbool.h>
@@ -29,6 +29,9 @@ static int fuzz_failures;
 #undef LLVMFuzzerTestOneInput
 #define LLVMFuzzerTestOneInput fuzz_det_labels_one
 #include "fuzz_det_labels.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_darknet_one
+#include "fuzz_darknet.c"
 #undef LLVMFuzzerTestOneInput
 #include "mutate.h"
 #include "test.h"
@@ -104,6 +107,24 @@ static void seeds_det_labels(seeds *s)
     add_text(s, "");
 }
 
+static void seeds_darknet(seeds *s)
+{
+    const char *cfg = "[net]\nwidth=16\nheight=16\nchannels=3\n[convolutional]\nbatch_normalize=1\nfilters=8\nsize=3\n"
+                      "pad=1\nactivation=leaky\n[maxpool]\nsize=2\nstride=2\n[convolutional]\nfilters=21\nsize=1\n"
+                      "activation=linear\n[yolo]\nmask=0\nanchors=4,5,8,9\nclasses=2\nnum=2\n[route]\nlayers=-2\n"
+                      "[upsample]\nstride=2\n[shortcut]\nfrom=-7\n";
+    add_prefixed(s, 0, cfg, strlen(cfg));
+    /* a small network's weights: header, then 4 x 4 batch-norm floats and 4 x 9 weights, 2 biases and 2 x 4 */
+    static unsigned char w[20 + 4 * (16 + 36 + 2 + 8)];
+    int32_t head[3] = {0, 2, 0};
+    memcpy(w, head, sizeof head);
+    for (size_t i = 20; i < sizeof w; i += 4) {
+        float v = 0.25f * (float)((i / 4) % 7);
+        memcpy(w + i, &v, 4);
+    }
+    add_prefixed(s, 1, w, sizeof w);
+}
+
 static void seeds_optim_state(seeds *s)
 {
     fv_optimizer *opt = fuzz_optimizer();
@@ -123,7 +144,8 @@ static const target targets[] = {{"history", seeds_history, fuzz_history_one},
                                  {"augment", seeds_augment, fuzz_augment_one},
                                  {"optim_state", seeds_optim_state, fuzz_optim_state_one},
                                  {"seg_set", seeds_seg_set, fuzz_seg_set_one},
-                                 {"det_labels", seeds_det_labels, fuzz_det_labels_one}};
+                                 {"det_labels", seeds_det_labels, fuzz_det_labels_one},
+                                 {"darknet", seeds_darknet, fuzz_darknet_one}};
 
 static void run(const target *t)
 {
