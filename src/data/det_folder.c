@@ -274,7 +274,7 @@ static fv_tensor_set *kept_set(fv_ctx *ctx, const char *dir, const seg_list *l, 
     for (int64_t i = 0; y && i < a->kept; i++) {
         float *row = fv_f32(y) + i * B * 5;
         int64_t n = a->box_start[i + 1] - a->box_start[i];
-        memcpy(row, a->boxes + 5 * a->box_start[i], (size_t)n * 5 * sizeof *row);
+        if (n) memcpy(row, a->boxes + 5 * a->box_start[i], (size_t)n * 5 * sizeof *row); /* no boxes: none yet */
         for (int64_t j = n; j < B; j++) row[5 * j] = -1.0f, row[5 * j + 1] = row[5 * j + 2] = row[5 * j + 3] = row[5 * j + 4] = 0.0f;
     }
     const fv_tensor *inputs[1] = {x};

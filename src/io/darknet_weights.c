@@ -184,8 +184,9 @@ fv_status fv_darknet_write_weights(fv_ctx *ctx, const fv_model *m, const char *p
     writer w = {m, u, units(m, u, 4096)};
     for (int i = 0; i < w.n; i++)
         if (!param(m, u[i].conv, "weight") || (u[i].bn >= 0 && (!param(m, u[i].bn, "weight") || !param(m, u[i].bn, "bias")))) {
+            int layer = u[i].conv;
             free(u);
-            return fv_error(ctx, FV_ERR_ARG, "Darknet weights: layer %d lacks a parameter Darknet stores", u[i].conv);
+            return fv_error(ctx, FV_ERR_ARG, "Darknet weights: layer %d lacks a parameter Darknet stores", layer);
         }
     int err = fv_atomic_write(path, fill, &w);
     free(u);

@@ -8,8 +8,8 @@
 
 #include "test.h"
 
-#define TRAIN 480
-#define TEST 160
+#define TRAIN 400
+#define TEST 120
 
 static char dir[64];
 
@@ -83,13 +83,14 @@ int main(void)
     CHECK(m0 && m && trained > 0.3 && trained > untrained + 0.25,
           "yolo-fmnist learns: COCO mAP50 %.3f after 6 epochs of %d canvases (untrained %.3f): %s", trained, TRAIN,
           untrained, m ? "" : fv_errmsg(ctx));
-    fv_model *m2 = train(ctx, tr, te, 6, &again);
-    bool same = m && m2;
-    for (int i = 0; same && i < fv_model_param_count(m); i++) {
-        const fv_param *a = fv_model_param(m, i), *b = fv_model_param(m2, i);
+    double one = 0.0; /* determinism on one epoch each: the same seed, the same weights */
+    fv_model *m1 = train(ctx, tr, te, 1, &one), *m2 = train(ctx, tr, te, 1, &again);
+    bool same = m1 && m2;
+    for (int i = 0; same && i < fv_model_param_count(m1); i++) {
+        const fv_param *a = fv_model_param(m1, i), *b = fv_model_param(m2, i);
         same = memcmp(a->value.data, b->value.data, (size_t)a->value.size * sizeof(float)) == 0;
     }
-    CHECK(same && again == trained, "the same seed: the same weights and mAP50 (%.3f)", again);
+    CHECK(same && again == one, "the same seed: the same weights and mAP50 after an epoch (%.3f)", again);
     /* detection refuses what does not fit */
     fv_yolo_info info;
     fv_model *cls = fv_model_by_name(ctx, "fmnist-cnn", 1, 28, 28, 10);
@@ -106,7 +107,7 @@ int main(void)
               "an image of the wrong size: %s", fv_errmsg(mc));
         fv_tensor_free(x);
     }
-    fv_model_free(cls), drop(m0), drop(m), drop(m2);
+    fv_model_free(cls), drop(m0), drop(m), drop(m1), drop(m2);
     fv_tensor_set_free(tr), fv_tensor_set_free(te);
     fv_dataset_free(items);
     char cmd[96];
