@@ -396,3 +396,30 @@ int cli_apply_labels(fv_model *m, const char *labels, const char *prog)
     cli_files_free(names, n);
     return rc;
 }
+
+char *cli_indexed_path(const char *path, int i, int n)
+{
+    if (!path) return NULL;
+    size_t len = strlen(path) + 24;
+    char *s = malloc(len);
+    if (!s) return NULL;
+    const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
+    if (n <= 1) snprintf(s, len, "%s", path);
+    else if (!dot || (slash && dot < slash)) snprintf(s, len, "%s-%d", path, i);
+    else snprintf(s, len, "%.*s-%d%s", (int)(dot - path), path, i, dot);
+    return s;
+}
+
+int cli_image_args(const char *prog, const fv_cli_args *a, char ***files, int *n)
+{
+    const char **items = calloc((size_t)fv_cli_npos(a), sizeof *items);
+    if (!items) return fprintf(stderr, "%s: out of memory\n", prog) > 0;
+    for (int i = 1; i < fv_cli_npos(a); i++) items[i - 1] = fv_cli_pos_at(a, i);
+    int rc = cli_expand_inputs(prog, items, fv_cli_npos(a) - 1, files, n);
+    free(items);
+    char pb[512];
+    for (int i = 0; !rc && i < *n; i++)
+        if (cli_is_npy((*files)[i]))
+            rc = fprintf(stderr, "%s: %s: give PNG or JPEG images\n", prog, fv_printable((*files)[i], pb, sizeof pb)) > 0;
+    return rc;
+}

@@ -59,6 +59,13 @@ fv_tensor *cli_image_batch(fv_ctx *ctx, const char *prog, const fv_model *m, con
  * printing why. */
 int cli_image_inputs(const char *prog, const struct fv_cli_args *a, int first, char ***files, int *n);
 
+/* path with "-i" before its extension when n > 1 (one output per image: over.png, over-0.png, ...), as given
+ * when n is 1; malloc'd, NULL when path is NULL or on no memory. */
+char *cli_indexed_path(const char *path, int i, int n);
+/* The images among a command's arguments after MODEL (cli_expand_inputs), a .npy refused. 0, or 1 after
+ * printing why. */
+int cli_image_args(const char *prog, const struct fv_cli_args *a, char ***files, int *n);
+
 /* cli_check_files with MODEL, --data (or NULL) and every input file as the inputs, so that no output overwrites
  * an image it reads. */
 int cli_check_image_files(const char *prog, const char *model, const char *data, char *const *files, int n,

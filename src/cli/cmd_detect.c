@@ -30,18 +30,6 @@ static const fv_cli_cmd cmd = {.prog = "fovea detect", .summary = "Find objects 
 
 static const char *prog = "fovea detect";
 
-/* path with "-i" before its extension when n > 1 (malloc'd). */
-static char *indexed(const char *path, int i, int n)
-{
-    size_t len = strlen(path) + 24;
-    char *s = malloc(len);
-    if (!s) return NULL;
-    const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
-    if (n <= 1) snprintf(s, len, "%s", path);
-    else if (!dot || (slash && dot < slash)) snprintf(s, len, "%s-%d", path, i);
-    else snprintf(s, len, "%.*s-%d%s", (int)(dot - path), path, i, dot);
-    return s;
-}
 
 /* ---- drawing --------------------------------------------------------------------------------------------- */
 
@@ -136,19 +124,6 @@ static int fill_json(FILE *f, void *arg)
 
 /* ---- the command ---------------------------------------------------------------------------------------- */
 
-static int image_files(const fv_cli_args *a, char ***files, int *n)
-{
-    const char **items = calloc((size_t)fv_cli_npos(a), sizeof *items);
-    if (!items) return fprintf(stderr, "%s: out of memory\n", prog) > 0;
-    for (int i = 1; i < fv_cli_npos(a); i++) items[i - 1] = fv_cli_pos_at(a, i);
-    int rc = cli_expand_inputs(prog, items, fv_cli_npos(a) - 1, files, n);
-    free(items);
-    char pb[512];
-    for (int i = 0; !rc && i < *n; i++)
-        if (cli_is_npy((*files)[i]))
-            rc = fprintf(stderr, "%s: %s: give PNG or JPEG images\n", prog, fv_printable((*files)[i], pb, sizeof pb)) > 0;
-    return rc;
-}
 
 /* One image's detections into slot i of the arrays, printed, and drawn to its --out file. */
 static int detect_one(fv_ctx *ctx, fv_model *m, const fv_yolo_info *info, const fv_preprocess *pre,
@@ -166,7 +141,7 @@ static int detect_one(fv_ctx *ctx, fv_model *m, const fv_yolo_info *info, const 
     for (int64_t k = 0; !rc && k < *count; k++)
         printf("  class %d  score %.3f  box %.1f %.1f %.1f %.1f\n", c[k], (double)s[k], (double)b[4 * k],
                (double)b[4 * k + 1], (double)b[4 * k + 2], (double)b[4 * k + 3]);
-    char *out = !rc && fv_cli_str(a, "out") ? indexed(fv_cli_str(a, "out"), i, n) : NULL;
+    char *out = !rc && fv_cli_str(a, "out") ? cli_indexed_path(fv_cli_str(a, "out"), i, n) : NULL;
     uint8_t *rgb = out ? boxed(x, b, c, *count) : NULL;
     if (out && !rgb) rc = fprintf(stderr, "%s: out of memory\n", prog) > 0;
     if (rgb && fv_png_write(ctx, out, rgb, (int)x->shape[3], (int)x->shape[2], 3) != FV_OK) rc = cli_fail(prog, ctx);
@@ -212,7 +187,7 @@ int cmd_detect(int argc, char **argv)
     char **files = NULL;
     int n = 0, rc = 0;
     if (fv_cli_npos(a) < 2) rc = 2, fprintf(stderr, "%s: give IMAGE files after the MODEL\n", prog);
-    if (!rc) rc = image_files(a, &files, &n);
+    if (!rc) rc = cli_image_args(prog, a, &files, &n);
     cli_file outs[3] = {{"--out", fv_cli_str(a, "out")}, {"--json", fv_cli_str(a, "json")}, {NULL, NULL}};
     if (!rc) rc = cli_check_image_files(prog, fv_cli_pos_at(a, 0), NULL, files, n, outs);
     if (!rc) rc = run(a, files, n);

@@ -26,19 +26,6 @@ static const fv_cli_cmd cmd = {.prog = "fovea segment", .summary = "Draw a segme
 
 static const char *prog = "fovea segment";
 
-/* path with "-i" before its extension when n > 1 (malloc'd); NULL when path is NULL. */
-static char *indexed(const char *path, int i, int n)
-{
-    if (!path) return NULL;
-    size_t len = strlen(path) + 24;
-    char *s = malloc(len);
-    if (!s) return NULL;
-    const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
-    if (n <= 1) snprintf(s, len, "%s", path);
-    else if (!dot || (slash && dot < slash)) snprintf(s, len, "%s-%d", path, i);
-    else snprintf(s, len, "%.*s-%d%s", (int)(dot - path), path, i, dot);
-    return s;
-}
 
 static void free_names(char **names, int n)
 {
@@ -53,8 +40,8 @@ static int output_names(const fv_cli_args *a, char *const *files, int n, char **
     *names = calloc((size_t)2 * n, sizeof **names);
     int rc = !out || !*names ? fprintf(stderr, "%s: out of memory\n", prog) > 0 : 0;
     for (int i = 0; !rc && i < n; i++) {
-        (*names)[2 * i] = indexed(fv_cli_str(a, "out"), i, n);
-        (*names)[2 * i + 1] = indexed(fv_cli_str(a, "mask"), i, n);
+        (*names)[2 * i] = cli_indexed_path(fv_cli_str(a, "out"), i, n);
+        (*names)[2 * i + 1] = cli_indexed_path(fv_cli_str(a, "mask"), i, n);
         out[2 * i] = (cli_file){"--out", (*names)[2 * i]};
         out[2 * i + 1] = (cli_file){"--mask", (*names)[2 * i + 1]};
         if (!out[2 * i].path || (fv_cli_str(a, "mask") && !out[2 * i + 1].path))
@@ -108,20 +95,6 @@ static int segment_one(fv_ctx *ctx, fv_model *m, const fv_preprocess *pre, const
     return rc;
 }
 
-/* The images among the arguments, .npy refused. 0, or 1 after printing why. */
-static int image_files(const fv_cli_args *a, char ***files, int *n)
-{
-    const char **items = calloc((size_t)fv_cli_npos(a), sizeof *items);
-    if (!items) return fprintf(stderr, "%s: out of memory\n", prog) > 0;
-    for (int i = 1; i < fv_cli_npos(a); i++) items[i - 1] = fv_cli_pos_at(a, i);
-    int rc = cli_expand_inputs(prog, items, fv_cli_npos(a) - 1, files, n);
-    free(items);
-    char pb[512];
-    for (int i = 0; !rc && i < *n; i++)
-        if (cli_is_npy((*files)[i]))
-            rc = fprintf(stderr, "%s: %s: give PNG or JPEG images\n", prog, fv_printable((*files)[i], pb, sizeof pb)) > 0;
-    return rc;
-}
 
 static int run(const fv_cli_args *a, char **files, int n, char **names)
 {
@@ -147,7 +120,7 @@ int cmd_segment(int argc, char **argv)
     int n = 0, rc = 0;
     if (!fv_cli_str(a, "out")) rc = 2, fprintf(stderr, "%s: give --out OVERLAY.png\n", prog);
     else if (fv_cli_npos(a) < 2) rc = 2, fprintf(stderr, "%s: give IMAGE files after the MODEL\n", prog);
-    if (!rc) rc = image_files(a, &files, &n);
+    if (!rc) rc = cli_image_args(prog, a, &files, &n);
     if (!rc) rc = output_names(a, files, n, &names);
     if (!rc) rc = run(a, files, n, names);
     free_names(names, 2 * n);

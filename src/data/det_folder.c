@@ -130,31 +130,13 @@ typedef struct {
     int c, h, w;
 } det_arrays;
 
-static fv_status count_size(fv_ctx *ctx, fv_det_scan *scan, int w, int h, int c)
-{
-    for (int i = 0; i < scan->n_sizes; i++)
-        if (scan->sizes[i].width == w && scan->sizes[i].height == h && scan->sizes[i].channels == c)
-            return scan->sizes[i].count++, FV_OK;
-    fv_image_size_count *grown = realloc(scan->sizes, (size_t)(scan->n_sizes + 1) * sizeof *grown);
-    if (!grown) return fv_error(ctx, FV_ERR_NOMEM, "out of memory");
-    scan->sizes = grown;
-    scan->sizes[scan->n_sizes++] = (fv_image_size_count){w, h, c, 1};
-    return FV_OK;
-}
-
-static int by_count(const void *a, const void *b)
-{
-    int64_t x = ((const fv_image_size_count *)a)->count, y = ((const fv_image_size_count *)b)->count;
-    return (x < y) - (x > y);
-}
-
 /* The image at channels (0: gray stays gray), resized to the options' size. */
 static fv_status read_image(fv_ctx *ctx, const char *path, const fv_det_options *o, fv_det_scan *scan, fv_image *out)
 {
     fv_image raw, conv;
     fv_status st = fv_image_read(ctx, path, &raw);
     if (st) return st;
-    st = count_size(ctx, scan, raw.width, raw.height, raw.channels);
+    st = seg_count_size(ctx, &scan->sizes, &scan->n_sizes, raw.width, raw.height, raw.channels);
     int channels = o->channels ? o->channels : raw.channels <= 2 ? 1 : 3;
     if (!st) st = fv_image_convert(ctx, &raw, channels, 8, &conv);
     fv_image_release(&raw);
@@ -290,7 +272,7 @@ static void move_to_scan(seg_list *l, fv_det_scan *scan)
     l->issues.problems = NULL, l->issues.n_problems = l->issues.cap_problems = 0;
     scan->class_names = l->class_names, scan->n_class_names = l->n_class_names;
     l->class_names = NULL, l->n_class_names = 0;
-    if (scan->n_sizes) qsort(scan->sizes, (size_t)scan->n_sizes, sizeof *scan->sizes, by_count);
+    seg_sort_sizes(scan->sizes, scan->n_sizes);
 }
 
 fv_tensor_set *fv_det_load(fv_ctx *ctx, const char *dir, const fv_det_options *opt, fv_det_scan *scan)

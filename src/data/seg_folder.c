@@ -67,25 +67,6 @@ typedef struct {
     int c, h, w;
 } seg_arrays;
 
-/* One more image of (w, h, c) in the scan's size table. */
-static fv_status count_size(fv_ctx *ctx, fv_seg_scan *scan, int w, int h, int c)
-{
-    for (int i = 0; i < scan->n_sizes; i++)
-        if (scan->sizes[i].width == w && scan->sizes[i].height == h && scan->sizes[i].channels == c)
-            return scan->sizes[i].count++, FV_OK;
-    fv_image_size_count *grown = realloc(scan->sizes, (size_t)(scan->n_sizes + 1) * sizeof *grown);
-    if (!grown) return fv_error(ctx, FV_ERR_NOMEM, "out of memory");
-    scan->sizes = grown;
-    scan->sizes[scan->n_sizes++] = (fv_image_size_count){w, h, c, 1};
-    return FV_OK;
-}
-
-static int by_count(const void *a, const void *b)
-{
-    int64_t x = ((const fv_image_size_count *)a)->count, y = ((const fv_image_size_count *)b)->count;
-    return (x < y) - (x > y);
-}
-
 /* An image at channels (0: gray stays gray, anything else RGB), 8 bits. */
 static fv_status read_image(fv_ctx *ctx, const char *path, int channels, fv_image *out)
 {
@@ -166,7 +147,7 @@ static fv_status read_pair(fv_ctx *ctx, seg_list *l, const seg_pair *pair, const
     fv_status s = read_image(ctx, pair->image, o->channels, &im);
     if (s == FV_ERR_NOMEM) return s;
     if (s) bad = fv_errmsg(ctx);
-    if (!bad && (s = count_size(ctx, scan, im.width, im.height, im.channels))) goto done;
+    if (!bad && (s = seg_count_size(ctx, &scan->sizes, &scan->n_sizes, im.width, im.height, im.channels))) goto done;
     if (!bad) {
         file = pair->mask;
         s = fv_mask_read(ctx, pair->mask, &m);
@@ -217,7 +198,7 @@ static void move_to_scan(seg_list *l, fv_seg_scan *scan)
     l->issues.problems = NULL, l->issues.n_problems = l->issues.cap_problems = 0;
     scan->class_names = l->class_names, scan->n_class_names = l->n_class_names;
     l->class_names = NULL, l->n_class_names = 0;
-    if (scan->n_sizes) qsort(scan->sizes, (size_t)scan->n_sizes, sizeof *scan->sizes, by_count);
+    seg_sort_sizes(scan->sizes, scan->n_sizes);
 }
 
 fv_tensor_set *fv_seg_load(fv_ctx *ctx, const char *path, const fv_seg_options *opt, fv_seg_scan *scan)

@@ -245,3 +245,26 @@ fv_status seg_list_csv(fv_ctx *ctx, const char *csv, bool strict, seg_list *l)
     free(dir);
     return s;
 }
+
+fv_status seg_count_size(fv_ctx *ctx, fv_image_size_count **sizes, int *n, int w, int h, int c)
+{
+    for (int i = 0; i < *n; i++)
+        if ((*sizes)[i].width == w && (*sizes)[i].height == h && (*sizes)[i].channels == c)
+            return (*sizes)[i].count++, FV_OK;
+    fv_image_size_count *grown = realloc(*sizes, (size_t)(*n + 1) * sizeof *grown);
+    if (!grown) return fv_error(ctx, FV_ERR_NOMEM, "out of memory");
+    *sizes = grown;
+    grown[(*n)++] = (fv_image_size_count){w, h, c, 1};
+    return FV_OK;
+}
+
+static int by_count(const void *a, const void *b)
+{
+    int64_t x = ((const fv_image_size_count *)a)->count, y = ((const fv_image_size_count *)b)->count;
+    return (x < y) - (x > y);
+}
+
+void seg_sort_sizes(fv_image_size_count *sizes, int n)
+{
+    if (n) qsort(sizes, (size_t)n, sizeof *sizes, by_count);
+}

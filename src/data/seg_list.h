@@ -31,4 +31,9 @@ fv_status seg_list_folder_of(fv_ctx *ctx, const char *dir, const char *second, c
 fv_status seg_list_csv(fv_ctx *ctx, const char *csv, bool strict, seg_list *l);
 void seg_list_release(seg_list *l);
 
+/* One more image of (w, h, c) in a scan's size table (sizes, n: a segmentation or detection scan's), and the
+ * table sorted by count, most frequent first. */
+fv_status seg_count_size(fv_ctx *ctx, fv_image_size_count **sizes, int *n, int w, int h, int c);
+void seg_sort_sizes(fv_image_size_count *sizes, int n);
+
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "det_eval_internal.h"
+#include "ranked.h"
 
 #define T 10        /* IoU thresholds 0.50:0.05:0.95 */
 #define R 101       /* recall points 0:0.01:1 */
@@ -34,21 +35,9 @@ typedef struct {
     int64_t counted_gt;      /* true boxes not ignored */
 } image_eval;
 
-typedef struct {
-    float score;
-    int64_t index;
-} ranked;
-
-static int by_score(const void *pa, const void *pb)
-{
-    const ranked *a = pa, *b = pb;
-    if (a->score != b->score) return a->score > b->score ? -1 : 1;
-    return (a->index > b->index) - (a->index < b->index); /* mergesort: ties keep their order */
-}
-
 /* Scratch reused across calls: sized for the largest image. */
 typedef struct {
-    ranked *order;
+    fv_ranked *order;
     int64_t *gt;           /* the class's true boxes of the image, not ignored first */
     unsigned char *gt_ig;  /* by that order */
     int64_t *gt_match;     /* [t * G + g]: the detection (+1) matched, 0 none */
@@ -66,8 +55,8 @@ static void evaluate_image(const fv_det_eval *e, int64_t img, int c, int a, scra
             if (ig == ignored) s->gt[G] = g, s->gt_ig[G] = (unsigned char)ig, G++;
         }
     for (int64_t d = e->det_start[img]; d < e->det_start[img + 1]; d++)
-        if (e->det[d].cls == c) s->order[D++] = (ranked){e->det[d].score, d};
-    qsort(s->order, (size_t)D, sizeof *s->order, by_score);
+        if (e->det[d].cls == c) s->order[D++] = (fv_ranked){e->det[d].score, d};
+    qsort(s->order, (size_t)D, sizeof *s->order, fv_by_score);
     if (D > MAX_DETS) D = MAX_DETS;
     out->n = D, out->counted_gt = 0;
     for (int64_t g = 0; g < G; g++) out->counted_gt += !s->gt_ig[g];
@@ -102,7 +91,7 @@ static void evaluate_image(const fv_det_eval *e, int64_t img, int c, int a, scra
 /* precision[((t * R + r) * A + a) * M + m] and recall[(t * A + a) * M + m] of one class (accumulate), from
  * its images' evaluations. */
 static void accumulate(const fv_det_eval *e, image_eval *const *ev, int a, double *precision, double *recall,
-                       ranked *pool, double *tp, double *fp)
+                       fv_ranked *pool, double *tp, double *fp)
 {
     int64_t counted = 0;
     for (int64_t i = 0; i < e->n_images; i++) counted += ev[i]->counted_gt;
@@ -110,8 +99,8 @@ static void accumulate(const fv_det_eval *e, image_eval *const *ev, int a, doubl
     for (int m = 0; m < M; m++) {
         int64_t n = 0;
         for (int64_t i = 0; i < e->n_images; i++) /* images in order, each its first `limit` detections */
-            for (int64_t d = 0; d < ev[i]->n && d < limits[m]; d++) pool[n++] = (ranked){e->det[ev[i]->det[d]].score, i * MAX_DETS + d};
-        qsort(pool, (size_t)n, sizeof *pool, by_score);
+            for (int64_t d = 0; d < ev[i]->n && d < limits[m]; d++) pool[n++] = (fv_ranked){e->det[ev[i]->det[d]].score, i * MAX_DETS + d};
+        qsort(pool, (size_t)n, sizeof *pool, fv_by_score);
         for (int t = 0; t < T; t++) {
             double tps = 0.0, fps = 0.0;
             int64_t nd = 0;
@@ -184,9 +173,9 @@ fv_status fv_det_eval_coco(fv_det_eval *e, fv_coco_summary *summary, double *ap)
     image_eval **ev = malloc((size_t)n_img * sizeof *ev);
     unsigned char *flags = malloc((size_t)n_img * 2 * T * MAX_DETS);
     int64_t *dets = malloc((size_t)n_img * MAX_DETS * sizeof *dets);
-    ranked *pool = malloc((size_t)n_img * MAX_DETS * sizeof *pool);
+    fv_ranked *pool = malloc((size_t)n_img * MAX_DETS * sizeof *pool);
     double *curve = malloc((size_t)n_img * MAX_DETS * 2 * sizeof *curve);
-    scratch s = {malloc((size_t)most_gt * sizeof(ranked)), malloc((size_t)most_gt * sizeof(int64_t)), malloc((size_t)most_gt),
+    scratch s = {malloc((size_t)most_gt * sizeof(fv_ranked)), malloc((size_t)most_gt * sizeof(int64_t)), malloc((size_t)most_gt),
                  malloc((size_t)most_gt * T * sizeof(int64_t))};
     fv_status st = FV_OK;
     if (!precision || !recall || !evals || !ev || !flags || !dets || !pool || !curve || !s.order || !s.gt ||

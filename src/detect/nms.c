@@ -6,6 +6,7 @@
 
 #include "../core/internal.h"
 #include "fovea/boxes.h"
+#include "ranked.h"
 
 /* The greedy pass's overlap test: areas precomputed, as torchvision's CPU kernel does. */
 static float overlap(const float *a, float area_a, const float *b, float area_b)
@@ -14,19 +15,6 @@ static float overlap(const float *a, float area_a, const float *b, float area_b)
     float h = fmaxf(0.0f, fminf(a[3], b[3]) - fmaxf(a[1], b[1]));
     float inter = w * h;
     return inter / (area_a + area_b - inter);
-}
-
-/* Sorting indices by score, highest first, equal scores by index: a stable descending order. */
-typedef struct {
-    float score;
-    int64_t index;
-} ranked;
-
-static int by_score(const void *pa, const void *pb)
-{
-    const ranked *a = pa, *b = pb;
-    if (a->score != b->score) return a->score > b->score ? -1 : 1;
-    return (a->index > b->index) - (a->index < b->index);
 }
 
 static fv_status check_scores(fv_ctx *ctx, const char *who, const float *scores, int64_t n)
@@ -38,7 +26,7 @@ static fv_status check_scores(fv_ctx *ctx, const char *who, const float *scores,
 
 /* The greedy pass over the members of one group (all boxes, or one class), members sorted by score: kept
  * indices appended to keep. suppressed and area are scratch of n. */
-static int64_t greedy(const float *boxes, const ranked *order, int64_t count, float threshold, const float *area,
+static int64_t greedy(const float *boxes, const fv_ranked *order, int64_t count, float threshold, const float *area,
                       unsigned char *suppressed, int64_t *keep)
 {
     int64_t kept = 0;
@@ -56,7 +44,7 @@ static int64_t greedy(const float *boxes, const ranked *order, int64_t count, fl
 
 /* Scratch for a pass over n boxes; false (error in ctx) when it cannot be had. */
 typedef struct {
-    ranked *order;
+    fv_ranked *order;
     float *area;
     unsigned char *suppressed;
 } scratch;
@@ -89,8 +77,8 @@ fv_status fv_nms(fv_ctx *ctx, const float *boxes, const float *scores, int64_t n
     scratch s;
     if (st != FV_OK) return st;
     if (!scratch_take(ctx, &s, n, "nms")) return scratch_give(&s), FV_ERR_NOMEM;
-    for (int64_t i = 0; i < n; i++) s.order[i] = (ranked){scores[i], i};
-    qsort(s.order, (size_t)n, sizeof *s.order, by_score);
+    for (int64_t i = 0; i < n; i++) s.order[i] = (fv_ranked){scores[i], i};
+    qsort(s.order, (size_t)n, sizeof *s.order, fv_by_score);
     fv_box_area(s.area, boxes, n);
     *kept = greedy(boxes, s.order, n, iou_threshold, s.area, s.suppressed, keep);
     scratch_give(&s);
@@ -100,14 +88,14 @@ fv_status fv_nms(fv_ctx *ctx, const float *boxes, const float *scores, int64_t n
 /* Classes, then scores: each class's members lie together, each by score. */
 typedef struct {
     int32_t cls;
-    ranked r;
+    fv_ranked r;
 } classed;
 
 static int by_class(const void *pa, const void *pb)
 {
     const classed *a = pa, *b = pb;
     if (a->cls != b->cls) return a->cls < b->cls ? -1 : 1;
-    return by_score(&a->r, &b->r);
+    return fv_by_score(&a->r, &b->r);
 }
 
 fv_status fv_batched_nms(fv_ctx *ctx, const float *boxes, const float *scores, const int32_t *classes, int64_t n,
@@ -130,8 +118,8 @@ fv_status fv_batched_nms(fv_ctx *ctx, const float *boxes, const float *scores, c
         for (g1 = g0 + 1; g1 < n && all[g1].cls == all[g0].cls; g1++) continue;
         total += greedy(boxes, s.order + g0, g1 - g0, iou_threshold, s.area, s.suppressed, keep + total);
     }
-    for (int64_t i = 0; i < total; i++) s.order[i] = (ranked){scores[keep[i]], keep[i]};
-    qsort(s.order, (size_t)total, sizeof *s.order, by_score); /* every class's kept boxes by score */
+    for (int64_t i = 0; i < total; i++) s.order[i] = (fv_ranked){scores[keep[i]], keep[i]};
+    qsort(s.order, (size_t)total, sizeof *s.order, fv_by_score); /* every class's kept boxes by score */
     for (int64_t i = 0; i < total; i++) keep[i] = s.order[i].index;
     *kept = total;
     free(all), scratch_give(&s);
@@ -150,23 +138,23 @@ fv_status fv_soft_nms(fv_ctx *ctx, const float *boxes, const float *scores, int6
                         (double)iou_threshold, (double)score_threshold, (double)sigma);
     scratch s;
     if (!scratch_take(ctx, &s, n, "soft_nms")) return scratch_give(&s), FV_ERR_NOMEM;
-    for (int64_t i = 0; i < n; i++) s.order[i] = (ranked){scores[i], i};
+    for (int64_t i = 0; i < n; i++) s.order[i] = (fv_ranked){scores[i], i};
     fv_box_area(s.area, boxes, n);
     int64_t limit = top_k > 0 && top_k < n ? top_k : n, count = 0;
     /* s.order[0, start) are kept; the best of the rest is found anew after every decay, as OpenCV does */
     for (int64_t start = 0; count < limit; start++) {
         int64_t best = start;
         for (int64_t i = start + 1; i < n; i++)
-            if (by_score(&s.order[i], &s.order[best]) < 0) best = i;
+            if (fv_by_score(&s.order[i], &s.order[best]) < 0) best = i;
         if (s.order[best].score < score_threshold) break;
-        ranked top = s.order[best];
+        fv_ranked top = s.order[best];
         s.order[best] = s.order[start], s.order[start] = top;
         keep[count] = top.index;
         if (scores_out) scores_out[count] = top.score;
         count++;
         const float *b = boxes + 4 * top.index;
         for (int64_t i = start + 1; i < n; i++) {
-            ranked *r = &s.order[i];
+            fv_ranked *r = &s.order[i];
             if (r->score < score_threshold) continue;
             float o = overlap(b, s.area[top.index], boxes + 4 * r->index, s.area[r->index]);
             if (!(s.area[top.index] + s.area[r->index] > 0.0f)) o = 1.0f; /* two empty boxes: OpenCV's overlap */
