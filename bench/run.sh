@@ -27,13 +27,14 @@ ZOO_REPEAT=${ZOO_REPEAT:-15}
 VGG_REPEAT=${VGG_REPEAT:-1}
 TRAIN_STEPS=${TRAIN_STEPS:-8}
 UNET_STEPS=${UNET_STEPS:-6}
+YOLO_STEPS=${YOLO_STEPS:-20}
 ONNX_MODELS=${ONNX_MODELS-convnext_tiny vit_b_16 densenet121 shufflenet_v2_x1_0}
 export WARMUP=${WARMUP:-2}
 CC=${CC:-cc}
 mkdir -p "$B/bench"
 # link as the Makefile links (its LDLIBS), so that a new dependency of the library needs no change here
 LIBS=${LDLIBS:-$(sed -n 's/^LDLIBS *:*= *//p' Makefile)}
-for b in bench_train bench_gemm bench_peak bench_tsne bench_zoo bench_train_resnet bench_train_unet bench_loader bench_pingpong; do
+for b in bench_train bench_gemm bench_peak bench_tsne bench_zoo bench_train_resnet bench_train_unet bench_train_yolo bench_loader bench_pingpong; do
     $CC -O2 -g -Iinclude -fopenmp "bench/$b.c" "$B/libfovea.a" $LIBS -o "$B/bench/$b"
 done
 PY=/usr/bin/python3
@@ -94,6 +95,9 @@ for r in $(seq "$ROUNDS"); do
     "$B/bench/bench_train_resnet" "$TRAIN_STEPS" "$THREADS" >> "$T/fovea_rtrain" || echo "bench: fovea resnet18 training failed" >&2
     [ $have_torch -eq 1 ] && { $PY bench/torch_resnet_train.py "$TRAIN_STEPS" "$THREADS" >> "$T/torch_rtrain" ||
         echo "bench: pytorch resnet18 training failed" >&2; }
+    "$B/bench/bench_train_yolo" "$YOLO_STEPS" "$THREADS" >> "$T/fovea_ytrain" || echo "bench: fovea yolo training failed" >&2
+    [ $have_torch -eq 1 ] && { $PY bench/torch_yolo.py step "$YOLO_STEPS" "$THREADS" >> "$T/torch_ytrain" ||
+        echo "bench: pytorch yolo training failed" >&2; }
     "$B/bench/bench_train_unet" "$UNET_STEPS" "$THREADS" >> "$T/fovea_utrain" || echo "bench: fovea unet training failed" >&2
     [ $have_torch -eq 1 ] && { $PY bench/torch_unet.py step "$UNET_STEPS" "$THREADS" >> "$T/torch_utrain" ||
         echo "bench: pytorch unet training failed" >&2; }
@@ -142,6 +146,7 @@ done
 row "ResNet-18 train step 32x32 b64 SGD-m, ms" "$(med "$T/fovea_rtrain" ": " "ms/step")" "$(med "$T/torch_rtrain" ": " "ms/step")" ""
 row "  peak RSS, MiB" "$(med "$T/fovea_rtrain" "peak RSS" MiB)" "$(med "$T/torch_rtrain" "peak RSS" MiB)" ""
 row "U-Net train step 64x64 b32 Adam, ms" "$(med "$T/fovea_utrain" ": " "ms/step")" "$(med "$T/torch_utrain" ": " "ms/step")" ""
+row "YOLO (yolo-fmnist) training, images/s" "$(med "$T/fovea_ytrain" "ms/step, " "images/s")" "$(med "$T/torch_ytrain" "ms/step, " "images/s")" ""
 row "  peak RSS, MiB" "$(med "$T/fovea_utrain" "peak RSS" MiB)" "$(med "$T/torch_utrain" "peak RSS" MiB)" ""
 if [ -s "$T/tsne" ]; then
     ts=$(field "2-D in" "s," < "$T/tsne")
