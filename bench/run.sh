@@ -3,14 +3,15 @@
 # PyTorch, ONNX Runtime on each workload in turn), on the same number of threads; prints medians over the rounds
 # and the ratio fovea/reference. Rows: FMNIST-CNN training (images/s, vs PyTorch); the zoo inference set at
 # 224x224 (batch-1 latency and batch-8 throughput, vs PyTorch and vs ONNX Runtime running the ONNX file fovea
-# exports of the same model); a ResNet-18 training step at 32x32 and issue 17's U-Net segmentation step at
-# 64x64 (both vs PyTorch); peak RSS of each side; t-SNE;
+# exports of the same model); a ResNet-18 training step at 32x32, issue 17's U-Net segmentation step at 64x64
+# and issue 19's yolo-fmnist detector training (images/s) (all vs PyTorch); peak RSS of each side; t-SNE;
 # GEMM 1024^3 as a share of the FMA peak measured here; the image loader's batches/s (PNG decode + augmentation)
 # against FMNIST-CNN training's (it must be >= 3x). The header gives the core-to-core cache-line round trip at
 # the start of each round and at the end (bench_pingpong), which tells the host's quiet and slow periods apart.
 # Environment: ROUNDS (5), THREADS (all cores), STEPS (FMNIST steps, 60), ZOO_MODELS (the five of
 # ../shared/BENCHMARKS.md), ZOO_REPEAT (timed passes per process, 15; VGG_REPEAT for vgg16, 1), WARMUP (2),
-# TRAIN_STEPS (ResNet-18 steps, 8), UNET_STEPS (U-Net segmentation steps, 6), ORT_INSTALL (1: npm-install
+# TRAIN_STEPS (ResNet-18 steps, 8), UNET_STEPS (U-Net segmentation steps, 6), YOLO_STEPS (detector steps, 20),
+# ORT_INSTALL (1: npm-install
 # onnxruntime-node into bench/ when absent),
 # ONNX_MODELS (architectures the zoo does not build, at batch 1: PyTorch exports each to ONNX once, at 224x224 with
 # random weights, and fovea and ONNX Runtime run that file; default convnext_tiny vit_b_16 densenet121
@@ -146,8 +147,8 @@ done
 row "ResNet-18 train step 32x32 b64 SGD-m, ms" "$(med "$T/fovea_rtrain" ": " "ms/step")" "$(med "$T/torch_rtrain" ": " "ms/step")" ""
 row "  peak RSS, MiB" "$(med "$T/fovea_rtrain" "peak RSS" MiB)" "$(med "$T/torch_rtrain" "peak RSS" MiB)" ""
 row "U-Net train step 64x64 b32 Adam, ms" "$(med "$T/fovea_utrain" ": " "ms/step")" "$(med "$T/torch_utrain" ": " "ms/step")" ""
-row "YOLO (yolo-fmnist) training, images/s" "$(med "$T/fovea_ytrain" "ms/step, " "images/s")" "$(med "$T/torch_ytrain" "ms/step, " "images/s")" ""
 row "  peak RSS, MiB" "$(med "$T/fovea_utrain" "peak RSS" MiB)" "$(med "$T/torch_utrain" "peak RSS" MiB)" ""
+row "YOLO (yolo-fmnist) training, images/s" "$(med "$T/fovea_ytrain" "ms/step, " "images/s")" "$(med "$T/torch_ytrain" "ms/step, " "images/s")" ""
 if [ -s "$T/tsne" ]; then
     ts=$(field "2-D in" "s," < "$T/tsne")
     ko=$(sed -n 's|.*accuracy \([0-9.]*\) in the original.*|\1|p' "$T/tsne")
