@@ -213,8 +213,7 @@ def fit(argv):
     for n, (db, ds, dc) in enumerate(dets):
         t = tb[n][tb[n, :, 0] >= 0]
         images.append((t[:, 1:].numpy(), t[:, 0].numpy().astype(np.int32), np.zeros(len(t), np.int32), db, ds, dc))
-    gen_map.K = CLASSES
-    stats, _ = gen_map.CocoEval(images).summarize()
+    stats, _ = gen_map.CocoEval(images, CLASSES).summarize()
     print(f"pytorch yolo-fmnist: {secs / epochs:.1f} s/epoch of {len(x)}, {epochs} epochs, {threads} threads")
     print(f"map50: {stats[1]:.4f}\nmap: {stats[0]:.4f}")
 

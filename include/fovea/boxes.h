@@ -118,16 +118,16 @@ void fv_box_encode(float *deltas, const float *boxes, const float *refs, int64_t
 void fv_box_decode(float *boxes, const float *deltas, const float *refs, int64_t n, const fv_box_coder *c);
 
 /* YOLOv2/v3's parameterisation: the raw outputs t = (tx, ty, tw, th) of the cell at column cx, row cy of a
- * grid whose cells are stride pixels wide, for an anchor of size (aw, ah) pixels, give the box of centre
- * ((sigmoid(tx) + cx) stride, (sigmoid(ty) + cy) stride) and size (aw e^tw, ah e^th). cells holds (cx, cy)
- * and anchors (aw, ah) per box; boxes come out xyxy. */
+ * grid whose cells are stride_w pixels wide and stride_h high, for an anchor of size (aw, ah) pixels, give the
+ * box of centre ((sigmoid(tx) + cx) stride_w, (sigmoid(ty) + cy) stride_h) and size (aw e^tw, ah e^th). cells
+ * holds (cx, cy) and anchors (aw, ah) per box; boxes come out xyxy. */
 void fv_yolo_decode(float *boxes, const float *t, const float *cells, const float *anchors, int64_t n,
-                    float stride);
+                    float stride_h, float stride_w);
 /* The targets a YOLO head is trained toward for boxes (xyxy) in those cells and anchors: the centre's offset
  * in its cell (sigmoid(tx)'s target, in [0, 1) for the cell holding the centre) and tw = log(w / aw), th
  * likewise. */
 void fv_yolo_encode(float *targets, const float *boxes, const float *cells, const float *anchors, int64_t n,
-                    float stride);
+                    float stride_h, float stride_w);
 
 #ifdef __cplusplus
 }

@@ -123,10 +123,7 @@ static void accumulate(const fv_det_eval *e, image_eval *const *ev, int a, doubl
             for (int r = 0; r < R; r++) {
                 double want = r * 0.01; /* numpy's linspace(0, 1, 101) */
                 while (at < nd && rc[at] < want) at++; /* searchsorted, side left */
-                precision[((t * R + r) * A + a) * M + m] = at < nd ? pr[at] : 0.0; /* past the end: 0 onward */
-                if (at >= nd)
-                    for (int q = r + 1; q < R; q++) precision[((t * R + q) * A + a) * M + m] = 0.0;
-                if (at >= nd) break;
+                precision[((t * R + r) * A + a) * M + m] = at < nd ? pr[at] : 0.0; /* recall never reached: 0 */
             }
         }
     }

@@ -38,23 +38,24 @@ void fv_box_decode(float *boxes, const float *deltas, const float *refs, int64_t
 
 static float sigmoid(float v) { return 1.0f / (1.0f + expf(-v)); }
 
-void fv_yolo_decode(float *boxes, const float *t, const float *cells, const float *anchors, int64_t n, float stride)
+void fv_yolo_decode(float *boxes, const float *t, const float *cells, const float *anchors, int64_t n,
+                    float stride_h, float stride_w)
 {
     for (int64_t i = 0; i < n; i++) {
         const float *ti = t + 4 * i;
-        float cx = (sigmoid(ti[0]) + cells[2 * i]) * stride, cy = (sigmoid(ti[1]) + cells[2 * i + 1]) * stride;
+        float cx = (sigmoid(ti[0]) + cells[2 * i]) * stride_w, cy = (sigmoid(ti[1]) + cells[2 * i + 1]) * stride_h;
         float w = anchors[2 * i] * expf(ti[2]), h = anchors[2 * i + 1] * expf(ti[3]), *b = boxes + 4 * i;
         b[0] = cx - 0.5f * w, b[1] = cy - 0.5f * h, b[2] = cx + 0.5f * w, b[3] = cy + 0.5f * h;
     }
 }
 
 void fv_yolo_encode(float *targets, const float *boxes, const float *cells, const float *anchors, int64_t n,
-                    float stride)
+                    float stride_h, float stride_w)
 {
     for (int64_t i = 0; i < n; i++) {
         const float *b = boxes + 4 * i;
         float *o = targets + 4 * i;
-        o[0] = (b[0] + b[2]) / 2 / stride - cells[2 * i], o[1] = (b[1] + b[3]) / 2 / stride - cells[2 * i + 1];
+        o[0] = (b[0] + b[2]) / 2 / stride_w - cells[2 * i], o[1] = (b[1] + b[3]) / 2 / stride_h - cells[2 * i + 1];
         o[2] = logf((b[2] - b[0]) / anchors[2 * i]), o[3] = logf((b[3] - b[1]) / anchors[2 * i + 1]);
     }
 }

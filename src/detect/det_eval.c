@@ -19,7 +19,7 @@ fv_det_eval *fv_det_eval_new(fv_ctx *ctx, int k)
         fv_error(ctx, FV_ERR_NOMEM, "detection evaluation: out of memory");
         return NULL;
     }
-    e->ctx = ctx, e->k = k, e->cap_images = 15;
+    e->ctx = ctx, e->k = k, e->cap_images = 16; /* entries of gt_start and det_start */
     return e;
 }
 
@@ -71,6 +71,20 @@ static bool grow(void **items, int64_t *cap, int64_t have, int64_t more, size_t 
     return true;
 }
 
+/* Room for one more image in the per-image start arrays (n_images + 2 entries: the next image's end too). */
+static bool grow_images(fv_det_eval *e)
+{
+    if (e->n_images + 2 <= e->cap_images) return true;
+    int64_t cap = 2 * e->cap_images;
+    int64_t *g = realloc(e->gt_start, (size_t)cap * sizeof *g);
+    if (g) e->gt_start = g;
+    int64_t *d = g ? realloc(e->det_start, (size_t)cap * sizeof *d) : NULL;
+    if (d) e->det_start = d;
+    if (!g || !d) return false; /* both keep their old contents either way */
+    e->cap_images = cap;
+    return true;
+}
+
 fv_status fv_det_eval_add(fv_det_eval *e, const float *gt_boxes, const int32_t *gt_classes, const uint8_t *gt_crowd,
                           int64_t n_gt, const float *det_boxes, const float *det_scores, const int32_t *det_classes,
                           int64_t n_det)
@@ -82,11 +96,8 @@ fv_status fv_det_eval_add(fv_det_eval *e, const float *gt_boxes, const int32_t *
     fv_status s = check(e, "true box", gt_boxes, gt_classes, NULL, n_gt);
     if (s == FV_OK) s = check(e, "detection", det_boxes, det_classes, det_scores, n_det);
     if (s != FV_OK) return s;
-    int64_t cap = e->cap_images;
     if (!grow((void **)&e->gt, &e->cap_gt, e->n_gt, n_gt, sizeof *e->gt) ||
-        !grow((void **)&e->det, &e->cap_det, e->n_det, n_det, sizeof *e->det) ||
-        !grow((void **)&e->gt_start, &cap, e->n_images + 1, 1, sizeof *e->gt_start) ||
-        !grow((void **)&e->det_start, &e->cap_images, e->n_images + 1, 1, sizeof *e->det_start))
+        !grow((void **)&e->det, &e->cap_det, e->n_det, n_det, sizeof *e->det) || !grow_images(e))
         return fv_error(e->ctx, FV_ERR_NOMEM, "detection evaluation: out of memory at image %lld",
                         (long long)e->n_images);
     for (int64_t i = 0; i < n_gt; i++) {

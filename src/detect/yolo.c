@@ -125,11 +125,7 @@ static int64_t head_candidates(const fv_yolo_info *info, int h, const fv_tensor 
             float score = obj * sigmoid(p[(5 + best) * HW + at]);
             if (!(score >= conf)) continue;
             float t[4] = {p[at], p[HW + at], p[2 * HW + at], p[3 * HW + at]}, cell[2] = {(float)(at % W), (float)(at / W)};
-            fv_yolo_decode(boxes + 4 * n, t, cell, anchor, 1, info->stride[h][1]);
-            if (info->stride[h][0] != info->stride[h][1]) { /* decode's stride is one number: y's apart */
-                float cy = (sigmoid(t[1]) + cell[1]) * info->stride[h][0], hh = anchor[1] * expf(t[3]) / 2;
-                boxes[4 * n + 1] = cy - hh, boxes[4 * n + 3] = cy + hh;
-            }
+            fv_yolo_decode(boxes + 4 * n, t, cell, anchor, 1, info->stride[h][0], info->stride[h][1]);
             scores[n] = score, classes[n] = best, n++;
         }
     }

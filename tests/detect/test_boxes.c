@@ -236,17 +236,18 @@ static void test_bad_input(fv_ctx *ctx)
           "and a plain case: the second box (IoU 0.68 with the first) suppressed");
 }
 
-/* Boxes (x1, y1, x2, y2) in cells of a stride-16 grid and anchors: decoding the encoded offsets (through the
+/* Boxes (x1, y1, x2, y2) in cells of a grid of 8-pixel rows and 16-pixel columns, and anchors: decoding the
+ * encoded offsets (through the
  * logit, since decoding applies the sigmoid) gives the boxes back. */
 static void test_yolo(void)
 {
-    float boxes[8] = {20, 30, 60, 90, 100, 4, 140, 20}, cells[4] = {2, 3, 7, 0}, anchors[4] = {30, 50, 45, 12};
+    float boxes[8] = {20, 30, 60, 90, 100, 4, 140, 20}, cells[4] = {2, 7, 7, 1}, anchors[4] = {30, 50, 45, 12};
     float t[8], back[8];
-    fv_yolo_encode(t, boxes, cells, anchors, 2, 16.0f);
+    fv_yolo_encode(t, boxes, cells, anchors, 2, 8.0f, 16.0f);
     bool in_cell = t[0] >= 0 && t[0] < 1 && t[1] >= 0 && t[1] < 1 && t[4] >= 0 && t[4] < 1 && t[5] >= 0 && t[5] < 1;
     for (int i = 0; i < 2; i++)
         for (int k = 0; k < 2; k++) t[4 * i + k] = logf(t[4 * i + k] / (1.0f - t[4 * i + k]));
-    fv_yolo_decode(back, t, cells, anchors, 2, 16.0f);
+    fv_yolo_decode(back, t, cells, anchors, 2, 8.0f, 16.0f);
     CHECK(in_cell && worst(back, boxes, 8) < 1e-5, "YOLO: the centre's offsets lie in its cell, and decoding the "
           "encoding gives the boxes back (worst %.2e)", worst(back, boxes, 8));
 }

@@ -111,6 +111,12 @@ static void bad_files(void)
     write_text(cfg, "[net]\nwidth=32\nheight=32\nchannels=3\n[convolutional]\nfilter=8\n");
     CHECK(!fv_darknet_load_cfg(ctx, cfg) && strstr(fv_errmsg(ctx), ":6: unknown option 'filter' in [convolutional]"),
           "an unknown option named with its line: %s", fv_errmsg(ctx));
+    write_text(cfg, "[net]\nwidth=16384\nheight=16384\nchannels=64\n");
+    CHECK(!fv_darknet_load_cfg(ctx, cfg) && strstr(fv_errmsg(ctx), ":1: [net]") && strstr(fv_errmsg(ctx), "2^26"),
+          "an absurd input refused before anything is allocated: %s", fv_errmsg(ctx));
+    write_text(cfg, "[net]\nwidth=64\nheight=64\nchannels=3\n[convolutional]\nfilters=65536\nsize=64\n");
+    CHECK(!fv_darknet_load_cfg(ctx, cfg) && strstr(fv_errmsg(ctx), ":5: [convolutional]") && strstr(fv_errmsg(ctx), "2^28"),
+          "an absurd convolution refused, naming its line: %s", fv_errmsg(ctx));
     write_text(cfg, "[net]\nwidth=32\nheight=32\nchannels=3\n[convolutional]\nfilters=8\nsize=3\npad=1\n"
                     "[route]\nlayers=-4\n");
     CHECK(!fv_darknet_load_cfg(ctx, cfg) && strstr(fv_errmsg(ctx), "names no earlier layer"),

@@ -80,8 +80,9 @@ class CocoEval:
     maxDets = [1, 10, 100]
     areaRng = [[0 ** 2, 1e5 ** 2], [0 ** 2, 32 ** 2], [32 ** 2, 96 ** 2], [96 ** 2, 1e5 ** 2]]
 
-    def __init__(self, images):
+    def __init__(self, images, k=K):
         self.images = images
+        self.k = k
 
     def gts_dts(self, img, cat):
         gt, gcls, crowd, det, scores, dcls = self.images[img]
@@ -140,9 +141,9 @@ class CocoEval:
 
     def accumulate(self):
         T, R, A, M = len(self.iouThrs), len(self.recThrs), len(self.areaRng), len(self.maxDets)
-        precision = -np.ones((T, R, K, A, M))
-        recall = -np.ones((T, K, A, M))
-        for k in range(K):
+        precision = -np.ones((T, R, self.k, A, M))
+        recall = -np.ones((T, self.k, A, M))
+        for k in range(self.k):
             for a, aRng in enumerate(self.areaRng):
                 E = [self.evaluateImg(i, k, aRng, self.maxDets[-1]) for i in range(len(self.images))]
                 E = [e for e in E if e is not None]
@@ -193,7 +194,7 @@ class CocoEval:
         stats = [one(1), one(1, .5), one(1, .75), one(1, a=1), one(1, a=2), one(1, a=3),
                  one(0, m=0), one(0, m=1), one(0, m=2), one(0, a=1), one(0, a=2), one(0, a=3)]
         per_class = []
-        for k in range(K):
+        for k in range(self.k):
             s = precision[:, :, k, 0, 2]
             per_class.append(-1 if len(s[s > -1]) == 0 else np.mean(s[s > -1]))
         return np.array(stats), np.array(per_class)
